@@ -1,0 +1,49 @@
+// Pure builders of the records API payload, shared by the forwarder's route and its tests.
+import { InputTransformer } from "../events/route";
+
+/** Detail types forwarded by default. */
+export const DEFAULT_RECORD_DETAIL_TYPES = ["RecordCreated", "RecordUpdated"];
+
+/**
+ * The event pattern of record events: the configured sources and detail types, and the detail
+ * fields the payload needs, so a malformed event never reaches the records API half-filled
+ * (it stays in the archive instead).
+ */
+export function recordEventPattern(sources: string[], detailTypes: string[]): Record<string, unknown> {
+  return {
+    source: sources,
+    "detail-type": detailTypes,
+    detail: {
+      tenantId: [{ exists: true }],
+      recordId: [{ exists: true }],
+      recordVersion: [{ numeric: [">=", 0] }],
+      payload: [{ exists: true }],
+    },
+  };
+}
+
+/**
+ * The input transformer that turns a record event into the records API body
+ * (POST /api/v1/records). The idempotency key names tenant, record and version, so EventBridge
+ * retries and re-published copies of one version dedupe while two versions never share a key.
+ * EventBridge does not escape values: ids must not contain double quotes (the API then answers 400
+ * and the event goes to the DLQ, it is not lost).
+ */
+export function recordPayloadTransformer(): InputTransformer {
+  return {
+    inputPaths: {
+      tenantId: "$.detail.tenantId",
+      database: "$.source",
+      collection: "$.detail-type",
+      recordId: "$.detail.recordId",
+      recordVersion: "$.detail.recordVersion",
+      payload: "$.detail.payload",
+      time: "$.time",
+    },
+    inputTemplate:
+      '{"tenantId":"<tenantId>","database":"<database>","collection":"<collection>",' +
+      '"recordId":"<recordId>","recordVersion":<recordVersion>,"operationType":"upsert",' +
+      '"recordPayload":<payload>,"sourceTimestamp":"<time>",' +
+      '"idempotencyKey":"<tenantId>:<recordId>:<recordVersion>"}',
+  };
+}

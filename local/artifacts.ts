@@ -1,0 +1,158 @@
+// Turns the archive a CallbackFunction declares into a directory and hosts it in a fresh Node
+// process: the same __index.js and node_modules that `pulumi up` zips, run as Lambda would.
+import { ChildProcess, fork } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+
+const PROJECT_MODULES = path.join(__dirname, "..", "node_modules");
+
+function unwrap<T>(v: pulumi.Input<T>): Promise<T> {
+  return new Promise((resolve) => pulumi.output(v).apply((x) => resolve(x as T)));
+}
+
+export interface ArchiveFile {
+  /** Path inside the archive. */
+  name: string;
+  /** Text of a string asset, or the path of a file or folder on this machine. */
+  text?: string;
+  path?: string;
+}
+
+/** The entries of a declared archive: `__index.js` text and the packaged folders. */
+export async function archiveEntries(archive: pulumi.Input<pulumi.asset.AssetArchive>): Promise<ArchiveFile[]> {
+  const a = (await unwrap(archive)) as any;
+  const assets = await a.assets;
+  const out: ArchiveFile[] = [];
+  for (const [name, asset] of Object.entries<any>(assets)) {
+    if (asset.text !== undefined) out.push({ name, text: await asset.text });
+    else out.push({ name, path: await asset.path });
+  }
+  return out;
+}
+
+/** Writes the archive to a new directory (packaged folders are linked, not copied). */
+export async function materialize(
+  archive: pulumi.Input<pulumi.asset.AssetArchive>,
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-fn-")),
+): Promise<string> {
+  for (const e of await archiveEntries(archive)) {
+    const dest = path.join(dir, e.name);
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    if (e.text !== undefined) fs.writeFileSync(dest, e.text);
+    else if (!fs.existsSync(dest)) fs.symlinkSync(path.resolve(e.path!), dest, "dir");
+  }
+  return dir;
+}
+
+export interface HostOptions {
+  /** Environment variables the function declares, plus endpoint and credentials. */
+  env?: Record<string, string>;
+  /** The function's timeout in seconds. */
+  timeoutSeconds?: number;
+  functionName?: string;
+}
+
+export class LambdaInvokeError extends Error {
+  constructor(
+    public readonly errorType: string,
+    message: string,
+    public readonly remoteStack?: string,
+  ) {
+    super(message);
+    this.name = errorType;
+  }
+}
+
+/**
+ * One artifact in its own Node process. The AWS SDK comes from the project's node_modules through
+ * NODE_PATH, as the nodejs22.x runtime provides it; everything else must be in the archive.
+ */
+export class LambdaHost {
+  private child!: ChildProcess;
+  private seq = 0;
+  private pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  public loadMs = 0;
+  public stderr = "";
+  public stdout = "";
+
+  private constructor(private readonly dir: string, private readonly opts: HostOptions) {}
+
+  static async start(dir: string, opts: HostOptions = {}): Promise<LambdaHost> {
+    const host = new LambdaHost(dir, opts);
+    await host.spawn();
+    return host;
+  }
+
+  private spawn(): Promise<void> {
+    const timeoutMs = (this.opts.timeoutSeconds ?? 10) * 1000;
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? "",
+      NODE_PATH: PROJECT_MODULES,
+      AWS_REGION: "eu-west-1",
+      AWS_ACCESS_KEY_ID: "local",
+      AWS_SECRET_ACCESS_KEY: "local",
+      AWS_LAMBDA_FUNCTION_NAME: this.opts.functionName ?? path.basename(this.dir),
+      SWITCHYARD_TIMEOUT_MS: String(timeoutMs),
+      ...this.opts.env,
+    };
+    this.child = fork(path.join(__dirname, "lambdaRunner.js"), [this.dir], {
+      env,
+      execArgv: [],
+      cwd: this.dir,
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+    });
+    this.child.stdout!.on("data", (d) => (this.stdout += d.toString()));
+    this.child.stderr!.on("data", (d) => (this.stderr += d.toString()));
+    return new Promise((resolve, reject) => {
+      this.child.once("exit", (code) => {
+        const err = new Error(`function process exited with code ${code}: ${this.stderr.slice(-2000)}`);
+        for (const p of this.pending.values()) p.reject(err);
+        this.pending.clear();
+        reject(err);
+      });
+      this.child.on("message", (m: any) => {
+        if (m.type === "ready") {
+          this.loadMs = m.loadMs;
+          resolve();
+        } else if (m.type === "init-error") {
+          reject(new LambdaInvokeError(m.error.name, `init failed: ${m.error.message}`, m.error.stack));
+        } else if (m.type === "result" || m.type === "error") {
+          const p = this.pending.get(m.id);
+          if (!p) return;
+          clearTimeout(p.timer);
+          this.pending.delete(m.id);
+          if (m.type === "result") p.resolve(m.result);
+          else p.reject(new LambdaInvokeError(m.error.errorType, m.error.errorMessage, m.error.stack));
+        }
+      });
+    });
+  }
+
+  /** Invokes the handler; rejects with the handler's error, or a timeout as Lambda reports it. */
+  invoke<R = any>(event: unknown, requestId?: string): Promise<R> {
+    const id = ++this.seq;
+    const timeoutMs = (this.opts.timeoutSeconds ?? 10) * 1000;
+    return new Promise<R>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new LambdaInvokeError("Sandbox.Timedout", `Task timed out after ${timeoutMs / 1000} seconds`));
+        // A timed-out sandbox is discarded, as Lambda does.
+        this.child.kill();
+        void this.spawn().catch(() => undefined);
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      this.child.send({ type: "invoke", id, event, requestId });
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    this.child.removeAllListeners("exit");
+    await new Promise<void>((resolve) => {
+      this.child.once("exit", () => resolve());
+      this.child.kill();
+    });
+  }
+}

@@ -1,0 +1,50 @@
+// Hosts one Lambda artifact in this Node process, as the Lambda runtime does: loads __index.js from
+// the directory given as argv[2], then answers invocations sent by the parent over IPC.
+// Plain JavaScript so that it starts without ts-node, like the real runtime.
+"use strict";
+const path = require("path");
+const { randomUUID } = require("crypto");
+
+const dir = process.argv[2];
+const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME || path.basename(dir);
+const timeoutMs = Number(process.env.SWITCHYARD_TIMEOUT_MS || 10000);
+const started = process.hrtime.bigint();
+let handler;
+try {
+  handler = require(path.join(dir, "__index.js")).handler;
+  if (typeof handler !== "function") throw new Error(`${dir}/__index.js exports no handler`);
+} catch (err) {
+  process.send({ type: "init-error", error: { name: err.name, message: err.message, stack: err.stack } });
+  process.exit(1);
+}
+process.send({ type: "ready", loadMs: Number(process.hrtime.bigint() - started) / 1e6 });
+
+process.on("message", async (msg) => {
+  if (!msg || msg.type !== "invoke") return;
+  const deadline = Date.now() + timeoutMs;
+  const requestId = msg.requestId || randomUUID();
+  const context = {
+    awsRequestId: requestId,
+    functionName,
+    functionVersion: "$LATEST",
+    invokedFunctionArn: process.env.SWITCHYARD_FUNCTION_ARN || `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE || "256",
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: "local",
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  };
+  const t0 = process.hrtime.bigint();
+  try {
+    const result = await handler(msg.event, context);
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    process.send({ type: "result", id: msg.id, result: result === undefined ? null : result, ms });
+  } catch (err) {
+    const e = err || {};
+    process.send({
+      type: "error",
+      id: msg.id,
+      error: { errorType: e.name || "Error", errorMessage: e.message || String(err), stack: e.stack },
+    });
+  }
+});

@@ -1,0 +1,101 @@
+import { expect } from "chai";
+import { one, resetRecorded, settle, setupMocks, valueOf, ACCOUNT, REGION } from "../mocks";
+
+setupMocks();
+import { archiveEntries, LambdaHost, materialize } from "../../local/artifacts";
+import { awsSdkPackages, functionArchives, SwitchyardFunction } from "../../components/lambda";
+import { makeProbe } from "../fixtures/probeHandler";
+
+describe("SwitchyardFunction", () => {
+  let fn: SwitchyardFunction;
+  let host: LambdaHost | undefined;
+
+  before(async () => {
+    resetRecorded();
+    fn = new SwitchyardFunction("probe", {
+      logRetentionDays: 7,
+      timeout: 2,
+      grants: [{ actions: ["dynamodb:GetItem"], resources: [`arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/t`] }],
+      environment: { PROBE_TABLE: "t" },
+      callbackFactory: () => {
+        const { Logger } = require("@aws-lambda-powertools/logger");
+        const { DynamoDBClient } = require("@aws-sdk/client-dynamodb");
+        return makeProbe({ logger: new Logger({ serviceName: "probe" }), sdkVersion: typeof DynamoDBClient });
+      },
+    });
+    await valueOf(fn.function.arn);
+    await settle();
+  });
+  after(async () => host?.stop());
+
+  it("declares arm64 nodejs22.x with JSON logs in its own log group", () => {
+    const f = one("aws:lambda/function:Function", "probe").inputs;
+    expect(f.runtime).to.equal("nodejs22.x");
+    expect(f.architectures).to.deep.equal(["arm64"]);
+    expect(f.timeout).to.equal(2);
+    expect(f.loggingConfig).to.deep.equal({ logFormat: "JSON", logGroup: "probe" });
+    expect(f.environment).to.deep.equal({ variables: { PROBE_TABLE: "t" } });
+    expect(f.role).to.equal(`arn:aws:iam::${ACCOUNT}:role/probe`);
+    expect(one("aws:cloudwatch/logGroup:LogGroup", "probe").inputs.retentionInDays).to.equal(7);
+  });
+
+  it("grants only its own logs and the listed grants", () => {
+    const policy = JSON.parse(one("aws:iam/rolePolicy:RolePolicy", "probe").inputs.policy);
+    expect(policy.Statement).to.deep.equal([
+      { Sid: "OwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:probe:*` },
+      { Effect: "Allow", Action: ["dynamodb:GetItem"], Resource: [`arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/t`] },
+    ]);
+    const trust = JSON.parse(one("aws:iam/role:Role", "probe").inputs.assumeRolePolicy);
+    expect(trust.Statement).to.deep.equal([{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }]);
+  });
+
+  it("zips Powertools but not the AWS SDK that the runtime provides", async () => {
+    const names = (await archiveEntries(functionArchives.get("probe")!)).map((e) => e.name);
+    expect(names).to.include("__index.js");
+    expect(names).to.include("node_modules/@aws-lambda-powertools/logger");
+    expect(names.filter((n) => /@aws-sdk|@smithy|@pulumi/.test(n))).to.deep.equal([]);
+    expect(awsSdkPackages()).to.include("@aws-sdk/client-dynamodb");
+    expect(awsSdkPackages().filter((p) => p.startsWith("@smithy/"))).to.not.be.empty;
+  });
+
+  it("runs its serialized __index.js in a fresh Node process", async () => {
+    const dir = await materialize(functionArchives.get("probe")!);
+    host = await LambdaHost.start(dir, { env: { PROBE_TABLE: "t" }, timeoutSeconds: 2 });
+    const out = await host.invoke({ value: "abc" }, "req-1");
+    expect(out).to.deep.equal({
+      table: "t",
+      sdkVersion: "function",
+      sha256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+    });
+    // Powertools' logger wrote a JSON line with the request id.
+    const line = host.stdout.trim().split("\n").map((l) => JSON.parse(l)).find((l) => l.message === "probe");
+    expect(line).to.include({ requestId: "req-1", service: "probe", level: "INFO" });
+  });
+
+  it("reports a handler error and a timeout the way Lambda does", async () => {
+    try {
+      await host!.invoke({ value: "x", fail: true });
+      expect.fail("should have thrown");
+    } catch (e: any) {
+      expect(e.name).to.equal("Error");
+      expect(e.message).to.equal("asked to fail for x");
+    }
+    try {
+      await host!.invoke({ value: "x", sleepMs: 5000 });
+      expect.fail("should have timed out");
+    } catch (e: any) {
+      expect(e.name).to.equal("Sandbox.Timedout");
+      expect(e.message).to.equal("Task timed out after 2 seconds");
+    }
+  });
+
+  it("fails at cold start naming a missing environment variable", async () => {
+    const dir = await materialize(functionArchives.get("probe")!);
+    try {
+      await LambdaHost.start(dir, { env: {} });
+      expect.fail("should not start");
+    } catch (e: any) {
+      expect(e.message).to.contain("PROBE_TABLE is not set");
+    }
+  });
+});

@@ -1,0 +1,69 @@
+import { expect } from "chai";
+import { evaluateProgram, Program } from "./program";
+import { valueOf } from "./mocks";
+
+function count(p: Program): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of p.resources) out[r.type] = (out[r.type] ?? 0) + 1;
+  return out;
+}
+
+describe("the program (index.ts) per stack", () => {
+  it("evaluates the dev stack: debug route, schema discovery, short retention, no protection", async () => {
+    const p = await evaluateProgram("dev");
+    expect(await valueOf(p.exports.busName)).to.equal("switchyard-dev");
+    expect(await valueOf(p.exports.recordsDestinationArn)).to.match(/:api-destination\/switchyard-dev-forwarder-records\//);
+    const archive = p.resources.find((r) => r.type === "aws:cloudwatch/eventArchive:EventArchive")!;
+    expect(archive.inputs.retentionDays).to.equal(7);
+    const dlq = p.resources.find((r) => r.name === "switchyard-dev-dlq" && r.type === "aws:sqs/queue:Queue")!;
+    expect(dlq.inputs.messageRetentionSeconds).to.equal(345600);
+    expect(count(p)["aws:schemas/discoverer:Discoverer"]).to.equal(1);
+    expect(Object.keys(p.exports.hub.routes).sort()).to.deep.equal(["debug", "records"]);
+    const dest = p.resources.find((r) => r.type === "aws:cloudwatch/eventApiDestination:EventApiDestination")!;
+    expect(dest.inputs.invocationRateLimitPerSecond).to.equal(10);
+    expect(dest.inputs.invocationEndpoint).to.equal("https://sandbox.records.example.com/api/v1/records");
+    expect((p.exports.hub.bus as any).__protect).to.equal(false);
+  });
+
+  it("evaluates the prod stack: long retention, protection, no debug route", async () => {
+    const p = await evaluateProgram("prod");
+    expect(await valueOf(p.exports.busName)).to.equal("switchyard-prod");
+    const archive = p.resources.find((r) => r.type === "aws:cloudwatch/eventArchive:EventArchive")!;
+    expect(archive.inputs.retentionDays).to.equal(365);
+    expect(count(p)["aws:schemas/discoverer:Discoverer"]).to.equal(undefined);
+    expect(Object.keys(p.exports.hub.routes)).to.deep.equal(["records"]);
+    const dest = p.resources.find((r) => r.type === "aws:cloudwatch/eventApiDestination:EventApiDestination")!;
+    expect(dest.inputs.invocationRateLimitPerSecond).to.equal(300);
+    expect((p.exports.hub.bus as any).__protect).to.equal(true);
+  });
+
+  it("fails at preview when the records API key secret is missing, with the command to set it", async () => {
+    try {
+      await evaluateProgram("prod", { recordsApiKey: undefined });
+      expect.fail("the program should not evaluate");
+    } catch (e: any) {
+      expect(e.message).to.equal(
+        "Missing secret switchyard:recordsApiKey (the records API key, sent as X-API-Key) for stack prod. Set it with: pulumi config set --secret switchyard:recordsApiKey <value> --stack prod",
+      );
+    }
+  });
+
+  const bad: Array<[string, string, string]> = [
+    ["archiveRetentionDays", "forever", 'switchyard:archiveRetentionDays must be a whole number from 0 to 3650, got "forever". Fix it with: pulumi config set switchyard:archiveRetentionDays 30 --stack dev'],
+    ["logRetentionDays", "10", 'switchyard:logRetentionDays must be one of 1, 3, 5, 7, 14, 30'],
+    ["recordsApiEndpoint", "http://records.example.com", 'switchyard:recordsApiEndpoint must be an https:// URL without a trailing slash, got "http://records.example.com"'],
+    ["recordsRateLimitPerSecond", "301", 'switchyard:recordsRateLimitPerSecond must be a whole number from 1 to 300, got "301"'],
+    ["debugRoute", "yes", 'switchyard:debugRoute must be true or false, got "yes". Fix it with: pulumi config set switchyard:debugRoute false --stack dev'],
+    ["publisherAccountIds", '["12"]', "switchyard:publisherAccountIds must be a JSON list of strings matching"],
+  ];
+  for (const [key, value, message] of bad) {
+    it(`fails at preview naming switchyard:${key} when it is ${value}`, async () => {
+      try {
+        await evaluateProgram("dev", { [key]: value });
+        expect.fail("the program should not evaluate");
+      } catch (e: any) {
+        expect(e.message).to.contain(message);
+      }
+    });
+  }
+});

@@ -1,0 +1,50 @@
+// Evaluates the whole Pulumi program (index.ts) for a stack under the shared mocks, with the
+// stack's committed Pulumi.<stack>.yaml config plus the secrets a user would set.
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as path from "path";
+import { recorded, resetRecorded, settle, setupMocks, Recorded } from "./mocks";
+
+const ROOT = path.join(__dirname, "..");
+
+/** The secrets a user sets with `pulumi config set --secret` (test values). */
+export const TEST_SECRETS: Record<string, string> = {
+  "switchyard:recordsApiKey": "test-records-api-key",
+};
+
+/** The `config:` map of Pulumi.<stack>.yaml, as strings the way the CLI passes them. */
+export function stackConfig(stack: string): Record<string, string> {
+  const doc = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
+    config?: Record<string, unknown>;
+  };
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(doc.config ?? {})) {
+    out[k] = typeof v === "string" ? v : JSON.stringify(v);
+  }
+  return out;
+}
+
+export interface Program {
+  exports: Record<string, any>;
+  resources: Recorded[];
+}
+
+/** Loads index.ts afresh for `stack`; `overrides` replace or (with undefined) remove keys. */
+export async function evaluateProgram(
+  stack: string,
+  overrides: Record<string, string | undefined> = {},
+): Promise<Program> {
+  const config: Record<string, string> = { ...stackConfig(stack), ...TEST_SECRETS };
+  for (const [k, v] of Object.entries(overrides)) {
+    const key = k.includes(":") ? k : `switchyard:${k}`;
+    if (v === undefined) delete config[key];
+    else config[key] = v;
+  }
+  setupMocks(config, stack);
+  await settle();
+  resetRecorded();
+  for (const m of ["index.ts", "config.ts"]) delete require.cache[path.join(ROOT, m)];
+  const outputs = require(path.join(ROOT, "index.ts"));
+  await settle();
+  return { exports: outputs, resources: [...recorded] };
+}
