@@ -5,9 +5,11 @@ import { InputTransformer } from "../events/route";
 export const DEFAULT_RECORD_DETAIL_TYPES = ["RecordCreated", "RecordUpdated"];
 
 /**
- * The event pattern of record events: the configured sources and detail types, and the detail
- * fields the payload needs, so a malformed event never reaches the records API half-filled
- * (it stays in the archive instead).
+ * The event pattern of record events: the configured sources and detail types, and the scalar
+ * detail fields the payload needs, so such a malformed event never reaches the records API
+ * (it stays in the archive instead). `payload` is an object, and EventBridge's `exists` only sees
+ * leaf values, so it cannot be required here: without it the body carries `"recordPayload":""`,
+ * the records API answers 400 and the event lands in the DLQ.
  */
 export function recordEventPattern(sources: string[], detailTypes: string[]): Record<string, unknown> {
   return {
@@ -17,7 +19,6 @@ export function recordEventPattern(sources: string[], detailTypes: string[]): Re
       tenantId: [{ exists: true }],
       recordId: [{ exists: true }],
       recordVersion: [{ numeric: [">=", 0] }],
-      payload: [{ exists: true }],
     },
   };
 }

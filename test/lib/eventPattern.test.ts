@@ -119,6 +119,18 @@ const cases: Case[] = [
     ev({ items: [{ sku: "a", qty: 1 }, { sku: "b", qty: 2 }] }),
     true,
   ],
+  [
+    "a field under an empty array of objects is absent",
+    { detail: { items: { sku: [{ exists: false }] } } },
+    ev({ items: [] }),
+    true,
+  ],
+  [
+    "a field under an empty array of objects does not exist",
+    { detail: { items: { sku: [{ exists: true }] } } },
+    ev({ items: [] }),
+    false,
+  ],
   ["nested event arrays are flattened", { detail: { m: [3] } }, ev({ m: [[1, 2], [3]] }), true],
   ["an object is not a leaf value", { detail: { o: ["x"] } }, ev({ o: { x: "x" } }), false],
 
