@@ -17,7 +17,7 @@ export const REGION = "eu-west-1";
 
 export const recorded: Recorded[] = [];
 
-function arnFor(type: string, name: string, inputs: Record<string, any>): string {
+export function arnFor(type: string, name: string, inputs: Record<string, any>): string {
   const n = inputs.name ?? name;
   switch (type) {
     case "aws:cloudwatch/eventBus:EventBus":

@@ -53,7 +53,6 @@ describe("RecordsForwarder", () => {
         tenantId: [{ exists: true }],
         recordId: [{ exists: true }],
         recordVersion: [{ numeric: [">=", 0] }],
-        payload: [{ exists: true }],
       },
       "replay-name": [{ exists: false }],
     });
