@@ -29,7 +29,14 @@ export interface LocalServices {
   invokeLambda(functionName: string, payload: string, invocationType: string): Promise<{ status: number; payload: string; functionError?: string }>;
   s3Put(bucket: string, key: string, body: Buffer, contentType?: string): Promise<string>;
   s3Get(bucket: string, key: string): Promise<{ body: Buffer; contentType?: string; etag: string }>;
+  /**
+   * Wraps each DynamoDB write (PutItem, UpdateItem, DeleteItem, BatchWriteItem) so that the
+   * runtime can read the item before and after it and emit the stream record DynamoDB would.
+   */
+  aroundDynamoWrite?(operation: string, request: any, forward: () => Promise<number>): Promise<void>;
 }
+
+const DYNAMO_WRITES = new Set(["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"]);
 
 function readBody(req: http.IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -118,16 +125,38 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
     }
   }
 
-  function proxyToDynamo(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse) {
-    const fwd = http.request(
-      { host: dynamo.hostname, port: dynamo.port, method: req.method, path: req.url, headers: { ...req.headers, host: dynamo.host } },
-      (up) => {
-        res.writeHead(up.statusCode ?? 500, up.headers);
-        up.pipe(res);
-      },
-    );
-    fwd.on("error", (e) => sendJsonError(res, new AwsError("InternalFailure", `local DynamoDB: ${e.message}`, 500), "application/x-amz-json-1.0"));
-    fwd.end(body);
+  function forwardToDynamo(req: http.IncomingMessage, body: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+    return new Promise((resolve, reject) => {
+      const fwd = http.request(
+        { host: dynamo.hostname, port: dynamo.port, method: req.method, path: req.url, headers: { ...req.headers, host: dynamo.host } },
+        (up) => {
+          const chunks: Buffer[] = [];
+          up.on("data", (c) => chunks.push(c));
+          up.on("end", () => resolve({ status: up.statusCode ?? 500, headers: up.headers, body: Buffer.concat(chunks) }));
+        },
+      );
+      fwd.on("error", reject);
+      fwd.end(body);
+    });
+  }
+
+  async function proxyToDynamo(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse, operation: string) {
+    try {
+      let out!: { status: number; headers: http.IncomingHttpHeaders; body: Buffer };
+      const forward = async () => {
+        out = await forwardToDynamo(req, body);
+        return out.status;
+      };
+      if (svc.aroundDynamoWrite && DYNAMO_WRITES.has(operation)) {
+        await svc.aroundDynamoWrite(operation, JSON.parse(body.toString("utf8")), forward);
+      } else {
+        await forward();
+      }
+      res.writeHead(out.status, out.headers);
+      res.end(out.body);
+    } catch (e) {
+      sendJsonError(res, new AwsError("InternalFailure", `local DynamoDB: ${(e as Error).message}`, 500), "application/x-amz-json-1.0");
+    }
   }
 
   return http.createServer(async (req, res) => {
@@ -136,7 +165,7 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
     const contentType = String(req.headers["content-type"] ?? "application/x-amz-json-1.1");
     const url = new URL(req.url ?? "/", "http://local");
     try {
-      if (target.startsWith("DynamoDB_20120810.")) return proxyToDynamo(req, body, res);
+      if (target.startsWith("DynamoDB_20120810.")) return await proxyToDynamo(req, body, res, target.slice("DynamoDB_20120810.".length));
       if (target) return await handleJson(target, body.length ? JSON.parse(body.toString("utf8")) : {}, res, contentType);
 
       // Lambda Invoke: POST /2015-03-31/functions/{name}/invocations

@@ -17,6 +17,8 @@ import { DeclaredProgram, loadProgram, ROOT } from "./program";
 import { RecordsStandIn } from "./recordsStandIn";
 import { LocalConnection, LocalStepFunctions } from "./stateMachines";
 import { compilePattern } from "../lib/eventPattern";
+import { LocalStreams, StreamTable } from "./streams";
+import { LOCAL_CALLER_CREDENTIALS, LocalRestApi } from "./apigateway";
 
 export interface LocalOptions {
   stack?: string;
@@ -74,12 +76,14 @@ export class SwitchyardLocal {
   public lambdas!: LocalLambdas;
   public sfn!: LocalStepFunctions;
   public records?: RecordsStandIn;
+  public streams!: LocalStreams;
   public awsUrl = "";
   /** Read-only view of the local state (queues, notifications, executions, records), as JSON. */
   public controlUrl = "";
   public recordsUrl = "";
   public readonly functionUrls: Record<string, string> = {};
   public readonly apiUrls: Record<string, string> = {};
+  public readonly restApis: Record<string, LocalRestApi> = {};
   private dynalite: any;
   private dynamoUrl = "";
   private servers: http.Server[] = [];
@@ -186,6 +190,7 @@ export class SwitchyardLocal {
           return { status: 200, payload: JSON.stringify({ errorType: e.name, errorMessage: e.message }), functionError: "Unhandled" };
         }
       },
+      aroundDynamoWrite: (op, request, forward) => this.streams.aroundDynamoWrite(op, request, forward),
       s3Put: async (bucket, key, body, contentType) => this.s3Put(bucket, key, body, contentType),
       s3Get: async (bucket, key) => {
         const o = this.objects.get(`${bucket}/${key}`);
@@ -198,7 +203,9 @@ export class SwitchyardLocal {
     this.buildLambdas();
     this.buildBus();
     this.buildStateMachines();
+    this.buildStreams();
     await this.serveFunctionUrls();
+    await this.serveRestApis();
     this.controlUrl = await this.listen(http.createServer((req, res) => this.control(req, res)));
   }
 
@@ -537,6 +544,57 @@ export class SwitchyardLocal {
     });
   }
 
+  private buildStreams(): void {
+    const tables = new Map<string, StreamTable>();
+    for (const t of this.of("aws:dynamodb/table:Table").filter((x) => x.inputs.streamEnabled)) {
+      const arn = arnFor(t.type, t.name, t.inputs);
+      tables.set(nameOf(t), {
+        name: nameOf(t),
+        arn,
+        streamArn: `${arn}/stream/2026-01-01T00:00:00.000`,
+        keys: [t.inputs.hashKey, t.inputs.rangeKey].filter(Boolean),
+        viewType: t.inputs.streamViewType ?? "NEW_AND_OLD_IMAGES",
+      });
+    }
+    const mappings = this.of("aws:lambda/eventSourceMapping:EventSourceMapping")
+      .filter((m) => String(m.inputs.eventSourceArn).includes(":dynamodb:"))
+      .map((m) => ({
+        uuid: m.name,
+        streamArn: m.inputs.eventSourceArn,
+        functionName: String(m.inputs.functionName),
+        batchSize: m.inputs.batchSize ?? 100,
+        reportBatchItemFailures: (m.inputs.functionResponseTypes ?? []).includes("ReportBatchItemFailures"),
+        bisectOnError: Boolean(m.inputs.bisectBatchOnFunctionError),
+        maximumRetryAttempts: m.inputs.maximumRetryAttempts ?? -1,
+        onFailure: m.inputs.destinationConfig?.onFailure?.destinationArn,
+      }));
+    this.streams = new LocalStreams(tables, mappings, {
+      dynamo: new DynamoDBClient({ endpoint: this.dynamoUrl, region: REGION, credentials: { accessKeyId: "local", secretAccessKey: "local" } }),
+      region: REGION,
+      invoke: (fn, event) => this.lambdas.invoke(fn, event),
+      sendToDestination: async (arn, message) => {
+        const service = arn.split(":")[2];
+        if (service === "sqs") this.sqsSend(arn, JSON.stringify(message), {});
+        else if (service === "sns") this.snsPublish({ TopicArn: arn, Message: JSON.stringify(message), MessageAttributes: {} });
+        else this.log(`  destination ${arn} is not served locally`);
+      },
+      log: (l) => this.log(l),
+    });
+  }
+
+  private async serveRestApis(): Promise<void> {
+    for (const api of this.of("aws:apigateway/restApi:RestApi")) {
+      const local = new LocalRestApi(api, this.program.resources, {
+        invokeLambda: (fn, event) => this.lambdas.invoke(fn, event),
+        rewriteUrl: (u) => this.rewriteUrl(u),
+        log: (l) => this.log(l),
+      });
+      this.restApis[api.name] = local;
+      const url = await this.listen(http.createServer((req, res) => void local.handle(req, res)));
+      this.apiUrls[api.name] = `${url}/${local.stageName}`;
+    }
+  }
+
   private async serveFunctionUrls(): Promise<void> {
     for (const u of this.of("aws:lambda/functionUrl:FunctionUrl")) {
       const fn = this.lambdas.resolve(String(u.inputs.functionName));
@@ -564,6 +622,7 @@ export class SwitchyardLocal {
       await this.bus.drain();
       await this.lambdas.drain();
       await this.sfn.drain();
+      await this.streams.drain();
       await new Promise((r) => setTimeout(r, 30));
       quiet = this.logLines.length === before ? quiet + 1 : 0;
     }
@@ -577,7 +636,13 @@ export class SwitchyardLocal {
     lines.push(`  state (queues, notifications, executions): ${this.controlUrl}/state`);
     lines.push(`  records API: ${this.records ? `${this.recordsUrl} (built-in stand-in)` : this.recordsUrl}`);
     for (const [n, u] of Object.entries(this.functionUrls)) lines.push(`  function URL ${n}: ${u}`);
-    for (const [n, u] of Object.entries(this.apiUrls)) lines.push(`  API ${n}: ${u}`);
+    for (const [n, u] of Object.entries(this.apiUrls)) {
+      lines.push(`  API ${n}: ${u}`);
+      for (const [k, v] of Object.entries(this.restApis[n].apiKeys)) lines.push(`    API key ${k}: ${v}`);
+    }
+    if (Object.keys(this.apiUrls).length) {
+      lines.push(`  IAM-signed calls: sign with access key ${LOCAL_CALLER_CREDENTIALS.accessKeyId} / ${LOCAL_CALLER_CREDENTIALS.secretAccessKey} (stands for the caller role)`);
+    }
     for (const t of this.of("aws:dynamodb/table:Table")) lines.push(`  table ${nameOf(t)}`);
     for (const b of this.bus.busNames.slice(1)) lines.push(`  bus ${b}`);
     for (const r of this.bus.rules) lines.push(`  rule ${r.name} -> ${this.bus.targets.filter((t) => t.ruleName === r.name).map((t) => t.id).join(", ")}`);
