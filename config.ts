@@ -2,6 +2,28 @@
 // that fixes it, so a bad value fails at preview, before anything is deployed.
 import * as pulumi from "@pulumi/pulumi";
 import { LOG_RETENTION_DAYS } from "./components/events/eventHub";
+// --- issue #5: jobs API and records gateway ---
+import { parseConsumerList, parseConsumers, parseTier, parseTiers, UsageTier } from "./components/apigw/spec";
+import { JOBS_AUTH_MODES, JobsAuth } from "./components/jobs/jobsSpec";
+import { gatewayRoutes } from "./components/records/gatewaySpec";
+// --- end issue #5 ---
+// --- issue #4: webhook receivers ---
+import { Provider, PROVIDERS } from "./handlers/webhooks/providers";
+// --- end issue #4 ---
+// --- issue #3: record verification workflow ---
+import {
+  EXPRESS_MAX_PLANNED_WAIT_SECONDS,
+  LOG_LEVELS,
+  LogLevel,
+  WORKFLOW_TYPES,
+  WorkflowType,
+} from "./components/records/verificationWorkflow";
+import { DEFAULT_VERIFICATION_DETAIL_TYPES, plannedWaitSeconds } from "./components/records/verificationDefinition";
+// --- end issue #3 ---
+// --- issue #6: tenant change publishing, tenant ingress, record ingestion ---
+import { Tenants, validateTenants } from "./components/tenants/tenantRules";
+import { RecordStreamSource, resolveStreamSource } from "./components/records/recordIngestion";
+// --- end issue #6 ---
 
 export const NAMESPACE = "switchyard";
 
@@ -141,6 +163,206 @@ export class Settings {
 }
 
 
+// --- issue #3: record verification workflow ---
+/** The verification workflow's keys; an EXPRESS workflow's waits must fit its 5-minute limit. */
+function verificationConfig(s: Settings) {
+  const v = {
+    workflowType: s.string("verificationWorkflowType", "STANDARD", WORKFLOW_TYPES) as WorkflowType,
+    logLevel: s.string("verificationLogLevel", "ERROR", LOG_LEVELS) as LogLevel,
+    includeExecutionData: s.bool("verificationLogExecutionData", false),
+    anchorWaitSeconds: s.int("verificationAnchorWaitSeconds", 90, 0, 86400),
+    retryWaitSeconds: s.int("verificationRetryWaitSeconds", 30, 0, 86400),
+    maxVerifyAttempts: s.int("verificationMaxAttempts", 5, 1, 100),
+    sources: s.stringList("verificationSources", ["switchyard.records"]),
+    detailTypes: s.stringList("verificationDetailTypes", DEFAULT_VERIFICATION_DETAIL_TYPES),
+  };
+  const planned = plannedWaitSeconds(v);
+  if (v.workflowType === "EXPRESS" && planned > EXPRESS_MAX_PLANNED_WAIT_SECONDS) {
+    throw new ConfigError(
+      `${NAMESPACE}:verificationWorkflowType is EXPRESS (at most 5 minutes per execution), but verificationAnchorWaitSeconds + (verificationMaxAttempts - 1) * verificationRetryWaitSeconds is ${planned} s, more than ${EXPRESS_MAX_PLANNED_WAIT_SECONDS} s. Fix it with: pulumi config set ${NAMESPACE}:verificationWorkflowType STANDARD --stack ${s.stack} (or shorten the waits)`,
+    );
+  }
+  return v;
+}
+// --- end issue #3 ---
+
+// --- issue #6: tenant change publishing, tenant ingress, record ingestion ---
+/** Tenants (ingress, change rules), the stream mappings' bounds, and the record ingestion sources. */
+function tenantsConfig(s: Settings) {
+  return {
+    tenants: s.json<Tenants>(
+      "tenants",
+      {},
+      validateTenants,
+      `'{"acme":{"ingressEnabled":true,"rules":[{"schemaNames":["invoice"]}]}}'`,
+    ),
+    streamMaxRetryAttempts: s.int("streamMaxRetryAttempts", 5, 0, 10000),
+    streamMaxRecordAgeSeconds: s.int("streamMaxRecordAgeSeconds", 86400, 60, 604800),
+    ingestionPrefix: s.optionalString("ingestionPrefix", /^(?!\/)[^\u0000-\u001f]{0,512}$/, "incoming/") ?? "incoming/",
+    recordsStreamSource: s.json<RecordStreamSource | undefined>(
+      "recordsStreamSource",
+      undefined,
+      (v) => {
+        if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error("must be a JSON object");
+        return resolveStreamSource(v as RecordStreamSource);
+      },
+      `'{"tableArn":"arn:aws:dynamodb:eu-west-1:111122223333:table/orders","streamArn":"arn:aws:dynamodb:eu-west-1:111122223333:table/orders/stream/2026-01-01T00:00:00.000"}'`,
+    ),
+  };
+}
+// --- end issue #6 ---
+
+// --- issue #8: alarms and dashboard ---
+/** Where alarms notify and when they fire (switchyard:ops:Monitoring thresholds). */
+function monitoringConfig(s: Settings) {
+  return {
+    alarmEmail: s.optionalString("alarmEmail", /^[^@\s"]+@[^@\s"]+\.[^@\s"]+$/, "ops@example.com"),
+    lambdaErrors: s.int("alarmLambdaErrorThreshold", 1, 1, 1000000),
+    api5xxRatePercent: s.int("alarmApi5xxRatePercent", 1, 1, 100),
+    apiLatencyP99Ms: s.int("alarmApiLatencyP99Ms", 3000, 100, 60000),
+    webhookRejectionsPerMinute: s.int("alarmWebhookRejectionsPerMinute", 20, 1, 1000000),
+    asyncEventAgeSeconds: s.int("alarmAsyncEventAgeSeconds", 300, 60, 21600),
+  };
+}
+// --- end issue #8 ---
+
+// --- issue #4: webhook receivers ---
+/** Each provider's secret config key (its `...Previous` twin holds the secret being rotated out). */
+export const WEBHOOK_SECRET_KEYS: Record<Provider, { key: string; what: string }> = {
+  github: { key: "githubWebhookSecret", what: "the GitHub webhook secret" },
+  twilio: { key: "twilioAuthToken", what: "the Twilio auth token that signs webhooks" },
+  stripe: { key: "stripeWebhookSecret", what: "the Stripe endpoint signing secret, whsec_..." },
+  standard: { key: "standardWebhookSecret", what: "the Standard Webhooks secret, whsec_<base64>" },
+  hmac: { key: "hmacWebhookSecret", what: "the generic HMAC webhook key" },
+};
+
+/** Enabled webhook providers, their secrets (required for each enabled one) and the receivers' limits. */
+function webhooksConfig(s: Settings) {
+  const enabled = s.stringList(
+    "webhookProviders",
+    [],
+    new RegExp(`^(${PROVIDERS.join("|")})$`),
+    '\'["github","stripe"]\'',
+  ) as Provider[];
+  const reserved = s.optionalString("webhookReservedConcurrency", /^([1-9]\d{0,2}|1000)$/, "10");
+  const twilioPublicUrl = s.optionalString(
+    "twilioPublicUrl",
+    /^https:\/\/[^\s?#]+$/,
+    "https://hooks.example.com/twilio",
+  );
+  const providers: Partial<Record<Provider, { secret: pulumi.Output<string>; previousSecret?: pulumi.Output<string>; publicUrl?: string }>> = {};
+  for (const p of [...new Set(enabled)]) {
+    const { key, what } = WEBHOOK_SECRET_KEYS[p];
+    providers[p] = {
+      secret: s.secret(key, what),
+      previousSecret: s.optionalSecret(`${key}Previous`),
+      ...(p === "twilio" && twilioPublicUrl ? { publicUrl: twilioPublicUrl } : {}),
+    };
+  }
+  return {
+    providers,
+    toleranceSeconds: s.int("webhookToleranceSeconds", 300, 1, 3600),
+    maxEntryBytes: s.int("webhookMaxEntryBytes", 262144, 1024, 1048576),
+    payloadStorage: s.bool("webhookPayloadStorage", true),
+    payloadRetentionDays: s.int("webhookPayloadRetentionDays", 30, 1, 3650),
+    idempotencyTtlSeconds: s.int("webhookIdempotencyTtlSeconds", 259200, 300, 2592000),
+    reservedConcurrency: reserved === undefined ? undefined : Number(reserved),
+    timeoutSeconds: s.int("webhookTimeoutSeconds", 8, 1, 900),
+  };
+}
+// --- end issue #4 ---
+
+// --- issue #5: jobs API and records gateway ---
+/** Default usage plan tiers of the records gateway. */
+export const DEFAULT_GATEWAY_TIERS: Record<string, UsageTier> = {
+  standard: { rateLimit: 100, burstLimit: 200, quota: 1000000, period: "MONTH" },
+  partner: { rateLimit: 500, burstLimit: 1000, quota: 20000000, period: "MONTH" },
+};
+
+/** The jobs API (auth mode, JWT, API keys, throttling, TTL, WAF) and the records gateway (tiers, consumers). */
+function apisConfig(s: Settings) {
+  const fail = (key: string, problem: string, example: string): never => {
+    throw new ConfigError(
+      `${NAMESPACE}:${key} ${problem}. Fix it with: pulumi config set ${NAMESPACE}:${key} ${example} --stack ${s.stack}`,
+    );
+  };
+  const auth = s.string("jobsAuth", "iam", JOBS_AUTH_MODES) as JobsAuth;
+  let jwt: { issuer: string; audience: string; jwksUrl: string; resultTtlSeconds: number } | undefined;
+  const issuer = s.optionalString("jobsJwtIssuer");
+  const audience = s.optionalString("jobsJwtAudience");
+  const jwksUrl = s.optionalString("jobsJwtJwksUrl", /^https:\/\/[^\s]+$/, "https://id.example.com/.well-known/jwks.json");
+  const resultTtlSeconds = s.int("jobsJwtCacheSeconds", 300, 0, 3600);
+  if (auth === "jwt") {
+    if (!issuer) fail("jobsJwtIssuer", 'is not set (jobsAuth is "jwt")', "https://id.example.com/");
+    if (!audience) fail("jobsJwtAudience", 'is not set (jobsAuth is "jwt")', "switchyard-jobs");
+    if (!jwksUrl) fail("jobsJwtJwksUrl", 'is not set (jobsAuth is "jwt")', "https://id.example.com/.well-known/jwks.json");
+    jwt = { issuer: issuer!, audience: audience!, jwksUrl: jwksUrl!, resultTtlSeconds };
+  }
+  const callerPrincipals = s.stringList(
+    "jobsCallerPrincipals",
+    [],
+    /^arn:aws[a-z-]*:iam::\d{12}:(root|role\/.+|user\/.+)$/,
+    '\'["arn:aws:iam::111122223333:role/ci"]\'',
+  );
+  const wafRateLimit = s.int("jobsWafRateLimit", 0, 0, 2000000000);
+  if (wafRateLimit > 0 && wafRateLimit < 10) {
+    fail("jobsWafRateLimit", `must be 0 (no WAF) or from 10 (AWS WAF's lowest rate limit), got "${wafRateLimit}"`, "2000");
+  }
+  const tiers = s.json(
+    "recordsGatewayTiers",
+    DEFAULT_GATEWAY_TIERS,
+    parseTiers,
+    `'{"standard":{"rateLimit":100,"burstLimit":200,"quota":1000000,"period":"MONTH"}}'`,
+  );
+  return {
+    jobs: {
+      auth,
+      jwt,
+      callerPrincipals: auth === "iam" && callerPrincipals.length > 0 ? callerPrincipals : undefined,
+      apiKeyConsumers: s.json("jobsApiKeyConsumers", ["default"], parseConsumerList, '\'["ops","batch"]\''),
+      apiKeyTier: s.json<UsageTier>(
+        "jobsApiKeyTier",
+        { rateLimit: 50, burstLimit: 100 },
+        (v) => parseTier("jobsApiKeyTier", v),
+        `'{"rateLimit":50,"burstLimit":100,"quota":100000,"period":"DAY"}'`,
+      ),
+      throttle: { rateLimit: s.int("jobsRateLimit", 100, 1, 10000), burstLimit: s.int("jobsBurstLimit", 200, 1, 5000) },
+      jobTtlDays: s.int("jobsTtlDays", 7, 1, 365),
+      pointInTimeRecovery: s.bool("jobsPointInTimeRecovery", false),
+      processorRetryAttempts: s.int("jobsRetryAttempts", 2, 0, 2),
+      wafRateLimit: wafRateLimit === 0 ? undefined : wafRateLimit,
+    },
+    gateway: {
+      tiers,
+      consumers: s.json<Record<string, string>>(
+        "recordsGatewayConsumers",
+        {},
+        (v) => parseConsumers(v, Object.keys(tiers)),
+        `'{"acme":"standard"}'`,
+      ),
+      extraRoutes: s.json<string[]>(
+        "recordsGatewayRoutes",
+        [],
+        (v) => {
+          if (!Array.isArray(v) || v.some((r) => typeof r !== "string")) throw new Error('must be a JSON list such as ["POST /records/batch"]');
+          gatewayRoutes(v as string[]);
+          return v as string[];
+        },
+        `'["POST /records/batch"]'`,
+      ),
+      throttle: {
+        rateLimit: s.int("recordsGatewayRateLimit", 300, 1, 10000),
+        burstLimit: s.int("recordsGatewayBurstLimit", 600, 1, 5000),
+      },
+      authorizerCacheSeconds: s.int("recordsGatewayAuthorizerCacheSeconds", 300, 0, 3600),
+    },
+    xrayTracing: s.bool("apiXrayTracing", true),
+    metrics: s.bool("apiDetailedMetrics", true),
+    accountLogging: s.bool("apiGatewayAccountLogging", false),
+  };
+}
+// --- end issue #5 ---
+
 /** Everything index.ts composes, read from the stack's config. */
 export function loadConfig() {
   const s = new Settings();
@@ -164,6 +386,16 @@ export function loadConfig() {
       sources: s.stringList("recordsSources", ["switchyard.records"]),
       detailTypes: s.stringList("recordsDetailTypes", ["RecordCreated", "RecordUpdated"]),
     },
+    // issue #3: record verification workflow
+    verification: verificationConfig(s),
+    // issue #6: tenant change publishing, tenant ingress, record ingestion
+    tenancy: tenantsConfig(s),
+    // issue #8: alarms and dashboard
+    monitoring: monitoringConfig(s),
+    // issue #4: webhook receivers
+    webhooks: webhooksConfig(s),
+    // issue #5: jobs API and records gateway
+    apis: apisConfig(s),
     settings: s,
   };
 }

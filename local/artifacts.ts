@@ -123,8 +123,11 @@ export class LambdaHost {
           if (!p) return;
           clearTimeout(p.timer);
           this.pending.delete(m.id);
-          if (m.type === "result") p.resolve(m.result);
-          else p.reject(new LambdaInvokeError(m.error.errorType, m.error.errorMessage, m.error.stack));
+          // Let the stdout pipe deliver the lines written before the answer.
+          setTimeout(() => {
+            if (m.type === "result") p.resolve(m.result);
+            else p.reject(new LambdaInvokeError(m.error.errorType, m.error.errorMessage, m.error.stack));
+          }, 5);
         }
       });
     });

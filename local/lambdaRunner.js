@@ -38,9 +38,12 @@ process.on("message", async (msg) => {
   try {
     const result = await handler(msg.event, context);
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    // Flush what the handler logged before answering, so the parent has every log line of it.
+    await new Promise((r) => process.stdout.write("", r));
     process.send({ type: "result", id: msg.id, result: result === undefined ? null : result, ms });
   } catch (err) {
     const e = err || {};
+    await new Promise((r) => process.stdout.write("", r));
     process.send({
       type: "error",
       id: msg.id,

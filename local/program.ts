@@ -21,35 +21,29 @@ export interface DeclaredProgram {
   generatedSecrets: string[];
 }
 
-/** Secret config keys of the program: every key the program reads with getSecret. */
-function secretKeysRead(): Set<string> {
-  const keys = new Set<string>();
-  for (const file of ["config.ts", "index.ts"]) {
-    const text = fs.readFileSync(path.join(ROOT, file), "utf8");
-    for (const m of text.matchAll(/\.(?:secret|optionalSecret)\(\s*"([A-Za-z0-9]+)"/g)) keys.add(m[1]);
-  }
-  return keys;
+function generateSecret(key: string): string {
+  // Standard Webhooks secrets are base64 keys behind a whsec_ prefix; the others are opaque.
+  return /standard/i.test(key) ? `whsec_${randomBytes(24).toString("base64")}` : `local-${randomBytes(16).toString("hex")}`;
+}
+
+function readSecretsFile(): Record<string, string> {
+  return fs.existsSync(LOCAL_SECRETS_FILE) ? JSON.parse(fs.readFileSync(LOCAL_SECRETS_FILE, "utf8")) : {};
 }
 
 /**
- * Local secrets: SWITCHYARD_<KEY> environment variables (e.g. SWITCHYARD_RECORDSAPIKEY), then the
- * git-ignored .switchyard/secrets.json; required secrets still missing get a random local value.
+ * A local secret: the SWITCHYARD_<KEY> environment variable (e.g. SWITCHYARD_RECORDSAPIKEY), else
+ * the git-ignored .switchyard/secrets.json, else a random value that is written to that file so
+ * later runs (and `npm run demo`) use the same one.
  */
-export function localSecrets(stack: string, stackConfig: Record<string, string>): { values: Record<string, string>; generated: string[] } {
-  const file = fs.existsSync(LOCAL_SECRETS_FILE) ? JSON.parse(fs.readFileSync(LOCAL_SECRETS_FILE, "utf8")) : {};
-  const values: Record<string, string> = {};
-  const generated: string[] = [];
-  for (const key of secretKeysRead()) {
-    const full = `switchyard:${key}`;
-    const v = process.env[`SWITCHYARD_${key.toUpperCase()}`] ?? file[key] ?? file[full];
-    if (v !== undefined) values[full] = String(v);
-    else if (!(full in stackConfig) && !/Previous$/.test(key)) {
-      values[full] = key === "standardWebhookSecret" ? `whsec_${randomBytes(24).toString("base64")}` : `local-${randomBytes(16).toString("hex")}`;
-      generated.push(key);
-    }
-  }
-  void stack;
-  return { values, generated };
+export function localSecret(key: string): { value: string; generated: boolean } {
+  const env = process.env[`SWITCHYARD_${key.toUpperCase()}`];
+  if (env !== undefined) return { value: env, generated: false };
+  const file = readSecretsFile();
+  if (file[key] !== undefined) return { value: String(file[key]), generated: false };
+  const value = generateSecret(key);
+  fs.mkdirSync(path.dirname(LOCAL_SECRETS_FILE), { recursive: true });
+  fs.writeFileSync(LOCAL_SECRETS_FILE, JSON.stringify({ ...file, [key]: value }, null, 2), { mode: 0o600 });
+  return { value, generated: true };
 }
 
 export function readStackConfig(stack: string): Record<string, string> {
@@ -61,16 +55,32 @@ export function readStackConfig(stack: string): Record<string, string> {
   return out;
 }
 
-export async function loadProgram(stack: string, overrides: Record<string, string> = {}): Promise<DeclaredProgram> {
-  const stackConfig = { ...readStackConfig(stack), ...overrides };
-  const secrets = localSecrets(stack, stackConfig);
-  const config = { ...stackConfig, ...secrets.values };
+function evaluate(stack: string, config: Record<string, string>): Record<string, unknown> {
   setupMocks(config, stack);
-  await settle();
   resetRecorded();
   functionArchives.clear();
   for (const m of ["index.ts", "config.ts"]) delete require.cache[path.join(ROOT, m)];
-  const outputs = require(path.join(ROOT, "index.ts"));
+  return require(path.join(ROOT, "index.ts"));
+}
+
+export async function loadProgram(stack: string, overrides: Record<string, string> = {}): Promise<DeclaredProgram> {
+  const config: Record<string, string> = { ...readStackConfig(stack), ...overrides };
+  const generated: string[] = [];
+  // The program names each secret it needs when it is missing (at preview): supply it and retry.
+  let outputs: Record<string, unknown> | undefined;
+  for (let i = 0; i < 50 && !outputs; i++) {
+    await settle();
+    try {
+      outputs = evaluate(stack, config);
+    } catch (e) {
+      const m = /Missing secret switchyard:([A-Za-z0-9]+)/.exec((e as Error).message);
+      if (!m) throw e;
+      const s = localSecret(m[1]);
+      config[`switchyard:${m[1]}`] = s.value;
+      if (s.generated) generated.push(m[1]);
+    }
+  }
+  if (!outputs) throw new Error("the program kept asking for secrets");
   // Serializing functions is asynchronous: wait until registrations stop arriving.
   for (let last = -1, stable = 0; stable < 3; ) {
     await settle();
@@ -78,5 +88,5 @@ export async function loadProgram(stack: string, overrides: Record<string, strin
     stable = recorded.length === last ? stable + 1 : 0;
     last = recorded.length;
   }
-  return { stack, config, resources: [...recorded], outputs, archives: functionArchives, generatedSecrets: secrets.generated };
+  return { stack, config, resources: [...recorded], outputs, archives: functionArchives, generatedSecrets: generated };
 }

@@ -70,7 +70,7 @@ describe("local runtime: the bus and the records forwarder", function () {
   it("answers an operation it does not implement with an error naming it", async () => {
     const res = await fetch(local.awsUrl, { method: "POST", headers: { "x-amz-target": "AWSEvents.ListRules", "content-type": "application/x-amz-json-1.1" }, body: "{}" });
     expect(res.status).to.equal(400);
-    const body = await res.json();
+    const body = (await res.json()) as { __type: string; message: string };
     expect(body.__type).to.equal("UnknownOperationException");
     expect(body.message).to.contain("does not implement AWSEvents.ListRules");
   });

@@ -1,0 +1,105 @@
+// Archive sizes of a declared function: the archive SwitchyardFunction declares (AWS SDK excluded)
+// and the one a CallbackFunction with default code paths would declare for the same __index.js.
+import * as fs from "fs";
+import * as pulumi from "@pulumi/pulumi";
+import { archiveEntries } from "../local/artifacts";
+import { FileEntry, SizeReport, walkFiles, writeZip, ZipInput } from "./zip";
+
+/** Size of an empty ZIP (its end-of-central-directory record alone). */
+export const EMPTY_ZIP_BYTES = writeZip([]).length;
+
+interface Contribution {
+  files: number;
+  unpackedBytes: number;
+  /** Bytes the folder adds to any ZIP (its local and central entries): ZIP sizes are additive. */
+  zippedBytes: number;
+}
+
+/**
+ * Zips each packaged folder once and remembers what it adds to an archive, so archives that share
+ * packages are measured without zipping them again. The total is exactly the size of the one ZIP of
+ * all entries, because a ZIP is the concatenation of independent entries plus one 22-byte trailer.
+ */
+export class ArchiveSizer {
+  private readonly folders = new Map<string, Contribution>();
+
+  private contribution(inputs: ZipInput[]): Contribution {
+    return {
+      files: inputs.length,
+      unpackedBytes: inputs.reduce((n, e) => n + e.data.length, 0),
+      zippedBytes: writeZip(inputs).length - EMPTY_ZIP_BYTES,
+    };
+  }
+
+  folder(name: string, absPath: string): Contribution {
+    const key = `${name}\u0000${absPath}`;
+    let c = this.folders.get(key);
+    if (!c) {
+      const files: FileEntry[] = walkFiles(absPath, name);
+      c = this.contribution(files.map((f) => ({ name: f.name, data: fs.readFileSync(f.abs) })));
+      this.folders.set(key, c);
+    }
+    return c;
+  }
+
+  /** What each folder adds to an archive, largest first. */
+  breakdown(folders: Array<{ name: string; path: string }>): Array<{ name: string } & Contribution> {
+    return folders.map((f) => ({ name: f.name, ...this.folder(f.name, f.path) })).sort((a, b) => b.zippedBytes - a.zippedBytes);
+  }
+
+  /** Size of the archive of these text files and folders. */
+  measure(texts: ZipInput[], folders: Array<{ name: string; path: string }>): SizeReport {
+    const parts = [this.contribution(texts), ...folders.map((f) => this.folder(f.name, f.path))];
+    return {
+      files: parts.reduce((n, p) => n + p.files, 0),
+      unpackedBytes: parts.reduce((n, p) => n + p.unpackedBytes, 0),
+      zippedBytes: EMPTY_ZIP_BYTES + parts.reduce((n, p) => n + p.zippedBytes, 0),
+    };
+  }
+}
+
+/** The folders CallbackFunction packages with default code path options (no exclusions). */
+export async function defaultCodeFolders(): Promise<Array<{ name: string; path: string }>> {
+  const paths = await pulumi.runtime.computeCodePaths({});
+  const out: Array<{ name: string; path: string }> = [];
+  for (const [name, a] of paths) out.push({ name, path: await (a as any).path });
+  return out;
+}
+
+export interface ArchiveMeasure {
+  function: string;
+  /** Packaged folders, largest first, with what each adds. */
+  packages: Array<{ name: string; files: number; unpackedBytes: number; zippedBytes: number }>;
+  /** Bytes of the serialized handler (__index.js), unpacked. */
+  indexBytes: number;
+  ours: SizeReport;
+  /** Default CallbackFunction packaging of the same __index.js. */
+  defaults: SizeReport;
+  /** defaults.zippedBytes / ours.zippedBytes. */
+  zippedRatio: number;
+  /** Packages in the default archive that ours leaves out (the runtime provides them). */
+  excludedPackages: number;
+}
+
+export async function measureArchive(
+  functionName: string,
+  archive: pulumi.Input<pulumi.asset.AssetArchive>,
+  defaults: Array<{ name: string; path: string }>,
+  sizer: ArchiveSizer,
+): Promise<ArchiveMeasure> {
+  const entries = await archiveEntries(archive);
+  const texts = entries.filter((e) => e.text !== undefined).map((e) => ({ name: e.name, data: Buffer.from(e.text!, "utf8") }));
+  const folders = entries.filter((e) => e.path !== undefined).map((e) => ({ name: e.name, path: e.path! }));
+  const ours = sizer.measure(texts, folders);
+  const def = sizer.measure(texts, defaults);
+  const mine = new Set(folders.map((f) => f.name));
+  return {
+    function: functionName,
+    packages: sizer.breakdown(folders),
+    indexBytes: texts.reduce((n, t) => n + t.data.length, 0),
+    ours,
+    defaults: def,
+    zippedRatio: Math.round((def.zippedBytes / ours.zippedBytes) * 100) / 100,
+    excludedPackages: defaults.filter((d) => !mine.has(d.name)).length,
+  };
+}

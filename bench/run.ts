@@ -1,0 +1,275 @@
+// `npm run bench`: evaluates the program under Pulumi mocks, then measures every declared Lambda
+// function (archive sizes against default CallbackFunction packaging, cold load against an empty
+// handler), the hot paths (webhook delivery, pattern matching, transformer rendering) and the
+// publisher's batching. Prints tables and pass/fail per target, writes bench/results.json.
+// A benchmark, not a test: it exits 0 whatever it measures (1 only if it cannot run at all).
+//
+// Knobs: BENCH_STACK (dev), BENCH_COLD_RUNS (5), BENCH_ITERATIONS (2000), BENCH_WEBHOOK_ITERATIONS (300).
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+process.env.PULUMI_TEST_MODE = process.env.PULUMI_TEST_MODE ?? "true";
+require("../test/setup");
+
+import { ArchiveMeasure, ArchiveSizer, defaultCodeFolders, measureArchive } from "./archives";
+import { coldStartOnce, ColdSample, startStubEndpoint } from "./coldStart";
+import { benchPatternMatching, benchTransformers, DeclaredRule, DeclaredTransformer } from "./hotPaths";
+import { bulkEntries, publisherEfficiency } from "./publisherBench";
+import { realisticEvents, witnessEvent } from "./samples";
+import { median, ratio } from "./stats";
+import { benchWebhook } from "./webhook";
+import { matchesPattern } from "../lib/eventPattern";
+
+/** The targets of issue #8. */
+export const TARGETS = {
+  maxZippedBytes: 512 * 1024,
+  maxColdRatio: 1.5,
+  minEntriesPerCall: 9,
+};
+
+const EMPTY = "bench-empty-handler";
+const SDK_FLOOR = "bench-sdk-clients-only";
+const int = (k: string, d: number) => (process.env[k] ? Math.max(1, Number(process.env[k])) : d);
+
+const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
+const mb = (b: number) => (b >= 1024 * 1024 ? `${(b / 1024 / 1024).toFixed(2)} MB` : kb(b));
+const us = (ms: number) => `${(ms * 1000).toFixed(1)} µs`;
+const pass = (ok: boolean) => (ok ? "PASS" : "FAIL");
+
+/** Prints rows as an aligned text table. */
+export function table(headers: string[], rows: Array<Array<string | number>>): string {
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...cells.slice(1).map(line)].join("\n");
+}
+
+interface Target {
+  name: string;
+  target: string;
+  value: string;
+  pass: boolean;
+}
+
+async function main(): Promise<void> {
+  const stack = process.env.BENCH_STACK ?? "dev";
+  const coldRuns = int("BENCH_COLD_RUNS", 5);
+  const iterations = int("BENCH_ITERATIONS", 2000);
+  const webhookIterations = int("BENCH_WEBHOOK_ITERATIONS", 300);
+  const results: Record<string, any> = {
+    generatedAt: new Date().toISOString(),
+    stack,
+    node: process.version,
+    machine: `${os.cpus()[0]?.model ?? "unknown"} x${os.cpus().length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+    targets: [] as Target[],
+  };
+  const targets: Target[] = results.targets;
+  const section = async (title: string, fn: () => Promise<void>) => {
+    console.log(`\n== ${title} ==`);
+    try {
+      await fn();
+    } catch (e) {
+      console.log(`  could not measure: ${(e as Error).stack ?? e}`);
+      results[`${title} error`] = String((e as Error).message ?? e);
+    }
+  };
+
+  console.log(`Switchyard bench: stack ${stack}, ${results.machine}, Node ${process.version}`);
+  const { evaluateProgram } = require("../test/program");
+  const { settle } = require("../test/mocks");
+  const program = await evaluateProgram(stack);
+  const { functionArchives, SwitchyardFunction } = require("../components/lambda");
+  const declared: string[] = [...functionArchives.keys()];
+  // The floor of a cold start: a handler that does nothing, with the same packaged dependencies.
+  new SwitchyardFunction(EMPTY, { logRetentionDays: 1, grants: [], callbackFactory: () => async () => ({ ok: true }) });
+  // For reference only: what merely loading the SDK clients and Powertools' logger at init costs.
+  new SwitchyardFunction(SDK_FLOOR, {
+    logRetentionDays: 1,
+    grants: [],
+    callbackFactory: () => {
+      const { DynamoDBClient } = require("@aws-sdk/client-dynamodb");
+      const { EventBridgeClient } = require("@aws-sdk/client-eventbridge");
+      const { Logger } = require("@aws-lambda-powertools/logger");
+      const clients = [new DynamoDBClient({}), new EventBridgeClient({}), new Logger({ serviceName: "bench" })];
+      return async () => ({ ok: clients.length });
+    },
+  });
+  await settle();
+  console.log(`Declared functions (${declared.length}): ${declared.join(", ") || "none"}`);
+  const fnInputs = (name: string) =>
+    program.resources.find((r: any) => r.type === "aws:lambda/function:Function" && r.name === name)?.inputs ?? {};
+
+  await section("Archives: ours vs default CallbackFunction packaging", async () => {
+    const sizer = new ArchiveSizer();
+    const defaults = await defaultCodeFolders();
+    const rows: ArchiveMeasure[] = [];
+    for (const name of declared) rows.push(await measureArchive(name, functionArchives.get(name), defaults, sizer));
+    results.archives = rows;
+    console.log(
+      table(
+        ["function", "zipped", "unpacked", "files", "default zipped", "default unpacked", "default files", "default/ours", "<= 512 KB"],
+        rows.map((r) => [
+          r.function, kb(r.ours.zippedBytes), mb(r.ours.unpackedBytes), r.ours.files,
+          mb(r.defaults.zippedBytes), mb(r.defaults.unpackedBytes), r.defaults.files, `${r.zippedRatio}x`,
+          pass(r.ours.zippedBytes <= TARGETS.maxZippedBytes),
+        ]),
+      ),
+    );
+    if (rows.length > 0) {
+      console.log(`\n  What each packaged folder adds to an archive (${rows[0].function}; __index.js ${kb(rows[0].indexBytes)} unpacked):`);
+      console.log(
+        table(
+          ["package", "zipped", "unpacked", "files"],
+          rows[0].packages.map((p) => [p.name.replace(/^node_modules\//, ""), kb(p.zippedBytes), kb(p.unpackedBytes), p.files]),
+        ).replace(/^/gm, "  "),
+      );
+    }
+    const worst = rows.reduce((a, r) => Math.max(a, r.ours.zippedBytes), 0);
+    targets.push({
+      name: "every archive zipped",
+      target: `<= ${kb(TARGETS.maxZippedBytes)}`,
+      value: rows.length ? `largest ${kb(worst)}` : "no function declared",
+      pass: rows.length > 0 && worst <= TARGETS.maxZippedBytes,
+    });
+  });
+
+  await section(`Cold load: median of ${coldRuns} fresh processes, first invocation served`, async () => {
+    const stub = await startStubEndpoint();
+    const { materialize } = require("../local/artifacts");
+    try {
+      const all = [EMPTY, SDK_FLOOR, ...declared];
+      const dirs = new Map<string, string>();
+      for (const n of all) dirs.set(n, await materialize(functionArchives.get(n)));
+      const envOf = (n: string): Record<string, string> => ({
+        ...(fnInputs(n).environment?.variables ?? {}),
+        AWS_ENDPOINT_URL: stub.url,
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fnInputs(n).memorySize ?? 256),
+      });
+      const samples = new Map<string, ColdSample[]>(all.map((n) => [n, []]));
+      // Interleaved, so drift on the machine affects every function alike.
+      for (let r = 0; r < coldRuns; r++) {
+        for (const n of all) {
+          try {
+            samples.get(n)!.push(await coldStartOnce(dirs.get(n)!, envOf(n), undefined, n));
+          } catch (e) {
+            samples.get(n)!.push({ totalMs: NaN, loadMs: NaN, outcome: `init failed: ${(e as Error).message.split("\n")[0].slice(0, 120)}` });
+          }
+        }
+      }
+      const floor = median(samples.get(EMPTY)!.map((s) => s.totalMs));
+      const rows = all.map((n) => {
+        const s = samples.get(n)!;
+        const ok = s.filter((x) => !Number.isNaN(x.totalMs));
+        const total = ok.length ? median(ok.map((x) => x.totalMs)) : NaN;
+        const load = ok.length ? median(ok.map((x) => x.loadMs)) : NaN;
+        return { function: n, medianMs: total, loadMs: load, ratio: ratio(total, floor), outcomes: [...new Set(s.map((x) => x.outcome))] };
+      });
+      results.cold = { runs: coldRuns, floorMs: floor, functions: rows, stubCalls: stub.calls() };
+      console.log(
+        table(
+          ["function", "cold median", "load __index.js", "vs empty", "first invocation", "<= 1.5x"],
+          rows.map((r) => [
+            r.function, `${r.medianMs.toFixed(0)} ms`, `${r.loadMs.toFixed(0)} ms`, `${r.ratio}x`, r.outcomes.join(", "),
+            r.function === EMPTY ? "floor" : r.function === SDK_FLOOR ? "reference" : pass(r.ratio <= TARGETS.maxColdRatio),
+          ]),
+        ),
+      );
+      const measured = rows.filter((r) => r.function !== EMPTY && r.function !== SDK_FLOOR);
+      const worst = measured.reduce((a, r) => (Number.isNaN(r.ratio) ? Infinity : Math.max(a, r.ratio)), 0);
+      targets.push({
+        name: "cold load vs empty handler",
+        target: `<= ${TARGETS.maxColdRatio}x`,
+        value: measured.length ? `worst ${worst}x (empty ${floor.toFixed(0)} ms)` : "no function declared",
+        pass: measured.length > 0 && worst <= TARGETS.maxColdRatio,
+      });
+    } finally {
+      await stub.close();
+    }
+  });
+
+  const rules: DeclaredRule[] = program.resources
+    .filter((r: any) => r.type === "aws:cloudwatch/eventRule:EventRule" && r.inputs.eventPattern)
+    .map((r: any) => ({ name: r.name, pattern: JSON.parse(r.inputs.eventPattern) }));
+  const realistic = realisticEvents();
+  const witnesses = rules.map((r, i) => witnessEvent(r.pattern, i)).filter((e): e is object => !!e);
+  const events = [...realistic, ...witnesses];
+
+  await section("Hot paths: median and p99 per operation", async () => {
+    const rows: Array<Array<string | number>> = [];
+    results.hot = {};
+
+    const webhook = await benchWebhook(webhookIterations);
+    results.hot.webhook = webhook;
+    if ("skipped" in webhook) rows.push(["webhook delivery (verify + idempotency + publish)", "-", "skipped", webhook.skipped]);
+    else {
+      rows.push(["webhook delivery (verify + idempotency + publish)", webhook.n, `${webhook.median.toFixed(2)} ms`, `${webhook.p99.toFixed(2)} ms`]);
+    }
+
+    const pm = await benchPatternMatching(rules, events, iterations);
+    results.hot.patternMatching = pm;
+    rows.push([`event vs all ${pm.rules} rules (${pm.events} sample events, ${pm.matchesPerEvent.toFixed(2)} matches/event)`, pm.n, us(pm.median), us(pm.p99)]);
+
+    const transformers: DeclaredTransformer[] = [];
+    const skipped: string[] = [];
+    for (const t of program.resources.filter((r: any) => r.type === "aws:cloudwatch/eventTarget:EventTarget" && r.inputs.inputTransformer)) {
+      const rule = rules.find((r) => r.name === t.inputs.rule) ?? rules.find((r) => t.name.startsWith(r.name));
+      const event = rule && (realistic.find((e) => matchesPattern(rule.pattern, e)) ?? witnessEvent(rule.pattern));
+      if (!rule || !event) {
+        skipped.push(t.name);
+        continue;
+      }
+      transformers.push({
+        name: t.name,
+        ruleName: rule.name,
+        transformer: { inputPathsMap: t.inputs.inputTransformer.inputPaths, inputTemplate: t.inputs.inputTransformer.inputTemplate },
+        event,
+      });
+    }
+    if (transformers.length > 0) {
+      const tr = await benchTransformers(transformers, iterations);
+      results.hot.transformers = { ...tr, targets: transformers.map((t) => t.name), skipped };
+      rows.push([`transformer render (${tr.transformers} declared)`, tr.n, us(tr.median), us(tr.p99)]);
+    }
+    console.log(table(["path", "iterations", "median", "p99"], rows));
+    if (skipped.length) console.log(`  transformers without a sample event: ${skipped.join(", ")}`);
+  });
+
+  await section("Publisher efficiency: 1,000 events through handlers/lib/publisher.ts", async () => {
+    const entries = bulkEntries(1000);
+    const clean = await publisherEfficiency(entries);
+    const throttled = await publisherEfficiency(entries, 20);
+    results.publisher = { clean, throttled5Percent: throttled };
+    console.log(
+      table(
+        ["bulk", "PutEvents calls", "entries/call", "min", "max", "largest call", "retries", "delivered"],
+        [
+          ["1,000 events", clean.calls, clean.entriesPerCall, clean.minEntriesPerCall, clean.maxEntriesPerCall, kb(clean.maxBytesPerCall), clean.retries, clean.delivered],
+          ["1,000 events, 5% throttled", throttled.calls, throttled.entriesPerCall, throttled.minEntriesPerCall, throttled.maxEntriesPerCall, kb(throttled.maxBytesPerCall), throttled.retries, throttled.delivered],
+        ],
+      ),
+    );
+    targets.push({
+      name: "entries per PutEvents call on bulk",
+      target: `>= ${TARGETS.minEntriesPerCall}`,
+      value: String(clean.entriesPerCall),
+      pass: clean.entriesPerCall >= TARGETS.minEntriesPerCall && clean.delivered === clean.events,
+    });
+  });
+
+  console.log("\n== Targets ==");
+  console.log(table(["target", "goal", "reached", "result"], targets.map((t) => [t.name, t.target, t.value, pass(t.pass)])));
+  const out = path.join(__dirname, "results.json");
+  fs.writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
+  console.log(`\nWrote ${path.relative(process.cwd(), out)}. A benchmark: exit code 0 whatever the targets say.`);
+}
+
+if (require.main === module) {
+  main().then(
+    () => process.exit(0),
+    (e) => {
+      console.error(`bench could not run: ${(e as Error).stack ?? e}`);
+      process.exit(1);
+    },
+  );
+}

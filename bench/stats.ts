@@ -1,0 +1,65 @@
+// Summary statistics and timing loops of the bench.
+
+/** The p-th percentile (0-100) by the nearest-rank method: the smallest sample >= p% of them. */
+export function percentile(samples: readonly number[], p: number): number {
+  if (samples.length === 0) throw new Error("percentile: no samples");
+  if (!(p >= 0 && p <= 100)) throw new Error(`percentile: p must be 0-100, got ${p}`);
+  const sorted = [...samples].sort((a, b) => a - b);
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[rank - 1];
+}
+
+/** The median: the middle sample, or the mean of the two middle ones. */
+export function median(samples: readonly number[]): number {
+  if (samples.length === 0) throw new Error("median: no samples");
+  const s = [...samples].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+export interface Summary {
+  n: number;
+  median: number;
+  p99: number;
+  min: number;
+  max: number;
+}
+
+export function summarize(samples: readonly number[]): Summary {
+  return {
+    n: samples.length,
+    median: median(samples),
+    p99: percentile(samples, 99),
+    min: Math.min(...samples),
+    max: Math.max(...samples),
+  };
+}
+
+/** Milliseconds since an arbitrary origin, with sub-millisecond resolution. */
+export function nowMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+/**
+ * Runs `fn` `warmup` times unmeasured, then `iterations` times, timing each call (ms). `fn` gets the
+ * iteration index, so each call can use fresh input.
+ */
+export async function timeEach(
+  fn: (i: number) => unknown | Promise<unknown>,
+  iterations: number,
+  warmup = Math.min(50, Math.ceil(iterations / 10)),
+): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await fn(-1 - i);
+  const samples: number[] = [];
+  for (let i = 0; i < iterations; i++) {
+    const t0 = nowMs();
+    await fn(i);
+    samples.push(nowMs() - t0);
+  }
+  return samples;
+}
+
+/** Ratio a/b, rounded to two decimals. */
+export function ratio(a: number, b: number): number {
+  return Math.round((a / b) * 100) / 100;
+}

@@ -1,0 +1,119 @@
+// The webhook hot path: one GitHub delivery through the receiver's handler (signature check,
+// Powertools idempotency against local DynamoDB, PutEvents), timed per delivery.
+import * as crypto from "crypto";
+import { AddressInfo } from "net";
+import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { mockClient } from "aws-sdk-client-mock";
+import { summarize, Summary, timeEach } from "./stats";
+
+const REGION = "eu-west-1";
+const credentials = { accessKeyId: "bench", secretAccessKey: "bench" };
+const SECRET = "bench-webhook-secret";
+
+export interface WebhookResult extends Summary {
+  deliveries: number;
+  /** Status codes seen (all must be 200). */
+  statuses: Record<string, number>;
+  putEventsCalls: number;
+}
+
+/** Starts dynalite in this process with the receiver's idempotency table. */
+export async function startDynalite(table: string): Promise<{ client: DynamoDBClient; close: () => Promise<void> }> {
+  const server = require("dynalite")({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const { port } = server.address() as AddressInfo;
+  const client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, region: REGION, credentials });
+  await client.send(
+    new CreateTableCommand({
+      TableName: table,
+      AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
+      KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
+      BillingMode: "PAY_PER_REQUEST",
+    }),
+  );
+  return { client, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+/**
+ * Runs `iterations` distinct GitHub deliveries (plus warm-up) through `makeHandler` of
+ * handlers/webhooks/receiver.ts. Returns undefined, with the reason, when the receiver is absent.
+ */
+export async function benchWebhook(iterations: number): Promise<WebhookResult | { skipped: string }> {
+  let receiver: any;
+  try {
+    receiver = require("../handlers/webhooks/receiver");
+  } catch (e) {
+    return { skipped: `handlers/webhooks/receiver.ts cannot be loaded: ${(e as Error).message.split("\n")[0]}` };
+  }
+  if (typeof receiver.makeHandler !== "function") return { skipped: "handlers/webhooks/receiver.ts exports no makeHandler" };
+
+  const table = "bench-idempotency";
+  const ddb = await startDynalite(table);
+  const eventBridge = new EventBridgeClient({ region: REGION, credentials });
+  const secretsManager = new SecretsManagerClient({ region: REGION, credentials });
+  const eb = mockClient(eventBridge);
+  const sm = mockClient(secretsManager);
+  let n = 0;
+  eb.on(PutEventsCommand).callsFake((input) => ({
+    FailedEntryCount: 0,
+    Entries: (input.Entries ?? []).map(() => ({ EventId: `ev-${++n}` })),
+  }));
+  sm.on(GetSecretValueCommand).resolves({ SecretString: SECRET });
+
+  try {
+    const handler = receiver.makeHandler({
+      config: {
+        provider: "github",
+        secretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:bench-AbCdEf",
+        idempotencyTable: table,
+        idempotencyTtlSeconds: 3600,
+        eventBusName: "bench-bus",
+        maxEntryBytes: 262144,
+        toleranceSeconds: 300,
+        payloadPrefix: "github/",
+      },
+      eventBridge,
+      secretsManager,
+      dynamodb: ddb.client,
+    });
+    const payload = JSON.stringify({
+      ref: "refs/heads/main",
+      repository: { full_name: "acme/site", id: 1 },
+      pusher: { name: "octocat" },
+      commits: Array.from({ length: 3 }, (_, i) => ({ id: `c${i}`, message: `change ${i}`, added: [`f${i}.ts`] })),
+    });
+    const statuses: Record<string, number> = {};
+    const samples = await timeEach(async (i) => {
+      const body = payload.replace('"id":1', `"id":${i + 1000}`);
+      const event = {
+        version: "2.0",
+        rawPath: "/github",
+        rawQueryString: "",
+        headers: {
+          "content-type": "application/json",
+          "x-github-event": "push",
+          "x-github-delivery": crypto.randomUUID(),
+          "x-hub-signature-256": `sha256=${crypto.createHmac("sha256", SECRET).update(body).digest("hex")}`,
+          "x-correlation-id": `bench-${i + 1000}`,
+        },
+        requestContext: { http: { method: "POST", path: "/github" }, domainName: "bench.lambda-url.eu-west-1.on.aws", requestId: `r${i}` },
+        body,
+        isBase64Encoded: false,
+      };
+      const context = {
+        awsRequestId: crypto.randomUUID(),
+        functionName: "bench-webhooks",
+        getRemainingTimeInMillis: () => 10000,
+      };
+      const res = await handler(event, context);
+      if (i >= 0) statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
+    }, iterations);
+    return { ...summarize(samples), deliveries: iterations, statuses, putEventsCalls: eb.commandCalls(PutEventsCommand).length };
+  } finally {
+    eb.restore();
+    sm.restore();
+    await ddb.close();
+  }
+}

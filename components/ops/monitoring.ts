@@ -1,0 +1,490 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  DIMENSION,
+  METRIC,
+  METRICS_NAMESPACE,
+  REJECTION_REASONS,
+  RejectionReason,
+} from "../../handlers/lib/telemetry";
+import { checkIntRange, checkName } from "../validate";
+import { buildDashboardBody } from "./dashboard";
+
+/** A Lambda function: the resource, a component holding it (`.function`), or its name. */
+export type FunctionRef = aws.lambda.Function | { readonly function: aws.lambda.Function } | pulumi.Input<string>;
+
+export interface MonitoredFunction {
+  readonly function: FunctionRef;
+  /** Invoked asynchronously (EventBridge, SNS, S3): also alarm on AsyncEventAge / AsyncEventsDropped. Default false. */
+  readonly asyncInvoked?: boolean;
+}
+
+/** A dead-letter queue: the resource, or its name and ARN. */
+export type QueueRef = aws.sqs.Queue | { readonly name: pulumi.Input<string>; readonly arn: pulumi.Input<string> };
+
+/** A state machine: the resource, or its ARN. */
+export type StateMachineRef = aws.sfn.StateMachine | { readonly arn: pulumi.Input<string> };
+
+/** A REST API stage, by the API's name (the `ApiName` dimension) and the stage name. */
+export interface RestApiRef {
+  readonly apiName: pulumi.Input<string>;
+  readonly stage: pulumi.Input<string>;
+}
+
+/** A rule: the resource, a route holding it (`.rule`), or its bus and name. */
+export type RuleRef =
+  | aws.cloudwatch.EventRule
+  | { readonly rule: aws.cloudwatch.EventRule }
+  | { readonly busName: pulumi.Input<string>; readonly ruleName: pulumi.Input<string> };
+
+/** A webhook receiver that emits the business metrics of handlers/lib/telemetry.ts. */
+export interface WebhookMetricsRef {
+  /** The Powertools `serviceName` of the receiver (the `service` dimension). */
+  readonly service: string;
+  /** Default "Switchyard" (METRICS_NAMESPACE). */
+  readonly namespace?: string;
+}
+
+export interface MonitoringThresholds {
+  /** Seconds per evaluated data point of the count alarms, a multiple of 60. Default 60. */
+  readonly periodSeconds: number;
+  /** Lambda `Errors` (Sum per period) at or above which a function alarms. Default 1. */
+  readonly lambdaErrors: number;
+  /** Lambda `Throttles` (Sum per period) at or above which a function alarms. Default 1. */
+  readonly lambdaThrottles: number;
+  /** Oldest async event waiting (AsyncEventAge Maximum), in seconds, above which an async function alarms. Default 300. */
+  readonly asyncEventAgeSeconds: number;
+  /** Async events dropped (Sum per period) at or above which a function alarms. Default 1. */
+  readonly asyncEventsDropped: number;
+  /** Failed, timed-out or aborted executions (Sum per period) at or above which a workflow alarms. Default 1. */
+  readonly workflowFailures: number;
+  /** Percentage of requests answered 5xx (Average of 5XXError x 100) above which an API alarms. Default 1. */
+  readonly api5xxRatePercent: number;
+  /** p99 latency in ms above which an API alarms. Default 3000. */
+  readonly apiLatencyP99Ms: number;
+  /** Periods an API alarm looks at. Default 5. */
+  readonly apiEvaluationPeriods: number;
+  /** Of those, how many must breach. Default 3. */
+  readonly apiDatapointsToAlarm: number;
+  /** EventBridge `FailedInvocations` (Sum per period) at or above which a rule alarms. Default 1. */
+  readonly ruleFailedInvocations: number;
+  /** Webhook rejections per minute (per reason alarmed) above which a receiver alarms. Default 20. */
+  readonly webhookRejectionsPerMinute: number;
+  /** Rejection reasons alarmed. Default ["signature"]. */
+  readonly webhookRejectionReasons: readonly RejectionReason[];
+}
+
+export const MONITORING_DEFAULTS: MonitoringThresholds = {
+  periodSeconds: 60,
+  lambdaErrors: 1,
+  lambdaThrottles: 1,
+  asyncEventAgeSeconds: 300,
+  asyncEventsDropped: 1,
+  workflowFailures: 1,
+  api5xxRatePercent: 1,
+  apiLatencyP99Ms: 3000,
+  apiEvaluationPeriods: 5,
+  apiDatapointsToAlarm: 3,
+  ruleFailedInvocations: 1,
+  webhookRejectionsPerMinute: 20,
+  webhookRejectionReasons: [REJECTION_REASONS.signature],
+};
+
+export interface MonitoringArgs {
+  /** Functions by label (letters, digits, hyphens): Errors and Throttles alarms each. Default none. */
+  readonly functions?: Record<string, FunctionRef | MonitoredFunction>;
+  /** Dead-letter queues by label: an alarm as soon as one message waits. Default none. */
+  readonly queues?: Record<string, QueueRef>;
+  /** State machines by label: failed, timed-out and aborted execution alarms. Default none. */
+  readonly stateMachines?: Record<string, StateMachineRef>;
+  /** REST API stages by label: 5xx rate and p99 latency alarms. Default none. */
+  readonly restApis?: Record<string, RestApiRef>;
+  /** Rules with API destination (or other) targets, by label: FailedInvocations alarm. Default none. */
+  readonly rules?: Record<string, RuleRef>;
+  /** Webhook receivers by label: signature rejection rate alarm. Default none. */
+  readonly webhooks?: Record<string, WebhookMetricsRef>;
+  /** An email address subscribed to the alarm topic (the recipient confirms it). Default none. */
+  readonly alarmEmail?: string;
+  /** Thresholds; each defaults to MONITORING_DEFAULTS. */
+  readonly thresholds?: Partial<MonitoringThresholds>;
+  /** Dashboard name (letters, digits, `-`, `_`). Default the component name. */
+  readonly dashboardName?: string;
+}
+
+const EMAIL = /^[^@\s"]+@[^@\s"]+\.[^@\s"]+$/;
+
+/** Checks the arguments before anything is declared; errors name the argument and the fix. */
+export function validateMonitoringArgs(args: MonitoringArgs): MonitoringThresholds {
+  const t: MonitoringThresholds = { ...MONITORING_DEFAULTS, ...args.thresholds };
+  checkIntRange("thresholds.periodSeconds", t.periodSeconds, 60, 86400);
+  if (t.periodSeconds % 60 !== 0) {
+    throw new Error(`thresholds.periodSeconds must be a multiple of 60 (CloudWatch standard resolution), got ${t.periodSeconds}`);
+  }
+  checkIntRange("thresholds.lambdaErrors", t.lambdaErrors, 1, 1_000_000);
+  checkIntRange("thresholds.lambdaThrottles", t.lambdaThrottles, 1, 1_000_000);
+  // Lambda keeps an async event at most 6 hours.
+  checkIntRange("thresholds.asyncEventAgeSeconds", t.asyncEventAgeSeconds, 1, 21600);
+  checkIntRange("thresholds.asyncEventsDropped", t.asyncEventsDropped, 1, 1_000_000);
+  checkIntRange("thresholds.workflowFailures", t.workflowFailures, 1, 1_000_000);
+  if (typeof t.api5xxRatePercent !== "number" || !(t.api5xxRatePercent > 0 && t.api5xxRatePercent <= 100)) {
+    throw new Error(`thresholds.api5xxRatePercent must be a percentage above 0 and at most 100, got ${JSON.stringify(t.api5xxRatePercent)}`);
+  }
+  // API Gateway REST integrations time out at 29 s by default.
+  checkIntRange("thresholds.apiLatencyP99Ms", t.apiLatencyP99Ms, 1, 300000);
+  checkIntRange("thresholds.apiEvaluationPeriods", t.apiEvaluationPeriods, 1, 100);
+  checkIntRange("thresholds.apiDatapointsToAlarm", t.apiDatapointsToAlarm, 1, t.apiEvaluationPeriods);
+  checkIntRange("thresholds.ruleFailedInvocations", t.ruleFailedInvocations, 1, 1_000_000);
+  checkIntRange("thresholds.webhookRejectionsPerMinute", t.webhookRejectionsPerMinute, 1, 1_000_000);
+  const reasons = Object.values(REJECTION_REASONS) as string[];
+  for (const r of t.webhookRejectionReasons) {
+    if (!reasons.includes(r)) {
+      throw new Error(`thresholds.webhookRejectionReasons: "${r}" is not a rejection reason; use one of ${reasons.join(", ")}`);
+    }
+  }
+  for (const [what, rec] of Object.entries({
+    functions: args.functions,
+    queues: args.queues,
+    stateMachines: args.stateMachines,
+    restApis: args.restApis,
+    rules: args.rules,
+    webhooks: args.webhooks,
+  })) {
+    for (const label of Object.keys(rec ?? {})) checkName(`${what} label`, label, 40);
+  }
+  if (args.alarmEmail !== undefined && !EMAIL.test(args.alarmEmail)) {
+    throw new Error(`alarmEmail must be an email address such as ops@example.com, got ${JSON.stringify(args.alarmEmail)}`);
+  }
+  if (args.dashboardName !== undefined && !/^[A-Za-z0-9_-]{1,255}$/.test(args.dashboardName)) {
+    throw new Error(`dashboardName must be 1-255 letters, digits, "-" or "_", got ${JSON.stringify(args.dashboardName)}`);
+  }
+  return t;
+}
+
+function functionName(ref: FunctionRef): pulumi.Input<string> {
+  if (aws.lambda.Function.isInstance(ref)) return ref.name;
+  if (typeof ref === "object" && ref !== null && "function" in ref) return (ref as { function: aws.lambda.Function }).function.name;
+  return ref as pulumi.Input<string>;
+}
+
+function isMonitoredFunction(v: FunctionRef | MonitoredFunction): v is MonitoredFunction {
+  // A SwitchyardFunction also has `.function`; it is a ComponentResource, a MonitoredFunction is not.
+  return typeof v === "object" && v !== null && "function" in v && !pulumi.Resource.isInstance(v);
+}
+
+function ruleDimensions(ref: RuleRef): pulumi.Output<Record<string, string>> {
+  let bus: pulumi.Input<string | undefined>;
+  let rule: pulumi.Input<string>;
+  if (aws.cloudwatch.EventRule.isInstance(ref)) {
+    bus = ref.eventBusName;
+    rule = ref.name;
+  } else if ("rule" in ref) {
+    bus = ref.rule.eventBusName;
+    rule = ref.rule.name;
+  } else {
+    bus = ref.busName;
+    rule = ref.ruleName;
+  }
+  // Rules of the default bus are reported with RuleName only; custom buses add EventBusName.
+  return pulumi.all([bus, rule]).apply(
+    ([b, r]): Record<string, string> => (b && b !== "default" ? { EventBusName: b, RuleName: r } : { RuleName: r }),
+  );
+}
+
+interface AlarmSpec {
+  description: string;
+  namespace: string;
+  metricName: string;
+  dimensions: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  statistic?: string;
+  extendedStatistic?: string;
+  threshold: number;
+  comparisonOperator: "GreaterThanThreshold" | "GreaterThanOrEqualToThreshold";
+  periodSeconds: number;
+  evaluationPeriods: number;
+  datapointsToAlarm?: number;
+}
+
+/**
+ * Alarms and a dashboard for the hub: an SNS topic (with an optional email subscription) that every
+ * alarm notifies on ALARM and on OK, alarms on dead-letter queues, Lambda errors, throttles and
+ * async event age/drops, workflow failures, REST API 5xx rate and p99 latency, rule delivery
+ * failures and webhook signature rejections, and one CloudWatch dashboard of all of them.
+ */
+export class Monitoring extends pulumi.ComponentResource {
+  public readonly topic: aws.sns.Topic;
+  public readonly topicPolicy: aws.sns.TopicPolicy;
+  public readonly emailSubscription?: aws.sns.TopicSubscription;
+  /** Every alarm, by key `<kind>-<label>-<what>`. */
+  public readonly alarms: Record<string, aws.cloudwatch.MetricAlarm> = {};
+  public readonly dashboard: aws.cloudwatch.Dashboard;
+  public readonly thresholds: MonitoringThresholds;
+
+  public readonly alarmTopicArn: pulumi.Output<string>;
+  public readonly dashboardName: pulumi.Output<string>;
+  public readonly dashboardUrl: pulumi.Output<string>;
+
+  private readonly baseName: string;
+
+  constructor(name: string, args: MonitoringArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+    super("switchyard:ops:Monitoring", name, {}, opts);
+    checkName("Monitoring name", name, 40);
+    const t = validateMonitoringArgs(args);
+    this.thresholds = t;
+    this.baseName = name;
+
+    const identity = aws.getCallerIdentityOutput({}, { parent: this });
+    const region = aws.getRegionOutput({}, { parent: this }).region;
+
+    // Not KMS-encrypted: CloudWatch cannot publish to a topic under the AWS-managed SNS key.
+    this.topic = new aws.sns.Topic(`${name}-alarms`, { displayName: `Switchyard alarms ${name}` }, { parent: this });
+    this.alarmTopicArn = this.topic.arn;
+    this.topicPolicy = new aws.sns.TopicPolicy(
+      `${name}-alarms`,
+      {
+        arn: this.topic.arn,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "AllowThisComponentsAlarms",
+              Effect: "Allow",
+              Principal: { Service: "cloudwatch.amazonaws.com" },
+              Action: "sns:Publish",
+              Resource: this.topic.arn,
+              Condition: {
+                ArnLike: { "aws:SourceArn": pulumi.interpolate`arn:aws:cloudwatch:${region}:${identity.accountId}:alarm:${name}-*` },
+                StringEquals: { "aws:SourceAccount": identity.accountId },
+              },
+            },
+          ],
+        }),
+      },
+      { parent: this },
+    );
+    if (args.alarmEmail) {
+      this.emailSubscription = new aws.sns.TopicSubscription(
+        `${name}-alarms-email`,
+        { topic: this.topic.arn, protocol: "email", endpoint: args.alarmEmail },
+        { parent: this },
+      );
+    }
+
+    const count = { periodSeconds: t.periodSeconds, evaluationPeriods: 1 };
+
+    // Dead-letter queues: one message is one event that was not delivered.
+    const queues = Object.entries(args.queues ?? {}).map(([label, q]) => ({ label, name: q.name, arn: q.arn }));
+    for (const q of queues) {
+      this.alarm(`dlq-${q.label}`, {
+        description: `Dead-letter queue ${q.label} holds undelivered events. Inspect the messages (their attributes name the rule, target and error), fix the cause, then redrive or replay.`,
+        namespace: "AWS/SQS",
+        metricName: "ApproximateNumberOfMessagesVisible",
+        dimensions: { QueueName: q.name },
+        statistic: "Maximum",
+        threshold: 0,
+        comparisonOperator: "GreaterThanThreshold",
+        ...count,
+      });
+    }
+
+    const functions = Object.entries(args.functions ?? {}).map(([label, f]) => {
+      const m: MonitoredFunction = isMonitoredFunction(f) ? f : { function: f };
+      return { label, name: functionName(m.function), asyncInvoked: m.asyncInvoked === true };
+    });
+    for (const f of functions) {
+      const d = { FunctionName: f.name };
+      this.alarm(`fn-${f.label}-errors`, {
+        description: `Function ${f.label} raised errors (exceptions, timeouts). Read its log group for the failing request ids.`,
+        namespace: "AWS/Lambda",
+        metricName: "Errors",
+        dimensions: d,
+        statistic: "Sum",
+        threshold: t.lambdaErrors,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        ...count,
+      });
+      this.alarm(`fn-${f.label}-throttles`, {
+        description: `Function ${f.label} was throttled: its reserved or the account's concurrency is exhausted. Raise the concurrency or find the traffic spike.`,
+        namespace: "AWS/Lambda",
+        metricName: "Throttles",
+        dimensions: d,
+        statistic: "Sum",
+        threshold: t.lambdaThrottles,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        ...count,
+      });
+      if (f.asyncInvoked) {
+        this.alarm(`fn-${f.label}-event-age`, {
+          description: `Events wait more than ${t.asyncEventAgeSeconds} s in function ${f.label}'s async queue (retries after errors or throttles). Check its Errors and Throttles.`,
+          namespace: "AWS/Lambda",
+          metricName: "AsyncEventAge",
+          dimensions: d,
+          statistic: "Maximum",
+          // AsyncEventAge is reported in milliseconds.
+          threshold: t.asyncEventAgeSeconds * 1000,
+          comparisonOperator: "GreaterThanThreshold",
+          ...count,
+        });
+        this.alarm(`fn-${f.label}-dropped`, {
+          description: `Function ${f.label} dropped async events (retries or maximum age exhausted). They went to its failure destination if it has one; otherwise they are lost.`,
+          namespace: "AWS/Lambda",
+          metricName: "AsyncEventsDropped",
+          dimensions: d,
+          statistic: "Sum",
+          threshold: t.asyncEventsDropped,
+          comparisonOperator: "GreaterThanOrEqualToThreshold",
+          ...count,
+        });
+      }
+    }
+
+    const stateMachines = Object.entries(args.stateMachines ?? {}).map(([label, s]) => ({ label, arn: s.arn }));
+    for (const s of stateMachines) {
+      for (const [what, metricName, meaning] of [
+        ["failed", "ExecutionsFailed", "failed (an error no Catch handled)"],
+        ["timed-out", "ExecutionsTimedOut", "timed out (TimeoutSeconds of the state machine)"],
+        ["aborted", "ExecutionsAborted", "were aborted (StopExecution)"],
+      ] as const) {
+        this.alarm(`sfn-${s.label}-${what}`, {
+          description: `Executions of workflow ${s.label} ${meaning}. Open the execution history in the Step Functions console.`,
+          namespace: "AWS/States",
+          metricName,
+          dimensions: { StateMachineArn: s.arn },
+          statistic: "Sum",
+          threshold: t.workflowFailures,
+          comparisonOperator: "GreaterThanOrEqualToThreshold",
+          ...count,
+        });
+      }
+    }
+
+    const apis = Object.entries(args.restApis ?? {}).map(([label, a]) => ({ label, apiName: a.apiName, stage: a.stage }));
+    const sustained = {
+      periodSeconds: t.periodSeconds,
+      evaluationPeriods: t.apiEvaluationPeriods,
+      datapointsToAlarm: t.apiDatapointsToAlarm,
+    };
+    for (const a of apis) {
+      const d = { ApiName: a.apiName, Stage: a.stage };
+      this.alarm(`api-${a.label}-5xx-rate`, {
+        description: `More than ${t.api5xxRatePercent}% of requests to API ${a.label} answered 5xx in ${t.apiDatapointsToAlarm} of ${t.apiEvaluationPeriods} periods. Check the integration's logs and errors.`,
+        namespace: "AWS/ApiGateway",
+        metricName: "5XXError",
+        dimensions: d,
+        // The Average of 5XXError is the share of requests answered 5xx (0-1).
+        statistic: "Average",
+        threshold: t.api5xxRatePercent / 100,
+        comparisonOperator: "GreaterThanThreshold",
+        ...sustained,
+      });
+      this.alarm(`api-${a.label}-latency-p99`, {
+        description: `p99 latency of API ${a.label} is above ${t.apiLatencyP99Ms} ms in ${t.apiDatapointsToAlarm} of ${t.apiEvaluationPeriods} periods. Compare Latency with IntegrationLatency to find the slow side.`,
+        namespace: "AWS/ApiGateway",
+        metricName: "Latency",
+        dimensions: d,
+        extendedStatistic: "p99",
+        threshold: t.apiLatencyP99Ms,
+        comparisonOperator: "GreaterThanThreshold",
+        ...sustained,
+      });
+    }
+
+    const rules = Object.entries(args.rules ?? {}).map(([label, r]) => ({ label, dims: ruleDimensions(r) }));
+    for (const r of rules) {
+      this.alarm(`rule-${r.label}-failed`, {
+        description: `Rule ${r.label} failed to deliver events permanently (retries exhausted or a 4xx from the API destination). They are in the rule's dead-letter queue.`,
+        namespace: "AWS/Events",
+        metricName: "FailedInvocations",
+        dimensions: r.dims,
+        statistic: "Sum",
+        threshold: t.ruleFailedInvocations,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        ...count,
+      });
+    }
+
+    const webhooks = Object.entries(args.webhooks ?? {}).map(([label, w]) => ({
+      label,
+      service: w.service,
+      namespace: w.namespace ?? METRICS_NAMESPACE,
+    }));
+    for (const w of webhooks) {
+      for (const reason of t.webhookRejectionReasons) {
+        this.alarm(`webhook-${w.label}-${reason}`, {
+          description: `Webhook receiver ${w.label} rejected more than ${t.webhookRejectionsPerMinute} deliveries a minute for reason "${reason}": an attack, or a provider's signing secret rotated without updating ours.`,
+          namespace: w.namespace,
+          metricName: METRIC.deliveryRejected,
+          dimensions: { [DIMENSION.service]: w.service, [DIMENSION.reason]: reason },
+          statistic: "Sum",
+          threshold: t.webhookRejectionsPerMinute,
+          comparisonOperator: "GreaterThanThreshold",
+          periodSeconds: 60,
+          evaluationPeriods: 1,
+        });
+      }
+    }
+
+    const dashboardName = args.dashboardName ?? name;
+    const alarmArns = Object.values(this.alarms).map((a) => a.arn);
+    const body = pulumi
+      .all([
+        region,
+        pulumi.all(alarmArns),
+        pulumi.all(functions.map((f) => pulumi.all([f.label, f.name]))),
+        pulumi.all(queues.map((q) => pulumi.all([q.label, q.name]))),
+        pulumi.all(stateMachines.map((s) => pulumi.all([s.label, s.arn]))),
+        pulumi.all(apis.map((a) => pulumi.all([a.label, a.apiName, a.stage]))),
+        pulumi.all(rules.map((r) => pulumi.all([r.label, r.dims]))),
+      ])
+      .apply(([reg, arns, fns, qs, sms, rest, rls]) =>
+        JSON.stringify(
+          buildDashboardBody({
+            title: `Switchyard ${name}`,
+            region: reg,
+            functions: fns.map(([label, functionName]) => ({ label, functionName })),
+            queues: qs.map(([label, queueName]) => ({ label, queueName })),
+            stateMachines: sms.map(([label, stateMachineArn]) => ({ label, stateMachineArn })),
+            restApis: rest.map(([label, apiName, stage]) => ({ label, apiName, stage })),
+            rules: rls.map(([label, d]) => ({ label, busName: d.EventBusName ?? "default", ruleName: d.RuleName })),
+            webhooks: webhooks.map((w) => ({ label: w.label, namespace: w.namespace, service: w.service })),
+            alarmArns: arns,
+            periodSeconds: t.periodSeconds,
+          }),
+        ),
+      );
+    this.dashboard = new aws.cloudwatch.Dashboard(name, { dashboardName, dashboardBody: body }, { parent: this });
+    this.dashboardName = this.dashboard.dashboardName;
+    this.dashboardUrl = pulumi.interpolate`https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards:name=${this.dashboard.dashboardName}`;
+
+    this.registerOutputs({
+      alarmTopicArn: this.alarmTopicArn,
+      dashboardName: this.dashboardName,
+      dashboardUrl: this.dashboardUrl,
+    });
+  }
+
+  private alarm(key: string, s: AlarmSpec): aws.cloudwatch.MetricAlarm {
+    if (this.alarms[key]) throw new Error(`Monitoring: alarm "${key}" is declared twice (two labels collide)`);
+    const alarm = new aws.cloudwatch.MetricAlarm(
+      `${this.baseName}-${key}`,
+      {
+        alarmDescription: s.description,
+        namespace: s.namespace,
+        metricName: s.metricName,
+        dimensions: s.dimensions,
+        ...(s.extendedStatistic ? { extendedStatistic: s.extendedStatistic } : { statistic: s.statistic }),
+        period: s.periodSeconds,
+        evaluationPeriods: s.evaluationPeriods,
+        ...(s.datapointsToAlarm ? { datapointsToAlarm: s.datapointsToAlarm } : {}),
+        threshold: s.threshold,
+        comparisonOperator: s.comparisonOperator,
+        // No data means nothing happened: these metrics are only sent when there is activity.
+        treatMissingData: "notBreaching",
+        alarmActions: [this.topic.arn],
+        okActions: [this.topic.arn],
+      },
+      { parent: this },
+    );
+    this.alarms[key] = alarm;
+    return alarm;
+  }
+}

@@ -1,0 +1,321 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { EventHub } from "../events/eventHub";
+import { SwitchyardFunction } from "../lambda";
+import { checkHttpsUrl, checkIntRange, checkName } from "../validate";
+import { makeSecretReader } from "../../handlers/lib/secrets";
+import { makeHandler as makeS3Handler } from "../../handlers/records/s3Ingestion";
+import { makeHandler as makeStreamHandler } from "../../handlers/records/streamIngestion";
+import {
+  STREAM_READ_ACTIONS,
+  StreamMappingSettings,
+  streamMappingArgs,
+  validateStreamSettings,
+} from "../tenants/streamMapping";
+import { RECORDS_PATH } from "./recordsForwarder";
+
+/** A DynamoDB table whose changes become records. */
+export interface RecordStreamSource {
+  /** ARN of the table. */
+  readonly tableArn: string;
+  /** ARN of its stream; NEW_AND_OLD_IMAGES (removed items are sent with their old image). */
+  readonly streamArn: string;
+  /** Item attribute holding the tenant id. Default "tenantId". */
+  readonly tenantAttribute?: string;
+  /** Item attribute holding the record id. Default "recordId". */
+  readonly idAttribute?: string;
+  /** Item attribute holding the record version (else the change's time). Default "recordVersion". */
+  readonly versionAttribute?: string;
+  /** The records API collection. Default the table's name. */
+  readonly collection?: string;
+}
+
+export interface RecordIngestionArgs extends StreamMappingSettings {
+  /** The hub: its DLQ receives what could not be ingested. */
+  readonly hub: EventHub;
+  /** Root URL of the records API, https, no trailing slash. Required. */
+  readonly apiEndpoint: string;
+  /** The records API key (a secret): stored in a secret of this component. Or give `apiKeySecretArn`. */
+  readonly apiKey?: pulumi.Input<string>;
+  /** ARN of an existing secret whose SecretString is the records API key. Or give `apiKey`. */
+  readonly apiKeySecretArn?: pulumi.Input<string>;
+  /** Objects created under this key prefix are ingested. Default "incoming/". */
+  readonly prefix?: string;
+  /** Largest object read at once, bytes. Default 52428800 (50 MiB). */
+  readonly maxObjectBytes?: number;
+  /** A DynamoDB table whose stream is forwarded as records. Default none. */
+  readonly streamSource?: RecordStreamSource;
+  /** Timeout of the S3 function, 1-900 seconds. Default 300. */
+  readonly timeout?: number;
+  /** Days the functions' logs are kept. Default the hub's `logRetentionDays`. */
+  readonly logRetentionDays?: number;
+  /** Removal protection on the bucket (and no force-destroy). Default false. */
+  readonly protect?: boolean;
+}
+
+export const RECORD_INGESTION_DEFAULTS = {
+  prefix: "incoming/",
+  maxObjectBytes: 52428800,
+  timeout: 300,
+  protect: false,
+};
+
+export const TABLE_ARN = /^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]{3,255}$/;
+const ATTRIBUTE = /^[^\s]{1,255}$/;
+
+/** Checks a stream source and fills in its defaults. */
+export function resolveStreamSource(s: RecordStreamSource): Required<RecordStreamSource> {
+  if (typeof s.tableArn !== "string" || !TABLE_ARN.test(s.tableArn)) {
+    throw new Error(
+      `streamSource.tableArn must be a DynamoDB table ARN like arn:aws:dynamodb:eu-west-1:111122223333:table/orders, got ${JSON.stringify(s.tableArn)}`,
+    );
+  }
+  if (typeof s.streamArn !== "string" || !s.streamArn.startsWith(`${s.tableArn}/stream/`) || s.streamArn.length <= s.tableArn.length + 8) {
+    throw new Error(
+      `streamSource.streamArn must be the stream of ${s.tableArn} (${s.tableArn}/stream/<label>), got ${JSON.stringify(s.streamArn)}`,
+    );
+  }
+  const r = {
+    tenantAttribute: "tenantId",
+    idAttribute: "recordId",
+    versionAttribute: "recordVersion",
+    collection: s.tableArn.split("/")[1],
+    ...s,
+  };
+  for (const k of ["tenantAttribute", "idAttribute", "versionAttribute", "collection"] as const) {
+    if (typeof r[k] !== "string" || !ATTRIBUTE.test(r[k])) {
+      throw new Error(`streamSource.${k} must be 1-255 characters without spaces, got ${JSON.stringify(r[k])}`);
+    }
+  }
+  return r;
+}
+
+/**
+ * Record ingestion from outside the bus. S3: an ingestion bucket (SSE, public access blocked,
+ * TLS only) whose objects created under `prefix` (JSON: one record or an array) are read by a
+ * function that sends each record to the records API with its idempotency key, retrying 429 and
+ * 5xx, and reports what it could not ingest to the hub's DLQ with the object key. DynamoDB: when
+ * `streamSource` is set, the table's changes become records (`upsert`, or `delete` for removed
+ * items) through an event source mapping with partial batch responses and the hub's DLQ.
+ */
+export class RecordIngestion extends pulumi.ComponentResource {
+  public readonly bucket: aws.s3.Bucket;
+  public readonly secret?: aws.secretsmanager.Secret;
+  public readonly secretVersion?: aws.secretsmanager.SecretVersion;
+  public readonly s3Fn: SwitchyardFunction;
+  public readonly s3Permission: aws.lambda.Permission;
+  public readonly notification: aws.s3.BucketNotification;
+  public readonly s3InvokeConfig: aws.lambda.FunctionEventInvokeConfig;
+  public readonly streamFn?: SwitchyardFunction;
+  public readonly streamMapping?: aws.lambda.EventSourceMapping;
+  public readonly bucketName: pulumi.Output<string>;
+  public readonly bucketArn: pulumi.Output<string>;
+  public readonly apiKeySecretArn: pulumi.Output<string>;
+  public readonly prefix: string;
+
+  constructor(name: string, args: RecordIngestionArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("switchyard:records:RecordIngestion", name, {}, opts);
+    checkName("RecordIngestion name", name, 40);
+    const a = { ...RECORD_INGESTION_DEFAULTS, ...args };
+    checkHttpsUrl("apiEndpoint", a.apiEndpoint);
+    if ((a.apiKey === undefined) === (a.apiKeySecretArn === undefined)) {
+      throw new Error("give exactly one of apiKey (a secret is created for it) and apiKeySecretArn (an existing secret)");
+    }
+    if (a.prefix.startsWith("/") || a.prefix.length > 512 || /[\u0000-\u001f]/.test(a.prefix)) {
+      throw new Error(`prefix must be an S3 key prefix (no leading "/", at most 512 characters), got ${JSON.stringify(a.prefix)}`);
+    }
+    checkIntRange("maxObjectBytes", a.maxObjectBytes, 1, 1073741824);
+    checkIntRange("timeout", a.timeout, 1, 900);
+    const source = a.streamSource ? resolveStreamSource(a.streamSource) : undefined;
+    const stream = validateStreamSettings("", a);
+    const hub = a.hub;
+    this.prefix = a.prefix;
+    const recordsUrl = `${a.apiEndpoint}${RECORDS_PATH}`;
+    const logRetentionDays = a.logRetentionDays ?? hub.logRetentionDays;
+
+    this.bucket = new aws.s3.Bucket(
+      `${name}-bucket`,
+      // Bucket names are lowercase: the prefix is too (at most 37 characters), S3 adds a suffix.
+      { bucketPrefix: `${name.toLowerCase().slice(0, 36)}-`, forceDestroy: !a.protect },
+      { parent: this, protect: a.protect },
+    );
+    this.bucketName = this.bucket.bucket;
+    this.bucketArn = this.bucket.arn;
+    const encryption = new aws.s3.BucketServerSideEncryptionConfiguration(
+      `${name}-bucket`,
+      { bucket: this.bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] },
+      { parent: this },
+    );
+    const publicAccess = new aws.s3.BucketPublicAccessBlock(
+      `${name}-bucket`,
+      { bucket: this.bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+      { parent: this },
+    );
+    new aws.s3.BucketOwnershipControls(
+      `${name}-bucket`,
+      { bucket: this.bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
+      { parent: this },
+    );
+    new aws.s3.BucketPolicy(
+      `${name}-bucket`,
+      {
+        bucket: this.bucket.id,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "DenyInsecureTransport",
+              Effect: "Deny",
+              Principal: "*",
+              Action: "s3:*",
+              Resource: [this.bucket.arn, pulumi.interpolate`${this.bucket.arn}/*`],
+              Condition: { Bool: { "aws:SecureTransport": "false" } },
+            },
+          ],
+        }),
+      },
+      { parent: this, dependsOn: [publicAccess] },
+    );
+
+    const secretDeps: pulumi.Resource[] = [];
+    if (a.apiKey !== undefined) {
+      this.secret = new aws.secretsmanager.Secret(
+        `${name}-records-api-key`,
+        { description: `Records API key the record ingestion ${name} sends as X-API-Key` },
+        { parent: this },
+      );
+      this.secretVersion = new aws.secretsmanager.SecretVersion(
+        `${name}-records-api-key`,
+        { secretId: this.secret.id, secretString: pulumi.secret(a.apiKey) },
+        { parent: this },
+      );
+      secretDeps.push(this.secretVersion);
+      this.apiKeySecretArn = this.secret.arn;
+    } else {
+      this.apiKeySecretArn = pulumi.output(a.apiKeySecretArn!);
+    }
+
+    const maxObjectBytes = a.maxObjectBytes;
+    this.s3Fn = new SwitchyardFunction(
+      `${name}-s3`,
+      {
+        description: `Sends records of objects under s3://<${name}-bucket>/${a.prefix} to the records API`,
+        logRetentionDays,
+        timeout: a.timeout,
+        memorySize: 512,
+        environment: {
+          RECORDS_API_URL: recordsUrl,
+          RECORDS_API_KEY_SECRET_ARN: this.apiKeySecretArn,
+          FAILURE_QUEUE_URL: hub.dlqUrl,
+          MAX_OBJECT_BYTES: String(maxObjectBytes),
+        },
+        grants: [
+          { actions: ["s3:GetObject", "s3:GetObjectVersion"], resources: [pulumi.interpolate`${this.bucket.arn}/${a.prefix}*`] },
+          { actions: ["secretsmanager:GetSecretValue"], resources: [this.apiKeySecretArn] },
+          // Failure reports, and the asynchronous invocation's on-failure destination.
+          { actions: ["sqs:SendMessage"], resources: [hub.dlqArn] },
+        ],
+        callbackFactory: () => {
+          const { S3Client } = require("@aws-sdk/client-s3");
+          const { SQSClient } = require("@aws-sdk/client-sqs");
+          const { SecretsManagerClient } = require("@aws-sdk/client-secrets-manager");
+          const { Logger } = require("@aws-lambda-powertools/logger");
+          return makeS3Handler({
+            s3: new S3Client({}),
+            sqs: new SQSClient({}),
+            secrets: makeSecretReader({ client: new SecretsManagerClient({}), ttlMs: 300000 }),
+            logger: new Logger({ serviceName: "record-ingestion-s3" }),
+          });
+        },
+      },
+      { parent: this, dependsOn: secretDeps },
+    );
+
+    const identity = aws.getCallerIdentityOutput({}, { parent: this });
+    // Only this bucket, in this account, may invoke the function.
+    this.s3Permission = new aws.lambda.Permission(
+      `${name}-s3`,
+      {
+        action: "lambda:InvokeFunction",
+        function: this.s3Fn.function.name,
+        principal: "s3.amazonaws.com",
+        sourceArn: this.bucket.arn,
+        sourceAccount: identity.accountId,
+      },
+      { parent: this },
+    );
+    // S3 tests the destination when the notification is put: the permission must exist first.
+    this.notification = new aws.s3.BucketNotification(
+      `${name}-bucket`,
+      {
+        bucket: this.bucket.id,
+        lambdaFunctions: [
+          {
+            id: "ingest-records",
+            lambdaFunctionArn: this.s3Fn.function.arn,
+            events: ["s3:ObjectCreated:*"],
+            filterPrefix: a.prefix === "" ? undefined : a.prefix,
+          },
+        ],
+      },
+      { parent: this, dependsOn: [this.s3Permission, encryption] },
+    );
+    this.s3InvokeConfig = new aws.lambda.FunctionEventInvokeConfig(
+      `${name}-s3`,
+      {
+        functionName: this.s3Fn.function.name,
+        maximumRetryAttempts: 2,
+        maximumEventAgeInSeconds: 21600,
+        destinationConfig: { onFailure: { destination: hub.dlqArn } },
+      },
+      { parent: this, dependsOn: [this.s3Fn.policy] },
+    );
+
+    if (source) {
+      this.streamFn = new SwitchyardFunction(
+        `${name}-stream`,
+        {
+          description: `Sends changes of ${source.tableArn.split("/")[1]} to the records API`,
+          logRetentionDays,
+          timeout: 60,
+          environment: {
+            RECORDS_API_URL: recordsUrl,
+            RECORDS_API_KEY_SECRET_ARN: this.apiKeySecretArn,
+            SOURCE_TENANT_ATTRIBUTE: source.tenantAttribute,
+            SOURCE_ID_ATTRIBUTE: source.idAttribute,
+            SOURCE_VERSION_ATTRIBUTE: source.versionAttribute,
+            SOURCE_COLLECTION: source.collection,
+          },
+          grants: [
+            { actions: STREAM_READ_ACTIONS, resources: [source.streamArn] },
+            { actions: ["secretsmanager:GetSecretValue"], resources: [this.apiKeySecretArn] },
+            // The mapping's on-failure destination is sent to with the function's role.
+            { actions: ["sqs:SendMessage"], resources: [hub.dlqArn] },
+          ],
+          callbackFactory: () => {
+            const { SecretsManagerClient } = require("@aws-sdk/client-secrets-manager");
+            const { Logger } = require("@aws-lambda-powertools/logger");
+              return makeStreamHandler({
+              secrets: makeSecretReader({ client: new SecretsManagerClient({}), ttlMs: 300000 }),
+              logger: new Logger({ serviceName: "record-ingestion-stream" }),
+            });
+          },
+        },
+        { parent: this, dependsOn: secretDeps },
+      );
+      this.streamMapping = new aws.lambda.EventSourceMapping(
+        `${name}-stream`,
+        streamMappingArgs(source.streamArn, this.streamFn.function.arn, hub.dlqArn, stream),
+        { parent: this, dependsOn: [this.streamFn.policy] },
+      );
+    }
+
+    this.registerOutputs({
+      bucketName: this.bucketName,
+      bucketArn: this.bucketArn,
+      apiKeySecretArn: this.apiKeySecretArn,
+      s3FunctionArn: this.s3Fn.function.arn,
+      streamFunctionArn: this.streamFn?.function.arn,
+    });
+  }
+}

@@ -1,0 +1,302 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { Grant, SwitchyardFunction } from "../lambda";
+import { checkIntRange, checkName } from "../validate";
+import { isProvider, Provider, PROVIDERS } from "../../handlers/webhooks/providers";
+import { createReceiver } from "../../handlers/webhooks/receiver";
+
+export interface WebhookProviderArgs {
+  /**
+   * The signing secret: GitHub webhook secret, Stripe endpoint secret (whsec_...), Twilio auth
+   * token, Standard Webhooks secret (whsec_<base64>) or the generic HMAC key. Required.
+   */
+  readonly secret: pulumi.Input<string>;
+  /** The secret being rotated out, still accepted until removed. Default none. */
+  readonly previousSecret?: pulumi.Input<string>;
+  /**
+   * The public https URL the sender signs, without query, when it is not the Function URL (a
+   * custom domain in front). Twilio only (its signature covers the URL). Default the Function URL.
+   */
+  readonly publicUrl?: string;
+}
+
+export interface WebhookReceiverArgs {
+  /** The hub whose bus receives the events (an EventHub). */
+  readonly hub: { readonly busName: pulumi.Input<string>; readonly busArn: pulumi.Input<string> };
+  /** The enabled providers and their secrets; at least one. */
+  readonly providers: Partial<Record<Provider, WebhookProviderArgs>>;
+  /** Accepted age (and clock skew) of a signed timestamp, 1-3600 s. Default 300. */
+  readonly toleranceSeconds?: number;
+  /** Largest event entry published (the bus limit), 1024-1048576 bytes. Default 262144. */
+  readonly maxEntryBytes?: number;
+  /** Store bodies over `maxEntryBytes` in S3 and publish a reference; false answers 413. Default true. */
+  readonly payloadStorage?: boolean;
+  /** Days stored bodies are kept, 1-3650. Default 30. */
+  readonly payloadRetentionDays?: number;
+  /** Seconds a delivery id is remembered (covers provider retries), 300-2592000. Default 259200 (3 days). */
+  readonly idempotencyTtlSeconds?: number;
+  /** Reserved concurrency of each provider's function, 1-1000. Default unreserved. */
+  readonly reservedConcurrency?: number;
+  /** Timeout of each function, 1-900 s (GitHub gives up after 10 s). Default 8. */
+  readonly timeoutSeconds?: number;
+  /** Memory of each function, 128-10240 MB. Default 256. */
+  readonly memorySize?: number;
+  /** Days the functions' log groups keep logs. Default 30. */
+  readonly logRetentionDays?: number;
+  /** Removal protection on the idempotency table and the payload bucket. Default false. */
+  readonly protect?: boolean;
+}
+
+export const WEBHOOK_DEFAULTS = {
+  toleranceSeconds: 300,
+  maxEntryBytes: 262144,
+  payloadStorage: true,
+  payloadRetentionDays: 30,
+  idempotencyTtlSeconds: 259200,
+  timeoutSeconds: 8,
+  memorySize: 256,
+  logRetentionDays: 30,
+  protect: false,
+};
+
+/** Statement ids of the two permissions an auth-type NONE Function URL needs. */
+export const URL_PERMISSION_IDS = { invokeUrl: "AllowPublicFunctionUrl", invoke: "AllowInvokeViaFunctionUrl" };
+
+export function validateWebhookArgs(args: WebhookReceiverArgs): void {
+  const a = { ...WEBHOOK_DEFAULTS, ...args };
+  const names = Object.keys(a.providers ?? {});
+  if (names.length === 0) {
+    throw new Error(`providers must enable at least one of ${PROVIDERS.join(", ")}`);
+  }
+  for (const p of names) {
+    if (!isProvider(p)) throw new Error(`providers: "${p}" is not one of ${PROVIDERS.join(", ")}`);
+    const pa = a.providers[p]!;
+    if (pa.secret === undefined) throw new Error(`providers.${p}.secret is required`);
+    if (pa.publicUrl !== undefined) {
+      if (p !== "twilio") throw new Error(`providers.${p}.publicUrl is only used by twilio (its signature covers the URL)`);
+      let u: URL | undefined;
+      try {
+        u = new URL(pa.publicUrl);
+      } catch {
+        u = undefined;
+      }
+      if (!u || u.protocol !== "https:" || u.search || u.hash) {
+        throw new Error(`providers.twilio.publicUrl must be an https:// URL without query or fragment, got ${JSON.stringify(pa.publicUrl)}`);
+      }
+    }
+  }
+  checkIntRange("toleranceSeconds", a.toleranceSeconds, 1, 3600);
+  checkIntRange("maxEntryBytes", a.maxEntryBytes, 1024, 1048576);
+  checkIntRange("payloadRetentionDays", a.payloadRetentionDays, 1, 3650);
+  checkIntRange("idempotencyTtlSeconds", a.idempotencyTtlSeconds, 300, 2592000);
+  if (a.reservedConcurrency !== undefined) checkIntRange("reservedConcurrency", a.reservedConcurrency, 1, 1000);
+  checkIntRange("timeoutSeconds", a.timeoutSeconds, 1, 900);
+  checkIntRange("memorySize", a.memorySize, 128, 10240);
+}
+
+/** The value stored in each provider's secret: the current secret and, during a rotation, the previous. */
+export function signingSecretValue(current: pulumi.Input<string>, previous?: pulumi.Input<string>): pulumi.Output<string> {
+  return pulumi.secret(
+    pulumi
+      .all([current, previous])
+      .apply(([c, p]) => JSON.stringify(p ? { current: c, previous: p } : { current: c })),
+  );
+}
+
+/**
+ * Public HTTPS endpoints (Lambda Function URLs, auth type NONE, protected by the signature check in
+ * the handler) that turn third-party webhooks into events on the hub's bus: one function and URL
+ * per provider, each with its own secret, sharing an idempotency table and a payload bucket.
+ */
+export class WebhookReceiver extends pulumi.ComponentResource {
+  public readonly table: aws.dynamodb.Table;
+  public readonly bucket?: aws.s3.Bucket;
+  public readonly secrets: Partial<Record<Provider, aws.secretsmanager.Secret>> = {};
+  public readonly secretVersions: Partial<Record<Provider, aws.secretsmanager.SecretVersion>> = {};
+  public readonly functions: Partial<Record<Provider, SwitchyardFunction>> = {};
+  public readonly urls: Partial<Record<Provider, aws.lambda.FunctionUrl>> = {};
+  public readonly permissions: Partial<Record<Provider, aws.lambda.Permission[]>> = {};
+  /** The URL to register with each provider. */
+  public readonly webhookUrls: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: WebhookReceiverArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("switchyard:webhooks:WebhookReceiver", name, {}, opts);
+    checkName("WebhookReceiver name", name, 30);
+    validateWebhookArgs(args);
+    const a = { ...WEBHOOK_DEFAULTS, ...args };
+    const stateful = { parent: this, protect: a.protect };
+
+    // Delivery ids seen, for deduplication (Powertools idempotency layout).
+    this.table = new aws.dynamodb.Table(
+      `${name}-idempotency`,
+      {
+        billingMode: "PAY_PER_REQUEST",
+        hashKey: "id",
+        attributes: [{ name: "id", type: "S" }],
+        ttl: { attributeName: "expiration", enabled: true },
+        serverSideEncryption: { enabled: true },
+        deletionProtectionEnabled: a.protect,
+      },
+      stateful,
+    );
+
+    if (a.payloadStorage) {
+      this.bucket = new aws.s3.Bucket(`${name}-payloads`, { forceDestroy: !a.protect }, stateful);
+      const bucket = this.bucket;
+      new aws.s3.BucketOwnershipControls(
+        `${name}-payloads`,
+        { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
+        { parent: this },
+      );
+      new aws.s3.BucketPublicAccessBlock(
+        `${name}-payloads`,
+        { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+        { parent: this },
+      );
+      new aws.s3.BucketServerSideEncryptionConfiguration(
+        `${name}-payloads`,
+        { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }] },
+        { parent: this },
+      );
+      new aws.s3.BucketLifecycleConfiguration(
+        `${name}-payloads`,
+        {
+          bucket: bucket.id,
+          rules: [
+            {
+              id: "expire-payloads",
+              status: "Enabled",
+              filter: {},
+              expiration: { days: a.payloadRetentionDays },
+              abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+            },
+          ],
+        },
+        { parent: this },
+      );
+      // Bodies are only ever read over TLS.
+      new aws.s3.BucketPolicy(
+        `${name}-payloads`,
+        {
+          bucket: bucket.id,
+          policy: pulumi.jsonStringify({
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Sid: "DenyInsecureTransport",
+                Effect: "Deny",
+                Principal: "*",
+                Action: "s3:*",
+                Resource: [bucket.arn, pulumi.interpolate`${bucket.arn}/*`],
+                Condition: { Bool: { "aws:SecureTransport": "false" } },
+              },
+            ],
+          }),
+        },
+        { parent: this },
+      );
+    }
+
+    const urls: Record<string, pulumi.Output<string>> = {};
+    for (const provider of PROVIDERS) {
+      const pa = a.providers[provider];
+      if (!pa) continue;
+      const base = `${name}-${provider}`;
+
+      const secret = new aws.secretsmanager.Secret(
+        base,
+        { description: `Signing secret of the ${provider} webhook receiver ${name}: {"current","previous"}` },
+        { parent: this },
+      );
+      const version = new aws.secretsmanager.SecretVersion(
+        base,
+        { secretId: secret.id, secretString: signingSecretValue(pa.secret, pa.previousSecret) },
+        { parent: this },
+      );
+      this.secrets[provider] = secret;
+      this.secretVersions[provider] = version;
+
+      const prefix = `${provider}/`;
+      const grants: Grant[] = [
+        { actions: ["secretsmanager:GetSecretValue"], resources: [secret.arn] },
+        {
+          actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+          resources: [this.table.arn],
+        },
+        { actions: ["events:PutEvents"], resources: [a.hub.busArn] },
+      ];
+      if (this.bucket) grants.push({ actions: ["s3:PutObject"], resources: [pulumi.interpolate`${this.bucket.arn}/${prefix}*`] });
+
+      const environment: Record<string, pulumi.Input<string>> = {
+        WEBHOOK_PROVIDER: provider,
+        WEBHOOK_SECRET_ARN: secret.arn,
+        IDEMPOTENCY_TABLE: this.table.name,
+        IDEMPOTENCY_TTL_SECONDS: String(a.idempotencyTtlSeconds),
+        EVENT_BUS_NAME: a.hub.busName,
+        MAX_ENTRY_BYTES: String(a.maxEntryBytes),
+        TOLERANCE_SECONDS: String(a.toleranceSeconds),
+        PAYLOAD_PREFIX: prefix,
+        ...(this.bucket ? { PAYLOAD_BUCKET: this.bucket.bucket } : {}),
+        ...(pa.publicUrl ? { PUBLIC_URL: pa.publicUrl } : {}),
+      };
+
+      const fn = new SwitchyardFunction(
+        base,
+        {
+          description: `Switchyard ${provider} webhook receiver (${name})`,
+          callbackFactory: () => createReceiver(),
+          grants,
+          environment,
+          timeout: a.timeoutSeconds,
+          memorySize: a.memorySize,
+          reservedConcurrency: a.reservedConcurrency,
+          logRetentionDays: a.logRetentionDays,
+        },
+        { parent: this },
+      );
+      this.functions[provider] = fn;
+
+      // Auth type NONE: anyone may call the URL; the handler's signature check is the gate.
+      const invokeUrl = new aws.lambda.Permission(
+        `${base}-url`,
+        {
+          function: fn.function.name,
+          statementId: URL_PERMISSION_IDS.invokeUrl,
+          action: "lambda:InvokeFunctionUrl",
+          principal: "*",
+          functionUrlAuthType: "NONE",
+        },
+        { parent: this },
+      );
+      const invoke = new aws.lambda.Permission(
+        `${base}-invoke`,
+        {
+          function: fn.function.name,
+          statementId: URL_PERMISSION_IDS.invoke,
+          action: "lambda:InvokeFunction",
+          principal: "*",
+          invokedViaFunctionUrl: true,
+        },
+        { parent: this },
+      );
+      this.permissions[provider] = [invokeUrl, invoke];
+
+      // The URL goes live only once it may be invoked and its secret holds a value.
+      const url = new aws.lambda.FunctionUrl(
+        base,
+        { functionName: fn.function.name, authorizationType: "NONE", invokeMode: "BUFFERED" },
+        { parent: this, dependsOn: [invokeUrl, invoke, version] },
+      );
+      this.urls[provider] = url;
+      // The function answers on /<provider> only; the Function URL ends with "/".
+      urls[provider] = pa.publicUrl ? pulumi.output(pa.publicUrl) : pulumi.interpolate`${url.functionUrl}${provider}`;
+    }
+    this.webhookUrls = pulumi.output(urls) as pulumi.Output<Record<string, string>>;
+
+    this.registerOutputs({
+      webhookUrls: this.webhookUrls,
+      tableName: this.table.name,
+      bucketName: this.bucket?.bucket,
+    });
+  }
+}

@@ -1,0 +1,181 @@
+// Structured telemetry shared by every Switchyard handler: a Powertools Logger and Metrics built the
+// same way everywhere, the one correlation id carried from a webhook to the bus event to the
+// workflow, and the names of the business metrics (EMF) that the alarms and the dashboard read.
+// Runtime code only: no @pulumi/* imports. Build the Logger and Metrics inside the handler factory
+// (at cold start), never at deploy time: Powertools classes hold ES private fields.
+import { randomUUID } from "crypto";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+
+/** CloudWatch namespace of every Switchyard business metric. */
+export const METRICS_NAMESPACE = "Switchyard";
+
+/**
+ * Business metric names (EMF, unit Count). Every metric carries the dimension `service` (Powertools
+ * adds it from `serviceName`); `WebhookRejected` also carries `reason` (one of REJECTION_REASONS).
+ * The Monitoring component alarms on exactly these names and dimensions.
+ */
+export const METRIC = {
+  /** A webhook delivery verified and accepted (published or queued). */
+  deliveryAccepted: "WebhookAccepted",
+  /** A webhook delivery refused; dimension `reason`. */
+  deliveryRejected: "WebhookRejected",
+  /** A webhook delivery already seen (idempotency hit); answered without publishing again. */
+  deliveryDuplicate: "WebhookDuplicate",
+  /** Events EventBridge accepted from this handler's PutEvents calls. */
+  eventsPublished: "EventsPublished",
+  /** PutEvents calls that were retries (of a whole batch or of its failed entries). */
+  publishRetries: "PublishRetries",
+  /** Events that could not be published after all retries. */
+  publishFailed: "EventsPublishFailed",
+} as const;
+
+/** Powertools `serviceName` of the webhook receivers: the `service` dimension their alarm watches. */
+export const WEBHOOK_SERVICE = "switchyard-webhooks";
+
+/** Dimension names of the business metrics. */
+export const DIMENSION = { service: "service", reason: "reason" } as const;
+
+/**
+ * Values of the `reason` dimension of `WebhookRejected`. Keep the set small and fixed: each value is
+ * a separate CloudWatch metric (billed), and the provider goes to EMF metadata, not a dimension.
+ */
+export const REJECTION_REASONS = {
+  /** Signature missing or wrong: an attack, or a secret rotated on one side only. Alarmed. */
+  signature: "signature",
+  /** Signed timestamp outside the tolerance (replay or clock skew). */
+  timestamp: "timestamp",
+  /** Body or headers not of the provider's format. */
+  malformed: "malformed",
+  /** Path names no configured provider. */
+  unknownProvider: "unknown-provider",
+  /** Method other than the provider's (POST). */
+  method: "method",
+  /** Body larger than the receiver accepts. */
+  tooLarge: "too-large",
+} as const;
+export type RejectionReason = (typeof REJECTION_REASONS)[keyof typeof REJECTION_REASONS];
+
+/** The header a caller may set to choose the correlation id (lowercase, as Function URLs pass it). */
+export const CORRELATION_HEADER = "x-correlation-id";
+/** Field of a bus event's `detail`, and of a workflow's execution input, that carries the id. */
+export const CORRELATION_FIELD = "correlationId";
+/** Headers read for a correlation id, in order. */
+export const CORRELATION_HEADERS = [CORRELATION_HEADER, "x-request-id", "x-amzn-requestid"] as const;
+
+/**
+ * What a correlation id may contain. EventBridge input transformers insert values without escaping,
+ * so a `"` or `\` in an id would break the JSON a route builds; ids outside this set are replaced.
+ */
+export const CORRELATION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:\/+=@-]{0,127}$/;
+
+type Headers = Record<string, string | string[] | undefined | null>;
+
+function header(headers: Headers | undefined | null, name: string): string | undefined {
+  if (!headers || typeof headers !== "object") return undefined;
+  for (const [k, v] of Object.entries(headers)) {
+    if (k.toLowerCase() === name) {
+      const s = Array.isArray(v) ? v[0] : v;
+      return typeof s === "string" ? s.trim() : undefined;
+    }
+  }
+  return undefined;
+}
+
+function valid(v: unknown): string | undefined {
+  return typeof v === "string" && CORRELATION_ID_PATTERN.test(v) ? v : undefined;
+}
+
+/**
+ * The correlation id of an invocation. Reads, in order:
+ * - an HTTP event (Function URL, API Gateway): the `x-correlation-id`, `x-request-id` or
+ *   `x-amzn-requestid` header, then `requestContext.requestId`;
+ * - a bus event: `detail.correlationId`, then `detail.metadata.correlationId`, then the event `id`;
+ * - a workflow input or any object: its top-level `correlationId`;
+ * - a plain headers map: the headers above.
+ * An id that is missing or not of CORRELATION_ID_PATTERN is replaced by a new UUID.
+ */
+export function correlationIdFrom(source: unknown, generate: () => string = randomUUID): string {
+  if (source && typeof source === "object") {
+    const s = source as Record<string, any>;
+    if ("headers" in s || "requestContext" in s) {
+      for (const h of CORRELATION_HEADERS) {
+        const v = valid(header(s.headers, h));
+        if (v) return v;
+      }
+      const rid = valid(s.requestContext?.requestId);
+      if (rid) return rid;
+    } else if (s.detail && typeof s.detail === "object" && ("detail-type" in s || "source" in s)) {
+      const v =
+        valid(s.detail[CORRELATION_FIELD]) ?? valid(s.detail.metadata?.[CORRELATION_FIELD]) ?? valid(s.id);
+      if (v) return v;
+    } else if (CORRELATION_FIELD in s) {
+      const v = valid(s[CORRELATION_FIELD]);
+      if (v) return v;
+    } else {
+      for (const h of CORRELATION_HEADERS) {
+        const v = valid(header(s as Headers, h));
+        if (v) return v;
+      }
+    }
+  }
+  return generate();
+}
+
+export interface TelemetryOptions {
+  /** Log level; default the LOG_LEVEL variable, else INFO. */
+  logLevel?: string;
+  /** Extra dimensions on every metric (keep them few: each combination is a billed metric). */
+  defaultDimensions?: Record<string, string>;
+}
+
+/** The JSON logger of a handler: `service` = serviceName, level from LOG_LEVEL. */
+export function makeLogger(serviceName: string, opts: TelemetryOptions = {}): Logger {
+  const level = (opts.logLevel ?? process.env.LOG_LEVEL ?? "INFO").toUpperCase();
+  return new Logger({ serviceName, logLevel: level as any });
+}
+
+/** The EMF metrics of a handler: namespace Switchyard, dimension `service` = serviceName. */
+export function makeMetrics(serviceName: string, opts: TelemetryOptions = {}): Metrics {
+  return new Metrics({
+    namespace: METRICS_NAMESPACE,
+    serviceName,
+    ...(opts.defaultDimensions ? { defaultDimensions: opts.defaultDimensions } : {}),
+  });
+}
+
+/** The Logger and Metrics of a handler, built together. */
+export function makeTelemetry(serviceName: string, opts: TelemetryOptions = {}) {
+  return { logger: makeLogger(serviceName, opts), metrics: makeMetrics(serviceName, opts) };
+}
+
+/** Counts an accepted delivery (flushed with the handler's other metrics). */
+export function recordAccepted(metrics: Metrics, count = 1): void {
+  metrics.addMetric(METRIC.deliveryAccepted, MetricUnit.Count, count);
+}
+
+/** Counts a duplicate delivery (flushed with the handler's other metrics). */
+export function recordDuplicate(metrics: Metrics, count = 1): void {
+  metrics.addMetric(METRIC.deliveryDuplicate, MetricUnit.Count, count);
+}
+
+/**
+ * Emits one rejection at once, with the `reason` dimension (a single-metric blob, so the dimension
+ * never leaks onto the handler's other metrics) and the provider as metadata.
+ */
+export function recordRejected(metrics: Metrics, reason: RejectionReason, provider?: string): void {
+  const single = metrics.singleMetric();
+  single.addDimension(DIMENSION.reason, reason);
+  if (provider) single.addMetadata("provider", provider);
+  single.addMetric(METRIC.deliveryRejected, MetricUnit.Count, 1);
+}
+
+/** Counts a publisher's outcome: events published, retries and failures. */
+export function recordPublish(
+  metrics: Metrics,
+  result: { delivered: number; retries: number; failed: readonly unknown[] },
+): void {
+  metrics.addMetric(METRIC.eventsPublished, MetricUnit.Count, result.delivered);
+  metrics.addMetric(METRIC.publishRetries, MetricUnit.Count, result.retries);
+  if (result.failed.length > 0) metrics.addMetric(METRIC.publishFailed, MetricUnit.Count, result.failed.length);
+}

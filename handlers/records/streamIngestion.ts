@@ -1,0 +1,113 @@
+// Record ingestion from a DynamoDB stream: each change of the configured table becomes a record of
+// the records API, inserted or modified items as `upsert` (the new image), removed items as
+// `delete` (the old image). Records are processed one by one in stream order with Powertools
+// batch; one the API does not take is reported in `batchItemFailures`, so the event source mapping
+// retries from it and finally sends it to its on-failure destination (the hub's DLQ).
+import type { DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
+import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+import { fromImage, StreamAttribute } from "../tenants/streamImage";
+import { IngestRecord, makeRecordsClient, RecordsClientOptions, SendOutcome } from "./recordsApi";
+import type { LoggerLike } from "./s3Ingestion";
+
+export const DYNAMODB_DATABASE = "switchyard.dynamodb";
+
+/** Which attributes of the source table's items carry the record's tenant, id and version. */
+export interface StreamRecordMapping {
+  tenantAttribute: string;
+  idAttribute: string;
+  /** When an item has no numeric version, the change's time (epoch seconds) is the version. */
+  versionAttribute: string;
+  collection: string;
+}
+
+/** The records API record a stream record stands for; throws when the item lacks tenant or id. */
+export function recordFromStream(record: DynamoDBRecord, m: StreamRecordMapping): IngestRecord {
+  const name = record.eventName;
+  if (name !== "INSERT" && name !== "MODIFY" && name !== "REMOVE") {
+    throw new Error(`stream record ${record.eventID}: unknown eventName ${JSON.stringify(name)}`);
+  }
+  const raw = name === "REMOVE" ? record.dynamodb?.OldImage : record.dynamodb?.NewImage;
+  if (!raw) {
+    throw new Error(
+      `stream record ${record.eventID}: no ${name === "REMOVE" ? "OldImage" : "NewImage"} (the table's stream must include ${name === "REMOVE" ? "old" : "new"} images)`,
+    );
+  }
+  const item = fromImage(raw as Record<string, StreamAttribute>);
+  const text = (v: unknown) => (typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : undefined);
+  const tenantId = text(item[m.tenantAttribute]);
+  const recordId = text(item[m.idAttribute]);
+  if (!tenantId) throw new Error(`stream record ${record.eventID}: item has no "${m.tenantAttribute}" (the tenant)`);
+  if (!recordId) throw new Error(`stream record ${record.eventID}: item has no "${m.idAttribute}" (the record id)`);
+  const at = record.dynamodb?.ApproximateCreationDateTime;
+  const version = item[m.versionAttribute];
+  const recordVersion = typeof version === "number" && version >= 0 ? version : at;
+  if (typeof recordVersion !== "number") {
+    throw new Error(`stream record ${record.eventID}: item has no numeric "${m.versionAttribute}" and the record no time`);
+  }
+  return {
+    tenantId,
+    recordId,
+    recordVersion,
+    operationType: name === "REMOVE" ? "delete" : "upsert",
+    payload: item,
+    database: DYNAMODB_DATABASE,
+    collection: m.collection,
+    sourceTimestamp: new Date((at ?? 0) * 1000).toISOString(),
+  };
+}
+
+export interface StreamIngestionDeps {
+  secrets: { get(arn: string, options?: { maxAgeMs?: number }): Promise<string> };
+  fetch?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
+  logger?: LoggerLike;
+  /** Records API client tuning; default 3 attempts (the mapping retries the record too). */
+  client?: Pick<RecordsClientOptions, "maxAttempts" | "baseDelayMs" | "maxDelayMs" | "timeoutMs">;
+}
+
+/**
+ * Environment: RECORDS_API_URL, RECORDS_API_KEY_SECRET_ARN, SOURCE_TENANT_ATTRIBUTE,
+ * SOURCE_ID_ATTRIBUTE, SOURCE_VERSION_ATTRIBUTE, SOURCE_COLLECTION.
+ */
+export function makeHandler(deps: StreamIngestionDeps) {
+  const env = (name: string, what: string) => {
+    const v = process.env[name];
+    if (!v) throw new Error(`${name} is not set (${what})`);
+    return v;
+  };
+  const url = env("RECORDS_API_URL", "the records API's POST /api/v1/records URL");
+  const secretArn = env("RECORDS_API_KEY_SECRET_ARN", "the ARN of the secret holding the records API key");
+  const mapping: StreamRecordMapping = {
+    tenantAttribute: env("SOURCE_TENANT_ATTRIBUTE", "the item attribute holding the tenant id"),
+    idAttribute: env("SOURCE_ID_ATTRIBUTE", "the item attribute holding the record id"),
+    versionAttribute: env("SOURCE_VERSION_ATTRIBUTE", "the item attribute holding the record version"),
+    collection: env("SOURCE_COLLECTION", "the records API collection of the table's records"),
+  };
+  const logger = deps.logger ?? { info: () => undefined, error: () => undefined };
+  const client = makeRecordsClient({
+    url,
+    apiKey: (refresh) => deps.secrets.get(secretArn, refresh ? { maxAgeMs: 0 } : undefined),
+    fetch: deps.fetch,
+    sleep: deps.sleep,
+    maxAttempts: 3,
+    ...deps.client,
+  });
+  // Built at cold start: the processor holds ES private fields, which must not be serialized.
+  const processor = new BatchProcessor(EventType.DynamoDBStreams);
+
+  const recordHandler = async (record: DynamoDBRecord): Promise<SendOutcome> => {
+    try {
+      return await client.send(recordFromStream(record, mapping));
+    } catch (err) {
+      logger.error("record not ingested", {
+        sequenceNumber: record.dynamodb?.SequenceNumber,
+        eventID: record.eventID,
+        error: (err as Error).message,
+      });
+      throw err;
+    }
+  };
+
+  return async (event: DynamoDBStreamEvent, context: any) =>
+    processPartialResponse(event, recordHandler, processor, { context, processInParallel: false });
+}

@@ -1,0 +1,59 @@
+// Tenant API keys: stored only as SHA-256 hashes in the tenant access table, one item per key:
+//   { pk: "apikey#<sha256 hex>", keyHash, tenant, permissions: ["backend_calls"], revoked, label? }
+// and the billing counters beside them: { pk: "billing#<tenant>#<YYYY-MM>", tokens, requests }.
+import { createHash, timingSafeEqual } from "crypto";
+import { BACKEND_CALLS } from "../../components/tenants/tenantRules";
+
+export const KEY_PREFIX = "apikey#";
+export const BILLING_PREFIX = "billing#";
+
+/** Hex SHA-256 of a key, the only form in which keys are stored. */
+export function hashApiKey(key: string): string {
+  return createHash("sha256").update(key, "utf8").digest("hex");
+}
+
+/** Partition key of a key's item. */
+export function keyItemPk(keyHash: string): string {
+  return `${KEY_PREFIX}${keyHash}`;
+}
+
+/** Partition key of a tenant's billing counter for a month (UTC, YYYY-MM). */
+export function billingItemPk(tenant: string, period: string): string {
+  return `${BILLING_PREFIX}${tenant}#${period}`;
+}
+
+/** The billing period of an instant: its UTC month. */
+export function billingPeriod(at: Date): string {
+  return at.toISOString().slice(0, 7);
+}
+
+/** Compares two hex digests in time independent of where they differ. */
+export function digestsEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a, "hex");
+  const y = Buffer.from(b, "hex");
+  if (x.length !== 32 || y.length !== 32) return false;
+  return timingSafeEqual(x, y);
+}
+
+export type KeyVerdict =
+  | { ok: true }
+  | { ok: false; code: "unknown-key" | "revoked-key" | "other-tenant-key" | "missing-permission"; reason: string };
+
+/**
+ * Whether the key item found under the presented key's hash lets `tenant` write: it must exist,
+ * hold that same hash, not be revoked, belong to the tenant and carry `backend_calls`.
+ */
+export function verifyKey(item: Record<string, unknown> | undefined, presentedHash: string, tenant: string): KeyVerdict {
+  if (!item || typeof item.keyHash !== "string" || !digestsEqual(item.keyHash, presentedHash)) {
+    return { ok: false, code: "unknown-key", reason: "unknown api key" };
+  }
+  if (item.revoked === true) return { ok: false, code: "revoked-key", reason: "api key is revoked" };
+  if (item.tenant !== tenant) {
+    return { ok: false, code: "other-tenant-key", reason: "api key belongs to another tenant" };
+  }
+  const perms = item.permissions instanceof Set ? [...item.permissions] : item.permissions;
+  if (!Array.isArray(perms) || !perms.includes(BACKEND_CALLS)) {
+    return { ok: false, code: "missing-permission", reason: `api key lacks the ${BACKEND_CALLS} permission` };
+  }
+  return { ok: true };
+}

@@ -1,0 +1,87 @@
+// The tenant data table's item model, shared by the ingress writer and the change publisher.
+//
+// One table, partition key `tenant`, sort key `sk` = `<rootSchema>#<id>`: a tenant's items are one
+// partition (queried by schema with begins_with), and no two tenants can address each other's
+// items. The caller's fields live under the map `data`, so no payload field can overwrite a key or
+// the bookkeeping attributes:
+//   { tenant, sk, rootSchema, id, data: {...payload without id}, version, lastOperation, updatedAt }
+// `lastOperation` (POST, PUT or PATCH) is what lets a MODIFY stream record be told apart as a PUT
+// (replace) or a PATCH (merge); a writer outside ingress that leaves it unset publishes PUT.
+import type { DynamoDBRecord } from "aws-lambda";
+import { ItemChange, Operation, SCHEMA_NAME } from "../../components/tenants/tenantRules";
+import { fromImage, StreamAttribute } from "./streamImage";
+
+export const ATTR = {
+  tenant: "tenant",
+  sk: "sk",
+  rootSchema: "rootSchema",
+  id: "id",
+  data: "data",
+  version: "version",
+  lastOperation: "lastOperation",
+  updatedAt: "updatedAt",
+} as const;
+
+/** Separates the schema from the item id in the sort key. */
+export const SK_SEPARATOR = "#";
+
+export function sortKey(rootSchema: string, id: string): string {
+  return `${rootSchema}${SK_SEPARATOR}${id}`;
+}
+
+export interface StoredItem {
+  tenant: string;
+  sk: string;
+  rootSchema: string;
+  id: string;
+  data: Record<string, unknown>;
+  version: number;
+  lastOperation: Operation;
+  updatedAt: string;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** The item as the tenant sees it: its fields plus `id` (the shape ingress payloads have). */
+export function payloadOf(item: Record<string, unknown>, id: string): Record<string, unknown> {
+  return { ...(isObject(item[ATTR.data]) ? (item[ATTR.data] as Record<string, unknown>) : {}), id };
+}
+
+/**
+ * The change a stream record reports: INSERT is POST, MODIFY is PATCH when the write was a merge
+ * (`lastOperation` = PATCH) and PUT otherwise, REMOVE is DELETE with the old item as payload.
+ * Throws (the record is then reported as a batch item failure) when the record is not a change of
+ * a well-formed item.
+ */
+export function changeFromStreamRecord(record: DynamoDBRecord): ItemChange {
+  const name = record.eventName;
+  if (name !== "INSERT" && name !== "MODIFY" && name !== "REMOVE") {
+    throw new Error(`stream record ${record.eventID}: unknown eventName ${JSON.stringify(name)}`);
+  }
+  const raw = name === "REMOVE" ? record.dynamodb?.OldImage : record.dynamodb?.NewImage;
+  if (!raw) {
+    throw new Error(
+      `stream record ${record.eventID}: no ${name === "REMOVE" ? "OldImage" : "NewImage"} (the table's stream must be NEW_AND_OLD_IMAGES)`,
+    );
+  }
+  const item = fromImage(raw as Record<string, StreamAttribute>);
+  const tenant = item[ATTR.tenant];
+  const sk = item[ATTR.sk];
+  if (typeof tenant !== "string" || tenant === "") {
+    throw new Error(`stream record ${record.eventID}: item has no string "${ATTR.tenant}"`);
+  }
+  if (typeof sk !== "string" || !sk.includes(SK_SEPARATOR)) {
+    throw new Error(`stream record ${record.eventID}: sort key ${JSON.stringify(sk)} is not <rootSchema>#<id>`);
+  }
+  const cut = sk.indexOf(SK_SEPARATOR);
+  const rootSchema = typeof item[ATTR.rootSchema] === "string" ? (item[ATTR.rootSchema] as string) : sk.slice(0, cut);
+  const id = typeof item[ATTR.id] === "string" ? (item[ATTR.id] as string) : sk.slice(cut + 1);
+  if (!SCHEMA_NAME.test(rootSchema) || id === "") {
+    throw new Error(`stream record ${record.eventID}: sort key ${JSON.stringify(sk)} has no valid schema name and id`);
+  }
+  const operation: Operation =
+    name === "INSERT" ? "POST" : name === "REMOVE" ? "DELETE" : item[ATTR.lastOperation] === "PATCH" ? "PATCH" : "PUT";
+  return { tenant, rootSchema, operation, payload: payloadOf(item, id), changeId: record.eventID ?? "" };
+}

@@ -1,0 +1,397 @@
+// The webhook receiver behind one provider's Lambda Function URL: checks path and method, verifies
+// the signature over the exact body bytes with the current or previous secret, deduplicates the
+// delivery in DynamoDB (Powertools idempotency) and publishes one event to the hub's bus (the body
+// goes to S3 when it is over the bus entry limit). Only transient failures answer 5xx, so the
+// provider redelivers exactly those.
+import * as crypto from "crypto";
+import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from "aws-lambda";
+import { IdempotencyConfig, makeIdempotent } from "@aws-lambda-powertools/idempotency";
+import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { entrySize, makePublisher, PublishEntry, RETRYABLE_ENTRY_CODES } from "../lib/publisher";
+import { makeSecretReader, SecretReader } from "../lib/secrets";
+import { isProvider, MalformedRequest, Provider, PROVIDER_SPECS, PROVIDERS } from "./providers";
+
+/** What the receiver is configured with (from its environment in Lambda). */
+export interface ReceiverConfig {
+  provider: Provider;
+  /** ARN of the Secrets Manager secret holding the signing secret(s). */
+  secretArn: string;
+  /** Name of the idempotency table (partition key `id`, TTL attribute `expiration`). */
+  idempotencyTable: string;
+  /** Seconds a delivery id is remembered. */
+  idempotencyTtlSeconds: number;
+  /** Bus name or ARN. */
+  eventBusName: string;
+  /** Largest event entry published; bigger payloads go to S3 or are answered 413. */
+  maxEntryBytes: number;
+  /** Accepted distance of a signed timestamp from now, in seconds. */
+  toleranceSeconds: number;
+  /** Bucket for oversized bodies; undefined = answer 413. */
+  payloadBucket?: string;
+  /** Key prefix inside the bucket (the function may only write below it). */
+  payloadPrefix: string;
+  /** The URL the sender signs when it differs from the Function URL (Twilio behind a custom domain). */
+  publicUrl?: string;
+}
+
+export const ENV = {
+  provider: "WEBHOOK_PROVIDER",
+  secretArn: "WEBHOOK_SECRET_ARN",
+  idempotencyTable: "IDEMPOTENCY_TABLE",
+  idempotencyTtlSeconds: "IDEMPOTENCY_TTL_SECONDS",
+  eventBusName: "EVENT_BUS_NAME",
+  maxEntryBytes: "MAX_ENTRY_BYTES",
+  toleranceSeconds: "TOLERANCE_SECONDS",
+  payloadBucket: "PAYLOAD_BUCKET",
+  payloadPrefix: "PAYLOAD_PREFIX",
+  publicUrl: "PUBLIC_URL",
+} as const;
+
+/** Reads the configuration from environment variables; throws naming a missing or bad one. */
+export function readReceiverConfig(env: Record<string, string | undefined> = process.env): ReceiverConfig {
+  const required = (k: string) => {
+    const v = env[k];
+    if (!v) throw new Error(`${k} is not set`);
+    return v;
+  };
+  const int = (k: string, min: number) => {
+    const raw = required(k);
+    const v = Number(raw);
+    if (!Number.isInteger(v) || v < min) throw new Error(`${k} must be an integer >= ${min}, got "${raw}"`);
+    return v;
+  };
+  const provider = required(ENV.provider);
+  if (!isProvider(provider)) throw new Error(`${ENV.provider} must be one of ${PROVIDERS.join(", ")}, got "${provider}"`);
+  return {
+    provider,
+    secretArn: required(ENV.secretArn),
+    idempotencyTable: required(ENV.idempotencyTable),
+    idempotencyTtlSeconds: int(ENV.idempotencyTtlSeconds, 1),
+    eventBusName: required(ENV.eventBusName),
+    maxEntryBytes: int(ENV.maxEntryBytes, 1),
+    toleranceSeconds: int(ENV.toleranceSeconds, 1),
+    payloadBucket: env[ENV.payloadBucket] || undefined,
+    payloadPrefix: env[ENV.payloadPrefix] ?? `${provider}/`,
+    publicUrl: env[ENV.publicUrl] || undefined,
+  };
+}
+
+/** The logging calls the receiver makes (Powertools Logger has them). */
+export interface ReceiverLogger {
+  info(message: string, extra: Record<string, unknown>): void;
+  warn(message: string, extra: Record<string, unknown>): void;
+  error(message: string, extra: Record<string, unknown>): void;
+  addContext?(context: Context): void;
+}
+
+export interface ReceiverDeps {
+  config: ReceiverConfig;
+  /** EventBridgeClient. */
+  eventBridge: { send(command: any): Promise<any> };
+  /** SecretsManagerClient (or a ready reader, e.g. one shared by tests). */
+  secretsManager?: { send(command: any): Promise<any> };
+  secrets?: SecretReader;
+  /** DynamoDBClient for the idempotency table (Powertools requires a real SDK v3 client). */
+  dynamodb: DynamoDBClient;
+  /** S3Client, when a payload bucket is configured. */
+  s3?: { send(command: any): Promise<any> };
+  logger?: ReceiverLogger;
+  /** Clock in ms. */
+  now?: () => number;
+  /** Publisher backoff (tests shorten it). */
+  publishBaseDelayMs?: number;
+}
+
+/** Source of every event the receiver publishes. */
+export const eventSource = (p: Provider) => `switchyard.webhooks.${p}`;
+/** EventBridge limits DetailType to 128 characters. */
+const MAX_DETAIL_TYPE = 128;
+/** A signature mismatch re-reads the secret at most this often (a rotation may just have landed). */
+const SECRET_REFRESH_MS = 5_000;
+/** Seconds a provider is asked to wait before redelivering after a 503. */
+export const RETRY_AFTER_SECONDS = 5;
+
+type Response = LambdaFunctionURLResult & { statusCode: number; headers: Record<string, string>; body: string };
+
+function respond(statusCode: number, body: unknown, extraHeaders: Record<string, string> = {}): Response {
+  return {
+    statusCode,
+    headers: { "content-type": "application/json", "cache-control": "no-store", ...extraHeaders },
+    body: JSON.stringify(body),
+  };
+}
+
+const unavailable = (message: string) =>
+  respond(503, { error: message }, { "retry-after": String(RETRY_AFTER_SECONDS) });
+
+/** A publish that did not reach the bus; `transient` errors are worth a redelivery. */
+class PublishFailed extends Error {
+  constructor(
+    public readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "PublishFailed";
+  }
+}
+
+interface Delivery {
+  /** The idempotency key: provider and delivery id. */
+  key: string;
+  /** Unique per request: a stored result with another nonce means this request is a duplicate. */
+  nonce: string;
+  entry: PublishEntry;
+  /** Set when the body must go to S3 (the entry then carries a reference). */
+  oversized?: { body: Buffer; contentType: string };
+  /** Mutable: set once the event is on the bus. */
+  state: { published: boolean };
+}
+
+interface DeliveryResult {
+  nonce: string;
+  eventId?: string;
+  payloadKey?: string;
+}
+
+function lowerHeaders(h: Record<string, string | undefined> | undefined): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(h ?? {})) out[k.toLowerCase()] = v;
+  return out;
+}
+
+/** Builds the handler of one provider's Function URL. */
+export function makeHandler(deps: ReceiverDeps) {
+  const cfg = deps.config;
+  const spec = PROVIDER_SPECS[cfg.provider];
+  const expectedPath = `/${cfg.provider}`;
+  const now = deps.now ?? Date.now;
+  const logger: ReceiverLogger = deps.logger ?? { info() {}, warn() {}, error() {} };
+  if (!deps.secrets && !deps.secretsManager) throw new Error("makeHandler: secretsManager (or secrets) is required");
+  const secrets = deps.secrets ?? makeSecretReader({ client: deps.secretsManager!, now });
+  const publisher = makePublisher({
+    client: deps.eventBridge,
+    busName: cfg.eventBusName,
+    maxEntryBytes: cfg.maxEntryBytes,
+    baseDelayMs: deps.publishBaseDelayMs,
+  });
+  const persistenceStore = new DynamoDBPersistenceLayer({
+    tableName: cfg.idempotencyTable,
+    awsSdkV3Client: deps.dynamodb,
+  });
+
+  const processDelivery = makeIdempotent(
+    async (delivery: Delivery, _context: Context): Promise<DeliveryResult> => {
+      let entry = delivery.entry;
+      let payloadKey: string | undefined;
+      if (delivery.oversized) {
+        if (!deps.s3 || !cfg.payloadBucket) throw new Error("payload bucket is not configured");
+        payloadKey = `${cfg.payloadPrefix}${crypto.createHash("sha256").update(delivery.key).digest("hex")}`;
+        await deps.s3.send(
+          new PutObjectCommand({
+            Bucket: cfg.payloadBucket,
+            Key: payloadKey,
+            Body: delivery.oversized.body,
+            ContentType: delivery.oversized.contentType,
+          }),
+        );
+        const detail = JSON.parse(entry.Detail);
+        delete detail.payload;
+        detail.payloadRef = {
+          bucket: cfg.payloadBucket,
+          key: payloadKey,
+          bytes: delivery.oversized.body.length,
+          sha256: crypto.createHash("sha256").update(delivery.oversized.body).digest("hex"),
+          contentType: delivery.oversized.contentType,
+        };
+        entry = { ...entry, Detail: JSON.stringify(detail) };
+      }
+      const result = await publisher.publish([entry]);
+      if (result.failed.length > 0) {
+        const f = result.failed[0];
+        throw new PublishFailed(f.errorCode, f.errorMessage);
+      }
+      delivery.state.published = true;
+      return { nonce: delivery.nonce, ...(payloadKey ? { payloadKey } : {}) };
+    },
+    {
+      persistenceStore,
+      keyPrefix: `switchyard.webhooks.${cfg.provider}`,
+      config: new IdempotencyConfig({
+        eventKeyJmesPath: "key",
+        throwOnNoIdempotencyKey: true,
+        expiresAfterSeconds: cfg.idempotencyTtlSeconds,
+      }),
+    },
+  );
+
+  async function verified(req: Parameters<typeof spec.verify>[0]) {
+    let list = await secrets.getSigningSecrets(cfg.secretArn);
+    let verdict = spec.verify(req, list);
+    const age = secrets.ageMs(cfg.secretArn);
+    if (!verdict.ok && verdict.status === 403 && age !== undefined && age >= SECRET_REFRESH_MS) {
+      // The secret may have been rotated since it was cached: look once more with a fresh read.
+      list = await secrets.getSigningSecrets(cfg.secretArn, { maxAgeMs: SECRET_REFRESH_MS });
+      verdict = spec.verify(req, list);
+    }
+    return verdict;
+  }
+
+  async function handle(event: LambdaFunctionURLEvent, context: Context): Promise<Response> {
+    const method = event.requestContext?.http?.method ?? "";
+    const path = event.rawPath ?? "";
+    if (path !== expectedPath) return respond(404, { error: "not found" });
+    if (method !== "POST") return respond(405, { error: "method not allowed" }, { allow: "POST" });
+
+    const headers = lowerHeaders(event.headers);
+    const body = event.body === undefined || event.body === null
+      ? Buffer.alloc(0)
+      : Buffer.from(event.body, event.isBase64Encoded ? "base64" : "utf8");
+    const query = event.rawQueryString ? `?${event.rawQueryString}` : "";
+    const url = cfg.publicUrl
+      ? `${cfg.publicUrl}${query}`
+      : `https://${event.requestContext.domainName}${path}${query}`;
+
+    let verdict;
+    try {
+      verdict = await verified({
+        body,
+        headers,
+        url,
+        nowSeconds: Math.floor(now() / 1000),
+        toleranceSeconds: cfg.toleranceSeconds,
+      });
+    } catch (err) {
+      logger.error("signing secret unavailable", { error: errorSummary(err) });
+      return unavailable("temporarily unavailable");
+    }
+    if (!verdict.ok) {
+      logger.warn("webhook rejected", { status: verdict.status, reason: verdict.reason, bytes: body.length });
+      return respond(verdict.status, { error: verdict.status === 401 ? "missing signature" : "invalid signature" });
+    }
+    if (verdict.secretIndex > 0) logger.info("webhook signed with the previous secret", { secretIndex: verdict.secretIndex });
+
+    let parsed;
+    try {
+      parsed = spec.parse(body, headers, url);
+    } catch (err) {
+      if (err instanceof MalformedRequest) {
+        logger.warn("webhook rejected", { status: 400, reason: err.message, bytes: body.length });
+        return respond(400, { error: err.message });
+      }
+      throw err;
+    }
+    if (parsed.deliveryId.length > 256 || !/^[\x21-\x7e]+$/.test(parsed.deliveryId)) {
+      logger.warn("webhook rejected", { status: 400, reason: "delivery id is not 1-256 printable characters" });
+      return respond(400, { error: "delivery id must be 1-256 printable ASCII characters" });
+    }
+    const incoming = headers["x-correlation-id"];
+    // The same rule as handlers/lib/telemetry.ts: ids that are safe inside an input transformer's JSON.
+    const correlationId = incoming && /^[A-Za-z0-9][A-Za-z0-9._:\/+=@-]{0,127}$/.test(incoming) ? incoming : parsed.deliveryId;
+    const selected: Record<string, string> = {};
+    for (const h of spec.headers) if (headers[h] !== undefined) selected[h] = headers[h]!;
+
+    const detail = {
+      provider: cfg.provider,
+      deliveryId: parsed.deliveryId,
+      correlationId,
+      eventType: parsed.eventType,
+      receivedAt: new Date(now()).toISOString(),
+      headers: selected,
+      payload: parsed.payload,
+    };
+    const entry: PublishEntry = {
+      Source: eventSource(cfg.provider),
+      // EventBridge refuses an empty detail-type.
+      DetailType: (parsed.eventType || "webhook").slice(0, MAX_DETAIL_TYPE),
+      Detail: JSON.stringify(detail),
+    };
+    const log = { deliveryId: parsed.deliveryId, correlationId, eventType: parsed.eventType, bytes: body.length };
+    const delivery: Delivery = {
+      key: `${cfg.provider}:${parsed.deliveryId}`,
+      nonce: crypto.randomUUID(),
+      entry,
+      state: { published: false },
+    };
+    if (entrySize(entry) > cfg.maxEntryBytes) {
+      if (!cfg.payloadBucket) {
+        logger.warn("webhook rejected", { ...log, status: 413, reason: "payload over the bus entry limit" });
+        return respond(413, { error: `payload too large: events are limited to ${cfg.maxEntryBytes} bytes` });
+      }
+      delivery.oversized = { body, contentType: headers["content-type"] ?? "application/octet-stream" };
+    }
+
+    let result: DeliveryResult;
+    try {
+      result = await processDelivery(delivery, context);
+    } catch (err) {
+      if (delivery.state.published) {
+        // The event is on the bus; only recording that failed. A redelivery would publish again.
+        logger.error("webhook published but its idempotency record was not saved", { ...log, error: errorSummary(err) });
+        return ok(spec, "accepted", parsed.deliveryId);
+      }
+      const name = (err as Error)?.name;
+      if (name === "IdempotencyAlreadyInProgressError") {
+        logger.info("webhook duplicate in progress", log);
+        return unavailable("delivery in progress, retry later");
+      }
+      if (err instanceof PublishFailed && !RETRYABLE_ENTRY_CODES.has(err.code) && !/Throttl|Internal|Unavailable|Timeout/.test(err.code)) {
+        logger.error("webhook could not be published", { ...log, errorCode: err.code, error: err.message });
+        return respond(500, { error: "internal error" });
+      }
+      logger.error("webhook delivery failed, provider should retry", { ...log, error: errorSummary(err) });
+      return unavailable("temporarily unavailable");
+    }
+    const duplicate = result.nonce !== delivery.nonce;
+    logger.info(duplicate ? "webhook duplicate" : "webhook accepted", {
+      ...log,
+      ...(result.payloadKey ? { payloadKey: result.payloadKey } : {}),
+    });
+    return ok(spec, duplicate ? "duplicate" : "accepted", parsed.deliveryId);
+  }
+
+  return async (event: LambdaFunctionURLEvent, context: Context): Promise<Response> => {
+    logger.addContext?.(context);
+    try {
+      return await handle(event, context);
+    } catch (err) {
+      logger.error("webhook handler failed", { error: errorSummary(err) });
+      return respond(500, { error: "internal error" });
+    }
+  };
+}
+
+function ok(spec: (typeof PROVIDER_SPECS)[Provider], status: "accepted" | "duplicate", deliveryId: string): Response {
+  const r = spec.ok(status, deliveryId);
+  return { statusCode: 200, headers: { "content-type": r.contentType, "cache-control": "no-store" }, body: r.body };
+}
+
+/** Name and message of an error, never a payload (SDK errors carry no request data). */
+function errorSummary(err: unknown): { name: string; message: string; cause?: string } {
+  const e = err as Error & { cause?: Error };
+  return {
+    name: e?.name ?? "Error",
+    message: e?.message ?? String(err),
+    ...(e?.cause ? { cause: `${e.cause.name}: ${e.cause.message}` } : {}),
+  };
+}
+
+/**
+ * The handler as Lambda runs it: configuration from the environment, SDK clients built here at
+ * cold start (the `callbackFactory` of the component calls this inside Lambda).
+ */
+export function createReceiver() {
+  const config = readReceiverConfig();
+  return makeHandler({
+    config,
+    eventBridge: new EventBridgeClient({}),
+    secretsManager: new SecretsManagerClient({}),
+    dynamodb: new DynamoDBClient({}),
+    s3: config.payloadBucket ? new S3Client({}) : undefined,
+    logger: new Logger({ serviceName: "switchyard-webhooks", persistentKeys: { provider: config.provider } }),
+  });
+}

@@ -1,0 +1,44 @@
+// Standard Webhooks (standardwebhooks.com): webhook-id, webhook-timestamp and webhook-signature
+// ("v1,<base64>" entries separated by spaces) over "<id>.<timestamp>.<raw body>", keyed with the
+// base64-decoded secret after its "whsec_" prefix.
+import { base64Equal, checkTimestamp, forbidden, hmac, missing, SignedRequest, Verdict } from "./signature";
+
+export const STANDARD_HEADERS = {
+  id: "webhook-id",
+  timestamp: "webhook-timestamp",
+  signature: "webhook-signature",
+} as const;
+
+/** The HMAC key of a Standard Webhooks secret ("whsec_" + base64, the prefix optional). */
+export function standardKey(secret: string): Buffer {
+  const b64 = secret.startsWith("whsec_") ? secret.slice("whsec_".length) : secret;
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) {
+    throw new Error('a Standard Webhooks secret must be "whsec_" followed by base64');
+  }
+  return Buffer.from(b64, "base64");
+}
+
+export function signStandard(secret: string, id: string, timestamp: number, body: string | Buffer): string {
+  return `v1,${hmac("sha256", standardKey(secret), `${id}.${timestamp}.`, body).toString("base64")}`;
+}
+
+export function verifyStandard(req: SignedRequest, secrets: string[]): Verdict {
+  const id = req.headers[STANDARD_HEADERS.id];
+  const ts = req.headers[STANDARD_HEADERS.timestamp];
+  const header = req.headers[STANDARD_HEADERS.signature];
+  if (!header) return missing(`${STANDARD_HEADERS.signature} header is missing`);
+  if (!id || !ts) return missing(`${STANDARD_HEADERS.id} and ${STANDARD_HEADERS.timestamp} headers are required`);
+  const stale = checkTimestamp(ts, req, STANDARD_HEADERS.timestamp);
+  if (stale) return stale;
+  const signatures = header
+    .split(" ")
+    .map((p) => p.trim())
+    .filter((p) => p.startsWith("v1,"))
+    .map((p) => p.slice(3));
+  if (signatures.length === 0) return forbidden(`${STANDARD_HEADERS.signature} has no v1 signature`);
+  for (let i = 0; i < secrets.length; i++) {
+    const expected = hmac("sha256", standardKey(secrets[i]), `${id}.${ts.trim()}.`, req.body);
+    if (signatures.some((sig) => base64Equal(expected, sig))) return { ok: true, secretIndex: i };
+  }
+  return forbidden("signature does not match");
+}

@@ -1,0 +1,316 @@
+import { expect } from "chai";
+import { createHash } from "crypto";
+import {
+  buildVerificationDefinition,
+  DEFAULT_HTTP_RETRY,
+  plannedWaitSeconds,
+  StateMachineDefinition,
+  STATE_NAMES,
+  VerificationDefinitionArgs,
+  verificationEventPattern,
+  verificationInputTransformer,
+} from "../../components/records/verificationDefinition";
+import { withoutReplays } from "../../components/events/patterns";
+import { matchesPattern } from "../../lib/eventPattern";
+import { renderToJson } from "../../lib/inputTransformer";
+import { accepted, anchored, API, CONNECTION_ARN, execute, notYet, ok, routedInput, sampleEvent, TOPIC_ARN } from "./verificationHarness";
+
+// No type declarations ship with asl-validator 4.
+const aslValidator = require("asl-validator") as (d: unknown) => { isValid: boolean; errors: Array<{ message: string }>; errorsText: (sep?: string) => string };
+
+const ARGS: VerificationDefinitionArgs = {
+  apiEndpoint: API,
+  connectionArn: CONNECTION_ARN,
+  topicArn: TOPIC_ARN,
+  anchorWaitSeconds: 90,
+  retryWaitSeconds: 30,
+  maxVerifyAttempts: 5,
+};
+const INGEST = "/api/v1/records";
+const VERIFY = "/api/v1/verify/record";
+const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v));
+
+/** Every transition of a definition: state -> the states it may go to next. */
+function transitions(def: StateMachineDefinition): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [name, s] of Object.entries<any>(def.States)) {
+    const next = new Set<string>();
+    if (s.Next) next.add(s.Next);
+    if (s.Default) next.add(s.Default);
+    for (const c of s.Choices ?? []) next.add(c.Next);
+    for (const c of s.Catch ?? []) next.add(c.Next);
+    out[name] = [...next].sort();
+  }
+  return out;
+}
+
+describe("verification workflow definition (pure builder)", () => {
+  const def = buildVerificationDefinition(ARGS);
+  const input = routedInput(
+    withoutReplays(verificationEventPattern(["switchyard.records"], ["RecordVerificationRequested"])),
+    verificationInputTransformer(),
+    sampleEvent(),
+  );
+
+  it("passes asl-validator, which does reject a broken definition", () => {
+    // The validator annotates what it is given: hand it a copy.
+    const result = aslValidator(clone(def));
+    expect(result.errors).to.deep.equal([]);
+    expect(result.isValid).to.equal(true);
+    const broken = clone(def) as any;
+    broken.States.Verify.Next = "Nowhere";
+    expect(aslValidator(broken).isValid).to.equal(false);
+  });
+
+  it("has exactly these states and transitions", () => {
+    expect(def.StartAt).to.equal("Prepare");
+    expect(Object.keys(def.States)).to.deep.equal([...STATE_NAMES]);
+    expect(transitions(def)).to.deep.equal({
+      Prepare: ["Ingest"],
+      Ingest: ["IngestionFailedMessage", "WaitForAnchoring"],
+      WaitForAnchoring: ["CountVerifyAttempt"],
+      CountVerifyAttempt: ["Verify"],
+      Verify: ["IsAnchored", "VerifyErrorMessage"],
+      IsAnchored: ["NotAnchoredMessage", "SelectProof", "WaitBeforeNextVerify"],
+      WaitBeforeNextVerify: ["CountVerifyAttempt"],
+      SelectProof: ["AnchoredMessage"],
+      AnchoredMessage: ["Notify"],
+      IngestionFailedMessage: ["Notify"],
+      NotAnchoredMessage: ["Notify"],
+      VerifyErrorMessage: ["Notify"],
+      Notify: ["WhichOutcome"],
+      WhichOutcome: ["Anchored", "IngestionFailed", "VerificationFailed"],
+      Anchored: [],
+      IngestionFailed: [],
+      VerificationFailed: [],
+    });
+  });
+
+  it("ingests through the connection with the record body, retrying 429, 5xx and timeouts only", () => {
+    const retry = {
+      ErrorEquals: [
+        "States.Http.StatusCode.429",
+        "States.Http.StatusCode.500",
+        "States.Http.StatusCode.502",
+        "States.Http.StatusCode.503",
+        "States.Http.StatusCode.504",
+        "States.Timeout",
+      ],
+      IntervalSeconds: 2,
+      BackoffRate: 2,
+      MaxAttempts: 3,
+      MaxDelaySeconds: 30,
+      JitterStrategy: "FULL",
+    };
+    expect(def.States.Ingest).to.deep.equal({
+      Type: "Task",
+      Comment: def.States.Ingest.Comment,
+      Resource: "arn:aws:states:::http:invoke",
+      Parameters: {
+        ApiEndpoint: "https://records.example.com/api/v1/records",
+        Method: "POST",
+        Authentication: { ConnectionArn: CONNECTION_ARN },
+        Headers: { "Content-Type": "application/json" },
+        RequestBody: {
+          "tenantId.$": "$.record.tenantId",
+          "database.$": "$.record.database",
+          "collection.$": "$.record.collection",
+          "recordId.$": "$.record.recordId",
+          "recordVersion.$": "$.record.recordVersion",
+          operationType: "upsert",
+          "recordPayload.$": "$.record.payload",
+          "sourceTimestamp.$": "$$.Execution.StartTime",
+          "idempotencyKey.$": "$.idempotencyKey",
+        },
+      },
+      TimeoutSeconds: 30,
+      Retry: [retry],
+      ResultSelector: { "statusCode.$": "$.StatusCode" },
+      ResultPath: "$.ingest",
+      Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "IngestionFailedMessage" }],
+      Next: "WaitForAnchoring",
+    });
+    expect(def.States.Verify.Retry).to.deep.equal([retry]);
+    expect(def.States.Verify.Parameters).to.deep.equal({
+      ApiEndpoint: "https://records.example.com/api/v1/verify/record",
+      Method: "POST",
+      Authentication: { ConnectionArn: CONNECTION_ARN },
+      Headers: { "Content-Type": "application/json" },
+      RequestBody: {
+        "tenantId.$": "$.record.tenantId",
+        "database.$": "$.record.database",
+        "collection.$": "$.record.collection",
+        "recordId.$": "$.record.recordId",
+        "recordPayload.$": "$.record.payload",
+      },
+    });
+    expect(def.States.Verify.Catch).to.deep.equal([
+      { ErrorEquals: ["States.Http.StatusCode.404"], ResultPath: "$.verification", Next: "IsAnchored" },
+      { ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "VerifyErrorMessage" },
+    ]);
+  });
+
+  it("counts verify calls in the state data and compares the count with the maximum", () => {
+    expect(def.States.Prepare.Parameters.attempts).to.deep.equal({ verify: 0 });
+    expect(def.States.CountVerifyAttempt).to.deep.include({
+      Parameters: { "verify.$": "States.MathAdd($.attempts.verify, 1)" },
+      ResultPath: "$.attempts",
+      Next: "Verify",
+    });
+    expect(def.States.IsAnchored.Choices[1]).to.deep.equal({
+      Variable: "$.attempts.verify",
+      NumericGreaterThanEquals: 5,
+      Next: "NotAnchoredMessage",
+    });
+    expect(def.States.IsAnchored.Default).to.equal("WaitBeforeNextVerify");
+    expect(def.States.WaitForAnchoring.Seconds).to.equal(90);
+    expect(def.States.WaitBeforeNextVerify.Seconds).to.equal(30);
+  });
+
+  it("publishes with the outcome as a String message attribute", () => {
+    expect(def.States.Notify).to.deep.include({
+      Resource: "arn:aws:states:::sns:publish",
+      Parameters: {
+        TopicArn: TOPIC_ARN,
+        "Subject.$": "$.notification.subject",
+        "Message.$": "States.JsonToString($.notification.message)",
+        MessageAttributes: { outcome: { DataType: "String", "StringValue.$": "$.notification.outcome" } },
+      },
+    });
+  });
+
+  it("rejects arguments Step Functions or the loop cannot take, naming them", () => {
+    const bad: Array<[Partial<VerificationDefinitionArgs>, string]> = [
+      [{ maxVerifyAttempts: 0 }, "maxVerifyAttempts must be an integer from 1 to 100, got 0"],
+      [{ maxVerifyAttempts: 2.5 }, "maxVerifyAttempts must be an integer from 1 to 100, got 2.5"],
+      [{ anchorWaitSeconds: -1 }, "anchorWaitSeconds must be an integer from 0 to 86400, got -1"],
+      [{ retryWaitSeconds: 90000 }, "retryWaitSeconds must be an integer from 0 to 86400, got 90000"],
+      [{ apiEndpoint: "https://records.example.com/" }, 'apiEndpoint must not end with "/"'],
+      [{ httpRetry: { ...DEFAULT_HTTP_RETRY, maxAttempts: 11 } }, "httpRetry.maxAttempts must be an integer from 0 to 10, got 11"],
+    ];
+    for (const [args, message] of bad) {
+      expect(() => buildVerificationDefinition({ ...ARGS, ...args })).to.throw(message);
+    }
+    expect(plannedWaitSeconds(ARGS)).to.equal(90 + 4 * 30);
+  });
+
+  describe("the route that starts it", () => {
+    const pattern = withoutReplays(verificationEventPattern(["switchyard.records"], ["RecordVerificationRequested"]));
+
+    it("matches verification requests that name the record, its database and collection", () => {
+      expect(matchesPattern(pattern, sampleEvent())).to.equal(true);
+      const { database, ...noDatabase } = sampleEvent().detail;
+      expect(database).to.equal("billing");
+      expect(matchesPattern(pattern, { ...sampleEvent(), detail: noDatabase })).to.equal(false);
+      expect(matchesPattern(pattern, sampleEvent({ recordVersion: "3" }))).to.equal(false);
+      expect(matchesPattern(pattern, { ...sampleEvent(), "detail-type": "RecordCreated" })).to.equal(false);
+      expect(matchesPattern(pattern, { ...sampleEvent(), "replay-name": "r1" })).to.equal(false);
+    });
+
+    it("renders the execution input the definition reads, escaping what EventBridge inserts as values", () => {
+      expect(input).to.deep.equal({
+        tenantId: "acme",
+        database: "billing",
+        collection: "invoices",
+        recordId: "inv-42",
+        recordVersion: 3,
+        payload: { total: 120, currency: "EUR" },
+        correlationId: "0d0c5d7e-8f6b-4a3e-9d1c-3b1f2e4a5b6c",
+      });
+      const t = verificationInputTransformer();
+      const odd = renderToJson({ inputPathsMap: t.inputPaths, inputTemplate: t.inputTemplate }, sampleEvent({ recordId: 'inv "42"' })) as any;
+      expect(odd.recordId).to.equal('inv "42"');
+    });
+
+    it("an execution started with that input reads every field it needs", async () => {
+      const run = await execute(def, input, { [INGEST]: [accepted], [VERIFY]: [anchored()] });
+      expect(run.error).to.equal(undefined);
+      expect(run.output.record).to.deep.equal(input);
+    });
+  });
+
+  describe("executions", () => {
+    it("derives the idempotency key from tenant, record, version and the payload's SHA-256", async () => {
+      const keyOf = async (over: Record<string, unknown>) => {
+        const run = await execute(def, { ...input, ...over }, { [INGEST]: [{ status: 400 }] });
+        return run.api.to(INGEST)[0].body.idempotencyKey as string;
+      };
+      const sha = createHash("sha256").update(JSON.stringify(input.payload)).digest("hex");
+      expect(await keyOf({})).to.equal(`acme:inv-42:3:${sha}`);
+      expect(await keyOf({})).to.equal(await keyOf({}));
+      const keys = new Set([
+        await keyOf({}),
+        await keyOf({ recordVersion: 4 }),
+        await keyOf({ payload: { total: 121, currency: "EUR" } }),
+        await keyOf({ recordId: "inv-43" }),
+        await keyOf({ tenantId: "globex" }),
+      ]);
+      expect(keys.size).to.equal(5);
+    });
+
+    for (const max of [1, 2, 7]) {
+      it(`with maxVerifyAttempts ${max}, a record never anchored is verified exactly ${max} times`, async () => {
+        const run = await execute(buildVerificationDefinition({ ...ARGS, maxVerifyAttempts: max }), input, {
+          [INGEST]: [accepted],
+          [VERIFY]: [notYet],
+        });
+        expect(run.api.to(VERIFY)).to.have.length(max);
+        expect(run.path.filter((s) => s === "Verify")).to.have.length(max);
+        expect(run.path.slice(-4)).to.deep.equal(["NotAnchoredMessage", "Notify", "WhichOutcome", "VerificationFailed"]);
+        expect(JSON.parse(run.topic.published[0].Message)).to.deep.include({ verifyAttempts: max, maxVerifyAttempts: max });
+      });
+    }
+
+    it("anchored on the last allowed verify still counts as anchored", async () => {
+      const run = await execute(buildVerificationDefinition({ ...ARGS, maxVerifyAttempts: 3 }), input, {
+        [INGEST]: [accepted],
+        [VERIFY]: [notYet, notYet, anchored()],
+      });
+      expect(run.api.to(VERIFY)).to.have.length(3);
+      expect(run.topic.published.map((p) => p.MessageAttributes.outcome.StringValue)).to.deep.equal(["anchored"]);
+    });
+
+    it("verify retries of 5xx do not count as verifications, and a 5xx that never ends is reported", async () => {
+      const run = await execute(def, input, { [INGEST]: [accepted], [VERIFY]: [{ status: 502 }] });
+      expect(run.api.to(VERIFY)).to.have.length(1 + DEFAULT_HTTP_RETRY.maxAttempts);
+      expect(run.path.slice(-4)).to.deep.equal(["VerifyErrorMessage", "Notify", "WhichOutcome", "VerificationFailed"]);
+      expect(JSON.parse(run.topic.published[0].Message)).to.deep.include({
+        reason: "verify-error",
+        verifyAttempts: 1,
+        error: "States.Http.StatusCode.502",
+      });
+    });
+
+    it("treats a 404 (record not visible yet) as not anchored and verifies again", async () => {
+      const run = await execute(def, input, { [INGEST]: [accepted], [VERIFY]: [{ status: 404 }, anchored()] });
+      expect(run.path.filter((s) => s === "Verify")).to.have.length(2);
+      expect(run.retries).to.deep.equal([]);
+      expect(JSON.parse(run.topic.published[0].Message)).to.deep.include({ outcome: "anchored", verifyAttempts: 2 });
+    });
+
+    it("a response without the fields, or with non-boolean ones, is 'not anchored', never a crash", async () => {
+      const run = await execute(buildVerificationDefinition({ ...ARGS, maxVerifyAttempts: 4 }), input, {
+        [INGEST]: [accepted],
+        [VERIFY]: [ok({ verified: true }), ok("anchored"), ok({ verified: "true", anchoredOnChain: "true" }), ok({ anchoredOnChain: true })],
+      });
+      expect(run.error?.name).to.equal("Switchyard.VerificationFailed");
+      expect(run.api.to(VERIFY)).to.have.length(4);
+      expect(JSON.parse(run.topic.published[0].Message)).to.deep.include({ reason: "not-anchored", verifyAttempts: 4 });
+    });
+
+    it("an anchored response without recordHash or proofUrl is reported with nulls", async () => {
+      const run = await execute(def, input, { [INGEST]: [accepted], [VERIFY]: [ok({ verified: true, anchoredOnChain: true })] });
+      expect(JSON.parse(run.topic.published[0].Message)).to.deep.include({ outcome: "anchored", recordHash: null, proofUrl: null });
+    });
+
+    it("a notification SNS refuses is retried, then fails the execution", async () => {
+      // An empty outcome attribute is what SNS rejects; forge one by breaking the built message.
+      const broken = clone(def) as any;
+      broken.States.AnchoredMessage.Parameters.outcome = "";
+      const run = await execute(broken, input, { [INGEST]: [accepted], [VERIFY]: [anchored()] });
+      expect(run.retries.filter((r) => r.state === "Notify")).to.have.length(3);
+      expect(run.error?.name).to.equal("SNS.InvalidParameterException");
+      expect(run.topic.published).to.have.length(0);
+    });
+  });
+});

@@ -1,0 +1,442 @@
+import { expect } from "chai";
+import * as crypto from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { ACCOUNT, one, ofType, recorded, REGION, resetRecorded, settle, setupMocks, valueOf } from "../mocks";
+
+setupMocks();
+import { EventHub } from "../../components/events/eventHub";
+import { functionArchives } from "../../components/lambda";
+import { signingSecretValue, validateWebhookArgs, WebhookReceiver, WebhookReceiverArgs } from "../../components/webhooks/webhookReceiver";
+import { archiveEntries, LambdaHost, materialize } from "../../local/artifacts";
+import { signGithub } from "../../handlers/webhooks/github";
+import { signStripe } from "../../handlers/webhooks/stripe";
+import { createIdempotencyTable, Dynalite, LocalAws, scanTable, startDynalite, startLocalAws } from "../handlers/webhooks/localServices";
+
+const SECRETS = {
+  github: "gh-secret-value-1c9e",
+  githubPrevious: "gh-previous-value-77aa",
+  stripe: "whsec_stripe_value_5b2d",
+  twilio: "twilio-token-value-0f3e",
+};
+const BUS_ARN = `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/hub`;
+const TABLE_ARN = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/wh-idempotency`;
+const BUCKET_ARN = "arn:aws:s3:::wh-payloads";
+/** A secret input as the mocks see it ({<sig>: ..., value}) or a plain value. */
+const plain = (v: any): any => (v && typeof v === "object" && "value" in v ? v.value : v);
+const secretArn = (p: string) => `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:wh-${p}-AbCdEf`;
+
+describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
+  let receiver: WebhookReceiver;
+  /** Resource options of every child, by "type|name" (seen through a component transformation). */
+  const childOpts = new Map<string, pulumi.CustomResourceOptions>();
+
+  before(async () => {
+    resetRecorded();
+    const hub = new EventHub("hub", {});
+    receiver = new WebhookReceiver("wh", {
+      hub,
+      providers: {
+        github: { secret: SECRETS.github, previousSecret: SECRETS.githubPrevious },
+        stripe: { secret: SECRETS.stripe },
+        twilio: { secret: SECRETS.twilio, publicUrl: "https://hooks.example.com/twilio" },
+      },
+      reservedConcurrency: 5,
+      timeoutSeconds: 9,
+      logRetentionDays: 14,
+      maxEntryBytes: 131072,
+      toleranceSeconds: 120,
+    }, {
+      transformations: [
+        (t) => {
+          childOpts.set(`${t.type}|${t.name}`, t.opts as pulumi.CustomResourceOptions);
+          return undefined;
+        },
+      ],
+    });
+    await valueOf(receiver.webhookUrls);
+    await settle();
+  });
+
+  it("declares one function with a Function URL of auth type NONE per enabled provider", async () => {
+    const urls = ofType("aws:lambda/functionUrl:FunctionUrl");
+    expect(urls.map((u) => u.name).sort()).to.deep.equal(["wh-github", "wh-stripe", "wh-twilio"]);
+    for (const u of urls) {
+      expect(u.inputs).to.deep.include({ functionName: u.name, authorizationType: "NONE", invokeMode: "BUFFERED" });
+    }
+    expect(await valueOf(receiver.webhookUrls)).to.deep.equal({
+      github: `https://wh-github.lambda-url.${REGION}.on.aws/github`,
+      stripe: `https://wh-stripe.lambda-url.${REGION}.on.aws/stripe`,
+      twilio: "https://hooks.example.com/twilio",
+    });
+  });
+
+  it("grants both Function URL permissions: InvokeFunctionUrl (NONE) and InvokeFunction via the URL", () => {
+    for (const p of ["github", "stripe", "twilio"]) {
+      expect(one("aws:lambda/permission:Permission", `wh-${p}-url`).inputs).to.deep.equal({
+        function: `wh-${p}`,
+        statementId: "AllowPublicFunctionUrl",
+        action: "lambda:InvokeFunctionUrl",
+        principal: "*",
+        functionUrlAuthType: "NONE",
+      });
+      expect(one("aws:lambda/permission:Permission", `wh-${p}-invoke`).inputs).to.deep.equal({
+        function: `wh-${p}`,
+        statementId: "AllowInvokeViaFunctionUrl",
+        action: "lambda:InvokeFunction",
+        principal: "*",
+        invokedViaFunctionUrl: true,
+      });
+    }
+  });
+
+  it("creates each URL after its permissions and its secret's value (explicit dependsOn)", () => {
+    for (const p of ["github", "stripe", "twilio"]) {
+      const deps = childOpts.get(`aws:lambda/functionUrl:FunctionUrl|wh-${p}`)!.dependsOn as pulumi.Resource[];
+      expect(deps).to.have.members([
+        receiver.permissions[p as "github"]![0],
+        receiver.permissions[p as "github"]![1],
+        receiver.secretVersions[p as "github"]!,
+      ]);
+    }
+  });
+
+  it("stores each provider's secret in Secrets Manager, current and previous in one JSON value", async () => {
+    expect(ofType("aws:secretsmanager/secret:Secret").map((s) => s.name).sort()).to.deep.equal(["wh-github", "wh-stripe", "wh-twilio"]);
+    const v = (p: string) => one("aws:secretsmanager/secretVersion:SecretVersion", `wh-${p}`).inputs;
+    expect(v("github").secretId).to.equal("wh-github-id");
+    // The value is a secret output: encrypted in the state, masked in the CLI.
+    expect(v("github").secretString).to.not.be.a("string");
+    expect(JSON.parse(plain(v("github").secretString))).to.deep.equal({ current: SECRETS.github, previous: SECRETS.githubPrevious });
+    expect(JSON.parse(plain(v("stripe").secretString))).to.deep.equal({ current: SECRETS.stripe });
+    expect(await pulumi.isSecret(signingSecretValue("a", "b"))).to.equal(true);
+    expect(await valueOf(signingSecretValue("a", "b"))).to.equal('{"current":"a","previous":"b"}');
+  });
+
+  it("gives each function only its own secret, the table's four item actions, PutEvents on the bus and PutObject below its prefix", () => {
+    for (const p of ["github", "stripe", "twilio"]) {
+      const policy = JSON.parse(one("aws:iam/rolePolicy:RolePolicy", `wh-${p}`).inputs.policy);
+      expect(policy.Statement).to.deep.equal([
+        {
+          Sid: "OwnLogs",
+          Effect: "Allow",
+          Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          Resource: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:wh-${p}:*`,
+        },
+        { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [secretArn(p)] },
+        {
+          Effect: "Allow",
+          Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+          Resource: [TABLE_ARN],
+        },
+        { Effect: "Allow", Action: ["events:PutEvents"], Resource: [BUS_ARN] },
+        { Effect: "Allow", Action: ["s3:PutObject"], Resource: [`${BUCKET_ARN}/${p}/*`] },
+      ]);
+    }
+  });
+
+  it("configures functions with ARNs and names only: no secret value in any environment variable", () => {
+    const fns = ofType("aws:lambda/function:Function", /^wh-/);
+    expect(fns).to.have.length(3);
+    const gh = one("aws:lambda/function:Function", "wh-github").inputs;
+    expect(gh.environment).to.deep.equal({
+      variables: {
+        WEBHOOK_PROVIDER: "github",
+        WEBHOOK_SECRET_ARN: secretArn("github"),
+        IDEMPOTENCY_TABLE: "wh-idempotency",
+        IDEMPOTENCY_TTL_SECONDS: "259200",
+        EVENT_BUS_NAME: "hub",
+        MAX_ENTRY_BYTES: "131072",
+        TOLERANCE_SECONDS: "120",
+        PAYLOAD_PREFIX: "github/",
+        PAYLOAD_BUCKET: "wh-payloads",
+      },
+    });
+    expect(one("aws:lambda/function:Function", "wh-twilio").inputs.environment.variables.PUBLIC_URL).to.equal(
+      "https://hooks.example.com/twilio",
+    );
+    expect(gh).to.deep.include({ timeout: 9, reservedConcurrentExecutions: 5, runtime: "nodejs22.x" });
+    const all = JSON.stringify(recorded.filter((r) => r.type === "aws:lambda/function:Function").map((r) => r.inputs));
+    for (const s of Object.values(SECRETS)) expect(all).to.not.contain(s);
+  });
+
+  it("declares the idempotency table as Powertools expects it, with TTL on `expiration`", () => {
+    expect(one("aws:dynamodb/table:Table", "wh-idempotency").inputs).to.deep.equal({
+      billingMode: "PAY_PER_REQUEST",
+      hashKey: "id",
+      attributes: [{ name: "id", type: "S" }],
+      ttl: { attributeName: "expiration", enabled: true },
+      serverSideEncryption: { enabled: true },
+      deletionProtectionEnabled: false,
+    });
+  });
+
+  it("keeps oversized bodies in a private, encrypted, expiring, TLS-only bucket", () => {
+    expect(one("aws:s3/bucket:Bucket", "wh-payloads").inputs).to.deep.equal({ forceDestroy: true });
+    expect(one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "wh-payloads").inputs).to.deep.equal({
+      bucket: "wh-payloads-id",
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+    expect(one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "wh-payloads").inputs.rules).to.deep.equal([
+      { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true },
+    ]);
+    expect(one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "wh-payloads").inputs.rules).to.deep.equal([
+      { id: "expire-payloads", status: "Enabled", filter: {}, expiration: { days: 30 }, abortIncompleteMultipartUpload: { daysAfterInitiation: 1 } },
+    ]);
+    expect(one("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "wh-payloads").inputs.rule).to.deep.equal({
+      objectOwnership: "BucketOwnerEnforced",
+    });
+    expect(JSON.parse(one("aws:s3/bucketPolicy:BucketPolicy", "wh-payloads").inputs.policy).Statement).to.deep.equal([
+      {
+        Sid: "DenyInsecureTransport",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:*",
+        Resource: [BUCKET_ARN, `${BUCKET_ARN}/*`],
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+    ]);
+  });
+
+  it("parents its resources to itself, and each function's role, policy and log group to the function", () => {
+    const direct = [...childOpts.entries()].filter(([k]) => !/^aws:(iam\/role|iam\/rolePolicy|cloudwatch\/logGroup|lambda\/function):/.test(k));
+    expect(direct.length).to.equal(1 + 6 + 3 * 6);
+    for (const [key, opts] of direct) expect(opts.parent, key).to.equal(receiver);
+    for (const p of ["github", "stripe", "twilio"] as const) {
+      for (const t of ["aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:cloudwatch/logGroup:LogGroup", "aws:lambda/function:Function"]) {
+        expect(childOpts.get(`${t}|wh-${p}`)!.parent, `${t} wh-${p}`).to.equal(receiver.functions[p]);
+      }
+    }
+  });
+
+  describe("argument validation", () => {
+    const base = { hub: { busName: "b", busArn: "arn:b" }, providers: { github: { secret: "s" } } } as WebhookReceiverArgs;
+    const cases: Array<[string, Partial<WebhookReceiverArgs>, string]> = [
+      ["no provider", { providers: {} }, "providers must enable at least one of github, twilio, stripe, standard, hmac"],
+      ["an unknown provider", { providers: { gitlab: { secret: "s" } } as any }, 'providers: "gitlab" is not one of github, twilio, stripe, standard, hmac'],
+      ["a publicUrl for github", { providers: { github: { secret: "s", publicUrl: "https://x.example" } } }, "providers.github.publicUrl is only used by twilio"],
+      ["an http publicUrl", { providers: { twilio: { secret: "s", publicUrl: "http://x.example/t" } } }, 'providers.twilio.publicUrl must be an https:// URL without query or fragment, got "http://x.example/t"'],
+      ["a tolerance of 0", { toleranceSeconds: 0 }, "toleranceSeconds must be an integer from 1 to 3600, got 0"],
+      ["a 2 MB entry limit", { maxEntryBytes: 2097152 }, "maxEntryBytes must be an integer from 1024 to 1048576, got 2097152"],
+      ["reserved concurrency 0", { reservedConcurrency: 0 }, "reservedConcurrency must be an integer from 1 to 1000, got 0"],
+      ["an idempotency TTL of a minute", { idempotencyTtlSeconds: 60 }, "idempotencyTtlSeconds must be an integer from 300 to 2592000, got 60"],
+    ];
+    for (const [what, override, message] of cases) {
+      it(`rejects ${what}`, () => {
+        expect(() => validateWebhookArgs({ ...base, ...override })).to.throw(message);
+      });
+    }
+    it("declares no bucket when payload storage is off, and no S3 grant", async () => {
+      const r = new WebhookReceiver("nob", { ...base, payloadStorage: false });
+      await valueOf(r.webhookUrls);
+      await settle();
+      expect(ofType("aws:s3/bucket:Bucket", "nob-payloads")).to.have.length(0);
+      const policy = JSON.parse(one("aws:iam/rolePolicy:RolePolicy", "nob-github").inputs.policy);
+      expect(policy.Statement.map((s: any) => s.Action[0])).to.not.include("s3:PutObject");
+      expect(one("aws:lambda/function:Function", "nob-github").inputs.environment.variables.PAYLOAD_BUCKET).to.equal(undefined);
+    });
+  });
+
+  describe("the serialized receiver (__index.js) in a fresh Node process against local AWS", function () {
+    let ddb: Dynalite;
+    let aws: LocalAws;
+    let host: LambdaHost | undefined;
+    let env: Record<string, string>;
+
+    before(async () => {
+      ddb = await startDynalite();
+      aws = await startLocalAws(ddb.endpoint);
+      await createIdempotencyTable(ddb.client, "wh-idempotency");
+      for (const p of ["github", "stripe"]) {
+        const version = plain(one("aws:secretsmanager/secretVersion:SecretVersion", `wh-${p}`).inputs.secretString);
+        aws.secrets.set(secretArn(p), version);
+      }
+      env = { ...one("aws:lambda/function:Function", "wh-github").inputs.environment.variables };
+    });
+    after(async () => {
+      await host?.stop();
+      await aws.close();
+      await ddb.close();
+    });
+
+    function urlEvent(provider: string, body: string, headers: Record<string, string>) {
+      const domain = `wh-${provider}.lambda-url.${REGION}.on.aws`;
+      return {
+        version: "2.0",
+        routeKey: "$default",
+        rawPath: `/${provider}`,
+        rawQueryString: "",
+        headers: { host: domain, ...headers },
+        requestContext: { domainName: domain, http: { method: "POST", path: `/${provider}` }, requestId: "r", timeEpoch: Date.now() },
+        body: Buffer.from(body).toString("base64"),
+        isBase64Encoded: true,
+      };
+    }
+
+    it("packages Powertools and no AWS SDK", async () => {
+      const names = (await archiveEntries(functionArchives.get("wh-github")!)).map((e) => e.name);
+      expect(names).to.include("__index.js");
+      expect(names).to.include("node_modules/@aws-lambda-powertools/idempotency");
+      expect(names.filter((n) => /@aws-sdk|@smithy|@pulumi/.test(n))).to.deep.equal([]);
+    });
+
+    it("verifies, deduplicates in DynamoDB and publishes once, reading its secret from Secrets Manager", async () => {
+      const dir = await materialize(functionArchives.get("wh-github")!);
+      host = await LambdaHost.start(dir, { env: { ...env, AWS_ENDPOINT_URL: aws.endpoint }, timeoutSeconds: 9, functionName: "wh-github" });
+      const body = JSON.stringify({ zen: "Keep it logically awesome.", hook_id: 1 });
+      const headers = {
+        "content-type": "application/json",
+        "x-github-event": "ping",
+        "x-github-delivery": "d5b0f3e0-0000-4000-8000-000000000001",
+        "x-hub-signature-256": signGithub(SECRETS.github, body),
+        "x-correlation-id": "corr-artifact-1",
+      };
+      const first = await host.invoke(urlEvent("github", body, headers), "req-1");
+      expect(first).to.deep.equal({
+        statusCode: 200,
+        headers: { "content-type": "application/json", "cache-control": "no-store" },
+        body: JSON.stringify({ status: "accepted", deliveryId: "d5b0f3e0-0000-4000-8000-000000000001" }),
+      });
+      const dup = await host.invoke(urlEvent("github", body, headers), "req-2");
+      expect(JSON.parse(dup.body).status).to.equal("duplicate");
+      // Signed with the previous secret (rotation): accepted too.
+      const prevBody = JSON.stringify({ zen: "previous", hook_id: 2 });
+      const prev = await host.invoke(
+        urlEvent("github", prevBody, { ...headers, "x-github-delivery": "prev-1", "x-hub-signature-256": signGithub(SECRETS.githubPrevious, prevBody) }),
+      );
+      expect(prev.statusCode).to.equal(200);
+      const forged = await host.invoke(urlEvent("github", body, { ...headers, "x-github-delivery": "forged", "x-hub-signature-256": signGithub("guess", body) }));
+      expect(forged).to.deep.include({ statusCode: 403, body: '{"error":"invalid signature"}' });
+
+      expect(aws.events).to.have.length(2);
+      expect(aws.events[0]).to.deep.include({ EventBusName: "hub", Source: "switchyard.webhooks.github", DetailType: "ping" });
+      const detail = JSON.parse(aws.events[0].Detail);
+      expect(detail).to.deep.include({ provider: "github", deliveryId: "d5b0f3e0-0000-4000-8000-000000000001", correlationId: "corr-artifact-1" });
+      expect(detail.payload).to.deep.equal(JSON.parse(body));
+      const items = await scanTable(ddb.client, "wh-idempotency");
+      expect(items.map((i) => i.status.S)).to.deep.equal(["COMPLETED", "COMPLETED"]);
+      // One GetSecretValue for the three requests (TTL cache), for this function's secret.
+      expect(aws.operations.filter((o) => o === "secretsmanager.GetSecretValue")).to.have.length(1);
+      expect(aws.operations).to.include("DynamoDB_20120810.PutItem");
+      // Powertools JSON logs with the request id; no body, secret or signature in them.
+      const lines = (host.stdout + host.stderr).split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+      expect(lines.find((l) => l.message === "webhook accepted")).to.include({
+        level: "INFO",
+        service: "switchyard-webhooks",
+        provider: "github",
+        function_request_id: "req-1",
+        deliveryId: "d5b0f3e0-0000-4000-8000-000000000001",
+        correlationId: "corr-artifact-1",
+        eventType: "ping",
+      });
+      expect(lines.find((l) => l.message === "webhook rejected")).to.include({ status: 403, reason: "signature does not match" });
+      for (const s of [SECRETS.github, SECRETS.githubPrevious, "logically awesome", signGithub(SECRETS.github, body).slice(7)]) {
+        expect(host.stdout + host.stderr).to.not.contain(s);
+      }
+    });
+
+    it("fails at cold start naming a missing variable", async () => {
+      const dir = await materialize(functionArchives.get("wh-stripe")!);
+      const { WEBHOOK_SECRET_ARN: _s, ...rest } = one("aws:lambda/function:Function", "wh-stripe").inputs.environment.variables;
+      try {
+        await LambdaHost.start(dir, { env: { ...rest, AWS_ENDPOINT_URL: aws.endpoint } });
+        expect.fail("should not start");
+      } catch (e: any) {
+        expect(e.message).to.contain("WEBHOOK_SECRET_ARN is not set");
+      }
+    });
+
+    it("runs the Stripe artifact too: a fresh signed event is published, a stale one is refused", async () => {
+      const dir = await materialize(functionArchives.get("wh-stripe")!);
+      const stripeEnv = one("aws:lambda/function:Function", "wh-stripe").inputs.environment.variables;
+      const h = await LambdaHost.start(dir, { env: { ...stripeEnv, AWS_ENDPOINT_URL: aws.endpoint }, functionName: "wh-stripe" });
+      try {
+        const NOW_S = Math.floor(Date.now() / 1000);
+        const body = JSON.stringify({ id: `evt_${crypto.randomBytes(6).toString("hex")}`, type: "charge.succeeded", data: {} });
+        const ok = await h.invoke(urlEvent("stripe", body, { "content-type": "application/json", "stripe-signature": signStripe(SECRETS.stripe, NOW_S, body) }));
+        expect(ok.statusCode).to.equal(200);
+        const stale = await h.invoke(urlEvent("stripe", body, { "stripe-signature": signStripe(SECRETS.stripe, NOW_S - 600, body) }));
+        expect(stale.statusCode).to.equal(403);
+        expect(aws.events.filter((e) => e.Source === "switchyard.webhooks.stripe").map((e) => e.DetailType)).to.deep.equal(["charge.succeeded"]);
+      } finally {
+        await h.stop();
+      }
+    });
+  });
+});
+
+describe("webhook receivers in the program (index.ts)", () => {
+  // Loaded lazily: evaluating the program replaces the mocks' config and recorded resources.
+  const program = () => require("../program") as typeof import("../program");
+  // Functions register after their closure is serialized, later than evaluateProgram's snapshot:
+  // look them up in the live record once the URLs (which need them) have resolved.
+  const find = (type: string, name: string) => {
+    const r = recorded.find((x) => x.type === type && x.name === name);
+    if (!r) throw new Error(`no ${type} named ${name}`);
+    return r;
+  };
+
+  it("dev: a URL per provider, each with its secret from config, default limits", async () => {
+    const p = await program().evaluateProgram("dev");
+    expect(await valueOf(p.exports.webhookUrls)).to.deep.equal(
+      Object.fromEntries(
+        ["github", "twilio", "stripe", "standard", "hmac"].map((x) => [x, `https://switchyard-dev-webhooks-${x}.lambda-url.${REGION}.on.aws/${x}`]),
+      ),
+    );
+    const fn = find("aws:lambda/function:Function", "switchyard-dev-webhooks-github");
+    expect(fn.inputs.timeout).to.equal(10);
+    expect(fn.inputs.reservedConcurrentExecutions).to.equal(undefined);
+    const version = find("aws:secretsmanager/secretVersion:SecretVersion", "switchyard-dev-webhooks-stripe");
+    expect(JSON.parse(plain(version.inputs.secretString))).to.deep.equal({ current: "whsec_test_stripe_webhook_secret" });
+    const lifecycle = find("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "switchyard-dev-webhooks-payloads");
+    expect(lifecycle.inputs.rules[0].expiration).to.deep.equal({ days: 7 });
+  });
+
+  it("prod: only the enabled providers, reserved concurrency, protected table and bucket, previous secret folded in", async () => {
+    const p = await program().evaluateProgram("prod", { githubWebhookSecretPrevious: "old-github-secret" });
+    expect(Object.keys(await valueOf(p.exports.webhookUrls)).sort()).to.deep.equal(["github", "stripe"]);
+    const fn = find("aws:lambda/function:Function", "switchyard-prod-webhooks-stripe");
+    expect(fn.inputs).to.deep.include({ timeout: 8, reservedConcurrentExecutions: 25 });
+    const table = find("aws:dynamodb/table:Table", "switchyard-prod-webhooks-idempotency");
+    expect(table.inputs.deletionProtectionEnabled).to.equal(true);
+    const version = find("aws:secretsmanager/secretVersion:SecretVersion", "switchyard-prod-webhooks-github");
+    expect(JSON.parse(plain(version.inputs.secretString))).to.deep.equal({ current: "test-github-webhook-secret", previous: "old-github-secret" });
+  });
+
+  it("declares no receiver when no provider is enabled", async () => {
+    const p = await program().evaluateProgram("prod", { webhookProviders: "[]", githubWebhookSecret: undefined, stripeWebhookSecret: undefined });
+    expect(p.exports.webhooks).to.equal(undefined);
+    expect(p.exports.webhookUrls).to.deep.equal({});
+  });
+
+  it("fails at preview with the exact command when an enabled provider's secret is missing", async () => {
+    try {
+      await program().evaluateProgram("prod", { stripeWebhookSecret: undefined });
+      expect.fail("the program should not evaluate");
+    } catch (e: any) {
+      expect(e.message).to.equal(
+        "Missing secret switchyard:stripeWebhookSecret (the Stripe endpoint signing secret, whsec_...) for stack prod. Set it with: pulumi config set --secret switchyard:stripeWebhookSecret <value> --stack prod",
+      );
+    }
+  });
+
+  const bad: Array<[string, string, string]> = [
+    ["webhookProviders", '["gitlab"]', "switchyard:webhookProviders must be a JSON list of strings matching /^(github|twilio|stripe|standard|hmac)$/, got [\"gitlab\"]"],
+    ["webhookToleranceSeconds", "0", 'switchyard:webhookToleranceSeconds must be a whole number from 1 to 3600, got "0"'],
+    ["webhookReservedConcurrency", "0", 'switchyard:webhookReservedConcurrency must match'],
+    ["twilioPublicUrl", "http://hooks.example.com/twilio", 'switchyard:twilioPublicUrl must match'],
+    ["webhookPayloadStorage", "maybe", 'switchyard:webhookPayloadStorage must be true or false, got "maybe"'],
+  ];
+  for (const [key, value, message] of bad) {
+    it(`fails at preview naming switchyard:${key} when it is ${value}`, async () => {
+      try {
+        await program().evaluateProgram("dev", { [key]: value });
+        expect.fail("the program should not evaluate");
+      } catch (e: any) {
+        expect(e.message).to.contain(message);
+      }
+    });
+  }
+});

@@ -1,0 +1,218 @@
+import { expect } from "chai";
+import type { DynamoDBRecord } from "aws-lambda";
+import { EventBridgeClient, PutEventsCommand, PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
+import { GetItemCommand, AttributeValue } from "@aws-sdk/client-dynamodb";
+import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { makeHandler } from "../../../handlers/tenants/changePublisher";
+import { makeHandler as makeIngress, IngressEvent } from "../../../handlers/tenants/eventIngress";
+import { changeFromStreamRecord } from "../../../handlers/tenants/items";
+import { hashApiKey } from "../../../handlers/tenants/apiKeys";
+import { Tenants } from "../../../components/tenants/tenantRules";
+import { createTenantTables, LocalDynamo, startDynalite } from "./localDynamo";
+import { mockInstance } from "./instanceMock";
+
+const HUB = "arn:aws:events:eu-west-1:123456789012:event-bus/switchyard-dev";
+const PARTNER = "arn:aws:events:eu-west-1:444455556666:event-bus/partner";
+const STREAM = "arn:aws:dynamodb:eu-west-1:123456789012:table/tenant-data/stream/2026-01-01T00:00:00.000";
+
+const tenants: Tenants = {
+  acme: {
+    ingressEnabled: true,
+    rules: [
+      {},
+      { targetBusArn: PARTNER, source: "acme.sync", detailType: "InvoiceChanged", operations: ["PUT", "PATCH", "DELETE"], schemaNames: ["invoice"] },
+      { schemaNames: ["customer"], source: "crm" },
+    ],
+  },
+  quiet: { ingressEnabled: true },
+  picky: { rules: [{ schemaNames: ["invoice"], operations: ["DELETE"] }] },
+};
+
+const eventBridge = new EventBridgeClient({ region: "eu-west-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });
+const eb = mockInstance(eventBridge);
+const sqs = new SQSClient({ region: "eu-west-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });
+const sqsMock = mockInstance(sqs);
+
+type Image = Record<string, AttributeValue>;
+let seq = 0;
+
+/** A stream record as Lambda delivers it, around images read from the real table. */
+function streamRecord(eventName: "INSERT" | "MODIFY" | "REMOVE", images: { New?: Image; Old?: Image }): DynamoDBRecord {
+  const n = ++seq;
+  const keyOf = (i: Image) => ({ tenant: i.tenant, sk: i.sk });
+  return {
+    eventID: `change-${n}`,
+    eventName,
+    eventVersion: "1.1",
+    eventSource: "aws:dynamodb",
+    awsRegion: "eu-west-1",
+    eventSourceARN: STREAM,
+    dynamodb: {
+      ApproximateCreationDateTime: 1795000000 + n,
+      Keys: keyOf((images.New ?? images.Old)!) as any,
+      ...(images.New ? { NewImage: images.New as any } : {}),
+      ...(images.Old ? { OldImage: images.Old as any } : {}),
+      SequenceNumber: String(1000 + n).padStart(21, "0"),
+      SizeBytes: 200,
+      StreamViewType: "NEW_AND_OLD_IMAGES",
+    },
+  };
+}
+
+/** Every entry EventBridge received, with the bus it was sent to and its detail parsed. */
+function published(): Array<{ bus: string; source: string; detailType: string; detail: any }> {
+  return eb
+    .commandCalls(PutEventsCommand)
+    .flatMap((c) => c.args[0].input.Entries as PutEventsRequestEntry[])
+    .map((e) => ({ bus: e.EventBusName!, source: e.Source!, detailType: e.DetailType!, detail: JSON.parse(e.Detail!) }));
+}
+
+describe("handlers/tenants/changePublisher (stream images from dynalite)", () => {
+  let ddb: LocalDynamo;
+  let handler: ReturnType<typeof makeHandler>;
+  const images: Record<string, Image> = {};
+
+  const raw = async (tenant: string, sk: string) =>
+    (await ddb.client.send(new GetItemCommand({ TableName: "data", Key: { tenant: { S: tenant }, sk: { S: sk } } }))).Item as Image;
+
+  before(async () => {
+    // Real items, written by the ingress handler, give the images the stream would carry.
+    ddb = await startDynalite();
+    await createTenantTables(ddb.client, "data", "access");
+    await ddb.doc.send(
+      new PutCommand({
+        TableName: "access",
+        Item: { pk: `apikey#${hashApiKey("k")}`, keyHash: hashApiKey("k"), tenant: "acme", permissions: ["backend_calls"], revoked: false },
+      }),
+    );
+    Object.assign(process.env, { DATA_TABLE: "data", ACCESS_TABLE: "access", REJECTED_QUEUE_URL: "https://sqs.local/q" });
+    sqsMock.on(SendMessageCommand).resolves({});
+    const ingress = makeIngress({ ddb: ddb.doc, sqs, tenants, clock: () => new Date("2026-11-21T10:00:00Z") });
+    const write = async (op: string, schema: string, payload: object) => {
+      const r = await ingress(
+        { id: "e", "detail-type": `${schema}.${op}`, source: "switchyard.input", detail: { tenant: "acme", rootSchema: schema, api_key: "k", payload } } as IngressEvent,
+        {},
+      );
+      expect(r.status).to.be.oneOf([200, 201]);
+    };
+    await write("POST", "invoice", { id: "inv-1", total: 10 });
+    images.posted = await raw("acme", "invoice#inv-1");
+    await write("PUT", "invoice", { id: "inv-1", total: 12 });
+    images.put = await raw("acme", "invoice#inv-1");
+    await write("PATCH", "invoice", { id: "inv-1", paid: true });
+    images.patched = await raw("acme", "invoice#inv-1");
+    await write("DELETE", "invoice", { id: "inv-1" });
+    await write("POST", "customer", { id: "c-1", name: "Ann" });
+    images.customer = await raw("acme", "customer#c-1");
+    await write("POST", "order", { id: "o-1" });
+    images.order = await raw("acme", "order#o-1");
+    process.env.DEFAULT_BUS_ARN = HUB;
+    handler = makeHandler({ eventBridge, tenants, publisher: { sleep: async () => undefined } });
+  });
+  after(async () => {
+    for (const k of ["DATA_TABLE", "ACCESS_TABLE", "REJECTED_QUEUE_URL", "DEFAULT_BUS_ARN"]) delete process.env[k];
+    await ddb.stop();
+  });
+  beforeEach(() => {
+    eb.reset();
+    eb.on(PutEventsCommand).callsFake((input) => ({
+      FailedEntryCount: 0,
+      Entries: input.Entries.map((_: unknown, i: number) => ({ EventId: `id-${i}` })),
+    }));
+  });
+
+  it("reads each stream record as a change: INSERT is POST, MODIFY is PUT or PATCH, REMOVE is DELETE with the old item", () => {
+    const cases: Array<[DynamoDBRecord, string, object]> = [
+      [streamRecord("INSERT", { New: images.posted }), "POST", { total: 10, id: "inv-1" }],
+      [streamRecord("MODIFY", { Old: images.posted, New: images.put }), "PUT", { total: 12, id: "inv-1" }],
+      [streamRecord("MODIFY", { Old: images.put, New: images.patched }), "PATCH", { total: 12, paid: true, id: "inv-1" }],
+      [streamRecord("REMOVE", { Old: images.patched }), "DELETE", { total: 12, paid: true, id: "inv-1" }],
+    ];
+    for (const [record, operation, payload] of cases) {
+      expect(changeFromStreamRecord(record)).to.deep.equal({
+        tenant: "acme",
+        rootSchema: "invoice",
+        operation,
+        payload,
+        changeId: record.eventID,
+      });
+    }
+  });
+
+  it("publishes one event per matching rule, in rule order, to each rule's bus", async () => {
+    const put = streamRecord("MODIFY", { Old: images.posted, New: images.put });
+    const res = await handler({ Records: [put] }, {});
+    expect(res).to.deep.equal({ batchItemFailures: [] });
+    const detail = { tenant: "acme", rootSchema: "invoice", operation: "PUT", payload: { total: 12, id: "inv-1" }, changeId: put.eventID };
+    expect(published()).to.deep.equal([
+      { bus: HUB, source: "switchyard.output", detailType: "invoice.PUT", detail },
+      { bus: PARTNER, source: "acme.sync", detailType: "InvoiceChanged", detail },
+    ]);
+  });
+
+  it("publishes nothing for a tenant without rules or a change no rule matches", async () => {
+    const quiet = { ...images.order, tenant: { S: "quiet" } };
+    const picky = { ...images.order, tenant: { S: "picky" } };
+    const res = await handler(
+      { Records: [streamRecord("INSERT", { New: quiet }), streamRecord("REMOVE", { Old: picky }), streamRecord("INSERT", { New: picky })] },
+      {},
+    );
+    expect(res).to.deep.equal({ batchItemFailures: [] });
+    expect(published()).to.deep.equal([]);
+  });
+
+  it("names exactly the poisoned record in batchItemFailures and publishes the rest, in order", async () => {
+    const good1 = streamRecord("INSERT", { New: images.customer });
+    const poisoned = streamRecord("INSERT", { New: { ...images.order, sk: { S: "no-separator" } } });
+    const good2 = streamRecord("REMOVE", { Old: images.patched });
+    const good3 = streamRecord("INSERT", { New: images.order });
+    const res = await handler({ Records: [good1, poisoned, good2, good3] }, {});
+    expect(res).to.deep.equal({ batchItemFailures: [{ itemIdentifier: poisoned.dynamodb!.SequenceNumber }] });
+    expect(published().map((p) => `${p.bus === HUB ? "hub" : "partner"} ${p.source} ${p.detailType} ${p.detail.changeId}`)).to.deep.equal([
+      `hub switchyard.output customer.POST ${good1.eventID}`,
+      `hub crm customer.POST ${good1.eventID}`,
+      `hub switchyard.output invoice.DELETE ${good2.eventID}`,
+      `partner acme.sync InvoiceChanged ${good2.eventID}`,
+      `hub switchyard.output order.POST ${good3.eventID}`,
+    ]);
+    expect(published()[2].detail.payload).to.deep.equal({ total: 12, paid: true, id: "inv-1" });
+  });
+
+  it("fails a record whose event EventBridge refuses, after retrying only retryable entries", async () => {
+    // The partner bus refuses this account (its bus policy does not allow it): not retryable.
+    eb.on(PutEventsCommand).callsFake((input) =>
+      input.Entries[0].EventBusName === PARTNER
+        ? { FailedEntryCount: 1, Entries: [{ ErrorCode: "AccessDeniedException", ErrorMessage: "not authorized to put events on partner" }] }
+        : { FailedEntryCount: 0, Entries: input.Entries.map((_: unknown, i: number) => ({ EventId: `id-${i}` })) },
+    );
+    const invoice = streamRecord("MODIFY", { Old: images.put, New: images.patched });
+    const customer = streamRecord("INSERT", { New: images.customer });
+    const res = await handler({ Records: [invoice, customer] }, {});
+    expect(res).to.deep.equal({ batchItemFailures: [{ itemIdentifier: invoice.dynamodb!.SequenceNumber }] });
+    expect(eb.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries!.map((e) => `${e.EventBusName} ${e.DetailType}`))).to.deep.equal([
+      [`${HUB} invoice.PATCH`],
+      [`${PARTNER} InvoiceChanged`],
+      [`${HUB} customer.POST`, `${HUB} customer.POST`],
+    ]);
+  });
+
+  it("throws when every record of the batch fails, so the mapping bisects and retries", async () => {
+    const bad = streamRecord("INSERT", { New: { ...images.order, tenant: { N: "1" } } });
+    try {
+      await handler({ Records: [bad] }, {});
+      expect.fail("should throw");
+    } catch (e: any) {
+      expect(e.name).to.equal("FullBatchFailureError");
+    }
+  });
+
+  it("fails at cold start without DEFAULT_BUS_ARN", () => {
+    delete process.env.DEFAULT_BUS_ARN;
+    try {
+      expect(() => makeHandler({ eventBridge, tenants })).to.throw("DEFAULT_BUS_ARN is not set");
+    } finally {
+      process.env.DEFAULT_BUS_ARN = HUB;
+    }
+  });
+});

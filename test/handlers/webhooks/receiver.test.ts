@@ -1,0 +1,583 @@
+// The receiver handler (makeHandler) against a real DynamoDB API (dynalite) for idempotency, with
+// EventBridge, Secrets Manager and S3 behind aws-sdk-client-mock on client instances.
+import { expect } from "chai";
+import * as crypto from "crypto";
+import type { Context, LambdaFunctionURLEvent } from "aws-lambda";
+import { EventBridgeClient, PutEventsCommand, PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
+import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { makeHandler, readReceiverConfig, ReceiverConfig, ReceiverLogger } from "../../../handlers/webhooks/receiver";
+import { signGithub } from "../../../handlers/webhooks/github";
+import { signHmac } from "../../../handlers/webhooks/hmac";
+import { signStandard } from "../../../handlers/webhooks/standard";
+import { signStripe } from "../../../handlers/webhooks/stripe";
+import { signTwilio } from "../../../handlers/webhooks/twilio";
+import { Provider } from "../../../handlers/webhooks/providers";
+import { mockInstance } from "../lib/isolatedMock";
+import { createIdempotencyTable, Dynalite, scanTable, startDynalite } from "./localServices";
+
+const TABLE = "webhook-idempotency";
+const DOMAIN = "abcdefghij.lambda-url.eu-west-1.on.aws";
+const BUS = "switchyard-test";
+const NOW_S = 1_800_000_000;
+const credentials = { accessKeyId: "x", secretAccessKey: "x" };
+const region = "eu-west-1";
+
+const SECRETS: Record<Provider, string> = {
+  github: "It's a Secret to Everybody",
+  stripe: "whsec_stripe_test",
+  twilio: "12345",
+  standard: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+  hmac: "generic-hmac-secret",
+};
+const arnOf = (p: Provider) => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:test-${p}-AbCdEf`;
+
+const eventBridge = new EventBridgeClient({ region, credentials });
+const secretsManager = new SecretsManagerClient({ region, credentials });
+const s3 = new S3Client({ region, credentials });
+const eb = mockInstance(eventBridge);
+const sm = mockInstance(secretsManager);
+const s3Mock = mockInstance(s3);
+
+/** SecretString by ARN; the fake answers like Secrets Manager, including its not-found error. */
+const secretValues = new Map<string, string>();
+/** Entries EventBridge accepted. */
+let published: PutEventsRequestEntry[] = [];
+/** Per-entry error code to answer for the next PutEvents calls (undefined = accept). */
+let failEntriesWith: string | undefined;
+let putEventsDelayMs = 0;
+
+function installFakes() {
+  eb.reset();
+  sm.reset();
+  s3Mock.reset();
+  eb.on(PutEventsCommand).callsFake(async (input) => {
+    if (putEventsDelayMs) await new Promise((r) => setTimeout(r, putEventsDelayMs));
+    if (failEntriesWith) {
+      return {
+        FailedEntryCount: input.Entries.length,
+        Entries: input.Entries.map(() => ({ ErrorCode: failEntriesWith, ErrorMessage: `${failEntriesWith} (injected)` })),
+      };
+    }
+    published.push(...input.Entries);
+    return { FailedEntryCount: 0, Entries: input.Entries.map((_: unknown, i: number) => ({ EventId: `ev-${published.length}-${i}` })) };
+  });
+  sm.on(GetSecretValueCommand).callsFake(async (input) => {
+    const v = secretValues.get(input.SecretId);
+    if (v === undefined) {
+      throw new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: { httpStatusCode: 400 } });
+    }
+    return { ARN: input.SecretId, SecretString: v };
+  });
+  s3Mock.on(PutObjectCommand).resolves({ ETag: '"etag"' });
+}
+
+function context(id = crypto.randomUUID()): Context {
+  return {
+    awsRequestId: id,
+    functionName: "receiver",
+    getRemainingTimeInMillis: () => 10_000,
+  } as unknown as Context;
+}
+
+interface EventOptions {
+  method?: string;
+  path?: string;
+  query?: string;
+  base64?: boolean;
+}
+
+function urlEvent(provider: Provider, body: string | Buffer, headers: Record<string, string>, o: EventOptions = {}): LambdaFunctionURLEvent {
+  const raw = Buffer.isBuffer(body) ? body : Buffer.from(body, "utf8");
+  return {
+    version: "2.0",
+    routeKey: "$default",
+    rawPath: o.path ?? `/${provider}`,
+    rawQueryString: o.query ?? "",
+    headers: { host: DOMAIN, ...headers },
+    requestContext: {
+      accountId: "anonymous",
+      apiId: "abcdefghij",
+      domainName: DOMAIN,
+      domainPrefix: "abcdefghij",
+      http: { method: o.method ?? "POST", path: o.path ?? `/${provider}`, protocol: "HTTP/1.1", sourceIp: "192.0.2.1", userAgent: "test" },
+      requestId: crypto.randomUUID(),
+      routeKey: "$default",
+      stage: "$default",
+      time: "21/Nov/2026:10:00:00 +0000",
+      timeEpoch: NOW_S * 1000,
+    },
+    body: o.base64 ? raw.toString("base64") : raw.toString("utf8"),
+    isBase64Encoded: !!o.base64,
+  } as LambdaFunctionURLEvent;
+}
+
+describe("handlers/webhooks/receiver against dynalite", function () {
+  let ddb: Dynalite;
+  let tableN = 0;
+  let nowMs = NOW_S * 1000;
+  const logs: Array<{ level: string; message: string; extra: Record<string, unknown> }> = [];
+  const logger: ReceiverLogger = {
+    info: (message, extra) => logs.push({ level: "info", message, extra }),
+    warn: (message, extra) => logs.push({ level: "warn", message, extra }),
+    error: (message, extra) => logs.push({ level: "error", message, extra }),
+  };
+
+  function configFor(provider: Provider, table: string, extra: Partial<ReceiverConfig> = {}): ReceiverConfig {
+    return {
+      provider,
+      secretArn: arnOf(provider),
+      idempotencyTable: table,
+      idempotencyTtlSeconds: 3600,
+      eventBusName: BUS,
+      maxEntryBytes: 262144,
+      toleranceSeconds: 300,
+      payloadPrefix: `${provider}/`,
+      ...extra,
+    };
+  }
+
+  /** A handler with a fresh idempotency table of its own. */
+  async function receiver(provider: Provider, extra: Partial<ReceiverConfig> = {}) {
+    const table = `${TABLE}-${++tableN}`;
+    await createIdempotencyTable(ddb.client, table);
+    const handler = makeHandler({
+      config: configFor(provider, table, extra),
+      eventBridge,
+      secretsManager,
+      dynamodb: ddb.client,
+      s3,
+      logger,
+      now: () => nowMs,
+      publishBaseDelayMs: 1,
+    });
+    return { handler, table };
+  }
+
+  before(async () => {
+    ddb = await startDynalite();
+  });
+  after(async () => {
+    eb.restore();
+    sm.restore();
+    s3Mock.restore();
+    await ddb.close();
+  });
+  beforeEach(() => {
+    installFakes();
+    published = [];
+    failEntriesWith = undefined;
+    putEventsDelayMs = 0;
+    nowMs = NOW_S * 1000;
+    logs.length = 0;
+    secretValues.clear();
+    for (const p of Object.keys(SECRETS) as Provider[]) secretValues.set(arnOf(p), SECRETS[p]);
+  });
+
+  const githubBody = JSON.stringify({ action: "opened", number: 7, repository: { full_name: "acme/app" } });
+  const githubHeaders = (deliveryId: string, body = githubBody, secret = SECRETS.github) => ({
+    "content-type": "application/json",
+    "user-agent": "GitHub-Hookshot/abc",
+    "x-github-event": "pull_request",
+    "x-github-delivery": deliveryId,
+    "x-github-hook-id": "42",
+    "x-hub-signature-256": signGithub(secret, body),
+  });
+
+  describe("routing", () => {
+    it("answers 404 for another path and 405 (Allow: POST) for another method, without reading the secret", async () => {
+      const { handler } = await receiver("github");
+      const r404 = await handler(urlEvent("github", githubBody, githubHeaders("d-1"), { path: "/stripe" }), context());
+      expect(r404).to.deep.include({ statusCode: 404, body: '{"error":"not found"}' });
+      const r405 = await handler(urlEvent("github", "", {}, { method: "GET" }), context());
+      expect(r405.statusCode).to.equal(405);
+      expect(r405.headers.allow).to.equal("POST");
+      expect(sm.commandCalls(GetSecretValueCommand)).to.have.length(0);
+      expect(eb.commandCalls(PutEventsCommand)).to.have.length(0);
+    });
+  });
+
+  describe("GitHub", () => {
+    it("publishes one event with the delivery id, correlation id, selected headers and payload", async () => {
+      const { handler, table } = await receiver("github");
+      const res = await handler(
+        urlEvent("github", githubBody, { ...githubHeaders("72d3162e-cc78-11e3-81ab-4c9367dc0958"), "x-correlation-id": "corr-123" }),
+        context(),
+      );
+      expect(res).to.deep.equal({
+        statusCode: 200,
+        headers: { "content-type": "application/json", "cache-control": "no-store" },
+        body: JSON.stringify({ status: "accepted", deliveryId: "72d3162e-cc78-11e3-81ab-4c9367dc0958" }),
+      });
+      expect(published).to.have.length(1);
+      const e = published[0];
+      expect(e.EventBusName).to.equal(BUS);
+      expect(e.Source).to.equal("switchyard.webhooks.github");
+      expect(e.DetailType).to.equal("pull_request");
+      expect(JSON.parse(e.Detail!)).to.deep.equal({
+        provider: "github",
+        deliveryId: "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+        correlationId: "corr-123",
+        eventType: "pull_request",
+        receivedAt: "2027-01-15T08:00:00.000Z",
+        headers: {
+          "content-type": "application/json",
+          "user-agent": "GitHub-Hookshot/abc",
+          "x-github-event": "pull_request",
+          "x-github-delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+          "x-github-hook-id": "42",
+        },
+        payload: JSON.parse(githubBody),
+      });
+      const items = await scanTable(ddb.client, table);
+      expect(items).to.have.length(1);
+      expect(items[0].status.S).to.equal("COMPLETED");
+      // Powertools stamps the TTL from the real clock: now + idempotencyTtlSeconds.
+      expect(Number(items[0].expiration.N)).to.be.closeTo(Date.now() / 1000 + 3600, 5);
+      expect(items[0].id.S).to.match(/^switchyard\.webhooks\.github#/);
+    });
+
+    it("answers a duplicate with 200 without publishing again", async () => {
+      const { handler } = await receiver("github");
+      const first = await handler(urlEvent("github", githubBody, githubHeaders("dup-1")), context());
+      const second = await handler(urlEvent("github", githubBody, githubHeaders("dup-1")), context());
+      expect(JSON.parse(first.body).status).to.equal("accepted");
+      expect(second.statusCode).to.equal(200);
+      expect(JSON.parse(second.body)).to.deep.equal({ status: "duplicate", deliveryId: "dup-1" });
+      expect(published).to.have.length(1);
+      // The correlation id falls back to the delivery id.
+      expect(JSON.parse(published[0].Detail!).correlationId).to.equal("dup-1");
+    });
+
+    it("replaces an x-correlation-id that is unsafe or too long with the delivery id", async () => {
+      const { handler } = await receiver("github");
+      await handler(urlEvent("github", githubBody, { ...githubHeaders("corr-1"), "x-correlation-id": 'a"b' }), context());
+      await handler(urlEvent("github", githubBody, { ...githubHeaders("corr-2"), "x-correlation-id": "c".repeat(129) }), context());
+      await handler(urlEvent("github", githubBody, { ...githubHeaders("corr-3"), "x-correlation-id": "c".repeat(128) }), context());
+      expect(published.map((e) => JSON.parse(e.Detail!).correlationId)).to.deep.equal(["corr-1", "corr-2", "c".repeat(128)]);
+    });
+
+    it("publishes exactly once for 20 concurrent identical deliveries; the rest are duplicates or told to retry", async () => {
+      const { handler } = await receiver("github");
+      putEventsDelayMs = 100;
+      const results = await Promise.all(
+        Array.from({ length: 20 }, () => handler(urlEvent("github", githubBody, githubHeaders("conc-1")), context())),
+      );
+      expect(published).to.have.length(1);
+      expect(eb.commandCalls(PutEventsCommand)).to.have.length(1);
+      const statuses = results.map((r) => r.statusCode);
+      expect(statuses.filter((s) => s === 200)).to.have.length.at.least(1);
+      expect(statuses.every((s) => s === 200 || s === 503)).to.equal(true);
+      const accepted = results.filter((r) => r.statusCode === 200 && JSON.parse(r.body).status === "accepted");
+      expect(accepted).to.have.length(1);
+      for (const r of results.filter((x) => x.statusCode === 503)) {
+        expect(r.headers["retry-after"]).to.equal("5");
+        expect(JSON.parse(r.body)).to.deep.equal({ error: "delivery in progress, retry later" });
+      }
+      // The ones told to retry get a duplicate answer when they do.
+      const again = await handler(urlEvent("github", githubBody, githubHeaders("conc-1")), context());
+      expect(JSON.parse(again.body).status).to.equal("duplicate");
+      expect(published).to.have.length(1);
+    });
+
+    it("lets a delivery whose publish failed be retried: 503, then accepted and published once", async () => {
+      const { handler, table } = await receiver("github");
+      failEntriesWith = "InternalFailure";
+      const failed = await handler(urlEvent("github", githubBody, githubHeaders("retry-1")), context());
+      expect(failed.statusCode).to.equal(503);
+      expect(failed.headers["retry-after"]).to.equal("5");
+      expect(eb.commandCalls(PutEventsCommand)).to.have.length(4);
+      expect(await scanTable(ddb.client, table)).to.deep.equal([]);
+      failEntriesWith = undefined;
+      const retried = await handler(urlEvent("github", githubBody, githubHeaders("retry-1")), context());
+      expect(JSON.parse(retried.body)).to.deep.equal({ status: "accepted", deliveryId: "retry-1" });
+      expect(published).to.have.length(1);
+    });
+
+    it("answers 500 when the bus refuses for good (AccessDenied), still retryable by the sender", async () => {
+      const { handler } = await receiver("github");
+      failEntriesWith = "AccessDeniedException";
+      const res = await handler(urlEvent("github", githubBody, githubHeaders("denied-1")), context());
+      expect(res).to.deep.include({ statusCode: 500, body: '{"error":"internal error"}' });
+      expect(eb.commandCalls(PutEventsCommand)).to.have.length(1);
+    });
+
+    it("answers 401 without a signature, 403 for a tampered body or a wrong secret, and never echoes the signature", async () => {
+      const { handler } = await receiver("github");
+      const { ["x-hub-signature-256"]: sig, ...unsigned } = githubHeaders("s-1");
+      const r401 = await handler(urlEvent("github", githubBody, unsigned), context());
+      expect(r401).to.deep.include({ statusCode: 401, body: '{"error":"missing signature"}' });
+      const r403 = await handler(urlEvent("github", githubBody.replace("7", "8"), githubHeaders("s-1")), context());
+      expect(r403).to.deep.include({ statusCode: 403, body: '{"error":"invalid signature"}' });
+      const wrong = await handler(urlEvent("github", githubBody, githubHeaders("s-1", githubBody, "wrong")), context());
+      expect(wrong.statusCode).to.equal(403);
+      for (const r of [r401, r403, wrong]) expect(r.body).to.not.contain(sig.slice(7, 20));
+      expect(published).to.have.length(0);
+    });
+
+    it("answers 400 for a body that is not JSON and for a missing X-GitHub-Delivery", async () => {
+      const { handler } = await receiver("github");
+      const bad = "not json";
+      const r1 = await handler(urlEvent("github", bad, githubHeaders("m-1", bad)), context());
+      expect(r1).to.deep.include({ statusCode: 400, body: '{"error":"GitHub delivery: the body is not valid JSON"}' });
+      const { ["x-github-delivery"]: _d, ...noId } = githubHeaders("m-2");
+      const r2 = await handler(urlEvent("github", githubBody, noId), context());
+      expect(r2).to.deep.include({ statusCode: 400, body: '{"error":"X-GitHub-Delivery header is missing"}' });
+      expect(published).to.have.length(0);
+    });
+
+    it("verifies a base64-encoded form body (application/x-www-form-urlencoded with payload=)", async () => {
+      const { handler } = await receiver("github");
+      const form = `payload=${encodeURIComponent(githubBody)}`;
+      const headers = { ...githubHeaders("form-1", form), "content-type": "application/x-www-form-urlencoded" };
+      const res = await handler(urlEvent("github", form, headers, { base64: true }), context());
+      expect(res.statusCode).to.equal(200);
+      expect(JSON.parse(published[0].Detail!).payload).to.deep.equal(JSON.parse(githubBody));
+    });
+  });
+
+  describe("secrets and rotation", () => {
+    it("accepts the previous secret from the JSON secret during a rotation", async () => {
+      secretValues.set(arnOf("github"), JSON.stringify({ current: "brand-new", previous: SECRETS.github }));
+      const { handler } = await receiver("github");
+      expect((await handler(urlEvent("github", githubBody, githubHeaders("rot-1")), context())).statusCode).to.equal(200);
+      expect(
+        (await handler(urlEvent("github", githubBody, githubHeaders("rot-2", githubBody, "brand-new")), context())).statusCode,
+      ).to.equal(200);
+      expect(logs.some((l) => l.message === "webhook signed with the previous secret")).to.equal(true);
+    });
+
+    it("reads the secret once per TTL, and re-reads it early when a signature fails after a rotation", async () => {
+      const { handler } = await receiver("github");
+      await handler(urlEvent("github", githubBody, githubHeaders("ttl-1")), context());
+      await handler(urlEvent("github", githubBody, githubHeaders("ttl-2")), context());
+      expect(sm.commandCalls(GetSecretValueCommand)).to.have.length(1);
+      secretValues.set(arnOf("github"), JSON.stringify({ current: "rotated", previous: SECRETS.github }));
+      // Within 5 s of the read a mismatch does not re-read (forgeries cannot hammer Secrets Manager).
+      nowMs += 1000;
+      const early = await handler(urlEvent("github", githubBody, githubHeaders("ttl-3", githubBody, "rotated")), context());
+      expect(early.statusCode).to.equal(403);
+      expect(sm.commandCalls(GetSecretValueCommand)).to.have.length(1);
+      nowMs += 5000;
+      const later = await handler(urlEvent("github", githubBody, githubHeaders("ttl-4", githubBody, "rotated")), context());
+      expect(later.statusCode).to.equal(200);
+      expect(sm.commandCalls(GetSecretValueCommand)).to.have.length(2);
+      expect(sm.commandCalls(GetSecretValueCommand)[0].args[0].input).to.deep.equal({ SecretId: arnOf("github") });
+    });
+
+    it("answers 503 when the secret cannot be read", async () => {
+      secretValues.delete(arnOf("github"));
+      const { handler } = await receiver("github");
+      const res = await handler(urlEvent("github", githubBody, githubHeaders("nosecret")), context());
+      expect(res.statusCode).to.equal(503);
+      expect(published).to.have.length(0);
+    });
+  });
+
+  describe("Stripe", () => {
+    const body = JSON.stringify({ id: "evt_1NG8Du2eZvKYlo2CUI79vXWy", object: "event", type: "invoice.paid", data: { object: { id: "in_1" } } });
+
+    it("publishes with the event id as delivery id and the event type as detail type", async () => {
+      const { handler } = await receiver("stripe");
+      const res = await handler(
+        urlEvent("stripe", body, { "content-type": "application/json; charset=utf-8", "stripe-signature": signStripe(SECRETS.stripe, NOW_S, body) }),
+        context(),
+      );
+      expect(JSON.parse(res.body)).to.deep.equal({ status: "accepted", deliveryId: "evt_1NG8Du2eZvKYlo2CUI79vXWy" });
+      expect(published[0]).to.deep.include({ Source: "switchyard.webhooks.stripe", DetailType: "invoice.paid" });
+      expect(JSON.parse(published[0].Detail!).headers).to.deep.equal({ "content-type": "application/json; charset=utf-8" });
+    });
+
+    it("rejects a stale and a future timestamp with 403, and a signed body without id/type with 400", async () => {
+      const { handler } = await receiver("stripe");
+      const stale = await handler(urlEvent("stripe", body, { "stripe-signature": signStripe(SECRETS.stripe, NOW_S - 301, body) }), context());
+      const future = await handler(urlEvent("stripe", body, { "stripe-signature": signStripe(SECRETS.stripe, NOW_S + 301, body) }), context());
+      expect([stale.statusCode, future.statusCode]).to.deep.equal([403, 403]);
+      const noType = JSON.stringify({ id: "evt_2" });
+      const r400 = await handler(urlEvent("stripe", noType, { "stripe-signature": signStripe(SECRETS.stripe, NOW_S, noType) }), context());
+      expect(r400.statusCode).to.equal(400);
+      expect(published).to.have.length(0);
+      expect(logs.filter((l) => l.extra.status === 403).map((l) => l.extra.reason)).to.deep.equal([
+        "Stripe-Signature timestamp is older than 300 s",
+        "Stripe-Signature timestamp is more than 300 s in the future",
+      ]);
+    });
+  });
+
+  describe("Standard Webhooks", () => {
+    it("accepts the library vector (webhook-id is the delivery id, payload type the detail type)", async () => {
+      nowMs = 1614265330 * 1000;
+      const payload = '{"test": 2432232314}';
+      const { handler } = await receiver("standard");
+      const headers = {
+        "content-type": "application/json",
+        "webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek",
+        "webhook-timestamp": "1614265330",
+        "webhook-signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+      };
+      const res = await handler(urlEvent("standard", payload, headers), context());
+      expect(JSON.parse(res.body)).to.deep.equal({ status: "accepted", deliveryId: "msg_p5jXN8AQM9LWM0D4loKWxJek" });
+      expect(published[0].DetailType).to.equal("webhook");
+      const typed = JSON.stringify({ type: "invoice.created", timestamp: "2021-02-21T17:02:10Z", data: {} });
+      const h2 = { ...headers, "webhook-id": "msg_2", "webhook-signature": signStandard(SECRETS.standard, "msg_2", 1614265330, typed) };
+      await handler(urlEvent("standard", typed, h2), context());
+      expect(published[1].DetailType).to.equal("invoice.created");
+      // Five minutes and one second later the same request is a replay.
+      nowMs = (1614265330 + 301) * 1000;
+      const replay = await handler(urlEvent("standard", payload, { ...headers, "webhook-id": "msg_3" }), context());
+      expect(replay.statusCode).to.equal(403);
+    });
+  });
+
+  describe("generic HMAC", () => {
+    it("deduplicates by X-Webhook-Id, or by the body hash without it", async () => {
+      const { handler } = await receiver("hmac");
+      const body = JSON.stringify({ type: "order.created", id: 7 });
+      const h = { "content-type": "application/json", "x-webhook-signature": signHmac(SECRETS.hmac, body), "x-webhook-timestamp": String(NOW_S) };
+      const a = await handler(urlEvent("hmac", body, h), context());
+      nowMs += 60_000;
+      const b = await handler(urlEvent("hmac", body, { ...h, "x-webhook-timestamp": String(NOW_S + 60) }), context());
+      const hash = crypto.createHash("sha256").update(body).digest("hex");
+      expect(JSON.parse(a.body)).to.deep.equal({ status: "accepted", deliveryId: `sha256:${hash}` });
+      expect(JSON.parse(b.body).status).to.equal("duplicate");
+      const c = await handler(urlEvent("hmac", body, { ...h, "x-webhook-timestamp": String(NOW_S + 60), "x-webhook-id": "wh-9", "x-webhook-event": "order.custom" }), context());
+      expect(JSON.parse(c.body)).to.deep.equal({ status: "accepted", deliveryId: "wh-9" });
+      expect(published.map((e) => e.DetailType)).to.deep.equal(["order.created", "order.custom"]);
+    });
+  });
+
+  describe("Twilio", () => {
+    const params = { CallSid: "CA1234567890ABCDE", Caller: "+14158675309", Digits: "1234", From: "+14158675309", To: "+18005551212" };
+    const form = new URLSearchParams(params).toString();
+
+    it("verifies the library vector through a configured public URL, with a base64 form body, and answers TwiML", async () => {
+      const { handler } = await receiver("twilio", { publicUrl: "https://mycompany.com/myapp.php" });
+      const headers = {
+        "content-type": "application/x-www-form-urlencoded",
+        "x-twilio-signature": "RSOYDt4T1cUTdK1PDd93/VVr8B8=",
+        "i-twilio-idempotency-token": "idem-token-1",
+      };
+      const res = await handler(urlEvent("twilio", form, headers, { base64: true, query: "foo=1&bar=2" }), context());
+      expect(res).to.deep.equal({
+        statusCode: 200,
+        headers: { "content-type": "text/xml", "cache-control": "no-store" },
+        body: '<?xml version="1.0" encoding="UTF-8"?><Response></Response>',
+      });
+      const detail = JSON.parse(published[0].Detail!);
+      expect(detail.deliveryId).to.equal("idem-token-1");
+      expect(detail.payload).to.deep.equal(params);
+      expect(published[0].DetailType).to.equal("webhook");
+    });
+
+    it("rebuilds the signed URL from the Function URL request, and accepts JSON bodies with bodySHA256", async () => {
+      const { handler } = await receiver("twilio");
+      const url = `https://${DOMAIN}/twilio?x=1`;
+      const status = { ...params, CallStatus: "completed" };
+      const headers = { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": signTwilio(SECRETS.twilio, url, status) };
+      const ok = await handler(urlEvent("twilio", new URLSearchParams(status).toString(), headers, { base64: true, query: "x=1" }), context());
+      expect(ok.statusCode).to.equal(200);
+      expect(published[0].DetailType).to.equal("call.completed");
+      const wrongQuery = await handler(urlEvent("twilio", new URLSearchParams(status).toString(), headers, { base64: true, query: "x=2" }), context());
+      expect(wrongQuery.statusCode).to.equal(403);
+
+      const json = '{"EventType":"onMessageAdded","Body":"hi"}';
+      const hash = crypto.createHash("sha256").update(json).digest("hex");
+      const jsonUrl = `https://${DOMAIN}/twilio?bodySHA256=${hash}`;
+      const res = await handler(
+        urlEvent("twilio", json, { "content-type": "application/json", "x-twilio-signature": signTwilio(SECRETS.twilio, jsonUrl, {}) }, { query: `bodySHA256=${hash}` }),
+        context(),
+      );
+      expect(res.statusCode).to.equal(200);
+      expect(published[1].DetailType).to.equal("onMessageAdded");
+      expect(JSON.parse(published[1].Detail!).payload).to.deep.equal({ EventType: "onMessageAdded", Body: "hi" });
+    });
+  });
+
+  describe("payloads over the bus entry limit", () => {
+    const big = JSON.stringify({ blob: "x".repeat(3000) });
+    const headers = (id: string) => githubHeaders(id, big);
+
+    it("answers 413 when payload storage is disabled, without publishing or recording the delivery", async () => {
+      const { handler, table } = await receiver("github", { maxEntryBytes: 2048 });
+      const res = await handler(urlEvent("github", big, headers("big-1")), context());
+      expect(res).to.deep.include({ statusCode: 413, body: '{"error":"payload too large: events are limited to 2048 bytes"}' });
+      expect(published).to.have.length(0);
+      expect(await scanTable(ddb.client, table)).to.deep.equal([]);
+    });
+
+    it("stores the exact body in S3 below the provider prefix and publishes a reference", async () => {
+      const { handler } = await receiver("github", { maxEntryBytes: 2048, payloadBucket: "payloads-bucket" });
+      const res = await handler(urlEvent("github", big, headers("big-2")), context());
+      expect(res.statusCode).to.equal(200);
+      const puts = s3Mock.commandCalls(PutObjectCommand);
+      expect(puts).to.have.length(1);
+      const key = `github/${crypto.createHash("sha256").update("github:big-2").digest("hex")}`;
+      expect(puts[0].args[0].input).to.deep.equal({
+        Bucket: "payloads-bucket",
+        Key: key,
+        Body: Buffer.from(big),
+        ContentType: "application/json",
+      });
+      const detail = JSON.parse(published[0].Detail!);
+      expect(detail.payload).to.equal(undefined);
+      expect(detail.payloadRef).to.deep.equal({
+        bucket: "payloads-bucket",
+        key,
+        bytes: Buffer.byteLength(big),
+        sha256: crypto.createHash("sha256").update(big).digest("hex"),
+        contentType: "application/json",
+      });
+      // A redelivery neither stores nor publishes again.
+      const dup = await handler(urlEvent("github", big, headers("big-2")), context());
+      expect(JSON.parse(dup.body).status).to.equal("duplicate");
+      expect(s3Mock.commandCalls(PutObjectCommand)).to.have.length(1);
+      expect(published).to.have.length(1);
+    });
+  });
+
+  it("never logs bodies, secrets or signatures", async () => {
+    const { handler } = await receiver("github");
+    const secretBody = JSON.stringify({ token: "body-marker-8f2e" });
+    await handler(urlEvent("github", secretBody, githubHeaders("log-1", secretBody)), context());
+    await handler(urlEvent("github", secretBody, githubHeaders("log-2", secretBody, "wrong-secret")), context());
+    await handler(urlEvent("github", "not-json-marker", githubHeaders("log-3", "not-json-marker")), context());
+    const text = JSON.stringify(logs);
+    expect(logs.length).to.be.at.least(3);
+    for (const forbidden of ["body-marker-8f2e", "not-json-marker", SECRETS.github, "wrong-secret", signGithub(SECRETS.github, secretBody).slice(7)]) {
+      expect(text).to.not.contain(forbidden);
+    }
+  });
+
+  describe("configuration from the environment", () => {
+    const env = {
+      WEBHOOK_PROVIDER: "github",
+      WEBHOOK_SECRET_ARN: "arn:s",
+      IDEMPOTENCY_TABLE: "t",
+      IDEMPOTENCY_TTL_SECONDS: "259200",
+      EVENT_BUS_NAME: "bus",
+      MAX_ENTRY_BYTES: "262144",
+      TOLERANCE_SECONDS: "300",
+    };
+    it("reads every variable and defaults the payload prefix", () => {
+      expect(readReceiverConfig(env)).to.deep.equal({
+        provider: "github",
+        secretArn: "arn:s",
+        idempotencyTable: "t",
+        idempotencyTtlSeconds: 259200,
+        eventBusName: "bus",
+        maxEntryBytes: 262144,
+        toleranceSeconds: 300,
+        payloadBucket: undefined,
+        payloadPrefix: "github/",
+        publicUrl: undefined,
+      });
+    });
+    it("fails naming a missing or bad variable", () => {
+      expect(() => readReceiverConfig({ ...env, WEBHOOK_SECRET_ARN: undefined })).to.throw("WEBHOOK_SECRET_ARN is not set");
+      expect(() => readReceiverConfig({ ...env, WEBHOOK_PROVIDER: "gitlab" })).to.throw(
+        'WEBHOOK_PROVIDER must be one of github, twilio, stripe, standard, hmac, got "gitlab"',
+      );
+      expect(() => readReceiverConfig({ ...env, MAX_ENTRY_BYTES: "lots" })).to.throw('MAX_ENTRY_BYTES must be an integer >= 1, got "lots"');
+    });
+  });
+});
