@@ -6,27 +6,13 @@
 // result cache), and body validation against the model (400). Integrations: AWS_PROXY to the
 // local Lambda, HTTP and HTTP_PROXY with request parameter mappings.
 import * as http from "http";
-import { createHash, createHmac, randomUUID, timingSafeEqual } from "crypto";
-import { SignatureV4 } from "@smithy/signature-v4";
+import { createHash, randomUUID, timingSafeEqual } from "crypto";
+import { executeApiSigner, LOCAL_CALLER_CREDENTIALS } from "./sigv4";
 import { Recorded, ACCOUNT, REGION } from "../test/mocks";
 import { validate, JsonSchema } from "../handlers/jobs/schema";
 import { readRequestBody, writeLambdaResponse } from "./httpEvents";
 
-/** Credentials that stand for the jobs API's caller role when signing local requests. */
-export const LOCAL_CALLER_CREDENTIALS = { accessKeyId: "AKIASWITCHYARDLOCAL", secretAccessKey: "switchyard-local-secret" };
-
-class Sha256 {
-  private readonly h: ReturnType<typeof createHash> | ReturnType<typeof createHmac>;
-  constructor(secret?: string | Uint8Array) {
-    this.h = secret ? createHmac("sha256", Buffer.from(secret as any)) : createHash("sha256");
-  }
-  update(d: string | Uint8Array): void {
-    this.h.update(typeof d === "string" ? Buffer.from(d, "utf8") : d);
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.h.digest());
-  }
-}
+export { LOCAL_CALLER_CREDENTIALS };
 
 interface Route {
   path: string;
@@ -200,7 +186,7 @@ export class LocalRestApi {
     if (Number.isNaN(when.getTime()) || Math.abs(Date.now() - when.getTime()) > 5 * 60_000) return undefined;
     const headers: Record<string, string> = {};
     for (const h of signedHeaders.split(";")) headers[h] = String(req.headers[h] ?? "");
-    const signer = new SignatureV4({ credentials: LOCAL_CALLER_CREDENTIALS, region, service, sha256: Sha256 as any });
+    const signer = executeApiSigner(region);
     const query: Record<string, string> = {};
     for (const [k, v] of url.searchParams) query[k] = v;
     const signed = await signer.sign(

@@ -95,6 +95,8 @@ export class LambdaHost {
       AWS_SECRET_ACCESS_KEY: "local",
       AWS_LAMBDA_FUNCTION_NAME: this.opts.functionName ?? path.basename(this.dir),
       SWITCHYARD_TIMEOUT_MS: String(timeoutMs),
+      // Lambda runs nodejs22.x; the SDK's warning about Node 20 only concerns this machine.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
       ...this.opts.env,
     };
     this.child = fork(path.join(__dirname, "lambdaRunner.js"), [this.dir], {

@@ -36,7 +36,8 @@ async function main() {
   fs.mkdirSync(path.dirname(ENDPOINTS_FILE), { recursive: true });
   fs.writeFileSync(
     ENDPOINTS_FILE,
-    JSON.stringify({ stack: args.stack, pid: process.pid, aws: local.awsUrl, records: local.recordsUrl, functionUrls: local.functionUrls, apis: local.apiUrls, control: local.controlUrl }, null, 2),
+    JSON.stringify({ stack: args.stack, pid: process.pid, target: await local.scenarioTarget() }, null, 2),
+    { mode: 0o600 },
   );
   console.log(`\nReady (speed x${args.speed}). Ctrl-C to stop. Try: npm run demo`);
   const stop = async () => {

@@ -12,3 +12,7 @@ if (typeof P.withResolvers !== "function") {
   };
 }
 export {};
+
+// The AWS SDK warns once per process that its 2027 releases need Node 22; Lambda's nodejs22.x has
+// it, and the warning says nothing about this program: keep local output readable.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";

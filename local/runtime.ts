@@ -19,6 +19,8 @@ import { LocalConnection, LocalStepFunctions } from "./stateMachines";
 import { compilePattern } from "../lib/eventPattern";
 import { LocalStreams, StreamTable } from "./streams";
 import { LOCAL_CALLER_CREDENTIALS, LocalRestApi } from "./apigateway";
+import { Target } from "./scenarios";
+import { WEBHOOK_SECRET_KEYS } from "../config";
 
 export interface LocalOptions {
   stack?: string;
@@ -289,9 +291,14 @@ export class SwitchyardLocal {
   }
 
   private collectSecretsAndConnections(): void {
+    // A secret's id is its ARN in AWS; the mocks give ids of their own, so map them back.
+    const secretArns = new Map(
+      this.of("aws:secretsmanager/secret:Secret").map((x) => [`${x.name}-id`, arnFor(x.type, x.name, x.inputs)]),
+    );
     for (const v of this.of("aws:secretsmanager/secretVersion:SecretVersion")) {
       const secretString = unsecret(v.inputs.secretString);
-      if (secretString !== undefined) this.secrets.set(String(v.inputs.secretId), String(secretString));
+      const id = String(v.inputs.secretId);
+      if (secretString !== undefined) this.secrets.set(secretArns.get(id) ?? id, String(secretString));
     }
     for (const c of this.of("aws:cloudwatch/eventConnection:EventConnection")) {
       const arn = arnFor(c.type, c.name, c.inputs);
@@ -600,7 +607,8 @@ export class SwitchyardLocal {
       const fn = this.lambdas.resolve(String(u.inputs.functionName));
       const server = http.createServer(async (req, res) => {
         const body = await readRequestBody(req);
-        const domain = `${fn.name}.lambda-url.${REGION}.on.aws`;
+        // The domain the program's URL names: senders such as Twilio sign the URL they post to.
+        const domain = `${u.name}.lambda-url.${REGION}.on.aws`;
         try {
           const result = await this.lambdas.invoke(fn.name, functionUrlEvent(req, body, domain));
           writeLambdaResponse(res, result);
@@ -628,6 +636,35 @@ export class SwitchyardLocal {
     }
   }
 
+  /** The local URL that serves a URL the program declares (Function URL or API stage). */
+  toLocalUrl(publicUrl: string): string {
+    for (const u of this.of("aws:lambda/functionUrl:FunctionUrl")) {
+      const prefix = `https://${u.name}.lambda-url.${REGION}.on.aws/`;
+      if (publicUrl.startsWith(prefix)) return this.functionUrls[u.name] + publicUrl.slice(prefix.length);
+    }
+    for (const [name, local] of Object.entries(this.restApis)) {
+      const prefix = `https://${name}-id.execute-api.${REGION}.amazonaws.com/${local.stageName}`;
+      if (publicUrl.startsWith(prefix)) return this.apiUrls[name] + publicUrl.slice(prefix.length);
+    }
+    return publicUrl;
+  }
+
+  /** What the demo and the end-to-end test need to drive this instance. */
+  async scenarioTarget(): Promise<Target> {
+    const out = this.program.outputs as Record<string, any>;
+    const resolve = <T>(v: unknown) => new Promise<T>((r) => (v && typeof (v as any).apply === "function" ? (v as any).apply((x: T) => r(x)) : r(v as T)));
+    const urls = await resolve<Record<string, string>>(out.webhookUrls ?? {});
+    const webhooks: Target["webhooks"] = {};
+    const secrets: Record<string, string> = {};
+    for (const [provider, publicUrl] of Object.entries(urls)) {
+      webhooks[provider] = { publicUrl, localUrl: this.toLocalUrl(publicUrl) };
+      const key = WEBHOOK_SECRET_KEYS[provider as keyof typeof WEBHOOK_SECRET_KEYS]?.key;
+      if (key) secrets[provider] = this.program.config[`switchyard:${key}`];
+    }
+    const jobsUrl = out.jobsApiUrl ? this.toLocalUrl(await resolve<string>(out.jobsApiUrl)) : undefined;
+    return { aws: this.awsUrl, control: this.controlUrl, webhooks, secrets, busName: await resolve<string>(out.busName), jobsUrl };
+  }
+
   /** A short readable list of what is served. */
   summary(): string {
     const lines: string[] = [];
@@ -648,6 +685,8 @@ export class SwitchyardLocal {
     for (const r of this.bus.rules) lines.push(`  rule ${r.name} -> ${this.bus.targets.filter((t) => t.ruleName === r.name).map((t) => t.id).join(", ")}`);
     for (const s of this.sfn.definitions.values()) lines.push(`  state machine ${s.name}`);
     for (const q of this.queues.keys()) lines.push(`  queue ${q}`);
+    for (const t of this.topics.keys()) lines.push(`  topic ${t.split(":").pop()}`);
+    for (const b of this.of("aws:s3/bucketV2:BucketV2").concat(this.of("aws:s3/bucket:Bucket"))) lines.push(`  bucket ${b.inputs.bucket ?? b.name} (S3 via the AWS endpoint, path style)`);
     for (const f of this.lambdas.functions.values()) lines.push(`  function ${f.name}`);
     if (this.program.generatedSecrets.length) lines.push(`  secrets generated for this run: ${this.program.generatedSecrets.join(", ")}`);
     return lines.join("\n");

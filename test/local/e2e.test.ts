@@ -1,0 +1,71 @@
+import { expect } from "chai";
+import { SwitchyardLocal } from "../../local/runtime";
+import { jobScenarios, recordScenarios, signedDelivery, Target, webhookScenarios } from "../../local/scenarios";
+
+// The whole program served on ephemeral ports: what `npm start` runs and `npm run demo` drives.
+describe("local runtime end to end (dev stack)", function () {
+  this.timeout(180_000);
+  let local: SwitchyardLocal;
+  let target: Target;
+
+  before(async () => {
+    local = await SwitchyardLocal.start({ stack: "dev", speed: 0.001, log: () => undefined });
+    target = await local.scenarioTarget();
+  });
+  after(async () => local?.stop());
+
+  it("serves a Function URL per enabled provider and the jobs API", () => {
+    expect(Object.keys(target.webhooks).sort()).to.deep.equal(["github", "hmac", "standard", "stripe", "twilio"]);
+    for (const w of Object.values(target.webhooks)) expect(w.localUrl).to.match(/^http:\/\/127\.0\.0\.1:\d+\/[a-z]+$/);
+    expect(target.jobsUrl).to.match(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
+  });
+
+  it("turns a signed GitHub delivery into one bus event that reaches its targets; forged and duplicate ones do not publish", async () => {
+    const outcomes = await webhookScenarios({ ...target, webhooks: { github: target.webhooks.github } });
+    expect(outcomes.map((o) => [o.step, o.ok])).to.deep.equal([
+      ["github: signed delivery", true],
+      ["github: duplicate delivery", true],
+      ["github: forged delivery", true],
+    ]);
+    const events = local.bus.archive.filter((e) => e.source === "switchyard.webhooks.github");
+    expect(events).to.have.length(1);
+    expect(events[0]["detail-type"]).to.equal("pull_request");
+    // The dev stack's debug route is the target of every event: it received this one.
+    expect(local.logLines.some((l) => l.includes(`target switchyard-dev-debug/log delivered event ${events[0].id}`))).to.equal(true);
+  });
+
+  it("rejects a GitHub delivery signed over another body, and an unknown path", async () => {
+    const d = signedDelivery("github", target.secrets.github, target.webhooks.github.publicUrl, "x");
+    const tampered = await fetch(target.webhooks.github.localUrl, { method: "POST", headers: d.headers, body: d.body.replace('"opened"', '"closed"') });
+    expect(tampered.status).to.equal(403);
+    const unknown = await fetch(target.webhooks.github.localUrl.replace(/github$/, "gitlab"), { method: "POST", headers: d.headers, body: d.body });
+    expect(unknown.status).to.equal(404);
+    const unsigned = await fetch(target.webhooks.github.localUrl, { method: "POST", headers: { "content-type": "application/json", "x-github-delivery": "d-1" }, body: "{}" });
+    expect(unsigned.status).to.equal(401);
+  });
+
+  it("accepts signed deliveries of every other provider exactly once", async () => {
+    const { github: _github, ...others } = target.webhooks;
+    const outcomes = await webhookScenarios({ ...target, webhooks: others });
+    expect(outcomes.filter((o) => !o.ok)).to.deep.equal([]);
+    expect(outcomes).to.have.length(12);
+  });
+
+  it("forwards a record event to the records API and ends the verification workflow in the anchored notification", async () => {
+    const outcomes = await recordScenarios(target);
+    expect(outcomes.filter((o) => !o.ok)).to.deep.equal([]);
+    const execution = [...local.sfn.executions.values()].at(-1)!;
+    expect(execution.status).to.equal("SUCCEEDED");
+    expect(execution.path.slice(0, 2)).to.deep.equal(["Prepare", "Ingest"]);
+    expect(execution.path.at(-1)).to.equal("Anchored");
+  });
+
+  it("processes a job submitted to the jobs API and serves its result", async () => {
+    const outcomes = await jobScenarios(target);
+    expect(outcomes.map((o) => [o.step, o.ok])).to.deep.equal([
+      ["jobs API: unsigned POST /jobs", true],
+      ["jobs API: signed POST /jobs", true],
+      ["jobs API: GET /jobs/{id} after processing", true],
+    ]);
+  });
+});
