@@ -122,7 +122,6 @@ export const monitoring = new Monitoring(`${cfg.hubName}-ops`, {
     ...(recordIngestion.streamFn ? { "ingest-stream": recordIngestion.streamFn } : {}),
     // issue #4: one receiver function per enabled webhook provider
     ...Object.fromEntries(Object.entries(webhooks?.functions ?? {}).map(([p, f]) => [`webhook-${p}`, f!])),
-    ...Object.fromEntries(Object.entries(webhooks?.functions ?? {}).map(([p, f]) => [`webhook-${p}`, f!])),
     // issue #5: the jobs API's functions (processing and error handler are invoked asynchronously)
     "jobs-submit": jobs.submitFn,
     "jobs-get": jobs.getFn,

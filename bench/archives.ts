@@ -23,7 +23,7 @@ interface Contribution {
 export class ArchiveSizer {
   private readonly folders = new Map<string, Contribution>();
 
-  private contribution(inputs: ZipInput[]): Contribution {
+  contribution(inputs: ZipInput[]): Contribution {
     return {
       files: inputs.length,
       unpackedBytes: inputs.reduce((n, e) => n + e.data.length, 0),
@@ -89,13 +89,21 @@ export async function measureArchive(
 ): Promise<ArchiveMeasure> {
   const entries = await archiveEntries(archive);
   const texts = entries.filter((e) => e.text !== undefined).map((e) => ({ name: e.name, data: Buffer.from(e.text!, "utf8") }));
-  const folders = entries.filter((e) => e.path !== undefined).map((e) => ({ name: e.name, path: e.path! }));
-  const ours = sizer.measure(texts, folders);
+  // Packaged files come one by one (the archive keeps only what a CommonJS Lambda loads) or, for an
+  // archive that was not pruned, as whole folders.
+  const isDir = (p: string) => fs.statSync(p).isDirectory();
+  const files = entries.filter((e) => e.path !== undefined && !isDir(e.path)).map((e) => ({ name: e.name, data: fs.readFileSync(e.path!) }));
+  const folders = entries.filter((e) => e.path !== undefined && isDir(e.path)).map((e) => ({ name: e.name, path: e.path! }));
+  const ours = sizer.measure([...texts, ...files], folders);
   const def = sizer.measure(texts, defaults);
-  const mine = new Set(folders.map((f) => f.name));
+  const packageOf = (name: string) => name.match(/^node_modules\/((?:@[^/]+\/)?[^/]+)/)?.[1] ?? name;
+  const byPackage = new Map<string, ZipInput[]>();
+  for (const f of files) byPackage.set(`node_modules/${packageOf(f.name)}`, [...(byPackage.get(`node_modules/${packageOf(f.name)}`) ?? []), f]);
+  const mine = new Set([...folders.map((f) => f.name), ...byPackage.keys()]);
+  const packages = [...sizer.breakdown(folders), ...[...byPackage].map(([name, inputs]) => ({ name, ...sizer.contribution(inputs) }))].sort((a, b) => b.zippedBytes - a.zippedBytes);
   return {
     function: functionName,
-    packages: sizer.breakdown(folders),
+    packages,
     indexBytes: texts.reduce((n, t) => n + t.data.length, 0),
     ours,
     defaults: def,

@@ -62,6 +62,70 @@ export function awsSdkPackages(): string[] {
   return sdkPackages;
 }
 
+// What a CommonJS Lambda never loads from a package: ES-module builds, type declarations, source
+// maps and docs. CallbackFunction zips whole package folders (Powertools ships each twice, as CJS
+// and ESM, with types and maps); the archive keeps the rest, file for file. The tests and the
+// local runtime run this pruned archive, so a file the code does need cannot go missing unseen.
+const NEVER_LOADED = [/(^|\/)(lib\/esm|dist-es|dist-types|esm)\//, /\.d\.[cm]?ts$/, /\.map$/, /\.md$/i, /(^|\/)src\/.*\.ts$/, /\.tsbuildinfo$/];
+
+function filesBelow(dir: string, prefix = ""): string[] {
+  const out: string[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+    const full = path.join(dir, entry.name);
+    const stat = fs.statSync(full);
+    if (stat.isDirectory()) out.push(...filesBelow(full, rel));
+    else out.push(rel);
+  }
+  return out;
+}
+
+/** The packages a serialized handler requires by name, with everything they depend on. */
+export function requiredPackages(indexJs: string, modulesDir = path.join(__dirname, "..", "node_modules")): Set<string> {
+  const out = new Set<string>();
+  const visit = (pkg: string) => {
+    if (out.has(pkg)) return;
+    const manifest = path.join(modulesDir, pkg, "package.json");
+    if (!fs.existsSync(manifest)) return;
+    out.add(pkg);
+    const json = JSON.parse(fs.readFileSync(manifest, "utf8"));
+    for (const dep of Object.keys({ ...json.dependencies, ...json.optionalDependencies })) visit(dep);
+  };
+  for (const m of indexJs.matchAll(/require\(\s*["']([^"'./][^"']*)["']\s*\)/g)) {
+    const parts = m[1].split("/");
+    visit(parts[0].startsWith("@") ? `${parts[0]}/${parts[1]}` : parts[0]);
+  }
+  return out;
+}
+
+/**
+ * The archive as Lambda needs it: only the packaged folders that `__index.js` requires (directly or
+ * through their dependencies; CallbackFunction zips every dependency of package.json into every
+ * function), without the files a CommonJS Lambda never loads.
+ */
+export async function pruneArchive(archive: pulumi.asset.AssetArchive): Promise<pulumi.asset.AssetArchive> {
+  const assets = (await archive.assets) as Record<string, any>;
+  const index = assets["__index.js"];
+  const needed = index && index.text !== undefined ? requiredPackages(await index.text) : undefined;
+  const out: Record<string, pulumi.asset.Asset | pulumi.asset.Archive> = {};
+  for (const [name, asset] of Object.entries(assets)) {
+    const pkg = name.startsWith("node_modules/") ? name.slice("node_modules/".length) : undefined;
+    if (pkg && needed && !needed.has(pkg)) continue;
+    // A packaged folder is a file archive (by shape: Output lifting copies archives to plain objects).
+    const folder = asset?.__pulumiArchive && asset.path !== undefined && asset.assets === undefined ? path.resolve(await asset.path) : undefined;
+    if (!folder || !fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) {
+      out[name] = asset;
+      continue;
+    }
+    const kept: Record<string, pulumi.asset.Asset> = {};
+    for (const rel of filesBelow(folder)) {
+      if (!NEVER_LOADED.some((re) => re.test(rel))) kept[rel] = new pulumi.asset.FileAsset(path.join(folder, rel));
+    }
+    out[name] = new pulumi.asset.AssetArchive(kept);
+  }
+  return new pulumi.asset.AssetArchive(out);
+}
+
 /** Turns grants into a policy document: the function's own log group plus the grants. */
 export function functionPolicy(logGroupArn: pulumi.Input<string>, grants: Grant[]) {
   return pulumi.jsonStringify({
@@ -141,8 +205,10 @@ export class SwitchyardFunction<E = any, R = any> extends pulumi.ComponentResour
         dependsOn: [this.policy],
         transformations: [
           (t) => {
-            if (t.type === "aws:lambda/function:Function") functionArchives.set(name, t.props.code);
-            return undefined;
+            if (t.type !== "aws:lambda/function:Function") return undefined;
+            const code = pulumi.output(t.props.code).apply((a: pulumi.asset.AssetArchive) => pruneArchive(a));
+            functionArchives.set(name, code as any);
+            return { props: { ...t.props, code }, opts: t.opts };
           },
         ],
       },

@@ -15,24 +15,32 @@ function unwrap<T>(v: pulumi.Input<T>): Promise<T> {
 export interface ArchiveFile {
   /** Path inside the archive. */
   name: string;
-  /** Text of a string asset, or the path of a file or folder on this machine. */
+  /** Text of a string asset, or the path of a file (or, for a folder archive, a folder) here. */
   text?: string;
   path?: string;
 }
 
-/** The entries of a declared archive: `__index.js` text and the packaged folders. */
-export async function archiveEntries(archive: pulumi.Input<pulumi.asset.AssetArchive>): Promise<ArchiveFile[]> {
+/**
+ * The files of a declared archive: `__index.js` text, and each packaged file (nested archives are
+ * flattened; a folder archive stays one entry whose `path` is the folder).
+ */
+export async function archiveEntries(archive: pulumi.Input<pulumi.asset.AssetArchive>, prefix = ""): Promise<ArchiveFile[]> {
   const a = (await unwrap(archive)) as any;
   const assets = await a.assets;
   const out: ArchiveFile[] = [];
   for (const [name, asset] of Object.entries<any>(assets)) {
-    if (asset.text !== undefined) out.push({ name, text: await asset.text });
-    else out.push({ name, path: await asset.path });
+    const full = prefix ? `${prefix}/${name}` : name;
+    if (asset.assets !== undefined) out.push(...(await archiveEntries(asset, full)));
+    else if (asset.text !== undefined) out.push({ name: full, text: await asset.text });
+    else out.push({ name: full, path: await asset.path });
   }
   return out;
 }
 
-/** Writes the archive to a new directory (packaged folders are linked, not copied). */
+/**
+ * Writes the archive to a new directory, copying every file: a link would let Node resolve a
+ * package's files from the project's node_modules and hide a file the archive lacks.
+ */
 export async function materialize(
   archive: pulumi.Input<pulumi.asset.AssetArchive>,
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-fn-")),
@@ -41,9 +49,44 @@ export async function materialize(
     const dest = path.join(dir, e.name);
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     if (e.text !== undefined) fs.writeFileSync(dest, e.text);
-    else if (!fs.existsSync(dest)) fs.symlinkSync(path.resolve(e.path!), dest, "dir");
+    else if (fs.statSync(e.path!).isDirectory()) fs.cpSync(e.path!, dest, { recursive: true, dereference: true });
+    else fs.copyFileSync(e.path!, dest);
   }
   return dir;
+}
+
+let runtimeModules: string | undefined;
+
+/**
+ * A node_modules folder holding what the nodejs22.x runtime provides: the AWS SDK v3 (every
+ * @aws-sdk, @smithy and @aws-crypto package) and the packages they depend on, linked from the
+ * project's node_modules. Functions resolve nothing else outside their own archive.
+ */
+export function lambdaRuntimeModules(): string {
+  if (runtimeModules) return runtimeModules;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-runtime-"));
+  const modules = path.join(dir, "node_modules");
+  fs.mkdirSync(modules);
+  const seen = new Set<string>();
+  const visit = (pkg: string) => {
+    if (seen.has(pkg)) return;
+    const src = path.join(PROJECT_MODULES, pkg);
+    if (!fs.existsSync(path.join(src, "package.json"))) return;
+    seen.add(pkg);
+    const json = JSON.parse(fs.readFileSync(path.join(src, "package.json"), "utf8"));
+    for (const dep of Object.keys({ ...json.dependencies, ...json.optionalDependencies })) visit(dep);
+  };
+  for (const scope of ["@aws-sdk", "@smithy", "@aws-crypto"]) {
+    const d = path.join(PROJECT_MODULES, scope);
+    if (fs.existsSync(d)) for (const p of fs.readdirSync(d)) visit(`${scope}/${p}`);
+  }
+  for (const pkg of seen) {
+    const dest = path.join(modules, pkg);
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    fs.symlinkSync(path.join(PROJECT_MODULES, pkg), dest, "dir");
+  }
+  runtimeModules = modules;
+  return modules;
 }
 
 export interface HostOptions {
@@ -66,8 +109,8 @@ export class LambdaInvokeError extends Error {
 }
 
 /**
- * One artifact in its own Node process. The AWS SDK comes from the project's node_modules through
- * NODE_PATH, as the nodejs22.x runtime provides it; everything else must be in the archive.
+ * One artifact in its own Node process. The AWS SDK comes through NODE_PATH, as the nodejs22.x
+ * runtime provides it (lambdaRuntimeModules); everything else must be in the archive.
  */
 export class LambdaHost {
   private child!: ChildProcess;
@@ -89,7 +132,7 @@ export class LambdaHost {
     const timeoutMs = (this.opts.timeoutSeconds ?? 10) * 1000;
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? "",
-      NODE_PATH: PROJECT_MODULES,
+      NODE_PATH: lambdaRuntimeModules(),
       AWS_REGION: "eu-west-1",
       AWS_ACCESS_KEY_ID: "local",
       AWS_SECRET_ACCESS_KEY: "local",

@@ -71,7 +71,8 @@ export class SwitchyardLocal {
   public readonly queues = new Map<string, QueueMessage[]>();
   public readonly topics = new Map<string, TopicMessage[]>();
   public readonly secrets = new Map<string, string>();
-  public readonly objects = new Map<string, { body: Buffer; contentType?: string; etag: string }>();
+  /** S3 objects are files: .switchyard/s3/<stack>/<bucket>/<key> with --persist, else a temp dir. */
+  public s3Dir = "";
   public readonly firehose = new Map<string, string[]>();
   public readonly logLines: string[] = [];
   public bus!: LocalBus;
@@ -141,6 +142,7 @@ export class SwitchyardLocal {
     await new Promise<void>((r) => this.dynalite.listen(0, "127.0.0.1", () => r()));
     this.dynamoUrl = `http://127.0.0.1:${(this.dynalite.address() as AddressInfo).port}`;
     await this.createTables();
+    this.s3Dir = this.opts.persist ? path.join(ROOT, ".switchyard", "s3", stack) : fs.mkdtempSync(path.join(require("os").tmpdir(), "switchyard-s3-"));
 
     // Records API: the configured endpoint is served by the stand-in unless one is given.
     const apiKey = cfg["switchyard:recordsApiKey"];
@@ -195,9 +197,11 @@ export class SwitchyardLocal {
       aroundDynamoWrite: (op, request, forward) => this.streams.aroundDynamoWrite(op, request, forward),
       s3Put: async (bucket, key, body, contentType) => this.s3Put(bucket, key, body, contentType),
       s3Get: async (bucket, key) => {
-        const o = this.objects.get(`${bucket}/${key}`);
-        if (!o) throw new AwsError("NoSuchKey", "The specified key does not exist.", 404);
-        return o;
+        const file = this.s3File(bucket, key);
+        if (!fs.existsSync(file)) throw new AwsError("NoSuchKey", "The specified key does not exist.", 404);
+        const body = fs.readFileSync(file);
+        const meta = fs.existsSync(`${file}.meta.json`) ? JSON.parse(fs.readFileSync(`${file}.meta.json`, "utf8")) : {};
+        return { body, contentType: meta.contentType, etag: createHash("md5").update(body).digest("hex") };
       },
     });
     this.awsUrl = await this.listen(endpoint);
@@ -367,9 +371,21 @@ export class SwitchyardLocal {
     return id;
   }
 
+  private s3File(bucket: string, key: string): string {
+    const file = path.resolve(this.s3Dir, bucket, key);
+    if (!file.startsWith(path.resolve(this.s3Dir, bucket) + path.sep)) throw new AwsError("InvalidArgument", "Invalid object key", 400);
+    return file;
+  }
+
   s3Put(bucket: string, key: string, body: Buffer, contentType?: string): string {
     const etag = createHash("md5").update(body).digest("hex");
-    this.objects.set(`${bucket}/${key}`, { body, contentType, etag });
+    if (!this.of("aws:s3/bucketV2:BucketV2").concat(this.of("aws:s3/bucket:Bucket")).some((b) => (b.inputs.bucket ?? b.name) === bucket)) {
+      throw new AwsError("NoSuchBucket", "The specified bucket does not exist", 404);
+    }
+    const file = this.s3File(bucket, key);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, body);
+    fs.writeFileSync(`${file}.meta.json`, JSON.stringify({ contentType }));
     this.log(`  s3 ${bucket}/${key} (${body.length} bytes)`);
     for (const n of this.of("aws:s3/bucketNotification:BucketNotification").filter((x) => x.inputs.bucket === bucket)) {
       for (const f of n.inputs.lambdaFunctions ?? []) {

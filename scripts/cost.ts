@@ -326,8 +326,8 @@ export async function gatherInputs(stack: string): Promise<CostInputs> {
       wafAcls: acls.length,
       wafRules: acls.reduce((n, a) => n + (a.inputs.rules?.length ?? 0), 0),
       // WebhookAccepted, WebhookDuplicate, EventsPublished, PublishRetries, EventsPublishFailed and
-      // WebhookRejected per reason (6), per receiver service.
-      customMetrics: webhookFns.length * 11,
+      // WebhookRejected per reason (6): every receiver shares one `service` dimension value.
+      customMetrics: webhookFns.length > 0 ? 11 : 0,
     },
   };
 }

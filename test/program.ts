@@ -35,11 +35,33 @@ export interface Program {
   resources: Recorded[];
 }
 
-/** Loads index.ts afresh for `stack`; `overrides` replace or (with undefined) remove keys. */
+// Evaluating the whole program serializes every function (seconds each), so a stack evaluated
+// with its committed config is evaluated once per test process and shared.
+const committed = new Map<string, Program>();
+
+/**
+ * Loads index.ts for `stack`; `overrides` replace or (with undefined) remove keys. Without
+ * overrides the stack's evaluation is shared between callers, and the mocks' record of resources
+ * is set back to it, so `one`/`ofType` see that program.
+ */
 export async function evaluateProgram(
   stack: string,
   overrides: Record<string, string | undefined> = {},
 ): Promise<Program> {
+  const shared = Object.keys(overrides).length === 0;
+  const cached = shared ? committed.get(stack) : undefined;
+  if (cached) {
+    await settle();
+    resetRecorded();
+    recorded.push(...cached.resources);
+    return cached;
+  }
+  const program = await evaluateFresh(stack, overrides);
+  if (shared) committed.set(stack, program);
+  return program;
+}
+
+async function evaluateFresh(stack: string, overrides: Record<string, string | undefined>): Promise<Program> {
   const config: Record<string, string> = { ...stackConfig(stack), ...TEST_SECRETS };
   for (const [k, v] of Object.entries(overrides)) {
     const key = k.includes(":") ? k : `switchyard:${k}`;

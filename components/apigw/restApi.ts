@@ -147,10 +147,12 @@ export function declareUsagePlans(
       { description: `Switchyard ${name}: consumer ${consumer}, tier ${tierName}`, enabled: true },
       { parent },
     );
+    // Moving a consumer to another tier replaces this; a key may not sit on two plans of one stage,
+    // so the old assignment must go first.
     planKeys[consumer] = new aws.apigateway.UsagePlanKey(
       `${name}-${consumer}`,
       { keyId: keys[consumer].id, keyType: "API_KEY", usagePlanId: plan.id },
-      { parent },
+      { parent, deleteBeforeReplace: true },
     );
   }
   return { plans, keys, planKeys };

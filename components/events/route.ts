@@ -140,6 +140,23 @@ export function validateRoute(name: string, args: RouteArgs): void {
 
 const eventsPrincipal = { Service: "events.amazonaws.com" };
 
+/** A queue or topic policy that lets EventBridge deliver from this one rule only. */
+function ruleOnlyPolicy(resource: pulumi.Input<string>, action: string, ruleArn: pulumi.Input<string>) {
+  return pulumi.jsonStringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "AllowRule",
+        Effect: "Allow",
+        Principal: eventsPrincipal,
+        Action: action,
+        Resource: resource,
+        Condition: { ArnEquals: { "aws:SourceArn": ruleArn } },
+      },
+    ],
+  });
+}
+
 /**
  * A rule on a hub with up to five targets. Each target gets a retry policy, a dead-letter queue and
  * exactly the permission it needs, and is declared after that permission.
@@ -189,54 +206,14 @@ export class EventRoute extends pulumi.ComponentResource {
           break;
         case "sqs":
           if (t.grant !== false) {
-            deps.push(
-              new aws.sqs.QueuePolicy(
-                tname,
-                {
-                  queueUrl: t.queueUrl!,
-                  policy: pulumi.jsonStringify({
-                    Version: "2012-10-17",
-                    Statement: [
-                      {
-                        Sid: "AllowRule",
-                        Effect: "Allow",
-                        Principal: eventsPrincipal,
-                        Action: "sqs:SendMessage",
-                        Resource: t.arn,
-                        Condition: { ArnEquals: { "aws:SourceArn": ruleArn } },
-                      },
-                    ],
-                  }),
-                },
-                { parent: this },
-              ),
-            );
+            const policy = ruleOnlyPolicy(t.arn, "sqs:SendMessage", ruleArn);
+            deps.push(new aws.sqs.QueuePolicy(tname, { queueUrl: t.queueUrl!, policy }, { parent: this }));
           }
           break;
         case "sns":
           if (t.grant !== false) {
-            deps.push(
-              new aws.sns.TopicPolicy(
-                tname,
-                {
-                  arn: t.arn,
-                  policy: pulumi.jsonStringify({
-                    Version: "2012-10-17",
-                    Statement: [
-                      {
-                        Sid: "AllowRule",
-                        Effect: "Allow",
-                        Principal: eventsPrincipal,
-                        Action: "sns:Publish",
-                        Resource: t.arn,
-                        Condition: { ArnEquals: { "aws:SourceArn": ruleArn } },
-                      },
-                    ],
-                  }),
-                },
-                { parent: this },
-              ),
-            );
+            const policy = ruleOnlyPolicy(t.arn, "sns:Publish", ruleArn);
+            deps.push(new aws.sns.TopicPolicy(tname, { arn: t.arn, policy }, { parent: this }));
           }
           break;
         case "logGroup":

@@ -384,7 +384,7 @@ export class JobsApi extends pulumi.ComponentResource {
     const resourceIds = declareResources(name, api, JOBS_ROUTES.map((r) => r.path), this);
     const fns = { submit: this.submitFn, get: this.getFn };
     const methodSpecs = jobsMethods(a.auth);
-    const deps: pulumi.Resource[] = [this.model, this.validator];
+    const deps: pulumi.Resource[] = [this.model, this.validator, ...(this.authorizer ? [this.authorizer, this.permissions.authorizer] : [])];
     for (const spec of methodSpecs) {
       const slug = routeSlug(spec.route);
       const fn = fns[spec.fn].function;

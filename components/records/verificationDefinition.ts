@@ -88,6 +88,7 @@ export type DataTest = { readonly Variable: string } & (
   | { readonly IsBoolean: boolean }
   | { readonly BooleanEquals: boolean }
   | { readonly StringEquals: string }
+  | { readonly IsString: boolean }
   | { readonly NumericGreaterThanEquals: number }
 );
 export type Condition = DataTest | { readonly And: Condition[] } | { readonly Or: Condition[] } | { readonly Not: Condition };
@@ -116,6 +117,10 @@ export type State = PassState | HttpTaskState | SnsPublishTaskState | WaitState 
 
 /** Every state of the workflow, in the order an execution may meet them. */
 export const STATE_NAMES = [
+  "PickCorrelationId",
+  "KeepCorrelationId",
+  "UseEventId",
+  "UseExecutionName",
   "Prepare",
   "Ingest",
   "WaitForAnchoring",
@@ -137,6 +142,10 @@ export const STATE_NAMES = [
 export type StateName = (typeof STATE_NAMES)[number];
 
 export interface VerificationStates {
+  PickCorrelationId: ChoiceState;
+  KeepCorrelationId: PassState;
+  UseEventId: PassState;
+  UseExecutionName: PassState;
   Prepare: PassState;
   Ingest: HttpTaskState;
   WaitForAnchoring: WaitState;
@@ -312,7 +321,40 @@ export function buildVerificationDefinition(a: VerificationDefinitionArgs): Stat
   validateDefinitionArgs(a);
   const verified = "$.verification.ResponseBody.verified";
   const anchoredOnChain = "$.verification.ResponseBody.anchoredOnChain";
+  const present = (v: string) => [
+    { Variable: v, IsPresent: true },
+    { Variable: v, IsString: true },
+  ];
   const States: VerificationStates = {
+    PickCorrelationId: {
+      Type: "Choice",
+      Comment:
+        "The correlation id of the event that asked for verification (a webhook's, carried in its detail), else the event id, else the execution name",
+      Choices: [
+        // Not StringMatches "?*": in Amazon States Language only "*" is a wildcard, "?" is literal.
+        { And: [...present("$.correlationId"), { Not: { Variable: "$.correlationId", StringEquals: "" } }], Next: "KeepCorrelationId" },
+        { And: present("$.eventId"), Next: "UseEventId" },
+      ],
+      Default: "UseExecutionName",
+    },
+    KeepCorrelationId: {
+      Type: "Pass",
+      Parameters: { "id.$": "$.correlationId" },
+      ResultPath: "$.correlation",
+      Next: "Prepare",
+    },
+    UseEventId: {
+      Type: "Pass",
+      Parameters: { "id.$": "$.eventId" },
+      ResultPath: "$.correlation",
+      Next: "Prepare",
+    },
+    UseExecutionName: {
+      Type: "Pass",
+      Parameters: { "id.$": "$$.Execution.Name" },
+      ResultPath: "$.correlation",
+      Next: "Prepare",
+    },
     Prepare: {
       Type: "Pass",
       Comment:
@@ -325,7 +367,7 @@ export function buildVerificationDefinition(a: VerificationDefinitionArgs): Stat
           "recordId.$": "$.recordId",
           "recordVersion.$": "$.recordVersion",
           "payload.$": "$.payload",
-          "correlationId.$": "$.correlationId",
+          "correlationId.$": "$.correlation.id",
         },
         "idempotencyKey.$":
           "States.Format('{}:{}:{}:{}', $.tenantId, $.recordId, $.recordVersion, States.Hash(States.JsonToString($.payload), 'SHA-256'))",
@@ -497,7 +539,7 @@ export function buildVerificationDefinition(a: VerificationDefinitionArgs): Stat
   };
   return {
     Comment: "Switchyard record verification: ingest, wait for anchoring, verify with a bounded retry loop, notify",
-    StartAt: "Prepare",
+    StartAt: "PickCorrelationId",
     States,
   };
 }
@@ -527,9 +569,11 @@ export function verificationEventPattern(sources: string[], detailTypes: string[
 
 /**
  * Shapes an event into the execution input
- * `{ tenantId, database, collection, recordId, recordVersion, payload, correlationId }`.
+ * `{ tenantId, database, collection, recordId, recordVersion, payload, correlationId, eventId }`.
  * Every placeholder is a bare JSON value, so strings are quoted and escaped by EventBridge rather
- * than pasted inside quotes; the correlation id is the event id (the same on EventBridge retries).
+ * than pasted inside quotes. `correlationId` is the one the event carries in its detail (webhook
+ * receivers set it from `x-correlation-id` or the delivery id); an event without one renders it as
+ * "" and the workflow falls back to the event id (the same on EventBridge retries).
  */
 export function verificationInputTransformer(): InputTransformer {
   return {
@@ -540,10 +584,11 @@ export function verificationInputTransformer(): InputTransformer {
       recordId: "$.detail.recordId",
       recordVersion: "$.detail.recordVersion",
       payload: "$.detail.payload",
-      correlationId: "$.id",
+      correlationId: "$.detail.correlationId",
+      eventId: "$.id",
     },
     inputTemplate:
       '{"tenantId":<tenantId>,"database":<database>,"collection":<collection>,"recordId":<recordId>,' +
-      '"recordVersion":<recordVersion>,"payload":<payload>,"correlationId":<correlationId>}',
+      '"recordVersion":<recordVersion>,"payload":<payload>,"correlationId":<correlationId>,"eventId":<eventId>}',
   };
 }

@@ -99,7 +99,14 @@ export function makeHandler(deps: SubmitDeps) {
     let replayed = false;
     if (key !== undefined) {
       const requestHash = sha256Hex(canonicalJson({ type, input }));
-      const claim = await store.claimKey(key, jobId, requestHash, at, expiresAt);
+      let claim;
+      try {
+        claim = await store.claimKey(key, jobId, requestHash, at, expiresAt);
+      } catch (e) {
+        if ((e as Error).name !== "KeyReleased") throw e;
+        // The request holding this key failed and released it while we looked: the caller retries.
+        return json(409, { message: "a concurrent request with this Idempotency-Key failed; retry" }, { "Retry-After": "1" });
+      }
       if (claim.requestHash !== requestHash) {
         return json(422, { message: "this Idempotency-Key was already used with a different body" });
       }

@@ -2,18 +2,31 @@
 // the signature over the exact body bytes with the current or previous secret, deduplicates the
 // delivery in DynamoDB (Powertools idempotency) and publishes one event to the hub's bus (the body
 // goes to S3 when it is over the bus entry limit). Only transient failures answer 5xx, so the
-// provider redelivers exactly those.
+// provider redelivers exactly those. Each invocation emits its business metrics (EMF, the contract
+// of handlers/lib/telemetry.ts): one of accepted / duplicate / rejected(reason) per 2xx-4xx answer,
+// and the publisher's outcome whenever it ran.
 import * as crypto from "crypto";
 import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from "aws-lambda";
 import { IdempotencyConfig, makeIdempotent } from "@aws-lambda-powertools/idempotency";
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import { Logger } from "@aws-lambda-powertools/logger";
+import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { entrySize, makePublisher, PublishEntry, RETRYABLE_ENTRY_CODES } from "../lib/publisher";
+import { entrySize, makePublisher, PublishEntry, PublishResult, RETRYABLE_ENTRY_CODES } from "../lib/publisher";
 import { makeSecretReader, SecretReader } from "../lib/secrets";
+import {
+  makeMetrics,
+  recordAccepted,
+  recordDuplicate,
+  recordPublish,
+  recordRejected,
+  REJECTION_REASONS,
+  RejectionReason,
+  WEBHOOK_SERVICE,
+} from "../lib/telemetry";
 import { isProvider, MalformedRequest, Provider, PROVIDER_SPECS, PROVIDERS } from "./providers";
 
 /** What the receiver is configured with (from its environment in Lambda). */
@@ -101,6 +114,11 @@ export interface ReceiverDeps {
   /** S3Client, when a payload bucket is configured. */
   s3?: { send(command: any): Promise<any> };
   logger?: ReceiverLogger;
+  /**
+   * Powertools Metrics (handlers/lib/telemetry.ts `makeMetrics(WEBHOOK_SERVICE)`), flushed at the end
+   * of every invocation. Default none: no metrics are emitted (createReceiver always passes one).
+   */
+  metrics?: Metrics;
   /** Clock in ms. */
   now?: () => number;
   /** Publisher backoff (tests shorten it). */
@@ -148,8 +166,34 @@ interface Delivery {
   entry: PublishEntry;
   /** Set when the body must go to S3 (the entry then carries a reference). */
   oversized?: { body: Buffer; contentType: string };
-  /** Mutable: set once the event is on the bus. */
-  state: { published: boolean };
+  /** Mutable: `published` once the event is on the bus; `publish` once the publisher answered. */
+  state: { published: boolean; publish?: PublishResult };
+}
+
+/** What an answer counts as: the delivery metric it records (5xx answers record none). */
+type Outcome =
+  | { kind: "accepted" }
+  | { kind: "duplicate" }
+  | { kind: "rejected"; reason: RejectionReason }
+  | { kind: "server-error" };
+
+interface Handled {
+  response: Response;
+  outcome: Outcome;
+  /** The publisher's result, when it ran in this invocation (not for duplicates). */
+  publish?: PublishResult;
+}
+
+/**
+ * The `reason` dimension of a failed signature check. A 403 whose signed timestamp is out of the
+ * window or unreadable (the wording of checkTimestamp in ./signature.ts) is `timestamp`; any other
+ * 401 (signature or a header it needs missing) or 403 (mismatch) is `signature`.
+ */
+export function signatureRejectionReason(verdict: { status: 401 | 403; reason: string }): RejectionReason {
+  if (verdict.status === 403 && /timestamp is (older than|more than \d+ s in the future|not a unix timestamp)/.test(verdict.reason)) {
+    return REJECTION_REASONS.timestamp;
+  }
+  return REJECTION_REASONS.signature;
 }
 
 interface DeliveryResult {
@@ -211,6 +255,7 @@ export function makeHandler(deps: ReceiverDeps) {
         entry = { ...entry, Detail: JSON.stringify(detail) };
       }
       const result = await publisher.publish([entry]);
+      delivery.state.publish = result;
       if (result.failed.length > 0) {
         const f = result.failed[0];
         throw new PublishFailed(f.errorCode, f.errorMessage);
@@ -241,11 +286,16 @@ export function makeHandler(deps: ReceiverDeps) {
     return verdict;
   }
 
-  async function handle(event: LambdaFunctionURLEvent, context: Context): Promise<Response> {
+  const rejected = (reason: RejectionReason, response: Response): Handled => ({ response, outcome: { kind: "rejected", reason } });
+  const serverError: Outcome = { kind: "server-error" };
+
+  async function handle(event: LambdaFunctionURLEvent, context: Context): Promise<Handled> {
     const method = event.requestContext?.http?.method ?? "";
     const path = event.rawPath ?? "";
-    if (path !== expectedPath) return respond(404, { error: "not found" });
-    if (method !== "POST") return respond(405, { error: "method not allowed" }, { allow: "POST" });
+    if (path !== expectedPath) return rejected(REJECTION_REASONS.unknownProvider, respond(404, { error: "not found" }));
+    if (method !== "POST") {
+      return rejected(REJECTION_REASONS.method, respond(405, { error: "method not allowed" }, { allow: "POST" }));
+    }
 
     const headers = lowerHeaders(event.headers);
     const body = event.body === undefined || event.body === null
@@ -267,11 +317,14 @@ export function makeHandler(deps: ReceiverDeps) {
       });
     } catch (err) {
       logger.error("signing secret unavailable", { error: errorSummary(err) });
-      return unavailable("temporarily unavailable");
+      return { response: unavailable("temporarily unavailable"), outcome: serverError };
     }
     if (!verdict.ok) {
       logger.warn("webhook rejected", { status: verdict.status, reason: verdict.reason, bytes: body.length });
-      return respond(verdict.status, { error: verdict.status === 401 ? "missing signature" : "invalid signature" });
+      return rejected(
+        signatureRejectionReason(verdict),
+        respond(verdict.status, { error: verdict.status === 401 ? "missing signature" : "invalid signature" }),
+      );
     }
     if (verdict.secretIndex > 0) logger.info("webhook signed with the previous secret", { secretIndex: verdict.secretIndex });
 
@@ -281,13 +334,13 @@ export function makeHandler(deps: ReceiverDeps) {
     } catch (err) {
       if (err instanceof MalformedRequest) {
         logger.warn("webhook rejected", { status: 400, reason: err.message, bytes: body.length });
-        return respond(400, { error: err.message });
+        return rejected(REJECTION_REASONS.malformed, respond(400, { error: err.message }));
       }
       throw err;
     }
     if (parsed.deliveryId.length > 256 || !/^[\x21-\x7e]+$/.test(parsed.deliveryId)) {
       logger.warn("webhook rejected", { status: 400, reason: "delivery id is not 1-256 printable characters" });
-      return respond(400, { error: "delivery id must be 1-256 printable ASCII characters" });
+      return rejected(REJECTION_REASONS.malformed, respond(400, { error: "delivery id must be 1-256 printable ASCII characters" }));
     }
     const incoming = headers["x-correlation-id"];
     // The same rule as handlers/lib/telemetry.ts: ids that are safe inside an input transformer's JSON.
@@ -320,7 +373,10 @@ export function makeHandler(deps: ReceiverDeps) {
     if (entrySize(entry) > cfg.maxEntryBytes) {
       if (!cfg.payloadBucket) {
         logger.warn("webhook rejected", { ...log, status: 413, reason: "payload over the bus entry limit" });
-        return respond(413, { error: `payload too large: events are limited to ${cfg.maxEntryBytes} bytes` });
+        return rejected(
+          REJECTION_REASONS.tooLarge,
+          respond(413, { error: `payload too large: events are limited to ${cfg.maxEntryBytes} bytes` }),
+        );
       }
       delivery.oversized = { body, contentType: headers["content-type"] ?? "application/octet-stream" };
     }
@@ -329,39 +385,81 @@ export function makeHandler(deps: ReceiverDeps) {
     try {
       result = await processDelivery(delivery, context);
     } catch (err) {
+      const publish = delivery.state.publish;
       if (delivery.state.published) {
         // The event is on the bus; only recording that failed. A redelivery would publish again.
         logger.error("webhook published but its idempotency record was not saved", { ...log, error: errorSummary(err) });
-        return ok(spec, "accepted", parsed.deliveryId);
+        return { response: ok(spec, "accepted", parsed.deliveryId), outcome: { kind: "accepted" }, publish };
       }
       const name = (err as Error)?.name;
       if (name === "IdempotencyAlreadyInProgressError") {
         logger.info("webhook duplicate in progress", log);
-        return unavailable("delivery in progress, retry later");
+        return { response: unavailable("delivery in progress, retry later"), outcome: serverError };
       }
       if (err instanceof PublishFailed && !RETRYABLE_ENTRY_CODES.has(err.code) && !/Throttl|Internal|Unavailable|Timeout/.test(err.code)) {
         logger.error("webhook could not be published", { ...log, errorCode: err.code, error: err.message });
-        return respond(500, { error: "internal error" });
+        return { response: respond(500, { error: "internal error" }), outcome: serverError, publish };
       }
       logger.error("webhook delivery failed, provider should retry", { ...log, error: errorSummary(err) });
-      return unavailable("temporarily unavailable");
+      return { response: unavailable("temporarily unavailable"), outcome: serverError, publish };
     }
     const duplicate = result.nonce !== delivery.nonce;
     logger.info(duplicate ? "webhook duplicate" : "webhook accepted", {
       ...log,
       ...(result.payloadKey ? { payloadKey: result.payloadKey } : {}),
     });
-    return ok(spec, duplicate ? "duplicate" : "accepted", parsed.deliveryId);
+    return {
+      response: ok(spec, duplicate ? "duplicate" : "accepted", parsed.deliveryId),
+      outcome: { kind: duplicate ? "duplicate" : "accepted" },
+      // A duplicate answered from the stored record did not publish.
+      publish: duplicate ? undefined : delivery.state.publish,
+    };
+  }
+
+  /**
+   * Records the invocation's metrics and flushes them (one EMF blob; a rejection is its own blob,
+   * emitted by recordRejected). Runs synchronously after the answer is known, so concurrent
+   * invocations in one process never mix their metrics. A metrics fault is logged, never thrown.
+   */
+  function emitMetrics(handled: Handled): void {
+    const metrics = deps.metrics;
+    if (!metrics) return;
+    try {
+      const o = handled.outcome;
+      if (o.kind === "rejected") recordRejected(metrics, o.reason, cfg.provider);
+      else if (o.kind === "accepted") recordAccepted(metrics);
+      else if (o.kind === "duplicate") recordDuplicate(metrics);
+      if (handled.publish) recordPublish(metrics, handled.publish);
+      if (o.kind === "accepted" || o.kind === "duplicate" || handled.publish) metrics.addMetadata("provider", cfg.provider);
+    } catch (err) {
+      logger.error("webhook metrics not recorded", { error: errorSummary(err) });
+    }
+    try {
+      // Flushing with nothing stored only makes Powertools warn (a 5xx without a publish, a rejection).
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+    } catch (err) {
+      logger.error("webhook metrics not flushed", { error: errorSummary(err) });
+      try {
+        // Never let this invocation's counts ride along with the next one's.
+        metrics.clearMetrics();
+        metrics.clearMetadata();
+      } catch {
+        // Nothing more to do: the fault is logged above.
+      }
+    }
   }
 
   return async (event: LambdaFunctionURLEvent, context: Context): Promise<Response> => {
     logger.addContext?.(context);
+    let handled: Handled;
     try {
-      return await handle(event, context);
+      handled = await handle(event, context);
     } catch (err) {
       logger.error("webhook handler failed", { error: errorSummary(err) });
-      return respond(500, { error: "internal error" });
+      handled = { response: respond(500, { error: "internal error" }), outcome: serverError };
     }
+    emitMetrics(handled);
+    return handled.response;
   };
 }
 
@@ -392,6 +490,8 @@ export function createReceiver() {
     secretsManager: new SecretsManagerClient({}),
     dynamodb: new DynamoDBClient({}),
     s3: config.payloadBucket ? new S3Client({}) : undefined,
-    logger: new Logger({ serviceName: "switchyard-webhooks", persistentKeys: { provider: config.provider } }),
+    logger: new Logger({ serviceName: WEBHOOK_SERVICE, persistentKeys: { provider: config.provider } }),
+    // Namespace Switchyard, dimension service=switchyard-webhooks: what the Monitoring alarm watches.
+    metrics: makeMetrics(WEBHOOK_SERVICE),
   });
 }

@@ -1,8 +1,9 @@
 // The jobs API and the records gateway as index.ts composes them from each stack's config.
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { evaluateProgram, Program, TEST_SECRETS } from "../program";
-import { recorded, settle, valueOf } from "../mocks";
+import { evaluateProgram, Program, stackConfig, TEST_SECRETS } from "../program";
+import { recorded, settle, setupMocks, valueOf } from "../mocks";
+import { DEFAULT_GATEWAY_TIERS, loadConfig } from "../../config";
 
 const RECORDS_KEY = TEST_SECRETS["switchyard:recordsApiKey"];
 
@@ -118,18 +119,40 @@ describe("the program's jobs API and records gateway per stack", () => {
     });
   }
 
-  it("evaluates with JWT auth and with API keys", async () => {
-    const jwt = await evaluate("dev", {
-      jobsAuth: "jwt",
-      jobsJwtIssuer: "https://id.example.com/",
-      jobsJwtAudience: "switchyard-jobs",
-      jobsJwtJwksUrl: "https://id.example.com/.well-known/jwks.json",
-      jobsJwtCacheSeconds: "60",
+  it("reads JWT and API key settings into the JobsApi arguments", () => {
+    const load = (overrides: Record<string, string>) => {
+      setupMocks({ ...stackConfig("dev"), ...TEST_SECRETS, ...overrides }, "dev");
+      return loadConfig().apis;
+    };
+    expect(
+      load({
+        "switchyard:jobsAuth": "jwt",
+        "switchyard:jobsJwtIssuer": "https://id.example.com/",
+        "switchyard:jobsJwtAudience": "switchyard-jobs",
+        "switchyard:jobsJwtJwksUrl": "https://id.example.com/.well-known/jwks.json",
+        "switchyard:jobsJwtCacheSeconds": "60",
+      }).jobs,
+    ).to.deep.include({
+      auth: "jwt",
+      jwt: { issuer: "https://id.example.com/", audience: "switchyard-jobs", jwksUrl: "https://id.example.com/.well-known/jwks.json", resultTtlSeconds: 60 },
+      callerPrincipals: undefined,
     });
-    expect(find(jwt, "aws:apigateway/authorizer:Authorizer", "switchyard-dev-jobs-jwt").authorizerResultTtlInSeconds).to.equal(60);
-    expect(jwt.outs.jobsCallerRoleArn).to.equal(undefined);
-    const keyed = await evaluate("dev", { jobsAuth: "apiKey", jobsApiKeyConsumers: '["ops"]' });
-    expect(keyed.outs.jobsApiKeyIds).to.deep.equal({ ops: "switchyard-dev-jobs-ops-id" });
-    expect(find(keyed, "aws:apigateway/usagePlan:UsagePlan", "switchyard-dev-jobs-jobs").throttleSettings).to.deep.equal({ rateLimit: 50, burstLimit: 100 });
+    const keyed = load({ "switchyard:jobsAuth": "apiKey", "switchyard:jobsApiKeyConsumers": '["ops"]', "switchyard:jobsApiKeyTier": '{"rateLimit":5,"burstLimit":10,"quota":100,"period":"DAY"}' });
+    expect(keyed.jobs).to.deep.include({
+      auth: "apiKey",
+      jwt: undefined,
+      apiKeyConsumers: ["ops"],
+      apiKeyTier: { rateLimit: 5, burstLimit: 10, quota: 100, period: "DAY" },
+    });
+    expect(load({ "switchyard:jobsCallerPrincipals": '["arn:aws:iam::111122223333:role/ci"]' }).jobs.callerPrincipals).to.deep.equal([
+      "arn:aws:iam::111122223333:role/ci",
+    ]);
+    expect(load({}).gateway).to.deep.equal({
+      tiers: DEFAULT_GATEWAY_TIERS,
+      consumers: { "dev-tester": "standard" },
+      extraRoutes: [],
+      throttle: { rateLimit: 10, burstLimit: 20 },
+      authorizerCacheSeconds: 300,
+    });
   });
 });

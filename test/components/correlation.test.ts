@@ -1,6 +1,7 @@
 // A correlation id given to a webhook is carried into the event the receiver publishes and on to
 // the verification workflow's execution input (issue #8). The webhook leg runs the receiver's
-// makeHandler against local DynamoDB; the workflow leg renders the route's recorded transformer.
+// makeHandler against local DynamoDB; the workflow leg renders the route's recorded transformer
+// and executes the recorded definition with aws-local-stepfunctions.
 import { expect } from "chai";
 import * as crypto from "crypto";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
@@ -12,7 +13,14 @@ import { makeHandler } from "../../handlers/webhooks/receiver";
 import { matchesPattern } from "../../lib/eventPattern";
 import { renderToJson } from "../../lib/inputTransformer";
 import { evaluateProgram } from "../program";
-import { recorded, settle, valueOf } from "../mocks";
+import { settle, valueOf } from "../mocks";
+import { accepted, anchored, execute, sampleEvent } from "./verificationHarness";
+
+/** The record fields of a verification request, as the route renders them. */
+const recordFields = (e: Record<string, any>) => {
+  const { tenantId, database, collection, recordId, recordVersion, payload } = e.detail;
+  return { tenantId, database, collection, recordId, recordVersion, payload };
+};
 
 const SECRET = "correlation-test-secret";
 const credentials = { accessKeyId: "local", secretAccessKey: "local" };
@@ -95,21 +103,44 @@ describe("correlation id: webhook to bus event to workflow", () => {
     expect(correlationIdFrom(busEvent)).to.equal(CORRELATION_ID);
   });
 
-  // Pending on issue #3 (and the routing design): the verification route's transformer takes the
-  // correlation id from the event id ($.id), not from detail.correlationId, and no route delivers a
-  // webhook's event (source switchyard.webhooks.<provider>) to the workflow. This test states the
-  // behaviour issue #8 asks for; unskip it when both hold.
-  it.skip("appears in the verification workflow's execution input (pending: issue #3 maps $.id, not $.detail.correlationId)", async () => {
+  // No route delivers a webhook's event (source switchyard.webhooks.<provider>, detail-type the
+  // provider's event type) to the workflow: it starts only from record verification requests. So
+  // the id reaches the workflow when a downstream producer that handles the webhook's event
+  // publishes a RecordVerificationRequested event whose detail propagates the id it read back; the
+  // verification route (issue #3, recorded from the dev program) then carries it into the input.
+  it("appears in the verification workflow's execution input and notification when the request event propagates it", async () => {
     const p = await evaluateProgram("dev");
     await valueOf(p.exports.verificationStateMachineArn);
     await settle();
-    const rule = recorded.find((r) => r.type === "aws:cloudwatch/eventRule:EventRule" && /-verify$/.test(r.name))!;
-    const target = recorded.find((r) => r.type === "aws:cloudwatch/eventTarget:EventTarget" && r.inputs.rule === rule.inputs.name)!;
-    expect(matchesPattern(JSON.parse(rule.inputs.eventPattern), busEvent)).to.equal(true);
-    const input = renderToJson(
-      { inputPathsMap: target.inputs.inputTransformer.inputPaths, inputTemplate: target.inputs.inputTransformer.inputTemplate },
-      busEvent,
-    ) as Record<string, unknown>;
-    expect(input.correlationId).to.equal(CORRELATION_ID);
+    const rule = p.resources.find((r) => r.type === "aws:cloudwatch/eventRule:EventRule" && r.name === "switchyard-dev-verification")!;
+    const target = p.resources.find((r) => r.type === "aws:cloudwatch/eventTarget:EventTarget" && r.name === "switchyard-dev-verification-workflow")!;
+    const machine = p.resources.find((r) => r.type === "aws:sfn/stateMachine:StateMachine" && r.name === "switchyard-dev-verify")!;
+    expect(target.inputs.arn).to.equal(await valueOf(p.exports.verificationStateMachineArn));
+    const pattern = JSON.parse(rule.inputs.eventPattern);
+    const transformer = target.inputs.inputTransformer;
+    // The premise above, checked: the webhook's own event does not start the workflow.
+    expect(matchesPattern(pattern, busEvent)).to.equal(false);
+
+    const request = sampleEvent({ correlationId: correlationIdFrom(busEvent) });
+    expect(request.id).to.not.equal(busEvent.id);
+    expect(matchesPattern(pattern, request)).to.equal(true);
+    const input = renderToJson({ inputPathsMap: transformer.inputPaths, inputTemplate: transformer.inputTemplate }, request);
+    expect(input).to.deep.equal({ ...recordFields(request), correlationId: CORRELATION_ID, eventId: request.id });
+
+    const definition = JSON.parse(machine.inputs.definition);
+    // The dev stack's records API (Pulumi.dev.yaml), which the recorded HTTP Tasks call.
+    const apiRoot = "https://sandbox.records.example.com";
+    expect(definition.States.Ingest.Parameters.ApiEndpoint).to.equal(`${apiRoot}/api/v1/records`);
+    const run = await execute(definition, input, { "/api/v1/records": [accepted], "/api/v1/verify/record": [anchored()] }, apiRoot);
+    expect(run.error).to.equal(undefined);
+    expect(run.path.slice(0, 4)).to.deep.equal(["PickCorrelationId", "KeepCorrelationId", "Prepare", "Ingest"]);
+    expect(run.topic.published).to.have.length(1);
+    expect(JSON.parse(run.topic.published[0].Message)).to.deep.include({ outcome: "anchored", correlationId: CORRELATION_ID });
+    // Without the propagated id, the same request would be correlated by its own event id.
+    const { correlationId: _dropped, ...detail } = request.detail;
+    const unpropagated = renderToJson({ inputPathsMap: transformer.inputPaths, inputTemplate: transformer.inputTemplate }, { ...request, detail });
+    const other = await execute(definition, unpropagated, { "/api/v1/records": [{ status: 400 }] }, apiRoot);
+    expect(other.path.slice(0, 2)).to.deep.equal(["PickCorrelationId", "UseEventId"]);
+    expect(JSON.parse(other.topic.published[0].Message).correlationId).to.equal(request.id);
   });
 });

@@ -52,8 +52,14 @@ describe("SwitchyardFunction", () => {
   it("zips Powertools but not the AWS SDK that the runtime provides", async () => {
     const names = (await archiveEntries(functionArchives.get("probe")!)).map((e) => e.name);
     expect(names).to.include("__index.js");
-    expect(names).to.include("node_modules/@aws-lambda-powertools/logger");
+    expect(names).to.include("node_modules/@aws-lambda-powertools/logger/lib/cjs/index.js");
+    expect(names).to.include("node_modules/@aws-lambda-powertools/logger/package.json");
     expect(names.filter((n) => /@aws-sdk|@smithy|@pulumi/.test(n))).to.deep.equal([]);
+    // Only the packages __index.js requires (with their dependencies): not every dependency of
+    // package.json, and no ES-module copies, type declarations or source maps.
+    const packages = [...new Set(names.filter((n) => n.startsWith("node_modules/")).map((n) => n.split("/").slice(1, 3).join("/")))].sort();
+    expect(packages).to.deep.equal(["@aws-lambda-powertools/commons", "@aws-lambda-powertools/logger", "@aws/lambda-invoke-store"]);
+    expect(names.filter((n) => /\/lib\/esm\/|\.d\.ts$|\.map$/.test(n))).to.deep.equal([]);
     expect(awsSdkPackages()).to.include("@aws-sdk/client-dynamodb");
     expect(awsSdkPackages().filter((p) => p.startsWith("@smithy/"))).to.not.be.empty;
   });

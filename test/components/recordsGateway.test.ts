@@ -50,6 +50,7 @@ function upstreamHeaders(
 
 describe("RecordsGateway", () => {
   let gw: RecordsGateway;
+  const planKeyOptions: Array<[string, boolean | undefined]> = [];
 
   before(async () => {
     resetRecorded();
@@ -61,6 +62,13 @@ describe("RecordsGateway", () => {
       extraRoutes: ["GET /records/{recordId}"],
       logRetentionDays: 30,
       authorizerCacheSeconds: 120,
+    }, {
+      transformations: [
+        (t) => {
+          if (t.type === "aws:apigateway/usagePlanKey:UsagePlanKey") planKeyOptions.push([t.name, (t.opts as pulumi.CustomResourceOptions).deleteBeforeReplace]);
+          return undefined;
+        },
+      ],
     });
     await valueOf(gw.apiKeyIds);
     await valueOf(gw.usagePlanIds);
@@ -168,6 +176,8 @@ describe("RecordsGateway", () => {
       ["gw-initech-id", "gw-standard-id", "API_KEY"],
     ]);
     expect(await valueOf(gw.apiKeyIds)).to.deep.equal({ acme: "gw-acme-id", bigco: "gw-bigco-id", initech: "gw-initech-id" });
+    // Moving a consumer to another tier must drop the old assignment first (one plan per key and stage).
+    expect(planKeyOptions.sort()).to.deep.equal([["gw-acme", true], ["gw-bigco", true], ["gw-initech", true]]);
     expect(await valueOf(gw.usagePlanIds)).to.deep.equal({ standard: "gw-standard-id", partner: "gw-partner-id" });
     expect(await valueOf(gw.invokeUrl)).to.equal(`https://gw-id.execute-api.${REGION}.amazonaws.com/v1`);
   });

@@ -13,7 +13,19 @@ import {
 import { withoutReplays } from "../../components/events/patterns";
 import { matchesPattern } from "../../lib/eventPattern";
 import { renderToJson } from "../../lib/inputTransformer";
-import { accepted, anchored, API, CONNECTION_ARN, execute, notYet, ok, routedInput, sampleEvent, TOPIC_ARN } from "./verificationHarness";
+import {
+  accepted,
+  anchored,
+  API,
+  CONNECTION_ARN,
+  execute,
+  EXECUTION_NAME,
+  notYet,
+  ok,
+  routedInput,
+  sampleEvent,
+  TOPIC_ARN,
+} from "./verificationHarness";
 
 // No type declarations ship with asl-validator 4.
 const aslValidator = require("asl-validator") as (d: unknown) => { isValid: boolean; errors: Array<{ message: string }>; errorsText: (sep?: string) => string };
@@ -63,9 +75,13 @@ describe("verification workflow definition (pure builder)", () => {
   });
 
   it("has exactly these states and transitions", () => {
-    expect(def.StartAt).to.equal("Prepare");
+    expect(def.StartAt).to.equal("PickCorrelationId");
     expect(Object.keys(def.States)).to.deep.equal([...STATE_NAMES]);
     expect(transitions(def)).to.deep.equal({
+      PickCorrelationId: ["KeepCorrelationId", "UseEventId", "UseExecutionName"],
+      KeepCorrelationId: ["Prepare"],
+      UseEventId: ["Prepare"],
+      UseExecutionName: ["Prepare"],
       Prepare: ["Ingest"],
       Ingest: ["IngestionFailedMessage", "WaitForAnchoring"],
       WaitForAnchoring: ["CountVerifyAttempt"],
@@ -84,6 +100,71 @@ describe("verification workflow definition (pure builder)", () => {
       IngestionFailed: [],
       VerificationFailed: [],
     });
+  });
+
+  it("picks the correlation id: a non-empty string correlationId, else the event id, else the execution name", () => {
+    expect(def.States.PickCorrelationId).to.deep.equal({
+      Type: "Choice",
+      Comment: def.States.PickCorrelationId.Comment,
+      Choices: [
+        {
+          And: [
+            { Variable: "$.correlationId", IsPresent: true },
+            { Variable: "$.correlationId", IsString: true },
+            { Not: { Variable: "$.correlationId", StringEquals: "" } },
+          ],
+          Next: "KeepCorrelationId",
+        },
+        {
+          And: [
+            { Variable: "$.eventId", IsPresent: true },
+            { Variable: "$.eventId", IsString: true },
+          ],
+          Next: "UseEventId",
+        },
+      ],
+      Default: "UseExecutionName",
+    });
+    expect(def.States.KeepCorrelationId).to.deep.equal({
+      Type: "Pass",
+      Parameters: { "id.$": "$.correlationId" },
+      ResultPath: "$.correlation",
+      Next: "Prepare",
+    });
+    expect(def.States.UseEventId).to.deep.equal({
+      Type: "Pass",
+      Parameters: { "id.$": "$.eventId" },
+      ResultPath: "$.correlation",
+      Next: "Prepare",
+    });
+    expect(def.States.UseExecutionName).to.deep.equal({
+      Type: "Pass",
+      Parameters: { "id.$": "$$.Execution.Name" },
+      ResultPath: "$.correlation",
+      Next: "Prepare",
+    });
+    expect(def.States.Prepare.Parameters.record).to.deep.equal({
+      "tenantId.$": "$.tenantId",
+      "database.$": "$.database",
+      "collection.$": "$.collection",
+      "recordId.$": "$.recordId",
+      "recordVersion.$": "$.recordVersion",
+      "payload.$": "$.payload",
+      "correlationId.$": "$.correlation.id",
+    });
+  });
+
+  it("uses no StringMatches, whose '?' aws-local-stepfunctions treats as a wildcard and AWS as a literal", () => {
+    // ASL: "No characters other than * have any special meaning"; the emulator's wildcard-match
+    // also expands "?", so an execution here cannot tell the two apart: check the definition.
+    const conditions: any[] = [];
+    const walk = (c: any) => {
+      conditions.push(c);
+      for (const inner of [...(c.And ?? []), ...(c.Or ?? []), ...(c.Not ? [c.Not] : [])]) walk(inner);
+    };
+    for (const s of Object.values<any>(def.States)) for (const c of s.Choices ?? []) walk(c);
+    expect(conditions.length).to.be.greaterThan(10);
+    expect(conditions.filter((c) => Object.keys(c).some((k) => k.startsWith("StringMatches")))).to.deep.equal([]);
   });
 
   it("ingests through the connection with the record body, retrying 429, 5xx and timeouts only", () => {
@@ -215,17 +296,100 @@ describe("verification workflow definition (pure builder)", () => {
         recordId: "inv-42",
         recordVersion: 3,
         payload: { total: 120, currency: "EUR" },
-        correlationId: "0d0c5d7e-8f6b-4a3e-9d1c-3b1f2e4a5b6c",
+        // No correlationId in the detail: EventBridge renders the missing bare variable as "".
+        correlationId: "",
+        eventId: "0d0c5d7e-8f6b-4a3e-9d1c-3b1f2e4a5b6c",
       });
       const t = verificationInputTransformer();
+      expect(t).to.deep.equal({
+        inputPaths: {
+          tenantId: "$.detail.tenantId",
+          database: "$.detail.database",
+          collection: "$.detail.collection",
+          recordId: "$.detail.recordId",
+          recordVersion: "$.detail.recordVersion",
+          payload: "$.detail.payload",
+          correlationId: "$.detail.correlationId",
+          eventId: "$.id",
+        },
+        inputTemplate:
+          '{"tenantId":<tenantId>,"database":<database>,"collection":<collection>,"recordId":<recordId>,' +
+          '"recordVersion":<recordVersion>,"payload":<payload>,"correlationId":<correlationId>,"eventId":<eventId>}',
+      });
       const odd = renderToJson({ inputPathsMap: t.inputPaths, inputTemplate: t.inputTemplate }, sampleEvent({ recordId: 'inv "42"' })) as any;
       expect(odd.recordId).to.equal('inv "42"');
+    });
+
+    it("renders the correlation id an event carries in its detail, beside the event id", () => {
+      expect(routedInput(pattern, verificationInputTransformer(), sampleEvent({ correlationId: "corr-webhook-7" }))).to.deep.equal({
+        ...input,
+        correlationId: "corr-webhook-7",
+      });
+      // A non-string id is inserted as JSON; the workflow then falls back to the event id.
+      expect(routedInput(pattern, verificationInputTransformer(), sampleEvent({ correlationId: 42 })).correlationId).to.equal(42);
     });
 
     it("an execution started with that input reads every field it needs", async () => {
       const run = await execute(def, input, { [INGEST]: [accepted], [VERIFY]: [anchored()] });
       expect(run.error).to.equal(undefined);
-      expect(run.output.record).to.deep.equal(input);
+      const { correlationId, eventId, ...fields } = input;
+      expect(correlationId).to.equal("");
+      expect(run.output.record).to.deep.equal({ ...fields, correlationId: eventId });
+    });
+  });
+
+  describe("the correlation id of an execution", () => {
+    const WEBHOOK_CORRELATION_ID = "corr-webhook-7";
+    const pattern = () => withoutReplays(verificationEventPattern(["switchyard.records"], ["RecordVerificationRequested"]));
+    const script = () => ({ [INGEST]: [accepted], [VERIFY]: [anchored()] });
+    const notified = (run: { topic: { published: Array<{ Message: string }> } }) => {
+      expect(run.topic.published).to.have.length(1);
+      return JSON.parse(run.topic.published[0].Message).correlationId;
+    };
+
+    it("keeps the correlation id the event carries in its detail, up to the notification", async () => {
+      const routed = routedInput(pattern(), verificationInputTransformer(), sampleEvent({ correlationId: WEBHOOK_CORRELATION_ID }));
+      expect(routed).to.deep.include({ correlationId: WEBHOOK_CORRELATION_ID, eventId: sampleEvent().id });
+      const run = await execute(def, routed, script());
+      expect(run.error).to.equal(undefined);
+      expect(run.path.slice(0, 4)).to.deep.equal(["PickCorrelationId", "KeepCorrelationId", "Prepare", "Ingest"]);
+      expect(run.output.record.correlationId).to.equal(WEBHOOK_CORRELATION_ID);
+      expect(notified(run)).to.equal(WEBHOOK_CORRELATION_ID);
+    });
+
+    it("uses the event id when the event carries no correlation id (rendered as \"\")", async () => {
+      const run = await execute(def, input, script());
+      expect(run.path.slice(0, 4)).to.deep.equal(["PickCorrelationId", "UseEventId", "Prepare", "Ingest"]);
+      expect(run.output.record.correlationId).to.equal(sampleEvent().id);
+      expect(notified(run)).to.equal(sampleEvent().id);
+    });
+
+    it("uses the event id when the detail's correlation id is an empty string or not a string", async () => {
+      for (const correlationId of ["", 42, { id: "x" }]) {
+        const routed = routedInput(pattern(), verificationInputTransformer(), sampleEvent({ correlationId }));
+        const run = await execute(def, routed, script());
+        expect(run.path.slice(0, 3), JSON.stringify(correlationId)).to.deep.equal(["PickCorrelationId", "UseEventId", "Prepare"]);
+        expect(notified(run)).to.equal(sampleEvent().id);
+      }
+    });
+
+    it("uses the execution name when StartExecution's input has neither correlationId nor eventId", async () => {
+      const { correlationId: _c, eventId: _e, ...direct } = input;
+      const run = await execute(def, direct, script());
+      expect(run.error).to.equal(undefined);
+      expect(run.path.slice(0, 4)).to.deep.equal(["PickCorrelationId", "UseExecutionName", "Prepare", "Ingest"]);
+      expect(run.output.record.correlationId).to.equal(EXECUTION_NAME);
+      expect(notified(run)).to.equal(EXECUTION_NAME);
+      // An empty correlationId without an event id falls back the same way.
+      const empty = await execute(def, { ...direct, correlationId: "" }, script());
+      expect(empty.path.slice(0, 2)).to.deep.equal(["PickCorrelationId", "UseExecutionName"]);
+      expect(notified(empty)).to.equal(EXECUTION_NAME);
+    });
+
+    it("keeps a correlationId given directly in StartExecution's input, over the event id", async () => {
+      const run = await execute(def, { ...input, correlationId: "corr-direct-1" }, script());
+      expect(run.path.slice(0, 2)).to.deep.equal(["PickCorrelationId", "KeepCorrelationId"]);
+      expect(notified(run)).to.equal("corr-direct-1");
     });
   });
 

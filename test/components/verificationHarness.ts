@@ -12,7 +12,9 @@ import { InputTransformer } from "../../components/events/route";
 export const API = "https://records.example.com";
 export const CONNECTION_ARN = "arn:aws:events:eu-west-1:123456789012:connection/test-records-api/0000";
 export const TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:test-verify-outcomes";
-export const EXECUTION_ID = "arn:aws:states:eu-west-1:123456789012:execution:test-verify:run-1";
+/** Every execution has a name (StartExecution's `name`, else a UUID); its ARN ends with it. */
+export const EXECUTION_NAME = "run-1";
+export const EXECUTION_ID = `arn:aws:states:eu-west-1:123456789012:execution:test-verify:${EXECUTION_NAME}`;
 
 const STATUS_TEXT: Record<number, string> = {
   200: "OK",
@@ -46,10 +48,13 @@ export const notYet: Reply = ok({ verified: false, anchoredOnChain: false });
 export const anchored = (recordHash = "9f2c", proofUrl = "https://explorer.example/tx/0xabc"): Reply =>
   ok({ verified: true, anchoredOnChain: true, recordHash, proofUrl });
 
-/** A records API that answers each endpoint from a script, then with its last entry. */
+/** A records API rooted at `root` that answers each path from a script, then with its last entry. */
 export class ScriptedRecordsApi {
   public readonly calls: HttpCall[] = [];
-  constructor(private readonly script: Record<string, Reply[]>) {}
+  constructor(
+    private readonly script: Record<string, Reply[]>,
+    private readonly root: string = API,
+  ) {}
 
   handler(state: string) {
     return async (input: any) => {
@@ -62,7 +67,8 @@ export class ScriptedRecordsApi {
         body: input.RequestBody,
       };
       this.calls.push(call);
-      const path = String(input.ApiEndpoint).slice(API.length);
+      const endpoint = String(input.ApiEndpoint);
+      const path = endpoint.startsWith(`${this.root}/`) ? endpoint.slice(this.root.length) : endpoint;
       const replies = this.script[path];
       if (!replies || replies.length === 0) {
         throw httpError(404, `no route ${path}`);
@@ -75,7 +81,7 @@ export class ScriptedRecordsApi {
   }
 
   to(path: string): HttpCall[] {
-    return this.calls.filter((c) => c.endpoint === `${API}${path}`);
+    return this.calls.filter((c) => c.endpoint === `${this.root}${path}`);
   }
 }
 
@@ -129,9 +135,9 @@ export interface Run {
   topic: RecordingTopic;
 }
 
-/** Executes `definition` with `input`, HTTP Tasks answered by `script`. */
-export async function execute(definition: StateMachineDefinition, input: unknown, script: Record<string, Reply[]>): Promise<Run> {
-  const api = new ScriptedRecordsApi(script);
+/** Executes `definition` with `input`, HTTP Tasks answered by `script` (paths under `apiRoot`). */
+export async function execute(definition: StateMachineDefinition, input: unknown, script: Record<string, Reply[]>, apiRoot: string = API): Promise<Run> {
+  const api = new ScriptedRecordsApi(script, apiRoot);
   const topic = new RecordingTopic();
   const machine = new StateMachine(JSON.parse(JSON.stringify(definition)));
   const execution = machine.run(input as any, {
@@ -144,7 +150,7 @@ export async function execute(definition: StateMachineDefinition, input: unknown
       waitTimeOverrides: { WaitForAnchoring: 0, WaitBeforeNextVerify: 0 },
       retryIntervalOverrides: { Ingest: 0, Verify: 0, Notify: 0 },
     },
-    context: { Execution: { Id: EXECUTION_ID } },
+    context: { Execution: { Id: EXECUTION_ID, Name: EXECUTION_NAME } },
   });
   const run: Run = { path: [], retries: [], api, topic };
   try {

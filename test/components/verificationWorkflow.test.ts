@@ -180,10 +180,11 @@ describe("VerificationWorkflow", () => {
         recordId: "$.detail.recordId",
         recordVersion: "$.detail.recordVersion",
         payload: "$.detail.payload",
-        correlationId: "$.id",
+        correlationId: "$.detail.correlationId",
+        eventId: "$.id",
       },
       inputTemplate:
-        '{"tenantId":<tenantId>,"database":<database>,"collection":<collection>,"recordId":<recordId>,"recordVersion":<recordVersion>,"payload":<payload>,"correlationId":<correlationId>}',
+        '{"tenantId":<tenantId>,"database":<database>,"collection":<collection>,"recordId":<recordId>,"recordVersion":<recordVersion>,"payload":<payload>,"correlationId":<correlationId>,"eventId":<eventId>}',
     });
     expect(t.deadLetterConfig).to.deep.equal({ arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:vhub-dlq` });
     const start = JSON.parse(one(T.rolePolicy, "vhub-verification-workflow").inputs.policy);
@@ -218,28 +219,60 @@ describe("VerificationWorkflow", () => {
 
   describe("executions of the deployed definition, started by the route's rendered input", () => {
     let input: any;
+    const EVENT_ID = sampleEvent().id;
     const ids = {
       tenantId: "acme",
       database: "billing",
       collection: "invoices",
       recordId: "inv-42",
       recordVersion: 3,
-      correlationId: sampleEvent().id,
     };
     const payload = sampleEvent().detail.payload;
     const key = `acme:inv-42:3:${createHash("sha256").update(JSON.stringify(payload)).digest("hex")}`;
-    const record = { ...ids, idempotencyKey: key, executionId: EXECUTION_ID };
+    // The sample event carries no correlation id in its detail: the workflow uses the event id.
+    const record = { ...ids, correlationId: EVENT_ID, idempotencyKey: key, executionId: EXECUTION_ID };
     const INGEST = "/api/v1/records";
     const VERIFY = "/api/v1/verify/record";
     const loop = (n: number) =>
       Array.from({ length: n }, (_, i) => (i === 0 ? ["CountVerifyAttempt", "Verify", "IsAnchored"] : ["WaitBeforeNextVerify", "CountVerifyAttempt", "Verify", "IsAnchored"])).flat();
-    const head = ["Prepare", "Ingest", "WaitForAnchoring"];
+    const start = ["PickCorrelationId", "UseEventId", "Prepare"];
+    const head = [...start, "Ingest", "WaitForAnchoring"];
 
     before(() => {
       const rule = one(T.rule, "vhub-verification").inputs;
       const t = one(T.target, "vhub-verification-workflow").inputs;
       input = routedInput(JSON.parse(rule.eventPattern), t.inputTransformer, sampleEvent());
-      expect(input).to.deep.equal({ ...ids, payload });
+      expect(input).to.deep.equal({ ...ids, payload, correlationId: "", eventId: EVENT_ID });
+    });
+
+    it("an event whose detail carries a correlation id: the execution keeps it in the notification", async () => {
+      const rule = one(T.rule, "vhub-verification").inputs;
+      const t = one(T.target, "vhub-verification-workflow").inputs;
+      const carried = routedInput(JSON.parse(rule.eventPattern), t.inputTransformer, sampleEvent({ correlationId: "corr-webhook-7" }));
+      expect(carried).to.deep.equal({ ...ids, payload, correlationId: "corr-webhook-7", eventId: EVENT_ID });
+      const run = await execute(deployed, carried, { [INGEST]: [accepted], [VERIFY]: [anchored("h-1", "https://explorer.example/tx/1")] });
+      expect(run.path).to.deep.equal([
+        "PickCorrelationId",
+        "KeepCorrelationId",
+        "Prepare",
+        "Ingest",
+        "WaitForAnchoring",
+        ...loop(1),
+        "SelectProof",
+        "AnchoredMessage",
+        "Notify",
+        "WhichOutcome",
+        "Anchored",
+      ]);
+      expect(run.topic.published).to.have.length(1);
+      expect(JSON.parse(run.topic.published[0].Message)).to.deep.equal({
+        outcome: "anchored",
+        ...record,
+        correlationId: "corr-webhook-7",
+        verifyAttempts: 1,
+        recordHash: "h-1",
+        proofUrl: "https://explorer.example/tx/1",
+      });
     });
 
     it("anchored on the first verify: one ingest, one verify, the anchored notification", async () => {
@@ -334,7 +367,7 @@ describe("VerificationWorkflow", () => {
 
     it("ingest answers 400: no retry, no verify, the ingestion-failed notification with the error", async () => {
       const run = await execute(deployed, input, { [INGEST]: [{ status: 400 }], [VERIFY]: [anchored()] });
-      expect(run.path).to.deep.equal(["Prepare", "Ingest", "IngestionFailedMessage", "Notify", "WhichOutcome", "IngestionFailed"]);
+      expect(run.path).to.deep.equal([...start, "Ingest", "IngestionFailedMessage", "Notify", "WhichOutcome", "IngestionFailed"]);
       expect(run.retries).to.deep.equal([]);
       expect(run.api.calls.map((c) => c.state)).to.deep.equal(["Ingest"]);
       expect(run.error).to.deep.equal({
@@ -355,7 +388,7 @@ describe("VerificationWorkflow", () => {
 
     it("ingest keeps answering 503: the retries run out and the ingestion-failed notification names the error", async () => {
       const run = await execute(deployed, input, { [INGEST]: [{ status: 503 }] });
-      expect(run.path).to.deep.equal(["Prepare", "Ingest", "IngestionFailedMessage", "Notify", "WhichOutcome", "IngestionFailed"]);
+      expect(run.path).to.deep.equal([...start, "Ingest", "IngestionFailedMessage", "Notify", "WhichOutcome", "IngestionFailed"]);
       expect(run.api.to(INGEST)).to.have.length(1 + deployed.States.Ingest.Retry[0].MaxAttempts);
       expect(JSON.parse(run.topic.published[0].Message)).to.deep.include({ error: "States.Http.StatusCode.503", cause: "Service Unavailable" });
     });

@@ -201,7 +201,9 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
   });
 
   it("parents its resources to itself, and each function's role, policy and log group to the function", () => {
-    const direct = [...childOpts.entries()].filter(([k]) => !/^aws:(iam\/role|iam\/rolePolicy|cloudwatch\/logGroup|lambda\/function):/.test(k));
+    const direct = [...childOpts.entries()].filter(
+      ([k]) => k !== "switchyard:webhooks:WebhookReceiver|wh" && !/^aws:(iam\/role|iam\/rolePolicy|cloudwatch\/logGroup|lambda\/function):/.test(k),
+    );
     expect(direct.length).to.equal(1 + 6 + 3 * 6);
     for (const [key, opts] of direct) expect(opts.parent, key).to.equal(receiver);
     for (const p of ["github", "stripe", "twilio"] as const) {
@@ -278,8 +280,10 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
     it("packages Powertools and no AWS SDK", async () => {
       const names = (await archiveEntries(functionArchives.get("wh-github")!)).map((e) => e.name);
       expect(names).to.include("__index.js");
-      expect(names).to.include("node_modules/@aws-lambda-powertools/idempotency");
+      expect(names).to.include("node_modules/@aws-lambda-powertools/idempotency/lib/cjs/index.js");
       expect(names.filter((n) => /@aws-sdk|@smithy|@pulumi/.test(n))).to.deep.equal([]);
+      // Only what a CommonJS Lambda loads: no ES-module copies, type declarations or source maps.
+      expect(names.filter((n) => /\/lib\/esm\/|\.d\.ts$|\.map$/.test(n))).to.deep.equal([]);
     });
 
     it("verifies, deduplicates in DynamoDB and publishes once, reading its secret from Secrets Manager", async () => {
@@ -332,6 +336,22 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
         eventType: "ping",
       });
       expect(lines.find((l) => l.message === "webhook rejected")).to.include({ status: 403, reason: "signature does not match" });
+      // One EMF blob per answer, in namespace Switchyard with service=switchyard-webhooks: the exact
+      // metric and dimensions the Monitoring alarm on signature rejections watches.
+      const emf = lines
+        .filter((l) => l._aws)
+        .map(({ _aws, ...values }) => ({ namespace: _aws.CloudWatchMetrics[0].Namespace, dimensions: _aws.CloudWatchMetrics[0].Dimensions, values }));
+      const published = { service: "switchyard-webhooks", provider: "github", WebhookAccepted: 1, EventsPublished: 1, PublishRetries: 0 };
+      expect(emf).to.deep.equal([
+        { namespace: "Switchyard", dimensions: [["service"]], values: published },
+        { namespace: "Switchyard", dimensions: [["service"]], values: { service: "switchyard-webhooks", provider: "github", WebhookDuplicate: 1 } },
+        { namespace: "Switchyard", dimensions: [["service"]], values: published },
+        {
+          namespace: "Switchyard",
+          dimensions: [["service", "reason"]],
+          values: { service: "switchyard-webhooks", reason: "signature", provider: "github", WebhookRejected: 1 },
+        },
+      ]);
       for (const s of [SECRETS.github, SECRETS.githubPrevious, "logically awesome", signGithub(SECRETS.github, body).slice(7)]) {
         expect(host.stdout + host.stderr).to.not.contain(s);
       }
@@ -359,6 +379,10 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
         expect(ok.statusCode).to.equal(200);
         const stale = await h.invoke(urlEvent("stripe", body, { "stripe-signature": signStripe(SECRETS.stripe, NOW_S - 600, body) }));
         expect(stale.statusCode).to.equal(403);
+        const rejected = h.stdout.split("\n").filter((l) => l.includes('"WebhookRejected"')).map((l) => JSON.parse(l));
+        expect(rejected.map(({ _aws, ...v }) => v)).to.deep.equal([
+          { service: "switchyard-webhooks", reason: "timestamp", provider: "stripe", WebhookRejected: 1 },
+        ]);
         expect(aws.events.filter((e) => e.Source === "switchyard.webhooks.stripe").map((e) => e.DetailType)).to.deep.equal(["charge.succeeded"]);
       } finally {
         await h.stop();
@@ -392,6 +416,12 @@ describe("webhook receivers in the program (index.ts)", () => {
     expect(JSON.parse(plain(version.inputs.secretString))).to.deep.equal({ current: "whsec_test_stripe_webhook_secret" });
     const lifecycle = find("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "switchyard-dev-webhooks-payloads");
     expect(lifecycle.inputs.rules[0].expiration).to.deep.equal({ days: 7 });
+    // The program's rejection alarm watches what the serialized receivers emit (see the artifact test
+    // above): Switchyard / WebhookRejected with exactly service=switchyard-webhooks, reason=signature.
+    const alarms = recorded.filter((x) => x.type === "aws:cloudwatch/metricAlarm:MetricAlarm" && x.inputs.namespace === "Switchyard");
+    expect(alarms.map((a) => a.name)).to.deep.equal(["switchyard-dev-ops-webhook-receivers-signature"]);
+    expect(alarms[0].inputs).to.deep.include({ namespace: "Switchyard", metricName: "WebhookRejected", statistic: "Sum", period: 60 });
+    expect(alarms[0].inputs.dimensions).to.deep.equal({ service: "switchyard-webhooks", reason: "signature" });
   });
 
   it("prod: only the enabled providers, reserved concurrency, protected table and bucket, previous secret folded in", async () => {

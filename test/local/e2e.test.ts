@@ -56,7 +56,12 @@ describe("local runtime end to end (dev stack)", function () {
     expect(outcomes.filter((o) => !o.ok)).to.deep.equal([]);
     const execution = [...local.sfn.executions.values()].at(-1)!;
     expect(execution.status).to.equal("SUCCEEDED");
-    expect(execution.path.slice(0, 2)).to.deep.equal(["Prepare", "Ingest"]);
+    // The scenario's event carries no correlation id in its detail: the workflow uses the event id.
+    expect(execution.path.slice(0, 4)).to.deep.equal(["PickCorrelationId", "UseEventId", "Prepare", "Ingest"]);
+    const input = execution.input as { correlationId: unknown; eventId: string };
+    expect(input.correlationId).to.equal("");
+    expect(local.bus.archive.some((e) => e.id === input.eventId && e["detail-type"] === "RecordVerificationRequested")).to.equal(true);
+    expect((execution.output as any).record.correlationId).to.equal(input.eventId);
     expect(execution.path.at(-1)).to.equal("Anchored");
   });
 

@@ -2,6 +2,7 @@
 // concurrent), processing, the failure record written by the error handler, and GET's shapes.
 // Lambda's Invoke is faked behind the SDK client (aws-sdk-client-mock) and fails as Lambda does.
 import { expect } from "chai";
+import { DeleteItemCommand } from "@aws-sdk/client-dynamodb";
 import { InvokeCommand, LambdaClient, TooManyRequestsException } from "@aws-sdk/client-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { makeHandler as makeSubmit, MAX_BODY_BYTES } from "../../../handlers/jobs/submit";
@@ -227,6 +228,29 @@ describe("jobs handlers against dynalite", () => {
       expect(second.statusCode).to.equal(202);
       expect(second.headers).to.not.have.property("Idempotent-Replayed");
       expect(invocations().length).to.equal(2);
+    });
+
+    it("answers 409 when the request holding the key rolled it back while this one looked it up", async () => {
+      // The real client, with the other request's rollback (a real DeleteItem) landing between this
+      // request's refused PutItem and its GetItem.
+      const racing = {
+        send: async (command: any) => {
+          try {
+            return await db.client.send(command);
+          } catch (e: any) {
+            if (e.name === "ConditionalCheckFailedException" && command.input.Item?.pk?.S === "idem#race") {
+              await db.client.send(new DeleteItemCommand({ TableName: "jobs", Key: { pk: { S: "idem#race" } } }));
+            }
+            throw e;
+          }
+        },
+      };
+      await submit()(post({ type: "checksum", input: { text: "r" } }, { "Idempotency-Key": "race" }));
+      const h = withEnv(ENV, () => makeSubmit({ dynamodb: racing, lambda, now, newId: ids }));
+      const res = await h(post({ type: "checksum", input: { text: "r" } }, { "Idempotency-Key": "race" }));
+      expect(res.statusCode).to.equal(409);
+      expect(res.headers["Retry-After"]).to.equal("1");
+      expect(invocations().length).to.equal(1);
     });
 
     it("fails at cold start naming a missing environment variable", () => {
