@@ -338,6 +338,14 @@ export class SwitchyardLocal {
     return url;
   }
 
+  /**
+   * A function's declared environment value, pointed at what serves it here: SQS queue URLs (the
+   * SDK sends to a queue URL's own host) at the local endpoint, the records API at its stand-in.
+   */
+  private localEnvValue(v: string): string {
+    return this.rewriteUrl(v.split(`https://sqs.${REGION}.amazonaws.com/`).join(`${this.awsUrl}/`));
+  }
+
   private queueName(urlOrArn: string): string {
     const name = urlOrArn.startsWith("arn:") ? urlOrArn.split(":")[5] : urlOrArn.split("/").pop()!;
     if (!this.queues.has(name)) throw new AwsError("AWS.SimpleQueueService.NonExistentQueue", "The specified queue does not exist.");
@@ -387,7 +395,9 @@ export class SwitchyardLocal {
     fs.writeFileSync(file, body);
     fs.writeFileSync(`${file}.meta.json`, JSON.stringify({ contentType }));
     this.log(`  s3 ${bucket}/${key} (${body.length} bytes)`);
-    for (const n of this.of("aws:s3/bucketNotification:BucketNotification").filter((x) => x.inputs.bucket === bucket)) {
+    // A bucket's id is its name in AWS; the mocks give ids of their own, so accept both.
+    const ids = new Set([bucket, ...this.of("aws:s3/bucketV2:BucketV2").concat(this.of("aws:s3/bucket:Bucket")).filter((b) => (b.inputs.bucket ?? b.name) === bucket).map((b) => `${b.name}-id`)]);
+    for (const n of this.of("aws:s3/bucketNotification:BucketNotification").filter((x) => ids.has(x.inputs.bucket))) {
       for (const f of n.inputs.lambdaFunctions ?? []) {
         if (!(f.events ?? []).some((e: string) => e.startsWith("s3:ObjectCreated"))) continue;
         if (f.filterPrefix && !key.startsWith(f.filterPrefix)) continue;
@@ -416,7 +426,7 @@ export class SwitchyardLocal {
         name,
         arn,
         archive,
-        environment: Object.fromEntries(Object.entries(unsecret(f.inputs.environment?.variables ?? {})).map(([k, v]) => [k, String(v)])),
+        environment: Object.fromEntries(Object.entries(unsecret(f.inputs.environment?.variables ?? {})).map(([k, v]) => [k, this.localEnvValue(String(v))])),
         timeoutSeconds: f.inputs.timeout ?? 3,
         asyncConfig: cfg
           ? {

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { SwitchyardLocal } from "../../local/runtime";
 import { jobScenarios, recordScenarios, signedDelivery, Target, webhookScenarios } from "../../local/scenarios";
 
@@ -72,5 +73,22 @@ describe("local runtime end to end (dev stack)", function () {
       ["jobs API: signed POST /jobs", true],
       ["jobs API: GET /jobs/{id} after processing", true],
     ]);
+  });
+
+  it("sends each record of a JSON object dropped in the ingestion bucket to the records API", async () => {
+    const out = local.program.outputs as any;
+    const bucket: string = await new Promise((r) => out.ingestionBucketName.apply(r));
+    const s3 = new S3Client({ endpoint: local.awsUrl, region: "eu-west-1", forcePathStyle: true, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+    const records = [1, 2].map((v) => ({ tenantId: "acme", collection: "orders", recordId: `o-${v}`, recordVersion: v, payload: { total: v * 10 } }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${out.ingestionPrefix}batch.json`, Body: JSON.stringify(records), ContentType: "application/json" }));
+    // Outside the prefix: no notification, nothing sent.
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "elsewhere/batch.json", Body: JSON.stringify([{ ...records[0], recordId: "o-x" }]) }));
+    await local.drain();
+    const calls = local.records!.calls.filter((c) => /^o-/.test(c.body?.recordId ?? ""));
+    expect(calls.map((c) => [c.path, c.status, c.body.recordId]).sort()).to.deep.equal([
+      ["/api/v1/records", 202, "o-1"],
+      ["/api/v1/records", 202, "o-2"],
+    ]);
+    expect(local.queues.get("switchyard-dev-dlq")).to.have.length(0);
   });
 });
