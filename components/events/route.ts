@@ -225,12 +225,22 @@ export class EventRoute extends pulumi.ComponentResource {
                 policyName: tname,
                 policyDocument: pulumi.jsonStringify({
                   Version: "2012-10-17",
+                  // The rule's ARN is only in the request context of PutLogEvents (AWS's own
+                  // EventBridge-to-Logs pattern conditions that action alone): creating streams in
+                  // this one log group is allowed to EventBridge, writing events only to this rule.
                   Statement: [
+                    {
+                      Sid: "AllowStreams",
+                      Effect: "Allow",
+                      Principal: eventsPrincipal,
+                      Action: "logs:CreateLogStream",
+                      Resource: pulumi.interpolate`${t.arn}:*`,
+                    },
                     {
                       Sid: "AllowRule",
                       Effect: "Allow",
-                      Principal: { Service: ["events.amazonaws.com", "delivery.logs.amazonaws.com"] },
-                      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+                      Principal: eventsPrincipal,
+                      Action: "logs:PutLogEvents",
                       Resource: pulumi.interpolate`${t.arn}:*`,
                       Condition: { ArnEquals: { "aws:SourceArn": ruleArn } },
                     },

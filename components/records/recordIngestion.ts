@@ -7,7 +7,7 @@ import { makeSecretReader } from "../../handlers/lib/secrets";
 import { makeHandler as makeS3Handler } from "../../handlers/records/s3Ingestion";
 import { makeHandler as makeStreamHandler } from "../../handlers/records/streamIngestion";
 import {
-  STREAM_READ_ACTIONS,
+  streamReadGrants,
   StreamMappingSettings,
   streamMappingArgs,
   validateStreamSettings,
@@ -287,7 +287,7 @@ export class RecordIngestion extends pulumi.ComponentResource {
             SOURCE_COLLECTION: source.collection,
           },
           grants: [
-            { actions: STREAM_READ_ACTIONS, resources: [source.streamArn] },
+            ...streamReadGrants(source.streamArn),
             { actions: ["secretsmanager:GetSecretValue"], resources: [this.apiKeySecretArn] },
             // The mapping's on-failure destination is sent to with the function's role.
             { actions: ["sqs:SendMessage"], resources: [hub.dlqArn] },

@@ -6,7 +6,7 @@ import { checkIntRange, checkName } from "../validate";
 import { makeHandler } from "../../handlers/tenants/changePublisher";
 import { ruleTargetBuses, Tenants, validateTenants } from "./tenantRules";
 import {
-  STREAM_READ_ACTIONS,
+  streamReadGrants,
   StreamMappingSettings,
   streamMappingArgs,
   validateStreamSettings,
@@ -96,7 +96,7 @@ export class ChangePublisher extends pulumi.ComponentResource {
         timeout: a.timeout,
         environment: { DEFAULT_BUS_ARN: hub.busArn, MAX_EVENT_BYTES: String(a.maxEventBytes) },
         grants: [
-          { actions: STREAM_READ_ACTIONS, resources: [this.table.streamArn] },
+          ...streamReadGrants(this.table.streamArn),
           // A bus of another account also needs its bus policy to allow this account (README).
           { actions: ["events:PutEvents"], resources: this.targetBusArns },
           // The mapping's on-failure destination is sent to with the function's role.

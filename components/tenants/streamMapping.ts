@@ -24,12 +24,19 @@ export const STREAM_DEFAULTS = {
 };
 
 /** What a function's role needs to be fed by a DynamoDB stream. */
-export const STREAM_READ_ACTIONS = [
-  "dynamodb:DescribeStream",
-  "dynamodb:GetRecords",
-  "dynamodb:GetShardIterator",
-  "dynamodb:ListStreams",
-];
+export const STREAM_READ_ACTIONS = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"];
+
+/**
+ * The grants a stream mapping's function needs: the stream's read actions on its ARN, and
+ * ListStreams, which Lambda's execution-role guidance lists and IAM only evaluates on "*"
+ * (scoped to an ARN it would grant nothing); it reveals stream ARNs, not data.
+ */
+export function streamReadGrants(streamArn: pulumi.Input<string>) {
+  return [
+    { actions: STREAM_READ_ACTIONS, resources: [streamArn] },
+    { actions: ["dynamodb:ListStreams"], resources: ["*"] },
+  ];
+}
 
 /**
  * Validates the settings (AWS also accepts -1, "forever", for retries and age: refused here, so a

@@ -81,7 +81,7 @@ describe("the program's jobs API and records gateway per stack", () => {
     noKeyLeaks(p, "dev");
   });
 
-  it("prod: point-in-time recovery, 30-day jobs, a WAF rate limit, no account logging role, no consumers yet, no key leaks", async () => {
+  it("prod: point-in-time recovery, 30-day jobs, a WAF rate limit, the account logging role, no consumers yet, no key leaks", async () => {
     const p = await evaluate("prod");
     const outs = p.outs;
     expect(find(p, "aws:dynamodb/table:Table", "switchyard-prod-jobs-jobs")).to.deep.include({
@@ -90,7 +90,10 @@ describe("the program's jobs API and records gateway per stack", () => {
     });
     expect(find(p, "aws:lambda/function:Function", "switchyard-prod-jobs-submit").environment.variables.JOBS_TTL_SECONDS).to.equal("2592000");
     expect(find(p, "aws:wafv2/webAcl:WebAcl", "switchyard-prod-jobs-waf").rules[0].statement.rateBasedStatement.limit).to.equal(2000);
-    expect(p.resources.filter((r) => r.type === "aws:apigateway/account:Account")).to.deep.equal([]);
+    // Prod declares the account's API Gateway logging role too (prod usually has its own account).
+    expect(p.resources.filter((r) => r.type === "aws:apigateway/account:Account").map((r) => r.inputs)).to.deep.equal([
+      { cloudwatchRoleArn: "arn:aws:iam::123456789012:role/switchyard-prod-apigw-logs" },
+    ]);
     expect(outs.recordsGatewayKeyIds).to.deep.equal({});
     expect(find(p, "aws:apigateway/usagePlan:UsagePlan", "switchyard-prod-records-gw-standard")).to.deep.include({
       throttleSettings: { rateLimit: 100, burstLimit: 200 },

@@ -198,10 +198,11 @@ describe("EventHub", () => {
   it("lets a log group target receive from its rule only", () => {
     const p = JSON.parse(one(T.logPolicy, "hub-analytics-audit").inputs.policyDocument);
     expect(p.Statement).to.deep.equal([
+      { Sid: "AllowStreams", Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "logs:CreateLogStream", Resource: `${LOGS_ARN}:*` },
       {
         Sid: "AllowRule", Effect: "Allow",
-        Principal: { Service: ["events.amazonaws.com", "delivery.logs.amazonaws.com"] },
-        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Principal: { Service: "events.amazonaws.com" },
+        Action: "logs:PutLogEvents",
         Resource: `${LOGS_ARN}:*`,
         Condition: { ArnEquals: { "aws:SourceArn": RULE_ARN("hub-analytics") } },
       },

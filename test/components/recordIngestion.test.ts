@@ -156,9 +156,10 @@ describe("RecordIngestion under mocks", () => {
     expect(policyOf("ing-stream")).to.deep.equal([
       {
         Effect: "Allow",
-        Action: ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"],
-        Resource: [SOURCE_STREAM],
-      },
+        Action: ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+          Resource: [SOURCE_STREAM],
+        },
+        { Effect: "Allow", Action: ["dynamodb:ListStreams"], Resource: ["*"] },
       { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [`arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:ing-records-api-key-AbCdEf`] },
       { Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [DLQ] },
     ]);

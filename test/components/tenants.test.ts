@@ -115,9 +115,10 @@ describe("tenant components under mocks", () => {
         },
         {
           Effect: "Allow",
-          Action: ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"],
+          Action: ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
           Resource: [STREAM_ARN],
         },
+        { Effect: "Allow", Action: ["dynamodb:ListStreams"], Resource: ["*"] },
         { Effect: "Allow", Action: ["events:PutEvents"], Resource: [BUS, PARTNER] },
         { Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [DLQ] },
       ]);

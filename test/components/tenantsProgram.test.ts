@@ -72,7 +72,7 @@ describe("issue #6 in the program (index.ts)", () => {
     expect((p.exports.tenantChanges.table as any).__protect).to.equal(true);
     expect((p.exports.recordIngestion.bucket as any).__protect).to.equal(true);
     const policy = JSON.parse(byName(p, "aws:iam/rolePolicy:RolePolicy", "switchyard-prod-changes").policy);
-    expect(policy.Statement[2]).to.deep.equal({
+    expect(policy.Statement[3]).to.deep.equal({
       Effect: "Allow",
       Action: ["events:PutEvents"],
       Resource: ["arn:aws:events:eu-west-1:123456789012:event-bus/switchyard-prod", "arn:aws:events:eu-west-1:444455556666:event-bus/partner"],
