@@ -77,7 +77,7 @@ async function main(): Promise<void> {
 
   console.log(`Switchyard bench: stack ${stack}, ${results.machine}, Node ${process.version}`);
   const { evaluateProgram } = require("../test/program");
-  const { settle } = require("../test/mocks");
+  const { settle } = require("../local/mocks");
   const program = await evaluateProgram(stack);
   const { functionArchives, SwitchyardFunction } = require("../components/lambda");
   const declared: string[] = [...functionArchives.keys()];

@@ -8,7 +8,7 @@
 import * as http from "http";
 import { createHash, randomUUID, timingSafeEqual } from "crypto";
 import { executeApiSigner, LOCAL_CALLER_CREDENTIALS } from "./sigv4";
-import { Recorded, ACCOUNT, REGION } from "../test/mocks";
+import { Recorded, ACCOUNT, REGION } from "./mocks";
 import { validate, JsonSchema } from "../handlers/jobs/schema";
 import { readRequestBody, writeLambdaResponse } from "./httpEvents";
 

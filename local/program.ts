@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
 import { randomBytes } from "crypto";
-import { recorded, resetRecorded, settle, setupMocks, Recorded } from "../test/mocks";
+import { recorded, resetRecorded, settle, setupMocks, Recorded } from "./mocks";
 import { functionArchives } from "../components/lambda";
 
 export const ROOT = path.join(__dirname, "..");

@@ -8,7 +8,7 @@ import * as path from "path";
 import { createHash, randomUUID } from "crypto";
 import { AddressInfo } from "net";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { arnFor, ACCOUNT, REGION, Recorded } from "../test/mocks";
+import { arnFor, ACCOUNT, REGION, Recorded } from "./mocks";
 import { AwsError, createAwsEndpoint } from "./awsEndpoint";
 import { BusEvent, DeliveryError, LocalBus, LocalRule, LocalTarget } from "./bus";
 import { functionUrlEvent, readRequestBody, writeLambdaResponse } from "./httpEvents";
