@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { tlsOnlyBucketPolicy } from "../bucketPolicy";
 import { EventHub } from "../events/eventHub";
 import { SwitchyardFunction } from "../lambda";
 import { checkHttpsUrl, checkIntRange, checkName } from "../validate";
@@ -160,19 +161,7 @@ export class RecordIngestion extends pulumi.ComponentResource {
       `${name}-bucket`,
       {
         bucket: this.bucket.id,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "DenyInsecureTransport",
-              Effect: "Deny",
-              Principal: "*",
-              Action: "s3:*",
-              Resource: [this.bucket.arn, pulumi.interpolate`${this.bucket.arn}/*`],
-              Condition: { Bool: { "aws:SecureTransport": "false" } },
-            },
-          ],
-        }),
+        policy: tlsOnlyBucketPolicy(this.bucket.arn),
       },
       { parent: this, dependsOn: [publicAccess] },
     );

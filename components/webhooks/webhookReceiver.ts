@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { tlsOnlyBucketPolicy } from "../bucketPolicy";
 import { Grant, SwitchyardFunction } from "../lambda";
 import { checkIntRange, checkName } from "../validate";
 import { isProvider, Provider, PROVIDERS } from "../../handlers/webhooks/providers";
@@ -179,19 +180,7 @@ export class WebhookReceiver extends pulumi.ComponentResource {
         `${name}-payloads`,
         {
           bucket: bucket.id,
-          policy: pulumi.jsonStringify({
-            Version: "2012-10-17",
-            Statement: [
-              {
-                Sid: "DenyInsecureTransport",
-                Effect: "Deny",
-                Principal: "*",
-                Action: "s3:*",
-                Resource: [bucket.arn, pulumi.interpolate`${bucket.arn}/*`],
-                Condition: { Bool: { "aws:SecureTransport": "false" } },
-              },
-            ],
-          }),
+          policy: tlsOnlyBucketPolicy(bucket.arn),
         },
         { parent: this },
       );

@@ -1,6 +1,7 @@
 // Helpers shared by the jobs handlers: environment checks at cold start, API Gateway proxy
 // responses, header lookup, and the logger interface (Powertools' Logger satisfies it).
 import { createHash } from "crypto";
+import { requireEnv } from "../lib/env";
 
 export interface LoggerLike {
   info(message: string, ...extra: object[]): void;
@@ -11,12 +12,8 @@ export interface LoggerLike {
 /** A logger that drops everything (default when a test passes none). */
 export const SILENT: LoggerLike = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-/** Reads a required environment variable; fails the cold start naming it. */
-export function requireEnv(name: string): string {
-  const v = process.env[name];
-  if (v === undefined || v === "") throw new Error(`${name} is not set`);
-  return v;
-}
+// The jobs handlers import requireEnv from here, with the other helpers.
+export { requireEnv };
 
 /** Reads a whole-number environment variable within [min, max]. */
 export function intEnv(name: string, min: number, max: number): number {

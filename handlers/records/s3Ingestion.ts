@@ -6,6 +6,7 @@ import type { S3Event } from "aws-lambda";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import { IngestRecord, makeRecordsClient, mapLimit, RecordsClientOptions, SendFailure } from "./recordsApi";
+import { requireEnv } from "../lib/env";
 
 export const S3_DATABASE = "switchyard.s3";
 export const DEFAULT_COLLECTION = "records";
@@ -102,14 +103,9 @@ export function decodeKey(key: string): string {
 
 /** Environment: RECORDS_API_URL, RECORDS_API_KEY_SECRET_ARN, FAILURE_QUEUE_URL, MAX_OBJECT_BYTES (optional). */
 export function makeHandler(deps: S3IngestionDeps) {
-  const env = (name: string, what: string) => {
-    const v = process.env[name];
-    if (!v) throw new Error(`${name} is not set (${what})`);
-    return v;
-  };
-  const url = env("RECORDS_API_URL", "the records API's POST /api/v1/records URL");
-  const secretArn = env("RECORDS_API_KEY_SECRET_ARN", "the ARN of the secret holding the records API key");
-  const failureQueueUrl = env("FAILURE_QUEUE_URL", "the URL of the queue failures are reported to");
+  const url = requireEnv("RECORDS_API_URL", "the records API's POST /api/v1/records URL");
+  const secretArn = requireEnv("RECORDS_API_KEY_SECRET_ARN", "the ARN of the secret holding the records API key");
+  const failureQueueUrl = requireEnv("FAILURE_QUEUE_URL", "the URL of the queue failures are reported to");
   const maxObjectBytes = Number(process.env.MAX_OBJECT_BYTES ?? 50 * 1024 * 1024);
   const logger = deps.logger ?? { info: () => undefined, error: () => undefined };
   const reserveMs = deps.reserveMs ?? 15000;

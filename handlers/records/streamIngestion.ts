@@ -8,6 +8,7 @@ import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-p
 import { fromImage, StreamAttribute } from "../tenants/streamImage";
 import { IngestRecord, makeRecordsClient, RecordsClientOptions, SendOutcome } from "./recordsApi";
 import type { LoggerLike } from "./s3Ingestion";
+import { requireEnv } from "../lib/env";
 
 export const DYNAMODB_DATABASE = "switchyard.dynamodb";
 
@@ -70,18 +71,13 @@ export interface StreamIngestionDeps {
  * SOURCE_ID_ATTRIBUTE, SOURCE_VERSION_ATTRIBUTE, SOURCE_COLLECTION.
  */
 export function makeHandler(deps: StreamIngestionDeps) {
-  const env = (name: string, what: string) => {
-    const v = process.env[name];
-    if (!v) throw new Error(`${name} is not set (${what})`);
-    return v;
-  };
-  const url = env("RECORDS_API_URL", "the records API's POST /api/v1/records URL");
-  const secretArn = env("RECORDS_API_KEY_SECRET_ARN", "the ARN of the secret holding the records API key");
+  const url = requireEnv("RECORDS_API_URL", "the records API's POST /api/v1/records URL");
+  const secretArn = requireEnv("RECORDS_API_KEY_SECRET_ARN", "the ARN of the secret holding the records API key");
   const mapping: StreamRecordMapping = {
-    tenantAttribute: env("SOURCE_TENANT_ATTRIBUTE", "the item attribute holding the tenant id"),
-    idAttribute: env("SOURCE_ID_ATTRIBUTE", "the item attribute holding the record id"),
-    versionAttribute: env("SOURCE_VERSION_ATTRIBUTE", "the item attribute holding the record version"),
-    collection: env("SOURCE_COLLECTION", "the records API collection of the table's records"),
+    tenantAttribute: requireEnv("SOURCE_TENANT_ATTRIBUTE", "the item attribute holding the tenant id"),
+    idAttribute: requireEnv("SOURCE_ID_ATTRIBUTE", "the item attribute holding the record id"),
+    versionAttribute: requireEnv("SOURCE_VERSION_ATTRIBUTE", "the item attribute holding the record version"),
+    collection: requireEnv("SOURCE_COLLECTION", "the records API collection of the table's records"),
   };
   const logger = deps.logger ?? { info: () => undefined, error: () => undefined };
   const client = makeRecordsClient({

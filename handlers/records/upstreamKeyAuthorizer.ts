@@ -10,6 +10,7 @@
 // Never log the key, the consumer's key, or the returned context.
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from "aws-lambda";
 import { makeSecretReader } from "../lib/secrets";
+import { requireEnv } from "../lib/env";
 
 export interface LoggerLike {
   info(message: string, ...extra: object[]): void;
@@ -26,11 +27,6 @@ export interface UpstreamKeyDeps {
 /** Name of the authorizer context entry the integration maps onto X-API-Key. */
 export const UPSTREAM_KEY_CONTEXT = "upstreamKey";
 
-function requireEnv(name: string): string {
-  const v = process.env[name];
-  if (v === undefined || v === "") throw new Error(`${name} is not set`);
-  return v;
-}
 
 /** The ARN pattern the answer allows: every method of the stage (the answer is cached per key). */
 export function stageResource(methodArn: string): string {

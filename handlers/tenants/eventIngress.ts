@@ -10,6 +10,7 @@ import { Operation, OPERATIONS, SCHEMA_NAME, Tenants } from "../../components/te
 import { billingItemPk, billingPeriod, hashApiKey, keyItemPk, verifyKey } from "./apiKeys";
 import { ATTR, sortKey } from "./items";
 import type { LoggerLike } from "./changePublisher";
+import { requireEnv } from "../lib/env";
 
 export interface IngressDetail {
   tenant?: unknown;
@@ -97,14 +98,9 @@ function itemId(payload: Record<string, unknown>): string | undefined {
 
 /** Environment: DATA_TABLE, ACCESS_TABLE, REJECTED_QUEUE_URL. */
 export function makeHandler(deps: IngressDeps) {
-  const env = (name: string, what: string) => {
-    const v = process.env[name];
-    if (!v) throw new Error(`${name} is not set (${what})`);
-    return v;
-  };
-  const dataTable = env("DATA_TABLE", "the tenant data table name");
-  const accessTable = env("ACCESS_TABLE", "the tenant access table name: API keys and billing");
-  const rejectedQueueUrl = env("REJECTED_QUEUE_URL", "the URL of the rejected-events queue");
+  const dataTable = requireEnv("DATA_TABLE", "the tenant data table name");
+  const accessTable = requireEnv("ACCESS_TABLE", "the tenant access table name: API keys and billing");
+  const rejectedQueueUrl = requireEnv("REJECTED_QUEUE_URL", "the URL of the rejected-events queue");
   const clock = deps.clock ?? (() => new Date());
   const newId = deps.newId ?? randomUUID;
   const logger = deps.logger ?? { info: () => undefined, error: () => undefined };
