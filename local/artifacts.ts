@@ -95,6 +95,8 @@ export interface HostOptions {
   /** The function's timeout in seconds. */
   timeoutSeconds?: number;
   functionName?: string;
+  /** What the runtime provides on NODE_PATH; default the AWS SDK (lambdaRuntimeModules). */
+  runtimeModules?: string;
 }
 
 export class LambdaInvokeError extends Error {
@@ -132,7 +134,7 @@ export class LambdaHost {
     const timeoutMs = (this.opts.timeoutSeconds ?? 10) * 1000;
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? "",
-      NODE_PATH: lambdaRuntimeModules(),
+      NODE_PATH: this.opts.runtimeModules ?? lambdaRuntimeModules(),
       AWS_REGION: "eu-west-1",
       AWS_ACCESS_KEY_ID: "local",
       AWS_SECRET_ACCESS_KEY: "local",

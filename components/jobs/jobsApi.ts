@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { makeHandler as makeErrorHandler } from "../../handlers/jobs/errorHandler";
+import { lazyClients } from "../../handlers/lib/lazy";
 import { makeHandler as makeGet } from "../../handlers/jobs/get";
 import { TTL_ATTRIBUTE } from "../../handlers/jobs/jobStore";
 import { makeHandler as makeJwtAuthorizer } from "../../handlers/jobs/jwtAuthorizer";
@@ -208,9 +209,8 @@ export class JobsApi extends pulumi.ComponentResource {
           { actions: ["events:PutEvents"], resources: [a.busArn] },
         ],
         callbackFactory: () => {
-          const { DynamoDBClient } = require("@aws-sdk/client-dynamodb");
           const { Logger } = require("@aws-lambda-powertools/logger");
-          return makeErrorHandler({ dynamodb: new DynamoDBClient({}), logger: new Logger({ serviceName: "jobs-failed" }) });
+          return makeErrorHandler({ dynamodb: lazyClients.dynamodb(), logger: new Logger({ serviceName: "jobs-failed" }) });
         },
       },
       { parent: this },
@@ -229,9 +229,8 @@ export class JobsApi extends pulumi.ComponentResource {
           { actions: ["lambda:InvokeFunction"], resources: [this.errorFn.function.arn] },
         ],
         callbackFactory: () => {
-          const { DynamoDBClient } = require("@aws-sdk/client-dynamodb");
           const { Logger } = require("@aws-lambda-powertools/logger");
-          return makeProcess({ dynamodb: new DynamoDBClient({}), logger: new Logger({ serviceName: "jobs-process" }) });
+          return makeProcess({ dynamodb: lazyClients.dynamodb(), logger: new Logger({ serviceName: "jobs-process" }) });
         },
       },
       { parent: this },
@@ -270,12 +269,10 @@ export class JobsApi extends pulumi.ComponentResource {
           { actions: ["lambda:InvokeFunction"], resources: [this.processFn.function.arn] },
         ],
         callbackFactory: () => {
-          const { DynamoDBClient } = require("@aws-sdk/client-dynamodb");
-          const { LambdaClient } = require("@aws-sdk/client-lambda");
           const { Logger } = require("@aws-lambda-powertools/logger");
           return makeSubmit({
-            dynamodb: new DynamoDBClient({}),
-            lambda: new LambdaClient({}),
+            dynamodb: lazyClients.dynamodb(),
+            lambda: lazyClients.lambda(),
             logger: new Logger({ serviceName: "jobs-submit" }),
           });
         },
@@ -291,8 +288,7 @@ export class JobsApi extends pulumi.ComponentResource {
         environment: { JOBS_TABLE: this.table.name },
         grants: [{ actions: ["dynamodb:GetItem"], resources: [tableArn] }],
         callbackFactory: () => {
-          const { DynamoDBClient } = require("@aws-sdk/client-dynamodb");
-          return makeGet({ dynamodb: new DynamoDBClient({}) });
+          return makeGet({ dynamodb: lazyClients.dynamodb() });
         },
       },
       { parent: this },

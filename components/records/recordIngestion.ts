@@ -4,6 +4,7 @@ import { tlsOnlyBucketPolicy } from "../bucketPolicy";
 import { EventHub } from "../events/eventHub";
 import { SwitchyardFunction } from "../lambda";
 import { checkHttpsUrl, checkIntRange, checkName } from "../validate";
+import { lazyClients } from "../../handlers/lib/lazy";
 import { makeSecretReader } from "../../handlers/lib/secrets";
 import { makeHandler as makeS3Handler } from "../../handlers/records/s3Ingestion";
 import { makeHandler as makeStreamHandler } from "../../handlers/records/streamIngestion";
@@ -205,14 +206,11 @@ export class RecordIngestion extends pulumi.ComponentResource {
           { actions: ["sqs:SendMessage"], resources: [hub.dlqArn] },
         ],
         callbackFactory: () => {
-          const { S3Client } = require("@aws-sdk/client-s3");
-          const { SQSClient } = require("@aws-sdk/client-sqs");
-          const { SecretsManagerClient } = require("@aws-sdk/client-secrets-manager");
           const { Logger } = require("@aws-lambda-powertools/logger");
           return makeS3Handler({
-            s3: new S3Client({}),
-            sqs: new SQSClient({}),
-            secrets: makeSecretReader({ client: new SecretsManagerClient({}), ttlMs: 300000 }),
+            s3: lazyClients.s3(),
+            sqs: lazyClients.sqs(),
+            secrets: makeSecretReader({ client: lazyClients.secretsManager(), ttlMs: 300000 }),
             logger: new Logger({ serviceName: "record-ingestion-s3" }),
           });
         },
@@ -282,10 +280,9 @@ export class RecordIngestion extends pulumi.ComponentResource {
             { actions: ["sqs:SendMessage"], resources: [hub.dlqArn] },
           ],
           callbackFactory: () => {
-            const { SecretsManagerClient } = require("@aws-sdk/client-secrets-manager");
             const { Logger } = require("@aws-lambda-powertools/logger");
-              return makeStreamHandler({
-              secrets: makeSecretReader({ client: new SecretsManagerClient({}), ttlMs: 300000 }),
+            return makeStreamHandler({
+              secrets: makeSecretReader({ client: lazyClients.secretsManager(), ttlMs: 300000 }),
               logger: new Logger({ serviceName: "record-ingestion-stream" }),
             });
           },

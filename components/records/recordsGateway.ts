@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { lazyClients } from "../../handlers/lib/lazy";
 import { makeHandler as makeUpstreamKeyAuthorizer } from "../../handlers/records/upstreamKeyAuthorizer";
 import { declareResources, declareStage, declareUsagePlans, outputRecord } from "../apigw/restApi";
 import {
@@ -133,10 +134,9 @@ export class RecordsGateway extends pulumi.ComponentResource {
         },
         grants: [{ actions: ["secretsmanager:GetSecretValue"], resources: [this.secret.arn] }],
         callbackFactory: () => {
-          const { SecretsManagerClient } = require("@aws-sdk/client-secrets-manager");
           const { Logger } = require("@aws-lambda-powertools/logger");
           return makeUpstreamKeyAuthorizer({
-            secrets: new SecretsManagerClient({}),
+            secrets: lazyClients.secretsManager(),
             logger: new Logger({ serviceName: "records-gateway-authorizer" }),
           });
         },

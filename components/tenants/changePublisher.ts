@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { EventHub } from "../events/eventHub";
 import { SwitchyardFunction } from "../lambda";
 import { checkIntRange, checkName } from "../validate";
+import { lazyClients } from "../../handlers/lib/lazy";
 import { makeHandler } from "../../handlers/tenants/changePublisher";
 import { ruleTargetBuses, Tenants, validateTenants } from "./tenantRules";
 import {
@@ -103,10 +104,9 @@ export class ChangePublisher extends pulumi.ComponentResource {
           { actions: ["sqs:SendMessage"], resources: [hub.dlqArn] },
         ],
         callbackFactory: () => {
-          const { EventBridgeClient } = require("@aws-sdk/client-eventbridge");
           const { Logger } = require("@aws-lambda-powertools/logger");
           return makeHandler({
-            eventBridge: new EventBridgeClient({}),
+            eventBridge: lazyClients.eventBridge(),
             tenants,
             logger: new Logger({ serviceName: "change-publisher" }),
           });

@@ -4,6 +4,7 @@ import { EventHub } from "../events/eventHub";
 import { EventRoute, RetryPolicy } from "../events/route";
 import { SwitchyardFunction } from "../lambda";
 import { checkIntRange, checkName } from "../validate";
+import { lazyClients } from "../../handlers/lib/lazy";
 import { makeHandler } from "../../handlers/tenants/eventIngress";
 import { BILLING_PREFIX, KEY_PREFIX } from "../../handlers/tenants/apiKeys";
 import { ingressEventPattern } from "./patterns";
@@ -120,15 +121,10 @@ export class EventIngress extends pulumi.ComponentResource {
           { actions: ["sqs:SendMessage"], resources: [hub.dlqArn] },
         ],
         callbackFactory: () => {
-          const { DynamoDBClient } = require("@aws-sdk/client-dynamodb");
-          const { DynamoDBDocumentClient } = require("@aws-sdk/lib-dynamodb");
-          const { SQSClient } = require("@aws-sdk/client-sqs");
           const { Logger } = require("@aws-lambda-powertools/logger");
           return makeHandler({
-            ddb: DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-              marshallOptions: { removeUndefinedValues: true },
-            }),
-            sqs: new SQSClient({}),
+            ddb: lazyClients.dynamodbDocument({ marshallOptions: { removeUndefinedValues: true } }),
+            sqs: lazyClients.sqs(),
             tenants,
             logger: new Logger({ serviceName: "tenant-ingress" }),
           });

@@ -2,13 +2,8 @@
 // (pk = "idem#<key>", pointing at its job). Every state change is a conditional write, so duplicate
 // deliveries and concurrent requests cannot move a job backwards or create two jobs for one key.
 // JSON payloads (input, result, error) are stored as JSON strings: the item stays flat and exact.
-import {
-  DeleteItemCommand,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-  type AttributeValue,
-} from "@aws-sdk/client-dynamodb";
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
+import { sdk } from "../lib/lazy";
 
 /** The part of DynamoDBClient the store uses (a real client, pointed at DynamoDB or dynalite). */
 export interface DynamoSender {
@@ -95,7 +90,7 @@ export class JobStore {
   async claimKey(key: string, jobId: string, requestHash: string, now: Date, expiresAt: number): Promise<KeyClaim> {
     try {
       await this.db.send(
-        new PutItemCommand({
+        new (sdk.dynamodb().PutItemCommand)({
           TableName: this.table,
           Item: {
             pk: S(`idem#${key}`),
@@ -112,7 +107,7 @@ export class JobStore {
       if (!isConditionFailure(e)) throw e;
     }
     const got = await this.db.send(
-      new GetItemCommand({ TableName: this.table, Key: { pk: S(`idem#${key}`) }, ConsistentRead: true }),
+      new (sdk.dynamodb().GetItemCommand)({ TableName: this.table, Key: { pk: S(`idem#${key}`) }, ConsistentRead: true }),
     );
     if (!got.Item) {
       // The key item was rolled back between our write and this read: the caller may retry.
@@ -126,7 +121,7 @@ export class JobStore {
     const at = now.toISOString();
     try {
       await this.db.send(
-        new PutItemCommand({
+        new (sdk.dynamodb().PutItemCommand)({
           TableName: this.table,
           Item: {
             pk: S(job.jobId),
@@ -156,7 +151,7 @@ export class JobStore {
     };
     await this.db
       .send(
-        new DeleteItemCommand({
+        new (sdk.dynamodb().DeleteItemCommand)({
           TableName: this.table,
           Key: { pk: S(jobId) },
           ConditionExpression: "#s = :pending",
@@ -168,7 +163,7 @@ export class JobStore {
     if (key !== undefined) {
       await this.db
         .send(
-          new DeleteItemCommand({
+          new (sdk.dynamodb().DeleteItemCommand)({
             TableName: this.table,
             Key: { pk: S(`idem#${key}`) },
             ConditionExpression: "jobId = :id",
@@ -181,7 +176,7 @@ export class JobStore {
 
   async get(jobId: string): Promise<Job | undefined> {
     const got = await this.db.send(
-      new GetItemCommand({ TableName: this.table, Key: { pk: S(jobId) }, ConsistentRead: true }),
+      new (sdk.dynamodb().GetItemCommand)({ TableName: this.table, Key: { pk: S(jobId) }, ConsistentRead: true }),
     );
     return got.Item ? fromItem(got.Item) : undefined;
   }
@@ -194,7 +189,7 @@ export class JobStore {
     const at = now.toISOString();
     try {
       await this.db.send(
-        new UpdateItemCommand({
+        new (sdk.dynamodb().UpdateItemCommand)({
           TableName: this.table,
           Key: { pk: S(jobId) },
           UpdateExpression:
@@ -221,7 +216,7 @@ export class JobStore {
     const at = now.toISOString();
     try {
       await this.db.send(
-        new UpdateItemCommand({
+        new (sdk.dynamodb().UpdateItemCommand)({
           TableName: this.table,
           Key: { pk: S(jobId) },
           UpdateExpression: "SET #s = :succeeded, #r = :result, updatedAt = :at, finishedAt = :at",
@@ -257,7 +252,7 @@ export class JobStore {
     const at = now.toISOString();
     try {
       await this.db.send(
-        new UpdateItemCommand({
+        new (sdk.dynamodb().UpdateItemCommand)({
           TableName: this.table,
           Key: { pk: S(jobId) },
           UpdateExpression:

@@ -4,7 +4,7 @@
 // conditional write, the job item is created with another, and only the request that creates the
 // job item invokes the processor, so concurrent duplicates start exactly one processing.
 import { randomUUID } from "crypto";
-import { InvokeCommand } from "@aws-sdk/client-lambda";
+import { sdk } from "../lib/lazy";
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import {
   canonicalJson,
@@ -120,7 +120,7 @@ export function makeHandler(deps: SubmitDeps) {
       const payload: ProcessEvent = { jobId, type, input };
       try {
         await deps.lambda.send(
-          new InvokeCommand({
+          new (sdk.lambda().InvokeCommand)({
             FunctionName: processor,
             InvocationType: "Event",
             Payload: Buffer.from(JSON.stringify(payload)),

@@ -2,7 +2,7 @@
 // bus size limit (entry size computed as AWS does), retries of only the failed entries with
 // exponential backoff and full jitter, and a report of everything that could not be delivered.
 // Nothing is dropped silently: each entry ends in `delivered` or `failed`.
-import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import { sdk } from "./lazy";
 
 export interface PublishEntry {
   Source: string;
@@ -164,7 +164,7 @@ export function makePublisher(o: PublisherOptions): { publish(entries: PublishEn
           let response: { FailedEntryCount?: number; Entries?: Array<{ EventId?: string; ErrorCode?: string; ErrorMessage?: string }> };
           try {
             response = await o.client.send(
-              new PutEventsCommand({
+              new (sdk.eventBridge().PutEventsCommand)({
                 Entries: pending.map((e) => ({
                   EventBusName: o.busName,
                   Source: e.Source,

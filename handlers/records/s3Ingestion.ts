@@ -3,8 +3,7 @@
 // (or whole objects) that cannot be ingested are reported to the hub's DLQ, one message each,
 // naming the bucket, the object key, the record's index and the error.
 import type { S3Event } from "aws-lambda";
-import { GetObjectCommand } from "@aws-sdk/client-s3";
-import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
+import { sdk } from "../lib/lazy";
 import { IngestRecord, makeRecordsClient, mapLimit, RecordsClientOptions, SendFailure } from "./recordsApi";
 import { requireEnv } from "../lib/env";
 
@@ -121,7 +120,7 @@ export function makeHandler(deps: S3IngestionDeps) {
     for (let i = 0; i < failures.length; i += 10) {
       const chunk = failures.slice(i, i + 10);
       const out = await deps.sqs.send(
-        new SendMessageBatchCommand({
+        new (sdk.sqs().SendMessageBatchCommand)({
           QueueUrl: failureQueueUrl,
           Entries: chunk.map((f, j) => ({
             Id: String(j),
@@ -156,7 +155,7 @@ export function makeHandler(deps: S3IngestionDeps) {
 
       let items: unknown[];
       try {
-        const obj = await deps.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: n.s3.object.versionId }));
+        const obj = await deps.s3.send(new (sdk.s3().GetObjectCommand)({ Bucket: bucket, Key: key, VersionId: n.s3.object.versionId }));
         if (typeof obj.ContentLength === "number" && obj.ContentLength > maxObjectBytes) {
           throw new Error(`object is ${obj.ContentLength} bytes, more than the ${maxObjectBytes} bytes read at once; split it`);
         }

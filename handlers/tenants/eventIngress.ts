@@ -4,8 +4,7 @@
 // reason and the event without its api_key; nothing is refused in the log only.
 import type { EventBridgeEvent } from "aws-lambda";
 import { randomUUID } from "crypto";
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import { sdk } from "../lib/lazy";
 import { Operation, OPERATIONS, SCHEMA_NAME, Tenants } from "../../components/tenants/tenantRules";
 import { billingItemPk, billingPeriod, hashApiKey, keyItemPk, verifyKey } from "./apiKeys";
 import { ATTR, sortKey } from "./items";
@@ -116,7 +115,7 @@ export function makeHandler(deps: IngressDeps) {
       body = JSON.stringify(message);
     }
     await deps.sqs.send(
-      new SendMessageCommand({
+      new (sdk.sqs().SendMessageCommand)({
         QueueUrl: rejectedQueueUrl,
         MessageBody: body,
         MessageAttributes: {
@@ -156,7 +155,7 @@ export function makeHandler(deps: IngressDeps) {
     }
     const presented = hashApiKey(detail.api_key);
     const found = await deps.ddb.send(
-      new GetCommand({ TableName: accessTable, Key: { pk: keyItemPk(presented) }, ConsistentRead: true }),
+      new (sdk.dynamodbDocument().GetCommand)({ TableName: accessTable, Key: { pk: keyItemPk(presented) }, ConsistentRead: true }),
     );
     const verdict = verifyKey(found.Item, presented, tenant);
     if (!verdict.ok) throw new Rejection(401, verdict.code, verdict.reason);
@@ -186,7 +185,7 @@ export function makeHandler(deps: IngressDeps) {
       switch (op) {
         case "POST":
           await deps.ddb.send(
-            new PutCommand({
+            new (sdk.dynamodbDocument().PutCommand)({
               TableName: dataTable,
               Item: {
                 ...key,
@@ -205,7 +204,7 @@ export function makeHandler(deps: IngressDeps) {
         case "PUT":
           // Replace: the whole `data` map is set; creates the item when it does not exist.
           await deps.ddb.send(
-            new UpdateCommand({
+            new (sdk.dynamodbDocument().UpdateCommand)({
               TableName: dataTable,
               Key: key,
               UpdateExpression: "SET #rs = :rs, #id = :id, #data = :data, #lo = :op, #ua = :now ADD #v :one",
@@ -242,7 +241,7 @@ export function makeHandler(deps: IngressDeps) {
             }
           });
           await deps.ddb.send(
-            new UpdateCommand({
+            new (sdk.dynamodbDocument().UpdateCommand)({
               TableName: dataTable,
               Key: key,
               UpdateExpression: `SET ${sets.join(", ")}${removes.length ? ` REMOVE ${removes.join(", ")}` : ""} ADD #v :one`,
@@ -255,7 +254,7 @@ export function makeHandler(deps: IngressDeps) {
         }
         case "DELETE":
           await deps.ddb.send(
-            new DeleteCommand({
+            new (sdk.dynamodbDocument().DeleteCommand)({
               TableName: dataTable,
               Key: key,
               ConditionExpression: "attribute_exists(#sk)",
@@ -275,7 +274,7 @@ export function makeHandler(deps: IngressDeps) {
     try {
       // ADD is atomic: concurrent requests never lose a count.
       await deps.ddb.send(
-        new UpdateCommand({
+        new (sdk.dynamodbDocument().UpdateCommand)({
           TableName: accessTable,
           Key: { pk: billingItemPk(tenant, billingPeriod(now)) },
           UpdateExpression: "SET #t = :tenant, #p = :period ADD #tokens :tokens, #requests :one",

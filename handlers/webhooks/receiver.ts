@@ -7,14 +7,12 @@
 // and the publisher's outcome whenever it ran.
 import * as crypto from "crypto";
 import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from "aws-lambda";
-import { IdempotencyConfig, makeIdempotent } from "@aws-lambda-powertools/idempotency";
-import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
+import type * as Idempotency from "@aws-lambda-powertools/idempotency";
+import type * as IdempotencyDynamoDB from "@aws-lambda-powertools/idempotency/dynamodb";
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
-import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { lazy, lazyClients, sdk } from "../lib/lazy";
 import { entrySize, makePublisher, PublishEntry, PublishResult, RETRYABLE_ENTRY_CODES } from "../lib/publisher";
 import { makeSecretReader, SecretReader } from "../lib/secrets";
 import {
@@ -109,8 +107,11 @@ export interface ReceiverDeps {
   /** SecretsManagerClient (or a ready reader, e.g. one shared by tests). */
   secretsManager?: { send(command: any): Promise<any> };
   secrets?: SecretReader;
-  /** DynamoDBClient for the idempotency table (Powertools requires a real SDK v3 client). */
-  dynamodb: DynamoDBClient;
+  /**
+   * DynamoDBClient for the idempotency table (Powertools requires a real SDK v3 client), or a
+   * function that builds it: it is first needed by a verified delivery (handlers/lib/lazy.ts).
+   */
+  dynamodb: DynamoDBClient | (() => DynamoDBClient);
   /** S3Client, when a payload bucket is configured. */
   s3?: { send(command: any): Promise<any> };
   logger?: ReceiverLogger;
@@ -223,56 +224,63 @@ export function makeHandler(deps: ReceiverDeps) {
     maxEntryBytes: cfg.maxEntryBytes,
     baseDelayMs: deps.publishBaseDelayMs,
   });
-  const persistenceStore = new DynamoDBPersistenceLayer({
-    tableName: cfg.idempotencyTable,
-    awsSdkV3Client: deps.dynamodb,
-  });
+  const dynamodb = deps.dynamodb;
 
-  const processDelivery = makeIdempotent(
-    async (delivery: Delivery, _context: Context): Promise<DeliveryResult> => {
-      let entry = delivery.entry;
-      let payloadKey: string | undefined;
-      if (delivery.oversized) {
-        if (!deps.s3 || !cfg.payloadBucket) throw new Error("payload bucket is not configured");
-        payloadKey = `${cfg.payloadPrefix}${crypto.createHash("sha256").update(delivery.key).digest("hex")}`;
-        await deps.s3.send(
-          new PutObjectCommand({
-            Bucket: cfg.payloadBucket,
-            Key: payloadKey,
-            Body: delivery.oversized.body,
-            ContentType: delivery.oversized.contentType,
-          }),
-        );
-        const detail = JSON.parse(entry.Detail);
-        delete detail.payload;
-        detail.payloadRef = {
-          bucket: cfg.payloadBucket,
-          key: payloadKey,
-          bytes: delivery.oversized.body.length,
-          sha256: crypto.createHash("sha256").update(delivery.oversized.body).digest("hex"),
-          contentType: delivery.oversized.contentType,
-        };
-        entry = { ...entry, Detail: JSON.stringify(detail) };
-      }
-      const result = await publisher.publish([entry]);
-      delivery.state.publish = result;
-      if (result.failed.length > 0) {
-        const f = result.failed[0];
-        throw new PublishFailed(f.errorCode, f.errorMessage);
-      }
-      delivery.state.published = true;
-      return { nonce: delivery.nonce, ...(payloadKey ? { payloadKey } : {}) };
-    },
-    {
-      persistenceStore,
-      keyPrefix: `switchyard.webhooks.${cfg.provider}`,
-      config: new IdempotencyConfig({
-        eventKeyJmesPath: "key",
-        throwOnNoIdempotencyKey: true,
-        expiresAfterSeconds: cfg.idempotencyTtlSeconds,
-      }),
-    },
-  );
+  // Built for the first verified delivery: rejected requests never load Powertools idempotency or
+  // the DynamoDB client (handlers/lib/lazy.ts).
+  const processDelivery = lazy(() => {
+    const { IdempotencyConfig, makeIdempotent } = require("@aws-lambda-powertools/idempotency") as typeof Idempotency;
+    const { DynamoDBPersistenceLayer } = require("@aws-lambda-powertools/idempotency/dynamodb") as typeof IdempotencyDynamoDB;
+    const persistenceStore = new DynamoDBPersistenceLayer({
+      tableName: cfg.idempotencyTable,
+      awsSdkV3Client: typeof dynamodb === "function" ? dynamodb() : dynamodb,
+    });
+    return makeIdempotent(
+      async (delivery: Delivery, _context: Context): Promise<DeliveryResult> => {
+        let entry = delivery.entry;
+        let payloadKey: string | undefined;
+        if (delivery.oversized) {
+          if (!deps.s3 || !cfg.payloadBucket) throw new Error("payload bucket is not configured");
+          payloadKey = `${cfg.payloadPrefix}${crypto.createHash("sha256").update(delivery.key).digest("hex")}`;
+          await deps.s3.send(
+            new (sdk.s3().PutObjectCommand)({
+              Bucket: cfg.payloadBucket,
+              Key: payloadKey,
+              Body: delivery.oversized.body,
+              ContentType: delivery.oversized.contentType,
+            }),
+          );
+          const detail = JSON.parse(entry.Detail);
+          delete detail.payload;
+          detail.payloadRef = {
+            bucket: cfg.payloadBucket,
+            key: payloadKey,
+            bytes: delivery.oversized.body.length,
+            sha256: crypto.createHash("sha256").update(delivery.oversized.body).digest("hex"),
+            contentType: delivery.oversized.contentType,
+          };
+          entry = { ...entry, Detail: JSON.stringify(detail) };
+        }
+        const result = await publisher.publish([entry]);
+        delivery.state.publish = result;
+        if (result.failed.length > 0) {
+          const f = result.failed[0];
+          throw new PublishFailed(f.errorCode, f.errorMessage);
+        }
+        delivery.state.published = true;
+        return { nonce: delivery.nonce, ...(payloadKey ? { payloadKey } : {}) };
+      },
+      {
+        persistenceStore,
+        keyPrefix: `switchyard.webhooks.${cfg.provider}`,
+        config: new IdempotencyConfig({
+          eventKeyJmesPath: "key",
+          throwOnNoIdempotencyKey: true,
+          expiresAfterSeconds: cfg.idempotencyTtlSeconds,
+        }),
+      },
+    );
+  });
 
   async function verified(req: Parameters<typeof spec.verify>[0]) {
     let list = await secrets.getSigningSecrets(cfg.secretArn);
@@ -383,7 +391,7 @@ export function makeHandler(deps: ReceiverDeps) {
 
     let result: DeliveryResult;
     try {
-      result = await processDelivery(delivery, context);
+      result = await processDelivery()(delivery, context);
     } catch (err) {
       const publish = delivery.state.publish;
       if (delivery.state.published) {
@@ -479,17 +487,17 @@ function errorSummary(err: unknown): { name: string; message: string; cause?: st
 }
 
 /**
- * The handler as Lambda runs it: configuration from the environment, SDK clients built here at
- * cold start (the `callbackFactory` of the component calls this inside Lambda).
+ * The handler as Lambda runs it: configuration from the environment, SDK clients built inside
+ * Lambda on their first use (the `callbackFactory` of the component calls this at cold start).
  */
 export function createReceiver() {
   const config = readReceiverConfig();
   return makeHandler({
     config,
-    eventBridge: new EventBridgeClient({}),
-    secretsManager: new SecretsManagerClient({}),
-    dynamodb: new DynamoDBClient({}),
-    s3: config.payloadBucket ? new S3Client({}) : undefined,
+    eventBridge: lazyClients.eventBridge(),
+    secretsManager: lazyClients.secretsManager(),
+    dynamodb: () => new (sdk.dynamodb().DynamoDBClient)({}),
+    s3: config.payloadBucket ? lazyClients.s3() : undefined,
     logger: new Logger({ serviceName: WEBHOOK_SERVICE, persistentKeys: { provider: config.provider } }),
     // Namespace Switchyard, dimension service=switchyard-webhooks: what the Monitoring alarm watches.
     metrics: makeMetrics(WEBHOOK_SERVICE),

@@ -1,0 +1,94 @@
+// Cold-start discipline of every Switchyard handler: AWS SDK packages and the clients built from
+// them are loaded on first use, not when the function's code is loaded. Loading one SDK client
+// package costs a Node process 40-70 ms (bench: `bench-sdk-clients-only`), more than everything
+// else a handler loads; a function only pays it on the paths that call AWS, so a rejected webhook,
+// a 404 or a malformed request is answered without it, and the S3 client of the receiver is loaded
+// only for an oversized payload. This follows AWS's advice for functions with several paths
+// (Lambda best practices: load only what a path needs).
+//
+// Where the execution environment is initialized ahead of traffic (provisioned concurrency, whose
+// init is done before any request arrives), every client is built at init instead, so no request
+// pays for it: Lambda says which kind of init this is in AWS_LAMBDA_INITIALIZATION_TYPE.
+//
+// Why not a module-level cache: CallbackFunction serializes what a handler captures by value, and
+// captured primitives are copied into each call's scope, so a memo must be created at run time
+// (inside the handler factory). Module caching of `require` is Node's own and survives serialization.
+
+import type * as DynamoDBSdk from "@aws-sdk/client-dynamodb";
+import type * as DynamoDBDocumentSdk from "@aws-sdk/lib-dynamodb";
+import type * as EventBridgeSdk from "@aws-sdk/client-eventbridge";
+import type * as LambdaSdk from "@aws-sdk/client-lambda";
+import type * as S3Sdk from "@aws-sdk/client-s3";
+import type * as SecretsManagerSdk from "@aws-sdk/client-secrets-manager";
+import type * as SQSSdk from "@aws-sdk/client-sqs";
+
+/** The `send` of an SDK v3 client: all a handler needs of one. */
+export interface SendClient {
+  send(command: any): Promise<any>;
+}
+
+/** True where init happens ahead of traffic, so building everything at init costs no request. */
+export function initAheadOfTraffic(env: Record<string, string | undefined> = process.env): boolean {
+  return env.AWS_LAMBDA_INITIALIZATION_TYPE === "provisioned-concurrency";
+}
+
+/**
+ * A value built by `make` on first call and kept for the life of the execution environment; built
+ * at once where init happens ahead of traffic. A `make` that throws is retried on the next call.
+ */
+export function lazy<T>(make: () => T, env: Record<string, string | undefined> = process.env): () => T {
+  let built = false;
+  let value: T;
+  const get = (): T => {
+    if (!built) {
+      value = make();
+      built = true;
+    }
+    return value;
+  };
+  if (initAheadOfTraffic(env)) get();
+  return get;
+}
+
+/**
+ * An SDK client whose package is loaded and whose instance is built on its first `send`:
+ * `lazyClient(() => new (require("@aws-sdk/client-sqs").SQSClient)({}))`.
+ */
+export function lazyClient<C extends SendClient>(
+  make: () => C,
+  env: Record<string, string | undefined> = process.env,
+): SendClient & { readonly client: () => C } {
+  const client = lazy(make, env);
+  return { send: (command) => client().send(command), client };
+}
+
+
+/**
+ * The SDK packages handlers use, each required on its first call (Node's module cache keeps it):
+ * `new (sdk.sqs().SendMessageCommand)({...})`. A value import of an SDK package at a module's top
+ * level would be serialized as a `require` that runs when the function's code is loaded.
+ */
+export const sdk = {
+  dynamodb: (): typeof DynamoDBSdk => require("@aws-sdk/client-dynamodb"),
+  dynamodbDocument: (): typeof DynamoDBDocumentSdk => require("@aws-sdk/lib-dynamodb"),
+  eventBridge: (): typeof EventBridgeSdk => require("@aws-sdk/client-eventbridge"),
+  lambda: (): typeof LambdaSdk => require("@aws-sdk/client-lambda"),
+  s3: (): typeof S3Sdk => require("@aws-sdk/client-s3"),
+  secretsManager: (): typeof SecretsManagerSdk => require("@aws-sdk/client-secrets-manager"),
+  sqs: (): typeof SQSSdk => require("@aws-sdk/client-sqs"),
+};
+
+/** Clients with the runtime's default configuration (region, credentials, AWS_ENDPOINT_URL), built on first send. */
+export const lazyClients = {
+  dynamodb: () => lazyClient(() => new (sdk.dynamodb().DynamoDBClient)({})),
+  /** A DynamoDB document client (marshalling plain objects) over a DynamoDB client of its own. */
+  dynamodbDocument: (translateConfig?: DynamoDBDocumentSdk.TranslateConfig) =>
+    lazyClient(() =>
+      sdk.dynamodbDocument().DynamoDBDocumentClient.from(new (sdk.dynamodb().DynamoDBClient)({}), translateConfig),
+    ),
+  eventBridge: () => lazyClient(() => new (sdk.eventBridge().EventBridgeClient)({})),
+  lambda: () => lazyClient(() => new (sdk.lambda().LambdaClient)({})),
+  s3: () => lazyClient(() => new (sdk.s3().S3Client)({})),
+  secretsManager: () => lazyClient(() => new (sdk.secretsManager().SecretsManagerClient)({})),
+  sqs: () => lazyClient(() => new (sdk.sqs().SQSClient)({})),
+};
