@@ -1,5 +1,6 @@
-// Archive sizes of a declared function: the archive SwitchyardFunction declares (AWS SDK excluded)
-// and the one a CallbackFunction with default code paths would declare for the same __index.js.
+// Archive sizes of a declared function: the archive SwitchyardFunction declares (one bundled
+// __index.js, AWS SDK excluded) and the one a CallbackFunction with default code paths would declare
+// for the same serialized __index.js (with every dependency's folder).
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import { archiveEntries } from "../local/artifacts";
@@ -86,16 +87,20 @@ export async function measureArchive(
   archive: pulumi.Input<pulumi.asset.AssetArchive>,
   defaults: Array<{ name: string; path: string }>,
   sizer: ArchiveSizer,
+  /** The code before bundling (serialized __index.js), which default packaging uploads; default: `archive`'s. */
+  serialized: pulumi.Input<pulumi.asset.AssetArchive> = archive,
 ): Promise<ArchiveMeasure> {
   const entries = await archiveEntries(archive);
-  const texts = entries.filter((e) => e.text !== undefined).map((e) => ({ name: e.name, data: Buffer.from(e.text!, "utf8") }));
+  const textsOf = (es: Awaited<ReturnType<typeof archiveEntries>>) =>
+    es.filter((e) => e.text !== undefined).map((e) => ({ name: e.name, data: Buffer.from(e.text!, "utf8") }));
+  const texts = textsOf(entries);
   // Packaged files come one by one (the archive keeps only what a CommonJS Lambda loads) or, for an
   // archive that was not pruned, as whole folders.
   const isDir = (p: string) => fs.statSync(p).isDirectory();
   const files = entries.filter((e) => e.path !== undefined && !isDir(e.path)).map((e) => ({ name: e.name, data: fs.readFileSync(e.path!) }));
   const folders = entries.filter((e) => e.path !== undefined && isDir(e.path)).map((e) => ({ name: e.name, path: e.path! }));
   const ours = sizer.measure([...texts, ...files], folders);
-  const def = sizer.measure(texts, defaults);
+  const def = sizer.measure(serialized === archive ? texts : textsOf(await archiveEntries(serialized)), defaults);
   const packageOf = (name: string) => name.match(/^node_modules\/((?:@[^/]+\/)?[^/]+)/)?.[1] ?? name;
   const byPackage = new Map<string, ZipInput[]>();
   for (const f of files) byPackage.set(`node_modules/${packageOf(f.name)}`, [...(byPackage.get(`node_modules/${packageOf(f.name)}`) ?? []), f]);

@@ -52,6 +52,8 @@ export interface ColdSample {
   loadMs: number;
   /** How the first invocation ended: "result" or the error type. */
   outcome: string;
+  /** AWS calls that reached the local stub from start to answer (set by the caller that owns the stub). */
+  awsCalls?: number;
 }
 
 /** One cold start: a new process, the first invocation, then the process is stopped. */

@@ -20,6 +20,7 @@ import { realisticEvents, witnessEvent } from "./samples";
 import { median, ratio } from "./stats";
 import { benchWebhook } from "./webhook";
 import { matchesPattern } from "../lib/eventPattern";
+import type { BundleReport } from "../components/lambda";
 
 /** The targets of issue #8. */
 export const TARGETS = {
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
   const { evaluateProgram } = require("../test/program");
   const { settle } = require("../local/mocks");
   const program = await evaluateProgram(stack);
-  const { functionArchives, SwitchyardFunction } = require("../components/lambda");
+  const { bundleReports, functionArchives, serializedArchives, SwitchyardFunction } = require("../components/lambda");
   const declared: string[] = [...functionArchives.keys()];
   // The floor of a cold start: a handler that does nothing, with the same packaged dependencies.
   new SwitchyardFunction(EMPTY, { logRetentionDays: 1, grants: [], callbackFactory: () => async () => ({ ok: true }) });
@@ -104,7 +105,7 @@ async function main(): Promise<void> {
     const sizer = new ArchiveSizer();
     const defaults = await defaultCodeFolders();
     const rows: ArchiveMeasure[] = [];
-    for (const name of declared) rows.push(await measureArchive(name, functionArchives.get(name), defaults, sizer));
+    for (const name of declared) rows.push(await measureArchive(name, functionArchives.get(name), defaults, sizer, serializedArchives.get(name)));
     results.archives = rows;
     console.log(
       table(
@@ -116,15 +117,21 @@ async function main(): Promise<void> {
         ]),
       ),
     );
-    if (rows.length > 0) {
-      console.log(`\n  What each packaged folder adds to an archive (${rows[0].function}; __index.js ${kb(rows[0].indexBytes)} unpacked):`);
-      console.log(
-        table(
-          ["package", "zipped", "unpacked", "files"],
-          rows[0].packages.map((p) => [p.name.replace(/^node_modules\//, ""), kb(p.zippedBytes), kb(p.unpackedBytes), p.files]),
-        ).replace(/^/gm, "  "),
-      );
-    }
+    // What each function's one-file bundle is made of (components/lambda.ts bundleArchive).
+    const reports = new Map<string, BundleReport>();
+    for (const name of declared) reports.set(name, await new Promise<BundleReport>((r) => bundleReports.get(name)!.apply(r)));
+    results.bundles = Object.fromEntries(reports);
+    const sources = [...new Set([...reports.values()].flatMap((r) => Object.keys(r.inputs)))].sort();
+    console.log("\n  What each bundled __index.js holds, KB unpacked (the AWS SDK is the runtime's, required on first use):");
+    console.log(
+      table(
+        ["function", ...sources.map((s) => s.replace("@aws-lambda-powertools/", "powertools/")), "runtime SDK packages"],
+        declared.map((n) => {
+          const r = reports.get(n)!;
+          return [n, ...sources.map((s) => (r.inputs[s] ? (r.inputs[s] / 1024).toFixed(1) : "-")), r.external.map((e) => e.replace("@aws-sdk/", "")).join(" ")];
+        }),
+      ).replace(/^/gm, "  "),
+    );
     const worst = rows.reduce((a, r) => Math.max(a, r.ours.zippedBytes), 0);
     targets.push({
       name: "every archive zipped",
@@ -141,48 +148,99 @@ async function main(): Promise<void> {
       const all = [EMPTY, SDK_FLOOR, ...declared];
       const dirs = new Map<string, string>();
       for (const n of all) dirs.set(n, await materialize(functionArchives.get(n)));
-      const envOf = (n: string): Record<string, string> => ({
-        ...(fnInputs(n).environment?.variables ?? {}),
+      // Nothing leaves this machine: the SDK sends to a queue URL's own host, and a function may be
+      // given other https URLs (the records API), so every such value points at the stub too.
+      const onStub = (v: string) => (typeof v === "string" ? v.replace(/^https:\/\/[^/]+/, stub.url) : v);
+      const envOf = (n: string, init: InitType): Record<string, string> => ({
+        ...Object.fromEntries(Object.entries<string>(fnInputs(n).environment?.variables ?? {}).map(([k, v]) => [k, onStub(v)])),
         AWS_ENDPOINT_URL: stub.url,
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fnInputs(n).memorySize ?? 256),
+        AWS_LAMBDA_INITIALIZATION_TYPE: init,
       });
-      const samples = new Map<string, ColdSample[]>(all.map((n) => [n, []]));
+      type InitType = "on-demand" | "provisioned-concurrency";
+      const inits: InitType[] = ["on-demand", "provisioned-concurrency"];
+      const samples = new Map<string, ColdSample[]>(all.flatMap((n) => inits.map((i) => [`${n}|${i}`, []] as [string, ColdSample[]])));
       // Interleaved, so drift on the machine affects every function alike.
       for (let r = 0; r < coldRuns; r++) {
-        for (const n of all) {
-          try {
-            samples.get(n)!.push(await coldStartOnce(dirs.get(n)!, envOf(n), undefined, n));
-          } catch (e) {
-            samples.get(n)!.push({ totalMs: NaN, loadMs: NaN, outcome: `init failed: ${(e as Error).message.split("\n")[0].slice(0, 120)}` });
+        for (const init of inits) {
+          for (const n of all) {
+            const before = stub.calls();
+            let sample: ColdSample;
+            try {
+              sample = await coldStartOnce(dirs.get(n)!, envOf(n, init), undefined, n);
+            } catch (e) {
+              sample = { totalMs: NaN, loadMs: NaN, outcome: `init failed: ${(e as Error).message.split("\n")[0].slice(0, 120)}` };
+            }
+            samples.get(`${n}|${init}`)!.push({ ...sample, awsCalls: stub.calls() - before });
           }
         }
       }
-      const floor = median(samples.get(EMPTY)!.map((s) => s.totalMs));
-      const rows = all.map((n) => {
-        const s = samples.get(n)!;
+      const summary = (n: string, init: InitType) => {
+        const s = samples.get(`${n}|${init}`)!;
         const ok = s.filter((x) => !Number.isNaN(x.totalMs));
-        const total = ok.length ? median(ok.map((x) => x.totalMs)) : NaN;
-        const load = ok.length ? median(ok.map((x) => x.loadMs)) : NaN;
-        return { function: n, medianMs: total, loadMs: load, ratio: ratio(total, floor), outcomes: [...new Set(s.map((x) => x.outcome))] };
+        return {
+          medianMs: ok.length ? median(ok.map((x) => x.totalMs)) : NaN,
+          loadMs: ok.length ? median(ok.map((x) => x.loadMs)) : NaN,
+          outcomes: [...new Set(s.map((x) => x.outcome))],
+          awsCalls: Math.max(...s.map((x) => x.awsCalls ?? 0)),
+        };
+      };
+      const floor = summary(EMPTY, "on-demand").medianMs;
+      const sdkFloor = summary(SDK_FLOOR, "on-demand").medianMs;
+      const rows = all.map((n) => {
+        const od = summary(n, "on-demand");
+        const pc = summary(n, "provisioned-concurrency");
+        return {
+          function: n,
+          medianMs: od.medianMs,
+          loadMs: od.loadMs,
+          ratio: ratio(od.medianMs, floor),
+          outcomes: od.outcomes,
+          awsCalls: od.awsCalls,
+          withClientsMs: pc.medianMs,
+          withClientsLoadMs: pc.loadMs,
+          withClientsRatio: ratio(pc.medianMs, floor),
+          withClientsVsSdkFloor: ratio(pc.medianMs, sdkFloor),
+        };
       });
-      results.cold = { runs: coldRuns, floorMs: floor, functions: rows, stubCalls: stub.calls() };
+      results.cold = { runs: coldRuns, floorMs: floor, sdkFloorMs: sdkFloor, functions: rows, stubCalls: stub.calls() };
+      const answeredLocally = (r: (typeof rows)[number]) => r.awsCalls === 0;
       console.log(
         table(
-          ["function", "cold median", "load __index.js", "vs empty", "first invocation", "<= 1.5x"],
+          ["function", "cold median", "load __index.js", "vs empty", "first invocation", "AWS calls", "<= 1.5x", "clients at init", "vs empty", "vs SDK floor"],
           rows.map((r) => [
-            r.function, `${r.medianMs.toFixed(0)} ms`, `${r.loadMs.toFixed(0)} ms`, `${r.ratio}x`, r.outcomes.join(", "),
-            r.function === EMPTY ? "floor" : r.function === SDK_FLOOR ? "reference" : pass(r.ratio <= TARGETS.maxColdRatio),
+            r.function, `${r.medianMs.toFixed(0)} ms`, `${r.loadMs.toFixed(0)} ms`, `${r.ratio}x`, r.outcomes.join(", "), r.awsCalls,
+            r.function === EMPTY ? "floor" : r.function === SDK_FLOOR ? "reference" : answeredLocally(r) ? pass(r.ratio <= TARGETS.maxColdRatio) : "needs AWS",
+            `${r.withClientsMs.toFixed(0)} ms`, `${r.withClientsRatio}x`, `${r.withClientsVsSdkFloor}x`,
           ]),
         ),
       );
+      console.log(
+        "\n  cold median: a new process loads __index.js (Lambda on-demand init: SDK clients load on first use) and answers a request" +
+          "\n  that needs no AWS call where the handler can (an unknown path, an invalid event); `AWS calls` counts the calls it made" +
+          "\n  anyway (to a local stub answering 400). clients at init: the same with AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency," +
+          "\n  which builds every client at init: about what a cold start costs whose first request calls AWS. The SDK floor is" +
+          `\n  ${SDK_FLOOR} (${sdkFloor.toFixed(0)} ms): an empty handler that loads two SDK clients and the logger.`,
+      );
       const measured = rows.filter((r) => r.function !== EMPTY && r.function !== SDK_FLOOR);
-      const worst = measured.reduce((a, r) => (Number.isNaN(r.ratio) ? Infinity : Math.max(a, r.ratio)), 0);
+      const local = measured.filter(answeredLocally);
+      const needsAws = measured.filter((r) => !answeredLocally(r));
+      const worst = local.reduce((a, r) => (Number.isNaN(r.ratio) ? Infinity : Math.max(a, r.ratio)), 0);
       targets.push({
-        name: "cold load vs empty handler",
+        name: "cold load vs empty handler (first request answered without AWS)",
         target: `<= ${TARGETS.maxColdRatio}x`,
-        value: measured.length ? `worst ${worst}x (empty ${floor.toFixed(0)} ms)` : "no function declared",
-        pass: measured.length > 0 && worst <= TARGETS.maxColdRatio,
+        value: local.length ? `worst ${worst}x of ${local.length} (empty ${floor.toFixed(0)} ms)` : "no function measured",
+        pass: local.length > 0 && worst <= TARGETS.maxColdRatio,
       });
+      if (needsAws.length > 0) {
+        const w = needsAws.reduce((a, r) => Math.max(a, r.ratio), 0);
+        targets.push({
+          name: `cold load vs empty handler, functions whose every request calls AWS (${needsAws.map((r) => r.function.replace(/^switchyard-[a-z]+-/, "")).join(", ")})`,
+          target: `<= ${TARGETS.maxColdRatio}x`,
+          value: `worst ${w}x (SDK floor ${ratio(sdkFloor, floor)}x)`,
+          pass: w <= TARGETS.maxColdRatio,
+        });
+      }
     } finally {
       await stub.close();
     }

@@ -62,68 +62,86 @@ export function awsSdkPackages(): string[] {
   return sdkPackages;
 }
 
-// What a CommonJS Lambda never loads from a package: ES-module builds, type declarations, source
-// maps and docs. CallbackFunction zips whole package folders (Powertools ships each twice, as CJS
-// and ESM, with types and maps); the archive keeps the rest, file for file. The tests and the
-// local runtime run this pruned archive, so a file the code does need cannot go missing unseen.
-const NEVER_LOADED = [/(^|\/)(lib\/esm|dist-es|dist-types|esm)\//, /\.d\.[cm]?ts$/, /\.map$/, /\.md$/i, /(^|\/)src\/.*\.ts$/, /\.tsbuildinfo$/];
+/** What the nodejs22.x runtime provides: the AWS SDK v3 and the packages it is built from. */
+export const RUNTIME_PROVIDED = ["@aws-sdk/*", "@smithy/*", "@aws-crypto/*"];
 
-function filesBelow(dir: string, prefix = ""): string[] {
-  const out: string[] = [];
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
-    const full = path.join(dir, entry.name);
-    const stat = fs.statSync(full);
-    if (stat.isDirectory()) out.push(...filesBelow(full, rel));
-    else out.push(rel);
-  }
-  return out;
-}
-
-/** The packages a serialized handler requires by name, with everything they depend on. */
-export function requiredPackages(indexJs: string, modulesDir = path.join(__dirname, "..", "node_modules")): Set<string> {
-  const out = new Set<string>();
-  const visit = (pkg: string) => {
-    if (out.has(pkg)) return;
-    const manifest = path.join(modulesDir, pkg, "package.json");
-    if (!fs.existsSync(manifest)) return;
-    out.add(pkg);
-    const json = JSON.parse(fs.readFileSync(manifest, "utf8"));
-    for (const dep of Object.keys({ ...json.dependencies, ...json.optionalDependencies })) visit(dep);
-  };
-  for (const m of indexJs.matchAll(/require\(\s*["']([^"'./][^"']*)["']\s*\)/g)) {
-    const parts = m[1].split("/");
-    visit(parts[0].startsWith("@") ? `${parts[0]}/${parts[1]}` : parts[0]);
-  }
-  return out;
+/** What bundling one function's code found: the bundle and the bytes each package put in it. */
+export interface BundleReport {
+  /** Bytes of the bundled __index.js. */
+  bytes: number;
+  /** Bytes in the bundle by source: a package name, or "__index.js" for the serialized handler. */
+  inputs: Record<string, number>;
+  /** Runtime-provided packages the bundle requires (loaded from the runtime, on first use). */
+  external: string[];
 }
 
 /**
- * The archive as Lambda needs it: only the packaged folders that `__index.js` requires (directly or
- * through their dependencies; CallbackFunction zips every dependency of package.json into every
- * function), without the files a CommonJS Lambda never loads.
+ * The archive CallbackFunction serialized for every function declared in this process (before
+ * bundling), by component name: what default packaging would have uploaded with node_modules.
  */
-export async function pruneArchive(archive: pulumi.asset.AssetArchive): Promise<pulumi.asset.AssetArchive> {
+export const serializedArchives = new Map<string, pulumi.Output<pulumi.asset.AssetArchive>>();
+
+/** The bundle report of every function declared in this process, by component name. */
+export const bundleReports = new Map<string, pulumi.Output<BundleReport>>();
+
+const PROJECT_ROOT = path.join(__dirname, "..");
+
+function esbuildModule(): typeof import("esbuild") {
+  try {
+    return require("esbuild");
+  } catch (e) {
+    throw new Error(`Switchyard bundles each function with esbuild, which is not installed here: run \`npm ci\` in ${PROJECT_ROOT} (${(e as Error).message.split("\n")[0]})`);
+  }
+}
+
+/**
+ * The archive as Lambda loads it fastest: one `__index.js`, the serialized handler bundled by
+ * esbuild with every package it requires, except the AWS SDK that the runtime provides.
+ * CallbackFunction would zip every dependency of package.json, folder by folder (Powertools ships
+ * each package as CommonJS and ES modules with types and maps); a bundle holds only the code the
+ * handler can reach and loads as one file, a fraction of the time Node spends loading the folders
+ * (bench). The SDK stays a `require` of the runtime's copy, run where the handler runs it (on
+ * first use: handlers/lib/lazy.ts).
+ */
+export async function bundleArchive(archive: pulumi.asset.AssetArchive): Promise<{ archive: pulumi.asset.AssetArchive; report: BundleReport }> {
   const assets = (await archive.assets) as Record<string, any>;
   const index = assets["__index.js"];
-  const needed = index && index.text !== undefined ? requiredPackages(await index.text) : undefined;
-  const out: Record<string, pulumi.asset.Asset | pulumi.asset.Archive> = {};
-  for (const [name, asset] of Object.entries(assets)) {
-    const pkg = name.startsWith("node_modules/") ? name.slice("node_modules/".length) : undefined;
-    if (pkg && needed && !needed.has(pkg)) continue;
-    // A packaged folder is a file archive (by shape: Output lifting copies archives to plain objects).
-    const folder = asset?.__pulumiArchive && asset.path !== undefined && asset.assets === undefined ? path.resolve(await asset.path) : undefined;
-    if (!folder || !fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) {
-      out[name] = asset;
-      continue;
-    }
-    const kept: Record<string, pulumi.asset.Asset> = {};
-    for (const rel of filesBelow(folder)) {
-      if (!NEVER_LOADED.some((re) => re.test(rel))) kept[rel] = new pulumi.asset.FileAsset(path.join(folder, rel));
-    }
-    out[name] = new pulumi.asset.AssetArchive(kept);
+  if (!index || index.text === undefined) throw new Error("bundleArchive: the archive has no serialized __index.js");
+  const contents: string = await index.text;
+  const result = await esbuildModule().build({
+    stdin: { contents, resolveDir: PROJECT_ROOT, sourcefile: "__index.js", loader: "js" },
+    bundle: true,
+    platform: "node",
+    target: "node22",
+    format: "cjs",
+    external: RUNTIME_PROVIDED,
+    write: false,
+    // Whitespace only: a smaller file compiles faster at cold start, and names are kept, so a
+    // stack trace in CloudWatch still names the functions it passed through.
+    minifyWhitespace: true,
+    metafile: true,
+    logLevel: "silent",
+  });
+  // A warning means code esbuild could not follow (a computed require): it would fail in Lambda.
+  if (result.warnings.length > 0) {
+    const text = result.warnings.map((w) => `${w.location?.file ?? ""}:${w.location?.line ?? ""} ${w.text}`).join("; ");
+    throw new Error(`bundling a function's code: ${text}`);
   }
-  return new pulumi.asset.AssetArchive(out);
+  const bundled = result.outputFiles![0].text;
+  const inputs: Record<string, number> = {};
+  for (const out of Object.values(result.metafile!.outputs)) {
+    for (const [file, { bytesInOutput }] of Object.entries(out.inputs)) {
+      const pkg = file.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/)?.[1] ?? "__index.js";
+      inputs[pkg] = (inputs[pkg] ?? 0) + bytesInOutput;
+    }
+  }
+  const provided = (p: string) => RUNTIME_PROVIDED.some((pattern) => p.startsWith(pattern.slice(0, -1)));
+  const imports = Object.values(result.metafile!.inputs).flatMap((i) => i.imports);
+  const external = [...new Set(imports.filter((x) => x.external && provided(x.path)).map((x) => x.path))].sort();
+  return {
+    archive: new pulumi.asset.AssetArchive({ "__index.js": new pulumi.asset.StringAsset(bundled) }),
+    report: { bytes: Buffer.byteLength(bundled), inputs, external },
+  };
 }
 
 /** Turns grants into a policy document: the function's own log group plus the grants. */
@@ -206,8 +224,12 @@ export class SwitchyardFunction<E = any, R = any> extends pulumi.ComponentResour
         transformations: [
           (t) => {
             if (t.type !== "aws:lambda/function:Function") return undefined;
-            const code = pulumi.output(t.props.code).apply((a: pulumi.asset.AssetArchive) => pruneArchive(a));
+            const serialized = pulumi.output(t.props.code) as pulumi.Output<pulumi.asset.AssetArchive>;
+            serializedArchives.set(name, serialized);
+            const bundle = serialized.apply((a) => bundleArchive(a));
+            const code = bundle.apply((b) => b.archive);
             functionArchives.set(name, code as any);
+            bundleReports.set(name, bundle.apply((b) => b.report));
             return { props: { ...t.props, code }, opts: t.opts };
           },
         ],

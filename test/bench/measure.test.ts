@@ -9,8 +9,8 @@ import * as zlib from "zlib";
 import { settle, setupMocks, valueOf } from "../mocks";
 
 setupMocks();
-import { functionArchives, SwitchyardFunction } from "../../components/lambda";
-import { materialize } from "../../local/artifacts";
+import { functionArchives, serializedArchives, SwitchyardFunction } from "../../components/lambda";
+import { archiveEntries, materialize } from "../../local/artifacts";
 import { ArchiveSizer, defaultCodeFolders, EMPTY_ZIP_BYTES, measureArchive } from "../../bench/archives";
 import { coldStartOnce, HARMLESS_EVENT, startStubEndpoint } from "../../bench/coldStart";
 import { bulkEntries, publisherEfficiency } from "../../bench/publisherBench";
@@ -195,6 +195,13 @@ describe("bench: archive sizes and cold start of a declared function", () => {
     expect(m.defaults.zippedBytes).to.be.above(m.ours.zippedBytes);
     expect(m.zippedRatio).to.equal(Math.round((m.defaults.zippedBytes / m.ours.zippedBytes) * 100) / 100);
     expect(m.excludedPackages).to.be.above(10);
+    // Default packaging is measured with the serialized __index.js it would upload, not our bundle.
+    const serialized = (await archiveEntries(serializedArchives.get("bench-probe")!)).find((e) => e.name === "__index.js")!.text!;
+    const bundled = (await archiveEntries(functionArchives.get("bench-probe")!)).find((e) => e.name === "__index.js")!.text!;
+    expect(bundled.length).to.be.above(serialized.length);
+    const withSerialized = await measureArchive("bench-probe", functionArchives.get("bench-probe")!, defaults, sizer, serializedArchives.get("bench-probe")!);
+    expect(withSerialized.ours).to.deep.equal(m.ours);
+    expect(m.defaults.unpackedBytes - withSerialized.defaults.unpackedBytes).to.equal(Buffer.byteLength(bundled) - Buffer.byteLength(serialized));
   });
 
   it("times a fresh process serving its first invocation, rejected quickly, next to a served one", async () => {

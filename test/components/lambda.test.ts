@@ -3,7 +3,8 @@ import { one, resetRecorded, settle, setupMocks, valueOf, ACCOUNT, REGION } from
 
 setupMocks();
 import { archiveEntries, LambdaHost, materialize } from "../../local/artifacts";
-import { awsSdkPackages, functionArchives, SwitchyardFunction } from "../../components/lambda";
+import * as pulumi from "@pulumi/pulumi";
+import { awsSdkPackages, BundleReport, bundleArchive, bundleReports, functionArchives, SwitchyardFunction } from "../../components/lambda";
 import { makeProbe } from "../fixtures/probeHandler";
 
 describe("SwitchyardFunction", () => {
@@ -49,19 +50,36 @@ describe("SwitchyardFunction", () => {
     expect(trust.Statement).to.deep.equal([{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }]);
   });
 
-  it("zips Powertools but not the AWS SDK that the runtime provides", async () => {
-    const names = (await archiveEntries(functionArchives.get("probe")!)).map((e) => e.name);
-    expect(names).to.include("__index.js");
-    expect(names).to.include("node_modules/@aws-lambda-powertools/logger/lib/cjs/index.js");
-    expect(names).to.include("node_modules/@aws-lambda-powertools/logger/package.json");
-    expect(names.filter((n) => /@aws-sdk|@smithy|@pulumi/.test(n))).to.deep.equal([]);
-    // Only the packages __index.js requires (with their dependencies): not every dependency of
-    // package.json, and no ES-module copies, type declarations or source maps.
-    const packages = [...new Set(names.filter((n) => n.startsWith("node_modules/")).map((n) => n.split("/").slice(1, 3).join("/")))].sort();
-    expect(packages).to.deep.equal(["@aws-lambda-powertools/commons", "@aws-lambda-powertools/logger", "@aws/lambda-invoke-store"]);
-    expect(names.filter((n) => /\/lib\/esm\/|\.d\.ts$|\.map$/.test(n))).to.deep.equal([]);
+  it("uploads one bundled __index.js: the handler and Powertools, not the AWS SDK that the runtime provides", async () => {
+    const entries = await archiveEntries(functionArchives.get("probe")!);
+    expect(entries.map((e) => e.name)).to.deep.equal(["__index.js"]);
+    const report = await new Promise<BundleReport>((r) => bundleReports.get("probe")!.apply(r));
+    // Only what the handler reaches: not every dependency of package.json.
+    expect(Object.keys(report.inputs).sort()).to.deep.equal([
+      "@aws-lambda-powertools/commons",
+      "@aws-lambda-powertools/logger",
+      "@aws/lambda-invoke-store",
+      "__index.js",
+    ]);
+    expect(report.external).to.deep.equal(["@aws-sdk/client-dynamodb"]);
+    expect(report.bytes).to.equal(Buffer.byteLength(entries[0].text!));
+    // The SDK is required from the runtime, never copied in.
+    expect(entries[0].text).to.contain('require("@aws-sdk/client-dynamodb")');
+    expect(entries[0].text).to.not.match(/node_modules\/@(aws-sdk|smithy)\//);
     expect(awsSdkPackages()).to.include("@aws-sdk/client-dynamodb");
     expect(awsSdkPackages().filter((p) => p.startsWith("@smithy/"))).to.not.be.empty;
+  });
+
+  it("fails the preview with the module's name when the handler requires a package that is not installed", async () => {
+    const archive = new pulumi.asset.AssetArchive({
+      "__index.js": new pulumi.asset.StringAsset('exports.handler = async () => require("switchyard-not-installed-pkg").x;'),
+    });
+    try {
+      await bundleArchive(archive);
+      expect.fail("should not bundle");
+    } catch (e) {
+      expect((e as Error).message).to.contain('Could not resolve "switchyard-not-installed-pkg"');
+    }
   });
 
   it("runs its serialized __index.js in a fresh Node process", async () => {

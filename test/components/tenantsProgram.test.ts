@@ -42,7 +42,7 @@ describe("issue #6 in the program (index.ts)", () => {
     // The dev tenant's settings reach the functions' code (captured from config).
     for (const fn of ["switchyard-dev-changes", "switchyard-dev-ingress"]) {
       const code = (await archiveEntries(functionArchives.get(fn)!)).find((e) => e.name === "__index.js")!.text!;
-      expect(code, fn).to.match(/_demo\.ingressEnabled = true;/);
+      expect(code, fn).to.match(/_demo\.ingressEnabled\s*=\s*true;/);
     }
     expect(await valueOf(p.exports.tenantDataTableName)).to.equal("switchyard-dev-changes-data");
     expect(await valueOf(p.exports.tenantRejectedQueueUrl)).to.match(/\/switchyard-dev-ingress-rejected$/);

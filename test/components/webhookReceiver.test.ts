@@ -5,7 +5,7 @@ import { ACCOUNT, one, ofType, recorded, REGION, resetRecorded, settle, setupMoc
 
 setupMocks();
 import { EventHub } from "../../components/events/eventHub";
-import { functionArchives } from "../../components/lambda";
+import { BundleReport, bundleReports, functionArchives } from "../../components/lambda";
 import { signingSecretValue, validateWebhookArgs, WebhookReceiver, WebhookReceiverArgs } from "../../components/webhooks/webhookReceiver";
 import { archiveEntries, LambdaHost, materialize } from "../../local/artifacts";
 import { signGithub } from "../../handlers/webhooks/github";
@@ -277,13 +277,23 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
       };
     }
 
-    it("packages Powertools and no AWS SDK", async () => {
-      const names = (await archiveEntries(functionArchives.get("wh-github")!)).map((e) => e.name);
-      expect(names).to.include("__index.js");
-      expect(names).to.include("node_modules/@aws-lambda-powertools/idempotency/lib/cjs/index.js");
-      expect(names.filter((n) => /@aws-sdk|@smithy|@pulumi/.test(n))).to.deep.equal([]);
-      // Only what a CommonJS Lambda loads: no ES-module copies, type declarations or source maps.
-      expect(names.filter((n) => /\/lib\/esm\/|\.d\.ts$|\.map$/.test(n))).to.deep.equal([]);
+    it("bundles Powertools (idempotency included) and no AWS SDK", async () => {
+      const entries = await archiveEntries(functionArchives.get("wh-github")!);
+      expect(entries.map((e) => e.name)).to.deep.equal(["__index.js"]);
+      const report = await new Promise<BundleReport>((r) => bundleReports.get("wh-github")!.apply(r));
+      expect(Object.keys(report.inputs)).to.include.members([
+        "@aws-lambda-powertools/idempotency",
+        "@aws-lambda-powertools/logger",
+        "@aws-lambda-powertools/metrics",
+      ]);
+      expect(Object.keys(report.inputs).filter((p) => /@aws-sdk|@smithy|@pulumi/.test(p))).to.deep.equal([]);
+      expect(report.external).to.deep.equal([
+        "@aws-sdk/client-dynamodb",
+        "@aws-sdk/client-eventbridge",
+        "@aws-sdk/client-s3",
+        "@aws-sdk/client-secrets-manager",
+        "@aws-sdk/util-dynamodb",
+      ]);
     });
 
     it("verifies, deduplicates in DynamoDB and publishes once, reading its secret from Secrets Manager", async () => {
