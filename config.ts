@@ -2,6 +2,7 @@
 // that fixes it, so a bad value fails at preview, before anything is deployed.
 import * as pulumi from "@pulumi/pulumi";
 import { LOG_RETENTION_DAYS } from "./components/events/eventHub";
+import { CLIENT_INIT_MODES, ClientInit } from "./components/lambda";
 // --- issue #5: jobs API and records gateway ---
 import { parseConsumerList, parseConsumers, parseTier, parseTiers, UsageTier } from "./components/apigw/spec";
 import { JOBS_AUTH_MODES, JobsAuth } from "./components/jobs/jobsSpec";
@@ -377,6 +378,8 @@ export function loadConfig() {
     logRetentionDays: s.oneOf("logRetentionDays", 30, LOG_RETENTION_DAYS),
     debugRoute: s.bool("debugRoute", false),
     schemaDiscovery: s.bool("schemaDiscovery", false),
+    // issue #8: where every function builds its AWS SDK clients (handlers/lib/lazy.ts)
+    lambdaClientInit: s.string("lambdaClientInit", "on-first-use", CLIENT_INIT_MODES) as ClientInit,
     publisherAccountIds: s.stringList("publisherAccountIds", [], /^\d{12}$/, "'[\"111122223333\"]'"),
     publisherOrganizationId: s.optionalString("publisherOrganizationId", /^o-[a-z0-9]{10,32}$/, "o-abc123defg"),
     records: {

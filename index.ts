@@ -54,6 +54,7 @@ export const tenantChanges = new ChangePublisher(`${cfg.hubName}-changes`, {
   maximumRetryAttempts: cfg.tenancy.streamMaxRetryAttempts,
   maximumRecordAgeInSeconds: cfg.tenancy.streamMaxRecordAgeSeconds,
   protect: cfg.protect,
+  clientInit: cfg.lambdaClientInit,
 });
 export const tenantIngress = new EventIngress(`${cfg.hubName}-ingress`, {
   hub,
@@ -62,6 +63,7 @@ export const tenantIngress = new EventIngress(`${cfg.hubName}-ingress`, {
   dataTableArn: tenantChanges.tableArn,
   rejectedRetentionSeconds: cfg.dlqRetentionSeconds,
   protect: cfg.protect,
+  clientInit: cfg.lambdaClientInit,
 });
 export const recordIngestion = new RecordIngestion(`${cfg.hubName}-ingest`, {
   hub,
@@ -72,6 +74,7 @@ export const recordIngestion = new RecordIngestion(`${cfg.hubName}-ingest`, {
   maximumRetryAttempts: cfg.tenancy.streamMaxRetryAttempts,
   maximumRecordAgeInSeconds: cfg.tenancy.streamMaxRecordAgeSeconds,
   protect: cfg.protect,
+  clientInit: cfg.lambdaClientInit,
 });
 // --- end issue #6 ---
 
@@ -83,6 +86,7 @@ export const webhooks =
         ...cfg.webhooks,
         logRetentionDays: cfg.logRetentionDays,
         protect: cfg.protect,
+        clientInit: cfg.lambdaClientInit,
       })
     : undefined;
 // --- end issue #4 ---
@@ -100,6 +104,7 @@ export const jobs = new JobsApi(`${cfg.hubName}-jobs`, {
   metrics: cfg.apis.metrics,
   protect: cfg.protect,
   stageDependsOn: apiStageDependsOn,
+  clientInit: cfg.lambdaClientInit,
 });
 export const recordsGateway = new RecordsGateway(`${cfg.hubName}-records-gw`, {
   apiEndpoint: cfg.records.apiEndpoint,
@@ -109,6 +114,7 @@ export const recordsGateway = new RecordsGateway(`${cfg.hubName}-records-gw`, {
   xrayTracing: cfg.apis.xrayTracing,
   metrics: cfg.apis.metrics,
   stageDependsOn: apiStageDependsOn,
+  clientInit: cfg.lambdaClientInit,
 });
 // --- end issue #5 ---
 

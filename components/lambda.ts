@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
+import { CLIENT_INIT_ENV } from "../handlers/lib/lazy";
 
 /** One IAM statement of a function's role policy. Resources are always named ARNs. */
 export interface Grant {
@@ -27,7 +28,17 @@ export interface FunctionArgs<E, R> {
   readonly logRetentionDays: number;
   /** Default "Switchyard function <name>". */
   readonly description?: string;
+  /**
+   * Where the handler builds its AWS SDK clients (handlers/lib/lazy.ts): `on-first-use` (default:
+   * a cold start pays only for the services its request calls) or `at-init` (every client during
+   * Lambda's init phase, as under provisioned concurrency).
+   */
+  readonly clientInit?: ClientInit;
 }
+
+/** Where functions build their AWS SDK clients: the `switchyard:lambdaClientInit` values. */
+export const CLIENT_INIT_MODES = ["on-first-use", "at-init"] as const;
+export type ClientInit = (typeof CLIENT_INIT_MODES)[number];
 
 /** Runtime and architecture of every Switchyard function. */
 export const LAMBDA_RUNTIME = "nodejs22.x";
@@ -165,6 +176,12 @@ export function functionPolicy(logGroupArn: pulumi.Input<string>, grants: Grant[
   });
 }
 
+/** The function's environment: its own variables, plus the client-init switch when it is `at-init`. */
+function environmentOf(args: FunctionArgs<any, any>): { variables: Record<string, pulumi.Input<string>> } | undefined {
+  const variables = { ...args.environment, ...(args.clientInit === "at-init" ? { [CLIENT_INIT_ENV]: "at-init" } : {}) };
+  return Object.keys(variables).length > 0 ? { variables } : undefined;
+}
+
 /**
  * A Lambda function from a handler factory, with its own role (only the listed grants), its own
  * log group with retention, JSON logs, arm64 and nodejs22.x, and an archive without the AWS SDK.
@@ -213,7 +230,7 @@ export class SwitchyardFunction<E = any, R = any> extends pulumi.ComponentResour
         memorySize: args.memorySize ?? 256,
         reservedConcurrentExecutions: args.reservedConcurrency,
         loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name },
-        environment: args.environment ? { variables: args.environment } : undefined,
+        environment: environmentOf(args),
         callbackFactory: args.callbackFactory as any,
         codePathOptions: { extraExcludePackages: awsSdkPackages() },
       },

@@ -55,6 +55,7 @@ describe("the program (index.ts) per stack", () => {
     ["recordsRateLimitPerSecond", "301", 'switchyard:recordsRateLimitPerSecond must be a whole number from 1 to 300, got "301"'],
     ["debugRoute", "yes", 'switchyard:debugRoute must be true or false, got "yes". Fix it with: pulumi config set switchyard:debugRoute false --stack dev'],
     ["publisherAccountIds", '["12"]', "switchyard:publisherAccountIds must be a JSON list of strings matching"],
+    ["lambdaClientInit", "eager", 'switchyard:lambdaClientInit must be one of on-first-use, at-init, got "eager". Fix it with: pulumi config set switchyard:lambdaClientInit on-first-use --stack dev'],
   ];
   for (const [key, value, message] of bad) {
     it(`fails at preview naming switchyard:${key} when it is ${value}`, async () => {

@@ -9,7 +9,7 @@ import { makeHandler as makeProcess } from "../../handlers/jobs/process";
 import { makeHandler as makeSubmit } from "../../handlers/jobs/submit";
 import { declareResources, declareStage, declareUsagePlans, outputRecord } from "../apigw/restApi";
 import { parseConsumerList, parseThrottle, parseTier, redeployHash, routeSlug, ThrottleLimits, UsageTier } from "../apigw/spec";
-import { SwitchyardFunction } from "../lambda";
+import { ClientInit, SwitchyardFunction } from "../lambda";
 import { checkHttpsUrl, checkIntRange, checkName } from "../validate";
 import { SUBMIT_MODEL_NAME, submitModelSchema } from "./jobSchema";
 import {
@@ -39,6 +39,8 @@ export interface JobsApiArgs {
   readonly busArn: pulumi.Input<string>;
   /** Days the functions' and the access log's log groups keep events. Required. */
   readonly logRetentionDays: number;
+  /** Where the functions build their AWS SDK clients: `on-first-use` (default) or `at-init` (handlers/lib/lazy.ts). */
+  readonly clientInit?: ClientInit;
   /** "iam" (default), "apiKey" (usage plan + keys) or "jwt" (Lambda token authorizer). */
   readonly auth?: JobsAuth;
   /** "iam": IAM principals that may assume the caller role. Default: this account's root. */
@@ -194,7 +196,7 @@ export class JobsApi extends pulumi.ComponentResource {
     this.tableName = this.table.name;
     const tableArn = this.table.arn;
 
-    const fnDefaults = { logRetentionDays: a.logRetentionDays };
+    const fnDefaults = { logRetentionDays: a.logRetentionDays, clientInit: a.clientInit };
     const tableEnv = { JOBS_TABLE: this.table.name, JOBS_TTL_SECONDS: String(ttlSeconds) };
 
     this.errorFn = new SwitchyardFunction(

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { tlsOnlyBucketPolicy } from "../bucketPolicy";
 import { EventHub } from "../events/eventHub";
-import { SwitchyardFunction } from "../lambda";
+import { ClientInit, SwitchyardFunction } from "../lambda";
 import { checkHttpsUrl, checkIntRange, checkName } from "../validate";
 import { lazyClients } from "../../handlers/lib/lazy";
 import { makeSecretReader } from "../../handlers/lib/secrets";
@@ -51,6 +51,8 @@ export interface RecordIngestionArgs extends StreamMappingSettings {
   readonly timeout?: number;
   /** Days the functions' logs are kept. Default the hub's `logRetentionDays`. */
   readonly logRetentionDays?: number;
+  /** Where the functions build their AWS SDK clients: `on-first-use` (default) or `at-init` (handlers/lib/lazy.ts). */
+  readonly clientInit?: ClientInit;
   /** Removal protection on the bucket (and no force-destroy). Default false. */
   readonly protect?: boolean;
 }
@@ -191,6 +193,7 @@ export class RecordIngestion extends pulumi.ComponentResource {
       {
         description: `Sends records of objects under s3://<${name}-bucket>/${a.prefix} to the records API`,
         logRetentionDays,
+        clientInit: a.clientInit,
         timeout: a.timeout,
         memorySize: 512,
         environment: {
@@ -264,6 +267,7 @@ export class RecordIngestion extends pulumi.ComponentResource {
         {
           description: `Sends changes of ${source.tableArn.split("/")[1]} to the records API`,
           logRetentionDays,
+          clientInit: a.clientInit,
           timeout: 60,
           environment: {
             RECORDS_API_URL: recordsUrl,

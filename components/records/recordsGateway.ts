@@ -13,7 +13,7 @@ import {
   ThrottleLimits,
   UsageTier,
 } from "../apigw/spec";
-import { SwitchyardFunction } from "../lambda";
+import { ClientInit, SwitchyardFunction } from "../lambda";
 import { checkHttpsUrl, checkIntRange, checkName } from "../validate";
 import {
   gatewayAuthorizerSpec,
@@ -36,6 +36,8 @@ export interface RecordsGatewayArgs {
   readonly extraRoutes?: string[];
   /** Days the authorizer's and the access log's log groups keep events. Required. */
   readonly logRetentionDays: number;
+  /** Where the functions build their AWS SDK clients: `on-first-use` (default) or `at-init` (handlers/lib/lazy.ts). */
+  readonly clientInit?: ClientInit;
   /** Stage name. Default "v1". */
   readonly stageName?: string;
   /** Stage-wide throttle (protects the records API). Default 300 req/s, burst 600. */
@@ -127,6 +129,7 @@ export class RecordsGateway extends pulumi.ComponentResource {
       `${name}-upstream-key`,
       {
         logRetentionDays: a.logRetentionDays,
+        clientInit: a.clientInit,
         description: "Hands the records API key to the records gateway's integrations",
         environment: {
           UPSTREAM_KEY_SECRET_ARN: this.secret.arn,

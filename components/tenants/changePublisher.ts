@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { EventHub } from "../events/eventHub";
-import { SwitchyardFunction } from "../lambda";
+import { ClientInit, SwitchyardFunction } from "../lambda";
 import { checkIntRange, checkName } from "../validate";
 import { lazyClients } from "../../handlers/lib/lazy";
 import { makeHandler } from "../../handlers/tenants/changePublisher";
@@ -22,6 +22,8 @@ export interface ChangePublisherArgs extends StreamMappingSettings {
   readonly maxEventBytes?: number;
   /** Days the function's logs are kept. Default the hub's `logRetentionDays`. */
   readonly logRetentionDays?: number;
+  /** Where the function builds its AWS SDK clients: `on-first-use` (default) or `at-init` (handlers/lib/lazy.ts). */
+  readonly clientInit?: ClientInit;
   /** Function timeout, 1-900 seconds. Default 60. */
   readonly timeout?: number;
   /** Removal and deletion protection on the data table. Default false. */
@@ -94,6 +96,7 @@ export class ChangePublisher extends pulumi.ComponentResource {
       {
         description: `Publishes changes of the tenant data table ${name}-data by tenant rules`,
         logRetentionDays: a.logRetentionDays ?? hub.logRetentionDays,
+        clientInit: a.clientInit,
         timeout: a.timeout,
         environment: { DEFAULT_BUS_ARN: hub.busArn, MAX_EVENT_BYTES: String(a.maxEventBytes) },
         grants: [

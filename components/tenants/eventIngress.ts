@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { EventHub } from "../events/eventHub";
 import { EventRoute, RetryPolicy } from "../events/route";
-import { SwitchyardFunction } from "../lambda";
+import { ClientInit, SwitchyardFunction } from "../lambda";
 import { checkIntRange, checkName } from "../validate";
 import { lazyClients } from "../../handlers/lib/lazy";
 import { makeHandler } from "../../handlers/tenants/eventIngress";
@@ -27,6 +27,8 @@ export interface EventIngressArgs {
   readonly rejectedRetentionSeconds?: number;
   /** Days the function's logs are kept. Default the hub's `logRetentionDays`. */
   readonly logRetentionDays?: number;
+  /** Where the function builds its AWS SDK clients: `on-first-use` (default) or `at-init` (handlers/lib/lazy.ts). */
+  readonly clientInit?: ClientInit;
   /** Removal and deletion protection on the access table and the rejected queue. Default false. */
   readonly protect?: boolean;
 }
@@ -97,6 +99,7 @@ export class EventIngress extends pulumi.ComponentResource {
       {
         description: `Applies switchyard.input events of tenants to the tenant data table`,
         logRetentionDays: a.logRetentionDays ?? hub.logRetentionDays,
+        clientInit: a.clientInit,
         timeout: 10,
         environment: {
           DATA_TABLE: a.dataTableName,

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { tlsOnlyBucketPolicy } from "../bucketPolicy";
-import { Grant, SwitchyardFunction } from "../lambda";
+import { ClientInit, Grant, SwitchyardFunction } from "../lambda";
 import { checkIntRange, checkName } from "../validate";
 import { isProvider, Provider, PROVIDERS } from "../../handlers/webhooks/providers";
 import { createReceiver } from "../../handlers/webhooks/receiver";
@@ -44,6 +44,8 @@ export interface WebhookReceiverArgs {
   readonly memorySize?: number;
   /** Days the functions' log groups keep logs. Default 30. */
   readonly logRetentionDays?: number;
+  /** Where the functions build their AWS SDK clients: `on-first-use` (default) or `at-init` (handlers/lib/lazy.ts). */
+  readonly clientInit?: ClientInit;
   /** Removal protection on the idempotency table and the payload bucket. Default false. */
   readonly protect?: boolean;
 }
@@ -240,6 +242,7 @@ export class WebhookReceiver extends pulumi.ComponentResource {
           memorySize: a.memorySize,
           reservedConcurrency: a.reservedConcurrency,
           logRetentionDays: a.logRetentionDays,
+          clientInit: a.clientInit,
         },
         { parent: this },
       );

@@ -8,7 +8,10 @@
 //
 // Where the execution environment is initialized ahead of traffic (provisioned concurrency, whose
 // init is done before any request arrives), every client is built at init instead, so no request
-// pays for it: Lambda says which kind of init this is in AWS_LAMBDA_INITIALIZATION_TYPE.
+// pays for it: Lambda says which kind of init this is in AWS_LAMBDA_INITIALIZATION_TYPE. A stack can
+// ask for that everywhere (`switchyard:lambdaClientInit` = `at-init`): on-demand init is reported to
+// run with a full vCPU while a 256 MB handler gets a fraction of one, so on AWS a first request that
+// calls the SDK may start sooner with clients built at init. Not measurable here; README says how.
 //
 // Why not a module-level cache: CallbackFunction serializes what a handler captures by value, and
 // captured primitives are copied into each call's scope, so a memo must be created at run time
@@ -27,9 +30,15 @@ export interface SendClient {
   send(command: any): Promise<any>;
 }
 
-/** True where init happens ahead of traffic, so building everything at init costs no request. */
+/** Set to `at-init` by `switchyard:lambdaClientInit` (components/lambda.ts): build every client at init. */
+export const CLIENT_INIT_ENV = "SWITCHYARD_CLIENT_INIT";
+
+/**
+ * True where clients are built at init: init happens ahead of traffic (provisioned concurrency), so
+ * it costs no request, or the stack asks for it (`switchyard:lambdaClientInit` = `at-init`).
+ */
 export function initAheadOfTraffic(env: Record<string, string | undefined> = process.env): boolean {
-  return env.AWS_LAMBDA_INITIALIZATION_TYPE === "provisioned-concurrency";
+  return env.AWS_LAMBDA_INITIALIZATION_TYPE === "provisioned-concurrency" || env[CLIENT_INIT_ENV] === "at-init";
 }
 
 /**

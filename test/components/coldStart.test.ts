@@ -58,6 +58,26 @@ describe("cold start: no AWS SDK is loaded at init (dev stack)", () => {
     }
   });
 
+  it("switchyard:lambdaClientInit=at-init builds every client at init in every function (and the default does not)", async () => {
+    for (const { name, env } of declared()) expect(env, name).to.not.have.property("SWITCHYARD_CLIENT_INIT");
+    const atInit = await evaluateProgram("dev", { lambdaClientInit: "at-init" });
+    const fns = atInit.resources.filter((r) => r.type === "aws:lambda/function:Function");
+    expect(fns).to.have.length(13);
+    for (const f of fns) {
+      const env = f.inputs.environment.variables as Record<string, string>;
+      expect(env.SWITCHYARD_CLIENT_INIT, f.name).to.equal("at-init");
+      try {
+        const host = await LambdaHost.start(dirs.get(f.name)!, { env: { ...env, AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand" }, runtimeModules: noSdk, functionName: f.name });
+        hosts.push(host);
+        expect.fail(`${f.name} initialized without building its clients`);
+      } catch (e) {
+        expect((e as Error).message, f.name).to.match(/init failed: Cannot find module '@aws-sdk\/(client-[a-z0-9-]+|lib-dynamodb)'/);
+      }
+    }
+    // Back to the committed dev program for whatever runs next.
+    await evaluateProgram("dev");
+  });
+
   it("a webhook receiver answers a rejected request without the SDK, and loads it for the first request that needs it", async () => {
     const fn = declared().find((f) => f.name.endsWith("-webhooks-github"))!;
     const host = await LambdaHost.start(dirs.get(fn.name)!, { env: fn.env, runtimeModules: noSdk, functionName: fn.name });
