@@ -37,13 +37,13 @@ export const CLIENT_INIT_ENV = "SWITCHYARD_CLIENT_INIT";
  * True where clients are built at init: init happens ahead of traffic (provisioned concurrency), so
  * it costs no request, or the stack asks for it (`switchyard:lambdaClientInit` = `at-init`).
  */
-export function initAheadOfTraffic(env: Record<string, string | undefined> = process.env): boolean {
+export function buildClientsAtInit(env: Record<string, string | undefined> = process.env): boolean {
   return env.AWS_LAMBDA_INITIALIZATION_TYPE === "provisioned-concurrency" || env[CLIENT_INIT_ENV] === "at-init";
 }
 
 /**
  * A value built by `make` on first call and kept for the life of the execution environment; built
- * at once where init happens ahead of traffic. A `make` that throws is retried on the next call.
+ * at once where clients are built at init. A `make` that throws is retried on the next call.
  */
 export function lazy<T>(make: () => T, env: Record<string, string | undefined> = process.env): () => T {
   let built = false;
@@ -55,7 +55,7 @@ export function lazy<T>(make: () => T, env: Record<string, string | undefined> =
     }
     return value;
   };
-  if (initAheadOfTraffic(env)) get();
+  if (buildClientsAtInit(env)) get();
   return get;
 }
 
@@ -70,7 +70,6 @@ export function lazyClient<C extends SendClient>(
   const client = lazy(make, env);
   return { send: (command) => client().send(command), client };
 }
-
 
 /**
  * The SDK packages handlers use, each required on its first call (Node's module cache keeps it):

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { initAheadOfTraffic, lazy, lazyClient, lazyClients, sdk } from "../../../handlers/lib/lazy";
+import { buildClientsAtInit, lazy, lazyClient, lazyClients, sdk } from "../../../handlers/lib/lazy";
 
 const ON_DEMAND = { AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand" };
 const PROVISIONED = { AWS_LAMBDA_INITIALIZATION_TYPE: "provisioned-concurrency" };
@@ -20,14 +20,14 @@ describe("handlers/lib/lazy", () => {
     expect(builds).to.equal(1);
     expect(get()).to.equal(1);
     expect(builds).to.equal(1);
-    expect(initAheadOfTraffic(PROVISIONED)).to.equal(true);
+    expect(buildClientsAtInit(PROVISIONED)).to.equal(true);
     // The stack's switchyard:lambdaClientInit = at-init asks for the same on on-demand init.
     let atInit = 0;
     lazy(() => ++atInit, { AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand", SWITCHYARD_CLIENT_INIT: "at-init" });
     expect(atInit).to.equal(1);
-    expect(initAheadOfTraffic({ SWITCHYARD_CLIENT_INIT: "on-first-use" })).to.equal(false);
+    expect(buildClientsAtInit({ SWITCHYARD_CLIENT_INIT: "on-first-use" })).to.equal(false);
     for (const t of ["on-demand", "snap-start", undefined]) {
-      expect(initAheadOfTraffic({ AWS_LAMBDA_INITIALIZATION_TYPE: t }), String(t)).to.equal(false);
+      expect(buildClientsAtInit({ AWS_LAMBDA_INITIALIZATION_TYPE: t }), String(t)).to.equal(false);
     }
   });
 
