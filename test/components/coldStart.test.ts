@@ -74,6 +74,10 @@ describe("cold start: no AWS SDK is loaded at init (dev stack)", () => {
         expect((e as Error).message, f.name).to.match(/init failed: Cannot find module '@aws-sdk\/(client-[a-z0-9-]+|lib-dynamodb)'/);
       }
     }
+    // Prod commits at-init (Pulumi.prod.yaml): every one of its functions builds its clients at init.
+    const prod = (await evaluateProgram("prod")).resources.filter((r) => r.type === "aws:lambda/function:Function");
+    expect(prod.length).to.be.above(5);
+    for (const f of prod) expect(f.inputs.environment.variables.SWITCHYARD_CLIENT_INIT, f.name).to.equal("at-init");
     // Back to the committed dev program for whatever runs next.
     await evaluateProgram("dev");
   });
