@@ -215,8 +215,10 @@ async function main(): Promise<void> {
           ]),
         ),
       );
+      const clientInit = declared.some((n) => fnInputs(n).environment?.variables?.SWITCHYARD_CLIENT_INIT === "at-init") ? "at-init" : "on-first-use";
+      results.cold.clientInit = clientInit;
       console.log(
-        "\n  cold median: a new process loads __index.js (Lambda on-demand init: SDK clients load on first use) and answers a request" +
+        `\n  cold median: a new process loads __index.js (Lambda on-demand init; this stack's switchyard:lambdaClientInit is ${clientInit}) and answers a request` +
           "\n  that needs no AWS call where the handler can (an unknown path, an invalid event); `AWS calls` counts the calls it made" +
           "\n  anyway (to a local stub answering 400). clients at init: the same with AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency," +
           "\n  which builds every client at init: about what a cold start costs whose first request calls AWS. The SDK floor is" +
