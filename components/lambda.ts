@@ -121,6 +121,8 @@ export async function bundleArchive(archive: pulumi.asset.AssetArchive): Promise
   const contents: string = await index.text;
   const result = await esbuildModule().build({
     stdin: { contents, resolveDir: PROJECT_ROOT, sourcefile: "__index.js", loader: "js" },
+    // Paths in the bundle are relative to the project, so every machine uploads the same archive.
+    absWorkingDir: PROJECT_ROOT,
     bundle: true,
     platform: "node",
     target: "node22",
