@@ -4,6 +4,7 @@
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import { archiveEntries } from "../local/artifacts";
+import { BUILD_TOOLS } from "../components/lambda";
 import { FileEntry, SizeReport, walkFiles, writeZip, ZipInput } from "./zip";
 
 /** Size of an empty ZIP (its end-of-central-directory record alone). */
@@ -59,9 +60,13 @@ export class ArchiveSizer {
   }
 }
 
-/** The folders CallbackFunction packages with default code path options (no exclusions). */
+/**
+ * The folders CallbackFunction packages with default code path options, but for the build tool
+ * (esbuild, a dependency only because the program bundles with it at deploy time): the comparison
+ * is of packaging the handlers' own dependencies.
+ */
 export async function defaultCodeFolders(): Promise<Array<{ name: string; path: string }>> {
-  const paths = await pulumi.runtime.computeCodePaths({});
+  const paths = await pulumi.runtime.computeCodePaths({ extraExcludePackages: BUILD_TOOLS });
   const out: Array<{ name: string; path: string }> = [];
   for (const [name, a] of paths) out.push({ name, path: await (a as any).path });
   return out;

@@ -46,8 +46,8 @@ export const LAMBDA_ARCHITECTURE = "arm64";
 
 /**
  * The code archive of every function declared in this process, by component name: the exact
- * archive `pulumi up` uploads (its `__index.js` is the serialized handler factory). Tests, the local
- * runtime and the benchmark read it; a deployment never does.
+ * archive `pulumi up` uploads (its `__index.js` is the serialized handler factory, bundled). Tests,
+ * the local runtime and the benchmark read it; a deployment never does.
  */
 export const functionArchives = new Map<string, pulumi.asset.AssetArchive>();
 
@@ -72,6 +72,9 @@ export function awsSdkPackages(): string[] {
   }
   return sdkPackages;
 }
+
+/** Packages the program needs at deploy time only (dependencies, so `npm ci --omit=dev` keeps them). */
+export const BUILD_TOOLS = ["esbuild"];
 
 /** What the nodejs22.x runtime provides: the AWS SDK v3 and the packages it is built from. */
 export const RUNTIME_PROVIDED = ["@aws-sdk/*", "@smithy/*", "@aws-crypto/*"];
@@ -112,7 +115,8 @@ function esbuildModule(): typeof import("esbuild") {
  * each package as CommonJS and ES modules with types and maps); a bundle holds only the code the
  * handler can reach and loads as one file, a fraction of the time Node spends loading the folders
  * (bench). The SDK stays a `require` of the runtime's copy, run where the handler runs it (on
- * first use: handlers/lib/lazy.ts).
+ * first use: handlers/lib/lazy.ts). Not minified: the Lambda console shows the code as it runs, and
+ * a stack trace's line numbers point into it (minifying whitespace saved about 3 ms of load).
  */
 export async function bundleArchive(archive: pulumi.asset.AssetArchive): Promise<{ archive: pulumi.asset.AssetArchive; report: BundleReport }> {
   const assets = (await archive.assets) as Record<string, any>;
@@ -129,9 +133,6 @@ export async function bundleArchive(archive: pulumi.asset.AssetArchive): Promise
     format: "cjs",
     external: RUNTIME_PROVIDED,
     write: false,
-    // Whitespace only: a smaller file compiles faster at cold start, and names are kept, so a
-    // stack trace in CloudWatch still names the functions it passed through.
-    minifyWhitespace: true,
     metafile: true,
     logLevel: "silent",
   });
@@ -234,7 +235,8 @@ export class SwitchyardFunction<E = any, R = any> extends pulumi.ComponentResour
         loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name },
         environment: environmentOf(args),
         callbackFactory: args.callbackFactory as any,
-        codePathOptions: { extraExcludePackages: awsSdkPackages() },
+        // The SDK is the runtime's and esbuild is the build tool; the rest is bundled, not zipped.
+        codePathOptions: { extraExcludePackages: [...awsSdkPackages(), ...BUILD_TOOLS] },
       },
       {
         parent: this,

@@ -72,6 +72,21 @@ export function lazyClient<C extends SendClient>(
 }
 
 /**
+ * Fails the caller (a handler factory, so Lambda's init) naming a package the runtime does not
+ * provide, as a top-level import did: resolving finds the file without loading it, so a missing SDK
+ * package is an init error (Errors metric, retries, DLQ), not a handled failure of every request.
+ */
+export function ensureInstalled(...packages: string[]): void {
+  for (const p of packages) require.resolve(p);
+}
+
+/** A default-configured client of `pkg`, built on first send; `pkg` must be installed now. */
+function sdkClient<C extends SendClient>(packages: string[], make: () => C) {
+  ensureInstalled(...packages);
+  return lazyClient(make);
+}
+
+/**
  * The SDK packages handlers use, each required on its first call (Node's module cache keeps it):
  * `new (sdk.sqs().SendMessageCommand)({...})`. A value import of an SDK package at a module's top
  * level would be serialized as a `require` that runs when the function's code is loaded.
@@ -86,17 +101,21 @@ export const sdk = {
   sqs: (): typeof SQSSdk => require("@aws-sdk/client-sqs"),
 };
 
-/** Clients with the runtime's default configuration (region, credentials, AWS_ENDPOINT_URL), built on first send. */
+/**
+ * Clients with the runtime's default configuration (region, credentials, AWS_ENDPOINT_URL), built
+ * on first send. Creating one (in a handler factory, at init) checks that its package is installed.
+ */
 export const lazyClients = {
-  dynamodb: () => lazyClient(() => new (sdk.dynamodb().DynamoDBClient)({})),
+  dynamodb: () => sdkClient(["@aws-sdk/client-dynamodb"], () => new (sdk.dynamodb().DynamoDBClient)({})),
   /** A DynamoDB document client (marshalling plain objects) over a DynamoDB client of its own. */
   dynamodbDocument: (translateConfig?: DynamoDBDocumentSdk.TranslateConfig) =>
-    lazyClient(() =>
+    sdkClient(["@aws-sdk/lib-dynamodb", "@aws-sdk/client-dynamodb"], () =>
       sdk.dynamodbDocument().DynamoDBDocumentClient.from(new (sdk.dynamodb().DynamoDBClient)({}), translateConfig),
     ),
-  eventBridge: () => lazyClient(() => new (sdk.eventBridge().EventBridgeClient)({})),
-  lambda: () => lazyClient(() => new (sdk.lambda().LambdaClient)({})),
-  s3: () => lazyClient(() => new (sdk.s3().S3Client)({})),
-  secretsManager: () => lazyClient(() => new (sdk.secretsManager().SecretsManagerClient)({})),
-  sqs: () => lazyClient(() => new (sdk.sqs().SQSClient)({})),
+  eventBridge: () => sdkClient(["@aws-sdk/client-eventbridge"], () => new (sdk.eventBridge().EventBridgeClient)({})),
+  lambda: () => sdkClient(["@aws-sdk/client-lambda"], () => new (sdk.lambda().LambdaClient)({})),
+  s3: () => sdkClient(["@aws-sdk/client-s3"], () => new (sdk.s3().S3Client)({})),
+  secretsManager: () =>
+    sdkClient(["@aws-sdk/client-secrets-manager"], () => new (sdk.secretsManager().SecretsManagerClient)({})),
+  sqs: () => sdkClient(["@aws-sdk/client-sqs"], () => new (sdk.sqs().SQSClient)({})),
 };

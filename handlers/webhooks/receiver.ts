@@ -12,7 +12,7 @@ import type * as IdempotencyDynamoDB from "@aws-lambda-powertools/idempotency/dy
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { lazy, lazyClients, sdk } from "../lib/lazy";
+import { ensureInstalled, lazy, lazyClients, sdk } from "../lib/lazy";
 import { entrySize, makePublisher, PublishEntry, PublishResult, RETRYABLE_ENTRY_CODES } from "../lib/publisher";
 import { makeSecretReader, SecretReader } from "../lib/secrets";
 import {
@@ -486,6 +486,12 @@ function errorSummary(err: unknown): { name: string; message: string; cause?: st
   };
 }
 
+/** The idempotency table's client, built once on first use; its packages must be installed now. */
+function lazyDynamoDB(): () => DynamoDBClient {
+  ensureInstalled("@aws-sdk/client-dynamodb", "@aws-sdk/util-dynamodb");
+  return lazy(() => new (sdk.dynamodb().DynamoDBClient)({}));
+}
+
 /**
  * The handler as Lambda runs it: configuration from the environment, SDK clients built inside
  * Lambda on their first use (the `callbackFactory` of the component calls this at cold start).
@@ -496,7 +502,8 @@ export function createReceiver() {
     config,
     eventBridge: lazyClients.eventBridge(),
     secretsManager: lazyClients.secretsManager(),
-    dynamodb: () => new (sdk.dynamodb().DynamoDBClient)({}),
+    // Powertools idempotency takes a real DynamoDBClient, and requires util-dynamodb from the runtime.
+    dynamodb: lazyDynamoDB(),
     s3: config.payloadBucket ? lazyClients.s3() : undefined,
     logger: new Logger({ serviceName: WEBHOOK_SERVICE, persistentKeys: { provider: config.provider } }),
     // Namespace Switchyard, dimension service=switchyard-webhooks: what the Monitoring alarm watches.

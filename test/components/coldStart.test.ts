@@ -1,80 +1,104 @@
-// Every function the program declares loads and initializes without the AWS SDK: SDK packages and
-// clients are loaded on first use (handlers/lib/lazy.ts), so a cold start that is answered without
-// calling AWS never pays for them. Proven by running each serialized artifact in a fresh process
-// whose runtime provides no SDK at all: init must succeed, and fail where provisioned concurrency
-// asks for every client at init.
+// Where each function loads the AWS SDK (handlers/lib/lazy.ts), proven by running every serialized
+// artifact of the program in a fresh process whose runtime provides a stand-in SDK: each package a
+// bundle requires is present, but loading it throws "stub SDK <package> loaded". Init must not load
+// any of them (only resolve them); under provisioned concurrency or switchyard:lambdaClientInit =
+// at-init it must load them; and a runtime without a package fails init naming it.
 import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { evaluateProgram, Program } from "../program";
-import { functionArchives } from "../../components/lambda";
-import { archiveEntries, LambdaHost, LambdaInvokeError, materialize } from "../../local/artifacts";
+import { BundleReport, bundleReports, functionArchives } from "../../components/lambda";
+import { LambdaHost, LambdaInvokeError, materialize } from "../../local/artifacts";
 
-describe("cold start: no AWS SDK is loaded at init (dev stack)", () => {
+const reportOf = (name: string) => new Promise<BundleReport>((r) => bundleReports.get(name)!.apply(r));
+
+/** A node_modules folder whose packages exist but throw when loaded. */
+function stubRuntime(packages: string[]): string {
+  const modules = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-stub-sdk-")), "node_modules");
+  for (const p of packages) {
+    fs.mkdirSync(path.join(modules, p), { recursive: true });
+    fs.writeFileSync(path.join(modules, p, "package.json"), JSON.stringify({ name: p, version: "0.0.0-stub", main: "index.js" }));
+    fs.writeFileSync(path.join(modules, p, "index.js"), `throw new Error("stub SDK ${p} loaded");\n`);
+  }
+  return modules;
+}
+
+describe("cold start: where functions load the AWS SDK (dev stack)", () => {
   let program: Program;
+  let stubSdk: string;
   let noSdk: string;
   const dirs = new Map<string, string>();
   const hosts: LambdaHost[] = [];
   const declared = () =>
-    program.resources.filter((r) => r.type === "aws:lambda/function:Function").map((r) => ({ name: r.name, env: (r.inputs.environment?.variables ?? {}) as Record<string, string> }));
+    program.resources
+      .filter((r) => r.type === "aws:lambda/function:Function")
+      .map((r) => ({ name: r.name, env: (r.inputs.environment?.variables ?? {}) as Record<string, string> }));
+  const start = async (name: string, env: Record<string, string>, runtimeModules: string) => {
+    const host = await LambdaHost.start(dirs.get(name)!, { env, runtimeModules, functionName: name });
+    hosts.push(host);
+    return host;
+  };
+  const initFailure = async (name: string, env: Record<string, string>, runtimeModules: string): Promise<string> => {
+    try {
+      await start(name, env, runtimeModules);
+    } catch (e) {
+      expect(e, name).to.be.instanceOf(LambdaInvokeError);
+      return (e as Error).message;
+    }
+    return expect.fail(`${name} initialized`);
+  };
 
   before(async () => {
     program = await evaluateProgram("dev");
-    noSdk = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-no-sdk-")), "node_modules");
-    fs.mkdirSync(noSdk);
-    for (const { name } of declared()) dirs.set(name, await materialize(functionArchives.get(name)!));
+    const external = new Set<string>();
+    for (const { name } of declared()) {
+      dirs.set(name, await materialize(functionArchives.get(name)!));
+      for (const p of (await reportOf(name)).external) external.add(p);
+    }
+    stubSdk = stubRuntime([...external]);
+    noSdk = stubRuntime([]);
   });
   after(async () => {
     for (const h of hosts) await h.stop();
   });
 
-  it("declares the 13 functions of the dev stack, each calling the SDK somewhere", async () => {
-    expect(declared().map((f) => f.name)).to.have.length(13);
-    for (const { name } of declared()) {
-      const index = (await archiveEntries(functionArchives.get(name)!)).find((e) => e.name === "__index.js")!.text!;
-      expect(index, name).to.match(/require\("@aws-sdk\/client-[a-z-]+"\)/);
-    }
+  it("declares the 13 functions of the dev stack, each requiring SDK packages from the runtime", async () => {
+    expect(declared()).to.have.length(13);
+    for (const { name } of declared()) expect((await reportOf(name)).external, name).to.not.be.empty;
   });
 
-  it("initializes every function without the SDK on NODE_PATH", async () => {
+  it("initializes every function without loading an SDK package", async () => {
     for (const { name, env } of declared()) {
-      const host = await LambdaHost.start(dirs.get(name)!, { env: { ...env, AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand" }, runtimeModules: noSdk, functionName: name });
-      hosts.push(host);
-      expect(host.stderr, name).to.not.contain("Cannot find module");
+      const host = await start(name, { ...env, AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand" }, stubSdk);
+      expect(host.stderr, name).to.not.contain("stub SDK");
     }
   });
 
-  it("builds every client at init under provisioned concurrency (so init fails here without the SDK)", async () => {
+  it("fails init naming an SDK package the runtime lacks (resolved at init, not loaded)", async () => {
     for (const { name, env } of declared()) {
-      try {
-        const host = await LambdaHost.start(dirs.get(name)!, { env: { ...env, AWS_LAMBDA_INITIALIZATION_TYPE: "provisioned-concurrency" }, runtimeModules: noSdk, functionName: name });
-        hosts.push(host);
-        expect.fail(`${name} initialized without building its clients`);
-      } catch (e) {
-        expect(e, name).to.be.instanceOf(LambdaInvokeError);
-        expect((e as Error).message, name).to.match(/init failed: Cannot find module '@aws-sdk\/(client-[a-z0-9-]+|lib-dynamodb)'/);
-      }
+      const message = await initFailure(name, { ...env, AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand" }, noSdk);
+      expect(message, name).to.match(/^init failed: Cannot find module '@aws-sdk\/(client-[a-z0-9-]+|lib-dynamodb|util-dynamodb)'/);
     }
   });
 
-  it("switchyard:lambdaClientInit=at-init builds every client at init in every function (and the default does not)", async () => {
+  it("loads the SDK at init under provisioned concurrency", async () => {
+    for (const { name, env } of declared()) {
+      const message = await initFailure(name, { ...env, AWS_LAMBDA_INITIALIZATION_TYPE: "provisioned-concurrency" }, stubSdk);
+      expect(message, name).to.match(/^init failed: stub SDK @aws-sdk\/(client-[a-z0-9-]+|lib-dynamodb) loaded/);
+    }
+  });
+
+  it("switchyard:lambdaClientInit=at-init loads the SDK at init in every function; prod commits it, dev does not", async () => {
     for (const { name, env } of declared()) expect(env, name).to.not.have.property("SWITCHYARD_CLIENT_INIT");
-    const atInit = await evaluateProgram("dev", { lambdaClientInit: "at-init" });
-    const fns = atInit.resources.filter((r) => r.type === "aws:lambda/function:Function");
-    expect(fns).to.have.length(13);
-    for (const f of fns) {
+    const atInit = (await evaluateProgram("dev", { lambdaClientInit: "at-init" })).resources.filter((r) => r.type === "aws:lambda/function:Function");
+    expect(atInit).to.have.length(13);
+    for (const f of atInit) {
       const env = f.inputs.environment.variables as Record<string, string>;
       expect(env.SWITCHYARD_CLIENT_INIT, f.name).to.equal("at-init");
-      try {
-        const host = await LambdaHost.start(dirs.get(f.name)!, { env: { ...env, AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand" }, runtimeModules: noSdk, functionName: f.name });
-        hosts.push(host);
-        expect.fail(`${f.name} initialized without building its clients`);
-      } catch (e) {
-        expect((e as Error).message, f.name).to.match(/init failed: Cannot find module '@aws-sdk\/(client-[a-z0-9-]+|lib-dynamodb)'/);
-      }
+      const message = await initFailure(f.name, { ...env, AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand" }, stubSdk);
+      expect(message, f.name).to.match(/^init failed: stub SDK @aws-sdk\/(client-[a-z0-9-]+|lib-dynamodb) loaded/);
     }
-    // Prod commits at-init (Pulumi.prod.yaml): every one of its functions builds its clients at init.
     const prod = (await evaluateProgram("prod")).resources.filter((r) => r.type === "aws:lambda/function:Function");
     expect(prod.length).to.be.above(5);
     for (const f of prod) expect(f.inputs.environment.variables.SWITCHYARD_CLIENT_INIT, f.name).to.equal("at-init");
@@ -82,10 +106,9 @@ describe("cold start: no AWS SDK is loaded at init (dev stack)", () => {
     await evaluateProgram("dev");
   });
 
-  it("a webhook receiver answers a rejected request without the SDK, and loads it for the first request that needs it", async () => {
+  it("a webhook receiver answers a misrouted request without the SDK, and loads it for the first request that needs it", async () => {
     const fn = declared().find((f) => f.name.endsWith("-webhooks-github"))!;
-    const host = await LambdaHost.start(dirs.get(fn.name)!, { env: fn.env, runtimeModules: noSdk, functionName: fn.name });
-    hosts.push(host);
+    const host = await start(fn.name, fn.env, stubSdk);
     const request = (rawPath: string) => ({
       version: "2.0",
       rawPath,
@@ -95,11 +118,10 @@ describe("cold start: no AWS SDK is loaded at init (dev stack)", () => {
       body: "{}",
       isBase64Encoded: false,
     });
-    const notFound = await host.invoke(request("/stripe"));
-    expect(notFound.statusCode).to.equal(404);
-    // The signature check needs the secret: Secrets Manager's package is loaded now, and missing here.
-    const needsSecret = await host.invoke(request("/github"));
-    expect(needsSecret.statusCode).to.equal(503);
-    expect(host.stdout + host.stderr).to.contain("Cannot find module '@aws-sdk/client-secrets-manager'");
+    expect((await host.invoke(request("/stripe"))).statusCode).to.equal(404);
+    expect(host.stdout + host.stderr).to.not.contain("stub SDK");
+    // The signature check needs the secret: Secrets Manager's package is loaded now.
+    expect((await host.invoke(request("/github"))).statusCode).to.equal(503);
+    expect(host.stdout + host.stderr).to.contain("stub SDK @aws-sdk/client-secrets-manager loaded");
   });
 });

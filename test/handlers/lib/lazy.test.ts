@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { buildClientsAtInit, lazy, lazyClient, lazyClients, sdk } from "../../../handlers/lib/lazy";
+import { buildClientsAtInit, ensureInstalled, lazy, lazyClient, lazyClients, sdk } from "../../../handlers/lib/lazy";
 
 const ON_DEMAND = { AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand" };
 const PROVISIONED = { AWS_LAMBDA_INITIALIZATION_TYPE: "provisioned-concurrency" };
@@ -66,6 +66,11 @@ describe("handlers/lib/lazy", () => {
     } catch (e: any) {
       expect(e.name).to.equal("ThrottlingException");
     }
+  });
+
+  it("ensureInstalled passes for installed packages and throws naming a missing one", () => {
+    expect(() => ensureInstalled("@aws-sdk/client-sqs", "@aws-sdk/util-dynamodb")).to.not.throw();
+    expect(() => ensureInstalled("@aws-sdk/client-sqs", "@aws-sdk/client-not-a-service")).to.throw("Cannot find module '@aws-sdk/client-not-a-service'");
   });
 
   it("sdk loads the real SDK packages, and lazyClients builds real clients with the default configuration", async () => {
