@@ -1,9 +1,9 @@
 // Cold-start discipline of every Switchyard handler: AWS SDK packages and the clients built from
 // them are loaded on first use, not when the function's code is loaded. Loading one SDK client
 // package costs a Node process 40-70 ms (bench: `bench-sdk-clients-only`), more than everything
-// else a handler loads; a function only pays it on the paths that call AWS, so a rejected webhook,
-// a 404 or a malformed request is answered without it, and the S3 client of the receiver is loaded
-// only for an oversized payload. This follows AWS's advice for functions with several paths
+// else a handler loads; a function only pays it on the paths that call AWS, so a misrouted or
+// malformed request is answered without it, a forged webhook loads Secrets Manager but not DynamoDB
+// or EventBridge, and the receiver's S3 client is loaded only for an oversized payload. This follows AWS's advice for functions with several paths
 // (Lambda best practices: load only what a path needs).
 //
 // Where the execution environment is initialized ahead of traffic (provisioned concurrency, whose
