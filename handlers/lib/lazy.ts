@@ -80,10 +80,19 @@ export function ensureInstalled(...packages: string[]): void {
   for (const p of packages) require.resolve(p);
 }
 
-/** A default-configured client of `pkg`, built on first send; `pkg` must be installed now. */
-function sdkClient<C extends SendClient>(packages: string[], make: () => C) {
+/** Options of a client in `lazyClients`. */
+export interface ClientOptions {
+  /**
+   * For a client only a rare path uses (the receiver's S3, for oversized payloads): built on first
+   * use even where the others are built at init. Default false.
+   */
+  readonly rarelyUsed?: boolean;
+}
+
+/** A default-configured client of `packages`, built on first send; they must be installed now. */
+function sdkClient<C extends SendClient>(packages: string[], make: () => C, options: ClientOptions = {}) {
   ensureInstalled(...packages);
-  return lazyClient(make);
+  return lazyClient(make, options.rarelyUsed ? {} : process.env);
 }
 
 /**
@@ -114,7 +123,7 @@ export const lazyClients = {
     ),
   eventBridge: () => sdkClient(["@aws-sdk/client-eventbridge"], () => new (sdk.eventBridge().EventBridgeClient)({})),
   lambda: () => sdkClient(["@aws-sdk/client-lambda"], () => new (sdk.lambda().LambdaClient)({})),
-  s3: () => sdkClient(["@aws-sdk/client-s3"], () => new (sdk.s3().S3Client)({})),
+  s3: (options?: ClientOptions) => sdkClient(["@aws-sdk/client-s3"], () => new (sdk.s3().S3Client)({}), options),
   secretsManager: () =>
     sdkClient(["@aws-sdk/client-secrets-manager"], () => new (sdk.secretsManager().SecretsManagerClient)({})),
   sqs: () => sdkClient(["@aws-sdk/client-sqs"], () => new (sdk.sqs().SQSClient)({})),

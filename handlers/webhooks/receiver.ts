@@ -504,7 +504,8 @@ export function createReceiver() {
     secretsManager: lazyClients.secretsManager(),
     // Powertools idempotency takes a real DynamoDBClient, and requires util-dynamodb from the runtime.
     dynamodb: lazyDynamoDB(),
-    s3: config.payloadBucket ? lazyClients.s3() : undefined,
+    // Only oversized payloads use S3: not built at init even where the other clients are.
+    s3: config.payloadBucket ? lazyClients.s3({ rarelyUsed: true }) : undefined,
     logger: new Logger({ serviceName: WEBHOOK_SERVICE, persistentKeys: { provider: config.provider } }),
     // Namespace Switchyard, dimension service=switchyard-webhooks: what the Monitoring alarm watches.
     metrics: makeMetrics(WEBHOOK_SERVICE),

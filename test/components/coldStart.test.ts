@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { evaluateProgram, Program } from "../program";
 import { BundleReport, bundleReports, functionArchives } from "../../components/lambda";
-import { LambdaHost, LambdaInvokeError, materialize } from "../../local/artifacts";
+import { lambdaRuntimeModules, LambdaHost, LambdaInvokeError, materialize } from "../../local/artifacts";
 
 const reportOf = (name: string) => new Promise<BundleReport>((r) => bundleReports.get(name)!.apply(r));
 
@@ -104,6 +104,26 @@ describe("cold start: where functions load the AWS SDK (dev stack)", () => {
     for (const f of prod) expect(f.inputs.environment.variables.SWITCHYARD_CLIENT_INIT, f.name).to.equal("at-init");
     // Back to the committed dev program for whatever runs next.
     await evaluateProgram("dev");
+  });
+
+  it("a webhook receiver built at init leaves S3 (oversized payloads only) for its first use", async () => {
+    // The runtime's real SDK, but for client-s3, which throws when loaded.
+    const real = lambdaRuntimeModules();
+    const modules = stubRuntime(["@aws-sdk/client-s3"]);
+    for (const scope of fs.readdirSync(real)) {
+      for (const pkg of scope.startsWith("@") ? fs.readdirSync(path.join(real, scope)).map((p) => `${scope}/${p}`) : [scope]) {
+        if (pkg === "@aws-sdk/client-s3") continue;
+        fs.mkdirSync(path.dirname(path.join(modules, pkg)), { recursive: true });
+        fs.symlinkSync(fs.realpathSync(path.join(real, pkg)), path.join(modules, pkg), "dir");
+      }
+    }
+    const fn = declared().find((f) => f.name.endsWith("-webhooks-github"))!;
+    expect(fn.env.PAYLOAD_BUCKET, "dev stores oversized payloads").to.be.a("string");
+    const host = await start(fn.name, { ...fn.env, SWITCHYARD_CLIENT_INIT: "at-init" }, modules);
+    expect(host.stdout + host.stderr).to.not.contain("stub SDK");
+    // The other clients were built: without the SDK at all, the same init fails.
+    const message = await initFailure(fn.name, { ...fn.env, SWITCHYARD_CLIENT_INIT: "at-init" }, stubSdk);
+    expect(message).to.match(/^init failed: stub SDK @aws-sdk\/client-(eventbridge|secrets-manager|dynamodb) loaded/);
   });
 
   it("a webhook receiver answers a misrouted request without the SDK, and loads it for the first request that needs it", async () => {
