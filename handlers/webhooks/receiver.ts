@@ -486,24 +486,20 @@ function errorSummary(err: unknown): { name: string; message: string; cause?: st
   };
 }
 
-/** The idempotency table's client, built once on first use; its packages must be installed now. */
-function lazyDynamoDB(): () => DynamoDBClient {
-  ensureInstalled("@aws-sdk/client-dynamodb", "@aws-sdk/util-dynamodb");
-  return lazy(() => new (sdk.dynamodb().DynamoDBClient)({}));
-}
-
 /**
  * The handler as Lambda runs it: configuration from the environment, SDK clients built inside
  * Lambda on their first use (the `callbackFactory` of the component calls this at cold start).
  */
 export function createReceiver() {
   const config = readReceiverConfig();
+  // Powertools idempotency requires util-dynamodb from the runtime: checked now, as the clients' are.
+  ensureInstalled("@aws-sdk/util-dynamodb");
   return makeHandler({
     config,
     eventBridge: lazyClients.eventBridge(),
     secretsManager: lazyClients.secretsManager(),
-    // Powertools idempotency takes a real DynamoDBClient, and requires util-dynamodb from the runtime.
-    dynamodb: lazyDynamoDB(),
+    // Powertools idempotency takes the real DynamoDBClient: built once, on first use.
+    dynamodb: lazyClients.dynamodb().client,
     // Only oversized payloads use S3: not built at init even where the other clients are.
     s3: config.payloadBucket ? lazyClients.s3({ rarelyUsed: true }) : undefined,
     logger: new Logger({ serviceName: WEBHOOK_SERVICE, persistentKeys: { provider: config.provider } }),
