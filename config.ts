@@ -166,7 +166,7 @@ export class Settings {
 
 // --- issue #3: record verification workflow ---
 /** The verification workflow's keys; an EXPRESS workflow's waits must fit its 5-minute limit. */
-function verificationConfig(s: Settings) {
+function verificationConfig(s: Settings, enabledProviders: Provider[]) {
   const v = {
     workflowType: s.string("verificationWorkflowType", "STANDARD", WORKFLOW_TYPES) as WorkflowType,
     logLevel: s.string("verificationLogLevel", "ERROR", LOG_LEVELS) as LogLevel,
@@ -176,7 +176,19 @@ function verificationConfig(s: Settings) {
     maxVerifyAttempts: s.int("verificationMaxAttempts", 5, 1, 100),
     sources: s.stringList("verificationSources", ["switchyard.records"]),
     detailTypes: s.stringList("verificationDetailTypes", DEFAULT_VERIFICATION_DETAIL_TYPES),
+    webhookProviders: s.stringList(
+      "verificationWebhookProviders",
+      [],
+      new RegExp(`^(${PROVIDERS.join("|")})$`),
+      '\'["hmac"]\'',
+    ) as Provider[],
   };
+  const disabled = v.webhookProviders.filter((p) => !enabledProviders.includes(p));
+  if (disabled.length > 0) {
+    throw new ConfigError(
+      `${NAMESPACE}:verificationWebhookProviders names ${disabled.join(", ")}, not in ${NAMESPACE}:webhookProviders (${JSON.stringify(enabledProviders)}): no receiver would deliver those requests. Fix it with: pulumi config set ${NAMESPACE}:verificationWebhookProviders '${JSON.stringify(v.webhookProviders.filter((p) => enabledProviders.includes(p)))}' --stack ${s.stack} (or enable the provider in webhookProviders)`,
+    );
+  }
   const planned = plannedWaitSeconds(v);
   if (v.workflowType === "EXPRESS" && planned > EXPRESS_MAX_PLANNED_WAIT_SECONDS) {
     throw new ConfigError(
@@ -237,14 +249,14 @@ export const WEBHOOK_SECRET_KEYS: Record<Provider, { key: string; what: string }
   hmac: { key: "hmacWebhookSecret", what: "the generic HMAC webhook key" },
 };
 
+/** The enabled webhook providers. */
+function webhooksEnabled(s: Settings): Provider[] {
+  return s.stringList("webhookProviders", [], new RegExp(`^(${PROVIDERS.join("|")})$`), '\'["github","stripe"]\'') as Provider[];
+}
+
 /** Enabled webhook providers, their secrets (required for each enabled one) and the receivers' limits. */
 function webhooksConfig(s: Settings) {
-  const enabled = s.stringList(
-    "webhookProviders",
-    [],
-    new RegExp(`^(${PROVIDERS.join("|")})$`),
-    '\'["github","stripe"]\'',
-  ) as Provider[];
+  const enabled = webhooksEnabled(s);
   const reserved = s.optionalString("webhookReservedConcurrency", /^([1-9]\d{0,2}|1000)$/, "10");
   const twilioPublicUrl = s.optionalString(
     "twilioPublicUrl",
@@ -389,8 +401,8 @@ export function loadConfig() {
       sources: s.stringList("recordsSources", ["switchyard.records"]),
       detailTypes: s.stringList("recordsDetailTypes", ["RecordCreated", "RecordUpdated"]),
     },
-    // issue #3: record verification workflow
-    verification: verificationConfig(s),
+    // issue #3: record verification workflow (webhook-delivered requests: issue #8)
+    verification: verificationConfig(s, webhooksEnabled(s)),
     // issue #6: tenant change publishing, tenant ingress, record ingestion
     tenancy: tenantsConfig(s),
     // issue #8: alarms and dashboard

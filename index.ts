@@ -10,6 +10,7 @@ import { RecordIngestion } from "./components/records/recordIngestion";
 import { Monitoring } from "./components/ops/monitoring"; // issue #8
 import { WEBHOOK_SERVICE } from "./handlers/lib/telemetry"; // issue #8
 import { WebhookReceiver } from "./components/webhooks/webhookReceiver"; // issue #4
+import { eventSource } from "./handlers/webhooks/receiver"; // issue #8
 // issue #5: jobs API and records gateway
 import { ApiGatewayAccountLogging } from "./components/apigw/accountLogging";
 import { JobsApi } from "./components/jobs/jobsApi";
@@ -44,6 +45,8 @@ export const verification = new VerificationWorkflow(`${cfg.hubName}-verify`, {
   connectionArn: forwarder.connectionArn,
   connectionSecretArn: forwarder.connectionSecretArn,
   ...cfg.verification,
+  // issue #8: requests delivered to these receivers start it too, carrying the delivery's correlation id
+  webhookSources: cfg.verification.webhookProviders.map(eventSource),
 });
 // --- end issue #3 ---
 

@@ -574,16 +574,18 @@ export function verificationEventPattern(sources: string[], detailTypes: string[
  * than pasted inside quotes. `correlationId` is the one the event carries in its detail (webhook
  * receivers set it from `x-correlation-id` or the delivery id); an event without one renders it as
  * "" and the workflow falls back to the event id (the same on EventBridge retries).
+ * `recordPath` is where the record fields are: `$.detail` in a record event, `$.detail.payload` in
+ * the event a webhook receiver publishes for a delivery (whose body is the request).
  */
-export function verificationInputTransformer(): InputTransformer {
+export function verificationInputTransformer(recordPath = "$.detail"): InputTransformer {
   return {
     inputPaths: {
-      tenantId: "$.detail.tenantId",
-      database: "$.detail.database",
-      collection: "$.detail.collection",
-      recordId: "$.detail.recordId",
-      recordVersion: "$.detail.recordVersion",
-      payload: "$.detail.payload",
+      tenantId: `${recordPath}.tenantId`,
+      database: `${recordPath}.database`,
+      collection: `${recordPath}.collection`,
+      recordId: `${recordPath}.recordId`,
+      recordVersion: `${recordPath}.recordVersion`,
+      payload: `${recordPath}.payload`,
       correlationId: "$.detail.correlationId",
       eventId: "$.id",
     },
@@ -591,4 +593,17 @@ export function verificationInputTransformer(): InputTransformer {
       '{"tenantId":<tenantId>,"database":<database>,"collection":<collection>,"recordId":<recordId>,' +
       '"recordVersion":<recordVersion>,"payload":<payload>,"correlationId":<correlationId>,"eventId":<eventId>}',
   };
+}
+
+/** Where a webhook receiver's event carries the delivery's body: the verification request. */
+export const WEBHOOK_RECORD_PATH = "$.detail.payload";
+
+/**
+ * Verification requests delivered to a webhook receiver (source `switchyard.webhooks.<provider>`,
+ * detail-type the delivery's event type): the same record fields, inside the event's
+ * `detail.payload`. A delivery stored in S3 for its size (`detail.payloadRef`) does not match.
+ */
+export function webhookVerificationEventPattern(sources: string[], detailTypes: string[]): Record<string, unknown> {
+  const { detail, ...rest } = verificationEventPattern(sources, detailTypes);
+  return { ...rest, detail: { payload: detail } };
 }

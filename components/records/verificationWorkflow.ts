@@ -10,6 +10,8 @@ import {
   validateDefinitionArgs,
   verificationEventPattern,
   verificationInputTransformer,
+  WEBHOOK_RECORD_PATH,
+  webhookVerificationEventPattern,
 } from "./verificationDefinition";
 
 export const WORKFLOW_TYPES = ["STANDARD", "EXPRESS"] as const;
@@ -42,7 +44,13 @@ export interface VerificationWorkflowArgs {
   readonly sources?: string[];
   /** Detail types that start a verification. Default ["RecordVerificationRequested"]. */
   readonly detailTypes?: string[];
-  /** Delivery retries of the route. Default: 185 attempts over 24 h. */
+  /**
+   * Sources of webhook receivers' events (`switchyard.webhooks.<provider>`) whose deliveries of one
+   * of `detailTypes`, with the request as the delivery's body, start a verification too (route
+   * `verification-webhooks`). Default none.
+   */
+  readonly webhookSources?: string[];
+  /** Delivery retries of the routes. Default: 185 attempts over 24 h. */
   readonly retryPolicy?: RetryPolicy;
 }
 
@@ -55,6 +63,7 @@ export const WORKFLOW_DEFAULTS = {
   maxVerifyAttempts: 5,
   sources: ["switchyard.records"],
   detailTypes: DEFAULT_VERIFICATION_DETAIL_TYPES,
+  webhookSources: [] as string[],
 };
 
 /** Express executions stop after 300 s; this leaves 60 s for the HTTP calls and the notification. */
@@ -73,6 +82,8 @@ export class VerificationWorkflow extends pulumi.ComponentResource {
   public readonly policy: aws.iam.RolePolicy;
   public readonly stateMachine: aws.sfn.StateMachine;
   public readonly route: EventRoute;
+  /** The route of verification requests delivered to webhook receivers, when `webhookSources` names any. */
+  public readonly webhookRoute?: EventRoute;
   public readonly stateMachineArn: pulumi.Output<string>;
   public readonly topicArn: pulumi.Output<string>;
 
@@ -90,6 +101,11 @@ export class VerificationWorkflow extends pulumi.ComponentResource {
     }
     if (a.sources.length === 0) throw new Error("sources must name at least one event source");
     if (a.detailTypes.length === 0) throw new Error("detailTypes must name at least one detail type");
+    const overlap = a.webhookSources.filter((w) => a.sources.includes(w));
+    if (overlap.length > 0) {
+      // One event would match both routes and start two executions.
+      throw new Error(`webhookSources and sources must not share a source, both name ${overlap.join(", ")}`);
+    }
     const loop = {
       apiEndpoint: a.apiEndpoint,
       anchorWaitSeconds: a.anchorWaitSeconds,
@@ -252,6 +268,25 @@ export class VerificationWorkflow extends pulumi.ComponentResource {
       },
       this,
     );
+    if (a.webhookSources.length > 0) {
+      this.webhookRoute = a.hub.addRoute(
+        "verification-webhooks",
+        {
+          description: "Record verification requests delivered to webhook receivers to the verification workflow",
+          eventPattern: webhookVerificationEventPattern(a.webhookSources, a.detailTypes),
+          targets: [
+            {
+              id: "workflow",
+              kind: "stepfunctions",
+              arn: this.stateMachine.arn,
+              inputTransformer: verificationInputTransformer(WEBHOOK_RECORD_PATH),
+              retryPolicy: a.retryPolicy,
+            },
+          ],
+        },
+        this,
+      );
+    }
 
     this.registerOutputs({ stateMachineArn: this.stateMachineArn, topicArn: this.topicArn });
   }

@@ -4,7 +4,8 @@ import { EventHub } from "../events/eventHub";
 import { ClientInit, SwitchyardFunction } from "../lambda";
 import { checkIntRange, checkName } from "../validate";
 import { lazyClients } from "../../handlers/lib/lazy";
-import { makeHandler } from "../../handlers/tenants/changePublisher";
+import { makeMetrics } from "../../handlers/lib/telemetry";
+import { CHANGE_PUBLISHER_SERVICE, makeHandler } from "../../handlers/tenants/changePublisher";
 import { ruleTargetBuses, Tenants, validateTenants } from "./tenantRules";
 import {
   streamReadGrants,
@@ -111,7 +112,9 @@ export class ChangePublisher extends pulumi.ComponentResource {
           return makeHandler({
             eventBridge: lazyClients.eventBridge(),
             tenants,
-            logger: new Logger({ serviceName: "change-publisher" }),
+            logger: new Logger({ serviceName: CHANGE_PUBLISHER_SERVICE }),
+            // Namespace Switchyard, dimension service=change-publisher: one EMF blob per batch.
+            metrics: makeMetrics(CHANGE_PUBLISHER_SERVICE),
           });
         },
       },

@@ -2,8 +2,9 @@
 // responses, header lookup, and the logger interface (Powertools' Logger satisfies it).
 import { createHash } from "crypto";
 import { requireEnv } from "../lib/env";
+import type { CorrelatedLogger } from "../lib/correlation";
 
-export interface LoggerLike {
+export interface LoggerLike extends CorrelatedLogger {
   info(message: string, ...extra: object[]): void;
   warn(message: string, ...extra: object[]): void;
   error(message: string, ...extra: object[]): void;

@@ -3,6 +3,7 @@
 // with the job's parameters and the error. When this function itself fails (after its own retries)
 // its on-failure destination is the EventHub bus, so the record lands in the archive for replay:
 // hence it throws, rather than swallowing, anything it cannot record.
+import { correlate, CORRELATION_ID_PATTERN } from "../lib/correlation";
 import { LoggerLike, intEnv, requireEnv, SILENT } from "./common";
 import { DynamoSender, JOB_ID, JobError, JobStore } from "./jobStore";
 
@@ -17,7 +18,7 @@ export interface FailureRecord {
     condition?: string;
     approximateInvokeCount?: number;
   };
-  requestPayload?: { jobId?: unknown; type?: unknown; input?: unknown };
+  requestPayload?: { jobId?: unknown; type?: unknown; input?: unknown; correlationId?: unknown };
   responseContext?: { statusCode?: number; executedVersion?: string; functionError?: string };
   responsePayload?: { errorType?: string; errorMessage?: string; trace?: string[]; stackTrace?: string[] } | null;
 }
@@ -53,6 +54,8 @@ export function makeHandler(deps: ErrorHandlerDeps) {
       // Not ours to interpret: fail so that it reaches the bus (and its archive) intact.
       throw new Error("not a jobs invocation record: requestPayload.jobId and requestPayload.type are required");
     }
+    const cid = payload.correlationId;
+    correlate(logger, typeof cid === "string" && CORRELATION_ID_PATTERN.test(cid) ? cid : jobId);
     const error = jobErrorOf(record);
     const at = now();
     const recorded = await store.markFailed(

@@ -5,6 +5,7 @@
 // job item invokes the processor, so concurrent duplicates start exactly one processing.
 import { randomUUID } from "crypto";
 import { sdk } from "../lib/lazy";
+import { correlate, correlationIdFrom } from "../lib/correlation";
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import {
   canonicalJson,
@@ -45,6 +46,8 @@ export interface ProcessEvent {
   jobId: string;
   type: string;
   input: unknown;
+  /** The submitting request's correlation id, on the processor's (and failure handler's) log lines. */
+  correlationId?: string;
 }
 
 /** The Location of a job: under the stage (or base path) the request came in on. */
@@ -67,6 +70,8 @@ export function makeHandler(deps: SubmitDeps) {
   const topLevel = { ...schema, oneOf: undefined };
 
   return async (event: APIGatewayProxyEvent, _context?: unknown): Promise<ProxyResult> => {
+    // The caller's x-correlation-id (or x-request-id), else API Gateway's request id.
+    const correlationId = correlate(logger, correlationIdFrom(event));
     const raw = event.body ?? "";
     const text = event.isBase64Encoded ? Buffer.from(raw, "base64").toString("utf8") : raw;
     if (Buffer.byteLength(text, "utf8") > MAX_BODY_BYTES) {
@@ -117,7 +122,7 @@ export function makeHandler(deps: SubmitDeps) {
     // Whoever creates the job item starts the processing; everyone else just answers.
     const created = await store.createPending({ jobId, type, input, expiresAt, idempotencyKey: key }, at);
     if (created) {
-      const payload: ProcessEvent = { jobId, type, input };
+      const payload: ProcessEvent = { jobId, type, input, correlationId };
       try {
         await deps.lambda.send(
           new (sdk.lambda().InvokeCommand)({

@@ -56,71 +56,17 @@ export const REJECTION_REASONS = {
 } as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[keyof typeof REJECTION_REASONS];
 
-/** The header a caller may set to choose the correlation id (lowercase, as Function URLs pass it). */
-export const CORRELATION_HEADER = "x-correlation-id";
-/** Field of a bus event's `detail`, and of a workflow's execution input, that carries the id. */
-export const CORRELATION_FIELD = "correlationId";
-/** Headers read for a correlation id, in order. */
-export const CORRELATION_HEADERS = [CORRELATION_HEADER, "x-request-id", "x-amzn-requestid"] as const;
-
-/**
- * What a correlation id may contain. EventBridge input transformers insert values without escaping,
- * so a `"` or `\` in an id would break the JSON a route builds; ids outside this set are replaced.
- */
-export const CORRELATION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:\/+=@-]{0,127}$/;
-
-type Headers = Record<string, string | string[] | undefined | null>;
-
-function header(headers: Headers | undefined | null, name: string): string | undefined {
-  if (!headers || typeof headers !== "object") return undefined;
-  for (const [k, v] of Object.entries(headers)) {
-    if (k.toLowerCase() === name) {
-      const s = Array.isArray(v) ? v[0] : v;
-      return typeof s === "string" ? s.trim() : undefined;
-    }
-  }
-  return undefined;
-}
-
-function valid(v: unknown): string | undefined {
-  return typeof v === "string" && CORRELATION_ID_PATTERN.test(v) ? v : undefined;
-}
-
-/**
- * The correlation id of an invocation. Reads, in order:
- * - an HTTP event (Function URL, API Gateway): the `x-correlation-id`, `x-request-id` or
- *   `x-amzn-requestid` header, then `requestContext.requestId`;
- * - a bus event: `detail.correlationId`, then `detail.metadata.correlationId`, then the event `id`;
- * - a workflow input or any object: its top-level `correlationId`;
- * - a plain headers map: the headers above.
- * An id that is missing or not of CORRELATION_ID_PATTERN is replaced by a new UUID.
- */
-export function correlationIdFrom(source: unknown, generate: () => string = randomUUID): string {
-  if (source && typeof source === "object") {
-    const s = source as Record<string, any>;
-    if ("headers" in s || "requestContext" in s) {
-      for (const h of CORRELATION_HEADERS) {
-        const v = valid(header(s.headers, h));
-        if (v) return v;
-      }
-      const rid = valid(s.requestContext?.requestId);
-      if (rid) return rid;
-    } else if (s.detail && typeof s.detail === "object" && ("detail-type" in s || "source" in s)) {
-      const v =
-        valid(s.detail[CORRELATION_FIELD]) ?? valid(s.detail.metadata?.[CORRELATION_FIELD]) ?? valid(s.id);
-      if (v) return v;
-    } else if (CORRELATION_FIELD in s) {
-      const v = valid(s[CORRELATION_FIELD]);
-      if (v) return v;
-    } else {
-      for (const h of CORRELATION_HEADERS) {
-        const v = valid(header(s as Headers, h));
-        if (v) return v;
-      }
-    }
-  }
-  return generate();
-}
+// The correlation id's rules live in ./correlation, which loads no Powertools package: handlers
+// that only log can take them without bundling Metrics.
+export {
+  correlate,
+  CorrelatedLogger,
+  correlationIdFrom,
+  CORRELATION_FIELD,
+  CORRELATION_HEADER,
+  CORRELATION_HEADERS,
+  CORRELATION_ID_PATTERN,
+} from "./correlation";
 
 export interface TelemetryOptions {
   /** Log level; default the LOG_LEVEL variable, else INFO. */

@@ -3,12 +3,20 @@
 // default, or another account's). Records are processed one by one in stream order with
 // Powertools batch; a record that cannot be published is reported in `batchItemFailures`, so the
 // event source mapping retries from it (bisecting, bounded) and then hands it to its on-failure
-// destination, while the other records are published.
+// destination, while the other records are published. Each invocation emits one EMF blob of
+// business metrics (handlers/lib/telemetry.ts, dimension service=change-publisher): the summed
+// outcome of every publish call of the batch (EventsPublished, PublishRetries, and
+// EventsPublishFailed when an event could not be published), flushed whatever the batch's fate.
 import type { DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
-import { makePublisher, PublishEntry, PublisherOptions } from "../lib/publisher";
+import type { Metrics } from "@aws-lambda-powertools/metrics";
+import { makePublisher, PublishEntry, PublisherOptions, PublishResult } from "../lib/publisher";
+import { recordPublish } from "../lib/telemetry";
 import { changeEvents, Tenants } from "../../components/tenants/tenantRules";
 import { changeFromStreamRecord } from "./items";
+
+/** Powertools `serviceName` of the change publisher: its logs' `service` and its metrics' `service` dimension. */
+export const CHANGE_PUBLISHER_SERVICE = "change-publisher";
 
 export interface LoggerLike {
   info(message: string, extra?: object): void;
@@ -23,7 +31,15 @@ export interface ChangePublisherDeps {
   logger?: LoggerLike;
   /** Publisher tuning (tests pass `sleep`). */
   publisher?: Pick<PublisherOptions, "maxAttempts" | "baseDelayMs" | "sleep">;
+  /**
+   * Powertools Metrics (handlers/lib/telemetry.ts `makeMetrics(CHANGE_PUBLISHER_SERVICE)`), flushed
+   * at the end of every invocation. Default none: no metrics are emitted (the component passes one).
+   */
+  metrics?: Metrics;
 }
+
+/** The publish calls of one invocation, summed (what recordPublish counts). */
+type PublishTally = Pick<PublishResult, "delivered" | "retries" | "failed">;
 
 export interface RecordOutcome {
   published: number;
@@ -53,7 +69,7 @@ export function makeHandler(deps: ChangePublisherDeps) {
   // Built at cold start: the processor holds ES private fields, which must not be serialized.
   const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
-  const publishRecord = async (record: DynamoDBRecord): Promise<RecordOutcome> => {
+  const publishRecord = async (record: DynamoDBRecord, tally: PublishTally): Promise<RecordOutcome> => {
     const change = changeFromStreamRecord(record);
     const events = changeEvents(deps.tenants[change.tenant]?.rules ?? [], change, defaultBusArn);
     let published = 0;
@@ -65,6 +81,9 @@ export function makeHandler(deps: ChangePublisherDeps) {
         run.push({ Source: events[i].source, DetailType: events[i].detailType, Detail: JSON.stringify(events[i].detail) });
       }
       const result = await publisherFor(bus).publish(run);
+      tally.delivered += result.delivered;
+      tally.retries += result.retries;
+      tally.failed.push(...result.failed);
       published += result.delivered;
       if (result.failed.length > 0) {
         const why = result.failed.map((f) => `${f.entry.DetailType}: ${f.errorCode} ${f.errorMessage}`).join("; ");
@@ -83,9 +102,9 @@ export function makeHandler(deps: ChangePublisherDeps) {
     return { published };
   };
 
-  const recordHandler = async (record: DynamoDBRecord): Promise<RecordOutcome> => {
+  const recordHandler = async (record: DynamoDBRecord, tally: PublishTally): Promise<RecordOutcome> => {
     try {
-      return await publishRecord(record);
+      return await publishRecord(record, tally);
     } catch (err) {
       logger.error("change not published", {
         sequenceNumber: record.dynamodb?.SequenceNumber,
@@ -96,12 +115,52 @@ export function makeHandler(deps: ChangePublisherDeps) {
     }
   };
 
+  /**
+   * Records the invocation's publishing outcome and flushes it: one EMF blob per invocation, also
+   * when no rule matched (zeros) or a record failed. A metrics fault is logged, never thrown: the
+   * batch's answer stays what the records made it.
+   */
+  const emitMetrics = (tally: PublishTally): void => {
+    const metrics = deps.metrics;
+    if (!metrics) return;
+    try {
+      recordPublish(metrics, tally);
+    } catch (err) {
+      logger.error("change metrics not recorded", { error: errorSummary(err) });
+    }
+    try {
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+    } catch (err) {
+      logger.error("change metrics not flushed", { error: errorSummary(err) });
+      try {
+        // Never let this batch's counts ride along with the next one's.
+        metrics.clearMetrics();
+        metrics.clearMetadata();
+      } catch {
+        // Nothing more to do: the fault is logged above.
+      }
+    }
+  };
+
   // A wholly failed batch throws (Powertools' default): a function error, which the mapping
   // retries by bisecting; a partial failure returns `batchItemFailures`.
-  return async (event: DynamoDBStreamEvent, context: any) =>
-    processPartialResponse(event, recordHandler, processor, {
-      context,
-      // Stream order matters (an item's INSERT before its MODIFY): one record at a time.
-      processInParallel: false,
-    });
+  return async (event: DynamoDBStreamEvent, context: any) => {
+    // Per invocation, so the counts of one batch never mix with another's.
+    const tally: PublishTally = { delivered: 0, retries: 0, failed: [] };
+    try {
+      return await processPartialResponse(event, (record: DynamoDBRecord) => recordHandler(record, tally), processor, {
+        context,
+        // Stream order matters (an item's INSERT before its MODIFY): one record at a time.
+        processInParallel: false,
+      });
+    } finally {
+      emitMetrics(tally);
+    }
+  };
+}
+
+/** Name and message of an error, never a payload. */
+function errorSummary(err: unknown): { name: string; message: string } {
+  const e = err as Error;
+  return { name: e?.name ?? "Error", message: e?.message ?? String(err) };
 }

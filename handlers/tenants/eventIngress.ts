@@ -10,6 +10,7 @@ import { billingItemPk, billingPeriod, hashApiKey, keyItemPk, verifyKey } from "
 import { ATTR, sortKey } from "./items";
 import type { LoggerLike } from "./changePublisher";
 import { requireEnv } from "../lib/env";
+import { correlate, CorrelatedLogger, correlationIdFrom } from "../lib/correlation";
 
 export interface IngressDetail {
   tenant?: unknown;
@@ -54,7 +55,7 @@ export interface IngressDeps {
   clock?: () => Date;
   /** Ids of POSTed items that name none. */
   newId?: () => string;
-  logger?: LoggerLike;
+  logger?: LoggerLike & CorrelatedLogger;
 }
 
 /** Tokens billed per applied request. */
@@ -102,7 +103,7 @@ export function makeHandler(deps: IngressDeps) {
   const rejectedQueueUrl = requireEnv("REJECTED_QUEUE_URL", "the URL of the rejected-events queue");
   const clock = deps.clock ?? (() => new Date());
   const newId = deps.newId ?? randomUUID;
-  const logger = deps.logger ?? { info: () => undefined, error: () => undefined };
+  const logger: LoggerLike & CorrelatedLogger = deps.logger ?? { info: () => undefined, error: () => undefined };
 
   async function reject(event: IngressEvent, result: IngressResult, at: Date): Promise<void> {
     const message: Record<string, unknown> = { ...result, rejectedAt: at.toISOString(), event: redactEvent(event) };
@@ -294,6 +295,8 @@ export function makeHandler(deps: IngressDeps) {
 
   return async (event: IngressEvent, _context: unknown): Promise<IngressResult> => {
     const now = clock();
+    // The id the event carries (detail.correlationId, else its event id) on every line of this write.
+    correlate(logger, correlationIdFrom(event));
     const out: IngressResult = { status: 0 };
     try {
       const result = await apply(event, now, out);

@@ -16,6 +16,9 @@ import { ensureInstalled, lazy, lazyClients, sdk } from "../lib/lazy";
 import { entrySize, makePublisher, PublishEntry, PublishResult, RETRYABLE_ENTRY_CODES } from "../lib/publisher";
 import { makeSecretReader, SecretReader } from "../lib/secrets";
 import {
+  correlate,
+  CorrelatedLogger,
+  correlationIdFrom,
   makeMetrics,
   recordAccepted,
   recordDuplicate,
@@ -93,7 +96,7 @@ export function readReceiverConfig(env: Record<string, string | undefined> = pro
 }
 
 /** The logging calls the receiver makes (Powertools Logger has them). */
-export interface ReceiverLogger {
+export interface ReceiverLogger extends CorrelatedLogger {
   info(message: string, extra: Record<string, unknown>): void;
   warn(message: string, extra: Record<string, unknown>): void;
   error(message: string, extra: Record<string, unknown>): void;
@@ -353,6 +356,8 @@ export function makeHandler(deps: ReceiverDeps) {
     const incoming = headers["x-correlation-id"];
     // The same rule as handlers/lib/telemetry.ts: ids that are safe inside an input transformer's JSON.
     const correlationId = incoming && /^[A-Za-z0-9][A-Za-z0-9._:\/+=@-]{0,127}$/.test(incoming) ? incoming : parsed.deliveryId;
+    // From here on the log lines carry the id the event is published with.
+    logger.setCorrelationId?.(correlationId);
     const selected: Record<string, string> = {};
     for (const h of spec.headers) if (headers[h] !== undefined) selected[h] = headers[h]!;
 
@@ -459,6 +464,8 @@ export function makeHandler(deps: ReceiverDeps) {
 
   return async (event: LambdaFunctionURLEvent, context: Context): Promise<Response> => {
     logger.addContext?.(context);
+    // Until the delivery is parsed: the caller's x-correlation-id (or x-request-id), else the request id.
+    correlate(logger, correlationIdFrom(event));
     let handled: Handled;
     try {
       handled = await handle(event, context);

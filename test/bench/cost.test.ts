@@ -1,6 +1,22 @@
-// The cost script's model: the workflow shape read from a definition and the per-million figures.
+// The cost script's model: the workflow shape read from a definition, the per-million figures, and
+// the price table the stack's aws:region picks.
 import { expect } from "chai";
-import { computeCosts, CostInputs, workflowLines, workflowShape } from "../../scripts/cost";
+import {
+  computeCosts,
+  CostInputs,
+  gatherInputs,
+  PRICES_BY_REGION,
+  pricesFor,
+  render,
+  UnpricedRegionError,
+  workflowLines,
+  workflowShape,
+} from "../../scripts/cost";
+import { stackConfig } from "../program";
+
+const US = PRICES_BY_REGION["us-east-1"];
+const EU = PRICES_BY_REGION["eu-west-1"];
+const GB = 1024 ** 3;
 
 const definition = {
   StartAt: "Prepare",
@@ -36,27 +52,29 @@ describe("cost model", () => {
   it("prices Standard by transitions and Express by 100 ms of 64 MB", () => {
     const s = workflowShape(definition);
     // 6 transitions, then 3 more per extra poll: 12 at 3 polls; $25 per million transitions.
-    expect(workflowLines("STANDARD", s, 1)).to.deep.equal([{ item: "Standard: 6 state transitions", perMillion: 150 }]);
-    expect(workflowLines("STANDARD", s, 3)[0].perMillion).to.equal(300);
+    expect(workflowLines("STANDARD", s, 1, US)).to.deep.equal([{ item: "Standard: 6 state transitions", perMillion: 150 }]);
+    expect(workflowLines("STANDARD", s, 3, US)[0].perMillion).to.equal(300);
     // 60 s + 2 tasks x 0.5 s = 61 s; 61 x 0.0625 GB x $0.00001667 = $0.00006355 per execution.
-    const express = workflowLines("EXPRESS", s, 1);
+    const express = workflowLines("EXPRESS", s, 1, US);
     expect(express[0]).to.deep.equal({ item: "Express: requests", perMillion: 1 });
     expect(express[1].item).to.equal("Express: 61 s x 64 MB");
     expect(express[1].perMillion).to.be.closeTo(63.55, 0.01);
   });
 
-  it("adds up each path per million events from the stack's inputs", () => {
-    const inputs: CostInputs = {
-      stack: "t",
-      archiveRetentionDays: 30,
-      schemaDiscovery: false,
-      debugRoute: false,
-      apiDestination: true,
-      webhook: { declared: true, memoryMb: 512 },
-      workflow: { type: "STANDARD", shape: workflowShape(definition), maxVerifyAttempts: 3 },
-      restApi: { declared: true, memoryMb: 256, xray: true, waf: true },
-      fixed: { alarms: 20, dashboards: 1, secrets: 2, wafAcls: 1, wafRules: 2, customMetrics: 11 },
-    };
+  const inputs: CostInputs = {
+    stack: "t",
+    region: "us-east-1",
+    archiveRetentionDays: 30,
+    schemaDiscovery: false,
+    debugRoute: false,
+    apiDestination: true,
+    webhook: { declared: true, memoryMb: 512 },
+    workflow: { type: "STANDARD", shape: workflowShape(definition), maxVerifyAttempts: 3 },
+    restApi: { declared: true, memoryMb: 256, xray: true, waf: true },
+    fixed: { alarms: 20, dashboards: 1, secrets: 2, wafAcls: 1, wafRules: 2, customMetrics: 11 },
+  };
+
+  it("adds up each path per million events from the stack's inputs (us-east-1)", () => {
     const c = computeCosts(inputs);
     const path = (p: string) => c.paths.find((x) => x.path.startsWith(p))!;
     // $1 event + $0.20 invocation + 1 KB x 1M = 0.954 GB archived ($0.0954) and stored 30 days ($0.0219).
@@ -70,5 +88,96 @@ describe("cost model", () => {
     // $3.50 + usage plan $0 + $0.20 + 256 MB x 40 ms $0.1333 + 2 WRU $1.25 + X-Ray 5% $0.25 + WAF $0.60.
     expect(path("API Gateway REST").total).to.equal(5.93);
     expect(c.fixedMonthly.map((l) => l.perMillion)).to.deep.equal([2, 3, 0.8, 3.3, 7]);
+  });
+
+  it("prices the same inputs at eu-west-1's table: a hand computation from the table", () => {
+    const c = computeCosts({ ...inputs, region: "eu-west-1" });
+    const webhook = c.paths.find((x) => x.path.startsWith("Lambda webhook"))!;
+    const line = (p: string) => webhook.lines.find((l) => l.item.startsWith(p))!.perMillion;
+    // By hand, from the eu-west-1 table, per million deliveries: requests $0.20; 0.5 GB x 0.06 s =
+    // 0.03 GB-s x $0.0000133334 = $0.40; 2 WRU x $0.705 = $1.41; 900 B = 0.000838 GB x $0.57 = $0.4778;
+    // event $1.00; 1 KB = 0.000954 GB archived at $0.10 ($0.0954) and kept 30 days at $0.023 ($0.0219).
+    const eventGb = 1024e6 / GB;
+    const byHand =
+      EU.lambdaRequestPerMillion +
+      EU.lambdaArmGbSecond * (512 / 1024) * 0.06 * 1e6 +
+      2 * EU.dynamoWritePerMillion +
+      EU.logsIngestPerGb * (900e6 / GB) +
+      EU.eventBridgeEventPerMillion +
+      EU.archivePerGbProcessed * eventGb +
+      EU.archivePerGbMonth * eventGb * (30 / 30);
+    expect(line("DynamoDB idempotency")).to.equal(1.41);
+    expect(line("DynamoDB idempotency")).to.equal(2 * EU.dynamoWritePerMillion);
+    expect(line("CloudWatch Logs")).to.be.closeTo(0.4778, 1e-4);
+    expect(webhook.total).to.equal(Math.round(byHand * 100) / 100);
+    expect(webhook.total).to.equal(3.61);
+    // REST: $3.50 + $0.20 + 256 MB x 40 ms $0.1333 + 2 WRU $1.41 + X-Ray $0.25 + WAF $0.60 = $6.09.
+    expect(c.paths.find((x) => x.path.startsWith("API Gateway REST"))!.total).to.equal(6.09);
+  });
+
+  it("keeps a distinct table per region: the prices that differ between us-east-1 and eu-west-1 differ", () => {
+    expect(Object.keys(PRICES_BY_REGION)).to.include.members(["us-east-1", "eu-west-1"]);
+    expect(Object.keys(EU)).to.have.members(Object.keys(US));
+    expect(EU.dynamoWritePerMillion).to.equal(0.705).and.not.equal(US.dynamoWritePerMillion);
+    expect(EU.dynamoReadPerMillion).to.equal(0.1415).and.not.equal(US.dynamoReadPerMillion);
+    expect(EU.logsIngestPerGb).to.equal(0.57).and.not.equal(US.logsIngestPerGb);
+    expect(pricesFor("eu-west-1")).to.equal(EU);
+  });
+
+  it("fails for a region without a price table, naming it, aws:region and the priced regions", () => {
+    const fails = (region: string | undefined) => {
+      try {
+        pricesFor(region, "t");
+      } catch (e) {
+        expect(e).to.be.instanceOf(UnpricedRegionError);
+        return (e as Error).message;
+      }
+      throw new Error(`pricesFor(${region}) did not fail`);
+    };
+    const msg = fails("ap-southeast-7");
+    for (const s of ["ap-southeast-7", "aws:region", "us-east-1", "eu-west-1"]) expect(msg).to.include(s);
+    expect(fails(undefined)).to.include("aws:region");
+    // Object's own keys are no region either.
+    expect(fails("toString")).to.include("toString");
+    expect(() => computeCosts({ ...inputs, region: "eu-central-1" })).to.throw(UnpricedRegionError, /eu-central-1.*aws:region/);
+  });
+});
+
+describe("cost of the committed stacks", function () {
+  // Each evaluates the whole program under mocks (seconds each, more on a loaded machine).
+  this.timeout(180_000);
+  for (const stack of ["dev", "prod"]) {
+    it(`reads ${stack}'s aws:region (eu-west-1) from the stack and prices it at eu-west-1's table`, async () => {
+      const i = await gatherInputs(stack);
+      expect(stackConfig(stack)["aws:region"]).to.equal("eu-west-1");
+      expect(i.region).to.equal("eu-west-1");
+      const c = computeCosts(i);
+      const rest = c.paths.find((p) => p.path.startsWith("API Gateway REST"))!;
+      const webhook = c.paths.find((p) => p.path.startsWith("Lambda webhook"))!;
+      expect(rest.lines.find((l) => l.item.startsWith("DynamoDB"))!.perMillion).to.equal(2 * EU.dynamoWritePerMillion);
+      expect(webhook.lines.find((l) => l.item.startsWith("CloudWatch Logs"))!.perMillion).to.equal(
+        Math.round(EU.logsIngestPerGb * (900e6 / GB) * 1e4) / 1e4,
+      );
+      expect(render(i, c).split("\n")[0]).to.equal(`Stack ${stack}: USD per million events (eu-west-1 list prices, the stack's aws:region)`);
+    });
+  }
+
+  it("follows the stack's aws:region, not a fixed one (us-east-1 when the stack says so)", async () => {
+    const i = await gatherInputs("dev", { "aws:region": "us-east-1" });
+    expect(i.region).to.equal("us-east-1");
+    const rest = computeCosts(i).paths.find((p) => p.path.startsWith("API Gateway REST"))!;
+    expect(rest.lines.find((l) => l.item.startsWith("DynamoDB"))!.perMillion).to.equal(2 * US.dynamoWritePerMillion);
+  });
+
+  it("refuses a stack whose aws:region has no price table, before evaluating it", async () => {
+    let error: unknown;
+    try {
+      await gatherInputs("prod", { "aws:region": "sa-east-1" });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.be.instanceOf(UnpricedRegionError);
+    expect((error as Error).message).to.include("stack prod").and.include("sa-east-1").and.include("aws:region");
+    expect((error as Error).message).to.match(/Priced regions: us-east-1, eu-west-1/);
   });
 });

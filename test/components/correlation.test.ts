@@ -10,6 +10,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { startDynalite } from "../../bench/webhook";
 import { correlationIdFrom, CORRELATION_HEADER } from "../../handlers/lib/telemetry";
 import { makeHandler } from "../../handlers/webhooks/receiver";
+import { HMAC_HEADERS, signHmac } from "../../handlers/webhooks/hmac";
 import { matchesPattern } from "../../lib/eventPattern";
 import { renderToJson } from "../../lib/inputTransformer";
 import { evaluateProgram } from "../program";
@@ -103,11 +104,11 @@ describe("correlation id: webhook to bus event to workflow", () => {
     expect(correlationIdFrom(busEvent)).to.equal(CORRELATION_ID);
   });
 
-  // No route delivers a webhook's event (source switchyard.webhooks.<provider>, detail-type the
-  // provider's event type) to the workflow: it starts only from record verification requests. So
-  // the id reaches the workflow when a downstream producer that handles the webhook's event
-  // publishes a RecordVerificationRequested event whose detail propagates the id it read back; the
-  // verification route (issue #3, recorded from the dev program) then carries it into the input.
+  // A GitHub push does not request a verification (only the receivers named in
+  // verificationWebhookProviders do, next describe). The id reaches the workflow when a downstream
+  // producer that handles the webhook's event publishes a RecordVerificationRequested event whose
+  // detail propagates the id it read back; the verification route (issue #3, recorded from the dev
+  // program) then carries it into the input.
   it("appears in the verification workflow's execution input and notification when the request event propagates it", async () => {
     const p = await evaluateProgram("dev");
     await valueOf(p.exports.verificationStateMachineArn);
@@ -142,5 +143,109 @@ describe("correlation id: webhook to bus event to workflow", () => {
     const other = await execute(definition, unpropagated, { "/api/v1/records": [{ status: 400 }] }, apiRoot);
     expect(other.path.slice(0, 2)).to.deep.equal(["PickCorrelationId", "UseEventId"]);
     expect(JSON.parse(other.topic.published[0].Message).correlationId).to.equal(request.id);
+  });
+});
+
+// Pulumi.dev.yaml sets verificationWebhookProviders ["hmac","standard"]: a signed request to the
+// generic HMAC receiver starts the workflow itself. Every step runs what is declared: the
+// receiver's handler publishes, the dev program's rules (all of them) decide where the event goes,
+// the matching target's transformer renders the input and the deployed definition executes it.
+describe("correlation id: a verification request delivered to a webhook starts the workflow with it", () => {
+  const CORRELATION_ID = "corr-webhook-verify-7";
+  const request = { tenantId: "acme", database: "billing", collection: "invoices", recordId: "inv-42", recordVersion: 3, payload: { total: 120 } };
+  let busEvent: any;
+
+  before(async () => {
+    const ddb = await startDynalite("correlation-hmac-idempotency");
+    const eventBridge = new EventBridgeClient({ region: "eu-west-1", credentials });
+    const secretsManager = new SecretsManagerClient({ region: "eu-west-1", credentials });
+    const eb = mockClient(eventBridge);
+    const sm = mockClient(secretsManager);
+    eb.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: "22222222-3333-4444-8555-666666666666" }] });
+    sm.on(GetSecretValueCommand).resolves({ SecretString: SECRET });
+    try {
+      const handler = makeHandler({
+        config: {
+          provider: "hmac",
+          secretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hmac-AbCdEf",
+          idempotencyTable: "correlation-hmac-idempotency",
+          idempotencyTtlSeconds: 3600,
+          eventBusName: "switchyard-dev",
+          maxEntryBytes: 262144,
+          toleranceSeconds: 300,
+          payloadPrefix: "hmac/",
+        },
+        eventBridge,
+        secretsManager,
+        dynamodb: ddb.client,
+      });
+      const body = JSON.stringify(request);
+      const res = await handler(
+        {
+          version: "2.0",
+          routeKey: "$default",
+          rawPath: "/hmac",
+          rawQueryString: "",
+          headers: {
+            "content-type": "application/json",
+            [HMAC_HEADERS.event]: "RecordVerificationRequested",
+            [HMAC_HEADERS.id]: "delivery-77",
+            [HMAC_HEADERS.timestamp]: String(Math.floor(Date.now() / 1000)),
+            [HMAC_HEADERS.signature]: `sha256=${signHmac(SECRET, body)}`,
+            [CORRELATION_HEADER]: CORRELATION_ID,
+          },
+          requestContext: { http: { method: "POST", path: "/hmac" }, domainName: "x.lambda-url.eu-west-1.on.aws", requestId: "req-2" },
+          body,
+          isBase64Encoded: false,
+        } as any,
+        { awsRequestId: "req-2", functionName: "webhooks-hmac", getRemainingTimeInMillis: () => 10000 } as any,
+      );
+      expect(res.statusCode).to.equal(200);
+      const entry = eb.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0];
+      busEvent = {
+        version: "0",
+        id: "22222222-3333-4444-8555-666666666666",
+        "detail-type": entry.DetailType,
+        source: entry.Source,
+        account: "123456789012",
+        time: "2026-11-21T10:00:00Z",
+        region: "eu-west-1",
+        resources: [],
+        detail: JSON.parse(entry.Detail!),
+      };
+    } finally {
+      eb.restore();
+      sm.restore();
+      await ddb.close();
+    }
+  });
+
+  it("the published event matches the webhook verification route only, and its execution and notification carry the id", async () => {
+    expect(busEvent.source).to.equal("switchyard.webhooks.hmac");
+    expect(busEvent["detail-type"]).to.equal("RecordVerificationRequested");
+    expect(busEvent.detail.correlationId).to.equal(CORRELATION_ID);
+
+    const p = await evaluateProgram("dev");
+    await valueOf(p.exports.verificationStateMachineArn);
+    await settle();
+    const matched = p.resources
+      .filter((r) => r.type === "aws:cloudwatch/eventRule:EventRule" && r.inputs.eventPattern)
+      .filter((r) => matchesPattern(JSON.parse(r.inputs.eventPattern), busEvent))
+      .map((r) => r.name);
+    // The debug route logs every event of the dev bus; nothing else but the webhook verification route.
+    expect(matched.sort()).to.deep.equal(["switchyard-dev-debug", "switchyard-dev-verification-webhooks"]);
+
+    const target = p.resources.find((r) => r.type === "aws:cloudwatch/eventTarget:EventTarget" && r.name === "switchyard-dev-verification-webhooks-workflow")!;
+    expect(target.inputs.arn).to.equal(await valueOf(p.exports.verificationStateMachineArn));
+    const t = target.inputs.inputTransformer;
+    const input = renderToJson({ inputPathsMap: t.inputPaths, inputTemplate: t.inputTemplate }, busEvent);
+    expect(input).to.deep.equal({ ...request, correlationId: CORRELATION_ID, eventId: busEvent.id });
+
+    const machine = p.resources.find((r) => r.type === "aws:sfn/stateMachine:StateMachine" && r.name === "switchyard-dev-verify")!;
+    const definition = JSON.parse(machine.inputs.definition);
+    const run = await execute(definition, input, { "/api/v1/records": [accepted], "/api/v1/verify/record": [anchored()] }, "https://sandbox.records.example.com");
+    expect(run.error).to.equal(undefined);
+    expect(run.path.slice(0, 2)).to.deep.equal(["PickCorrelationId", "KeepCorrelationId"]);
+    expect(JSON.parse(run.topic.published[0].Message)).to.deep.include({ outcome: "anchored", correlationId: CORRELATION_ID, recordId: "inv-42" });
   });
 });

@@ -118,7 +118,8 @@ describe("JobsApi and RecordsGateway artifacts in a fresh Node process", () => {
     expect(job.status).to.deep.equal({ S: "PENDING" });
     expect(lambda.calls.length).to.equal(1);
     expect(lambda.calls[0].headers["x-amz-invocation-type"]).to.equal("Event");
-    expect(JSON.parse(lambda.calls[0].body)).to.deep.equal({ jobId, type: "checksum", input: { text: "abc" } });
+    // The request's correlation id (API Gateway's request id: no x-correlation-id was sent) goes along.
+    expect(JSON.parse(lambda.calls[0].body)).to.deep.equal({ jobId, type: "checksum", input: { text: "abc" }, correlationId: "req-1" });
     // The retry with the same key is answered from DynamoDB without a second invoke.
     const again = await host.invoke(
       proxyEvent({ body: JSON.stringify({ type: "checksum", input: { text: "abc" } }), headers: { "Idempotency-Key": "artifact-1" } }),

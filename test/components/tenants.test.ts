@@ -397,6 +397,24 @@ describe("tenant components under mocks", () => {
         ["AWSEvents.PutEvents", [[BUS, "switchyard.output", "invoice.POST", detail]]],
         ["AWSEvents.PutEvents", [[PARTNER, "switchyard.output", "invoice.POST", detail]]],
       ]);
+      // One EMF blob for the batch, built at cold start by the component (makeMetrics), with the
+      // logger's service name as its `service` dimension; the poisoned record published nothing.
+      const lines = host.stdout.trim().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+      const blobs = lines.filter((l) => l._aws);
+      expect(blobs).to.have.length(1);
+      const { _aws, ...values } = blobs[0];
+      expect(_aws.CloudWatchMetrics).to.deep.equal([
+        {
+          Namespace: "Switchyard",
+          Dimensions: [["service"]],
+          Metrics: [
+            { Name: "EventsPublished", Unit: "Count" },
+            { Name: "PublishRetries", Unit: "Count" },
+          ],
+        },
+      ]);
+      expect(values).to.deep.equal({ service: "change-publisher", EventsPublished: 2, PublishRetries: 0 });
+      expect(lines.find((l) => l.message === "change published")).to.include({ service: "change-publisher", changeId: "c1", events: 2 });
     });
   });
 });

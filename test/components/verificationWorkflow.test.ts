@@ -193,6 +193,58 @@ describe("VerificationWorkflow", () => {
     expect(hub.routes.verification).to.equal(wf.route);
   });
 
+  it("declares no webhook route unless webhookSources names a receiver", () => {
+    expect(wf.webhookRoute).to.equal(undefined);
+    expect(hub.routes["verification-webhooks"]).to.equal(undefined);
+  });
+
+  it("starts executions from requests delivered to webhook receivers: the record fields inside detail.payload", async () => {
+    const h = new EventHub("vwhub");
+    const w = new VerificationWorkflow("vwflow", {
+      hub: h,
+      apiEndpoint: API,
+      connectionArn: CONNECTION_ARN,
+      connectionSecretArn: SECRET_ARN,
+      webhookSources: ["switchyard.webhooks.hmac"],
+    });
+    await valueOf(w.stateMachineArn);
+    await settle();
+    expect(JSON.parse(one(T.rule, "vwhub-verification-webhooks").inputs.eventPattern)).to.deep.equal({
+      source: ["switchyard.webhooks.hmac"],
+      "detail-type": ["RecordVerificationRequested"],
+      detail: {
+        payload: {
+          tenantId: [{ exists: true }],
+          recordId: [{ exists: true }],
+          recordVersion: [{ numeric: [">=", 0] }],
+          database: [{ exists: true }],
+          collection: [{ exists: true }],
+        },
+      },
+      "replay-name": [{ exists: false }],
+    });
+    const t = one(T.target, "vwhub-verification-webhooks-workflow").inputs;
+    const arn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:vwflow`;
+    expect(t.arn).to.equal(arn);
+    expect(t.inputTransformer.inputPaths).to.deep.equal({
+      tenantId: "$.detail.payload.tenantId",
+      database: "$.detail.payload.database",
+      collection: "$.detail.payload.collection",
+      recordId: "$.detail.payload.recordId",
+      recordVersion: "$.detail.payload.recordVersion",
+      payload: "$.detail.payload.payload",
+      correlationId: "$.detail.correlationId",
+      eventId: "$.id",
+    });
+    expect(t.inputTransformer.inputTemplate).to.equal(one(T.target, "vwhub-verification-workflow").inputs.inputTransformer.inputTemplate);
+    expect(t.retryPolicy).to.deep.equal({ maximumRetryAttempts: 185, maximumEventAgeInSeconds: 86400 });
+    expect(t.deadLetterConfig).to.deep.equal({ arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:vwhub-dlq` });
+    const start = JSON.parse(one(T.rolePolicy, "vwhub-verification-webhooks-workflow").inputs.policy);
+    expect(start.Statement).to.deep.equal([{ Effect: "Allow", Action: ["states:StartExecution"], Resource: arn }]);
+    expect((w.webhookRoute as any).__parentResource).to.equal(w);
+    expect(h.routes["verification-webhooks"]).to.equal(w.webhookRoute);
+  });
+
   it("exposes the state machine and topic ARNs", async () => {
     expect(await valueOf(wf.stateMachineArn)).to.equal(SM_ARN);
     expect(await valueOf(wf.topicArn)).to.equal(TOPIC_ARN);
@@ -204,6 +256,11 @@ describe("VerificationWorkflow", () => {
     ["an unknown log level", { logLevel: "DEBUG" as any }, 'logLevel must be one of ALL, ERROR, FATAL, OFF, got "DEBUG"'],
     ["zero verify attempts", { maxVerifyAttempts: 0 }, "maxVerifyAttempts must be an integer from 1 to 100, got 0"],
     ["an http endpoint", { apiEndpoint: "http://records.example.com" }, "apiEndpoint must use https://"],
+    [
+      "a source in both sources and webhookSources",
+      { webhookSources: ["switchyard.webhooks.hmac", "switchyard.records"] },
+      "webhookSources and sources must not share a source, both name switchyard.records",
+    ],
     [
       "an EXPRESS workflow whose waits exceed its 5 minutes",
       { workflowType: "EXPRESS", anchorWaitSeconds: 90, retryWaitSeconds: 60, maxVerifyAttempts: 5 },
@@ -444,6 +501,11 @@ describe("VerificationWorkflow in the program (index.ts)", () => {
     expect(await valueOf(p.exports.verificationStateMachineArn)).to.equal(`arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:switchyard-dev-verify`);
     expect(await valueOf(p.exports.verificationTopicArn)).to.equal(`arn:aws:sns:${REGION}:${ACCOUNT}:switchyard-dev-verify-outcomes`);
     expect(Object.keys(p.exports.hub.routes)).to.include("verification");
+    // Pulumi.dev.yaml: verificationWebhookProviders ["hmac","standard"]
+    const webhookRule = p.resources.find((r) => r.type === T.rule && r.name === "switchyard-dev-verification-webhooks")!;
+    expect(JSON.parse(webhookRule.inputs.eventPattern).source).to.deep.equal(["switchyard.webhooks.hmac", "switchyard.webhooks.standard"]);
+    const webhookTarget = p.resources.find((r) => r.type === T.target && r.name === "switchyard-dev-verification-webhooks-workflow")!;
+    expect(webhookTarget.inputs.arn).to.equal(await valueOf(p.exports.verificationStateMachineArn));
   });
 
   it("prod: a STANDARD workflow logging errors without execution data", async () => {
@@ -452,6 +514,7 @@ describe("VerificationWorkflow in the program (index.ts)", () => {
     expect(s.inputs.type).to.equal("STANDARD");
     expect(s.inputs.loggingConfiguration).to.deep.include({ level: "ERROR", includeExecutionData: false });
     expect(p.resources.find((r) => r.name === "switchyard-prod-verify-logs")!.inputs.retentionInDays).to.equal(90);
+    expect(p.resources.find((r) => r.type === T.rule && r.name === "switchyard-prod-verification-webhooks")).to.equal(undefined);
   });
 
   it("reads the waits, attempts and route from config", async () => {
@@ -481,6 +544,18 @@ describe("VerificationWorkflow in the program (index.ts)", () => {
       "verificationRetryWaitSeconds",
       "60",
       "switchyard:verificationWorkflowType is EXPRESS (at most 5 minutes per execution), but verificationAnchorWaitSeconds + (verificationMaxAttempts - 1) * verificationRetryWaitSeconds is 330 s, more than 240 s. Fix it with: pulumi config set switchyard:verificationWorkflowType STANDARD --stack dev",
+    ],
+    [
+      "prod",
+      "verificationWebhookProviders",
+      '["github","hmac"]',
+      `switchyard:verificationWebhookProviders names hmac, not in switchyard:webhookProviders (["github","stripe"]): no receiver would deliver those requests. Fix it with: pulumi config set switchyard:verificationWebhookProviders '["github"]' --stack prod`,
+    ],
+    [
+      "dev",
+      "verificationWebhookProviders",
+      '["sms"]',
+      "switchyard:verificationWebhookProviders must be a JSON list of strings matching",
     ],
   ];
   for (const [stack, key, value, message] of bad) {

@@ -120,8 +120,45 @@ describe("jobs handlers against dynalite", () => {
         expiresAt: { N: String(T0.getTime() / 1000 + TTL) },
       });
       expect(invocations()).to.deep.equal([
-        { FunctionName: PROCESSOR, InvocationType: "Event", Payload: { jobId, type: "checksum", input: { text: "abc" } } },
+        // No x-correlation-id: the request is correlated by API Gateway's request id.
+        { FunctionName: PROCESSOR, InvocationType: "Event", Payload: { jobId, type: "checksum", input: { text: "abc" }, correlationId: "req-1" } },
       ]);
+    });
+
+    it("carries the caller's correlation id onto its log lines, the processor's and the failure handler's", async () => {
+      const lines: Array<{ level: string; message: string; correlation_id?: string }> = [];
+      // Powertools Logger's contract for the two methods: appended keys last until resetKeys.
+      const recording = () => {
+        let keys: Record<string, string> = {};
+        const at = (level: string) => (message: string) => lines.push({ level, message, ...keys });
+        return {
+          info: at("info"),
+          warn: at("warn"),
+          error: at("error"),
+          resetKeys: () => (keys = {}),
+          setCorrelationId: (v: unknown) => (keys = { ...keys, correlation_id: String(v) }),
+        };
+      };
+      const res = await withEnv(ENV, () => makeSubmit({ dynamodb: db.client, lambda, now, newId: ids, logger: recording() }))(
+        post({ type: "checksum", input: { text: "abc" } }, { "X-Correlation-Id": "corr-job-1" }),
+      );
+      expect(res.statusCode).to.equal(202);
+      const [invocation] = invocations();
+      expect(invocation.Payload.correlationId).to.equal("corr-job-1");
+      const processorLogger = recording();
+      const run = withEnv(ENV, () => makeProcess({ dynamodb: db.client, now, logger: processorLogger }));
+      await run(invocation.Payload);
+      const failed = withEnv(ENV, () => makeErrorHandler({ dynamodb: db.client, now, logger: recording() }));
+      await failed(failureRecord({ ...invocation.Payload, correlationId: "corr-job-1" }, new Error("boom")));
+      expect(lines.map((l) => [l.message, l.correlation_id])).to.deep.equal([
+        ["job accepted", "corr-job-1"],
+        ["job succeeded", "corr-job-1"],
+        ["failure record ignored: the job already succeeded", "corr-job-1"],
+      ]);
+      // A second invocation of the same processor, started without an id, is correlated by its job id, not the last one.
+      lines.length = 0;
+      await run({ jobId: invocation.Payload.jobId, type: "checksum", input: { text: "abc" } });
+      expect(lines.map((l) => l.correlation_id)).to.deep.equal([invocation.Payload.jobId]);
     });
 
     it("takes a base64 body and a Location without a stage prefix when there is none", async () => {

@@ -4,7 +4,9 @@ import { settle, setupMocks, valueOf } from "../../mocks";
 setupMocks();
 import { functionArchives, SwitchyardFunction } from "../../../components/lambda";
 import { LambdaHost, materialize } from "../../../local/artifacts";
+import { Logger } from "@aws-lambda-powertools/logger";
 import {
+  correlate,
   correlationIdFrom,
   CORRELATION_HEADER,
   makeLogger,
@@ -81,6 +83,21 @@ describe("telemetry: logger and EMF metrics", () => {
     });
     expect(lines).to.have.length(1);
     expect(lines[0]).to.include({ level: "INFO", message: "delivery accepted", service: "webhooks", correlation_id: "corr-7", provider: "github" });
+  });
+
+  it("correlate: each invocation's lines carry its id only, the logger's persistent keys stay", () => {
+    const logger = new Logger({ serviceName: "webhooks", persistentKeys: { provider: "github" } });
+    const lines = capture(() => {
+      correlate(logger, "corr-a");
+      logger.appendKeys({ deliveryId: "d-a" });
+      logger.info("first");
+      correlate(logger, "corr-b");
+      logger.info("second");
+    });
+    expect(lines[0]).to.include({ message: "first", correlation_id: "corr-a", deliveryId: "d-a", provider: "github" });
+    expect(lines[1]).to.include({ message: "second", correlation_id: "corr-b", provider: "github" });
+    expect(lines[1]).to.not.have.property("deliveryId");
+    expect(correlate(undefined, "x")).to.equal("x");
   });
 
   it("emits accepted, duplicate and publish counts in one EMF blob with the service dimension", () => {

@@ -4,7 +4,8 @@ import { EventBridgeClient, PutEventsCommand, PutEventsRequestEntry } from "@aws
 import { GetItemCommand, AttributeValue } from "@aws-sdk/client-dynamodb";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { makeHandler } from "../../../handlers/tenants/changePublisher";
+import { CHANGE_PUBLISHER_SERVICE, LoggerLike, makeHandler } from "../../../handlers/tenants/changePublisher";
+import { makeMetrics } from "../../../handlers/lib/telemetry";
 import { makeHandler as makeIngress, IngressEvent } from "../../../handlers/tenants/eventIngress";
 import { changeFromStreamRecord } from "../../../handlers/tenants/items";
 import { hashApiKey } from "../../../handlers/tenants/apiKeys";
@@ -66,6 +67,46 @@ function published(): Array<{ bus: string; source: string; detailType: string; d
     .commandCalls(PutEventsCommand)
     .flatMap((c) => c.args[0].input.Entries as PutEventsRequestEntry[])
     .map((e) => ({ bus: e.EventBusName!, source: e.Source!, detailType: e.DetailType!, detail: JSON.parse(e.Detail!) }));
+}
+
+type Blob = Record<string, any>;
+
+/** Runs `fn` and returns the EMF blobs written to stdout meanwhile, and what it returned or threw. */
+async function emfOf<T>(fn: () => Promise<T>): Promise<{ result?: T; error?: any; blobs: Blob[] }> {
+  const lines: string[] = [];
+  const write = process.stdout.write;
+  (process.stdout as any).write = (chunk: any) => {
+    lines.push(...String(chunk).split("\n").filter((l) => l.trim() !== ""));
+    return true;
+  };
+  let result: T | undefined;
+  let error: any;
+  try {
+    result = await fn();
+  } catch (e) {
+    error = e;
+  } finally {
+    process.stdout.write = write;
+  }
+  const blobs = lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l)).filter((b) => b._aws);
+  return { result, error, blobs };
+}
+
+/** A blob as CloudWatch reads it: namespace, dimension sets, metric definitions and values (timestamp checked, dropped). */
+function metricsOf(blob: Blob) {
+  const { _aws, ...values } = blob;
+  expect(Math.abs(_aws.Timestamp - Date.now())).to.be.lessThan(60_000);
+  expect(_aws.CloudWatchMetrics).to.have.length(1);
+  const def = _aws.CloudWatchMetrics[0];
+  return { namespace: def.Namespace, dimensions: def.Dimensions, metrics: def.Metrics, values };
+}
+
+const count = (...names: string[]) => names.map((Name) => ({ Name, Unit: "Count" }));
+
+/** The one blob a batch emits: the summed publishing outcome, dimension service=change-publisher. */
+function publishBlob(values: { EventsPublished: number; PublishRetries: number; EventsPublishFailed?: number }) {
+  const names = ["EventsPublished", "PublishRetries", ...(values.EventsPublishFailed !== undefined ? ["EventsPublishFailed"] : [])];
+  return { namespace: "Switchyard", dimensions: [["service"]], metrics: count(...names), values: { service: "change-publisher", ...values } };
 }
 
 describe("handlers/tenants/changePublisher (stream images from dynalite)", () => {
@@ -205,6 +246,108 @@ describe("handlers/tenants/changePublisher (stream images from dynalite)", () =>
     } catch (e: any) {
       expect(e.name).to.equal("FullBatchFailureError");
     }
+  });
+
+  describe("business metrics (EMF, one blob per batch)", () => {
+    const logs: Array<{ level: string; message: string; extra?: any }> = [];
+    const logger: LoggerLike = {
+      info: (message, extra) => logs.push({ level: "info", message, extra }),
+      error: (message, extra) => logs.push({ level: "error", message, extra }),
+    };
+    const withMetrics = (metrics = makeMetrics(CHANGE_PUBLISHER_SERVICE)) =>
+      makeHandler({ eventBridge, tenants, logger, metrics, publisher: { sleep: async () => undefined } });
+    beforeEach(() => (logs.length = 0));
+
+    it("a fully published batch: EventsPublished (all events of all records), PublishRetries 0, no failure metric", async () => {
+      const h = withMetrics();
+      const put = streamRecord("MODIFY", { Old: images.posted, New: images.put });
+      const customer = streamRecord("INSERT", { New: images.customer });
+      const { result, blobs } = await emfOf(() => h({ Records: [put, customer] }, {}));
+      expect(result).to.deep.equal({ batchItemFailures: [] });
+      expect(published()).to.have.length(4);
+      expect(blobs.map(metricsOf)).to.deep.equal([publishBlob({ EventsPublished: 4, PublishRetries: 0 })]);
+    });
+
+    it("a throttled-then-retried entry and a refused one: the record fails as before, the blob counts 3 published, 1 retry, 1 failed", async () => {
+      let throttled = false;
+      eb.on(PutEventsCommand).callsFake((input) => {
+        if (input.Entries[0].EventBusName === PARTNER) {
+          return { FailedEntryCount: 1, Entries: [{ ErrorCode: "AccessDeniedException", ErrorMessage: "not authorized to put events on partner" }] };
+        }
+        if (input.Entries[0].DetailType === "invoice.PATCH" && !throttled) {
+          throttled = true;
+          return { FailedEntryCount: 1, Entries: [{ ErrorCode: "ThrottlingException", ErrorMessage: "Rate exceeded" }] };
+        }
+        return { FailedEntryCount: 0, Entries: input.Entries.map((_: unknown, i: number) => ({ EventId: `id-${i}` })) };
+      });
+      const h = withMetrics();
+      const invoice = streamRecord("MODIFY", { Old: images.put, New: images.patched });
+      const customer = streamRecord("INSERT", { New: images.customer });
+      const { result, blobs } = await emfOf(() => h({ Records: [invoice, customer] }, {}));
+      // Partial batch failure reported exactly as without metrics.
+      expect(result).to.deep.equal({ batchItemFailures: [{ itemIdentifier: invoice.dynamodb!.SequenceNumber }] });
+      expect(eb.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries!.map((e) => `${e.EventBusName} ${e.DetailType}`))).to.deep.equal([
+        [`${HUB} invoice.PATCH`],
+        [`${HUB} invoice.PATCH`],
+        [`${PARTNER} InvoiceChanged`],
+        [`${HUB} customer.POST`, `${HUB} customer.POST`],
+      ]);
+      expect(blobs.map(metricsOf)).to.deep.equal([publishBlob({ EventsPublished: 3, PublishRetries: 1, EventsPublishFailed: 1 })]);
+    });
+
+    it("a batch no rule matches emits zeros; a wholly failed batch still throws and still emits its blob", async () => {
+      const h = withMetrics();
+      const quiet = streamRecord("INSERT", { New: { ...images.order, tenant: { S: "quiet" } } });
+      const none = await emfOf(() => h({ Records: [quiet] }, {}));
+      expect(none.result).to.deep.equal({ batchItemFailures: [] });
+      expect(none.blobs.map(metricsOf)).to.deep.equal([publishBlob({ EventsPublished: 0, PublishRetries: 0 })]);
+
+      eb.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: "AccessDeniedException", ErrorMessage: "denied" }] });
+      const order = streamRecord("INSERT", { New: images.order });
+      const all = await emfOf(() => h({ Records: [order] }, {}));
+      expect(all.error?.name).to.equal("FullBatchFailureError");
+      expect(all.blobs.map(metricsOf)).to.deep.equal([publishBlob({ EventsPublished: 0, PublishRetries: 0, EventsPublishFailed: 1 })]);
+    });
+
+    it("never fails or changes a batch's answer when the metrics fail; logs the fault and does not carry counts over", async () => {
+      const metrics = makeMetrics(CHANGE_PUBLISHER_SERVICE);
+      const h = withMetrics(metrics);
+      const realFlush = metrics.publishStoredMetrics.bind(metrics);
+      metrics.publishStoredMetrics = () => {
+        throw new Error("stdout closed");
+      };
+      const good = streamRecord("INSERT", { New: images.customer });
+      const poisoned = streamRecord("INSERT", { New: { ...images.order, sk: { S: "no-separator" } } });
+      const flushFails = await emfOf(() => h({ Records: [good, poisoned] }, {}));
+      expect(flushFails.result).to.deep.equal({ batchItemFailures: [{ itemIdentifier: poisoned.dynamodb!.SequenceNumber }] });
+      expect(flushFails.blobs).to.deep.equal([]);
+      expect(logs.find((l) => l.message === "change metrics not flushed")?.extra).to.deep.equal({
+        error: { name: "Error", message: "stdout closed" },
+      });
+      metrics.publishStoredMetrics = realFlush;
+
+      const realAdd = metrics.addMetric.bind(metrics);
+      metrics.addMetric = () => {
+        throw new Error("no metric");
+      };
+      const recordFails = await emfOf(() => h({ Records: [streamRecord("INSERT", { New: images.order })] }, {}));
+      expect(recordFails.result).to.deep.equal({ batchItemFailures: [] });
+      expect(recordFails.blobs).to.deep.equal([]);
+      expect(logs.find((l) => l.message === "change metrics not recorded")?.extra).to.deep.equal({
+        error: { name: "Error", message: "no metric" },
+      });
+      metrics.addMetric = realAdd;
+
+      // The next batch emits only its own counts (customer: 2 events).
+      const next = await emfOf(() => h({ Records: [streamRecord("INSERT", { New: images.customer })] }, {}));
+      expect(next.blobs.map(metricsOf)).to.deep.equal([publishBlob({ EventsPublished: 2, PublishRetries: 0 })]);
+    });
+
+    it("emits nothing without a Metrics instance (the default)", async () => {
+      const { result, blobs } = await emfOf(() => handler({ Records: [streamRecord("INSERT", { New: images.customer })] }, {}));
+      expect(result).to.deep.equal({ batchItemFailures: [] });
+      expect(blobs).to.deep.equal([]);
+    });
   });
 
   it("fails at cold start without DEFAULT_BUS_ARN", () => {

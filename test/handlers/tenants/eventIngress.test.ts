@@ -273,6 +273,28 @@ describe("handlers/tenants/eventIngress against dynalite", () => {
       process.env.REJECTED_QUEUE_URL = QUEUE;
     }
   });
+  // Last: it bills acme, whose billing the tests above count exactly.
+  describe("correlation id on log lines", () => {
+    it("each event's lines carry its detail.correlationId, else its event id", async () => {
+      const lines: Array<{ message: string; correlation_id?: string }> = [];
+      let keys: Record<string, string> = {};
+      const logger = {
+        info: (message: string) => lines.push({ message, ...keys }),
+        error: (message: string) => lines.push({ message, ...keys }),
+        // Powertools Logger's contract: appended keys last until resetKeys.
+        resetKeys: () => (keys = {}),
+        setCorrelationId: (v: unknown) => (keys = { ...keys, correlation_id: String(v) }),
+      };
+      const h = makeHandler({ ddb: ddb.doc, sqs, tenants, clock: () => NOW, newId: () => `gen-${++ids}`, logger });
+      const detail = { tenant: "acme", rootSchema: "invoice", api_key: KEYS.acme, payload: { id: "corr-1", total: 1 } };
+      await h(ingressEvent("invoice.PUT", { ...detail, correlationId: "corr-webhook-9" }, "ev-corr-1"), {});
+      await h(ingressEvent("invoice.PUT", { ...detail, api_key: "not-a-key" }, "ev-corr-2"), {});
+      expect(lines.map((l) => [l.message, l.correlation_id])).to.deep.equal([
+        ["ingress applied", "corr-webhook-9"],
+        ["ingress rejected", "ev-corr-2"],
+      ]);
+    });
+  });
 });
 
 describe("handlers/tenants/apiKeys", () => {

@@ -197,6 +197,44 @@ describe("handlers/webhooks/receiver against dynalite", function () {
     });
   });
 
+  describe("correlation id on log lines", () => {
+    it("each request's lines carry its own id: the caller's, then the delivery id it is published with, else the request id", async () => {
+      const lines: Array<{ message: string; correlation_id?: string }> = [];
+      let keys: Record<string, string> = {};
+      const at = (message: string) => lines.push({ message, ...keys });
+      const correlated: ReceiverLogger = {
+        info: at,
+        warn: at,
+        error: at,
+        // Powertools Logger's contract: appended keys last until resetKeys.
+        resetKeys: () => (keys = {}),
+        setCorrelationId: (v: unknown) => (keys = { ...keys, correlation_id: String(v) }),
+      };
+      const table = `${TABLE}-${++tableN}`;
+      await createIdempotencyTable(ddb.client, table);
+      const handler = makeHandler({
+        config: configFor("github", table),
+        eventBridge,
+        secretsManager,
+        dynamodb: ddb.client,
+        logger: correlated,
+        now: () => nowMs,
+        publishBaseDelayMs: 1,
+      });
+      const forged = { ...githubHeaders("d-forged"), "x-hub-signature-256": signGithub("wrong", githubBody), "x-correlation-id": "corr-forged-1" };
+      expect((await handler(urlEvent("github", githubBody, forged), context())).statusCode).to.equal(403);
+      expect((await handler(urlEvent("github", githubBody, githubHeaders("d-accepted")), context())).statusCode).to.equal(200);
+      const unsigned = urlEvent("github", githubBody, { "content-type": "application/json", "x-github-event": "ping", "x-github-delivery": "d-3" });
+      expect((await handler(unsigned, context())).statusCode).to.equal(401);
+      expect(lines.map((l) => [l.message, l.correlation_id])).to.deep.equal([
+        ["webhook rejected", "corr-forged-1"],
+        ["webhook accepted", "d-accepted"],
+        ["webhook rejected", unsigned.requestContext.requestId],
+      ]);
+      expect(JSON.parse(published[0].Detail).correlationId).to.equal("d-accepted");
+    });
+  });
+
   describe("GitHub", () => {
     it("publishes one event with the delivery id, correlation id, selected headers and payload", async () => {
       const { handler, table } = await receiver("github");
