@@ -231,7 +231,7 @@ describe("handlers/webhooks/receiver against dynalite", function () {
         ["webhook accepted", "d-accepted"],
         ["webhook rejected", unsigned.requestContext.requestId],
       ]);
-      expect(JSON.parse(published[0].Detail).correlationId).to.equal("d-accepted");
+      expect(JSON.parse(published[0].Detail!).correlationId).to.equal("d-accepted");
     });
   });
 
