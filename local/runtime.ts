@@ -688,7 +688,8 @@ export class SwitchyardLocal {
       if (key) secrets[provider] = this.program.config[`switchyard:${key}`];
     }
     const jobsUrl = out.jobsApiUrl ? this.toLocalUrl(await resolve<string>(out.jobsApiUrl)) : undefined;
-    return { aws: this.awsUrl, control: this.controlUrl, webhooks, secrets, busName: await resolve<string>(out.busName), jobsUrl };
+    const verificationWebhooks = JSON.parse(this.program.config["switchyard:verificationWebhookProviders"] ?? "[]") as string[];
+    return { aws: this.awsUrl, control: this.controlUrl, webhooks, secrets, busName: await resolve<string>(out.busName), jobsUrl, verificationWebhooks };
   }
 
   /** A short readable list of what is served. */

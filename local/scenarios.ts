@@ -19,6 +19,8 @@ export interface Target {
   secrets: Record<string, string>;
   busName: string;
   jobsUrl?: string;
+  /** Providers whose signed verification requests start the workflow (switchyard:verificationWebhookProviders). */
+  verificationWebhooks?: string[];
 }
 
 export interface Outcome {
@@ -143,6 +145,62 @@ export async function recordScenarios(t: Target): Promise<Outcome[]> {
   return out;
 }
 
+/**
+ * A record verification request signed as the generic HMAC sender or a Standard Webhooks sender
+ * sends it: event type RecordVerificationRequested, the request as the JSON body.
+ */
+export function signedVerificationRequest(
+  provider: "hmac" | "standard",
+  secret: string,
+  request: Record<string, unknown>,
+  correlationId: string,
+): { headers: Record<string, string>; body: string } {
+  const now = Math.floor(Date.now() / 1000);
+  const id = randomUUID();
+  if (provider === "hmac") {
+    const body = JSON.stringify(request);
+    return {
+      body,
+      headers: {
+        "content-type": "application/json",
+        "x-correlation-id": correlationId,
+        [HMAC_HEADERS.id]: id,
+        [HMAC_HEADERS.event]: "RecordVerificationRequested",
+        [HMAC_HEADERS.timestamp]: String(now),
+        [HMAC_HEADERS.signature]: signHmac(secret, body),
+      },
+    };
+  }
+  const body = JSON.stringify({ type: "RecordVerificationRequested", ...request });
+  const msgId = `msg_${id.replace(/-/g, "")}`;
+  return {
+    body,
+    headers: { "content-type": "application/json", "x-correlation-id": correlationId, "webhook-id": msgId, "webhook-timestamp": String(now), "webhook-signature": signStandard(secret, msgId, now, body) },
+  };
+}
+
+/** A verification request delivered to a webhook receiver starts the workflow with the caller's correlation id. */
+export async function webhookVerificationScenarios(t: Target): Promise<Outcome[]> {
+  const provider = (["hmac", "standard"] as const).find((p) => t.verificationWebhooks?.includes(p) && t.webhooks[p]);
+  if (!provider) return [];
+  const recordId = `inv-${randomUUID().slice(0, 8)}`;
+  const correlationId = `demo-${randomUUID().slice(0, 8)}`;
+  const request = { tenantId: "acme", database: "billing", collection: "invoices", recordId, recordVersion: 1, payload: { total: 7 } };
+  const d = signedVerificationRequest(provider, t.secrets[provider], request, correlationId);
+  const res = await post(t.webhooks[provider].localUrl, d.headers, d.body);
+  await drain(t);
+  const topics = await control<Record<string, any[]>>(t, "/topics");
+  const note = Object.values(topics).flat().find((m) => m.Message.includes(recordId));
+  const message = note ? JSON.parse(note.Message) : undefined;
+  return [
+    {
+      step: `${provider}: verification request -> workflow`,
+      ok: res.status === 200 && message?.outcome === "anchored" && message?.correlationId === correlationId,
+      detail: message ? `HTTP ${res.status}, notification outcome=${message.outcome}, correlationId ${message.correlationId}` : `HTTP ${res.status}, no notification`,
+    },
+  ];
+}
+
 /** A request signed with SigV4 for execute-api, as a caller holding the role's credentials sends it. */
 export async function signedFetch(url: string, method: string, body?: string): Promise<Response> {
   const u = new URL(url);
@@ -173,5 +231,5 @@ export async function jobScenarios(t: Target): Promise<Outcome[]> {
 }
 
 export async function allScenarios(t: Target): Promise<Outcome[]> {
-  return [...(await webhookScenarios(t)), ...(await recordScenarios(t)), ...(await jobScenarios(t))];
+  return [...(await webhookScenarios(t)), ...(await recordScenarios(t)), ...(await webhookVerificationScenarios(t)), ...(await jobScenarios(t))];
 }

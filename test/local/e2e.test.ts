@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { SwitchyardLocal } from "../../local/runtime";
-import { jobScenarios, recordScenarios, signedDelivery, Target, webhookScenarios } from "../../local/scenarios";
+import { jobScenarios, recordScenarios, signedDelivery, Target, webhookScenarios, webhookVerificationScenarios } from "../../local/scenarios";
 
 // The whole program served on ephemeral ports: what `npm start` runs and `npm run demo` drives.
 describe("local runtime end to end (dev stack)", function () {
@@ -64,6 +64,22 @@ describe("local runtime end to end (dev stack)", function () {
     expect(local.bus.archive.some((e) => e.id === input.eventId && e["detail-type"] === "RecordVerificationRequested")).to.equal(true);
     expect((execution.output as any).record.correlationId).to.equal(input.eventId);
     expect(execution.path.at(-1)).to.equal("Anchored");
+  });
+
+  it("starts the verification workflow from a signed request to the HMAC receiver, carrying the caller's correlation id", async () => {
+    expect(target.verificationWebhooks).to.deep.equal(["hmac", "standard"]);
+    const outcomes = await webhookVerificationScenarios(target);
+    expect(outcomes.map((o) => [o.step, o.ok])).to.deep.equal([["hmac: verification request -> workflow", true]]);
+    const execution = [...local.sfn.executions.values()].at(-1)!;
+    expect(execution.status).to.equal("SUCCEEDED");
+    expect(execution.path.slice(0, 2)).to.deep.equal(["PickCorrelationId", "KeepCorrelationId"]);
+    const input = execution.input as { correlationId: string; eventId: string };
+    expect(input.correlationId).to.match(/^demo-[0-9a-f]{8}$/);
+    const started = local.bus.archive.find((e) => e.id === input.eventId)!;
+    expect(started.source).to.equal("switchyard.webhooks.hmac");
+    expect((started.detail as { correlationId: string }).correlationId).to.equal(input.correlationId);
+    const matched = local.logLines.filter((l) => l.includes(`matched event ${started.id}`)).map((l) => l.trim());
+    expect(matched.sort()).to.deep.equal([`rule switchyard-dev-debug matched event ${started.id}`, `rule switchyard-dev-verification-webhooks matched event ${started.id}`]);
   });
 
   it("processes a job submitted to the jobs API and serves its result", async () => {
