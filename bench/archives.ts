@@ -83,6 +83,10 @@ export interface ArchiveMeasure {
   defaults: SizeReport;
   /** defaults.zippedBytes / ours.zippedBytes. */
   zippedRatio: number;
+  /** Default packaging's unpacked bytes over ours. */
+  unpackedRatio: number;
+  /** Default packaging's file count over ours. */
+  filesRatio: number;
   /** Packages in the default archive that ours leaves out (the runtime provides them). */
   excludedPackages: number;
 }
@@ -118,6 +122,8 @@ export async function measureArchive(
     ours,
     defaults: def,
     zippedRatio: Math.round((def.zippedBytes / ours.zippedBytes) * 100) / 100,
+    unpackedRatio: Math.round((def.unpackedBytes / ours.unpackedBytes) * 100) / 100,
+    filesRatio: Math.round((def.files / ours.files) * 100) / 100,
     excludedPackages: defaults.filter((d) => !mine.has(d.name)).length,
   };
 }

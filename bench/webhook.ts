@@ -1,11 +1,14 @@
 // The webhook hot path: one GitHub delivery through the receiver's handler (signature check,
-// Powertools idempotency against local DynamoDB, PutEvents), timed per delivery.
+// Powertools idempotency against local DynamoDB, PutEvents, its JSON logs and EMF metrics), timed
+// per delivery.
 import * as crypto from "crypto";
 import { AddressInfo } from "net";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { mockClient } from "aws-sdk-client-mock";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { makeMetrics, WEBHOOK_SERVICE } from "../handlers/lib/telemetry";
 import { summarize, Summary, timeEach } from "./stats";
 
 const REGION = "eu-west-1";
@@ -17,6 +20,8 @@ export interface WebhookResult extends Summary {
   /** Status codes seen (all must be 200). */
   statuses: Record<string, number>;
   putEventsCalls: number;
+  /** Bytes of log lines and EMF blobs the deliveries wrote. */
+  telemetryBytes: number;
 }
 
 /** Starts dynalite in this process with the receiver's idempotency table. */
@@ -77,6 +82,9 @@ export async function benchWebhook(iterations: number): Promise<WebhookResult | 
       eventBridge,
       secretsManager,
       dynamodb: ddb.client,
+      // As the deployed receiver: JSON log lines with the correlation id, EMF metrics per delivery.
+      logger: new Logger({ serviceName: WEBHOOK_SERVICE, persistentKeys: { provider: "github" } }),
+      metrics: makeMetrics(WEBHOOK_SERVICE),
     });
     const payload = JSON.stringify({
       ref: "refs/heads/main",
@@ -85,6 +93,14 @@ export async function benchWebhook(iterations: number): Promise<WebhookResult | 
       commits: Array.from({ length: 3 }, (_, i) => ({ id: `c${i}`, message: `change ${i}`, added: [`f${i}.ts`] })),
     });
     const statuses: Record<string, number> = {};
+    // The log lines and EMF blobs are built and written as in Lambda, into a sink instead of the
+    // terminal (Powertools writes through its own Console on process.stdout).
+    const write = process.stdout.write;
+    let written = 0;
+    (process.stdout as any).write = (chunk: string | Uint8Array) => {
+      written += chunk.length;
+      return true;
+    };
     const samples = await timeEach(async (i) => {
       const body = payload.replace('"id":1', `"id":${i + 1000}`);
       const event = {
@@ -109,8 +125,10 @@ export async function benchWebhook(iterations: number): Promise<WebhookResult | 
       };
       const res = await handler(event, context);
       if (i >= 0) statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
-    }, iterations);
-    return { ...summarize(samples), deliveries: iterations, statuses, putEventsCalls: eb.commandCalls(PutEventsCommand).length };
+    }, iterations).finally(() => {
+      process.stdout.write = write;
+    });
+    return { ...summarize(samples), deliveries: iterations, statuses, putEventsCalls: eb.commandCalls(PutEventsCommand).length, telemetryBytes: written };
   } finally {
     eb.restore();
     sm.restore();

@@ -194,6 +194,9 @@ describe("bench: archive sizes and cold start of a declared function", () => {
     expect(m.defaults.files).to.be.above(m.ours.files);
     expect(m.defaults.zippedBytes).to.be.above(m.ours.zippedBytes);
     expect(m.zippedRatio).to.equal(Math.round((m.defaults.zippedBytes / m.ours.zippedBytes) * 100) / 100);
+    expect(m.unpackedRatio).to.equal(Math.round((m.defaults.unpackedBytes / m.ours.unpackedBytes) * 100) / 100);
+    expect(m.filesRatio).to.equal(Math.round((m.defaults.files / m.ours.files) * 100) / 100);
+    expect(m.unpackedRatio).to.be.greaterThan(1);
     expect(m.excludedPackages).to.be.above(10);
     // Default packaging is measured with the serialized __index.js it would upload, not our bundle.
     const serialized = (await archiveEntries(serializedArchives.get("bench-probe")!)).find((e) => e.name === "__index.js")!.text!;
