@@ -226,12 +226,35 @@ function tenantsConfig(s: Settings) {
 // --- end issue #6 ---
 
 // --- issue #8: alarms and dashboard ---
+/**
+ * A decimal number in (`above`, `max`] such as 0.5 (digits, an optional fraction; no sign or
+ * exponent); errors name the key and the fix, as Settings' readers do.
+ */
+function monitoringDecimal(s: Settings, key: string, def: number, above: number, max: number): number {
+  const raw = s.optionalString(key);
+  if (raw === undefined) return def;
+  const v = Number(raw.trim());
+  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !(v > above && v <= max)) {
+    throw new ConfigError(
+      `${NAMESPACE}:${key} must be a number above ${above} and at most ${max} (decimals allowed, such as 0.5), got "${raw}". Fix it with: pulumi config set ${NAMESPACE}:${key} ${def} --stack ${s.stack}`,
+    );
+  }
+  return v;
+}
+
 /** Where alarms notify and when they fire (switchyard:ops:Monitoring thresholds). */
 function monitoringConfig(s: Settings) {
+  const alarmEmail = s.optionalString("alarmEmail", /^[^@\s"]+@[^@\s"]+\.[^@\s"]+$/, "ops@example.com");
+  if (alarmEmail === undefined) {
+    // Not an error (a new stack may not have an on-call address yet), but said at every preview.
+    void pulumi.log.warn(
+      `${NAMESPACE}:alarmEmail is not set: the alarms of stack ${s.stack} notify a topic (alarmTopicArn) without an email subscription, so nobody receives them unless you subscribed the topic yourself. Set it with: pulumi config set ${NAMESPACE}:alarmEmail <address> --stack ${s.stack}`,
+    );
+  }
   return {
-    alarmEmail: s.optionalString("alarmEmail", /^[^@\s"]+@[^@\s"]+\.[^@\s"]+$/, "ops@example.com"),
+    alarmEmail,
     lambdaErrors: s.int("alarmLambdaErrorThreshold", 1, 1, 1000000),
-    api5xxRatePercent: s.int("alarmApi5xxRatePercent", 1, 1, 100),
+    api5xxRatePercent: monitoringDecimal(s, "alarmApi5xxRatePercent", 1, 0, 100),
     apiLatencyP99Ms: s.int("alarmApiLatencyP99Ms", 3000, 100, 60000),
     webhookRejectionsPerMinute: s.int("alarmWebhookRejectionsPerMinute", 20, 1, 1000000),
     asyncEventAgeSeconds: s.int("alarmAsyncEventAgeSeconds", 300, 60, 21600),

@@ -9,6 +9,7 @@ import { EventIngress } from "./components/tenants/eventIngress";
 import { RecordIngestion } from "./components/records/recordIngestion";
 import { Monitoring } from "./components/ops/monitoring"; // issue #8
 import { WEBHOOK_SERVICE } from "./handlers/lib/telemetry"; // issue #8
+import { CHANGE_PUBLISHER_SERVICE } from "./handlers/tenants/changePublisher"; // issue #8
 import { WebhookReceiver } from "./components/webhooks/webhookReceiver"; // issue #4
 import { eventSource } from "./handlers/webhooks/receiver"; // issue #8
 // issue #5: jobs API and records gateway
@@ -144,11 +145,19 @@ export const monitoring = new Monitoring(`${cfg.hubName}-ops`, {
     jobs: { apiName: jobs.api.name, stage: jobs.stage.stageName },
     "records-gateway": { apiName: recordsGateway.api.name, stage: recordsGateway.stage.stageName },
   },
-  queues: { hub: hub.dlq },
+  // Every queue the program declares has a tile: the hub DLQ alarms on any message; the tenant
+  // ingress's rejected-events queue holds refused writes kept for inspection (a tile, no alarm).
+  queues: {
+    hub: hub.dlq,
+    "tenant-rejected": { queue: tenantIngress.rejectedQueue, kind: "plain" },
+  },
   stateMachines: { verify: verification.stateMachine },
   rules: Object.fromEntries(Object.entries(hub.routes).map(([n, r]) => [n, r])),
   // The receivers' business metrics (handlers/lib/telemetry.ts), by their Powertools service name.
   webhooks: webhooks ? { receivers: { service: WEBHOOK_SERVICE } } : {},
+  // The tenant change publisher's EMF publishing metrics: a tile, no alarm of its own (a record it
+  // cannot publish is retried by the stream mapping, then lands in the hub DLQ, which alarms).
+  publishers: { "tenant-changes": CHANGE_PUBLISHER_SERVICE },
   alarmEmail: cfg.monitoring.alarmEmail,
   thresholds: {
     lambdaErrors: cfg.monitoring.lambdaErrors,

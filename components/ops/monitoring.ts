@@ -8,7 +8,7 @@ import {
   RejectionReason,
 } from "../../handlers/lib/telemetry";
 import { checkIntRange, checkName } from "../validate";
-import { buildDashboardBody } from "./dashboard";
+import { buildDashboardBody, DashboardBody, GRID_WIDTH, MetricRow, Widget } from "./dashboard";
 
 /** A Lambda function: the resource, a component holding it (`.function`), or its name. */
 export type FunctionRef = aws.lambda.Function | { readonly function: aws.lambda.Function } | pulumi.Input<string>;
@@ -19,8 +19,22 @@ export interface MonitoredFunction {
   readonly asyncInvoked?: boolean;
 }
 
-/** A dead-letter queue: the resource, or its name and ARN. */
+/** A queue: the resource, or its name and ARN. */
 export type QueueRef = aws.sqs.Queue | { readonly name: pulumi.Input<string>; readonly arn: pulumi.Input<string> };
+
+/** What a queue holds, which decides whether a waiting message is an incident. */
+export const QUEUE_KINDS = ["dead-letter", "plain"] as const;
+export type QueueKind = (typeof QUEUE_KINDS)[number];
+
+export interface MonitoredQueue {
+  readonly queue: QueueRef;
+  /**
+   * "dead-letter" (default): every message is an undelivered event, so a dashboard tile and an alarm
+   * as soon as one waits. "plain": messages are expected (kept for inspection, or work in flight),
+   * so a tile (messages waiting, age of the oldest) and no alarm.
+   */
+  readonly kind?: QueueKind;
+}
 
 /** A state machine: the resource, or its ARN. */
 export type StateMachineRef = aws.sfn.StateMachine | { readonly arn: pulumi.Input<string> };
@@ -36,6 +50,13 @@ export type RuleRef =
   | aws.cloudwatch.EventRule
   | { readonly rule: aws.cloudwatch.EventRule }
   | { readonly busName: pulumi.Input<string>; readonly ruleName: pulumi.Input<string> };
+
+/**
+ * A publisher that emits the publishing metrics of handlers/lib/telemetry.ts (`recordPublish`:
+ * EventsPublished, PublishRetries, EventsPublishFailed): its Powertools `serviceName` (the
+ * `service` dimension), or that and the namespace (default "Switchyard", METRICS_NAMESPACE).
+ */
+export type PublisherMetricsRef = string | { readonly service: string; readonly namespace?: string };
 
 /** A webhook receiver that emits the business metrics of handlers/lib/telemetry.ts. */
 export interface WebhookMetricsRef {
@@ -93,16 +114,22 @@ export const MONITORING_DEFAULTS: MonitoringThresholds = {
 export interface MonitoringArgs {
   /** Functions by label (letters, digits, hyphens): Errors and Throttles alarms each. Default none. */
   readonly functions?: Record<string, FunctionRef | MonitoredFunction>;
-  /** Dead-letter queues by label: an alarm as soon as one message waits. Default none. */
-  readonly queues?: Record<string, QueueRef>;
+  /**
+   * Queues by label, each with a dashboard tile. A bare queue, or `{ queue, kind: "dead-letter" }`,
+   * is a dead-letter queue: an alarm as soon as one message waits. `{ queue, kind: "plain" }`: the
+   * tile only. Default none.
+   */
+  readonly queues?: Record<string, QueueRef | MonitoredQueue>;
   /** State machines by label: failed, timed-out and aborted execution alarms. Default none. */
   readonly stateMachines?: Record<string, StateMachineRef>;
   /** REST API stages by label: 5xx rate and p99 latency alarms. Default none. */
   readonly restApis?: Record<string, RestApiRef>;
-  /** Rules with API destination (or other) targets, by label: FailedInvocations alarm. Default none. */
+  /** Rules with a dead-letter queue on their targets, by label: FailedInvocations and InvocationsFailedToBeSentToDlq alarms. Default none. */
   readonly rules?: Record<string, RuleRef>;
   /** Webhook receivers by label: signature rejection rate alarm. Default none. */
   readonly webhooks?: Record<string, WebhookMetricsRef>;
+  /** Publishers of bus events by label (the EMF service of each): a publishing tile each, no alarm. Default none. */
+  readonly publishers?: Record<string, PublisherMetricsRef>;
   /** An email address subscribed to the alarm topic (the recipient confirms it). Default none. */
   readonly alarmEmail?: string;
   /** Thresholds; each defaults to MONITORING_DEFAULTS. */
@@ -148,8 +175,20 @@ export function validateMonitoringArgs(args: MonitoringArgs): MonitoringThreshol
     restApis: args.restApis,
     rules: args.rules,
     webhooks: args.webhooks,
+    publishers: args.publishers,
   })) {
     for (const label of Object.keys(rec ?? {})) checkName(`${what} label`, label, 40);
+  }
+  for (const [label, q] of Object.entries(args.queues ?? {})) {
+    if (isMonitoredQueue(q) && q.kind !== undefined && !(QUEUE_KINDS as readonly string[]).includes(q.kind)) {
+      throw new Error(`queues.${label}.kind must be one of ${QUEUE_KINDS.join(", ")}, got ${JSON.stringify(q.kind)}`);
+    }
+  }
+  for (const [label, p] of Object.entries(args.publishers ?? {})) {
+    const service = typeof p === "string" ? p : p?.service;
+    if (typeof service !== "string" || service.trim() === "") {
+      throw new Error(`publishers.${label} must name the publisher's EMF service (its Powertools serviceName), got ${JSON.stringify(p)}`);
+    }
   }
   if (args.alarmEmail !== undefined && !EMAIL.test(args.alarmEmail)) {
     throw new Error(`alarmEmail must be an email address such as ops@example.com, got ${JSON.stringify(args.alarmEmail)}`);
@@ -169,6 +208,69 @@ function functionName(ref: FunctionRef): pulumi.Input<string> {
 function isMonitoredFunction(v: FunctionRef | MonitoredFunction): v is MonitoredFunction {
   // A SwitchyardFunction also has `.function`; it is a ComponentResource, a MonitoredFunction is not.
   return typeof v === "object" && v !== null && "function" in v && !pulumi.Resource.isInstance(v);
+}
+
+function isMonitoredQueue(v: QueueRef | MonitoredQueue): v is MonitoredQueue {
+  // A queue (resource or name and ARN) has no `queue` property; a MonitoredQueue wraps one.
+  return typeof v === "object" && v !== null && "queue" in v && !pulumi.Resource.isInstance(v);
+}
+
+/** The rows of the publishing tile, the same as the webhook receivers' "publishing" tile of dashboard.ts. */
+export function publishingMetrics(namespace: string, service: string): MetricRow[] {
+  const d = { [DIMENSION.service]: service };
+  return [
+    [namespace, METRIC.eventsPublished, ...flat(d), { stat: "Sum", label: "events published" }],
+    [namespace, METRIC.publishRetries, ...flat(d), { stat: "Sum", label: "PutEvents retries", color: "#ff7f0e" }],
+    [namespace, METRIC.publishFailed, ...flat(d), { stat: "Sum", label: "events not published", color: "#d62728" }],
+  ];
+}
+
+/** The rows of a plain queue's tile: messages waiting and the age of the oldest. */
+export function plainQueueMetrics(queueName: string): MetricRow[] {
+  const d = flat({ QueueName: queueName });
+  return [
+    ["AWS/SQS", "ApproximateNumberOfMessagesVisible", ...d, { stat: "Maximum", label: "messages waiting" }],
+    ["AWS/SQS", "ApproximateAgeOfOldestMessage", ...d, { stat: "Maximum", label: "oldest (s)", yAxis: "right" }],
+  ];
+}
+
+function flat(dims: Record<string, string>): string[] {
+  return Object.entries(dims).flatMap(([k, v]) => [k, v]);
+}
+
+const TILE = { width: 8, height: 6 };
+
+/**
+ * Appends sections of metric tiles below the body buildDashboardBody made, in its layout (a
+ * full-width heading, then tiles of 8 x 6, three a row): the plain queues and the publishers,
+ * which dashboard.ts has no section for.
+ */
+function appendSections(
+  body: DashboardBody,
+  region: string,
+  period: number,
+  sections: Array<{ heading: string; tiles: Array<{ title: string; metrics: MetricRow[] }> }>,
+): DashboardBody {
+  const widgets: Widget[] = [...body.widgets];
+  let y = widgets.reduce((m, w) => Math.max(m, w.y + w.height), 0);
+  const perRow = GRID_WIDTH / TILE.width;
+  for (const s of sections) {
+    if (s.tiles.length === 0) continue;
+    widgets.push({ type: "text", x: 0, y, width: GRID_WIDTH, height: 1, properties: { markdown: `## ${s.heading}` } });
+    y += 1;
+    s.tiles.forEach((t, i) => {
+      widgets.push({
+        type: "metric",
+        x: (i % perRow) * TILE.width,
+        y: y + Math.floor(i / perRow) * TILE.height,
+        width: TILE.width,
+        height: TILE.height,
+        properties: { title: t.title, region, view: "timeSeries", stacked: false, period, metrics: t.metrics },
+      });
+    });
+    y += Math.ceil(s.tiles.length / perRow) * TILE.height;
+  }
+  return { ...body, widgets };
 }
 
 function ruleDimensions(ref: RuleRef): pulumi.Output<Record<string, string>> {
@@ -208,7 +310,8 @@ interface AlarmSpec {
  * Alarms and a dashboard for the hub: an SNS topic (with an optional email subscription) that every
  * alarm notifies on ALARM and on OK, alarms on dead-letter queues, Lambda errors, throttles and
  * async event age/drops, workflow failures, REST API 5xx rate and p99 latency, rule delivery
- * failures and webhook signature rejections, and one CloudWatch dashboard of all of them.
+ * failures and events lost on the way to a rule's dead-letter queue, and webhook signature
+ * rejections; and one CloudWatch dashboard of all of them, plus plain queues and publishers.
  */
 export class Monitoring extends pulumi.ComponentResource {
   public readonly topic: aws.sns.Topic;
@@ -271,8 +374,14 @@ export class Monitoring extends pulumi.ComponentResource {
 
     const count = { periodSeconds: t.periodSeconds, evaluationPeriods: 1 };
 
+    const allQueues = Object.entries(args.queues ?? {}).map(([label, q]) => {
+      const m: MonitoredQueue = isMonitoredQueue(q) ? q : { queue: q };
+      return { label, name: m.queue.name, arn: m.queue.arn, kind: m.kind ?? "dead-letter" };
+    });
     // Dead-letter queues: one message is one event that was not delivered.
-    const queues = Object.entries(args.queues ?? {}).map(([label, q]) => ({ label, name: q.name, arn: q.arn }));
+    const queues = allQueues.filter((q) => q.kind === "dead-letter");
+    // Plain queues (e.g. refused tenant writes kept for inspection): messages are expected, no alarm.
+    const plainQueues = allQueues.filter((q) => q.kind === "plain");
     for (const q of queues) {
       this.alarm(`dlq-${q.label}`, {
         description: `Dead-letter queue ${q.label} holds undelivered events. Inspect the messages (their attributes name the rule, target and error), fix the cause, then redrive or replay.`,
@@ -400,6 +509,18 @@ export class Monitoring extends pulumi.ComponentResource {
         comparisonOperator: "GreaterThanOrEqualToThreshold",
         ...count,
       });
+      // Same dimensions as FailedInvocations (AWS/Events: EventBusName + RuleName on a custom bus).
+      this.alarm(`rule-${r.label}-dlq-failed`, {
+        description: `Rule ${r.label} could not put failed events into its dead-letter queue (permissions, a missing queue, KMS, or the size limit): those events are lost. Check the DLQ's policy and existence; replay the affected window from the archive.`,
+        namespace: "AWS/Events",
+        metricName: "InvocationsFailedToBeSentToDlq",
+        dimensions: r.dims,
+        statistic: "Sum",
+        // Fixed: every such event is lost, so one is an incident.
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        ...count,
+      });
     }
 
     const webhooks = Object.entries(args.webhooks ?? {}).map(([label, w]) => ({
@@ -423,6 +544,15 @@ export class Monitoring extends pulumi.ComponentResource {
       }
     }
 
+    // Publishers: a publishing tile each, and deliberately no alarm. A record whose events cannot be
+    // published fails its batch item: the stream mapping retries it and then hands it to its
+    // on-failure destination (the hub DLQ), whose alarm fires; EventsPublishFailed is the cause to read.
+    const publishers = Object.entries(args.publishers ?? {}).map(([label, p]) => ({
+      label,
+      service: typeof p === "string" ? p : p.service,
+      namespace: (typeof p === "string" ? undefined : p.namespace) ?? METRICS_NAMESPACE,
+    }));
+
     const dashboardName = args.dashboardName ?? name;
     const alarmArns = Object.values(this.alarms).map((a) => a.arn);
     const body = pulumi
@@ -434,21 +564,39 @@ export class Monitoring extends pulumi.ComponentResource {
         pulumi.all(stateMachines.map((s) => pulumi.all([s.label, s.arn]))),
         pulumi.all(apis.map((a) => pulumi.all([a.label, a.apiName, a.stage]))),
         pulumi.all(rules.map((r) => pulumi.all([r.label, r.dims]))),
+        pulumi.all(plainQueues.map((q) => pulumi.all([q.label, q.name]))),
       ])
-      .apply(([reg, arns, fns, qs, sms, rest, rls]) =>
+      .apply(([reg, arns, fns, qs, sms, rest, rls, plain]) =>
         JSON.stringify(
-          buildDashboardBody({
-            title: `Switchyard ${name}`,
-            region: reg,
-            functions: fns.map(([label, functionName]) => ({ label, functionName })),
-            queues: qs.map(([label, queueName]) => ({ label, queueName })),
-            stateMachines: sms.map(([label, stateMachineArn]) => ({ label, stateMachineArn })),
-            restApis: rest.map(([label, apiName, stage]) => ({ label, apiName, stage })),
-            rules: rls.map(([label, d]) => ({ label, busName: d.EventBusName ?? "default", ruleName: d.RuleName })),
-            webhooks: webhooks.map((w) => ({ label: w.label, namespace: w.namespace, service: w.service })),
-            alarmArns: arns,
-            periodSeconds: t.periodSeconds,
-          }),
+          appendSections(
+            buildDashboardBody({
+              title: `Switchyard ${name}`,
+              region: reg,
+              functions: fns.map(([label, functionName]) => ({ label, functionName })),
+              queues: qs.map(([label, queueName]) => ({ label, queueName })),
+              stateMachines: sms.map(([label, stateMachineArn]) => ({ label, stateMachineArn })),
+              restApis: rest.map(([label, apiName, stage]) => ({ label, apiName, stage })),
+              rules: rls.map(([label, d]) => ({ label, busName: d.EventBusName ?? "default", ruleName: d.RuleName })),
+              webhooks: webhooks.map((w) => ({ label: w.label, namespace: w.namespace, service: w.service })),
+              alarmArns: arns,
+              periodSeconds: t.periodSeconds,
+            }),
+            reg,
+            t.periodSeconds,
+            [
+              {
+                heading: "Queues",
+                tiles: plain.map(([label, queueName]) => ({ title: `Queue ${label}`, metrics: plainQueueMetrics(queueName) })),
+              },
+              {
+                heading: "Publishers",
+                tiles: publishers.map((p) => ({
+                  title: `Publisher ${p.label}: publishing`,
+                  metrics: publishingMetrics(p.namespace, p.service),
+                })),
+              },
+            ],
+          ),
         ),
       );
     this.dashboard = new aws.cloudwatch.Dashboard(name, { dashboardName, dashboardBody: body }, { parent: this });
