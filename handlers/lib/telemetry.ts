@@ -125,3 +125,33 @@ export function recordPublish(
   metrics.addMetric(METRIC.publishRetries, MetricUnit.Count, result.retries);
   if (result.failed.length > 0) metrics.addMetric(METRIC.publishFailed, MetricUnit.Count, result.failed.length);
 }
+
+/**
+ * Records an invocation's metrics with `record` and flushes them as one EMF blob. A metrics fault
+ * is reported to `onError` (a log line), never thrown: the invocation's answer stays what its work
+ * made it. A failed flush discards what was stored, so one invocation's counts never ride along
+ * with the next one's. Flushing with nothing stored is skipped (Powertools would only warn).
+ */
+export function emitInvocationMetrics(
+  metrics: Metrics | undefined,
+  record: (metrics: Metrics) => void,
+  onError: (what: "recorded" | "flushed", err: unknown) => void,
+): void {
+  if (!metrics) return;
+  try {
+    record(metrics);
+  } catch (err) {
+    onError("recorded", err);
+  }
+  try {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  } catch (err) {
+    onError("flushed", err);
+    try {
+      metrics.clearMetrics();
+      metrics.clearMetadata();
+    } catch {
+      // Nothing more to do: the fault is reported above.
+    }
+  }
+}

@@ -11,7 +11,7 @@ import type { DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { makePublisher, PublishEntry, PublisherOptions, PublishResult } from "../lib/publisher";
-import { recordPublish } from "../lib/telemetry";
+import { emitInvocationMetrics, recordPublish } from "../lib/telemetry";
 import { changeEvents, Tenants } from "../../components/tenants/tenantRules";
 import { changeFromStreamRecord } from "./items";
 
@@ -120,27 +120,12 @@ export function makeHandler(deps: ChangePublisherDeps) {
    * when no rule matched (zeros) or a record failed. A metrics fault is logged, never thrown: the
    * batch's answer stays what the records made it.
    */
-  const emitMetrics = (tally: PublishTally): void => {
-    const metrics = deps.metrics;
-    if (!metrics) return;
-    try {
-      recordPublish(metrics, tally);
-    } catch (err) {
-      logger.error("change metrics not recorded", { error: errorSummary(err) });
-    }
-    try {
-      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-    } catch (err) {
-      logger.error("change metrics not flushed", { error: errorSummary(err) });
-      try {
-        // Never let this batch's counts ride along with the next one's.
-        metrics.clearMetrics();
-        metrics.clearMetadata();
-      } catch {
-        // Nothing more to do: the fault is logged above.
-      }
-    }
-  };
+  const emitMetrics = (tally: PublishTally): void =>
+    emitInvocationMetrics(
+      deps.metrics,
+      (metrics) => recordPublish(metrics, tally),
+      (what, err) => logger.error(`change metrics not ${what}`, { error: errorSummary(err) }),
+    );
 
   // A wholly failed batch throws (Powertools' default): a function error, which the mapping
   // retries by bisecting; a partial failure returns `batchItemFailures`.

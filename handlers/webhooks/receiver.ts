@@ -19,6 +19,7 @@ import {
   correlate,
   CorrelatedLogger,
   correlationIdFrom,
+  emitInvocationMetrics,
   makeMetrics,
   recordAccepted,
   recordDuplicate,
@@ -435,31 +436,18 @@ export function makeHandler(deps: ReceiverDeps) {
    * invocations in one process never mix their metrics. A metrics fault is logged, never thrown.
    */
   function emitMetrics(handled: Handled): void {
-    const metrics = deps.metrics;
-    if (!metrics) return;
-    try {
-      const o = handled.outcome;
-      if (o.kind === "rejected") recordRejected(metrics, o.reason, cfg.provider);
-      else if (o.kind === "accepted") recordAccepted(metrics);
-      else if (o.kind === "duplicate") recordDuplicate(metrics);
-      if (handled.publish) recordPublish(metrics, handled.publish);
-      if (o.kind === "accepted" || o.kind === "duplicate" || handled.publish) metrics.addMetadata("provider", cfg.provider);
-    } catch (err) {
-      logger.error("webhook metrics not recorded", { error: errorSummary(err) });
-    }
-    try {
-      // Flushing with nothing stored only makes Powertools warn (a 5xx without a publish, a rejection).
-      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-    } catch (err) {
-      logger.error("webhook metrics not flushed", { error: errorSummary(err) });
-      try {
-        // Never let this invocation's counts ride along with the next one's.
-        metrics.clearMetrics();
-        metrics.clearMetadata();
-      } catch {
-        // Nothing more to do: the fault is logged above.
-      }
-    }
+    emitInvocationMetrics(
+      deps.metrics,
+      (metrics) => {
+        const o = handled.outcome;
+        if (o.kind === "rejected") recordRejected(metrics, o.reason, cfg.provider);
+        else if (o.kind === "accepted") recordAccepted(metrics);
+        else if (o.kind === "duplicate") recordDuplicate(metrics);
+        if (handled.publish) recordPublish(metrics, handled.publish);
+        if (o.kind === "accepted" || o.kind === "duplicate" || handled.publish) metrics.addMetadata("provider", cfg.provider);
+      },
+      (what, err) => logger.error(`webhook metrics not ${what}`, { error: errorSummary(err) }),
+    );
   }
 
   return async (event: LambdaFunctionURLEvent, context: Context): Promise<Response> => {

@@ -12,6 +12,7 @@ import { hashApiKey } from "../../../handlers/tenants/apiKeys";
 import { Tenants } from "../../../components/tenants/tenantRules";
 import { createTenantTables, LocalDynamo, startDynalite } from "./localDynamo";
 import { mockInstance } from "./instanceMock";
+import { Blob, count, metricsOf } from "../emf";
 
 const HUB = "arn:aws:events:eu-west-1:123456789012:event-bus/switchyard-dev";
 const PARTNER = "arn:aws:events:eu-west-1:444455556666:event-bus/partner";
@@ -69,7 +70,6 @@ function published(): Array<{ bus: string; source: string; detailType: string; d
     .map((e) => ({ bus: e.EventBusName!, source: e.Source!, detailType: e.DetailType!, detail: JSON.parse(e.Detail!) }));
 }
 
-type Blob = Record<string, any>;
 
 /** Runs `fn` and returns the EMF blobs written to stdout meanwhile, and what it returned or threw. */
 async function emfOf<T>(fn: () => Promise<T>): Promise<{ result?: T; error?: any; blobs: Blob[] }> {
@@ -92,16 +92,7 @@ async function emfOf<T>(fn: () => Promise<T>): Promise<{ result?: T; error?: any
   return { result, error, blobs };
 }
 
-/** A blob as CloudWatch reads it: namespace, dimension sets, metric definitions and values (timestamp checked, dropped). */
-function metricsOf(blob: Blob) {
-  const { _aws, ...values } = blob;
-  expect(Math.abs(_aws.Timestamp - Date.now())).to.be.lessThan(60_000);
-  expect(_aws.CloudWatchMetrics).to.have.length(1);
-  const def = _aws.CloudWatchMetrics[0];
-  return { namespace: def.Namespace, dimensions: def.Dimensions, metrics: def.Metrics, values };
-}
 
-const count = (...names: string[]) => names.map((Name) => ({ Name, Unit: "Count" }));
 
 /** The one blob a batch emits: the summed publishing outcome, dimension service=change-publisher. */
 function publishBlob(values: { EventsPublished: number; PublishRetries: number; EventsPublishFailed?: number }) {

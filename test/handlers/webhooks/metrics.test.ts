@@ -16,6 +16,7 @@ import { STANDARD_HEADERS, signStandard } from "../../../handlers/webhooks/stand
 import { signStripe } from "../../../handlers/webhooks/stripe";
 import { mockInstance } from "../lib/isolatedMock";
 import { createIdempotencyTable, Dynalite, startDynalite } from "./localServices";
+import { Blob, count, metricsOf } from "../emf";
 
 const NOW_S = 1_800_000_000;
 const DOMAIN = "abcdefghij.lambda-url.eu-west-1.on.aws";
@@ -85,7 +86,6 @@ function urlEvent(provider: Provider, body: string, headers: Record<string, stri
   } as unknown as LambdaFunctionURLEvent;
 }
 
-type Blob = Record<string, any>;
 
 /** Runs `fn` and returns the EMF blobs written to stdout meanwhile (other stdout lines are kept out). */
 async function emfOf<T>(fn: () => Promise<T>): Promise<{ result: T; blobs: Blob[] }> {
@@ -105,19 +105,7 @@ async function emfOf<T>(fn: () => Promise<T>): Promise<{ result: T; blobs: Blob[
   return { result, blobs };
 }
 
-/**
- * The blob's metrics as CloudWatch reads them: namespace, dimension sets and name -> {unit, value},
- * plus the dimension and metadata values. Checks the timestamp is now-ish and drops it.
- */
-function metricsOf(blob: Blob) {
-  const { _aws, ...values } = blob;
-  expect(Math.abs(_aws.Timestamp - Date.now())).to.be.lessThan(60_000);
-  expect(_aws.CloudWatchMetrics).to.have.length(1);
-  const def = _aws.CloudWatchMetrics[0];
-  return { namespace: def.Namespace, dimensions: def.Dimensions, metrics: def.Metrics, values };
-}
 
-const count = (...names: string[]) => names.map((Name) => ({ Name, Unit: "Count" }));
 
 /** What a rejection emits: WebhookRejected 1 with the service and reason dimensions, provider as metadata. */
 const rejection = (reason: string, provider: Provider) => ({
