@@ -19,7 +19,12 @@ import {
   WORKFLOW_TYPES,
   WorkflowType,
 } from "./components/records/verificationWorkflow";
-import { DEFAULT_VERIFICATION_DETAIL_TYPES, plannedWaitSeconds } from "./components/records/verificationDefinition";
+import {
+  DEFAULT_VERIFICATION_DETAIL_TYPES,
+  plannedWaitSeconds,
+  WEBHOOK_REQUEST_PROVIDERS,
+  WebhookRequestProvider,
+} from "./components/records/verificationDefinition";
 // --- end issue #3 ---
 // --- issue #6: tenant change publishing, tenant ingress, record ingestion ---
 import { Tenants, validateTenants } from "./components/tenants/tenantRules";
@@ -176,13 +181,20 @@ function verificationConfig(s: Settings, enabledProviders: Provider[]) {
     maxVerifyAttempts: s.int("verificationMaxAttempts", 5, 1, 100),
     sources: s.stringList("verificationSources", ["switchyard.records"]),
     detailTypes: s.stringList("verificationDetailTypes", DEFAULT_VERIFICATION_DETAIL_TYPES),
+    // Only senders that choose their body can send a verification request (issue #8).
     webhookProviders: s.stringList(
       "verificationWebhookProviders",
       [],
-      new RegExp(`^(${PROVIDERS.join("|")})$`),
+      new RegExp(`^(${WEBHOOK_REQUEST_PROVIDERS.join("|")})$`),
       '\'["hmac"]\'',
-    ) as Provider[],
+    ) as WebhookRequestProvider[],
   };
+  const twice = v.webhookProviders.map((p) => `switchyard.webhooks.${p}`).filter((src) => v.sources.includes(src));
+  if (twice.length > 0) {
+    throw new ConfigError(
+      `${NAMESPACE}:verificationSources names ${twice.join(", ")}, whose requests ${NAMESPACE}:verificationWebhookProviders already routes to the workflow (each event would start two executions). Fix it with: pulumi config set ${NAMESPACE}:verificationSources '${JSON.stringify(v.sources.filter((x) => !twice.includes(x)))}' --stack ${s.stack}`,
+    );
+  }
   const disabled = v.webhookProviders.filter((p) => !enabledProviders.includes(p));
   if (disabled.length > 0) {
     throw new ConfigError(

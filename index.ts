@@ -3,6 +3,7 @@ import { loadConfig } from "./config";
 import { EventHub } from "./components/events/eventHub";
 import { RecordsForwarder } from "./components/records/recordsForwarder";
 import { VerificationWorkflow } from "./components/records/verificationWorkflow"; // issue #3
+import { WEBHOOK_REQUEST_PATHS } from "./components/records/verificationDefinition"; // issue #8
 // issue #6: tenant change publishing, tenant ingress, record ingestion
 import { ChangePublisher } from "./components/tenants/changePublisher";
 import { EventIngress } from "./components/tenants/eventIngress";
@@ -47,7 +48,9 @@ export const verification = new VerificationWorkflow(`${cfg.hubName}-verify`, {
   connectionSecretArn: forwarder.connectionSecretArn,
   ...cfg.verification,
   // issue #8: requests delivered to these receivers start it too, carrying the delivery's correlation id
-  webhookSources: cfg.verification.webhookProviders.map(eventSource),
+  webhookRequests: Object.fromEntries(
+    cfg.verification.webhookProviders.map((p) => [p, { source: eventSource(p), recordPath: WEBHOOK_REQUEST_PATHS[p] }]),
+  ),
 });
 // --- end issue #3 ---
 

@@ -146,8 +146,8 @@ export async function recordScenarios(t: Target): Promise<Outcome[]> {
 }
 
 /**
- * A record verification request signed as the generic HMAC sender or a Standard Webhooks sender
- * sends it: event type RecordVerificationRequested, the request as the JSON body.
+ * A record verification request signed as the generic HMAC sender (the request as the JSON body)
+ * or a Standard Webhooks sender (the spec's envelope, the request as `data`) sends it.
  */
 export function signedVerificationRequest(
   provider: "hmac" | "standard",
@@ -171,7 +171,8 @@ export function signedVerificationRequest(
       },
     };
   }
-  const body = JSON.stringify({ type: "RecordVerificationRequested", ...request });
+  // The Standard Webhooks payload envelope: the request is its `data`.
+  const body = JSON.stringify({ type: "RecordVerificationRequested", timestamp: new Date(now * 1000).toISOString(), data: request });
   const msgId = `msg_${id.replace(/-/g, "")}`;
   return {
     body,

@@ -184,6 +184,7 @@ export function buildDashboardBody(spec: DashboardSpec): DashboardBody {
           metric("AWS/Events", "Invocations", d, { stat: "Sum", label: "invocations" }),
           metric("AWS/Events", "FailedInvocations", d, { stat: "Sum", label: "failed", color: "#d62728" }),
           metric("AWS/Events", "InvocationsSentToDlq", d, { stat: "Sum", label: "sent to DLQ", color: "#9467bd" }),
+          metric("AWS/Events", "InvocationsFailedToBeSentToDlq", d, { stat: "Sum", label: "lost: DLQ send failed", color: "#8c564b" }),
         ],
       };
     }),

@@ -595,15 +595,31 @@ export function verificationInputTransformer(recordPath = "$.detail"): InputTran
   };
 }
 
-/** Where a webhook receiver's event carries the delivery's body: the verification request. */
-export const WEBHOOK_RECORD_PATH = "$.detail.payload";
+/**
+ * Where each webhook receiver's event carries a verification request: the generic HMAC sender
+ * posts the request as the JSON body (`detail.payload`); a Standard Webhooks sender posts the
+ * spec's envelope `{ type, timestamp, data }`, with the request as `data`.
+ */
+export const WEBHOOK_REQUEST_PATHS = {
+  hmac: "$.detail.payload",
+  standard: "$.detail.payload.data",
+} as const;
+export type WebhookRequestProvider = keyof typeof WEBHOOK_REQUEST_PATHS;
+export const WEBHOOK_REQUEST_PROVIDERS = Object.keys(WEBHOOK_REQUEST_PATHS) as WebhookRequestProvider[];
+
+/** A record path of the form `$.detail.<field>[.<field>...]`. */
+const RECORD_PATH = /^\$\.detail(\.[A-Za-z0-9_-]+)+$/;
 
 /**
  * Verification requests delivered to a webhook receiver (source `switchyard.webhooks.<provider>`,
- * detail-type the delivery's event type): the same record fields, inside the event's
- * `detail.payload`. A delivery stored in S3 for its size (`detail.payloadRef`) does not match.
+ * detail-type the delivery's event type): the same record fields as a record event's detail, at
+ * `recordPath` (e.g. `$.detail.payload`). A delivery stored in S3 for its size
+ * (`detail.payloadRef`) does not match.
  */
-export function webhookVerificationEventPattern(sources: string[], detailTypes: string[]): Record<string, unknown> {
+export function webhookVerificationEventPattern(sources: string[], detailTypes: string[], recordPath: string): Record<string, unknown> {
+  if (!RECORD_PATH.test(recordPath)) throw new Error(`recordPath must be $.detail.<field>[.<field>...], got ${JSON.stringify(recordPath)}`);
   const { detail, ...rest } = verificationEventPattern(sources, detailTypes);
-  return { ...rest, detail: { payload: detail } };
+  let nested: Record<string, unknown> = detail as Record<string, unknown>;
+  for (const field of recordPath.split(".").slice(2).reverse()) nested = { [field]: nested };
+  return { ...rest, detail: nested };
 }

@@ -10,7 +10,6 @@ import {
   validateDefinitionArgs,
   verificationEventPattern,
   verificationInputTransformer,
-  WEBHOOK_RECORD_PATH,
   webhookVerificationEventPattern,
 } from "./verificationDefinition";
 
@@ -45,13 +44,21 @@ export interface VerificationWorkflowArgs {
   /** Detail types that start a verification. Default ["RecordVerificationRequested"]. */
   readonly detailTypes?: string[];
   /**
-   * Sources of webhook receivers' events (`switchyard.webhooks.<provider>`) whose deliveries of one
-   * of `detailTypes`, with the request as the delivery's body, start a verification too (route
-   * `verification-webhooks`). Default none.
+   * Webhook receivers whose signed deliveries of one of `detailTypes` start a verification too, by
+   * name: route `verification-<name>` matches the receiver's `source` with the record fields at
+   * `recordPath` (`$.detail.payload` when the body is the request). Default none.
    */
-  readonly webhookSources?: string[];
+  readonly webhookRequests?: Record<string, WebhookRequestSource>;
   /** Delivery retries of the routes. Default: 185 attempts over 24 h. */
   readonly retryPolicy?: RetryPolicy;
+}
+
+/** Where a webhook receiver's event carries a verification request. */
+export interface WebhookRequestSource {
+  /** The receiver's event source, `switchyard.webhooks.<provider>`. */
+  readonly source: string;
+  /** Path of the request's fields in the event, `$.detail.<field>[.<field>...]`. */
+  readonly recordPath: string;
 }
 
 export const WORKFLOW_DEFAULTS = {
@@ -63,7 +70,7 @@ export const WORKFLOW_DEFAULTS = {
   maxVerifyAttempts: 5,
   sources: ["switchyard.records"],
   detailTypes: DEFAULT_VERIFICATION_DETAIL_TYPES,
-  webhookSources: [] as string[],
+  webhookRequests: {} as Record<string, WebhookRequestSource>,
 };
 
 /** Express executions stop after 300 s; this leaves 60 s for the HTTP calls and the notification. */
@@ -82,8 +89,8 @@ export class VerificationWorkflow extends pulumi.ComponentResource {
   public readonly policy: aws.iam.RolePolicy;
   public readonly stateMachine: aws.sfn.StateMachine;
   public readonly route: EventRoute;
-  /** The route of verification requests delivered to webhook receivers, when `webhookSources` names any. */
-  public readonly webhookRoute?: EventRoute;
+  /** The routes of verification requests delivered to webhook receivers, by `webhookRequests` name. */
+  public readonly webhookRoutes: Record<string, EventRoute> = {};
   public readonly stateMachineArn: pulumi.Output<string>;
   public readonly topicArn: pulumi.Output<string>;
 
@@ -101,10 +108,11 @@ export class VerificationWorkflow extends pulumi.ComponentResource {
     }
     if (a.sources.length === 0) throw new Error("sources must name at least one event source");
     if (a.detailTypes.length === 0) throw new Error("detailTypes must name at least one detail type");
-    const overlap = a.webhookSources.filter((w) => a.sources.includes(w));
+    const webhookSources = Object.values(a.webhookRequests).map((w) => w.source);
+    const overlap = [...new Set(webhookSources.filter((w, i) => a.sources.includes(w) || webhookSources.indexOf(w) !== i))];
     if (overlap.length > 0) {
-      // One event would match both routes and start two executions.
-      throw new Error(`webhookSources and sources must not share a source, both name ${overlap.join(", ")}`);
+      // One event would match two routes and start two executions.
+      throw new Error(`webhookRequests and sources must name each source once, ${overlap.join(", ")} is named twice`);
     }
     const loop = {
       apiEndpoint: a.apiEndpoint,
@@ -268,18 +276,18 @@ export class VerificationWorkflow extends pulumi.ComponentResource {
       },
       this,
     );
-    if (a.webhookSources.length > 0) {
-      this.webhookRoute = a.hub.addRoute(
-        "verification-webhooks",
+    for (const [requestName, w] of Object.entries(a.webhookRequests)) {
+      this.webhookRoutes[requestName] = a.hub.addRoute(
+        `verification-${requestName}`,
         {
-          description: "Record verification requests delivered to webhook receivers to the verification workflow",
-          eventPattern: webhookVerificationEventPattern(a.webhookSources, a.detailTypes),
+          description: `Record verification requests delivered to the ${requestName} webhook receiver to the verification workflow`,
+          eventPattern: webhookVerificationEventPattern([w.source], a.detailTypes, w.recordPath),
           targets: [
             {
               id: "workflow",
               kind: "stepfunctions",
               arn: this.stateMachine.arn,
-              inputTransformer: verificationInputTransformer(WEBHOOK_RECORD_PATH),
+              inputTransformer: verificationInputTransformer(w.recordPath),
               retryPolicy: a.retryPolicy,
             },
           ],

@@ -19,6 +19,7 @@ import {
   correlate,
   CorrelatedLogger,
   correlationIdFrom,
+  CORRELATION_ID_PATTERN,
   emitInvocationMetrics,
   makeMetrics,
   recordAccepted,
@@ -354,9 +355,15 @@ export function makeHandler(deps: ReceiverDeps) {
       logger.warn("webhook rejected", { status: 400, reason: "delivery id is not 1-256 printable characters" });
       return rejected(REJECTION_REASONS.malformed, respond(400, { error: "delivery id must be 1-256 printable ASCII characters" }));
     }
+    // Ids safe inside an input transformer's JSON (CORRELATION_ID_PATTERN): the caller's, else the
+    // delivery id, else one derived from the delivery id (the same on every redelivery).
     const incoming = headers["x-correlation-id"];
-    // The same rule as handlers/lib/telemetry.ts: ids that are safe inside an input transformer's JSON.
-    const correlationId = incoming && /^[A-Za-z0-9][A-Za-z0-9._:\/+=@-]{0,127}$/.test(incoming) ? incoming : parsed.deliveryId;
+    const correlationId =
+      incoming && CORRELATION_ID_PATTERN.test(incoming)
+        ? incoming
+        : CORRELATION_ID_PATTERN.test(parsed.deliveryId)
+          ? parsed.deliveryId
+          : `delivery-${crypto.createHash("sha256").update(`${cfg.provider}:${parsed.deliveryId}`).digest("hex").slice(0, 40)}`;
     // From here on the log lines carry the id the event is published with.
     logger.setCorrelationId?.(correlationId);
     const selected: Record<string, string> = {};

@@ -232,10 +232,10 @@ describe("correlation id: a verification request delivered to a webhook starts t
       .filter((r) => r.type === "aws:cloudwatch/eventRule:EventRule" && r.inputs.eventPattern)
       .filter((r) => matchesPattern(JSON.parse(r.inputs.eventPattern), busEvent))
       .map((r) => r.name);
-    // The debug route logs every event of the dev bus; nothing else but the webhook verification route.
-    expect(matched.sort()).to.deep.equal(["switchyard-dev-debug", "switchyard-dev-verification-webhooks"]);
+    // The debug route logs every event of the dev bus; nothing else but the HMAC receiver's verification route.
+    expect(matched.sort()).to.deep.equal(["switchyard-dev-debug", "switchyard-dev-verification-hmac"]);
 
-    const target = p.resources.find((r) => r.type === "aws:cloudwatch/eventTarget:EventTarget" && r.name === "switchyard-dev-verification-webhooks-workflow")!;
+    const target = p.resources.find((r) => r.type === "aws:cloudwatch/eventTarget:EventTarget" && r.name === "switchyard-dev-verification-hmac-workflow")!;
     expect(target.inputs.arn).to.equal(await valueOf(p.exports.verificationStateMachineArn));
     const t = target.inputs.inputTransformer;
     const input = renderToJson({ inputPathsMap: t.inputPaths, inputTemplate: t.inputTemplate }, busEvent);

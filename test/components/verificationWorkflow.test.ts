@@ -193,56 +193,67 @@ describe("VerificationWorkflow", () => {
     expect(hub.routes.verification).to.equal(wf.route);
   });
 
-  it("declares no webhook route unless webhookSources names a receiver", () => {
-    expect(wf.webhookRoute).to.equal(undefined);
-    expect(hub.routes["verification-webhooks"]).to.equal(undefined);
+  it("declares no webhook route unless webhookRequests names a receiver", () => {
+    expect(wf.webhookRoutes).to.deep.equal({});
+    expect(Object.keys(hub.routes).filter((r) => r.startsWith("verification-"))).to.deep.equal([]);
   });
 
-  it("starts executions from requests delivered to webhook receivers: the record fields inside detail.payload", async () => {
+  it("starts executions from requests delivered to webhook receivers: a route per receiver, the fields at its record path", async () => {
     const h = new EventHub("vwhub");
     const w = new VerificationWorkflow("vwflow", {
       hub: h,
       apiEndpoint: API,
       connectionArn: CONNECTION_ARN,
       connectionSecretArn: SECRET_ARN,
-      webhookSources: ["switchyard.webhooks.hmac"],
+      webhookRequests: {
+        hmac: { source: "switchyard.webhooks.hmac", recordPath: "$.detail.payload" },
+        standard: { source: "switchyard.webhooks.standard", recordPath: "$.detail.payload.data" },
+      },
     });
     await valueOf(w.stateMachineArn);
     await settle();
-    expect(JSON.parse(one(T.rule, "vwhub-verification-webhooks").inputs.eventPattern)).to.deep.equal({
+    const fields = {
+      tenantId: [{ exists: true }],
+      recordId: [{ exists: true }],
+      recordVersion: [{ numeric: [">=", 0] }],
+      database: [{ exists: true }],
+      collection: [{ exists: true }],
+    };
+    expect(JSON.parse(one(T.rule, "vwhub-verification-hmac").inputs.eventPattern)).to.deep.equal({
       source: ["switchyard.webhooks.hmac"],
       "detail-type": ["RecordVerificationRequested"],
-      detail: {
-        payload: {
-          tenantId: [{ exists: true }],
-          recordId: [{ exists: true }],
-          recordVersion: [{ numeric: [">=", 0] }],
-          database: [{ exists: true }],
-          collection: [{ exists: true }],
-        },
-      },
+      detail: { payload: fields },
       "replay-name": [{ exists: false }],
     });
-    const t = one(T.target, "vwhub-verification-webhooks-workflow").inputs;
+    expect(JSON.parse(one(T.rule, "vwhub-verification-standard").inputs.eventPattern)).to.deep.equal({
+      source: ["switchyard.webhooks.standard"],
+      "detail-type": ["RecordVerificationRequested"],
+      detail: { payload: { data: fields } },
+      "replay-name": [{ exists: false }],
+    });
     const arn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:vwflow`;
-    expect(t.arn).to.equal(arn);
-    expect(t.inputTransformer.inputPaths).to.deep.equal({
-      tenantId: "$.detail.payload.tenantId",
-      database: "$.detail.payload.database",
-      collection: "$.detail.payload.collection",
-      recordId: "$.detail.payload.recordId",
-      recordVersion: "$.detail.payload.recordVersion",
-      payload: "$.detail.payload.payload",
+    const paths = (root: string) => ({
+      tenantId: `${root}.tenantId`,
+      database: `${root}.database`,
+      collection: `${root}.collection`,
+      recordId: `${root}.recordId`,
+      recordVersion: `${root}.recordVersion`,
+      payload: `${root}.payload`,
       correlationId: "$.detail.correlationId",
       eventId: "$.id",
     });
-    expect(t.inputTransformer.inputTemplate).to.equal(one(T.target, "vwhub-verification-workflow").inputs.inputTransformer.inputTemplate);
-    expect(t.retryPolicy).to.deep.equal({ maximumRetryAttempts: 185, maximumEventAgeInSeconds: 86400 });
-    expect(t.deadLetterConfig).to.deep.equal({ arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:vwhub-dlq` });
-    const start = JSON.parse(one(T.rolePolicy, "vwhub-verification-webhooks-workflow").inputs.policy);
-    expect(start.Statement).to.deep.equal([{ Effect: "Allow", Action: ["states:StartExecution"], Resource: arn }]);
-    expect((w.webhookRoute as any).__parentResource).to.equal(w);
-    expect(h.routes["verification-webhooks"]).to.equal(w.webhookRoute);
+    for (const [name, root] of [["hmac", "$.detail.payload"], ["standard", "$.detail.payload.data"]]) {
+      const t = one(T.target, `vwhub-verification-${name}-workflow`).inputs;
+      expect(t.arn).to.equal(arn);
+      expect(t.inputTransformer.inputPaths).to.deep.equal(paths(root));
+      expect(t.inputTransformer.inputTemplate).to.equal(one(T.target, "vwhub-verification-workflow").inputs.inputTransformer.inputTemplate);
+      expect(t.retryPolicy).to.deep.equal({ maximumRetryAttempts: 185, maximumEventAgeInSeconds: 86400 });
+      expect(t.deadLetterConfig).to.deep.equal({ arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:vwhub-dlq` });
+      const start = JSON.parse(one(T.rolePolicy, `vwhub-verification-${name}-workflow`).inputs.policy);
+      expect(start.Statement).to.deep.equal([{ Effect: "Allow", Action: ["states:StartExecution"], Resource: arn }]);
+      expect((w.webhookRoutes[name] as any).__parentResource).to.equal(w);
+      expect(h.routes[`verification-${name}`]).to.equal(w.webhookRoutes[name]);
+    }
   });
 
   it("exposes the state machine and topic ARNs", async () => {
@@ -257,9 +268,14 @@ describe("VerificationWorkflow", () => {
     ["zero verify attempts", { maxVerifyAttempts: 0 }, "maxVerifyAttempts must be an integer from 1 to 100, got 0"],
     ["an http endpoint", { apiEndpoint: "http://records.example.com" }, "apiEndpoint must use https://"],
     [
-      "a source in both sources and webhookSources",
-      { webhookSources: ["switchyard.webhooks.hmac", "switchyard.records"] },
-      "webhookSources and sources must not share a source, both name switchyard.records",
+      "a source in both sources and webhookRequests",
+      { webhookRequests: { crm: { source: "switchyard.records", recordPath: "$.detail.payload" } } },
+      "webhookRequests and sources must name each source once, switchyard.records is named twice",
+    ],
+    [
+      "a record path outside the event's detail",
+      { webhookRequests: { hmac: { source: "switchyard.webhooks.hmac", recordPath: "$.payload" } } },
+      'recordPath must be $.detail.<field>[.<field>...], got "$.payload"',
     ],
     [
       "an EXPRESS workflow whose waits exceed its 5 minutes",
@@ -502,10 +518,16 @@ describe("VerificationWorkflow in the program (index.ts)", () => {
     expect(await valueOf(p.exports.verificationTopicArn)).to.equal(`arn:aws:sns:${REGION}:${ACCOUNT}:switchyard-dev-verify-outcomes`);
     expect(Object.keys(p.exports.hub.routes)).to.include("verification");
     // Pulumi.dev.yaml: verificationWebhookProviders ["hmac","standard"]
-    const webhookRule = p.resources.find((r) => r.type === T.rule && r.name === "switchyard-dev-verification-webhooks")!;
-    expect(JSON.parse(webhookRule.inputs.eventPattern).source).to.deep.equal(["switchyard.webhooks.hmac", "switchyard.webhooks.standard"]);
-    const webhookTarget = p.resources.find((r) => r.type === T.target && r.name === "switchyard-dev-verification-webhooks-workflow")!;
-    expect(webhookTarget.inputs.arn).to.equal(await valueOf(p.exports.verificationStateMachineArn));
+    for (const provider of ["hmac", "standard"]) {
+      const rule = p.resources.find((r) => r.type === T.rule && r.name === `switchyard-dev-verification-${provider}`)!;
+      const pattern = JSON.parse(rule.inputs.eventPattern);
+      expect(pattern.source).to.deep.equal([`switchyard.webhooks.${provider}`]);
+      // The generic sender's body is the request; a Standard Webhooks envelope carries it as data.
+      const fields = provider === "hmac" ? pattern.detail.payload : pattern.detail.payload.data;
+      expect(Object.keys(fields).sort()).to.deep.equal(["collection", "database", "recordId", "recordVersion", "tenantId"]);
+      const target = p.resources.find((r) => r.type === T.target && r.name === `switchyard-dev-verification-${provider}-workflow`)!;
+      expect(target.inputs.arn).to.equal(await valueOf(p.exports.verificationStateMachineArn));
+    }
   });
 
   it("prod: a STANDARD workflow logging errors without execution data", async () => {
@@ -514,7 +536,7 @@ describe("VerificationWorkflow in the program (index.ts)", () => {
     expect(s.inputs.type).to.equal("STANDARD");
     expect(s.inputs.loggingConfiguration).to.deep.include({ level: "ERROR", includeExecutionData: false });
     expect(p.resources.find((r) => r.name === "switchyard-prod-verify-logs")!.inputs.retentionInDays).to.equal(90);
-    expect(p.resources.find((r) => r.type === T.rule && r.name === "switchyard-prod-verification-webhooks")).to.equal(undefined);
+    expect(p.resources.filter((r) => r.type === T.rule && r.name.startsWith("switchyard-prod-verification-"))).to.deep.equal([]);
   });
 
   it("reads the waits, attempts and route from config", async () => {
@@ -548,14 +570,20 @@ describe("VerificationWorkflow in the program (index.ts)", () => {
     [
       "prod",
       "verificationWebhookProviders",
-      '["github","hmac"]',
-      `switchyard:verificationWebhookProviders names hmac, not in switchyard:webhookProviders (["github","stripe"]): no receiver would deliver those requests. Fix it with: pulumi config set switchyard:verificationWebhookProviders '["github"]' --stack prod`,
+      '["hmac"]',
+      `switchyard:verificationWebhookProviders names hmac, not in switchyard:webhookProviders (["github","stripe"]): no receiver would deliver those requests. Fix it with: pulumi config set switchyard:verificationWebhookProviders '[]' --stack prod`,
     ],
     [
       "dev",
       "verificationWebhookProviders",
-      '["sms"]',
-      "switchyard:verificationWebhookProviders must be a JSON list of strings matching",
+      '["github"]',
+      `switchyard:verificationWebhookProviders must be a JSON list of strings matching /^(hmac|standard)$/, got ["github"]. Fix it with: pulumi config set switchyard:verificationWebhookProviders '["hmac"]' --stack dev`,
+    ],
+    [
+      "dev",
+      "verificationSources",
+      '["switchyard.records","switchyard.webhooks.hmac"]',
+      `switchyard:verificationSources names switchyard.webhooks.hmac, whose requests switchyard:verificationWebhookProviders already routes to the workflow (each event would start two executions). Fix it with: pulumi config set switchyard:verificationSources '["switchyard.records"]' --stack dev`,
     ],
   ];
   for (const [stack, key, value, message] of bad) {

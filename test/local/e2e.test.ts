@@ -79,7 +79,16 @@ describe("local runtime end to end (dev stack)", function () {
     expect(started.source).to.equal("switchyard.webhooks.hmac");
     expect((started.detail as { correlationId: string }).correlationId).to.equal(input.correlationId);
     const matched = local.logLines.filter((l) => l.includes(`matched event ${started.id}`)).map((l) => l.trim());
-    expect(matched.sort()).to.deep.equal([`rule switchyard-dev-debug matched event ${started.id}`, `rule switchyard-dev-verification-webhooks matched event ${started.id}`]);
+    expect(matched.sort()).to.deep.equal([`rule switchyard-dev-debug matched event ${started.id}`, `rule switchyard-dev-verification-hmac matched event ${started.id}`]);
+  });
+
+  it("starts it from a Standard Webhooks envelope too: the request is the envelope's data", async () => {
+    const outcomes = await webhookVerificationScenarios({ ...target, verificationWebhooks: ["standard"] });
+    expect(outcomes.map((o) => [o.step, o.ok])).to.deep.equal([["standard: verification request -> workflow", true]]);
+    const execution = [...local.sfn.executions.values()].at(-1)!;
+    const input = execution.input as { correlationId: string; eventId: string; database: string };
+    expect(input.database).to.equal("billing");
+    expect(local.bus.archive.find((e) => e.id === input.eventId)!.source).to.equal("switchyard.webhooks.standard");
   });
 
   it("processes a job submitted to the jobs API and serves its result", async () => {

@@ -9,6 +9,7 @@ import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { makeHandler, readReceiverConfig, ReceiverConfig, ReceiverLogger } from "../../../handlers/webhooks/receiver";
 import { signGithub } from "../../../handlers/webhooks/github";
 import { signHmac } from "../../../handlers/webhooks/hmac";
+import { correlationIdFrom } from "../../../handlers/lib/correlation";
 import { signStandard } from "../../../handlers/webhooks/standard";
 import { signStripe } from "../../../handlers/webhooks/stripe";
 import { signTwilio } from "../../../handlers/webhooks/twilio";
@@ -481,6 +482,19 @@ describe("handlers/webhooks/receiver against dynalite", function () {
       const c = await handler(urlEvent("hmac", body, { ...h, "x-webhook-timestamp": String(NOW_S + 60), "x-webhook-id": "wh-9", "x-webhook-event": "order.custom" }), context());
       expect(JSON.parse(c.body)).to.deep.equal({ status: "accepted", deliveryId: "wh-9" });
       expect(published.map((e) => e.DetailType)).to.deep.equal(["order.created", "order.custom"]);
+    });
+
+    it("publishes a correlation id derived from a delivery id that a transformer could not carry", async () => {
+      const { handler } = await receiver("hmac");
+      const body = JSON.stringify({ type: "order.created", id: 8 });
+      const deliveryId = 'wh-"quoted"\\id';
+      const h = { "content-type": "application/json", "x-webhook-signature": signHmac(SECRETS.hmac, body), "x-webhook-timestamp": String(NOW_S), "x-webhook-id": deliveryId };
+      expect((await handler(urlEvent("hmac", body, h), context())).statusCode).to.equal(200);
+      const expected = `delivery-${crypto.createHash("sha256").update(`hmac:${deliveryId}`).digest("hex").slice(0, 40)}`;
+      const detail = JSON.parse(published[0].Detail!);
+      expect(detail.deliveryId).to.equal(deliveryId);
+      expect(detail.correlationId).to.equal(expected);
+      expect(correlationIdFrom({ source: published[0].Source, "detail-type": "x", detail })).to.equal(expected);
     });
   });
 
