@@ -292,6 +292,9 @@ describe("Monitoring (switchyard:ops:Monitoring)", () => {
     expect(tile("API jobs (jobs-api/v1)").find((r) => r[1] === "Latency")!.slice(-1)[0]).to.include({ stat: "p99" });
     expect(dims(tile("Rule records"))).to.include("AWS/Events FailedInvocations EventBusName hub-bus RuleName hub-records");
     expect(dims(tile("Rule legacy"))).to.include("AWS/Events FailedInvocations RuleName old-rule");
+    // An event that could not even reach the DLQ is lost: charted beside the failures.
+    expect(dims(tile("Rule records"))).to.include("AWS/Events InvocationsFailedToBeSentToDlq EventBusName hub-bus RuleName hub-records");
+    expect(dims(tile("Rule legacy"))).to.include("AWS/Events InvocationsFailedToBeSentToDlq RuleName old-rule");
     expect(dims(tile("Webhooks receiver: deliveries"))).to.include("Switchyard WebhookRejected service webhooks reason signature");
     expect(dims(tile("Webhooks receiver: publishing"))).to.deep.equal([
       "Switchyard EventsPublished service webhooks",
