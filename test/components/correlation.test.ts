@@ -26,76 +26,87 @@ const recordFields = (e: Record<string, any>) => {
 const SECRET = "correlation-test-secret";
 const credentials = { accessKeyId: "local", secretAccessKey: "local" };
 
+/**
+ * One signed delivery through the receiver's makeHandler (Powertools idempotency against
+ * dynalite; Secrets Manager and EventBridge behind their SDK clients), answered 200: the entry it
+ * published, and the event as EventBridge delivers it to a rule's target.
+ */
+async function deliver(provider: "github" | "hmac", body: string, headers: Record<string, string>): Promise<{ entry: any; busEvent: any }> {
+  const table = `correlation-${provider}-idempotency`;
+  const eventId = crypto.randomUUID();
+  const ddb = await startDynalite(table);
+  const eventBridge = new EventBridgeClient({ region: "eu-west-1", credentials });
+  const secretsManager = new SecretsManagerClient({ region: "eu-west-1", credentials });
+  const eb = mockClient(eventBridge);
+  const sm = mockClient(secretsManager);
+  eb.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: eventId }] });
+  sm.on(GetSecretValueCommand).resolves({ SecretString: SECRET });
+  try {
+    const handler = makeHandler({
+      config: {
+        provider,
+        secretArn: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${provider}-AbCdEf`,
+        idempotencyTable: table,
+        idempotencyTtlSeconds: 3600,
+        eventBusName: "switchyard-dev",
+        maxEntryBytes: 262144,
+        toleranceSeconds: 300,
+        payloadPrefix: `${provider}/`,
+      },
+      eventBridge,
+      secretsManager,
+      dynamodb: ddb.client,
+    });
+    const res = await handler(
+      {
+        version: "2.0",
+        routeKey: "$default",
+        rawPath: `/${provider}`,
+        rawQueryString: "",
+        headers,
+        requestContext: { http: { method: "POST", path: `/${provider}` }, domainName: "x.lambda-url.eu-west-1.on.aws", requestId: "req-1" },
+        body,
+        isBase64Encoded: false,
+      } as any,
+      { awsRequestId: "req-1", functionName: `webhooks-${provider}`, getRemainingTimeInMillis: () => 10000 } as any,
+    );
+    expect(res.statusCode).to.equal(200);
+    const calls = eb.commandCalls(PutEventsCommand);
+    expect(calls).to.have.length(1);
+    const entry = calls[0].args[0].input.Entries![0];
+    const busEvent = {
+      version: "0",
+      id: eventId,
+      "detail-type": entry.DetailType,
+      source: entry.Source,
+      account: "123456789012",
+      time: "2026-11-21T10:00:00Z",
+      region: "eu-west-1",
+      resources: [],
+      detail: JSON.parse(entry.Detail!),
+    };
+    return { entry, busEvent };
+  } finally {
+    eb.restore();
+    sm.restore();
+    await ddb.close();
+  }
+}
+
 describe("correlation id: webhook to bus event to workflow", () => {
   const CORRELATION_ID = "corr-e2e-42";
   let published: any;
   let busEvent: any;
 
   before(async () => {
-    const ddb = await startDynalite("correlation-idempotency");
-    const eventBridge = new EventBridgeClient({ region: "eu-west-1", credentials });
-    const secretsManager = new SecretsManagerClient({ region: "eu-west-1", credentials });
-    const eb = mockClient(eventBridge);
-    const sm = mockClient(secretsManager);
-    eb.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: "11111111-2222-4333-8444-555555555555" }] });
-    sm.on(GetSecretValueCommand).resolves({ SecretString: SECRET });
-    try {
-      const handler = makeHandler({
-        config: {
-          provider: "github",
-          secretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gh-AbCdEf",
-          idempotencyTable: "correlation-idempotency",
-          idempotencyTtlSeconds: 3600,
-          eventBusName: "switchyard-dev",
-          maxEntryBytes: 262144,
-          toleranceSeconds: 300,
-          payloadPrefix: "github/",
-        },
-        eventBridge,
-        secretsManager,
-        dynamodb: ddb.client,
-      });
-      const body = JSON.stringify({ ref: "refs/heads/main", repository: { full_name: "acme/site" } });
-      const res = await handler(
-        {
-          version: "2.0",
-          routeKey: "$default",
-          rawPath: "/github",
-          rawQueryString: "",
-          headers: {
-            "content-type": "application/json",
-            "x-github-event": "push",
-            "x-github-delivery": crypto.randomUUID(),
-            "x-hub-signature-256": `sha256=${crypto.createHmac("sha256", SECRET).update(body).digest("hex")}`,
-            [CORRELATION_HEADER]: CORRELATION_ID,
-          },
-          requestContext: { http: { method: "POST", path: "/github" }, domainName: "x.lambda-url.eu-west-1.on.aws", requestId: "req-1" },
-          body,
-          isBase64Encoded: false,
-        } as any,
-        { awsRequestId: "req-1", functionName: "webhooks-github", getRemainingTimeInMillis: () => 10000 } as any,
-      );
-      expect(res.statusCode).to.equal(200);
-      const calls = eb.commandCalls(PutEventsCommand);
-      expect(calls).to.have.length(1);
-      published = calls[0].args[0].input.Entries![0];
-      // The event as EventBridge delivers it to a rule's target.
-      busEvent = {
-        version: "0",
-        id: "11111111-2222-4333-8444-555555555555",
-        "detail-type": published.DetailType,
-        source: published.Source,
-        account: "123456789012",
-        time: "2026-11-21T10:00:00Z",
-        region: "eu-west-1",
-        resources: [],
-        detail: JSON.parse(published.Detail),
-      };
-    } finally {
-      eb.restore();
-      sm.restore();
-      await ddb.close();
-    }
+    const body = JSON.stringify({ ref: "refs/heads/main", repository: { full_name: "acme/site" } });
+    ({ entry: published, busEvent } = await deliver("github", body, {
+      "content-type": "application/json",
+      "x-github-event": "push",
+      "x-github-delivery": crypto.randomUUID(),
+      "x-hub-signature-256": `sha256=${crypto.createHmac("sha256", SECRET).update(body).digest("hex")}`,
+      [CORRELATION_HEADER]: CORRELATION_ID,
+    }));
   });
 
   it("appears in the event the receiver publishes, where every handler reads it back", () => {
@@ -156,68 +167,15 @@ describe("correlation id: a verification request delivered to a webhook starts t
   let busEvent: any;
 
   before(async () => {
-    const ddb = await startDynalite("correlation-hmac-idempotency");
-    const eventBridge = new EventBridgeClient({ region: "eu-west-1", credentials });
-    const secretsManager = new SecretsManagerClient({ region: "eu-west-1", credentials });
-    const eb = mockClient(eventBridge);
-    const sm = mockClient(secretsManager);
-    eb.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: "22222222-3333-4444-8555-666666666666" }] });
-    sm.on(GetSecretValueCommand).resolves({ SecretString: SECRET });
-    try {
-      const handler = makeHandler({
-        config: {
-          provider: "hmac",
-          secretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hmac-AbCdEf",
-          idempotencyTable: "correlation-hmac-idempotency",
-          idempotencyTtlSeconds: 3600,
-          eventBusName: "switchyard-dev",
-          maxEntryBytes: 262144,
-          toleranceSeconds: 300,
-          payloadPrefix: "hmac/",
-        },
-        eventBridge,
-        secretsManager,
-        dynamodb: ddb.client,
-      });
-      const body = JSON.stringify(request);
-      const res = await handler(
-        {
-          version: "2.0",
-          routeKey: "$default",
-          rawPath: "/hmac",
-          rawQueryString: "",
-          headers: {
-            "content-type": "application/json",
-            [HMAC_HEADERS.event]: "RecordVerificationRequested",
-            [HMAC_HEADERS.id]: "delivery-77",
-            [HMAC_HEADERS.timestamp]: String(Math.floor(Date.now() / 1000)),
-            [HMAC_HEADERS.signature]: `sha256=${signHmac(SECRET, body)}`,
-            [CORRELATION_HEADER]: CORRELATION_ID,
-          },
-          requestContext: { http: { method: "POST", path: "/hmac" }, domainName: "x.lambda-url.eu-west-1.on.aws", requestId: "req-2" },
-          body,
-          isBase64Encoded: false,
-        } as any,
-        { awsRequestId: "req-2", functionName: "webhooks-hmac", getRemainingTimeInMillis: () => 10000 } as any,
-      );
-      expect(res.statusCode).to.equal(200);
-      const entry = eb.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0];
-      busEvent = {
-        version: "0",
-        id: "22222222-3333-4444-8555-666666666666",
-        "detail-type": entry.DetailType,
-        source: entry.Source,
-        account: "123456789012",
-        time: "2026-11-21T10:00:00Z",
-        region: "eu-west-1",
-        resources: [],
-        detail: JSON.parse(entry.Detail!),
-      };
-    } finally {
-      eb.restore();
-      sm.restore();
-      await ddb.close();
-    }
+    const body = JSON.stringify(request);
+    ({ busEvent } = await deliver("hmac", body, {
+      "content-type": "application/json",
+      [HMAC_HEADERS.event]: "RecordVerificationRequested",
+      [HMAC_HEADERS.id]: "delivery-77",
+      [HMAC_HEADERS.timestamp]: String(Math.floor(Date.now() / 1000)),
+      [HMAC_HEADERS.signature]: `sha256=${signHmac(SECRET, body)}`,
+      [CORRELATION_HEADER]: CORRELATION_ID,
+    }));
   });
 
   it("the published event matches the webhook verification route only, and its execution and notification carry the id", async () => {
