@@ -10,6 +10,7 @@ import { gatewayRoutes } from "./components/records/gatewaySpec";
 // --- end issue #5 ---
 // --- issue #4: webhook receivers ---
 import { Provider, PROVIDERS } from "./handlers/webhooks/providers";
+import { eventSource } from "./handlers/webhooks/receiver";
 // --- end issue #4 ---
 // --- issue #3: record verification workflow ---
 import {
@@ -82,6 +83,17 @@ export class Settings {
     const v = Number(s);
     if (!/^-?\d+$/.test(s.trim()) || v < min || v > max) {
       this.fail(key, `must be a whole number from ${min} to ${max}, got "${s}"`, String(def));
+    }
+    return v;
+  }
+
+  /** A decimal number in (`above`, `max`] such as 0.5: digits and an optional fraction, no sign or exponent. */
+  decimal(key: string, def: number, above: number, max: number): number {
+    const s = this.raw(key);
+    if (s === undefined) return def;
+    const v = Number(s.trim());
+    if (!/^\d+(\.\d+)?$/.test(s.trim()) || !(v > above && v <= max)) {
+      this.fail(key, `must be a number above ${above} and at most ${max} (decimals allowed, such as 0.5), got "${s}"`, String(def));
     }
     return v;
   }
@@ -189,7 +201,7 @@ function verificationConfig(s: Settings, enabledProviders: Provider[]) {
       '\'["hmac"]\'',
     ) as WebhookRequestProvider[],
   };
-  const twice = v.webhookProviders.map((p) => `switchyard.webhooks.${p}`).filter((src) => v.sources.includes(src));
+  const twice = v.webhookProviders.map(eventSource).filter((src) => v.sources.includes(src));
   if (twice.length > 0) {
     throw new ConfigError(
       `${NAMESPACE}:verificationSources names ${twice.join(", ")}, whose requests ${NAMESPACE}:verificationWebhookProviders already routes to the workflow (each event would start two executions). Fix it with: pulumi config set ${NAMESPACE}:verificationSources '${JSON.stringify(v.sources.filter((x) => !twice.includes(x)))}' --stack ${s.stack}`,
@@ -238,22 +250,6 @@ function tenantsConfig(s: Settings) {
 // --- end issue #6 ---
 
 // --- issue #8: alarms and dashboard ---
-/**
- * A decimal number in (`above`, `max`] such as 0.5 (digits, an optional fraction; no sign or
- * exponent); errors name the key and the fix, as Settings' readers do.
- */
-function monitoringDecimal(s: Settings, key: string, def: number, above: number, max: number): number {
-  const raw = s.optionalString(key);
-  if (raw === undefined) return def;
-  const v = Number(raw.trim());
-  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !(v > above && v <= max)) {
-    throw new ConfigError(
-      `${NAMESPACE}:${key} must be a number above ${above} and at most ${max} (decimals allowed, such as 0.5), got "${raw}". Fix it with: pulumi config set ${NAMESPACE}:${key} ${def} --stack ${s.stack}`,
-    );
-  }
-  return v;
-}
-
 /** Where alarms notify and when they fire (switchyard:ops:Monitoring thresholds). */
 function monitoringConfig(s: Settings) {
   const alarmEmail = s.optionalString("alarmEmail", /^[^@\s"]+@[^@\s"]+\.[^@\s"]+$/, "ops@example.com");
@@ -266,7 +262,7 @@ function monitoringConfig(s: Settings) {
   return {
     alarmEmail,
     lambdaErrors: s.int("alarmLambdaErrorThreshold", 1, 1, 1000000),
-    api5xxRatePercent: monitoringDecimal(s, "alarmApi5xxRatePercent", 1, 0, 100),
+    api5xxRatePercent: s.decimal("alarmApi5xxRatePercent", 1, 0, 100),
     apiLatencyP99Ms: s.int("alarmApiLatencyP99Ms", 3000, 100, 60000),
     webhookRejectionsPerMinute: s.int("alarmWebhookRejectionsPerMinute", 20, 1, 1000000),
     asyncEventAgeSeconds: s.int("alarmAsyncEventAgeSeconds", 300, 60, 21600),

@@ -14,6 +14,10 @@ export interface DashboardSpec {
   readonly restApis: ReadonlyArray<{ label: string; apiName: string; stage: string }>;
   readonly rules: ReadonlyArray<{ label: string; busName: string; ruleName: string }>;
   readonly webhooks: ReadonlyArray<{ label: string; namespace: string; service: string }>;
+  /** Queues whose messages are expected (not dead-letter queues): messages waiting, age of the oldest. */
+  readonly plainQueues?: ReadonlyArray<{ label: string; queueName: string }>;
+  /** Publishers of bus events other than the receivers, by their EMF namespace and `service`. */
+  readonly publishers?: ReadonlyArray<{ label: string; namespace: string; service: string }>;
   /** ARNs shown in the alarm status widget. */
   readonly alarmArns: readonly string[];
   /** Seconds per data point. Default 60. */
@@ -50,6 +54,25 @@ function metric(namespace: string, name: string, dims: Record<string, string>, o
   for (const [k, v] of Object.entries(dims)) row.push(k, v);
   row.push(opts);
   return row;
+}
+
+/** The rows of a publishing tile: the `recordPublish` metrics of one EMF `service`. */
+export function publishingMetrics(namespace: string, service: string): MetricRow[] {
+  const d = { [DIMENSION.service]: service };
+  return [
+    metric(namespace, METRIC.eventsPublished, d, { stat: "Sum", label: "events published" }),
+    metric(namespace, METRIC.publishRetries, d, { stat: "Sum", label: "PutEvents retries", color: "#ff7f0e" }),
+    metric(namespace, METRIC.publishFailed, d, { stat: "Sum", label: "events not published", color: "#d62728" }),
+  ];
+}
+
+/** The rows of a plain queue's tile: messages waiting and the age of the oldest. */
+export function plainQueueMetrics(queueName: string): MetricRow[] {
+  const d = { QueueName: queueName };
+  return [
+    metric("AWS/SQS", "ApproximateNumberOfMessagesVisible", d, { stat: "Maximum", label: "messages waiting" }),
+    metric("AWS/SQS", "ApproximateAgeOfOldestMessage", d, { stat: "Maximum", label: "oldest (s)", yAxis: "right" }),
+  ];
 }
 
 /** A short label for a state machine ARN: its name. */
@@ -206,16 +229,19 @@ export function buildDashboardBody(spec: DashboardSpec): DashboardBody {
             ...rejected,
           ],
         },
-        {
-          title: `Webhooks ${w.label}: publishing`,
-          metrics: [
-            metric(w.namespace, METRIC.eventsPublished, d, { stat: "Sum", label: "events published" }),
-            metric(w.namespace, METRIC.publishRetries, d, { stat: "Sum", label: "PutEvents retries", color: "#ff7f0e" }),
-            metric(w.namespace, METRIC.publishFailed, d, { stat: "Sum", label: "events not published", color: "#d62728" }),
-          ],
-        },
+        { title: `Webhooks ${w.label}: publishing`, metrics: publishingMetrics(w.namespace, w.service) },
       ];
     }),
+  );
+
+  section(
+    "Queues",
+    (spec.plainQueues ?? []).map((q) => ({ title: `Queue ${q.label}`, metrics: plainQueueMetrics(q.queueName) })),
+  );
+
+  section(
+    "Publishers",
+    (spec.publishers ?? []).map((p) => ({ title: `Publisher ${p.label}: publishing`, metrics: publishingMetrics(p.namespace, p.service) })),
   );
 
   return { start: "-PT6H", periodOverride: "inherit", widgets };

@@ -8,7 +8,7 @@ import {
   RejectionReason,
 } from "../../handlers/lib/telemetry";
 import { checkIntRange, checkName } from "../validate";
-import { buildDashboardBody, DashboardBody, GRID_WIDTH, MetricRow, Widget } from "./dashboard";
+import { buildDashboardBody } from "./dashboard";
 
 /** A Lambda function: the resource, a component holding it (`.function`), or its name. */
 export type FunctionRef = aws.lambda.Function | { readonly function: aws.lambda.Function } | pulumi.Input<string>;
@@ -213,64 +213,6 @@ function isMonitoredFunction(v: FunctionRef | MonitoredFunction): v is Monitored
 function isMonitoredQueue(v: QueueRef | MonitoredQueue): v is MonitoredQueue {
   // A queue (resource or name and ARN) has no `queue` property; a MonitoredQueue wraps one.
   return typeof v === "object" && v !== null && "queue" in v && !pulumi.Resource.isInstance(v);
-}
-
-/** The rows of the publishing tile, the same as the webhook receivers' "publishing" tile of dashboard.ts. */
-export function publishingMetrics(namespace: string, service: string): MetricRow[] {
-  const d = { [DIMENSION.service]: service };
-  return [
-    [namespace, METRIC.eventsPublished, ...flat(d), { stat: "Sum", label: "events published" }],
-    [namespace, METRIC.publishRetries, ...flat(d), { stat: "Sum", label: "PutEvents retries", color: "#ff7f0e" }],
-    [namespace, METRIC.publishFailed, ...flat(d), { stat: "Sum", label: "events not published", color: "#d62728" }],
-  ];
-}
-
-/** The rows of a plain queue's tile: messages waiting and the age of the oldest. */
-export function plainQueueMetrics(queueName: string): MetricRow[] {
-  const d = flat({ QueueName: queueName });
-  return [
-    ["AWS/SQS", "ApproximateNumberOfMessagesVisible", ...d, { stat: "Maximum", label: "messages waiting" }],
-    ["AWS/SQS", "ApproximateAgeOfOldestMessage", ...d, { stat: "Maximum", label: "oldest (s)", yAxis: "right" }],
-  ];
-}
-
-function flat(dims: Record<string, string>): string[] {
-  return Object.entries(dims).flatMap(([k, v]) => [k, v]);
-}
-
-const TILE = { width: 8, height: 6 };
-
-/**
- * Appends sections of metric tiles below the body buildDashboardBody made, in its layout (a
- * full-width heading, then tiles of 8 x 6, three a row): the plain queues and the publishers,
- * which dashboard.ts has no section for.
- */
-function appendSections(
-  body: DashboardBody,
-  region: string,
-  period: number,
-  sections: Array<{ heading: string; tiles: Array<{ title: string; metrics: MetricRow[] }> }>,
-): DashboardBody {
-  const widgets: Widget[] = [...body.widgets];
-  let y = widgets.reduce((m, w) => Math.max(m, w.y + w.height), 0);
-  const perRow = GRID_WIDTH / TILE.width;
-  for (const s of sections) {
-    if (s.tiles.length === 0) continue;
-    widgets.push({ type: "text", x: 0, y, width: GRID_WIDTH, height: 1, properties: { markdown: `## ${s.heading}` } });
-    y += 1;
-    s.tiles.forEach((t, i) => {
-      widgets.push({
-        type: "metric",
-        x: (i % perRow) * TILE.width,
-        y: y + Math.floor(i / perRow) * TILE.height,
-        width: TILE.width,
-        height: TILE.height,
-        properties: { title: t.title, region, view: "timeSeries", stacked: false, period, metrics: t.metrics },
-      });
-    });
-    y += Math.ceil(s.tiles.length / perRow) * TILE.height;
-  }
-  return { ...body, widgets };
 }
 
 function ruleDimensions(ref: RuleRef): pulumi.Output<Record<string, string>> {
@@ -568,35 +510,20 @@ export class Monitoring extends pulumi.ComponentResource {
       ])
       .apply(([reg, arns, fns, qs, sms, rest, rls, plain]) =>
         JSON.stringify(
-          appendSections(
-            buildDashboardBody({
-              title: `Switchyard ${name}`,
-              region: reg,
-              functions: fns.map(([label, functionName]) => ({ label, functionName })),
-              queues: qs.map(([label, queueName]) => ({ label, queueName })),
-              stateMachines: sms.map(([label, stateMachineArn]) => ({ label, stateMachineArn })),
-              restApis: rest.map(([label, apiName, stage]) => ({ label, apiName, stage })),
-              rules: rls.map(([label, d]) => ({ label, busName: d.EventBusName ?? "default", ruleName: d.RuleName })),
-              webhooks: webhooks.map((w) => ({ label: w.label, namespace: w.namespace, service: w.service })),
-              alarmArns: arns,
-              periodSeconds: t.periodSeconds,
-            }),
-            reg,
-            t.periodSeconds,
-            [
-              {
-                heading: "Queues",
-                tiles: plain.map(([label, queueName]) => ({ title: `Queue ${label}`, metrics: plainQueueMetrics(queueName) })),
-              },
-              {
-                heading: "Publishers",
-                tiles: publishers.map((p) => ({
-                  title: `Publisher ${p.label}: publishing`,
-                  metrics: publishingMetrics(p.namespace, p.service),
-                })),
-              },
-            ],
-          ),
+          buildDashboardBody({
+            title: `Switchyard ${name}`,
+            region: reg,
+            functions: fns.map(([label, functionName]) => ({ label, functionName })),
+            queues: qs.map(([label, queueName]) => ({ label, queueName })),
+            stateMachines: sms.map(([label, stateMachineArn]) => ({ label, stateMachineArn })),
+            restApis: rest.map(([label, apiName, stage]) => ({ label, apiName, stage })),
+            rules: rls.map(([label, d]) => ({ label, busName: d.EventBusName ?? "default", ruleName: d.RuleName })),
+            webhooks: webhooks.map((w) => ({ label: w.label, namespace: w.namespace, service: w.service })),
+            plainQueues: plain.map(([label, queueName]) => ({ label, queueName })),
+            publishers,
+            alarmArns: arns,
+            periodSeconds: t.periodSeconds,
+          }),
         ),
       );
     this.dashboard = new aws.cloudwatch.Dashboard(name, { dashboardName, dashboardBody: body }, { parent: this });

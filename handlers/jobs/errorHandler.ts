@@ -3,7 +3,7 @@
 // with the job's parameters and the error. When this function itself fails (after its own retries)
 // its on-failure destination is the EventHub bus, so the record lands in the archive for replay:
 // hence it throws, rather than swallowing, anything it cannot record.
-import { correlate, CORRELATION_ID_PATTERN } from "../lib/correlation";
+import { correlate, validCorrelationId } from "../lib/correlation";
 import { LoggerLike, intEnv, requireEnv, SILENT } from "./common";
 import { DynamoSender, JOB_ID, JobError, JobStore } from "./jobStore";
 
@@ -54,8 +54,8 @@ export function makeHandler(deps: ErrorHandlerDeps) {
       // Not ours to interpret: fail so that it reaches the bus (and its archive) intact.
       throw new Error("not a jobs invocation record: requestPayload.jobId and requestPayload.type are required");
     }
-    const cid = payload.correlationId;
-    correlate(logger, typeof cid === "string" && CORRELATION_ID_PATTERN.test(cid) ? cid : jobId);
+    // The submitting request's id, else the job id.
+    correlate(logger, validCorrelationId(payload.correlationId) ?? jobId);
     const error = jobErrorOf(record);
     const at = now();
     const recorded = await store.markFailed(

@@ -3,7 +3,7 @@
 // the result. A thrown error fails the attempt: Lambda retries (maximumRetryAttempts), then sends
 // the invocation record to the on-failure destination, the error handler, which writes FAILED.
 // Duplicate deliveries of a finished job are answered without running it again.
-import { correlate, CORRELATION_ID_PATTERN } from "../lib/correlation";
+import { correlate, validCorrelationId } from "../lib/correlation";
 import { LoggerLike, requireEnv, SILENT } from "./common";
 import { DynamoSender, JOB_ID, JobStore } from "./jobStore";
 import { JOB_TYPES, JobRegistry } from "./jobTypes";
@@ -35,7 +35,7 @@ export function makeHandler(deps: ProcessDeps) {
     }
     const { jobId, type, input } = event;
     // The submitting request's id; a job started some other way is correlated by its job id.
-    correlate(logger, typeof event.correlationId === "string" && CORRELATION_ID_PATTERN.test(event.correlationId) ? event.correlationId : jobId);
+    correlate(logger, validCorrelationId(event.correlationId) ?? jobId);
     const claimed = await store.markRunning(jobId, now());
     if (claimed === undefined) {
       logger.warn("job not found; nothing to run", { jobId });

@@ -29,7 +29,8 @@ function header(headers: Headers | undefined | null, name: string): string | und
   return undefined;
 }
 
-function valid(v: unknown): string | undefined {
+/** `v` when it is a correlation id an input transformer can carry (CORRELATION_ID_PATTERN), else undefined. */
+export function validCorrelationId(v: unknown): string | undefined {
   return typeof v === "string" && CORRELATION_ID_PATTERN.test(v) ? v : undefined;
 }
 
@@ -47,21 +48,21 @@ export function correlationIdFrom(source: unknown, generate: () => string = rand
     const s = source as Record<string, any>;
     if ("headers" in s || "requestContext" in s) {
       for (const h of CORRELATION_HEADERS) {
-        const v = valid(header(s.headers, h));
+        const v = validCorrelationId(header(s.headers, h));
         if (v) return v;
       }
-      const rid = valid(s.requestContext?.requestId);
+      const rid = validCorrelationId(s.requestContext?.requestId);
       if (rid) return rid;
     } else if (s.detail && typeof s.detail === "object" && ("detail-type" in s || "source" in s)) {
       const v =
-        valid(s.detail[CORRELATION_FIELD]) ?? valid(s.detail.metadata?.[CORRELATION_FIELD]) ?? valid(s.id);
+        validCorrelationId(s.detail[CORRELATION_FIELD]) ?? validCorrelationId(s.detail.metadata?.[CORRELATION_FIELD]) ?? validCorrelationId(s.id);
       if (v) return v;
     } else if (CORRELATION_FIELD in s) {
-      const v = valid(s[CORRELATION_FIELD]);
+      const v = validCorrelationId(s[CORRELATION_FIELD]);
       if (v) return v;
     } else {
       for (const h of CORRELATION_HEADERS) {
-        const v = valid(header(s as Headers, h));
+        const v = validCorrelationId(header(s as Headers, h));
         if (v) return v;
       }
     }

@@ -66,6 +66,7 @@ export {
   CORRELATION_HEADER,
   CORRELATION_HEADERS,
   CORRELATION_ID_PATTERN,
+  validCorrelationId,
 } from "./correlation";
 
 export interface TelemetryOptions {

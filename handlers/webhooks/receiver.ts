@@ -19,7 +19,6 @@ import {
   correlate,
   CorrelatedLogger,
   correlationIdFrom,
-  CORRELATION_ID_PATTERN,
   emitInvocationMetrics,
   makeMetrics,
   recordAccepted,
@@ -28,6 +27,7 @@ import {
   recordRejected,
   REJECTION_REASONS,
   RejectionReason,
+  validCorrelationId,
   WEBHOOK_SERVICE,
 } from "../lib/telemetry";
 import { isProvider, MalformedRequest, Provider, PROVIDER_SPECS, PROVIDERS } from "./providers";
@@ -357,13 +357,10 @@ export function makeHandler(deps: ReceiverDeps) {
     }
     // Ids safe inside an input transformer's JSON (CORRELATION_ID_PATTERN): the caller's, else the
     // delivery id, else one derived from the delivery id (the same on every redelivery).
-    const incoming = headers["x-correlation-id"];
     const correlationId =
-      incoming && CORRELATION_ID_PATTERN.test(incoming)
-        ? incoming
-        : CORRELATION_ID_PATTERN.test(parsed.deliveryId)
-          ? parsed.deliveryId
-          : `delivery-${crypto.createHash("sha256").update(`${cfg.provider}:${parsed.deliveryId}`).digest("hex").slice(0, 40)}`;
+      validCorrelationId(headers["x-correlation-id"]) ??
+      validCorrelationId(parsed.deliveryId) ??
+      `delivery-${crypto.createHash("sha256").update(`${cfg.provider}:${parsed.deliveryId}`).digest("hex").slice(0, 40)}`;
     // From here on the log lines carry the id the event is published with.
     logger.setCorrelationId?.(correlationId);
     const selected: Record<string, string> = {};

@@ -7,11 +7,9 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   Monitoring,
   MONITORING_DEFAULTS,
-  plainQueueMetrics,
-  publishingMetrics,
   validateMonitoringArgs,
 } from "../../components/ops/monitoring";
-import { buildDashboardBody, DashboardBody, GRID_WIDTH } from "../../components/ops/dashboard";
+import { buildDashboardBody, DashboardBody, GRID_WIDTH, plainQueueMetrics, publishingMetrics } from "../../components/ops/dashboard";
 import { makeMetrics, recordPublish, recordRejected, REJECTION_REASONS } from "../../handlers/lib/telemetry";
 
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
