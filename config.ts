@@ -9,7 +9,10 @@ import { JOBS_AUTH_MODES, JobsAuth } from "./components/jobs/jobsSpec";
 import { gatewayRoutes } from "./components/records/gatewaySpec";
 // --- end issue #5 ---
 // --- issue #4: webhook receivers ---
-import { Provider, PROVIDERS } from "./handlers/webhooks/providers";
+import { HMAC_SIGNED_CONTENTS, HmacSignedContent } from "./handlers/webhooks/hmac";
+import { isProvider, Provider, PROVIDERS } from "./handlers/webhooks/providers";
+import { parseCidr } from "./handlers/webhooks/sourceIp";
+import { minimumIdempotencyTtl } from "./components/webhooks/webhookReceiver";
 import { eventSource } from "./handlers/webhooks/receiver";
 // --- end issue #4 ---
 // --- issue #3: record verification workflow ---
@@ -280,6 +283,22 @@ export const WEBHOOK_SECRET_KEYS: Record<Provider, { key: string; what: string }
   hmac: { key: "hmacWebhookSecret", what: "the generic HMAC webhook key" },
 };
 
+/** `switchyard:webhookAllowedCidrs`: per enabled provider, a non-empty list of CIDR blocks. */
+function checkAllowedCidrs(v: unknown, enabled: Provider[]): Partial<Record<Provider, string[]>> {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) {
+    throw new Error("must be a JSON object of provider name to a list of CIDR blocks");
+  }
+  for (const [p, list] of Object.entries(v)) {
+    if (!isProvider(p)) throw new Error(`names "${p}", not one of ${PROVIDERS.join(", ")}`);
+    if (!enabled.includes(p)) throw new Error(`names ${p}, which is not in ${NAMESPACE}:webhookProviders`);
+    if (!Array.isArray(list) || list.length === 0 || list.some((c) => typeof c !== "string")) {
+      throw new Error(`${p} must be a non-empty list of CIDR strings (omit the provider to allow any address)`);
+    }
+    for (const c of list) parseCidr(c);
+  }
+  return v as Partial<Record<Provider, string[]>>;
+}
+
 /** The enabled webhook providers. */
 function webhooksEnabled(s: Settings): Provider[] {
   return s.stringList("webhookProviders", [], new RegExp(`^(${PROVIDERS.join("|")})$`), '\'["github","stripe"]\'') as Provider[];
@@ -294,22 +313,41 @@ function webhooksConfig(s: Settings) {
     /^https:\/\/[^\s?#]+$/,
     "https://hooks.example.com/twilio",
   );
-  const providers: Partial<Record<Provider, { secret: pulumi.Output<string>; previousSecret?: pulumi.Output<string>; publicUrl?: string }>> = {};
+  const allowedCidrs = s.json<Partial<Record<Provider, string[]>>>(
+    "webhookAllowedCidrs",
+    {},
+    (v) => checkAllowedCidrs(v, enabled),
+    '\'{"github":["192.30.252.0/22","185.199.108.0/22","140.82.112.0/20","143.55.64.0/20"]}\'',
+  );
+  const hmacSignedContent = s.string("hmacWebhookSignedContent", "headers", HMAC_SIGNED_CONTENTS) as HmacSignedContent;
+  const providers: Partial<
+    Record<Provider, { secret: pulumi.Output<string>; previousSecret?: pulumi.Output<string>; publicUrl?: string; allowedCidrs?: string[]; signedContent?: HmacSignedContent }>
+  > = {};
   for (const p of [...new Set(enabled)]) {
     const { key, what } = WEBHOOK_SECRET_KEYS[p];
     providers[p] = {
       secret: s.secret(key, what),
       previousSecret: s.optionalSecret(`${key}Previous`),
       ...(p === "twilio" && twilioPublicUrl ? { publicUrl: twilioPublicUrl } : {}),
+      ...(allowedCidrs[p] ? { allowedCidrs: allowedCidrs[p] } : {}),
+      ...(p === "hmac" ? { signedContent: hmacSignedContent } : {}),
     };
+  }
+  const toleranceSeconds = s.int("webhookToleranceSeconds", 300, 1, 3600);
+  const idempotencyTtlSeconds = s.int("webhookIdempotencyTtlSeconds", 259200, 300, 2592000);
+  const minTtl = minimumIdempotencyTtl(toleranceSeconds);
+  if (idempotencyTtlSeconds < minTtl) {
+    throw new ConfigError(
+      `${NAMESPACE}:webhookIdempotencyTtlSeconds (${idempotencyTtlSeconds}) must be at least twice ${NAMESPACE}:webhookToleranceSeconds (${toleranceSeconds}): a delivery signed ${toleranceSeconds} s ahead verifies for ${minTtl} s, and its idempotency record must live as long or it can be replayed. Fix it with: pulumi config set ${NAMESPACE}:webhookIdempotencyTtlSeconds ${Math.max(minTtl, 300)} --stack ${s.stack} (or lower ${NAMESPACE}:webhookToleranceSeconds)`,
+    );
   }
   return {
     providers,
-    toleranceSeconds: s.int("webhookToleranceSeconds", 300, 1, 3600),
+    toleranceSeconds,
     maxEntryBytes: s.int("webhookMaxEntryBytes", 262144, 1024, 1048576),
     payloadStorage: s.bool("webhookPayloadStorage", true),
     payloadRetentionDays: s.int("webhookPayloadRetentionDays", 30, 1, 3650),
-    idempotencyTtlSeconds: s.int("webhookIdempotencyTtlSeconds", 259200, 300, 2592000),
+    idempotencyTtlSeconds,
     reservedConcurrency: reserved === undefined ? undefined : Number(reserved),
     timeoutSeconds: s.int("webhookTimeoutSeconds", 8, 1, 900),
   };

@@ -19,6 +19,24 @@ try {
 }
 process.send({ type: "ready", loadMs: Number(process.hrtime.bigint() - started) / 1e6 });
 
+// How the Lambda Node.js runtime reports a thrown value (aws-lambda-nodejs-runtime-interface-client,
+// Errors.js): a native Error, or an object with string name, message and stack, keeps its name and
+// message; anything else becomes errorType typeof and errorMessage String(value). An error class
+// that lost its message in serialization therefore reaches API Gateway as "[object Object]".
+function toRapidResponse(error) {
+  const isError = (o) => o && o.name && o.message && o.stack && typeof o.name === "string" && typeof o.message === "string" && typeof o.stack === "string";
+  if (require("util").types.isNativeError(error) || isError(error)) {
+    return { errorType: error.name, errorMessage: error.message, stack: error.stack };
+  }
+  let text;
+  try {
+    text = String(error);
+  } catch {
+    text = "[object]";
+  }
+  return { errorType: typeof error, errorMessage: text, stack: undefined };
+}
+
 process.on("message", async (msg) => {
   if (!msg || msg.type !== "invoke") return;
   const deadline = Date.now() + timeoutMs;
@@ -42,12 +60,7 @@ process.on("message", async (msg) => {
     await new Promise((r) => process.stdout.write("", r));
     process.send({ type: "result", id: msg.id, result: result === undefined ? null : result, ms });
   } catch (err) {
-    const e = err || {};
     await new Promise((r) => process.stdout.write("", r));
-    process.send({
-      type: "error",
-      id: msg.id,
-      error: { errorType: e.name || "Error", errorMessage: e.message || String(err), stack: e.stack },
-    });
+    process.send({ type: "error", id: msg.id, error: toRapidResponse(err) });
   }
 });

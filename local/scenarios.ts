@@ -5,7 +5,7 @@ import { randomUUID, createHash } from "crypto";
 import { signGithub } from "../handlers/webhooks/github";
 import { signStripe } from "../handlers/webhooks/stripe";
 import { signStandard } from "../handlers/webhooks/standard";
-import { HMAC_HEADERS, signHmac } from "../handlers/webhooks/hmac";
+import { hmacRequestHeaders } from "../handlers/webhooks/hmac";
 import { signTwilio, TWILIO_SIGNATURE_HEADER } from "../handlers/webhooks/twilio";
 import { executeApiSigner } from "./sigv4";
 
@@ -60,7 +60,7 @@ export function signedDelivery(provider: string, secret: string, publicUrl: stri
     }
     case "hmac": {
       const body = JSON.stringify({ type: "order.created", marker, total: 42 });
-      return { body, headers: { "content-type": "application/json", [HMAC_HEADERS.id]: id, [HMAC_HEADERS.event]: "order.created", [HMAC_HEADERS.timestamp]: String(now), [HMAC_HEADERS.signature]: signHmac(secret, body) } };
+      return { body, headers: { "content-type": "application/json", ...hmacRequestHeaders(secret, { id, timestamp: now, event: "order.created" }, body) } };
     }
     case "twilio": {
       const params = { MessageSid: `SM${id.replace(/-/g, "")}`, From: "+15005550006", Body: marker, MessageStatus: "delivered" };
@@ -161,22 +161,19 @@ export function signedVerificationRequest(
     const body = JSON.stringify(request);
     return {
       body,
+      // The correlation id is one of the signed headers: the receiver trusts no unsigned one.
       headers: {
         "content-type": "application/json",
-        "x-correlation-id": correlationId,
-        [HMAC_HEADERS.id]: id,
-        [HMAC_HEADERS.event]: "RecordVerificationRequested",
-        [HMAC_HEADERS.timestamp]: String(now),
-        [HMAC_HEADERS.signature]: signHmac(secret, body),
+        ...hmacRequestHeaders(secret, { id, timestamp: now, event: "RecordVerificationRequested", correlationId }, body),
       },
     };
   }
-  // The Standard Webhooks payload envelope: the request is its `data`.
+  // The Standard Webhooks payload envelope: the request is its `data`. Its scheme signs no
+  // correlation header, so the signed message id is the correlation id.
   const body = JSON.stringify({ type: "RecordVerificationRequested", timestamp: new Date(now * 1000).toISOString(), data: request });
-  const msgId = `msg_${id.replace(/-/g, "")}`;
   return {
     body,
-    headers: { "content-type": "application/json", "x-correlation-id": correlationId, "webhook-id": msgId, "webhook-timestamp": String(now), "webhook-signature": signStandard(secret, msgId, now, body) },
+    headers: { "content-type": "application/json", "webhook-id": correlationId, "webhook-timestamp": String(now), "webhook-signature": signStandard(secret, correlationId, now, body) },
   };
 }
 

@@ -3,7 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { tlsOnlyBucketPolicy } from "../bucketPolicy";
 import { ClientInit, Grant, SwitchyardFunction } from "../lambda";
 import { checkIntRange, checkName } from "../validate";
+import { HMAC_SIGNED_CONTENTS, HmacSignedContent } from "../../handlers/webhooks/hmac";
 import { isProvider, Provider, PROVIDERS } from "../../handlers/webhooks/providers";
+import { parseCidr } from "../../handlers/webhooks/sourceIp";
 import { createReceiver } from "../../handlers/webhooks/receiver";
 
 export interface WebhookProviderArgs {
@@ -19,6 +21,17 @@ export interface WebhookProviderArgs {
    * custom domain in front). Twilio only (its signature covers the URL). Default the Function URL.
    */
   readonly publicUrl?: string;
+  /**
+   * CIDR blocks deliveries must come from (the provider's published sender ranges), checked
+   * against the Function URL's source IP before anything else; others get 403. Default any address.
+   */
+  readonly allowedCidrs?: string[];
+  /**
+   * hmac only: what the signature covers. `headers` (default): X-Webhook-Id, X-Webhook-Timestamp,
+   * X-Webhook-Event, X-Correlation-Id and the body. `body`: the body only, for senders that cannot
+   * sign more; no header is then trusted (handlers/webhooks/hmac.ts says what that cannot stop).
+   */
+  readonly signedContent?: HmacSignedContent;
 }
 
 export interface WebhookReceiverArgs {
@@ -75,6 +88,22 @@ export function validateWebhookArgs(args: WebhookReceiverArgs): void {
     if (!isProvider(p)) throw new Error(`providers: "${p}" is not one of ${PROVIDERS.join(", ")}`);
     const pa = a.providers[p]!;
     if (pa.secret === undefined) throw new Error(`providers.${p}.secret is required`);
+    if (pa.allowedCidrs !== undefined) {
+      if (pa.allowedCidrs.length === 0) throw new Error(`providers.${p}.allowedCidrs is empty: it would refuse every delivery (omit it to allow any address)`);
+      for (const c of pa.allowedCidrs) {
+        try {
+          parseCidr(c);
+        } catch (e) {
+          throw new Error(`providers.${p}.allowedCidrs: ${(e as Error).message}`);
+        }
+      }
+    }
+    if (pa.signedContent !== undefined) {
+      if (p !== "hmac") throw new Error(`providers.${p}.signedContent is only used by hmac (the other schemes fix what they sign)`);
+      if (!HMAC_SIGNED_CONTENTS.includes(pa.signedContent)) {
+        throw new Error(`providers.hmac.signedContent must be one of ${HMAC_SIGNED_CONTENTS.join(", ")}, got ${JSON.stringify(pa.signedContent)}`);
+      }
+    }
     if (pa.publicUrl !== undefined) {
       if (p !== "twilio") throw new Error(`providers.${p}.publicUrl is only used by twilio (its signature covers the URL)`);
       let u: URL | undefined;
@@ -92,9 +121,24 @@ export function validateWebhookArgs(args: WebhookReceiverArgs): void {
   checkIntRange("maxEntryBytes", a.maxEntryBytes, 1024, 1048576);
   checkIntRange("payloadRetentionDays", a.payloadRetentionDays, 1, 3650);
   checkIntRange("idempotencyTtlSeconds", a.idempotencyTtlSeconds, 300, 2592000);
+  const minTtl = minimumIdempotencyTtl(a.toleranceSeconds);
+  if (a.idempotencyTtlSeconds < minTtl) {
+    throw new Error(
+      `idempotencyTtlSeconds (${a.idempotencyTtlSeconds}) must be at least twice toleranceSeconds (${a.toleranceSeconds}), ${minTtl} or more: a delivery signed up to toleranceSeconds ahead stays acceptable for twice that, and must be remembered as long`,
+    );
+  }
   if (a.reservedConcurrency !== undefined) checkIntRange("reservedConcurrency", a.reservedConcurrency, 1, 1000);
   checkIntRange("timeoutSeconds", a.timeoutSeconds, 1, 900);
   checkIntRange("memorySize", a.memorySize, 128, 10240);
+}
+
+/**
+ * The shortest idempotency TTL that outlives the replay window: a delivery signed `tolerance`
+ * seconds in the future verifies until `2 x tolerance` seconds after it first arrives, so its
+ * record must live at least that long or the same signed delivery is accepted twice.
+ */
+export function minimumIdempotencyTtl(toleranceSeconds: number): number {
+  return 2 * toleranceSeconds;
 }
 
 /** The value stored in each provider's secret: the current secret and, during a rotation, the previous. */
@@ -229,6 +273,8 @@ export class WebhookReceiver extends pulumi.ComponentResource {
         PAYLOAD_PREFIX: prefix,
         ...(this.bucket ? { PAYLOAD_BUCKET: this.bucket.bucket } : {}),
         ...(pa.publicUrl ? { PUBLIC_URL: pa.publicUrl } : {}),
+        ...(pa.allowedCidrs ? { ALLOWED_SOURCE_CIDRS: pa.allowedCidrs.join(",") } : {}),
+        ...(provider === "hmac" ? { HMAC_SIGNED_CONTENT: pa.signedContent ?? "headers" } : {}),
       };
 
       const fn = new SwitchyardFunction(

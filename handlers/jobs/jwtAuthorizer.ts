@@ -7,6 +7,7 @@
 import { createPublicKey, verify, type JsonWebKey, type KeyObject } from "crypto";
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from "aws-lambda";
 import { intEnv, LoggerLike, requireEnv, SILENT } from "./common";
+import { HandlerError } from "../lib/errors";
 
 export interface JwtDeps {
   fetch?: (url: string) => Promise<{ ok: boolean; status: number; json(): Promise<any> }>;
@@ -30,11 +31,12 @@ export function allowedResources(methodArn: string): string[] {
   return [`${prefix}/${stage}/POST/jobs`, `${prefix}/${stage}/GET/jobs/*`];
 }
 
-export class Unauthorized extends Error {
-  constructor(public readonly reason: string) {
+export class Unauthorized extends HandlerError {
+  public readonly reason: string;
+  constructor(reason: string) {
     // API Gateway answers 401 exactly when the authorizer fails with the message "Unauthorized".
-    super("Unauthorized");
-    this.name = "Unauthorized";
+    super("Unauthorized", "Unauthorized");
+    this.reason = reason;
   }
 }
 

@@ -53,6 +53,8 @@ export const REJECTION_REASONS = {
   method: "method",
   /** Body larger than the receiver accepts. */
   tooLarge: "too-large",
+  /** Source address outside the provider's allowlist (switchyard:webhookAllowedCidrs). */
+  ip: "ip",
 } as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[keyof typeof REJECTION_REASONS];
 

@@ -1,13 +1,15 @@
 // Per-provider knowledge of the receiver: how the signature is checked, how the body is parsed,
-// which value is the delivery id (the idempotency key), which is the event type (the event's
-// detail-type), and which headers travel with the event (never signatures).
+// which value is the delivery id (a label), which signed value identifies the delivery for
+// deduplication (the replay key), which is the event type (the event's detail-type), and which
+// headers travel with the event (never signatures).
 import * as crypto from "crypto";
 import { verifyGithub } from "./github";
-import { HMAC_HEADERS, verifyHmac } from "./hmac";
+import { HMAC_HEADERS, HmacSignedContent, verifyHmac, verifyHmacBody } from "./hmac";
 import { SignedRequest, Verdict } from "./signature";
 import { STANDARD_HEADERS, verifyStandard } from "./standard";
 import { verifyStripe } from "./stripe";
-import { parseForm, verifyTwilio } from "./twilio";
+import { parseForm, twilioCanonicalContent, verifyTwilio } from "./twilio";
+import { HandlerError } from "../lib/errors";
 
 export const PROVIDERS = ["github", "twilio", "stripe", "standard", "hmac"] as const;
 export type Provider = (typeof PROVIDERS)[number];
@@ -17,17 +19,25 @@ export function isProvider(p: string): p is Provider {
 }
 
 /** A body that cannot be parsed as the provider sends it: answered with 400. */
-export class MalformedRequest extends Error {
+export class MalformedRequest extends HandlerError {
   constructor(message: string) {
-    super(message);
-    this.name = "MalformedRequest";
+    super("MalformedRequest", message);
   }
 }
 
 export interface ParsedDelivery {
+  /** The provider's id of the delivery, as published (a label: some schemes do not sign it). */
   deliveryId: string;
+  /**
+   * What identifies the delivery among all that verify: a value the signature covers (the
+   * idempotency key). Where the scheme signs no id, a digest of the signed content, so a captured
+   * delivery resent under a new id is still a duplicate.
+   */
+  replayKey: string;
   eventType: string;
   payload: unknown;
+  /** The caller's correlation id, only where the signature covers it. */
+  correlationId?: string;
 }
 
 export interface ProviderSpec {
@@ -84,7 +94,8 @@ export const PROVIDER_SPECS: Record<Provider, ProviderSpec> = {
       } else {
         payload = parseJson(body, "GitHub delivery");
       }
-      return { deliveryId, eventType: headers["x-github-event"] || "unknown", payload };
+      // GitHub signs the body only: X-GitHub-Delivery is a label, the body's digest the key.
+      return { deliveryId, replayKey: `sha256:${sha256Hex(body)}`, eventType: headers["x-github-event"] || "unknown", payload };
     },
     headers: [
       ...COMMON_HEADERS,
@@ -103,7 +114,7 @@ export const PROVIDER_SPECS: Record<Provider, ProviderSpec> = {
       if (!isObject(payload) || typeof payload.id !== "string" || typeof payload.type !== "string") {
         throw new MalformedRequest("Stripe event must be a JSON object with string id and type");
       }
-      return { deliveryId: payload.id, eventType: payload.type, payload };
+      return { deliveryId: payload.id, replayKey: payload.id, eventType: payload.type, payload };
     },
     headers: [...COMMON_HEADERS],
     ok: jsonOk,
@@ -113,7 +124,8 @@ export const PROVIDER_SPECS: Record<Provider, ProviderSpec> = {
     parse(body, headers) {
       const payload = parseJson(body, "Standard Webhooks message");
       const type = isObject(payload) && typeof payload.type === "string" ? payload.type : "webhook";
-      return { deliveryId: headers[STANDARD_HEADERS.id]!, eventType: type, payload };
+      const id = headers[STANDARD_HEADERS.id]!;
+      return { deliveryId: id, replayKey: id, eventType: type, payload };
     },
     headers: [...COMMON_HEADERS, STANDARD_HEADERS.id, STANDARD_HEADERS.timestamp],
     ok: jsonOk,
@@ -121,14 +133,14 @@ export const PROVIDER_SPECS: Record<Provider, ProviderSpec> = {
   hmac: {
     verify: verifyHmac,
     parse(body, headers) {
-      const payload =
-        contentType(headers) === "application/x-www-form-urlencoded" ? parseForm(body) : parseJson(body, "webhook body");
-      const typed = isObject(payload) && typeof payload.type === "string" ? payload.type : undefined;
+      const payload = hmacPayload(body, headers);
+      const id = headers[HMAC_HEADERS.id]!;
       return {
-        // Without an id header, identical bodies are one delivery (within the idempotency TTL).
-        deliveryId: headers[HMAC_HEADERS.id] || `sha256:${sha256Hex(body)}`,
-        eventType: headers[HMAC_HEADERS.event] || typed || "webhook",
+        deliveryId: id,
+        replayKey: id,
+        eventType: headers[HMAC_HEADERS.event] || typeOf(payload) || "webhook",
         payload,
+        correlationId: headers[HMAC_HEADERS.correlationId],
       };
     },
     headers: [...COMMON_HEADERS, HMAC_HEADERS.id, HMAC_HEADERS.event, HMAC_HEADERS.timestamp],
@@ -145,8 +157,11 @@ export const PROVIDER_SPECS: Record<Provider, ProviderSpec> = {
       } else {
         payload = parseForm(body);
       }
+      // The token is not signed: the key is the digest of what the signature covers.
+      const replayKey = `sha256:${sha256Hex(twilioCanonicalContent({ url, headers, body }))}`;
       return {
-        deliveryId: headers["i-twilio-idempotency-token"] || `sha256:${sha256Hex(url, "\n", body)}`,
+        deliveryId: headers["i-twilio-idempotency-token"] || replayKey,
+        replayKey,
         eventType: twilioEventType(payload),
         payload,
       };
@@ -156,6 +171,36 @@ export const PROVIDER_SPECS: Record<Provider, ProviderSpec> = {
     ok: () => ({ contentType: "text/xml", body: '<?xml version="1.0" encoding="UTF-8"?><Response></Response>' }),
   },
 };
+
+function hmacPayload(body: Buffer, headers: Record<string, string | undefined>): unknown {
+  return contentType(headers) === "application/x-www-form-urlencoded" ? parseForm(body) : parseJson(body, "webhook body");
+}
+
+function typeOf(payload: unknown): string | undefined {
+  return isObject(payload) && typeof payload.type === "string" ? payload.type : undefined;
+}
+
+/**
+ * The generic HMAC receiver that signs the body only (`signedContent: "body"`): no header is
+ * signed, so none is trusted. The body's digest is the delivery id and the key, the event type is
+ * the body's `type`, and X-Webhook-Id, X-Webhook-Event and X-Correlation-Id are neither used nor
+ * copied into the event.
+ */
+export const HMAC_BODY_ONLY: ProviderSpec = {
+  verify: verifyHmacBody,
+  parse(body, headers) {
+    const payload = hmacPayload(body, headers);
+    const digest = `sha256:${sha256Hex(body)}`;
+    return { deliveryId: digest, replayKey: digest, eventType: typeOf(payload) || "webhook", payload };
+  },
+  headers: [...COMMON_HEADERS, HMAC_HEADERS.timestamp],
+  ok: jsonOk,
+};
+
+/** The spec a receiver runs: the provider's, in the generic HMAC scheme it is configured with. */
+export function providerSpec(provider: Provider, hmacSignedContent: HmacSignedContent = "headers"): ProviderSpec {
+  return provider === "hmac" && hmacSignedContent === "body" ? HMAC_BODY_ONLY : PROVIDER_SPECS[provider];
+}
 
 /** Twilio sends no event-type header: derive one from the well-known params. */
 export function twilioEventType(p: Record<string, unknown>): string {

@@ -14,6 +14,7 @@ import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { ensureInstalled, lazy, lazyClients, sdk } from "../lib/lazy";
 import { entrySize, makePublisher, PublishEntry, PublishResult, RETRYABLE_ENTRY_CODES } from "../lib/publisher";
+import { HandlerError } from "../lib/errors";
 import { makeSecretReader, SecretReader } from "../lib/secrets";
 import {
   correlate,
@@ -30,7 +31,9 @@ import {
   validCorrelationId,
   WEBHOOK_SERVICE,
 } from "../lib/telemetry";
-import { isProvider, MalformedRequest, Provider, PROVIDER_SPECS, PROVIDERS } from "./providers";
+import { HMAC_SIGNED_CONTENTS, HmacSignedContent } from "./hmac";
+import { isProvider, MalformedRequest, Provider, providerSpec, PROVIDERS } from "./providers";
+import { makeSourceAllowlist } from "./sourceIp";
 
 /** What the receiver is configured with (from its environment in Lambda). */
 export interface ReceiverConfig {
@@ -53,6 +56,10 @@ export interface ReceiverConfig {
   payloadPrefix: string;
   /** The URL the sender signs when it differs from the Function URL (Twilio behind a custom domain). */
   publicUrl?: string;
+  /** CIDR blocks a delivery must come from; undefined = any address. */
+  allowedCidrs?: string[];
+  /** What the generic HMAC signature covers (hmac only): every trusted header (default), or the body only. */
+  hmacSignedContent?: HmacSignedContent;
 }
 
 export const ENV = {
@@ -66,6 +73,8 @@ export const ENV = {
   payloadBucket: "PAYLOAD_BUCKET",
   payloadPrefix: "PAYLOAD_PREFIX",
   publicUrl: "PUBLIC_URL",
+  allowedCidrs: "ALLOWED_SOURCE_CIDRS",
+  hmacSignedContent: "HMAC_SIGNED_CONTENT",
 } as const;
 
 /** Reads the configuration from environment variables; throws naming a missing or bad one. */
@@ -94,7 +103,15 @@ export function readReceiverConfig(env: Record<string, string | undefined> = pro
     payloadBucket: env[ENV.payloadBucket] || undefined,
     payloadPrefix: env[ENV.payloadPrefix] ?? `${provider}/`,
     publicUrl: env[ENV.publicUrl] || undefined,
+    allowedCidrs: env[ENV.allowedCidrs] ? env[ENV.allowedCidrs]!.split(",").map((c) => c.trim()) : undefined,
+    hmacSignedContent: oneOf(env, ENV.hmacSignedContent, HMAC_SIGNED_CONTENTS, "headers"),
   };
+}
+
+function oneOf<T extends string>(env: Record<string, string | undefined>, key: string, allowed: readonly T[], def: T): T {
+  const v = env[key] || def;
+  if (!(allowed as readonly string[]).includes(v)) throw new Error(`${key} must be one of ${allowed.join(", ")}, got "${v}"`);
+  return v as T;
 }
 
 /** The logging calls the receiver makes (Powertools Logger has them). */
@@ -154,13 +171,11 @@ const unavailable = (message: string) =>
   respond(503, { error: message }, { "retry-after": String(RETRY_AFTER_SECONDS) });
 
 /** A publish that did not reach the bus; `transient` errors are worth a redelivery. */
-class PublishFailed extends Error {
-  constructor(
-    public readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = "PublishFailed";
+class PublishFailed extends HandlerError {
+  public readonly code: string;
+  constructor(code: string, message: string) {
+    super("PublishFailed", message);
+    this.code = code;
   }
 }
 
@@ -217,7 +232,9 @@ function lowerHeaders(h: Record<string, string | undefined> | undefined): Record
 /** Builds the handler of one provider's Function URL. */
 export function makeHandler(deps: ReceiverDeps) {
   const cfg = deps.config;
-  const spec = PROVIDER_SPECS[cfg.provider];
+  const spec = providerSpec(cfg.provider, cfg.hmacSignedContent);
+  // Built at cold start: a bad block fails init naming it (readReceiverConfig's values are checked at preview too).
+  const allowedSource = cfg.allowedCidrs ? makeSourceAllowlist(cfg.allowedCidrs) : undefined;
   const expectedPath = `/${cfg.provider}`;
   const now = deps.now ?? Date.now;
   const logger: ReceiverLogger = deps.logger ?? { info() {}, warn() {}, error() {} };
@@ -303,6 +320,12 @@ export function makeHandler(deps: ReceiverDeps) {
   const serverError: Outcome = { kind: "server-error" };
 
   async function handle(event: LambdaFunctionURLEvent, context: Context): Promise<Handled> {
+    // Before any other work: a sender outside the provider's published ranges learns nothing more.
+    const sourceIp = event.requestContext?.http?.sourceIp;
+    if (allowedSource && !allowedSource(sourceIp)) {
+      logger.warn("webhook rejected", { status: 403, reason: "source address not allowed", sourceIp });
+      return rejected(REJECTION_REASONS.ip, respond(403, { error: `source address ${sourceIp ?? "(none)"} is not allowed` }));
+    }
     const method = event.requestContext?.http?.method ?? "";
     const path = event.rawPath ?? "";
     if (path !== expectedPath) return rejected(REJECTION_REASONS.unknownProvider, respond(404, { error: "not found" }));
@@ -355,10 +378,11 @@ export function makeHandler(deps: ReceiverDeps) {
       logger.warn("webhook rejected", { status: 400, reason: "delivery id is not 1-256 printable characters" });
       return rejected(REJECTION_REASONS.malformed, respond(400, { error: "delivery id must be 1-256 printable ASCII characters" }));
     }
-    // Ids safe inside an input transformer's JSON (CORRELATION_ID_PATTERN): the caller's, else the
-    // delivery id, else one derived from the delivery id (the same on every redelivery).
+    // Ids safe inside an input transformer's JSON (CORRELATION_ID_PATTERN): the caller's where the
+    // signature covers it, else the delivery id, else one derived from the delivery id (the same on
+    // every redelivery). An unsigned X-Correlation-Id is never trusted.
     const correlationId =
-      validCorrelationId(headers["x-correlation-id"]) ??
+      validCorrelationId(parsed.correlationId) ??
       validCorrelationId(parsed.deliveryId) ??
       `delivery-${crypto.createHash("sha256").update(`${cfg.provider}:${parsed.deliveryId}`).digest("hex").slice(0, 40)}`;
     // From here on the log lines carry the id the event is published with.
@@ -383,7 +407,8 @@ export function makeHandler(deps: ReceiverDeps) {
     };
     const log = { deliveryId: parsed.deliveryId, correlationId, eventType: parsed.eventType, bytes: body.length };
     const delivery: Delivery = {
-      key: `${cfg.provider}:${parsed.deliveryId}`,
+      // The signed replay key, not the delivery id: a resent capture under a new id is a duplicate.
+      key: `${cfg.provider}:${parsed.replayKey}`,
       nonce: crypto.randomUUID(),
       entry,
       state: { published: false },
@@ -470,7 +495,7 @@ export function makeHandler(deps: ReceiverDeps) {
   };
 }
 
-function ok(spec: (typeof PROVIDER_SPECS)[Provider], status: "accepted" | "duplicate", deliveryId: string): Response {
+function ok(spec: ReturnType<typeof providerSpec>, status: "accepted" | "duplicate", deliveryId: string): Response {
   const r = spec.ok(status, deliveryId);
   return { statusCode: 200, headers: { "content-type": r.contentType, "cache-control": "no-store" }, body: r.body };
 }

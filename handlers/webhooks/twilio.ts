@@ -56,20 +56,36 @@ function isForm(headers: Record<string, string | undefined>): boolean {
   return (headers["content-type"] ?? "").toLowerCase().startsWith("application/x-www-form-urlencoded");
 }
 
+/** The params Twilio signs: none for a JSON body (its hash is in the URL), else the form's. */
+function signedParams(req: Pick<SignedRequest, "url" | "headers" | "body">): { params: TwilioParams } | { refused: Verdict } {
+  const bodyHash = new URL(req.url).searchParams.get("bodySHA256");
+  if (bodyHash !== null) {
+    const actual = crypto.createHash("sha256").update(req.body).digest();
+    return hexEqual(actual, bodyHash) ? { params: {} } : { refused: forbidden("bodySHA256 does not match the body") };
+  }
+  if (isForm(req.headers)) return { params: parseForm(req.body) };
+  if (req.body.length > 0) return { refused: forbidden("a non-form body must be signed with bodySHA256 in the URL") };
+  return { params: {} };
+}
+
+/**
+ * What a verified delivery's signature covers, in one canonical form: the URL without a default
+ * port and the params sorted and deduplicated as Twilio signs them. Two requests that verify with
+ * the same signature have the same content, however their params are ordered or repeated, so a
+ * digest of it identifies the delivery whatever I-Twilio-Idempotency-Token (unsigned) says.
+ */
+export function twilioCanonicalContent(req: Pick<SignedRequest, "url" | "headers" | "body">): string {
+  const signed = signedParams(req);
+  if ("refused" in signed) throw new Error("twilioCanonicalContent: the request does not verify");
+  return twilioSignedString(new URL(req.url).href, signed.params);
+}
+
 export function verifyTwilio(req: SignedRequest, secrets: string[]): Verdict {
   const signature = req.headers[TWILIO_SIGNATURE_HEADER];
   if (!signature) return missing(`${TWILIO_SIGNATURE_HEADER} header is missing`);
-  const query = new URL(req.url).searchParams;
-  const bodyHash = query.get("bodySHA256");
-  let params: TwilioParams = {};
-  if (bodyHash !== null) {
-    const actual = crypto.createHash("sha256").update(req.body).digest();
-    if (!hexEqual(actual, bodyHash)) return forbidden("bodySHA256 does not match the body");
-  } else if (isForm(req.headers)) {
-    params = parseForm(req.body);
-  } else if (req.body.length > 0) {
-    return forbidden("a non-form body must be signed with bodySHA256 in the URL");
-  }
+  const signed = signedParams(req);
+  if ("refused" in signed) return signed.refused;
+  const params = signed.params;
   const candidates = urlVariants(req.url);
   return firstMatch(secrets, (token) =>
     candidates.some((url) => base64Equal(hmac("sha1", token, Buffer.from(twilioSignedString(url, params), "utf8")), signature.trim())),

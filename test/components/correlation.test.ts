@@ -10,7 +10,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { startDynalite } from "../../bench/webhook";
 import { correlationIdFrom, CORRELATION_HEADER } from "../../handlers/lib/telemetry";
 import { makeHandler } from "../../handlers/webhooks/receiver";
-import { HMAC_HEADERS, signHmac } from "../../handlers/webhooks/hmac";
+import { hmacRequestHeaders } from "../../handlers/webhooks/hmac";
 import { matchesPattern } from "../../lib/eventPattern";
 import { renderToJson } from "../../lib/inputTransformer";
 import { evaluateProgram } from "../program";
@@ -103,9 +103,11 @@ describe("correlation id: webhook to bus event to workflow", () => {
     ({ entry: published, busEvent } = await deliver("github", body, {
       "content-type": "application/json",
       "x-github-event": "push",
-      "x-github-delivery": crypto.randomUUID(),
+      // GitHub's scheme signs no correlation header: the delivery id is the correlation id, and an
+      // x-correlation-id beside it is not trusted.
+      "x-github-delivery": CORRELATION_ID,
       "x-hub-signature-256": `sha256=${crypto.createHmac("sha256", SECRET).update(body).digest("hex")}`,
-      [CORRELATION_HEADER]: CORRELATION_ID,
+      [CORRELATION_HEADER]: "unsigned-label",
     }));
   });
 
@@ -170,11 +172,8 @@ describe("correlation id: a verification request delivered to a webhook starts t
     const body = JSON.stringify(request);
     ({ busEvent } = await deliver("hmac", body, {
       "content-type": "application/json",
-      [HMAC_HEADERS.event]: "RecordVerificationRequested",
-      [HMAC_HEADERS.id]: "delivery-77",
-      [HMAC_HEADERS.timestamp]: String(Math.floor(Date.now() / 1000)),
-      [HMAC_HEADERS.signature]: `sha256=${signHmac(SECRET, body)}`,
-      [CORRELATION_HEADER]: CORRELATION_ID,
+      // The correlation id is signed with the rest: the receiver trusts no unsigned header.
+      ...hmacRequestHeaders(SECRET, { id: "delivery-77", timestamp: Math.floor(Date.now() / 1000), event: "RecordVerificationRequested", correlationId: CORRELATION_ID }, body),
     }));
   });
 

@@ -10,6 +10,8 @@ import { signingSecretValue, validateWebhookArgs, WebhookReceiver, WebhookReceiv
 import { archiveEntries, LambdaHost, materialize } from "../../local/artifacts";
 import { signGithub } from "../../handlers/webhooks/github";
 import { signStripe } from "../../handlers/webhooks/stripe";
+import { hmacRequestHeaders, signHmacBody } from "../../handlers/webhooks/hmac";
+import { signTwilio } from "../../handlers/webhooks/twilio";
 import { createIdempotencyTable, Dynalite, LocalAws, scanTable, startDynalite, startLocalAws } from "../handlers/webhooks/localServices";
 
 const SECRETS = {
@@ -224,6 +226,16 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
       ["a 2 MB entry limit", { maxEntryBytes: 2097152 }, "maxEntryBytes must be an integer from 1024 to 1048576, got 2097152"],
       ["reserved concurrency 0", { reservedConcurrency: 0 }, "reservedConcurrency must be an integer from 1 to 1000, got 0"],
       ["an idempotency TTL of a minute", { idempotencyTtlSeconds: 60 }, "idempotencyTtlSeconds must be an integer from 300 to 2592000, got 60"],
+      [
+        "an idempotency TTL shorter than twice the tolerance",
+        { idempotencyTtlSeconds: 300, toleranceSeconds: 300 },
+        "idempotencyTtlSeconds (300) must be at least twice toleranceSeconds (300), 600 or more",
+      ],
+      ["an empty allowlist", { providers: { github: { secret: "s", allowedCidrs: [] } } }, "providers.github.allowedCidrs is empty: it would refuse every delivery"],
+      ["a bad CIDR", { providers: { github: { secret: "s", allowedCidrs: ["192.30.252.0/33"] } } }, 'providers.github.allowedCidrs: "192.30.252.0/33" has a prefix length outside 0-32'],
+      ["a host name as CIDR", { providers: { github: { secret: "s", allowedCidrs: ["github.com"] } } }, 'providers.github.allowedCidrs: "github.com" is not a CIDR block'],
+      ["signedContent for github", { providers: { github: { secret: "s", signedContent: "body" } } }, "providers.github.signedContent is only used by hmac"],
+      ["an unknown signedContent", { providers: { hmac: { secret: "s", signedContent: "all" as any } } }, 'providers.hmac.signedContent must be one of headers, body, got "all"'],
     ];
     for (const [what, override, message] of cases) {
       it(`rejects ${what}`, () => {
@@ -327,7 +339,7 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
       expect(aws.events).to.have.length(2);
       expect(aws.events[0]).to.deep.include({ EventBusName: "hub", Source: "switchyard.webhooks.github", DetailType: "ping" });
       const detail = JSON.parse(aws.events[0].Detail);
-      expect(detail).to.deep.include({ provider: "github", deliveryId: "d5b0f3e0-0000-4000-8000-000000000001", correlationId: "corr-artifact-1" });
+      expect(detail).to.deep.include({ provider: "github", deliveryId: "d5b0f3e0-0000-4000-8000-000000000001", correlationId: "d5b0f3e0-0000-4000-8000-000000000001" });
       expect(detail.payload).to.deep.equal(JSON.parse(body));
       const items = await scanTable(ddb.client, "wh-idempotency");
       expect(items.map((i) => i.status.S)).to.deep.equal(["COMPLETED", "COMPLETED"]);
@@ -342,7 +354,7 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
         provider: "github",
         function_request_id: "req-1",
         deliveryId: "d5b0f3e0-0000-4000-8000-000000000001",
-        correlationId: "corr-artifact-1",
+        correlationId: "d5b0f3e0-0000-4000-8000-000000000001",
         eventType: "ping",
       });
       expect(lines.find((l) => l.message === "webhook rejected")).to.include({ status: 403, reason: "signature does not match" });
@@ -401,6 +413,159 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
   });
 });
 
+// What `pulumi up` uploads, attacked the way a captured delivery would be: each receiver's bundled
+// __index.js in a fresh Node process against local DynamoDB, Secrets Manager and EventBridge.
+describe("hardened receivers, as serialized (__index.js)", function () {
+  const secrets = { github: "gh-hard-secret-31", hmac: "hmac-hard-secret-52", twilio: "twilio-hard-token-77" };
+  const hardArn = (p: string) => `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:hard-${p}-AbCdEf`;
+  let ddb: Dynalite;
+  let aws: LocalAws;
+  const hosts = new Map<string, LambdaHost>();
+
+  before(async () => {
+    resetRecorded();
+    const hub = new EventHub("hardhub", {});
+    const r = new WebhookReceiver("hard", {
+      hub,
+      providers: {
+        github: { secret: secrets.github, allowedCidrs: ["192.30.252.0/22", "2a0a:a440::/29"] },
+        hmac: { secret: secrets.hmac },
+        twilio: { secret: secrets.twilio },
+      },
+    });
+    const soft = new WebhookReceiver("soft", { hub, providers: { hmac: { secret: secrets.hmac, signedContent: "body" } } });
+    await valueOf(r.webhookUrls);
+    await valueOf(soft.webhookUrls);
+    await settle();
+    ddb = await startDynalite();
+    aws = await startLocalAws(ddb.endpoint);
+    await createIdempotencyTable(ddb.client, "hard-idempotency");
+    await createIdempotencyTable(ddb.client, "soft-idempotency");
+    for (const name of ["hard-github", "hard-hmac", "hard-twilio", "soft-hmac"]) {
+      const version = plain(one("aws:secretsmanager/secretVersion:SecretVersion", name).inputs.secretString);
+      aws.secrets.set(`arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${name}-AbCdEf`, version);
+      const env = one("aws:lambda/function:Function", name).inputs.environment.variables;
+      const dir = await materialize(functionArchives.get(name)!);
+      hosts.set(name, await LambdaHost.start(dir, { env: { ...env, AWS_ENDPOINT_URL: aws.endpoint }, functionName: name }));
+    }
+    expect(hardArn("github")).to.equal(one("aws:lambda/function:Function", "hard-github").inputs.environment.variables.WEBHOOK_SECRET_ARN);
+  });
+  after(async () => {
+    for (const h of hosts.values()) await h.stop();
+    await aws?.close();
+    await ddb?.close();
+  });
+
+  function urlEvent(fn: string, body: string, headers: Record<string, string>, sourceIp = "192.30.252.10") {
+    const provider = fn.split("-")[1];
+    const domain = `${fn}.lambda-url.${REGION}.on.aws`;
+    return {
+      version: "2.0",
+      routeKey: "$default",
+      rawPath: `/${provider}`,
+      rawQueryString: "",
+      headers: { host: domain, ...headers },
+      requestContext: { domainName: domain, http: { method: "POST", path: `/${provider}`, sourceIp }, requestId: "r", timeEpoch: Date.now() },
+      body: Buffer.from(body).toString("base64"),
+      isBase64Encoded: true,
+    };
+  }
+  const published = (source: string) => aws.events.filter((e) => e.Source === source);
+
+  it("declares the allowlist and the HMAC scheme in the functions' environment", () => {
+    expect(one("aws:lambda/function:Function", "hard-github").inputs.environment.variables.ALLOWED_SOURCE_CIDRS).to.equal("192.30.252.0/22,2a0a:a440::/29");
+    expect(one("aws:lambda/function:Function", "hard-hmac").inputs.environment.variables.HMAC_SIGNED_CONTENT).to.equal("headers");
+    expect(one("aws:lambda/function:Function", "soft-hmac").inputs.environment.variables.HMAC_SIGNED_CONTENT).to.equal("body");
+  });
+
+  it("generic HMAC: a captured delivery resent with a new id, timestamp or event type is refused; as captured, a duplicate", async () => {
+    const host = hosts.get("hard-hmac")!;
+    const body = JSON.stringify({ tenantId: "acme", recordId: "r-9", recordVersion: 1 });
+    const now = Math.floor(Date.now() / 1000);
+    const captured = { "content-type": "application/json", ...hmacRequestHeaders(secrets.hmac, { id: "wh-cap-1", timestamp: now, event: "record.noted" }, body) };
+    expect((await host.invoke(urlEvent("hard-hmac", body, captured))).statusCode).to.equal(200);
+    const relabels: Array<Record<string, string>> = [
+      { "x-webhook-id": "wh-cap-2" },
+      { "x-webhook-id": "wh-cap-3", "x-webhook-timestamp": String(now + 1) },
+      { "x-webhook-event": "RecordVerificationRequested" },
+      { "x-correlation-id": "attacker" },
+    ];
+    for (const relabel of relabels) {
+      const res = await host.invoke(urlEvent("hard-hmac", body, { ...captured, ...relabel }));
+      expect(res).to.deep.include({ statusCode: 403, body: '{"error":"invalid signature"}' });
+    }
+    expect(JSON.parse((await host.invoke(urlEvent("hard-hmac", body, captured))).body).status).to.equal("duplicate");
+    expect(published("switchyard.webhooks.hmac").map((e) => e.DetailType)).to.deep.equal(["record.noted"]);
+  });
+
+  it("generic HMAC, body scheme: new ids and fresh timestamps are one delivery; X-Webhook-Event cannot relabel it", async () => {
+    const host = hosts.get("soft-hmac")!;
+    const body = JSON.stringify({ type: "order.created", n: 1 });
+    const h = (id: string, ts: number, event?: string) => ({
+      "content-type": "application/json",
+      "x-webhook-signature": signHmacBody(secrets.hmac, body),
+      "x-webhook-timestamp": String(ts),
+      "x-webhook-id": id,
+      ...(event ? { "x-webhook-event": event } : {}),
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const answers = [];
+    for (const [i, event] of [undefined, "RecordVerificationRequested", "x"].entries()) {
+      answers.push(JSON.parse((await host.invoke(urlEvent("soft-hmac", body, h(`id-${i}`, now + i, event)))).body).status);
+    }
+    expect(answers).to.deep.equal(["accepted", "duplicate", "duplicate"]);
+    const events = aws.events.filter((e) => e.Source === "switchyard.webhooks.hmac" && JSON.parse(e.Detail).payload.n === 1);
+    expect(events.map((e) => e.DetailType)).to.deep.equal(["order.created"]);
+  });
+
+  it("GitHub: a captured delivery resent under 20 new X-GitHub-Delivery ids publishes nothing more", async () => {
+    const host = hosts.get("hard-github")!;
+    const body = JSON.stringify({ ref: "refs/heads/main", after: "a1b2" });
+    const h = (id: string) => ({ "content-type": "application/json", "x-github-event": "push", "x-github-delivery": id, "x-hub-signature-256": signGithub(secrets.github, body) });
+    const statuses = [];
+    for (let i = 0; i < 21; i++) statuses.push(JSON.parse((await host.invoke(urlEvent("hard-github", body, h(crypto.randomUUID())))).body).status);
+    expect(statuses).to.deep.equal(["accepted", ...Array(20).fill("duplicate")]);
+    expect(published("switchyard.webhooks.github")).to.have.length(1);
+  });
+
+  it("Twilio: resent with a new I-Twilio-Idempotency-Token and reordered params, a duplicate", async () => {
+    const host = hosts.get("hard-twilio")!;
+    const url = `https://hard-twilio.lambda-url.${REGION}.on.aws/twilio`;
+    const params = { MessageSid: "SMhard1", MessageStatus: "sent", To: "+15005550006" };
+    const sig = signTwilio(secrets.twilio, url, params);
+    const h = (token: string) => ({ "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": sig, "i-twilio-idempotency-token": token });
+    const first = await host.invoke(urlEvent("hard-twilio", new URLSearchParams(params).toString(), h("tok-a")));
+    const again = await host.invoke(urlEvent("hard-twilio", "To=%2B15005550006&MessageSid=SMhard1&MessageStatus=sent", h("tok-b")));
+    expect([first.statusCode, again.statusCode]).to.deep.equal([200, 200]);
+    expect(published("switchyard.webhooks.twilio")).to.have.length(1);
+  });
+
+  it("answers a bad request with a body that says what was wrong (400), not {}", async () => {
+    const host = hosts.get("hard-github")!;
+    const body = "{not json";
+    const res = await host.invoke(
+      urlEvent("hard-github", body, { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": "bad-1", "x-hub-signature-256": signGithub(secrets.github, body) }),
+    );
+    expect(res).to.deep.include({ statusCode: 400, body: '{"error":"GitHub delivery: the body is not valid JSON"}' });
+    const signedBad = { "content-type": "application/json", ...hmacRequestHeaders(secrets.hmac, { id: "bad-2", timestamp: Math.floor(Date.now() / 1000) }, "[1,") };
+    const hmacBad = await hosts.get("hard-hmac")!.invoke(urlEvent("hard-hmac", "[1,", signedBad));
+    expect(hmacBad).to.deep.include({ statusCode: 400, body: '{"error":"webhook body: the body is not valid JSON"}' });
+  });
+
+  it("refuses a source address outside the allowlist with 403 before anything else, and counts it with reason ip", async () => {
+    const host = hosts.get("hard-github")!;
+    const body = JSON.stringify({ zen: "allowlisted" });
+    const h = { "content-type": "application/json", "x-github-event": "ping", "x-github-delivery": "ip-1", "x-hub-signature-256": signGithub(secrets.github, body) };
+    const before = aws.operations.length;
+    const refused = await host.invoke(urlEvent("hard-github", body, h, "198.51.100.7"));
+    expect(refused).to.deep.include({ statusCode: 403, body: '{"error":"source address 198.51.100.7 is not allowed"}' });
+    expect(aws.operations.slice(before)).to.deep.equal([]);
+    const rejected = host.stdout.split("\n").filter((l) => l.includes('"WebhookRejected"')).map((l) => JSON.parse(l));
+    expect(rejected.map(({ _aws, ...v }) => v)).to.deep.include({ service: "switchyard-webhooks", reason: "ip", provider: "github", WebhookRejected: 1 });
+    expect((await host.invoke(urlEvent("hard-github", body, h, "2a0a:a440::9"))).statusCode).to.equal(200);
+  });
+});
+
 describe("webhook receivers in the program (index.ts)", () => {
   // Loaded lazily: evaluating the program replaces the mocks' config and recorded resources.
   const program = () => require("../program") as typeof import("../program");
@@ -445,6 +610,19 @@ describe("webhook receivers in the program (index.ts)", () => {
     expect(JSON.parse(plain(version.inputs.secretString))).to.deep.equal({ current: "test-github-webhook-secret", previous: "old-github-secret" });
   });
 
+  it("passes webhookAllowedCidrs and hmacWebhookSignedContent to the receivers they name", async () => {
+    await program().evaluateProgram("dev", {
+      webhookAllowedCidrs: '{"github":["192.30.252.0/22","2a0a:a440::/29"]}',
+      hmacWebhookSignedContent: "body",
+    });
+    await settle();
+    await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    const env = (n: string) => find("aws:lambda/function:Function", `switchyard-dev-webhooks-${n}`)!.inputs.environment.variables;
+    expect(env("github").ALLOWED_SOURCE_CIDRS).to.equal("192.30.252.0/22,2a0a:a440::/29");
+    expect(env("stripe").ALLOWED_SOURCE_CIDRS).to.equal(undefined);
+    expect(env("hmac").HMAC_SIGNED_CONTENT).to.equal("body");
+  });
+
   it("declares no receiver when no provider is enabled", async () => {
     const p = await program().evaluateProgram("prod", { webhookProviders: "[]", githubWebhookSecret: undefined, stripeWebhookSecret: undefined });
     expect(p.exports.webhooks).to.equal(undefined);
@@ -468,6 +646,15 @@ describe("webhook receivers in the program (index.ts)", () => {
     ["webhookReservedConcurrency", "0", 'switchyard:webhookReservedConcurrency must match'],
     ["twilioPublicUrl", "http://hooks.example.com/twilio", 'switchyard:twilioPublicUrl must match'],
     ["webhookPayloadStorage", "maybe", 'switchyard:webhookPayloadStorage must be true or false, got "maybe"'],
+    [
+      "webhookIdempotencyTtlSeconds",
+      "500",
+      "switchyard:webhookIdempotencyTtlSeconds (500) must be at least twice switchyard:webhookToleranceSeconds (300): a delivery signed 300 s ahead verifies for 600 s, and its idempotency record must live as long or it can be replayed. Fix it with: pulumi config set switchyard:webhookIdempotencyTtlSeconds 600 --stack dev",
+    ],
+    ["webhookAllowedCidrs", '{"github":["192.30.252.0/33"]}', 'switchyard:webhookAllowedCidrs "192.30.252.0/33" has a prefix length outside 0-32. Fix it with: pulumi config set switchyard:webhookAllowedCidrs'],
+    ["webhookAllowedCidrs", '{"gitlab":["192.30.252.0/22"]}', 'switchyard:webhookAllowedCidrs names "gitlab", not one of github, twilio, stripe, standard, hmac'],
+    ["webhookAllowedCidrs", '{"github":[]}', "switchyard:webhookAllowedCidrs github must be a non-empty list of CIDR strings"],
+    ["hmacWebhookSignedContent", "all", 'switchyard:hmacWebhookSignedContent must be one of headers, body, got "all"'],
   ];
   for (const [key, value, message] of bad) {
     it(`fails at preview naming switchyard:${key} when it is ${value}`, async () => {

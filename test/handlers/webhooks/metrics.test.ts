@@ -10,7 +10,7 @@ import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient 
 import { makeHandler, ReceiverConfig, ReceiverLogger, signatureRejectionReason } from "../../../handlers/webhooks/receiver";
 import { makeMetrics, WEBHOOK_SERVICE } from "../../../handlers/lib/telemetry";
 import { signGithub } from "../../../handlers/webhooks/github";
-import { HMAC_HEADERS, signHmac } from "../../../handlers/webhooks/hmac";
+import { HMAC_HEADERS, hmacRequestHeaders } from "../../../handlers/webhooks/hmac";
 import { Provider, PROVIDER_SPECS } from "../../../handlers/webhooks/providers";
 import { STANDARD_HEADERS, signStandard } from "../../../handlers/webhooks/standard";
 import { signStripe } from "../../../handlers/webhooks/stripe";
@@ -234,7 +234,7 @@ describe("handlers/webhooks/receiver business metrics (EMF)", function () {
   it("tells timestamp from signature failures for every provider with a signed timestamp", async () => {
     const body = '{"type":"ping"}';
     const hmacEvent = (ts: string, secret = SECRETS.hmac) =>
-      urlEvent("hmac", body, { [HMAC_HEADERS.signature]: signHmac(secret, body), [HMAC_HEADERS.timestamp]: ts });
+      urlEvent("hmac", body, { ...hmacRequestHeaders(secret, { id: "wh-1", timestamp: ts }, body), [HMAC_HEADERS.timestamp]: ts });
     const standardEvent = (ts: number | string, secret = SECRETS.standard) =>
       urlEvent("standard", body, {
         [STANDARD_HEADERS.id]: "msg_1",
@@ -395,8 +395,8 @@ describe("handlers/webhooks/receiver business metrics (EMF)", function () {
     });
     metrics.singleMetric = realSingle;
 
-    // The next invocation emits only its own counts.
-    const next = await emfOf(() => handler(github("mf-3"), context()));
+    // The next invocation (another delivery: GitHub deliveries are told apart by their signed body) emits only its own counts.
+    const next = await emfOf(() => handler(github("mf-3", SECRETS.github, JSON.stringify({ action: "closed", number: 3 })), context()));
     expect(next.blobs.map((b) => metricsOf(b).values)).to.deep.equal([
       { service: "switchyard-webhooks", provider: "github", WebhookAccepted: 1, EventsPublished: 1, PublishRetries: 0 },
     ]);

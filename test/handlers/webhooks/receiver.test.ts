@@ -8,7 +8,7 @@ import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient 
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { makeHandler, readReceiverConfig, ReceiverConfig, ReceiverLogger } from "../../../handlers/webhooks/receiver";
 import { signGithub } from "../../../handlers/webhooks/github";
-import { signHmac } from "../../../handlers/webhooks/hmac";
+import { hmacRequestHeaders, signHmacBody } from "../../../handlers/webhooks/hmac";
 import { correlationIdFrom } from "../../../handlers/lib/correlation";
 import { signStandard } from "../../../handlers/webhooks/standard";
 import { signStripe } from "../../../handlers/webhooks/stripe";
@@ -237,7 +237,7 @@ describe("handlers/webhooks/receiver against dynalite", function () {
   });
 
   describe("GitHub", () => {
-    it("publishes one event with the delivery id, correlation id, selected headers and payload", async () => {
+    it("publishes one event with the delivery id as correlation id (an unsigned x-correlation-id is ignored), selected headers and payload", async () => {
       const { handler, table } = await receiver("github");
       const res = await handler(
         urlEvent("github", githubBody, { ...githubHeaders("72d3162e-cc78-11e3-81ab-4c9367dc0958"), "x-correlation-id": "corr-123" }),
@@ -256,7 +256,7 @@ describe("handlers/webhooks/receiver against dynalite", function () {
       expect(JSON.parse(e.Detail!)).to.deep.equal({
         provider: "github",
         deliveryId: "72d3162e-cc78-11e3-81ab-4c9367dc0958",
-        correlationId: "corr-123",
+        correlationId: "72d3162e-cc78-11e3-81ab-4c9367dc0958",
         eventType: "pull_request",
         receivedAt: "2027-01-15T08:00:00.000Z",
         headers: {
@@ -288,12 +288,24 @@ describe("handlers/webhooks/receiver against dynalite", function () {
       expect(JSON.parse(published[0].Detail!).correlationId).to.equal("dup-1");
     });
 
-    it("replaces an x-correlation-id that is unsafe or too long with the delivery id", async () => {
+    it("deduplicates on the signed body: a captured delivery resent under new X-GitHub-Delivery ids publishes nothing", async () => {
       const { handler } = await receiver("github");
-      await handler(urlEvent("github", githubBody, { ...githubHeaders("corr-1"), "x-correlation-id": 'a"b' }), context());
-      await handler(urlEvent("github", githubBody, { ...githubHeaders("corr-2"), "x-correlation-id": "c".repeat(129) }), context());
-      await handler(urlEvent("github", githubBody, { ...githubHeaders("corr-3"), "x-correlation-id": "c".repeat(128) }), context());
-      expect(published.map((e) => JSON.parse(e.Detail!).correlationId)).to.deep.equal(["corr-1", "corr-2", "c".repeat(128)]);
+      const first = await handler(urlEvent("github", githubBody, githubHeaders("orig-1")), context());
+      expect(JSON.parse(first.body).status).to.equal("accepted");
+      // 50 replays of the captured request, each with a fresh delivery id and a relabelled event.
+      const replays = [];
+      for (let i = 0; i < 50; i++) {
+        const h = { ...githubHeaders(crypto.randomUUID()), "x-github-event": i % 2 ? "push" : "RecordVerificationRequested" };
+        replays.push(await handler(urlEvent("github", githubBody, h), context()));
+      }
+      expect(replays.map((r) => [r.statusCode, JSON.parse(r.body).status])).to.deep.equal(Array(50).fill([200, "duplicate"]));
+      expect(published).to.have.length(1);
+      expect(published[0].DetailType).to.equal("pull_request");
+      // A different body is a different delivery, whatever its id.
+      const other = JSON.stringify({ action: "closed", number: 7 });
+      const res = await handler(urlEvent("github", other, githubHeaders("orig-1", other)), context());
+      expect(JSON.parse(res.body).status).to.equal("accepted");
+      expect(published).to.have.length(2);
     });
 
     it("publishes exactly once for 20 concurrent identical deliveries; the rest are duplicates or told to retry", async () => {
@@ -468,33 +480,88 @@ describe("handlers/webhooks/receiver against dynalite", function () {
     });
   });
 
-  describe("generic HMAC", () => {
-    it("deduplicates by X-Webhook-Id, or by the body hash without it", async () => {
+  describe("generic HMAC, headers scheme (the default)", () => {
+    const signed = (body: string, h: { id: string; timestamp?: number; event?: string; correlationId?: string }) => ({
+      "content-type": "application/json",
+      ...hmacRequestHeaders(SECRETS.hmac, { timestamp: NOW_S, ...h }, body),
+    });
+
+    it("publishes with the signed id, event type and correlation id; a redelivery is a duplicate", async () => {
       const { handler } = await receiver("hmac");
       const body = JSON.stringify({ type: "order.created", id: 7 });
-      const h = { "content-type": "application/json", "x-webhook-signature": signHmac(SECRETS.hmac, body), "x-webhook-timestamp": String(NOW_S) };
+      const h = signed(body, { id: "wh-9", event: "order.custom", correlationId: "corr-signed-1" });
       const a = await handler(urlEvent("hmac", body, h), context());
-      nowMs += 60_000;
-      const b = await handler(urlEvent("hmac", body, { ...h, "x-webhook-timestamp": String(NOW_S + 60) }), context());
-      const hash = crypto.createHash("sha256").update(body).digest("hex");
-      expect(JSON.parse(a.body)).to.deep.equal({ status: "accepted", deliveryId: `sha256:${hash}` });
+      expect(JSON.parse(a.body)).to.deep.equal({ status: "accepted", deliveryId: "wh-9" });
+      const b = await handler(urlEvent("hmac", body, h), context());
       expect(JSON.parse(b.body).status).to.equal("duplicate");
-      const c = await handler(urlEvent("hmac", body, { ...h, "x-webhook-timestamp": String(NOW_S + 60), "x-webhook-id": "wh-9", "x-webhook-event": "order.custom" }), context());
-      expect(JSON.parse(c.body)).to.deep.equal({ status: "accepted", deliveryId: "wh-9" });
-      expect(published.map((e) => e.DetailType)).to.deep.equal(["order.created", "order.custom"]);
+      expect(published.map((e) => e.DetailType)).to.deep.equal(["order.custom"]);
+      expect(JSON.parse(published[0].Detail!)).to.deep.include({ deliveryId: "wh-9", correlationId: "corr-signed-1", eventType: "order.custom" });
+      // Without X-Webhook-Event the body's type names the event.
+      const c = await handler(urlEvent("hmac", body, signed(body, { id: "wh-10" })), context());
+      expect(c.statusCode).to.equal(200);
+      expect(published[1].DetailType).to.equal("order.created");
+    });
+
+    it("refuses a captured delivery resent with a new id, a fresh timestamp, another event type or correlation id", async () => {
+      const { handler } = await receiver("hmac");
+      const body = JSON.stringify({ recordId: "r-1", recordVersion: 1 });
+      const captured = signed(body, { id: "wh-1", event: "record.noted" });
+      expect((await handler(urlEvent("hmac", body, captured), context())).statusCode).to.equal(200);
+      nowMs += 60_000;
+      const attempts = [
+        { ...captured, "x-webhook-id": "wh-1-replayed" },
+        { ...captured, "x-webhook-timestamp": String(NOW_S + 60) },
+        { ...captured, "x-webhook-id": "wh-2", "x-webhook-timestamp": String(NOW_S + 60) },
+        { ...captured, "x-webhook-event": "RecordVerificationRequested" },
+        { ...captured, "x-correlation-id": "attacker-chosen" },
+      ];
+      for (const h of attempts) {
+        const res = await handler(urlEvent("hmac", body, h), context());
+        expect(res).to.deep.include({ statusCode: 403, body: '{"error":"invalid signature"}' });
+      }
+      // Resent as captured: a duplicate, not a second event.
+      expect(JSON.parse((await handler(urlEvent("hmac", body, captured), context())).body).status).to.equal("duplicate");
+      expect(published.map((e) => e.DetailType)).to.deep.equal(["record.noted"]);
     });
 
     it("publishes a correlation id derived from a delivery id that a transformer could not carry", async () => {
       const { handler } = await receiver("hmac");
       const body = JSON.stringify({ type: "order.created", id: 8 });
       const deliveryId = 'wh-"quoted"\\id';
-      const h = { "content-type": "application/json", "x-webhook-signature": signHmac(SECRETS.hmac, body), "x-webhook-timestamp": String(NOW_S), "x-webhook-id": deliveryId };
-      expect((await handler(urlEvent("hmac", body, h), context())).statusCode).to.equal(200);
+      expect((await handler(urlEvent("hmac", body, signed(body, { id: deliveryId })), context())).statusCode).to.equal(200);
       const expected = `delivery-${crypto.createHash("sha256").update(`hmac:${deliveryId}`).digest("hex").slice(0, 40)}`;
       const detail = JSON.parse(published[0].Detail!);
       expect(detail.deliveryId).to.equal(deliveryId);
       expect(detail.correlationId).to.equal(expected);
       expect(correlationIdFrom({ source: published[0].Source, "detail-type": "x", detail })).to.equal(expected);
+    });
+  });
+
+  describe("generic HMAC, body scheme (opt-in)", () => {
+    const bodyHeaders = (body: string, extra: Record<string, string> = {}) => ({
+      "content-type": "application/json",
+      "x-webhook-signature": signHmacBody(SECRETS.hmac, body),
+      "x-webhook-timestamp": String(NOW_S),
+      ...extra,
+    });
+
+    it("trusts no header: the body hash is the delivery id, the body's type the event, X-Correlation-Id ignored", async () => {
+      const { handler } = await receiver("hmac", { hmacSignedContent: "body" });
+      const body = JSON.stringify({ type: "order.created", id: 7 });
+      const hash = crypto.createHash("sha256").update(body).digest("hex");
+      const a = await handler(urlEvent("hmac", body, bodyHeaders(body, { "x-webhook-id": "wh-1", "x-webhook-event": "RecordVerificationRequested", "x-correlation-id": "corr-x" })), context());
+      expect(JSON.parse(a.body)).to.deep.equal({ status: "accepted", deliveryId: `sha256:${hash}` });
+      const detail = JSON.parse(published[0].Detail!);
+      expect(published[0].DetailType).to.equal("order.created");
+      expect(detail).to.deep.include({ deliveryId: `sha256:${hash}`, correlationId: `sha256:${hash}` });
+      expect(detail.headers).to.deep.equal({ "content-type": "application/json", "x-webhook-timestamp": String(NOW_S) });
+      // Resent under new ids and a fresh timestamp within the idempotency TTL: one delivery.
+      nowMs += 60_000;
+      for (const id of ["wh-2", "wh-3"]) {
+        const r = await handler(urlEvent("hmac", body, bodyHeaders(body, { "x-webhook-id": id, "x-webhook-timestamp": String(NOW_S + 60) })), context());
+        expect(JSON.parse(r.body).status).to.equal("duplicate");
+      }
+      expect(published).to.have.length(1);
     });
   });
 
@@ -545,6 +612,53 @@ describe("handlers/webhooks/receiver against dynalite", function () {
     });
   });
 
+  describe("Twilio replays", () => {
+    it("deduplicates on the signed content: a new I-Twilio-Idempotency-Token, reordered or repeated params publish nothing", async () => {
+      const { handler } = await receiver("twilio");
+      const url = `https://${DOMAIN}/twilio`;
+      const status = { MessageSid: "SM1", MessageStatus: "delivered", To: "+15005550006" };
+      const headers = (token: string) => ({
+        "content-type": "application/x-www-form-urlencoded",
+        "x-twilio-signature": signTwilio(SECRETS.twilio, url, status),
+        "i-twilio-idempotency-token": token,
+      });
+      const first = await handler(urlEvent("twilio", new URLSearchParams(status).toString(), headers("tok-1")), context());
+      expect(first.statusCode).to.equal(200);
+      // The same signature verifies these bodies too (Twilio signs params sorted and deduplicated).
+      const reordered = "To=%2B15005550006&MessageStatus=delivered&MessageSid=SM1";
+      const repeated = `${new URLSearchParams(status).toString()}&MessageSid=SM1`;
+      for (const [body, token] of [[reordered, "tok-2"], [repeated, "tok-3"], [new URLSearchParams(status).toString(), "tok-4"]]) {
+        const res = await handler(urlEvent("twilio", body, headers(token)), context());
+        expect(res.statusCode).to.equal(200);
+      }
+      expect(published).to.have.length(1);
+      expect(JSON.parse(published[0].Detail!).deliveryId).to.equal("tok-1");
+    });
+  });
+
+  describe("source address allowlist", () => {
+    it("refuses an address outside the blocks with 403 before anything else, and accepts one inside (IPv4 and IPv6)", async () => {
+      const { handler } = await receiver("github", { allowedCidrs: ["192.30.252.0/22", "2a0a:a440::/29"] });
+      const at = (ip: string, id: string) => {
+        const e = urlEvent("github", githubBody, githubHeaders(id));
+        e.requestContext.http.sourceIp = ip;
+        return e;
+      };
+      const refused = await handler(at("192.0.2.1", "ip-1"), context());
+      expect(refused).to.deep.include({ statusCode: 403, body: '{"error":"source address 192.0.2.1 is not allowed"}' });
+      // Before any other work: not even the path or the secret is looked at.
+      const elsewhere = at("203.0.113.9", "ip-2");
+      elsewhere.rawPath = "/nowhere";
+      expect((await handler(elsewhere, context())).statusCode).to.equal(403);
+      expect(sm.commandCalls(GetSecretValueCommand)).to.have.length(0);
+      expect((await handler(at("192.30.255.254", "ip-3"), context())).statusCode).to.equal(200);
+      expect((await handler(at("2a0a:a447:ffff::1", "ip-4"), context())).statusCode).to.equal(200);
+      expect((await handler(at("2a0a:a448::1", "ip-5"), context())).statusCode).to.equal(403);
+      expect(published).to.have.length(1);
+      expect(logs.filter((l) => l.message === "webhook rejected").map((l) => l.extra.sourceIp)).to.deep.equal(["192.0.2.1", "203.0.113.9", "2a0a:a448::1"]);
+    });
+  });
+
   describe("payloads over the bus entry limit", () => {
     const big = JSON.stringify({ blob: "x".repeat(3000) });
     const headers = (id: string) => githubHeaders(id, big);
@@ -563,7 +677,9 @@ describe("handlers/webhooks/receiver against dynalite", function () {
       expect(res.statusCode).to.equal(200);
       const puts = s3Mock.commandCalls(PutObjectCommand);
       expect(puts).to.have.length(1);
-      const key = `github/${crypto.createHash("sha256").update("github:big-2").digest("hex")}`;
+      // Named by the idempotency key: the provider and the digest of the signed body.
+      const bodyHash = crypto.createHash("sha256").update(big).digest("hex");
+      const key = `github/${crypto.createHash("sha256").update(`github:sha256:${bodyHash}`).digest("hex")}`;
       expect(puts[0].args[0].input).to.deep.equal({
         Bucket: "payloads-bucket",
         Key: key,
@@ -622,7 +738,14 @@ describe("handlers/webhooks/receiver against dynalite", function () {
         payloadBucket: undefined,
         payloadPrefix: "github/",
         publicUrl: undefined,
+        allowedCidrs: undefined,
+        hmacSignedContent: "headers",
       });
+      expect(readReceiverConfig({ ...env, ALLOWED_SOURCE_CIDRS: "192.30.252.0/22, 2a0a:a440::/29", HMAC_SIGNED_CONTENT: "body" })).to.deep.include({
+        allowedCidrs: ["192.30.252.0/22", "2a0a:a440::/29"],
+        hmacSignedContent: "body",
+      });
+      expect(() => readReceiverConfig({ ...env, HMAC_SIGNED_CONTENT: "all" })).to.throw('HMAC_SIGNED_CONTENT must be one of headers, body, got "all"');
     });
     it("fails naming a missing or bad variable", () => {
       expect(() => readReceiverConfig({ ...env, WEBHOOK_SECRET_ARN: undefined })).to.throw("WEBHOOK_SECRET_ARN is not set");
