@@ -5,6 +5,7 @@ import { ClientInit, SwitchyardFunction } from "../lambda";
 import { checkIntRange, checkName } from "../validate";
 import { lazyClients } from "../../handlers/lib/lazy";
 import { makeMetrics } from "../../handlers/lib/telemetry";
+import { DEFAULT_MAX_ENTRY_BYTES } from "../../handlers/lib/publisher";
 import { CHANGE_PUBLISHER_SERVICE, makeHandler } from "../../handlers/tenants/changePublisher";
 import { ruleTargetBuses, Tenants, validateTenants } from "./tenantRules";
 import {
@@ -33,7 +34,7 @@ export interface ChangePublisherArgs extends StreamMappingSettings {
 
 export const CHANGE_PUBLISHER_DEFAULTS = {
   tenants: {} as Tenants,
-  maxEventBytes: 262144,
+  maxEventBytes: DEFAULT_MAX_ENTRY_BYTES,
   timeout: 60,
   protect: false,
 };
@@ -54,6 +55,8 @@ export class ChangePublisher extends pulumi.ComponentResource {
   public readonly streamArn: pulumi.Output<string>;
   /** Buses the function may publish to (the hub's first). */
   public readonly targetBusArns: pulumi.Output<string[]>;
+  /** Largest event the function publishes: EventIngress's `maxChangeEventBytes`. */
+  public readonly maxEventBytes: number;
 
   constructor(name: string, args: ChangePublisherArgs, opts?: pulumi.ComponentResourceOptions) {
     super("switchyard:tenants:ChangePublisher", name, {}, opts);
@@ -64,6 +67,7 @@ export class ChangePublisher extends pulumi.ComponentResource {
     checkIntRange("timeout", a.timeout, 1, 900);
     const stream = validateStreamSettings("", a);
     const hub = a.hub;
+    this.maxEventBytes = a.maxEventBytes;
 
     this.table = new aws.dynamodb.Table(
       `${name}-data`,

@@ -6,7 +6,8 @@ import { ClientInit, SwitchyardFunction } from "../lambda";
 import { checkIntRange, checkName } from "../validate";
 import { lazyClients } from "../../handlers/lib/lazy";
 import { makeHandler } from "../../handlers/tenants/eventIngress";
-import { BILLING_PREFIX, KEY_PREFIX } from "../../handlers/tenants/apiKeys";
+import { BILLING_PREFIX, EVENT_MARKER_TTL_ATTRIBUTE, EVENT_PREFIX, KEY_PREFIX } from "../../handlers/tenants/apiKeys";
+import { CHANGE_PUBLISHER_DEFAULTS } from "./changePublisher";
 import { ingressEventPattern } from "./patterns";
 import { Tenants, validateTenants } from "./tenantRules";
 
@@ -19,6 +20,11 @@ export interface EventIngressArgs {
   readonly dataTableArn: pulumi.Input<string>;
   /** Tenant settings: which tenants have ingress enabled. Default none (every event is refused). */
   readonly tenants?: Tenants;
+  /**
+   * The ChangePublisher's `maxEventBytes` (pass `changes.maxEventBytes`): writes whose change event
+   * would not fit are refused with 413. Default the ChangePublisher's default, 262144.
+   */
+  readonly maxChangeEventBytes?: number;
   /** Name of the hub route. Default "tenant-ingress". */
   readonly routeName?: string;
   /** Delivery retries of the route's Lambda target. Default 185 attempts over 24 h. */
@@ -35,6 +41,7 @@ export interface EventIngressArgs {
 
 export const EVENT_INGRESS_DEFAULTS = {
   tenants: {} as Tenants,
+  maxChangeEventBytes: CHANGE_PUBLISHER_DEFAULTS.maxEventBytes,
   routeName: "tenant-ingress",
   rejectedRetentionSeconds: 1209600,
   protect: false,
@@ -43,9 +50,10 @@ export const EVENT_INGRESS_DEFAULTS = {
 /**
  * Tenant event ingress: a hub route for `switchyard.input` events whose detail type ends in
  * `.POST`, `.PUT`, `.PATCH` or `.DELETE`, delivered to a function that checks the tenant
- * (ingress enabled, else 403) and its API key (hashed, in the access table; else 401), applies
- * the write to the tenant data table and bills the tenant with an atomic counter. Refusals go to
- * the rejected-events queue (SSE) with their reason and the event without its key.
+ * (ingress enabled, else 403) and its API key (hashed, in the access table; else 401), and applies
+ * the write to the tenant data table, its billing (an atomic counter) and a marker of the event id
+ * in one transaction, so a redelivered event is applied once. Refusals go to the rejected-events
+ * queue (SSE) with their reason and the event without its key.
  */
 export class EventIngress extends pulumi.ComponentResource {
   public readonly accessTable: aws.dynamodb.Table;
@@ -63,19 +71,23 @@ export class EventIngress extends pulumi.ComponentResource {
     const a = { ...EVENT_INGRESS_DEFAULTS, ...args };
     validateTenants(a.tenants);
     checkIntRange("rejectedRetentionSeconds", a.rejectedRetentionSeconds, 60, 1209600);
+    // From 4 KB: a change event's envelope alone may take 1.5 KB.
+    checkIntRange("maxChangeEventBytes", a.maxChangeEventBytes, 4096, 1048576);
     if (!a.dataTableName || !a.dataTableArn) {
       throw new Error("dataTableName and dataTableArn are required: pass the ChangePublisher's tableName and tableArn");
     }
     const hub = a.hub;
     const stateful = { parent: this, protect: a.protect };
 
-    // API keys (as SHA-256 hashes) and monthly billing counters, one item each.
+    // API keys (as SHA-256 hashes), monthly billing counters and applied-event markers, one item
+    // each; the markers expire by TTL.
     this.accessTable = new aws.dynamodb.Table(
       `${name}-access`,
       {
         billingMode: "PAY_PER_REQUEST",
         hashKey: "pk",
         attributes: [{ name: "pk", type: "S" }],
+        ttl: { attributeName: EVENT_MARKER_TTL_ATTRIBUTE, enabled: true },
         serverSideEncryption: { enabled: true },
         pointInTimeRecovery: { enabled: true },
         deletionProtectionEnabled: a.protect,
@@ -94,6 +106,7 @@ export class EventIngress extends pulumi.ComponentResource {
 
     // Captured by value into the function's code: plain JSON from the stack's config.
     const tenants = a.tenants;
+    const inTransaction = { "ForAnyValue:StringEquals": { "dynamodb:EnclosingOperation": ["TransactWriteItems"] } };
     this.fn = new SwitchyardFunction(
       name,
       {
@@ -105,10 +118,20 @@ export class EventIngress extends pulumi.ComponentResource {
           DATA_TABLE: a.dataTableName,
           ACCESS_TABLE: this.accessTable.name,
           REJECTED_QUEUE_URL: this.rejectedQueue.url,
+          MAX_CHANGE_EVENT_BYTES: String(a.maxChangeEventBytes),
         },
+        // TransactWriteItems is authorized as the PutItem, UpdateItem and DeleteItem it contains;
+        // writes are allowed only inside one, so no write can go unbilled.
         grants: [
-          { actions: ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], resources: [a.dataTableArn] },
-          // Keys are only read, billing counters only updated: each limited to its own items.
+          {
+            actions: ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+            resources: [a.dataTableArn],
+            condition: inTransaction,
+          },
+          // A PATCH reads the item it merges onto.
+          { actions: ["dynamodb:GetItem"], resources: [a.dataTableArn] },
+          // Keys are only read, billing counters only updated, event markers only put: each limited
+          // to its own items.
           {
             actions: ["dynamodb:GetItem"],
             resources: [this.accessTable.arn],
@@ -117,7 +140,12 @@ export class EventIngress extends pulumi.ComponentResource {
           {
             actions: ["dynamodb:UpdateItem"],
             resources: [this.accessTable.arn],
-            condition: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [`${BILLING_PREFIX}*`] } },
+            condition: { ...inTransaction, "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [`${BILLING_PREFIX}*`] } },
+          },
+          {
+            actions: ["dynamodb:PutItem"],
+            resources: [this.accessTable.arn],
+            condition: { ...inTransaction, "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [`${EVENT_PREFIX}*`] } },
           },
           { actions: ["sqs:SendMessage"], resources: [this.rejectedQueue.arn] },
           // The asynchronous invocation's on-failure destination.

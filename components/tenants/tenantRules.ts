@@ -13,9 +13,14 @@ export const INGRESS_SOURCE = "switchyard.input";
 /** Permission an API key needs to write through tenant event ingress. */
 export const BACKEND_CALLS = "backend_calls";
 
+/** Longest tenant id and schema name, in characters. */
+export const MAX_NAME_LENGTH = 64;
 /** Tenant ids and schema names: letters, digits, `_`, `.`, `-` (no `#`, the key separator). */
-export const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-export const SCHEMA_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+export const TENANT_ID = new RegExp(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,${MAX_NAME_LENGTH - 1}}$`);
+export const SCHEMA_NAME = new RegExp(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,${MAX_NAME_LENGTH - 1}}$`);
+/** Longest `source` and `detailType` a rule may set, in characters (they bound a change event's size). */
+export const MAX_RULE_SOURCE_LENGTH = 256;
+export const MAX_RULE_DETAIL_TYPE_LENGTH = 128;
 /** An EventBridge bus ARN, of this account or another. */
 export const BUS_ARN = /^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._\-/]{1,256}$/;
 
@@ -116,15 +121,20 @@ function validateRule(where: string, rule: unknown): void {
     );
   }
   if (source !== undefined) {
-    if (typeof source !== "string" || source.length < 1 || source.length > 256 || source.startsWith("aws.")) {
-      throw new Error(`${where}: source must be 1-256 characters and not start with "aws.", got ${JSON.stringify(source)}`);
+    if (typeof source !== "string" || source.length < 1 || source.length > MAX_RULE_SOURCE_LENGTH || source.startsWith("aws.")) {
+      throw new Error(
+        `${where}: source must be 1-${MAX_RULE_SOURCE_LENGTH} characters and not start with "aws.", got ${JSON.stringify(source)}`,
+      );
     }
     if (source === INGRESS_SOURCE) {
       throw new Error(`${where}: source "${INGRESS_SOURCE}" is the ingress source; publishing changes with it would feed them back into ingress`);
     }
   }
-  if (detailType !== undefined && (typeof detailType !== "string" || detailType.length < 1 || detailType.length > 128)) {
-    throw new Error(`${where}: detailType must be 1-128 characters, got ${JSON.stringify(detailType)}`);
+  if (
+    detailType !== undefined &&
+    (typeof detailType !== "string" || detailType.length < 1 || detailType.length > MAX_RULE_DETAIL_TYPE_LENGTH)
+  ) {
+    throw new Error(`${where}: detailType must be 1-${MAX_RULE_DETAIL_TYPE_LENGTH} characters, got ${JSON.stringify(detailType)}`);
   }
   if (operations !== undefined) {
     if (

@@ -1,11 +1,21 @@
 // Tenant API keys: stored only as SHA-256 hashes in the tenant access table, one item per key:
 //   { pk: "apikey#<sha256 hex>", keyHash, tenant, permissions: ["backend_calls"], revoked, label? }
-// and the billing counters beside them: { pk: "billing#<tenant>#<YYYY-MM>", tokens, requests }.
+// the billing counters beside them: { pk: "billing#<tenant>#<YYYY-MM>", tokens, requests }, and one
+// marker per applied ingress event, written in the same transaction as the write and its billing:
+//   { pk: "event#<event id>", tenant, rootSchema, operation, id, status, appliedAt, expiresAt }.
 import { createHash, timingSafeEqual } from "crypto";
 import { BACKEND_CALLS } from "../../components/tenants/tenantRules";
 
 export const KEY_PREFIX = "apikey#";
 export const BILLING_PREFIX = "billing#";
+export const EVENT_PREFIX = "event#";
+/** The access table's TTL attribute (epoch seconds): event markers expire, keys and billing do not. */
+export const EVENT_MARKER_TTL_ATTRIBUTE = "expiresAt";
+/**
+ * How long an applied event's marker is kept: well past the last redelivery of an event, which the
+ * hub target's retries (at most 24 h) and Lambda's asynchronous retries (6 h) bound.
+ */
+export const EVENT_MARKER_TTL_SECONDS = 7 * 86400;
 
 /** Hex SHA-256 of a key, the only form in which keys are stored. */
 export function hashApiKey(key: string): string {
@@ -15,6 +25,11 @@ export function hashApiKey(key: string): string {
 /** Partition key of a key's item. */
 export function keyItemPk(keyHash: string): string {
   return `${KEY_PREFIX}${keyHash}`;
+}
+
+/** Partition key of the marker of an applied ingress event. */
+export function eventMarkerPk(eventId: string): string {
+  return `${EVENT_PREFIX}${eventId}`;
 }
 
 /** Partition key of a tenant's billing counter for a month (UTC, YYYY-MM). */

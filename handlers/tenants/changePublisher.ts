@@ -13,7 +13,7 @@ import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { makePublisher, PublishEntry, PublisherOptions, PublishResult } from "../lib/publisher";
 import { emitInvocationMetrics, recordPublish } from "../lib/telemetry";
 import { changeEvents, Tenants } from "../../components/tenants/tenantRules";
-import { changeFromStreamRecord } from "./items";
+import { changeEntry, changeFromStreamRecord, maxEventBytesFromEnv } from "./items";
 
 /** Powertools `serviceName` of the change publisher: its logs' `service` and its metrics' `service` dimension. */
 export const CHANGE_PUBLISHER_SERVICE = "change-publisher";
@@ -51,10 +51,7 @@ const silent: LoggerLike = { info: () => undefined, error: () => undefined };
 export function makeHandler(deps: ChangePublisherDeps) {
   const defaultBusArn = process.env.DEFAULT_BUS_ARN;
   if (!defaultBusArn) throw new Error("DEFAULT_BUS_ARN is not set (the ARN of the bus rules publish to by default)");
-  const maxEntryBytes = Number(process.env.MAX_EVENT_BYTES ?? 262144);
-  if (!Number.isInteger(maxEntryBytes) || maxEntryBytes < 1) {
-    throw new Error(`MAX_EVENT_BYTES must be a positive whole number, got "${process.env.MAX_EVENT_BYTES}"`);
-  }
+  const maxEntryBytes = maxEventBytesFromEnv("MAX_EVENT_BYTES");
   const logger = deps.logger ?? silent;
   // One publisher per bus: PutEvents takes a bus ARN as EventBusName, also for another account's bus.
   const publishers = new Map<string, ReturnType<typeof makePublisher>>();
@@ -78,7 +75,7 @@ export function makeHandler(deps: ChangePublisherDeps) {
       const bus = events[i].busArn;
       const run: PublishEntry[] = [];
       for (; i < events.length && events[i].busArn === bus; i++) {
-        run.push({ Source: events[i].source, DetailType: events[i].detailType, Detail: JSON.stringify(events[i].detail) });
+        run.push(changeEntry(events[i]));
       }
       const result = await publisherFor(bus).publish(run);
       tally.delivered += result.delivered;

@@ -8,7 +8,17 @@
 // `lastOperation` (POST, PUT or PATCH) is what lets a MODIFY stream record be told apart as a PUT
 // (replace) or a PATCH (merge); a writer outside ingress that leaves it unset publishes PUT.
 import type { DynamoDBRecord } from "aws-lambda";
-import { ItemChange, Operation, SCHEMA_NAME } from "../../components/tenants/tenantRules";
+import {
+  ChangeEvent,
+  ItemChange,
+  MAX_NAME_LENGTH,
+  MAX_RULE_DETAIL_TYPE_LENGTH,
+  MAX_RULE_SOURCE_LENGTH,
+  Operation,
+  OPERATIONS,
+  SCHEMA_NAME,
+} from "../../components/tenants/tenantRules";
+import { DEFAULT_MAX_ENTRY_BYTES, entrySize, PublishEntry } from "../lib/publisher";
 import { fromImage, StreamAttribute } from "./streamImage";
 
 export const ATTR = {
@@ -84,4 +94,62 @@ export function changeFromStreamRecord(record: DynamoDBRecord): ItemChange {
   const operation: Operation =
     name === "INSERT" ? "POST" : name === "REMOVE" ? "DELETE" : item[ATTR.lastOperation] === "PATCH" ? "PATCH" : "PUT";
   return { tenant, rootSchema, operation, payload: payloadOf(item, id), changeId: record.eventID ?? "" };
+}
+
+/** The PutEvents entry of a change event, as the change publisher sends it. */
+export function changeEntry(event: ChangeEvent): PublishEntry {
+  return { Source: event.source, DetailType: event.detailType, Detail: JSON.stringify(event.detail) };
+}
+
+/** Longest change id allowed for: a DynamoDB Streams record's eventID (32 hex digits on AWS). */
+export const MAX_CHANGE_ID_LENGTH = 128;
+
+/**
+ * Bytes of a change event's entry that are not its payload, at their most: the longest source and
+ * detail type a rule may set, each character 3 UTF-8 bytes (the most one UTF-16 unit takes), the
+ * longest tenant id and schema name, the longest operation and the longest change id.
+ */
+export function changeEnvelopeBytes(): number {
+  const widest = "\u20ac";
+  const longestOperation = OPERATIONS.reduce((a, b) => (b.length > a.length ? b : a));
+  const entry = changeEntry({
+    busArn: "",
+    source: widest.repeat(MAX_RULE_SOURCE_LENGTH),
+    detailType: widest.repeat(MAX_RULE_DETAIL_TYPE_LENGTH),
+    detail: {
+      tenant: "t".repeat(MAX_NAME_LENGTH),
+      rootSchema: "s".repeat(MAX_NAME_LENGTH),
+      operation: longestOperation,
+      payload: {},
+      changeId: "c".repeat(MAX_CHANGE_ID_LENGTH),
+    },
+  });
+  return entrySize(entry) - Buffer.byteLength(JSON.stringify({}));
+}
+
+/**
+ * Largest payload (JSON bytes of the item's fields and id, `payloadOf`) whose change event fits a
+ * bus entry of `maxEntryBytes` under any rule: what ingress accepts, so every write it applies can
+ * be published. A DELETE's event carries the item as it was, so the bound holds for it too.
+ */
+export function maxChangePayloadBytes(maxEntryBytes: number): number {
+  return maxEntryBytes - changeEnvelopeBytes();
+}
+
+/** JSON bytes of a payload as a change event carries it. */
+export function changePayloadBytes(payload: Record<string, unknown>): number {
+  return Buffer.byteLength(JSON.stringify(payload), "utf8");
+}
+
+/**
+ * The bus's entry limit from an environment variable (the ChangePublisher's `maxEventBytes`):
+ * default 262144; anything but a positive whole number fails the cold start, naming the variable.
+ */
+export function maxEventBytesFromEnv(name: string, env: Record<string, string | undefined> = process.env): number {
+  const raw = env[name];
+  const value = raw === undefined || raw === "" ? DEFAULT_MAX_ENTRY_BYTES : Number(raw);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`${name} must be a positive whole number (the bus's event size limit in bytes), got "${raw}"`);
+  }
+  return value;
 }

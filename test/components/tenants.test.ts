@@ -15,7 +15,7 @@ import { Tenants } from "../../components/tenants/tenantRules";
 import { hashApiKey } from "../../handlers/tenants/apiKeys";
 import { matchesPattern } from "../../lib/eventPattern";
 import { LambdaHost, materialize } from "../../local/artifacts";
-import { createTenantTables, LocalDynamo, startDynalite } from "../handlers/tenants/localDynamo";
+import { createTenantTables, LocalDynamo, startLocalDynamo } from "../handlers/tenants/localDynamo";
 
 const PARTNER = "arn:aws:events:eu-west-1:444455556666:event-bus/partner";
 const BUS = `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/thub`;
@@ -203,11 +203,12 @@ describe("tenant components under mocks", () => {
       });
     });
 
-    it("declares the access table (hashed keys, billing) and an encrypted rejected-events queue", () => {
+    it("declares the access table (hashed keys, billing, expiring event markers) and an encrypted rejected-events queue", () => {
       expect(one("aws:dynamodb/table:Table", "ing-access").inputs).to.deep.include({
         billingMode: "PAY_PER_REQUEST",
         hashKey: "pk",
         attributes: [{ name: "pk", type: "S" }],
+        ttl: { attributeName: "expiresAt", enabled: true },
         serverSideEncryption: { enabled: true },
         deletionProtectionEnabled: false,
       });
@@ -217,10 +218,17 @@ describe("tenant components under mocks", () => {
       });
     });
 
-    it("grants exactly: writes to the data table, key reads and billing updates on their own items, the two queues", () => {
+    it("grants exactly: transactional writes to the data table and its reads, key reads, transactional billing updates and event markers on their own items, the two queues", () => {
       const access = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/ing-access`;
+      const inTransaction = { "ForAnyValue:StringEquals": { "dynamodb:EnclosingOperation": ["TransactWriteItems"] } };
       expect(policyOf("ing").slice(1)).to.deep.equal([
-        { Effect: "Allow", Action: ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], Resource: [DATA_ARN] },
+        {
+          Effect: "Allow",
+          Action: ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+          Resource: [DATA_ARN],
+          Condition: inTransaction,
+        },
+        { Effect: "Allow", Action: ["dynamodb:GetItem"], Resource: [DATA_ARN] },
         {
           Effect: "Allow",
           Action: ["dynamodb:GetItem"],
@@ -231,7 +239,13 @@ describe("tenant components under mocks", () => {
           Effect: "Allow",
           Action: ["dynamodb:UpdateItem"],
           Resource: [access],
-          Condition: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["billing#*"] } },
+          Condition: { ...inTransaction, "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["billing#*"] } },
+        },
+        {
+          Effect: "Allow",
+          Action: ["dynamodb:PutItem"],
+          Resource: [access],
+          Condition: { ...inTransaction, "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["event#*"] } },
         },
         { Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [`arn:aws:sqs:${REGION}:${ACCOUNT}:ing-rejected`] },
         { Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [DLQ] },
@@ -241,6 +255,7 @@ describe("tenant components under mocks", () => {
         DATA_TABLE: "chg-data",
         ACCESS_TABLE: "ing-access",
         REJECTED_QUEUE_URL: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/ing-rejected`,
+        MAX_CHANGE_EVENT_BYTES: "262144",
       });
     });
 
@@ -258,6 +273,25 @@ describe("tenant components under mocks", () => {
       expect(Object.keys(hub.routes)).to.deep.equal(["tenant-ingress"]);
       expect(ofType("aws:cloudwatch/eventRule:EventRule")).to.have.length(1);
     });
+
+    it("bounds writes by the change publisher's event size limit, and refuses a limit the bus cannot have", async () => {
+      expect(changes.maxEventBytes).to.equal(262144);
+      // Another hub: this one's routes are counted above.
+      const whub = new EventHub("whub", { logRetentionDays: 14 });
+      const wide = new ChangePublisher("wide", { hub: whub, maxEventBytes: 1048576 });
+      const wideIngress = new EventIngress("wide-ing", {
+        hub: whub,
+        dataTableName: wide.tableName,
+        dataTableArn: wide.tableArn,
+        maxChangeEventBytes: wide.maxEventBytes,
+      });
+      await valueOf(wideIngress.fn.function.arn);
+      await settle();
+      expect(one("aws:lambda/function:Function", "wide-ing").inputs.environment.variables.MAX_CHANGE_EVENT_BYTES).to.equal("1048576");
+      expect(
+        () => new EventIngress("bad-ing", { hub: whub, dataTableName: "t", dataTableArn: DATA_ARN, maxChangeEventBytes: 2 * 1048576 }),
+      ).to.throw("maxChangeEventBytes must be an integer from 4096 to 1048576, got 2097152");
+    });
   });
 
   describe("the serialized ingress function (__index.js) in a fresh Node process", () => {
@@ -268,7 +302,7 @@ describe("tenant components under mocks", () => {
     let queueUrl = "";
 
     before(async () => {
-      ddb = await startDynalite();
+      ddb = await startLocalDynamo();
       await createTenantTables(ddb.client, "chg-data", "ing-access");
       await ddb.doc.send(
         new PutCommand({
@@ -304,6 +338,7 @@ describe("tenant components under mocks", () => {
           ACCESS_TABLE: "ing-access",
           // The SQS client sends to the host of the queue URL, as it does in AWS.
           REJECTED_QUEUE_URL: queueUrl,
+          MAX_CHANGE_EVENT_BYTES: "262144",
           AWS_ENDPOINT_URL_DYNAMODB: ddb.url,
           AWS_ENDPOINT_URL_SQS: sqsUrl,
         },
@@ -315,9 +350,10 @@ describe("tenant components under mocks", () => {
       await ddb.stop();
     });
 
-    const event = (key: string) => ({
+    let ids = 0;
+    const event = (key: string, id = `e-${++ids}`) => ({
       version: "0",
-      id: "e-1",
+      id,
       "detail-type": "invoice.PUT",
       source: "switchyard.input",
       account: ACCOUNT,
@@ -335,6 +371,13 @@ describe("tenant components under mocks", () => {
       const period = new Date().toISOString().slice(0, 7);
       const bill = (await ddb.doc.send(new GetCommand({ TableName: "ing-access", Key: { pk: `billing#acme#${period}` } }))).Item!;
       expect(bill).to.deep.include({ tokens: 10, requests: 1 });
+      expect(sent).to.deep.equal([]);
+      // Lambda's retry of the same event: answered as the first, neither written nor billed again.
+      expect(await host.invoke(event("s3cret", "e-1"))).to.deep.equal({ ...r, duplicate: true });
+      const again = (await ddb.doc.send(new GetCommand({ TableName: "ing-access", Key: { pk: `billing#acme#${period}` } }))).Item!;
+      expect(again).to.deep.include({ tokens: 10, requests: 1 });
+      const marker = (await ddb.doc.send(new GetCommand({ TableName: "ing-access", Key: { pk: "event#e-1" } }))).Item!;
+      expect(marker).to.deep.include({ tenant: "acme", status: 200, id: "inv-9" });
       expect(sent).to.deep.equal([]);
     });
 

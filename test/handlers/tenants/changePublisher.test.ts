@@ -10,7 +10,7 @@ import { makeHandler as makeIngress, IngressEvent } from "../../../handlers/tena
 import { changeFromStreamRecord } from "../../../handlers/tenants/items";
 import { hashApiKey } from "../../../handlers/tenants/apiKeys";
 import { Tenants } from "../../../components/tenants/tenantRules";
-import { createTenantTables, LocalDynamo, startDynalite } from "./localDynamo";
+import { createTenantTables, LocalDynamo, startLocalDynamo } from "./localDynamo";
 import { mockInstance } from "./instanceMock";
 import { Blob, count, metricsOf } from "../emf";
 
@@ -100,7 +100,7 @@ function publishBlob(values: { EventsPublished: number; PublishRetries: number; 
   return { namespace: "Switchyard", dimensions: [["service"]], metrics: count(...names), values: { service: "change-publisher", ...values } };
 }
 
-describe("handlers/tenants/changePublisher (stream images from dynalite)", () => {
+describe("handlers/tenants/changePublisher (stream images from a local DynamoDB)", () => {
   let ddb: LocalDynamo;
   let handler: ReturnType<typeof makeHandler>;
   const images: Record<string, Image> = {};
@@ -110,7 +110,7 @@ describe("handlers/tenants/changePublisher (stream images from dynalite)", () =>
 
   before(async () => {
     // Real items, written by the ingress handler, give the images the stream would carry.
-    ddb = await startDynalite();
+    ddb = await startLocalDynamo();
     await createTenantTables(ddb.client, "data", "access");
     await ddb.doc.send(
       new PutCommand({
@@ -121,9 +121,10 @@ describe("handlers/tenants/changePublisher (stream images from dynalite)", () =>
     Object.assign(process.env, { DATA_TABLE: "data", ACCESS_TABLE: "access", REJECTED_QUEUE_URL: "https://sqs.local/q" });
     sqsMock.on(SendMessageCommand).resolves({});
     const ingress = makeIngress({ ddb: ddb.doc, sqs, tenants, clock: () => new Date("2026-11-21T10:00:00Z") });
+    let writes = 0;
     const write = async (op: string, schema: string, payload: object) => {
       const r = await ingress(
-        { id: "e", "detail-type": `${schema}.${op}`, source: "switchyard.input", detail: { tenant: "acme", rootSchema: schema, api_key: "k", payload } } as IngressEvent,
+        { id: `e-${++writes}`, "detail-type": `${schema}.${op}`, source: "switchyard.input", detail: { tenant: "acme", rootSchema: schema, api_key: "k", payload } } as IngressEvent,
         {},
       );
       expect(r.status).to.be.oneOf([200, 201]);
@@ -347,6 +348,17 @@ describe("handlers/tenants/changePublisher (stream images from dynalite)", () =>
       expect(() => makeHandler({ eventBridge, tenants })).to.throw("DEFAULT_BUS_ARN is not set");
     } finally {
       process.env.DEFAULT_BUS_ARN = HUB;
+    }
+  });
+
+  it("fails at cold start on an event size limit that is not a positive whole number, naming MAX_EVENT_BYTES", () => {
+    for (const bad of ["abc", "0", "1.5"]) {
+      process.env.MAX_EVENT_BYTES = bad;
+      try {
+        expect(() => makeHandler({ eventBridge, tenants })).to.throw(`MAX_EVENT_BYTES must be a positive whole number (the bus's event size limit in bytes), got "${bad}"`);
+      } finally {
+        delete process.env.MAX_EVENT_BYTES;
+      }
     }
   });
 });

@@ -1,10 +1,14 @@
 import { expect } from "chai";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { hashApiKey, digestsEqual, verifyKey } from "../../../handlers/tenants/apiKeys";
 import { IngressEvent, makeHandler, redactEvent } from "../../../handlers/tenants/eventIngress";
-import { Tenants } from "../../../components/tenants/tenantRules";
-import { createTenantTables, LocalDynamo, startDynalite } from "./localDynamo";
+import { MAX_RULE_DETAIL_TYPE_LENGTH, MAX_RULE_SOURCE_LENGTH, Tenants } from "../../../components/tenants/tenantRules";
+import { makeHandler as makeChangePublisher } from "../../../handlers/tenants/changePublisher";
+import { maxChangePayloadBytes } from "../../../handlers/tenants/items";
+import { entrySize, PublishEntry } from "../../../handlers/lib/publisher";
+import { createTenantTables, LocalDynamo, startLocalDynamo } from "./localDynamo";
 import { mockInstance } from "./instanceMock";
 
 const DATA = "tenant-data";
@@ -12,10 +16,18 @@ const ACCESS = "tenant-access";
 const QUEUE = "https://sqs.eu-west-1.amazonaws.com/123456789012/rejected";
 const NOW = new Date("2026-11-21T10:00:00.000Z");
 
+// The longest source and detail type a rule may have, in characters of 3 UTF-8 bytes each: the
+// largest envelope a change event of the data table can get.
+const WIDEST_RULE = { source: "\u20ac".repeat(MAX_RULE_SOURCE_LENGTH), detailType: "\u20ac".repeat(MAX_RULE_DETAIL_TYPE_LENGTH) };
+
 const tenants: Tenants = {
   acme: { ingressEnabled: true },
   globex: { ingressEnabled: true },
   initech: { ingressEnabled: false },
+  // Each of the following has its own billing, counted exactly by its own tests.
+  stark: { ingressEnabled: true },
+  wayne: { ingressEnabled: true, rules: [{}, WIDEST_RULE] },
+  tyrell: { ingressEnabled: true },
 };
 
 const KEYS = {
@@ -24,9 +36,14 @@ const KEYS = {
   acmeReadOnly: "acme-read-only-key",
   globex: "globex-key",
   initech: "initech-key",
+  stark: "stark-key",
+  wayne: "wayne-key",
+  tyrell: "tyrell-key",
 };
 
-function ingressEvent(detailType: string, detail: Record<string, unknown>, id = "ev-1"): IngressEvent {
+// Every event its own id, as EventBridge gives them: ingress applies each id once.
+let eventIds = 0;
+function ingressEvent(detailType: string, detail: Record<string, unknown>, id = `ev-${++eventIds}`): IngressEvent {
   return {
     version: "0",
     id,
@@ -50,7 +67,7 @@ function rejections(): Array<{ body: any; attributes: any }> {
   }));
 }
 
-describe("handlers/tenants/eventIngress against dynalite", () => {
+describe("handlers/tenants/eventIngress against a local DynamoDB (moto_server)", () => {
   let ddb: LocalDynamo;
   let handler: ReturnType<typeof makeHandler>;
   let ids = 0;
@@ -61,7 +78,7 @@ describe("handlers/tenants/eventIngress against dynalite", () => {
     (await ddb.doc.send(new GetCommand({ TableName: ACCESS, Key: { pk: `billing#${tenant}#2026-11` } }))).Item;
 
   before(async () => {
-    ddb = await startDynalite();
+    ddb = await startLocalDynamo();
     await createTenantTables(ddb.client, DATA, ACCESS);
     const keyItem = (key: string, tenant: string, extra: Record<string, unknown> = {}) =>
       ddb.doc.send(
@@ -75,6 +92,7 @@ describe("handlers/tenants/eventIngress against dynalite", () => {
     await keyItem(KEYS.acmeReadOnly, "acme", { permissions: ["read"] });
     await keyItem(KEYS.globex, "globex");
     await keyItem(KEYS.initech, "initech");
+    for (const t of ["stark", "wayne", "tyrell"] as const) await keyItem(KEYS[t], t);
     process.env.DATA_TABLE = DATA;
     process.env.ACCESS_TABLE = ACCESS;
     process.env.REJECTED_QUEUE_URL = QUEUE;
@@ -273,6 +291,328 @@ describe("handlers/tenants/eventIngress against dynalite", () => {
       process.env.REJECTED_QUEUE_URL = QUEUE;
     }
   });
+
+  describe("the operation comes from <rootSchema>.<OPERATION> exactly", () => {
+    const stark = (detailType: string, payload: Record<string, unknown>, rootSchema = "invoice") =>
+      handler(ingressEvent(detailType, { tenant: "stark", rootSchema, api_key: KEYS.stark, payload }), {});
+
+    it("refuses x.y.DELETE for rootSchema invoice with 400 naming invoice.DELETE; the invoice is kept, not billed", async () => {
+      expect((await stark("invoice.PUT", { id: "inv-6", total: 6 })).status).to.equal(200);
+      const billed = await billing("stark");
+      sqsMock.resetHistory();
+      for (const detailType of ["x.y.DELETE", "order.DELETE", "invoice.v2.DELETE", "Invoice.DELETE", "xinvoice.DELETE"]) {
+        const r = await stark(detailType, { id: "inv-6" });
+        expect(r, detailType).to.deep.include({
+          status: 400,
+          code: "malformed",
+          reason: `detail-type must be "invoice.DELETE" (detail.rootSchema, a dot, the operation), got "${detailType}"`,
+        });
+      }
+      expect(await item("invoice", "inv-6", "stark")).to.deep.include({ data: { total: 6 }, version: 1 });
+      expect(await billing("stark")).to.deep.equal(billed);
+      expect(rejections().map((x) => [x.body.code, x.attributes.status.StringValue])).to.deep.equal(Array(5).fill(["malformed", "400"]));
+    });
+
+    it("accepts a dotted schema whose detail-type is that schema, a dot and the operation", async () => {
+      const r = await stark("order.line.PUT", { id: "l-1", qty: 2 }, "order.line");
+      expect(r).to.deep.include({ status: 200, rootSchema: "order.line", operation: "PUT" });
+      expect((await item("order.line", "l-1", "stark"))!.data).to.deep.equal({ qty: 2 });
+    });
+  });
+
+  describe("payload keys that name JavaScript's object machinery", () => {
+    // JSON.parse, as the Lambda runtime reads the event: `__proto__` becomes an own key, as on AWS.
+    const cases: Array<[string, string, string]> = [
+      ["__proto__", '{"id":"p-1","__proto__":{"admin":true}}', "payload.__proto__"],
+      ["constructor", '{"id":"p-2","constructor":{"name":"x"}}', "payload.constructor"],
+      ["prototype", '{"id":"p-3","prototype":1}', "payload.prototype"],
+      ["__proto__", '{"id":"p-4","a":{"b":[1,{"__proto__":{"polluted":true}}]}}', "payload.a.b[1].__proto__"],
+      ["constructor", '{"id":"p-5","lines":[{"constructor":"Object"}]}', "payload.lines[0].constructor"],
+      ["prototype", '{"id":"p-6","a":{"prototype":{"x":1}}}', "payload.a.prototype"],
+    ];
+    for (const op of ["POST", "PUT", "PATCH"]) {
+      for (const [key, json, path] of cases) {
+        it(`${op}: ${path} is a 400 naming it; nothing is written or billed`, async () => {
+          const payload = JSON.parse(json);
+          if (op === "PATCH") expect((await handler(ingressEvent("doc.PUT", { tenant: "stark", rootSchema: "doc", api_key: KEYS.stark, payload: { id: payload.id, v: 1 } }), {})).status).to.equal(200);
+          const before = { item: await item("doc", payload.id, "stark"), billing: await billing("stark") };
+          sqsMock.resetHistory();
+          const r = await handler(ingressEvent(`doc.${op}`, { tenant: "stark", rootSchema: "doc", api_key: KEYS.stark, payload }), {});
+          expect(r).to.deep.include({
+            status: 400,
+            code: "malformed",
+            reason: `detail.payload must not contain the key "${key}" (found at ${path}): it is refused at any depth`,
+          });
+          expect({ item: await item("doc", payload.id, "stark"), billing: await billing("stark") }).to.deep.equal(before);
+          expect(rejections()).to.have.length(1);
+          expect(({}) as any).to.not.have.property("polluted");
+          expect(({}) as any).to.not.have.property("admin");
+        });
+      }
+    }
+  });
+
+  it("numbers DynamoDB cannot store exactly are a 400 naming them, not a 500", async () => {
+    for (const [json, found] of [
+      ['{"id":"n-1","big":12345678901234567890}', "12345678901234567000 at payload.big"],
+      ['{"id":"n-2","tiny":[1e-200]}', "1e-200 at payload.tiny[0]"],
+    ]) {
+      const r = await handler(ingressEvent("doc.PUT", { tenant: "stark", rootSchema: "doc", api_key: KEYS.stark, payload: JSON.parse(json) }), {});
+      expect(r).to.deep.include({
+        status: 400,
+        code: "malformed",
+        reason: `detail.payload numbers must be 0 or of a magnitude from 1e-130 to 9007199254740991 (found ${found}); send others as strings`,
+      });
+    }
+  });
+
+  describe("every accepted write has a change event the bus accepts", () => {
+    const limit = maxChangePayloadBytes(262144);
+    const wayne = (op: string, payload: Record<string, unknown>, id?: string) =>
+      handler(ingressEvent(`doc.${op}`, { tenant: "wayne", rootSchema: "doc", api_key: KEYS.wayne, payload }, id), {});
+    /** A payload whose JSON (as the change event carries it: fields, then id) is exactly `bytes` long. */
+    const sized = (id: string, bytes: number) => {
+      const p = { blob: "", id };
+      return { id, blob: "x".repeat(bytes - Buffer.byteLength(JSON.stringify(p))) };
+    };
+    /** The change events the real change publisher sends for a stream record of the stored item. */
+    const publishedFor = async (eventName: "INSERT" | "MODIFY" | "REMOVE", image: any) => {
+      const sent: PublishEntry[] = [];
+      process.env.DEFAULT_BUS_ARN = "arn:aws:events:eu-west-1:123456789012:event-bus/switchyard-dev";
+      const publisher = makeChangePublisher({
+        eventBridge: {
+          send: async (c: any) => {
+            sent.push(...c.input.Entries);
+            return { FailedEntryCount: 0, Entries: c.input.Entries.map((_: unknown, i: number) => ({ EventId: `e-${i}` })) };
+          },
+        },
+        tenants,
+        publisher: { sleep: async () => undefined },
+      });
+      delete process.env.DEFAULT_BUS_ARN;
+      const record = {
+        // A DynamoDB Streams event id: 32 hex digits.
+        eventID: "0123456789abcdef0123456789abcdef",
+        eventName,
+        eventSource: "aws:dynamodb",
+        dynamodb: { [eventName === "REMOVE" ? "OldImage" : "NewImage"]: image, SequenceNumber: "100", StreamViewType: "NEW_AND_OLD_IMAGES" },
+      };
+      const out = await publisher({ Records: [record as any] }, {});
+      return { out, sent };
+    };
+    const rawItem = async (id: string) =>
+      (await ddb.client.send(new GetItemCommand({ TableName: DATA, Key: { tenant: { S: "wayne" }, sk: { S: `doc#${id}` } }, ConsistentRead: true }))).Item;
+
+    it("the largest accepted item's change event fits the bus limit under the widest rule; one byte more is a 413, not written or billed", async () => {
+      expect(limit).to.be.within(262144 - 2048, 262144 - 1024);
+      const ok = await wayne("PUT", sized("max-1", limit));
+      expect(ok.status).to.equal(200);
+      for (const eventName of ["MODIFY", "REMOVE"] as const) {
+        const { out, sent } = await publishedFor(eventName, await rawItem("max-1"));
+        expect(out).to.deep.equal({ batchItemFailures: [] });
+        expect(sent.map((e) => e.Source)).to.deep.equal(["switchyard.output", WIDEST_RULE.source]);
+        const widest = entrySize(sent[1]);
+        expect(widest).to.be.at.most(262144);
+        // What is left is the envelope's allowance this event does not use: a tenant id and schema
+        // shorter than 64 characters, an operation shorter than DELETE, a change id shorter than 128.
+        const unused = 64 - "wayne".length + (64 - "doc".length) + (6 - (eventName === "REMOVE" ? 6 : 3)) + (128 - 32);
+        expect(262144 - widest).to.equal(unused);
+      }
+      const billed = await billing("wayne");
+      sqsMock.resetHistory();
+      for (const op of ["POST", "PUT"]) {
+        const r = await wayne(op, sized(`over-${op}`, limit + 1));
+        expect(r, op).to.deep.include({
+          status: 413,
+          code: "too-large",
+          reason: `the item would be ${limit + 1} bytes as a change event's payload; at most ${limit} fit the bus's 262144-byte event limit`,
+        });
+        expect(await item("doc", `over-${op}`, "wayne")).to.equal(undefined);
+      }
+      expect(await billing("wayne")).to.deep.equal(billed);
+      expect(rejections().map((x) => x.body.status)).to.deep.equal([413, 413]);
+    });
+
+    it("PUT then PATCH of 150 KB each: the PATCH would grow the item past the limit and is a 413; the item stays as the PUT left it", async () => {
+      const before = (await billing("wayne"))!;
+      expect((await wayne("PUT", { id: "grow-1", a: "a".repeat(150_000) })).status).to.equal(200);
+      sqsMock.resetHistory();
+      const r = await wayne("PATCH", { id: "grow-1", b: "b".repeat(150_000) });
+      expect(r).to.deep.include({ status: 413, code: "too-large" });
+      expect(r.reason).to.match(new RegExp(`^the item would be 300\\d{3} bytes as a change event's payload; at most ${limit} fit`));
+      const stored = (await item("doc", "grow-1", "wayne"))!;
+      expect(Object.keys(stored.data)).to.deep.equal(["a"]);
+      expect(stored).to.deep.include({ version: 1, lastOperation: "PUT" });
+      const after = (await billing("wayne"))!;
+      expect(after.requests - before.requests).to.equal(1);
+      expect(rejections()).to.have.length(1);
+      // Shrinking it, or growing it within the limit, is accepted.
+      expect((await wayne("PATCH", { id: "grow-1", a: null, b: "b".repeat(150_000) })).status).to.equal(200);
+      expect((await wayne("PATCH", { id: "grow-1", c: "c".repeat(100_000) })).status).to.equal(200);
+      const grown = (await item("doc", "grow-1", "wayne"))!;
+      expect(Object.keys(grown.data).sort()).to.deep.equal(["b", "c"]);
+      expect(grown.version).to.equal(3);
+    });
+
+    it("with a 1 MB bus, DynamoDB's 400 KB item limit is the bound: 413 naming it, not a 500", async () => {
+      process.env.MAX_CHANGE_EVENT_BYTES = "1048576";
+      const wide = makeHandler({ ddb: ddb.doc, sqs, tenants, clock: () => NOW });
+      delete process.env.MAX_CHANGE_EVENT_BYTES;
+      const r = await wide(ingressEvent("doc.PUT", { tenant: "wayne", rootSchema: "doc", api_key: KEYS.wayne, payload: { id: "huge-1", a: "a".repeat(500_000) } }), {});
+      expect(r).to.deep.include({ status: 413, code: "too-large", reason: "the item would be larger than DynamoDB's 400 KB item limit" });
+      expect(await item("doc", "huge-1", "wayne")).to.equal(undefined);
+    });
+  });
+
+  describe("a write and its billing are one transaction, applied once per event id", () => {
+    const tyrell = (op: string, payload: Record<string, unknown>) =>
+      ingressEvent(`unit.${op}`, { tenant: "tyrell", rootSchema: "unit", api_key: KEYS.tyrell, payload });
+    const unitIds = async () =>
+      (
+        await ddb.doc.send(
+          new QueryCommand({
+            TableName: DATA,
+            KeyConditionExpression: "tenant = :t AND begins_with(sk, :s)",
+            ExpressionAttributeValues: { ":t": "tyrell", ":s": "unit#" },
+          }),
+        )
+      ).Items!.map((i) => i.id).sort();
+    const counts = async () => {
+      const b = await billing("tyrell");
+      return { tokens: b?.tokens ?? 0, requests: b?.requests ?? 0 };
+    };
+
+    it("an invocation cut off right after its write reached DynamoDB, then retried: one item, billed once, the retry answers as the first", async () => {
+      const before = await counts();
+      let reached!: () => void;
+      const wrote = new Promise<void>((r) => (reached = r));
+      let cut = false;
+      // Reads pass; the first write is sent, and then the invocation never hears back (Lambda's timeout).
+      const cutOff = {
+        send: async (command: any) => {
+          if (cut) return new Promise(() => undefined);
+          if (command.constructor.name === "GetCommand") return ddb.doc.send(command);
+          await ddb.doc.send(command);
+          cut = true;
+          reached();
+          return new Promise(() => undefined);
+        },
+      };
+      const event = tyrell("POST", { id: "u-cut", model: "n6" });
+      void makeHandler({ ddb: cutOff, sqs, tenants, clock: () => NOW })(event, {});
+      await wrote;
+      sqsMock.resetHistory();
+      // Lambda's retry of the asynchronous invocation: the same event, the same id.
+      const retry = await handler(event, {});
+      expect(retry).to.deep.equal({ status: 201, tenant: "tyrell", rootSchema: "unit", operation: "POST", id: "u-cut", duplicate: true });
+      expect(await item("unit", "u-cut", "tyrell")).to.deep.include({ data: { model: "n6" }, version: 1 });
+      const after = await counts();
+      expect([after.tokens - before.tokens, after.requests - before.requests]).to.deep.equal([10, 1]);
+      expect(rejections()).to.deep.equal([]);
+    });
+
+    it("a redelivered POST without an id neither writes a second item nor bills twice, and answers with the first item's id", async () => {
+      const before = { ids: await unitIds(), ...(await counts()) };
+      const event = tyrell("POST", { model: "n7" });
+      const first = await handler(event, {});
+      expect(first).to.deep.include({ status: 201, operation: "POST" });
+      const again = await handler(event, {});
+      expect(again).to.deep.equal({ ...first, duplicate: true });
+      expect(await unitIds()).to.deep.equal([...before.ids, first.id].sort());
+      const after = await counts();
+      expect([after.tokens - before.tokens, after.requests - before.requests]).to.deep.equal([10, 1]);
+      expect(rejections()).to.deep.equal([]);
+    });
+
+    it("a redelivered DELETE answers 200 as the first did, not 404, and is billed once", async () => {
+      expect((await handler(tyrell("PUT", { id: "u-del", model: "x" }), {})).status).to.equal(200);
+      const before = await counts();
+      const event = tyrell("DELETE", { id: "u-del" });
+      expect(await handler(event, {})).to.deep.include({ status: 200, id: "u-del" });
+      expect(await handler(event, {})).to.deep.include({ status: 200, id: "u-del", duplicate: true });
+      expect(await item("unit", "u-del", "tyrell")).to.equal(undefined);
+      const after = await counts();
+      expect(after.requests - before.requests).to.equal(1);
+      expect(rejections()).to.deep.equal([]);
+    });
+
+    it("keeps a marker per applied event in the access table, expiring after 7 days (the table's TTL attribute)", async () => {
+      const event = tyrell("PUT", { id: "u-mark", model: "m" });
+      await handler(event, {});
+      const marker = (await ddb.doc.send(new GetCommand({ TableName: ACCESS, Key: { pk: `event#${event.id}` } }))).Item;
+      expect(marker).to.deep.equal({
+        pk: `event#${event.id}`,
+        tenant: "tyrell",
+        rootSchema: "unit",
+        operation: "PUT",
+        id: "u-mark",
+        status: 200,
+        appliedAt: NOW.toISOString(),
+        expiresAt: NOW.getTime() / 1000 + 7 * 86400,
+      });
+    });
+
+    it("10 concurrent deliveries of one event: one write, billed once, every answer a 201 for the same item", async () => {
+      const before = await counts();
+      const event = tyrell("POST", { id: "u-race", model: "r" });
+      const results = await Promise.all(Array.from({ length: 10 }, () => handler(event, {})));
+      expect(results.map((r) => r.status)).to.deep.equal(Array(10).fill(201));
+      expect(results.filter((r) => !r.duplicate)).to.have.length(1);
+      expect(new Set(results.map((r) => r.id))).to.deep.equal(new Set(["u-race"]));
+      const after = await counts();
+      expect([after.tokens - before.tokens, after.requests - before.requests]).to.deep.equal([10, 1]);
+    });
+
+    it("a billing counter that cannot be added to fails the write too: nothing is left unbilled", async () => {
+      await ddb.doc.send(new PutCommand({ TableName: ACCESS, Item: { pk: "billing#tyrell#2026-12", tenant: "tyrell", tokens: "not a number" } }));
+      const december = new Date("2026-12-01T00:00:00.000Z");
+      const h = makeHandler({ ddb: ddb.doc, sqs, tenants, clock: () => december });
+      sqsMock.resetHistory();
+      const r = await h(tyrell("PUT", { id: "u-unbillable", model: "z" }), {});
+      expect(r).to.deep.include({ status: 500, code: "internal" });
+      expect(await item("unit", "u-unbillable", "tyrell")).to.equal(undefined);
+      expect(rejections()).to.have.length(1);
+    });
+
+    it("retries a transaction DynamoDB cancelled for a conflicting one, and applies it once", async () => {
+      const before = await counts();
+      let injected = 0;
+      const conflicting = {
+        send: async (command: any) => {
+          if (command.constructor.name === "TransactWriteCommand" && injected++ === 0) {
+            throw Object.assign(new Error("Transaction cancelled, please refer cancellation reasons for specific reasons [None, TransactionConflict, None]"), {
+              name: "TransactionCanceledException",
+              CancellationReasons: [{ Code: "None" }, { Code: "TransactionConflict", Message: "Transaction is ongoing for the item" }, { Code: "None" }],
+            });
+          }
+          return ddb.doc.send(command);
+        },
+      };
+      const r = await makeHandler({ ddb: conflicting, sqs, tenants, clock: () => NOW, retryDelayMs: () => 0 })(tyrell("PUT", { id: "u-conflict", model: "c" }), {});
+      expect(r).to.deep.include({ status: 200, id: "u-conflict" });
+      expect(injected).to.equal(2);
+      const after = await counts();
+      expect(after.requests - before.requests).to.equal(1);
+    });
+
+    it("two concurrent PATCHes of one item both land: the later re-reads and merges onto the earlier", async () => {
+      expect((await handler(tyrell("PUT", { id: "u-merge", a: 1 }), {})).status).to.equal(200);
+      let transactions = 0;
+      const counting = {
+        send: (command: any) => {
+          if (command.constructor.name === "TransactWriteCommand") transactions++;
+          return ddb.doc.send(command);
+        },
+      };
+      const h = makeHandler({ ddb: counting, sqs, tenants, clock: () => NOW });
+      const [x, y] = await Promise.all([h(tyrell("PATCH", { id: "u-merge", b: 2 }), {}), h(tyrell("PATCH", { id: "u-merge", c: 3 }), {})]);
+      expect([x.status, y.status]).to.deep.equal([200, 200]);
+      expect(await item("unit", "u-merge", "tyrell")).to.deep.include({ data: { a: 1, b: 2, c: 3 }, version: 3 });
+      // Both read version 1; the second's transaction was cancelled by its condition and sent again.
+      expect(transactions).to.equal(3);
+    });
+  });
+
   // Last: it bills acme, whose billing the tests above count exactly.
   describe("correlation id on log lines", () => {
     it("each event's lines carry its detail.correlationId, else its event id", async () => {

@@ -1,7 +1,11 @@
-// An in-process dynalite (the real DynamoDB wire API) with the tenant tables, for handler tests.
-import { AddressInfo } from "net";
-import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+// A local DynamoDB with the tenant tables, for handler tests: moto_server (local/motoServer.ts), the
+// real DynamoDB wire API with transactions and AWS's cancellation reasons (dynalite has none), on a
+// port the OS picks, ended by `stop` (call it in `after`).
+import * as http from "http";
+import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { startMotoServer } from "../../../local/motoServer";
+import { EVENT_MARKER_TTL_ATTRIBUTE } from "../../../handlers/tenants/apiKeys";
 
 export interface LocalDynamo {
   url: string;
@@ -10,30 +14,30 @@ export interface LocalDynamo {
   stop(): Promise<void>;
 }
 
-export async function startDynalite(): Promise<LocalDynamo> {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const server = require("dynalite")({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+export async function startLocalDynamo(): Promise<LocalDynamo> {
+  const moto = await startMotoServer();
   const client = new DynamoDBClient({
-    endpoint: url,
+    endpoint: moto.url,
     region: "eu-west-1",
     credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    // One request at a time: DynamoDB applies each request atomically, moto_server's threads do not
+    // (a cancelled transaction restores tables copied before a concurrent write). Invocations still
+    // interleave their requests, as concurrent ones do on AWS.
+    requestHandler: { httpAgent: new http.Agent({ keepAlive: true, maxSockets: 1 }) },
   });
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   return {
-    url,
+    url: moto.url,
     client,
     doc,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        client.destroy();
-        server.close(() => resolve());
-      }),
+    stop: async () => {
+      client.destroy();
+      await moto.stop();
+    },
   };
 }
 
-/** The tables the tenant components declare, with the same keys. */
+/** The tables the tenant components declare, with the same keys (and the access table's TTL). */
 export async function createTenantTables(client: DynamoDBClient, data: string, access: string): Promise<void> {
   await client.send(
     new CreateTableCommand({
@@ -55,6 +59,12 @@ export async function createTenantTables(client: DynamoDBClient, data: string, a
       BillingMode: "PAY_PER_REQUEST",
       AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
       KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+    }),
+  );
+  await client.send(
+    new UpdateTimeToLiveCommand({
+      TableName: access,
+      TimeToLiveSpecification: { AttributeName: EVENT_MARKER_TTL_ATTRIBUTE, Enabled: true },
     }),
   );
 }
