@@ -1,8 +1,8 @@
 // The local AWS endpoint: one HTTP server that Lambda code reaches through AWS_ENDPOINT_URL.
 // It speaks each service's wire protocol as the AWS SDK v3 sends it (JSON with X-Amz-Target,
 // SNS's query protocol, Lambda's and S3's REST paths) and answers with AWS's response and error
-// shapes. DynamoDB is forwarded to dynalite. An operation it does not implement gets an explicit
-// error naming it, never a silent success.
+// shapes. DynamoDB is forwarded to moto_server, one request at a time. An operation it does not
+// implement gets an explicit error naming it, never a silent success.
 import * as http from "http";
 import { randomUUID } from "crypto";
 
@@ -19,7 +19,7 @@ export class AwsError extends Error {
 
 /** The services the endpoint serves; each is implemented by the local runtime. */
 export interface LocalServices {
-  /** Base URL of dynalite, for DynamoDB requests. */
+  /** Base URL of the local DynamoDB (moto_server), for DynamoDB requests. */
   dynamodbUrl: string;
   putEvents(entries: any[]): Promise<{ FailedEntryCount: number; Entries: any[] }>;
   getSecretValue(secretId: string): Promise<{ ARN: string; Name: string; SecretString: string }>;
@@ -30,13 +30,14 @@ export interface LocalServices {
   s3Put(bucket: string, key: string, body: Buffer, contentType?: string): Promise<string>;
   s3Get(bucket: string, key: string): Promise<{ body: Buffer; contentType?: string; etag: string }>;
   /**
-   * Wraps each DynamoDB write (PutItem, UpdateItem, DeleteItem, BatchWriteItem) so that the
-   * runtime can read the item before and after it and emit the stream record DynamoDB would.
+   * Wraps each DynamoDB write (PutItem, UpdateItem, DeleteItem, BatchWriteItem, TransactWriteItems)
+   * so that the runtime can read the items before and after it and emit the stream records
+   * DynamoDB would.
    */
   aroundDynamoWrite?(operation: string, request: any, forward: () => Promise<number>): Promise<void>;
 }
 
-const DYNAMO_WRITES = new Set(["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"]);
+const DYNAMO_WRITES = new Set(["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"]);
 
 function readBody(req: http.IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -99,6 +100,16 @@ export const JSON_OPERATIONS = [
 
 export function createAwsEndpoint(svc: LocalServices): http.Server {
   const dynamo = new URL(svc.dynamodbUrl);
+  // DynamoDB applies each request atomically; moto_server answers on threads that do not isolate
+  // requests from each other (a cancelled transaction restores tables copied before a concurrent
+  // write). One request at a time, with the reads around a write, gives DynamoDB's isolation and
+  // exact stream images. Functions still interleave their requests, as on AWS.
+  let dynamoTurn: Promise<unknown> = Promise.resolve();
+  const oneAtATime = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = dynamoTurn.then(work, work);
+    dynamoTurn = run.catch(() => undefined);
+    return run;
+  };
 
   async function handleJson(target: string, body: any, res: http.ServerResponse, contentType: string) {
     switch (target) {
@@ -147,11 +158,13 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
         out = await forwardToDynamo(req, body);
         return out.status;
       };
-      if (svc.aroundDynamoWrite && DYNAMO_WRITES.has(operation)) {
-        await svc.aroundDynamoWrite(operation, JSON.parse(body.toString("utf8")), forward);
-      } else {
-        await forward();
-      }
+      await oneAtATime(async () => {
+        if (svc.aroundDynamoWrite && DYNAMO_WRITES.has(operation)) {
+          await svc.aroundDynamoWrite(operation, JSON.parse(body.toString("utf8")), forward);
+        } else {
+          await forward();
+        }
+      });
       res.writeHead(out.status, out.headers);
       res.end(out.body);
     } catch (e) {

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { createHash, randomUUID } from "crypto";
 import { AddressInfo } from "net";
-import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import { arnFor, ACCOUNT, REGION, Recorded } from "./mocks";
 import { AwsError, createAwsEndpoint } from "./awsEndpoint";
 import { BusEvent, DeliveryError, LocalBus, LocalRule, LocalTarget } from "./bus";
@@ -18,6 +18,7 @@ import { RecordsStandIn } from "./recordsStandIn";
 import { LocalConnection, LocalStepFunctions } from "./stateMachines";
 import { compilePattern } from "../lib/eventPattern";
 import { LocalStreams, StreamTable } from "./streams";
+import { MotoServer, startMotoServer } from "./motoServer";
 import { LOCAL_CALLER_CREDENTIALS, LocalRestApi } from "./apigateway";
 import { Target } from "./scenarios";
 import { WEBHOOK_SECRET_KEYS } from "../config";
@@ -28,8 +29,13 @@ export interface LocalOptions {
   speed?: number;
   /** Use this records API instead of the built-in stand-in. */
   recordsEndpoint?: string;
-  /** Keep DynamoDB data in .switchyard/dynamodb between runs. Default false (in memory). */
+  /**
+   * Keep DynamoDB data in .switchyard/dynamodb/<stack> between runs (moto_server's recording of
+   * every request, replayed at start). Default false (in memory).
+   */
   persist?: boolean;
+  /** Where --persist keeps data (dynamodb/<stack>, s3/<stack>). Default .switchyard in the project. */
+  stateDir?: string;
   /** First port to use; 0 = ephemeral ports. Default 0. */
   basePort?: number;
   /** Config values that replace the stack file's. */
@@ -62,6 +68,9 @@ function unsecret<T = any>(v: any): T {
   return v;
 }
 
+/** Where --persist keeps moto_server's recording of DynamoDB requests, in .switchyard/dynamodb/<stack>. */
+export const MOTO_RECORDING_FILE = "moto-recording.jsonl";
+
 function nameOf(r: Recorded): string {
   return r.inputs.name ?? r.name;
 }
@@ -87,7 +96,7 @@ export class SwitchyardLocal {
   public readonly functionUrls: Record<string, string> = {};
   public readonly apiUrls: Record<string, string> = {};
   public readonly restApis: Record<string, LocalRestApi> = {};
-  private dynalite: any;
+  private moto?: MotoServer;
   private dynamoUrl = "";
   private servers: http.Server[] = [];
   private nextPort: number;
@@ -112,6 +121,10 @@ export class SwitchyardLocal {
     (this.opts.log ?? ((l: string) => console.log(l)))(line);
   }
 
+  private get stateDir(): string {
+    return this.opts.stateDir ?? path.join(ROOT, ".switchyard");
+  }
+
   private port(): number {
     return this.nextPort === 0 ? 0 : this.nextPort++;
   }
@@ -134,15 +147,10 @@ export class SwitchyardLocal {
     this.program = await loadProgram(stack, this.opts.configOverrides);
     const cfg = this.program.config;
 
-    // DynamoDB: dynalite, in memory or in .switchyard/dynamodb.
-    const dynalite = require("dynalite");
-    const dataDir = path.join(ROOT, ".switchyard", "dynamodb", stack);
-    if (this.opts.persist) fs.mkdirSync(dataDir, { recursive: true });
-    this.dynalite = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(this.opts.persist ? { path: dataDir } : {}) });
-    await new Promise<void>((r) => this.dynalite.listen(0, "127.0.0.1", () => r()));
-    this.dynamoUrl = `http://127.0.0.1:${(this.dynalite.address() as AddressInfo).port}`;
+    // DynamoDB: moto_server (transactions included), in memory or replayed from .switchyard/dynamodb.
+    await this.startDynamo(stack);
     await this.createTables();
-    this.s3Dir = this.opts.persist ? path.join(ROOT, ".switchyard", "s3", stack) : fs.mkdtempSync(path.join(require("os").tmpdir(), "switchyard-s3-"));
+    this.s3Dir = this.opts.persist ? path.join(this.stateDir, "s3", stack) : fs.mkdtempSync(path.join(require("os").tmpdir(), "switchyard-s3-"));
 
     // Records API: the configured endpoint is served by the stand-in unless one is given.
     const apiKey = cfg["switchyard:recordsApiKey"];
@@ -251,6 +259,33 @@ export class SwitchyardLocal {
     }
   }
 
+  /**
+   * Starts moto_server. It keeps nothing on disk itself: with --persist it records every request it
+   * is sent (its recorder, MOTO_ENABLE_RECORDING) to .switchyard/dynamodb/<stack>/moto-recording.jsonl
+   * and replays that recording when the next run starts, so the tables come back as they were.
+   */
+  private async startDynamo(stack: string): Promise<void> {
+    const dataDir = path.join(this.stateDir, "dynamodb", stack);
+    const recording = path.join(dataDir, MOTO_RECORDING_FILE);
+    if (this.opts.persist) {
+      fs.mkdirSync(dataDir, { recursive: true });
+      const leftovers = fs.readdirSync(dataDir).filter((f) => f !== MOTO_RECORDING_FILE);
+      if (leftovers.length > 0 && !fs.existsSync(recording)) {
+        this.log(`DynamoDB: ${dataDir} holds data of an earlier local DynamoDB (dynalite), which moto_server cannot read: the tables start empty`);
+      }
+    }
+    this.moto = await startMotoServer(
+      this.opts.persist ? { env: { MOTO_ENABLE_RECORDING: "True", MOTO_RECORDER_FILEPATH: recording } } : {},
+    );
+    this.dynamoUrl = this.moto.url;
+    if (this.opts.persist && fs.existsSync(recording) && fs.statSync(recording).size > 0) {
+      const res = await fetch(`${this.dynamoUrl}/moto-api/recorder/replay-recording`, { method: "POST" });
+      await res.text();
+      if (!res.ok) throw new Error(`DynamoDB: replaying ${recording} failed (${res.status}); move the file away to start empty`);
+      this.log(`DynamoDB: replayed ${recording}`);
+    }
+  }
+
   private async createTables(): Promise<void> {
     const client = new DynamoDBClient({ endpoint: this.dynamoUrl, region: REGION, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
     for (const t of this.of("aws:dynamodb/table:Table")) {
@@ -288,6 +323,12 @@ export class SwitchyardLocal {
         );
       } catch (e: any) {
         if (e.name !== "ResourceInUseException") throw e;
+      }
+      if (i.ttl?.enabled && i.ttl.attributeName) {
+        // Declared, as on AWS; moto_server does not delete expired items.
+        await client.send(
+          new UpdateTimeToLiveCommand({ TableName: nameOf(t), TimeToLiveSpecification: { AttributeName: i.ttl.attributeName, Enabled: true } }),
+        );
       }
       this.log(`table ${nameOf(t)} (${keys.map((k) => k.AttributeName).join(", ")})`);
     }
@@ -699,6 +740,7 @@ export class SwitchyardLocal {
     lines.push(`  AWS endpoint (AWS_ENDPOINT_URL): ${this.awsUrl}`);
     lines.push(`  state (queues, notifications, executions): ${this.controlUrl}/state`);
     lines.push(`  records API: ${this.records ? `${this.recordsUrl} (built-in stand-in)` : this.recordsUrl}`);
+    lines.push(`  DynamoDB: moto_server ${this.dynamoUrl} (pid ${this.moto?.pid}${this.opts.persist ? `, recording to ${path.join(this.stateDir, "dynamodb", this.program.stack, MOTO_RECORDING_FILE)}` : ", in memory"})`);
     for (const [n, u] of Object.entries(this.functionUrls)) lines.push(`  function URL ${n}: ${u}`);
     for (const [n, u] of Object.entries(this.apiUrls)) {
       lines.push(`  API ${n}: ${u}`);
@@ -723,6 +765,6 @@ export class SwitchyardLocal {
     await this.lambdas?.stop();
     for (const s of this.servers) await new Promise<void>((r) => s.close(() => r()));
     await this.records?.stop();
-    await new Promise<void>((r) => (this.dynalite ? this.dynalite.close(() => r()) : r()));
+    await this.moto?.stop();
   }
 }

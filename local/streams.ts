@@ -1,6 +1,7 @@
-// Local DynamoDB Streams and their event source mappings. dynalite has no streams, so the runtime
-// reads each item before and after a write to a stream-enabled table and emits the record DynamoDB
-// would (INSERT, MODIFY, REMOVE with the view type's images). Mappings deliver records in batches
+// Local DynamoDB Streams and their event source mappings. The local DynamoDB's own streams are not
+// used: the runtime reads each item before and after a write to a stream-enabled table (each item a
+// transaction writes, too) and emits the record DynamoDB would (INSERT, MODIFY, REMOVE with the view
+// type's images). Mappings deliver records in batches
 // like Lambda's poller: partial batch failures are retried from the first failed record, errors
 // bisect the batch when asked, and records that exhaust their retries go to the on-failure
 // destination with the batch information Lambda sends.
@@ -67,6 +68,14 @@ export class LocalStreams {
     else if (operation === "BatchWriteItem") {
       for (const [tableName, reqs] of Object.entries<any[]>(request.RequestItems ?? {})) {
         for (const r of reqs) r.PutRequest ? add(tableName, r.PutRequest.Item, true) : add(tableName, r.DeleteRequest.Key, false);
+      }
+    } else if (operation === "TransactWriteItems") {
+      // All or nothing: records only when the transaction succeeded, one per item it changed (a
+      // ConditionCheck changes nothing).
+      for (const t of request.TransactItems ?? []) {
+        if (t.Put) add(t.Put.TableName, t.Put.Item, true);
+        else if (t.Update) add(t.Update.TableName, t.Update.Key, false);
+        else if (t.Delete) add(t.Delete.TableName, t.Delete.Key, false);
       }
     }
     if (touched.length === 0) {
