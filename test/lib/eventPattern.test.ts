@@ -1,10 +1,13 @@
 import { expect } from "chai";
+import { readFileSync } from "fs";
+import { join } from "path";
 import {
   compilePattern,
   EventPatternError,
   matchesPattern,
   parseIp,
   validatePattern,
+  wildcardComplexity,
 } from "../../lib/eventPattern";
 
 /** An EventBridge envelope; `detail` and extra top-level fields vary per case. */
@@ -516,6 +519,92 @@ const cases: Case[] = [
     ev({}),
     true,
   ],
+  // --- dotted field names ---------------------------------------------------------------------
+  // event-ruler flattens both the pattern and the event into dot-joined paths before matching,
+  // so a dot inside a key is indistinguishable from one level of nesting (AWS-recorded:
+  // LocalStack dot_joining_pattern / dot_joining_event).
+  [
+    "dotted pattern key matches nested event fields",
+    { detail: { "state.status": ["running"] } },
+    ev({ state: { status: "running" } }),
+    true,
+  ],
+  [
+    "nested pattern matches a dotted event key",
+    { detail: { state: { status: ["running"] } } },
+    ev({ "state.status": "running" }),
+    true,
+  ],
+  [
+    "dotted pattern key matches a dotted event key",
+    { "detail.state.status": ["running"] },
+    ev({ "state.status": "running" }),
+    true,
+  ],
+  [
+    "dots split differently in pattern and event still meet",
+    { "detail.state": { "status.code": [16] } },
+    { detail: { "state.status": { code: 16 } } },
+    true,
+  ],
+  [
+    "dotted pattern key does not reach a deeper event path",
+    { detail: { "state.status": { status: ["running"] } } },
+    ev({ state: { status: "running" } }),
+    false,
+  ],
+  [
+    "nested pattern does not reach under a dotted event key",
+    { detail: { state: { status: ["running"] } } },
+    ev({ "state.status": { status: "running" } }),
+    false,
+  ],
+  [
+    "dotted pattern key inside an array of objects",
+    { detail: { "items.sku": ["b"] } },
+    ev({ items: [{ sku: "a" }, { sku: "b" }] }),
+    true,
+  ],
+  [
+    "dotted and nested spellings of one field: the later one wins (JsonRuleCompiler put)",
+    { detail: { "a.b": ["x"], a: { b: ["y"] } } },
+    ev({ a: { b: "y" } }),
+    true,
+  ],
+  [
+    "dotted and nested spellings of one field: the earlier one is dropped",
+    { detail: { "a.b": ["x"], a: { b: ["y"] } } },
+    ev({ a: { b: "x" } }),
+    false,
+  ],
+  [
+    "exists:false sees a dotted event key",
+    { detail: { state: { status: [{ exists: false }] } } },
+    ev({ "state.status": "running" }),
+    false,
+  ],
+
+  // --- array consistency (event-ruler ACFinder) -------------------------------------------------
+  [
+    "exists:false after a matched field only looks at the same array element",
+    { detail: { items: { qty: [2], sku: [{ exists: false }] } } },
+    ev({ items: [{ qty: 2 }, { sku: "a" }] }),
+    true,
+  ],
+  [
+    // Rule fields are visited in sorted name order; an absence checked before any array element
+    // has been chosen sees every element (ACFinder.tryMustNotExistMatch with empty membership).
+    "exists:false before any matched field sees every array element",
+    { detail: { items: { a: [{ exists: false }], b: [2] } } },
+    ev({ items: [{ b: 2 }, { a: "x" }] }),
+    false,
+  ],
+  [
+    "$or branches are separate rules, each array-consistent",
+    { detail: { items: { sku: ["a"] }, $or: [{ items: { qty: [2] } }, { x: [1] }] } },
+    ev({ items: [{ sku: "a", qty: 1 }, { sku: "b", qty: 2 }] }),
+    false,
+  ],
 ];
 
 describe("lib/eventPattern", () => {
@@ -652,7 +741,7 @@ describe("lib/eventPattern", () => {
         "anything-but prefix with equals-ignore-case (AWS-recorded)",
         { s: [{ "anything-but": { prefix: { "equals-ignore-case": "file" } } }] },
         "s",
-        /must be a string/,
+        /Value of anything-but must be an array or single string\/number value\./,
       ],
       [
         "anything-but numeric",
@@ -667,22 +756,30 @@ describe("lib/eventPattern", () => {
         /Consecutive wildcard/,
       ],
       [
+        // event-ruler parses the quoted value ('"' + value + '"') as UTF-8, so positions are byte
+        // offsets one past the value's own index (AWS-recorded: "...:**:..." reports pos 26).
         "wildcard with consecutive stars",
         { s: [{ wildcard: "a**b" }] },
         "s",
-        /Consecutive wildcard characters at pos 1/,
+        /Consecutive wildcard characters at pos 2$/,
+      ],
+      [
+        "wildcard with consecutive stars after a multi-byte character",
+        { s: [{ wildcard: "é**" }] },
+        "s",
+        /Consecutive wildcard characters at pos 3$/,
       ],
       [
         "wildcard with invalid escape",
         { s: [{ wildcard: "a\\b" }] },
         "s",
-        /Invalid escape character at pos 1/,
+        /Invalid escape character at pos 2$/,
       ],
       [
         "cidr with a bad IP (AWS-recorded)",
         { ip: [{ cidr: "10.0.0.300/24" }] },
         "ip",
-        /Invalid IP address/,
+        /Nonstandard IP address: 10\.0\.0\.300$/,
       ],
       [
         "cidr with a bad mask (AWS-recorded)",
@@ -698,10 +795,11 @@ describe("lib/eventPattern", () => {
       ],
       ["cidr without a mask", { ip: [{ cidr: "10.0.0.1" }] }, "ip", /one '\/' required/],
       [
+        // AWS-recorded: event-ruler reuses the prefix wording for a non-string cidr.
         "cidr that is not a string",
         { ip: [{ cidr: 10 }] },
         "ip",
-        /cidr match pattern must be a string/,
+        /prefix match pattern must be a string/,
       ],
       ["$or with a single branch", { $or: [{ a: ["1"] }] }, "$or", /at least 2 Objects/],
       ["$or that is not an array", { $or: { a: ["1"] } }, "$or", /It must be an Array/],
@@ -756,6 +854,198 @@ describe("lib/eventPattern", () => {
     for (const [name, pattern] of good) {
       it(`accepts ${name}`, () => {
         expect(() => validatePattern(pattern)).not.to.throw();
+      });
+    }
+  });
+
+  describe("wildcard complexity (PutRule's \"Rule is too complex\")", () => {
+    const TOO_COMPLEX =
+      "Rule is too complex - try using fewer wildcard characters or fewer repeating character " +
+      "sequences after a wildcard character";
+
+    // Expected values are event-ruler's own MachineComplexityEvaluatorTest vectors: the most
+    // wildcard-pattern prefixes one input value can be in at once.
+    const vectors: Array<[string[], number]> = [
+      [["*"], 1],
+      [["abc"], 1],
+      [["*ab"], 2],
+      [["*aa"], 3],
+      [["a*b"], 2],
+      [["aa*"], 2],
+      [["a*bb"], 3],
+      [["a*bcb"], 3],
+      [["a*bbb"], 4],
+      [["*ab*ad"], 4],
+      [["*aba*"], 4],
+      [["a*b*bb"], 5],
+      [["a*b*cd"], 3],
+      [["ab*c", "x*xx"], 3],
+      [["*abc", "*abcde"], 4],
+      [["a*aaa", "aa*aa"], 7],
+      [["a*aax", "aaa*x"], 5],
+      [["abc*", "abcde*"], 3],
+      [["ab*cd", "ab*wx", "ab*yz"], 6],
+      [["*ab*b*b*"], 7],
+      [["*a*a*a*a*a*a*a*a*"], 17],
+      [["ab*c", "ab*c"], 2],
+      [["F*eatureFeature", "Fe*atureFeature", "Fea*tureFeature"], 10],
+      [
+        // testEvaluateQuaminaExploder
+        ["aahed*", "aal*ii", "aargh*", "aarti*", "a*baca", "*abaci", "a*back", "ab*acs"]
+          .concat(["abaf*t", "*abaka", "ab*amp", "a*band", "*abase", "abash*", "abas*k"])
+          .concat(["ab*ate", "aba*ya", "abbas*", "abbed*", "ab*bes", "abbey*", "*abbot"])
+          .concat(["ab*cee", "abea*m", "abe*ar", "a*bele", "a*bers", "abet*s", "*abhor"])
+          .concat(["abi*de", "a*bies", "*abled"]),
+        45,
+      ],
+    ];
+    for (const [patterns, expected] of vectors) {
+      const label = patterns.length > 3 ? `${patterns.length} patterns` : patterns.join(" + ");
+      it(`${label} -> ${expected}`, () => {
+        expect(wildcardComplexity(patterns)).to.equal(expected);
+      });
+    }
+
+    function rejection(pattern: object): EventPatternError | undefined {
+      try {
+        validatePattern(pattern);
+      } catch (err) {
+        if (err instanceof EventPatternError) return err;
+        throw err;
+      }
+      return undefined;
+    }
+
+    it("rejects a pattern AWS rejected (complexity 11) with AWS's text", () => {
+      const err = rejection({ EventBusArn: [{ wildcard: "*:*:*:*:*:event-bus/*" }] });
+      expect(err?.reason).to.equal(TOO_COMPLEX);
+      expect(err?.path).to.equal("EventBusArn");
+    });
+
+    it("accepts a pattern AWS accepted (complexity 7, repeated sequence after a wildcard)", () => {
+      expect(rejection({ f: [{ wildcard: "/Users/*/dir/dir/dir/dir/dir/doc.txt" }] })).to.equal(
+        undefined,
+      );
+    });
+
+    it("sums the wildcards of one field: three stack ids pass, four do not (9 vs 12)", () => {
+      const ids = (names: string[]) => names.map((n) => ({ wildcard: `*:stack/${n}/*` }));
+      const three = ["SharedStack", "TrackerStack", "WorkerStack"];
+      expect(rejection({ detail: { "stack-id": ids(three) } })).to.equal(undefined);
+      const four = rejection({ detail: { "stack-id": ids([...three, "MonitoringStack"]) } });
+      expect(four?.reason).to.equal(TOO_COMPLEX);
+      expect(four?.path).to.equal("detail.stack-id");
+    });
+
+    it("counts $or branches that share a field's machine together", () => {
+      const ids = (names: string[]) => names.map((n) => ({ wildcard: `*:stack/${n}/*` }));
+      const pattern = {
+        $or: [
+          { "stack-id": ids(["SharedStack", "TrackerStack"]) },
+          { "stack-id": ids(["WorkerStack", "MonitoringStack"]) },
+        ],
+      };
+      expect(rejection(pattern)?.reason).to.equal(TOO_COMPLEX);
+    });
+
+    it("takes the maximum, not the sum, across different fields", () => {
+      const ids = (names: string[]) => names.map((n) => ({ wildcard: `*:stack/${n}/*` }));
+      const pattern = {
+        a: ids(["SharedStack", "TrackerStack", "WorkerStack"]),
+        b: ids(["SharedStack", "TrackerStack", "WorkerStack"]),
+      };
+      expect(rejection(pattern)).to.equal(undefined);
+    });
+
+    it("does not count anything-but wildcards (event-ruler counts MatchType.WILDCARD only)", () => {
+      const pattern = { f: [{ "anything-but": { wildcard: "*:*:*:*:*:event-bus/*" } }] };
+      expect(rejection(pattern)).to.equal(undefined);
+    });
+
+    it("compilePattern and matchesPattern refuse a too-complex pattern too", () => {
+      const pattern = { f: [{ wildcard: "*:*:*:*:*:event-bus/*" }] };
+      expect(() => compilePattern(pattern)).to.throw(EventPatternError, /Rule is too complex/);
+      expect(() => matchesPattern(pattern, {})).to.throw(EventPatternError, /Rule is too complex/);
+    });
+  });
+
+  describe("AWS-recorded corpus (LocalStack event_pattern_templates)", () => {
+    interface CorpusCase {
+      name: string;
+      source: { path: string; commit: string };
+      expected: "match" | "no-match" | "invalid";
+      awsError?: string;
+      event?: object;
+      eventText?: string;
+      pattern?: object;
+      patternText?: string;
+    }
+    const fixture = join(__dirname, "../fixtures/eventPatterns/localstack-aws-validated.json");
+    const corpus = JSON.parse(readFileSync(fixture, "utf8")) as { cases: CorpusCase[] };
+
+    // Cases in the corpus that cannot serve as AWS evidence; each is printed and counted.
+    const EXCLUDED: Record<string, string> = {
+      "complex_multi_key.json5":
+        "historical template, never recorded against AWS (absent from the snapshot) and replaced " +
+        "by complex_multi_key_event.json + complex_multi_key_event_pattern.json; its own time " +
+        "prefix 2017-10-02 cannot match the event's 2022-07-13, so its 'match' label is wrong",
+    };
+    // Verdicts are compared for these, but not the message: AWS's text is the Jackson JSON parser's
+    // and ours is JavaScript's JSON.parse.
+    const MESSAGE_NOT_COMPARED: Record<string, string> = {
+      "invalid_json_event_pattern[this is valid json but not a dict]": "JSON syntax error text",
+      "invalid_json_event_pattern[{'bad': 'quotation'}]": "JSON syntax error text",
+      'invalid_json_event_pattern[{"not": closed mark"]': "JSON syntax error text",
+    };
+
+    function verdict(c: CorpusCase): { got: string; reason?: string } {
+      const event = c.event ?? (JSON.parse(c.eventText as string) as object);
+      try {
+        const matched = matchesPattern(c.pattern ?? (c.patternText as string), event);
+        return { got: matched ? "match" : "no-match" };
+      } catch (err) {
+        if (err instanceof EventPatternError) return { got: "invalid", reason: err.reason };
+        throw err;
+      }
+    }
+
+    const results: Array<{ name: string; ok: boolean }> = [];
+    after(() => {
+      const agreed = results.filter((r) => r.ok).length;
+      const excluded = Object.keys(EXCLUDED).length;
+      const lines = [
+        `  AWS-recorded corpus: ${agreed} of ${results.length} compared cases agree ` +
+          `(${corpus.cases.length} in the corpus, ${excluded} excluded):`,
+        ...Object.entries(EXCLUDED).map(([name, why]) => `    - ${name}: ${why}`),
+        `  messages not compared (${Object.keys(MESSAGE_NOT_COMPARED).length}): ` +
+          Object.keys(MESSAGE_NOT_COMPARED).join(", "),
+      ];
+      console.log(lines.join("\n"));
+    });
+
+    it("vendors every case and excludes only cases it holds", () => {
+      expect(corpus.cases).to.have.length(171);
+      const names = new Set(corpus.cases.map((c) => c.name));
+      expect(names.size).to.equal(corpus.cases.length);
+      for (const name of [...Object.keys(EXCLUDED), ...Object.keys(MESSAGE_NOT_COMPARED)]) {
+        expect(names.has(name), name).to.equal(true);
+      }
+    });
+
+    for (const c of corpus.cases) {
+      if (EXCLUDED[c.name]) {
+        it.skip(`${c.name}: excluded (${EXCLUDED[c.name]})`);
+        continue;
+      }
+      it(`${c.name}: ${c.expected}`, () => {
+        const { got, reason } = verdict(c);
+        const messageChecked = c.awsError !== undefined && !MESSAGE_NOT_COMPARED[c.name];
+        results.push({
+          name: c.name,
+          ok: got === c.expected && (!messageChecked || reason === c.awsError),
+        });
+        expect(got, `verdict for ${c.source.path}`).to.equal(c.expected);
+        if (messageChecked) expect(reason).to.equal(c.awsError);
       });
     }
   });
