@@ -68,6 +68,8 @@ export const tenantIngress = new EventIngress(`${cfg.hubName}-ingress`, {
   tenants: cfg.tenancy.tenants,
   dataTableName: tenantChanges.tableName,
   dataTableArn: tenantChanges.tableArn,
+  // The bus limit the change publisher publishes under: every accepted write must fit one change event.
+  maxChangeEventBytes: tenantChanges.maxEventBytes,
   rejectedRetentionSeconds: cfg.dlqRetentionSeconds,
   protect: cfg.protect,
   clientInit: cfg.lambdaClientInit,
