@@ -27,6 +27,22 @@ const BUCKET_ARN = "arn:aws:s3:::wh-payloads";
 const plain = (v: any): any => (v && typeof v === "object" && "value" in v ? v.value : v);
 const secretArn = (p: string) => `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:wh-${p}-AbCdEf`;
 
+/** A Function URL event (payload 2.0) for `POST /<provider>` of function `<component>-<provider>`, body base64. */
+function functionUrlEvent(fn: string, body: string, headers: Record<string, string>, sourceIp = "192.0.2.10") {
+  const provider = fn.split("-").pop()!;
+  const domain = `${fn}.lambda-url.${REGION}.on.aws`;
+  return {
+    version: "2.0",
+    routeKey: "$default",
+    rawPath: `/${provider}`,
+    rawQueryString: "",
+    headers: { host: domain, ...headers },
+    requestContext: { domainName: domain, http: { method: "POST", path: `/${provider}`, sourceIp }, requestId: "r", timeEpoch: Date.now() },
+    body: Buffer.from(body).toString("base64"),
+    isBase64Encoded: true,
+  };
+}
+
 describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
   let receiver: WebhookReceiver;
   /** Resource options of every child, by "type|name" (seen through a component transformation). */
@@ -275,19 +291,8 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
       await ddb.close();
     });
 
-    function urlEvent(provider: string, body: string, headers: Record<string, string>) {
-      const domain = `wh-${provider}.lambda-url.${REGION}.on.aws`;
-      return {
-        version: "2.0",
-        routeKey: "$default",
-        rawPath: `/${provider}`,
-        rawQueryString: "",
-        headers: { host: domain, ...headers },
-        requestContext: { domainName: domain, http: { method: "POST", path: `/${provider}` }, requestId: "r", timeEpoch: Date.now() },
-        body: Buffer.from(body).toString("base64"),
-        isBase64Encoded: true,
-      };
-    }
+    const urlEvent = (provider: string, body: string, headers: Record<string, string>) =>
+      functionUrlEvent(`wh-${provider}`, body, headers);
 
     it("bundles Powertools (idempotency included) and no AWS SDK", async () => {
       const entries = await archiveEntries(functionArchives.get("wh-github")!);
@@ -456,20 +461,8 @@ describe("hardened receivers, as serialized (__index.js)", function () {
     await ddb?.close();
   });
 
-  function urlEvent(fn: string, body: string, headers: Record<string, string>, sourceIp = "192.30.252.10") {
-    const provider = fn.split("-")[1];
-    const domain = `${fn}.lambda-url.${REGION}.on.aws`;
-    return {
-      version: "2.0",
-      routeKey: "$default",
-      rawPath: `/${provider}`,
-      rawQueryString: "",
-      headers: { host: domain, ...headers },
-      requestContext: { domainName: domain, http: { method: "POST", path: `/${provider}`, sourceIp }, requestId: "r", timeEpoch: Date.now() },
-      body: Buffer.from(body).toString("base64"),
-      isBase64Encoded: true,
-    };
-  }
+  const urlEvent = (fn: string, body: string, headers: Record<string, string>, sourceIp = "192.30.252.10") =>
+    functionUrlEvent(fn, body, headers, sourceIp);
   const published = (source: string) => aws.events.filter((e) => e.Source === source);
 
   it("declares the allowlist and the HMAC scheme in the functions' environment", () => {
