@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
 import { randomBytes } from "crypto";
-import { recorded, resetRecorded, settle, setupMocks, Recorded } from "./mocks";
+import { recorded, resetRecorded, settle, setupMocks, withoutStackTraces, Recorded } from "./mocks";
 import { functionArchives } from "../components/lambda";
 
 export const ROOT = path.join(__dirname, "..");
@@ -63,7 +63,11 @@ function evaluate(stack: string, config: Record<string, string>): Record<string,
   return require(path.join(ROOT, "index.ts"));
 }
 
-export async function loadProgram(stack: string, overrides: Record<string, string> = {}): Promise<DeclaredProgram> {
+export function loadProgram(stack: string, overrides: Record<string, string> = {}): Promise<DeclaredProgram> {
+  return withoutStackTraces(() => evaluateWithSecrets(stack, overrides));
+}
+
+async function evaluateWithSecrets(stack: string, overrides: Record<string, string>): Promise<DeclaredProgram> {
   const config: Record<string, string> = { ...readStackConfig(stack), ...overrides };
   const generated: string[] = [];
   // The program names each secret it needs when it is missing (at preview): supply it and retry.

@@ -3,7 +3,7 @@
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
-import { recorded, resetRecorded, settle, setupMocks, Recorded } from "./mocks";
+import { recorded, resetRecorded, settle, setupMocks, withoutStackTraces, Recorded } from "./mocks";
 
 const ROOT = path.join(__dirname, "..");
 
@@ -62,6 +62,10 @@ export async function evaluateProgram(
 }
 
 async function evaluateFresh(stack: string, overrides: Record<string, string | undefined>): Promise<Program> {
+  return withoutStackTraces(() => evaluateUnder(stack, overrides));
+}
+
+async function evaluateUnder(stack: string, overrides: Record<string, string | undefined>): Promise<Program> {
   const config: Record<string, string> = { ...stackConfig(stack), ...TEST_SECRETS };
   for (const [k, v] of Object.entries(overrides)) {
     const key = k.includes(":") ? k : `switchyard:${k}`;
