@@ -488,9 +488,11 @@ export async function gatherInputs(stack: string, overrides: Record<string, stri
       wafAcls: acls.length,
       wafRules: acls.reduce((n, a) => n + (a.inputs.rules?.length ?? 0), 0),
       // WebhookAccepted, WebhookDuplicate, EventsPublished, PublishRetries, EventsPublishFailed and
-      // WebhookRejected per reason (6): every receiver shares one `service` dimension value. The
+      // WebhookRejected per reason: every receiver shares one `service` dimension value. The
       // tenant change publisher (function <hub>-changes) adds its three publishing metrics.
-      customMetrics: (webhookFns.length > 0 ? 11 : 0) + (ofType("lambda/function:Function").some((f) => /-changes$/.test(f.name)) ? 3 : 0),
+      customMetrics:
+        (webhookFns.length > 0 ? 5 + Object.keys(require("../handlers/lib/telemetry").REJECTION_REASONS).length : 0) +
+        (ofType("lambda/function:Function").some((f) => /-changes$/.test(f.name)) ? 3 : 0),
     },
   };
 }

@@ -159,8 +159,9 @@ describe("cost of the committed stacks", function () {
         Math.round(EU.logsIngestPerGb * (900e6 / GB) * 1e4) / 1e4,
       );
       expect(render(i, c).split("\n")[0]).to.equal(`Stack ${stack}: USD per million events (eu-west-1 list prices, the stack's aws:region)`);
-      // The receivers' 11 EMF metrics and the change publisher's 3 (both stacks declare both).
-      expect(i.fixed.customMetrics).to.equal(14);
+      // The receivers' 12 EMF metrics (5, and WebhookRejected for each of 7 reasons) and the change
+      // publisher's 3 (both stacks declare both).
+      expect(i.fixed.customMetrics).to.equal(15);
     });
   }
 
