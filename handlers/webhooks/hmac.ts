@@ -15,7 +15,7 @@
 //   Identical bodies are one delivery for the idempotency TTL; after it, a captured body can be
 //   replayed with a fresh timestamp.
 import { CORRELATION_HEADER } from "../lib/correlation";
-import { checkTimestamp, firstMatch, forbidden, hexEqual, hmac, missing, SignedRequest, Verdict } from "./signature";
+import { checkTimestamp, firstMatch, forbidden, hexEqual, hmac, missing, SignedRequest, taggedSignatures, Verdict } from "./signature";
 
 export const HMAC_HEADERS = {
   signature: "x-webhook-signature",
@@ -79,11 +79,7 @@ export function verifyHmac(req: SignedRequest, secrets: string[]): Verdict {
   if (!id) return missing(`${HMAC_HEADERS.id} header is missing (the signature covers it)`);
   const { ts, verdict } = timestampOf(req);
   if (verdict) return verdict;
-  const signatures = header
-    .split(",")
-    .map((p) => p.trim())
-    .filter((p) => p.startsWith("v1="))
-    .map((p) => p.slice(3));
+  const signatures = taggedSignatures(header, ",", "v1=");
   if (signatures.length === 0) {
     return forbidden(`${HMAC_HEADERS.signature} has no v1= signature (this receiver verifies id, timestamp, event and body together)`);
   }

@@ -65,3 +65,15 @@ export function firstMatch(secrets: string[], matches: (secret: string) => boole
   }
   return forbidden("signature does not match");
 }
+
+/**
+ * The signatures of one version in a header that may carry several (during a rotation the sender
+ * signs with each secret): entries split on `separator`, those starting with `tag`, tag removed.
+ */
+export function taggedSignatures(header: string, separator: string, tag: string): string[] {
+  return header
+    .split(separator)
+    .map((p) => p.trim())
+    .filter((p) => p.startsWith(tag))
+    .map((p) => p.slice(tag.length));
+}

@@ -1,7 +1,7 @@
 // Standard Webhooks (standardwebhooks.com): webhook-id, webhook-timestamp and webhook-signature
 // ("v1,<base64>" entries separated by spaces) over "<id>.<timestamp>.<raw body>", keyed with the
 // base64-decoded secret after its "whsec_" prefix.
-import { base64Equal, checkTimestamp, forbidden, hmac, missing, SignedRequest, Verdict } from "./signature";
+import { base64Equal, checkTimestamp, forbidden, hmac, missing, SignedRequest, taggedSignatures, Verdict } from "./signature";
 
 export const STANDARD_HEADERS = {
   id: "webhook-id",
@@ -30,11 +30,7 @@ export function verifyStandard(req: SignedRequest, secrets: string[]): Verdict {
   if (!id || !ts) return missing(`${STANDARD_HEADERS.id} and ${STANDARD_HEADERS.timestamp} headers are required`);
   const stale = checkTimestamp(ts, req, STANDARD_HEADERS.timestamp);
   if (stale) return stale;
-  const signatures = header
-    .split(" ")
-    .map((p) => p.trim())
-    .filter((p) => p.startsWith("v1,"))
-    .map((p) => p.slice(3));
+  const signatures = taggedSignatures(header, " ", "v1,");
   if (signatures.length === 0) return forbidden(`${STANDARD_HEADERS.signature} has no v1 signature`);
   for (let i = 0; i < secrets.length; i++) {
     const expected = hmac("sha256", standardKey(secrets[i]), `${id}.${ts.trim()}.`, req.body);
