@@ -3,19 +3,17 @@
 import * as pulumi from "@pulumi/pulumi";
 import { LOG_RETENTION_DAYS } from "./components/events/eventHub";
 import { CLIENT_INIT_MODES, ClientInit } from "./components/lambda";
-// --- issue #5: jobs API and records gateway ---
+// --- jobs API and records gateway ---
 import { parseConsumerList, parseConsumers, parseTier, parseTiers, UsageTier } from "./components/apigw/spec";
 import { JOBS_AUTH_MODES, JobsAuth } from "./components/jobs/jobsSpec";
 import { gatewayRoutes } from "./components/records/gatewaySpec";
-// --- end issue #5 ---
-// --- issue #4: webhook receivers ---
+// --- webhook receivers ---
 import { HMAC_SIGNED_CONTENTS, HmacSignedContent } from "./handlers/webhooks/hmac";
 import { isProvider, Provider, PROVIDERS } from "./handlers/webhooks/providers";
 import { parseCidr } from "./handlers/webhooks/sourceIp";
 import { minimumIdempotencyTtl } from "./components/webhooks/webhookReceiver";
 import { eventSource } from "./handlers/webhooks/receiver";
-// --- end issue #4 ---
-// --- issue #3: record verification workflow ---
+// --- record verification workflow ---
 import {
   EXPRESS_MAX_PLANNED_WAIT_SECONDS,
   LOG_LEVELS,
@@ -29,11 +27,9 @@ import {
   WEBHOOK_REQUEST_PROVIDERS,
   WebhookRequestProvider,
 } from "./components/records/verificationDefinition";
-// --- end issue #3 ---
-// --- issue #6: tenant change publishing, tenant ingress, record ingestion ---
+// --- tenant change publishing, tenant ingress, record ingestion ---
 import { Tenants, validateTenants } from "./components/tenants/tenantRules";
 import { RecordStreamSource, resolveStreamSource } from "./components/records/recordIngestion";
-// --- end issue #6 ---
 
 export const NAMESPACE = "switchyard";
 
@@ -184,7 +180,7 @@ export class Settings {
 }
 
 
-// --- issue #3: record verification workflow ---
+// --- record verification workflow ---
 /** The verification workflow's keys; an EXPRESS workflow's waits must fit its 5-minute limit. */
 function verificationConfig(s: Settings, enabledProviders: Provider[]) {
   const v = {
@@ -196,7 +192,7 @@ function verificationConfig(s: Settings, enabledProviders: Provider[]) {
     maxVerifyAttempts: s.int("verificationMaxAttempts", 5, 1, 100),
     sources: s.stringList("verificationSources", ["switchyard.records"]),
     detailTypes: s.stringList("verificationDetailTypes", DEFAULT_VERIFICATION_DETAIL_TYPES),
-    // Only senders that choose their body can send a verification request (issue #8).
+    // Only senders that choose their body can send a verification request.
     webhookProviders: s.stringList(
       "verificationWebhookProviders",
       [],
@@ -224,9 +220,8 @@ function verificationConfig(s: Settings, enabledProviders: Provider[]) {
   }
   return v;
 }
-// --- end issue #3 ---
 
-// --- issue #6: tenant change publishing, tenant ingress, record ingestion ---
+// --- tenant change publishing, tenant ingress, record ingestion ---
 /** Tenants (ingress, change rules), the stream mappings' bounds, and the record ingestion sources. */
 function tenantsConfig(s: Settings) {
   return {
@@ -250,9 +245,8 @@ function tenantsConfig(s: Settings) {
     ),
   };
 }
-// --- end issue #6 ---
 
-// --- issue #8: alarms and dashboard ---
+// --- alarms and dashboard ---
 /** Where alarms notify and when they fire (switchyard:ops:Monitoring thresholds). */
 function monitoringConfig(s: Settings) {
   const alarmEmail = s.optionalString("alarmEmail", /^[^@\s"]+@[^@\s"]+\.[^@\s"]+$/, "ops@example.com");
@@ -271,9 +265,8 @@ function monitoringConfig(s: Settings) {
     asyncEventAgeSeconds: s.int("alarmAsyncEventAgeSeconds", 300, 60, 21600),
   };
 }
-// --- end issue #8 ---
 
-// --- issue #4: webhook receivers ---
+// --- webhook receivers ---
 /** Each provider's secret config key (its `...Previous` twin holds the secret being rotated out). */
 export const WEBHOOK_SECRET_KEYS: Record<Provider, { key: string; what: string }> = {
   github: { key: "githubWebhookSecret", what: "the GitHub webhook secret" },
@@ -352,9 +345,8 @@ function webhooksConfig(s: Settings) {
     timeoutSeconds: s.int("webhookTimeoutSeconds", 8, 1, 900),
   };
 }
-// --- end issue #4 ---
 
-// --- issue #5: jobs API and records gateway ---
+// --- jobs API and records gateway ---
 /** Default usage plan tiers of the records gateway. */
 export const DEFAULT_GATEWAY_TIERS: Record<string, UsageTier> = {
   standard: { rateLimit: 100, burstLimit: 200, quota: 1000000, period: "MONTH" },
@@ -443,7 +435,6 @@ function apisConfig(s: Settings) {
     accountLogging: s.bool("apiGatewayAccountLogging", false),
   };
 }
-// --- end issue #5 ---
 
 /** Everything index.ts composes, read from the stack's config. */
 export function loadConfig() {
@@ -459,7 +450,7 @@ export function loadConfig() {
     logRetentionDays: s.oneOf("logRetentionDays", 30, LOG_RETENTION_DAYS),
     debugRoute: s.bool("debugRoute", false),
     schemaDiscovery: s.bool("schemaDiscovery", false),
-    // issue #8: where every function builds its AWS SDK clients (handlers/lib/lazy.ts)
+    // where every function builds its AWS SDK clients (handlers/lib/lazy.ts)
     lambdaClientInit: s.string("lambdaClientInit", "on-first-use", CLIENT_INIT_MODES) as ClientInit,
     publisherAccountIds: s.stringList("publisherAccountIds", [], /^\d{12}$/, "'[\"111122223333\"]'"),
     publisherOrganizationId: s.optionalString("publisherOrganizationId", /^o-[a-z0-9]{10,32}$/, "o-abc123defg"),
@@ -470,15 +461,15 @@ export function loadConfig() {
       sources: s.stringList("recordsSources", ["switchyard.records"]),
       detailTypes: s.stringList("recordsDetailTypes", ["RecordCreated", "RecordUpdated"]),
     },
-    // issue #3: record verification workflow (webhook-delivered requests: issue #8)
+    // record verification workflow (and the webhook receivers that start it)
     verification: verificationConfig(s, webhooksEnabled(s)),
-    // issue #6: tenant change publishing, tenant ingress, record ingestion
+    // tenant change publishing, tenant ingress, record ingestion
     tenancy: tenantsConfig(s),
-    // issue #8: alarms and dashboard
+    // alarms and dashboard
     monitoring: monitoringConfig(s),
-    // issue #4: webhook receivers
+    // webhook receivers
     webhooks: webhooksConfig(s),
-    // issue #5: jobs API and records gateway
+    // jobs API and records gateway
     apis: apisConfig(s),
     settings: s,
   };

@@ -2,18 +2,18 @@
 import { loadConfig } from "./config";
 import { EventHub } from "./components/events/eventHub";
 import { RecordsForwarder } from "./components/records/recordsForwarder";
-import { VerificationWorkflow } from "./components/records/verificationWorkflow"; // issue #3
-import { WEBHOOK_REQUEST_PATHS } from "./components/records/verificationDefinition"; // issue #8
-// issue #6: tenant change publishing, tenant ingress, record ingestion
+import { VerificationWorkflow } from "./components/records/verificationWorkflow";
+import { WEBHOOK_REQUEST_PATHS } from "./components/records/verificationDefinition";
+// tenant change publishing, tenant ingress, record ingestion
 import { ChangePublisher } from "./components/tenants/changePublisher";
 import { EventIngress } from "./components/tenants/eventIngress";
 import { RecordIngestion } from "./components/records/recordIngestion";
-import { Monitoring } from "./components/ops/monitoring"; // issue #8
-import { WEBHOOK_SERVICE } from "./handlers/lib/telemetry"; // issue #8
-import { CHANGE_PUBLISHER_SERVICE } from "./handlers/tenants/changePublisher"; // issue #8
-import { WebhookReceiver } from "./components/webhooks/webhookReceiver"; // issue #4
-import { eventSource } from "./handlers/webhooks/receiver"; // issue #8
-// issue #5: jobs API and records gateway
+import { Monitoring } from "./components/ops/monitoring";
+import { WEBHOOK_SERVICE } from "./handlers/lib/telemetry";
+import { CHANGE_PUBLISHER_SERVICE } from "./handlers/tenants/changePublisher";
+import { WebhookReceiver } from "./components/webhooks/webhookReceiver";
+import { eventSource } from "./handlers/webhooks/receiver";
+// jobs API and records gateway
 import { ApiGatewayAccountLogging } from "./components/apigw/accountLogging";
 import { JobsApi } from "./components/jobs/jobsApi";
 import { RecordsGateway } from "./components/records/recordsGateway";
@@ -40,21 +40,20 @@ export const forwarder = new RecordsForwarder(`${cfg.hubName}-forwarder`, {
   detailTypes: cfg.records.detailTypes,
 });
 
-// --- issue #3: record verification workflow (ingest, wait for anchoring, verify, notify) ---
+// --- record verification workflow (ingest, wait for anchoring, verify, notify) ---
 export const verification = new VerificationWorkflow(`${cfg.hubName}-verify`, {
   hub,
   apiEndpoint: forwarder.apiEndpoint,
   connectionArn: forwarder.connectionArn,
   connectionSecretArn: forwarder.connectionSecretArn,
   ...cfg.verification,
-  // issue #8: requests delivered to these receivers start it too, carrying the delivery's correlation id
+  // requests delivered to these receivers start it too, carrying the delivery's correlation id
   webhookRequests: Object.fromEntries(
     cfg.verification.webhookProviders.map((p) => [p, { source: eventSource(p), recordPath: WEBHOOK_REQUEST_PATHS[p] }]),
   ),
 });
-// --- end issue #3 ---
 
-// --- issue #6: tenant change publishing, tenant ingress, record ingestion ---
+// --- tenant change publishing, tenant ingress, record ingestion ---
 export const tenantChanges = new ChangePublisher(`${cfg.hubName}-changes`, {
   hub,
   tenants: cfg.tenancy.tenants,
@@ -85,9 +84,8 @@ export const recordIngestion = new RecordIngestion(`${cfg.hubName}-ingest`, {
   protect: cfg.protect,
   clientInit: cfg.lambdaClientInit,
 });
-// --- end issue #6 ---
 
-// --- issue #4: webhook receivers (one Function URL per enabled provider) ---
+// --- webhook receivers (one Function URL per enabled provider) ---
 export const webhooks =
   Object.keys(cfg.webhooks.providers).length > 0
     ? new WebhookReceiver(`${cfg.hubName}-webhooks`, {
@@ -98,9 +96,8 @@ export const webhooks =
         clientInit: cfg.lambdaClientInit,
       })
     : undefined;
-// --- end issue #4 ---
 
-// --- issue #5: asynchronous jobs API and the records gateway with usage plans ---
+// --- asynchronous jobs API and the records gateway with usage plans ---
 // API Gateway writes access logs only once the account's CloudWatch role is set (one stack per
 // account and region declares it: switchyard:apiGatewayAccountLogging).
 export const apiGatewayLogging = cfg.apis.accountLogging ? new ApiGatewayAccountLogging(`${cfg.hubName}-apigw-logs`) : undefined;
@@ -125,9 +122,8 @@ export const recordsGateway = new RecordsGateway(`${cfg.hubName}-records-gw`, {
   stageDependsOn: apiStageDependsOn,
   clientInit: cfg.lambdaClientInit,
 });
-// --- end issue #5 ---
 
-// --- issue #8: alarms on every DLQ, function, workflow and route, and one dashboard ---
+// --- alarms on every DLQ, function, workflow and route, and one dashboard ---
 // Declared after the other components: it reads their functions, queues and the hub's routes.
 export const monitoring = new Monitoring(`${cfg.hubName}-ops`, {
   functions: {
@@ -135,9 +131,9 @@ export const monitoring = new Monitoring(`${cfg.hubName}-ops`, {
     "tenant-ingress": { function: tenantIngress.fn, asyncInvoked: true },
     "ingest-s3": { function: recordIngestion.s3Fn, asyncInvoked: true },
     ...(recordIngestion.streamFn ? { "ingest-stream": recordIngestion.streamFn } : {}),
-    // issue #4: one receiver function per enabled webhook provider
+    // one receiver function per enabled webhook provider
     ...Object.fromEntries(Object.entries(webhooks?.functions ?? {}).map(([p, f]) => [`webhook-${p}`, f!])),
-    // issue #5: the jobs API's functions (processing and error handler are invoked asynchronously)
+    // the jobs API's functions (processing and error handler are invoked asynchronously)
     "jobs-submit": jobs.submitFn,
     "jobs-get": jobs.getFn,
     "jobs-process": { function: jobs.processFn.function, asyncInvoked: true },
@@ -145,7 +141,7 @@ export const monitoring = new Monitoring(`${cfg.hubName}-ops`, {
     ...(jobs.authorizerFn ? { "jobs-jwt": jobs.authorizerFn } : {}),
     "records-gateway-authorizer": recordsGateway.authorizerFn,
   },
-  // issue #5: 5xx rate and p99 latency of both REST APIs
+  // 5xx rate and p99 latency of both REST APIs
   restApis: {
     jobs: { apiName: jobs.api.name, stage: jobs.stage.stageName },
     "records-gateway": { apiName: recordsGateway.api.name, stage: recordsGateway.stage.stageName },
@@ -172,7 +168,6 @@ export const monitoring = new Monitoring(`${cfg.hubName}-ops`, {
     asyncEventAgeSeconds: cfg.monitoring.asyncEventAgeSeconds,
   },
 });
-// --- end issue #8 ---
 
 export const busName = hub.busName;
 export const busArn = hub.busArn;
@@ -185,22 +180,22 @@ export const routeRuleArns = Object.fromEntries(
 export const recordsConnectionArn = forwarder.connectionArn;
 export const recordsConnectionSecretArn = forwarder.connectionSecretArn;
 export const recordsDestinationArn = forwarder.destinationArn;
-// issue #3: start executions directly with StartExecution; subscribe to outcomes on the topic
+// start executions directly with StartExecution; subscribe to outcomes on the topic
 export const verificationStateMachineArn = verification.stateMachineArn;
 export const verificationTopicArn = verification.topicArn;
-// issue #6: where tenant data, keys, billing and refusals live; where to drop records
+// where tenant data, keys, billing and refusals live; where to drop records
 export const tenantDataTableName = tenantChanges.tableName;
 export const tenantAccessTableName = tenantIngress.accessTableName;
 export const tenantRejectedQueueUrl = tenantIngress.rejectedQueueUrl;
 export const ingestionBucketName = recordIngestion.bucketName;
 export const ingestionPrefix = recordIngestion.prefix;
 export const recordsApiKeySecretArn = recordIngestion.apiKeySecretArn;
-// issue #8: subscribe to alarms; open the dashboard
+// subscribe to alarms; open the dashboard
 export const alarmTopicArn = monitoring.alarmTopicArn;
 export const dashboardUrl = monitoring.dashboardUrl;
-// issue #4: register each URL with its provider (see README, "Webhooks")
+// register each URL with its provider (see README, "Webhooks")
 export const webhookUrls = webhooks ? webhooks.webhookUrls : {};
-// issue #5: call the jobs API (sign with jobsCallerRoleArn, see README "Jobs API"); the records
+// call the jobs API (sign with jobsCallerRoleArn, see README "Jobs API"); the records
 // gateway's URL, usage plans and consumer key ids (key values: aws apigateway get-api-key --include-value)
 export const jobsApiUrl = jobs.invokeUrl;
 export const jobsCallerRoleArn = jobs.callerRoleArn;

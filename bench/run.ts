@@ -22,7 +22,7 @@ import { benchWebhook } from "./webhook";
 import { matchesPattern } from "../lib/eventPattern";
 import type { BundleReport } from "../components/lambda";
 
-/** The targets of issue #8. */
+/** The performance targets the bench reports against. */
 export const TARGETS = {
   maxZippedBytes: 512 * 1024,
   maxColdRatio: 1.5,

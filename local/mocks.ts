@@ -56,10 +56,9 @@ export function arnFor(type: string, name: string, inputs: Record<string, any>):
       return `arn:aws:firehose:${REGION}:${ACCOUNT}:deliverystream/${n}`;
     case "aws:apigateway/restApi:RestApi":
       return `arn:aws:apigateway:${REGION}::/restapis/${n}`;
-    // --- issue 5 (jobs API, records gateway): the stage ARN that WAF associations take ---
+    // --- jobs API and records gateway: the stage ARN that WAF associations take ---
     case "aws:apigateway/stage:Stage":
       return `arn:aws:apigateway:${REGION}::/restapis/${inputs.restApi}/stages/${inputs.stageName}`;
-    // --- end issue 5 ---
     default:
       return `arn:aws:mock:${REGION}:${ACCOUNT}:${type.split(":").pop()}/${n}`;
   }

@@ -18,7 +18,7 @@ describe("the program (index.ts) per stack", () => {
     const dlq = p.resources.find((r) => r.name === "switchyard-dev-dlq" && r.type === "aws:sqs/queue:Queue")!;
     expect(dlq.inputs.messageRetentionSeconds).to.equal(345600);
     expect(count(p)["aws:schemas/discoverer:Discoverer"]).to.equal(1);
-    expect(Object.keys(p.exports.hub.routes).sort()).to.deep.equal(["debug", "records", "tenant-ingress", "verification", "verification-hmac", "verification-standard"]); // verification: issue #3; tenant-ingress: issue #6; verification-<provider>: issue #8
+    expect(Object.keys(p.exports.hub.routes).sort()).to.deep.equal(["debug", "records", "tenant-ingress", "verification", "verification-hmac", "verification-standard"]);
     const dest = p.resources.find((r) => r.type === "aws:cloudwatch/eventApiDestination:EventApiDestination")!;
     expect(dest.inputs.invocationRateLimitPerSecond).to.equal(10);
     expect(dest.inputs.invocationEndpoint).to.equal("https://sandbox.records.example.com/api/v1/records");
@@ -31,7 +31,7 @@ describe("the program (index.ts) per stack", () => {
     const archive = p.resources.find((r) => r.type === "aws:cloudwatch/eventArchive:EventArchive")!;
     expect(archive.inputs.retentionDays).to.equal(365);
     expect(count(p)["aws:schemas/discoverer:Discoverer"]).to.equal(undefined);
-    expect(Object.keys(p.exports.hub.routes)).to.deep.equal(["records", "verification", "tenant-ingress"]); // verification: issue #3; tenant-ingress: issue #6
+    expect(Object.keys(p.exports.hub.routes)).to.deep.equal(["records", "verification", "tenant-ingress"]);
     const dest = p.resources.find((r) => r.type === "aws:cloudwatch/eventApiDestination:EventApiDestination")!;
     expect(dest.inputs.invocationRateLimitPerSecond).to.equal(300);
     expect((p.exports.hub.bus as any).__protect).to.equal(true);

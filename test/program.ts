@@ -10,7 +10,7 @@ const ROOT = path.join(__dirname, "..");
 /** The secrets a user sets with `pulumi config set --secret` (test values). */
 export const TEST_SECRETS: Record<string, string> = {
   "switchyard:recordsApiKey": "test-records-api-key",
-  // issue #4: webhook signing secrets of the providers the stack files enable
+  // webhook signing secrets of the providers the stack files enable
   "switchyard:githubWebhookSecret": "test-github-webhook-secret",
   "switchyard:stripeWebhookSecret": "whsec_test_stripe_webhook_secret",
   "switchyard:twilioAuthToken": "test-twilio-auth-token",
@@ -78,7 +78,7 @@ async function evaluateUnder(stack: string, overrides: Record<string, string | u
   for (const m of ["index.ts", "config.ts"]) delete require.cache[path.join(ROOT, m)];
   const outputs = require(path.join(ROOT, "index.ts"));
   await settle();
-  // issue #4: functions register only once their closure is serialized, which takes longer the more
+  // functions register only once their closure is serialized, which takes longer the more
   // functions the program declares; wait until every pending registration has reached the mocks.
   await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
   return { exports: outputs, resources: [...recorded] };

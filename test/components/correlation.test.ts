@@ -1,5 +1,5 @@
 // A correlation id given to a webhook is carried into the event the receiver publishes and on to
-// the verification workflow's execution input (issue #8). The webhook leg runs the receiver's
+// the verification workflow's execution input. The webhook leg runs the receiver's
 // makeHandler against local DynamoDB; the workflow leg renders the route's recorded transformer
 // and executes the recorded definition with aws-local-stepfunctions.
 import { expect } from "chai";
@@ -120,7 +120,7 @@ describe("correlation id: webhook to bus event to workflow", () => {
   // A GitHub push does not request a verification (only the receivers named in
   // verificationWebhookProviders do, next describe). The id reaches the workflow when a downstream
   // producer that handles the webhook's event publishes a RecordVerificationRequested event whose
-  // detail propagates the id it read back; the verification route (issue #3, recorded from the dev
+  // detail propagates the id it read back; the verification route (recorded from the dev
   // program) then carries it into the input.
   it("appears in the verification workflow's execution input and notification when the request event propagates it", async () => {
     const p = await evaluateProgram("dev");

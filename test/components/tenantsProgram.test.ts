@@ -27,7 +27,7 @@ async function ready(p: Program): Promise<void> {
   p.resources.splice(0, p.resources.length, ...recorded);
 }
 
-describe("issue #6 in the program (index.ts)", () => {
+describe("tenants and record ingestion in the program (index.ts)", () => {
   it("dev: tenant ingress route, change publisher with the dev stream bounds, S3 ingestion, no stream source", async () => {
     const p = await evaluateProgram("dev");
     await ready(p);
