@@ -6,7 +6,7 @@ import { checkIntRange, checkName } from "../validate";
 import { HMAC_SIGNED_CONTENTS, HmacSignedContent } from "../../handlers/webhooks/hmac";
 import { isProvider, Provider, PROVIDERS } from "../../handlers/webhooks/providers";
 import { parseCidr } from "../../handlers/webhooks/sourceIp";
-import { createReceiver } from "../../handlers/webhooks/receiver";
+import { createReceiver, ENV } from "../../handlers/webhooks/receiver";
 
 export interface WebhookProviderArgs {
   /**
@@ -262,19 +262,20 @@ export class WebhookReceiver extends pulumi.ComponentResource {
       ];
       if (this.bucket) grants.push({ actions: ["s3:PutObject"], resources: [pulumi.interpolate`${this.bucket.arn}/${prefix}*`] });
 
+      // Named by the receiver's own ENV table: readReceiverConfig reads exactly these.
       const environment: Record<string, pulumi.Input<string>> = {
-        WEBHOOK_PROVIDER: provider,
-        WEBHOOK_SECRET_ARN: secret.arn,
-        IDEMPOTENCY_TABLE: this.table.name,
-        IDEMPOTENCY_TTL_SECONDS: String(a.idempotencyTtlSeconds),
-        EVENT_BUS_NAME: a.hub.busName,
-        MAX_ENTRY_BYTES: String(a.maxEntryBytes),
-        TOLERANCE_SECONDS: String(a.toleranceSeconds),
-        PAYLOAD_PREFIX: prefix,
-        ...(this.bucket ? { PAYLOAD_BUCKET: this.bucket.bucket } : {}),
-        ...(pa.publicUrl ? { PUBLIC_URL: pa.publicUrl } : {}),
-        ...(pa.allowedCidrs ? { ALLOWED_SOURCE_CIDRS: pa.allowedCidrs.join(",") } : {}),
-        ...(provider === "hmac" ? { HMAC_SIGNED_CONTENT: pa.signedContent ?? "headers" } : {}),
+        [ENV.provider]: provider,
+        [ENV.secretArn]: secret.arn,
+        [ENV.idempotencyTable]: this.table.name,
+        [ENV.idempotencyTtlSeconds]: String(a.idempotencyTtlSeconds),
+        [ENV.eventBusName]: a.hub.busName,
+        [ENV.maxEntryBytes]: String(a.maxEntryBytes),
+        [ENV.toleranceSeconds]: String(a.toleranceSeconds),
+        [ENV.payloadPrefix]: prefix,
+        ...(this.bucket ? { [ENV.payloadBucket]: this.bucket.bucket } : {}),
+        ...(pa.publicUrl ? { [ENV.publicUrl]: pa.publicUrl } : {}),
+        ...(pa.allowedCidrs ? { [ENV.allowedCidrs]: pa.allowedCidrs.join(",") } : {}),
+        ...(provider === "hmac" ? { [ENV.hmacSignedContent]: pa.signedContent ?? "headers" } : {}),
       };
 
       const fn = new SwitchyardFunction(

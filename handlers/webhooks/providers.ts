@@ -123,9 +123,8 @@ export const PROVIDER_SPECS: Record<Provider, ProviderSpec> = {
     verify: verifyStandard,
     parse(body, headers) {
       const payload = parseJson(body, "Standard Webhooks message");
-      const type = isObject(payload) && typeof payload.type === "string" ? payload.type : "webhook";
       const id = headers[STANDARD_HEADERS.id]!;
-      return { deliveryId: id, replayKey: id, eventType: type, payload };
+      return { deliveryId: id, replayKey: id, eventType: typeOf(payload) ?? "webhook", payload };
     },
     headers: [...COMMON_HEADERS, STANDARD_HEADERS.id, STANDARD_HEADERS.timestamp],
     ok: jsonOk,
