@@ -233,6 +233,7 @@ function tenantsConfig(s: Settings) {
     ),
     streamMaxRetryAttempts: s.int("streamMaxRetryAttempts", 5, 0, 10000),
     streamMaxRecordAgeSeconds: s.int("streamMaxRecordAgeSeconds", 86400, 60, 604800),
+    // eslint-disable-next-line no-control-regex -- S3 keys may not hold control characters
     ingestionPrefix: s.optionalString("ingestionPrefix", /^(?!\/)[^\u0000-\u001f]{0,512}$/, "incoming/") ?? "incoming/",
     recordsStreamSource: s.json<RecordStreamSource | undefined>(
       "recordsStreamSource",

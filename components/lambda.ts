@@ -104,7 +104,7 @@ function esbuildModule(): typeof import("esbuild") {
   try {
     return require("esbuild");
   } catch (e) {
-    throw new Error(`Switchyard bundles each function with esbuild, which is not installed here: run \`npm ci\` in ${PROJECT_ROOT} (${(e as Error).message.split("\n")[0]})`);
+    throw new Error(`Switchyard bundles each function with esbuild, which is not installed here: run \`npm ci\` in ${PROJECT_ROOT} (${(e as Error).message.split("\n")[0]})`, { cause: e });
   }
 }
 

@@ -173,7 +173,7 @@ export class SwitchyardLocal {
       snsPublish: async (a) => this.snsPublish(a),
       sqsSendMessage: async (a) => this.sqsSend(a.QueueUrl, a.MessageBody, a.MessageAttributes ?? {}),
       startExecution: async (a) => {
-        let input: unknown = {};
+        let input: unknown;
         try {
           input = a.input ? JSON.parse(a.input) : {};
         } catch {
@@ -246,7 +246,7 @@ export class SwitchyardLocal {
       case "topics":
         return send(200, Object.fromEntries(this.topics));
       case "executions":
-        return send(200, [...this.sfn.executions.values()].map(({ done, ...e }) => e));
+        return send(200, [...this.sfn.executions.values()].map(({ done: _done, ...e }) => e));
       case "records":
         return send(200, this.records ? { calls: this.records.calls, records: [...this.records.records.values()] } : { message: "external records API" });
       case "events":

@@ -67,7 +67,10 @@ export class LocalStreams {
     else if (operation === "UpdateItem" || operation === "DeleteItem") add(request.TableName, request.Key, false);
     else if (operation === "BatchWriteItem") {
       for (const [tableName, reqs] of Object.entries<any[]>(request.RequestItems ?? {})) {
-        for (const r of reqs) r.PutRequest ? add(tableName, r.PutRequest.Item, true) : add(tableName, r.DeleteRequest.Key, false);
+        for (const r of reqs) {
+          if (r.PutRequest) add(tableName, r.PutRequest.Item, true);
+          else add(tableName, r.DeleteRequest.Key, false);
+        }
       }
     } else if (operation === "TransactWriteItems") {
       // All or nothing: records only when the transaction succeeded, one per item it changed (a

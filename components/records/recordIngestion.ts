@@ -125,6 +125,8 @@ export class RecordIngestion extends pulumi.ComponentResource {
     if ((a.apiKey === undefined) === (a.apiKeySecretArn === undefined)) {
       throw new Error("give exactly one of apiKey (a secret is created for it) and apiKeySecretArn (an existing secret)");
     }
+    // S3 keys may not hold control characters, which is what this range names.
+    // eslint-disable-next-line no-control-regex
     if (a.prefix.startsWith("/") || a.prefix.length > 512 || /[\u0000-\u001f]/.test(a.prefix)) {
       throw new Error(`prefix must be an S3 key prefix (no leading "/", at most 512 characters), got ${JSON.stringify(a.prefix)}`);
     }

@@ -94,7 +94,7 @@ export function validateWebhookArgs(args: WebhookReceiverArgs): void {
         try {
           parseCidr(c);
         } catch (e) {
-          throw new Error(`providers.${p}.allowedCidrs: ${(e as Error).message}`);
+          throw new Error(`providers.${p}.allowedCidrs: ${(e as Error).message}`, { cause: e });
         }
       }
     }

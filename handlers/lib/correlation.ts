@@ -14,7 +14,7 @@ export const CORRELATION_HEADERS = [CORRELATION_HEADER, "x-request-id", "x-amzn-
  * What a correlation id may contain. EventBridge input transformers insert values without escaping,
  * so a `"` or `\` in an id would break the JSON a route builds; ids outside this set are replaced.
  */
-export const CORRELATION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:\/+=@-]{0,127}$/;
+export const CORRELATION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/+=@-]{0,127}$/;
 
 type Headers = Record<string, string | string[] | undefined | null>;
 

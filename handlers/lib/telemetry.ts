@@ -3,7 +3,6 @@
 // workflow, and the names of the business metrics (EMF) that the alarms and the dashboard read.
 // Runtime code only: no @pulumi/* imports. Build the Logger and Metrics inside the handler factory
 // (at cold start), never at deploy time: Powertools classes hold ES private fields.
-import { randomUUID } from "crypto";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 

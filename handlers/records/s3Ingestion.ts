@@ -164,6 +164,8 @@ export function makeHandler(deps: S3IngestionDeps) {
         try {
           parsed = JSON.parse(text);
         } catch (e) {
+          // The parse error's text is the reason recorded for the object; nothing else of it is kept.
+          // eslint-disable-next-line preserve-caught-error
           throw new Error(`object is not JSON: ${(e as Error).message}`);
         }
         items = Array.isArray(parsed) ? parsed : [parsed];

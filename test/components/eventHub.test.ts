@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { ofType, one, recorded, resetRecorded, settle, setupMocks, valueOf, ACCOUNT, REGION } from "../mocks";
+import { ofType, one, resetRecorded, settle, setupMocks, valueOf, ACCOUNT, REGION } from "../mocks";
 
 setupMocks();
 import { EventHub } from "../../components/events/eventHub";

@@ -15,7 +15,6 @@ export interface Dynalite {
 }
 
 export async function startDynalite(): Promise<Dynalite> {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
   const server = require("dynalite")({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
