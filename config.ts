@@ -4,7 +4,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { LOG_RETENTION_DAYS } from "./components/events/eventHub";
 import { CLIENT_INIT_MODES, ClientInit } from "./components/lambda";
 // --- jobs API and records gateway ---
-import { parseConsumerList, parseConsumers, parseTier, parseTiers, UsageTier } from "./components/apigw/spec";
+import {
+  parseConsumerList,
+  parseConsumers,
+  parseTier,
+  parseTiers,
+  UsageTier,
+} from "./components/apigw/spec";
 import { JOBS_AUTH_MODES, JobsAuth } from "./components/jobs/jobsSpec";
 import { gatewayRoutes } from "./components/records/gatewaySpec";
 // --- webhook receivers ---
@@ -92,7 +98,11 @@ export class Settings {
     if (s === undefined) return def;
     const v = Number(s.trim());
     if (!/^\d+(\.\d+)?$/.test(s.trim()) || !(v > above && v <= max)) {
-      this.fail(key, `must be a number above ${above} and at most ${max} (decimals allowed, such as 0.5), got "${s}"`, String(def));
+      this.fail(
+        key,
+        `must be a number above ${above} and at most ${max} (decimals allowed, such as 0.5), got "${s}"`,
+        String(def),
+      );
     }
     return v;
   }
@@ -110,7 +120,8 @@ export class Settings {
   bool(key: string, def: boolean): boolean {
     const s = this.raw(key);
     if (s === undefined) return def;
-    if (s !== "true" && s !== "false") this.fail(key, `must be true or false, got "${s}"`, String(def));
+    if (s !== "true" && s !== "false")
+      this.fail(key, `must be true or false, got "${s}"`, String(def));
     return s === "true";
   }
 
@@ -125,7 +136,11 @@ export class Settings {
       this.fail(key, `must be a JSON list of strings, got "${s}"`, example);
     }
     if (!Array.isArray(v) || v.some((x) => typeof x !== "string" || (item && !item.test(x)))) {
-      this.fail(key, `must be a JSON list of strings${item ? ` matching ${item}` : ""}, got ${s}`, example);
+      this.fail(
+        key,
+        `must be a JSON list of strings${item ? ` matching ${item}` : ""}, got ${s}`,
+        example,
+      );
     }
     return v as string[];
   }
@@ -157,7 +172,11 @@ export class Settings {
       u = undefined;
     }
     if (!u || u.protocol !== "https:" || v.endsWith("/")) {
-      this.fail(key, `must be an https:// URL without a trailing slash, got "${v}"`, "https://records.example.com");
+      this.fail(
+        key,
+        `must be an https:// URL without a trailing slash, got "${v}"`,
+        "https://records.example.com",
+      );
     }
     return v;
   }
@@ -179,7 +198,6 @@ export class Settings {
   }
 }
 
-
 // --- record verification workflow ---
 /** The verification workflow's keys; an EXPRESS workflow's waits must fit its 5-minute limit. */
 function verificationConfig(s: Settings, enabledProviders: Provider[]) {
@@ -197,7 +215,7 @@ function verificationConfig(s: Settings, enabledProviders: Provider[]) {
       "verificationWebhookProviders",
       [],
       new RegExp(`^(${WEBHOOK_REQUEST_PROVIDERS.join("|")})$`),
-      '\'["hmac"]\'',
+      "'[\"hmac\"]'",
     ) as WebhookRequestProvider[],
   };
   const twice = v.webhookProviders.map(eventSource).filter((src) => v.sources.includes(src));
@@ -233,13 +251,16 @@ function tenantsConfig(s: Settings) {
     ),
     streamMaxRetryAttempts: s.int("streamMaxRetryAttempts", 5, 0, 10000),
     streamMaxRecordAgeSeconds: s.int("streamMaxRecordAgeSeconds", 86400, 60, 604800),
-    // eslint-disable-next-line no-control-regex -- S3 keys may not hold control characters
-    ingestionPrefix: s.optionalString("ingestionPrefix", /^(?!\/)[^\u0000-\u001f]{0,512}$/, "incoming/") ?? "incoming/",
+    ingestionPrefix:
+      // eslint-disable-next-line no-control-regex -- S3 keys may not hold control characters
+      s.optionalString("ingestionPrefix", /^(?!\/)[^\u0000-\u001f]{0,512}$/, "incoming/") ??
+      "incoming/",
     recordsStreamSource: s.json<RecordStreamSource | undefined>(
       "recordsStreamSource",
       undefined,
       (v) => {
-        if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error("must be a JSON object");
+        if (typeof v !== "object" || v === null || Array.isArray(v))
+          throw new Error("must be a JSON object");
         return resolveStreamSource(v as RecordStreamSource);
       },
       `'{"tableArn":"arn:aws:dynamodb:eu-west-1:111122223333:table/orders","streamArn":"arn:aws:dynamodb:eu-west-1:111122223333:table/orders/stream/2026-01-01T00:00:00.000"}'`,
@@ -250,7 +271,11 @@ function tenantsConfig(s: Settings) {
 // --- alarms and dashboard ---
 /** Where alarms notify and when they fire (switchyard:ops:Monitoring thresholds). */
 function monitoringConfig(s: Settings) {
-  const alarmEmail = s.optionalString("alarmEmail", /^[^@\s"]+@[^@\s"]+\.[^@\s"]+$/, "ops@example.com");
+  const alarmEmail = s.optionalString(
+    "alarmEmail",
+    /^[^@\s"]+@[^@\s"]+\.[^@\s"]+$/,
+    "ops@example.com",
+  );
   if (alarmEmail === undefined) {
     // Not an error (a new stack may not have an on-call address yet), but said at every preview.
     void pulumi.log.warn(
@@ -284,9 +309,12 @@ function checkAllowedCidrs(v: unknown, enabled: Provider[]): Partial<Record<Prov
   }
   for (const [p, list] of Object.entries(v)) {
     if (!isProvider(p)) throw new Error(`names "${p}", not one of ${PROVIDERS.join(", ")}`);
-    if (!enabled.includes(p)) throw new Error(`names ${p}, which is not in ${NAMESPACE}:webhookProviders`);
+    if (!enabled.includes(p))
+      throw new Error(`names ${p}, which is not in ${NAMESPACE}:webhookProviders`);
     if (!Array.isArray(list) || list.length === 0 || list.some((c) => typeof c !== "string")) {
-      throw new Error(`${p} must be a non-empty list of CIDR strings (omit the provider to allow any address)`);
+      throw new Error(
+        `${p} must be a non-empty list of CIDR strings (omit the provider to allow any address)`,
+      );
     }
     for (const c of list) parseCidr(c);
   }
@@ -295,7 +323,12 @@ function checkAllowedCidrs(v: unknown, enabled: Provider[]): Partial<Record<Prov
 
 /** The enabled webhook providers. */
 function webhooksEnabled(s: Settings): Provider[] {
-  return s.stringList("webhookProviders", [], new RegExp(`^(${PROVIDERS.join("|")})$`), '\'["github","stripe"]\'') as Provider[];
+  return s.stringList(
+    "webhookProviders",
+    [],
+    new RegExp(`^(${PROVIDERS.join("|")})$`),
+    '\'["github","stripe"]\'',
+  ) as Provider[];
 }
 
 /** Enabled webhook providers, their secrets (required for each enabled one) and the receivers' limits. */
@@ -313,9 +346,22 @@ function webhooksConfig(s: Settings) {
     (v) => checkAllowedCidrs(v, enabled),
     '\'{"github":["192.30.252.0/22","185.199.108.0/22","140.82.112.0/20","143.55.64.0/20"]}\'',
   );
-  const hmacSignedContent = s.string("hmacWebhookSignedContent", "headers", HMAC_SIGNED_CONTENTS) as HmacSignedContent;
+  const hmacSignedContent = s.string(
+    "hmacWebhookSignedContent",
+    "headers",
+    HMAC_SIGNED_CONTENTS,
+  ) as HmacSignedContent;
   const providers: Partial<
-    Record<Provider, { secret: pulumi.Output<string>; previousSecret?: pulumi.Output<string>; publicUrl?: string; allowedCidrs?: string[]; signedContent?: HmacSignedContent }>
+    Record<
+      Provider,
+      {
+        secret: pulumi.Output<string>;
+        previousSecret?: pulumi.Output<string>;
+        publicUrl?: string;
+        allowedCidrs?: string[];
+        signedContent?: HmacSignedContent;
+      }
+    >
   > = {};
   for (const p of [...new Set(enabled)]) {
     const { key, what } = WEBHOOK_SECRET_KEYS[p];
@@ -362,26 +408,40 @@ function apisConfig(s: Settings) {
     );
   };
   const auth = s.string("jobsAuth", "iam", JOBS_AUTH_MODES) as JobsAuth;
-  let jwt: { issuer: string; audience: string; jwksUrl: string; resultTtlSeconds: number } | undefined;
+  let jwt:
+    { issuer: string; audience: string; jwksUrl: string; resultTtlSeconds: number } | undefined;
   const issuer = s.optionalString("jobsJwtIssuer");
   const audience = s.optionalString("jobsJwtAudience");
-  const jwksUrl = s.optionalString("jobsJwtJwksUrl", /^https:\/\/[^\s]+$/, "https://id.example.com/.well-known/jwks.json");
+  const jwksUrl = s.optionalString(
+    "jobsJwtJwksUrl",
+    /^https:\/\/[^\s]+$/,
+    "https://id.example.com/.well-known/jwks.json",
+  );
   const resultTtlSeconds = s.int("jobsJwtCacheSeconds", 300, 0, 3600);
   if (auth === "jwt") {
     if (!issuer) fail("jobsJwtIssuer", 'is not set (jobsAuth is "jwt")', "https://id.example.com/");
     if (!audience) fail("jobsJwtAudience", 'is not set (jobsAuth is "jwt")', "switchyard-jobs");
-    if (!jwksUrl) fail("jobsJwtJwksUrl", 'is not set (jobsAuth is "jwt")', "https://id.example.com/.well-known/jwks.json");
+    if (!jwksUrl)
+      fail(
+        "jobsJwtJwksUrl",
+        'is not set (jobsAuth is "jwt")',
+        "https://id.example.com/.well-known/jwks.json",
+      );
     jwt = { issuer: issuer!, audience: audience!, jwksUrl: jwksUrl!, resultTtlSeconds };
   }
   const callerPrincipals = s.stringList(
     "jobsCallerPrincipals",
     [],
     /^arn:aws[a-z-]*:iam::\d{12}:(root|role\/.+|user\/.+)$/,
-    '\'["arn:aws:iam::111122223333:role/ci"]\'',
+    "'[\"arn:aws:iam::111122223333:role/ci\"]'",
   );
   const wafRateLimit = s.int("jobsWafRateLimit", 0, 0, 2000000000);
   if (wafRateLimit > 0 && wafRateLimit < 10) {
-    fail("jobsWafRateLimit", `must be 0 (no WAF) or from 10 (AWS WAF's lowest rate limit), got "${wafRateLimit}"`, "2000");
+    fail(
+      "jobsWafRateLimit",
+      `must be 0 (no WAF) or from 10 (AWS WAF's lowest rate limit), got "${wafRateLimit}"`,
+      "2000",
+    );
   }
   const tiers = s.json(
     "recordsGatewayTiers",
@@ -393,15 +453,24 @@ function apisConfig(s: Settings) {
     jobs: {
       auth,
       jwt,
-      callerPrincipals: auth === "iam" && callerPrincipals.length > 0 ? callerPrincipals : undefined,
-      apiKeyConsumers: s.json("jobsApiKeyConsumers", ["default"], parseConsumerList, '\'["ops","batch"]\''),
+      callerPrincipals:
+        auth === "iam" && callerPrincipals.length > 0 ? callerPrincipals : undefined,
+      apiKeyConsumers: s.json(
+        "jobsApiKeyConsumers",
+        ["default"],
+        parseConsumerList,
+        '\'["ops","batch"]\'',
+      ),
       apiKeyTier: s.json<UsageTier>(
         "jobsApiKeyTier",
         { rateLimit: 50, burstLimit: 100 },
         (v) => parseTier("jobsApiKeyTier", v),
         `'{"rateLimit":50,"burstLimit":100,"quota":100000,"period":"DAY"}'`,
       ),
-      throttle: { rateLimit: s.int("jobsRateLimit", 100, 1, 10000), burstLimit: s.int("jobsBurstLimit", 200, 1, 5000) },
+      throttle: {
+        rateLimit: s.int("jobsRateLimit", 100, 1, 10000),
+        burstLimit: s.int("jobsBurstLimit", 200, 1, 5000),
+      },
       jobTtlDays: s.int("jobsTtlDays", 7, 1, 365),
       pointInTimeRecovery: s.bool("jobsPointInTimeRecovery", false),
       processorRetryAttempts: s.int("jobsRetryAttempts", 2, 0, 2),
@@ -419,7 +488,8 @@ function apisConfig(s: Settings) {
         "recordsGatewayRoutes",
         [],
         (v) => {
-          if (!Array.isArray(v) || v.some((r) => typeof r !== "string")) throw new Error('must be a JSON list such as ["POST /records/batch"]');
+          if (!Array.isArray(v) || v.some((r) => typeof r !== "string"))
+            throw new Error('must be a JSON list such as ["POST /records/batch"]');
           gatewayRoutes(v as string[]);
           return v as string[];
         },
@@ -443,7 +513,8 @@ export function loadConfig() {
   return {
     stack: s.stack,
     /** Name of the bus and prefix of every resource. */
-    hubName: s.optionalString("hubName", /^[A-Za-z0-9][A-Za-z0-9-]{0,19}$/, "switchyard") ?? "switchyard",
+    hubName:
+      s.optionalString("hubName", /^[A-Za-z0-9][A-Za-z0-9-]{0,19}$/, "switchyard") ?? "switchyard",
     /** Removal protection on stateful resources (bus, archive, queues, tables). */
     protect: s.bool("protect", false),
     archiveRetentionDays: s.int("archiveRetentionDays", 30, 0, 3650),
@@ -453,8 +524,17 @@ export function loadConfig() {
     schemaDiscovery: s.bool("schemaDiscovery", false),
     // where every function builds its AWS SDK clients (handlers/lib/lazy.ts)
     lambdaClientInit: s.string("lambdaClientInit", "on-first-use", CLIENT_INIT_MODES) as ClientInit,
-    publisherAccountIds: s.stringList("publisherAccountIds", [], /^\d{12}$/, "'[\"111122223333\"]'"),
-    publisherOrganizationId: s.optionalString("publisherOrganizationId", /^o-[a-z0-9]{10,32}$/, "o-abc123defg"),
+    publisherAccountIds: s.stringList(
+      "publisherAccountIds",
+      [],
+      /^\d{12}$/,
+      "'[\"111122223333\"]'",
+    ),
+    publisherOrganizationId: s.optionalString(
+      "publisherOrganizationId",
+      /^o-[a-z0-9]{10,32}$/,
+      "o-abc123defg",
+    ),
     records: {
       apiEndpoint: s.url("recordsApiEndpoint"),
       apiKey: s.secret("recordsApiKey", "the records API key, sent as X-API-Key"),

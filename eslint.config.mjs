@@ -15,7 +15,10 @@ export default tseslint.config(
       "@typescript-eslint/no-require-imports": "off",
       // Events, resource inputs and AWS wire formats are untyped JSON at these boundaries.
       "@typescript-eslint/no-explicit-any": "off",
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" },
+      ],
     },
   },
   {

@@ -49,7 +49,10 @@ export const verification = new VerificationWorkflow(`${cfg.hubName}-verify`, {
   ...cfg.verification,
   // requests delivered to these receivers start it too, carrying the delivery's correlation id
   webhookRequests: Object.fromEntries(
-    cfg.verification.webhookProviders.map((p) => [p, { source: eventSource(p), recordPath: WEBHOOK_REQUEST_PATHS[p] }]),
+    cfg.verification.webhookProviders.map((p) => [
+      p,
+      { source: eventSource(p), recordPath: WEBHOOK_REQUEST_PATHS[p] },
+    ]),
   ),
 });
 
@@ -100,7 +103,9 @@ export const webhooks =
 // --- asynchronous jobs API and the records gateway with usage plans ---
 // API Gateway writes access logs only once the account's CloudWatch role is set (one stack per
 // account and region declares it: switchyard:apiGatewayAccountLogging).
-export const apiGatewayLogging = cfg.apis.accountLogging ? new ApiGatewayAccountLogging(`${cfg.hubName}-apigw-logs`) : undefined;
+export const apiGatewayLogging = cfg.apis.accountLogging
+  ? new ApiGatewayAccountLogging(`${cfg.hubName}-apigw-logs`)
+  : undefined;
 const apiStageDependsOn = apiGatewayLogging ? [apiGatewayLogging.account] : [];
 export const jobs = new JobsApi(`${cfg.hubName}-jobs`, {
   busArn: hub.busArn,
@@ -132,7 +137,9 @@ export const monitoring = new Monitoring(`${cfg.hubName}-ops`, {
     "ingest-s3": { function: recordIngestion.s3Fn, asyncInvoked: true },
     ...(recordIngestion.streamFn ? { "ingest-stream": recordIngestion.streamFn } : {}),
     // one receiver function per enabled webhook provider
-    ...Object.fromEntries(Object.entries(webhooks?.functions ?? {}).map(([p, f]) => [`webhook-${p}`, f!])),
+    ...Object.fromEntries(
+      Object.entries(webhooks?.functions ?? {}).map(([p, f]) => [`webhook-${p}`, f!]),
+    ),
     // the jobs API's functions (processing and error handler are invoked asynchronously)
     "jobs-submit": jobs.submitFn,
     "jobs-get": jobs.getFn,

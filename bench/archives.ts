@@ -45,8 +45,12 @@ export class ArchiveSizer {
   }
 
   /** What each folder adds to an archive, largest first. */
-  breakdown(folders: Array<{ name: string; path: string }>): Array<{ name: string } & Contribution> {
-    return folders.map((f) => ({ name: f.name, ...this.folder(f.name, f.path) })).sort((a, b) => b.zippedBytes - a.zippedBytes);
+  breakdown(
+    folders: Array<{ name: string; path: string }>,
+  ): Array<{ name: string } & Contribution> {
+    return folders
+      .map((f) => ({ name: f.name, ...this.folder(f.name, f.path) }))
+      .sort((a, b) => b.zippedBytes - a.zippedBytes);
   }
 
   /** Size of the archive of these text files and folders. */
@@ -101,20 +105,37 @@ export async function measureArchive(
 ): Promise<ArchiveMeasure> {
   const entries = await archiveEntries(archive);
   const textsOf = (es: Awaited<ReturnType<typeof archiveEntries>>) =>
-    es.filter((e) => e.text !== undefined).map((e) => ({ name: e.name, data: Buffer.from(e.text!, "utf8") }));
+    es
+      .filter((e) => e.text !== undefined)
+      .map((e) => ({ name: e.name, data: Buffer.from(e.text!, "utf8") }));
   const texts = textsOf(entries);
   // Packaged files come one by one (the archive keeps only what a CommonJS Lambda loads) or, for an
   // archive that was not pruned, as whole folders.
   const isDir = (p: string) => fs.statSync(p).isDirectory();
-  const files = entries.filter((e) => e.path !== undefined && !isDir(e.path)).map((e) => ({ name: e.name, data: fs.readFileSync(e.path!) }));
-  const folders = entries.filter((e) => e.path !== undefined && isDir(e.path)).map((e) => ({ name: e.name, path: e.path! }));
+  const files = entries
+    .filter((e) => e.path !== undefined && !isDir(e.path))
+    .map((e) => ({ name: e.name, data: fs.readFileSync(e.path!) }));
+  const folders = entries
+    .filter((e) => e.path !== undefined && isDir(e.path))
+    .map((e) => ({ name: e.name, path: e.path! }));
   const ours = sizer.measure([...texts, ...files], folders);
-  const def = sizer.measure(serialized === archive ? texts : textsOf(await archiveEntries(serialized)), defaults);
-  const packageOf = (name: string) => name.match(/^node_modules\/((?:@[^/]+\/)?[^/]+)/)?.[1] ?? name;
+  const def = sizer.measure(
+    serialized === archive ? texts : textsOf(await archiveEntries(serialized)),
+    defaults,
+  );
+  const packageOf = (name: string) =>
+    name.match(/^node_modules\/((?:@[^/]+\/)?[^/]+)/)?.[1] ?? name;
   const byPackage = new Map<string, ZipInput[]>();
-  for (const f of files) byPackage.set(`node_modules/${packageOf(f.name)}`, [...(byPackage.get(`node_modules/${packageOf(f.name)}`) ?? []), f]);
+  for (const f of files)
+    byPackage.set(`node_modules/${packageOf(f.name)}`, [
+      ...(byPackage.get(`node_modules/${packageOf(f.name)}`) ?? []),
+      f,
+    ]);
   const mine = new Set([...folders.map((f) => f.name), ...byPackage.keys()]);
-  const packages = [...sizer.breakdown(folders), ...[...byPackage].map(([name, inputs]) => ({ name, ...sizer.contribution(inputs) }))].sort((a, b) => b.zippedBytes - a.zippedBytes);
+  const packages = [
+    ...sizer.breakdown(folders),
+    ...[...byPackage].map(([name, inputs]) => ({ name, ...sizer.contribution(inputs) })),
+  ].sort((a, b) => b.zippedBytes - a.zippedBytes);
   return {
     function: functionName,
     packages,

@@ -17,7 +17,11 @@ export const HARMLESS_EVENT = {
   httpMethod: "GET",
   resource: "/__bench/unknown",
   headers: {},
-  requestContext: { http: { method: "GET", path: "/__bench/unknown" }, requestId: "bench", domainName: "bench.local" },
+  requestContext: {
+    http: { method: "GET", path: "/__bench/unknown" },
+    requestId: "bench",
+    domainName: "bench.local",
+  },
   body: null,
   isBase64Encoded: false,
 };
@@ -26,14 +30,23 @@ export const HARMLESS_EVENT = {
  * A local endpoint for every AWS call a handler might make while serving the harmless event: it
  * answers 400 at once, so nothing leaves this machine and no call waits.
  */
-export async function startStubEndpoint(): Promise<{ url: string; calls: () => number; close: () => Promise<void> }> {
+export async function startStubEndpoint(): Promise<{
+  url: string;
+  calls: () => number;
+  close: () => Promise<void>;
+}> {
   let calls = 0;
   const server = http.createServer((req, res) => {
     calls++;
     req.resume();
     req.on("end", () => {
       res.writeHead(400, { "content-type": "application/x-amz-json-1.1" });
-      res.end(JSON.stringify({ __type: "ValidationException", message: "switchyard bench stub endpoint" }));
+      res.end(
+        JSON.stringify({
+          __type: "ValidationException",
+          message: "switchyard bench stub endpoint",
+        }),
+      );
     });
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));

@@ -25,7 +25,11 @@ export interface PatternResult extends Summary {
 }
 
 /** Matches each event against every rule (patterns compiled once, as the local bus does). */
-export async function benchPatternMatching(rules: DeclaredRule[], events: object[], iterations: number): Promise<PatternResult> {
+export async function benchPatternMatching(
+  rules: DeclaredRule[],
+  events: object[],
+  iterations: number,
+): Promise<PatternResult> {
   const compiled = rules.map((r) => compilePattern(r.pattern));
   let matched = 0;
   const samples = await timeEach((i) => {
@@ -34,13 +38,24 @@ export async function benchPatternMatching(rules: DeclaredRule[], events: object
     for (const c of compiled) if (c(ev)) m++;
     if (i >= 0) matched += m;
   }, iterations);
-  return { ...summarize(samples), rules: rules.length, events: events.length, matchesPerEvent: matched / iterations };
+  return {
+    ...summarize(samples),
+    rules: rules.length,
+    events: events.length,
+    matchesPerEvent: matched / iterations,
+  };
 }
 
 /** Renders each declared transformer against an event of its rule. */
-export async function benchTransformers(targets: DeclaredTransformer[], iterations: number): Promise<Summary & { transformers: number }> {
+export async function benchTransformers(
+  targets: DeclaredTransformer[],
+  iterations: number,
+): Promise<Summary & { transformers: number }> {
   if (targets.length === 0) throw new Error("benchTransformers: no transformer declared");
-  const ctx = (t: DeclaredTransformer) => ({ ruleName: t.ruleName, ruleArn: `arn:aws:events:eu-west-1:123456789012:rule/${t.ruleName}` });
+  const ctx = (t: DeclaredTransformer) => ({
+    ruleName: t.ruleName,
+    ruleArn: `arn:aws:events:eu-west-1:123456789012:rule/${t.ruleName}`,
+  });
   const samples = await timeEach((i) => {
     const t = targets[Math.abs(i) % targets.length];
     renderInputTransformer(t.transformer, t.event, ctx(t));

@@ -45,15 +45,23 @@ export function bulkEntries(n: number, seed = 8): PublishEntry[] {
 }
 
 const size = (e: { Source?: string; DetailType?: string; Detail?: string }) =>
-  Buffer.byteLength(e.Source ?? "") + Buffer.byteLength(e.DetailType ?? "") + Buffer.byteLength(e.Detail ?? "");
+  Buffer.byteLength(e.Source ?? "") +
+  Buffer.byteLength(e.DetailType ?? "") +
+  Buffer.byteLength(e.Detail ?? "");
 
 /**
  * Publishes `entries` through the publisher with a client whose PutEvents records each call and
  * answers like EventBridge: one result per entry, `throttleEvery`-th entries (across all calls)
  * failing with ThrottlingException, which the publisher retries.
  */
-export async function publisherEfficiency(entries: PublishEntry[], throttleEvery = 0): Promise<PublisherEfficiency> {
-  const client = new EventBridgeClient({ region: "eu-west-1", credentials: { accessKeyId: "bench", secretAccessKey: "bench" } });
+export async function publisherEfficiency(
+  entries: PublishEntry[],
+  throttleEvery = 0,
+): Promise<PublisherEfficiency> {
+  const client = new EventBridgeClient({
+    region: "eu-west-1",
+    credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
+  });
   const mock = mockClient(client);
   let seen = 0;
   mock.on(PutEventsCommand).callsFake((input) => {

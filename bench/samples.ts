@@ -18,24 +18,73 @@ const base = (source: string, detailType: string, detail: object, i = 0) => ({
 /** Realistic events of the hub. */
 export function realisticEvents(): object[] {
   return [
-    base("switchyard.records", "RecordCreated", {
-      tenantId: "acme", database: "switchyard.records", collection: "invoices", recordId: "inv-42", recordVersion: 3,
-      payload: { total: 120, currency: "EUR", lines: [{ sku: "A-1", qty: 2 }, { sku: "B-7", qty: 1 }] },
-      correlationId: "corr-0001",
-    }, 1),
-    base("switchyard.records", "RecordUpdated", {
-      tenantId: "globex", database: "switchyard.records", collection: "orders", recordId: "ord-7", recordVersion: 12,
-      payload: { status: "shipped" }, correlationId: "corr-0002",
-    }, 2),
-    base("switchyard.webhooks.github", "push", {
-      provider: "github", deliveryId: "72d3162e-cc78-11e3-81ab-4c9367dc0958", correlationId: "gh-corr-1", eventType: "push",
-      receivedAt: "2026-11-21T10:00:00.000Z", headers: { "x-github-event": "push" },
-      payload: { ref: "refs/heads/main", repository: { full_name: "acme/site" }, commits: [{ id: "abc", message: "fix" }] },
-    }, 3),
-    base("switchyard.webhooks.stripe", "invoice.paid", {
-      provider: "stripe", deliveryId: "evt_1", correlationId: "evt_1", eventType: "invoice.paid",
-      receivedAt: "2026-11-21T10:00:00.000Z", headers: {}, payload: { id: "evt_1", type: "invoice.paid", data: { object: { amount_paid: 1200 } } },
-    }, 4),
+    base(
+      "switchyard.records",
+      "RecordCreated",
+      {
+        tenantId: "acme",
+        database: "switchyard.records",
+        collection: "invoices",
+        recordId: "inv-42",
+        recordVersion: 3,
+        payload: {
+          total: 120,
+          currency: "EUR",
+          lines: [
+            { sku: "A-1", qty: 2 },
+            { sku: "B-7", qty: 1 },
+          ],
+        },
+        correlationId: "corr-0001",
+      },
+      1,
+    ),
+    base(
+      "switchyard.records",
+      "RecordUpdated",
+      {
+        tenantId: "globex",
+        database: "switchyard.records",
+        collection: "orders",
+        recordId: "ord-7",
+        recordVersion: 12,
+        payload: { status: "shipped" },
+        correlationId: "corr-0002",
+      },
+      2,
+    ),
+    base(
+      "switchyard.webhooks.github",
+      "push",
+      {
+        provider: "github",
+        deliveryId: "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+        correlationId: "gh-corr-1",
+        eventType: "push",
+        receivedAt: "2026-11-21T10:00:00.000Z",
+        headers: { "x-github-event": "push" },
+        payload: {
+          ref: "refs/heads/main",
+          repository: { full_name: "acme/site" },
+          commits: [{ id: "abc", message: "fix" }],
+        },
+      },
+      3,
+    ),
+    base(
+      "switchyard.webhooks.stripe",
+      "invoice.paid",
+      {
+        provider: "stripe",
+        deliveryId: "evt_1",
+        correlationId: "evt_1",
+        eventType: "invoice.paid",
+        receivedAt: "2026-11-21T10:00:00.000Z",
+        headers: {},
+        payload: { id: "evt_1", type: "invoice.paid", data: { object: { amount_paid: 1200 } } },
+      },
+      4,
+    ),
     base("aws.s3", "Object Created", { bucket: { name: "other" }, object: { key: "x" } }, 5),
   ];
 }
@@ -47,8 +96,14 @@ function witnessValue(m: unknown): { value?: unknown; absent?: boolean } | null 
   if (m === null || typeof m !== "object") return { value: m };
   const o = m as Record<string, any>;
   if ("exists" in o) return o.exists ? { value: "bench" } : { absent: true };
-  if ("prefix" in o) return { value: `${typeof o.prefix === "string" ? o.prefix : o.prefix["equals-ignore-case"]}bench` };
-  if ("suffix" in o) return { value: `bench${typeof o.suffix === "string" ? o.suffix : o.suffix["equals-ignore-case"]}` };
+  if ("prefix" in o)
+    return {
+      value: `${typeof o.prefix === "string" ? o.prefix : o.prefix["equals-ignore-case"]}bench`,
+    };
+  if ("suffix" in o)
+    return {
+      value: `bench${typeof o.suffix === "string" ? o.suffix : o.suffix["equals-ignore-case"]}`,
+    };
   if ("equals-ignore-case" in o) return { value: o["equals-ignore-case"] };
   if ("wildcard" in o) return { value: String(o.wildcard).replace(/\*/g, "bench") };
   if ("anything-but" in o) return { value: "bench-anything-but" };
@@ -62,7 +117,12 @@ function witnessValue(m: unknown): { value?: unknown; absent?: boolean } | null 
       if (op === "<" || op === "<=") hi = Math.min(hi, op === "<" ? n - 1e-6 : n);
       if (op === "=") lo = hi = n;
     }
-    const v = lo <= 0 && hi >= 0 ? 0 : Number.isInteger(Math.ceil(lo)) && Math.ceil(lo) <= hi ? Math.ceil(lo) : lo;
+    const v =
+      lo <= 0 && hi >= 0
+        ? 0
+        : Number.isInteger(Math.ceil(lo)) && Math.ceil(lo) <= hi
+          ? Math.ceil(lo)
+          : lo;
     return { value: v };
   }
   if ("cidr" in o) return { value: String(o.cidr).split("/")[0] };
@@ -98,7 +158,10 @@ function witnessObject(p: Pattern): Record<string, unknown> | null {
 export function witnessEvent(pattern: Pattern, i = 0): object | undefined {
   const w = witnessObject(pattern);
   if (!w) return undefined;
-  const ev: Record<string, unknown> = { ...base("bench.source", "BenchEvent", {}, 1000 + i), detail: {} };
+  const ev: Record<string, unknown> = {
+    ...base("bench.source", "BenchEvent", {}, 1000 + i),
+    detail: {},
+  };
   for (const [k, v] of Object.entries(w)) {
     ev[k] = k === "detail" && v && typeof v === "object" ? { ...(v as object) } : v;
   }

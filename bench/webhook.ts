@@ -25,11 +25,17 @@ export interface WebhookResult extends Summary {
 }
 
 /** Starts dynalite in this process with the receiver's idempotency table. */
-export async function startDynalite(table: string): Promise<{ client: DynamoDBClient; close: () => Promise<void> }> {
+export async function startDynalite(
+  table: string,
+): Promise<{ client: DynamoDBClient; close: () => Promise<void> }> {
   const server = require("dynalite")({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   const { port } = server.address() as AddressInfo;
-  const client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, region: REGION, credentials });
+  const client = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: REGION,
+    credentials,
+  });
   await client.send(
     new CreateTableCommand({
       TableName: table,
@@ -45,14 +51,19 @@ export async function startDynalite(table: string): Promise<{ client: DynamoDBCl
  * Runs `iterations` distinct GitHub deliveries (plus warm-up) through `makeHandler` of
  * handlers/webhooks/receiver.ts. Returns undefined, with the reason, when the receiver is absent.
  */
-export async function benchWebhook(iterations: number): Promise<WebhookResult | { skipped: string }> {
+export async function benchWebhook(
+  iterations: number,
+): Promise<WebhookResult | { skipped: string }> {
   let receiver: any;
   try {
     receiver = require("../handlers/webhooks/receiver");
   } catch (e) {
-    return { skipped: `handlers/webhooks/receiver.ts cannot be loaded: ${(e as Error).message.split("\n")[0]}` };
+    return {
+      skipped: `handlers/webhooks/receiver.ts cannot be loaded: ${(e as Error).message.split("\n")[0]}`,
+    };
   }
-  if (typeof receiver.makeHandler !== "function") return { skipped: "handlers/webhooks/receiver.ts exports no makeHandler" };
+  if (typeof receiver.makeHandler !== "function")
+    return { skipped: "handlers/webhooks/receiver.ts exports no makeHandler" };
 
   const table = "bench-idempotency";
   const ddb = await startDynalite(table);
@@ -90,7 +101,11 @@ export async function benchWebhook(iterations: number): Promise<WebhookResult | 
       ref: "refs/heads/main",
       repository: { full_name: "acme/site", id: 1 },
       pusher: { name: "octocat" },
-      commits: Array.from({ length: 3 }, (_, i) => ({ id: `c${i}`, message: `change ${i}`, added: [`f${i}.ts`] })),
+      commits: Array.from({ length: 3 }, (_, i) => ({
+        id: `c${i}`,
+        message: `change ${i}`,
+        added: [`f${i}.ts`],
+      })),
     });
     const statuses: Record<string, number> = {};
     // The log lines and EMF blobs are built and written as in Lambda, into a sink instead of the
@@ -114,7 +129,11 @@ export async function benchWebhook(iterations: number): Promise<WebhookResult | 
           "x-hub-signature-256": `sha256=${crypto.createHmac("sha256", SECRET).update(body).digest("hex")}`,
           "x-correlation-id": `bench-${i + 1000}`,
         },
-        requestContext: { http: { method: "POST", path: "/github" }, domainName: "bench.lambda-url.eu-west-1.on.aws", requestId: `r${i}` },
+        requestContext: {
+          http: { method: "POST", path: "/github" },
+          domainName: "bench.lambda-url.eu-west-1.on.aws",
+          requestId: `r${i}`,
+        },
         body,
         isBase64Encoded: false,
       };
@@ -128,7 +147,13 @@ export async function benchWebhook(iterations: number): Promise<WebhookResult | 
     }, iterations).finally(() => {
       process.stdout.write = write;
     });
-    return { ...summarize(samples), deliveries: iterations, statuses, putEventsCalls: eb.commandCalls(PutEventsCommand).length, telemetryBytes: written };
+    return {
+      ...summarize(samples),
+      deliveries: iterations,
+      statuses,
+      putEventsCalls: eb.commandCalls(PutEventsCommand).length,
+      telemetryBytes: written,
+    };
   } finally {
     eb.restore();
     sm.restore();

@@ -41,7 +41,10 @@ const DOS_DATE = (0 << 9) | (1 << 5) | 1;
  * default) unless deflating does not make it smaller, in which case it is stored.
  */
 export function writeZip(entries: ZipInput[], level = 6): Buffer {
-  if (entries.length > MAX_ENTRIES) throw new Error(`writeZip: ${entries.length} entries need ZIP64, which this writer does not support`);
+  if (entries.length > MAX_ENTRIES)
+    throw new Error(
+      `writeZip: ${entries.length} entries need ZIP64, which this writer does not support`,
+    );
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
@@ -51,7 +54,8 @@ export function writeZip(entries: ZipInput[], level = 6): Buffer {
     const stored = deflated.length >= e.data.length;
     const body = stored ? e.data : deflated;
     const crc = crc32(e.data);
-    if (e.data.length > MAX_BYTES || offset > MAX_BYTES) throw new Error("writeZip: archive over 4 GiB needs ZIP64");
+    if (e.data.length > MAX_BYTES || offset > MAX_BYTES)
+      throw new Error("writeZip: archive over 4 GiB needs ZIP64");
 
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
@@ -139,7 +143,10 @@ export interface SizeReport {
 
 /** Zips the files in memory and reports the archive's size next to the unpacked size and count. */
 export function measureFiles(files: FileEntry[], extra: ZipInput[] = []): SizeReport {
-  const inputs: ZipInput[] = [...extra, ...files.map((f) => ({ name: f.name, data: fs.readFileSync(f.abs) }))];
+  const inputs: ZipInput[] = [
+    ...extra,
+    ...files.map((f) => ({ name: f.name, data: fs.readFileSync(f.abs) })),
+  ];
   const zipped = writeZip(inputs);
   return {
     files: inputs.length,

@@ -104,7 +104,10 @@ function esbuildModule(): typeof import("esbuild") {
   try {
     return require("esbuild");
   } catch (e) {
-    throw new Error(`Switchyard bundles each function with esbuild, which is not installed here: run \`npm ci\` in ${PROJECT_ROOT} (${(e as Error).message.split("\n")[0]})`, { cause: e });
+    throw new Error(
+      `Switchyard bundles each function with esbuild, which is not installed here: run \`npm ci\` in ${PROJECT_ROOT} (${(e as Error).message.split("\n")[0]})`,
+      { cause: e },
+    );
   }
 }
 
@@ -118,10 +121,13 @@ function esbuildModule(): typeof import("esbuild") {
  * first use: handlers/lib/lazy.ts). Not minified: the Lambda console shows the code as it runs, and
  * a stack trace's line numbers point into it (minifying whitespace saved about 3 ms of load).
  */
-export async function bundleArchive(archive: pulumi.asset.AssetArchive): Promise<{ archive: pulumi.asset.AssetArchive; report: BundleReport }> {
+export async function bundleArchive(
+  archive: pulumi.asset.AssetArchive,
+): Promise<{ archive: pulumi.asset.AssetArchive; report: BundleReport }> {
   const assets = (await archive.assets) as Record<string, any>;
   const index = assets["__index.js"];
-  if (!index || index.text === undefined) throw new Error("bundleArchive: the archive has no serialized __index.js");
+  if (!index || index.text === undefined)
+    throw new Error("bundleArchive: the archive has no serialized __index.js");
   const contents: string = await index.text;
   const result = await esbuildModule().build({
     stdin: { contents, resolveDir: PROJECT_ROOT, sourcefile: "__index.js", loader: "js" },
@@ -138,7 +144,9 @@ export async function bundleArchive(archive: pulumi.asset.AssetArchive): Promise
   });
   // A warning means code esbuild could not follow (a computed require): it would fail in Lambda.
   if (result.warnings.length > 0) {
-    const text = result.warnings.map((w) => `${w.location?.file ?? ""}:${w.location?.line ?? ""} ${w.text}`).join("; ");
+    const text = result.warnings
+      .map((w) => `${w.location?.file ?? ""}:${w.location?.line ?? ""} ${w.text}`)
+      .join("; ");
     throw new Error(`bundling a function's code: ${text}`);
   }
   const bundled = result.outputFiles![0].text;
@@ -149,9 +157,12 @@ export async function bundleArchive(archive: pulumi.asset.AssetArchive): Promise
       inputs[pkg] = (inputs[pkg] ?? 0) + bytesInOutput;
     }
   }
-  const provided = (p: string) => RUNTIME_PROVIDED.some((pattern) => p.startsWith(pattern.slice(0, -1)));
+  const provided = (p: string) =>
+    RUNTIME_PROVIDED.some((pattern) => p.startsWith(pattern.slice(0, -1)));
   const imports = Object.values(result.metafile!.inputs).flatMap((i) => i.imports);
-  const external = [...new Set(imports.filter((x) => x.external && provided(x.path)).map((x) => x.path))].sort();
+  const external = [
+    ...new Set(imports.filter((x) => x.external && provided(x.path)).map((x) => x.path)),
+  ].sort();
   return {
     archive: new pulumi.asset.AssetArchive({ "__index.js": new pulumi.asset.StringAsset(bundled) }),
     report: { bytes: Buffer.byteLength(bundled), inputs, external },
@@ -180,8 +191,13 @@ export function functionPolicy(logGroupArn: pulumi.Input<string>, grants: Grant[
 }
 
 /** The function's environment: its own variables, plus the client-init switch when it is `at-init`. */
-function environmentOf(args: FunctionArgs<any, any>): { variables: Record<string, pulumi.Input<string>> } | undefined {
-  const variables = { ...args.environment, ...(args.clientInit === "at-init" ? { [CLIENT_INIT_ENV]: "at-init" } : {}) };
+function environmentOf(
+  args: FunctionArgs<any, any>,
+): { variables: Record<string, pulumi.Input<string>> } | undefined {
+  const variables = {
+    ...args.environment,
+    ...(args.clientInit === "at-init" ? { [CLIENT_INIT_ENV]: "at-init" } : {}),
+  };
   return Object.keys(variables).length > 0 ? { variables } : undefined;
 }
 
@@ -205,7 +221,11 @@ export class SwitchyardFunction<E = any, R = any> extends pulumi.ComponentResour
         assumeRolePolicy: JSON.stringify({
           Version: "2012-10-17",
           Statement: [
-            { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" },
+            {
+              Effect: "Allow",
+              Principal: { Service: "lambda.amazonaws.com" },
+              Action: "sts:AssumeRole",
+            },
           ],
         }),
       },
@@ -245,12 +265,17 @@ export class SwitchyardFunction<E = any, R = any> extends pulumi.ComponentResour
         transformations: [
           (t) => {
             if (t.type !== "aws:lambda/function:Function") return undefined;
-            const serialized = pulumi.output(t.props.code) as pulumi.Output<pulumi.asset.AssetArchive>;
+            const serialized = pulumi.output(
+              t.props.code,
+            ) as pulumi.Output<pulumi.asset.AssetArchive>;
             serializedArchives.set(name, serialized);
             const bundle = serialized.apply((a) => bundleArchive(a));
             const code = bundle.apply((b) => b.archive);
             functionArchives.set(name, code as any);
-            bundleReports.set(name, bundle.apply((b) => b.report));
+            bundleReports.set(
+              name,
+              bundle.apply((b) => b.report),
+            );
             return { props: { ...t.props, code }, opts: t.opts };
           },
         ],

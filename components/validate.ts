@@ -3,7 +3,9 @@
 /** Throws unless `value` is an integer within [min, max]. */
 export function checkIntRange(what: string, value: number, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${what} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+    throw new Error(
+      `${what} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`,
+    );
   }
 }
 

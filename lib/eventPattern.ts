@@ -443,7 +443,11 @@ function flattenPattern(
     if (key === OR_KEY) {
       const before = current;
       current = (value as PatternObject[]).flatMap((branch) =>
-        flattenPattern(branch, path, before.map((rule) => new Map(rule))),
+        flattenPattern(
+          branch,
+          path,
+          before.map((rule) => new Map(rule)),
+        ),
       );
       continue;
     }

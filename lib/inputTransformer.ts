@@ -297,8 +297,7 @@ export function evaluateJsonPath(root: unknown, path: string): unknown {
 // ---------------------------------------------------------------------------------------------
 
 type Segment =
-  | { kind: "text"; text: string }
-  | { kind: "var"; name: string; inString: boolean; asKey: boolean };
+  { kind: "text"; text: string } | { kind: "var"; name: string; inString: boolean; asKey: boolean };
 
 /**
  * Splits a template into literal text and placeholders, noting for each placeholder whether it

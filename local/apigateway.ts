@@ -40,7 +40,12 @@ export interface ApiDeps {
 }
 
 function wildcardMatch(pattern: string, value: string): boolean {
-  const re = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split("*")
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+      .join(".*")}$`,
+  );
   return re.test(value);
 }
 
@@ -94,35 +99,53 @@ export class LocalRestApi {
         route = { path: p, segments: p.split("/").filter(Boolean), methods: new Map() };
         this.routes.push(route);
       }
-      const integration = integrations.find((i) => i.inputs.resourceId === m.inputs.resourceId && i.inputs.httpMethod === m.inputs.httpMethod);
+      const integration = integrations.find(
+        (i) =>
+          i.inputs.resourceId === m.inputs.resourceId &&
+          i.inputs.httpMethod === m.inputs.httpMethod,
+      );
       route.methods.set(m.inputs.httpMethod, { method: m, integration });
     }
     // Literal segments win over {param} and {proxy+}, as API Gateway matches.
-    this.routes.sort((a, b) => b.segments.filter((s) => !s.startsWith("{")).length - a.segments.filter((s) => !s.startsWith("{")).length);
+    this.routes.sort(
+      (a, b) =>
+        b.segments.filter((s) => !s.startsWith("{")).length -
+        a.segments.filter((s) => !s.startsWith("{")).length,
+    );
 
     // Usage plans and keys.
     const plans: Plan[] = [];
     for (const p of all.filter((r) => r.type === "aws:apigateway/usagePlan:UsagePlan")) {
-      const stageRef = (p.inputs.apiStages ?? []).find((s: any) => s.apiId === apiId && s.stage === this.stageName);
+      const stageRef = (p.inputs.apiStages ?? []).find(
+        (s: any) => s.apiId === apiId && s.stage === this.stageName,
+      );
       if (!stageRef) continue;
       const methodThrottles = new Map<string, { rate?: number; burst?: number }>();
-      for (const t of stageRef.throttles ?? []) methodThrottles.set(t.path, { rate: t.rateLimit, burst: t.burstLimit });
+      for (const t of stageRef.throttles ?? [])
+        methodThrottles.set(t.path, { rate: t.rateLimit, burst: t.burstLimit });
       plans.push({
         id: `${p.name}-id`,
         rate: p.inputs.throttleSettings?.rateLimit,
         burst: p.inputs.throttleSettings?.burstLimit,
-        quota: p.inputs.quotaSettings ? { limit: p.inputs.quotaSettings.limit, period: p.inputs.quotaSettings.period } : undefined,
+        quota: p.inputs.quotaSettings
+          ? { limit: p.inputs.quotaSettings.limit, period: p.inputs.quotaSettings.period }
+          : undefined,
         methodThrottles,
       });
     }
     for (const k of all.filter((r) => r.type === "aws:apigateway/apiKey:ApiKey")) {
       const keyPlans = all
-        .filter((r) => r.type === "aws:apigateway/usagePlanKey:UsagePlanKey" && r.inputs.keyId === `${k.name}-id`)
+        .filter(
+          (r) =>
+            r.type === "aws:apigateway/usagePlanKey:UsagePlanKey" &&
+            r.inputs.keyId === `${k.name}-id`,
+        )
         .map((upk) => plans.find((p) => p.id === upk.inputs.usagePlanId))
         .filter((p): p is Plan => Boolean(p));
       if (keyPlans.length === 0) continue;
       // Local key values are derived, stable per name, and printed at start.
-      const value = k.inputs.value ?? `local-${createHash("sha256").update(k.name).digest("hex").slice(0, 32)}`;
+      const value =
+        k.inputs.value ?? `local-${createHash("sha256").update(k.name).digest("hex").slice(0, 32)}`;
       this.keys.set(value, { id: `${k.name}-id`, name: k.inputs.name ?? k.name, plans: keyPlans });
       this.apiKeys[k.inputs.name ?? k.name] = value;
     }
@@ -170,43 +193,80 @@ export class LocalRestApi {
   private periodOf(period: string): string {
     const d = new Date();
     if (period === "DAY") return d.toISOString().slice(0, 10);
-    if (period === "WEEK") return `${d.getUTCFullYear()}-w${Math.floor((d.getTime() / 86400000 + 4) / 7)}`;
+    if (period === "WEEK")
+      return `${d.getUTCFullYear()}-w${Math.floor((d.getTime() / 86400000 + 4) / 7)}`;
     return d.toISOString().slice(0, 7);
   }
 
   /** SigV4 check of a request, as API Gateway does for AWS_IAM methods; returns the caller. */
-  private async verifySigV4(req: http.IncomingMessage, url: URL, body: Buffer): Promise<string | undefined> {
+  private async verifySigV4(
+    req: http.IncomingMessage,
+    url: URL,
+    body: Buffer,
+  ): Promise<string | undefined> {
     const auth = String(req.headers.authorization ?? "");
-    const m = auth.match(/^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/);
+    const m = auth.match(
+      /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/,
+    );
     if (!m) return undefined;
     const [, akid, , region, service, signedHeaders, signature] = m;
-    if (akid !== LOCAL_CALLER_CREDENTIALS.accessKeyId || service !== "execute-api") return undefined;
+    if (akid !== LOCAL_CALLER_CREDENTIALS.accessKeyId || service !== "execute-api")
+      return undefined;
     const amzDate = String(req.headers["x-amz-date"] ?? "");
-    const when = new Date(amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, "$1-$2-$3T$4:$5:$6Z"));
-    if (Number.isNaN(when.getTime()) || Math.abs(Date.now() - when.getTime()) > 5 * 60_000) return undefined;
+    const when = new Date(
+      amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, "$1-$2-$3T$4:$5:$6Z"),
+    );
+    if (Number.isNaN(when.getTime()) || Math.abs(Date.now() - when.getTime()) > 5 * 60_000)
+      return undefined;
     const headers: Record<string, string> = {};
     for (const h of signedHeaders.split(";")) headers[h] = String(req.headers[h] ?? "");
     const signer = executeApiSigner(region);
     const query: Record<string, string> = {};
     for (const [k, v] of url.searchParams) query[k] = v;
     const signed = await signer.sign(
-      { method: req.method!, protocol: "http:", hostname: url.hostname, port: Number(url.port), path: url.pathname, query, headers, body: body.length ? body.toString("utf8") : undefined } as any,
-      { signingDate: when, unsignableHeaders: new Set(), signableHeaders: new Set(Object.keys(headers)) } as any,
+      {
+        method: req.method!,
+        protocol: "http:",
+        hostname: url.hostname,
+        port: Number(url.port),
+        path: url.pathname,
+        query,
+        headers,
+        body: body.length ? body.toString("utf8") : undefined,
+      } as any,
+      {
+        signingDate: when,
+        unsignableHeaders: new Set(),
+        signableHeaders: new Set(Object.keys(headers)),
+      } as any,
     );
-    const got = String((signed as any).headers.authorization ?? "").match(/Signature=([0-9a-f]{64})/)?.[1] ?? "";
-    if (got.length !== signature.length || !timingSafeEqual(Buffer.from(got), Buffer.from(signature))) return undefined;
+    const got =
+      String((signed as any).headers.authorization ?? "").match(/Signature=([0-9a-f]{64})/)?.[1] ??
+      "";
+    if (
+      got.length !== signature.length ||
+      !timingSafeEqual(Buffer.from(got), Buffer.from(signature))
+    )
+      return undefined;
     return akid;
   }
 
   /** Whether the caller role's policy allows execute-api:Invoke on the method ARN. */
   private iamAllows(methodArn: string): boolean {
-    const policies = this.all.filter((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && /caller/.test(r.name));
+    const policies = this.all.filter(
+      (r) => r.type === "aws:iam/rolePolicy:RolePolicy" && /caller/.test(r.name),
+    );
     for (const p of policies) {
       const doc = JSON.parse(p.inputs.policy);
       for (const s of [doc.Statement].flat()) {
         const actions = [s.Action].flat();
         const resources = [s.Resource].flat();
-        if (s.Effect === "Allow" && actions.some((a: string) => wildcardMatch(a, "execute-api:Invoke")) && resources.some((r: string) => wildcardMatch(r, methodArn))) return true;
+        if (
+          s.Effect === "Allow" &&
+          actions.some((a: string) => wildcardMatch(a, "execute-api:Invoke")) &&
+          resources.some((r: string) => wildcardMatch(r, methodArn))
+        )
+          return true;
       }
     }
     return false;
@@ -216,20 +276,31 @@ export class LocalRestApi {
     const body = await readRequestBody(req);
     const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "127.0.0.1"}`);
     const json = (status: number, message: string, extra: Record<string, string> = {}) => {
-      res.writeHead(status, { "content-type": "application/json", "x-amzn-errortype": extra.type ?? "", ...extra });
+      res.writeHead(status, {
+        "content-type": "application/json",
+        "x-amzn-errortype": extra.type ?? "",
+        ...extra,
+      });
       res.end(JSON.stringify({ message }));
     };
     const prefix = `/${this.stageName}`;
-    if (!url.pathname.startsWith(prefix)) return json(403, "Missing Authentication Token", { type: "MissingAuthenticationTokenException" });
+    if (!url.pathname.startsWith(prefix))
+      return json(403, "Missing Authentication Token", {
+        type: "MissingAuthenticationTokenException",
+      });
     const path = url.pathname.slice(prefix.length) || "/";
     const found = this.match(path);
     const entry = found?.route.methods.get(req.method!) ?? found?.route.methods.get("ANY");
-    if (!found || !entry) return json(403, "Missing Authentication Token", { type: "MissingAuthenticationTokenException" });
+    if (!found || !entry)
+      return json(403, "Missing Authentication Token", {
+        type: "MissingAuthenticationTokenException",
+      });
     const { method, integration } = entry;
     const requestId = randomUUID();
     const methodArn = `${this.executionArn}/${this.stageName}/${req.method}${path}`;
     const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(",") : v;
+    for (const [k, v] of Object.entries(req.headers))
+      if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(",") : v;
 
     // API key and usage plan.
     let apiKey: { id: string; name: string; plans: Plan[] } | undefined;
@@ -238,14 +309,21 @@ export class LocalRestApi {
       if (!apiKey) return json(403, "Forbidden", { type: "ForbiddenException" });
       const plan = apiKey.plans[0];
       const override = plan.methodThrottles.get(`${found.route.path}/${req.method}`);
-      if (!this.take(`${apiKey.id}:${found.route.path}/${req.method}`, override?.rate ?? plan.rate, override?.burst ?? plan.burst)) {
+      if (
+        !this.take(
+          `${apiKey.id}:${found.route.path}/${req.method}`,
+          override?.rate ?? plan.rate,
+          override?.burst ?? plan.burst,
+        )
+      ) {
         return json(429, "Too Many Requests", { type: "TooManyRequestsException" });
       }
       if (plan.quota) {
         const period = this.periodOf(plan.quota.period);
         const use = this.quotaUse.get(apiKey.id);
         const count = use && use.period === period ? use.count : 0;
-        if (count >= plan.quota.limit) return json(429, "Limit Exceeded", { type: "LimitExceededException" });
+        if (count >= plan.quota.limit)
+          return json(429, "Limit Exceeded", { type: "LimitExceededException" });
         this.quotaUse.set(apiKey.id, { count: count + 1, period });
       }
     }
@@ -256,23 +334,66 @@ export class LocalRestApi {
     const authType = method.inputs.authorization ?? "NONE";
     if (authType === "AWS_IAM") {
       principal = await this.verifySigV4(req, url, body);
-      if (!principal) return json(403, "The request signature we calculated does not match the signature you provided.", { type: "InvalidSignatureException" });
-      if (!this.iamAllows(methodArn)) return json(403, `User: ${principal} is not authorized to perform: execute-api:Invoke on resource: ${methodArn}`, { type: "AccessDeniedException" });
+      if (!principal)
+        return json(
+          403,
+          "The request signature we calculated does not match the signature you provided.",
+          { type: "InvalidSignatureException" },
+        );
+      if (!this.iamAllows(methodArn))
+        return json(
+          403,
+          `User: ${principal} is not authorized to perform: execute-api:Invoke on resource: ${methodArn}`,
+          { type: "AccessDeniedException" },
+        );
     } else if (authType === "CUSTOM") {
-      const authorizer = this.all.find((r) => r.type === "aws:apigateway/authorizer:Authorizer" && `${r.name}-id` === method.inputs.authorizerId);
+      const authorizer = this.all.find(
+        (r) =>
+          r.type === "aws:apigateway/authorizer:Authorizer" &&
+          `${r.name}-id` === method.inputs.authorizerId,
+      );
       if (!authorizer) return json(500, "Internal server error");
       const a = authorizer.inputs;
-      const sources = String(a.identitySource ?? "method.request.header.Authorization").split(",").map((s) => s.trim());
-      const identity = sources.map((s) => headers[s.replace(/^method\.request\.header\./, "").toLowerCase()] ?? "").join(",");
-      if (a.type !== "REQUEST" && !identity) return json(401, "Unauthorized", { type: "UnauthorizedException" });
-      if (a.identityValidationExpression && !new RegExp(a.identityValidationExpression).test(identity)) return json(401, "Unauthorized", { type: "UnauthorizedException" });
+      const sources = String(a.identitySource ?? "method.request.header.Authorization")
+        .split(",")
+        .map((s) => s.trim());
+      const identity = sources
+        .map((s) => headers[s.replace(/^method\.request\.header\./, "").toLowerCase()] ?? "")
+        .join(",");
+      if (a.type !== "REQUEST" && !identity)
+        return json(401, "Unauthorized", { type: "UnauthorizedException" });
+      if (
+        a.identityValidationExpression &&
+        !new RegExp(a.identityValidationExpression).test(identity)
+      )
+        return json(401, "Unauthorized", { type: "UnauthorizedException" });
       const cacheKey = `${a.name}:${identity}`;
       const ttl = (a.authorizerResultTtlInSeconds ?? 300) * 1000;
       let result = ttl > 0 ? this.authCache.get(cacheKey) : undefined;
       if (!result || result.expires < Date.now()) {
         const event =
           a.type === "REQUEST"
-            ? { type: "REQUEST", methodArn, resource: found.route.path, path, httpMethod: req.method, headers, queryStringParameters: Object.fromEntries(url.searchParams), pathParameters: found.params, stageVariables: this.stageVariables, requestContext: { accountId: ACCOUNT, apiId: `${this.api.name}-id`, stage: this.stageName, requestId, identity: { apiKey: req.headers["x-api-key"], sourceIp: req.socket.remoteAddress } } }
+            ? {
+                type: "REQUEST",
+                methodArn,
+                resource: found.route.path,
+                path,
+                httpMethod: req.method,
+                headers,
+                queryStringParameters: Object.fromEntries(url.searchParams),
+                pathParameters: found.params,
+                stageVariables: this.stageVariables,
+                requestContext: {
+                  accountId: ACCOUNT,
+                  apiId: `${this.api.name}-id`,
+                  stage: this.stageName,
+                  requestId,
+                  identity: {
+                    apiKey: req.headers["x-api-key"],
+                    sourceIp: req.socket.remoteAddress,
+                  },
+                },
+              }
             : { type: "TOKEN", authorizationToken: identity, methodArn };
         try {
           const out = await this.deps.invokeLambda(functionFromUri(a.authorizerUri), event);
@@ -280,24 +401,47 @@ export class LocalRestApi {
           if (ttl > 0) this.authCache.set(cacheKey, result);
         } catch (e) {
           const msg = (e as Error).message;
-          if (msg === "Unauthorized") return json(401, "Unauthorized", { type: "UnauthorizedException" });
+          if (msg === "Unauthorized")
+            return json(401, "Unauthorized", { type: "UnauthorizedException" });
           this.deps.log(`  authorizer ${a.name} failed: ${msg}`);
           return json(500, "Internal server error", { type: "AuthorizerConfigurationException" });
         }
       }
       const out = result.result;
       const statements = [out?.policyDocument?.Statement ?? []].flat();
-      const allowed = statements.some((s: any) => s.Effect === "Allow" && [s.Resource].flat().some((r: string) => wildcardMatch(r, methodArn))) && !statements.some((s: any) => s.Effect === "Deny" && [s.Resource].flat().some((r: string) => wildcardMatch(r, methodArn)));
-      if (!allowed) return json(403, "User is not authorized to access this resource with an explicit deny", { type: "AccessDeniedException" });
+      const allowed =
+        statements.some(
+          (s: any) =>
+            s.Effect === "Allow" &&
+            [s.Resource].flat().some((r: string) => wildcardMatch(r, methodArn)),
+        ) &&
+        !statements.some(
+          (s: any) =>
+            s.Effect === "Deny" &&
+            [s.Resource].flat().some((r: string) => wildcardMatch(r, methodArn)),
+        );
+      if (!allowed)
+        return json(403, "User is not authorized to access this resource with an explicit deny", {
+          type: "AccessDeniedException",
+        });
       principal = out.principalId;
       authorizerContext = { ...(out.context ?? {}), principalId: out.principalId };
     }
 
     // Body validation against the method's model.
-    const validator = this.all.find((r) => r.type === "aws:apigateway/requestValidator:RequestValidator" && `${r.name}-id` === method.inputs.requestValidatorId);
+    const validator = this.all.find(
+      (r) =>
+        r.type === "aws:apigateway/requestValidator:RequestValidator" &&
+        `${r.name}-id` === method.inputs.requestValidatorId,
+    );
     if (validator?.inputs.validateRequestBody && method.inputs.requestModels) {
       const modelName = method.inputs.requestModels["application/json"];
-      const model = this.all.find((r) => r.type === "aws:apigateway/model:Model" && r.inputs.name === modelName && r.inputs.restApi === `${this.api.name}-id`);
+      const model = this.all.find(
+        (r) =>
+          r.type === "aws:apigateway/model:Model" &&
+          r.inputs.name === modelName &&
+          r.inputs.restApi === `${this.api.name}-id`,
+      );
       if (model) {
         let parsed: unknown;
         try {
@@ -306,14 +450,19 @@ export class LocalRestApi {
           return json(400, "Invalid request body", { type: "BadRequestException" });
         }
         const errors = validate(JSON.parse(model.inputs.schema) as JsonSchema, parsed);
-        if (errors.length) return json(400, "Invalid request body", { type: "BadRequestException" });
+        if (errors.length)
+          return json(400, "Invalid request body", { type: "BadRequestException" });
       }
     }
     if (validator?.inputs.validateRequestParameters) {
-      for (const [param, required] of Object.entries<boolean>(method.inputs.requestParameters ?? {})) {
+      for (const [param, required] of Object.entries<boolean>(
+        method.inputs.requestParameters ?? {},
+      )) {
         const h = param.match(/^method\.request\.header\.(.+)$/);
         if (required && h && !headers[h[1].toLowerCase()]) {
-          return json(400, `Missing required request parameters: [${h[1]}]`, { type: "BadRequestException" });
+          return json(400, `Missing required request parameters: [${h[1]}]`, {
+            type: "BadRequestException",
+          });
         }
       }
     }
@@ -321,7 +470,9 @@ export class LocalRestApi {
     if (!integration) return json(500, "Internal server error");
     const i = integration.inputs;
     const text = body.toString("utf8");
-    this.deps.log(`api ${this.api.name}: ${req.method} ${path}${apiKey ? ` (key ${apiKey.name})` : ""}${principal ? ` (${principal})` : ""}`);
+    this.deps.log(
+      `api ${this.api.name}: ${req.method} ${path}${apiKey ? ` (key ${apiKey.name})` : ""}${principal ? ` (${principal})` : ""}`,
+    );
     if (i.type === "AWS_PROXY") {
       const multi: Record<string, string[]> = {};
       for (const [k, v] of Object.entries(headers)) multi[k] = [v];
@@ -333,7 +484,11 @@ export class LocalRestApi {
         headers,
         multiValueHeaders: multi,
         queryStringParameters: query,
-        multiValueQueryStringParameters: query ? Object.fromEntries([...url.searchParams.keys()].map((k) => [k, url.searchParams.getAll(k)])) : null,
+        multiValueQueryStringParameters: query
+          ? Object.fromEntries(
+              [...url.searchParams.keys()].map((k) => [k, url.searchParams.getAll(k)]),
+            )
+          : null,
         pathParameters: Object.keys(found.params).length ? found.params : null,
         stageVariables: Object.keys(this.stageVariables).length ? this.stageVariables : null,
         requestContext: {
@@ -346,7 +501,14 @@ export class LocalRestApi {
           requestId,
           requestTimeEpoch: Date.now(),
           protocol: `HTTP/${req.httpVersion}`,
-          identity: { sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, ""), userAgent: headers["user-agent"], apiKey: apiKey ? req.headers["x-api-key"] : undefined, apiKeyId: apiKey?.id, userArn: principal, caller: principal },
+          identity: {
+            sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, ""),
+            userAgent: headers["user-agent"],
+            apiKey: apiKey ? req.headers["x-api-key"] : undefined,
+            apiKeyId: apiKey?.id,
+            userArn: principal,
+            caller: principal,
+          },
           authorizer: authorizerContext,
         },
         body: text.length ? text : null,
@@ -354,7 +516,8 @@ export class LocalRestApi {
       };
       try {
         const out = await this.deps.invokeLambda(functionFromUri(i.uri), event);
-        if (!out || typeof out !== "object" || !("statusCode" in out)) return json(502, "Internal server error");
+        if (!out || typeof out !== "object" || !("statusCode" in out))
+          return json(502, "Internal server error");
         return writeLambdaResponse(res, out, { "x-amzn-requestid": requestId });
       } catch (e) {
         this.deps.log(`  integration error: ${(e as Error).message}`);
@@ -364,26 +527,39 @@ export class LocalRestApi {
     if (i.type === "HTTP" || i.type === "HTTP_PROXY") {
       const out: Record<string, string> = {};
       if (i.type === "HTTP_PROXY") {
-        for (const [k, v] of Object.entries(headers)) if (!["host", "content-length", "connection"].includes(k)) out[k] = v;
+        for (const [k, v] of Object.entries(headers))
+          if (!["host", "content-length", "connection"].includes(k)) out[k] = v;
       } else if (headers["content-type"]) out["content-type"] = headers["content-type"];
       // Request parameter mappings win over what the client sent, as in API Gateway.
       for (const [dest, src] of Object.entries<string>(i.requestParameters ?? {})) {
         const h = dest.match(/^integration\.request\.header\.(.+)$/);
         if (!h) continue;
         let value: unknown;
-        if (src.startsWith("context.authorizer.")) value = authorizerContext?.[src.slice("context.authorizer.".length)];
-        else if (src.startsWith("stageVariables.")) value = this.stageVariables[src.slice("stageVariables.".length)];
-        else if (src.startsWith("method.request.header.")) value = headers[src.slice("method.request.header.".length).toLowerCase()];
+        if (src.startsWith("context.authorizer."))
+          value = authorizerContext?.[src.slice("context.authorizer.".length)];
+        else if (src.startsWith("stageVariables."))
+          value = this.stageVariables[src.slice("stageVariables.".length)];
+        else if (src.startsWith("method.request.header."))
+          value = headers[src.slice("method.request.header.".length).toLowerCase()];
         else if (/^'.*'$/.test(src)) value = src.slice(1, -1);
         for (const k of Object.keys(out)) if (k.toLowerCase() === h[1].toLowerCase()) delete out[k];
         if (value !== undefined) out[h[1]] = String(value);
       }
       let target = i.uri as string;
-      for (const [k, v] of Object.entries(found.params)) target = target.replace(`{${k}}`, encodeURIComponent(v));
+      for (const [k, v] of Object.entries(found.params))
+        target = target.replace(`{${k}}`, encodeURIComponent(v));
       try {
-        const up = await fetch(this.deps.rewriteUrl(target), { method: i.integrationHttpMethod ?? req.method, headers: out, body: text.length ? text : undefined, signal: AbortSignal.timeout((i.timeoutMilliseconds ?? 29000) as number) });
+        const up = await fetch(this.deps.rewriteUrl(target), {
+          method: i.integrationHttpMethod ?? req.method,
+          headers: out,
+          body: text.length ? text : undefined,
+          signal: AbortSignal.timeout((i.timeoutMilliseconds ?? 29000) as number),
+        });
         const upBody = Buffer.from(await up.arrayBuffer());
-        res.writeHead(up.status, { "content-type": up.headers.get("content-type") ?? "application/json", "x-amzn-requestid": requestId });
+        res.writeHead(up.status, {
+          "content-type": up.headers.get("content-type") ?? "application/json",
+          "x-amzn-requestid": requestId,
+        });
         res.end(upBody);
         return;
       } catch (e) {

@@ -24,7 +24,10 @@ export interface ArchiveFile {
  * The files of a declared archive: `__index.js` text, and each packaged file (nested archives are
  * flattened; a folder archive stays one entry whose `path` is the folder).
  */
-export async function archiveEntries(archive: pulumi.Input<pulumi.asset.AssetArchive>, prefix = ""): Promise<ArchiveFile[]> {
+export async function archiveEntries(
+  archive: pulumi.Input<pulumi.asset.AssetArchive>,
+  prefix = "",
+): Promise<ArchiveFile[]> {
   const a = (await unwrap(archive)) as any;
   const assets = await a.assets;
   const out: ArchiveFile[] = [];
@@ -49,7 +52,8 @@ export async function materialize(
     const dest = path.join(dir, e.name);
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     if (e.text !== undefined) fs.writeFileSync(dest, e.text);
-    else if (fs.statSync(e.path!).isDirectory()) fs.cpSync(e.path!, dest, { recursive: true, dereference: true });
+    else if (fs.statSync(e.path!).isDirectory())
+      fs.cpSync(e.path!, dest, { recursive: true, dereference: true });
     else fs.copyFileSync(e.path!, dest);
   }
   return dir;
@@ -74,7 +78,8 @@ export function lambdaRuntimeModules(): string {
     if (!fs.existsSync(path.join(src, "package.json"))) return;
     seen.add(pkg);
     const json = JSON.parse(fs.readFileSync(path.join(src, "package.json"), "utf8"));
-    for (const dep of Object.keys({ ...json.dependencies, ...json.optionalDependencies })) visit(dep);
+    for (const dep of Object.keys({ ...json.dependencies, ...json.optionalDependencies }))
+      visit(dep);
   };
   for (const scope of ["@aws-sdk", "@smithy", "@aws-crypto"]) {
     const d = path.join(PROJECT_MODULES, scope);
@@ -117,12 +122,18 @@ export class LambdaInvokeError extends Error {
 export class LambdaHost {
   private child!: ChildProcess;
   private seq = 0;
-  private pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  private pending = new Map<
+    number,
+    { resolve: (v: any) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+  >();
   public loadMs = 0;
   public stderr = "";
   public stdout = "";
 
-  private constructor(private readonly dir: string, private readonly opts: HostOptions) {}
+  private constructor(
+    private readonly dir: string,
+    private readonly opts: HostOptions,
+  ) {}
 
   static async start(dir: string, opts: HostOptions = {}): Promise<LambdaHost> {
     const host = new LambdaHost(dir, opts);
@@ -154,7 +165,9 @@ export class LambdaHost {
     this.child.stderr!.on("data", (d) => (this.stderr += d.toString()));
     return new Promise((resolve, reject) => {
       this.child.once("exit", (code) => {
-        const err = new Error(`function process exited with code ${code}: ${this.stderr.slice(-2000)}`);
+        const err = new Error(
+          `function process exited with code ${code}: ${this.stderr.slice(-2000)}`,
+        );
         for (const p of this.pending.values()) p.reject(err);
         this.pending.clear();
         reject(err);
@@ -164,7 +177,9 @@ export class LambdaHost {
           this.loadMs = m.loadMs;
           resolve();
         } else if (m.type === "init-error") {
-          reject(new LambdaInvokeError(m.error.name, `init failed: ${m.error.message}`, m.error.stack));
+          reject(
+            new LambdaInvokeError(m.error.name, `init failed: ${m.error.message}`, m.error.stack),
+          );
         } else if (m.type === "result" || m.type === "error") {
           const p = this.pending.get(m.id);
           if (!p) return;
@@ -173,7 +188,10 @@ export class LambdaHost {
           // Let the stdout pipe deliver the lines written before the answer.
           setTimeout(() => {
             if (m.type === "result") p.resolve(m.result);
-            else p.reject(new LambdaInvokeError(m.error.errorType, m.error.errorMessage, m.error.stack));
+            else
+              p.reject(
+                new LambdaInvokeError(m.error.errorType, m.error.errorMessage, m.error.stack),
+              );
           }, 5);
         }
       });
@@ -187,7 +205,12 @@ export class LambdaHost {
     return new Promise<R>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new LambdaInvokeError("Sandbox.Timedout", `Task timed out after ${timeoutMs / 1000} seconds`));
+        reject(
+          new LambdaInvokeError(
+            "Sandbox.Timedout",
+            `Task timed out after ${timeoutMs / 1000} seconds`,
+          ),
+        );
         // A timed-out sandbox is discarded, as Lambda does.
         this.child.kill();
         void this.spawn().catch(() => undefined);

@@ -23,10 +23,28 @@ export interface LocalServices {
   dynamodbUrl: string;
   putEvents(entries: any[]): Promise<{ FailedEntryCount: number; Entries: any[] }>;
   getSecretValue(secretId: string): Promise<{ ARN: string; Name: string; SecretString: string }>;
-  snsPublish(args: { TopicArn: string; Message: string; Subject?: string; MessageAttributes: Record<string, { DataType: string; StringValue?: string }> }): Promise<string>;
-  sqsSendMessage(args: { QueueUrl: string; MessageBody: string; MessageAttributes?: any; DelaySeconds?: number }): Promise<string>;
-  startExecution(args: { stateMachineArn: string; input?: string; name?: string }): Promise<{ executionArn: string; startDate: number }>;
-  invokeLambda(functionName: string, payload: string, invocationType: string): Promise<{ status: number; payload: string; functionError?: string }>;
+  snsPublish(args: {
+    TopicArn: string;
+    Message: string;
+    Subject?: string;
+    MessageAttributes: Record<string, { DataType: string; StringValue?: string }>;
+  }): Promise<string>;
+  sqsSendMessage(args: {
+    QueueUrl: string;
+    MessageBody: string;
+    MessageAttributes?: any;
+    DelaySeconds?: number;
+  }): Promise<string>;
+  startExecution(args: {
+    stateMachineArn: string;
+    input?: string;
+    name?: string;
+  }): Promise<{ executionArn: string; startDate: number }>;
+  invokeLambda(
+    functionName: string,
+    payload: string,
+    invocationType: string,
+  ): Promise<{ status: number; payload: string; functionError?: string }>;
   s3Put(bucket: string, key: string, body: Buffer, contentType?: string): Promise<string>;
   s3Get(bucket: string, key: string): Promise<{ body: Buffer; contentType?: string; etag: string }>;
   /**
@@ -34,10 +52,20 @@ export interface LocalServices {
    * so that the runtime can read the items before and after it and emit the stream records
    * DynamoDB would.
    */
-  aroundDynamoWrite?(operation: string, request: any, forward: () => Promise<number>): Promise<void>;
+  aroundDynamoWrite?(
+    operation: string,
+    request: any,
+    forward: () => Promise<number>,
+  ): Promise<void>;
 }
 
-const DYNAMO_WRITES = new Set(["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"]);
+const DYNAMO_WRITES = new Set([
+  "PutItem",
+  "UpdateItem",
+  "DeleteItem",
+  "BatchWriteItem",
+  "TransactWriteItems",
+]);
 
 function readBody(req: http.IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -48,13 +76,26 @@ function readBody(req: http.IncomingMessage): Promise<Buffer> {
   });
 }
 
-function sendJson(res: http.ServerResponse, status: number, body: unknown, contentType = "application/x-amz-json-1.1") {
+function sendJson(
+  res: http.ServerResponse,
+  status: number,
+  body: unknown,
+  contentType = "application/x-amz-json-1.1",
+) {
   const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": contentType, "x-amzn-requestid": randomUUID(), "content-length": Buffer.byteLength(text) });
+  res.writeHead(status, {
+    "content-type": contentType,
+    "x-amzn-requestid": randomUUID(),
+    "content-length": Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
-function sendJsonError(res: http.ServerResponse, err: AwsError, contentType = "application/x-amz-json-1.1") {
+function sendJsonError(
+  res: http.ServerResponse,
+  err: AwsError,
+  contentType = "application/x-amz-json-1.1",
+) {
   const text = JSON.stringify({ __type: err.code, message: err.message });
   res.writeHead(err.status, {
     "content-type": contentType,
@@ -66,7 +107,10 @@ function sendJsonError(res: http.ServerResponse, err: AwsError, contentType = "a
 }
 
 function xmlEscape(s: string): string {
-  return s.replace(/[<>&'"]/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", "'": "&apos;", '"': "&quot;" })[c]!);
+  return s.replace(
+    /[<>&'"]/g,
+    (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", "'": "&apos;", '"': "&quot;" })[c]!,
+  );
 }
 
 function sendXmlError(res: http.ServerResponse, err: AwsError, query = true) {
@@ -78,7 +122,9 @@ function sendXmlError(res: http.ServerResponse, err: AwsError, query = true) {
 }
 
 /** Parses SNS's query-protocol MessageAttributes.entry.N.{Name,Value.DataType,Value.StringValue}. */
-function snsAttributes(form: URLSearchParams): Record<string, { DataType: string; StringValue?: string }> {
+function snsAttributes(
+  form: URLSearchParams,
+): Record<string, { DataType: string; StringValue?: string }> {
   const out: Record<string, { DataType: string; StringValue?: string }> = {};
   for (let i = 1; form.has(`MessageAttributes.entry.${i}.Name`); i++) {
     out[form.get(`MessageAttributes.entry.${i}.Name`)!] = {
@@ -111,12 +157,20 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
     return run;
   };
 
-  async function handleJson(target: string, body: any, res: http.ServerResponse, contentType: string) {
+  async function handleJson(
+    target: string,
+    body: any,
+    res: http.ServerResponse,
+    contentType: string,
+  ) {
     switch (target) {
       case "AWSEvents.PutEvents": {
         const entries = body.Entries ?? [];
         if (!Array.isArray(entries) || entries.length < 1 || entries.length > 10) {
-          throw new AwsError("ValidationException", `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length between 1 and 10`);
+          throw new AwsError(
+            "ValidationException",
+            `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length between 1 and 10`,
+          );
         }
         return sendJson(res, 200, await svc.putEvents(entries), contentType);
       }
@@ -124,7 +178,18 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
         return sendJson(res, 200, await svc.getSecretValue(body.SecretId), contentType);
       case "AmazonSQS.SendMessage": {
         const id = await svc.sqsSendMessage(body);
-        return sendJson(res, 200, { MessageId: id, MD5OfMessageBody: require("crypto").createHash("md5").update(body.MessageBody ?? "").digest("hex") }, contentType);
+        return sendJson(
+          res,
+          200,
+          {
+            MessageId: id,
+            MD5OfMessageBody: require("crypto")
+              .createHash("md5")
+              .update(body.MessageBody ?? "")
+              .digest("hex"),
+          },
+          contentType,
+        );
       }
       case "AWSStepFunctions.StartExecution":
         return sendJson(res, 200, await svc.startExecution(body), contentType);
@@ -136,14 +201,29 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
     }
   }
 
-  function forwardToDynamo(req: http.IncomingMessage, body: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  function forwardToDynamo(
+    req: http.IncomingMessage,
+    body: Buffer,
+  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
     return new Promise((resolve, reject) => {
       const fwd = http.request(
-        { host: dynamo.hostname, port: dynamo.port, method: req.method, path: req.url, headers: { ...req.headers, host: dynamo.host } },
+        {
+          host: dynamo.hostname,
+          port: dynamo.port,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, host: dynamo.host },
+        },
         (up) => {
           const chunks: Buffer[] = [];
           up.on("data", (c) => chunks.push(c));
-          up.on("end", () => resolve({ status: up.statusCode ?? 500, headers: up.headers, body: Buffer.concat(chunks) }));
+          up.on("end", () =>
+            resolve({
+              status: up.statusCode ?? 500,
+              headers: up.headers,
+              body: Buffer.concat(chunks),
+            }),
+          );
         },
       );
       fwd.on("error", reject);
@@ -151,7 +231,12 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
     });
   }
 
-  async function proxyToDynamo(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse, operation: string) {
+  async function proxyToDynamo(
+    req: http.IncomingMessage,
+    body: Buffer,
+    res: http.ServerResponse,
+    operation: string,
+  ) {
     try {
       let out!: { status: number; headers: http.IncomingHttpHeaders; body: Buffer };
       const forward = async () => {
@@ -168,7 +253,11 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
       res.writeHead(out.status, out.headers);
       res.end(out.body);
     } catch (e) {
-      sendJsonError(res, new AwsError("InternalFailure", `local DynamoDB: ${(e as Error).message}`, 500), "application/x-amz-json-1.0");
+      sendJsonError(
+        res,
+        new AwsError("InternalFailure", `local DynamoDB: ${(e as Error).message}`, 500),
+        "application/x-amz-json-1.0",
+      );
     }
   }
 
@@ -178,8 +267,15 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
     const contentType = String(req.headers["content-type"] ?? "application/x-amz-json-1.1");
     const url = new URL(req.url ?? "/", "http://local");
     try {
-      if (target.startsWith("DynamoDB_20120810.")) return await proxyToDynamo(req, body, res, target.slice("DynamoDB_20120810.".length));
-      if (target) return await handleJson(target, body.length ? JSON.parse(body.toString("utf8")) : {}, res, contentType);
+      if (target.startsWith("DynamoDB_20120810."))
+        return await proxyToDynamo(req, body, res, target.slice("DynamoDB_20120810.".length));
+      if (target)
+        return await handleJson(
+          target,
+          body.length ? JSON.parse(body.toString("utf8")) : {},
+          res,
+          contentType,
+        );
 
       // Lambda Invoke: POST /2015-03-31/functions/{name}/invocations
       const lambda = url.pathname.match(/^\/2015-03-31\/functions\/([^/]+)\/invocations$/);
@@ -188,12 +284,18 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
         const type = String(req.headers["x-amz-invocation-type"] ?? "RequestResponse");
         try {
           const out = await svc.invokeLambda(name, body.toString("utf8"), type);
-          const headers: Record<string, string> = { "content-type": "application/json", "x-amzn-requestid": randomUUID() };
+          const headers: Record<string, string> = {
+            "content-type": "application/json",
+            "x-amzn-requestid": randomUUID(),
+          };
           if (out.functionError) headers["x-amz-function-error"] = out.functionError;
           res.writeHead(out.status, headers);
           return res.end(out.payload);
         } catch (e) {
-          const err = e instanceof AwsError ? e : new AwsError("ServiceException", String((e as Error).message), 500);
+          const err =
+            e instanceof AwsError
+              ? e
+              : new AwsError("ServiceException", String((e as Error).message), 500);
           return sendJsonError(res, err, "application/json");
         }
       }
@@ -206,15 +308,32 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
           const topicArn = form.get("TopicArn");
           const message = form.get("Message");
           if (!topicArn || message === null) {
-            return sendXmlError(res, new AwsError("InvalidParameter", "Invalid parameter: TopicArn and Message are required"));
+            return sendXmlError(
+              res,
+              new AwsError(
+                "InvalidParameter",
+                "Invalid parameter: TopicArn and Message are required",
+              ),
+            );
           }
-          const id = await svc.snsPublish({ TopicArn: topicArn, Message: message, Subject: form.get("Subject") ?? undefined, MessageAttributes: snsAttributes(form) });
+          const id = await svc.snsPublish({
+            TopicArn: topicArn,
+            Message: message,
+            Subject: form.get("Subject") ?? undefined,
+            MessageAttributes: snsAttributes(form),
+          });
           res.writeHead(200, { "content-type": "text/xml" });
           return res.end(
             `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${id}</MessageId></PublishResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></PublishResponse>`,
           );
         }
-        return sendXmlError(res, new AwsError("InvalidAction", `The Switchyard local endpoint does not implement the ${action} action`));
+        return sendXmlError(
+          res,
+          new AwsError(
+            "InvalidAction",
+            `The Switchyard local endpoint does not implement the ${action} action`,
+          ),
+        );
       }
 
       // S3, path style: /bucket/key
@@ -228,16 +347,29 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
         }
         try {
           const obj = await svc.s3Get(bucket, key);
-          res.writeHead(200, { "content-type": obj.contentType ?? "application/octet-stream", etag: `"${obj.etag}"`, "content-length": obj.body.length });
+          res.writeHead(200, {
+            "content-type": obj.contentType ?? "application/octet-stream",
+            etag: `"${obj.etag}"`,
+            "content-length": obj.body.length,
+          });
           return res.end(obj.body);
         } catch (e) {
-          return sendXmlError(res, e instanceof AwsError ? e : new AwsError("InternalError", String(e), 500), false);
+          return sendXmlError(
+            res,
+            e instanceof AwsError ? e : new AwsError("InternalError", String(e), 500),
+            false,
+          );
         }
       }
-      throw new AwsError("UnknownOperationException", `The Switchyard local endpoint does not implement ${req.method} ${url.pathname}`);
+      throw new AwsError(
+        "UnknownOperationException",
+        `The Switchyard local endpoint does not implement ${req.method} ${url.pathname}`,
+      );
     } catch (e) {
-      const err = e instanceof AwsError ? e : new AwsError("InternalFailure", (e as Error).message, 500);
-      if (contentType.startsWith("application/x-www-form-urlencoded")) return sendXmlError(res, err);
+      const err =
+        e instanceof AwsError ? e : new AwsError("InternalFailure", (e as Error).message, 500);
+      if (contentType.startsWith("application/x-www-form-urlencoded"))
+        return sendXmlError(res, err);
       return sendJsonError(res, err, target ? contentType : "application/json");
     }
   });

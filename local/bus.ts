@@ -85,7 +85,9 @@ export class LocalBus {
     const results: any[] = [];
     let failed = 0;
     for (const e of entries) {
-      const busName = String(e.EventBusName ?? "default").split("/").pop()!;
+      const busName = String(e.EventBusName ?? "default")
+        .split("/")
+        .pop()!;
       const reject = (code: string, message: string) => {
         failed++;
         results.push({ ErrorCode: code, ErrorMessage: message });
@@ -115,7 +117,11 @@ export class LocalBus {
         "detail-type": e.DetailType,
         source: e.Source,
         account: this.deps.account,
-        time: e.Time ? new Date(typeof e.Time === "number" ? e.Time * 1000 : e.Time).toISOString().replace(/\.\d{3}Z$/, "Z") : new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+        time: e.Time
+          ? new Date(typeof e.Time === "number" ? e.Time * 1000 : e.Time)
+              .toISOString()
+              .replace(/\.\d{3}Z$/, "Z")
+          : new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
         region: this.deps.region,
         resources: e.Resources ?? [],
         detail,
@@ -135,12 +141,16 @@ export class LocalBus {
 
   private accept(busName: string, event: BusEvent): void {
     if (!event["replay-name"]) this.archive.push(event);
-    this.deps.log(`bus ${busName}: event ${event.id} ${event.source}/${event["detail-type"]}${event["replay-name"] ? ` (replay ${event["replay-name"]})` : ""}`);
+    this.deps.log(
+      `bus ${busName}: event ${event.id} ${event.source}/${event["detail-type"]}${event["replay-name"] ? ` (replay ${event["replay-name"]})` : ""}`,
+    );
     for (const rule of this.rules) {
       if (rule.busName !== busName || !rule.enabled) continue;
       if (!this.matchers.get(rule.arn)!(event)) continue;
       this.deps.log(`  rule ${rule.name} matched event ${event.id}`);
-      for (const t of this.targets.filter((x) => x.ruleName === rule.name && x.busName === busName)) {
+      for (const t of this.targets.filter(
+        (x) => x.ruleName === rule.name && x.busName === busName,
+      )) {
         const p = this.deliverWithRetries(rule, t, event).finally(() => this.inflight.delete(p));
         this.inflight.add(p);
       }
@@ -149,17 +159,28 @@ export class LocalBus {
 
   private render(rule: LocalRule, t: LocalTarget, event: BusEvent): string {
     if (t.inputTransformer) {
-      return renderInputTransformer({ inputPathsMap: t.inputTransformer.inputPaths, inputTemplate: t.inputTransformer.inputTemplate }, event, {
-        ruleArn: rule.arn,
-        ruleName: rule.name,
-        ingestionTime: new Date().toISOString(),
-      });
+      return renderInputTransformer(
+        {
+          inputPathsMap: t.inputTransformer.inputPaths,
+          inputTemplate: t.inputTransformer.inputTemplate,
+        },
+        event,
+        {
+          ruleArn: rule.arn,
+          ruleName: rule.name,
+          ingestionTime: new Date().toISOString(),
+        },
+      );
     }
     if (t.input !== undefined) return t.input;
     return JSON.stringify(event);
   }
 
-  private async deliverWithRetries(rule: LocalRule, t: LocalTarget, event: BusEvent): Promise<void> {
+  private async deliverWithRetries(
+    rule: LocalRule,
+    t: LocalTarget,
+    event: BusEvent,
+  ): Promise<void> {
     const started = Date.now();
     let input: string;
     try {
@@ -171,23 +192,41 @@ export class LocalBus {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.deps.deliver(t, input, event);
-        this.deps.log(`  target ${rule.name}/${t.id} delivered event ${event.id}${attempt ? ` after ${attempt} retries` : ""}`);
+        this.deps.log(
+          `  target ${rule.name}/${t.id} delivered event ${event.id}${attempt ? ` after ${attempt} retries` : ""}`,
+        );
         return;
       } catch (e) {
-        const err = e instanceof DeliveryError ? e : new DeliveryError("SDK_CLIENT_ERROR", (e as Error).message);
+        const err =
+          e instanceof DeliveryError
+            ? e
+            : new DeliveryError("SDK_CLIENT_ERROR", (e as Error).message);
         const delay = this.deps.retryDelayMs(attempt);
         const exhausted =
-          !err.retryable || attempt >= t.retryPolicy.maximumRetryAttempts || Date.now() - started + delay > maxAgeMs;
-        this.deps.log(`  target ${rule.name}/${t.id} failed event ${event.id}: ${err.code} ${err.message}${exhausted ? "" : ", will retry"}`);
+          !err.retryable ||
+          attempt >= t.retryPolicy.maximumRetryAttempts ||
+          Date.now() - started + delay > maxAgeMs;
+        this.deps.log(
+          `  target ${rule.name}/${t.id} failed event ${event.id}: ${err.code} ${err.message}${exhausted ? "" : ", will retry"}`,
+        );
         if (exhausted) return this.toDlq(rule, t, event, err.code, err.message, attempt + 1);
         await new Promise((r) => setTimeout(r, delay));
       }
     }
   }
 
-  private async toDlq(rule: LocalRule, t: LocalTarget, event: BusEvent, code: string, message: string, attempts: number) {
+  private async toDlq(
+    rule: LocalRule,
+    t: LocalTarget,
+    event: BusEvent,
+    code: string,
+    message: string,
+    attempts: number,
+  ) {
     if (!t.deadLetterArn) {
-      this.deps.log(`  target ${rule.name}/${t.id} dropped event ${event.id} after ${attempts} attempts (no DLQ)`);
+      this.deps.log(
+        `  target ${rule.name}/${t.id} dropped event ${event.id} after ${attempts} attempts (no DLQ)`,
+      );
       return;
     }
     await this.deps.deadLetter(t.deadLetterArn, JSON.stringify(event), {
@@ -195,10 +234,13 @@ export class LocalBus {
       TARGET_ARN: t.arn,
       ERROR_CODE: code,
       ERROR_MESSAGE: message,
-      EXHAUSTED_RETRY_CONDITION: attempts > t.retryPolicy.maximumRetryAttempts ? "MaximumRetryAttempts" : "NonRetryable",
+      EXHAUSTED_RETRY_CONDITION:
+        attempts > t.retryPolicy.maximumRetryAttempts ? "MaximumRetryAttempts" : "NonRetryable",
       RETRY_ATTEMPTS: String(Math.max(0, attempts - 1)),
     });
-    this.deps.log(`  target ${rule.name}/${t.id} sent event ${event.id} to DLQ ${t.deadLetterArn.split(":").pop()} (${code})`);
+    this.deps.log(
+      `  target ${rule.name}/${t.id} sent event ${event.id} to DLQ ${t.deadLetterArn.split(":").pop()} (${code})`,
+    );
   }
 
   /** Resolves when every delivery started so far has finished (delivered or dead-lettered). */

@@ -8,8 +8,20 @@ import { SwitchyardLocal } from "./runtime";
 
 export const ENDPOINTS_FILE = path.join(ROOT, ".switchyard", "endpoints.json");
 
-export function parseArgs(argv: string[]): { stack: string; speed: number; persist: boolean; basePort: number; recordsEndpoint?: string } {
-  const out = { stack: "dev", speed: 0.05, persist: false, basePort: 4500, recordsEndpoint: undefined as string | undefined };
+export function parseArgs(argv: string[]): {
+  stack: string;
+  speed: number;
+  persist: boolean;
+  basePort: number;
+  recordsEndpoint?: string;
+} {
+  const out = {
+    stack: "dev",
+    speed: 0.05,
+    persist: false,
+    basePort: 4500,
+    recordsEndpoint: undefined as string | undefined,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -22,7 +34,10 @@ export function parseArgs(argv: string[]): { stack: string; speed: number; persi
     else if (a === "--persist") out.persist = true;
     else if (a === "--port") out.basePort = Number(next());
     else if (a === "--records-endpoint") out.recordsEndpoint = next();
-    else throw new Error(`unknown option ${a}; options: --stack dev|prod, --speed N, --persist, --port N, --records-endpoint URL`);
+    else
+      throw new Error(
+        `unknown option ${a}; options: --stack dev|prod, --speed N, --persist, --port N, --records-endpoint URL`,
+      );
   }
   if (!(out.speed > 0)) throw new Error("--speed must be a positive number (1 = real time)");
   return out;
@@ -36,7 +51,11 @@ async function main() {
   fs.mkdirSync(path.dirname(ENDPOINTS_FILE), { recursive: true });
   fs.writeFileSync(
     ENDPOINTS_FILE,
-    JSON.stringify({ stack: args.stack, pid: process.pid, target: await local.scenarioTarget() }, null, 2),
+    JSON.stringify(
+      { stack: args.stack, pid: process.pid, target: await local.scenarioTarget() },
+      null,
+      2,
+    ),
     { mode: 0o600 },
   );
   console.log(`\nReady (speed x${args.speed}). Ctrl-C to stop. Try: npm run demo`);

@@ -31,7 +31,8 @@ async function main() {
   const outcomes = await allScenarios(target);
   const width = Math.max(...outcomes.map((o) => o.step.length));
   console.log("");
-  for (const o of outcomes) console.log(`${o.ok ? "PASS" : "FAIL"}  ${o.step.padEnd(width)}  ${o.detail}`);
+  for (const o of outcomes)
+    console.log(`${o.ok ? "PASS" : "FAIL"}  ${o.step.padEnd(width)}  ${o.detail}`);
   const failed = outcomes.filter((o) => !o.ok).length;
   console.log(`\n${outcomes.length - failed} passed, ${failed} failed`);
   await local?.stop();

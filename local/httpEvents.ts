@@ -13,7 +13,8 @@ export function readRequestBody(req: http.IncomingMessage): Promise<Buffer> {
 }
 
 // Function URLs pass text bodies as text and base64-encode the rest (form posts included).
-const TEXT_TYPES = /^(text\/|application\/(json|xml|javascript)|application\/[a-z.+-]+\+(json|xml))/i;
+const TEXT_TYPES =
+  /^(text\/|application\/(json|xml|javascript)|application\/[a-z.+-]+\+(json|xml))/i;
 
 function headerMap(req: http.IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
@@ -25,7 +26,11 @@ function headerMap(req: http.IncomingMessage): Record<string, string> {
 }
 
 /** The Function URL event (payload format 2.0) for a request. */
-export function functionUrlEvent(req: http.IncomingMessage, body: Buffer, domainName: string): Record<string, unknown> {
+export function functionUrlEvent(
+  req: http.IncomingMessage,
+  body: Buffer,
+  domainName: string,
+): Record<string, unknown> {
   const url = new URL(req.url ?? "/", `http://${domainName}`);
   const headers = headerMap(req);
   const text = body.length === 0 || TEXT_TYPES.test(headers["content-type"] ?? "");
@@ -65,12 +70,24 @@ export function functionUrlEvent(req: http.IncomingMessage, body: Buffer, domain
 }
 
 /** Writes a Lambda result as Function URLs and API Gateway proxies do. */
-export function writeLambdaResponse(res: http.ServerResponse, result: any, headersExtra: Record<string, string> = {}) {
+export function writeLambdaResponse(
+  res: http.ServerResponse,
+  result: any,
+  headersExtra: Record<string, string> = {},
+) {
   if (result && typeof result === "object" && "statusCode" in result) {
-    const headers: Record<string, string | string[]> = { ...headersExtra, ...(result.headers ?? {}) };
+    const headers: Record<string, string | string[]> = {
+      ...headersExtra,
+      ...(result.headers ?? {}),
+    };
     for (const [k, v] of Object.entries<string[]>(result.multiValueHeaders ?? {})) headers[k] = v;
     if (result.cookies) headers["set-cookie"] = result.cookies;
-    const body = result.body === undefined ? "" : result.isBase64Encoded ? Buffer.from(result.body, "base64") : String(result.body);
+    const body =
+      result.body === undefined
+        ? ""
+        : result.isBase64Encoded
+          ? Buffer.from(result.body, "base64")
+          : String(result.body);
     res.writeHead(Number(result.statusCode), headers);
     res.end(body);
     return;

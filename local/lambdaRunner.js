@@ -14,7 +14,10 @@ try {
   handler = require(path.join(dir, "__index.js")).handler;
   if (typeof handler !== "function") throw new Error(`${dir}/__index.js exports no handler`);
 } catch (err) {
-  process.send({ type: "init-error", error: { name: err.name, message: err.message, stack: err.stack } });
+  process.send({
+    type: "init-error",
+    error: { name: err.name, message: err.message, stack: err.stack },
+  });
   process.exit(1);
 }
 process.send({ type: "ready", loadMs: Number(process.hrtime.bigint() - started) / 1e6 });
@@ -24,7 +27,14 @@ process.send({ type: "ready", loadMs: Number(process.hrtime.bigint() - started) 
 // message; anything else becomes errorType typeof and errorMessage String(value). An error class
 // that lost its message in serialization therefore reaches API Gateway as "[object Object]".
 function toRapidResponse(error) {
-  const isError = (o) => o && o.name && o.message && o.stack && typeof o.name === "string" && typeof o.message === "string" && typeof o.stack === "string";
+  const isError = (o) =>
+    o &&
+    o.name &&
+    o.message &&
+    o.stack &&
+    typeof o.name === "string" &&
+    typeof o.message === "string" &&
+    typeof o.stack === "string";
   if (require("util").types.isNativeError(error) || isError(error)) {
     return { errorType: error.name, errorMessage: error.message, stack: error.stack };
   }
@@ -45,7 +55,9 @@ process.on("message", async (msg) => {
     awsRequestId: requestId,
     functionName,
     functionVersion: "$LATEST",
-    invokedFunctionArn: process.env.SWITCHYARD_FUNCTION_ARN || `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    invokedFunctionArn:
+      process.env.SWITCHYARD_FUNCTION_ARN ||
+      `arn:aws:lambda:local:000000000000:function:${functionName}`,
     memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE || "256",
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: "local",

@@ -40,7 +40,10 @@ export class LocalLambdas {
     const name = nameOrArn.startsWith("arn:") ? nameOrArn.split(":")[6] : nameOrArn.split(":")[0];
     const fn = this.functions.get(name);
     if (!fn) {
-      const err = new LambdaInvokeError("ResourceNotFoundException", `Function not found: ${nameOrArn}`);
+      const err = new LambdaInvokeError(
+        "ResourceNotFoundException",
+        `Function not found: ${nameOrArn}`,
+      );
       throw err;
     }
     return fn;
@@ -97,13 +100,23 @@ export class LocalLambdas {
         const result = await host.invoke(event, requestId);
         this.deps.log(`  function ${fn.name} ran (async, request ${requestId.slice(0, 8)})`);
         if (fn.asyncConfig?.onSuccess) {
-          await this.deps.sendToDestination(fn.asyncConfig.onSuccess, this.record(fn, event, requestId, attempt + 1, "Success", result), true);
+          await this.deps.sendToDestination(
+            fn.asyncConfig.onSuccess,
+            this.record(fn, event, requestId, attempt + 1, "Success", result),
+            true,
+          );
         }
         return;
       } catch (e) {
-        lastError = e instanceof LambdaInvokeError ? e : new LambdaInvokeError("Error", String((e as Error).message));
-        this.deps.log(`  function ${fn.name} failed (async, attempt ${attempt + 1}/${retries + 1}): ${lastError.name}: ${lastError.message}`);
-        if (attempt < retries) await new Promise((r) => setTimeout(r, this.deps.asyncRetryDelayMs(attempt)));
+        lastError =
+          e instanceof LambdaInvokeError
+            ? e
+            : new LambdaInvokeError("Error", String((e as Error).message));
+        this.deps.log(
+          `  function ${fn.name} failed (async, attempt ${attempt + 1}/${retries + 1}): ${lastError.name}: ${lastError.message}`,
+        );
+        if (attempt < retries)
+          await new Promise((r) => setTimeout(r, this.deps.asyncRetryDelayMs(attempt)));
       }
     }
     const record = this.record(fn, event, requestId, retries + 1, "RetriesExhausted", {
@@ -111,22 +124,42 @@ export class LocalLambdas {
       errorMessage: lastError!.message,
     });
     if (fn.asyncConfig?.onFailure) {
-      this.deps.log(`  function ${fn.name} -> on-failure destination ${fn.asyncConfig.onFailure.split(":").slice(-1)[0]}`);
+      this.deps.log(
+        `  function ${fn.name} -> on-failure destination ${fn.asyncConfig.onFailure.split(":").slice(-1)[0]}`,
+      );
       await this.deps.sendToDestination(fn.asyncConfig.onFailure, record, false);
     } else {
-      this.deps.log(`  function ${fn.name} dropped async event after ${retries + 1} attempts (no on-failure destination)`);
+      this.deps.log(
+        `  function ${fn.name} dropped async event after ${retries + 1} attempts (no on-failure destination)`,
+      );
     }
   }
 
   /** The invocation record Lambda sends to destinations. */
-  private record(fn: LocalFunction, event: unknown, requestId: string, count: number, condition: string, response: unknown) {
+  private record(
+    fn: LocalFunction,
+    event: unknown,
+    requestId: string,
+    count: number,
+    condition: string,
+    response: unknown,
+  ) {
     const failed = condition !== "Success";
     return {
       version: "1.0",
       timestamp: new Date().toISOString(),
-      requestContext: { requestId, functionArn: `${fn.arn}:$LATEST`, condition, approximateInvokeCount: count },
+      requestContext: {
+        requestId,
+        functionArn: `${fn.arn}:$LATEST`,
+        condition,
+        approximateInvokeCount: count,
+      },
       requestPayload: event,
-      responseContext: { statusCode: 200, executedVersion: "$LATEST", ...(failed ? { functionError: "Unhandled" } : {}) },
+      responseContext: {
+        statusCode: 200,
+        executedVersion: "$LATEST",
+        ...(failed ? { functionError: "Unhandled" } : {}),
+      },
       responsePayload: response,
     };
   }

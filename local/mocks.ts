@@ -65,7 +65,12 @@ export function arnFor(type: string, name: string, inputs: Record<string, any>):
 }
 
 /** Outputs that AWS computes, so that programs can use them under mocks. */
-function computed(type: string, name: string, inputs: Record<string, any>, arn: string): Record<string, any> {
+function computed(
+  type: string,
+  name: string,
+  inputs: Record<string, any>,
+  arn: string,
+): Record<string, any> {
   const n = inputs.name ?? name;
   switch (type) {
     case "aws:sqs/queue:Queue":
@@ -75,13 +80,20 @@ function computed(type: string, name: string, inputs: Record<string, any>, arn: 
         secretArn: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:events!connection/${n}/0000-AbCdEf`,
       };
     case "aws:lambda/function:Function":
-      return { invokeArn: `arn:aws:apigateway:${REGION}:lambda:path/2015-03-31/functions/${arn}/invocations` };
+      return {
+        invokeArn: `arn:aws:apigateway:${REGION}:lambda:path/2015-03-31/functions/${arn}/invocations`,
+      };
     case "aws:lambda/functionUrl:FunctionUrl":
       return { functionUrl: `https://${name}.lambda-url.${REGION}.on.aws/` };
     case "aws:dynamodb/table:Table":
-      return { streamArn: inputs.streamEnabled ? `${arn}/stream/2026-01-01T00:00:00.000` : undefined };
+      return {
+        streamArn: inputs.streamEnabled ? `${arn}/stream/2026-01-01T00:00:00.000` : undefined,
+      };
     case "aws:apigateway/restApi:RestApi":
-      return { rootResourceId: "root0000", executionArn: `arn:aws:execute-api:${REGION}:${ACCOUNT}:${name}` };
+      return {
+        rootResourceId: "root0000",
+        executionArn: `arn:aws:execute-api:${REGION}:${ACCOUNT}:${name}`,
+      };
     case "aws:apigateway/stage:Stage":
       return {
         invokeUrl: `https://${inputs.restApi}.execute-api.${REGION}.amazonaws.com/${inputs.stageName}`,
@@ -114,19 +126,35 @@ export function setupMocks(config: Record<string, string> = {}, stack = "dev"): 
           recorded.push({ type: args.type, name: args.name, inputs, urn: "" });
           return {
             id,
-            state: { name: inputs.name ?? args.name, ...inputs, arn, id, ...computed(args.type, args.name, inputs, arn) },
+            state: {
+              name: inputs.name ?? args.name,
+              ...inputs,
+              arn,
+              id,
+              ...computed(args.type, args.name, inputs, arn),
+            },
           };
         },
         call(args: pulumi.runtime.MockCallArgs) {
           switch (args.token) {
             case "aws:index/getCallerIdentity:getCallerIdentity":
-              return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/test`, userId: "test", id: ACCOUNT };
+              return {
+                accountId: ACCOUNT,
+                arn: `arn:aws:iam::${ACCOUNT}:user/test`,
+                userId: "test",
+                id: ACCOUNT,
+              };
             case "aws:index/getRegion:getRegion":
               return { name: REGION, region: REGION, id: REGION, description: "mock" };
             case "aws:index/getPartition:getPartition":
               return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
             case "aws:iam/getPolicyDocument:getPolicyDocument":
-              return { json: JSON.stringify({ Version: "2012-10-17", Statement: args.inputs.statements ?? [] }) };
+              return {
+                json: JSON.stringify({
+                  Version: "2012-10-17",
+                  Statement: args.inputs.statements ?? [],
+                }),
+              };
             default:
               throw new Error(`mocks: unexpected invoke ${args.token}`);
           }
@@ -145,12 +173,17 @@ export function setupMocks(config: Record<string, string> = {}, stack = "dev"): 
 export function setConfig(config: Record<string, string>): void {
   const full: Record<string, string> = {};
   for (const [k, v] of Object.entries(config)) full[k.includes(":") ? k : `switchyard:${k}`] = v;
-  pulumi.runtime.setAllConfig(full, Object.keys(full).filter((k) => /Key$|Secret|Token/i.test(k)));
+  pulumi.runtime.setAllConfig(
+    full,
+    Object.keys(full).filter((k) => /Key$|Secret|Token/i.test(k)),
+  );
 }
 
 /** Resolves an Output's value (mocks resolve every output, including those of preview). */
 export function valueOf<T>(o: pulumi.Input<T> | undefined): Promise<T> {
-  return new Promise((resolve) => pulumi.output(o as pulumi.Input<T>).apply((v) => resolve(v as T)));
+  return new Promise((resolve) =>
+    pulumi.output(o as pulumi.Input<T>).apply((v) => resolve(v as T)),
+  );
 }
 
 /** Recorded resources of a type, optionally filtered by logical name. */
@@ -166,7 +199,9 @@ export function ofType(type: string, name?: string | RegExp): Recorded[] {
 export function one(type: string, name: string | RegExp): Recorded {
   const found = ofType(type, name);
   if (found.length !== 1) {
-    throw new Error(`expected exactly one ${type} named ${name}, found ${found.map((r) => r.name).join(", ") || "none"}`);
+    throw new Error(
+      `expected exactly one ${type} named ${name}, found ${found.map((r) => r.name).join(", ") || "none"}`,
+    );
   }
   return found[0];
 }

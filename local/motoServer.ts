@@ -63,7 +63,9 @@ async function startOnce(port: number, o: MotoServerOptions): Promise<MotoServer
   });
   let exited: { code: number | null; signal: string | null } | undefined;
   let spawnError: Error | undefined;
-  const exit = new Promise<void>((resolve) => child.once("exit", (code, signal) => ((exited = { code, signal }), resolve())));
+  const exit = new Promise<void>((resolve) =>
+    child.once("exit", (code, signal) => ((exited = { code, signal }), resolve())),
+  );
   child.once("error", (e) => (spawnError = e));
   // A test process that exits without stopping it must not leave it running.
   const killOnExit = () => child.kill("SIGKILL");
@@ -83,18 +85,29 @@ async function startOnce(port: number, o: MotoServerOptions): Promise<MotoServer
     if (spawnError) {
       process.removeListener("exit", killOnExit);
       const missing = (spawnError as NodeJS.ErrnoException).code === "ENOENT";
-      throw new Error(missing ? `${MOTO_COMMAND} was not found: ${INSTALL_HINT}` : `${MOTO_COMMAND} did not start: ${spawnError.message}`);
+      throw new Error(
+        missing
+          ? `${MOTO_COMMAND} was not found: ${INSTALL_HINT}`
+          : `${MOTO_COMMAND} did not start: ${spawnError.message}`,
+      );
     }
     if (exited) {
       process.removeListener("exit", killOnExit);
-      throw Object.assign(new Error(`${MOTO_COMMAND} on port ${port} exited (${exited.code ?? exited.signal}): ${stderrTail.trim()}`), {
-        portInUse: /address already in use/i.test(stderrTail),
-      });
+      throw Object.assign(
+        new Error(
+          `${MOTO_COMMAND} on port ${port} exited (${exited.code ?? exited.signal}): ${stderrTail.trim()}`,
+        ),
+        {
+          portInUse: /address already in use/i.test(stderrTail),
+        },
+      );
     }
     if (await answers(url)) return { url, port, pid: child.pid!, stop };
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`${MOTO_COMMAND} on port ${port} did not answer within ${o.startTimeoutMs ?? 20000} ms: ${stderrTail.trim()}`);
+      throw new Error(
+        `${MOTO_COMMAND} on port ${port} did not answer within ${o.startTimeoutMs ?? 20000} ms: ${stderrTail.trim()}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -23,11 +23,15 @@ export interface DeclaredProgram {
 
 function generateSecret(key: string): string {
   // Standard Webhooks secrets are base64 keys behind a whsec_ prefix; the others are opaque.
-  return /standard/i.test(key) ? `whsec_${randomBytes(24).toString("base64")}` : `local-${randomBytes(16).toString("hex")}`;
+  return /standard/i.test(key)
+    ? `whsec_${randomBytes(24).toString("base64")}`
+    : `local-${randomBytes(16).toString("hex")}`;
 }
 
 function readSecretsFile(): Record<string, string> {
-  return fs.existsSync(LOCAL_SECRETS_FILE) ? JSON.parse(fs.readFileSync(LOCAL_SECRETS_FILE, "utf8")) : {};
+  return fs.existsSync(LOCAL_SECRETS_FILE)
+    ? JSON.parse(fs.readFileSync(LOCAL_SECRETS_FILE, "utf8"))
+    : {};
 }
 
 /**
@@ -42,16 +46,20 @@ export function localSecret(key: string): { value: string; generated: boolean } 
   if (file[key] !== undefined) return { value: String(file[key]), generated: false };
   const value = generateSecret(key);
   fs.mkdirSync(path.dirname(LOCAL_SECRETS_FILE), { recursive: true });
-  fs.writeFileSync(LOCAL_SECRETS_FILE, JSON.stringify({ ...file, [key]: value }, null, 2), { mode: 0o600 });
+  fs.writeFileSync(LOCAL_SECRETS_FILE, JSON.stringify({ ...file, [key]: value }, null, 2), {
+    mode: 0o600,
+  });
   return { value, generated: true };
 }
 
 export function readStackConfig(stack: string): Record<string, string> {
   const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
-  if (!fs.existsSync(file)) throw new Error(`no stack file ${file}: use --stack dev or --stack prod`);
+  if (!fs.existsSync(file))
+    throw new Error(`no stack file ${file}: use --stack dev or --stack prod`);
   const doc = yaml.load(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> };
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(doc.config ?? {})) out[k] = typeof v === "string" ? v : JSON.stringify(v);
+  for (const [k, v] of Object.entries(doc.config ?? {}))
+    out[k] = typeof v === "string" ? v : JSON.stringify(v);
   return out;
 }
 
@@ -63,11 +71,17 @@ function evaluate(stack: string, config: Record<string, string>): Record<string,
   return require(path.join(ROOT, "index.ts"));
 }
 
-export function loadProgram(stack: string, overrides: Record<string, string> = {}): Promise<DeclaredProgram> {
+export function loadProgram(
+  stack: string,
+  overrides: Record<string, string> = {},
+): Promise<DeclaredProgram> {
   return withoutStackTraces(() => evaluateWithSecrets(stack, overrides));
 }
 
-async function evaluateWithSecrets(stack: string, overrides: Record<string, string>): Promise<DeclaredProgram> {
+async function evaluateWithSecrets(
+  stack: string,
+  overrides: Record<string, string>,
+): Promise<DeclaredProgram> {
   const config: Record<string, string> = { ...readStackConfig(stack), ...overrides };
   const generated: string[] = [];
   // The program names each secret it needs when it is missing (at preview): supply it and retry.
@@ -86,11 +100,18 @@ async function evaluateWithSecrets(stack: string, overrides: Record<string, stri
   }
   if (!outputs) throw new Error("the program kept asking for secrets");
   // Serializing functions is asynchronous: wait until registrations stop arriving.
-  for (let last = -1, stable = 0; stable < 3; ) {
+  for (let last = -1, stable = 0; stable < 3;) {
     await settle();
     await new Promise((r) => setTimeout(r, 100));
     stable = recorded.length === last ? stable + 1 : 0;
     last = recorded.length;
   }
-  return { stack, config, resources: [...recorded], outputs, archives: functionArchives, generatedSecrets: generated };
+  return {
+    stack,
+    config,
+    resources: [...recorded],
+    outputs,
+    archives: functionArchives,
+    generatedSecrets: generated,
+  };
 }

@@ -59,7 +59,8 @@ export class RecordsStandIn {
           res.end(JSON.stringify(body));
         };
         let parsed: any;
-        if (req.headers["x-api-key"] !== this.opts.apiKey) return reply(401, { message: "invalid or missing X-API-Key" });
+        if (req.headers["x-api-key"] !== this.opts.apiKey)
+          return reply(401, { message: "invalid or missing X-API-Key" });
         try {
           parsed = JSON.parse(Buffer.concat(chunks).toString("utf8"));
         } catch {
@@ -67,8 +68,15 @@ export class RecordsStandIn {
         }
         if (req.method !== "POST") return reply(405, { message: "method not allowed" });
         if (req.url === "/api/v1/records") {
-          const missing = ["tenantId", "database", "collection", "recordId", "recordPayload"].filter((k) => parsed[k] === undefined);
-          if (missing.length) return reply(400, { message: `missing fields: ${missing.join(", ")}` });
+          const missing = [
+            "tenantId",
+            "database",
+            "collection",
+            "recordId",
+            "recordPayload",
+          ].filter((k) => parsed[k] === undefined);
+          if (missing.length)
+            return reply(400, { message: `missing fields: ${missing.join(", ")}` });
           const key = RecordsStandIn.recordKey(parsed);
           const hash = recordHash(parsed.recordPayload);
           const existing = this.records.get(key);
@@ -76,7 +84,11 @@ export class RecordsStandIn {
             this.records.set(key, { key, recordHash: hash, acceptedAt: Date.now(), body: parsed });
           }
           this.opts.log?.(`records API: accepted ${key} (${hash.slice(0, 12)})`);
-          return reply(202, { recordHash: hash, status: "accepted", idempotencyKey: parsed.idempotencyKey });
+          return reply(202, {
+            recordHash: hash,
+            status: "accepted",
+            idempotencyKey: parsed.idempotencyKey,
+          });
         }
         if (req.url === "/api/v1/verify/record") {
           const key = RecordsStandIn.recordKey(parsed);

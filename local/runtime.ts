@@ -7,7 +7,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { createHash, randomUUID } from "crypto";
 import { AddressInfo } from "net";
-import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  UpdateTimeToLiveCommand,
+} from "@aws-sdk/client-dynamodb";
 import { arnFor, ACCOUNT, REGION, Recorded } from "./mocks";
 import { AwsError, createAwsEndpoint } from "./awsEndpoint";
 import { BusEvent, DeliveryError, LocalBus, LocalRule, LocalTarget } from "./bus";
@@ -60,11 +64,16 @@ export interface TopicMessage {
 
 /** Pulumi's mocks hand secrets over wrapped in a signature object: take the value out. */
 function unsecret<T = any>(v: any): T {
-  if (v && typeof v === "object" && v["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270") {
+  if (
+    v &&
+    typeof v === "object" &&
+    v["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270"
+  ) {
     return unsecret(v.value);
   }
   if (Array.isArray(v)) return v.map(unsecret) as any;
-  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unsecret(x)])) as any;
+  if (v && typeof v === "object")
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unsecret(x)])) as any;
   return v;
 }
 
@@ -102,7 +111,10 @@ export class SwitchyardLocal {
   private nextPort: number;
   private readonly speed: number;
   private readonly connections = new Map<string, LocalConnection>();
-  private readonly destinations = new Map<string, { endpoint: string; method: string; connectionArn: string; rate: number; next: number }>();
+  private readonly destinations = new Map<
+    string,
+    { endpoint: string; method: string; connectionArn: string; rate: number; next: number }
+  >();
   private recordsOrigin?: string;
 
   private constructor(private readonly opts: LocalOptions) {
@@ -150,28 +162,38 @@ export class SwitchyardLocal {
     // DynamoDB: moto_server (transactions included), in memory or replayed from .switchyard/dynamodb.
     await this.startDynamo(stack);
     await this.createTables();
-    this.s3Dir = this.opts.persist ? path.join(this.stateDir, "s3", stack) : fs.mkdtempSync(path.join(require("os").tmpdir(), "switchyard-s3-"));
+    this.s3Dir = this.opts.persist
+      ? path.join(this.stateDir, "s3", stack)
+      : fs.mkdtempSync(path.join(require("os").tmpdir(), "switchyard-s3-"));
 
     // Records API: the configured endpoint is served by the stand-in unless one is given.
     const apiKey = cfg["switchyard:recordsApiKey"];
-    this.recordsOrigin = cfg["switchyard:recordsApiEndpoint"] ? new URL(cfg["switchyard:recordsApiEndpoint"]).origin : undefined;
+    this.recordsOrigin = cfg["switchyard:recordsApiEndpoint"]
+      ? new URL(cfg["switchyard:recordsApiEndpoint"]).origin
+      : undefined;
     if (this.opts.recordsEndpoint) {
       this.recordsUrl = this.opts.recordsEndpoint;
     } else {
-      this.records = new RecordsStandIn({ apiKey, anchorAfterMs: 60_000 * this.speed, log: (l) => this.log(`  ${l}`) });
+      this.records = new RecordsStandIn({
+        apiKey,
+        anchorAfterMs: 60_000 * this.speed,
+        log: (l) => this.log(`  ${l}`),
+      });
       this.recordsUrl = await this.records.start(this.port());
     }
 
     this.collectSecretsAndConnections();
     for (const q of this.of("aws:sqs/queue:Queue")) this.queues.set(nameOf(q), []);
-    for (const t of this.of("aws:sns/topic:Topic")) this.topics.set(arnFor(t.type, t.name, t.inputs), []);
+    for (const t of this.of("aws:sns/topic:Topic"))
+      this.topics.set(arnFor(t.type, t.name, t.inputs), []);
 
     const endpoint = createAwsEndpoint({
       dynamodbUrl: this.dynamoUrl,
       putEvents: async (entries) => this.bus.putEvents(entries),
       getSecretValue: async (id) => this.getSecretValue(id),
       snsPublish: async (a) => this.snsPublish(a),
-      sqsSendMessage: async (a) => this.sqsSend(a.QueueUrl, a.MessageBody, a.MessageAttributes ?? {}),
+      sqsSendMessage: async (a) =>
+        this.sqsSend(a.QueueUrl, a.MessageBody, a.MessageAttributes ?? {}),
       startExecution: async (a) => {
         let input: unknown;
         try {
@@ -187,7 +209,10 @@ export class SwitchyardLocal {
         try {
           event = payload ? JSON.parse(payload) : {};
         } catch {
-          throw new AwsError("InvalidRequestContentException", "Could not parse request body into json");
+          throw new AwsError(
+            "InvalidRequestContentException",
+            "Could not parse request body into json",
+          );
         }
         if (type === "Event") {
           this.lambdas.invokeAsync(name, event);
@@ -199,17 +224,29 @@ export class SwitchyardLocal {
           return { status: 200, payload: JSON.stringify(out ?? null) };
         } catch (e: any) {
           if (e.name === "ResourceNotFoundException") throw new AwsError(e.name, e.message, 404);
-          return { status: 200, payload: JSON.stringify({ errorType: e.name, errorMessage: e.message }), functionError: "Unhandled" };
+          return {
+            status: 200,
+            payload: JSON.stringify({ errorType: e.name, errorMessage: e.message }),
+            functionError: "Unhandled",
+          };
         }
       },
-      aroundDynamoWrite: (op, request, forward) => this.streams.aroundDynamoWrite(op, request, forward),
+      aroundDynamoWrite: (op, request, forward) =>
+        this.streams.aroundDynamoWrite(op, request, forward),
       s3Put: async (bucket, key, body, contentType) => this.s3Put(bucket, key, body, contentType),
       s3Get: async (bucket, key) => {
         const file = this.s3File(bucket, key);
-        if (!fs.existsSync(file)) throw new AwsError("NoSuchKey", "The specified key does not exist.", 404);
+        if (!fs.existsSync(file))
+          throw new AwsError("NoSuchKey", "The specified key does not exist.", 404);
         const body = fs.readFileSync(file);
-        const meta = fs.existsSync(`${file}.meta.json`) ? JSON.parse(fs.readFileSync(`${file}.meta.json`, "utf8")) : {};
-        return { body, contentType: meta.contentType, etag: createHash("md5").update(body).digest("hex") };
+        const meta = fs.existsSync(`${file}.meta.json`)
+          ? JSON.parse(fs.readFileSync(`${file}.meta.json`, "utf8"))
+          : {};
+        return {
+          body,
+          contentType: meta.contentType,
+          etag: createHash("md5").update(body).digest("hex"),
+        };
       },
     });
     this.awsUrl = await this.listen(endpoint);
@@ -236,24 +273,47 @@ export class SwitchyardLocal {
       return send(200, { drained: true });
     }
     if (req.method === "POST" && parts[0] === "replay") {
-      const n = this.bus.replay(url.searchParams.get("name") ?? `replay-${Date.now()}`, new Date(0), new Date());
+      const n = this.bus.replay(
+        url.searchParams.get("name") ?? `replay-${Date.now()}`,
+        new Date(0),
+        new Date(),
+      );
       return send(200, { replayed: n });
     }
     switch (parts[0]) {
       case "queues":
-        if (parts[1]) return this.queues.has(parts[1]) ? send(200, this.queues.get(parts[1])) : send(404, { message: `no queue ${parts[1]}` });
+        if (parts[1])
+          return this.queues.has(parts[1])
+            ? send(200, this.queues.get(parts[1]))
+            : send(404, { message: `no queue ${parts[1]}` });
         return send(200, Object.fromEntries([...this.queues].map(([k, v]) => [k, v.length])));
       case "topics":
         return send(200, Object.fromEntries(this.topics));
       case "executions":
-        return send(200, [...this.sfn.executions.values()].map(({ done: _done, ...e }) => e));
+        return send(
+          200,
+          [...this.sfn.executions.values()].map(({ done: _done, ...e }) => e),
+        );
       case "records":
-        return send(200, this.records ? { calls: this.records.calls, records: [...this.records.records.values()] } : { message: "external records API" });
+        return send(
+          200,
+          this.records
+            ? { calls: this.records.calls, records: [...this.records.records.values()] }
+            : { message: "external records API" },
+        );
       case "events":
         return send(200, this.bus.archive);
       case undefined:
       case "state":
-        return send(200, { stack: this.program.stack, aws: this.awsUrl, functionUrls: this.functionUrls, apis: this.apiUrls, queues: Object.fromEntries([...this.queues].map(([k, v]) => [k, v.length])), events: this.bus.archive.length, executions: this.sfn.executions.size });
+        return send(200, {
+          stack: this.program.stack,
+          aws: this.awsUrl,
+          functionUrls: this.functionUrls,
+          apis: this.apiUrls,
+          queues: Object.fromEntries([...this.queues].map(([k, v]) => [k, v.length])),
+          events: this.bus.archive.length,
+          executions: this.sfn.executions.size,
+        });
       default:
         return send(404, { message: `unknown path ${url.pathname}` });
     }
@@ -271,40 +331,65 @@ export class SwitchyardLocal {
       fs.mkdirSync(dataDir, { recursive: true });
       const leftovers = fs.readdirSync(dataDir).filter((f) => f !== MOTO_RECORDING_FILE);
       if (leftovers.length > 0 && !fs.existsSync(recording)) {
-        this.log(`DynamoDB: ${dataDir} holds data of an earlier local DynamoDB (dynalite), which moto_server cannot read: the tables start empty`);
+        this.log(
+          `DynamoDB: ${dataDir} holds data of an earlier local DynamoDB (dynalite), which moto_server cannot read: the tables start empty`,
+        );
       }
     }
     this.moto = await startMotoServer(
-      this.opts.persist ? { env: { MOTO_ENABLE_RECORDING: "True", MOTO_RECORDER_FILEPATH: recording } } : {},
+      this.opts.persist
+        ? { env: { MOTO_ENABLE_RECORDING: "True", MOTO_RECORDER_FILEPATH: recording } }
+        : {},
     );
     this.dynamoUrl = this.moto.url;
     if (this.opts.persist && fs.existsSync(recording) && fs.statSync(recording).size > 0) {
-      const res = await fetch(`${this.dynamoUrl}/moto-api/recorder/replay-recording`, { method: "POST" });
+      const res = await fetch(`${this.dynamoUrl}/moto-api/recorder/replay-recording`, {
+        method: "POST",
+      });
       await res.text();
-      if (!res.ok) throw new Error(`DynamoDB: replaying ${recording} failed (${res.status}); move the file away to start empty`);
+      if (!res.ok)
+        throw new Error(
+          `DynamoDB: replaying ${recording} failed (${res.status}); move the file away to start empty`,
+        );
       this.log(`DynamoDB: replayed ${recording}`);
     }
   }
 
   private async createTables(): Promise<void> {
-    const client = new DynamoDBClient({ endpoint: this.dynamoUrl, region: REGION, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+    const client = new DynamoDBClient({
+      endpoint: this.dynamoUrl,
+      region: REGION,
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    });
     for (const t of this.of("aws:dynamodb/table:Table")) {
       const i = t.inputs;
-      const keys = [{ AttributeName: i.hashKey, KeyType: "HASH" as const }, ...(i.rangeKey ? [{ AttributeName: i.rangeKey, KeyType: "RANGE" as const }] : [])];
-      const projection = (g: any) => ({ ProjectionType: g.projectionType ?? "ALL", ...(g.nonKeyAttributes ? { NonKeyAttributes: g.nonKeyAttributes } : {}) });
+      const keys = [
+        { AttributeName: i.hashKey, KeyType: "HASH" as const },
+        ...(i.rangeKey ? [{ AttributeName: i.rangeKey, KeyType: "RANGE" as const }] : []),
+      ];
+      const projection = (g: any) => ({
+        ProjectionType: g.projectionType ?? "ALL",
+        ...(g.nonKeyAttributes ? { NonKeyAttributes: g.nonKeyAttributes } : {}),
+      });
       const throughput = { ReadCapacityUnits: 5, WriteCapacityUnits: 5 };
       try {
         await client.send(
           new CreateTableCommand({
             TableName: nameOf(t),
             KeySchema: keys,
-            AttributeDefinitions: (i.attributes ?? []).map((a: any) => ({ AttributeName: a.name, AttributeType: a.type })),
+            AttributeDefinitions: (i.attributes ?? []).map((a: any) => ({
+              AttributeName: a.name,
+              AttributeType: a.type,
+            })),
             ProvisionedThroughput: throughput,
             ...(i.globalSecondaryIndexes?.length
               ? {
                   GlobalSecondaryIndexes: i.globalSecondaryIndexes.map((g: any) => ({
                     IndexName: g.name,
-                    KeySchema: [{ AttributeName: g.hashKey, KeyType: "HASH" }, ...(g.rangeKey ? [{ AttributeName: g.rangeKey, KeyType: "RANGE" }] : [])],
+                    KeySchema: [
+                      { AttributeName: g.hashKey, KeyType: "HASH" },
+                      ...(g.rangeKey ? [{ AttributeName: g.rangeKey, KeyType: "RANGE" }] : []),
+                    ],
                     Projection: projection(g),
                     ProvisionedThroughput: throughput,
                   })),
@@ -314,7 +399,10 @@ export class SwitchyardLocal {
               ? {
                   LocalSecondaryIndexes: i.localSecondaryIndexes.map((g: any) => ({
                     IndexName: g.name,
-                    KeySchema: [{ AttributeName: i.hashKey, KeyType: "HASH" }, { AttributeName: g.rangeKey, KeyType: "RANGE" }],
+                    KeySchema: [
+                      { AttributeName: i.hashKey, KeyType: "HASH" },
+                      { AttributeName: g.rangeKey, KeyType: "RANGE" },
+                    ],
                     Projection: projection(g),
                   })),
                 }
@@ -327,7 +415,10 @@ export class SwitchyardLocal {
       if (i.ttl?.enabled && i.ttl.attributeName) {
         // Declared, as on AWS; moto_server does not delete expired items.
         await client.send(
-          new UpdateTimeToLiveCommand({ TableName: nameOf(t), TimeToLiveSpecification: { AttributeName: i.ttl.attributeName, Enabled: true } }),
+          new UpdateTimeToLiveCommand({
+            TableName: nameOf(t),
+            TimeToLiveSpecification: { AttributeName: i.ttl.attributeName, Enabled: true },
+          }),
         );
       }
       this.log(`table ${nameOf(t)} (${keys.map((k) => k.AttributeName).join(", ")})`);
@@ -338,12 +429,16 @@ export class SwitchyardLocal {
   private collectSecretsAndConnections(): void {
     // A secret's id is its ARN in AWS; the mocks give ids of their own, so map them back.
     const secretArns = new Map(
-      this.of("aws:secretsmanager/secret:Secret").map((x) => [`${x.name}-id`, arnFor(x.type, x.name, x.inputs)]),
+      this.of("aws:secretsmanager/secret:Secret").map((x) => [
+        `${x.name}-id`,
+        arnFor(x.type, x.name, x.inputs),
+      ]),
     );
     for (const v of this.of("aws:secretsmanager/secretVersion:SecretVersion")) {
       const secretString = unsecret(v.inputs.secretString);
       const id = String(v.inputs.secretId);
-      if (secretString !== undefined) this.secrets.set(secretArns.get(id) ?? id, String(secretString));
+      if (secretString !== undefined)
+        this.secrets.set(secretArns.get(id) ?? id, String(secretString));
     }
     for (const c of this.of("aws:cloudwatch/eventConnection:EventConnection")) {
       const arn = arnFor(c.type, c.name, c.inputs);
@@ -352,7 +447,10 @@ export class SwitchyardLocal {
       this.connections.set(arn, { arn, apiKey });
       // EventBridge stores connection credentials in a secret of its own.
       const secretArn = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:events!connection/${nameOf(c)}/0000-AbCdEf`;
-      this.secrets.set(secretArn, JSON.stringify({ api_key_name: apiKey?.key, api_key_value: apiKey?.value }));
+      this.secrets.set(
+        secretArn,
+        JSON.stringify({ api_key_name: apiKey?.key, api_key_value: apiKey?.value }),
+      );
     }
     for (const d of this.of("aws:cloudwatch/eventApiDestination:EventApiDestination")) {
       this.destinations.set(arnFor(d.type, d.name, d.inputs), {
@@ -370,12 +468,16 @@ export class SwitchyardLocal {
       const name = arn.split(":secret:")[1]?.replace(/-[A-Za-z0-9]{6}$/, "");
       if (id === arn || id === name) return { ARN: arn, Name: name ?? arn, SecretString: value };
     }
-    throw new AwsError("ResourceNotFoundException", "Secrets Manager can't find the specified secret.");
+    throw new AwsError(
+      "ResourceNotFoundException",
+      "Secrets Manager can't find the specified secret.",
+    );
   }
 
   /** Serves an https endpoint of the records API from where it runs locally. */
   rewriteUrl(url: string): string {
-    if (this.recordsOrigin && url.startsWith(this.recordsOrigin)) return this.recordsUrl + url.slice(this.recordsOrigin.length);
+    if (this.recordsOrigin && url.startsWith(this.recordsOrigin))
+      return this.recordsUrl + url.slice(this.recordsOrigin.length);
     return url;
   }
 
@@ -389,46 +491,98 @@ export class SwitchyardLocal {
 
   private queueName(urlOrArn: string): string {
     const name = urlOrArn.startsWith("arn:") ? urlOrArn.split(":")[5] : urlOrArn.split("/").pop()!;
-    if (!this.queues.has(name)) throw new AwsError("AWS.SimpleQueueService.NonExistentQueue", "The specified queue does not exist.");
+    if (!this.queues.has(name))
+      throw new AwsError(
+        "AWS.SimpleQueueService.NonExistentQueue",
+        "The specified queue does not exist.",
+      );
     return name;
   }
 
   sqsSend(urlOrArn: string, body: string, attributes: QueueMessage["MessageAttributes"]): string {
     const name = this.queueName(urlOrArn);
     const id = randomUUID();
-    this.queues.get(name)!.push({ MessageId: id, Body: body, MessageAttributes: attributes, SentTimestamp: Date.now() });
+    this.queues
+      .get(name)!
+      .push({
+        MessageId: id,
+        Body: body,
+        MessageAttributes: attributes,
+        SentTimestamp: Date.now(),
+      });
     this.log(`  queue ${name}: message ${id.slice(0, 8)}`);
     return id;
   }
 
-  snsPublish(a: { TopicArn: string; Message: string; Subject?: string; MessageAttributes: TopicMessage["MessageAttributes"] }): string {
+  snsPublish(a: {
+    TopicArn: string;
+    Message: string;
+    Subject?: string;
+    MessageAttributes: TopicMessage["MessageAttributes"];
+  }): string {
     const list = this.topics.get(a.TopicArn);
     if (!list) throw new AwsError("NotFound", "Topic does not exist", 404);
     const id = randomUUID();
     list.push({ MessageId: id, ...a });
     const outcome = a.MessageAttributes?.outcome?.StringValue;
-    this.log(`  notification on ${a.TopicArn.split(":").pop()}${outcome ? ` (outcome ${outcome})` : ""}: ${a.Subject ?? a.Message.slice(0, 80)}`);
-    for (const s of this.of("aws:sns/topicSubscription:TopicSubscription").filter((x) => x.inputs.topic === a.TopicArn)) {
+    this.log(
+      `  notification on ${a.TopicArn.split(":").pop()}${outcome ? ` (outcome ${outcome})` : ""}: ${a.Subject ?? a.Message.slice(0, 80)}`,
+    );
+    for (const s of this.of("aws:sns/topicSubscription:TopicSubscription").filter(
+      (x) => x.inputs.topic === a.TopicArn,
+    )) {
       const policy = s.inputs.filterPolicy ? JSON.parse(s.inputs.filterPolicy) : undefined;
-      const attrs = Object.fromEntries(Object.entries(a.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue]));
+      const attrs = Object.fromEntries(
+        Object.entries(a.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue]),
+      );
       if (policy && !compilePattern(policy)(attrs)) continue;
-      const envelope = { Type: "Notification", MessageId: id, TopicArn: a.TopicArn, Subject: a.Subject, Message: a.Message, Timestamp: new Date().toISOString(), MessageAttributes: Object.fromEntries(Object.entries(a.MessageAttributes ?? {}).map(([k, v]) => [k, { Type: v.DataType, Value: v.StringValue }])) };
-      if (s.inputs.protocol === "sqs") this.sqsSend(s.inputs.endpoint, JSON.stringify(envelope), {});
-      if (s.inputs.protocol === "lambda") this.lambdas.invokeAsync(s.inputs.endpoint, { Records: [{ EventSource: "aws:sns", EventVersion: "1.0", EventSubscriptionArn: `${a.TopicArn}:${randomUUID()}`, Sns: envelope }] });
-      if (s.inputs.protocol === "email") this.log(`  email to ${s.inputs.endpoint}: ${a.Subject ?? a.Message.slice(0, 60)}`);
+      const envelope = {
+        Type: "Notification",
+        MessageId: id,
+        TopicArn: a.TopicArn,
+        Subject: a.Subject,
+        Message: a.Message,
+        Timestamp: new Date().toISOString(),
+        MessageAttributes: Object.fromEntries(
+          Object.entries(a.MessageAttributes ?? {}).map(([k, v]) => [
+            k,
+            { Type: v.DataType, Value: v.StringValue },
+          ]),
+        ),
+      };
+      if (s.inputs.protocol === "sqs")
+        this.sqsSend(s.inputs.endpoint, JSON.stringify(envelope), {});
+      if (s.inputs.protocol === "lambda")
+        this.lambdas.invokeAsync(s.inputs.endpoint, {
+          Records: [
+            {
+              EventSource: "aws:sns",
+              EventVersion: "1.0",
+              EventSubscriptionArn: `${a.TopicArn}:${randomUUID()}`,
+              Sns: envelope,
+            },
+          ],
+        });
+      if (s.inputs.protocol === "email")
+        this.log(`  email to ${s.inputs.endpoint}: ${a.Subject ?? a.Message.slice(0, 60)}`);
     }
     return id;
   }
 
   private s3File(bucket: string, key: string): string {
     const file = path.resolve(this.s3Dir, bucket, key);
-    if (!file.startsWith(path.resolve(this.s3Dir, bucket) + path.sep)) throw new AwsError("InvalidArgument", "Invalid object key", 400);
+    if (!file.startsWith(path.resolve(this.s3Dir, bucket) + path.sep))
+      throw new AwsError("InvalidArgument", "Invalid object key", 400);
     return file;
   }
 
   s3Put(bucket: string, key: string, body: Buffer, contentType?: string): string {
     const etag = createHash("md5").update(body).digest("hex");
-    if (!this.of("aws:s3/bucketV2:BucketV2").concat(this.of("aws:s3/bucket:Bucket")).some((b) => (b.inputs.bucket ?? b.name) === bucket)) {
+    if (
+      !this.of("aws:s3/bucketV2:BucketV2")
+        .concat(this.of("aws:s3/bucket:Bucket"))
+        .some((b) => (b.inputs.bucket ?? b.name) === bucket)
+    ) {
       throw new AwsError("NoSuchBucket", "The specified bucket does not exist", 404);
     }
     const file = this.s3File(bucket, key);
@@ -437,17 +591,39 @@ export class SwitchyardLocal {
     fs.writeFileSync(`${file}.meta.json`, JSON.stringify({ contentType }));
     this.log(`  s3 ${bucket}/${key} (${body.length} bytes)`);
     // A bucket's id is its name in AWS; the mocks give ids of their own, so accept both.
-    const ids = new Set([bucket, ...this.of("aws:s3/bucketV2:BucketV2").concat(this.of("aws:s3/bucket:Bucket")).filter((b) => (b.inputs.bucket ?? b.name) === bucket).map((b) => `${b.name}-id`)]);
-    for (const n of this.of("aws:s3/bucketNotification:BucketNotification").filter((x) => ids.has(x.inputs.bucket))) {
+    const ids = new Set([
+      bucket,
+      ...this.of("aws:s3/bucketV2:BucketV2")
+        .concat(this.of("aws:s3/bucket:Bucket"))
+        .filter((b) => (b.inputs.bucket ?? b.name) === bucket)
+        .map((b) => `${b.name}-id`),
+    ]);
+    for (const n of this.of("aws:s3/bucketNotification:BucketNotification").filter((x) =>
+      ids.has(x.inputs.bucket),
+    )) {
       for (const f of n.inputs.lambdaFunctions ?? []) {
         if (!(f.events ?? []).some((e: string) => e.startsWith("s3:ObjectCreated"))) continue;
         if (f.filterPrefix && !key.startsWith(f.filterPrefix)) continue;
         if (f.filterSuffix && !key.endsWith(f.filterSuffix)) continue;
         this.lambdas.invokeAsync(f.lambdaFunctionArn, {
-          Records: [{
-            eventVersion: "2.1", eventSource: "aws:s3", awsRegion: REGION, eventTime: new Date().toISOString(), eventName: "ObjectCreated:Put",
-            s3: { s3SchemaVersion: "1.0", bucket: { name: bucket, arn: `arn:aws:s3:::${bucket}` }, object: { key: encodeURIComponent(key).replace(/%20/g, "+"), size: body.length, eTag: etag } },
-          }],
+          Records: [
+            {
+              eventVersion: "2.1",
+              eventSource: "aws:s3",
+              awsRegion: REGION,
+              eventTime: new Date().toISOString(),
+              eventName: "ObjectCreated:Put",
+              s3: {
+                s3SchemaVersion: "1.0",
+                bucket: { name: bucket, arn: `arn:aws:s3:::${bucket}` },
+                object: {
+                  key: encodeURIComponent(key).replace(/%20/g, "+"),
+                  size: body.length,
+                  eTag: etag,
+                },
+              },
+            },
+          ],
         });
       }
     }
@@ -462,12 +638,19 @@ export class SwitchyardLocal {
       const archive = this.program.archives.get(f.name);
       if (!archive) continue;
       const arn = arnFor(f.type, f.name, f.inputs);
-      const cfg = invokeConfigs.find((c) => c.inputs.functionName === name || c.inputs.functionName === arn);
+      const cfg = invokeConfigs.find(
+        (c) => c.inputs.functionName === name || c.inputs.functionName === arn,
+      );
       fns.set(name, {
         name,
         arn,
         archive,
-        environment: Object.fromEntries(Object.entries(unsecret(f.inputs.environment?.variables ?? {})).map(([k, v]) => [k, this.localEnvValue(String(v))])),
+        environment: Object.fromEntries(
+          Object.entries(unsecret(f.inputs.environment?.variables ?? {})).map(([k, v]) => [
+            k,
+            this.localEnvValue(String(v)),
+          ]),
+        ),
         timeoutSeconds: f.inputs.timeout ?? 3,
         asyncConfig: cfg
           ? {
@@ -487,15 +670,25 @@ export class SwitchyardLocal {
         const service = arn.split(":")[2];
         if (service === "lambda") this.lambdas.invokeAsync(arn, record);
         else if (service === "sqs") this.sqsSend(arn, JSON.stringify(record), {});
-        else if (service === "sns") this.snsPublish({ TopicArn: arn, Message: JSON.stringify(record), MessageAttributes: {} });
+        else if (service === "sns")
+          this.snsPublish({
+            TopicArn: arn,
+            Message: JSON.stringify(record),
+            MessageAttributes: {},
+          });
         else if (service === "events") {
-          this.bus.putEvents([{
-            EventBusName: arn,
-            Source: "lambda",
-            DetailType: `Lambda Function Invocation Result - ${success ? "Success" : "Failure"}`,
-            Detail: JSON.stringify(record),
-            Resources: [(record as any).requestContext.functionArn.replace(/:\$LATEST$/, ""), arn],
-          }]);
+          this.bus.putEvents([
+            {
+              EventBusName: arn,
+              Source: "lambda",
+              DetailType: `Lambda Function Invocation Result - ${success ? "Success" : "Failure"}`,
+              Detail: JSON.stringify(record),
+              Resources: [
+                (record as any).requestContext.functionArn.replace(/:\$LATEST$/, ""),
+                arn,
+              ],
+            },
+          ]);
         } else this.log(`  destination ${arn} is not served locally`);
       },
     });
@@ -516,7 +709,11 @@ export class SwitchyardLocal {
       arn: t.inputs.arn,
       inputTransformer: t.inputs.inputTransformer,
       input: t.inputs.input,
-      retryPolicy: { maximumRetryAttempts: 185, maximumEventAgeInSeconds: 86400, ...(t.inputs.retryPolicy ?? {}) },
+      retryPolicy: {
+        maximumRetryAttempts: 185,
+        maximumEventAgeInSeconds: 86400,
+        ...(t.inputs.retryPolicy ?? {}),
+      },
       deadLetterArn: t.inputs.deadLetterConfig?.arn,
       headerParameters: t.inputs.httpTarget?.headerParameters,
     }));
@@ -531,7 +728,16 @@ export class SwitchyardLocal {
         log: (l) => this.log(l),
         retryDelayMs: (attempt) => Math.min(1000 * 2 ** attempt, 60_000) * this.speed,
         deadLetter: async (queueArn, body, attributes) => {
-          this.sqsSend(queueArn, body, Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, { DataType: "String", StringValue: v }])));
+          this.sqsSend(
+            queueArn,
+            body,
+            Object.fromEntries(
+              Object.entries(attributes).map(([k, v]) => [
+                k,
+                { DataType: "String", StringValue: v },
+              ]),
+            ),
+          );
         },
         deliver: (target, input, event) => this.deliver(target, input, event),
       },
@@ -554,7 +760,8 @@ export class SwitchyardLocal {
         return;
       }
       if (service === "sqs") return void this.sqsSend(t.arn, input, {});
-      if (service === "sns") return void this.snsPublish({ TopicArn: t.arn, Message: input, MessageAttributes: {} });
+      if (service === "sns")
+        return void this.snsPublish({ TopicArn: t.arn, Message: input, MessageAttributes: {} });
       if (service === "states") return void this.sfn.startExecution(t.arn, json());
       if (service === "firehose") {
         const list = this.firehose.get(t.arn) ?? [];
@@ -562,11 +769,23 @@ export class SwitchyardLocal {
         this.firehose.set(t.arn, list);
         return;
       }
-      if (service === "logs") return void this.log(`  log ${t.arn.split(":log-group:")[1]}: ${event.source}/${event["detail-type"]} ${event.id}`);
-      if (service === "events" && t.arn.includes(":api-destination/")) return this.callApiDestination(t, input);
+      if (service === "logs")
+        return void this.log(
+          `  log ${t.arn.split(":log-group:")[1]}: ${event.source}/${event["detail-type"]} ${event.id}`,
+        );
+      if (service === "events" && t.arn.includes(":api-destination/"))
+        return this.callApiDestination(t, input);
       if (service === "events" && t.arn.includes(":event-bus/")) {
-        const out = this.bus.putEvents([{ EventBusName: t.arn, Source: event.source, DetailType: event["detail-type"], Detail: JSON.stringify(event.detail) }]);
-        if (out.FailedEntryCount) throw new DeliveryError(out.Entries[0].ErrorCode, out.Entries[0].ErrorMessage, false);
+        const out = this.bus.putEvents([
+          {
+            EventBusName: t.arn,
+            Source: event.source,
+            DetailType: event["detail-type"],
+            Detail: JSON.stringify(event.detail),
+          },
+        ]);
+        if (out.FailedEntryCount)
+          throw new DeliveryError(out.Entries[0].ErrorCode, out.Entries[0].ErrorMessage, false);
         return;
       }
     } catch (e) {
@@ -574,25 +793,45 @@ export class SwitchyardLocal {
       const err = e as any;
       throw new DeliveryError(err.code ?? err.name ?? "SDK_CLIENT_ERROR", err.message, false);
     }
-    throw new DeliveryError("UnsupportedTarget", `the local runtime does not deliver to ${t.arn}`, false);
+    throw new DeliveryError(
+      "UnsupportedTarget",
+      `the local runtime does not deliver to ${t.arn}`,
+      false,
+    );
   }
 
   /** Calls an API destination like EventBridge: connection auth, rate limit, 5 s timeout. */
   private async callApiDestination(t: LocalTarget, input: string): Promise<void> {
     const d = this.destinations.get(t.arn);
-    if (!d) throw new DeliveryError("ResourceNotFoundException", `API destination ${t.arn} is not declared`, false);
+    if (!d)
+      throw new DeliveryError(
+        "ResourceNotFoundException",
+        `API destination ${t.arn} is not declared`,
+        false,
+      );
     const now = Date.now();
     const wait = Math.max(0, d.next - now);
     d.next = Math.max(now, d.next) + 1000 / d.rate;
     if (wait) await new Promise((r) => setTimeout(r, wait));
     const conn = this.connections.get(d.connectionArn);
-    const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8", ...(t.headerParameters ?? {}) };
+    const headers: Record<string, string> = {
+      "content-type": "application/json; charset=utf-8",
+      ...(t.headerParameters ?? {}),
+    };
     if (conn?.apiKey) headers[conn.apiKey.key] = conn.apiKey.value;
     let res: Response;
     try {
-      res = await fetch(this.rewriteUrl(d.endpoint), { method: d.method, headers, body: input, signal: AbortSignal.timeout(5000) });
+      res = await fetch(this.rewriteUrl(d.endpoint), {
+        method: d.method,
+        headers,
+        body: input,
+        signal: AbortSignal.timeout(5000),
+      });
     } catch (e) {
-      throw new DeliveryError("SDK_CLIENT_ERROR", `API destination call failed: ${(e as Error).message}`);
+      throw new DeliveryError(
+        "SDK_CLIENT_ERROR",
+        `API destination call failed: ${(e as Error).message}`,
+      );
     }
     await res.text();
     if (res.status >= 200 && res.status < 300) return;
@@ -637,19 +876,30 @@ export class SwitchyardLocal {
         streamArn: m.inputs.eventSourceArn,
         functionName: String(m.inputs.functionName),
         batchSize: m.inputs.batchSize ?? 100,
-        reportBatchItemFailures: (m.inputs.functionResponseTypes ?? []).includes("ReportBatchItemFailures"),
+        reportBatchItemFailures: (m.inputs.functionResponseTypes ?? []).includes(
+          "ReportBatchItemFailures",
+        ),
         bisectOnError: Boolean(m.inputs.bisectBatchOnFunctionError),
         maximumRetryAttempts: m.inputs.maximumRetryAttempts ?? -1,
         onFailure: m.inputs.destinationConfig?.onFailure?.destinationArn,
       }));
     this.streams = new LocalStreams(tables, mappings, {
-      dynamo: new DynamoDBClient({ endpoint: this.dynamoUrl, region: REGION, credentials: { accessKeyId: "local", secretAccessKey: "local" } }),
+      dynamo: new DynamoDBClient({
+        endpoint: this.dynamoUrl,
+        region: REGION,
+        credentials: { accessKeyId: "local", secretAccessKey: "local" },
+      }),
       region: REGION,
       invoke: (fn, event) => this.lambdas.invoke(fn, event),
       sendToDestination: async (arn, message) => {
         const service = arn.split(":")[2];
         if (service === "sqs") this.sqsSend(arn, JSON.stringify(message), {});
-        else if (service === "sns") this.snsPublish({ TopicArn: arn, Message: JSON.stringify(message), MessageAttributes: {} });
+        else if (service === "sns")
+          this.snsPublish({
+            TopicArn: arn,
+            Message: JSON.stringify(message),
+            MessageAttributes: {},
+          });
         else this.log(`  destination ${arn} is not served locally`);
       },
       log: (l) => this.log(l),
@@ -692,7 +942,7 @@ export class SwitchyardLocal {
   /** Waits until every event, invocation and execution started so far has finished. */
   async drain(): Promise<void> {
     // Work spawns work (a function publishes, a rule starts a workflow): settle until quiet.
-    for (let quiet = 0; quiet < 3; ) {
+    for (let quiet = 0; quiet < 3;) {
       const before = this.logLines.length;
       await this.bus.drain();
       await this.lambdas.drain();
@@ -707,7 +957,8 @@ export class SwitchyardLocal {
   toLocalUrl(publicUrl: string): string {
     for (const u of this.of("aws:lambda/functionUrl:FunctionUrl")) {
       const prefix = `https://${u.name}.lambda-url.${REGION}.on.aws/`;
-      if (publicUrl.startsWith(prefix)) return this.functionUrls[u.name] + publicUrl.slice(prefix.length);
+      if (publicUrl.startsWith(prefix))
+        return this.functionUrls[u.name] + publicUrl.slice(prefix.length);
     }
     for (const [name, local] of Object.entries(this.restApis)) {
       const prefix = `https://${name}-id.execute-api.${REGION}.amazonaws.com/${local.stageName}`;
@@ -719,7 +970,10 @@ export class SwitchyardLocal {
   /** What the demo and the end-to-end test need to drive this instance. */
   async scenarioTarget(): Promise<Target> {
     const out = this.program.outputs as Record<string, any>;
-    const resolve = <T>(v: unknown) => new Promise<T>((r) => (v && typeof (v as any).apply === "function" ? (v as any).apply((x: T) => r(x)) : r(v as T)));
+    const resolve = <T>(v: unknown) =>
+      new Promise<T>((r) =>
+        v && typeof (v as any).apply === "function" ? (v as any).apply((x: T) => r(x)) : r(v as T),
+      );
     const urls = await resolve<Record<string, string>>(out.webhookUrls ?? {});
     const webhooks: Target["webhooks"] = {};
     const secrets: Record<string, string> = {};
@@ -728,9 +982,21 @@ export class SwitchyardLocal {
       const key = WEBHOOK_SECRET_KEYS[provider as keyof typeof WEBHOOK_SECRET_KEYS]?.key;
       if (key) secrets[provider] = this.program.config[`switchyard:${key}`];
     }
-    const jobsUrl = out.jobsApiUrl ? this.toLocalUrl(await resolve<string>(out.jobsApiUrl)) : undefined;
-    const verificationWebhooks = JSON.parse(this.program.config["switchyard:verificationWebhookProviders"] ?? "[]") as string[];
-    return { aws: this.awsUrl, control: this.controlUrl, webhooks, secrets, busName: await resolve<string>(out.busName), jobsUrl, verificationWebhooks };
+    const jobsUrl = out.jobsApiUrl
+      ? this.toLocalUrl(await resolve<string>(out.jobsApiUrl))
+      : undefined;
+    const verificationWebhooks = JSON.parse(
+      this.program.config["switchyard:verificationWebhookProviders"] ?? "[]",
+    ) as string[];
+    return {
+      aws: this.awsUrl,
+      control: this.controlUrl,
+      webhooks,
+      secrets,
+      busName: await resolve<string>(out.busName),
+      jobsUrl,
+      verificationWebhooks,
+    };
   }
 
   /** A short readable list of what is served. */
@@ -739,25 +1005,40 @@ export class SwitchyardLocal {
     lines.push(`Switchyard local — stack ${this.program.stack}`);
     lines.push(`  AWS endpoint (AWS_ENDPOINT_URL): ${this.awsUrl}`);
     lines.push(`  state (queues, notifications, executions): ${this.controlUrl}/state`);
-    lines.push(`  records API: ${this.records ? `${this.recordsUrl} (built-in stand-in)` : this.recordsUrl}`);
-    lines.push(`  DynamoDB: moto_server ${this.dynamoUrl} (pid ${this.moto?.pid}${this.opts.persist ? `, recording to ${path.join(this.stateDir, "dynamodb", this.program.stack, MOTO_RECORDING_FILE)}` : ", in memory"})`);
+    lines.push(
+      `  records API: ${this.records ? `${this.recordsUrl} (built-in stand-in)` : this.recordsUrl}`,
+    );
+    lines.push(
+      `  DynamoDB: moto_server ${this.dynamoUrl} (pid ${this.moto?.pid}${this.opts.persist ? `, recording to ${path.join(this.stateDir, "dynamodb", this.program.stack, MOTO_RECORDING_FILE)}` : ", in memory"})`,
+    );
     for (const [n, u] of Object.entries(this.functionUrls)) lines.push(`  function URL ${n}: ${u}`);
     for (const [n, u] of Object.entries(this.apiUrls)) {
       lines.push(`  API ${n}: ${u}`);
-      for (const [k, v] of Object.entries(this.restApis[n].apiKeys)) lines.push(`    API key ${k}: ${v}`);
+      for (const [k, v] of Object.entries(this.restApis[n].apiKeys))
+        lines.push(`    API key ${k}: ${v}`);
     }
     if (Object.keys(this.apiUrls).length) {
-      lines.push(`  IAM-signed calls: sign with access key ${LOCAL_CALLER_CREDENTIALS.accessKeyId} / ${LOCAL_CALLER_CREDENTIALS.secretAccessKey} (stands for the caller role)`);
+      lines.push(
+        `  IAM-signed calls: sign with access key ${LOCAL_CALLER_CREDENTIALS.accessKeyId} / ${LOCAL_CALLER_CREDENTIALS.secretAccessKey} (stands for the caller role)`,
+      );
     }
     for (const t of this.of("aws:dynamodb/table:Table")) lines.push(`  table ${nameOf(t)}`);
     for (const b of this.bus.busNames.slice(1)) lines.push(`  bus ${b}`);
-    for (const r of this.bus.rules) lines.push(`  rule ${r.name} -> ${this.bus.targets.filter((t) => t.ruleName === r.name).map((t) => t.id).join(", ")}`);
+    for (const r of this.bus.rules)
+      lines.push(
+        `  rule ${r.name} -> ${this.bus.targets
+          .filter((t) => t.ruleName === r.name)
+          .map((t) => t.id)
+          .join(", ")}`,
+      );
     for (const s of this.sfn.definitions.values()) lines.push(`  state machine ${s.name}`);
     for (const q of this.queues.keys()) lines.push(`  queue ${q}`);
     for (const t of this.topics.keys()) lines.push(`  topic ${t.split(":").pop()}`);
-    for (const b of this.of("aws:s3/bucketV2:BucketV2").concat(this.of("aws:s3/bucket:Bucket"))) lines.push(`  bucket ${b.inputs.bucket ?? b.name} (S3 via the AWS endpoint, path style)`);
+    for (const b of this.of("aws:s3/bucketV2:BucketV2").concat(this.of("aws:s3/bucket:Bucket")))
+      lines.push(`  bucket ${b.inputs.bucket ?? b.name} (S3 via the AWS endpoint, path style)`);
     for (const f of this.lambdas.functions.values()) lines.push(`  function ${f.name}`);
-    if (this.program.generatedSecrets.length) lines.push(`  secrets generated for this run: ${this.program.generatedSecrets.join(", ")}`);
+    if (this.program.generatedSecrets.length)
+      lines.push(`  secrets generated for this run: ${this.program.generatedSecrets.join(", ")}`);
     return lines.join("\n");
   }
 

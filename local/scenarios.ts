@@ -41,38 +41,96 @@ async function eventsFrom(t: Target, source: string): Promise<any[]> {
 }
 
 /** A signed request as each provider sends it. */
-export function signedDelivery(provider: string, secret: string, publicUrl: string, marker: string): { headers: Record<string, string>; body: string } {
+export function signedDelivery(
+  provider: string,
+  secret: string,
+  publicUrl: string,
+  marker: string,
+): { headers: Record<string, string>; body: string } {
   const now = Math.floor(Date.now() / 1000);
   const id = randomUUID();
   switch (provider) {
     case "github": {
-      const body = JSON.stringify({ action: "opened", marker, repository: { full_name: "acme/switchyard" } });
-      return { body, headers: { "content-type": "application/json", "x-github-event": "pull_request", "x-github-delivery": id, "x-hub-signature-256": signGithub(secret, body) } };
+      const body = JSON.stringify({
+        action: "opened",
+        marker,
+        repository: { full_name: "acme/switchyard" },
+      });
+      return {
+        body,
+        headers: {
+          "content-type": "application/json",
+          "x-github-event": "pull_request",
+          "x-github-delivery": id,
+          "x-hub-signature-256": signGithub(secret, body),
+        },
+      };
     }
     case "stripe": {
-      const body = JSON.stringify({ id: `evt_${id.replace(/-/g, "")}`, type: "invoice.paid", marker, data: { object: { amount_paid: 1200 } } });
-      return { body, headers: { "content-type": "application/json", "stripe-signature": signStripe(secret, now, body) } };
+      const body = JSON.stringify({
+        id: `evt_${id.replace(/-/g, "")}`,
+        type: "invoice.paid",
+        marker,
+        data: { object: { amount_paid: 1200 } },
+      });
+      return {
+        body,
+        headers: {
+          "content-type": "application/json",
+          "stripe-signature": signStripe(secret, now, body),
+        },
+      };
     }
     case "standard": {
       const body = JSON.stringify({ type: "user.created", marker, data: { id: "u_1" } });
       const msgId = `msg_${id.replace(/-/g, "")}`;
-      return { body, headers: { "content-type": "application/json", "webhook-id": msgId, "webhook-timestamp": String(now), "webhook-signature": signStandard(secret, msgId, now, body) } };
+      return {
+        body,
+        headers: {
+          "content-type": "application/json",
+          "webhook-id": msgId,
+          "webhook-timestamp": String(now),
+          "webhook-signature": signStandard(secret, msgId, now, body),
+        },
+      };
     }
     case "hmac": {
       const body = JSON.stringify({ type: "order.created", marker, total: 42 });
-      return { body, headers: { "content-type": "application/json", ...hmacRequestHeaders(secret, { id, timestamp: now, event: "order.created" }, body) } };
+      return {
+        body,
+        headers: {
+          "content-type": "application/json",
+          ...hmacRequestHeaders(secret, { id, timestamp: now, event: "order.created" }, body),
+        },
+      };
     }
     case "twilio": {
-      const params = { MessageSid: `SM${id.replace(/-/g, "")}`, From: "+15005550006", Body: marker, MessageStatus: "delivered" };
+      const params = {
+        MessageSid: `SM${id.replace(/-/g, "")}`,
+        From: "+15005550006",
+        Body: marker,
+        MessageStatus: "delivered",
+      };
       const body = new URLSearchParams(params).toString();
-      return { body, headers: { "content-type": "application/x-www-form-urlencoded", "i-twilio-idempotency-token": id, [TWILIO_SIGNATURE_HEADER]: signTwilio(secret, publicUrl, params) } };
+      return {
+        body,
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          "i-twilio-idempotency-token": id,
+          [TWILIO_SIGNATURE_HEADER]: signTwilio(secret, publicUrl, params),
+        },
+      };
     }
     default:
       throw new Error(`no signer for provider ${provider}`);
   }
 }
 
-async function post(url: string, headers: Record<string, string>, body: string): Promise<{ status: number; text: string }> {
+async function post(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ status: number; text: string }> {
   const res = await fetch(url, { method: "POST", headers, body });
   return { status: res.status, text: await res.text() };
 }
@@ -96,17 +154,32 @@ export async function webhookScenarios(t: Target): Promise<Outcome[]> {
 
     const dup = await post(w.localUrl, d.headers, d.body);
     await drain(t);
-    const afterDup = (await eventsFrom(t, source)).filter((e) => JSON.stringify(e.detail).includes(marker));
-    out.push({ step: `${provider}: duplicate delivery`, ok: dup.status === 200 && afterDup.length === 1, detail: `HTTP ${dup.status}, still ${afterDup.length} event on the bus` });
+    const afterDup = (await eventsFrom(t, source)).filter((e) =>
+      JSON.stringify(e.detail).includes(marker),
+    );
+    out.push({
+      step: `${provider}: duplicate delivery`,
+      ok: dup.status === 200 && afterDup.length === 1,
+      detail: `HTTP ${dup.status}, still ${afterDup.length} event on the bus`,
+    });
 
     // Forged: the same delivery signed with a wrong secret.
     const forgedMarker = `forged-${randomUUID().slice(0, 8)}`;
-    const wrong = provider === "standard" ? `whsec_${Buffer.from("not-the-secret-at-all-123").toString("base64")}` : "not-the-secret";
+    const wrong =
+      provider === "standard"
+        ? `whsec_${Buffer.from("not-the-secret-at-all-123").toString("base64")}`
+        : "not-the-secret";
     const f = signedDelivery(provider, wrong, w.publicUrl, forgedMarker);
     const forged = await post(w.localUrl, f.headers, f.body);
     await drain(t);
-    const forgedEvents = (await eventsFrom(t, source)).filter((e) => JSON.stringify(e.detail).includes(forgedMarker));
-    out.push({ step: `${provider}: forged delivery`, ok: forged.status === 403 && forgedEvents.length === 0, detail: `HTTP ${forged.status}, ${forgedEvents.length} events on the bus` });
+    const forgedEvents = (await eventsFrom(t, source)).filter((e) =>
+      JSON.stringify(e.detail).includes(forgedMarker),
+    );
+    out.push({
+      step: `${provider}: forged delivery`,
+      ok: forged.status === 403 && forgedEvents.length === 0,
+      detail: `HTTP ${forged.status}, ${forgedEvents.length} events on the bus`,
+    });
   }
   return out;
 }
@@ -114,8 +187,20 @@ export async function webhookScenarios(t: Target): Promise<Outcome[]> {
 async function putEvent(t: Target, detailType: string, detail: object): Promise<string> {
   const res = await fetch(t.aws, {
     method: "POST",
-    headers: { "content-type": "application/x-amz-json-1.1", "x-amz-target": "AWSEvents.PutEvents" },
-    body: JSON.stringify({ Entries: [{ EventBusName: t.busName, Source: "switchyard.records", DetailType: detailType, Detail: JSON.stringify(detail) }] }),
+    headers: {
+      "content-type": "application/x-amz-json-1.1",
+      "x-amz-target": "AWSEvents.PutEvents",
+    },
+    body: JSON.stringify({
+      Entries: [
+        {
+          EventBusName: t.busName,
+          Source: "switchyard.records",
+          DetailType: detailType,
+          Detail: JSON.stringify(detail),
+        },
+      ],
+    }),
   });
   const body = (await res.json()) as any;
   if (body.FailedEntryCount) throw new Error(`PutEvents failed: ${JSON.stringify(body.Entries)}`);
@@ -125,23 +210,43 @@ async function putEvent(t: Target, detailType: string, detail: object): Promise<
 export async function recordScenarios(t: Target): Promise<Outcome[]> {
   const out: Outcome[] = [];
   const recordId = `inv-${randomUUID().slice(0, 8)}`;
-  await putEvent(t, "RecordCreated", { tenantId: "acme", recordId, recordVersion: 1, payload: { total: 120, currency: "EUR" } });
+  await putEvent(t, "RecordCreated", {
+    tenantId: "acme",
+    recordId,
+    recordVersion: 1,
+    payload: { total: 120, currency: "EUR" },
+  });
   await drain(t);
   const records = await control(t, "/records");
   const call = (records.calls ?? []).find((c: any) => c.body?.recordId === recordId);
   out.push({
     step: "record event -> records API (API destination)",
     ok: call?.status === 202 && call.body.idempotencyKey === `acme:${recordId}:1`,
-    detail: call ? `POST /api/v1/records answered ${call.status}, idempotencyKey ${call.body.idempotencyKey}` : "the records API was not called",
+    detail: call
+      ? `POST /api/v1/records answered ${call.status}, idempotencyKey ${call.body.idempotencyKey}`
+      : "the records API was not called",
   });
 
   const verifyId = `inv-${randomUUID().slice(0, 8)}`;
-  await putEvent(t, "RecordVerificationRequested", { tenantId: "acme", database: "billing", collection: "invoices", recordId: verifyId, recordVersion: 1, payload: { total: 99 } });
+  await putEvent(t, "RecordVerificationRequested", {
+    tenantId: "acme",
+    database: "billing",
+    collection: "invoices",
+    recordId: verifyId,
+    recordVersion: 1,
+    payload: { total: 99 },
+  });
   await drain(t);
   const topics = await control<Record<string, any[]>>(t, "/topics");
-  const note = Object.values(topics).flat().find((m) => m.Message.includes(verifyId));
+  const note = Object.values(topics)
+    .flat()
+    .find((m) => m.Message.includes(verifyId));
   const outcome = note?.MessageAttributes?.outcome?.StringValue;
-  out.push({ step: "record verification workflow", ok: outcome === "anchored", detail: note ? `notification "${note.Subject}" with outcome=${outcome}` : "no notification" });
+  out.push({
+    step: "record verification workflow",
+    ok: outcome === "anchored",
+    detail: note ? `notification "${note.Subject}" with outcome=${outcome}` : "no notification",
+  });
   return out;
 }
 
@@ -164,37 +269,66 @@ export function signedVerificationRequest(
       // The correlation id is one of the signed headers: the receiver trusts no unsigned one.
       headers: {
         "content-type": "application/json",
-        ...hmacRequestHeaders(secret, { id, timestamp: now, event: "RecordVerificationRequested", correlationId }, body),
+        ...hmacRequestHeaders(
+          secret,
+          { id, timestamp: now, event: "RecordVerificationRequested", correlationId },
+          body,
+        ),
       },
     };
   }
   // The Standard Webhooks payload envelope: the request is its `data`. Its scheme signs no
   // correlation header, so the signed message id is the correlation id.
-  const body = JSON.stringify({ type: "RecordVerificationRequested", timestamp: new Date(now * 1000).toISOString(), data: request });
+  const body = JSON.stringify({
+    type: "RecordVerificationRequested",
+    timestamp: new Date(now * 1000).toISOString(),
+    data: request,
+  });
   return {
     body,
-    headers: { "content-type": "application/json", "webhook-id": correlationId, "webhook-timestamp": String(now), "webhook-signature": signStandard(secret, correlationId, now, body) },
+    headers: {
+      "content-type": "application/json",
+      "webhook-id": correlationId,
+      "webhook-timestamp": String(now),
+      "webhook-signature": signStandard(secret, correlationId, now, body),
+    },
   };
 }
 
 /** A verification request delivered to a webhook receiver starts the workflow with the caller's correlation id. */
 export async function webhookVerificationScenarios(t: Target): Promise<Outcome[]> {
-  const provider = (["hmac", "standard"] as const).find((p) => t.verificationWebhooks?.includes(p) && t.webhooks[p]);
+  const provider = (["hmac", "standard"] as const).find(
+    (p) => t.verificationWebhooks?.includes(p) && t.webhooks[p],
+  );
   if (!provider) return [];
   const recordId = `inv-${randomUUID().slice(0, 8)}`;
   const correlationId = `demo-${randomUUID().slice(0, 8)}`;
-  const request = { tenantId: "acme", database: "billing", collection: "invoices", recordId, recordVersion: 1, payload: { total: 7 } };
+  const request = {
+    tenantId: "acme",
+    database: "billing",
+    collection: "invoices",
+    recordId,
+    recordVersion: 1,
+    payload: { total: 7 },
+  };
   const d = signedVerificationRequest(provider, t.secrets[provider], request, correlationId);
   const res = await post(t.webhooks[provider].localUrl, d.headers, d.body);
   await drain(t);
   const topics = await control<Record<string, any[]>>(t, "/topics");
-  const note = Object.values(topics).flat().find((m) => m.Message.includes(recordId));
+  const note = Object.values(topics)
+    .flat()
+    .find((m) => m.Message.includes(recordId));
   const message = note ? JSON.parse(note.Message) : undefined;
   return [
     {
       step: `${provider}: verification request -> workflow`,
-      ok: res.status === 200 && message?.outcome === "anchored" && message?.correlationId === correlationId,
-      detail: message ? `HTTP ${res.status}, notification outcome=${message.outcome}, correlationId ${message.correlationId}` : `HTTP ${res.status}, no notification`,
+      ok:
+        res.status === 200 &&
+        message?.outcome === "anchored" &&
+        message?.correlationId === correlationId,
+      detail: message
+        ? `HTTP ${res.status}, notification outcome=${message.outcome}, correlationId ${message.correlationId}`
+        : `HTTP ${res.status}, no notification`,
     },
   ];
 }
@@ -205,29 +339,62 @@ export async function signedFetch(url: string, method: string, body?: string): P
   const signer = executeApiSigner("eu-west-1");
   const query: Record<string, string> = {};
   for (const [k, v] of u.searchParams) query[k] = v;
-  const headers: Record<string, string> = { host: u.host, ...(body ? { "content-type": "application/json" } : {}) };
-  const signed = await signer.sign({ method, protocol: u.protocol, hostname: u.hostname, port: Number(u.port), path: u.pathname, query, headers, body } as any);
+  const headers: Record<string, string> = {
+    host: u.host,
+    ...(body ? { "content-type": "application/json" } : {}),
+  };
+  const signed = await signer.sign({
+    method,
+    protocol: u.protocol,
+    hostname: u.hostname,
+    port: Number(u.port),
+    path: u.pathname,
+    query,
+    headers,
+    body,
+  } as any);
   return fetch(url, { method, headers: (signed as any).headers, body });
 }
 
 export async function jobScenarios(t: Target): Promise<Outcome[]> {
   if (!t.jobsUrl) return [{ step: "jobs API", ok: false, detail: "no jobs API is served" }];
   const out: Outcome[] = [];
-  const unsigned = await fetch(`${t.jobsUrl}/jobs`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
-  out.push({ step: "jobs API: unsigned POST /jobs", ok: unsigned.status === 403, detail: `HTTP ${unsigned.status}` });
+  const unsigned = await fetch(`${t.jobsUrl}/jobs`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: "{}",
+  });
+  out.push({
+    step: "jobs API: unsigned POST /jobs",
+    ok: unsigned.status === 403,
+    detail: `HTTP ${unsigned.status}`,
+  });
   const body = JSON.stringify({ type: "checksum", input: { text: "hello switchyard" } });
   const res = await signedFetch(`${t.jobsUrl}/jobs`, "POST", body);
   const submitted = (await res.json()) as any;
-  out.push({ step: "jobs API: signed POST /jobs", ok: res.status === 202 && Boolean(submitted.jobId), detail: `HTTP ${res.status}, job ${submitted.jobId}, Location ${res.headers.get("location")}` });
+  out.push({
+    step: "jobs API: signed POST /jobs",
+    ok: res.status === 202 && Boolean(submitted.jobId),
+    detail: `HTTP ${res.status}, job ${submitted.jobId}, Location ${res.headers.get("location")}`,
+  });
   await drain(t);
   const got = await signedFetch(`${t.jobsUrl}/jobs/${submitted.jobId}`, "GET");
   const job = (await got.json()) as any;
   const expected = createHash("sha256").update("hello switchyard").digest("hex");
   const digest = JSON.stringify(job.result ?? {});
-  out.push({ step: "jobs API: GET /jobs/{id} after processing", ok: got.status === 200 && job.status === "SUCCEEDED" && digest.includes(expected), detail: `HTTP ${got.status}, status ${job.status}, result ${digest.slice(0, 80)}` });
+  out.push({
+    step: "jobs API: GET /jobs/{id} after processing",
+    ok: got.status === 200 && job.status === "SUCCEEDED" && digest.includes(expected),
+    detail: `HTTP ${got.status}, status ${job.status}, result ${digest.slice(0, 80)}`,
+  });
   return out;
 }
 
 export async function allScenarios(t: Target): Promise<Outcome[]> {
-  return [...(await webhookScenarios(t)), ...(await recordScenarios(t)), ...(await webhookVerificationScenarios(t)), ...(await jobScenarios(t))];
+  return [
+    ...(await webhookScenarios(t)),
+    ...(await recordScenarios(t)),
+    ...(await webhookVerificationScenarios(t)),
+    ...(await jobScenarios(t)),
+  ];
 }

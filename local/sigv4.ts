@@ -4,7 +4,10 @@ import { createHash, createHmac } from "crypto";
 import { SignatureV4 } from "@smithy/signature-v4";
 
 /** Credentials that stand for the jobs API's caller role when signing local requests. */
-export const LOCAL_CALLER_CREDENTIALS = { accessKeyId: "AKIASWITCHYARDLOCAL", secretAccessKey: "switchyard-local-secret" };
+export const LOCAL_CALLER_CREDENTIALS = {
+  accessKeyId: "AKIASWITCHYARDLOCAL",
+  secretAccessKey: "switchyard-local-secret",
+};
 
 /** The hash interface @smithy/signature-v4 expects, on node:crypto. */
 export class Sha256 {
@@ -21,5 +24,10 @@ export class Sha256 {
 }
 
 export function executeApiSigner(region: string): SignatureV4 {
-  return new SignatureV4({ credentials: LOCAL_CALLER_CREDENTIALS, region, service: "execute-api", sha256: Sha256 as any });
+  return new SignatureV4({
+    credentials: LOCAL_CALLER_CREDENTIALS,
+    region,
+    service: "execute-api",
+    sha256: Sha256 as any,
+  });
 }

@@ -14,7 +14,12 @@ export interface SfnDeps {
   connections: Map<string, LocalConnection>;
   /** Rewrites an HTTPS endpoint to where it is served locally (e.g. the records stand-in). */
   rewriteUrl(url: string): string;
-  snsPublish(args: { TopicArn: string; Message: string; Subject?: string; MessageAttributes: Record<string, { DataType: string; StringValue?: string }> }): Promise<string>;
+  snsPublish(args: {
+    TopicArn: string;
+    Message: string;
+    Subject?: string;
+    MessageAttributes: Record<string, { DataType: string; StringValue?: string }>;
+  }): Promise<string>;
   invokeLambda(nameOrArn: string, payload: unknown): Promise<unknown>;
   putEvents(entries: any[]): Promise<unknown>;
   log(line: string): void;
@@ -58,17 +63,30 @@ function statesError(name: string, message: string): Error {
 /** Performs an HTTP Task as Step Functions does; non-2xx becomes States.Http.StatusCode.<code>. */
 async function httpInvoke(p: any, deps: SfnDeps): Promise<unknown> {
   const conn = deps.connections.get(p.Authentication?.ConnectionArn);
-  if (!conn) throw statesError("States.Runtime", `HTTP Task: unknown connection ${p.Authentication?.ConnectionArn}`);
+  if (!conn)
+    throw statesError(
+      "States.Runtime",
+      `HTTP Task: unknown connection ${p.Authentication?.ConnectionArn}`,
+    );
   const url = new URL(deps.rewriteUrl(p.ApiEndpoint));
-  for (const [k, v] of Object.entries<string>(p.QueryParameters ?? {})) url.searchParams.set(k, String(v));
-  const headers: Record<string, string> = { "content-type": "application/json", ...(p.Headers ?? {}) };
+  for (const [k, v] of Object.entries<string>(p.QueryParameters ?? {}))
+    url.searchParams.set(k, String(v));
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    ...(p.Headers ?? {}),
+  };
   if (conn.apiKey) headers[conn.apiKey.key] = conn.apiKey.value;
   let res: Response;
   try {
     res = await fetch(url, {
       method: p.Method,
       headers,
-      body: p.RequestBody === undefined ? undefined : typeof p.RequestBody === "string" ? p.RequestBody : JSON.stringify(p.RequestBody),
+      body:
+        p.RequestBody === undefined
+          ? undefined
+          : typeof p.RequestBody === "string"
+            ? p.RequestBody
+            : JSON.stringify(p.RequestBody),
       signal: AbortSignal.timeout(60_000),
     });
   } catch (e) {
@@ -103,7 +121,11 @@ export class LocalStepFunctions {
 
   startExecution(stateMachineArn: string, input: unknown, name: string = randomUUID()): Execution {
     const sm = this.definitions.get(stateMachineArn);
-    if (!sm) throw statesError("StateMachineDoesNotExist", `State Machine Does Not Exist: '${stateMachineArn}'`);
+    if (!sm)
+      throw statesError(
+        "StateMachineDoesNotExist",
+        `State Machine Does Not Exist: '${stateMachineArn}'`,
+      );
     const executionArn = `${stateMachineArn.replace(":stateMachine:", ":execution:")}:${name}`;
     const { StateMachine } = require("aws-local-stepfunctions");
     const handlers: Record<string, (input: any) => Promise<unknown>> = {};
@@ -115,36 +137,75 @@ export class LocalStepFunctions {
         waits[stateName] = Math.round(seconds * 1000 * this.deps.speed);
       }
       if (s.Retry) {
-        retries[stateName] = s.Retry.map((r: any) => Math.round((r.IntervalSeconds ?? 1) * 1000 * this.deps.speed));
+        retries[stateName] = s.Retry.map((r: any) =>
+          Math.round((r.IntervalSeconds ?? 1) * 1000 * this.deps.speed),
+        );
       }
       if (s.Type !== "Task") continue;
       handlers[stateName] = async (taskInput: any) => {
         const resource: string = s.Resource;
-        this.deps.log(`  workflow ${sm.name} ${executionArn.split(":").pop()!.slice(0, 8)}: ${stateName}`);
+        this.deps.log(
+          `  workflow ${sm.name} ${executionArn.split(":").pop()!.slice(0, 8)}: ${stateName}`,
+        );
         if (resource === "arn:aws:states:::http:invoke") return httpInvoke(taskInput, this.deps);
         if (resource === "arn:aws:states:::sns:publish") {
           const attrs: Record<string, { DataType: string; StringValue?: string }> = {};
-          for (const [k, v] of Object.entries<any>(taskInput.MessageAttributes ?? {})) attrs[k] = { DataType: v.DataType, StringValue: v.StringValue };
-          const message = typeof taskInput.Message === "string" ? taskInput.Message : JSON.stringify(taskInput.Message);
-          const id = await this.deps.snsPublish({ TopicArn: taskInput.TopicArn, Message: message, Subject: taskInput.Subject, MessageAttributes: attrs });
+          for (const [k, v] of Object.entries<any>(taskInput.MessageAttributes ?? {}))
+            attrs[k] = { DataType: v.DataType, StringValue: v.StringValue };
+          const message =
+            typeof taskInput.Message === "string"
+              ? taskInput.Message
+              : JSON.stringify(taskInput.Message);
+          const id = await this.deps.snsPublish({
+            TopicArn: taskInput.TopicArn,
+            Message: message,
+            Subject: taskInput.Subject,
+            MessageAttributes: attrs,
+          });
           return { MessageId: id };
         }
         if (resource === "arn:aws:states:::lambda:invoke") {
           const payload = await this.deps.invokeLambda(taskInput.FunctionName, taskInput.Payload);
           return { StatusCode: 200, Payload: payload };
         }
-        if (resource.startsWith("arn:aws:lambda:")) return this.deps.invokeLambda(resource, taskInput);
-        if (resource === "arn:aws:states:::events:putEvents") return this.deps.putEvents(taskInput.Entries);
-        throw statesError("States.Runtime", `The local runtime does not implement Task resource ${resource} (state ${stateName})`);
+        if (resource.startsWith("arn:aws:lambda:"))
+          return this.deps.invokeLambda(resource, taskInput);
+        if (resource === "arn:aws:states:::events:putEvents")
+          return this.deps.putEvents(taskInput.Entries);
+        throw statesError(
+          "States.Runtime",
+          `The local runtime does not implement Task resource ${resource} (state ${stateName})`,
+        );
       };
     }
-    const machine = new StateMachine(sm.definition, { validationOptions: { checkPaths: false, checkArn: false } });
-    const exec: Execution = { executionArn, stateMachineArn, input, status: "RUNNING", path: [], done: Promise.resolve() };
+    const machine = new StateMachine(sm.definition, {
+      validationOptions: { checkPaths: false, checkArn: false },
+    });
+    const exec: Execution = {
+      executionArn,
+      stateMachineArn,
+      input,
+      status: "RUNNING",
+      path: [],
+      done: Promise.resolve(),
+    };
     this.executions.set(executionArn, exec);
     this.deps.log(`  workflow ${sm.name} started execution ${name.slice(0, 8)}`);
     const run = machine.run(input, {
-      overrides: { taskResourceLocalHandlers: handlers, waitTimeOverrides: waits, retryIntervalOverrides: retries },
-      context: { Execution: { Id: executionArn, Input: input, Name: name, StartTime: new Date().toISOString() }, StateMachine: { Id: stateMachineArn, Name: sm.name } },
+      overrides: {
+        taskResourceLocalHandlers: handlers,
+        waitTimeOverrides: waits,
+        retryIntervalOverrides: retries,
+      },
+      context: {
+        Execution: {
+          Id: executionArn,
+          Input: input,
+          Name: name,
+          StartTime: new Date().toISOString(),
+        },
+        StateMachine: { Id: stateMachineArn, Name: sm.name },
+      },
     });
     const logs = (async () => {
       for await (const ev of run.eventLogs as AsyncGenerator<any>) {
@@ -156,7 +217,9 @@ export class LocalStepFunctions {
         await logs;
         exec.status = "SUCCEEDED";
         exec.output = out;
-        this.deps.log(`  workflow ${sm.name} ${name.slice(0, 8)} SUCCEEDED via ${exec.path.join(" > ")}`);
+        this.deps.log(
+          `  workflow ${sm.name} ${name.slice(0, 8)} SUCCEEDED via ${exec.path.join(" > ")}`,
+        );
       },
       async (e: any) => {
         await logs;

@@ -48,7 +48,9 @@ export class LocalStreams {
   ) {}
 
   private async read(table: StreamTable, key: any): Promise<any | undefined> {
-    const out = await this.deps.dynamo.send(new GetItemCommand({ TableName: table.name, Key: key, ConsistentRead: true }));
+    const out = await this.deps.dynamo.send(
+      new GetItemCommand({ TableName: table.name, Key: key, ConsistentRead: true }),
+    );
     return out.Item;
   }
 
@@ -57,14 +59,19 @@ export class LocalStreams {
   }
 
   /** The hook the AWS endpoint calls around each DynamoDB write. */
-  async aroundDynamoWrite(operation: string, request: any, forward: () => Promise<number>): Promise<void> {
+  async aroundDynamoWrite(
+    operation: string,
+    request: any,
+    forward: () => Promise<number>,
+  ): Promise<void> {
     const touched: Array<{ table: StreamTable; key: any }> = [];
     const add = (tableName: string, keyOrItem: any, isItem: boolean) => {
       const table = this.tables.get(tableName);
       if (table) touched.push({ table, key: isItem ? this.keyOf(table, keyOrItem) : keyOrItem });
     };
     if (operation === "PutItem") add(request.TableName, request.Item, true);
-    else if (operation === "UpdateItem" || operation === "DeleteItem") add(request.TableName, request.Key, false);
+    else if (operation === "UpdateItem" || operation === "DeleteItem")
+      add(request.TableName, request.Key, false);
     else if (operation === "BatchWriteItem") {
       for (const [tableName, reqs] of Object.entries<any[]>(request.RequestItems ?? {})) {
         for (const r of reqs) {
@@ -106,8 +113,12 @@ export class LocalStreams {
       dynamodb: {
         ApproximateCreationDateTime: Math.floor(Date.now() / 1000),
         Keys: key,
-        ...(newImage && (view === "NEW_IMAGE" || view === "NEW_AND_OLD_IMAGES") ? { NewImage: newImage } : {}),
-        ...(oldImage && (view === "OLD_IMAGE" || view === "NEW_AND_OLD_IMAGES") ? { OldImage: oldImage } : {}),
+        ...(newImage && (view === "NEW_IMAGE" || view === "NEW_AND_OLD_IMAGES")
+          ? { NewImage: newImage }
+          : {}),
+        ...(oldImage && (view === "OLD_IMAGE" || view === "NEW_AND_OLD_IMAGES")
+          ? { OldImage: oldImage }
+          : {}),
         SequenceNumber: String(this.seq++),
         SizeBytes: JSON.stringify(newImage ?? oldImage).length,
         StreamViewType: view,
@@ -145,19 +156,31 @@ export class LocalStreams {
       const exhausted = () => m.maximumRetryAttempts !== -1 && attempts >= m.maximumRetryAttempts;
       try {
         const result = await this.deps.invoke(m.functionName, { Records: batch });
-        const failures: Array<{ itemIdentifier: string }> = m.reportBatchItemFailures ? result?.batchItemFailures ?? [] : [];
+        const failures: Array<{ itemIdentifier: string }> = m.reportBatchItemFailures
+          ? (result?.batchItemFailures ?? [])
+          : [];
         if (failures.length === 0) {
-          this.deps.log(`  stream ${m.streamArn.split("/")[1]} -> ${m.functionName}: ${batch.length} records`);
+          this.deps.log(
+            `  stream ${m.streamArn.split("/")[1]} -> ${m.functionName}: ${batch.length} records`,
+          );
           return;
         }
-        const first = Math.min(...failures.map((f) => batch.findIndex((r) => r.dynamodb.SequenceNumber === f.itemIdentifier)).filter((i) => i >= 0));
+        const first = Math.min(
+          ...failures
+            .map((f) => batch.findIndex((r) => r.dynamodb.SequenceNumber === f.itemIdentifier))
+            .filter((i) => i >= 0),
+        );
         const failed = Number.isFinite(first) ? batch.slice(first) : batch;
-        this.deps.log(`  stream ${m.streamArn.split("/")[1]} -> ${m.functionName}: ${failures.length} of ${batch.length} records failed`);
+        this.deps.log(
+          `  stream ${m.streamArn.split("/")[1]} -> ${m.functionName}: ${failures.length} of ${batch.length} records failed`,
+        );
         if (exhausted()) return this.fail(m, failed, "RetryAttemptsExhausted");
         attempts++;
         batch = failed;
       } catch (e) {
-        this.deps.log(`  stream ${m.streamArn.split("/")[1]} -> ${m.functionName}: batch of ${batch.length} failed: ${(e as Error).message}`);
+        this.deps.log(
+          `  stream ${m.streamArn.split("/")[1]} -> ${m.functionName}: batch of ${batch.length} failed: ${(e as Error).message}`,
+        );
         if (exhausted()) return this.fail(m, batch, "RetryAttemptsExhausted");
         attempts++;
         if (m.bisectOnError && batch.length > 1) {
@@ -172,11 +195,18 @@ export class LocalStreams {
 
   private async fail(m: StreamMapping, records: any[], condition: string): Promise<void> {
     if (!m.onFailure) {
-      this.deps.log(`  stream ${m.functionName}: dropped ${records.length} records (no on-failure destination)`);
+      this.deps.log(
+        `  stream ${m.functionName}: dropped ${records.length} records (no on-failure destination)`,
+      );
       return;
     }
     await this.deps.sendToDestination(m.onFailure, {
-      requestContext: { requestId: randomUUID(), functionArn: m.functionName, condition, approximateInvokeCount: 1 },
+      requestContext: {
+        requestId: randomUUID(),
+        functionArn: m.functionName,
+        condition,
+        approximateInvokeCount: 1,
+      },
       responseContext: { statusCode: 200, executedVersion: "$LATEST", functionError: "Unhandled" },
       version: "1.0",
       timestamp: new Date().toISOString(),
@@ -184,13 +214,19 @@ export class LocalStreams {
         shardId: "shardId-local",
         startSequenceNumber: records[0].dynamodb.SequenceNumber,
         endSequenceNumber: records[records.length - 1].dynamodb.SequenceNumber,
-        approximateArrivalOfFirstRecord: new Date(records[0].dynamodb.ApproximateCreationDateTime * 1000).toISOString(),
-        approximateArrivalOfLastRecord: new Date(records[records.length - 1].dynamodb.ApproximateCreationDateTime * 1000).toISOString(),
+        approximateArrivalOfFirstRecord: new Date(
+          records[0].dynamodb.ApproximateCreationDateTime * 1000,
+        ).toISOString(),
+        approximateArrivalOfLastRecord: new Date(
+          records[records.length - 1].dynamodb.ApproximateCreationDateTime * 1000,
+        ).toISOString(),
         batchSize: records.length,
         streamArn: m.streamArn,
       },
     });
-    this.deps.log(`  stream ${m.functionName}: ${records.length} records sent to ${m.onFailure.split(":").pop()}`);
+    this.deps.log(
+      `  stream ${m.functionName}: ${records.length} records sent to ${m.onFailure.split(":").pop()}`,
+    );
   }
 
   async drain(): Promise<void> {

@@ -178,7 +178,8 @@ export class UnpricedRegionError extends Error {
 
 /** The price table of `region`; a region without one fails, naming it and the priced regions. */
 export function pricesFor(region: string | undefined, stack?: string): Prices {
-  if (!region || !Object.prototype.hasOwnProperty.call(PRICES_BY_REGION, region)) throw new UnpricedRegionError(region, stack);
+  if (!region || !Object.prototype.hasOwnProperty.call(PRICES_BY_REGION, region))
+    throw new UnpricedRegionError(region, stack);
   return PRICES_BY_REGION[region as PricedRegion];
 }
 
@@ -246,7 +247,12 @@ function successors(state: any): string[] {
   return out.filter((s): s is string => typeof s === "string" && !FAILURE_STATE.test(s));
 }
 
-function shortestPath(states: StatesMap, from: string, isGoal: (name: string) => boolean, firstStep = false): string[] | undefined {
+function shortestPath(
+  states: StatesMap,
+  from: string,
+  isGoal: (name: string) => boolean,
+  firstStep = false,
+): string[] | undefined {
   const prev = new Map<string, string | null>();
   const queue: string[] = [];
   if (firstStep) {
@@ -288,9 +294,15 @@ export function workflowShape(definition: { StartAt: string; States: StatesMap }
   let loop: string[] = [];
   for (const s of happy) {
     const back = shortestPath(states, s, (n) => n === s, true);
-    if (back && back.some((n) => states[n].Type === "Wait") && (loop.length === 0 || back.length < loop.length)) loop = back;
+    if (
+      back &&
+      back.some((n) => states[n].Type === "Wait") &&
+      (loop.length === 0 || back.length < loop.length)
+    )
+      loop = back;
   }
-  const waits = (p: string[]) => p.reduce((n, s) => n + (states[s].Type === "Wait" ? Number(states[s].Seconds ?? 0) : 0), 0);
+  const waits = (p: string[]) =>
+    p.reduce((n, s) => n + (states[s].Type === "Wait" ? Number(states[s].Seconds ?? 0) : 0), 0);
   const tasks = (p: string[]) => p.filter((s) => states[s].Type === "Task").length;
   return {
     happyPath: happy,
@@ -313,7 +325,14 @@ export interface CostInputs {
   webhook: { declared: boolean; memoryMb: number };
   workflow?: { type: "STANDARD" | "EXPRESS"; shape: WorkflowShape; maxVerifyAttempts: number };
   restApi: { declared: boolean; memoryMb: number; xray: boolean; waf: boolean };
-  fixed: { alarms: number; dashboards: number; secrets: number; wafAcls: number; wafRules: number; customMetrics: number };
+  fixed: {
+    alarms: number;
+    dashboards: number;
+    secrets: number;
+    wafAcls: number;
+    wafRules: number;
+    customMetrics: number;
+  };
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
@@ -329,11 +348,19 @@ function busLines(i: CostInputs, prices: Prices): CostLine[] {
     { item: "archive: processed", perMillion: prices.archivePerGbProcessed * gbPerMillion },
     {
       item: `archive: stored ${i.archiveRetentionDays === 0 ? "forever (12 months shown)" : `${i.archiveRetentionDays} days`}`,
-      perMillion: prices.archivePerGbMonth * gbPerMillion * ((i.archiveRetentionDays === 0 ? 365 : i.archiveRetentionDays) / 30),
+      perMillion:
+        prices.archivePerGbMonth *
+        gbPerMillion *
+        ((i.archiveRetentionDays === 0 ? 365 : i.archiveRetentionDays) / 30),
     },
   ];
-  if (i.schemaDiscovery) lines.push({ item: "schema discovery", perMillion: prices.schemaDiscoveryPerMillion });
-  if (i.debugRoute) lines.push({ item: "debug route: CloudWatch Logs ingestion", perMillion: prices.logsIngestPerGb * gbPerMillion });
+  if (i.schemaDiscovery)
+    lines.push({ item: "schema discovery", perMillion: prices.schemaDiscoveryPerMillion });
+  if (i.debugRoute)
+    lines.push({
+      item: "debug route: CloudWatch Logs ingestion",
+      perMillion: prices.logsIngestPerGb * gbPerMillion,
+    });
   return lines;
 }
 
@@ -348,18 +375,33 @@ function lambdaLines(prices: Prices, memoryMb: number, billedMs: number): CostLi
 }
 
 /** Cost per million events of a workflow execution of `attempts` verify attempts, at `prices`. */
-export function workflowLines(type: "STANDARD" | "EXPRESS", shape: WorkflowShape, attempts: number, prices: Prices): CostLine[] {
+export function workflowLines(
+  type: "STANDARD" | "EXPRESS",
+  shape: WorkflowShape,
+  attempts: number,
+  prices: Prices,
+): CostLine[] {
   const extra = Math.max(0, attempts - 1);
   if (type === "STANDARD") {
     const transitions = shape.happyPath.length + extra * shape.loop.length;
-    return [{ item: `Standard: ${transitions} state transitions`, perMillion: prices.sfnStandardPerTransition * transitions * 1e6 }];
+    return [
+      {
+        item: `Standard: ${transitions} state transitions`,
+        perMillion: prices.sfnStandardPerTransition * transitions * 1e6,
+      },
+    ];
   }
   const seconds =
-    shape.waitSecondsHappy + extra * shape.waitSecondsLoop + (shape.tasksHappy + extra * shape.tasksLoop) * ASSUMPTIONS.workflowTaskSeconds;
+    shape.waitSecondsHappy +
+    extra * shape.waitSecondsLoop +
+    (shape.tasksHappy + extra * shape.tasksLoop) * ASSUMPTIONS.workflowTaskSeconds;
   const billed = Math.ceil(seconds * 10) / 10;
   return [
     { item: "Express: requests", perMillion: prices.sfnExpressPerMillionRequests },
-    { item: `Express: ${billed} s x 64 MB`, perMillion: prices.sfnExpressGbSecond * ASSUMPTIONS.expressMemoryGb * billed * 1e6 },
+    {
+      item: `Express: ${billed} s x 64 MB`,
+      perMillion: prices.sfnExpressGbSecond * ASSUMPTIONS.expressMemoryGb * billed * 1e6,
+    },
   ];
 }
 
@@ -369,7 +411,13 @@ export function computeCosts(i: CostInputs): { paths: PathCost[]; fixedMonthly: 
   const bus = busLines(i, prices);
   const paths: PathCost[] = [];
   const add = (path: string, declared: boolean, lines: CostLine[], note?: string) =>
-    paths.push({ path, declared, note, lines: lines.map((l) => ({ ...l, perMillion: Math.round(l.perMillion * 1e4) / 1e4 })), total: total(lines) });
+    paths.push({
+      path,
+      declared,
+      note,
+      lines: lines.map((l) => ({ ...l, perMillion: Math.round(l.perMillion * 1e4) / 1e4 })),
+      total: total(lines),
+    });
 
   add("API destination forwarding (records route)", i.apiDestination, [
     ...bus,
@@ -377,24 +425,35 @@ export function computeCosts(i: CostInputs): { paths: PathCost[]; fixedMonthly: 
   ]);
 
   const logGb = (ASSUMPTIONS.webhookLogBytes * 1e6) / GB;
-  add("Lambda webhook + PutEvents", i.webhook.declared, [
-    ...lambdaLines(prices, i.webhook.memoryMb, ASSUMPTIONS.webhookBilledMs),
-    { item: `DynamoDB idempotency (${ASSUMPTIONS.webhookWriteUnits} WRU)`, perMillion: prices.dynamoWritePerMillion * ASSUMPTIONS.webhookWriteUnits },
-    { item: "CloudWatch Logs (JSON + EMF)", perMillion: prices.logsIngestPerGb * logGb },
-    ...bus,
-  ], i.webhook.declared ? undefined : "no webhook function declared in this stack: 256 MB assumed");
+  add(
+    "Lambda webhook + PutEvents",
+    i.webhook.declared,
+    [
+      ...lambdaLines(prices, i.webhook.memoryMb, ASSUMPTIONS.webhookBilledMs),
+      {
+        item: `DynamoDB idempotency (${ASSUMPTIONS.webhookWriteUnits} WRU)`,
+        perMillion: prices.dynamoWritePerMillion * ASSUMPTIONS.webhookWriteUnits,
+      },
+      { item: "CloudWatch Logs (JSON + EMF)", perMillion: prices.logsIngestPerGb * logGb },
+      ...bus,
+    ],
+    i.webhook.declared ? undefined : "no webhook function declared in this stack: 256 MB assumed",
+  );
 
   if (i.workflow) {
     const w = i.workflow;
     const notify = { item: "SNS notification", perMillion: prices.snsPublishPerMillion };
     for (const type of ["STANDARD", "EXPRESS"] as const) {
       const configured = type === w.type ? " [configured]" : "";
-      for (const [label, attempts] of [["typical", ASSUMPTIONS.typicalVerifyAttempts], ["worst", w.maxVerifyAttempts]] as const) {
-        add(`Workflow ${type}${configured}, ${label}: ${attempts} verify attempt${attempts > 1 ? "s" : ""}`, true, [
-          ...bus,
-          ...workflowLines(type, w.shape, attempts, prices),
-          notify,
-        ]);
+      for (const [label, attempts] of [
+        ["typical", ASSUMPTIONS.typicalVerifyAttempts],
+        ["worst", w.maxVerifyAttempts],
+      ] as const) {
+        add(
+          `Workflow ${type}${configured}, ${label}: ${attempts} verify attempt${attempts > 1 ? "s" : ""}`,
+          true,
+          [...bus, ...workflowLines(type, w.shape, attempts, prices), notify],
+        );
       }
     }
   }
@@ -403,19 +462,48 @@ export function computeCosts(i: CostInputs): { paths: PathCost[]; fixedMonthly: 
     { item: "API Gateway REST request", perMillion: prices.apiGatewayRestPerMillion },
     { item: "usage plan / API key", perMillion: 0 },
     ...lambdaLines(prices, i.restApi.memoryMb, ASSUMPTIONS.restBilledMs),
-    { item: `DynamoDB (${ASSUMPTIONS.restWriteUnits} WRU)`, perMillion: prices.dynamoWritePerMillion * ASSUMPTIONS.restWriteUnits },
+    {
+      item: `DynamoDB (${ASSUMPTIONS.restWriteUnits} WRU)`,
+      perMillion: prices.dynamoWritePerMillion * ASSUMPTIONS.restWriteUnits,
+    },
   ];
-  if (i.restApi.xray) rest.push({ item: `X-Ray (${ASSUMPTIONS.xraySampledShare * 100}% sampled)`, perMillion: prices.xrayPerMillionTraces * ASSUMPTIONS.xraySampledShare });
+  if (i.restApi.xray)
+    rest.push({
+      item: `X-Ray (${ASSUMPTIONS.xraySampledShare * 100}% sampled)`,
+      perMillion: prices.xrayPerMillionTraces * ASSUMPTIONS.xraySampledShare,
+    });
   if (i.restApi.waf) rest.push({ item: "WAF requests", perMillion: prices.wafPerMillionRequests });
-  add("API Gateway REST + usage plans", i.restApi.declared, rest, i.restApi.declared ? undefined : "no REST API declared in this stack: 256 MB integration assumed");
+  add(
+    "API Gateway REST + usage plans",
+    i.restApi.declared,
+    rest,
+    i.restApi.declared
+      ? undefined
+      : "no REST API declared in this stack: 256 MB integration assumed",
+  );
 
   const f = i.fixed;
   const fixedMonthly: CostLine[] = [
-    { item: `${f.alarms} CloudWatch alarms (before the 10 free)`, perMillion: round(f.alarms * prices.alarmPerMonth) },
-    { item: `${f.dashboards} dashboards (before the 3 free)`, perMillion: round(f.dashboards * prices.dashboardPerMonth) },
-    { item: `${f.secrets} secrets (connections included)`, perMillion: round(f.secrets * prices.secretPerMonth) },
-    { item: `${f.customMetrics} custom metrics (EMF)`, perMillion: round(f.customMetrics * prices.customMetricPerMonth) },
-    { item: `${f.wafAcls} WAF ACLs, ${f.wafRules} rules`, perMillion: round(f.wafAcls * prices.wafAclPerMonth + f.wafRules * prices.wafRulePerMonth) },
+    {
+      item: `${f.alarms} CloudWatch alarms (before the 10 free)`,
+      perMillion: round(f.alarms * prices.alarmPerMonth),
+    },
+    {
+      item: `${f.dashboards} dashboards (before the 3 free)`,
+      perMillion: round(f.dashboards * prices.dashboardPerMonth),
+    },
+    {
+      item: `${f.secrets} secrets (connections included)`,
+      perMillion: round(f.secrets * prices.secretPerMonth),
+    },
+    {
+      item: `${f.customMetrics} custom metrics (EMF)`,
+      perMillion: round(f.customMetrics * prices.customMetricPerMonth),
+    },
+    {
+      item: `${f.wafAcls} WAF ACLs, ${f.wafRules} rules`,
+      perMillion: round(f.wafAcls * prices.wafAclPerMonth + f.wafRules * prices.wafRulePerMonth),
+    },
   ];
   return { paths, fixedMonthly };
 }
@@ -424,7 +512,10 @@ export function computeCosts(i: CostInputs): { paths: PathCost[]; fixedMonthly: 
  * The config the program of `stack` is evaluated with: Pulumi.<stack>.yaml, the test secrets, then
  * `overrides` (undefined removes a key; keys without a namespace are `switchyard:` ones).
  */
-function stackConfigWith(stack: string, overrides: Record<string, string | undefined>): Record<string, string> {
+function stackConfigWith(
+  stack: string,
+  overrides: Record<string, string | undefined>,
+): Record<string, string> {
   const { stackConfig, TEST_SECRETS } = require("../test/program");
   const config: Record<string, string> = { ...stackConfig(stack), ...TEST_SECRETS };
   for (const [k, v] of Object.entries(overrides)) {
@@ -440,7 +531,10 @@ function stackConfigWith(stack: string, overrides: Record<string, string | undef
  * `aws:region` (not the mocks' getRegion, which answers one fixed region), checked against the price
  * tables before the program is evaluated.
  */
-export async function gatherInputs(stack: string, overrides: Record<string, string | undefined> = {}): Promise<CostInputs> {
+export async function gatherInputs(
+  stack: string,
+  overrides: Record<string, string | undefined> = {},
+): Promise<CostInputs> {
   require("../test/setup");
   const { evaluateProgram } = require("../test/program");
   const config = stackConfigWith(stack, overrides);
@@ -484,33 +578,46 @@ export async function gatherInputs(stack: string, overrides: Record<string, stri
     fixed: {
       alarms: ofType("cloudwatch/metricAlarm:MetricAlarm").length,
       dashboards: ofType("cloudwatch/dashboard:Dashboard").length,
-      secrets: ofType("secretsmanager/secret:Secret").length + ofType("cloudwatch/eventConnection:EventConnection").length,
+      secrets:
+        ofType("secretsmanager/secret:Secret").length +
+        ofType("cloudwatch/eventConnection:EventConnection").length,
       wafAcls: acls.length,
       wafRules: acls.reduce((n, a) => n + (a.inputs.rules?.length ?? 0), 0),
       // WebhookAccepted, WebhookDuplicate, EventsPublished, PublishRetries, EventsPublishFailed and
       // WebhookRejected per reason: every receiver shares one `service` dimension value. The
       // tenant change publisher (function <hub>-changes) adds its three publishing metrics.
       customMetrics:
-        (webhookFns.length > 0 ? 5 + Object.keys(require("../handlers/lib/telemetry").REJECTION_REASONS).length : 0) +
-        (ofType("lambda/function:Function").some((f) => /-changes$/.test(f.name)) ? 3 : 0),
+        (webhookFns.length > 0
+          ? 5 + Object.keys(require("../handlers/lib/telemetry").REJECTION_REASONS).length
+          : 0) + (ofType("lambda/function:Function").some((f) => /-changes$/.test(f.name)) ? 3 : 0),
     },
   };
 }
 
 export function render(i: CostInputs, c: ReturnType<typeof computeCosts>): string {
-  const out: string[] = [`Stack ${i.stack}: USD per million events (${i.region} list prices, the stack's aws:region)`];
+  const out: string[] = [
+    `Stack ${i.stack}: USD per million events (${i.region} list prices, the stack's aws:region)`,
+  ];
   for (const p of c.paths) {
-    out.push(`\n  ${p.path}: $${p.total.toFixed(2)}${p.declared ? "" : `  (${p.note ?? "not declared in this stack"})`}`);
-    for (const l of p.lines) out.push(`    ${l.item.padEnd(52)} ${l.perMillion.toFixed(4).padStart(10)}`);
+    out.push(
+      `\n  ${p.path}: $${p.total.toFixed(2)}${p.declared ? "" : `  (${p.note ?? "not declared in this stack"})`}`,
+    );
+    for (const l of p.lines)
+      out.push(`    ${l.item.padEnd(52)} ${l.perMillion.toFixed(4).padStart(10)}`);
   }
   out.push(`\n  Fixed per month, whatever the traffic: $${total(c.fixedMonthly).toFixed(2)}`);
-  for (const l of c.fixedMonthly) out.push(`    ${l.item.padEnd(52)} ${l.perMillion.toFixed(2).padStart(10)}`);
+  for (const l of c.fixedMonthly)
+    out.push(`    ${l.item.padEnd(52)} ${l.perMillion.toFixed(2).padStart(10)}`);
   if (i.workflow) {
     out.push(
       `\n  Workflow path: ${i.workflow.shape.happyPath.join(" > ")}; retry loop: ${i.workflow.shape.loop.join(" > ") || "none"} (waits ${i.workflow.shape.waitSecondsHappy} s, loop ${i.workflow.shape.waitSecondsLoop} s)`,
     );
   }
-  out.push(`  Assumptions: ${Object.entries(ASSUMPTIONS).map(([k, v]) => `${k}=${Math.round(Number(v) * 1000) / 1000}`).join(", ")}`);
+  out.push(
+    `  Assumptions: ${Object.entries(ASSUMPTIONS)
+      .map(([k, v]) => `${k}=${Math.round(Number(v) * 1000) / 1000}`)
+      .join(", ")}`,
+  );
   return out.join("\n");
 }
 
@@ -527,7 +634,9 @@ if (require.main === module) {
   main().then(
     () => process.exit(0),
     (e) => {
-      console.error(e instanceof UnpricedRegionError ? `npm run cost: ${e.message}` : (e?.stack ?? e));
+      console.error(
+        e instanceof UnpricedRegionError ? `npm run cost: ${e.message}` : (e?.stack ?? e),
+      );
       process.exit(1);
     },
   );

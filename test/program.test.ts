@@ -12,16 +12,31 @@ describe("the program (index.ts) per stack", () => {
   it("evaluates the dev stack: debug route, schema discovery, short retention, no protection", async () => {
     const p = await evaluateProgram("dev");
     expect(await valueOf(p.exports.busName)).to.equal("switchyard-dev");
-    expect(await valueOf(p.exports.recordsDestinationArn)).to.match(/:api-destination\/switchyard-dev-forwarder-records\//);
+    expect(await valueOf(p.exports.recordsDestinationArn)).to.match(
+      /:api-destination\/switchyard-dev-forwarder-records\//,
+    );
     const archive = p.resources.find((r) => r.type === "aws:cloudwatch/eventArchive:EventArchive")!;
     expect(archive.inputs.retentionDays).to.equal(7);
-    const dlq = p.resources.find((r) => r.name === "switchyard-dev-dlq" && r.type === "aws:sqs/queue:Queue")!;
+    const dlq = p.resources.find(
+      (r) => r.name === "switchyard-dev-dlq" && r.type === "aws:sqs/queue:Queue",
+    )!;
     expect(dlq.inputs.messageRetentionSeconds).to.equal(345600);
     expect(count(p)["aws:schemas/discoverer:Discoverer"]).to.equal(1);
-    expect(Object.keys(p.exports.hub.routes).sort()).to.deep.equal(["debug", "records", "tenant-ingress", "verification", "verification-hmac", "verification-standard"]);
-    const dest = p.resources.find((r) => r.type === "aws:cloudwatch/eventApiDestination:EventApiDestination")!;
+    expect(Object.keys(p.exports.hub.routes).sort()).to.deep.equal([
+      "debug",
+      "records",
+      "tenant-ingress",
+      "verification",
+      "verification-hmac",
+      "verification-standard",
+    ]);
+    const dest = p.resources.find(
+      (r) => r.type === "aws:cloudwatch/eventApiDestination:EventApiDestination",
+    )!;
     expect(dest.inputs.invocationRateLimitPerSecond).to.equal(10);
-    expect(dest.inputs.invocationEndpoint).to.equal("https://sandbox.records.example.com/api/v1/records");
+    expect(dest.inputs.invocationEndpoint).to.equal(
+      "https://sandbox.records.example.com/api/v1/records",
+    );
     expect((p.exports.hub.bus as any).__protect).to.equal(false);
   });
 
@@ -31,8 +46,14 @@ describe("the program (index.ts) per stack", () => {
     const archive = p.resources.find((r) => r.type === "aws:cloudwatch/eventArchive:EventArchive")!;
     expect(archive.inputs.retentionDays).to.equal(365);
     expect(count(p)["aws:schemas/discoverer:Discoverer"]).to.equal(undefined);
-    expect(Object.keys(p.exports.hub.routes)).to.deep.equal(["records", "verification", "tenant-ingress"]);
-    const dest = p.resources.find((r) => r.type === "aws:cloudwatch/eventApiDestination:EventApiDestination")!;
+    expect(Object.keys(p.exports.hub.routes)).to.deep.equal([
+      "records",
+      "verification",
+      "tenant-ingress",
+    ]);
+    const dest = p.resources.find(
+      (r) => r.type === "aws:cloudwatch/eventApiDestination:EventApiDestination",
+    )!;
     expect(dest.inputs.invocationRateLimitPerSecond).to.equal(300);
     expect((p.exports.hub.bus as any).__protect).to.equal(true);
   });
@@ -49,13 +70,37 @@ describe("the program (index.ts) per stack", () => {
   });
 
   const bad: Array<[string, string, string]> = [
-    ["archiveRetentionDays", "forever", 'switchyard:archiveRetentionDays must be a whole number from 0 to 3650, got "forever". Fix it with: pulumi config set switchyard:archiveRetentionDays 30 --stack dev'],
-    ["logRetentionDays", "10", 'switchyard:logRetentionDays must be one of 1, 3, 5, 7, 14, 30'],
-    ["recordsApiEndpoint", "http://records.example.com", 'switchyard:recordsApiEndpoint must be an https:// URL without a trailing slash, got "http://records.example.com"'],
-    ["recordsRateLimitPerSecond", "301", 'switchyard:recordsRateLimitPerSecond must be a whole number from 1 to 300, got "301"'],
-    ["debugRoute", "yes", 'switchyard:debugRoute must be true or false, got "yes". Fix it with: pulumi config set switchyard:debugRoute false --stack dev'],
-    ["publisherAccountIds", '["12"]', "switchyard:publisherAccountIds must be a JSON list of strings matching"],
-    ["lambdaClientInit", "eager", 'switchyard:lambdaClientInit must be one of on-first-use, at-init, got "eager". Fix it with: pulumi config set switchyard:lambdaClientInit on-first-use --stack dev'],
+    [
+      "archiveRetentionDays",
+      "forever",
+      'switchyard:archiveRetentionDays must be a whole number from 0 to 3650, got "forever". Fix it with: pulumi config set switchyard:archiveRetentionDays 30 --stack dev',
+    ],
+    ["logRetentionDays", "10", "switchyard:logRetentionDays must be one of 1, 3, 5, 7, 14, 30"],
+    [
+      "recordsApiEndpoint",
+      "http://records.example.com",
+      'switchyard:recordsApiEndpoint must be an https:// URL without a trailing slash, got "http://records.example.com"',
+    ],
+    [
+      "recordsRateLimitPerSecond",
+      "301",
+      'switchyard:recordsRateLimitPerSecond must be a whole number from 1 to 300, got "301"',
+    ],
+    [
+      "debugRoute",
+      "yes",
+      'switchyard:debugRoute must be true or false, got "yes". Fix it with: pulumi config set switchyard:debugRoute false --stack dev',
+    ],
+    [
+      "publisherAccountIds",
+      '["12"]',
+      "switchyard:publisherAccountIds must be a JSON list of strings matching",
+    ],
+    [
+      "lambdaClientInit",
+      "eager",
+      'switchyard:lambdaClientInit must be one of on-first-use, at-init, got "eager". Fix it with: pulumi config set switchyard:lambdaClientInit on-first-use --stack dev',
+    ],
   ];
   for (const [key, value, message] of bad) {
     it(`fails at preview naming switchyard:${key} when it is ${value}`, async () => {

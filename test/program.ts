@@ -61,11 +61,17 @@ export async function evaluateProgram(
   return program;
 }
 
-async function evaluateFresh(stack: string, overrides: Record<string, string | undefined>): Promise<Program> {
+async function evaluateFresh(
+  stack: string,
+  overrides: Record<string, string | undefined>,
+): Promise<Program> {
   return withoutStackTraces(() => evaluateUnder(stack, overrides));
 }
 
-async function evaluateUnder(stack: string, overrides: Record<string, string | undefined>): Promise<Program> {
+async function evaluateUnder(
+  stack: string,
+  overrides: Record<string, string | undefined>,
+): Promise<Program> {
   const config: Record<string, string> = { ...stackConfig(stack), ...TEST_SECRETS };
   for (const [k, v] of Object.entries(overrides)) {
     const key = k.includes(":") ? k : `switchyard:${k}`;
@@ -80,6 +86,8 @@ async function evaluateUnder(stack: string, overrides: Record<string, string | u
   await settle();
   // functions register only once their closure is serialized, which takes longer the more
   // functions the program declares; wait until every pending registration has reached the mocks.
-  await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  await (
+    require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }
+  ).waitForRPCs();
   return { exports: outputs, resources: [...recorded] };
 }

@@ -2,7 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 /** AWS's managed policy for exactly this role (create and write API Gateway log groups). */
-export const PUSH_TO_CLOUDWATCH_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs";
+export const PUSH_TO_CLOUDWATCH_POLICY =
+  "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs";
 
 /**
  * The account-and-region API Gateway setting that lets API Gateway write logs: without it a stage
@@ -25,7 +26,11 @@ export class ApiGatewayAccountLogging extends pulumi.ComponentResource {
         assumeRolePolicy: JSON.stringify({
           Version: "2012-10-17",
           Statement: [
-            { Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" },
+            {
+              Effect: "Allow",
+              Principal: { Service: "apigateway.amazonaws.com" },
+              Action: "sts:AssumeRole",
+            },
           ],
         }),
       },

@@ -2,7 +2,14 @@
 // declares resources as children of the calling component, named from its name.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { accessLogFormat, lastSegment, parentPath, resourcePaths, ThrottleLimits, UsageTier } from "./spec";
+import {
+  accessLogFormat,
+  lastSegment,
+  parentPath,
+  resourcePaths,
+  ThrottleLimits,
+  UsageTier,
+} from "./spec";
 
 /** The resource id of each path ("/" is the API's root resource). */
 export function declareResources(
@@ -132,7 +139,8 @@ export function declareUsagePlans(
           },
         ],
         throttleSettings: { rateLimit: tier.rateLimit, burstLimit: tier.burstLimit },
-        quotaSettings: tier.quota !== undefined ? { limit: tier.quota, period: tier.period! } : undefined,
+        quotaSettings:
+          tier.quota !== undefined ? { limit: tier.quota, period: tier.period! } : undefined,
       },
       { parent },
     );
@@ -141,7 +149,10 @@ export function declareUsagePlans(
   const planKeys: Record<string, aws.apigateway.UsagePlanKey> = {};
   for (const [consumer, tierName] of Object.entries(consumers)) {
     const plan = plans[tierName];
-    if (!plan) throw new Error(`consumer "${consumer}" names tier "${tierName}", which is not one of ${Object.keys(tiers).join(", ")}`);
+    if (!plan)
+      throw new Error(
+        `consumer "${consumer}" names tier "${tierName}", which is not one of ${Object.keys(tiers).join(", ")}`,
+      );
     keys[consumer] = new aws.apigateway.ApiKey(
       `${name}-${consumer}`,
       { description: `Switchyard ${name}: consumer ${consumer}, tier ${tierName}`, enabled: true },
@@ -159,9 +170,13 @@ export function declareUsagePlans(
 }
 
 /** Resolves a record of Outputs into one Output of a record. */
-export function outputRecord(entries: Record<string, pulumi.Output<string>>): pulumi.Output<Record<string, string>> {
+export function outputRecord(
+  entries: Record<string, pulumi.Output<string>>,
+): pulumi.Output<Record<string, string>> {
   const names = Object.keys(entries);
   return pulumi
     .all(names.map((n) => entries[n]))
-    .apply((vals) => Object.fromEntries(names.map((n, i) => [n, vals[i]])) as Record<string, string>);
+    .apply(
+      (vals) => Object.fromEntries(names.map((n, i) => [n, vals[i]])) as Record<string, string>,
+    );
 }

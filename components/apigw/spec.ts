@@ -50,7 +50,9 @@ export function checkPath(what: string, path: string): void {
 export function parseRoute(what: string, text: string): Route {
   const m = /^([A-Z]+) (\S+)$/.exec(text);
   if (!m || !(HTTP_METHODS as readonly string[]).includes(m[1])) {
-    throw new Error(`${what} must be "<METHOD> <path>" with METHOD one of ${HTTP_METHODS.join(", ")}, got ${JSON.stringify(text)}`);
+    throw new Error(
+      `${what} must be "<METHOD> <path>" with METHOD one of ${HTTP_METHODS.join(", ")}, got ${JSON.stringify(text)}`,
+    );
   }
   checkPath(what, m[2]);
   return { method: m[1] as HttpMethod, path: m[2] };
@@ -159,10 +161,19 @@ export function parseThrottle(what: string, v: unknown): ThrottleLimits {
   if (!isObject(v)) throw new Error(`${what} must be an object {"rateLimit":..,"burstLimit":..}`);
   const { rateLimit, burstLimit } = v;
   if (typeof rateLimit !== "number" || !(rateLimit > 0) || rateLimit > MAX_RATE_LIMIT) {
-    throw new Error(`${what}.rateLimit must be a number above 0 and at most ${MAX_RATE_LIMIT}, got ${JSON.stringify(rateLimit)}`);
+    throw new Error(
+      `${what}.rateLimit must be a number above 0 and at most ${MAX_RATE_LIMIT}, got ${JSON.stringify(rateLimit)}`,
+    );
   }
-  if (typeof burstLimit !== "number" || !Number.isInteger(burstLimit) || burstLimit < 1 || burstLimit > MAX_BURST_LIMIT) {
-    throw new Error(`${what}.burstLimit must be a whole number from 1 to ${MAX_BURST_LIMIT}, got ${JSON.stringify(burstLimit)}`);
+  if (
+    typeof burstLimit !== "number" ||
+    !Number.isInteger(burstLimit) ||
+    burstLimit < 1 ||
+    burstLimit > MAX_BURST_LIMIT
+  ) {
+    throw new Error(
+      `${what}.burstLimit must be a whole number from 1 to ${MAX_BURST_LIMIT}, got ${JSON.stringify(burstLimit)}`,
+    );
   }
   return { rateLimit, burstLimit };
 }
@@ -173,30 +184,39 @@ const THROTTLE_KEY = new RegExp(`^(/[^/\\s]+)+/(${HTTP_METHODS.join("|")})$`);
 /** Validates one tier. */
 export function parseTier(name: string, v: unknown): UsageTier {
   const what = `tier "${name}"`;
-  if (!TIER_NAME.test(name)) throw new Error(`tier name ${JSON.stringify(name)} must be 1-30 letters, digits or hyphens`);
+  if (!TIER_NAME.test(name))
+    throw new Error(`tier name ${JSON.stringify(name)} must be 1-30 letters, digits or hyphens`);
   const limits = parseThrottle(what, v);
   const t = v as Record<string, unknown>;
   const known = new Set(["rateLimit", "burstLimit", "quota", "period", "throttles"]);
   for (const k of Object.keys(t)) {
-    if (!known.has(k)) throw new Error(`${what}: unknown field "${k}" (allowed: ${[...known].join(", ")})`);
+    if (!known.has(k))
+      throw new Error(`${what}: unknown field "${k}" (allowed: ${[...known].join(", ")})`);
   }
   const tier: { -readonly [K in keyof UsageTier]: UsageTier[K] } = { ...limits };
   if (t.quota !== undefined || t.period !== undefined) {
     if (typeof t.quota !== "number" || !Number.isInteger(t.quota) || t.quota < 1) {
-      throw new Error(`${what}.quota must be a whole number of requests of at least 1, got ${JSON.stringify(t.quota)}`);
+      throw new Error(
+        `${what}.quota must be a whole number of requests of at least 1, got ${JSON.stringify(t.quota)}`,
+      );
     }
     if (!(QUOTA_PERIODS as readonly unknown[]).includes(t.period)) {
-      throw new Error(`${what}.period must be one of ${QUOTA_PERIODS.join(", ")} when quota is set, got ${JSON.stringify(t.period)}`);
+      throw new Error(
+        `${what}.period must be one of ${QUOTA_PERIODS.join(", ")} when quota is set, got ${JSON.stringify(t.period)}`,
+      );
     }
     tier.quota = t.quota;
     tier.period = t.period as UsageTier["period"];
   }
   if (t.throttles !== undefined) {
-    if (!isObject(t.throttles)) throw new Error(`${what}.throttles must be an object keyed "/path/METHOD"`);
+    if (!isObject(t.throttles))
+      throw new Error(`${what}.throttles must be an object keyed "/path/METHOD"`);
     const throttles: Record<string, ThrottleLimits> = {};
     for (const [key, lim] of Object.entries(t.throttles)) {
       if (!THROTTLE_KEY.test(key)) {
-        throw new Error(`${what}.throttles key ${JSON.stringify(key)} must be "<resource path>/<METHOD>", e.g. "/records/POST"`);
+        throw new Error(
+          `${what}.throttles key ${JSON.stringify(key)} must be "<resource path>/<METHOD>", e.g. "/records/POST"`,
+        );
       }
       throttles[key] = parseThrottle(`${what}.throttles["${key}"]`, lim);
     }
@@ -208,7 +228,9 @@ export function parseTier(name: string, v: unknown): UsageTier {
 /** Validates a tiers object {"standard": {...}, "partner": {...}}. */
 export function parseTiers(v: unknown): Record<string, UsageTier> {
   if (!isObject(v) || Object.keys(v).length === 0) {
-    throw new Error('must be a JSON object of tiers, e.g. {"standard":{"rateLimit":100,"burstLimit":200,"quota":1000000,"period":"MONTH"}}');
+    throw new Error(
+      'must be a JSON object of tiers, e.g. {"standard":{"rateLimit":100,"burstLimit":200,"quota":1000000,"period":"MONTH"}}',
+    );
   }
   const out: Record<string, UsageTier> = {};
   for (const [name, tier] of Object.entries(v)) out[name] = parseTier(name, tier);
@@ -219,14 +241,19 @@ const CONSUMER_NAME = /^[A-Za-z0-9][A-Za-z0-9-]{0,39}$/;
 
 /** Validates consumers {"acme": "standard"} against the tier names. */
 export function parseConsumers(v: unknown, tierNames: string[]): Record<string, string> {
-  if (!isObject(v)) throw new Error('must be a JSON object mapping consumer to tier, e.g. {"acme":"standard"}');
+  if (!isObject(v))
+    throw new Error('must be a JSON object mapping consumer to tier, e.g. {"acme":"standard"}');
   const out: Record<string, string> = {};
   for (const [consumer, tier] of Object.entries(v)) {
     if (!CONSUMER_NAME.test(consumer)) {
-      throw new Error(`consumer name ${JSON.stringify(consumer)} must be 1-40 letters, digits or hyphens`);
+      throw new Error(
+        `consumer name ${JSON.stringify(consumer)} must be 1-40 letters, digits or hyphens`,
+      );
     }
     if (typeof tier !== "string" || !tierNames.includes(tier)) {
-      throw new Error(`consumer "${consumer}" names tier ${JSON.stringify(tier)}, which is not one of ${tierNames.join(", ")}`);
+      throw new Error(
+        `consumer "${consumer}" names tier ${JSON.stringify(tier)}, which is not one of ${tierNames.join(", ")}`,
+      );
     }
     out[consumer] = tier;
   }
@@ -236,7 +263,9 @@ export function parseConsumers(v: unknown, tierNames: string[]): Record<string, 
 /** Validates a list of consumer names (each gets a key on one usage plan). */
 export function parseConsumerList(v: unknown): string[] {
   if (!Array.isArray(v) || v.some((c) => typeof c !== "string" || !CONSUMER_NAME.test(c))) {
-    throw new Error('must be a JSON list of consumer names (1-40 letters, digits or hyphens), e.g. ["ops"]');
+    throw new Error(
+      'must be a JSON list of consumer names (1-40 letters, digits or hyphens), e.g. ["ops"]',
+    );
   }
   if (new Set(v).size !== v.length) throw new Error("must not name a consumer twice");
   return v as string[];
@@ -248,7 +277,9 @@ export function checkTierThrottles(tiers: Record<string, UsageTier>, routes: Rou
   for (const [name, tier] of Object.entries(tiers)) {
     for (const key of Object.keys(tier.throttles ?? {})) {
       if (!known.includes(key)) {
-        throw new Error(`tier "${name}": throttle override "${key}" names no route of this API (routes: ${known.join(", ")})`);
+        throw new Error(
+          `tier "${name}": throttle override "${key}" names no route of this API (routes: ${known.join(", ")})`,
+        );
       }
     }
   }

@@ -43,7 +43,8 @@ export const HUB_DEFAULTS = {
 
 export function validateHubArgs(args: EventHubArgs): void {
   const a = { ...HUB_DEFAULTS, ...args };
-  if (a.archiveRetentionDays !== 0) checkIntRange("archiveRetentionDays", a.archiveRetentionDays, 1, 3650);
+  if (a.archiveRetentionDays !== 0)
+    checkIntRange("archiveRetentionDays", a.archiveRetentionDays, 1, 3650);
   checkIntRange("dlqRetentionSeconds", a.dlqRetentionSeconds, 60, 1209600);
   if (!LOG_RETENTION_DAYS.includes(a.logRetentionDays)) {
     throw new Error(
@@ -55,7 +56,10 @@ export function validateHubArgs(args: EventHubArgs): void {
       throw new Error(`publisherAccountIds: "${id}" is not a 12-digit AWS account id`);
     }
   }
-  if (a.publisherOrganizationId !== undefined && !/^o-[a-z0-9]{10,32}$/.test(a.publisherOrganizationId)) {
+  if (
+    a.publisherOrganizationId !== undefined &&
+    !/^o-[a-z0-9]{10,32}$/.test(a.publisherOrganizationId)
+  ) {
     throw new Error(
       `publisherOrganizationId must look like o-abc123defg (an AWS Organizations id), got "${a.publisherOrganizationId}"`,
     );

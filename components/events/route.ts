@@ -5,13 +5,7 @@ import { withoutReplays } from "./patterns";
 
 /** What EventBridge delivers to. Each kind gets exactly the permission it needs. */
 export type TargetKind =
-  | "lambda"
-  | "sqs"
-  | "sns"
-  | "stepfunctions"
-  | "apiDestination"
-  | "firehose"
-  | "logGroup";
+  "lambda" | "sqs" | "sns" | "stepfunctions" | "apiDestination" | "firehose" | "logGroup";
 
 export interface RetryPolicy {
   /** 0-185; AWS default 185. */
@@ -82,7 +76,11 @@ const MAX_TARGETS = 5;
 export function validateRoute(name: string, args: RouteArgs): void {
   // Rule and role names get an 8-character random suffix; both allow 64 characters.
   checkName("route name", name, 40);
-  if (!args.eventPattern || typeof args.eventPattern !== "object" || Array.isArray(args.eventPattern)) {
+  if (
+    !args.eventPattern ||
+    typeof args.eventPattern !== "object" ||
+    Array.isArray(args.eventPattern)
+  ) {
     throw new Error(`route "${name}": eventPattern must be a JSON object`);
   }
   if (Object.keys(args.eventPattern).length === 0) {
@@ -121,13 +119,17 @@ export function validateRoute(name: string, args: RouteArgs): void {
       );
     }
     if (t.headerParameters && t.kind !== "apiDestination") {
-      throw new Error(`route "${name}" target "${t.id}": headerParameters only apply to apiDestination targets`);
+      throw new Error(
+        `route "${name}" target "${t.id}": headerParameters only apply to apiDestination targets`,
+      );
     }
     const it = t.inputTransformer;
     if (it) {
       const n = Object.keys(it.inputPaths ?? {}).length;
       if (n > 100) {
-        throw new Error(`route "${name}" target "${t.id}": inputPaths has ${n} entries, at most 100 are allowed`);
+        throw new Error(
+          `route "${name}" target "${t.id}": inputPaths has ${n} entries, at most 100 are allowed`,
+        );
       }
       if (it.inputTemplate.length < 1 || it.inputTemplate.length > 8192) {
         throw new Error(
@@ -141,7 +143,11 @@ export function validateRoute(name: string, args: RouteArgs): void {
 const eventsPrincipal = { Service: "events.amazonaws.com" };
 
 /** A queue or topic policy that lets EventBridge deliver from this one rule only. */
-function ruleOnlyPolicy(resource: pulumi.Input<string>, action: string, ruleArn: pulumi.Input<string>) {
+function ruleOnlyPolicy(
+  resource: pulumi.Input<string>,
+  action: string,
+  ruleArn: pulumi.Input<string>,
+) {
   return pulumi.jsonStringify({
     Version: "2012-10-17",
     Statement: [
@@ -167,7 +173,12 @@ export class EventRoute extends pulumi.ComponentResource {
   /** Roles EventBridge assumes for state machine, API destination and stream targets. */
   public readonly roles: aws.iam.Role[] = [];
 
-  constructor(name: string, hub: RouteHub, args: RouteArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(
+    name: string,
+    hub: RouteHub,
+    args: RouteArgs,
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
     super("switchyard:events:Route", name, {}, opts);
     validateRoute(name, args);
 
@@ -207,7 +218,9 @@ export class EventRoute extends pulumi.ComponentResource {
         case "sqs":
           if (t.grant !== false) {
             const policy = ruleOnlyPolicy(t.arn, "sqs:SendMessage", ruleArn);
-            deps.push(new aws.sqs.QueuePolicy(tname, { queueUrl: t.queueUrl!, policy }, { parent: this }));
+            deps.push(
+              new aws.sqs.QueuePolicy(tname, { queueUrl: t.queueUrl!, policy }, { parent: this }),
+            );
           }
           break;
         case "sns":
@@ -309,7 +322,10 @@ export class EventRoute extends pulumi.ComponentResource {
             arn: t.arn,
             roleArn,
             inputTransformer: t.inputTransformer
-              ? { inputPaths: t.inputTransformer.inputPaths, inputTemplate: t.inputTransformer.inputTemplate }
+              ? {
+                  inputPaths: t.inputTransformer.inputPaths,
+                  inputTemplate: t.inputTransformer.inputTemplate,
+                }
               : undefined,
             retryPolicy: { ...DEFAULT_RETRY_POLICY, ...t.retryPolicy },
             deadLetterConfig: { arn: t.deadLetterQueueArn ?? hub.dlqArn },

@@ -9,7 +9,8 @@ export const SUBMIT_MODEL_NAME = "SubmitJob";
 /** The model's schema text; throws when it uses a keyword the handler's validator does not know. */
 export function submitModelSchema(registry: JobRegistry = JOB_TYPES): string {
   const schema = submitRequestSchema(registry);
-  if (schema.$schema !== DRAFT_04) throw new Error("API Gateway models must be JSON schema draft-04");
+  if (schema.$schema !== DRAFT_04)
+    throw new Error("API Gateway models must be JSON schema draft-04");
   assertSupported(schema);
   return JSON.stringify(schema);
 }

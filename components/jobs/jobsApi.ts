@@ -8,7 +8,15 @@ import { makeHandler as makeJwtAuthorizer } from "../../handlers/jobs/jwtAuthori
 import { makeHandler as makeProcess } from "../../handlers/jobs/process";
 import { makeHandler as makeSubmit } from "../../handlers/jobs/submit";
 import { declareResources, declareStage, declareUsagePlans, outputRecord } from "../apigw/restApi";
-import { parseConsumerList, parseThrottle, parseTier, redeployHash, routeSlug, ThrottleLimits, UsageTier } from "../apigw/spec";
+import {
+  parseConsumerList,
+  parseThrottle,
+  parseTier,
+  redeployHash,
+  routeSlug,
+  ThrottleLimits,
+  UsageTier,
+} from "../apigw/spec";
 import { ClientInit, SwitchyardFunction } from "../lambda";
 import { checkHttpsUrl, checkIntRange, checkName } from "../validate";
 import { SUBMIT_MODEL_NAME, submitModelSchema } from "./jobSchema";
@@ -103,10 +111,14 @@ export function validateJobsArgs(name: string, args: JobsApiArgs): void {
   checkName("JobsApi name", name, 30);
   const a = { ...JOBS_DEFAULTS, ...args };
   if (!(JOBS_AUTH_MODES as readonly string[]).includes(a.auth)) {
-    throw new Error(`auth must be one of ${JOBS_AUTH_MODES.join(", ")}, got ${JSON.stringify(a.auth)}`);
+    throw new Error(
+      `auth must be one of ${JOBS_AUTH_MODES.join(", ")}, got ${JSON.stringify(a.auth)}`,
+    );
   }
   if (!/^[A-Za-z0-9_]{1,64}$/.test(a.stageName)) {
-    throw new Error(`stageName must be 1-64 letters, digits or underscores, got ${JSON.stringify(a.stageName)}`);
+    throw new Error(
+      `stageName must be 1-64 letters, digits or underscores, got ${JSON.stringify(a.stageName)}`,
+    );
   }
   parseThrottle("throttle", a.throttle);
   checkIntRange("jobTtlDays", a.jobTtlDays, 1, 365);
@@ -116,14 +128,18 @@ export function validateJobsArgs(name: string, args: JobsApiArgs): void {
   if (a.wafRateLimit !== undefined) checkIntRange("wafRateLimit", a.wafRateLimit, 10, 2000000000);
   for (const p of a.callerPrincipals ?? []) {
     if (!/^arn:aws[a-z-]*:iam::\d{12}:(root|role\/.+|user\/.+)$/.test(p)) {
-      throw new Error(`callerPrincipals: ${JSON.stringify(p)} must be an IAM role, user or account root ARN`);
+      throw new Error(
+        `callerPrincipals: ${JSON.stringify(p)} must be an IAM role, user or account root ARN`,
+      );
     }
   }
-  if (a.callerPrincipals && a.auth !== "iam") throw new Error(`callerPrincipals only apply when auth is "iam", got auth "${a.auth}"`);
+  if (a.callerPrincipals && a.auth !== "iam")
+    throw new Error(`callerPrincipals only apply when auth is "iam", got auth "${a.auth}"`);
   if (a.auth === "jwt") {
     if (!a.jwt) throw new Error('auth "jwt" needs jwt: { issuer, audience, jwksUrl }');
     if (!a.jwt.issuer) throw new Error("jwt.issuer must be set (the iss every token carries)");
-    if (!a.jwt.audience) throw new Error("jwt.audience must be set (a value the token's aud must contain)");
+    if (!a.jwt.audience)
+      throw new Error("jwt.audience must be set (a value the token's aud must contain)");
     checkHttpsUrl("jwt.jwksUrl", a.jwt.jwksUrl);
     checkIntRange("jwt.resultTtlSeconds", a.jwt.resultTtlSeconds ?? 300, 0, 3600);
   } else if (a.jwt) {
@@ -212,7 +228,10 @@ export class JobsApi extends pulumi.ComponentResource {
         ],
         callbackFactory: () => {
           const { Logger } = require("@aws-lambda-powertools/logger");
-          return makeErrorHandler({ dynamodb: lazyClients.dynamodb(), logger: new Logger({ serviceName: "jobs-failed" }) });
+          return makeErrorHandler({
+            dynamodb: lazyClients.dynamodb(),
+            logger: new Logger({ serviceName: "jobs-failed" }),
+          });
         },
       },
       { parent: this },
@@ -232,7 +251,10 @@ export class JobsApi extends pulumi.ComponentResource {
         ],
         callbackFactory: () => {
           const { Logger } = require("@aws-lambda-powertools/logger");
-          return makeProcess({ dynamodb: lazyClients.dynamodb(), logger: new Logger({ serviceName: "jobs-process" }) });
+          return makeProcess({
+            dynamodb: lazyClients.dynamodb(),
+            logger: new Logger({ serviceName: "jobs-process" }),
+          });
         },
       },
       { parent: this },
@@ -267,7 +289,10 @@ export class JobsApi extends pulumi.ComponentResource {
         description: "POST /jobs: stores a job and starts its processing",
         environment: { ...tableEnv, PROCESSOR_FUNCTION: this.processFn.function.arn },
         grants: [
-          { actions: ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"], resources: [tableArn] },
+          {
+            actions: ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"],
+            resources: [tableArn],
+          },
           { actions: ["lambda:InvokeFunction"], resources: [this.processFn.function.arn] },
         ],
         callbackFactory: () => {
@@ -321,7 +346,12 @@ export class JobsApi extends pulumi.ComponentResource {
     );
     this.validator = new aws.apigateway.RequestValidator(
       `${name}-body`,
-      { restApi: api.id, name: "body-and-parameters", validateRequestBody: true, validateRequestParameters: true },
+      {
+        restApi: api.id,
+        name: "body-and-parameters",
+        validateRequestBody: true,
+        validateRequestParameters: true,
+      },
       { parent: this },
     );
 
@@ -379,10 +409,19 @@ export class JobsApi extends pulumi.ComponentResource {
       );
     }
 
-    const resourceIds = declareResources(name, api, JOBS_ROUTES.map((r) => r.path), this);
+    const resourceIds = declareResources(
+      name,
+      api,
+      JOBS_ROUTES.map((r) => r.path),
+      this,
+    );
     const fns = { submit: this.submitFn, get: this.getFn };
     const methodSpecs = jobsMethods(a.auth);
-    const deps: pulumi.Resource[] = [this.model, this.validator, ...(this.authorizer ? [this.authorizer, this.permissions.authorizer] : [])];
+    const deps: pulumi.Resource[] = [
+      this.model,
+      this.validator,
+      ...(this.authorizer ? [this.authorizer, this.permissions.authorizer] : []),
+    ];
     for (const spec of methodSpecs) {
       const slug = routeSlug(spec.route);
       const fn = fns[spec.fn].function;
@@ -431,7 +470,11 @@ export class JobsApi extends pulumi.ComponentResource {
     }
 
     this.redeployHash = pulumi
-      .all([this.submitFn.function.invokeArn, this.getFn.function.invokeArn, this.authorizerFn?.function.invokeArn ?? ""])
+      .all([
+        this.submitFn.function.invokeArn,
+        this.getFn.function.invokeArn,
+        this.authorizerFn?.function.invokeArn ?? "",
+      ])
       .apply(([submitUri, getUri, authorizerUri]) =>
         redeployHash(
           jobsDeploymentSpec({
@@ -474,7 +517,9 @@ export class JobsApi extends pulumi.ComponentResource {
           description: `Callers of the jobs API ${name}: POST /jobs and GET /jobs/{jobId} only`,
           assumeRolePolicy: pulumi.jsonStringify(
             identity.accountId.apply((account) =>
-              callerTrustPolicy(principals.length > 0 ? principals : [`arn:aws:iam::${account}:root`]),
+              callerTrustPolicy(
+                principals.length > 0 ? principals : [`arn:aws:iam::${account}:root`],
+              ),
             ),
           ),
         },
@@ -484,7 +529,9 @@ export class JobsApi extends pulumi.ComponentResource {
         `${name}-caller`,
         {
           role: this.callerRole.name,
-          policy: pulumi.jsonStringify(api.executionArn.apply((arn) => callerPolicy(arn, a.stageName))),
+          policy: pulumi.jsonStringify(
+            api.executionArn.apply((arn) => callerPolicy(arn, a.stageName)),
+          ),
         },
         { parent: this },
       );
@@ -493,10 +540,19 @@ export class JobsApi extends pulumi.ComponentResource {
 
     if (a.auth === "apiKey") {
       const consumers = Object.fromEntries(a.apiKeyConsumers.map((c) => [c, "jobs"]));
-      const plans = declareUsagePlans(name, api, this.stage, { jobs: a.apiKeyTier }, consumers, this);
+      const plans = declareUsagePlans(
+        name,
+        api,
+        this.stage,
+        { jobs: a.apiKeyTier },
+        consumers,
+        this,
+      );
       this.usagePlan = plans.plans.jobs;
       Object.assign(this.apiKeys, plans.keys);
-      this.apiKeyIds = outputRecord(Object.fromEntries(Object.entries(plans.keys).map(([c, k]) => [c, k.id])));
+      this.apiKeyIds = outputRecord(
+        Object.fromEntries(Object.entries(plans.keys).map(([c, k]) => [c, k.id])),
+      );
     }
 
     if (a.wafRateLimit !== undefined) {
@@ -513,12 +569,24 @@ export class JobsApi extends pulumi.ComponentResource {
               priority: 0,
               action: { block: {} },
               statement: {
-                rateBasedStatement: { limit: a.wafRateLimit, aggregateKeyType: "IP", evaluationWindowSec: 300 },
+                rateBasedStatement: {
+                  limit: a.wafRateLimit,
+                  aggregateKeyType: "IP",
+                  evaluationWindowSec: 300,
+                },
               },
-              visibilityConfig: { cloudwatchMetricsEnabled: true, metricName, sampledRequestsEnabled: true },
+              visibilityConfig: {
+                cloudwatchMetricsEnabled: true,
+                metricName,
+                sampledRequestsEnabled: true,
+              },
             },
           ],
-          visibilityConfig: { cloudwatchMetricsEnabled: true, metricName: `${name}-waf`, sampledRequestsEnabled: true },
+          visibilityConfig: {
+            cloudwatchMetricsEnabled: true,
+            metricName: `${name}-waf`,
+            sampledRequestsEnabled: true,
+          },
         },
         { parent: this },
       );

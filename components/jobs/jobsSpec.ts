@@ -104,7 +104,9 @@ export function jobsDeploymentSpec(i: JobsDeploymentInputs) {
       get: { type: "AWS_PROXY", integrationHttpMethod: "POST", uri: i.getUri },
     },
     models: { [SUBMIT_MODEL_NAME]: { contentType: "application/json", schema: i.modelSchema } },
-    validators: { "body-and-parameters": { validateRequestBody: true, validateRequestParameters: true } },
+    validators: {
+      "body-and-parameters": { validateRequestBody: true, validateRequestParameters: true },
+    },
     authorizer: i.authorizer ?? null,
   };
 }

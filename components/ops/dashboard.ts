@@ -1,7 +1,12 @@
 // The hub's CloudWatch dashboard as data: a pure function from resolved names to the dashboard body
 // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dashboard-Body-Structure.html),
 // so tests read the exact widgets. The Monitoring component stringifies it once every name is known.
-import { DIMENSION, METRIC, METRICS_NAMESPACE, REJECTION_REASONS } from "../../handlers/lib/telemetry";
+import {
+  DIMENSION,
+  METRIC,
+  METRICS_NAMESPACE,
+  REJECTION_REASONS,
+} from "../../handlers/lib/telemetry";
 
 export interface DashboardSpec {
   /** Heading of the dashboard. */
@@ -49,7 +54,12 @@ const TILE_HEIGHT = 6;
 /** An alarm status widget shows at most 100 alarms. */
 const ALARMS_PER_WIDGET = 100;
 
-function metric(namespace: string, name: string, dims: Record<string, string>, opts: Record<string, unknown>): MetricRow {
+function metric(
+  namespace: string,
+  name: string,
+  dims: Record<string, string>,
+  opts: Record<string, unknown>,
+): MetricRow {
   const row: MetricRow = [namespace, name];
   for (const [k, v] of Object.entries(dims)) row.push(k, v);
   row.push(opts);
@@ -61,8 +71,16 @@ export function publishingMetrics(namespace: string, service: string): MetricRow
   const d = { [DIMENSION.service]: service };
   return [
     metric(namespace, METRIC.eventsPublished, d, { stat: "Sum", label: "events published" }),
-    metric(namespace, METRIC.publishRetries, d, { stat: "Sum", label: "PutEvents retries", color: "#ff7f0e" }),
-    metric(namespace, METRIC.publishFailed, d, { stat: "Sum", label: "events not published", color: "#d62728" }),
+    metric(namespace, METRIC.publishRetries, d, {
+      stat: "Sum",
+      label: "PutEvents retries",
+      color: "#ff7f0e",
+    }),
+    metric(namespace, METRIC.publishFailed, d, {
+      stat: "Sum",
+      label: "events not published",
+      color: "#d62728",
+    }),
   ];
 }
 
@@ -70,8 +88,15 @@ export function publishingMetrics(namespace: string, service: string): MetricRow
 export function plainQueueMetrics(queueName: string): MetricRow[] {
   const d = { QueueName: queueName };
   return [
-    metric("AWS/SQS", "ApproximateNumberOfMessagesVisible", d, { stat: "Maximum", label: "messages waiting" }),
-    metric("AWS/SQS", "ApproximateAgeOfOldestMessage", d, { stat: "Maximum", label: "oldest (s)", yAxis: "right" }),
+    metric("AWS/SQS", "ApproximateNumberOfMessagesVisible", d, {
+      stat: "Maximum",
+      label: "messages waiting",
+    }),
+    metric("AWS/SQS", "ApproximateAgeOfOldestMessage", d, {
+      stat: "Maximum",
+      label: "oldest (s)",
+      yAxis: "right",
+    }),
   ];
 }
 
@@ -90,7 +115,10 @@ export function buildDashboardBody(spec: DashboardSpec): DashboardBody {
     widgets.push({ type, x: 0, y, width: GRID_WIDTH, height, properties });
     y += height;
   };
-  const section = (heading: string, tiles: Array<{ title: string; metrics: MetricRow[]; extra?: Record<string, unknown> }>) => {
+  const section = (
+    heading: string,
+    tiles: Array<{ title: string; metrics: MetricRow[]; extra?: Record<string, unknown> }>,
+  ) => {
     if (tiles.length === 0) return;
     fullWidth(1, "text", { markdown: `## ${heading}` });
     tiles.forEach((t, i) => {
@@ -122,7 +150,10 @@ export function buildDashboardBody(spec: DashboardSpec): DashboardBody {
   for (let i = 0; i < spec.alarmArns.length; i += ALARMS_PER_WIDGET) {
     const arns = spec.alarmArns.slice(i, i + ALARMS_PER_WIDGET);
     fullWidth(Math.min(12, 2 + Math.ceil(arns.length / 4)), "alarm", {
-      title: spec.alarmArns.length > ALARMS_PER_WIDGET ? `Alarms (${i / ALARMS_PER_WIDGET + 1})` : "Alarms",
+      title:
+        spec.alarmArns.length > ALARMS_PER_WIDGET
+          ? `Alarms (${i / ALARMS_PER_WIDGET + 1})`
+          : "Alarms",
       alarms: arns,
       sortBy: "stateUpdatedTimestamp",
       states: [],
@@ -138,8 +169,16 @@ export function buildDashboardBody(spec: DashboardSpec): DashboardBody {
         metrics: [
           metric("AWS/Lambda", "Invocations", d, { stat: "Sum", label: "invocations" }),
           metric("AWS/Lambda", "Errors", d, { stat: "Sum", label: "errors", color: "#d62728" }),
-          metric("AWS/Lambda", "Throttles", d, { stat: "Sum", label: "throttles", color: "#ff7f0e" }),
-          metric("AWS/Lambda", "Duration", d, { stat: "p99", label: "duration p99 (ms)", yAxis: "right" }),
+          metric("AWS/Lambda", "Throttles", d, {
+            stat: "Sum",
+            label: "throttles",
+            color: "#ff7f0e",
+          }),
+          metric("AWS/Lambda", "Duration", d, {
+            stat: "p99",
+            label: "duration p99 (ms)",
+            yAxis: "right",
+          }),
         ],
       };
     }),
@@ -152,9 +191,17 @@ export function buildDashboardBody(spec: DashboardSpec): DashboardBody {
       return {
         title: `DLQ ${q.label}`,
         metrics: [
-          metric("AWS/SQS", "ApproximateNumberOfMessagesVisible", d, { stat: "Maximum", label: "messages waiting", color: "#d62728" }),
+          metric("AWS/SQS", "ApproximateNumberOfMessagesVisible", d, {
+            stat: "Maximum",
+            label: "messages waiting",
+            color: "#d62728",
+          }),
           metric("AWS/SQS", "NumberOfMessagesSent", d, { stat: "Sum", label: "dead-lettered" }),
-          metric("AWS/SQS", "ApproximateAgeOfOldestMessage", d, { stat: "Maximum", label: "oldest (s)", yAxis: "right" }),
+          metric("AWS/SQS", "ApproximateAgeOfOldestMessage", d, {
+            stat: "Maximum",
+            label: "oldest (s)",
+            yAxis: "right",
+          }),
         ],
       };
     }),
@@ -168,10 +215,26 @@ export function buildDashboardBody(spec: DashboardSpec): DashboardBody {
         title: `Workflow ${s.label} (${stateMachineName(s.stateMachineArn)})`,
         metrics: [
           metric("AWS/States", "ExecutionsStarted", d, { stat: "Sum", label: "started" }),
-          metric("AWS/States", "ExecutionsSucceeded", d, { stat: "Sum", label: "succeeded", color: "#2ca02c" }),
-          metric("AWS/States", "ExecutionsFailed", d, { stat: "Sum", label: "failed", color: "#d62728" }),
-          metric("AWS/States", "ExecutionsTimedOut", d, { stat: "Sum", label: "timed out", color: "#ff7f0e" }),
-          metric("AWS/States", "ExecutionsAborted", d, { stat: "Sum", label: "aborted", color: "#9467bd" }),
+          metric("AWS/States", "ExecutionsSucceeded", d, {
+            stat: "Sum",
+            label: "succeeded",
+            color: "#2ca02c",
+          }),
+          metric("AWS/States", "ExecutionsFailed", d, {
+            stat: "Sum",
+            label: "failed",
+            color: "#d62728",
+          }),
+          metric("AWS/States", "ExecutionsTimedOut", d, {
+            stat: "Sum",
+            label: "timed out",
+            color: "#ff7f0e",
+          }),
+          metric("AWS/States", "ExecutionsAborted", d, {
+            stat: "Sum",
+            label: "aborted",
+            color: "#9467bd",
+          }),
         ],
       };
     }),
@@ -187,8 +250,16 @@ export function buildDashboardBody(spec: DashboardSpec): DashboardBody {
           metric("AWS/ApiGateway", "Count", d, { stat: "Sum", label: "requests" }),
           metric("AWS/ApiGateway", "4XXError", d, { stat: "Sum", label: "4xx", color: "#ff7f0e" }),
           metric("AWS/ApiGateway", "5XXError", d, { stat: "Sum", label: "5xx", color: "#d62728" }),
-          metric("AWS/ApiGateway", "Latency", d, { stat: "p99", label: "latency p99 (ms)", yAxis: "right" }),
-          metric("AWS/ApiGateway", "Latency", d, { stat: "p50", label: "latency p50 (ms)", yAxis: "right" }),
+          metric("AWS/ApiGateway", "Latency", d, {
+            stat: "p99",
+            label: "latency p99 (ms)",
+            yAxis: "right",
+          }),
+          metric("AWS/ApiGateway", "Latency", d, {
+            stat: "p50",
+            label: "latency p50 (ms)",
+            yAxis: "right",
+          }),
         ],
       };
     }),
@@ -199,15 +270,29 @@ export function buildDashboardBody(spec: DashboardSpec): DashboardBody {
     spec.rules.map((r) => {
       // Metrics of rules on a custom bus carry both EventBusName and RuleName; the default bus, RuleName.
       const d: Record<string, string> =
-        r.busName && r.busName !== "default" ? { EventBusName: r.busName, RuleName: r.ruleName } : { RuleName: r.ruleName };
+        r.busName && r.busName !== "default"
+          ? { EventBusName: r.busName, RuleName: r.ruleName }
+          : { RuleName: r.ruleName };
       return {
         title: `Rule ${r.label}`,
         metrics: [
           metric("AWS/Events", "MatchedEvents", d, { stat: "Sum", label: "matched" }),
           metric("AWS/Events", "Invocations", d, { stat: "Sum", label: "invocations" }),
-          metric("AWS/Events", "FailedInvocations", d, { stat: "Sum", label: "failed", color: "#d62728" }),
-          metric("AWS/Events", "InvocationsSentToDlq", d, { stat: "Sum", label: "sent to DLQ", color: "#9467bd" }),
-          metric("AWS/Events", "InvocationsFailedToBeSentToDlq", d, { stat: "Sum", label: "lost: DLQ send failed", color: "#8c564b" }),
+          metric("AWS/Events", "FailedInvocations", d, {
+            stat: "Sum",
+            label: "failed",
+            color: "#d62728",
+          }),
+          metric("AWS/Events", "InvocationsSentToDlq", d, {
+            stat: "Sum",
+            label: "sent to DLQ",
+            color: "#9467bd",
+          }),
+          metric("AWS/Events", "InvocationsFailedToBeSentToDlq", d, {
+            stat: "Sum",
+            label: "lost: DLQ send failed",
+            color: "#8c564b",
+          }),
         ],
       };
     }),
@@ -218,30 +303,48 @@ export function buildDashboardBody(spec: DashboardSpec): DashboardBody {
     spec.webhooks.flatMap((w) => {
       const d = { [DIMENSION.service]: w.service };
       const rejected = Object.values(REJECTION_REASONS).map((reason) =>
-        metric(w.namespace, METRIC.deliveryRejected, { ...d, [DIMENSION.reason]: reason }, { stat: "Sum", label: `rejected: ${reason}` }),
+        metric(
+          w.namespace,
+          METRIC.deliveryRejected,
+          { ...d, [DIMENSION.reason]: reason },
+          { stat: "Sum", label: `rejected: ${reason}` },
+        ),
       );
       return [
         {
           title: `Webhooks ${w.label}: deliveries`,
           metrics: [
-            metric(w.namespace, METRIC.deliveryAccepted, d, { stat: "Sum", label: "accepted", color: "#2ca02c" }),
+            metric(w.namespace, METRIC.deliveryAccepted, d, {
+              stat: "Sum",
+              label: "accepted",
+              color: "#2ca02c",
+            }),
             metric(w.namespace, METRIC.deliveryDuplicate, d, { stat: "Sum", label: "duplicates" }),
             ...rejected,
           ],
         },
-        { title: `Webhooks ${w.label}: publishing`, metrics: publishingMetrics(w.namespace, w.service) },
+        {
+          title: `Webhooks ${w.label}: publishing`,
+          metrics: publishingMetrics(w.namespace, w.service),
+        },
       ];
     }),
   );
 
   section(
     "Queues",
-    (spec.plainQueues ?? []).map((q) => ({ title: `Queue ${q.label}`, metrics: plainQueueMetrics(q.queueName) })),
+    (spec.plainQueues ?? []).map((q) => ({
+      title: `Queue ${q.label}`,
+      metrics: plainQueueMetrics(q.queueName),
+    })),
   );
 
   section(
     "Publishers",
-    (spec.publishers ?? []).map((p) => ({ title: `Publisher ${p.label}: publishing`, metrics: publishingMetrics(p.namespace, p.service) })),
+    (spec.publishers ?? []).map((p) => ({
+      title: `Publisher ${p.label}: publishing`,
+      metrics: publishingMetrics(p.namespace, p.service),
+    })),
   );
 
   return { start: "-PT6H", periodOverride: "inherit", widgets };

@@ -11,7 +11,8 @@ import { checkIntRange, checkName } from "../validate";
 import { buildDashboardBody } from "./dashboard";
 
 /** A Lambda function: the resource, a component holding it (`.function`), or its name. */
-export type FunctionRef = aws.lambda.Function | { readonly function: aws.lambda.Function } | pulumi.Input<string>;
+export type FunctionRef =
+  aws.lambda.Function | { readonly function: aws.lambda.Function } | pulumi.Input<string>;
 
 export interface MonitoredFunction {
   readonly function: FunctionRef;
@@ -20,7 +21,8 @@ export interface MonitoredFunction {
 }
 
 /** A queue: the resource, or its name and ARN. */
-export type QueueRef = aws.sqs.Queue | { readonly name: pulumi.Input<string>; readonly arn: pulumi.Input<string> };
+export type QueueRef =
+  aws.sqs.Queue | { readonly name: pulumi.Input<string>; readonly arn: pulumi.Input<string> };
 
 /** What a queue holds, which decides whether a waiting message is an incident. */
 export const QUEUE_KINDS = ["dead-letter", "plain"] as const;
@@ -56,7 +58,8 @@ export type RuleRef =
  * EventsPublished, PublishRetries, EventsPublishFailed): its Powertools `serviceName` (the
  * `service` dimension), or that and the namespace (default "Switchyard", METRICS_NAMESPACE).
  */
-export type PublisherMetricsRef = string | { readonly service: string; readonly namespace?: string };
+export type PublisherMetricsRef =
+  string | { readonly service: string; readonly namespace?: string };
 
 /** A webhook receiver that emits the business metrics of handlers/lib/telemetry.ts. */
 export interface WebhookMetricsRef {
@@ -145,7 +148,9 @@ export function validateMonitoringArgs(args: MonitoringArgs): MonitoringThreshol
   const t: MonitoringThresholds = { ...MONITORING_DEFAULTS, ...args.thresholds };
   checkIntRange("thresholds.periodSeconds", t.periodSeconds, 60, 86400);
   if (t.periodSeconds % 60 !== 0) {
-    throw new Error(`thresholds.periodSeconds must be a multiple of 60 (CloudWatch standard resolution), got ${t.periodSeconds}`);
+    throw new Error(
+      `thresholds.periodSeconds must be a multiple of 60 (CloudWatch standard resolution), got ${t.periodSeconds}`,
+    );
   }
   checkIntRange("thresholds.lambdaErrors", t.lambdaErrors, 1, 1_000_000);
   checkIntRange("thresholds.lambdaThrottles", t.lambdaThrottles, 1, 1_000_000);
@@ -153,19 +158,36 @@ export function validateMonitoringArgs(args: MonitoringArgs): MonitoringThreshol
   checkIntRange("thresholds.asyncEventAgeSeconds", t.asyncEventAgeSeconds, 1, 21600);
   checkIntRange("thresholds.asyncEventsDropped", t.asyncEventsDropped, 1, 1_000_000);
   checkIntRange("thresholds.workflowFailures", t.workflowFailures, 1, 1_000_000);
-  if (typeof t.api5xxRatePercent !== "number" || !(t.api5xxRatePercent > 0 && t.api5xxRatePercent <= 100)) {
-    throw new Error(`thresholds.api5xxRatePercent must be a percentage above 0 and at most 100, got ${JSON.stringify(t.api5xxRatePercent)}`);
+  if (
+    typeof t.api5xxRatePercent !== "number" ||
+    !(t.api5xxRatePercent > 0 && t.api5xxRatePercent <= 100)
+  ) {
+    throw new Error(
+      `thresholds.api5xxRatePercent must be a percentage above 0 and at most 100, got ${JSON.stringify(t.api5xxRatePercent)}`,
+    );
   }
   // API Gateway REST integrations time out at 29 s by default.
   checkIntRange("thresholds.apiLatencyP99Ms", t.apiLatencyP99Ms, 1, 300000);
   checkIntRange("thresholds.apiEvaluationPeriods", t.apiEvaluationPeriods, 1, 100);
-  checkIntRange("thresholds.apiDatapointsToAlarm", t.apiDatapointsToAlarm, 1, t.apiEvaluationPeriods);
+  checkIntRange(
+    "thresholds.apiDatapointsToAlarm",
+    t.apiDatapointsToAlarm,
+    1,
+    t.apiEvaluationPeriods,
+  );
   checkIntRange("thresholds.ruleFailedInvocations", t.ruleFailedInvocations, 1, 1_000_000);
-  checkIntRange("thresholds.webhookRejectionsPerMinute", t.webhookRejectionsPerMinute, 1, 1_000_000);
+  checkIntRange(
+    "thresholds.webhookRejectionsPerMinute",
+    t.webhookRejectionsPerMinute,
+    1,
+    1_000_000,
+  );
   const reasons = Object.values(REJECTION_REASONS) as string[];
   for (const r of t.webhookRejectionReasons) {
     if (!reasons.includes(r)) {
-      throw new Error(`thresholds.webhookRejectionReasons: "${r}" is not a rejection reason; use one of ${reasons.join(", ")}`);
+      throw new Error(
+        `thresholds.webhookRejectionReasons: "${r}" is not a rejection reason; use one of ${reasons.join(", ")}`,
+      );
     }
   }
   for (const [what, rec] of Object.entries({
@@ -180,28 +202,41 @@ export function validateMonitoringArgs(args: MonitoringArgs): MonitoringThreshol
     for (const label of Object.keys(rec ?? {})) checkName(`${what} label`, label, 40);
   }
   for (const [label, q] of Object.entries(args.queues ?? {})) {
-    if (isMonitoredQueue(q) && q.kind !== undefined && !(QUEUE_KINDS as readonly string[]).includes(q.kind)) {
-      throw new Error(`queues.${label}.kind must be one of ${QUEUE_KINDS.join(", ")}, got ${JSON.stringify(q.kind)}`);
+    if (
+      isMonitoredQueue(q) &&
+      q.kind !== undefined &&
+      !(QUEUE_KINDS as readonly string[]).includes(q.kind)
+    ) {
+      throw new Error(
+        `queues.${label}.kind must be one of ${QUEUE_KINDS.join(", ")}, got ${JSON.stringify(q.kind)}`,
+      );
     }
   }
   for (const [label, p] of Object.entries(args.publishers ?? {})) {
     const service = typeof p === "string" ? p : p?.service;
     if (typeof service !== "string" || service.trim() === "") {
-      throw new Error(`publishers.${label} must name the publisher's EMF service (its Powertools serviceName), got ${JSON.stringify(p)}`);
+      throw new Error(
+        `publishers.${label} must name the publisher's EMF service (its Powertools serviceName), got ${JSON.stringify(p)}`,
+      );
     }
   }
   if (args.alarmEmail !== undefined && !EMAIL.test(args.alarmEmail)) {
-    throw new Error(`alarmEmail must be an email address such as ops@example.com, got ${JSON.stringify(args.alarmEmail)}`);
+    throw new Error(
+      `alarmEmail must be an email address such as ops@example.com, got ${JSON.stringify(args.alarmEmail)}`,
+    );
   }
   if (args.dashboardName !== undefined && !/^[A-Za-z0-9_-]{1,255}$/.test(args.dashboardName)) {
-    throw new Error(`dashboardName must be 1-255 letters, digits, "-" or "_", got ${JSON.stringify(args.dashboardName)}`);
+    throw new Error(
+      `dashboardName must be 1-255 letters, digits, "-" or "_", got ${JSON.stringify(args.dashboardName)}`,
+    );
   }
   return t;
 }
 
 function functionName(ref: FunctionRef): pulumi.Input<string> {
   if (aws.lambda.Function.isInstance(ref)) return ref.name;
-  if (typeof ref === "object" && ref !== null && "function" in ref) return (ref as { function: aws.lambda.Function }).function.name;
+  if (typeof ref === "object" && ref !== null && "function" in ref)
+    return (ref as { function: aws.lambda.Function }).function.name;
   return ref as pulumi.Input<string>;
 }
 
@@ -229,9 +264,11 @@ function ruleDimensions(ref: RuleRef): pulumi.Output<Record<string, string>> {
     rule = ref.ruleName;
   }
   // Rules of the default bus are reported with RuleName only; custom buses add EventBusName.
-  return pulumi.all([bus, rule]).apply(
-    ([b, r]): Record<string, string> => (b && b !== "default" ? { EventBusName: b, RuleName: r } : { RuleName: r }),
-  );
+  return pulumi
+    .all([bus, rule])
+    .apply(([b, r]): Record<string, string> =>
+      b && b !== "default" ? { EventBusName: b, RuleName: r } : { RuleName: r },
+    );
 }
 
 interface AlarmSpec {
@@ -281,7 +318,11 @@ export class Monitoring extends pulumi.ComponentResource {
     const region = aws.getRegionOutput({}, { parent: this }).region;
 
     // Not KMS-encrypted: CloudWatch cannot publish to a topic under the AWS-managed SNS key.
-    this.topic = new aws.sns.Topic(`${name}-alarms`, { displayName: `Switchyard alarms ${name}` }, { parent: this });
+    this.topic = new aws.sns.Topic(
+      `${name}-alarms`,
+      { displayName: `Switchyard alarms ${name}` },
+      { parent: this },
+    );
     this.alarmTopicArn = this.topic.arn;
     this.topicPolicy = new aws.sns.TopicPolicy(
       `${name}-alarms`,
@@ -297,7 +338,9 @@ export class Monitoring extends pulumi.ComponentResource {
               Action: "sns:Publish",
               Resource: this.topic.arn,
               Condition: {
-                ArnLike: { "aws:SourceArn": pulumi.interpolate`arn:aws:cloudwatch:${region}:${identity.accountId}:alarm:${name}-*` },
+                ArnLike: {
+                  "aws:SourceArn": pulumi.interpolate`arn:aws:cloudwatch:${region}:${identity.accountId}:alarm:${name}-*`,
+                },
                 StringEquals: { "aws:SourceAccount": identity.accountId },
               },
             },
@@ -388,7 +431,10 @@ export class Monitoring extends pulumi.ComponentResource {
       }
     }
 
-    const stateMachines = Object.entries(args.stateMachines ?? {}).map(([label, s]) => ({ label, arn: s.arn }));
+    const stateMachines = Object.entries(args.stateMachines ?? {}).map(([label, s]) => ({
+      label,
+      arn: s.arn,
+    }));
     for (const s of stateMachines) {
       for (const [what, metricName, meaning] of [
         ["failed", "ExecutionsFailed", "failed (an error no Catch handled)"],
@@ -408,7 +454,11 @@ export class Monitoring extends pulumi.ComponentResource {
       }
     }
 
-    const apis = Object.entries(args.restApis ?? {}).map(([label, a]) => ({ label, apiName: a.apiName, stage: a.stage }));
+    const apis = Object.entries(args.restApis ?? {}).map(([label, a]) => ({
+      label,
+      apiName: a.apiName,
+      stage: a.stage,
+    }));
     const sustained = {
       periodSeconds: t.periodSeconds,
       evaluationPeriods: t.apiEvaluationPeriods,
@@ -439,7 +489,10 @@ export class Monitoring extends pulumi.ComponentResource {
       });
     }
 
-    const rules = Object.entries(args.rules ?? {}).map(([label, r]) => ({ label, dims: ruleDimensions(r) }));
+    const rules = Object.entries(args.rules ?? {}).map(([label, r]) => ({
+      label,
+      dims: ruleDimensions(r),
+    }));
     for (const r of rules) {
       this.alarm(`rule-${r.label}-failed`, {
         description: `Rule ${r.label} failed to deliver events permanently (retries exhausted or a 4xx from the API destination). They are in the rule's dead-letter queue.`,
@@ -517,8 +570,16 @@ export class Monitoring extends pulumi.ComponentResource {
             queues: qs.map(([label, queueName]) => ({ label, queueName })),
             stateMachines: sms.map(([label, stateMachineArn]) => ({ label, stateMachineArn })),
             restApis: rest.map(([label, apiName, stage]) => ({ label, apiName, stage })),
-            rules: rls.map(([label, d]) => ({ label, busName: d.EventBusName ?? "default", ruleName: d.RuleName })),
-            webhooks: webhooks.map((w) => ({ label: w.label, namespace: w.namespace, service: w.service })),
+            rules: rls.map(([label, d]) => ({
+              label,
+              busName: d.EventBusName ?? "default",
+              ruleName: d.RuleName,
+            })),
+            webhooks: webhooks.map((w) => ({
+              label: w.label,
+              namespace: w.namespace,
+              service: w.service,
+            })),
             plainQueues: plain.map(([label, queueName]) => ({ label, queueName })),
             publishers,
             alarmArns: arns,
@@ -526,7 +587,11 @@ export class Monitoring extends pulumi.ComponentResource {
           }),
         ),
       );
-    this.dashboard = new aws.cloudwatch.Dashboard(name, { dashboardName, dashboardBody: body }, { parent: this });
+    this.dashboard = new aws.cloudwatch.Dashboard(
+      name,
+      { dashboardName, dashboardBody: body },
+      { parent: this },
+    );
     this.dashboardName = this.dashboard.dashboardName;
     this.dashboardUrl = pulumi.interpolate`https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards:name=${this.dashboard.dashboardName}`;
 
@@ -538,7 +603,8 @@ export class Monitoring extends pulumi.ComponentResource {
   }
 
   private alarm(key: string, s: AlarmSpec): aws.cloudwatch.MetricAlarm {
-    if (this.alarms[key]) throw new Error(`Monitoring: alarm "${key}" is declared twice (two labels collide)`);
+    if (this.alarms[key])
+      throw new Error(`Monitoring: alarm "${key}" is declared twice (two labels collide)`);
     const alarm = new aws.cloudwatch.MetricAlarm(
       `${this.baseName}-${key}`,
       {
@@ -546,7 +612,9 @@ export class Monitoring extends pulumi.ComponentResource {
         namespace: s.namespace,
         metricName: s.metricName,
         dimensions: s.dimensions,
-        ...(s.extendedStatistic ? { extendedStatistic: s.extendedStatistic } : { statistic: s.statistic }),
+        ...(s.extendedStatistic
+          ? { extendedStatistic: s.extendedStatistic }
+          : { statistic: s.statistic }),
         period: s.periodSeconds,
         evaluationPeriods: s.evaluationPeriods,
         ...(s.datapointsToAlarm ? { datapointsToAlarm: s.datapointsToAlarm } : {}),

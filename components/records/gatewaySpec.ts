@@ -36,7 +36,9 @@ export function upstreamUrl(apiEndpoint: string, route: Route): string {
 
 /** Method request parameters: the route's path parameters, required. */
 export function methodRequestParameters(route: Route): Record<string, boolean> {
-  return Object.fromEntries(pathParameters(route.path).map((p) => [`method.request.path.${p}`, true]));
+  return Object.fromEntries(
+    pathParameters(route.path).map((p) => [`method.request.path.${p}`, true]),
+  );
 }
 
 /**
@@ -47,7 +49,12 @@ export function methodRequestParameters(route: Route): Record<string, boolean> {
 export function integrationRequestParameters(route: Route): Record<string, string> {
   return {
     [`integration.request.header.${API_KEY_HEADER}`]: `context.authorizer.${UPSTREAM_KEY_CONTEXT}`,
-    ...Object.fromEntries(pathParameters(route.path).map((p) => [`integration.request.path.${p}`, `method.request.path.${p}`])),
+    ...Object.fromEntries(
+      pathParameters(route.path).map((p) => [
+        `integration.request.path.${p}`,
+        `method.request.path.${p}`,
+      ]),
+    ),
   };
 }
 
@@ -59,7 +66,11 @@ export interface GatewayAuthorizerSpec {
 
 /** The gateway's REQUEST authorizer: cached per consumer key. */
 export function gatewayAuthorizerSpec(resultTtlSeconds: number): GatewayAuthorizerSpec {
-  return { type: "REQUEST", identitySource: "method.request.header.x-api-key", authorizerResultTtlInSeconds: resultTtlSeconds };
+  return {
+    type: "REQUEST",
+    identitySource: "method.request.header.x-api-key",
+    authorizerResultTtlInSeconds: resultTtlSeconds,
+  };
 }
 
 export interface GatewayIntegrationSpec {
@@ -70,7 +81,10 @@ export interface GatewayIntegrationSpec {
   readonly requestParameters: Record<string, string>;
 }
 
-export function gatewayIntegrations(apiEndpoint: string, routes: Route[]): GatewayIntegrationSpec[] {
+export function gatewayIntegrations(
+  apiEndpoint: string,
+  routes: Route[],
+): GatewayIntegrationSpec[] {
   return routes.map((route) => ({
     route,
     type: "HTTP_PROXY",
@@ -81,7 +95,12 @@ export function gatewayIntegrations(apiEndpoint: string, routes: Route[]): Gatew
 }
 
 /** Everything a deployment of the gateway snapshots; its hash is the redeploy trigger. */
-export function gatewayDeploymentSpec(apiEndpoint: string, routes: Route[], authorizerTtl: number, authorizerUri: string) {
+export function gatewayDeploymentSpec(
+  apiEndpoint: string,
+  routes: Route[],
+  authorizerTtl: number,
+  authorizerUri: string,
+) {
   return {
     methods: routes.map((r) => ({
       route: r,

@@ -74,7 +74,11 @@ export function resolveStreamSource(s: RecordStreamSource): Required<RecordStrea
       `streamSource.tableArn must be a DynamoDB table ARN like arn:aws:dynamodb:eu-west-1:111122223333:table/orders, got ${JSON.stringify(s.tableArn)}`,
     );
   }
-  if (typeof s.streamArn !== "string" || !s.streamArn.startsWith(`${s.tableArn}/stream/`) || s.streamArn.length <= s.tableArn.length + 8) {
+  if (
+    typeof s.streamArn !== "string" ||
+    !s.streamArn.startsWith(`${s.tableArn}/stream/`) ||
+    s.streamArn.length <= s.tableArn.length + 8
+  ) {
     throw new Error(
       `streamSource.streamArn must be the stream of ${s.tableArn} (${s.tableArn}/stream/<label>), got ${JSON.stringify(s.streamArn)}`,
     );
@@ -88,7 +92,9 @@ export function resolveStreamSource(s: RecordStreamSource): Required<RecordStrea
   };
   for (const k of ["tenantAttribute", "idAttribute", "versionAttribute", "collection"] as const) {
     if (typeof r[k] !== "string" || !ATTRIBUTE.test(r[k])) {
-      throw new Error(`streamSource.${k} must be 1-255 characters without spaces, got ${JSON.stringify(r[k])}`);
+      throw new Error(
+        `streamSource.${k} must be 1-255 characters without spaces, got ${JSON.stringify(r[k])}`,
+      );
     }
   }
   return r;
@@ -123,12 +129,16 @@ export class RecordIngestion extends pulumi.ComponentResource {
     const a = { ...RECORD_INGESTION_DEFAULTS, ...args };
     checkHttpsUrl("apiEndpoint", a.apiEndpoint);
     if ((a.apiKey === undefined) === (a.apiKeySecretArn === undefined)) {
-      throw new Error("give exactly one of apiKey (a secret is created for it) and apiKeySecretArn (an existing secret)");
+      throw new Error(
+        "give exactly one of apiKey (a secret is created for it) and apiKeySecretArn (an existing secret)",
+      );
     }
     // S3 keys may not hold control characters, which is what this range names.
     // eslint-disable-next-line no-control-regex
     if (a.prefix.startsWith("/") || a.prefix.length > 512 || /[\u0000-\u001f]/.test(a.prefix)) {
-      throw new Error(`prefix must be an S3 key prefix (no leading "/", at most 512 characters), got ${JSON.stringify(a.prefix)}`);
+      throw new Error(
+        `prefix must be an S3 key prefix (no leading "/", at most 512 characters), got ${JSON.stringify(a.prefix)}`,
+      );
     }
     checkIntRange("maxObjectBytes", a.maxObjectBytes, 1, 1073741824);
     checkIntRange("timeout", a.timeout, 1, 900);
@@ -149,12 +159,21 @@ export class RecordIngestion extends pulumi.ComponentResource {
     this.bucketArn = this.bucket.arn;
     const encryption = new aws.s3.BucketServerSideEncryptionConfiguration(
       `${name}-bucket`,
-      { bucket: this.bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] },
+      {
+        bucket: this.bucket.id,
+        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
+      },
       { parent: this },
     );
     const publicAccess = new aws.s3.BucketPublicAccessBlock(
       `${name}-bucket`,
-      { bucket: this.bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+      {
+        bucket: this.bucket.id,
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      },
       { parent: this },
     );
     new aws.s3.BucketOwnershipControls(
@@ -205,7 +224,10 @@ export class RecordIngestion extends pulumi.ComponentResource {
           MAX_OBJECT_BYTES: String(maxObjectBytes),
         },
         grants: [
-          { actions: ["s3:GetObject", "s3:GetObjectVersion"], resources: [pulumi.interpolate`${this.bucket.arn}/${a.prefix}*`] },
+          {
+            actions: ["s3:GetObject", "s3:GetObjectVersion"],
+            resources: [pulumi.interpolate`${this.bucket.arn}/${a.prefix}*`],
+          },
           { actions: ["secretsmanager:GetSecretValue"], resources: [this.apiKeySecretArn] },
           // Failure reports, and the asynchronous invocation's on-failure destination.
           { actions: ["sqs:SendMessage"], resources: [hub.dlqArn] },

@@ -11,7 +11,10 @@ export const DEFAULT_RECORD_DETAIL_TYPES = ["RecordCreated", "RecordUpdated"];
  * leaf values, so it cannot be required here: without it the body carries `"recordPayload":""`,
  * the records API answers 400 and the event lands in the DLQ.
  */
-export function recordEventPattern(sources: string[], detailTypes: string[]): Record<string, unknown> {
+export function recordEventPattern(
+  sources: string[],
+  detailTypes: string[],
+): Record<string, unknown> {
   return {
     source: sources,
     "detail-type": detailTypes,

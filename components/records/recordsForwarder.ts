@@ -55,7 +55,8 @@ export class RecordsForwarder extends pulumi.ComponentResource {
     checkHttpsUrl("apiEndpoint", a.apiEndpoint);
     checkIntRange("rateLimitPerSecond", a.rateLimitPerSecond, 1, 300);
     if (a.sources.length === 0) throw new Error("sources must name at least one event source");
-    if (a.detailTypes.length === 0) throw new Error("detailTypes must name at least one detail type");
+    if (a.detailTypes.length === 0)
+      throw new Error("detailTypes must name at least one detail type");
     this.apiEndpoint = a.apiEndpoint;
 
     this.connection = new aws.cloudwatch.EventConnection(

@@ -103,12 +103,15 @@ export class RecordsGateway extends pulumi.ComponentResource {
     const a = { ...GATEWAY_DEFAULTS, ...args };
     checkHttpsUrl("apiEndpoint", a.apiEndpoint);
     if (!/^[A-Za-z0-9_]{1,64}$/.test(a.stageName)) {
-      throw new Error(`stageName must be 1-64 letters, digits or underscores, got ${JSON.stringify(a.stageName)}`);
+      throw new Error(
+        `stageName must be 1-64 letters, digits or underscores, got ${JSON.stringify(a.stageName)}`,
+      );
     }
     parseThrottle("throttle", a.throttle);
     checkIntRange("authorizerCacheSeconds", a.authorizerCacheSeconds, 0, 3600);
     checkIntRange("secretCacheSeconds", a.secretCacheSeconds, 0, 3600);
-    if (Object.keys(a.tiers).length === 0) throw new Error("tiers must define at least one usage plan tier");
+    if (Object.keys(a.tiers).length === 0)
+      throw new Error("tiers must define at least one usage plan tier");
     for (const [n, t] of Object.entries(a.tiers)) parseTier(n, t);
     parseConsumers(a.consumers, Object.keys(a.tiers));
     const routes = gatewayRoutes(a.extraRoutes);
@@ -182,7 +185,12 @@ export class RecordsGateway extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const resourceIds = declareResources(name, api, routes.map((r) => r.path), this);
+    const resourceIds = declareResources(
+      name,
+      api,
+      routes.map((r) => r.path),
+      this,
+    );
     const deps: pulumi.Resource[] = [this.authorizerPermission];
     for (const spec of gatewayIntegrations(a.apiEndpoint, routes)) {
       const slug = routeSlug(spec.route);
@@ -219,7 +227,9 @@ export class RecordsGateway extends pulumi.ComponentResource {
     }
 
     this.redeployHash = this.authorizerFn.function.invokeArn.apply((authorizerUri) =>
-      redeployHash(gatewayDeploymentSpec(a.apiEndpoint, routes, a.authorizerCacheSeconds, authorizerUri)),
+      redeployHash(
+        gatewayDeploymentSpec(a.apiEndpoint, routes, a.authorizerCacheSeconds, authorizerUri),
+      ),
     );
 
     const declared = declareStage(
@@ -247,8 +257,12 @@ export class RecordsGateway extends pulumi.ComponentResource {
     this.usagePlans = plans.plans;
     this.apiKeys = plans.keys;
     this.usagePlanKeys = plans.planKeys;
-    this.usagePlanIds = outputRecord(Object.fromEntries(Object.entries(plans.plans).map(([t, p]) => [t, p.id])));
-    this.apiKeyIds = outputRecord(Object.fromEntries(Object.entries(plans.keys).map(([c, k]) => [c, k.id])));
+    this.usagePlanIds = outputRecord(
+      Object.fromEntries(Object.entries(plans.plans).map(([t, p]) => [t, p.id])),
+    );
+    this.apiKeyIds = outputRecord(
+      Object.fromEntries(Object.entries(plans.keys).map(([c, k]) => [c, k.id])),
+    );
 
     this.registerOutputs({
       invokeUrl: this.invokeUrl,

@@ -10,7 +10,8 @@ import { RECORDS_PATH } from "./recordsForwarder";
 // Amazon States Language types (the JSONPath subset this workflow uses)
 // ---------------------------------------------------------------------------------------------
 
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue =
+  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 /** A payload template: keys ending in `.$` hold a path or an intrinsic function. */
 export type PayloadTemplate = { [key: string]: JsonValue };
 
@@ -91,7 +92,11 @@ export type DataTest = { readonly Variable: string } & (
   | { readonly IsString: boolean }
   | { readonly NumericGreaterThanEquals: number }
 );
-export type Condition = DataTest | { readonly And: Condition[] } | { readonly Or: Condition[] } | { readonly Not: Condition };
+export type Condition =
+  | DataTest
+  | { readonly And: Condition[] }
+  | { readonly Or: Condition[] }
+  | { readonly Not: Condition };
 export type ChoiceRule = Condition & { readonly Next: StateName };
 
 export interface ChoiceState {
@@ -113,7 +118,14 @@ export interface FailState {
   readonly Cause: string;
 }
 
-export type State = PassState | HttpTaskState | SnsPublishTaskState | WaitState | ChoiceState | SucceedState | FailState;
+export type State =
+  | PassState
+  | HttpTaskState
+  | SnsPublishTaskState
+  | WaitState
+  | ChoiceState
+  | SucceedState
+  | FailState;
 
 /** Every state of the workflow, in the order an execution may meet them. */
 export const STATE_NAMES = [
@@ -250,12 +262,19 @@ export function validateDefinitionArgs(a: VerificationDefinitionArgs): void {
   checkIntRange("httpRetry.intervalSeconds", r.intervalSeconds, 1, 300);
   checkIntRange("httpRetry.maxDelaySeconds", r.maxDelaySeconds, 1, 3600);
   if (!(r.backoffRate >= 1 && r.backoffRate <= 10)) {
-    throw new Error(`httpRetry.backoffRate must be from 1 to 10, got ${JSON.stringify(r.backoffRate)}`);
+    throw new Error(
+      `httpRetry.backoffRate must be from 1 to 10, got ${JSON.stringify(r.backoffRate)}`,
+    );
   }
 }
 
 /** Seconds an execution spends in Wait states when it verifies `maxVerifyAttempts` times. */
-export function plannedWaitSeconds(a: Pick<VerificationDefinitionArgs, "anchorWaitSeconds" | "retryWaitSeconds" | "maxVerifyAttempts">): number {
+export function plannedWaitSeconds(
+  a: Pick<
+    VerificationDefinitionArgs,
+    "anchorWaitSeconds" | "retryWaitSeconds" | "maxVerifyAttempts"
+  >,
+): number {
   return a.anchorWaitSeconds + (a.maxVerifyAttempts - 1) * a.retryWaitSeconds;
 }
 
@@ -274,7 +293,11 @@ function recordFields(): PayloadTemplate {
 }
 
 function notification(outcome: Outcome, fields: PayloadTemplate): PayloadTemplate {
-  return { outcome, subject: SUBJECTS[outcome], message: { outcome, ...recordFields(), ...fields } };
+  return {
+    outcome,
+    subject: SUBJECTS[outcome],
+    message: { outcome, ...recordFields(), ...fields },
+  };
 }
 
 function httpTask(
@@ -332,7 +355,13 @@ export function buildVerificationDefinition(a: VerificationDefinitionArgs): Stat
         "The correlation id of the event that asked for verification (a webhook's, carried in its detail), else the event id, else the execution name",
       Choices: [
         // Not StringMatches "?*": in Amazon States Language only "*" is a wildcard, "?" is literal.
-        { And: [...present("$.correlationId"), { Not: { Variable: "$.correlationId", StringEquals: "" } }], Next: "KeepCorrelationId" },
+        {
+          And: [
+            ...present("$.correlationId"),
+            { Not: { Variable: "$.correlationId", StringEquals: "" } },
+          ],
+          Next: "KeepCorrelationId",
+        },
         { And: present("$.eventId"), Next: "UseEventId" },
       ],
       Default: "UseExecutionName",
@@ -391,10 +420,13 @@ export function buildVerificationDefinition(a: VerificationDefinitionArgs): Stat
         "idempotencyKey.$": "$.idempotencyKey",
       },
       {
-        Comment: "POST the record; 429, 5xx and timeouts are retried with backoff, anything else is reported",
+        Comment:
+          "POST the record; 429, 5xx and timeouts are retried with backoff, anything else is reported",
         ResultSelector: { "statusCode.$": "$.StatusCode" },
         ResultPath: "$.ingest",
-        Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "IngestionFailedMessage" }],
+        Catch: [
+          { ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "IngestionFailedMessage" },
+        ],
         Next: "WaitForAnchoring",
       },
     ),
@@ -406,7 +438,8 @@ export function buildVerificationDefinition(a: VerificationDefinitionArgs): Stat
     },
     CountVerifyAttempt: {
       Type: "Pass",
-      Comment: "Counts every verify call; IsAnchored ends the loop when the count reaches the maximum",
+      Comment:
+        "Counts every verify call; IsAnchored ends the loop when the count reaches the maximum",
       Parameters: { "verify.$": "States.MathAdd($.attempts.verify, 1)" },
       ResultPath: "$.attempts",
       Next: "Verify",
@@ -422,7 +455,8 @@ export function buildVerificationDefinition(a: VerificationDefinitionArgs): Stat
         "recordPayload.$": "$.record.payload",
       },
       {
-        Comment: "404 (not ingested yet) counts as not anchored; other failures after retries are reported",
+        Comment:
+          "404 (not ingested yet) counts as not anchored; other failures after retries are reported",
         ResultPath: "$.verification",
         Catch: [
           { ErrorEquals: [httpError(404)], ResultPath: "$.verification", Next: "IsAnchored" },
@@ -433,7 +467,8 @@ export function buildVerificationDefinition(a: VerificationDefinitionArgs): Stat
     ),
     IsAnchored: {
       Type: "Choice",
-      Comment: "IsPresent guards first: a response without the fields is 'not anchored', not a crash",
+      Comment:
+        "IsPresent guards first: a response without the fields is 'not anchored', not a crash",
       Choices: [
         {
           And: [
@@ -446,7 +481,11 @@ export function buildVerificationDefinition(a: VerificationDefinitionArgs): Stat
           ],
           Next: "SelectProof",
         },
-        { Variable: "$.attempts.verify", NumericGreaterThanEquals: a.maxVerifyAttempts, Next: "NotAnchoredMessage" },
+        {
+          Variable: "$.attempts.verify",
+          NumericGreaterThanEquals: a.maxVerifyAttempts,
+          Next: "NotAnchoredMessage",
+        },
       ],
       Default: "WaitBeforeNextVerify",
     },
@@ -458,7 +497,9 @@ export function buildVerificationDefinition(a: VerificationDefinitionArgs): Stat
     SelectProof: {
       Type: "Pass",
       Comment: "The response's recordHash and proofUrl, null when the API leaves one out",
-      Parameters: { "fields.$": "States.JsonMerge($.proofDefaults, $.verification.ResponseBody, false)" },
+      Parameters: {
+        "fields.$": "States.JsonMerge($.proofDefaults, $.verification.ResponseBody, false)",
+      },
       ResultPath: "$.proof",
       Next: "AnchoredMessage",
     },
@@ -474,7 +515,10 @@ export function buildVerificationDefinition(a: VerificationDefinitionArgs): Stat
     },
     IngestionFailedMessage: {
       Type: "Pass",
-      Parameters: notification(OUTCOMES.ingestionFailed, { "error.$": "$.error.Error", "cause.$": "$.error.Cause" }),
+      Parameters: notification(OUTCOMES.ingestionFailed, {
+        "error.$": "$.error.Error",
+        "cause.$": "$.error.Cause",
+      }),
       ResultPath: "$.notification",
       Next: "Notify",
     },
@@ -508,7 +552,9 @@ export function buildVerificationDefinition(a: VerificationDefinitionArgs): Stat
         TopicArn: a.topicArn,
         "Subject.$": "$.notification.subject",
         "Message.$": "States.JsonToString($.notification.message)",
-        MessageAttributes: { outcome: { DataType: "String", "StringValue.$": "$.notification.outcome" } },
+        MessageAttributes: {
+          outcome: { DataType: "String", "StringValue.$": "$.notification.outcome" },
+        },
       },
       ResultSelector: { "messageId.$": "$.MessageId" },
       ResultPath: "$.published",
@@ -521,7 +567,11 @@ export function buildVerificationDefinition(a: VerificationDefinitionArgs): Stat
       Comment: "Failed outcomes fail the execution too, so ExecutionsFailed alarms see them",
       Choices: [
         { Variable: "$.notification.outcome", StringEquals: OUTCOMES.anchored, Next: "Anchored" },
-        { Variable: "$.notification.outcome", StringEquals: OUTCOMES.ingestionFailed, Next: "IngestionFailed" },
+        {
+          Variable: "$.notification.outcome",
+          StringEquals: OUTCOMES.ingestionFailed,
+          Next: "IngestionFailed",
+        },
       ],
       Default: "VerificationFailed",
     },
@@ -538,7 +588,8 @@ export function buildVerificationDefinition(a: VerificationDefinitionArgs): Stat
     },
   };
   return {
-    Comment: "Switchyard record verification: ingest, wait for anchoring, verify with a bounded retry loop, notify",
+    Comment:
+      "Switchyard record verification: ingest, wait for anchoring, verify with a bounded retry loop, notify",
     StartAt: "PickCorrelationId",
     States,
   };
@@ -555,7 +606,10 @@ export const DEFAULT_VERIFICATION_DETAIL_TYPES = ["RecordVerificationRequested"]
  * Record events that carry everything the execution input needs: the record fields of the
  * forwarder's pattern plus the database and collection the records API files the record under.
  */
-export function verificationEventPattern(sources: string[], detailTypes: string[]): Record<string, unknown> {
+export function verificationEventPattern(
+  sources: string[],
+  detailTypes: string[],
+): Record<string, unknown> {
   const base = recordEventPattern(sources, detailTypes);
   return {
     ...base,
@@ -605,7 +659,9 @@ export const WEBHOOK_REQUEST_PATHS = {
   standard: "$.detail.payload.data",
 } as const;
 export type WebhookRequestProvider = keyof typeof WEBHOOK_REQUEST_PATHS;
-export const WEBHOOK_REQUEST_PROVIDERS = Object.keys(WEBHOOK_REQUEST_PATHS) as WebhookRequestProvider[];
+export const WEBHOOK_REQUEST_PROVIDERS = Object.keys(
+  WEBHOOK_REQUEST_PATHS,
+) as WebhookRequestProvider[];
 
 /** A record path of the form `$.detail.<field>[.<field>...]`. */
 const RECORD_PATH = /^\$\.detail(\.[A-Za-z0-9_-]+)+$/;
@@ -616,8 +672,15 @@ const RECORD_PATH = /^\$\.detail(\.[A-Za-z0-9_-]+)+$/;
  * `recordPath` (e.g. `$.detail.payload`). A delivery stored in S3 for its size
  * (`detail.payloadRef`) does not match.
  */
-export function webhookVerificationEventPattern(sources: string[], detailTypes: string[], recordPath: string): Record<string, unknown> {
-  if (!RECORD_PATH.test(recordPath)) throw new Error(`recordPath must be $.detail.<field>[.<field>...], got ${JSON.stringify(recordPath)}`);
+export function webhookVerificationEventPattern(
+  sources: string[],
+  detailTypes: string[],
+  recordPath: string,
+): Record<string, unknown> {
+  if (!RECORD_PATH.test(recordPath))
+    throw new Error(
+      `recordPath must be $.detail.<field>[.<field>...], got ${JSON.stringify(recordPath)}`,
+    );
   const { detail, ...rest } = verificationEventPattern(sources, detailTypes);
   let nested: Record<string, unknown> = detail as Record<string, unknown>;
   for (const field of recordPath.split(".").slice(2).reverse()) nested = { [field]: nested };

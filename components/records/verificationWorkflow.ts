@@ -94,25 +94,40 @@ export class VerificationWorkflow extends pulumi.ComponentResource {
   public readonly stateMachineArn: pulumi.Output<string>;
   public readonly topicArn: pulumi.Output<string>;
 
-  constructor(name: string, args: VerificationWorkflowArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(
+    name: string,
+    args: VerificationWorkflowArgs,
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
     super("switchyard:records:VerificationWorkflow", name, {}, opts);
     // The state machine and its log group are named after the component (state machine names
     // allow 80 characters).
     checkName("VerificationWorkflow name", name, 60);
     const a = { ...WORKFLOW_DEFAULTS, ...args };
     if (!WORKFLOW_TYPES.includes(a.workflowType)) {
-      throw new Error(`workflowType must be one of ${WORKFLOW_TYPES.join(", ")}, got ${JSON.stringify(a.workflowType)}`);
+      throw new Error(
+        `workflowType must be one of ${WORKFLOW_TYPES.join(", ")}, got ${JSON.stringify(a.workflowType)}`,
+      );
     }
     if (!LOG_LEVELS.includes(a.logLevel)) {
-      throw new Error(`logLevel must be one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(a.logLevel)}`);
+      throw new Error(
+        `logLevel must be one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(a.logLevel)}`,
+      );
     }
     if (a.sources.length === 0) throw new Error("sources must name at least one event source");
-    if (a.detailTypes.length === 0) throw new Error("detailTypes must name at least one detail type");
+    if (a.detailTypes.length === 0)
+      throw new Error("detailTypes must name at least one detail type");
     const webhookSources = Object.values(a.webhookRequests).map((w) => w.source);
-    const overlap = [...new Set(webhookSources.filter((w, i) => a.sources.includes(w) || webhookSources.indexOf(w) !== i))];
+    const overlap = [
+      ...new Set(
+        webhookSources.filter((w, i) => a.sources.includes(w) || webhookSources.indexOf(w) !== i),
+      ),
+    ];
     if (overlap.length > 0) {
       // One event would match two routes and start two executions.
-      throw new Error(`webhookRequests and sources must name each source once, ${overlap.join(", ")} is named twice`);
+      throw new Error(
+        `webhookRequests and sources must name each source once, ${overlap.join(", ")} is named twice`,
+      );
     }
     const loop = {
       apiEndpoint: a.apiEndpoint,
@@ -196,7 +211,12 @@ export class VerificationWorkflow extends pulumi.ComponentResource {
               Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
               Resource: a.connectionSecretArn,
             },
-            { Sid: "PublishOutcomes", Effect: "Allow", Action: "sns:Publish", Resource: this.topic.arn },
+            {
+              Sid: "PublishOutcomes",
+              Effect: "Allow",
+              Action: "sns:Publish",
+              Resource: this.topic.arn,
+            },
             {
               // Step Functions sets up log delivery through these CloudWatch Logs APIs, which do not
               // support resource-level permissions: AWS documents them with Resource "*".

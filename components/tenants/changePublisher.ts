@@ -92,7 +92,9 @@ export class ChangePublisher extends pulumi.ComponentResource {
     this.streamArn = this.table.streamArn;
 
     const explicit = ruleTargetBuses(a.tenants);
-    this.targetBusArns = pulumi.output(hub.busArn).apply((hubArn) => [hubArn, ...explicit.filter((b) => b !== hubArn)]);
+    this.targetBusArns = pulumi
+      .output(hub.busArn)
+      .apply((hubArn) => [hubArn, ...explicit.filter((b) => b !== hubArn)]);
 
     // Captured by value into the function's code: plain JSON from the stack's config.
     const tenants = a.tenants;

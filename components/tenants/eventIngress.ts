@@ -6,7 +6,12 @@ import { ClientInit, SwitchyardFunction } from "../lambda";
 import { checkIntRange, checkName } from "../validate";
 import { lazyClients } from "../../handlers/lib/lazy";
 import { makeHandler } from "../../handlers/tenants/eventIngress";
-import { BILLING_PREFIX, EVENT_MARKER_TTL_ATTRIBUTE, EVENT_PREFIX, KEY_PREFIX } from "../../handlers/tenants/apiKeys";
+import {
+  BILLING_PREFIX,
+  EVENT_MARKER_TTL_ATTRIBUTE,
+  EVENT_PREFIX,
+  KEY_PREFIX,
+} from "../../handlers/tenants/apiKeys";
 import { CHANGE_PUBLISHER_DEFAULTS } from "./changePublisher";
 import { ingressEventPattern } from "./patterns";
 import { Tenants, validateTenants } from "./tenantRules";
@@ -74,7 +79,9 @@ export class EventIngress extends pulumi.ComponentResource {
     // From 4 KB: a change event's envelope alone may take 1.5 KB.
     checkIntRange("maxChangeEventBytes", a.maxChangeEventBytes, 4096, 1048576);
     if (!a.dataTableName || !a.dataTableArn) {
-      throw new Error("dataTableName and dataTableArn are required: pass the ChangePublisher's tableName and tableArn");
+      throw new Error(
+        "dataTableName and dataTableArn are required: pass the ChangePublisher's tableName and tableArn",
+      );
     }
     const hub = a.hub;
     const stateful = { parent: this, protect: a.protect };
@@ -106,7 +113,9 @@ export class EventIngress extends pulumi.ComponentResource {
 
     // Captured by value into the function's code: plain JSON from the stack's config.
     const tenants = a.tenants;
-    const inTransaction = { "ForAnyValue:StringEquals": { "dynamodb:EnclosingOperation": ["TransactWriteItems"] } };
+    const inTransaction = {
+      "ForAnyValue:StringEquals": { "dynamodb:EnclosingOperation": ["TransactWriteItems"] },
+    };
     this.fn = new SwitchyardFunction(
       name,
       {
@@ -135,17 +144,25 @@ export class EventIngress extends pulumi.ComponentResource {
           {
             actions: ["dynamodb:GetItem"],
             resources: [this.accessTable.arn],
-            condition: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [`${KEY_PREFIX}*`] } },
+            condition: {
+              "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [`${KEY_PREFIX}*`] },
+            },
           },
           {
             actions: ["dynamodb:UpdateItem"],
             resources: [this.accessTable.arn],
-            condition: { ...inTransaction, "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [`${BILLING_PREFIX}*`] } },
+            condition: {
+              ...inTransaction,
+              "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [`${BILLING_PREFIX}*`] },
+            },
           },
           {
             actions: ["dynamodb:PutItem"],
             resources: [this.accessTable.arn],
-            condition: { ...inTransaction, "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [`${EVENT_PREFIX}*`] } },
+            condition: {
+              ...inTransaction,
+              "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [`${EVENT_PREFIX}*`] },
+            },
           },
           { actions: ["sqs:SendMessage"], resources: [this.rejectedQueue.arn] },
           // The asynchronous invocation's on-failure destination.
@@ -182,7 +199,9 @@ export class EventIngress extends pulumi.ComponentResource {
       {
         description: "Tenant ingress events (switchyard.input) to the ingress function",
         eventPattern: ingressEventPattern(),
-        targets: [{ id: "ingress", kind: "lambda", arn: this.fn.function.arn, retryPolicy: a.retryPolicy }],
+        targets: [
+          { id: "ingress", kind: "lambda", arn: this.fn.function.arn, retryPolicy: a.retryPolicy },
+        ],
       },
       this,
     );

@@ -24,7 +24,11 @@ export const STREAM_DEFAULTS = {
 };
 
 /** What a function's role needs to be fed by a DynamoDB stream. */
-export const STREAM_READ_ACTIONS = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"];
+export const STREAM_READ_ACTIONS = [
+  "dynamodb:DescribeStream",
+  "dynamodb:GetRecords",
+  "dynamodb:GetShardIterator",
+];
 
 /**
  * The grants a stream mapping's function needs: the stream's read actions on its ARN, and
@@ -42,7 +46,10 @@ export function streamReadGrants(streamArn: pulumi.Input<string>) {
  * Validates the settings (AWS also accepts -1, "forever", for retries and age: refused here, so a
  * poisoned record always ends in the on-failure destination instead of blocking its shard).
  */
-export function validateStreamSettings(what: string, s: StreamMappingSettings): Required<StreamMappingSettings> {
+export function validateStreamSettings(
+  what: string,
+  s: StreamMappingSettings,
+): Required<StreamMappingSettings> {
   const a = { ...STREAM_DEFAULTS, ...s };
   checkIntRange(`${what}batchSize`, a.batchSize, 1, 10000);
   checkIntRange(`${what}maximumBatchingWindowInSeconds`, a.maximumBatchingWindowInSeconds, 0, 300);

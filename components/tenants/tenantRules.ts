@@ -22,7 +22,8 @@ export const SCHEMA_NAME = new RegExp(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,${MAX_NAME_L
 export const MAX_RULE_SOURCE_LENGTH = 256;
 export const MAX_RULE_DETAIL_TYPE_LENGTH = 128;
 /** An EventBridge bus ARN, of this account or another. */
-export const BUS_ARN = /^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._\-/]{1,256}$/;
+export const BUS_ARN =
+  /^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._\-/]{1,256}$/;
 
 /** One change-publishing rule of a tenant. */
 export interface TenantRule {
@@ -91,12 +92,19 @@ export function validateTenants(value: unknown): Tenants {
   }
   for (const [tenant, settings] of Object.entries(value)) {
     if (!TENANT_ID.test(tenant)) {
-      throw new Error(`tenant id "${tenant}" must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit`);
+      throw new Error(
+        `tenant id "${tenant}" must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit`,
+      );
     }
-    if (!isObject(settings)) throw new Error(`tenant "${tenant}" must be an object like {"ingressEnabled":true,"rules":[]}`);
+    if (!isObject(settings))
+      throw new Error(
+        `tenant "${tenant}" must be an object like {"ingressEnabled":true,"rules":[]}`,
+      );
     for (const k of Object.keys(settings)) {
       if (!TENANT_FIELDS.includes(k)) {
-        throw new Error(`tenant "${tenant}" has unknown field "${k}" (allowed: ${TENANT_FIELDS.join(", ")})`);
+        throw new Error(
+          `tenant "${tenant}" has unknown field "${k}" (allowed: ${TENANT_FIELDS.join(", ")})`,
+        );
       }
     }
     if (settings.ingressEnabled !== undefined && typeof settings.ingressEnabled !== "boolean") {
@@ -104,7 +112,9 @@ export function validateTenants(value: unknown): Tenants {
     }
     if (settings.rules === undefined) continue;
     if (!Array.isArray(settings.rules)) throw new Error(`tenant "${tenant}": rules must be a list`);
-    settings.rules.forEach((rule: unknown, i: number) => validateRule(`tenant "${tenant}" rule ${i}`, rule));
+    settings.rules.forEach((rule: unknown, i: number) =>
+      validateRule(`tenant "${tenant}" rule ${i}`, rule),
+    );
   }
   return value as Tenants;
 }
@@ -112,29 +122,44 @@ export function validateTenants(value: unknown): Tenants {
 function validateRule(where: string, rule: unknown): void {
   if (!isObject(rule)) throw new Error(`${where} must be an object`);
   for (const k of Object.keys(rule)) {
-    if (!RULE_FIELDS.includes(k)) throw new Error(`${where} has unknown field "${k}" (allowed: ${RULE_FIELDS.join(", ")})`);
+    if (!RULE_FIELDS.includes(k))
+      throw new Error(`${where} has unknown field "${k}" (allowed: ${RULE_FIELDS.join(", ")})`);
   }
   const { targetBusArn, source, detailType, operations, schemaNames } = rule;
-  if (targetBusArn !== undefined && (typeof targetBusArn !== "string" || !BUS_ARN.test(targetBusArn))) {
+  if (
+    targetBusArn !== undefined &&
+    (typeof targetBusArn !== "string" || !BUS_ARN.test(targetBusArn))
+  ) {
     throw new Error(
       `${where}: targetBusArn must be an event bus ARN like arn:aws:events:eu-west-1:111122223333:event-bus/name, got ${JSON.stringify(targetBusArn)}`,
     );
   }
   if (source !== undefined) {
-    if (typeof source !== "string" || source.length < 1 || source.length > MAX_RULE_SOURCE_LENGTH || source.startsWith("aws.")) {
+    if (
+      typeof source !== "string" ||
+      source.length < 1 ||
+      source.length > MAX_RULE_SOURCE_LENGTH ||
+      source.startsWith("aws.")
+    ) {
       throw new Error(
         `${where}: source must be 1-${MAX_RULE_SOURCE_LENGTH} characters and not start with "aws.", got ${JSON.stringify(source)}`,
       );
     }
     if (source === INGRESS_SOURCE) {
-      throw new Error(`${where}: source "${INGRESS_SOURCE}" is the ingress source; publishing changes with it would feed them back into ingress`);
+      throw new Error(
+        `${where}: source "${INGRESS_SOURCE}" is the ingress source; publishing changes with it would feed them back into ingress`,
+      );
     }
   }
   if (
     detailType !== undefined &&
-    (typeof detailType !== "string" || detailType.length < 1 || detailType.length > MAX_RULE_DETAIL_TYPE_LENGTH)
+    (typeof detailType !== "string" ||
+      detailType.length < 1 ||
+      detailType.length > MAX_RULE_DETAIL_TYPE_LENGTH)
   ) {
-    throw new Error(`${where}: detailType must be 1-${MAX_RULE_DETAIL_TYPE_LENGTH} characters, got ${JSON.stringify(detailType)}`);
+    throw new Error(
+      `${where}: detailType must be 1-${MAX_RULE_DETAIL_TYPE_LENGTH} characters, got ${JSON.stringify(detailType)}`,
+    );
   }
   if (operations !== undefined) {
     if (
@@ -149,7 +174,10 @@ function validateRule(where: string, rule: unknown): void {
     }
   }
   if (schemaNames !== undefined) {
-    if (!Array.isArray(schemaNames) || schemaNames.some((s) => typeof s !== "string" || !SCHEMA_NAME.test(s))) {
+    if (
+      !Array.isArray(schemaNames) ||
+      schemaNames.some((s) => typeof s !== "string" || !SCHEMA_NAME.test(s))
+    ) {
       throw new Error(
         `${where}: schemaNames must be a list of schema names (letters, digits, "_", ".", "-"), got ${JSON.stringify(schemaNames)}`,
       );
@@ -166,12 +194,20 @@ export function ruleMatches(rule: TenantRule, rootSchema: string, operation: Ope
 }
 
 /** The rules that publish a change, in rule order (every match publishes, not just the first). */
-export function matchingRules(rules: readonly TenantRule[], rootSchema: string, operation: Operation): TenantRule[] {
+export function matchingRules(
+  rules: readonly TenantRule[],
+  rootSchema: string,
+  operation: Operation,
+): TenantRule[] {
   return rules.filter((r) => ruleMatches(r, rootSchema, operation));
 }
 
 /** The events a change publishes under a tenant's rules, in rule order. */
-export function changeEvents(rules: readonly TenantRule[], change: ItemChange, defaultBusArn: string): ChangeEvent[] {
+export function changeEvents(
+  rules: readonly TenantRule[],
+  change: ItemChange,
+  defaultBusArn: string,
+): ChangeEvent[] {
   return matchingRules(rules, change.rootSchema, change.operation).map((rule) => ({
     busArn: rule.targetBusArn ?? defaultBusArn,
     source: rule.source ?? DEFAULT_CHANGE_SOURCE,

@@ -76,7 +76,10 @@ export const WEBHOOK_DEFAULTS = {
 };
 
 /** Statement ids of the two permissions an auth-type NONE Function URL needs. */
-export const URL_PERMISSION_IDS = { invokeUrl: "AllowPublicFunctionUrl", invoke: "AllowInvokeViaFunctionUrl" };
+export const URL_PERMISSION_IDS = {
+  invokeUrl: "AllowPublicFunctionUrl",
+  invoke: "AllowInvokeViaFunctionUrl",
+};
 
 export function validateWebhookArgs(args: WebhookReceiverArgs): void {
   const a = { ...WEBHOOK_DEFAULTS, ...args };
@@ -89,7 +92,10 @@ export function validateWebhookArgs(args: WebhookReceiverArgs): void {
     const pa = a.providers[p]!;
     if (pa.secret === undefined) throw new Error(`providers.${p}.secret is required`);
     if (pa.allowedCidrs !== undefined) {
-      if (pa.allowedCidrs.length === 0) throw new Error(`providers.${p}.allowedCidrs is empty: it would refuse every delivery (omit it to allow any address)`);
+      if (pa.allowedCidrs.length === 0)
+        throw new Error(
+          `providers.${p}.allowedCidrs is empty: it would refuse every delivery (omit it to allow any address)`,
+        );
       for (const c of pa.allowedCidrs) {
         try {
           parseCidr(c);
@@ -99,13 +105,21 @@ export function validateWebhookArgs(args: WebhookReceiverArgs): void {
       }
     }
     if (pa.signedContent !== undefined) {
-      if (p !== "hmac") throw new Error(`providers.${p}.signedContent is only used by hmac (the other schemes fix what they sign)`);
+      if (p !== "hmac")
+        throw new Error(
+          `providers.${p}.signedContent is only used by hmac (the other schemes fix what they sign)`,
+        );
       if (!HMAC_SIGNED_CONTENTS.includes(pa.signedContent)) {
-        throw new Error(`providers.hmac.signedContent must be one of ${HMAC_SIGNED_CONTENTS.join(", ")}, got ${JSON.stringify(pa.signedContent)}`);
+        throw new Error(
+          `providers.hmac.signedContent must be one of ${HMAC_SIGNED_CONTENTS.join(", ")}, got ${JSON.stringify(pa.signedContent)}`,
+        );
       }
     }
     if (pa.publicUrl !== undefined) {
-      if (p !== "twilio") throw new Error(`providers.${p}.publicUrl is only used by twilio (its signature covers the URL)`);
+      if (p !== "twilio")
+        throw new Error(
+          `providers.${p}.publicUrl is only used by twilio (its signature covers the URL)`,
+        );
       let u: URL | undefined;
       try {
         u = new URL(pa.publicUrl);
@@ -113,7 +127,9 @@ export function validateWebhookArgs(args: WebhookReceiverArgs): void {
         u = undefined;
       }
       if (!u || u.protocol !== "https:" || u.search || u.hash) {
-        throw new Error(`providers.twilio.publicUrl must be an https:// URL without query or fragment, got ${JSON.stringify(pa.publicUrl)}`);
+        throw new Error(
+          `providers.twilio.publicUrl must be an https:// URL without query or fragment, got ${JSON.stringify(pa.publicUrl)}`,
+        );
       }
     }
   }
@@ -127,7 +143,8 @@ export function validateWebhookArgs(args: WebhookReceiverArgs): void {
       `idempotencyTtlSeconds (${a.idempotencyTtlSeconds}) must be at least twice toleranceSeconds (${a.toleranceSeconds}), ${minTtl} or more: a delivery signed up to toleranceSeconds ahead stays acceptable for twice that, and must be remembered as long`,
     );
   }
-  if (a.reservedConcurrency !== undefined) checkIntRange("reservedConcurrency", a.reservedConcurrency, 1, 1000);
+  if (a.reservedConcurrency !== undefined)
+    checkIntRange("reservedConcurrency", a.reservedConcurrency, 1, 1000);
   checkIntRange("timeoutSeconds", a.timeoutSeconds, 1, 900);
   checkIntRange("memorySize", a.memorySize, 128, 10240);
 }
@@ -142,7 +159,10 @@ export function minimumIdempotencyTtl(toleranceSeconds: number): number {
 }
 
 /** The value stored in each provider's secret: the current secret and, during a rotation, the previous. */
-export function signingSecretValue(current: pulumi.Input<string>, previous?: pulumi.Input<string>): pulumi.Output<string> {
+export function signingSecretValue(
+  current: pulumi.Input<string>,
+  previous?: pulumi.Input<string>,
+): pulumi.Output<string> {
   return pulumi.secret(
     pulumi
       .all([current, previous])
@@ -197,12 +217,26 @@ export class WebhookReceiver extends pulumi.ComponentResource {
       );
       new aws.s3.BucketPublicAccessBlock(
         `${name}-payloads`,
-        { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+        {
+          bucket: bucket.id,
+          blockPublicAcls: true,
+          blockPublicPolicy: true,
+          ignorePublicAcls: true,
+          restrictPublicBuckets: true,
+        },
         { parent: this },
       );
       new aws.s3.BucketServerSideEncryptionConfiguration(
         `${name}-payloads`,
-        { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }] },
+        {
+          bucket: bucket.id,
+          rules: [
+            {
+              applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" },
+              bucketKeyEnabled: true,
+            },
+          ],
+        },
         { parent: this },
       );
       new aws.s3.BucketLifecycleConfiguration(
@@ -240,7 +274,9 @@ export class WebhookReceiver extends pulumi.ComponentResource {
 
       const secret = new aws.secretsmanager.Secret(
         base,
-        { description: `Signing secret of the ${provider} webhook receiver ${name}: {"current","previous"}` },
+        {
+          description: `Signing secret of the ${provider} webhook receiver ${name}: {"current","previous"}`,
+        },
         { parent: this },
       );
       const version = new aws.secretsmanager.SecretVersion(
@@ -255,12 +291,21 @@ export class WebhookReceiver extends pulumi.ComponentResource {
       const grants: Grant[] = [
         { actions: ["secretsmanager:GetSecretValue"], resources: [secret.arn] },
         {
-          actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+          actions: [
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+          ],
           resources: [this.table.arn],
         },
         { actions: ["events:PutEvents"], resources: [a.hub.busArn] },
       ];
-      if (this.bucket) grants.push({ actions: ["s3:PutObject"], resources: [pulumi.interpolate`${this.bucket.arn}/${prefix}*`] });
+      if (this.bucket)
+        grants.push({
+          actions: ["s3:PutObject"],
+          resources: [pulumi.interpolate`${this.bucket.arn}/${prefix}*`],
+        });
 
       // Named by the receiver's own ENV table: readReceiverConfig reads exactly these.
       const environment: Record<string, pulumi.Input<string>> = {
@@ -328,7 +373,9 @@ export class WebhookReceiver extends pulumi.ComponentResource {
       );
       this.urls[provider] = url;
       // The function answers on /<provider> only; the Function URL ends with "/".
-      urls[provider] = pa.publicUrl ? pulumi.output(pa.publicUrl) : pulumi.interpolate`${url.functionUrl}${provider}`;
+      urls[provider] = pa.publicUrl
+        ? pulumi.output(pa.publicUrl)
+        : pulumi.interpolate`${url.functionUrl}${provider}`;
     }
     this.webhookUrls = pulumi.output(urls) as pulumi.Output<Record<string, string>>;
 

@@ -11,7 +11,11 @@ export interface LoggerLike extends CorrelatedLogger {
 }
 
 /** A logger that drops everything (default when a test passes none). */
-export const SILENT: LoggerLike = { info: () => undefined, warn: () => undefined, error: () => undefined };
+export const SILENT: LoggerLike = {
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
 
 // The jobs handlers import requireEnv from here, with the other helpers.
 export { requireEnv };
@@ -32,7 +36,11 @@ export interface ProxyResult {
   body: string;
 }
 
-export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): ProxyResult {
+export function json(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): ProxyResult {
   return {
     statusCode,
     headers: { "Content-Type": "application/json", "Cache-Control": "no-store", ...headers },
@@ -41,7 +49,10 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
 }
 
 /** A request header, looked up case-insensitively (API Gateway keeps the client's casing). */
-export function header(headers: Record<string, string | undefined> | null | undefined, name: string): string | undefined {
+export function header(
+  headers: Record<string, string | undefined> | null | undefined,
+  name: string,
+): string | undefined {
   const wanted = name.toLowerCase();
   for (const [k, v] of Object.entries(headers ?? {})) {
     if (k.toLowerCase() === wanted) return v;

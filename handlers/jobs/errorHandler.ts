@@ -20,7 +20,12 @@ export interface FailureRecord {
   };
   requestPayload?: { jobId?: unknown; type?: unknown; input?: unknown; correlationId?: unknown };
   responseContext?: { statusCode?: number; executedVersion?: string; functionError?: string };
-  responsePayload?: { errorType?: string; errorMessage?: string; trace?: string[]; stackTrace?: string[] } | null;
+  responsePayload?: {
+    errorType?: string;
+    errorMessage?: string;
+    trace?: string[];
+    stackTrace?: string[];
+  } | null;
 }
 
 export interface ErrorHandlerDeps {
@@ -47,12 +52,17 @@ export function makeHandler(deps: ErrorHandlerDeps) {
   const logger = deps.logger ?? SILENT;
   const now = deps.now ?? (() => new Date());
 
-  return async (record: FailureRecord, _context?: unknown): Promise<{ jobId: string; recorded: boolean }> => {
+  return async (
+    record: FailureRecord,
+    _context?: unknown,
+  ): Promise<{ jobId: string; recorded: boolean }> => {
     const payload = record?.requestPayload;
     const jobId = payload?.jobId;
     if (typeof jobId !== "string" || !JOB_ID.test(jobId) || typeof payload?.type !== "string") {
       // Not ours to interpret: fail so that it reaches the bus (and its archive) intact.
-      throw new Error("not a jobs invocation record: requestPayload.jobId and requestPayload.type are required");
+      throw new Error(
+        "not a jobs invocation record: requestPayload.jobId and requestPayload.type are required",
+      );
     }
     // The submitting request's id, else the job id.
     correlate(logger, validCorrelationId(payload.correlationId) ?? jobId);

@@ -30,7 +30,9 @@ export function makeHandler(deps: GetDeps) {
     const raw = event.pathParameters?.jobId ?? "";
     const jobId = raw.toLowerCase();
     if (!JOB_ID.test(jobId)) {
-      return json(400, { message: "jobId must be a job id (a UUID such as 3f2b8c1e-6d4a-4b7e-9c1d-2a5e8f0b7c64)" });
+      return json(400, {
+        message: "jobId must be a job id (a UUID such as 3f2b8c1e-6d4a-4b7e-9c1d-2a5e8f0b7c64)",
+      });
     }
     const job = await store.get(jobId);
     if (!job) return json(404, { message: `job ${jobId} not found` });

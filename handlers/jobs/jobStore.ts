@@ -87,7 +87,13 @@ export class JobStore {
   ) {}
 
   /** Claims an Idempotency-Key for `jobId`, or returns the job the key already points at. */
-  async claimKey(key: string, jobId: string, requestHash: string, now: Date, expiresAt: number): Promise<KeyClaim> {
+  async claimKey(
+    key: string,
+    jobId: string,
+    requestHash: string,
+    now: Date,
+    expiresAt: number,
+  ): Promise<KeyClaim> {
     try {
       await this.db.send(
         new (sdk.dynamodb().PutItemCommand)({
@@ -107,17 +113,26 @@ export class JobStore {
       if (!isConditionFailure(e)) throw e;
     }
     const got = await this.db.send(
-      new (sdk.dynamodb().GetItemCommand)({ TableName: this.table, Key: { pk: S(`idem#${key}`) }, ConsistentRead: true }),
+      new (sdk.dynamodb().GetItemCommand)({
+        TableName: this.table,
+        Key: { pk: S(`idem#${key}`) },
+        ConsistentRead: true,
+      }),
     );
     if (!got.Item) {
       // The key item was rolled back between our write and this read: the caller may retry.
-      throw Object.assign(new Error(`Idempotency-Key ${key} was released concurrently`), { name: "KeyReleased" });
+      throw Object.assign(new Error(`Idempotency-Key ${key} was released concurrently`), {
+        name: "KeyReleased",
+      });
     }
     return { jobId: got.Item.jobId.S!, requestHash: got.Item.requestHash.S!, fresh: false };
   }
 
   /** Writes the job as PENDING unless it exists; true when this call created it. */
-  async createPending(job: Pick<Job, "jobId" | "type" | "input" | "expiresAt" | "idempotencyKey">, now: Date): Promise<boolean> {
+  async createPending(
+    job: Pick<Job, "jobId" | "type" | "input" | "expiresAt" | "idempotencyKey">,
+    now: Date,
+  ): Promise<boolean> {
     const at = now.toISOString();
     try {
       await this.db.send(
@@ -176,7 +191,11 @@ export class JobStore {
 
   async get(jobId: string): Promise<Job | undefined> {
     const got = await this.db.send(
-      new (sdk.dynamodb().GetItemCommand)({ TableName: this.table, Key: { pk: S(jobId) }, ConsistentRead: true }),
+      new (sdk.dynamodb().GetItemCommand)({
+        TableName: this.table,
+        Key: { pk: S(jobId) },
+        ConsistentRead: true,
+      }),
     );
     return got.Item ? fromItem(got.Item) : undefined;
   }
@@ -260,7 +279,13 @@ export class JobStore {
             "createdAt = if_not_exists(createdAt, :at), updatedAt = :at, finishedAt = :at, " +
             "attempts = if_not_exists(attempts, :attempts), #x = if_not_exists(#x, :expires)",
           ConditionExpression: "attribute_not_exists(pk) OR #s <> :succeeded",
-          ExpressionAttributeNames: { "#s": "status", "#e": "error", "#t": "type", "#i": "input", "#x": TTL_ATTRIBUTE },
+          ExpressionAttributeNames: {
+            "#s": "status",
+            "#e": "error",
+            "#t": "type",
+            "#i": "input",
+            "#x": TTL_ATTRIBUTE,
+          },
           ExpressionAttributeValues: {
             ":failed": S("FAILED"),
             ":succeeded": S("SUCCEEDED"),

@@ -44,7 +44,11 @@ export const checksum: JobType<ChecksumInput, ChecksumResult> = {
   async run(input) {
     const algorithm = input.algorithm ?? "sha256";
     const bytes = Buffer.from(input.text, "utf8");
-    return { algorithm, digest: createHash(algorithm).update(bytes).digest("hex"), bytes: bytes.length };
+    return {
+      algorithm,
+      digest: createHash(algorithm).update(bytes).digest("hex"),
+      bytes: bytes.length,
+    };
   },
 };
 

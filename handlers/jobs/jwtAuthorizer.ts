@@ -87,20 +87,32 @@ export function makeHandler(deps: JwtDeps = {}) {
     if (header?.alg !== "RS256") throw new Unauthorized(`alg ${header?.alg} is not RS256`);
     if (typeof header.kid !== "string") throw new Unauthorized("token has no kid");
     const key = await keyFor(header.kid);
-    const ok = verify("RSA-SHA256", Buffer.from(`${parts[0]}.${parts[1]}`), key, Buffer.from(parts[2], "base64url"));
+    const ok = verify(
+      "RSA-SHA256",
+      Buffer.from(`${parts[0]}.${parts[1]}`),
+      key,
+      Buffer.from(parts[2], "base64url"),
+    );
     if (!ok) throw new Unauthorized("bad signature");
     const now = nowMs() / 1000;
     if (claims.iss !== issuer) throw new Unauthorized("wrong issuer");
     const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
     if (!aud.includes(audience)) throw new Unauthorized("wrong audience");
-    if (typeof claims.exp !== "number" || claims.exp + CLOCK_SKEW_SECONDS < now) throw new Unauthorized("expired");
-    if (typeof claims.nbf === "number" && claims.nbf - CLOCK_SKEW_SECONDS > now) throw new Unauthorized("not yet valid");
+    if (typeof claims.exp !== "number" || claims.exp + CLOCK_SKEW_SECONDS < now)
+      throw new Unauthorized("expired");
+    if (typeof claims.nbf === "number" && claims.nbf - CLOCK_SKEW_SECONDS > now)
+      throw new Unauthorized("not yet valid");
     if (typeof claims.sub !== "string" || claims.sub === "") throw new Unauthorized("no sub");
     return claims;
   }
 
-  return async (event: APIGatewayTokenAuthorizerEvent, _context?: unknown): Promise<APIGatewayAuthorizerResult> => {
-    const m = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(event.authorizationToken ?? "");
+  return async (
+    event: APIGatewayTokenAuthorizerEvent,
+    _context?: unknown,
+  ): Promise<APIGatewayAuthorizerResult> => {
+    const m = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(
+      event.authorizationToken ?? "",
+    );
     try {
       if (!m) throw new Unauthorized("no Bearer token");
       const claims = await claimsOf(m[1]);
@@ -109,9 +121,18 @@ export function makeHandler(deps: JwtDeps = {}) {
         principalId: claims.sub,
         policyDocument: {
           Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Action: "execute-api:Invoke", Resource: allowedResources(event.methodArn) }],
+          Statement: [
+            {
+              Effect: "Allow",
+              Action: "execute-api:Invoke",
+              Resource: allowedResources(event.methodArn),
+            },
+          ],
         },
-        context: { sub: claims.sub, ...(typeof claims.scope === "string" ? { scope: claims.scope } : {}) },
+        context: {
+          sub: claims.sub,
+          ...(typeof claims.scope === "string" ? { scope: claims.scope } : {}),
+        },
       };
     } catch (e) {
       // Never log the token; the reason is enough to diagnose.

@@ -30,8 +30,15 @@ export function makeHandler(deps: ProcessDeps) {
   const now = deps.now ?? (() => new Date());
 
   return async (event: ProcessEvent, _context?: unknown): Promise<ProcessOutcome> => {
-    if (!event || typeof event.jobId !== "string" || !JOB_ID.test(event.jobId) || typeof event.type !== "string") {
-      throw new Error(`not a job invocation: expected { jobId, type, input }, got ${JSON.stringify(event)?.slice(0, 200)}`);
+    if (
+      !event ||
+      typeof event.jobId !== "string" ||
+      !JOB_ID.test(event.jobId) ||
+      typeof event.type !== "string"
+    ) {
+      throw new Error(
+        `not a job invocation: expected { jobId, type, input }, got ${JSON.stringify(event)?.slice(0, 200)}`,
+      );
     }
     const { jobId, type, input } = event;
     // The submitting request's id; a job started some other way is correlated by its job id.
@@ -42,10 +49,15 @@ export function makeHandler(deps: ProcessDeps) {
       return { jobId, status: "MISSING", skipped: "missing" };
     }
     if (claimed !== "claimed") {
-      logger.info("job already finished; duplicate delivery ignored", { jobId, status: claimed.status });
+      logger.info("job already finished; duplicate delivery ignored", {
+        jobId,
+        status: claimed.status,
+      });
       return { jobId, status: claimed.status, skipped: "finished" };
     }
-    const jobType = Object.prototype.hasOwnProperty.call(registry, type) ? registry[type] : undefined;
+    const jobType = Object.prototype.hasOwnProperty.call(registry, type)
+      ? registry[type]
+      : undefined;
     if (!jobType) throw new Error(`unknown job type "${type}"`);
     const result = await jobType.run(input);
     const written = await store.markSucceeded(jobId, result, now());

@@ -50,12 +50,17 @@ const SUPPORTED = new Set([
 /** Throws when the schema uses a keyword (or a non-boolean additionalProperties) outside the subset. */
 export function assertSupported(schema: JsonSchema, at = "#"): void {
   for (const k of Object.keys(schema)) {
-    if (!SUPPORTED.has(k)) throw new Error(`schema ${at}: keyword "${k}" is not supported by handlers/jobs/schema.ts`);
+    if (!SUPPORTED.has(k))
+      throw new Error(`schema ${at}: keyword "${k}" is not supported by handlers/jobs/schema.ts`);
   }
-  if (schema.additionalProperties !== undefined && typeof schema.additionalProperties !== "boolean") {
+  if (
+    schema.additionalProperties !== undefined &&
+    typeof schema.additionalProperties !== "boolean"
+  ) {
     throw new Error(`schema ${at}: additionalProperties must be true or false`);
   }
-  for (const [name, s] of Object.entries(schema.properties ?? {})) assertSupported(s, `${at}/properties/${name}`);
+  for (const [name, s] of Object.entries(schema.properties ?? {}))
+    assertSupported(s, `${at}/properties/${name}`);
   if (schema.items) assertSupported(schema.items, `${at}/items`);
   (schema.oneOf ?? []).forEach((s, i) => assertSupported(s, `${at}/oneOf/${i}`));
 }
@@ -80,7 +85,9 @@ function deepEqual(a: unknown, b: unknown): boolean {
 export function validate(schema: JsonSchema, value: unknown, path = "$"): string[] {
   const errors: string[] = [];
   if (schema.type && !hasType(value, schema.type)) {
-    return [`${path}: must be ${schema.type === "integer" || schema.type === "array" || schema.type === "object" ? "an" : "a"} ${schema.type}, got ${typeOf(value)}`];
+    return [
+      `${path}: must be ${schema.type === "integer" || schema.type === "array" || schema.type === "object" ? "an" : "a"} ${schema.type}, got ${typeOf(value)}`,
+    ];
   }
   if (schema.enum && !schema.enum.some((e) => deepEqual(e, value))) {
     errors.push(`${path}: must be one of ${schema.enum.map((e) => JSON.stringify(e)).join(", ")}`);
@@ -99,8 +106,10 @@ export function validate(schema: JsonSchema, value: unknown, path = "$"): string
     }
   }
   if (typeof value === "number") {
-    if (schema.minimum !== undefined && value < schema.minimum) errors.push(`${path}: must be >= ${schema.minimum}`);
-    if (schema.maximum !== undefined && value > schema.maximum) errors.push(`${path}: must be <= ${schema.maximum}`);
+    if (schema.minimum !== undefined && value < schema.minimum)
+      errors.push(`${path}: must be >= ${schema.minimum}`);
+    if (schema.maximum !== undefined && value > schema.maximum)
+      errors.push(`${path}: must be <= ${schema.maximum}`);
   }
   if (Array.isArray(value)) {
     if (schema.minItems !== undefined && value.length < schema.minItems) {
@@ -109,7 +118,8 @@ export function validate(schema: JsonSchema, value: unknown, path = "$"): string
     if (schema.maxItems !== undefined && value.length > schema.maxItems) {
       errors.push(`${path}: must have at most ${schema.maxItems} items`);
     }
-    if (schema.items) value.forEach((v, i) => errors.push(...validate(schema.items!, v, `${path}[${i}]`)));
+    if (schema.items)
+      value.forEach((v, i) => errors.push(...validate(schema.items!, v, `${path}[${i}]`)));
   }
   if (typeOf(value) === "object") {
     const obj = value as Record<string, unknown>;
@@ -119,12 +129,16 @@ export function validate(schema: JsonSchema, value: unknown, path = "$"): string
     for (const [name, v] of Object.entries(obj)) {
       const s = schema.properties?.[name];
       if (s) errors.push(...validate(s, v, `${path}.${name}`));
-      else if (schema.additionalProperties === false) errors.push(`${path}.${name}: is not allowed`);
+      else if (schema.additionalProperties === false)
+        errors.push(`${path}.${name}: is not allowed`);
     }
   }
   if (schema.oneOf) {
     const matched = schema.oneOf.filter((s) => validate(s, value, path).length === 0).length;
-    if (matched !== 1) errors.push(`${path}: must match exactly one of ${schema.oneOf.length} schemas, matched ${matched}`);
+    if (matched !== 1)
+      errors.push(
+        `${path}: must match exactly one of ${schema.oneOf.length} schemas, matched ${matched}`,
+      );
   }
   return errors;
 }

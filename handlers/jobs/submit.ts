@@ -51,7 +51,10 @@ export interface ProcessEvent {
 }
 
 /** The Location of a job: under the stage (or base path) the request came in on. */
-export function jobLocation(event: Pick<APIGatewayProxyEvent, "requestContext">, jobId: string): string {
+export function jobLocation(
+  event: Pick<APIGatewayProxyEvent, "requestContext">,
+  jobId: string,
+): string {
   const path = (event.requestContext as { path?: string } | undefined)?.path ?? "/jobs";
   const prefix = path.replace(/\/jobs\/?$/, "");
   return `${prefix}/jobs/${jobId}`;
@@ -110,17 +113,26 @@ export function makeHandler(deps: SubmitDeps) {
       } catch (e) {
         if ((e as Error).name !== "KeyReleased") throw e;
         // The request holding this key failed and released it while we looked: the caller retries.
-        return json(409, { message: "a concurrent request with this Idempotency-Key failed; retry" }, { "Retry-After": "1" });
+        return json(
+          409,
+          { message: "a concurrent request with this Idempotency-Key failed; retry" },
+          { "Retry-After": "1" },
+        );
       }
       if (claim.requestHash !== requestHash) {
-        return json(422, { message: "this Idempotency-Key was already used with a different body" });
+        return json(422, {
+          message: "this Idempotency-Key was already used with a different body",
+        });
       }
       jobId = claim.jobId;
       replayed = !claim.fresh;
     }
 
     // Whoever creates the job item starts the processing; everyone else just answers.
-    const created = await store.createPending({ jobId, type, input, expiresAt, idempotencyKey: key }, at);
+    const created = await store.createPending(
+      { jobId, type, input, expiresAt, idempotencyKey: key },
+      at,
+    );
     if (created) {
       const payload: ProcessEvent = { jobId, type, input, correlationId };
       try {
@@ -132,16 +144,26 @@ export function makeHandler(deps: SubmitDeps) {
           }),
         );
       } catch (e) {
-        logger.error("could not start processing; job rolled back", { jobId, error: (e as Error).name });
+        logger.error("could not start processing; job rolled back", {
+          jobId,
+          error: (e as Error).name,
+        });
         await store.rollback(jobId, key);
-        return json(503, { message: "the job could not be started, retry later" }, { "Retry-After": "5" });
+        return json(
+          503,
+          { message: "the job could not be started, retry later" },
+          { "Retry-After": "5" },
+        );
       }
     }
     logger.info(replayed ? "job replayed" : "job accepted", { jobId, type, replayed, created });
     return json(
       202,
       { jobId },
-      { Location: jobLocation(event, jobId), ...(replayed ? { "Idempotent-Replayed": "true" } : {}) },
+      {
+        Location: jobLocation(event, jobId),
+        ...(replayed ? { "Idempotent-Replayed": "true" } : {}),
+      },
     );
   };
 }

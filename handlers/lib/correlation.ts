@@ -8,7 +8,11 @@ export const CORRELATION_HEADER = "x-correlation-id";
 /** Field of a bus event's `detail`, and of a workflow's execution input, that carries the id. */
 export const CORRELATION_FIELD = "correlationId";
 /** Headers read for a correlation id, in order. */
-export const CORRELATION_HEADERS = [CORRELATION_HEADER, "x-request-id", "x-amzn-requestid"] as const;
+export const CORRELATION_HEADERS = [
+  CORRELATION_HEADER,
+  "x-request-id",
+  "x-amzn-requestid",
+] as const;
 
 /**
  * What a correlation id may contain. EventBridge input transformers insert values without escaping,
@@ -55,7 +59,9 @@ export function correlationIdFrom(source: unknown, generate: () => string = rand
       if (rid) return rid;
     } else if (s.detail && typeof s.detail === "object" && ("detail-type" in s || "source" in s)) {
       const v =
-        validCorrelationId(s.detail[CORRELATION_FIELD]) ?? validCorrelationId(s.detail.metadata?.[CORRELATION_FIELD]) ?? validCorrelationId(s.id);
+        validCorrelationId(s.detail[CORRELATION_FIELD]) ??
+        validCorrelationId(s.detail.metadata?.[CORRELATION_FIELD]) ??
+        validCorrelationId(s.id);
       if (v) return v;
     } else if (CORRELATION_FIELD in s) {
       const v = validCorrelationId(s[CORRELATION_FIELD]);

@@ -16,7 +16,10 @@ export class HandlerError extends Error {
       // Serialized: the chain is instance -> X.prototype -> Object.prototype. Put Error.prototype
       // under the outermost class prototype once; later instances then find it themselves.
       let proto = Object.getPrototypeOf(this);
-      while (Object.getPrototypeOf(proto) !== Object.prototype && Object.getPrototypeOf(proto) !== null) {
+      while (
+        Object.getPrototypeOf(proto) !== Object.prototype &&
+        Object.getPrototypeOf(proto) !== null
+      ) {
         proto = Object.getPrototypeOf(proto);
       }
       Object.setPrototypeOf(proto, Error.prototype);

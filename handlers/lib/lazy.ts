@@ -38,14 +38,20 @@ export const CLIENT_INIT_ENV = "SWITCHYARD_CLIENT_INIT";
  * it costs no request, or the stack asks for it (`switchyard:lambdaClientInit` = `at-init`).
  */
 export function buildClientsAtInit(env: Record<string, string | undefined> = process.env): boolean {
-  return env.AWS_LAMBDA_INITIALIZATION_TYPE === "provisioned-concurrency" || env[CLIENT_INIT_ENV] === "at-init";
+  return (
+    env.AWS_LAMBDA_INITIALIZATION_TYPE === "provisioned-concurrency" ||
+    env[CLIENT_INIT_ENV] === "at-init"
+  );
 }
 
 /**
  * A value built by `make` on first call and kept for the life of the execution environment; built
  * at once where clients are built at init. A `make` that throws is retried on the next call.
  */
-export function lazy<T>(make: () => T, env: Record<string, string | undefined> = process.env): () => T {
+export function lazy<T>(
+  make: () => T,
+  env: Record<string, string | undefined> = process.env,
+): () => T {
   let built = false;
   let value: T;
   const get = (): T => {
@@ -90,7 +96,11 @@ export interface ClientOptions {
 }
 
 /** A default-configured client of `packages`, built on first send; they must be installed now. */
-function sdkClient<C extends SendClient>(packages: string[], make: () => C, options: ClientOptions = {}) {
+function sdkClient<C extends SendClient>(
+  packages: string[],
+  make: () => C,
+  options: ClientOptions = {},
+) {
   ensureInstalled(...packages);
   return lazyClient(make, options.rarelyUsed ? {} : process.env);
 }
@@ -115,16 +125,24 @@ export const sdk = {
  * on first send. Creating one (in a handler factory, at init) checks that its package is installed.
  */
 export const lazyClients = {
-  dynamodb: () => sdkClient(["@aws-sdk/client-dynamodb"], () => new (sdk.dynamodb().DynamoDBClient)({})),
+  dynamodb: () =>
+    sdkClient(["@aws-sdk/client-dynamodb"], () => new (sdk.dynamodb().DynamoDBClient)({})),
   /** A DynamoDB document client (marshalling plain objects) over a DynamoDB client of its own. */
   dynamodbDocument: (translateConfig?: DynamoDBDocumentSdk.TranslateConfig) =>
     sdkClient(["@aws-sdk/lib-dynamodb", "@aws-sdk/client-dynamodb"], () =>
-      sdk.dynamodbDocument().DynamoDBDocumentClient.from(new (sdk.dynamodb().DynamoDBClient)({}), translateConfig),
+      sdk
+        .dynamodbDocument()
+        .DynamoDBDocumentClient.from(new (sdk.dynamodb().DynamoDBClient)({}), translateConfig),
     ),
-  eventBridge: () => sdkClient(["@aws-sdk/client-eventbridge"], () => new (sdk.eventBridge().EventBridgeClient)({})),
+  eventBridge: () =>
+    sdkClient(["@aws-sdk/client-eventbridge"], () => new (sdk.eventBridge().EventBridgeClient)({})),
   lambda: () => sdkClient(["@aws-sdk/client-lambda"], () => new (sdk.lambda().LambdaClient)({})),
-  s3: (options?: ClientOptions) => sdkClient(["@aws-sdk/client-s3"], () => new (sdk.s3().S3Client)({}), options),
+  s3: (options?: ClientOptions) =>
+    sdkClient(["@aws-sdk/client-s3"], () => new (sdk.s3().S3Client)({}), options),
   secretsManager: () =>
-    sdkClient(["@aws-sdk/client-secrets-manager"], () => new (sdk.secretsManager().SecretsManagerClient)({})),
+    sdkClient(
+      ["@aws-sdk/client-secrets-manager"],
+      () => new (sdk.secretsManager().SecretsManagerClient)({}),
+    ),
   sqs: () => sdkClient(["@aws-sdk/client-sqs"], () => new (sdk.sqs().SQSClient)({})),
 };

@@ -75,7 +75,13 @@ const RETRYABLE_CALL_ERRORS: ReadonlySet<string> = new Set([
   "RequestTimeout",
   "RequestTimeoutException",
 ]);
-const RETRYABLE_NETWORK_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EAI_AGAIN"]);
+const RETRYABLE_NETWORK_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EAI_AGAIN",
+]);
 
 /**
  * Size of a PutEvents entry as EventBridge computes it: UTF-8 bytes of Source, DetailType, Detail
@@ -94,7 +100,12 @@ export function entrySize(e: PublishEntry): number {
 
 /** Whether a rejected PutEvents call is transient. */
 export function isRetryableCallError(err: unknown): boolean {
-  const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
+  const e = err as {
+    name?: string;
+    code?: string;
+    $metadata?: { httpStatusCode?: number };
+    $retryable?: unknown;
+  };
   if (!e || typeof e !== "object") return false;
   if (e.name && RETRYABLE_CALL_ERRORS.has(e.name)) return true;
   if (e.code && RETRYABLE_NETWORK_CODES.has(e.code)) return true;
@@ -124,7 +135,9 @@ export function toBatches<T>(items: T[], sizeOf: (t: T) => number, maxBytes: num
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export function makePublisher(o: PublisherOptions): { publish(entries: PublishEntry[]): Promise<PublishResult> } {
+export function makePublisher(o: PublisherOptions): {
+  publish(entries: PublishEntry[]): Promise<PublishResult>;
+} {
   const maxEntryBytes = o.maxEntryBytes ?? DEFAULT_MAX_ENTRY_BYTES;
   const maxAttempts = Math.max(1, o.maxAttempts ?? 4);
   const baseDelayMs = o.baseDelayMs ?? 50;
@@ -161,7 +174,10 @@ export function makePublisher(o: PublisherOptions): { publish(entries: PublishEn
           }
           const last = attempt >= maxAttempts;
           result.calls++;
-          let response: { FailedEntryCount?: number; Entries?: Array<{ EventId?: string; ErrorCode?: string; ErrorMessage?: string }> };
+          let response: {
+            FailedEntryCount?: number;
+            Entries?: Array<{ EventId?: string; ErrorCode?: string; ErrorMessage?: string }>;
+          };
           try {
             response = await o.client.send(
               new (sdk.eventBridge().PutEventsCommand)({
@@ -180,7 +196,11 @@ export function makePublisher(o: PublisherOptions): { publish(entries: PublishEn
             if (!last && isRetryableCallError(err)) continue;
             const e = err as Error;
             for (const entry of pending) {
-              result.failed.push({ entry, errorCode: e?.name || "Error", errorMessage: e?.message || String(err) });
+              result.failed.push({
+                entry,
+                errorCode: e?.name || "Error",
+                errorMessage: e?.message || String(err),
+              });
             }
             break;
           }
@@ -201,7 +221,12 @@ export function makePublisher(o: PublisherOptions): { publish(entries: PublishEn
                 return;
               }
               if (!last) retry.push(entry);
-              else result.failed.push({ entry, errorCode: "MissingResultEntry", errorMessage: "PutEvents returned no result for this entry" });
+              else
+                result.failed.push({
+                  entry,
+                  errorCode: "MissingResultEntry",
+                  errorMessage: "PutEvents returned no result for this entry",
+                });
               return;
             }
             const code = a.ErrorCode ?? "UnknownError";

@@ -45,7 +45,8 @@ export function parseSigningSecrets(value: string): string[] {
         throw new Error('signing secret JSON must have a non-empty string "current"');
       }
       const out = [current];
-      if (typeof previous === "string" && previous !== "" && previous !== current) out.push(previous);
+      if (typeof previous === "string" && previous !== "" && previous !== current)
+        out.push(previous);
       return out;
     }
   }
@@ -64,7 +65,9 @@ export function makeSecretReader(o: SecretReaderOptions): SecretReader {
     if (running) return running;
     const p = (async () => {
       try {
-        const out = await o.client.send(new (sdk.secretsManager().GetSecretValueCommand)({ SecretId: arn }));
+        const out = await o.client.send(
+          new (sdk.secretsManager().GetSecretValueCommand)({ SecretId: arn }),
+        );
         if (typeof out?.SecretString !== "string") {
           throw new Error(`secret ${arn} has no SecretString (binary secrets are not supported)`);
         }
@@ -105,7 +108,8 @@ function isTransient(err: unknown): boolean {
   const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
   if (!e || typeof e !== "object") return false;
   const status = e.$metadata?.httpStatusCode;
-  if (status !== undefined) return status >= 500 || status === 429 || e.name === "ThrottlingException";
+  if (status !== undefined)
+    return status >= 500 || status === 429 || e.name === "ThrottlingException";
   const transient = ["TimeoutError", "ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EAI_AGAIN"];
   return transient.includes(e.name ?? "") || transient.includes(e.code ?? "");
 }

@@ -125,7 +125,8 @@ export function recordPublish(
 ): void {
   metrics.addMetric(METRIC.eventsPublished, MetricUnit.Count, result.delivered);
   metrics.addMetric(METRIC.publishRetries, MetricUnit.Count, result.retries);
-  if (result.failed.length > 0) metrics.addMetric(METRIC.publishFailed, MetricUnit.Count, result.failed.length);
+  if (result.failed.length > 0)
+    metrics.addMetric(METRIC.publishFailed, MetricUnit.Count, result.failed.length);
 }
 
 /**

@@ -37,7 +37,8 @@ export function canonicalJson(value: unknown): string {
     const s = JSON.stringify(value);
     return s === undefined ? "null" : s;
   }
-  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? "null" : canonicalJson(v))).join(",")}]`;
+  if (Array.isArray(value))
+    return `[${value.map((v) => (v === undefined ? "null" : canonicalJson(v))).join(",")}]`;
   const obj = value as Record<string, unknown>;
   const keys = Object.keys(obj)
     .filter((k) => obj[k] !== undefined)
@@ -56,7 +57,13 @@ export function sha256Hex(text: string): string {
  * upserted, gives a new one.
  */
 export function idempotencyKey(r: IngestRecord): string {
-  return [r.tenantId, r.recordId, r.recordVersion, r.operationType, sha256Hex(canonicalJson(r.payload))].join(":");
+  return [
+    r.tenantId,
+    r.recordId,
+    r.recordVersion,
+    r.operationType,
+    sha256Hex(canonicalJson(r.payload)),
+  ].join(":");
 }
 
 export function toRecordBody(r: IngestRecord): RecordBody {
@@ -105,7 +112,12 @@ export interface SendFailure extends Error {
 
 function failure(message: string, status: number, attempts: number, key: string): SendFailure {
   // A plain Error with fields: subclasses of built-ins lose their fields once serialized.
-  return Object.assign(new Error(message), { name: "RecordsApiError", status, attempts, idempotencyKey: key });
+  return Object.assign(new Error(message), {
+    name: "RecordsApiError",
+    status,
+    attempts,
+    idempotencyKey: key,
+  });
 }
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -119,7 +131,8 @@ export function makeRecordsClient(o: RecordsClientOptions) {
   const timeoutMs = o.timeoutMs ?? 10000;
 
   const backoff = (attempt: number, retryAfter: string | null): number => {
-    const seconds = retryAfter !== null && /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter) : undefined;
+    const seconds =
+      retryAfter !== null && /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter) : undefined;
     if (seconds !== undefined) return Math.min(cap, seconds * 1000);
     return Math.floor(Math.random() * Math.min(cap, base * 2 ** (attempt - 1)));
   };
@@ -157,7 +170,8 @@ export function makeRecordsClient(o: RecordsClientOptions) {
             continue;
           }
           refreshKey = false;
-          if (res.status !== 429 && res.status < 500) throw failure(last, res.status, attempt, body.idempotencyKey);
+          if (res.status !== 429 && res.status < 500)
+            throw failure(last, res.status, attempt, body.idempotencyKey);
           retryAfter = res.headers.get("retry-after");
         } catch (err) {
           if ((err as SendFailure).name === "RecordsApiError") throw err;
@@ -166,13 +180,22 @@ export function makeRecordsClient(o: RecordsClientOptions) {
         }
         if (attempt < maxAttempts) await sleep(backoff(attempt, retryAfter));
       }
-      throw failure(`${last} (after ${maxAttempts} attempts)`, lastStatus, maxAttempts, body.idempotencyKey);
+      throw failure(
+        `${last} (after ${maxAttempts} attempts)`,
+        lastStatus,
+        maxAttempts,
+        body.idempotencyKey,
+      );
     },
   };
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight; results in input order. */
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {

@@ -4,7 +4,13 @@
 // naming the bucket, the object key, the record's index and the error.
 import type { S3Event } from "aws-lambda";
 import { sdk } from "../lib/lazy";
-import { IngestRecord, makeRecordsClient, mapLimit, RecordsClientOptions, SendFailure } from "./recordsApi";
+import {
+  IngestRecord,
+  makeRecordsClient,
+  mapLimit,
+  RecordsClientOptions,
+  SendFailure,
+} from "./recordsApi";
 import { requireEnv } from "../lib/env";
 
 export const S3_DATABASE = "switchyard.s3";
@@ -67,8 +73,10 @@ function isObject(v: unknown): v is Record<string, unknown> {
 export function recordFromObject(raw: unknown, sourceTimestamp: string): IngestRecord {
   if (!isObject(raw)) throw new Error("record must be a JSON object");
   const { tenantId, recordId, recordVersion, payload, operationType, collection } = raw;
-  if (typeof tenantId !== "string" || tenantId === "") throw new Error("tenantId must be a non-empty string");
-  if (typeof recordId !== "string" || recordId === "") throw new Error("recordId must be a non-empty string");
+  if (typeof tenantId !== "string" || tenantId === "")
+    throw new Error("tenantId must be a non-empty string");
+  if (typeof recordId !== "string" || recordId === "")
+    throw new Error("recordId must be a non-empty string");
   if (typeof recordVersion !== "number" || !Number.isFinite(recordVersion) || recordVersion < 0) {
     throw new Error("recordVersion must be a number >= 0");
   }
@@ -103,8 +111,14 @@ export function decodeKey(key: string): string {
 /** Environment: RECORDS_API_URL, RECORDS_API_KEY_SECRET_ARN, FAILURE_QUEUE_URL, MAX_OBJECT_BYTES (optional). */
 export function makeHandler(deps: S3IngestionDeps) {
   const url = requireEnv("RECORDS_API_URL", "the records API's POST /api/v1/records URL");
-  const secretArn = requireEnv("RECORDS_API_KEY_SECRET_ARN", "the ARN of the secret holding the records API key");
-  const failureQueueUrl = requireEnv("FAILURE_QUEUE_URL", "the URL of the queue failures are reported to");
+  const secretArn = requireEnv(
+    "RECORDS_API_KEY_SECRET_ARN",
+    "the ARN of the secret holding the records API key",
+  );
+  const failureQueueUrl = requireEnv(
+    "FAILURE_QUEUE_URL",
+    "the URL of the queue failures are reported to",
+  );
   const maxObjectBytes = Number(process.env.MAX_OBJECT_BYTES ?? 50 * 1024 * 1024);
   const logger = deps.logger ?? { info: () => undefined, error: () => undefined };
   const reserveMs = deps.reserveMs ?? 15000;
@@ -138,15 +152,25 @@ export function makeHandler(deps: S3IngestionDeps) {
     }
   }
 
-  return async (event: S3Event, context: { getRemainingTimeInMillis?: () => number } = {}): Promise<S3IngestionResult> => {
+  return async (
+    event: S3Event,
+    context: { getRemainingTimeInMillis?: () => number } = {},
+  ): Promise<S3IngestionResult> => {
     const result: S3IngestionResult = { objects: 0, records: 0, sent: 0, failed: 0 };
     const failures: FailureReport[] = [];
-    const outOfTime = () => typeof context?.getRemainingTimeInMillis === "function" && context.getRemainingTimeInMillis() < reserveMs;
+    const outOfTime = () =>
+      typeof context?.getRemainingTimeInMillis === "function" &&
+      context.getRemainingTimeInMillis() < reserveMs;
 
     for (const n of event.Records ?? []) {
       const bucket = n.s3.bucket.name;
       const key = decodeKey(n.s3.object.key);
-      const where = { source: S3_FAILURE_SOURCE, bucket, key, ...(n.s3.object.versionId ? { versionId: n.s3.object.versionId } : {}) };
+      const where = {
+        source: S3_FAILURE_SOURCE,
+        bucket,
+        key,
+        ...(n.s3.object.versionId ? { versionId: n.s3.object.versionId } : {}),
+      };
       const fail = (f: Partial<FailureReport> & { error: string }) => {
         failures.push({ ...where, ...f, failedAt: new Date().toISOString() });
         result.failed++;
@@ -155,9 +179,17 @@ export function makeHandler(deps: S3IngestionDeps) {
 
       let items: unknown[];
       try {
-        const obj = await deps.s3.send(new (sdk.s3().GetObjectCommand)({ Bucket: bucket, Key: key, VersionId: n.s3.object.versionId }));
+        const obj = await deps.s3.send(
+          new (sdk.s3().GetObjectCommand)({
+            Bucket: bucket,
+            Key: key,
+            VersionId: n.s3.object.versionId,
+          }),
+        );
         if (typeof obj.ContentLength === "number" && obj.ContentLength > maxObjectBytes) {
-          throw new Error(`object is ${obj.ContentLength} bytes, more than the ${maxObjectBytes} bytes read at once; split it`);
+          throw new Error(
+            `object is ${obj.ContentLength} bytes, more than the ${maxObjectBytes} bytes read at once; split it`,
+          );
         }
         const text: string = await obj.Body.transformToString("utf-8");
         let parsed: unknown;
@@ -170,13 +202,16 @@ export function makeHandler(deps: S3IngestionDeps) {
         }
         items = Array.isArray(parsed) ? parsed : [parsed];
       } catch (err) {
-        fail({ error: `${(err as Error).name === "Error" ? "" : `${(err as Error).name}: `}${(err as Error).message}` });
+        fail({
+          error: `${(err as Error).name === "Error" ? "" : `${(err as Error).name}: `}${(err as Error).message}`,
+        });
         continue;
       }
       result.records += items.length;
 
       await mapLimit(items, deps.concurrency ?? 8, async (raw, index) => {
-        const recordId = isObject(raw) && typeof raw.recordId === "string" ? raw.recordId : undefined;
+        const recordId =
+          isObject(raw) && typeof raw.recordId === "string" ? raw.recordId : undefined;
         let record: IngestRecord;
         try {
           record = recordFromObject(raw, n.eventTime);
@@ -193,14 +228,24 @@ export function makeHandler(deps: S3IngestionDeps) {
           result.sent++;
         } catch (err) {
           const e = err as SendFailure;
-          fail({ index, recordId, idempotencyKey: e.idempotencyKey, status: e.status, attempts: e.attempts, error: e.message });
+          fail({
+            index,
+            recordId,
+            idempotencyKey: e.idempotencyKey,
+            status: e.status,
+            attempts: e.attempts,
+            error: e.message,
+          });
         }
       });
       logger.info("object ingested", { bucket, key, records: items.length });
     }
 
     if (failures.length > 0) {
-      logger.error("ingestion failures reported", { failed: failures.length, queue: failureQueueUrl });
+      logger.error("ingestion failures reported", {
+        failed: failures.length,
+        queue: failureQueueUrl,
+      });
       await report(failures);
     }
     return result;

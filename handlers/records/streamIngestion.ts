@@ -34,16 +34,25 @@ export function recordFromStream(record: DynamoDBRecord, m: StreamRecordMapping)
     );
   }
   const item = fromImage(raw as Record<string, StreamAttribute>);
-  const text = (v: unknown) => (typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : undefined);
+  const text = (v: unknown) =>
+    typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : undefined;
   const tenantId = text(item[m.tenantAttribute]);
   const recordId = text(item[m.idAttribute]);
-  if (!tenantId) throw new Error(`stream record ${record.eventID}: item has no "${m.tenantAttribute}" (the tenant)`);
-  if (!recordId) throw new Error(`stream record ${record.eventID}: item has no "${m.idAttribute}" (the record id)`);
+  if (!tenantId)
+    throw new Error(
+      `stream record ${record.eventID}: item has no "${m.tenantAttribute}" (the tenant)`,
+    );
+  if (!recordId)
+    throw new Error(
+      `stream record ${record.eventID}: item has no "${m.idAttribute}" (the record id)`,
+    );
   const at = record.dynamodb?.ApproximateCreationDateTime;
   const version = item[m.versionAttribute];
   const recordVersion = typeof version === "number" && version >= 0 ? version : at;
   if (typeof recordVersion !== "number") {
-    throw new Error(`stream record ${record.eventID}: item has no numeric "${m.versionAttribute}" and the record no time`);
+    throw new Error(
+      `stream record ${record.eventID}: item has no numeric "${m.versionAttribute}" and the record no time`,
+    );
   }
   return {
     tenantId,
@@ -72,12 +81,24 @@ export interface StreamIngestionDeps {
  */
 export function makeHandler(deps: StreamIngestionDeps) {
   const url = requireEnv("RECORDS_API_URL", "the records API's POST /api/v1/records URL");
-  const secretArn = requireEnv("RECORDS_API_KEY_SECRET_ARN", "the ARN of the secret holding the records API key");
+  const secretArn = requireEnv(
+    "RECORDS_API_KEY_SECRET_ARN",
+    "the ARN of the secret holding the records API key",
+  );
   const mapping: StreamRecordMapping = {
-    tenantAttribute: requireEnv("SOURCE_TENANT_ATTRIBUTE", "the item attribute holding the tenant id"),
+    tenantAttribute: requireEnv(
+      "SOURCE_TENANT_ATTRIBUTE",
+      "the item attribute holding the tenant id",
+    ),
     idAttribute: requireEnv("SOURCE_ID_ATTRIBUTE", "the item attribute holding the record id"),
-    versionAttribute: requireEnv("SOURCE_VERSION_ATTRIBUTE", "the item attribute holding the record version"),
-    collection: requireEnv("SOURCE_COLLECTION", "the records API collection of the table's records"),
+    versionAttribute: requireEnv(
+      "SOURCE_VERSION_ATTRIBUTE",
+      "the item attribute holding the record version",
+    ),
+    collection: requireEnv(
+      "SOURCE_COLLECTION",
+      "the records API collection of the table's records",
+    ),
   };
   const logger = deps.logger ?? { info: () => undefined, error: () => undefined };
   const client = makeRecordsClient({

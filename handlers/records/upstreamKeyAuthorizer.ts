@@ -27,7 +27,6 @@ export interface UpstreamKeyDeps {
 /** Name of the authorizer context entry the integration maps onto X-API-Key. */
 export const UPSTREAM_KEY_CONTEXT = "upstreamKey";
 
-
 /** The ARN pattern the answer allows: every method of the stage (the answer is cached per key). */
 export function stageResource(methodArn: string): string {
   const [prefix, stage] = methodArn.split("/");
@@ -39,13 +38,22 @@ export function makeHandler(deps: UpstreamKeyDeps) {
   const secretArn = requireEnv("UPSTREAM_KEY_SECRET_ARN");
   const ttlSeconds = Number(requireEnv("SECRET_CACHE_SECONDS"));
   if (!Number.isInteger(ttlSeconds) || ttlSeconds < 0 || ttlSeconds > 3600) {
-    throw new Error(`SECRET_CACHE_SECONDS must be a whole number from 0 to 3600, got "${process.env.SECRET_CACHE_SECONDS}"`);
+    throw new Error(
+      `SECRET_CACHE_SECONDS must be a whole number from 0 to 3600, got "${process.env.SECRET_CACHE_SECONDS}"`,
+    );
   }
   // TTL cache; a failed refresh (throttling, 5xx) falls back to the last value read.
-  const secrets = makeSecretReader({ client: deps.secrets, ttlMs: ttlSeconds * 1000, now: deps.now });
+  const secrets = makeSecretReader({
+    client: deps.secrets,
+    ttlMs: ttlSeconds * 1000,
+    now: deps.now,
+  });
   const logger = deps.logger;
 
-  return async (event: APIGatewayRequestAuthorizerEvent, _context?: unknown): Promise<APIGatewayAuthorizerResult> => {
+  return async (
+    event: APIGatewayRequestAuthorizerEvent,
+    _context?: unknown,
+  ): Promise<APIGatewayAuthorizerResult> => {
     let upstreamKey: string;
     try {
       upstreamKey = await secrets.get(secretArn);
@@ -62,7 +70,13 @@ export function makeHandler(deps: UpstreamKeyDeps) {
       principalId: "records-gateway-consumer",
       policyDocument: {
         Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Action: "execute-api:Invoke", Resource: stageResource(event.methodArn) }],
+        Statement: [
+          {
+            Effect: "Allow",
+            Action: "execute-api:Invoke",
+            Resource: stageResource(event.methodArn),
+          },
+        ],
       },
       context: { [UPSTREAM_KEY_CONTEXT]: upstreamKey },
     };

@@ -52,23 +52,36 @@ export function digestsEqual(a: string, b: string): boolean {
 
 export type KeyVerdict =
   | { ok: true }
-  | { ok: false; code: "unknown-key" | "revoked-key" | "other-tenant-key" | "missing-permission"; reason: string };
+  | {
+      ok: false;
+      code: "unknown-key" | "revoked-key" | "other-tenant-key" | "missing-permission";
+      reason: string;
+    };
 
 /**
  * Whether the key item found under the presented key's hash lets `tenant` write: it must exist,
  * hold that same hash, not be revoked, belong to the tenant and carry `backend_calls`.
  */
-export function verifyKey(item: Record<string, unknown> | undefined, presentedHash: string, tenant: string): KeyVerdict {
+export function verifyKey(
+  item: Record<string, unknown> | undefined,
+  presentedHash: string,
+  tenant: string,
+): KeyVerdict {
   if (!item || typeof item.keyHash !== "string" || !digestsEqual(item.keyHash, presentedHash)) {
     return { ok: false, code: "unknown-key", reason: "unknown api key" };
   }
-  if (item.revoked === true) return { ok: false, code: "revoked-key", reason: "api key is revoked" };
+  if (item.revoked === true)
+    return { ok: false, code: "revoked-key", reason: "api key is revoked" };
   if (item.tenant !== tenant) {
     return { ok: false, code: "other-tenant-key", reason: "api key belongs to another tenant" };
   }
   const perms = item.permissions instanceof Set ? [...item.permissions] : item.permissions;
   if (!Array.isArray(perms) || !perms.includes(BACKEND_CALLS)) {
-    return { ok: false, code: "missing-permission", reason: `api key lacks the ${BACKEND_CALLS} permission` };
+    return {
+      ok: false,
+      code: "missing-permission",
+      reason: `api key lacks the ${BACKEND_CALLS} permission`,
+    };
   }
   return { ok: true };
 }

@@ -50,7 +50,8 @@ const silent: LoggerLike = { info: () => undefined, error: () => undefined };
 /** Environment: DEFAULT_BUS_ARN (the hub's bus), MAX_EVENT_BYTES (optional, default 262144). */
 export function makeHandler(deps: ChangePublisherDeps) {
   const defaultBusArn = process.env.DEFAULT_BUS_ARN;
-  if (!defaultBusArn) throw new Error("DEFAULT_BUS_ARN is not set (the ARN of the bus rules publish to by default)");
+  if (!defaultBusArn)
+    throw new Error("DEFAULT_BUS_ARN is not set (the ARN of the bus rules publish to by default)");
   const maxEntryBytes = maxEventBytesFromEnv("MAX_EVENT_BYTES");
   const logger = deps.logger ?? silent;
   // One publisher per bus: PutEvents takes a bus ARN as EventBusName, also for another account's bus.
@@ -58,7 +59,12 @@ export function makeHandler(deps: ChangePublisherDeps) {
   const publisherFor = (busArn: string) => {
     let p = publishers.get(busArn);
     if (!p) {
-      p = makePublisher({ client: deps.eventBridge, busName: busArn, maxEntryBytes, ...deps.publisher });
+      p = makePublisher({
+        client: deps.eventBridge,
+        busName: busArn,
+        maxEntryBytes,
+        ...deps.publisher,
+      });
       publishers.set(busArn, p);
     }
     return p;
@@ -66,12 +72,15 @@ export function makeHandler(deps: ChangePublisherDeps) {
   // Built at cold start: the processor holds ES private fields, which must not be serialized.
   const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
-  const publishRecord = async (record: DynamoDBRecord, tally: PublishTally): Promise<RecordOutcome> => {
+  const publishRecord = async (
+    record: DynamoDBRecord,
+    tally: PublishTally,
+  ): Promise<RecordOutcome> => {
     const change = changeFromStreamRecord(record);
     const events = changeEvents(deps.tenants[change.tenant]?.rules ?? [], change, defaultBusArn);
     let published = 0;
     // Consecutive events for one bus go in one publish call; the order of the rules is kept.
-    for (let i = 0; i < events.length; ) {
+    for (let i = 0; i < events.length;) {
       const bus = events[i].busArn;
       const run: PublishEntry[] = [];
       for (; i < events.length && events[i].busArn === bus; i++) {
@@ -83,7 +92,9 @@ export function makeHandler(deps: ChangePublisherDeps) {
       tally.failed.push(...result.failed);
       published += result.delivered;
       if (result.failed.length > 0) {
-        const why = result.failed.map((f) => `${f.entry.DetailType}: ${f.errorCode} ${f.errorMessage}`).join("; ");
+        const why = result.failed
+          .map((f) => `${f.entry.DetailType}: ${f.errorCode} ${f.errorMessage}`)
+          .join("; ");
         throw new Error(
           `change ${change.changeId} (${change.tenant} ${change.rootSchema} ${change.operation}): ${result.failed.length} of ${run.length} events to ${bus} not published: ${why}`,
         );
@@ -99,7 +110,10 @@ export function makeHandler(deps: ChangePublisherDeps) {
     return { published };
   };
 
-  const recordHandler = async (record: DynamoDBRecord, tally: PublishTally): Promise<RecordOutcome> => {
+  const recordHandler = async (
+    record: DynamoDBRecord,
+    tally: PublishTally,
+  ): Promise<RecordOutcome> => {
     try {
       return await publishRecord(record, tally);
     } catch (err) {
@@ -130,11 +144,16 @@ export function makeHandler(deps: ChangePublisherDeps) {
     // Per invocation, so the counts of one batch never mix with another's.
     const tally: PublishTally = { delivered: 0, retries: 0, failed: [] };
     try {
-      return await processPartialResponse(event, (record: DynamoDBRecord) => recordHandler(record, tally), processor, {
-        context,
-        // Stream order matters (an item's INSERT before its MODIFY): one record at a time.
-        processInParallel: false,
-      });
+      return await processPartialResponse(
+        event,
+        (record: DynamoDBRecord) => recordHandler(record, tally),
+        processor,
+        {
+          context,
+          // Stream order matters (an item's INSERT before its MODIFY): one record at a time.
+          processInParallel: false,
+        },
+      );
     } finally {
       emitMetrics(tally);
     }

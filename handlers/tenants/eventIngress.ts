@@ -19,7 +19,13 @@ import {
   keyItemPk,
   verifyKey,
 } from "./apiKeys";
-import { ATTR, changePayloadBytes, maxChangePayloadBytes, maxEventBytesFromEnv, sortKey } from "./items";
+import {
+  ATTR,
+  changePayloadBytes,
+  maxChangePayloadBytes,
+  maxEventBytesFromEnv,
+  sortKey,
+} from "./items";
 import type { LoggerLike } from "./changePublisher";
 import { requireEnv } from "../lib/env";
 import { correlate, CorrelatedLogger, correlationIdFrom } from "../lib/correlation";
@@ -86,7 +92,11 @@ export const FORBIDDEN_PAYLOAD_KEYS: readonly string[] = ["__proto__", "construc
 /** Transactions per event: the first, then retries after a conflict or a concurrent change of the item. */
 const MAX_TRANSACTION_ATTEMPTS = 5;
 /** Cancellation reasons that are worth retrying the same transaction for. */
-const RETRYABLE_CANCELLATIONS: readonly string[] = ["TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"];
+const RETRYABLE_CANCELLATIONS: readonly string[] = [
+  "TransactionConflict",
+  "ThrottlingError",
+  "ProvisionedThroughputExceeded",
+];
 /** Positions in the transaction, which DynamoDB's CancellationReasons follow. */
 const TX_ITEM = 0;
 const TX_MARKER = 2;
@@ -153,7 +163,9 @@ export function payloadProblem(payload: Record<string, unknown>): string | undef
 }
 
 /** The marker's fields, from a CancellationReason's Item (DynamoDB JSON: strings and numbers). */
-function markerFields(item: Record<string, { S?: string; N?: string }> | undefined): Record<string, string | number> {
+function markerFields(
+  item: Record<string, { S?: string; N?: string }> | undefined,
+): Record<string, string | number> {
   const out: Record<string, string | number> = {};
   for (const [k, v] of Object.entries(item ?? {})) {
     if (v && typeof v.S === "string") out[k] = v.S;
@@ -169,28 +181,44 @@ function isItemTooLarge(err: { name?: string; message?: string }): boolean {
 /** Environment: DATA_TABLE, ACCESS_TABLE, REJECTED_QUEUE_URL, MAX_CHANGE_EVENT_BYTES (optional, default 262144). */
 export function makeHandler(deps: IngressDeps) {
   const dataTable = requireEnv("DATA_TABLE", "the tenant data table name");
-  const accessTable = requireEnv("ACCESS_TABLE", "the tenant access table name: API keys and billing");
+  const accessTable = requireEnv(
+    "ACCESS_TABLE",
+    "the tenant access table name: API keys and billing",
+  );
   const rejectedQueueUrl = requireEnv("REJECTED_QUEUE_URL", "the URL of the rejected-events queue");
   // The bus's entry limit the change publisher works with: every item ingress writes must fit it.
   const maxEventBytes = maxEventBytesFromEnv("MAX_CHANGE_EVENT_BYTES");
   const maxPayloadBytes = maxChangePayloadBytes(maxEventBytes);
   if (maxPayloadBytes < 1) {
-    throw new Error(`MAX_CHANGE_EVENT_BYTES (${maxEventBytes}) leaves no room for a payload beside a change event's envelope`);
+    throw new Error(
+      `MAX_CHANGE_EVENT_BYTES (${maxEventBytes}) leaves no room for a payload beside a change event's envelope`,
+    );
   }
   const clock = deps.clock ?? (() => new Date());
   const newId = deps.newId ?? randomUUID;
-  const logger: LoggerLike & CorrelatedLogger = deps.logger ?? { info: () => undefined, error: () => undefined };
+  const logger: LoggerLike & CorrelatedLogger = deps.logger ?? {
+    info: () => undefined,
+    error: () => undefined,
+  };
   // Full jitter, 20 ms doubling per retry: conflicting transactions rarely meet twice.
-  const retryDelayMs = deps.retryDelayMs ?? ((attempt: number) => Math.floor(Math.random() * 20 * 2 ** (attempt - 1)));
+  const retryDelayMs =
+    deps.retryDelayMs ?? ((attempt: number) => Math.floor(Math.random() * 20 * 2 ** (attempt - 1)));
   const doc = () => sdk.dynamodbDocument();
 
   async function reject(event: IngressEvent, result: IngressResult, at: Date): Promise<void> {
-    const message: Record<string, unknown> = { ...result, rejectedAt: at.toISOString(), event: redactEvent(event) };
+    const message: Record<string, unknown> = {
+      ...result,
+      rejectedAt: at.toISOString(),
+      event: redactEvent(event),
+    };
     let body = JSON.stringify(message);
     if (Buffer.byteLength(body) > MAX_REJECTION_BYTES) {
       const ev = message.event as { detail?: Record<string, unknown> };
       if (ev && isObject(ev.detail)) {
-        ev.detail = { ...ev.detail, payload: `<omitted: ${Buffer.byteLength(JSON.stringify(ev.detail.payload) ?? "")} bytes>` };
+        ev.detail = {
+          ...ev.detail,
+          payload: `<omitted: ${Buffer.byteLength(JSON.stringify(ev.detail.payload) ?? "")} bytes>`,
+        };
       }
       body = JSON.stringify(message);
     }
@@ -234,7 +262,11 @@ export function makeHandler(deps: IngressDeps) {
     const tenant = detail.tenant;
     out.tenant = tenant;
     if (typeof detail.rootSchema !== "string" || !SCHEMA_NAME.test(detail.rootSchema)) {
-      throw new Rejection(400, "malformed", 'detail.rootSchema must be 1-64 letters, digits, "_", "." or "-"');
+      throw new Rejection(
+        400,
+        "malformed",
+        'detail.rootSchema must be 1-64 letters, digits, "_", "." or "-"',
+      );
     }
     const rootSchema = detail.rootSchema;
     out.rootSchema = rootSchema;
@@ -242,29 +274,46 @@ export function makeHandler(deps: IngressDeps) {
     // let the event write to the other.
     const expected = `${rootSchema}.${op}`;
     if (detailType !== expected) {
-      throw new Rejection(400, "malformed", `detail-type must be "${expected}" (detail.rootSchema, a dot, the operation), got "${detailType}"`);
+      throw new Rejection(
+        400,
+        "malformed",
+        `detail-type must be "${expected}" (detail.rootSchema, a dot, the operation), got "${detailType}"`,
+      );
     }
     const eventId = event.id;
     if (typeof eventId !== "string" || eventId === "" || eventId.length > MAX_EVENT_ID_LENGTH) {
-      throw new Rejection(400, "malformed", `the event needs an id of 1-${MAX_EVENT_ID_LENGTH} characters: ingress applies each event id once`);
+      throw new Rejection(
+        400,
+        "malformed",
+        `the event needs an id of 1-${MAX_EVENT_ID_LENGTH} characters: ingress applies each event id once`,
+      );
     }
 
     // 403 before the key is looked at: a tenant without ingress is refused whatever it presents.
     if (deps.tenants[tenant]?.ingressEnabled !== true) {
-      throw new Rejection(403, "ingress-disabled", `tenant ${tenant} does not have event ingress enabled`);
+      throw new Rejection(
+        403,
+        "ingress-disabled",
+        `tenant ${tenant} does not have event ingress enabled`,
+      );
     }
     if (typeof detail.api_key !== "string" || detail.api_key === "") {
       throw new Rejection(401, "unknown-key", "detail.api_key must be a non-empty string");
     }
     const presented = hashApiKey(detail.api_key);
     const found = await deps.ddb.send(
-      new (doc().GetCommand)({ TableName: accessTable, Key: { pk: keyItemPk(presented) }, ConsistentRead: true }),
+      new (doc().GetCommand)({
+        TableName: accessTable,
+        Key: { pk: keyItemPk(presented) },
+        ConsistentRead: true,
+      }),
     );
     const verdict = verifyKey(found.Item, presented, tenant);
     if (!verdict.ok) throw new Rejection(401, verdict.code, verdict.reason);
 
     const payload = detail.payload;
-    if (!isObject(payload)) throw new Rejection(400, "malformed", "detail.payload must be a JSON object");
+    if (!isObject(payload))
+      throw new Rejection(400, "malformed", "detail.payload must be a JSON object");
     if (Object.keys(payload).some((k) => k === "")) {
       throw new Rejection(400, "malformed", "detail.payload field names must not be empty");
     }
@@ -317,7 +366,8 @@ export function makeHandler(deps: IngressDeps) {
             Update: {
               TableName: dataTable,
               Key: key,
-              UpdateExpression: "SET #rs = :rs, #id = :id, #data = :data, #lo = :op, #ua = :now ADD #v :one",
+              UpdateExpression:
+                "SET #rs = :rs, #id = :id, #data = :data, #lo = :op, #ua = :now ADD #v :one",
               ExpressionAttributeNames: {
                 "#rs": ATTR.rootSchema,
                 "#id": ATTR.id,
@@ -326,16 +376,29 @@ export function makeHandler(deps: IngressDeps) {
                 "#ua": ATTR.updatedAt,
                 "#v": ATTR.version,
               },
-              ExpressionAttributeValues: { ":rs": rootSchema, ":id": id, ":data": fields, ":op": "PUT", ":now": stamp, ":one": 1 },
+              ExpressionAttributeValues: {
+                ":rs": rootSchema,
+                ":id": id,
+                ":data": fields,
+                ":op": "PUT",
+                ":now": stamp,
+                ":one": 1,
+              },
             },
           };
         case "PATCH": {
           const current = (
-            await deps.ddb.send(new (doc().GetCommand)({ TableName: dataTable, Key: key, ConsistentRead: true }))
+            await deps.ddb.send(
+              new (doc().GetCommand)({ TableName: dataTable, Key: key, ConsistentRead: true }),
+            )
           ).Item as Record<string, unknown> | undefined;
           if (!current) throw new Rejection(404, "not-found", `${rootSchema} ${id} does not exist`);
           // Merge (top level, as JSON Merge Patch): a field set to null is removed.
-          const merged: Record<string, unknown> = { ...(isObject(current[ATTR.data]) ? current[ATTR.data] as Record<string, unknown> : {}) };
+          const merged: Record<string, unknown> = {
+            ...(isObject(current[ATTR.data])
+              ? (current[ATTR.data] as Record<string, unknown>)
+              : {}),
+          };
           for (const [field, value] of Object.entries(fields)) {
             if (value === null) delete merged[field];
             else merged[field] = value;
@@ -347,7 +410,10 @@ export function makeHandler(deps: IngressDeps) {
               TableName: dataTable,
               Key: key,
               UpdateExpression: "SET #data = :data, #lo = :op, #ua = :now ADD #v :one",
-              ConditionExpression: version === undefined ? "attribute_exists(#sk) AND attribute_not_exists(#v)" : "#v = :seen",
+              ConditionExpression:
+                version === undefined
+                  ? "attribute_exists(#sk) AND attribute_not_exists(#v)"
+                  : "#v = :seen",
               ExpressionAttributeNames: {
                 ...(version === undefined ? { "#sk": ATTR.sk } : {}),
                 "#data": ATTR.data,
@@ -383,8 +449,18 @@ export function makeHandler(deps: IngressDeps) {
         TableName: accessTable,
         Key: { pk: billingItemPk(tenant, billingPeriod(now)) },
         UpdateExpression: "SET #t = :tenant, #p = :period ADD #tokens :tokens, #requests :one",
-        ExpressionAttributeNames: { "#t": "tenant", "#p": "period", "#tokens": "tokens", "#requests": "requests" },
-        ExpressionAttributeValues: { ":tenant": tenant, ":period": billingPeriod(now), ":tokens": TOKENS_PER_REQUEST, ":one": 1 },
+        ExpressionAttributeNames: {
+          "#t": "tenant",
+          "#p": "period",
+          "#tokens": "tokens",
+          "#requests": "requests",
+        },
+        ExpressionAttributeValues: {
+          ":tenant": tenant,
+          ":period": billingPeriod(now),
+          ":tokens": TOKENS_PER_REQUEST,
+          ":one": 1,
+        },
       },
     };
     // This event applied: a redelivery finds it and answers as the first did.
@@ -410,10 +486,16 @@ export function makeHandler(deps: IngressDeps) {
     for (let attempt = 1; ; attempt++) {
       const write = await itemWrite();
       try {
-        await deps.ddb.send(new (doc().TransactWriteCommand)({ TransactItems: [write, billing, marker] }));
+        await deps.ddb.send(
+          new (doc().TransactWriteCommand)({ TransactItems: [write, billing, marker] }),
+        );
         return applied;
       } catch (err) {
-        const e = err as { name?: string; message?: string; CancellationReasons?: Array<{ Code?: string; Message?: string; Item?: any }> };
+        const e = err as {
+          name?: string;
+          message?: string;
+          CancellationReasons?: Array<{ Code?: string; Message?: string; Item?: any }>;
+        };
         if (e.name === "TransactionCanceledException") {
           const reasons = e.CancellationReasons ?? [];
           const code = (i: number) => reasons[i]?.Code;
@@ -423,30 +505,61 @@ export function makeHandler(deps: IngressDeps) {
               status: typeof first.status === "number" ? first.status : status,
               tenant,
               rootSchema,
-              operation: OPERATIONS.includes(first.operation as Operation) ? (first.operation as Operation) : op,
+              operation: OPERATIONS.includes(first.operation as Operation)
+                ? (first.operation as Operation)
+                : op,
               id: typeof first.id === "string" ? first.id : id,
               duplicate: true,
             };
           }
           if (code(TX_ITEM) === "ConditionalCheckFailed") {
-            if (op === "POST") throw new Rejection(409, "conflict", `${rootSchema} ${id} already exists (use PUT to replace it)`);
-            if (op === "DELETE") throw new Rejection(404, "not-found", `${rootSchema} ${id} does not exist`);
+            if (op === "POST")
+              throw new Rejection(
+                409,
+                "conflict",
+                `${rootSchema} ${id} already exists (use PUT to replace it)`,
+              );
+            if (op === "DELETE")
+              throw new Rejection(404, "not-found", `${rootSchema} ${id} does not exist`);
             // PATCH: the item changed since it was read (or is gone): read it again.
             if (attempt < MAX_TRANSACTION_ATTEMPTS) continue;
-            throw new Rejection(409, "conflict", `${rootSchema} ${id} kept changing while this PATCH was applied; send it again`);
+            throw new Rejection(
+              409,
+              "conflict",
+              `${rootSchema} ${id} kept changing while this PATCH was applied; send it again`,
+            );
           }
-          if (reasons.some((r) => r.Code === "ValidationError" && isItemTooLarge({ message: r.Message }))) {
-            throw new Rejection(413, "too-large", "the item would be larger than DynamoDB's 400 KB item limit");
+          if (
+            reasons.some(
+              (r) => r.Code === "ValidationError" && isItemTooLarge({ message: r.Message }),
+            )
+          ) {
+            throw new Rejection(
+              413,
+              "too-large",
+              "the item would be larger than DynamoDB's 400 KB item limit",
+            );
           }
-          if (reasons.some((r) => RETRYABLE_CANCELLATIONS.includes(r.Code ?? "")) && attempt < MAX_TRANSACTION_ATTEMPTS) {
+          if (
+            reasons.some((r) => RETRYABLE_CANCELLATIONS.includes(r.Code ?? "")) &&
+            attempt < MAX_TRANSACTION_ATTEMPTS
+          ) {
             await new Promise((r) => setTimeout(r, retryDelayMs(attempt)));
             continue;
           }
           const why = reasons.map((r) => r.Code ?? "None").join(", ");
-          throw new Rejection(500, "internal", `write failed: TransactionCanceledException: ${e.message} [${why}]`);
+          throw new Rejection(
+            500,
+            "internal",
+            `write failed: TransactionCanceledException: ${e.message} [${why}]`,
+          );
         }
         if (e.name === "ValidationException" && isItemTooLarge(e)) {
-          throw new Rejection(413, "too-large", "the item would be larger than DynamoDB's 400 KB item limit");
+          throw new Rejection(
+            413,
+            "too-large",
+            "the item would be larger than DynamoDB's 400 KB item limit",
+          );
         }
         throw new Rejection(500, "internal", `write failed: ${e.name}: ${e.message}`);
       }
@@ -460,13 +573,21 @@ export function makeHandler(deps: IngressDeps) {
     const out: IngressResult = { status: 0 };
     try {
       const result = await apply(event, now, out);
-      logger.info(result.duplicate ? "ingress duplicate" : "ingress applied", { ...result, eventId: event?.id });
+      logger.info(result.duplicate ? "ingress duplicate" : "ingress applied", {
+        ...result,
+        eventId: event?.id,
+      });
       return result;
     } catch (err) {
       const r =
         err instanceof Rejection
           ? { ...out, status: err.status, code: err.code, reason: err.reason }
-          : { ...out, status: 500, code: "internal" as const, reason: `${(err as Error).name}: ${(err as Error).message}` };
+          : {
+              ...out,
+              status: 500,
+              code: "internal" as const,
+              reason: `${(err as Error).name}: ${(err as Error).message}`,
+            };
       // If this send fails the invocation fails: Lambda retries it, then its on-failure destination.
       await reject(event, r, now);
       logger.info("ingress rejected", { ...r, eventId: event?.id });

@@ -83,22 +83,45 @@ export function changeFromStreamRecord(record: DynamoDBRecord): ItemChange {
     throw new Error(`stream record ${record.eventID}: item has no string "${ATTR.tenant}"`);
   }
   if (typeof sk !== "string" || !sk.includes(SK_SEPARATOR)) {
-    throw new Error(`stream record ${record.eventID}: sort key ${JSON.stringify(sk)} is not <rootSchema>#<id>`);
+    throw new Error(
+      `stream record ${record.eventID}: sort key ${JSON.stringify(sk)} is not <rootSchema>#<id>`,
+    );
   }
   const cut = sk.indexOf(SK_SEPARATOR);
-  const rootSchema = typeof item[ATTR.rootSchema] === "string" ? (item[ATTR.rootSchema] as string) : sk.slice(0, cut);
+  const rootSchema =
+    typeof item[ATTR.rootSchema] === "string"
+      ? (item[ATTR.rootSchema] as string)
+      : sk.slice(0, cut);
   const id = typeof item[ATTR.id] === "string" ? (item[ATTR.id] as string) : sk.slice(cut + 1);
   if (!SCHEMA_NAME.test(rootSchema) || id === "") {
-    throw new Error(`stream record ${record.eventID}: sort key ${JSON.stringify(sk)} has no valid schema name and id`);
+    throw new Error(
+      `stream record ${record.eventID}: sort key ${JSON.stringify(sk)} has no valid schema name and id`,
+    );
   }
   const operation: Operation =
-    name === "INSERT" ? "POST" : name === "REMOVE" ? "DELETE" : item[ATTR.lastOperation] === "PATCH" ? "PATCH" : "PUT";
-  return { tenant, rootSchema, operation, payload: payloadOf(item, id), changeId: record.eventID ?? "" };
+    name === "INSERT"
+      ? "POST"
+      : name === "REMOVE"
+        ? "DELETE"
+        : item[ATTR.lastOperation] === "PATCH"
+          ? "PATCH"
+          : "PUT";
+  return {
+    tenant,
+    rootSchema,
+    operation,
+    payload: payloadOf(item, id),
+    changeId: record.eventID ?? "",
+  };
 }
 
 /** The PutEvents entry of a change event, as the change publisher sends it. */
 export function changeEntry(event: ChangeEvent): PublishEntry {
-  return { Source: event.source, DetailType: event.detailType, Detail: JSON.stringify(event.detail) };
+  return {
+    Source: event.source,
+    DetailType: event.detailType,
+    Detail: JSON.stringify(event.detail),
+  };
 }
 
 /** Longest change id allowed for: a DynamoDB Streams record's eventID (32 hex digits on AWS). */
@@ -145,11 +168,16 @@ export function changePayloadBytes(payload: Record<string, unknown>): number {
  * The bus's entry limit from an environment variable (the ChangePublisher's `maxEventBytes`):
  * default 262144; anything but a positive whole number fails the cold start, naming the variable.
  */
-export function maxEventBytesFromEnv(name: string, env: Record<string, string | undefined> = process.env): number {
+export function maxEventBytesFromEnv(
+  name: string,
+  env: Record<string, string | undefined> = process.env,
+): number {
   const raw = env[name];
   const value = raw === undefined || raw === "" ? DEFAULT_MAX_ENTRY_BYTES : Number(raw);
   if (!Number.isInteger(value) || value < 1) {
-    throw new Error(`${name} must be a positive whole number (the bus's event size limit in bytes), got "${raw}"`);
+    throw new Error(
+      `${name} must be a positive whole number (the bus's event size limit in bytes), got "${raw}"`,
+    );
   }
   return value;
 }

@@ -26,7 +26,8 @@ function toNumber(n: string): number | string {
 
 /** One attribute as JSON: sets become arrays, binaries stay base64 strings. */
 export function fromAttribute(a: StreamAttribute): unknown {
-  if (a === null || typeof a !== "object") throw new Error(`not a DynamoDB attribute value: ${JSON.stringify(a)}`);
+  if (a === null || typeof a !== "object")
+    throw new Error(`not a DynamoDB attribute value: ${JSON.stringify(a)}`);
   if (a.S !== undefined) return a.S;
   if (a.N !== undefined) return toNumber(a.N);
   if (a.BOOL !== undefined) return a.BOOL;

@@ -15,7 +15,17 @@
 //   Identical bodies are one delivery for the idempotency TTL; after it, a captured body can be
 //   replayed with a fresh timestamp.
 import { CORRELATION_HEADER } from "../lib/correlation";
-import { checkTimestamp, firstMatch, forbidden, hexEqual, hmac, missing, SignedRequest, taggedSignatures, Verdict } from "./signature";
+import {
+  checkTimestamp,
+  firstMatch,
+  forbidden,
+  hexEqual,
+  hmac,
+  missing,
+  SignedRequest,
+  taggedSignatures,
+  Verdict,
+} from "./signature";
 
 export const HMAC_HEADERS = {
   signature: "x-webhook-signature",
@@ -40,7 +50,10 @@ export interface HmacDeliveryHeaders {
 /** The content signed in the "headers" scheme. */
 export function hmacSignedContent(h: HmacDeliveryHeaders, body: string | Buffer): Buffer {
   const head = `${h.id}\n${String(h.timestamp).trim()}\n${h.event ?? ""}\n${h.correlationId ?? ""}\n`;
-  return Buffer.concat([Buffer.from(head, "utf8"), Buffer.isBuffer(body) ? body : Buffer.from(body, "utf8")]);
+  return Buffer.concat([
+    Buffer.from(head, "utf8"),
+    Buffer.isBuffer(body) ? body : Buffer.from(body, "utf8"),
+  ]);
 }
 
 /** The X-Webhook-Signature value of the "headers" scheme. */
@@ -49,7 +62,11 @@ export function signHmac(secret: string, h: HmacDeliveryHeaders, body: string | 
 }
 
 /** Every header a sender of the "headers" scheme sends (signature included). */
-export function hmacRequestHeaders(secret: string, h: HmacDeliveryHeaders, body: string | Buffer): Record<string, string> {
+export function hmacRequestHeaders(
+  secret: string,
+  h: HmacDeliveryHeaders,
+  body: string | Buffer,
+): Record<string, string> {
   return {
     [HMAC_HEADERS.id]: h.id,
     [HMAC_HEADERS.timestamp]: String(h.timestamp),
@@ -81,10 +98,17 @@ export function verifyHmac(req: SignedRequest, secrets: string[]): Verdict {
   if (verdict) return verdict;
   const signatures = taggedSignatures(header, ",", "v1=");
   if (signatures.length === 0) {
-    return forbidden(`${HMAC_HEADERS.signature} has no v1= signature (this receiver verifies id, timestamp, event and body together)`);
+    return forbidden(
+      `${HMAC_HEADERS.signature} has no v1= signature (this receiver verifies id, timestamp, event and body together)`,
+    );
   }
   const content = hmacSignedContent(
-    { id, timestamp: ts!, event: req.headers[HMAC_HEADERS.event], correlationId: req.headers[HMAC_HEADERS.correlationId] },
+    {
+      id,
+      timestamp: ts!,
+      event: req.headers[HMAC_HEADERS.event],
+      correlationId: req.headers[HMAC_HEADERS.correlationId],
+    },
     req.body,
   );
   return firstMatch(secrets, (s) => {

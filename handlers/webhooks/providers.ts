@@ -89,13 +89,19 @@ export const PROVIDER_SPECS: Record<Provider, ProviderSpec> = {
       let payload: unknown;
       if (contentType(headers) === "application/x-www-form-urlencoded") {
         const form = parseForm(body);
-        if (typeof form.payload !== "string") throw new MalformedRequest("form body has no payload field");
+        if (typeof form.payload !== "string")
+          throw new MalformedRequest("form body has no payload field");
         payload = parseJson(Buffer.from(form.payload), "payload field");
       } else {
         payload = parseJson(body, "GitHub delivery");
       }
       // GitHub signs the body only: X-GitHub-Delivery is a label, the body's digest the key.
-      return { deliveryId, replayKey: `sha256:${sha256Hex(body)}`, eventType: headers["x-github-event"] || "unknown", payload };
+      return {
+        deliveryId,
+        replayKey: `sha256:${sha256Hex(body)}`,
+        eventType: headers["x-github-event"] || "unknown",
+        payload,
+      };
     },
     headers: [
       ...COMMON_HEADERS,
@@ -111,7 +117,11 @@ export const PROVIDER_SPECS: Record<Provider, ProviderSpec> = {
     verify: verifyStripe,
     parse(body) {
       const payload = parseJson(body, "Stripe event");
-      if (!isObject(payload) || typeof payload.id !== "string" || typeof payload.type !== "string") {
+      if (
+        !isObject(payload) ||
+        typeof payload.id !== "string" ||
+        typeof payload.type !== "string"
+      ) {
         throw new MalformedRequest("Stripe event must be a JSON object with string id and type");
       }
       return { deliveryId: payload.id, replayKey: payload.id, eventType: payload.type, payload };
@@ -167,12 +177,17 @@ export const PROVIDER_SPECS: Record<Provider, ProviderSpec> = {
     },
     headers: [...COMMON_HEADERS, "i-twilio-idempotency-token"],
     // Messaging and voice webhooks expect TwiML: an empty <Response/> means "do nothing".
-    ok: () => ({ contentType: "text/xml", body: '<?xml version="1.0" encoding="UTF-8"?><Response></Response>' }),
+    ok: () => ({
+      contentType: "text/xml",
+      body: '<?xml version="1.0" encoding="UTF-8"?><Response></Response>',
+    }),
   },
 };
 
 function hmacPayload(body: Buffer, headers: Record<string, string | undefined>): unknown {
-  return contentType(headers) === "application/x-www-form-urlencoded" ? parseForm(body) : parseJson(body, "webhook body");
+  return contentType(headers) === "application/x-www-form-urlencoded"
+    ? parseForm(body)
+    : parseJson(body, "webhook body");
 }
 
 function typeOf(payload: unknown): string | undefined {
@@ -190,15 +205,25 @@ export const HMAC_BODY_ONLY: ProviderSpec = {
   parse(body, headers) {
     const payload = hmacPayload(body, headers);
     const digest = `sha256:${sha256Hex(body)}`;
-    return { deliveryId: digest, replayKey: digest, eventType: typeOf(payload) || "webhook", payload };
+    return {
+      deliveryId: digest,
+      replayKey: digest,
+      eventType: typeOf(payload) || "webhook",
+      payload,
+    };
   },
   headers: [...COMMON_HEADERS, HMAC_HEADERS.timestamp],
   ok: jsonOk,
 };
 
 /** The spec a receiver runs: the provider's, in the generic HMAC scheme it is configured with. */
-export function providerSpec(provider: Provider, hmacSignedContent: HmacSignedContent = "headers"): ProviderSpec {
-  return provider === "hmac" && hmacSignedContent === "body" ? HMAC_BODY_ONLY : PROVIDER_SPECS[provider];
+export function providerSpec(
+  provider: Provider,
+  hmacSignedContent: HmacSignedContent = "headers",
+): ProviderSpec {
+  return provider === "hmac" && hmacSignedContent === "body"
+    ? HMAC_BODY_ONLY
+    : PROVIDER_SPECS[provider];
 }
 
 /** Twilio sends no event-type header: derive one from the well-known params. */

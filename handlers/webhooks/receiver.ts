@@ -13,7 +13,13 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { ensureInstalled, lazy, lazyClients, sdk } from "../lib/lazy";
-import { entrySize, makePublisher, PublishEntry, PublishResult, RETRYABLE_ENTRY_CODES } from "../lib/publisher";
+import {
+  entrySize,
+  makePublisher,
+  PublishEntry,
+  PublishResult,
+  RETRYABLE_ENTRY_CODES,
+} from "../lib/publisher";
 import { HandlerError } from "../lib/errors";
 import { makeSecretReader, SecretReader } from "../lib/secrets";
 import {
@@ -78,7 +84,9 @@ export const ENV = {
 } as const;
 
 /** Reads the configuration from environment variables; throws naming a missing or bad one. */
-export function readReceiverConfig(env: Record<string, string | undefined> = process.env): ReceiverConfig {
+export function readReceiverConfig(
+  env: Record<string, string | undefined> = process.env,
+): ReceiverConfig {
   const required = (k: string) => {
     const v = env[k];
     if (!v) throw new Error(`${k} is not set`);
@@ -87,11 +95,13 @@ export function readReceiverConfig(env: Record<string, string | undefined> = pro
   const int = (k: string, min: number) => {
     const raw = required(k);
     const v = Number(raw);
-    if (!Number.isInteger(v) || v < min) throw new Error(`${k} must be an integer >= ${min}, got "${raw}"`);
+    if (!Number.isInteger(v) || v < min)
+      throw new Error(`${k} must be an integer >= ${min}, got "${raw}"`);
     return v;
   };
   const provider = required(ENV.provider);
-  if (!isProvider(provider)) throw new Error(`${ENV.provider} must be one of ${PROVIDERS.join(", ")}, got "${provider}"`);
+  if (!isProvider(provider))
+    throw new Error(`${ENV.provider} must be one of ${PROVIDERS.join(", ")}, got "${provider}"`);
   return {
     provider,
     secretArn: required(ENV.secretArn),
@@ -103,14 +113,22 @@ export function readReceiverConfig(env: Record<string, string | undefined> = pro
     payloadBucket: env[ENV.payloadBucket] || undefined,
     payloadPrefix: env[ENV.payloadPrefix] ?? `${provider}/`,
     publicUrl: env[ENV.publicUrl] || undefined,
-    allowedCidrs: env[ENV.allowedCidrs] ? env[ENV.allowedCidrs]!.split(",").map((c) => c.trim()) : undefined,
+    allowedCidrs: env[ENV.allowedCidrs]
+      ? env[ENV.allowedCidrs]!.split(",").map((c) => c.trim())
+      : undefined,
     hmacSignedContent: oneOf(env, ENV.hmacSignedContent, HMAC_SIGNED_CONTENTS, "headers"),
   };
 }
 
-function oneOf<T extends string>(env: Record<string, string | undefined>, key: string, allowed: readonly T[], def: T): T {
+function oneOf<T extends string>(
+  env: Record<string, string | undefined>,
+  key: string,
+  allowed: readonly T[],
+  def: T,
+): T {
   const v = env[key] || def;
-  if (!(allowed as readonly string[]).includes(v)) throw new Error(`${key} must be one of ${allowed.join(", ")}, got "${v}"`);
+  if (!(allowed as readonly string[]).includes(v))
+    throw new Error(`${key} must be one of ${allowed.join(", ")}, got "${v}"`);
   return v as T;
 }
 
@@ -157,9 +175,17 @@ const SECRET_REFRESH_MS = 5_000;
 /** Seconds a provider is asked to wait before redelivering after a 503. */
 export const RETRY_AFTER_SECONDS = 5;
 
-type Response = LambdaFunctionURLResult & { statusCode: number; headers: Record<string, string>; body: string };
+type Response = LambdaFunctionURLResult & {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+};
 
-function respond(statusCode: number, body: unknown, extraHeaders: Record<string, string> = {}): Response {
+function respond(
+  statusCode: number,
+  body: unknown,
+  extraHeaders: Record<string, string> = {},
+): Response {
   return {
     statusCode,
     headers: { "content-type": "application/json", "cache-control": "no-store", ...extraHeaders },
@@ -210,8 +236,16 @@ interface Handled {
  * window or unreadable (the wording of checkTimestamp in ./signature.ts) is `timestamp`; any other
  * 401 (signature or a header it needs missing) or 403 (mismatch) is `signature`.
  */
-export function signatureRejectionReason(verdict: { status: 401 | 403; reason: string }): RejectionReason {
-  if (verdict.status === 403 && /timestamp is (older than|more than \d+ s in the future|not a unix timestamp)/.test(verdict.reason)) {
+export function signatureRejectionReason(verdict: {
+  status: 401 | 403;
+  reason: string;
+}): RejectionReason {
+  if (
+    verdict.status === 403 &&
+    /timestamp is (older than|more than \d+ s in the future|not a unix timestamp)/.test(
+      verdict.reason,
+    )
+  ) {
     return REJECTION_REASONS.timestamp;
   }
   return REJECTION_REASONS.signature;
@@ -223,7 +257,9 @@ interface DeliveryResult {
   payloadKey?: string;
 }
 
-function lowerHeaders(h: Record<string, string | undefined> | undefined): Record<string, string | undefined> {
+function lowerHeaders(
+  h: Record<string, string | undefined> | undefined,
+): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(h ?? {})) out[k.toLowerCase()] = v;
   return out;
@@ -238,7 +274,8 @@ export function makeHandler(deps: ReceiverDeps) {
   const expectedPath = `/${cfg.provider}`;
   const now = deps.now ?? Date.now;
   const logger: ReceiverLogger = deps.logger ?? { info() {}, warn() {}, error() {} };
-  if (!deps.secrets && !deps.secretsManager) throw new Error("makeHandler: secretsManager (or secrets) is required");
+  if (!deps.secrets && !deps.secretsManager)
+    throw new Error("makeHandler: secretsManager (or secrets) is required");
   const secrets = deps.secrets ?? makeSecretReader({ client: deps.secretsManager!, now });
   const publisher = makePublisher({
     client: deps.eventBridge,
@@ -251,8 +288,10 @@ export function makeHandler(deps: ReceiverDeps) {
   // Built for the first verified delivery: rejected requests never load Powertools idempotency or
   // the DynamoDB client (handlers/lib/lazy.ts).
   const processDelivery = lazy(() => {
-    const { IdempotencyConfig, makeIdempotent } = require("@aws-lambda-powertools/idempotency") as typeof Idempotency;
-    const { DynamoDBPersistenceLayer } = require("@aws-lambda-powertools/idempotency/dynamodb") as typeof IdempotencyDynamoDB;
+    const { IdempotencyConfig, makeIdempotent } =
+      require("@aws-lambda-powertools/idempotency") as typeof Idempotency;
+    const { DynamoDBPersistenceLayer } =
+      require("@aws-lambda-powertools/idempotency/dynamodb") as typeof IdempotencyDynamoDB;
     const persistenceStore = new DynamoDBPersistenceLayer({
       tableName: cfg.idempotencyTable,
       awsSdkV3Client: typeof dynamodb === "function" ? dynamodb() : dynamodb,
@@ -316,27 +355,42 @@ export function makeHandler(deps: ReceiverDeps) {
     return verdict;
   }
 
-  const rejected = (reason: RejectionReason, response: Response): Handled => ({ response, outcome: { kind: "rejected", reason } });
+  const rejected = (reason: RejectionReason, response: Response): Handled => ({
+    response,
+    outcome: { kind: "rejected", reason },
+  });
   const serverError: Outcome = { kind: "server-error" };
 
   async function handle(event: LambdaFunctionURLEvent, context: Context): Promise<Handled> {
     // Before any other work: a sender outside the provider's published ranges learns nothing more.
     const sourceIp = event.requestContext?.http?.sourceIp;
     if (allowedSource && !allowedSource(sourceIp)) {
-      logger.warn("webhook rejected", { status: 403, reason: "source address not allowed", sourceIp });
-      return rejected(REJECTION_REASONS.ip, respond(403, { error: `source address ${sourceIp ?? "(none)"} is not allowed` }));
+      logger.warn("webhook rejected", {
+        status: 403,
+        reason: "source address not allowed",
+        sourceIp,
+      });
+      return rejected(
+        REJECTION_REASONS.ip,
+        respond(403, { error: `source address ${sourceIp ?? "(none)"} is not allowed` }),
+      );
     }
     const method = event.requestContext?.http?.method ?? "";
     const path = event.rawPath ?? "";
-    if (path !== expectedPath) return rejected(REJECTION_REASONS.unknownProvider, respond(404, { error: "not found" }));
+    if (path !== expectedPath)
+      return rejected(REJECTION_REASONS.unknownProvider, respond(404, { error: "not found" }));
     if (method !== "POST") {
-      return rejected(REJECTION_REASONS.method, respond(405, { error: "method not allowed" }, { allow: "POST" }));
+      return rejected(
+        REJECTION_REASONS.method,
+        respond(405, { error: "method not allowed" }, { allow: "POST" }),
+      );
     }
 
     const headers = lowerHeaders(event.headers);
-    const body = event.body === undefined || event.body === null
-      ? Buffer.alloc(0)
-      : Buffer.from(event.body, event.isBase64Encoded ? "base64" : "utf8");
+    const body =
+      event.body === undefined || event.body === null
+        ? Buffer.alloc(0)
+        : Buffer.from(event.body, event.isBase64Encoded ? "base64" : "utf8");
     const query = event.rawQueryString ? `?${event.rawQueryString}` : "";
     const url = cfg.publicUrl
       ? `${cfg.publicUrl}${query}`
@@ -356,13 +410,20 @@ export function makeHandler(deps: ReceiverDeps) {
       return { response: unavailable("temporarily unavailable"), outcome: serverError };
     }
     if (!verdict.ok) {
-      logger.warn("webhook rejected", { status: verdict.status, reason: verdict.reason, bytes: body.length });
+      logger.warn("webhook rejected", {
+        status: verdict.status,
+        reason: verdict.reason,
+        bytes: body.length,
+      });
       return rejected(
         signatureRejectionReason(verdict),
-        respond(verdict.status, { error: verdict.status === 401 ? "missing signature" : "invalid signature" }),
+        respond(verdict.status, {
+          error: verdict.status === 401 ? "missing signature" : "invalid signature",
+        }),
       );
     }
-    if (verdict.secretIndex > 0) logger.info("webhook signed with the previous secret", { secretIndex: verdict.secretIndex });
+    if (verdict.secretIndex > 0)
+      logger.info("webhook signed with the previous secret", { secretIndex: verdict.secretIndex });
 
     let parsed;
     try {
@@ -375,8 +436,14 @@ export function makeHandler(deps: ReceiverDeps) {
       throw err;
     }
     if (parsed.deliveryId.length > 256 || !/^[\x21-\x7e]+$/.test(parsed.deliveryId)) {
-      logger.warn("webhook rejected", { status: 400, reason: "delivery id is not 1-256 printable characters" });
-      return rejected(REJECTION_REASONS.malformed, respond(400, { error: "delivery id must be 1-256 printable ASCII characters" }));
+      logger.warn("webhook rejected", {
+        status: 400,
+        reason: "delivery id is not 1-256 printable characters",
+      });
+      return rejected(
+        REJECTION_REASONS.malformed,
+        respond(400, { error: "delivery id must be 1-256 printable ASCII characters" }),
+      );
     }
     // Ids safe inside an input transformer's JSON (CORRELATION_ID_PATTERN): the caller's where the
     // signature covers it, else the delivery id, else one derived from the delivery id (the same on
@@ -405,7 +472,12 @@ export function makeHandler(deps: ReceiverDeps) {
       DetailType: (parsed.eventType || "webhook").slice(0, MAX_DETAIL_TYPE),
       Detail: JSON.stringify(detail),
     };
-    const log = { deliveryId: parsed.deliveryId, correlationId, eventType: parsed.eventType, bytes: body.length };
+    const log = {
+      deliveryId: parsed.deliveryId,
+      correlationId,
+      eventType: parsed.eventType,
+      bytes: body.length,
+    };
     const delivery: Delivery = {
       // The signed replay key, not the delivery id: a resent capture under a new id is a duplicate.
       key: `${cfg.provider}:${parsed.replayKey}`,
@@ -415,13 +487,22 @@ export function makeHandler(deps: ReceiverDeps) {
     };
     if (entrySize(entry) > cfg.maxEntryBytes) {
       if (!cfg.payloadBucket) {
-        logger.warn("webhook rejected", { ...log, status: 413, reason: "payload over the bus entry limit" });
+        logger.warn("webhook rejected", {
+          ...log,
+          status: 413,
+          reason: "payload over the bus entry limit",
+        });
         return rejected(
           REJECTION_REASONS.tooLarge,
-          respond(413, { error: `payload too large: events are limited to ${cfg.maxEntryBytes} bytes` }),
+          respond(413, {
+            error: `payload too large: events are limited to ${cfg.maxEntryBytes} bytes`,
+          }),
         );
       }
-      delivery.oversized = { body, contentType: headers["content-type"] ?? "application/octet-stream" };
+      delivery.oversized = {
+        body,
+        contentType: headers["content-type"] ?? "application/octet-stream",
+      };
     }
 
     let result: DeliveryResult;
@@ -431,19 +512,41 @@ export function makeHandler(deps: ReceiverDeps) {
       const publish = delivery.state.publish;
       if (delivery.state.published) {
         // The event is on the bus; only recording that failed. A redelivery would publish again.
-        logger.error("webhook published but its idempotency record was not saved", { ...log, error: errorSummary(err) });
-        return { response: ok(spec, "accepted", parsed.deliveryId), outcome: { kind: "accepted" }, publish };
+        logger.error("webhook published but its idempotency record was not saved", {
+          ...log,
+          error: errorSummary(err),
+        });
+        return {
+          response: ok(spec, "accepted", parsed.deliveryId),
+          outcome: { kind: "accepted" },
+          publish,
+        };
       }
       const name = (err as Error)?.name;
       if (name === "IdempotencyAlreadyInProgressError") {
         logger.info("webhook duplicate in progress", log);
         return { response: unavailable("delivery in progress, retry later"), outcome: serverError };
       }
-      if (err instanceof PublishFailed && !RETRYABLE_ENTRY_CODES.has(err.code) && !/Throttl|Internal|Unavailable|Timeout/.test(err.code)) {
-        logger.error("webhook could not be published", { ...log, errorCode: err.code, error: err.message });
-        return { response: respond(500, { error: "internal error" }), outcome: serverError, publish };
+      if (
+        err instanceof PublishFailed &&
+        !RETRYABLE_ENTRY_CODES.has(err.code) &&
+        !/Throttl|Internal|Unavailable|Timeout/.test(err.code)
+      ) {
+        logger.error("webhook could not be published", {
+          ...log,
+          errorCode: err.code,
+          error: err.message,
+        });
+        return {
+          response: respond(500, { error: "internal error" }),
+          outcome: serverError,
+          publish,
+        };
       }
-      logger.error("webhook delivery failed, provider should retry", { ...log, error: errorSummary(err) });
+      logger.error("webhook delivery failed, provider should retry", {
+        ...log,
+        error: errorSummary(err),
+      });
       return { response: unavailable("temporarily unavailable"), outcome: serverError, publish };
     }
     const duplicate = result.nonce !== delivery.nonce;
@@ -473,7 +576,8 @@ export function makeHandler(deps: ReceiverDeps) {
         else if (o.kind === "accepted") recordAccepted(metrics);
         else if (o.kind === "duplicate") recordDuplicate(metrics);
         if (handled.publish) recordPublish(metrics, handled.publish);
-        if (o.kind === "accepted" || o.kind === "duplicate" || handled.publish) metrics.addMetadata("provider", cfg.provider);
+        if (o.kind === "accepted" || o.kind === "duplicate" || handled.publish)
+          metrics.addMetadata("provider", cfg.provider);
       },
       (what, err) => logger.error(`webhook metrics not ${what}`, { error: errorSummary(err) }),
     );
@@ -495,9 +599,17 @@ export function makeHandler(deps: ReceiverDeps) {
   };
 }
 
-function ok(spec: ReturnType<typeof providerSpec>, status: "accepted" | "duplicate", deliveryId: string): Response {
+function ok(
+  spec: ReturnType<typeof providerSpec>,
+  status: "accepted" | "duplicate",
+  deliveryId: string,
+): Response {
   const r = spec.ok(status, deliveryId);
-  return { statusCode: 200, headers: { "content-type": r.contentType, "cache-control": "no-store" }, body: r.body };
+  return {
+    statusCode: 200,
+    headers: { "content-type": r.contentType, "cache-control": "no-store" },
+    body: r.body,
+  };
 }
 
 /** Name and message of an error, never a payload (SDK errors carry no request data). */
@@ -526,7 +638,10 @@ export function createReceiver() {
     dynamodb: lazyClients.dynamodb().client,
     // Only oversized payloads use S3: not built at init even where the other clients are.
     s3: config.payloadBucket ? lazyClients.s3({ rarelyUsed: true }) : undefined,
-    logger: new Logger({ serviceName: WEBHOOK_SERVICE, persistentKeys: { provider: config.provider } }),
+    logger: new Logger({
+      serviceName: WEBHOOK_SERVICE,
+      persistentKeys: { provider: config.provider },
+    }),
     // Namespace Switchyard, dimension service=switchyard-webhooks: what the Monitoring alarm watches.
     metrics: makeMetrics(WEBHOOK_SERVICE),
   });

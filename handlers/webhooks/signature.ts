@@ -33,7 +33,8 @@ export function safeEqual(a: Buffer, b: Buffer): boolean {
 
 /** Constant-time equality of a hex digest and a received hex string (case-insensitive). */
 export function hexEqual(expected: Buffer, receivedHex: string): boolean {
-  if (!/^[0-9a-fA-F]*$/.test(receivedHex) || receivedHex.length !== expected.length * 2) return false;
+  if (!/^[0-9a-fA-F]*$/.test(receivedHex) || receivedHex.length !== expected.length * 2)
+    return false;
   return safeEqual(expected, Buffer.from(receivedHex, "hex"));
 }
 
@@ -43,7 +44,11 @@ export function base64Equal(expected: Buffer, receivedB64: string): boolean {
   return safeEqual(expected, Buffer.from(receivedB64, "base64"));
 }
 
-export function hmac(algorithm: "sha1" | "sha256", key: string | Buffer, ...parts: Array<string | Buffer>): Buffer {
+export function hmac(
+  algorithm: "sha1" | "sha256",
+  key: string | Buffer,
+  ...parts: Array<string | Buffer>
+): Buffer {
   const h = crypto.createHmac(algorithm, key);
   for (const p of parts) h.update(p);
   return h.digest();
@@ -53,8 +58,10 @@ export function hmac(algorithm: "sha1" | "sha256", key: string | Buffer, ...part
 export function checkTimestamp(raw: string, req: SignedRequest, what: string): Verdict | undefined {
   if (!/^\d{1,12}$/.test(raw.trim())) return forbidden(`${what} is not a unix timestamp`);
   const ts = Number(raw.trim());
-  if (ts < req.nowSeconds - req.toleranceSeconds) return forbidden(`${what} is older than ${req.toleranceSeconds} s`);
-  if (ts > req.nowSeconds + req.toleranceSeconds) return forbidden(`${what} is more than ${req.toleranceSeconds} s in the future`);
+  if (ts < req.nowSeconds - req.toleranceSeconds)
+    return forbidden(`${what} is older than ${req.toleranceSeconds} s`);
+  if (ts > req.nowSeconds + req.toleranceSeconds)
+    return forbidden(`${what} is more than ${req.toleranceSeconds} s in the future`);
   return undefined;
 }
 

@@ -5,7 +5,11 @@
 import * as net from "net";
 
 /** A CIDR block ("192.30.252.0/22", "2a0a:a440::/29") or a single address; throws naming the fault. */
-export function parseCidr(cidr: string): { address: string; prefix: number; family: "ipv4" | "ipv6" } {
+export function parseCidr(cidr: string): {
+  address: string;
+  prefix: number;
+  family: "ipv4" | "ipv6";
+} {
   const [address, prefixText, extra] = cidr.trim().split("/");
   const version = net.isIP(address ?? "");
   if (version === 0 || extra !== undefined) {
@@ -20,7 +24,9 @@ export function parseCidr(cidr: string): { address: string; prefix: number; fami
 }
 
 /** Whether an address is inside one of the blocks; an unparsable address is not. */
-export function makeSourceAllowlist(cidrs: readonly string[]): (sourceIp: string | undefined) => boolean {
+export function makeSourceAllowlist(
+  cidrs: readonly string[],
+): (sourceIp: string | undefined) => boolean {
   const list = new net.BlockList();
   for (const c of cidrs) {
     const { address, prefix, family } = parseCidr(c);

@@ -1,7 +1,16 @@
 // Standard Webhooks (standardwebhooks.com): webhook-id, webhook-timestamp and webhook-signature
 // ("v1,<base64>" entries separated by spaces) over "<id>.<timestamp>.<raw body>", keyed with the
 // base64-decoded secret after its "whsec_" prefix.
-import { base64Equal, checkTimestamp, forbidden, hmac, missing, SignedRequest, taggedSignatures, Verdict } from "./signature";
+import {
+  base64Equal,
+  checkTimestamp,
+  forbidden,
+  hmac,
+  missing,
+  SignedRequest,
+  taggedSignatures,
+  Verdict,
+} from "./signature";
 
 export const STANDARD_HEADERS = {
   id: "webhook-id",
@@ -18,7 +27,12 @@ export function standardKey(secret: string): Buffer {
   return Buffer.from(b64, "base64");
 }
 
-export function signStandard(secret: string, id: string, timestamp: number, body: string | Buffer): string {
+export function signStandard(
+  secret: string,
+  id: string,
+  timestamp: number,
+  body: string | Buffer,
+): string {
   return `v1,${hmac("sha256", standardKey(secret), `${id}.${timestamp}.`, body).toString("base64")}`;
 }
 
@@ -27,11 +41,13 @@ export function verifyStandard(req: SignedRequest, secrets: string[]): Verdict {
   const ts = req.headers[STANDARD_HEADERS.timestamp];
   const header = req.headers[STANDARD_HEADERS.signature];
   if (!header) return missing(`${STANDARD_HEADERS.signature} header is missing`);
-  if (!id || !ts) return missing(`${STANDARD_HEADERS.id} and ${STANDARD_HEADERS.timestamp} headers are required`);
+  if (!id || !ts)
+    return missing(`${STANDARD_HEADERS.id} and ${STANDARD_HEADERS.timestamp} headers are required`);
   const stale = checkTimestamp(ts, req, STANDARD_HEADERS.timestamp);
   if (stale) return stale;
   const signatures = taggedSignatures(header, " ", "v1,");
-  if (signatures.length === 0) return forbidden(`${STANDARD_HEADERS.signature} has no v1 signature`);
+  if (signatures.length === 0)
+    return forbidden(`${STANDARD_HEADERS.signature} has no v1 signature`);
   for (let i = 0; i < secrets.length; i++) {
     const expected = hmac("sha256", standardKey(secrets[i]), `${id}.${ts.trim()}.`, req.body);
     if (signatures.some((sig) => base64Equal(expected, sig))) return { ok: true, secretIndex: i };

@@ -1,7 +1,15 @@
 // Stripe: Stripe-Signature = "t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>", possibly
 // with several v1 entries (Stripe signs with every active secret while one is rolled) and other
 // schemes (v0) that are ignored.
-import { checkTimestamp, forbidden, hexEqual, hmac, missing, SignedRequest, Verdict } from "./signature";
+import {
+  checkTimestamp,
+  forbidden,
+  hexEqual,
+  hmac,
+  missing,
+  SignedRequest,
+  Verdict,
+} from "./signature";
 
 export const STRIPE_SIGNATURE_HEADER = "stripe-signature";
 
@@ -23,7 +31,8 @@ export function verifyStripe(req: SignedRequest, secrets: string[]): Verdict {
     if (k === "t") t = v;
     else if (k === "v1") v1.push(v);
   }
-  if (t === undefined || v1.length === 0) return forbidden(`${STRIPE_SIGNATURE_HEADER} has no t= or no v1= signature`);
+  if (t === undefined || v1.length === 0)
+    return forbidden(`${STRIPE_SIGNATURE_HEADER} has no t= or no v1= signature`);
   const stale = checkTimestamp(t, req, "Stripe-Signature timestamp");
   if (stale) return stale;
   for (let i = 0; i < secrets.length; i++) {

@@ -3,7 +3,16 @@
 // signed with no params and the URL carries bodySHA256 = hex SHA-256 of the raw body. Like
 // twilio-node, the URL is tried with and without the default port.
 import * as crypto from "crypto";
-import { firstMatch, base64Equal, forbidden, hexEqual, hmac, missing, SignedRequest, Verdict } from "./signature";
+import {
+  firstMatch,
+  base64Equal,
+  forbidden,
+  hexEqual,
+  hmac,
+  missing,
+  SignedRequest,
+  Verdict,
+} from "./signature";
 
 export const TWILIO_SIGNATURE_HEADER = "x-twilio-signature";
 
@@ -32,7 +41,9 @@ export function twilioSignedString(url: string, params: TwilioParams): string {
 }
 
 export function signTwilio(authToken: string, url: string, params: TwilioParams): string {
-  return hmac("sha1", authToken, Buffer.from(twilioSignedString(url, params), "utf8")).toString("base64");
+  return hmac("sha1", authToken, Buffer.from(twilioSignedString(url, params), "utf8")).toString(
+    "base64",
+  );
 }
 
 /** The URL as signed with the default port added and removed (Twilio may sign either). */
@@ -53,18 +64,25 @@ export function urlVariants(url: string): string[] {
 }
 
 function isForm(headers: Record<string, string | undefined>): boolean {
-  return (headers["content-type"] ?? "").toLowerCase().startsWith("application/x-www-form-urlencoded");
+  return (headers["content-type"] ?? "")
+    .toLowerCase()
+    .startsWith("application/x-www-form-urlencoded");
 }
 
 /** The params Twilio signs: none for a JSON body (its hash is in the URL), else the form's. */
-function signedParams(req: Pick<SignedRequest, "url" | "headers" | "body">): { params: TwilioParams } | { refused: Verdict } {
+function signedParams(
+  req: Pick<SignedRequest, "url" | "headers" | "body">,
+): { params: TwilioParams } | { refused: Verdict } {
   const bodyHash = new URL(req.url).searchParams.get("bodySHA256");
   if (bodyHash !== null) {
     const actual = crypto.createHash("sha256").update(req.body).digest();
-    return hexEqual(actual, bodyHash) ? { params: {} } : { refused: forbidden("bodySHA256 does not match the body") };
+    return hexEqual(actual, bodyHash)
+      ? { params: {} }
+      : { refused: forbidden("bodySHA256 does not match the body") };
   }
   if (isForm(req.headers)) return { params: parseForm(req.body) };
-  if (req.body.length > 0) return { refused: forbidden("a non-form body must be signed with bodySHA256 in the URL") };
+  if (req.body.length > 0)
+    return { refused: forbidden("a non-form body must be signed with bodySHA256 in the URL") };
   return { params: {} };
 }
 
@@ -74,7 +92,9 @@ function signedParams(req: Pick<SignedRequest, "url" | "headers" | "body">): { p
  * the same signature have the same content, however their params are ordered or repeated, so a
  * digest of it identifies the delivery whatever I-Twilio-Idempotency-Token (unsigned) says.
  */
-export function twilioCanonicalContent(req: Pick<SignedRequest, "url" | "headers" | "body">): string {
+export function twilioCanonicalContent(
+  req: Pick<SignedRequest, "url" | "headers" | "body">,
+): string {
   const signed = signedParams(req);
   if ("refused" in signed) throw new Error("twilioCanonicalContent: the request does not verify");
   return twilioSignedString(new URL(req.url).href, signed.params);
@@ -88,6 +108,11 @@ export function verifyTwilio(req: SignedRequest, secrets: string[]): Verdict {
   const params = signed.params;
   const candidates = urlVariants(req.url);
   return firstMatch(secrets, (token) =>
-    candidates.some((url) => base64Equal(hmac("sha1", token, Buffer.from(twilioSignedString(url, params), "utf8")), signature.trim())),
+    candidates.some((url) =>
+      base64Equal(
+        hmac("sha1", token, Buffer.from(twilioSignedString(url, params), "utf8")),
+        signature.trim(),
+      ),
+    ),
   );
 }

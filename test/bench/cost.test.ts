@@ -22,7 +22,11 @@ const definition = {
   StartAt: "Prepare",
   States: {
     Prepare: { Type: "Pass", Next: "Call" },
-    Call: { Type: "Task", Next: "Wait", Catch: [{ ErrorEquals: ["States.ALL"], Next: "CallFailedMessage" }] },
+    Call: {
+      Type: "Task",
+      Next: "Wait",
+      Catch: [{ ErrorEquals: ["States.ALL"], Next: "CallFailedMessage" }],
+    },
     Wait: { Type: "Wait", Seconds: 60, Next: "Poll" },
     Poll: { Type: "Task", Next: "Done?" },
     "Done?": {
@@ -46,13 +50,20 @@ describe("cost model", () => {
     expect(s.happyPath).to.deep.equal(["Prepare", "Call", "Wait", "Poll", "Done?", "Ok"]);
     // The first loop found from the path: back from Poll through the pause.
     expect(s.loop).to.deep.equal(["Done?", "Pause", "Poll"]);
-    expect(s).to.include({ waitSecondsHappy: 60, waitSecondsLoop: 20, tasksHappy: 2, tasksLoop: 1 });
+    expect(s).to.include({
+      waitSecondsHappy: 60,
+      waitSecondsLoop: 20,
+      tasksHappy: 2,
+      tasksLoop: 1,
+    });
   });
 
   it("prices Standard by transitions and Express by 100 ms of 64 MB", () => {
     const s = workflowShape(definition);
     // 6 transitions, then 3 more per extra poll: 12 at 3 polls; $25 per million transitions.
-    expect(workflowLines("STANDARD", s, 1, US)).to.deep.equal([{ item: "Standard: 6 state transitions", perMillion: 150 }]);
+    expect(workflowLines("STANDARD", s, 1, US)).to.deep.equal([
+      { item: "Standard: 6 state transitions", perMillion: 150 },
+    ]);
     expect(workflowLines("STANDARD", s, 3, US)[0].perMillion).to.equal(300);
     // 60 s + 2 tasks x 0.5 s = 61 s; 61 x 0.0625 GB x $0.00001667 = $0.00006355 per execution.
     const express = workflowLines("EXPRESS", s, 1, US);
@@ -80,10 +91,20 @@ describe("cost model", () => {
     // $1 event + $0.20 invocation + 1 KB x 1M = 0.954 GB archived ($0.0954) and stored 30 days ($0.0219).
     expect(path("API destination").total).to.equal(1.32);
     // 512 MB x 60 ms = 0.03 GB-s x $0.0000133334 = $0.40/M; + $0.20 requests + 2 WRU $1.25 + logs $0.42 + bus $1.12.
-    expect(path("Lambda webhook").lines.find((l) => l.item.startsWith("Lambda duration"))!.perMillion).to.equal(0.4);
+    expect(
+      path("Lambda webhook").lines.find((l) => l.item.startsWith("Lambda duration"))!.perMillion,
+    ).to.equal(0.4);
     expect(path("Lambda webhook").total).to.equal(3.39);
-    expect(path("Workflow STANDARD [configured], typical").lines.find((l) => l.item.startsWith("Standard"))!.perMillion).to.equal(150);
-    expect(path("Workflow STANDARD [configured], worst: 3").lines.find((l) => l.item.startsWith("Standard"))!.perMillion).to.equal(300);
+    expect(
+      path("Workflow STANDARD [configured], typical").lines.find((l) =>
+        l.item.startsWith("Standard"),
+      )!.perMillion,
+    ).to.equal(150);
+    expect(
+      path("Workflow STANDARD [configured], worst: 3").lines.find((l) =>
+        l.item.startsWith("Standard"),
+      )!.perMillion,
+    ).to.equal(300);
     expect(c.paths.filter((p) => p.path.startsWith("Workflow"))).to.have.length(4);
     // $3.50 + usage plan $0 + $0.20 + 256 MB x 40 ms $0.1333 + 2 WRU $1.25 + X-Ray 5% $0.25 + WAF $0.60.
     expect(path("API Gateway REST").total).to.equal(5.93);
@@ -135,11 +156,15 @@ describe("cost model", () => {
       throw new Error(`pricesFor(${region}) did not fail`);
     };
     const msg = fails("ap-southeast-7");
-    for (const s of ["ap-southeast-7", "aws:region", "us-east-1", "eu-west-1"]) expect(msg).to.include(s);
+    for (const s of ["ap-southeast-7", "aws:region", "us-east-1", "eu-west-1"])
+      expect(msg).to.include(s);
     expect(fails(undefined)).to.include("aws:region");
     // Object's own keys are no region either.
     expect(fails("toString")).to.include("toString");
-    expect(() => computeCosts({ ...inputs, region: "eu-central-1" })).to.throw(UnpricedRegionError, /eu-central-1.*aws:region/);
+    expect(() => computeCosts({ ...inputs, region: "eu-central-1" })).to.throw(
+      UnpricedRegionError,
+      /eu-central-1.*aws:region/,
+    );
   });
 });
 
@@ -154,11 +179,15 @@ describe("cost of the committed stacks", function () {
       const c = computeCosts(i);
       const rest = c.paths.find((p) => p.path.startsWith("API Gateway REST"))!;
       const webhook = c.paths.find((p) => p.path.startsWith("Lambda webhook"))!;
-      expect(rest.lines.find((l) => l.item.startsWith("DynamoDB"))!.perMillion).to.equal(2 * EU.dynamoWritePerMillion);
+      expect(rest.lines.find((l) => l.item.startsWith("DynamoDB"))!.perMillion).to.equal(
+        2 * EU.dynamoWritePerMillion,
+      );
       expect(webhook.lines.find((l) => l.item.startsWith("CloudWatch Logs"))!.perMillion).to.equal(
         Math.round(EU.logsIngestPerGb * (900e6 / GB) * 1e4) / 1e4,
       );
-      expect(render(i, c).split("\n")[0]).to.equal(`Stack ${stack}: USD per million events (eu-west-1 list prices, the stack's aws:region)`);
+      expect(render(i, c).split("\n")[0]).to.equal(
+        `Stack ${stack}: USD per million events (eu-west-1 list prices, the stack's aws:region)`,
+      );
       // The receivers' 12 EMF metrics (5, and WebhookRejected for each of 7 reasons) and the change
       // publisher's 3 (both stacks declare both).
       expect(i.fixed.customMetrics).to.equal(15);
@@ -169,7 +198,9 @@ describe("cost of the committed stacks", function () {
     const i = await gatherInputs("dev", { "aws:region": "us-east-1" });
     expect(i.region).to.equal("us-east-1");
     const rest = computeCosts(i).paths.find((p) => p.path.startsWith("API Gateway REST"))!;
-    expect(rest.lines.find((l) => l.item.startsWith("DynamoDB"))!.perMillion).to.equal(2 * US.dynamoWritePerMillion);
+    expect(rest.lines.find((l) => l.item.startsWith("DynamoDB"))!.perMillion).to.equal(
+      2 * US.dynamoWritePerMillion,
+    );
   });
 
   it("refuses a stack whose aws:region has no price table, before evaluating it", async () => {
@@ -180,7 +211,10 @@ describe("cost of the committed stacks", function () {
       error = e;
     }
     expect(error).to.be.instanceOf(UnpricedRegionError);
-    expect((error as Error).message).to.include("stack prod").and.include("sa-east-1").and.include("aws:region");
+    expect((error as Error).message)
+      .to.include("stack prod")
+      .and.include("sa-east-1")
+      .and.include("aws:region");
     expect((error as Error).message).to.match(/Priced regions: us-east-1, eu-west-1/);
   });
 });

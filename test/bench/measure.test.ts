@@ -11,7 +11,12 @@ import { settle, setupMocks, valueOf } from "../mocks";
 setupMocks();
 import { functionArchives, serializedArchives, SwitchyardFunction } from "../../components/lambda";
 import { archiveEntries, materialize } from "../../local/artifacts";
-import { ArchiveSizer, defaultCodeFolders, EMPTY_ZIP_BYTES, measureArchive } from "../../bench/archives";
+import {
+  ArchiveSizer,
+  defaultCodeFolders,
+  EMPTY_ZIP_BYTES,
+  measureArchive,
+} from "../../bench/archives";
 import { coldStartOnce, HARMLESS_EVENT, startStubEndpoint } from "../../bench/coldStart";
 import { bulkEntries, publisherEfficiency } from "../../bench/publisherBench";
 import { table } from "../../bench/run";
@@ -38,7 +43,12 @@ function readZip(buf: Buffer): Array<{ name: string; data: Buffer; method: numbe
     expect(buf.readUInt32LE(local)).to.equal(0x04034b50);
     const start = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
     const raw = buf.subarray(start, start + csize);
-    out.push({ name, method, crc, data: method === 8 ? zlib.inflateRawSync(raw) : Buffer.from(raw) });
+    out.push({
+      name,
+      method,
+      crc,
+      data: method === 8 ? zlib.inflateRawSync(raw) : Buffer.from(raw),
+    });
     p += 46 + nameLen + buf.readUInt16LE(p + 30) + buf.readUInt16LE(p + 32);
   }
   return out;
@@ -48,7 +58,10 @@ describe("bench: ZIP writer and file walker", () => {
   const inputs = [
     { name: "__index.js", data: Buffer.from("exports.handler = async () => 1;\n".repeat(50)) },
     { name: "node_modules/p/tiny.txt", data: Buffer.from("ab") },
-    { name: "node_modules/p/ünïcode.json", data: Buffer.from(JSON.stringify({ a: "x".repeat(3000) })) },
+    {
+      name: "node_modules/p/ünïcode.json",
+      data: Buffer.from(JSON.stringify({ a: "x".repeat(3000) })),
+    },
   ];
 
   it("computes CRC-32 as ZIP does", () => {
@@ -116,19 +129,38 @@ describe("bench: statistics", () => {
   });
 
   it("prints aligned tables", () => {
-    expect(table(["a", "bb"], [["xyz", 1], ["q", 22]])).to.equal("a    bb\n---  --\nxyz   1\nq    22");
+    expect(
+      table(
+        ["a", "bb"],
+        [
+          ["xyz", 1],
+          ["q", 22],
+        ],
+      ),
+    ).to.equal("a    bb\n---  --\nxyz   1\nq    22");
   });
 });
 
 describe("bench: publisher efficiency", () => {
   it("counts the PutEvents calls and entries per call the publisher makes", async () => {
     const r = await publisherEfficiency(bulkEntries(25));
-    expect(r).to.include({ events: 25, delivered: 25, calls: 3, retries: 0, minEntriesPerCall: 5, maxEntriesPerCall: 10 });
+    expect(r).to.include({
+      events: 25,
+      delivered: 25,
+      calls: 3,
+      retries: 0,
+      minEntriesPerCall: 5,
+      maxEntriesPerCall: 10,
+    });
     expect(r.entriesPerCall).to.equal(8.33);
   });
 
   it("sees fewer entries per call when entries are large or throttled", async () => {
-    const big = Array.from({ length: 20 }, (_, i) => ({ Source: "s", DetailType: "t", Detail: JSON.stringify({ i, b: "x".repeat(30000) }) }));
+    const big = Array.from({ length: 20 }, (_, i) => ({
+      Source: "s",
+      DetailType: "t",
+      Detail: JSON.stringify({ i, b: "x".repeat(30000) }),
+    }));
     const r = await publisherEfficiency(big);
     // 8 entries of ~30 KB fit under the 256 KB limit of one call.
     expect(r.maxEntriesPerCall).to.equal(8);
@@ -143,8 +175,15 @@ describe("bench: publisher efficiency", () => {
 describe("bench: sample events", () => {
   it("builds an event that matches each kind of pattern", () => {
     const patterns = [
-      { source: ["switchyard.records"], "detail-type": ["RecordCreated"], detail: { recordVersion: [{ numeric: [">", 0] }], tenantId: [{ exists: true }] } },
-      { source: [{ prefix: "switchyard.webhooks." }], detail: { provider: [{ "anything-but": ["twilio"] }] } },
+      {
+        source: ["switchyard.records"],
+        "detail-type": ["RecordCreated"],
+        detail: { recordVersion: [{ numeric: [">", 0] }], tenantId: [{ exists: true }] },
+      },
+      {
+        source: [{ prefix: "switchyard.webhooks." }],
+        detail: { provider: [{ "anything-but": ["twilio"] }] },
+      },
       { "detail-type": [{ suffix: ".POST" }], "replay-name": [{ exists: false }] },
       { $or: [{ source: ["a"] }, { source: ["b"] }] },
     ];
@@ -154,7 +193,9 @@ describe("bench: sample events", () => {
       expect(matchesPattern(p, ev!)).to.equal(true);
     }
     // A pattern EventBridge rejects has no sample event.
-    expect(witnessEvent({ detail: { n: [{ numeric: ["<", 0, ">", 10, "=", 3] }] } })).to.equal(undefined);
+    expect(witnessEvent({ detail: { n: [{ numeric: ["<", 0, ">", 10, "=", 3] }] } })).to.equal(
+      undefined,
+    );
   });
 });
 
@@ -186,25 +227,46 @@ describe("bench: archive sizes and cold start of a declared function", () => {
     const sizer = new ArchiveSizer();
     const defaults = await defaultCodeFolders();
     expect(defaults.map((d) => d.name)).to.include("node_modules/@aws-sdk/client-dynamodb");
-    const m = await measureArchive("bench-probe", functionArchives.get("bench-probe")!, defaults, sizer);
+    const m = await measureArchive(
+      "bench-probe",
+      functionArchives.get("bench-probe")!,
+      defaults,
+      sizer,
+    );
     // Ours is exactly the ZIP of the materialized directory.
     const files = walkFiles(dir);
     expect(m.ours.files).to.equal(files.length);
     expect(m.ours.unpackedBytes).to.equal(files.reduce((n, f) => n + f.size, 0));
     expect(m.defaults.files).to.be.above(m.ours.files);
     expect(m.defaults.zippedBytes).to.be.above(m.ours.zippedBytes);
-    expect(m.zippedRatio).to.equal(Math.round((m.defaults.zippedBytes / m.ours.zippedBytes) * 100) / 100);
-    expect(m.unpackedRatio).to.equal(Math.round((m.defaults.unpackedBytes / m.ours.unpackedBytes) * 100) / 100);
+    expect(m.zippedRatio).to.equal(
+      Math.round((m.defaults.zippedBytes / m.ours.zippedBytes) * 100) / 100,
+    );
+    expect(m.unpackedRatio).to.equal(
+      Math.round((m.defaults.unpackedBytes / m.ours.unpackedBytes) * 100) / 100,
+    );
     expect(m.filesRatio).to.equal(Math.round((m.defaults.files / m.ours.files) * 100) / 100);
     expect(m.unpackedRatio).to.be.greaterThan(1);
     expect(m.excludedPackages).to.be.above(10);
     // Default packaging is measured with the serialized __index.js it would upload, not our bundle.
-    const serialized = (await archiveEntries(serializedArchives.get("bench-probe")!)).find((e) => e.name === "__index.js")!.text!;
-    const bundled = (await archiveEntries(functionArchives.get("bench-probe")!)).find((e) => e.name === "__index.js")!.text!;
+    const serialized = (await archiveEntries(serializedArchives.get("bench-probe")!)).find(
+      (e) => e.name === "__index.js",
+    )!.text!;
+    const bundled = (await archiveEntries(functionArchives.get("bench-probe")!)).find(
+      (e) => e.name === "__index.js",
+    )!.text!;
     expect(bundled.length).to.be.above(serialized.length);
-    const withSerialized = await measureArchive("bench-probe", functionArchives.get("bench-probe")!, defaults, sizer, serializedArchives.get("bench-probe")!);
+    const withSerialized = await measureArchive(
+      "bench-probe",
+      functionArchives.get("bench-probe")!,
+      defaults,
+      sizer,
+      serializedArchives.get("bench-probe")!,
+    );
     expect(withSerialized.ours).to.deep.equal(m.ours);
-    expect(m.defaults.unpackedBytes - withSerialized.defaults.unpackedBytes).to.equal(Buffer.byteLength(bundled) - Buffer.byteLength(serialized));
+    expect(m.defaults.unpackedBytes - withSerialized.defaults.unpackedBytes).to.equal(
+      Buffer.byteLength(bundled) - Buffer.byteLength(serialized),
+    );
   });
 
   it("times a fresh process serving its first invocation, rejected quickly, next to a served one", async () => {

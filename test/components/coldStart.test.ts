@@ -9,17 +9,32 @@ import * as os from "os";
 import * as path from "path";
 import { evaluateProgram, Program } from "../program";
 import { BundleReport, bundleReports, functionArchives } from "../../components/lambda";
-import { lambdaRuntimeModules, LambdaHost, LambdaInvokeError, materialize } from "../../local/artifacts";
+import {
+  lambdaRuntimeModules,
+  LambdaHost,
+  LambdaInvokeError,
+  materialize,
+} from "../../local/artifacts";
 
-const reportOf = (name: string) => new Promise<BundleReport>((r) => bundleReports.get(name)!.apply(r));
+const reportOf = (name: string) =>
+  new Promise<BundleReport>((r) => bundleReports.get(name)!.apply(r));
 
 /** A node_modules folder whose packages exist but throw when loaded. */
 function stubRuntime(packages: string[]): string {
-  const modules = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-stub-sdk-")), "node_modules");
+  const modules = path.join(
+    fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-stub-sdk-")),
+    "node_modules",
+  );
   for (const p of packages) {
     fs.mkdirSync(path.join(modules, p), { recursive: true });
-    fs.writeFileSync(path.join(modules, p, "package.json"), JSON.stringify({ name: p, version: "0.0.0-stub", main: "index.js" }));
-    fs.writeFileSync(path.join(modules, p, "index.js"), `throw new Error("stub SDK ${p} loaded");\n`);
+    fs.writeFileSync(
+      path.join(modules, p, "package.json"),
+      JSON.stringify({ name: p, version: "0.0.0-stub", main: "index.js" }),
+    );
+    fs.writeFileSync(
+      path.join(modules, p, "index.js"),
+      `throw new Error("stub SDK ${p} loaded");\n`,
+    );
   }
   return modules;
 }
@@ -33,13 +48,24 @@ describe("cold start: where functions load the AWS SDK (dev stack)", () => {
   const declared = () =>
     program.resources
       .filter((r) => r.type === "aws:lambda/function:Function")
-      .map((r) => ({ name: r.name, env: (r.inputs.environment?.variables ?? {}) as Record<string, string> }));
+      .map((r) => ({
+        name: r.name,
+        env: (r.inputs.environment?.variables ?? {}) as Record<string, string>,
+      }));
   const start = async (name: string, env: Record<string, string>, runtimeModules: string) => {
-    const host = await LambdaHost.start(dirs.get(name)!, { env, runtimeModules, functionName: name });
+    const host = await LambdaHost.start(dirs.get(name)!, {
+      env,
+      runtimeModules,
+      functionName: name,
+    });
     hosts.push(host);
     return host;
   };
-  const initFailure = async (name: string, env: Record<string, string>, runtimeModules: string): Promise<string> => {
+  const initFailure = async (
+    name: string,
+    env: Record<string, string>,
+    runtimeModules: string,
+  ): Promise<string> => {
     try {
       await start(name, env, runtimeModules);
     } catch (e) {
@@ -65,43 +91,72 @@ describe("cold start: where functions load the AWS SDK (dev stack)", () => {
 
   it("declares the 13 functions of the dev stack, each requiring SDK packages from the runtime", async () => {
     expect(declared()).to.have.length(13);
-    for (const { name } of declared()) expect((await reportOf(name)).external, name).to.not.be.empty;
+    for (const { name } of declared())
+      expect((await reportOf(name)).external, name).to.not.be.empty;
   });
 
   it("initializes every function without loading an SDK package", async () => {
     for (const { name, env } of declared()) {
-      const host = await start(name, { ...env, AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand" }, stubSdk);
+      const host = await start(
+        name,
+        { ...env, AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand" },
+        stubSdk,
+      );
       expect(host.stderr, name).to.not.contain("stub SDK");
     }
   });
 
   it("fails init naming an SDK package the runtime lacks (resolved at init, not loaded)", async () => {
     for (const { name, env } of declared()) {
-      const message = await initFailure(name, { ...env, AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand" }, noSdk);
-      expect(message, name).to.match(/^init failed: Cannot find module '@aws-sdk\/(client-[a-z0-9-]+|lib-dynamodb|util-dynamodb)'/);
+      const message = await initFailure(
+        name,
+        { ...env, AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand" },
+        noSdk,
+      );
+      expect(message, name).to.match(
+        /^init failed: Cannot find module '@aws-sdk\/(client-[a-z0-9-]+|lib-dynamodb|util-dynamodb)'/,
+      );
     }
   });
 
   it("loads the SDK at init under provisioned concurrency", async () => {
     for (const { name, env } of declared()) {
-      const message = await initFailure(name, { ...env, AWS_LAMBDA_INITIALIZATION_TYPE: "provisioned-concurrency" }, stubSdk);
-      expect(message, name).to.match(/^init failed: stub SDK @aws-sdk\/(client-[a-z0-9-]+|lib-dynamodb) loaded/);
+      const message = await initFailure(
+        name,
+        { ...env, AWS_LAMBDA_INITIALIZATION_TYPE: "provisioned-concurrency" },
+        stubSdk,
+      );
+      expect(message, name).to.match(
+        /^init failed: stub SDK @aws-sdk\/(client-[a-z0-9-]+|lib-dynamodb) loaded/,
+      );
     }
   });
 
   it("switchyard:lambdaClientInit=at-init loads the SDK at init in every function; prod commits it, dev does not", async () => {
-    for (const { name, env } of declared()) expect(env, name).to.not.have.property("SWITCHYARD_CLIENT_INIT");
-    const atInit = (await evaluateProgram("dev", { lambdaClientInit: "at-init" })).resources.filter((r) => r.type === "aws:lambda/function:Function");
+    for (const { name, env } of declared())
+      expect(env, name).to.not.have.property("SWITCHYARD_CLIENT_INIT");
+    const atInit = (await evaluateProgram("dev", { lambdaClientInit: "at-init" })).resources.filter(
+      (r) => r.type === "aws:lambda/function:Function",
+    );
     expect(atInit).to.have.length(13);
     for (const f of atInit) {
       const env = f.inputs.environment.variables as Record<string, string>;
       expect(env.SWITCHYARD_CLIENT_INIT, f.name).to.equal("at-init");
-      const message = await initFailure(f.name, { ...env, AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand" }, stubSdk);
-      expect(message, f.name).to.match(/^init failed: stub SDK @aws-sdk\/(client-[a-z0-9-]+|lib-dynamodb) loaded/);
+      const message = await initFailure(
+        f.name,
+        { ...env, AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand" },
+        stubSdk,
+      );
+      expect(message, f.name).to.match(
+        /^init failed: stub SDK @aws-sdk\/(client-[a-z0-9-]+|lib-dynamodb) loaded/,
+      );
     }
-    const prod = (await evaluateProgram("prod")).resources.filter((r) => r.type === "aws:lambda/function:Function");
+    const prod = (await evaluateProgram("prod")).resources.filter(
+      (r) => r.type === "aws:lambda/function:Function",
+    );
     expect(prod.length).to.be.above(5);
-    for (const f of prod) expect(f.inputs.environment.variables.SWITCHYARD_CLIENT_INIT, f.name).to.equal("at-init");
+    for (const f of prod)
+      expect(f.inputs.environment.variables.SWITCHYARD_CLIENT_INIT, f.name).to.equal("at-init");
     // Back to the committed dev program for whatever runs next.
     await evaluateProgram("dev");
   });
@@ -111,7 +166,9 @@ describe("cold start: where functions load the AWS SDK (dev stack)", () => {
     const real = lambdaRuntimeModules();
     const modules = stubRuntime(["@aws-sdk/client-s3"]);
     for (const scope of fs.readdirSync(real)) {
-      for (const pkg of scope.startsWith("@") ? fs.readdirSync(path.join(real, scope)).map((p) => `${scope}/${p}`) : [scope]) {
+      for (const pkg of scope.startsWith("@")
+        ? fs.readdirSync(path.join(real, scope)).map((p) => `${scope}/${p}`)
+        : [scope]) {
         if (pkg === "@aws-sdk/client-s3") continue;
         fs.mkdirSync(path.dirname(path.join(modules, pkg)), { recursive: true });
         fs.symlinkSync(fs.realpathSync(path.join(real, pkg)), path.join(modules, pkg), "dir");
@@ -122,8 +179,14 @@ describe("cold start: where functions load the AWS SDK (dev stack)", () => {
     const host = await start(fn.name, { ...fn.env, SWITCHYARD_CLIENT_INIT: "at-init" }, modules);
     expect(host.stdout + host.stderr).to.not.contain("stub SDK");
     // The other clients were built: without the SDK at all, the same init fails.
-    const message = await initFailure(fn.name, { ...fn.env, SWITCHYARD_CLIENT_INIT: "at-init" }, stubSdk);
-    expect(message).to.match(/^init failed: stub SDK @aws-sdk\/client-(eventbridge|secrets-manager|dynamodb) loaded/);
+    const message = await initFailure(
+      fn.name,
+      { ...fn.env, SWITCHYARD_CLIENT_INIT: "at-init" },
+      stubSdk,
+    );
+    expect(message).to.match(
+      /^init failed: stub SDK @aws-sdk\/client-(eventbridge|secrets-manager|dynamodb) loaded/,
+    );
   });
 
   it("a webhook receiver answers a misrouted request without the SDK, and loads it for the first request that needs it", async () => {
@@ -133,8 +196,16 @@ describe("cold start: where functions load the AWS SDK (dev stack)", () => {
       version: "2.0",
       rawPath,
       rawQueryString: "",
-      headers: { "content-type": "application/json", "x-hub-signature-256": "sha256=00", "x-github-delivery": "d-1", "x-github-event": "ping" },
-      requestContext: { domainName: "example.lambda-url.eu-west-1.on.aws", http: { method: "POST", path: rawPath } },
+      headers: {
+        "content-type": "application/json",
+        "x-hub-signature-256": "sha256=00",
+        "x-github-delivery": "d-1",
+        "x-github-event": "ping",
+      },
+      requestContext: {
+        domainName: "example.lambda-url.eu-west-1.on.aws",
+        http: { method: "POST", path: rawPath },
+      },
       body: "{}",
       isBase64Encoded: false,
     });

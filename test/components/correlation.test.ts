@@ -31,7 +31,11 @@ const credentials = { accessKeyId: "local", secretAccessKey: "local" };
  * dynalite; Secrets Manager and EventBridge behind their SDK clients), answered 200: the entry it
  * published, and the event as EventBridge delivers it to a rule's target.
  */
-async function deliver(provider: "github" | "hmac", body: string, headers: Record<string, string>): Promise<{ entry: any; busEvent: any }> {
+async function deliver(
+  provider: "github" | "hmac",
+  body: string,
+  headers: Record<string, string>,
+): Promise<{ entry: any; busEvent: any }> {
   const table = `correlation-${provider}-idempotency`;
   const eventId = crypto.randomUUID();
   const ddb = await startDynalite(table);
@@ -64,11 +68,19 @@ async function deliver(provider: "github" | "hmac", body: string, headers: Recor
         rawPath: `/${provider}`,
         rawQueryString: "",
         headers,
-        requestContext: { http: { method: "POST", path: `/${provider}` }, domainName: "x.lambda-url.eu-west-1.on.aws", requestId: "req-1" },
+        requestContext: {
+          http: { method: "POST", path: `/${provider}` },
+          domainName: "x.lambda-url.eu-west-1.on.aws",
+          requestId: "req-1",
+        },
         body,
         isBase64Encoded: false,
       } as any,
-      { awsRequestId: "req-1", functionName: `webhooks-${provider}`, getRemainingTimeInMillis: () => 10000 } as any,
+      {
+        awsRequestId: "req-1",
+        functionName: `webhooks-${provider}`,
+        getRemainingTimeInMillis: () => 10000,
+      } as any,
     );
     expect(res.statusCode).to.equal(200);
     const calls = eb.commandCalls(PutEventsCommand);
@@ -126,9 +138,18 @@ describe("correlation id: webhook to bus event to workflow", () => {
     const p = await evaluateProgram("dev");
     await valueOf(p.exports.verificationStateMachineArn);
     await settle();
-    const rule = p.resources.find((r) => r.type === "aws:cloudwatch/eventRule:EventRule" && r.name === "switchyard-dev-verification")!;
-    const target = p.resources.find((r) => r.type === "aws:cloudwatch/eventTarget:EventTarget" && r.name === "switchyard-dev-verification-workflow")!;
-    const machine = p.resources.find((r) => r.type === "aws:sfn/stateMachine:StateMachine" && r.name === "switchyard-dev-verify")!;
+    const rule = p.resources.find(
+      (r) =>
+        r.type === "aws:cloudwatch/eventRule:EventRule" && r.name === "switchyard-dev-verification",
+    )!;
+    const target = p.resources.find(
+      (r) =>
+        r.type === "aws:cloudwatch/eventTarget:EventTarget" &&
+        r.name === "switchyard-dev-verification-workflow",
+    )!;
+    const machine = p.resources.find(
+      (r) => r.type === "aws:sfn/stateMachine:StateMachine" && r.name === "switchyard-dev-verify",
+    )!;
     expect(target.inputs.arn).to.equal(await valueOf(p.exports.verificationStateMachineArn));
     const pattern = JSON.parse(rule.inputs.eventPattern);
     const transformer = target.inputs.inputTransformer;
@@ -138,22 +159,50 @@ describe("correlation id: webhook to bus event to workflow", () => {
     const request = sampleEvent({ correlationId: correlationIdFrom(busEvent) });
     expect(request.id).to.not.equal(busEvent.id);
     expect(matchesPattern(pattern, request)).to.equal(true);
-    const input = renderToJson({ inputPathsMap: transformer.inputPaths, inputTemplate: transformer.inputTemplate }, request);
-    expect(input).to.deep.equal({ ...recordFields(request), correlationId: CORRELATION_ID, eventId: request.id });
+    const input = renderToJson(
+      { inputPathsMap: transformer.inputPaths, inputTemplate: transformer.inputTemplate },
+      request,
+    );
+    expect(input).to.deep.equal({
+      ...recordFields(request),
+      correlationId: CORRELATION_ID,
+      eventId: request.id,
+    });
 
     const definition = JSON.parse(machine.inputs.definition);
     // The dev stack's records API (Pulumi.dev.yaml), which the recorded HTTP Tasks call.
     const apiRoot = "https://sandbox.records.example.com";
     expect(definition.States.Ingest.Parameters.ApiEndpoint).to.equal(`${apiRoot}/api/v1/records`);
-    const run = await execute(definition, input, { "/api/v1/records": [accepted], "/api/v1/verify/record": [anchored()] }, apiRoot);
+    const run = await execute(
+      definition,
+      input,
+      { "/api/v1/records": [accepted], "/api/v1/verify/record": [anchored()] },
+      apiRoot,
+    );
     expect(run.error).to.equal(undefined);
-    expect(run.path.slice(0, 4)).to.deep.equal(["PickCorrelationId", "KeepCorrelationId", "Prepare", "Ingest"]);
+    expect(run.path.slice(0, 4)).to.deep.equal([
+      "PickCorrelationId",
+      "KeepCorrelationId",
+      "Prepare",
+      "Ingest",
+    ]);
     expect(run.topic.published).to.have.length(1);
-    expect(JSON.parse(run.topic.published[0].Message)).to.deep.include({ outcome: "anchored", correlationId: CORRELATION_ID });
+    expect(JSON.parse(run.topic.published[0].Message)).to.deep.include({
+      outcome: "anchored",
+      correlationId: CORRELATION_ID,
+    });
     // Without the propagated id, the same request would be correlated by its own event id.
     const { correlationId: _dropped, ...detail } = request.detail;
-    const unpropagated = renderToJson({ inputPathsMap: transformer.inputPaths, inputTemplate: transformer.inputTemplate }, { ...request, detail });
-    const other = await execute(definition, unpropagated, { "/api/v1/records": [{ status: 400 }] }, apiRoot);
+    const unpropagated = renderToJson(
+      { inputPathsMap: transformer.inputPaths, inputTemplate: transformer.inputTemplate },
+      { ...request, detail },
+    );
+    const other = await execute(
+      definition,
+      unpropagated,
+      { "/api/v1/records": [{ status: 400 }] },
+      apiRoot,
+    );
     expect(other.path.slice(0, 2)).to.deep.equal(["PickCorrelationId", "UseEventId"]);
     expect(JSON.parse(other.topic.published[0].Message).correlationId).to.equal(request.id);
   });
@@ -165,7 +214,14 @@ describe("correlation id: webhook to bus event to workflow", () => {
 // the matching target's transformer renders the input and the deployed definition executes it.
 describe("correlation id: a verification request delivered to a webhook starts the workflow with it", () => {
   const CORRELATION_ID = "corr-webhook-verify-7";
-  const request = { tenantId: "acme", database: "billing", collection: "invoices", recordId: "inv-42", recordVersion: 3, payload: { total: 120 } };
+  const request = {
+    tenantId: "acme",
+    database: "billing",
+    collection: "invoices",
+    recordId: "inv-42",
+    recordVersion: 3,
+    payload: { total: 120 },
+  };
   let busEvent: any;
 
   before(async () => {
@@ -173,7 +229,16 @@ describe("correlation id: a verification request delivered to a webhook starts t
     ({ busEvent } = await deliver("hmac", body, {
       "content-type": "application/json",
       // The correlation id is signed with the rest: the receiver trusts no unsigned header.
-      ...hmacRequestHeaders(SECRET, { id: "delivery-77", timestamp: Math.floor(Date.now() / 1000), event: "RecordVerificationRequested", correlationId: CORRELATION_ID }, body),
+      ...hmacRequestHeaders(
+        SECRET,
+        {
+          id: "delivery-77",
+          timestamp: Math.floor(Date.now() / 1000),
+          event: "RecordVerificationRequested",
+          correlationId: CORRELATION_ID,
+        },
+        body,
+      ),
     }));
   });
 
@@ -190,19 +255,44 @@ describe("correlation id: a verification request delivered to a webhook starts t
       .filter((r) => matchesPattern(JSON.parse(r.inputs.eventPattern), busEvent))
       .map((r) => r.name);
     // The debug route logs every event of the dev bus; nothing else but the HMAC receiver's verification route.
-    expect(matched.sort()).to.deep.equal(["switchyard-dev-debug", "switchyard-dev-verification-hmac"]);
+    expect(matched.sort()).to.deep.equal([
+      "switchyard-dev-debug",
+      "switchyard-dev-verification-hmac",
+    ]);
 
-    const target = p.resources.find((r) => r.type === "aws:cloudwatch/eventTarget:EventTarget" && r.name === "switchyard-dev-verification-hmac-workflow")!;
+    const target = p.resources.find(
+      (r) =>
+        r.type === "aws:cloudwatch/eventTarget:EventTarget" &&
+        r.name === "switchyard-dev-verification-hmac-workflow",
+    )!;
     expect(target.inputs.arn).to.equal(await valueOf(p.exports.verificationStateMachineArn));
     const t = target.inputs.inputTransformer;
-    const input = renderToJson({ inputPathsMap: t.inputPaths, inputTemplate: t.inputTemplate }, busEvent);
-    expect(input).to.deep.equal({ ...request, correlationId: CORRELATION_ID, eventId: busEvent.id });
+    const input = renderToJson(
+      { inputPathsMap: t.inputPaths, inputTemplate: t.inputTemplate },
+      busEvent,
+    );
+    expect(input).to.deep.equal({
+      ...request,
+      correlationId: CORRELATION_ID,
+      eventId: busEvent.id,
+    });
 
-    const machine = p.resources.find((r) => r.type === "aws:sfn/stateMachine:StateMachine" && r.name === "switchyard-dev-verify")!;
+    const machine = p.resources.find(
+      (r) => r.type === "aws:sfn/stateMachine:StateMachine" && r.name === "switchyard-dev-verify",
+    )!;
     const definition = JSON.parse(machine.inputs.definition);
-    const run = await execute(definition, input, { "/api/v1/records": [accepted], "/api/v1/verify/record": [anchored()] }, "https://sandbox.records.example.com");
+    const run = await execute(
+      definition,
+      input,
+      { "/api/v1/records": [accepted], "/api/v1/verify/record": [anchored()] },
+      "https://sandbox.records.example.com",
+    );
     expect(run.error).to.equal(undefined);
     expect(run.path.slice(0, 2)).to.deep.equal(["PickCorrelationId", "KeepCorrelationId"]);
-    expect(JSON.parse(run.topic.published[0].Message)).to.deep.include({ outcome: "anchored", correlationId: CORRELATION_ID, recordId: "inv-42" });
+    expect(JSON.parse(run.topic.published[0].Message)).to.deep.include({
+      outcome: "anchored",
+      correlationId: CORRELATION_ID,
+      recordId: "inv-42",
+    });
   });
 });

@@ -34,7 +34,10 @@ function errorConstructors(code: string): string[] {
 
 describe("error classes in the deployed artifacts", () => {
   it("no handler code extends Error directly: every error class extends HandlerError", () => {
-    const offenders = [...sourceFiles(path.join(ROOT, "handlers")), ...sourceFiles(path.join(ROOT, "lib"))]
+    const offenders = [
+      ...sourceFiles(path.join(ROOT, "handlers")),
+      ...sourceFiles(path.join(ROOT, "lib")),
+    ]
       .filter((f) => !f.endsWith(path.join("handlers", "lib", "errors.ts")))
       .flatMap((f) =>
         fs
@@ -52,17 +55,23 @@ describe("error classes in the deployed artifacts", () => {
     it(`${stack}: every serialized constructor whose super is Error is HandlerError's, which sets name, message and the prototype`, async () => {
       const program = await evaluateProgram(stack);
       await settle();
-      const names = program.resources.filter((r) => r.type === "aws:lambda/function:Function").map((r) => r.name);
+      const names = program.resources
+        .filter((r) => r.type === "aws:lambda/function:Function")
+        .map((r) => r.name);
       expect(names.length).to.be.greaterThan(5);
       let constructors = 0;
       for (const name of names) {
         const [entry] = await archiveEntries(functionArchives.get(name)!);
         for (const ctor of errorConstructors(String(entry.text))) {
           constructors++;
-          expect(ctor, `${name}: an error constructor that would lose its message`).to.contain("this.message = message;");
+          expect(ctor, `${name}: an error constructor that would lose its message`).to.contain(
+            "this.message = message;",
+          );
           expect(ctor, name).to.contain("Object.setPrototypeOf(proto, Error.prototype);");
         }
-        expect(String(entry.text), name).to.not.contain("EventPatternError").and.not.contain("InputTransformerError");
+        expect(String(entry.text), name)
+          .to.not.contain("EventPatternError")
+          .and.not.contain("InputTransformerError");
       }
       // The receivers carry MalformedRequest and PublishFailed through HandlerError.
       expect(constructors).to.be.greaterThan(0);
@@ -77,13 +86,22 @@ describe("error classes in the deployed artifacts", () => {
         busArn: "arn:aws:events:eu-west-1:123456789012:event-bus/b",
         logRetentionDays: 7,
         auth: "jwt",
-        jwt: { issuer: "https://id.example.com/", audience: "jobs", jwksUrl: "https://id.example.com/.well-known/jwks.json" },
+        jwt: {
+          issuer: "https://id.example.com/",
+          audience: "jobs",
+          jwksUrl: "https://id.example.com/.well-known/jwks.json",
+        },
       });
       await valueOf(api.invokeUrl);
       await settle();
       const dir = await materialize(functionArchives.get("errjobs-jwt")!);
       host = await LambdaHost.start(dir, {
-        env: { JWT_ISSUER: "https://id.example.com/", JWT_AUDIENCE: "jobs", JWKS_URL: "http://127.0.0.1:9/jwks.json", JWKS_CACHE_SECONDS: "3600" },
+        env: {
+          JWT_ISSUER: "https://id.example.com/",
+          JWT_AUDIENCE: "jobs",
+          JWKS_URL: "http://127.0.0.1:9/jwks.json",
+          JWKS_CACHE_SECONDS: "3600",
+        },
         functionName: "errjobs-jwt",
       });
     });
@@ -91,11 +109,18 @@ describe("error classes in the deployed artifacts", () => {
 
     it("fails a bad token with the error API Gateway turns into 401: type Unauthorized, message Unauthorized", async () => {
       try {
-        await host.invoke({ type: "TOKEN", authorizationToken: "Bearer not-a-jwt", methodArn: "arn:aws:execute-api:eu-west-1:1:api/v1/POST/jobs" });
+        await host.invoke({
+          type: "TOKEN",
+          authorizationToken: "Bearer not-a-jwt",
+          methodArn: "arn:aws:execute-api:eu-west-1:1:api/v1/POST/jobs",
+        });
         expect.fail("the authorizer allowed a bad token");
       } catch (e) {
         expect(e).to.be.instanceOf(LambdaInvokeError);
-        expect({ type: (e as LambdaInvokeError).errorType, message: (e as Error).message }).to.deep.equal({ type: "Unauthorized", message: "Unauthorized" });
+        expect({
+          type: (e as LambdaInvokeError).errorType,
+          message: (e as Error).message,
+        }).to.deep.equal({ type: "Unauthorized", message: "Unauthorized" });
       }
     });
   });

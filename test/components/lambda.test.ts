@@ -4,7 +4,14 @@ import { one, resetRecorded, settle, setupMocks, valueOf, ACCOUNT, REGION } from
 setupMocks();
 import { archiveEntries, LambdaHost, materialize } from "../../local/artifacts";
 import * as pulumi from "@pulumi/pulumi";
-import { awsSdkPackages, BundleReport, bundleArchive, bundleReports, functionArchives, SwitchyardFunction } from "../../components/lambda";
+import {
+  awsSdkPackages,
+  BundleReport,
+  bundleArchive,
+  bundleReports,
+  functionArchives,
+  SwitchyardFunction,
+} from "../../components/lambda";
 import { makeProbe } from "../fixtures/probeHandler";
 
 describe("SwitchyardFunction", () => {
@@ -16,12 +23,20 @@ describe("SwitchyardFunction", () => {
     fn = new SwitchyardFunction("probe", {
       logRetentionDays: 7,
       timeout: 2,
-      grants: [{ actions: ["dynamodb:GetItem"], resources: [`arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/t`] }],
+      grants: [
+        {
+          actions: ["dynamodb:GetItem"],
+          resources: [`arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/t`],
+        },
+      ],
       environment: { PROBE_TABLE: "t" },
       callbackFactory: () => {
         const { Logger } = require("@aws-lambda-powertools/logger");
         const { DynamoDBClient } = require("@aws-sdk/client-dynamodb");
-        return makeProbe({ logger: new Logger({ serviceName: "probe" }), sdkVersion: typeof DynamoDBClient });
+        return makeProbe({
+          logger: new Logger({ serviceName: "probe" }),
+          sdkVersion: typeof DynamoDBClient,
+        });
       },
     });
     await valueOf(fn.function.arn);
@@ -43,11 +58,22 @@ describe("SwitchyardFunction", () => {
   it("grants only its own logs and the listed grants", () => {
     const policy = JSON.parse(one("aws:iam/rolePolicy:RolePolicy", "probe").inputs.policy);
     expect(policy.Statement).to.deep.equal([
-      { Sid: "OwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:probe:*` },
-      { Effect: "Allow", Action: ["dynamodb:GetItem"], Resource: [`arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/t`] },
+      {
+        Sid: "OwnLogs",
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:probe:*`,
+      },
+      {
+        Effect: "Allow",
+        Action: ["dynamodb:GetItem"],
+        Resource: [`arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/t`],
+      },
     ]);
     const trust = JSON.parse(one("aws:iam/role:Role", "probe").inputs.assumeRolePolicy);
-    expect(trust.Statement).to.deep.equal([{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }]);
+    expect(trust.Statement).to.deep.equal([
+      { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" },
+    ]);
   });
 
   it("uploads one bundled __index.js: the handler and Powertools, not the AWS SDK that the runtime provides", async () => {
@@ -72,7 +98,9 @@ describe("SwitchyardFunction", () => {
 
   it("fails the preview with the module's name when the handler requires a package that is not installed", async () => {
     const archive = new pulumi.asset.AssetArchive({
-      "__index.js": new pulumi.asset.StringAsset('exports.handler = async () => require("switchyard-not-installed-pkg").x;'),
+      "__index.js": new pulumi.asset.StringAsset(
+        'exports.handler = async () => require("switchyard-not-installed-pkg").x;',
+      ),
     });
     try {
       await bundleArchive(archive);
@@ -92,7 +120,11 @@ describe("SwitchyardFunction", () => {
       sha256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
     });
     // Powertools' logger wrote a JSON line with the request id.
-    const line = host.stdout.trim().split("\n").map((l) => JSON.parse(l)).find((l) => l.message === "probe");
+    const line = host.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .find((l) => l.message === "probe");
     expect(line).to.include({ requestId: "req-1", service: "probe", level: "INFO" });
   });
 

@@ -1,5 +1,16 @@
 import { expect } from "chai";
-import { ACCOUNT, REGION, arnFor, ofType, one, recorded, resetRecorded, settle, setupMocks, valueOf } from "../mocks";
+import {
+  ACCOUNT,
+  REGION,
+  arnFor,
+  ofType,
+  one,
+  recorded,
+  resetRecorded,
+  settle,
+  setupMocks,
+  valueOf,
+} from "../mocks";
 
 setupMocks();
 import * as aws from "@pulumi/aws";
@@ -9,8 +20,19 @@ import {
   MONITORING_DEFAULTS,
   validateMonitoringArgs,
 } from "../../components/ops/monitoring";
-import { buildDashboardBody, DashboardBody, GRID_WIDTH, plainQueueMetrics, publishingMetrics } from "../../components/ops/dashboard";
-import { makeMetrics, recordPublish, recordRejected, REJECTION_REASONS } from "../../handlers/lib/telemetry";
+import {
+  buildDashboardBody,
+  DashboardBody,
+  GRID_WIDTH,
+  plainQueueMetrics,
+  publishingMetrics,
+} from "../../components/ops/dashboard";
+import {
+  makeMetrics,
+  recordPublish,
+  recordRejected,
+  REJECTION_REASONS,
+} from "../../handlers/lib/telemetry";
 
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:mon-alarms`;
@@ -35,7 +57,11 @@ function shape(inputs: Record<string, any>) {
   return out;
 }
 
-const actions = { treatMissingData: "notBreaching", alarmActions: [TOPIC_ARN], okActions: [TOPIC_ARN] };
+const actions = {
+  treatMissingData: "notBreaching",
+  alarmActions: [TOPIC_ARN],
+  okActions: [TOPIC_ARN],
+};
 const perMinute = { period: 60, evaluationPeriods: 1 };
 
 /** Captures what Powertools writes to stdout (EMF blobs) while `fn` runs. */
@@ -43,7 +69,11 @@ function captureStdout(fn: () => void): string[] {
   const lines: string[] = [];
   const write = process.stdout.write;
   (process.stdout as any).write = (chunk: any) => {
-    lines.push(...String(chunk).split("\n").filter((l) => l.trim() !== ""));
+    lines.push(
+      ...String(chunk)
+        .split("\n")
+        .filter((l) => l.trim() !== ""),
+    );
     return true;
   };
   try {
@@ -58,7 +88,12 @@ function captureStdout(fn: () => void): string[] {
 function metricRows(body: DashboardBody): Array<{ title: string; row: any[] }> {
   return body.widgets
     .filter((w) => w.type === "metric")
-    .flatMap((w) => (w.properties.metrics as any[][]).map((row) => ({ title: w.properties.title as string, row })));
+    .flatMap((w) =>
+      (w.properties.metrics as any[][]).map((row) => ({
+        title: w.properties.title as string,
+        row,
+      })),
+    );
 }
 
 /** The dimensions of a metric row (between the metric name and the options), as an object. */
@@ -70,7 +105,12 @@ function rowDimensions(row: any[]): Record<string, string> {
 }
 
 /** Titles of the widgets that chart a metric of `namespace` whose dimension `dim` is `value`. */
-function tilesReferencing(body: DashboardBody, namespace: string, dim: string, value: string): string[] {
+function tilesReferencing(
+  body: DashboardBody,
+  namespace: string,
+  dim: string,
+  value: string,
+): string[] {
   return [
     ...new Set(
       metricRows(body)
@@ -112,7 +152,11 @@ describe("Monitoring (switchyard:ops:Monitoring)", () => {
     });
     const dlq = new aws.sqs.Queue("mon-hub-dlq", { name: "hub-dlq" });
     const rejected = new aws.sqs.Queue("mon-rejected", { name: "tenant-rejected" });
-    const sm = new aws.sfn.StateMachine("mon-wf", { name: "verify", roleArn: role, definition: "{}" });
+    const sm = new aws.sfn.StateMachine("mon-wf", {
+      name: "verify",
+      roleArn: role,
+      definition: "{}",
+    });
     const rule = new aws.cloudwatch.EventRule("mon-records", {
       name: "hub-records",
       eventBusName: "hub-bus",
@@ -133,9 +177,17 @@ describe("Monitoring (switchyard:ops:Monitoring)", () => {
       restApis: { jobs: { apiName: "jobs-api", stage: "v1" } },
       rules: { records: { rule }, legacy: { busName: "default", ruleName: "old-rule" } },
       webhooks: { receiver: { service: "webhooks" } },
-      publishers: { changes: "change-publisher", other: { service: "other-publisher", namespace: "Custom" } },
+      publishers: {
+        changes: "change-publisher",
+        other: { service: "other-publisher", namespace: "Custom" },
+      },
       alarmEmail: "ops@example.com",
-      thresholds: { lambdaErrors: 3, api5xxRatePercent: 2, apiLatencyP99Ms: 1500, webhookRejectionsPerMinute: 30 },
+      thresholds: {
+        lambdaErrors: 3,
+        api5xxRatePercent: 2,
+        apiLatencyP99Ms: 1500,
+        webhookRejectionsPerMinute: 30,
+      },
     });
     body = JSON.parse(await valueOf(mon.dashboard.dashboardBody));
     await settle();
@@ -146,91 +198,169 @@ describe("Monitoring (switchyard:ops:Monitoring)", () => {
     const count = (statistic: string) => ({ statistic, ...perMinute, ...actions });
     expect(got).to.deep.equal({
       "mon-dlq-hub": {
-        namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", dimensions: { QueueName: "hub-dlq" },
-        threshold: 0, comparisonOperator: "GreaterThanThreshold", ...count("Maximum"),
+        namespace: "AWS/SQS",
+        metricName: "ApproximateNumberOfMessagesVisible",
+        dimensions: { QueueName: "hub-dlq" },
+        threshold: 0,
+        comparisonOperator: "GreaterThanThreshold",
+        ...count("Maximum"),
       },
       "mon-dlq-route": {
-        namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", dimensions: { QueueName: "route-dlq" },
-        threshold: 0, comparisonOperator: "GreaterThanThreshold", ...count("Maximum"),
+        namespace: "AWS/SQS",
+        metricName: "ApproximateNumberOfMessagesVisible",
+        dimensions: { QueueName: "route-dlq" },
+        threshold: 0,
+        comparisonOperator: "GreaterThanThreshold",
+        ...count("Maximum"),
       },
       "mon-fn-ingest-errors": {
-        namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: "ingest-fn" },
-        threshold: 3, comparisonOperator: "GreaterThanOrEqualToThreshold", ...count("Sum"),
+        namespace: "AWS/Lambda",
+        metricName: "Errors",
+        dimensions: { FunctionName: "ingest-fn" },
+        threshold: 3,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        ...count("Sum"),
       },
       "mon-fn-ingest-throttles": {
-        namespace: "AWS/Lambda", metricName: "Throttles", dimensions: { FunctionName: "ingest-fn" },
-        threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold", ...count("Sum"),
+        namespace: "AWS/Lambda",
+        metricName: "Throttles",
+        dimensions: { FunctionName: "ingest-fn" },
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        ...count("Sum"),
       },
       "mon-fn-ingest-event-age": {
-        namespace: "AWS/Lambda", metricName: "AsyncEventAge", dimensions: { FunctionName: "ingest-fn" },
-        threshold: 300000, comparisonOperator: "GreaterThanThreshold", ...count("Maximum"),
+        namespace: "AWS/Lambda",
+        metricName: "AsyncEventAge",
+        dimensions: { FunctionName: "ingest-fn" },
+        threshold: 300000,
+        comparisonOperator: "GreaterThanThreshold",
+        ...count("Maximum"),
       },
       "mon-fn-ingest-dropped": {
-        namespace: "AWS/Lambda", metricName: "AsyncEventsDropped", dimensions: { FunctionName: "ingest-fn" },
-        threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold", ...count("Sum"),
+        namespace: "AWS/Lambda",
+        metricName: "AsyncEventsDropped",
+        dimensions: { FunctionName: "ingest-fn" },
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        ...count("Sum"),
       },
       "mon-fn-receiver-errors": {
-        namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: "webhook-fn" },
-        threshold: 3, comparisonOperator: "GreaterThanOrEqualToThreshold", ...count("Sum"),
+        namespace: "AWS/Lambda",
+        metricName: "Errors",
+        dimensions: { FunctionName: "webhook-fn" },
+        threshold: 3,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        ...count("Sum"),
       },
       "mon-fn-receiver-throttles": {
-        namespace: "AWS/Lambda", metricName: "Throttles", dimensions: { FunctionName: "webhook-fn" },
-        threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold", ...count("Sum"),
+        namespace: "AWS/Lambda",
+        metricName: "Throttles",
+        dimensions: { FunctionName: "webhook-fn" },
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        ...count("Sum"),
       },
       "mon-sfn-verify-failed": {
-        namespace: "AWS/States", metricName: "ExecutionsFailed",
+        namespace: "AWS/States",
+        metricName: "ExecutionsFailed",
         dimensions: { StateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:verify` },
-        threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold", ...count("Sum"),
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        ...count("Sum"),
       },
       "mon-sfn-verify-timed-out": {
-        namespace: "AWS/States", metricName: "ExecutionsTimedOut",
+        namespace: "AWS/States",
+        metricName: "ExecutionsTimedOut",
         dimensions: { StateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:verify` },
-        threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold", ...count("Sum"),
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        ...count("Sum"),
       },
       "mon-sfn-verify-aborted": {
-        namespace: "AWS/States", metricName: "ExecutionsAborted",
+        namespace: "AWS/States",
+        metricName: "ExecutionsAborted",
         dimensions: { StateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:verify` },
-        threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold", ...count("Sum"),
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        ...count("Sum"),
       },
       "mon-api-jobs-5xx-rate": {
-        namespace: "AWS/ApiGateway", metricName: "5XXError", dimensions: { ApiName: "jobs-api", Stage: "v1" },
-        statistic: "Average", threshold: 0.02, comparisonOperator: "GreaterThanThreshold",
-        period: 60, evaluationPeriods: 5, datapointsToAlarm: 3, ...actions,
+        namespace: "AWS/ApiGateway",
+        metricName: "5XXError",
+        dimensions: { ApiName: "jobs-api", Stage: "v1" },
+        statistic: "Average",
+        threshold: 0.02,
+        comparisonOperator: "GreaterThanThreshold",
+        period: 60,
+        evaluationPeriods: 5,
+        datapointsToAlarm: 3,
+        ...actions,
       },
       "mon-api-jobs-latency-p99": {
-        namespace: "AWS/ApiGateway", metricName: "Latency", dimensions: { ApiName: "jobs-api", Stage: "v1" },
-        extendedStatistic: "p99", threshold: 1500, comparisonOperator: "GreaterThanThreshold",
-        period: 60, evaluationPeriods: 5, datapointsToAlarm: 3, ...actions,
+        namespace: "AWS/ApiGateway",
+        metricName: "Latency",
+        dimensions: { ApiName: "jobs-api", Stage: "v1" },
+        extendedStatistic: "p99",
+        threshold: 1500,
+        comparisonOperator: "GreaterThanThreshold",
+        period: 60,
+        evaluationPeriods: 5,
+        datapointsToAlarm: 3,
+        ...actions,
       },
       "mon-rule-records-failed": {
-        namespace: "AWS/Events", metricName: "FailedInvocations", dimensions: { EventBusName: "hub-bus", RuleName: "hub-records" },
-        threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold", ...count("Sum"),
+        namespace: "AWS/Events",
+        metricName: "FailedInvocations",
+        dimensions: { EventBusName: "hub-bus", RuleName: "hub-records" },
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        ...count("Sum"),
       },
       "mon-rule-legacy-failed": {
-        namespace: "AWS/Events", metricName: "FailedInvocations", dimensions: { RuleName: "old-rule" },
-        threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold", ...count("Sum"),
+        namespace: "AWS/Events",
+        metricName: "FailedInvocations",
+        dimensions: { RuleName: "old-rule" },
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        ...count("Sum"),
       },
       "mon-rule-records-dlq-failed": {
-        namespace: "AWS/Events", metricName: "InvocationsFailedToBeSentToDlq", dimensions: { EventBusName: "hub-bus", RuleName: "hub-records" },
-        threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold", ...count("Sum"),
+        namespace: "AWS/Events",
+        metricName: "InvocationsFailedToBeSentToDlq",
+        dimensions: { EventBusName: "hub-bus", RuleName: "hub-records" },
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        ...count("Sum"),
       },
       "mon-rule-legacy-dlq-failed": {
-        namespace: "AWS/Events", metricName: "InvocationsFailedToBeSentToDlq", dimensions: { RuleName: "old-rule" },
-        threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold", ...count("Sum"),
+        namespace: "AWS/Events",
+        metricName: "InvocationsFailedToBeSentToDlq",
+        dimensions: { RuleName: "old-rule" },
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        ...count("Sum"),
       },
       "mon-webhook-receiver-signature": {
-        namespace: "Switchyard", metricName: "WebhookRejected", dimensions: { service: "webhooks", reason: "signature" },
-        threshold: 30, comparisonOperator: "GreaterThanThreshold", ...count("Sum"),
+        namespace: "Switchyard",
+        metricName: "WebhookRejected",
+        dimensions: { service: "webhooks", reason: "signature" },
+        threshold: 30,
+        comparisonOperator: "GreaterThanThreshold",
+        ...count("Sum"),
       },
     });
     // No alarm for the plain queue nor for the publishers.
     expect(Object.keys(mon.alarms)).to.have.length(18);
-    for (const a of ofType(ALARM, /^mon-/)) expect(a.inputs.alarmDescription).to.be.a("string").with.length.above(40);
+    for (const a of ofType(ALARM, /^mon-/))
+      expect(a.inputs.alarmDescription).to.be.a("string").with.length.above(40);
   });
 
   it("alarms on the exact metric the telemetry helpers emit for a signature rejection", () => {
     const metrics = makeMetrics("webhooks");
-    const lines = captureStdout(() => recordRejected(metrics, REJECTION_REASONS.signature, "github"));
+    const lines = captureStdout(() =>
+      recordRejected(metrics, REJECTION_REASONS.signature, "github"),
+    );
     const emf = lines.map((l) => JSON.parse(l)).find((l) => l._aws);
     const def = emf._aws.CloudWatchMetrics[0];
     const alarm = one(ALARM, "mon-webhook-receiver-signature").inputs;
@@ -280,20 +410,40 @@ describe("Monitoring (switchyard:ops:Monitoring)", () => {
       "AWS/Lambda Throttles FunctionName ingest-fn",
       "AWS/Lambda Duration FunctionName ingest-fn",
     ]);
-    expect(dims(tile("Lambda receiver"))[0]).to.equal("AWS/Lambda Invocations FunctionName webhook-fn");
-    expect(dims(tile("DLQ hub"))[0]).to.equal("AWS/SQS ApproximateNumberOfMessagesVisible QueueName hub-dlq");
-    expect(dims(tile("DLQ route"))[0]).to.equal("AWS/SQS ApproximateNumberOfMessagesVisible QueueName route-dlq");
+    expect(dims(tile("Lambda receiver"))[0]).to.equal(
+      "AWS/Lambda Invocations FunctionName webhook-fn",
+    );
+    expect(dims(tile("DLQ hub"))[0]).to.equal(
+      "AWS/SQS ApproximateNumberOfMessagesVisible QueueName hub-dlq",
+    );
+    expect(dims(tile("DLQ route"))[0]).to.equal(
+      "AWS/SQS ApproximateNumberOfMessagesVisible QueueName route-dlq",
+    );
     expect(dims(tile("Workflow verify (verify)"))).to.include(
       `AWS/States ExecutionsFailed StateMachineArn arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:verify`,
     );
-    expect(dims(tile("API jobs (jobs-api/v1)"))).to.include("AWS/ApiGateway 5XXError ApiName jobs-api Stage v1");
-    expect(tile("API jobs (jobs-api/v1)").find((r) => r[1] === "Latency")!.slice(-1)[0]).to.include({ stat: "p99" });
-    expect(dims(tile("Rule records"))).to.include("AWS/Events FailedInvocations EventBusName hub-bus RuleName hub-records");
+    expect(dims(tile("API jobs (jobs-api/v1)"))).to.include(
+      "AWS/ApiGateway 5XXError ApiName jobs-api Stage v1",
+    );
+    expect(
+      tile("API jobs (jobs-api/v1)")
+        .find((r) => r[1] === "Latency")!
+        .slice(-1)[0],
+    ).to.include({ stat: "p99" });
+    expect(dims(tile("Rule records"))).to.include(
+      "AWS/Events FailedInvocations EventBusName hub-bus RuleName hub-records",
+    );
     expect(dims(tile("Rule legacy"))).to.include("AWS/Events FailedInvocations RuleName old-rule");
     // An event that could not even reach the DLQ is lost: charted beside the failures.
-    expect(dims(tile("Rule records"))).to.include("AWS/Events InvocationsFailedToBeSentToDlq EventBusName hub-bus RuleName hub-records");
-    expect(dims(tile("Rule legacy"))).to.include("AWS/Events InvocationsFailedToBeSentToDlq RuleName old-rule");
-    expect(dims(tile("Webhooks receiver: deliveries"))).to.include("Switchyard WebhookRejected service webhooks reason signature");
+    expect(dims(tile("Rule records"))).to.include(
+      "AWS/Events InvocationsFailedToBeSentToDlq EventBusName hub-bus RuleName hub-records",
+    );
+    expect(dims(tile("Rule legacy"))).to.include(
+      "AWS/Events InvocationsFailedToBeSentToDlq RuleName old-rule",
+    );
+    expect(dims(tile("Webhooks receiver: deliveries"))).to.include(
+      "Switchyard WebhookRejected service webhooks reason signature",
+    );
     expect(dims(tile("Webhooks receiver: publishing"))).to.deep.equal([
       "Switchyard EventsPublished service webhooks",
       "Switchyard PublishRetries service webhooks",
@@ -308,9 +458,15 @@ describe("Monitoring (switchyard:ops:Monitoring)", () => {
     // Each publisher: the same publishing tile as the webhook receivers', with its own service.
     const webhookPublishing = tile("Webhooks receiver: publishing");
     const swap = (rows: any[][], service: string, namespace: string) =>
-      rows.map((r) => r.map((x) => (x === "webhooks" ? service : x === "Switchyard" ? namespace : x)));
-    expect(tile("Publisher changes: publishing")).to.deep.equal(swap(webhookPublishing, "change-publisher", "Switchyard"));
-    expect(tile("Publisher other: publishing")).to.deep.equal(swap(webhookPublishing, "other-publisher", "Custom"));
+      rows.map((r) =>
+        r.map((x) => (x === "webhooks" ? service : x === "Switchyard" ? namespace : x)),
+      );
+    expect(tile("Publisher changes: publishing")).to.deep.equal(
+      swap(webhookPublishing, "change-publisher", "Switchyard"),
+    );
+    expect(tile("Publisher other: publishing")).to.deep.equal(
+      swap(webhookPublishing, "other-publisher", "Custom"),
+    );
     expect(metricTiles.every((w) => w.properties.region === REGION)).to.equal(true);
     expect(metricTiles.every((w) => w.properties.period === 60)).to.equal(true);
 
@@ -338,8 +494,14 @@ describe("Monitoring (switchyard:ops:Monitoring)", () => {
     await valueOf(m.dashboard.dashboardBody);
     await settle();
     expect(ofType("aws:sns/topicSubscription:TopicSubscription", /^mon2/)).to.deep.equal([]);
-    expect(ofType(ALARM, /^mon2-/).map((r) => r.name).sort()).to.deep.equal(["mon2-fn-f-errors", "mon2-fn-f-throttles"]);
-    expect(one(ALARM, "mon2-fn-f-errors").inputs.threshold).to.equal(MONITORING_DEFAULTS.lambdaErrors);
+    expect(
+      ofType(ALARM, /^mon2-/)
+        .map((r) => r.name)
+        .sort(),
+    ).to.deep.equal(["mon2-fn-f-errors", "mon2-fn-f-throttles"]);
+    expect(one(ALARM, "mon2-fn-f-errors").inputs.threshold).to.equal(
+      MONITORING_DEFAULTS.lambdaErrors,
+    );
   });
 
   it("charts the exact metrics the change publisher's telemetry emits", () => {
@@ -363,21 +525,38 @@ describe("Monitoring (switchyard:ops:Monitoring)", () => {
     const m = new Monitoring("mon3", {
       queues: {
         bare: { name: "bare-q", arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:bare-q` },
-        wrapped: { queue: { name: "wrapped-q", arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:wrapped-q` } },
-        dead: { queue: { name: "dead-q", arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:dead-q` }, kind: "dead-letter" },
-        plain: { queue: { name: "plain-q", arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:plain-q` }, kind: "plain" },
+        wrapped: {
+          queue: { name: "wrapped-q", arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:wrapped-q` },
+        },
+        dead: {
+          queue: { name: "dead-q", arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:dead-q` },
+          kind: "dead-letter",
+        },
+        plain: {
+          queue: { name: "plain-q", arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:plain-q` },
+          kind: "plain",
+        },
       },
     });
     const b: DashboardBody = JSON.parse(await valueOf(m.dashboard.dashboardBody));
     await settle();
-    expect(ofType(ALARM, /^mon3-/).map((r) => [r.name, r.inputs.dimensions.QueueName]).sort()).to.deep.equal([
+    expect(
+      ofType(ALARM, /^mon3-/)
+        .map((r) => [r.name, r.inputs.dimensions.QueueName])
+        .sort(),
+    ).to.deep.equal([
       ["mon3-dlq-bare", "bare-q"],
       ["mon3-dlq-dead", "dead-q"],
       ["mon3-dlq-wrapped", "wrapped-q"],
     ]);
     expect(tilesReferencing(b, "AWS/SQS", "QueueName", "plain-q")).to.deep.equal(["Queue plain"]);
-    expect(metricRows(b).filter(({ title }) => title === "Queue plain").map(({ row }) => row)).to.deep.equal(plainQueueMetrics("plain-q"));
-    for (const q of ["bare", "wrapped", "dead"]) expect(tilesReferencing(b, "AWS/SQS", "QueueName", `${q}-q`)).to.deep.equal([`DLQ ${q}`]);
+    expect(
+      metricRows(b)
+        .filter(({ title }) => title === "Queue plain")
+        .map(({ row }) => row),
+    ).to.deep.equal(plainQueueMetrics("plain-q"));
+    for (const q of ["bare", "wrapped", "dead"])
+      expect(tilesReferencing(b, "AWS/SQS", "QueueName", `${q}-q`)).to.deep.equal([`DLQ ${q}`]);
   });
 
   it("declares no alarm for a publisher, only its tile", async () => {
@@ -385,31 +564,83 @@ describe("Monitoring (switchyard:ops:Monitoring)", () => {
     const b: DashboardBody = JSON.parse(await valueOf(m.dashboard.dashboardBody));
     await settle();
     expect(ofType(ALARM, /^mon4-/)).to.deep.equal([]);
-    expect(b.widgets.map((w) => [w.type, w.properties.title ?? w.properties.markdown])).to.deep.equal([
-      ["text", "# Switchyard mon4\nAlarms, Lambda functions, dead-letter queues, workflows, REST APIs, API destination rules and webhook receivers of this hub."],
+    expect(
+      b.widgets.map((w) => [w.type, w.properties.title ?? w.properties.markdown]),
+    ).to.deep.equal([
+      [
+        "text",
+        "# Switchyard mon4\nAlarms, Lambda functions, dead-letter queues, workflows, REST APIs, API destination rules and webhook receivers of this hub.",
+      ],
       ["text", "## Publishers"],
       ["metric", "Publisher changes: publishing"],
     ]);
   });
 
   it("accepts a decimal 5xx rate percentage", async () => {
-    const m = new Monitoring("mon5", { restApis: { a: { apiName: "a-api", stage: "v1" } }, thresholds: { api5xxRatePercent: 0.5 } });
+    const m = new Monitoring("mon5", {
+      restApis: { a: { apiName: "a-api", stage: "v1" } },
+      thresholds: { api5xxRatePercent: 0.5 },
+    });
     await valueOf(m.dashboard.dashboardBody);
     await settle();
     expect(one(ALARM, "mon5-api-a-5xx-rate").inputs.threshold).to.equal(0.005);
   });
 
   const bad: Array<[string, object, string]> = [
-    ["a period that is not whole minutes", { thresholds: { periodSeconds: 90 } }, "thresholds.periodSeconds must be a multiple of 60 (CloudWatch standard resolution), got 90"],
-    ["a 5xx rate of 0", { thresholds: { api5xxRatePercent: 0 } }, "thresholds.api5xxRatePercent must be a percentage above 0 and at most 100, got 0"],
-    ["more datapoints than periods", { thresholds: { apiDatapointsToAlarm: 6 } }, "thresholds.apiDatapointsToAlarm must be an integer from 1 to 5, got 6"],
-    ["an unknown rejection reason", { thresholds: { webhookRejectionReasons: ["bad-luck"] } }, 'thresholds.webhookRejectionReasons: "bad-luck" is not a rejection reason; use one of signature, timestamp, malformed, unknown-provider, method, too-large'],
-    ["a label with a space", { functions: { "my fn": "x" } }, 'functions label must be 1-40 letters, digits or hyphens, starting with a letter or digit, got "my fn"'],
-    ["an email without a domain", { alarmEmail: "ops" }, 'alarmEmail must be an email address such as ops@example.com, got "ops"'],
-    ["an async event age above 6 hours", { thresholds: { asyncEventAgeSeconds: 30000 } }, "thresholds.asyncEventAgeSeconds must be an integer from 1 to 21600, got 30000"],
-    ["an unknown queue kind", { queues: { q: { queue: { name: "q", arn: "arn:aws:sqs:eu-west-1:123456789012:q" }, kind: "dlq" } } }, 'queues.q.kind must be one of dead-letter, plain, got "dlq"'],
-    ["a publisher without a service", { publishers: { p: "" } }, 'publishers.p must name the publisher\'s EMF service (its Powertools serviceName), got ""'],
-    ["a publisher label with a space", { publishers: { "my publisher": "svc" } }, 'publishers label must be 1-40 letters, digits or hyphens, starting with a letter or digit, got "my publisher"'],
+    [
+      "a period that is not whole minutes",
+      { thresholds: { periodSeconds: 90 } },
+      "thresholds.periodSeconds must be a multiple of 60 (CloudWatch standard resolution), got 90",
+    ],
+    [
+      "a 5xx rate of 0",
+      { thresholds: { api5xxRatePercent: 0 } },
+      "thresholds.api5xxRatePercent must be a percentage above 0 and at most 100, got 0",
+    ],
+    [
+      "more datapoints than periods",
+      { thresholds: { apiDatapointsToAlarm: 6 } },
+      "thresholds.apiDatapointsToAlarm must be an integer from 1 to 5, got 6",
+    ],
+    [
+      "an unknown rejection reason",
+      { thresholds: { webhookRejectionReasons: ["bad-luck"] } },
+      'thresholds.webhookRejectionReasons: "bad-luck" is not a rejection reason; use one of signature, timestamp, malformed, unknown-provider, method, too-large',
+    ],
+    [
+      "a label with a space",
+      { functions: { "my fn": "x" } },
+      'functions label must be 1-40 letters, digits or hyphens, starting with a letter or digit, got "my fn"',
+    ],
+    [
+      "an email without a domain",
+      { alarmEmail: "ops" },
+      'alarmEmail must be an email address such as ops@example.com, got "ops"',
+    ],
+    [
+      "an async event age above 6 hours",
+      { thresholds: { asyncEventAgeSeconds: 30000 } },
+      "thresholds.asyncEventAgeSeconds must be an integer from 1 to 21600, got 30000",
+    ],
+    [
+      "an unknown queue kind",
+      {
+        queues: {
+          q: { queue: { name: "q", arn: "arn:aws:sqs:eu-west-1:123456789012:q" }, kind: "dlq" },
+        },
+      },
+      'queues.q.kind must be one of dead-letter, plain, got "dlq"',
+    ],
+    [
+      "a publisher without a service",
+      { publishers: { p: "" } },
+      'publishers.p must name the publisher\'s EMF service (its Powertools serviceName), got ""',
+    ],
+    [
+      "a publisher label with a space",
+      { publishers: { "my publisher": "svc" } },
+      'publishers label must be 1-40 letters, digits or hyphens, starting with a letter or digit, got "my publisher"',
+    ],
   ];
   for (const [what, args, message] of bad) {
     it(`rejects ${what}, naming the argument`, () => {
@@ -419,7 +650,15 @@ describe("Monitoring (switchyard:ops:Monitoring)", () => {
 
   it("builds a dashboard with only the header when nothing is monitored", () => {
     const b = buildDashboardBody({
-      title: "t", region: REGION, functions: [], queues: [], stateMachines: [], restApis: [], rules: [], webhooks: [], alarmArns: [],
+      title: "t",
+      region: REGION,
+      functions: [],
+      queues: [],
+      stateMachines: [],
+      restApis: [],
+      rules: [],
+      webhooks: [],
+      alarmArns: [],
     });
     expect(b.widgets.map((w) => w.type)).to.deep.equal(["text"]);
   });
@@ -427,25 +666,34 @@ describe("Monitoring (switchyard:ops:Monitoring)", () => {
 
 describe("Monitoring in the program (index.ts)", () => {
   // Loaded lazily: evaluating the program re-installs the mocks for its stack.
-  const { evaluateProgram, stackConfig, TEST_SECRETS } = require("../program") as typeof import("../program");
+  const { evaluateProgram, stackConfig, TEST_SECRETS } =
+    require("../program") as typeof import("../program");
   const FUNCTION = "aws:lambda/function:Function";
   const QUEUE = "aws:sqs/queue:Queue";
   const STATE_MACHINE = "aws:sfn/stateMachine:StateMachine";
   const REST_API = "aws:apigateway/restApi:RestApi";
   const STAGE = "aws:apigateway/stage:Stage";
   const RULE = "aws:cloudwatch/eventRule:EventRule";
-  const ALARM_EMAIL_FIX = (stack: string) => `pulumi config set switchyard:alarmEmail <address> --stack ${stack}`;
+  const ALARM_EMAIL_FIX = (stack: string) =>
+    `pulumi config set switchyard:alarmEmail <address> --stack ${stack}`;
 
   async function alarmsOf(stack: string, overrides: Record<string, string | undefined> = {}) {
-    const { result: program, warnings } = await withWarnings(() => evaluateProgram(stack, overrides));
+    const { result: program, warnings } = await withWarnings(() =>
+      evaluateProgram(stack, overrides),
+    );
     // The dashboard waits for every alarm, and the alarms for every function (serialized async).
-    const body: DashboardBody = JSON.parse(await valueOf(program.exports.monitoring.dashboard.dashboardBody));
+    const body: DashboardBody = JSON.parse(
+      await valueOf(program.exports.monitoring.dashboard.dashboardBody),
+    );
     await settle();
     const p = { ...program, resources: [...recorded] };
     const alarms = p.resources.filter((r) => r.type === ALARM);
     const watched = (metric: string, dim: string) =>
-      new Set(alarms.filter((a) => a.inputs.metricName === metric).map((a) => a.inputs.dimensions[dim]));
-    const named = (type: string) => p.resources.filter((r) => r.type === type).map((r) => (r.inputs.name ?? r.name) as string);
+      new Set(
+        alarms.filter((a) => a.inputs.metricName === metric).map((a) => a.inputs.dimensions[dim]),
+      );
+    const named = (type: string) =>
+      p.resources.filter((r) => r.type === type).map((r) => (r.inputs.name ?? r.name) as string);
     return { p, alarms, watched, body, warnings, named };
   }
 
@@ -458,7 +706,14 @@ describe("Monitoring in the program (index.ts)", () => {
     apiLatencyP99Ms: number;
     webhookRejectionsPerMinute: number;
   }> = [
-    { stack: "dev", overrides: {}, errorThreshold: 5, api5xxRatePercent: 5, apiLatencyP99Ms: 5000, webhookRejectionsPerMinute: 50 },
+    {
+      stack: "dev",
+      overrides: {},
+      errorThreshold: 5,
+      api5xxRatePercent: 5,
+      apiLatencyP99Ms: 5000,
+      webhookRejectionsPerMinute: 50,
+    },
     {
       stack: "prod",
       overrides: { alarmEmail: "oncall@example.com" },
@@ -474,7 +729,11 @@ describe("Monitoring in the program (index.ts)", () => {
       let ctx: Awaited<ReturnType<typeof alarmsOf>>;
       const hub = `switchyard-${stack}`;
       const topic = `arn:aws:sns:${REGION}:${ACCOUNT}:${hub}-ops-alarms`;
-      const actions = { treatMissingData: "notBreaching", alarmActions: [topic], okActions: [topic] };
+      const actions = {
+        treatMissingData: "notBreaching",
+        alarmActions: [topic],
+        okActions: [topic],
+      };
 
       before(async () => {
         ctx = await alarmsOf(stack, overrides);
@@ -482,28 +741,53 @@ describe("Monitoring in the program (index.ts)", () => {
 
       it(`${stack}: alarms on every declared function, the hub DLQ, the workflow and every route, with the stack's thresholds`, async () => {
         const { p, alarms, watched } = ctx;
-        const fnNames = p.resources.filter((r) => r.type === FUNCTION).map((r) => r.inputs.name ?? r.name);
+        const fnNames = p.resources
+          .filter((r) => r.type === FUNCTION)
+          .map((r) => r.inputs.name ?? r.name);
         expect(fnNames).to.not.be.empty;
         for (const n of fnNames) {
-          expect(watched("Errors", "FunctionName").has(n), `function ${n} has no Errors alarm: add it to the Monitoring block of index.ts`).to.equal(true);
-          expect(watched("Throttles", "FunctionName").has(n), `function ${n} has no Throttles alarm`).to.equal(true);
+          expect(
+            watched("Errors", "FunctionName").has(n),
+            `function ${n} has no Errors alarm: add it to the Monitoring block of index.ts`,
+          ).to.equal(true);
+          expect(
+            watched("Throttles", "FunctionName").has(n),
+            `function ${n} has no Throttles alarm`,
+          ).to.equal(true);
         }
-        for (const a of alarms.filter((x) => x.inputs.metricName === "Errors")) expect(a.inputs.threshold).to.equal(errorThreshold);
-        expect([...watched("ApproximateNumberOfMessagesVisible", "QueueName")]).to.include(`${hub}-dlq`);
-        const sm = p.resources.filter((r) => r.type === STATE_MACHINE).map((r) => r.inputs.name ?? r.name);
+        for (const a of alarms.filter((x) => x.inputs.metricName === "Errors"))
+          expect(a.inputs.threshold).to.equal(errorThreshold);
+        expect([...watched("ApproximateNumberOfMessagesVisible", "QueueName")]).to.include(
+          `${hub}-dlq`,
+        );
+        const sm = p.resources
+          .filter((r) => r.type === STATE_MACHINE)
+          .map((r) => r.inputs.name ?? r.name);
         for (const m of ["ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"]) {
-          expect([...watched(m, "StateMachineArn")].map((a) => String(a).split(":").pop()).sort()).to.deep.equal([...sm].sort());
+          expect(
+            [...watched(m, "StateMachineArn")].map((a) => String(a).split(":").pop()).sort(),
+          ).to.deep.equal([...sm].sort());
         }
-        const rules = p.resources.filter((r) => r.type === RULE).map((r) => r.inputs.name ?? r.name);
-        expect([...watched("FailedInvocations", "RuleName")].sort()).to.deep.equal([...rules].sort());
+        const rules = p.resources
+          .filter((r) => r.type === RULE)
+          .map((r) => r.inputs.name ?? r.name);
+        expect([...watched("FailedInvocations", "RuleName")].sort()).to.deep.equal(
+          [...rules].sort(),
+        );
         for (const a of alarms.filter((x) => x.inputs.metricName === "FailedInvocations")) {
           expect(a.inputs.dimensions.EventBusName).to.equal(hub);
         }
         for (const a of alarms) expect(a.inputs.alarmActions, a.name).to.deep.equal([topic]);
         expect(await valueOf(p.exports.alarmTopicArn)).to.equal(topic);
         expect(await valueOf(p.exports.dashboardUrl)).to.contain(`#dashboards:name=${hub}-ops`);
-        const subs = p.resources.filter((r) => r.type === "aws:sns/topicSubscription:TopicSubscription" && r.name === `${hub}-ops-alarms-email`);
-        expect(subs.map((r) => r.inputs.endpoint)).to.deep.equal(overrides.alarmEmail ? [overrides.alarmEmail] : []);
+        const subs = p.resources.filter(
+          (r) =>
+            r.type === "aws:sns/topicSubscription:TopicSubscription" &&
+            r.name === `${hub}-ops-alarms-email`,
+        );
+        expect(subs.map((r) => r.inputs.endpoint)).to.deep.equal(
+          overrides.alarmEmail ? [overrides.alarmEmail] : [],
+        );
       });
 
       it(`${stack}: the dashboard charts every function, queue, state machine and REST API the program declares`, () => {
@@ -511,30 +795,42 @@ describe("Monitoring in the program (index.ts)", () => {
         const missing: string[] = [];
         const check = (what: string, values: string[], namespace: string, dim: string) => {
           expect(values, `the program declares no ${what}`).to.not.be.empty;
-          for (const v of values) if (tilesReferencing(body, namespace, dim, v).length === 0) missing.push(`${what} ${v}`);
+          for (const v of values)
+            if (tilesReferencing(body, namespace, dim, v).length === 0)
+              missing.push(`${what} ${v}`);
         };
         check("function", named(FUNCTION), "AWS/Lambda", "FunctionName");
         check("queue", named(QUEUE), "AWS/SQS", "QueueName");
         // A state machine's widget uses its ARN; the mocks give each resource the ARN AWS would.
-        const machines = p.resources.filter((r) => r.type === STATE_MACHINE).map((r) => arnFor(r.type, r.name, r.inputs));
+        const machines = p.resources
+          .filter((r) => r.type === STATE_MACHINE)
+          .map((r) => arnFor(r.type, r.name, r.inputs));
         check("state machine", machines, "AWS/States", "StateMachineArn");
         check("REST API", named(REST_API), "AWS/ApiGateway", "ApiName");
-        expect(missing, "declared but not on the dashboard: pass them to the Monitoring block of index.ts").to.deep.equal([]);
+        expect(
+          missing,
+          "declared but not on the dashboard: pass them to the Monitoring block of index.ts",
+        ).to.deep.equal([]);
       });
 
       it(`${stack}: the hub DLQ alarms on any message; the tenant rejected-events queue has a tile and no alarm`, () => {
         const { alarms, body, named } = ctx;
         const byQueue = (q: string) => alarms.filter((a) => a.inputs.dimensions?.QueueName === q);
         expect(byQueue(`${hub}-dlq`).map((a) => a.name)).to.deep.equal([`${hub}-ops-dlq-hub`]);
-        expect(tilesReferencing(body, "AWS/SQS", "QueueName", `${hub}-dlq`)).to.deep.equal(["DLQ hub"]);
+        expect(tilesReferencing(body, "AWS/SQS", "QueueName", `${hub}-dlq`)).to.deep.equal([
+          "DLQ hub",
+        ]);
         const rejected = `${hub}-ingress-rejected`;
         expect(named(QUEUE)).to.include(rejected);
         expect(byQueue(rejected)).to.deep.equal([]);
-        expect(tilesReferencing(body, "AWS/SQS", "QueueName", rejected)).to.deep.equal(["Queue tenant-rejected"]);
-        expect(metricRows(body).filter(({ title }) => title === "Queue tenant-rejected").map(({ row }) => row[1])).to.deep.equal([
-          "ApproximateNumberOfMessagesVisible",
-          "ApproximateAgeOfOldestMessage",
+        expect(tilesReferencing(body, "AWS/SQS", "QueueName", rejected)).to.deep.equal([
+          "Queue tenant-rejected",
         ]);
+        expect(
+          metricRows(body)
+            .filter(({ title }) => title === "Queue tenant-rejected")
+            .map(({ row }) => row[1]),
+        ).to.deep.equal(["ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage"]);
       });
 
       it(`${stack}: each REST API has a 5xx rate and a p99 latency alarm on its stage`, () => {
@@ -544,38 +840,75 @@ describe("Monitoring in the program (index.ts)", () => {
         for (const api of apis) {
           const apiName = api.inputs.name ?? api.name;
           // The stage's restApi input is the API's id (the mocks answer `<name>-id`).
-          const stages = p.resources.filter((r) => r.type === STAGE && r.inputs.restApi === `${api.name}-id`);
+          const stages = p.resources.filter(
+            (r) => r.type === STAGE && r.inputs.restApi === `${api.name}-id`,
+          );
           expect(stages, `stages of ${apiName}`).to.have.length(1);
           const d = { ApiName: apiName, Stage: stages[0].inputs.stageName };
-          const of = (metric: string) => alarms.filter((a) => a.inputs.metricName === metric && JSON.stringify(a.inputs.dimensions) === JSON.stringify(d));
-          expect(of("5XXError").map((a) => shape(a.inputs)), `5xx alarm of ${apiName}`).to.deep.equal([
+          const of = (metric: string) =>
+            alarms.filter(
+              (a) =>
+                a.inputs.metricName === metric &&
+                JSON.stringify(a.inputs.dimensions) === JSON.stringify(d),
+            );
+          expect(
+            of("5XXError").map((a) => shape(a.inputs)),
+            `5xx alarm of ${apiName}`,
+          ).to.deep.equal([
             {
-              namespace: "AWS/ApiGateway", metricName: "5XXError", dimensions: d, statistic: "Average",
-              threshold: c.api5xxRatePercent / 100, comparisonOperator: "GreaterThanThreshold",
-              period: 60, evaluationPeriods: 5, datapointsToAlarm: 3, ...actions,
+              namespace: "AWS/ApiGateway",
+              metricName: "5XXError",
+              dimensions: d,
+              statistic: "Average",
+              threshold: c.api5xxRatePercent / 100,
+              comparisonOperator: "GreaterThanThreshold",
+              period: 60,
+              evaluationPeriods: 5,
+              datapointsToAlarm: 3,
+              ...actions,
             },
           ]);
-          expect(of("Latency").map((a) => shape(a.inputs)), `latency alarm of ${apiName}`).to.deep.equal([
+          expect(
+            of("Latency").map((a) => shape(a.inputs)),
+            `latency alarm of ${apiName}`,
+          ).to.deep.equal([
             {
-              namespace: "AWS/ApiGateway", metricName: "Latency", dimensions: d, extendedStatistic: "p99",
-              threshold: c.apiLatencyP99Ms, comparisonOperator: "GreaterThanThreshold",
-              period: 60, evaluationPeriods: 5, datapointsToAlarm: 3, ...actions,
+              namespace: "AWS/ApiGateway",
+              metricName: "Latency",
+              dimensions: d,
+              extendedStatistic: "p99",
+              threshold: c.apiLatencyP99Ms,
+              comparisonOperator: "GreaterThanThreshold",
+              period: 60,
+              evaluationPeriods: 5,
+              datapointsToAlarm: 3,
+              ...actions,
             },
           ]);
         }
-        expect(alarms.filter((a) => a.inputs.namespace === "AWS/ApiGateway")).to.have.length(2 * apis.length);
+        expect(alarms.filter((a) => a.inputs.namespace === "AWS/ApiGateway")).to.have.length(
+          2 * apis.length,
+        );
       });
 
       it(`${stack}: the webhook receivers alarm on signature rejections`, () => {
         const alarm = ctx.alarms.filter((a) => a.name === `${hub}-ops-webhook-receivers-signature`);
         expect(alarm.map((a) => shape(a.inputs))).to.deep.equal([
           {
-            namespace: "Switchyard", metricName: "WebhookRejected", dimensions: { service: "switchyard-webhooks", reason: "signature" },
-            statistic: "Sum", threshold: c.webhookRejectionsPerMinute, comparisonOperator: "GreaterThanThreshold",
-            period: 60, evaluationPeriods: 1, ...actions,
+            namespace: "Switchyard",
+            metricName: "WebhookRejected",
+            dimensions: { service: "switchyard-webhooks", reason: "signature" },
+            statistic: "Sum",
+            threshold: c.webhookRejectionsPerMinute,
+            comparisonOperator: "GreaterThanThreshold",
+            period: 60,
+            evaluationPeriods: 1,
+            ...actions,
           },
         ]);
-        expect(ctx.alarms.filter((a) => a.inputs.metricName === "WebhookRejected")).to.have.length(1);
+        expect(ctx.alarms.filter((a) => a.inputs.metricName === "WebhookRejected")).to.have.length(
+          1,
+        );
       });
 
       it(`${stack}: every rule alarms when an event could not be put into its DLQ (InvocationsFailedToBeSentToDlq)`, () => {
@@ -586,16 +919,27 @@ describe("Monitoring in the program (index.ts)", () => {
         expect(got).to.have.length(rules.length);
         for (const rule of rules) {
           const mine = got.filter((a) => a.inputs.dimensions.RuleName === rule);
-          expect(mine.map((a) => shape(a.inputs)), `rule ${rule}`).to.deep.equal([
+          expect(
+            mine.map((a) => shape(a.inputs)),
+            `rule ${rule}`,
+          ).to.deep.equal([
             {
-              namespace: "AWS/Events", metricName: "InvocationsFailedToBeSentToDlq",
+              namespace: "AWS/Events",
+              metricName: "InvocationsFailedToBeSentToDlq",
               dimensions: { EventBusName: hub, RuleName: rule },
-              statistic: "Sum", threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold",
-              period: 60, evaluationPeriods: 1, ...actions,
+              statistic: "Sum",
+              threshold: 1,
+              comparisonOperator: "GreaterThanOrEqualToThreshold",
+              period: 60,
+              evaluationPeriods: 1,
+              ...actions,
             },
           ]);
           // Same dimensions as the rule's FailedInvocations alarm.
-          const failed = alarms.filter((a) => a.inputs.metricName === "FailedInvocations" && a.inputs.dimensions.RuleName === rule);
+          const failed = alarms.filter(
+            (a) =>
+              a.inputs.metricName === "FailedInvocations" && a.inputs.dimensions.RuleName === rule,
+          );
           expect(failed.map((a) => a.inputs.dimensions)).to.deep.equal([mine[0].inputs.dimensions]);
           expect(mine[0].name).to.match(new RegExp(`^${hub}-ops-rule-.+-dlq-failed$`));
         }
@@ -603,10 +947,14 @@ describe("Monitoring in the program (index.ts)", () => {
 
       it(`${stack}: the tenant change publisher's publishing metrics have a tile, and no alarm of their own`, () => {
         const { alarms, body } = ctx;
-        expect(metricRows(body).filter(({ title }) => title === "Publisher tenant-changes: publishing").map(({ row }) => row)).to.deep.equal(
-          publishingMetrics("Switchyard", "change-publisher"),
-        );
-        expect(alarms.filter((a) => a.inputs.dimensions?.service === "change-publisher")).to.deep.equal([]);
+        expect(
+          metricRows(body)
+            .filter(({ title }) => title === "Publisher tenant-changes: publishing")
+            .map(({ row }) => row),
+        ).to.deep.equal(publishingMetrics("Switchyard", "change-publisher"));
+        expect(
+          alarms.filter((a) => a.inputs.dimensions?.service === "change-publisher"),
+        ).to.deep.equal([]);
       });
 
       it(`${stack}: lays the dashboard out on the 24-column grid without overlap`, () => {
@@ -632,7 +980,9 @@ describe("Monitoring in the program (index.ts)", () => {
 
   it("warns at preview, naming the key and the command, when switchyard:alarmEmail is not set", async () => {
     // A fresh evaluation (an override), so the warning is emitted now and not by an earlier, shared one.
-    const { warnings } = await withWarnings(() => evaluateProgram("dev", { alarmEmail: undefined }));
+    const { warnings } = await withWarnings(() =>
+      evaluateProgram("dev", { alarmEmail: undefined }),
+    );
     const mine = warnings.filter((w) => w.includes("switchyard:alarmEmail"));
     expect(mine).to.have.length(1);
     expect(mine[0]).to.contain("switchyard:alarmEmail is not set");
@@ -644,20 +994,31 @@ describe("Monitoring in the program (index.ts)", () => {
       await evaluateProgram("dev", { alarmEmail: "oncall" });
       expect.fail("the program should not evaluate");
     } catch (e: any) {
-      expect(e.message).to.contain('switchyard:alarmEmail must match');
-      expect(e.message).to.contain("pulumi config set switchyard:alarmEmail ops@example.com --stack dev");
+      expect(e.message).to.contain("switchyard:alarmEmail must match");
+      expect(e.message).to.contain(
+        "pulumi config set switchyard:alarmEmail ops@example.com --stack dev",
+      );
     }
   });
 
   describe("switchyard:alarmApi5xxRatePercent", () => {
     /** Reads the stack's config with one key replaced, as the program does (no resources). */
     function load(stack: string, value: string) {
-      setupMocks({ ...stackConfig(stack), ...TEST_SECRETS, "switchyard:alarmApi5xxRatePercent": value }, stack);
+      setupMocks(
+        { ...stackConfig(stack), ...TEST_SECRETS, "switchyard:alarmApi5xxRatePercent": value },
+        stack,
+      );
       const { loadConfig } = require("../../config") as typeof import("../../config");
       return loadConfig().monitoring.api5xxRatePercent;
     }
 
-    for (const [value, expected] of [["0.5", 0.5], ["5", 5], ["100", 100], ["0.05", 0.05], ["12.25", 12.25]] as const) {
+    for (const [value, expected] of [
+      ["0.5", 0.5],
+      ["5", 5],
+      ["100", 100],
+      ["0.05", 0.05],
+      ["12.25", 12.25],
+    ] as const) {
       it(`accepts "${value}"`, async () => {
         const { result } = await withWarnings(async () => load("dev", value));
         expect(result).to.equal(expected);

@@ -55,20 +55,32 @@ describe("RecordIngestion under mocks", () => {
 
   it("declares a bucket with SSE, every public access blocked, ACLs off and TLS only", () => {
     const bucketArn = "arn:aws:s3:::ing-bucket";
-    expect(one("aws:s3/bucket:Bucket", "ing-bucket").inputs).to.deep.include({ bucketPrefix: "ing-", forceDestroy: true });
-    expect(one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "ing-bucket").inputs.rules).to.deep.equal([
-      { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } },
-    ]);
-    expect(one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "ing-bucket").inputs).to.deep.include({
+    expect(one("aws:s3/bucket:Bucket", "ing-bucket").inputs).to.deep.include({
+      bucketPrefix: "ing-",
+      forceDestroy: true,
+    });
+    expect(
+      one(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "ing-bucket",
+      ).inputs.rules,
+    ).to.deep.equal([{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }]);
+    expect(
+      one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "ing-bucket").inputs,
+    ).to.deep.include({
       blockPublicAcls: true,
       blockPublicPolicy: true,
       ignorePublicAcls: true,
       restrictPublicBuckets: true,
     });
-    expect(one("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "ing-bucket").inputs.rule).to.deep.equal({
+    expect(
+      one("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "ing-bucket").inputs.rule,
+    ).to.deep.equal({
       objectOwnership: "BucketOwnerEnforced",
     });
-    expect(JSON.parse(one("aws:s3/bucketPolicy:BucketPolicy", "ing-bucket").inputs.policy).Statement).to.deep.equal([
+    expect(
+      JSON.parse(one("aws:s3/bucketPolicy:BucketPolicy", "ing-bucket").inputs.policy).Statement,
+    ).to.deep.equal([
       {
         Sid: "DenyInsecureTransport",
         Effect: "Deny",
@@ -98,13 +110,16 @@ describe("RecordIngestion under mocks", () => {
       sourceArn: "arn:aws:s3:::ing-bucket",
       sourceAccount: ACCOUNT,
     });
-    expect(dependsOn.get("aws:s3/bucketNotification:BucketNotification ing-bucket")).to.include(ing.s3Permission);
+    expect(dependsOn.get("aws:s3/bucketNotification:BucketNotification ing-bucket")).to.include(
+      ing.s3Permission,
+    );
   });
 
   it("keeps the records API key in a secret the functions read at run time, never in their environment", () => {
     const secretArn = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:ing-records-api-key-AbCdEf`;
     // The engine receives the value as a secret (Pulumi's secret signature wraps it): encrypted in state.
-    const value = one("aws:secretsmanager/secretVersion:SecretVersion", "ing-records-api-key").inputs.secretString;
+    const value = one("aws:secretsmanager/secretVersion:SecretVersion", "ing-records-api-key")
+      .inputs.secretString;
     expect(value["4dabf18193072939515e22adb298388d"]).to.equal("1b47061264138c4ac30d75fd1eb44270");
     expect(value.value).to.equal("records-key");
     const f = one("aws:lambda/function:Function", "ing-s3").inputs;
@@ -114,9 +129,15 @@ describe("RecordIngestion under mocks", () => {
       FAILURE_QUEUE_URL: DLQ_URL,
       MAX_OBJECT_BYTES: "52428800",
     });
-    expect(JSON.stringify(ofType("aws:lambda/function:Function").map((r) => r.inputs.environment))).to.not.contain("records-key\"");
+    expect(
+      JSON.stringify(ofType("aws:lambda/function:Function").map((r) => r.inputs.environment)),
+    ).to.not.contain('records-key"');
     expect(policyOf("ing-s3")).to.deep.equal([
-      { Effect: "Allow", Action: ["s3:GetObject", "s3:GetObjectVersion"], Resource: ["arn:aws:s3:::ing-bucket/drop/*"] },
+      {
+        Effect: "Allow",
+        Action: ["s3:GetObject", "s3:GetObjectVersion"],
+        Resource: ["arn:aws:s3:::ing-bucket/drop/*"],
+      },
       { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [secretArn] },
       { Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [DLQ] },
     ]);
@@ -124,7 +145,9 @@ describe("RecordIngestion under mocks", () => {
   });
 
   it("hands failed S3 invocations to the hub's DLQ after two retries", () => {
-    expect(one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "ing-s3").inputs).to.deep.equal({
+    expect(
+      one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "ing-s3").inputs,
+    ).to.deep.equal({
       functionName: "ing-s3",
       maximumRetryAttempts: 2,
       maximumEventAgeInSeconds: 21600,
@@ -133,7 +156,9 @@ describe("RecordIngestion under mocks", () => {
   });
 
   it("forwards the configured table's stream with partial batch responses and the hub DLQ on failure", () => {
-    expect(one("aws:lambda/eventSourceMapping:EventSourceMapping", "ing-stream").inputs).to.deep.equal({
+    expect(
+      one("aws:lambda/eventSourceMapping:EventSourceMapping", "ing-stream").inputs,
+    ).to.deep.equal({
       eventSourceArn: SOURCE_STREAM,
       functionName: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:ing-stream`,
       startingPosition: "LATEST",
@@ -146,8 +171,12 @@ describe("RecordIngestion under mocks", () => {
       maximumRecordAgeInSeconds: 86400,
       destinationConfig: { onFailure: { destinationArn: DLQ } },
     });
-    expect(dependsOn.get("aws:lambda/eventSourceMapping:EventSourceMapping ing-stream")).to.deep.equal([ing.streamFn!.policy]);
-    expect(one("aws:lambda/function:Function", "ing-stream").inputs.environment.variables).to.deep.include({
+    expect(
+      dependsOn.get("aws:lambda/eventSourceMapping:EventSourceMapping ing-stream"),
+    ).to.deep.equal([ing.streamFn!.policy]);
+    expect(
+      one("aws:lambda/function:Function", "ing-stream").inputs.environment.variables,
+    ).to.deep.include({
       SOURCE_TENANT_ATTRIBUTE: "tenantId",
       SOURCE_ID_ATTRIBUTE: "pk",
       SOURCE_VERSION_ATTRIBUTE: "recordVersion",
@@ -157,10 +186,14 @@ describe("RecordIngestion under mocks", () => {
       {
         Effect: "Allow",
         Action: ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
-          Resource: [SOURCE_STREAM],
-        },
-        { Effect: "Allow", Action: ["dynamodb:ListStreams"], Resource: ["*"] },
-      { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [`arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:ing-records-api-key-AbCdEf`] },
+        Resource: [SOURCE_STREAM],
+      },
+      { Effect: "Allow", Action: ["dynamodb:ListStreams"], Resource: ["*"] },
+      {
+        Effect: "Allow",
+        Action: ["secretsmanager:GetSecretValue"],
+        Resource: [`arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:ing-records-api-key-AbCdEf`],
+      },
       { Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [DLQ] },
     ]);
   });
@@ -179,24 +212,47 @@ describe("RecordIngestion under mocks", () => {
     expect(plain.streamFn).to.equal(undefined);
     expect(ofType("aws:lambda/eventSourceMapping:EventSourceMapping")).to.deep.equal([]);
     expect(ofType("aws:secretsmanager/secret:Secret")).to.deep.equal([]);
-    expect(one("aws:lambda/function:Function", "plain-s3").inputs.environment.variables.RECORDS_API_KEY_SECRET_ARN).to.equal(
-      "arn:aws:secretsmanager:eu-west-1:123456789012:secret:shared-AbCdEf",
-    );
+    expect(
+      one("aws:lambda/function:Function", "plain-s3").inputs.environment.variables
+        .RECORDS_API_KEY_SECRET_ARN,
+    ).to.equal("arn:aws:secretsmanager:eu-west-1:123456789012:secret:shared-AbCdEf");
     expect(one("aws:s3/bucket:Bucket", "plain-bucket").inputs.forceDestroy).to.equal(false);
     expect((plain.bucket as any).__protect).to.equal(true);
-    expect(one("aws:s3/bucketNotification:BucketNotification", "plain-bucket").inputs.lambdaFunctions[0].filterPrefix).to.equal("incoming/");
+    expect(
+      one("aws:s3/bucketNotification:BucketNotification", "plain-bucket").inputs.lambdaFunctions[0]
+        .filterPrefix,
+    ).to.equal("incoming/");
   });
 
   it("refuses bad arguments, naming them", () => {
     const hub = new EventHub("ihub3");
     const base = { hub, apiEndpoint: "https://records.example.com", apiKey: "k" };
-    expect(() => new RecordIngestion("b1", { ...base, apiKeySecretArn: "arn" })).to.throw("give exactly one of apiKey");
-    expect(() => new RecordIngestion("b2", { ...base, prefix: "/in" })).to.throw('prefix must be an S3 key prefix (no leading "/", at most 512 characters), got "/in"');
-    expect(() => new RecordIngestion("b3", { ...base, apiEndpoint: "http://x" })).to.throw("apiEndpoint must use https://");
-    expect(() => new RecordIngestion("b4", { ...base, streamSource: { tableArn: SOURCE_TABLE, streamArn: "arn:aws:dynamodb:eu-west-1:123456789012:table/other/stream/x" } })).to.throw(
-      `streamSource.streamArn must be the stream of ${SOURCE_TABLE}`,
+    expect(() => new RecordIngestion("b1", { ...base, apiKeySecretArn: "arn" })).to.throw(
+      "give exactly one of apiKey",
     );
-    expect(() => new RecordIngestion("b5", { ...base, streamSource: { tableArn: "orders", streamArn: "x" } })).to.throw("streamSource.tableArn must be a DynamoDB table ARN");
+    expect(() => new RecordIngestion("b2", { ...base, prefix: "/in" })).to.throw(
+      'prefix must be an S3 key prefix (no leading "/", at most 512 characters), got "/in"',
+    );
+    expect(() => new RecordIngestion("b3", { ...base, apiEndpoint: "http://x" })).to.throw(
+      "apiEndpoint must use https://",
+    );
+    expect(
+      () =>
+        new RecordIngestion("b4", {
+          ...base,
+          streamSource: {
+            tableArn: SOURCE_TABLE,
+            streamArn: "arn:aws:dynamodb:eu-west-1:123456789012:table/other/stream/x",
+          },
+        }),
+    ).to.throw(`streamSource.streamArn must be the stream of ${SOURCE_TABLE}`);
+    expect(
+      () =>
+        new RecordIngestion("b5", {
+          ...base,
+          streamSource: { tableArn: "orders", streamArn: "x" },
+        }),
+    ).to.throw("streamSource.tableArn must be a DynamoDB table ARN");
   });
 });
 
@@ -213,8 +269,13 @@ function localAws(secrets: Record<string, string>, sent: any[]): http.Server {
         res.end(JSON.stringify(body));
       };
       if (target === "secretsmanager.GetSecretValue") {
-        if (secrets[input.SecretId] === undefined) return reply(400, { __type: "ResourceNotFoundException", message: "no such secret" });
-        return reply(200, { ARN: input.SecretId, Name: "k", SecretString: secrets[input.SecretId] });
+        if (secrets[input.SecretId] === undefined)
+          return reply(400, { __type: "ResourceNotFoundException", message: "no such secret" });
+        return reply(200, {
+          ARN: input.SecretId,
+          Name: "k",
+          SecretString: secrets[input.SecretId],
+        });
       }
       if (target === "AmazonSQS.SendMessageBatch") {
         sent.push(input);
@@ -234,7 +295,10 @@ function localAws(secrets: Record<string, string>, sent: any[]): http.Server {
 
 describe("the serialized S3 ingestion function (__index.js) in a fresh Node process", () => {
   const secretArn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:shared-AbCdEf";
-  const api = new ScriptedRecordsApi(() => "artifact-key", (b) => (b.recordId === "bad" ? { status: 400 } : { status: 202 }));
+  const api = new ScriptedRecordsApi(
+    () => "artifact-key",
+    (b) => (b.recordId === "bad" ? { status: 400 } : { status: 202 }),
+  );
   const s3 = new LocalS3();
   const sent: any[] = [];
   const aws = localAws({ [secretArn]: "artifact-key" }, sent);
@@ -277,19 +341,30 @@ describe("the serialized S3 ingestion function (__index.js) in a fresh Node proc
         {
           eventTime: "2026-11-21T10:00:00.000Z",
           eventName: "ObjectCreated:Put",
-          s3: { bucket: { name: "in-bucket", arn: "arn:aws:s3:::in-bucket" }, object: { key: "incoming/x.json", size: 10 } },
+          s3: {
+            bucket: { name: "in-bucket", arn: "arn:aws:s3:::in-bucket" },
+            object: { key: "incoming/x.json", size: 10 },
+          },
         },
       ],
     };
     const r = await host.invoke(event);
     expect(r).to.deep.equal({ objects: 1, records: 2, sent: 1, failed: 1 });
-    expect(api.calls.map((c) => [c.body.recordId, c.headers["x-api-key"], c.status])).to.deep.equal([
-      ["good", "artifact-key", 202],
-      ["bad", "artifact-key", 400],
-    ]);
+    expect(api.calls.map((c) => [c.body.recordId, c.headers["x-api-key"], c.status])).to.deep.equal(
+      [
+        ["good", "artifact-key", 202],
+        ["bad", "artifact-key", 400],
+      ],
+    );
     expect(sent).to.have.length(1);
     expect(sent[0].QueueUrl).to.equal(queueUrl);
     const report = JSON.parse(sent[0].Entries[0].MessageBody);
-    expect(report).to.deep.include({ bucket: "in-bucket", key: "incoming/x.json", index: 1, recordId: "bad", status: 400 });
+    expect(report).to.deep.include({
+      bucket: "in-bucket",
+      key: "incoming/x.json",
+      index: 1,
+      recordId: "bad",
+      status: 400,
+    });
   });
 });

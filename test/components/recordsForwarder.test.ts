@@ -29,7 +29,9 @@ describe("RecordsForwarder", () => {
     expect(c.authorizationType).to.equal("API_KEY");
     // The engine receives the auth parameters as a secret (Pulumi's secret signature wraps them),
     // so the key is encrypted in the state and never shown in a preview.
-    expect(c.authParameters["4dabf18193072939515e22adb298388d"]).to.equal("1b47061264138c4ac30d75fd1eb44270");
+    expect(c.authParameters["4dabf18193072939515e22adb298388d"]).to.equal(
+      "1b47061264138c4ac30d75fd1eb44270",
+    );
     expect(c.authParameters.value).to.deep.equal({ apiKey: { key: "X-API-Key", value: "k-123" } });
   });
 
@@ -62,7 +64,10 @@ describe("RecordsForwarder", () => {
     const t = one("aws:cloudwatch/eventTarget:EventTarget", "rhub-records-records-api").inputs;
     const destArn = `arn:aws:events:${REGION}:${ACCOUNT}:api-destination/fwd-records/0000`;
     expect(t.arn).to.equal(destArn);
-    expect(t.retryPolicy).to.deep.equal({ maximumRetryAttempts: 185, maximumEventAgeInSeconds: 86400 });
+    expect(t.retryPolicy).to.deep.equal({
+      maximumRetryAttempts: 185,
+      maximumEventAgeInSeconds: 86400,
+    });
     expect(t.deadLetterConfig).to.deep.equal({ arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:rhub-dlq` });
     expect(t.inputTransformer.inputPaths).to.deep.equal({
       tenantId: "$.detail.tenantId",
@@ -76,8 +81,12 @@ describe("RecordsForwarder", () => {
     expect(t.inputTransformer.inputTemplate).to.equal(
       '{"tenantId":"<tenantId>","database":"<database>","collection":"<collection>","recordId":"<recordId>","recordVersion":<recordVersion>,"operationType":"upsert","recordPayload":<payload>,"sourceTimestamp":"<time>","idempotencyKey":"<tenantId>:<recordId>:<recordVersion>"}',
     );
-    const policy = JSON.parse(one("aws:iam/rolePolicy:RolePolicy", "rhub-records-records-api").inputs.policy);
-    expect(policy.Statement).to.deep.equal([{ Effect: "Allow", Action: ["events:InvokeApiDestination"], Resource: destArn }]);
+    const policy = JSON.parse(
+      one("aws:iam/rolePolicy:RolePolicy", "rhub-records-records-api").inputs.policy,
+    );
+    expect(policy.Statement).to.deep.equal([
+      { Effect: "Allow", Action: ["events:InvokeApiDestination"], Resource: destArn },
+    ]);
     expect(t.roleArn).to.equal(`arn:aws:iam::${ACCOUNT}:role/rhub-records-records-api`);
   });
 
@@ -89,21 +98,47 @@ describe("RecordsForwarder", () => {
   });
 
   it("exposes the connection, its secret and the destination", async () => {
-    expect(await valueOf(fwd.connectionArn)).to.equal(`arn:aws:events:${REGION}:${ACCOUNT}:connection/fwd-records-api/0000`);
-    expect(await valueOf(fwd.connectionSecretArn)).to.match(/^arn:aws:secretsmanager:.*:secret:events!connection\/fwd-records-api\//);
-    expect(await valueOf(fwd.destinationArn)).to.equal(`arn:aws:events:${REGION}:${ACCOUNT}:api-destination/fwd-records/0000`);
+    expect(await valueOf(fwd.connectionArn)).to.equal(
+      `arn:aws:events:${REGION}:${ACCOUNT}:connection/fwd-records-api/0000`,
+    );
+    expect(await valueOf(fwd.connectionSecretArn)).to.match(
+      /^arn:aws:secretsmanager:.*:secret:events!connection\/fwd-records-api\//,
+    );
+    expect(await valueOf(fwd.destinationArn)).to.equal(
+      `arn:aws:events:${REGION}:${ACCOUNT}:api-destination/fwd-records/0000`,
+    );
   });
 
   const bad: Array<[string, Record<string, unknown>, string]> = [
-    ["an http endpoint", { apiEndpoint: "http://records.example.com" }, "apiEndpoint must use https://"],
-    ["a trailing slash", { apiEndpoint: "https://records.example.com/" }, 'apiEndpoint must not end with "/"'],
-    ["a rate above 300", { rateLimitPerSecond: 500 }, "rateLimitPerSecond must be an integer from 1 to 300, got 500"],
+    [
+      "an http endpoint",
+      { apiEndpoint: "http://records.example.com" },
+      "apiEndpoint must use https://",
+    ],
+    [
+      "a trailing slash",
+      { apiEndpoint: "https://records.example.com/" },
+      'apiEndpoint must not end with "/"',
+    ],
+    [
+      "a rate above 300",
+      { rateLimitPerSecond: 500 },
+      "rateLimitPerSecond must be an integer from 1 to 300, got 500",
+    ],
     ["no sources", { sources: [] }, "sources must name at least one event source"],
   ];
   for (const [what, args, message] of bad) {
     it(`rejects ${what}`, () => {
       const h = new EventHub(`h${bad.findIndex((b) => b[0] === what)}`);
-      expect(() => new RecordsForwarder("x", { hub: h, apiEndpoint: "https://records.example.com", apiKey: "k", ...args } as any)).to.throw(message);
+      expect(
+        () =>
+          new RecordsForwarder("x", {
+            hub: h,
+            apiEndpoint: "https://records.example.com",
+            apiKey: "k",
+            ...args,
+          } as any),
+      ).to.throw(message);
     });
   }
 });

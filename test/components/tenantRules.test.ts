@@ -16,7 +16,10 @@ describe("tenant rule evaluation", () => {
   const all: TenantRule = {};
   const invoicesOnly: TenantRule = { schemaNames: ["invoice"] };
   const writesOnly: TenantRule = { operations: ["POST", "PUT"] };
-  const deletesOfOrders: TenantRule = { operations: ["DELETE"], schemaNames: ["order", "order.line"] };
+  const deletesOfOrders: TenantRule = {
+    operations: ["DELETE"],
+    schemaNames: ["order", "order.line"],
+  };
   const emptySchemaList: TenantRule = { schemaNames: [], operations: ["PATCH"] };
   const rules = [all, invoicesOnly, writesOnly, deletesOfOrders, emptySchemaList];
 
@@ -45,10 +48,30 @@ describe("tenant rule evaluation", () => {
   });
 
   it("builds one event per match with the defaults: this hub, switchyard.output, <schema>.<operation>", () => {
-    const change = { tenant: "acme", rootSchema: "invoice", operation: "PUT" as const, payload: { id: "i1", total: 3 }, changeId: "c1" };
-    const detail = { tenant: "acme", rootSchema: "invoice", operation: "PUT", payload: { id: "i1", total: 3 }, changeId: "c1" };
+    const change = {
+      tenant: "acme",
+      rootSchema: "invoice",
+      operation: "PUT" as const,
+      payload: { id: "i1", total: 3 },
+      changeId: "c1",
+    };
+    const detail = {
+      tenant: "acme",
+      rootSchema: "invoice",
+      operation: "PUT",
+      payload: { id: "i1", total: 3 },
+      changeId: "c1",
+    };
     expect(
-      changeEvents([all, { targetBusArn: PARTNER, source: "acme.sync", detailType: "InvoiceChanged" }, deletesOfOrders], change, HUB),
+      changeEvents(
+        [
+          all,
+          { targetBusArn: PARTNER, source: "acme.sync", detailType: "InvoiceChanged" },
+          deletesOfOrders,
+        ],
+        change,
+        HUB,
+      ),
     ).to.deep.equal([
       { busArn: HUB, source: "switchyard.output", detailType: "invoice.PUT", detail },
       { busArn: PARTNER, source: "acme.sync", detailType: "InvoiceChanged", detail },
@@ -71,7 +94,15 @@ describe("tenant settings validation", () => {
     const v = {
       acme: {
         ingressEnabled: true,
-        rules: [{ targetBusArn: PARTNER, source: "acme.sync", detailType: "Changed", operations: ["PUT"], schemaNames: ["invoice"] }],
+        rules: [
+          {
+            targetBusArn: PARTNER,
+            source: "acme.sync",
+            detailType: "Changed",
+            operations: ["PUT"],
+            schemaNames: ["invoice"],
+          },
+        ],
       },
       "globex.eu": {},
     };
@@ -80,19 +111,67 @@ describe("tenant settings validation", () => {
 
   const bad: Array<[string, unknown, string]> = [
     ["a list", [], "must be a JSON object of tenant id to settings, got []"],
-    ["a tenant id with #", { "a#b": {} }, 'tenant id "a#b" must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit'],
-    ["a misspelt tenant field", { a: { ingress: true } }, 'tenant "a" has unknown field "ingress" (allowed: ingressEnabled, rules)'],
-    ["a non-boolean ingressEnabled", { a: { ingressEnabled: "yes" } }, 'tenant "a": ingressEnabled must be true or false'],
+    [
+      "a tenant id with #",
+      { "a#b": {} },
+      'tenant id "a#b" must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit',
+    ],
+    [
+      "a misspelt tenant field",
+      { a: { ingress: true } },
+      'tenant "a" has unknown field "ingress" (allowed: ingressEnabled, rules)',
+    ],
+    [
+      "a non-boolean ingressEnabled",
+      { a: { ingressEnabled: "yes" } },
+      'tenant "a": ingressEnabled must be true or false',
+    ],
     ["rules that are not a list", { a: { rules: {} } }, 'tenant "a": rules must be a list'],
-    ["a misspelt rule field", { a: { rules: [{ schemas: ["x"] }] } }, 'tenant "a" rule 0 has unknown field "schemas" (allowed: targetBusArn, source, detailType, operations, schemaNames)'],
-    ["a bus that is not an ARN", { a: { rules: [{}, { targetBusArn: "partner" }] } }, 'tenant "a" rule 1: targetBusArn must be an event bus ARN like arn:aws:events:eu-west-1:111122223333:event-bus/name, got "partner"'],
-    ["an aws. source", { a: { rules: [{ source: "aws.s3" }] } }, 'tenant "a" rule 0: source must be 1-256 characters and not start with "aws.", got "aws.s3"'],
-    ["the ingress source", { a: { rules: [{ source: "switchyard.input" }] } }, 'tenant "a" rule 0: source "switchyard.input" is the ingress source; publishing changes with it would feed them back into ingress'],
-    ["an empty detailType", { a: { rules: [{ detailType: "" }] } }, 'tenant "a" rule 0: detailType must be 1-128 characters, got ""'],
-    ["an unknown operation", { a: { rules: [{ operations: ["GET"] }] } }, 'tenant "a" rule 0: operations must be a non-empty list of distinct POST, PUT, PATCH, DELETE (omit it for all), got ["GET"]'],
-    ["an empty operation list", { a: { rules: [{ operations: [] }] } }, 'tenant "a" rule 0: operations must be a non-empty list of distinct POST, PUT, PATCH, DELETE (omit it for all), got []'],
-    ["a repeated operation", { a: { rules: [{ operations: ["PUT", "PUT"] }] } }, "operations must be a non-empty list of distinct"],
-    ["a schema name with #", { a: { rules: [{ schemaNames: ["a#b"] }] } }, 'tenant "a" rule 0: schemaNames must be a list of schema names (letters, digits, "_", ".", "-"), got ["a#b"]'],
+    [
+      "a misspelt rule field",
+      { a: { rules: [{ schemas: ["x"] }] } },
+      'tenant "a" rule 0 has unknown field "schemas" (allowed: targetBusArn, source, detailType, operations, schemaNames)',
+    ],
+    [
+      "a bus that is not an ARN",
+      { a: { rules: [{}, { targetBusArn: "partner" }] } },
+      'tenant "a" rule 1: targetBusArn must be an event bus ARN like arn:aws:events:eu-west-1:111122223333:event-bus/name, got "partner"',
+    ],
+    [
+      "an aws. source",
+      { a: { rules: [{ source: "aws.s3" }] } },
+      'tenant "a" rule 0: source must be 1-256 characters and not start with "aws.", got "aws.s3"',
+    ],
+    [
+      "the ingress source",
+      { a: { rules: [{ source: "switchyard.input" }] } },
+      'tenant "a" rule 0: source "switchyard.input" is the ingress source; publishing changes with it would feed them back into ingress',
+    ],
+    [
+      "an empty detailType",
+      { a: { rules: [{ detailType: "" }] } },
+      'tenant "a" rule 0: detailType must be 1-128 characters, got ""',
+    ],
+    [
+      "an unknown operation",
+      { a: { rules: [{ operations: ["GET"] }] } },
+      'tenant "a" rule 0: operations must be a non-empty list of distinct POST, PUT, PATCH, DELETE (omit it for all), got ["GET"]',
+    ],
+    [
+      "an empty operation list",
+      { a: { rules: [{ operations: [] }] } },
+      'tenant "a" rule 0: operations must be a non-empty list of distinct POST, PUT, PATCH, DELETE (omit it for all), got []',
+    ],
+    [
+      "a repeated operation",
+      { a: { rules: [{ operations: ["PUT", "PUT"] }] } },
+      "operations must be a non-empty list of distinct",
+    ],
+    [
+      "a schema name with #",
+      { a: { rules: [{ schemaNames: ["a#b"] }] } },
+      'tenant "a" rule 0: schemaNames must be a list of schema names (letters, digits, "_", ".", "-"), got ["a#b"]',
+    ],
   ];
   for (const [what, value, message] of bad) {
     it(`rejects ${what}`, () => {

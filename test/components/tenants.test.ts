@@ -26,7 +26,11 @@ const STREAM_ARN = `${DATA_ARN}/stream/2026-01-01T00:00:00.000`;
 const tenants: Tenants = {
   acme: {
     ingressEnabled: true,
-    rules: [{}, { targetBusArn: PARTNER, source: "acme.sync", operations: ["PUT"] }, { targetBusArn: PARTNER }],
+    rules: [
+      {},
+      { targetBusArn: PARTNER, source: "acme.sync", operations: ["PUT"] },
+      { targetBusArn: PARTNER },
+    ],
   },
   globex: { ingressEnabled: false, rules: [{ schemaNames: ["order"] }] },
 };
@@ -53,10 +57,20 @@ describe("tenant components under mocks", () => {
   before(async () => {
     resetRecorded();
     hub = new EventHub("thub", { logRetentionDays: 14 });
-    changes = new ChangePublisher("chg", { hub, tenants, maximumRetryAttempts: 3, maximumRecordAgeInSeconds: 3600, protect: true }, capture);
+    changes = new ChangePublisher(
+      "chg",
+      { hub, tenants, maximumRetryAttempts: 3, maximumRecordAgeInSeconds: 3600, protect: true },
+      capture,
+    );
     ingress = new EventIngress(
       "ing",
-      { hub, tenants, dataTableName: changes.tableName, dataTableArn: changes.tableArn, rejectedRetentionSeconds: 86400 },
+      {
+        hub,
+        tenants,
+        dataTableName: changes.tableName,
+        dataTableArn: changes.tableArn,
+        rejectedRetentionSeconds: 86400,
+      },
       capture,
     );
     await valueOf(ingress.route.rule.arn);
@@ -102,7 +116,9 @@ describe("tenant components under mocks", () => {
     });
 
     it("is created after the role policy that lets it read the stream", () => {
-      expect(dependsOn.get("aws:lambda/eventSourceMapping:EventSourceMapping chg-stream")).to.deep.equal([changes.fn.policy]);
+      expect(
+        dependsOn.get("aws:lambda/eventSourceMapping:EventSourceMapping chg-stream"),
+      ).to.deep.equal([changes.fn.policy]);
     });
 
     it("lets the function read only the stream, publish to the hub and each rule's bus (cross-account included), and dead-letter", () => {
@@ -126,7 +142,9 @@ describe("tenant components under mocks", () => {
 
     it("gives the function the hub's bus as default target and the event size limit", () => {
       const f = one("aws:lambda/function:Function", "chg").inputs;
-      expect(f.environment).to.deep.equal({ variables: { DEFAULT_BUS_ARN: BUS, MAX_EVENT_BYTES: "262144" } });
+      expect(f.environment).to.deep.equal({
+        variables: { DEFAULT_BUS_ARN: BUS, MAX_EVENT_BYTES: "262144" },
+      });
       expect(f.timeout).to.equal(60);
       expect(one("aws:cloudwatch/logGroup:LogGroup", "chg").inputs.retentionInDays).to.equal(14);
     });
@@ -138,9 +156,13 @@ describe("tenant components under mocks", () => {
       expect(() => new ChangePublisher("bad2", { hub, maximumRecordAgeInSeconds: -1 })).to.throw(
         "maximumRecordAgeInSeconds must be an integer from 60 to 604800, got -1",
       );
-      expect(() => new ChangePublisher("bad3", { hub, tenants: { a: { rules: [{ operations: ["GET" as any] }] } } })).to.throw(
-        'tenant "a" rule 0: operations must be a non-empty list',
-      );
+      expect(
+        () =>
+          new ChangePublisher("bad3", {
+            hub,
+            tenants: { a: { rules: [{ operations: ["GET" as any] }] } },
+          }),
+      ).to.throw('tenant "a" rule 0: operations must be a non-empty list');
     });
   });
 
@@ -150,14 +172,25 @@ describe("tenant components under mocks", () => {
       expect(rule.eventBusName).to.equal("thub");
       expect(JSON.parse(rule.eventPattern)).to.deep.equal({
         source: ["switchyard.input"],
-        "detail-type": [{ suffix: ".POST" }, { suffix: ".PUT" }, { suffix: ".PATCH" }, { suffix: ".DELETE" }],
-        detail: { tenant: [{ exists: true }], rootSchema: [{ exists: true }], api_key: [{ exists: true }] },
+        "detail-type": [
+          { suffix: ".POST" },
+          { suffix: ".PUT" },
+          { suffix: ".PATCH" },
+          { suffix: ".DELETE" },
+        ],
+        detail: {
+          tenant: [{ exists: true }],
+          rootSchema: [{ exists: true }],
+          api_key: [{ exists: true }],
+        },
         "replay-name": [{ exists: false }],
       });
     });
 
     it("the pattern matches ingress events and no others", () => {
-      const pattern = JSON.parse(one("aws:cloudwatch/eventRule:EventRule", "thub-tenant-ingress").inputs.eventPattern);
+      const pattern = JSON.parse(
+        one("aws:cloudwatch/eventRule:EventRule", "thub-tenant-ingress").inputs.eventPattern,
+      );
       const base = {
         version: "0",
         id: "1",
@@ -167,33 +200,59 @@ describe("tenant components under mocks", () => {
         time: "2026-11-21T10:00:00Z",
         region: REGION,
         resources: [],
-        detail: { tenant: "acme", rootSchema: "invoice", api_key: "k", payload: { id: "i1", paid: true } },
+        detail: {
+          tenant: "acme",
+          rootSchema: "invoice",
+          api_key: "k",
+          payload: { id: "i1", paid: true },
+        },
       };
       const cases: Array<[string, object, boolean]> = [
         ["a PATCH", base, true],
-        ["a POST with an empty payload", { ...base, "detail-type": "invoice.POST", detail: { ...base.detail, payload: {} } }, true],
+        [
+          "a POST with an empty payload",
+          { ...base, "detail-type": "invoice.POST", detail: { ...base.detail, payload: {} } },
+          true,
+        ],
         ["a DELETE of a dotted schema", { ...base, "detail-type": "order.line.DELETE" }, true],
         ["a PUT", { ...base, "detail-type": "invoice.PUT" }, true],
         ["another source", { ...base, source: "switchyard.output" }, false],
         ["a GET", { ...base, "detail-type": "invoice.GET" }, false],
         ["a lowercase operation", { ...base, "detail-type": "invoice.post" }, false],
         ["an operation not after a dot", { ...base, "detail-type": "POST" }, false],
-        ["no api_key", { ...base, detail: { tenant: "acme", rootSchema: "invoice", payload: {} } }, false],
-        ["no tenant", { ...base, detail: { rootSchema: "invoice", api_key: "k", payload: {} } }, false],
-        ["no rootSchema", { ...base, detail: { tenant: "acme", api_key: "k", payload: {} } }, false],
+        [
+          "no api_key",
+          { ...base, detail: { tenant: "acme", rootSchema: "invoice", payload: {} } },
+          false,
+        ],
+        [
+          "no tenant",
+          { ...base, detail: { rootSchema: "invoice", api_key: "k", payload: {} } },
+          false,
+        ],
+        [
+          "no rootSchema",
+          { ...base, detail: { tenant: "acme", api_key: "k", payload: {} } },
+          false,
+        ],
         ["a replay", { ...base, "replay-name": "r1" }, false],
       ];
       for (const [what, event, expected] of cases) {
         expect(matchesPattern(pattern, event), what).to.equal(expected);
       }
       // Why `payload` is not in the pattern: `exists` only matches leaves, never an object.
-      expect(matchesPattern({ ...ingressEventPattern(), detail: { payload: [{ exists: true }] } }, base)).to.equal(false);
+      expect(
+        matchesPattern({ ...ingressEventPattern(), detail: { payload: [{ exists: true }] } }, base),
+      ).to.equal(false);
     });
 
     it("delivers to the function with the route's retry policy, the hub DLQ, and a permission scoped to the rule", () => {
       const t = one("aws:cloudwatch/eventTarget:EventTarget", "thub-tenant-ingress-ingress").inputs;
       expect(t.arn).to.equal(`arn:aws:lambda:${REGION}:${ACCOUNT}:function:ing`);
-      expect(t.retryPolicy).to.deep.equal({ maximumRetryAttempts: 185, maximumEventAgeInSeconds: 86400 });
+      expect(t.retryPolicy).to.deep.equal({
+        maximumRetryAttempts: 185,
+        maximumEventAgeInSeconds: 86400,
+      });
       expect(t.deadLetterConfig).to.deep.equal({ arn: DLQ });
       const p = one("aws:lambda/permission:Permission", "thub-tenant-ingress-ingress").inputs;
       expect(p).to.deep.include({
@@ -220,7 +279,9 @@ describe("tenant components under mocks", () => {
 
     it("grants exactly: transactional writes to the data table and its reads, key reads, transactional billing updates and event markers on their own items, the two queues", () => {
       const access = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/ing-access`;
-      const inTransaction = { "ForAnyValue:StringEquals": { "dynamodb:EnclosingOperation": ["TransactWriteItems"] } };
+      const inTransaction = {
+        "ForAnyValue:StringEquals": { "dynamodb:EnclosingOperation": ["TransactWriteItems"] },
+      };
       expect(policyOf("ing").slice(1)).to.deep.equal([
         {
           Effect: "Allow",
@@ -239,15 +300,25 @@ describe("tenant components under mocks", () => {
           Effect: "Allow",
           Action: ["dynamodb:UpdateItem"],
           Resource: [access],
-          Condition: { ...inTransaction, "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["billing#*"] } },
+          Condition: {
+            ...inTransaction,
+            "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["billing#*"] },
+          },
         },
         {
           Effect: "Allow",
           Action: ["dynamodb:PutItem"],
           Resource: [access],
-          Condition: { ...inTransaction, "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["event#*"] } },
+          Condition: {
+            ...inTransaction,
+            "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["event#*"] },
+          },
         },
-        { Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [`arn:aws:sqs:${REGION}:${ACCOUNT}:ing-rejected`] },
+        {
+          Effect: "Allow",
+          Action: ["sqs:SendMessage"],
+          Resource: [`arn:aws:sqs:${REGION}:${ACCOUNT}:ing-rejected`],
+        },
         { Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [DLQ] },
       ]);
       const f = one("aws:lambda/function:Function", "ing").inputs;
@@ -260,13 +331,17 @@ describe("tenant components under mocks", () => {
     });
 
     it("sends invocations that fail after Lambda's two retries to the hub DLQ", () => {
-      expect(one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "ing").inputs).to.deep.equal({
+      expect(
+        one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "ing").inputs,
+      ).to.deep.equal({
         functionName: "ing",
         maximumRetryAttempts: 2,
         maximumEventAgeInSeconds: 21600,
         destinationConfig: { onFailure: { destination: DLQ } },
       });
-      expect(dependsOn.get("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig ing")).to.deep.equal([ingress.fn.policy]);
+      expect(
+        dependsOn.get("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig ing"),
+      ).to.deep.equal([ingress.fn.policy]);
     });
 
     it("parents the route to the component and keeps the hub's routes", () => {
@@ -287,9 +362,18 @@ describe("tenant components under mocks", () => {
       });
       await valueOf(wideIngress.fn.function.arn);
       await settle();
-      expect(one("aws:lambda/function:Function", "wide-ing").inputs.environment.variables.MAX_CHANGE_EVENT_BYTES).to.equal("1048576");
       expect(
-        () => new EventIngress("bad-ing", { hub: whub, dataTableName: "t", dataTableArn: DATA_ARN, maxChangeEventBytes: 2 * 1048576 }),
+        one("aws:lambda/function:Function", "wide-ing").inputs.environment.variables
+          .MAX_CHANGE_EVENT_BYTES,
+      ).to.equal("1048576");
+      expect(
+        () =>
+          new EventIngress("bad-ing", {
+            hub: whub,
+            dataTableName: "t",
+            dataTableArn: DATA_ARN,
+            maxChangeEventBytes: 2 * 1048576,
+          }),
       ).to.throw("maxChangeEventBytes must be an integer from 4096 to 1048576, got 2097152");
     });
   });
@@ -307,7 +391,13 @@ describe("tenant components under mocks", () => {
       await ddb.doc.send(
         new PutCommand({
           TableName: "ing-access",
-          Item: { pk: `apikey#${hashApiKey("s3cret")}`, keyHash: hashApiKey("s3cret"), tenant: "acme", permissions: ["backend_calls"], revoked: false },
+          Item: {
+            pk: `apikey#${hashApiKey("s3cret")}`,
+            keyHash: hashApiKey("s3cret"),
+            tenant: "acme",
+            permissions: ["backend_calls"],
+            revoked: false,
+          },
         }),
       );
       // A local SQS endpoint speaking the JSON protocol the SDK sends (with the body's MD5 it checks).
@@ -318,7 +408,12 @@ describe("tenant components under mocks", () => {
           const input = JSON.parse(body);
           if (req.headers["x-amz-target"] !== "AmazonSQS.SendMessage") {
             res.writeHead(400, { "content-type": "application/x-amz-json-1.0" });
-            res.end(JSON.stringify({ __type: "com.amazonaws.sqs#InvalidAction", message: String(req.headers["x-amz-target"]) }));
+            res.end(
+              JSON.stringify({
+                __type: "com.amazonaws.sqs#InvalidAction",
+                message: String(req.headers["x-amz-target"]),
+              }),
+            );
             return;
           }
           sent.push(input);
@@ -360,23 +455,48 @@ describe("tenant components under mocks", () => {
       time: "2026-11-21T10:00:00Z",
       region: REGION,
       resources: [],
-      detail: { tenant: "acme", rootSchema: "invoice", api_key: key, payload: { id: "inv-9", total: 5 } },
+      detail: {
+        tenant: "acme",
+        rootSchema: "invoice",
+        api_key: key,
+        payload: { id: "inv-9", total: 5 },
+      },
     });
 
     it("applies and bills an authorized write, with the tenants it was deployed with", async () => {
       const r = await host.invoke(event("s3cret"));
-      expect(r).to.deep.equal({ status: 200, operation: "PUT", tenant: "acme", rootSchema: "invoice", id: "inv-9" });
-      const item = (await ddb.doc.send(new GetCommand({ TableName: "chg-data", Key: { tenant: "acme", sk: "invoice#inv-9" } }))).Item!;
+      expect(r).to.deep.equal({
+        status: 200,
+        operation: "PUT",
+        tenant: "acme",
+        rootSchema: "invoice",
+        id: "inv-9",
+      });
+      const item = (
+        await ddb.doc.send(
+          new GetCommand({ TableName: "chg-data", Key: { tenant: "acme", sk: "invoice#inv-9" } }),
+        )
+      ).Item!;
       expect(item).to.deep.include({ data: { total: 5 }, version: 1, lastOperation: "PUT" });
       const period = new Date().toISOString().slice(0, 7);
-      const bill = (await ddb.doc.send(new GetCommand({ TableName: "ing-access", Key: { pk: `billing#acme#${period}` } }))).Item!;
+      const bill = (
+        await ddb.doc.send(
+          new GetCommand({ TableName: "ing-access", Key: { pk: `billing#acme#${period}` } }),
+        )
+      ).Item!;
       expect(bill).to.deep.include({ tokens: 10, requests: 1 });
       expect(sent).to.deep.equal([]);
       // Lambda's retry of the same event: answered as the first, neither written nor billed again.
       expect(await host.invoke(event("s3cret", "e-1"))).to.deep.equal({ ...r, duplicate: true });
-      const again = (await ddb.doc.send(new GetCommand({ TableName: "ing-access", Key: { pk: `billing#acme#${period}` } }))).Item!;
+      const again = (
+        await ddb.doc.send(
+          new GetCommand({ TableName: "ing-access", Key: { pk: `billing#acme#${period}` } }),
+        )
+      ).Item!;
       expect(again).to.deep.include({ tokens: 10, requests: 1 });
-      const marker = (await ddb.doc.send(new GetCommand({ TableName: "ing-access", Key: { pk: "event#e-1" } }))).Item!;
+      const marker = (
+        await ddb.doc.send(new GetCommand({ TableName: "ing-access", Key: { pk: "event#e-1" } }))
+      ).Item!;
       expect(marker).to.deep.include({ tenant: "acme", status: 200, id: "inv-9" });
       expect(sent).to.deep.equal([]);
     });
@@ -388,7 +508,11 @@ describe("tenant components under mocks", () => {
       expect(sent[0].QueueUrl).to.equal(queueUrl);
       const body = JSON.parse(sent[0].MessageBody);
       expect(body.reason).to.equal("unknown api key");
-      expect(body.event.detail).to.deep.equal({ tenant: "acme", rootSchema: "invoice", payload: { id: "inv-9", total: 5 } });
+      expect(body.event.detail).to.deep.equal({
+        tenant: "acme",
+        rootSchema: "invoice",
+        payload: { id: "inv-9", total: 5 },
+      });
       expect(sent[0].MessageBody).to.not.contain("wrong");
     });
   });
@@ -407,7 +531,12 @@ describe("tenant components under mocks", () => {
           const input = JSON.parse(body);
           calls.push({ target: req.headers["x-amz-target"], input });
           res.writeHead(200, { "content-type": "application/x-amz-json-1.1" });
-          res.end(JSON.stringify({ FailedEntryCount: 0, Entries: input.Entries.map((_: unknown, i: number) => ({ EventId: `e${i}` })) }));
+          res.end(
+            JSON.stringify({
+              FailedEntryCount: 0,
+              Entries: input.Entries.map((_: unknown, i: number) => ({ EventId: `e${i}` })),
+            }),
+          );
         });
       });
       await new Promise<void>((r) => events.listen(0, "127.0.0.1", r));
@@ -426,23 +555,52 @@ describe("tenant components under mocks", () => {
     });
 
     it("publishes by the deployed rules and reports only the poisoned record", async () => {
-      const image = { tenant: { S: "acme" }, sk: { S: "invoice#i1" }, rootSchema: { S: "invoice" }, id: { S: "i1" }, data: { M: { total: { N: "5" } } }, lastOperation: { S: "POST" } };
+      const image = {
+        tenant: { S: "acme" },
+        sk: { S: "invoice#i1" },
+        rootSchema: { S: "invoice" },
+        id: { S: "i1" },
+        data: { M: { total: { N: "5" } } },
+        lastOperation: { S: "POST" },
+      };
       const record = (n: number, img: object) => ({
         eventID: `c${n}`,
         eventName: "INSERT",
         eventSource: "aws:dynamodb",
         dynamodb: { NewImage: img, SequenceNumber: `${n}00`, StreamViewType: "NEW_AND_OLD_IMAGES" },
       });
-      const out = await host.invoke({ Records: [record(1, image), record(2, { ...image, sk: { S: "broken" } })] });
+      const out = await host.invoke({
+        Records: [record(1, image), record(2, { ...image, sk: { S: "broken" } })],
+      });
       expect(out).to.deep.equal({ batchItemFailures: [{ itemIdentifier: "200" }] });
-      const detail = { tenant: "acme", rootSchema: "invoice", operation: "POST", payload: { total: 5, id: "i1" }, changeId: "c1" };
-      expect(calls.map((c) => [c.target, c.input.Entries.map((e: any) => [e.EventBusName, e.Source, e.DetailType, JSON.parse(e.Detail)])])).to.deep.equal([
+      const detail = {
+        tenant: "acme",
+        rootSchema: "invoice",
+        operation: "POST",
+        payload: { total: 5, id: "i1" },
+        changeId: "c1",
+      };
+      expect(
+        calls.map((c) => [
+          c.target,
+          c.input.Entries.map((e: any) => [
+            e.EventBusName,
+            e.Source,
+            e.DetailType,
+            JSON.parse(e.Detail),
+          ]),
+        ]),
+      ).to.deep.equal([
         ["AWSEvents.PutEvents", [[BUS, "switchyard.output", "invoice.POST", detail]]],
         ["AWSEvents.PutEvents", [[PARTNER, "switchyard.output", "invoice.POST", detail]]],
       ]);
       // One EMF blob for the batch, built at cold start by the component (makeMetrics), with the
       // logger's service name as its `service` dimension; the poisoned record published nothing.
-      const lines = host.stdout.trim().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+      const lines = host.stdout
+        .trim()
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l));
       const blobs = lines.filter((l) => l._aws);
       expect(blobs).to.have.length(1);
       const { _aws, ...values } = blobs[0];
@@ -456,8 +614,16 @@ describe("tenant components under mocks", () => {
           ],
         },
       ]);
-      expect(values).to.deep.equal({ service: "change-publisher", EventsPublished: 2, PublishRetries: 0 });
-      expect(lines.find((l) => l.message === "change published")).to.include({ service: "change-publisher", changeId: "c1", events: 2 });
+      expect(values).to.deep.equal({
+        service: "change-publisher",
+        EventsPublished: 2,
+        PublishRetries: 0,
+      });
+      expect(lines.find((l) => l.message === "change published")).to.include({
+        service: "change-publisher",
+        changeId: "c1",
+        events: 2,
+      });
     });
   });
 });

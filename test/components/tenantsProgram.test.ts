@@ -33,49 +33,83 @@ describe("tenants and record ingestion in the program (index.ts)", () => {
     await ready(p);
     expect(Object.keys(p.exports.hub.routes)).to.include("tenant-ingress");
     const m = byName(p, MAPPING, "switchyard-dev-changes-stream");
-    expect(m).to.deep.include({ maximumRetryAttempts: 2, maximumRecordAgeInSeconds: 3600, startingPosition: "LATEST" });
+    expect(m).to.deep.include({
+      maximumRetryAttempts: 2,
+      maximumRecordAgeInSeconds: 3600,
+      startingPosition: "LATEST",
+    });
     expect(p.resources.filter((r) => r.type === MAPPING)).to.have.length(1);
-    expect(byName(p, "aws:s3/bucketNotification:BucketNotification", "switchyard-dev-ingest-bucket").lambdaFunctions[0].filterPrefix).to.equal(
-      "incoming/",
-    );
-    expect(byName(p, "aws:dynamodb/table:Table", "switchyard-dev-changes-data").deletionProtectionEnabled).to.equal(false);
+    expect(
+      byName(p, "aws:s3/bucketNotification:BucketNotification", "switchyard-dev-ingest-bucket")
+        .lambdaFunctions[0].filterPrefix,
+    ).to.equal("incoming/");
+    expect(
+      byName(p, "aws:dynamodb/table:Table", "switchyard-dev-changes-data")
+        .deletionProtectionEnabled,
+    ).to.equal(false);
     // The dev tenant's settings reach the functions' code (captured from config).
     for (const fn of ["switchyard-dev-changes", "switchyard-dev-ingress"]) {
-      const code = (await archiveEntries(functionArchives.get(fn)!)).find((e) => e.name === "__index.js")!.text!;
+      const code = (await archiveEntries(functionArchives.get(fn)!)).find(
+        (e) => e.name === "__index.js",
+      )!.text!;
       expect(code, fn).to.match(/_demo\.ingressEnabled\s*=\s*true;/);
     }
     expect(await valueOf(p.exports.tenantDataTableName)).to.equal("switchyard-dev-changes-data");
-    expect(await valueOf(p.exports.tenantRejectedQueueUrl)).to.match(/\/switchyard-dev-ingress-rejected$/);
+    expect(await valueOf(p.exports.tenantRejectedQueueUrl)).to.match(
+      /\/switchyard-dev-ingress-rejected$/,
+    );
     expect(await valueOf(p.exports.ingestionPrefix)).to.equal("incoming/");
-    expect(byName(p, "aws:sqs/queue:Queue", "switchyard-dev-ingress-rejected").messageRetentionSeconds).to.equal(345600);
+    expect(
+      byName(p, "aws:sqs/queue:Queue", "switchyard-dev-ingress-rejected").messageRetentionSeconds,
+    ).to.equal(345600);
   });
 
   it("prod: default stream bounds, protected tables and bucket", async () => {
     const p = await evaluateProgram("prod", {
       recordsStreamSource: JSON.stringify({
         tableArn: "arn:aws:dynamodb:eu-west-1:123456789012:table/orders",
-        streamArn: "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000",
+        streamArn:
+          "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000",
         idAttribute: "orderId",
       }),
-      tenants: JSON.stringify({ acme: { rules: [{ targetBusArn: "arn:aws:events:eu-west-1:444455556666:event-bus/partner" }] } }),
+      tenants: JSON.stringify({
+        acme: {
+          rules: [{ targetBusArn: "arn:aws:events:eu-west-1:444455556666:event-bus/partner" }],
+        },
+      }),
     });
     await ready(p);
-    expect(byName(p, MAPPING, "switchyard-prod-changes-stream")).to.deep.include({ maximumRetryAttempts: 5, maximumRecordAgeInSeconds: 86400 });
-    expect(byName(p, MAPPING, "switchyard-prod-ingest-stream")).to.deep.include({
-      eventSourceArn: "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000",
+    expect(byName(p, MAPPING, "switchyard-prod-changes-stream")).to.deep.include({
+      maximumRetryAttempts: 5,
+      maximumRecordAgeInSeconds: 86400,
     });
-    expect(byName(p, "aws:lambda/function:Function", "switchyard-prod-ingest-stream").environment.variables).to.deep.include({
+    expect(byName(p, MAPPING, "switchyard-prod-ingest-stream")).to.deep.include({
+      eventSourceArn:
+        "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000",
+    });
+    expect(
+      byName(p, "aws:lambda/function:Function", "switchyard-prod-ingest-stream").environment
+        .variables,
+    ).to.deep.include({
       SOURCE_ID_ATTRIBUTE: "orderId",
       SOURCE_COLLECTION: "orders",
     });
-    expect(byName(p, "aws:dynamodb/table:Table", "switchyard-prod-changes-data").deletionProtectionEnabled).to.equal(true);
+    expect(
+      byName(p, "aws:dynamodb/table:Table", "switchyard-prod-changes-data")
+        .deletionProtectionEnabled,
+    ).to.equal(true);
     expect((p.exports.tenantChanges.table as any).__protect).to.equal(true);
     expect((p.exports.recordIngestion.bucket as any).__protect).to.equal(true);
-    const policy = JSON.parse(byName(p, "aws:iam/rolePolicy:RolePolicy", "switchyard-prod-changes").policy);
+    const policy = JSON.parse(
+      byName(p, "aws:iam/rolePolicy:RolePolicy", "switchyard-prod-changes").policy,
+    );
     expect(policy.Statement[3]).to.deep.equal({
       Effect: "Allow",
       Action: ["events:PutEvents"],
-      Resource: ["arn:aws:events:eu-west-1:123456789012:event-bus/switchyard-prod", "arn:aws:events:eu-west-1:444455556666:event-bus/partner"],
+      Resource: [
+        "arn:aws:events:eu-west-1:123456789012:event-bus/switchyard-prod",
+        "arn:aws:events:eu-west-1:444455556666:event-bus/partner",
+      ],
     });
   });
 
@@ -86,10 +120,22 @@ describe("tenants and record ingestion in the program (index.ts)", () => {
       '{"acme":{"rules":[{"operations":["GET"]}]}}',
       'switchyard:tenants tenant "acme" rule 0: operations must be a non-empty list of distinct POST, PUT, PATCH, DELETE (omit it for all), got ["GET"]. Fix it with: pulumi config set switchyard:tenants',
     ],
-    ["streamMaxRetryAttempts", "-1", 'switchyard:streamMaxRetryAttempts must be a whole number from 0 to 10000, got "-1"'],
-    ["streamMaxRecordAgeSeconds", "30", 'switchyard:streamMaxRecordAgeSeconds must be a whole number from 60 to 604800, got "30"'],
+    [
+      "streamMaxRetryAttempts",
+      "-1",
+      'switchyard:streamMaxRetryAttempts must be a whole number from 0 to 10000, got "-1"',
+    ],
+    [
+      "streamMaxRecordAgeSeconds",
+      "30",
+      'switchyard:streamMaxRecordAgeSeconds must be a whole number from 60 to 604800, got "30"',
+    ],
     ["ingestionPrefix", "/incoming/", "switchyard:ingestionPrefix must match"],
-    ["recordsStreamSource", '{"tableArn":"orders"}', "switchyard:recordsStreamSource streamSource.tableArn must be a DynamoDB table ARN"],
+    [
+      "recordsStreamSource",
+      '{"tableArn":"orders"}',
+      "switchyard:recordsStreamSource streamSource.tableArn must be a DynamoDB table ARN",
+    ],
   ];
   for (const [key, value, message] of bad) {
     it(`fails at preview naming switchyard:${key} when it is ${value}`, async () => {

@@ -28,7 +28,11 @@ import {
 } from "./verificationHarness";
 
 // No type declarations ship with asl-validator 4.
-const aslValidator = require("asl-validator") as (d: unknown) => { isValid: boolean; errors: Array<{ message: string }>; errorsText: (sep?: string) => string };
+const aslValidator = require("asl-validator") as (d: unknown) => {
+  isValid: boolean;
+  errors: Array<{ message: string }>;
+  errorsText: (sep?: string) => string;
+};
 
 const ARGS: VerificationDefinitionArgs = {
   apiEndpoint: API,
@@ -59,7 +63,9 @@ function transitions(def: StateMachineDefinition): Record<string, string[]> {
 describe("verification workflow definition (pure builder)", () => {
   const def = buildVerificationDefinition(ARGS);
   const input = routedInput(
-    withoutReplays(verificationEventPattern(["switchyard.records"], ["RecordVerificationRequested"])),
+    withoutReplays(
+      verificationEventPattern(["switchyard.records"], ["RecordVerificationRequested"]),
+    ),
     verificationInputTransformer(),
     sampleEvent(),
   );
@@ -160,11 +166,14 @@ describe("verification workflow definition (pure builder)", () => {
     const conditions: any[] = [];
     const walk = (c: any) => {
       conditions.push(c);
-      for (const inner of [...(c.And ?? []), ...(c.Or ?? []), ...(c.Not ? [c.Not] : [])]) walk(inner);
+      for (const inner of [...(c.And ?? []), ...(c.Or ?? []), ...(c.Not ? [c.Not] : [])])
+        walk(inner);
     };
     for (const s of Object.values<any>(def.States)) for (const c of s.Choices ?? []) walk(c);
     expect(conditions.length).to.be.greaterThan(10);
-    expect(conditions.filter((c) => Object.keys(c).some((k) => k.startsWith("StringMatches")))).to.deep.equal([]);
+    expect(
+      conditions.filter((c) => Object.keys(c).some((k) => k.startsWith("StringMatches"))),
+    ).to.deep.equal([]);
   });
 
   it("ingests through the connection with the record body, retrying 429, 5xx and timeouts only", () => {
@@ -208,7 +217,9 @@ describe("verification workflow definition (pure builder)", () => {
       Retry: [retry],
       ResultSelector: { "statusCode.$": "$.StatusCode" },
       ResultPath: "$.ingest",
-      Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "IngestionFailedMessage" }],
+      Catch: [
+        { ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "IngestionFailedMessage" },
+      ],
       Next: "WaitForAnchoring",
     });
     expect(def.States.Verify.Retry).to.deep.equal([retry]);
@@ -226,7 +237,11 @@ describe("verification workflow definition (pure builder)", () => {
       },
     });
     expect(def.States.Verify.Catch).to.deep.equal([
-      { ErrorEquals: ["States.Http.StatusCode.404"], ResultPath: "$.verification", Next: "IsAnchored" },
+      {
+        ErrorEquals: ["States.Http.StatusCode.404"],
+        ResultPath: "$.verification",
+        Next: "IsAnchored",
+      },
       { ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "VerifyErrorMessage" },
     ]);
   });
@@ -255,7 +270,9 @@ describe("verification workflow definition (pure builder)", () => {
         TopicArn: TOPIC_ARN,
         "Subject.$": "$.notification.subject",
         "Message.$": "States.JsonToString($.notification.message)",
-        MessageAttributes: { outcome: { DataType: "String", "StringValue.$": "$.notification.outcome" } },
+        MessageAttributes: {
+          outcome: { DataType: "String", "StringValue.$": "$.notification.outcome" },
+        },
       },
     });
   });
@@ -265,9 +282,15 @@ describe("verification workflow definition (pure builder)", () => {
       [{ maxVerifyAttempts: 0 }, "maxVerifyAttempts must be an integer from 1 to 100, got 0"],
       [{ maxVerifyAttempts: 2.5 }, "maxVerifyAttempts must be an integer from 1 to 100, got 2.5"],
       [{ anchorWaitSeconds: -1 }, "anchorWaitSeconds must be an integer from 0 to 86400, got -1"],
-      [{ retryWaitSeconds: 90000 }, "retryWaitSeconds must be an integer from 0 to 86400, got 90000"],
+      [
+        { retryWaitSeconds: 90000 },
+        "retryWaitSeconds must be an integer from 0 to 86400, got 90000",
+      ],
       [{ apiEndpoint: "https://records.example.com/" }, 'apiEndpoint must not end with "/"'],
-      [{ httpRetry: { ...DEFAULT_HTTP_RETRY, maxAttempts: 11 } }, "httpRetry.maxAttempts must be an integer from 0 to 10, got 11"],
+      [
+        { httpRetry: { ...DEFAULT_HTTP_RETRY, maxAttempts: 11 } },
+        "httpRetry.maxAttempts must be an integer from 0 to 10, got 11",
+      ],
     ];
     for (const [args, message] of bad) {
       expect(() => buildVerificationDefinition({ ...ARGS, ...args })).to.throw(message);
@@ -276,7 +299,9 @@ describe("verification workflow definition (pure builder)", () => {
   });
 
   describe("the route that starts it", () => {
-    const pattern = withoutReplays(verificationEventPattern(["switchyard.records"], ["RecordVerificationRequested"]));
+    const pattern = withoutReplays(
+      verificationEventPattern(["switchyard.records"], ["RecordVerificationRequested"]),
+    );
 
     it("matches verification requests that name the record, its database and collection", () => {
       expect(matchesPattern(pattern, sampleEvent())).to.equal(true);
@@ -284,7 +309,9 @@ describe("verification workflow definition (pure builder)", () => {
       expect(database).to.equal("billing");
       expect(matchesPattern(pattern, { ...sampleEvent(), detail: noDatabase })).to.equal(false);
       expect(matchesPattern(pattern, sampleEvent({ recordVersion: "3" }))).to.equal(false);
-      expect(matchesPattern(pattern, { ...sampleEvent(), "detail-type": "RecordCreated" })).to.equal(false);
+      expect(
+        matchesPattern(pattern, { ...sampleEvent(), "detail-type": "RecordCreated" }),
+      ).to.equal(false);
       expect(matchesPattern(pattern, { ...sampleEvent(), "replay-name": "r1" })).to.equal(false);
     });
 
@@ -316,17 +343,29 @@ describe("verification workflow definition (pure builder)", () => {
           '{"tenantId":<tenantId>,"database":<database>,"collection":<collection>,"recordId":<recordId>,' +
           '"recordVersion":<recordVersion>,"payload":<payload>,"correlationId":<correlationId>,"eventId":<eventId>}',
       });
-      const odd = renderToJson({ inputPathsMap: t.inputPaths, inputTemplate: t.inputTemplate }, sampleEvent({ recordId: 'inv "42"' })) as any;
+      const odd = renderToJson(
+        { inputPathsMap: t.inputPaths, inputTemplate: t.inputTemplate },
+        sampleEvent({ recordId: 'inv "42"' }),
+      ) as any;
       expect(odd.recordId).to.equal('inv "42"');
     });
 
     it("renders the correlation id an event carries in its detail, beside the event id", () => {
-      expect(routedInput(pattern, verificationInputTransformer(), sampleEvent({ correlationId: "corr-webhook-7" }))).to.deep.equal({
+      expect(
+        routedInput(
+          pattern,
+          verificationInputTransformer(),
+          sampleEvent({ correlationId: "corr-webhook-7" }),
+        ),
+      ).to.deep.equal({
         ...input,
         correlationId: "corr-webhook-7",
       });
       // A non-string id is inserted as JSON; the workflow then falls back to the event id.
-      expect(routedInput(pattern, verificationInputTransformer(), sampleEvent({ correlationId: 42 })).correlationId).to.equal(42);
+      expect(
+        routedInput(pattern, verificationInputTransformer(), sampleEvent({ correlationId: 42 }))
+          .correlationId,
+      ).to.equal(42);
     });
 
     it("an execution started with that input reads every field it needs", async () => {
@@ -340,7 +379,10 @@ describe("verification workflow definition (pure builder)", () => {
 
   describe("the correlation id of an execution", () => {
     const WEBHOOK_CORRELATION_ID = "corr-webhook-7";
-    const pattern = () => withoutReplays(verificationEventPattern(["switchyard.records"], ["RecordVerificationRequested"]));
+    const pattern = () =>
+      withoutReplays(
+        verificationEventPattern(["switchyard.records"], ["RecordVerificationRequested"]),
+      );
     const script = () => ({ [INGEST]: [accepted], [VERIFY]: [anchored()] });
     const notified = (run: { topic: { published: Array<{ Message: string }> } }) => {
       expect(run.topic.published).to.have.length(1);
@@ -348,27 +390,52 @@ describe("verification workflow definition (pure builder)", () => {
     };
 
     it("keeps the correlation id the event carries in its detail, up to the notification", async () => {
-      const routed = routedInput(pattern(), verificationInputTransformer(), sampleEvent({ correlationId: WEBHOOK_CORRELATION_ID }));
-      expect(routed).to.deep.include({ correlationId: WEBHOOK_CORRELATION_ID, eventId: sampleEvent().id });
+      const routed = routedInput(
+        pattern(),
+        verificationInputTransformer(),
+        sampleEvent({ correlationId: WEBHOOK_CORRELATION_ID }),
+      );
+      expect(routed).to.deep.include({
+        correlationId: WEBHOOK_CORRELATION_ID,
+        eventId: sampleEvent().id,
+      });
       const run = await execute(def, routed, script());
       expect(run.error).to.equal(undefined);
-      expect(run.path.slice(0, 4)).to.deep.equal(["PickCorrelationId", "KeepCorrelationId", "Prepare", "Ingest"]);
+      expect(run.path.slice(0, 4)).to.deep.equal([
+        "PickCorrelationId",
+        "KeepCorrelationId",
+        "Prepare",
+        "Ingest",
+      ]);
       expect(run.output.record.correlationId).to.equal(WEBHOOK_CORRELATION_ID);
       expect(notified(run)).to.equal(WEBHOOK_CORRELATION_ID);
     });
 
-    it("uses the event id when the event carries no correlation id (rendered as \"\")", async () => {
+    it('uses the event id when the event carries no correlation id (rendered as "")', async () => {
       const run = await execute(def, input, script());
-      expect(run.path.slice(0, 4)).to.deep.equal(["PickCorrelationId", "UseEventId", "Prepare", "Ingest"]);
+      expect(run.path.slice(0, 4)).to.deep.equal([
+        "PickCorrelationId",
+        "UseEventId",
+        "Prepare",
+        "Ingest",
+      ]);
       expect(run.output.record.correlationId).to.equal(sampleEvent().id);
       expect(notified(run)).to.equal(sampleEvent().id);
     });
 
     it("uses the event id when the detail's correlation id is an empty string or not a string", async () => {
       for (const correlationId of ["", 42, { id: "x" }]) {
-        const routed = routedInput(pattern(), verificationInputTransformer(), sampleEvent({ correlationId }));
+        const routed = routedInput(
+          pattern(),
+          verificationInputTransformer(),
+          sampleEvent({ correlationId }),
+        );
         const run = await execute(def, routed, script());
-        expect(run.path.slice(0, 3), JSON.stringify(correlationId)).to.deep.equal(["PickCorrelationId", "UseEventId", "Prepare"]);
+        expect(run.path.slice(0, 3), JSON.stringify(correlationId)).to.deep.equal([
+          "PickCorrelationId",
+          "UseEventId",
+          "Prepare",
+        ]);
         expect(notified(run)).to.equal(sampleEvent().id);
       }
     });
@@ -377,7 +444,12 @@ describe("verification workflow definition (pure builder)", () => {
       const { correlationId: _c, eventId: _e, ...direct } = input;
       const run = await execute(def, direct, script());
       expect(run.error).to.equal(undefined);
-      expect(run.path.slice(0, 4)).to.deep.equal(["PickCorrelationId", "UseExecutionName", "Prepare", "Ingest"]);
+      expect(run.path.slice(0, 4)).to.deep.equal([
+        "PickCorrelationId",
+        "UseExecutionName",
+        "Prepare",
+        "Ingest",
+      ]);
       expect(run.output.record.correlationId).to.equal(EXECUTION_NAME);
       expect(notified(run)).to.equal(EXECUTION_NAME);
       // An empty correlationId without an event id falls back the same way.
@@ -414,30 +486,53 @@ describe("verification workflow definition (pure builder)", () => {
 
     for (const max of [1, 2, 7]) {
       it(`with maxVerifyAttempts ${max}, a record never anchored is verified exactly ${max} times`, async () => {
-        const run = await execute(buildVerificationDefinition({ ...ARGS, maxVerifyAttempts: max }), input, {
-          [INGEST]: [accepted],
-          [VERIFY]: [notYet],
-        });
+        const run = await execute(
+          buildVerificationDefinition({ ...ARGS, maxVerifyAttempts: max }),
+          input,
+          {
+            [INGEST]: [accepted],
+            [VERIFY]: [notYet],
+          },
+        );
         expect(run.api.to(VERIFY)).to.have.length(max);
         expect(run.path.filter((s) => s === "Verify")).to.have.length(max);
-        expect(run.path.slice(-4)).to.deep.equal(["NotAnchoredMessage", "Notify", "WhichOutcome", "VerificationFailed"]);
-        expect(JSON.parse(run.topic.published[0].Message)).to.deep.include({ verifyAttempts: max, maxVerifyAttempts: max });
+        expect(run.path.slice(-4)).to.deep.equal([
+          "NotAnchoredMessage",
+          "Notify",
+          "WhichOutcome",
+          "VerificationFailed",
+        ]);
+        expect(JSON.parse(run.topic.published[0].Message)).to.deep.include({
+          verifyAttempts: max,
+          maxVerifyAttempts: max,
+        });
       });
     }
 
     it("anchored on the last allowed verify still counts as anchored", async () => {
-      const run = await execute(buildVerificationDefinition({ ...ARGS, maxVerifyAttempts: 3 }), input, {
-        [INGEST]: [accepted],
-        [VERIFY]: [notYet, notYet, anchored()],
-      });
+      const run = await execute(
+        buildVerificationDefinition({ ...ARGS, maxVerifyAttempts: 3 }),
+        input,
+        {
+          [INGEST]: [accepted],
+          [VERIFY]: [notYet, notYet, anchored()],
+        },
+      );
       expect(run.api.to(VERIFY)).to.have.length(3);
-      expect(run.topic.published.map((p) => p.MessageAttributes.outcome.StringValue)).to.deep.equal(["anchored"]);
+      expect(run.topic.published.map((p) => p.MessageAttributes.outcome.StringValue)).to.deep.equal(
+        ["anchored"],
+      );
     });
 
     it("verify retries of 5xx do not count as verifications, and a 5xx that never ends is reported", async () => {
       const run = await execute(def, input, { [INGEST]: [accepted], [VERIFY]: [{ status: 502 }] });
       expect(run.api.to(VERIFY)).to.have.length(1 + DEFAULT_HTTP_RETRY.maxAttempts);
-      expect(run.path.slice(-4)).to.deep.equal(["VerifyErrorMessage", "Notify", "WhichOutcome", "VerificationFailed"]);
+      expect(run.path.slice(-4)).to.deep.equal([
+        "VerifyErrorMessage",
+        "Notify",
+        "WhichOutcome",
+        "VerificationFailed",
+      ]);
       expect(JSON.parse(run.topic.published[0].Message)).to.deep.include({
         reason: "verify-error",
         verifyAttempts: 1,
@@ -446,25 +541,50 @@ describe("verification workflow definition (pure builder)", () => {
     });
 
     it("treats a 404 (record not visible yet) as not anchored and verifies again", async () => {
-      const run = await execute(def, input, { [INGEST]: [accepted], [VERIFY]: [{ status: 404 }, anchored()] });
+      const run = await execute(def, input, {
+        [INGEST]: [accepted],
+        [VERIFY]: [{ status: 404 }, anchored()],
+      });
       expect(run.path.filter((s) => s === "Verify")).to.have.length(2);
       expect(run.retries).to.deep.equal([]);
-      expect(JSON.parse(run.topic.published[0].Message)).to.deep.include({ outcome: "anchored", verifyAttempts: 2 });
+      expect(JSON.parse(run.topic.published[0].Message)).to.deep.include({
+        outcome: "anchored",
+        verifyAttempts: 2,
+      });
     });
 
     it("a response without the fields, or with non-boolean ones, is 'not anchored', never a crash", async () => {
-      const run = await execute(buildVerificationDefinition({ ...ARGS, maxVerifyAttempts: 4 }), input, {
-        [INGEST]: [accepted],
-        [VERIFY]: [ok({ verified: true }), ok("anchored"), ok({ verified: "true", anchoredOnChain: "true" }), ok({ anchoredOnChain: true })],
-      });
+      const run = await execute(
+        buildVerificationDefinition({ ...ARGS, maxVerifyAttempts: 4 }),
+        input,
+        {
+          [INGEST]: [accepted],
+          [VERIFY]: [
+            ok({ verified: true }),
+            ok("anchored"),
+            ok({ verified: "true", anchoredOnChain: "true" }),
+            ok({ anchoredOnChain: true }),
+          ],
+        },
+      );
       expect(run.error?.name).to.equal("Switchyard.VerificationFailed");
       expect(run.api.to(VERIFY)).to.have.length(4);
-      expect(JSON.parse(run.topic.published[0].Message)).to.deep.include({ reason: "not-anchored", verifyAttempts: 4 });
+      expect(JSON.parse(run.topic.published[0].Message)).to.deep.include({
+        reason: "not-anchored",
+        verifyAttempts: 4,
+      });
     });
 
     it("an anchored response without recordHash or proofUrl is reported with nulls", async () => {
-      const run = await execute(def, input, { [INGEST]: [accepted], [VERIFY]: [ok({ verified: true, anchoredOnChain: true })] });
-      expect(JSON.parse(run.topic.published[0].Message)).to.deep.include({ outcome: "anchored", recordHash: null, proofUrl: null });
+      const run = await execute(def, input, {
+        [INGEST]: [accepted],
+        [VERIFY]: [ok({ verified: true, anchoredOnChain: true })],
+      });
+      expect(JSON.parse(run.topic.published[0].Message)).to.deep.include({
+        outcome: "anchored",
+        recordHash: null,
+        proofUrl: null,
+      });
     });
 
     it("a notification SNS refuses is retried, then fails the execution", async () => {

@@ -10,7 +10,8 @@ import { StateMachineDefinition } from "../../components/records/verificationDef
 import { InputTransformer } from "../../components/events/route";
 
 export const API = "https://records.example.com";
-export const CONNECTION_ARN = "arn:aws:events:eu-west-1:123456789012:connection/test-records-api/0000";
+export const CONNECTION_ARN =
+  "arn:aws:events:eu-west-1:123456789012:connection/test-records-api/0000";
 export const TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:test-verify-outcomes";
 /** Every execution has a name (StartExecution's `name`, else a UUID); its ARN ends with it. */
 export const EXECUTION_NAME = "run-1";
@@ -45,8 +46,10 @@ export interface HttpCall {
 export const ok = (body: unknown): Reply => ({ status: 200, body });
 export const accepted: Reply = { status: 202, body: { status: "accepted" } };
 export const notYet: Reply = ok({ verified: false, anchoredOnChain: false });
-export const anchored = (recordHash = "9f2c", proofUrl = "https://explorer.example/tx/0xabc"): Reply =>
-  ok({ verified: true, anchoredOnChain: true, recordHash, proofUrl });
+export const anchored = (
+  recordHash = "9f2c",
+  proofUrl = "https://explorer.example/tx/0xabc",
+): Reply => ok({ verified: true, anchoredOnChain: true, recordHash, proofUrl });
 
 /** A records API rooted at `root` that answers each path from a script, then with its last entry. */
 export class ScriptedRecordsApi {
@@ -68,7 +71,9 @@ export class ScriptedRecordsApi {
       };
       this.calls.push(call);
       const endpoint = String(input.ApiEndpoint);
-      const path = endpoint.startsWith(`${this.root}/`) ? endpoint.slice(this.root.length) : endpoint;
+      const path = endpoint.startsWith(`${this.root}/`)
+        ? endpoint.slice(this.root.length)
+        : endpoint;
       const replies = this.script[path];
       if (!replies || replies.length === 0) {
         throw httpError(404, `no route ${path}`);
@@ -76,7 +81,12 @@ export class ScriptedRecordsApi {
       const reply = replies.length > 1 ? replies.shift()! : replies[0];
       const text = STATUS_TEXT[reply.status] ?? "Unknown";
       if (reply.status < 200 || reply.status > 299) throw httpError(reply.status, text);
-      return { StatusCode: reply.status, StatusText: text, Headers: { "content-type": ["application/json"] }, ResponseBody: reply.body ?? null } as any;
+      return {
+        StatusCode: reply.status,
+        StatusText: text,
+        Headers: { "content-type": ["application/json"] },
+        ResponseBody: reply.body ?? null,
+      } as any;
     };
   }
 
@@ -107,14 +117,23 @@ export class RecordingTopic {
       e.name = "SNS.InvalidParameterException";
       return e;
     };
-    if (typeof input.Message !== "string" || input.Message.length === 0) throw fail("Message must be a non-empty string");
+    if (typeof input.Message !== "string" || input.Message.length === 0)
+      throw fail("Message must be a non-empty string");
     if (Buffer.byteLength(input.Message, "utf8") > 262144) throw fail("Message too long");
-    if (input.Subject !== undefined && (typeof input.Subject !== "string" || input.Subject.length > 100 || /[\r\n]/.test(input.Subject) || !/^[\x20-\x7e]+$/.test(input.Subject))) {
+    if (
+      input.Subject !== undefined &&
+      (typeof input.Subject !== "string" ||
+        input.Subject.length > 100 ||
+        /[\r\n]/.test(input.Subject) ||
+        !/^[\x20-\x7e]+$/.test(input.Subject))
+    ) {
       throw fail("Subject must be ASCII text of at most 100 characters without line breaks");
     }
     for (const [k, v] of Object.entries<any>(input.MessageAttributes ?? {})) {
       if (v.DataType !== "String" || typeof v.StringValue !== "string" || v.StringValue === "") {
-        throw fail(`The message attribute '${k}' must contain non-empty message attribute value for message attribute type 'String'`);
+        throw fail(
+          `The message attribute '${k}' must contain non-empty message attribute value for message attribute type 'String'`,
+        );
       }
     }
     this.published.push(input);
@@ -136,7 +155,12 @@ export interface Run {
 }
 
 /** Executes `definition` with `input`, HTTP Tasks answered by `script` (paths under `apiRoot`). */
-export async function execute(definition: StateMachineDefinition, input: unknown, script: Record<string, Reply[]>, apiRoot: string = API): Promise<Run> {
+export async function execute(
+  definition: StateMachineDefinition,
+  input: unknown,
+  script: Record<string, Reply[]>,
+  apiRoot: string = API,
+): Promise<Run> {
   const api = new ScriptedRecordsApi(script, apiRoot);
   const topic = new RecordingTopic();
   const machine = new StateMachine(JSON.parse(JSON.stringify(definition)));
@@ -162,7 +186,8 @@ export async function execute(definition: StateMachineDefinition, input: unknown
   }
   for await (const ev of execution.eventLogs) {
     if (ev.type === "StateEntered") run.path.push(ev.state.name);
-    if (ev.type === "StateRetried") run.retries.push({ state: ev.state.name, attempt: ev.retry.attempt });
+    if (ev.type === "StateRetried")
+      run.retries.push({ state: ev.state.name, attempt: ev.retry.attempt });
   }
   return run;
 }
@@ -193,7 +218,15 @@ export function sampleEvent(detail: Record<string, unknown> = {}): Record<string
 }
 
 /** The execution input EventBridge starts the workflow with: the route must match the event. */
-export function routedInput(pattern: Record<string, unknown>, transformer: InputTransformer, event: object): any {
-  if (!matchesPattern(pattern, event)) throw new Error("the route's pattern does not match the event");
-  return renderToJson({ inputPathsMap: transformer.inputPaths, inputTemplate: transformer.inputTemplate }, event);
+export function routedInput(
+  pattern: Record<string, unknown>,
+  transformer: InputTransformer,
+  event: object,
+): any {
+  if (!matchesPattern(pattern, event))
+    throw new Error("the route's pattern does not match the event");
+  return renderToJson(
+    { inputPathsMap: transformer.inputPaths, inputTemplate: transformer.inputTemplate },
+    event,
+  );
 }

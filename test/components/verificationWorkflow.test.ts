@@ -4,14 +4,25 @@ import { one, resetRecorded, settle, setupMocks, valueOf, ACCOUNT, REGION } from
 
 setupMocks();
 import { EventHub } from "../../components/events/eventHub";
-import { VerificationWorkflow, VerificationWorkflowArgs } from "../../components/records/verificationWorkflow";
+import {
+  VerificationWorkflow,
+  VerificationWorkflowArgs,
+} from "../../components/records/verificationWorkflow";
 import {
   buildVerificationDefinition,
   StateMachineDefinition,
   SUBJECTS,
 } from "../../components/records/verificationDefinition";
 import { evaluateProgram, Program } from "../program";
-import { accepted, anchored, execute, notYet, routedInput, sampleEvent, EXECUTION_ID } from "./verificationHarness";
+import {
+  accepted,
+  anchored,
+  execute,
+  notYet,
+  routedInput,
+  sampleEvent,
+  EXECUTION_ID,
+} from "./verificationHarness";
 
 const T = {
   topic: "aws:sns/topic:Topic",
@@ -96,7 +107,10 @@ describe("VerificationWorkflow", () => {
         Effect: "Allow",
         Principal: { Service: "states.amazonaws.com" },
         Action: "sts:AssumeRole",
-        Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT }, ArnLike: { "aws:SourceArn": SM_ARN } },
+        Condition: {
+          StringEquals: { "aws:SourceAccount": ACCOUNT },
+          ArnLike: { "aws:SourceArn": SM_ARN },
+        },
       },
     ]);
   });
@@ -114,7 +128,12 @@ describe("VerificationWorkflow", () => {
           StringEquals: { "states:HTTPMethod": "POST" },
         },
       },
-      { Sid: "UseRecordsConnection", Effect: "Allow", Action: "events:RetrieveConnectionCredentials", Resource: CONNECTION_ARN },
+      {
+        Sid: "UseRecordsConnection",
+        Effect: "Allow",
+        Action: "events:RetrieveConnectionCredentials",
+        Resource: CONNECTION_ARN,
+      },
       {
         Sid: "ReadRecordsConnectionSecret",
         Effect: "Allow",
@@ -140,7 +159,12 @@ describe("VerificationWorkflow", () => {
       {
         Sid: "WriteTraces",
         Effect: "Allow",
-        Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"],
+        Action: [
+          "xray:PutTraceSegments",
+          "xray:PutTelemetryRecords",
+          "xray:GetSamplingRules",
+          "xray:GetSamplingTargets",
+        ],
         Resource: "*",
       },
     ]);
@@ -188,7 +212,9 @@ describe("VerificationWorkflow", () => {
     });
     expect(t.deadLetterConfig).to.deep.equal({ arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:vhub-dlq` });
     const start = JSON.parse(one(T.rolePolicy, "vhub-verification-workflow").inputs.policy);
-    expect(start.Statement).to.deep.equal([{ Effect: "Allow", Action: ["states:StartExecution"], Resource: SM_ARN }]);
+    expect(start.Statement).to.deep.equal([
+      { Effect: "Allow", Action: ["states:StartExecution"], Resource: SM_ARN },
+    ]);
     expect((wf.route as any).__parentResource).to.equal(wf);
     expect(hub.routes.verification).to.equal(wf.route);
   });
@@ -225,7 +251,9 @@ describe("VerificationWorkflow", () => {
       detail: { payload: fields },
       "replay-name": [{ exists: false }],
     });
-    expect(JSON.parse(one(T.rule, "vwhub-verification-standard").inputs.eventPattern)).to.deep.equal({
+    expect(
+      JSON.parse(one(T.rule, "vwhub-verification-standard").inputs.eventPattern),
+    ).to.deep.equal({
       source: ["switchyard.webhooks.standard"],
       "detail-type": ["RecordVerificationRequested"],
       detail: { payload: { data: fields } },
@@ -242,15 +270,29 @@ describe("VerificationWorkflow", () => {
       correlationId: "$.detail.correlationId",
       eventId: "$.id",
     });
-    for (const [name, root] of [["hmac", "$.detail.payload"], ["standard", "$.detail.payload.data"]]) {
+    for (const [name, root] of [
+      ["hmac", "$.detail.payload"],
+      ["standard", "$.detail.payload.data"],
+    ]) {
       const t = one(T.target, `vwhub-verification-${name}-workflow`).inputs;
       expect(t.arn).to.equal(arn);
       expect(t.inputTransformer.inputPaths).to.deep.equal(paths(root));
-      expect(t.inputTransformer.inputTemplate).to.equal(one(T.target, "vwhub-verification-workflow").inputs.inputTransformer.inputTemplate);
-      expect(t.retryPolicy).to.deep.equal({ maximumRetryAttempts: 185, maximumEventAgeInSeconds: 86400 });
-      expect(t.deadLetterConfig).to.deep.equal({ arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:vwhub-dlq` });
-      const start = JSON.parse(one(T.rolePolicy, `vwhub-verification-${name}-workflow`).inputs.policy);
-      expect(start.Statement).to.deep.equal([{ Effect: "Allow", Action: ["states:StartExecution"], Resource: arn }]);
+      expect(t.inputTransformer.inputTemplate).to.equal(
+        one(T.target, "vwhub-verification-workflow").inputs.inputTransformer.inputTemplate,
+      );
+      expect(t.retryPolicy).to.deep.equal({
+        maximumRetryAttempts: 185,
+        maximumEventAgeInSeconds: 86400,
+      });
+      expect(t.deadLetterConfig).to.deep.equal({
+        arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:vwhub-dlq`,
+      });
+      const start = JSON.parse(
+        one(T.rolePolicy, `vwhub-verification-${name}-workflow`).inputs.policy,
+      );
+      expect(start.Statement).to.deep.equal([
+        { Effect: "Allow", Action: ["states:StartExecution"], Resource: arn },
+      ]);
       expect((w.webhookRoutes[name] as any).__parentResource).to.equal(w);
       expect(h.routes[`verification-${name}`]).to.equal(w.webhookRoutes[name]);
     }
@@ -261,32 +303,63 @@ describe("VerificationWorkflow", () => {
     expect(await valueOf(wf.topicArn)).to.equal(TOPIC_ARN);
   });
 
-  const base = () => ({ apiEndpoint: API, connectionArn: CONNECTION_ARN, connectionSecretArn: SECRET_ARN });
+  const base = () => ({
+    apiEndpoint: API,
+    connectionArn: CONNECTION_ARN,
+    connectionSecretArn: SECRET_ARN,
+  });
   const bad: Array<[string, Partial<VerificationWorkflowArgs>, string]> = [
-    ["an unknown workflow type", { workflowType: "BATCH" as any }, 'workflowType must be one of STANDARD, EXPRESS, got "BATCH"'],
-    ["an unknown log level", { logLevel: "DEBUG" as any }, 'logLevel must be one of ALL, ERROR, FATAL, OFF, got "DEBUG"'],
-    ["zero verify attempts", { maxVerifyAttempts: 0 }, "maxVerifyAttempts must be an integer from 1 to 100, got 0"],
-    ["an http endpoint", { apiEndpoint: "http://records.example.com" }, "apiEndpoint must use https://"],
+    [
+      "an unknown workflow type",
+      { workflowType: "BATCH" as any },
+      'workflowType must be one of STANDARD, EXPRESS, got "BATCH"',
+    ],
+    [
+      "an unknown log level",
+      { logLevel: "DEBUG" as any },
+      'logLevel must be one of ALL, ERROR, FATAL, OFF, got "DEBUG"',
+    ],
+    [
+      "zero verify attempts",
+      { maxVerifyAttempts: 0 },
+      "maxVerifyAttempts must be an integer from 1 to 100, got 0",
+    ],
+    [
+      "an http endpoint",
+      { apiEndpoint: "http://records.example.com" },
+      "apiEndpoint must use https://",
+    ],
     [
       "a source in both sources and webhookRequests",
-      { webhookRequests: { crm: { source: "switchyard.records", recordPath: "$.detail.payload" } } },
+      {
+        webhookRequests: { crm: { source: "switchyard.records", recordPath: "$.detail.payload" } },
+      },
       "webhookRequests and sources must name each source once, switchyard.records is named twice",
     ],
     [
       "a record path outside the event's detail",
-      { webhookRequests: { hmac: { source: "switchyard.webhooks.hmac", recordPath: "$.payload" } } },
+      {
+        webhookRequests: { hmac: { source: "switchyard.webhooks.hmac", recordPath: "$.payload" } },
+      },
       'recordPath must be $.detail.<field>[.<field>...], got "$.payload"',
     ],
     [
       "an EXPRESS workflow whose waits exceed its 5 minutes",
-      { workflowType: "EXPRESS", anchorWaitSeconds: 90, retryWaitSeconds: 60, maxVerifyAttempts: 5 },
+      {
+        workflowType: "EXPRESS",
+        anchorWaitSeconds: 90,
+        retryWaitSeconds: 60,
+        maxVerifyAttempts: 5,
+      },
       "an EXPRESS workflow stops after 300 s, but anchorWaitSeconds + (maxVerifyAttempts - 1) * retryWaitSeconds is 330 s",
     ],
   ];
   bad.forEach(([what, args, message], i) => {
     it(`rejects ${what}`, () => {
       const h = new EventHub(`vbad${i}`);
-      expect(() => new VerificationWorkflow(`vbad${i}`, { hub: h, ...base(), ...args })).to.throw(message);
+      expect(() => new VerificationWorkflow(`vbad${i}`, { hub: h, ...base(), ...args })).to.throw(
+        message,
+      );
     });
   });
 
@@ -303,11 +376,20 @@ describe("VerificationWorkflow", () => {
     const payload = sampleEvent().detail.payload;
     const key = `acme:inv-42:3:${createHash("sha256").update(JSON.stringify(payload)).digest("hex")}`;
     // The sample event carries no correlation id in its detail: the workflow uses the event id.
-    const record = { ...ids, correlationId: EVENT_ID, idempotencyKey: key, executionId: EXECUTION_ID };
+    const record = {
+      ...ids,
+      correlationId: EVENT_ID,
+      idempotencyKey: key,
+      executionId: EXECUTION_ID,
+    };
     const INGEST = "/api/v1/records";
     const VERIFY = "/api/v1/verify/record";
     const loop = (n: number) =>
-      Array.from({ length: n }, (_, i) => (i === 0 ? ["CountVerifyAttempt", "Verify", "IsAnchored"] : ["WaitBeforeNextVerify", "CountVerifyAttempt", "Verify", "IsAnchored"])).flat();
+      Array.from({ length: n }, (_, i) =>
+        i === 0
+          ? ["CountVerifyAttempt", "Verify", "IsAnchored"]
+          : ["WaitBeforeNextVerify", "CountVerifyAttempt", "Verify", "IsAnchored"],
+      ).flat();
     const start = ["PickCorrelationId", "UseEventId", "Prepare"];
     const head = [...start, "Ingest", "WaitForAnchoring"];
 
@@ -321,9 +403,21 @@ describe("VerificationWorkflow", () => {
     it("an event whose detail carries a correlation id: the execution keeps it in the notification", async () => {
       const rule = one(T.rule, "vhub-verification").inputs;
       const t = one(T.target, "vhub-verification-workflow").inputs;
-      const carried = routedInput(JSON.parse(rule.eventPattern), t.inputTransformer, sampleEvent({ correlationId: "corr-webhook-7" }));
-      expect(carried).to.deep.equal({ ...ids, payload, correlationId: "corr-webhook-7", eventId: EVENT_ID });
-      const run = await execute(deployed, carried, { [INGEST]: [accepted], [VERIFY]: [anchored("h-1", "https://explorer.example/tx/1")] });
+      const carried = routedInput(
+        JSON.parse(rule.eventPattern),
+        t.inputTransformer,
+        sampleEvent({ correlationId: "corr-webhook-7" }),
+      );
+      expect(carried).to.deep.equal({
+        ...ids,
+        payload,
+        correlationId: "corr-webhook-7",
+        eventId: EVENT_ID,
+      });
+      const run = await execute(deployed, carried, {
+        [INGEST]: [accepted],
+        [VERIFY]: [anchored("h-1", "https://explorer.example/tx/1")],
+      });
       expect(run.path).to.deep.equal([
         "PickCorrelationId",
         "KeepCorrelationId",
@@ -349,8 +443,19 @@ describe("VerificationWorkflow", () => {
     });
 
     it("anchored on the first verify: one ingest, one verify, the anchored notification", async () => {
-      const run = await execute(deployed, input, { [INGEST]: [accepted], [VERIFY]: [anchored("h-1", "https://explorer.example/tx/1")] });
-      expect(run.path).to.deep.equal([...head, ...loop(1), "SelectProof", "AnchoredMessage", "Notify", "WhichOutcome", "Anchored"]);
+      const run = await execute(deployed, input, {
+        [INGEST]: [accepted],
+        [VERIFY]: [anchored("h-1", "https://explorer.example/tx/1")],
+      });
+      expect(run.path).to.deep.equal([
+        ...head,
+        ...loop(1),
+        "SelectProof",
+        "AnchoredMessage",
+        "Notify",
+        "WhichOutcome",
+        "Anchored",
+      ]);
       expect(run.error).to.equal(undefined);
       expect(run.api.calls.map((c) => c.state)).to.deep.equal(["Ingest", "Verify"]);
       expect(run.api.to(INGEST)[0].body).to.deep.equal({
@@ -364,7 +469,9 @@ describe("VerificationWorkflow", () => {
         sourceTimestamp: run.api.to(INGEST)[0].body.sourceTimestamp,
         idempotencyKey: key,
       });
-      expect(new Date(run.api.to(INGEST)[0].body.sourceTimestamp).toISOString()).to.equal(run.api.to(INGEST)[0].body.sourceTimestamp);
+      expect(new Date(run.api.to(INGEST)[0].body.sourceTimestamp).toISOString()).to.equal(
+        run.api.to(INGEST)[0].body.sourceTimestamp,
+      );
       expect(run.api.to(VERIFY)[0].body).to.deep.equal({
         tenantId: "acme",
         database: "billing",
@@ -372,12 +479,16 @@ describe("VerificationWorkflow", () => {
         recordId: "inv-42",
         recordPayload: payload,
       });
-      expect(run.api.calls.every((c) => c.method === "POST" && c.connectionArn === CONNECTION_ARN)).to.equal(true);
+      expect(
+        run.api.calls.every((c) => c.method === "POST" && c.connectionArn === CONNECTION_ARN),
+      ).to.equal(true);
       expect(run.topic.published).to.have.length(1);
       const [msg] = run.topic.published;
       expect(msg.TopicArn).to.equal(TOPIC_ARN);
       expect(msg.Subject).to.equal(SUBJECTS.anchored);
-      expect(msg.MessageAttributes).to.deep.equal({ outcome: { DataType: "String", StringValue: "anchored" } });
+      expect(msg.MessageAttributes).to.deep.equal({
+        outcome: { DataType: "String", StringValue: "anchored" },
+      });
       expect(JSON.parse(msg.Message)).to.deep.equal({
         outcome: "anchored",
         ...record,
@@ -389,18 +500,39 @@ describe("VerificationWorkflow", () => {
     });
 
     it("anchored on the third verify: the loop waits and verifies again", async () => {
-      const run = await execute(deployed, input, { [INGEST]: [accepted], [VERIFY]: [notYet, notYet, anchored()] });
-      expect(run.path).to.deep.equal([...head, ...loop(3), "SelectProof", "AnchoredMessage", "Notify", "WhichOutcome", "Anchored"]);
+      const run = await execute(deployed, input, {
+        [INGEST]: [accepted],
+        [VERIFY]: [notYet, notYet, anchored()],
+      });
+      expect(run.path).to.deep.equal([
+        ...head,
+        ...loop(3),
+        "SelectProof",
+        "AnchoredMessage",
+        "Notify",
+        "WhichOutcome",
+        "Anchored",
+      ]);
       expect(run.api.to(INGEST)).to.have.length(1);
       expect(run.api.to(VERIFY)).to.have.length(3);
       expect(run.topic.published).to.have.length(1);
       expect(run.topic.published[0].MessageAttributes.outcome.StringValue).to.equal("anchored");
-      expect(JSON.parse(run.topic.published[0].Message)).to.deep.include({ outcome: "anchored", verifyAttempts: 3 });
+      expect(JSON.parse(run.topic.published[0].Message)).to.deep.include({
+        outcome: "anchored",
+        verifyAttempts: 3,
+      });
     });
 
     it(`never anchored: exactly ${MAX} verify calls, then the verification-failed notification`, async () => {
       const run = await execute(deployed, input, { [INGEST]: [accepted], [VERIFY]: [notYet] });
-      expect(run.path).to.deep.equal([...head, ...loop(MAX), "NotAnchoredMessage", "Notify", "WhichOutcome", "VerificationFailed"]);
+      expect(run.path).to.deep.equal([
+        ...head,
+        ...loop(MAX),
+        "NotAnchoredMessage",
+        "Notify",
+        "WhichOutcome",
+        "VerificationFailed",
+      ]);
       expect(run.api.to(VERIFY)).to.have.length(MAX);
       expect(run.api.calls).to.have.length(MAX + 1);
       expect(run.error).to.deep.equal({
@@ -410,7 +542,9 @@ describe("VerificationWorkflow", () => {
       expect(run.topic.published).to.have.length(1);
       const [msg] = run.topic.published;
       expect(msg.Subject).to.equal(SUBJECTS["verification-failed"]);
-      expect(msg.MessageAttributes).to.deep.equal({ outcome: { DataType: "String", StringValue: "verification-failed" } });
+      expect(msg.MessageAttributes).to.deep.equal({
+        outcome: { DataType: "String", StringValue: "verification-failed" },
+      });
       expect(JSON.parse(msg.Message)).to.deep.equal({
         outcome: "verification-failed",
         ...record,
@@ -425,7 +559,15 @@ describe("VerificationWorkflow", () => {
         [INGEST]: [{ status: 429 }, { status: 429 }, accepted],
         [VERIFY]: [anchored()],
       });
-      expect(run.path).to.deep.equal([...head, ...loop(1), "SelectProof", "AnchoredMessage", "Notify", "WhichOutcome", "Anchored"]);
+      expect(run.path).to.deep.equal([
+        ...head,
+        ...loop(1),
+        "SelectProof",
+        "AnchoredMessage",
+        "Notify",
+        "WhichOutcome",
+        "Anchored",
+      ]);
       expect(run.retries).to.deep.equal([
         { state: "Ingest", attempt: 1 },
         { state: "Ingest", attempt: 2 },
@@ -435,12 +577,24 @@ describe("VerificationWorkflow", () => {
       expect(new Set(run.api.to(INGEST).map((c) => JSON.stringify(c.body))).size).to.equal(1);
       expect(run.api.to(VERIFY)).to.have.length(1);
       expect(run.output.ingest).to.deep.equal({ statusCode: 202 });
-      expect(run.topic.published.map((p) => p.MessageAttributes.outcome.StringValue)).to.deep.equal(["anchored"]);
+      expect(run.topic.published.map((p) => p.MessageAttributes.outcome.StringValue)).to.deep.equal(
+        ["anchored"],
+      );
     });
 
     it("ingest answers 400: no retry, no verify, the ingestion-failed notification with the error", async () => {
-      const run = await execute(deployed, input, { [INGEST]: [{ status: 400 }], [VERIFY]: [anchored()] });
-      expect(run.path).to.deep.equal([...start, "Ingest", "IngestionFailedMessage", "Notify", "WhichOutcome", "IngestionFailed"]);
+      const run = await execute(deployed, input, {
+        [INGEST]: [{ status: 400 }],
+        [VERIFY]: [anchored()],
+      });
+      expect(run.path).to.deep.equal([
+        ...start,
+        "Ingest",
+        "IngestionFailedMessage",
+        "Notify",
+        "WhichOutcome",
+        "IngestionFailed",
+      ]);
       expect(run.retries).to.deep.equal([]);
       expect(run.api.calls.map((c) => c.state)).to.deep.equal(["Ingest"]);
       expect(run.error).to.deep.equal({
@@ -450,7 +604,9 @@ describe("VerificationWorkflow", () => {
       expect(run.topic.published).to.have.length(1);
       const [msg] = run.topic.published;
       expect(msg.Subject).to.equal(SUBJECTS["ingestion-failed"]);
-      expect(msg.MessageAttributes).to.deep.equal({ outcome: { DataType: "String", StringValue: "ingestion-failed" } });
+      expect(msg.MessageAttributes).to.deep.equal({
+        outcome: { DataType: "String", StringValue: "ingestion-failed" },
+      });
       expect(JSON.parse(msg.Message)).to.deep.equal({
         outcome: "ingestion-failed",
         ...record,
@@ -461,24 +617,59 @@ describe("VerificationWorkflow", () => {
 
     it("ingest keeps answering 503: the retries run out and the ingestion-failed notification names the error", async () => {
       const run = await execute(deployed, input, { [INGEST]: [{ status: 503 }] });
-      expect(run.path).to.deep.equal([...start, "Ingest", "IngestionFailedMessage", "Notify", "WhichOutcome", "IngestionFailed"]);
+      expect(run.path).to.deep.equal([
+        ...start,
+        "Ingest",
+        "IngestionFailedMessage",
+        "Notify",
+        "WhichOutcome",
+        "IngestionFailed",
+      ]);
       expect(run.api.to(INGEST)).to.have.length(1 + deployed.States.Ingest.Retry[0].MaxAttempts);
-      expect(JSON.parse(run.topic.published[0].Message)).to.deep.include({ error: "States.Http.StatusCode.503", cause: "Service Unavailable" });
+      expect(JSON.parse(run.topic.published[0].Message)).to.deep.include({
+        error: "States.Http.StatusCode.503",
+        cause: "Service Unavailable",
+      });
     });
 
     it("verify answers 500 then recovers: the call is retried, not counted as another verification", async () => {
-      const run = await execute(deployed, input, { [INGEST]: [accepted], [VERIFY]: [{ status: 500 }, notYet, anchored()] });
-      expect(run.path).to.deep.equal([...head, ...loop(2), "SelectProof", "AnchoredMessage", "Notify", "WhichOutcome", "Anchored"]);
+      const run = await execute(deployed, input, {
+        [INGEST]: [accepted],
+        [VERIFY]: [{ status: 500 }, notYet, anchored()],
+      });
+      expect(run.path).to.deep.equal([
+        ...head,
+        ...loop(2),
+        "SelectProof",
+        "AnchoredMessage",
+        "Notify",
+        "WhichOutcome",
+        "Anchored",
+      ]);
       expect(run.retries).to.deep.equal([{ state: "Verify", attempt: 1 }]);
       expect(run.api.to(VERIFY)).to.have.length(3);
       expect(run.api.calls).to.have.length(4);
       expect(run.topic.published).to.have.length(1);
-      expect(JSON.parse(run.topic.published[0].Message)).to.deep.include({ outcome: "anchored", verifyAttempts: 2 });
+      expect(JSON.parse(run.topic.published[0].Message)).to.deep.include({
+        outcome: "anchored",
+        verifyAttempts: 2,
+      });
     });
 
     it("verify answers 400: no retry, the verification-failed notification carries the error", async () => {
-      const run = await execute(deployed, input, { [INGEST]: [accepted], [VERIFY]: [{ status: 400 }] });
-      expect(run.path).to.deep.equal([...head, "CountVerifyAttempt", "Verify", "VerifyErrorMessage", "Notify", "WhichOutcome", "VerificationFailed"]);
+      const run = await execute(deployed, input, {
+        [INGEST]: [accepted],
+        [VERIFY]: [{ status: 400 }],
+      });
+      expect(run.path).to.deep.equal([
+        ...head,
+        "CountVerifyAttempt",
+        "Verify",
+        "VerifyErrorMessage",
+        "Notify",
+        "WhichOutcome",
+        "VerificationFailed",
+      ]);
       expect(run.api.to(VERIFY)).to.have.length(1);
       const [msg] = run.topic.published;
       expect(msg.MessageAttributes.outcome.StringValue).to.equal("verification-failed");
@@ -503,29 +694,53 @@ describe("VerificationWorkflow in the program (index.ts)", () => {
     const s = sm(p);
     expect(s.name).to.equal("switchyard-dev-verify");
     expect(s.inputs.type).to.equal("EXPRESS");
-    expect(s.inputs.loggingConfiguration).to.deep.include({ level: "ALL", includeExecutionData: true });
+    expect(s.inputs.loggingConfiguration).to.deep.include({
+      level: "ALL",
+      includeExecutionData: true,
+    });
     const def = JSON.parse(s.inputs.definition);
-    expect(def.States.Ingest.Parameters.ApiEndpoint).to.equal("https://sandbox.records.example.com/api/v1/records");
-    expect(def.States.Verify.Parameters.Authentication.ConnectionArn).to.equal(await valueOf(p.exports.recordsConnectionArn));
+    expect(def.States.Ingest.Parameters.ApiEndpoint).to.equal(
+      "https://sandbox.records.example.com/api/v1/records",
+    );
+    expect(def.States.Verify.Parameters.Authentication.ConnectionArn).to.equal(
+      await valueOf(p.exports.recordsConnectionArn),
+    );
     expect(def.States.WaitForAnchoring.Seconds).to.equal(90);
     expect(def.States.WaitBeforeNextVerify.Seconds).to.equal(30);
     expect(def.States.IsAnchored.Choices[1].NumericGreaterThanEquals).to.equal(5);
     const lg = p.resources.find((r) => r.name === "switchyard-dev-verify-logs")!;
     expect(lg.inputs.retentionInDays).to.equal(7);
-    const secretStatement = JSON.parse(p.resources.find((r) => r.type === T.rolePolicy && r.name === "switchyard-dev-verify")!.inputs.policy).Statement[2];
+    const secretStatement = JSON.parse(
+      p.resources.find((r) => r.type === T.rolePolicy && r.name === "switchyard-dev-verify")!.inputs
+        .policy,
+    ).Statement[2];
     expect(secretStatement.Resource).to.equal(await valueOf(p.exports.recordsConnectionSecretArn));
-    expect(await valueOf(p.exports.verificationStateMachineArn)).to.equal(`arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:switchyard-dev-verify`);
-    expect(await valueOf(p.exports.verificationTopicArn)).to.equal(`arn:aws:sns:${REGION}:${ACCOUNT}:switchyard-dev-verify-outcomes`);
+    expect(await valueOf(p.exports.verificationStateMachineArn)).to.equal(
+      `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:switchyard-dev-verify`,
+    );
+    expect(await valueOf(p.exports.verificationTopicArn)).to.equal(
+      `arn:aws:sns:${REGION}:${ACCOUNT}:switchyard-dev-verify-outcomes`,
+    );
     expect(Object.keys(p.exports.hub.routes)).to.include("verification");
     // Pulumi.dev.yaml: verificationWebhookProviders ["hmac","standard"]
     for (const provider of ["hmac", "standard"]) {
-      const rule = p.resources.find((r) => r.type === T.rule && r.name === `switchyard-dev-verification-${provider}`)!;
+      const rule = p.resources.find(
+        (r) => r.type === T.rule && r.name === `switchyard-dev-verification-${provider}`,
+      )!;
       const pattern = JSON.parse(rule.inputs.eventPattern);
       expect(pattern.source).to.deep.equal([`switchyard.webhooks.${provider}`]);
       // The generic sender's body is the request; a Standard Webhooks envelope carries it as data.
       const fields = provider === "hmac" ? pattern.detail.payload : pattern.detail.payload.data;
-      expect(Object.keys(fields).sort()).to.deep.equal(["collection", "database", "recordId", "recordVersion", "tenantId"]);
-      const target = p.resources.find((r) => r.type === T.target && r.name === `switchyard-dev-verification-${provider}-workflow`)!;
+      expect(Object.keys(fields).sort()).to.deep.equal([
+        "collection",
+        "database",
+        "recordId",
+        "recordVersion",
+        "tenantId",
+      ]);
+      const target = p.resources.find(
+        (r) => r.type === T.target && r.name === `switchyard-dev-verification-${provider}-workflow`,
+      )!;
       expect(target.inputs.arn).to.equal(await valueOf(p.exports.verificationStateMachineArn));
     }
   });
@@ -534,9 +749,18 @@ describe("VerificationWorkflow in the program (index.ts)", () => {
     const p = await evaluateProgram("prod");
     const s = sm(p);
     expect(s.inputs.type).to.equal("STANDARD");
-    expect(s.inputs.loggingConfiguration).to.deep.include({ level: "ERROR", includeExecutionData: false });
-    expect(p.resources.find((r) => r.name === "switchyard-prod-verify-logs")!.inputs.retentionInDays).to.equal(90);
-    expect(p.resources.filter((r) => r.type === T.rule && r.name.startsWith("switchyard-prod-verification-"))).to.deep.equal([]);
+    expect(s.inputs.loggingConfiguration).to.deep.include({
+      level: "ERROR",
+      includeExecutionData: false,
+    });
+    expect(
+      p.resources.find((r) => r.name === "switchyard-prod-verify-logs")!.inputs.retentionInDays,
+    ).to.equal(90);
+    expect(
+      p.resources.filter(
+        (r) => r.type === T.rule && r.name.startsWith("switchyard-prod-verification-"),
+      ),
+    ).to.deep.equal([]);
   });
 
   it("reads the waits, attempts and route from config", async () => {
@@ -551,16 +775,33 @@ describe("VerificationWorkflow in the program (index.ts)", () => {
     expect(def.States.WaitForAnchoring.Seconds).to.equal(120);
     expect(def.States.WaitBeforeNextVerify.Seconds).to.equal(45);
     expect(def.States.IsAnchored.Choices[1].NumericGreaterThanEquals).to.equal(8);
-    const rule = p.resources.find((r) => r.type === T.rule && r.name === "switchyard-prod-verification")!;
+    const rule = p.resources.find(
+      (r) => r.type === T.rule && r.name === "switchyard-prod-verification",
+    )!;
     const pattern = JSON.parse(rule.inputs.eventPattern);
     expect(pattern.source).to.deep.equal(["crm"]);
     expect(pattern["detail-type"]).to.deep.equal(["VerifyRecord"]);
   });
 
   const bad: Array<[string, string, string, string]> = [
-    ["dev", "verificationWorkflowType", "BATCH", 'switchyard:verificationWorkflowType must be one of STANDARD, EXPRESS, got "BATCH". Fix it with: pulumi config set switchyard:verificationWorkflowType STANDARD --stack dev'],
-    ["dev", "verificationLogLevel", "DEBUG", 'switchyard:verificationLogLevel must be one of ALL, ERROR, FATAL, OFF, got "DEBUG"'],
-    ["prod", "verificationMaxAttempts", "0", 'switchyard:verificationMaxAttempts must be a whole number from 1 to 100, got "0"'],
+    [
+      "dev",
+      "verificationWorkflowType",
+      "BATCH",
+      'switchyard:verificationWorkflowType must be one of STANDARD, EXPRESS, got "BATCH". Fix it with: pulumi config set switchyard:verificationWorkflowType STANDARD --stack dev',
+    ],
+    [
+      "dev",
+      "verificationLogLevel",
+      "DEBUG",
+      'switchyard:verificationLogLevel must be one of ALL, ERROR, FATAL, OFF, got "DEBUG"',
+    ],
+    [
+      "prod",
+      "verificationMaxAttempts",
+      "0",
+      'switchyard:verificationMaxAttempts must be a whole number from 1 to 100, got "0"',
+    ],
     [
       "dev",
       "verificationRetryWaitSeconds",

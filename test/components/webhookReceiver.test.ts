@@ -1,18 +1,40 @@
 import { expect } from "chai";
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { ACCOUNT, one, ofType, recorded, REGION, resetRecorded, settle, setupMocks, valueOf } from "../mocks";
+import {
+  ACCOUNT,
+  one,
+  ofType,
+  recorded,
+  REGION,
+  resetRecorded,
+  settle,
+  setupMocks,
+  valueOf,
+} from "../mocks";
 
 setupMocks();
 import { EventHub } from "../../components/events/eventHub";
 import { BundleReport, bundleReports, functionArchives } from "../../components/lambda";
-import { signingSecretValue, validateWebhookArgs, WebhookReceiver, WebhookReceiverArgs } from "../../components/webhooks/webhookReceiver";
+import {
+  signingSecretValue,
+  validateWebhookArgs,
+  WebhookReceiver,
+  WebhookReceiverArgs,
+} from "../../components/webhooks/webhookReceiver";
 import { archiveEntries, LambdaHost, materialize } from "../../local/artifacts";
 import { signGithub } from "../../handlers/webhooks/github";
 import { signStripe } from "../../handlers/webhooks/stripe";
 import { hmacRequestHeaders, signHmacBody } from "../../handlers/webhooks/hmac";
 import { signTwilio } from "../../handlers/webhooks/twilio";
-import { createIdempotencyTable, Dynalite, LocalAws, scanTable, startDynalite, startLocalAws } from "../handlers/webhooks/localServices";
+import {
+  createIdempotencyTable,
+  Dynalite,
+  LocalAws,
+  scanTable,
+  startDynalite,
+  startLocalAws,
+} from "../handlers/webhooks/localServices";
 
 const SECRETS = {
   github: "gh-secret-value-1c9e",
@@ -25,10 +47,16 @@ const TABLE_ARN = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/wh-idempotency`;
 const BUCKET_ARN = "arn:aws:s3:::wh-payloads";
 /** A secret input as the mocks see it ({<sig>: ..., value}) or a plain value. */
 const plain = (v: any): any => (v && typeof v === "object" && "value" in v ? v.value : v);
-const secretArn = (p: string) => `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:wh-${p}-AbCdEf`;
+const secretArn = (p: string) =>
+  `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:wh-${p}-AbCdEf`;
 
 /** A Function URL event (payload 2.0) for `POST /<provider>` of function `<component>-<provider>`, body base64. */
-function functionUrlEvent(fn: string, body: string, headers: Record<string, string>, sourceIp = "192.0.2.10") {
+function functionUrlEvent(
+  fn: string,
+  body: string,
+  headers: Record<string, string>,
+  sourceIp = "192.0.2.10",
+) {
   const provider = fn.split("-").pop()!;
   const domain = `${fn}.lambda-url.${REGION}.on.aws`;
   return {
@@ -37,7 +65,12 @@ function functionUrlEvent(fn: string, body: string, headers: Record<string, stri
     rawPath: `/${provider}`,
     rawQueryString: "",
     headers: { host: domain, ...headers },
-    requestContext: { domainName: domain, http: { method: "POST", path: `/${provider}`, sourceIp }, requestId: "r", timeEpoch: Date.now() },
+    requestContext: {
+      domainName: domain,
+      http: { method: "POST", path: `/${provider}`, sourceIp },
+      requestId: "r",
+      timeEpoch: Date.now(),
+    },
     body: Buffer.from(body).toString("base64"),
     isBase64Encoded: true,
   };
@@ -51,26 +84,30 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
   before(async () => {
     resetRecorded();
     const hub = new EventHub("hub", {});
-    receiver = new WebhookReceiver("wh", {
-      hub,
-      providers: {
-        github: { secret: SECRETS.github, previousSecret: SECRETS.githubPrevious },
-        stripe: { secret: SECRETS.stripe },
-        twilio: { secret: SECRETS.twilio, publicUrl: "https://hooks.example.com/twilio" },
-      },
-      reservedConcurrency: 5,
-      timeoutSeconds: 9,
-      logRetentionDays: 14,
-      maxEntryBytes: 131072,
-      toleranceSeconds: 120,
-    }, {
-      transformations: [
-        (t) => {
-          childOpts.set(`${t.type}|${t.name}`, t.opts as pulumi.CustomResourceOptions);
-          return undefined;
+    receiver = new WebhookReceiver(
+      "wh",
+      {
+        hub,
+        providers: {
+          github: { secret: SECRETS.github, previousSecret: SECRETS.githubPrevious },
+          stripe: { secret: SECRETS.stripe },
+          twilio: { secret: SECRETS.twilio, publicUrl: "https://hooks.example.com/twilio" },
         },
-      ],
-    });
+        reservedConcurrency: 5,
+        timeoutSeconds: 9,
+        logRetentionDays: 14,
+        maxEntryBytes: 131072,
+        toleranceSeconds: 120,
+      },
+      {
+        transformations: [
+          (t) => {
+            childOpts.set(`${t.type}|${t.name}`, t.opts as pulumi.CustomResourceOptions);
+            return undefined;
+          },
+        ],
+      },
+    );
     await valueOf(receiver.webhookUrls);
     await settle();
   });
@@ -79,7 +116,11 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
     const urls = ofType("aws:lambda/functionUrl:FunctionUrl");
     expect(urls.map((u) => u.name).sort()).to.deep.equal(["wh-github", "wh-stripe", "wh-twilio"]);
     for (const u of urls) {
-      expect(u.inputs).to.deep.include({ functionName: u.name, authorizationType: "NONE", invokeMode: "BUFFERED" });
+      expect(u.inputs).to.deep.include({
+        functionName: u.name,
+        authorizationType: "NONE",
+        invokeMode: "BUFFERED",
+      });
     }
     expect(await valueOf(receiver.webhookUrls)).to.deep.equal({
       github: `https://wh-github.lambda-url.${REGION}.on.aws/github`,
@@ -109,7 +150,8 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
 
   it("creates each URL after its permissions and its secret's value (explicit dependsOn)", () => {
     for (const p of ["github", "stripe", "twilio"]) {
-      const deps = childOpts.get(`aws:lambda/functionUrl:FunctionUrl|wh-${p}`)!.dependsOn as pulumi.Resource[];
+      const deps = childOpts.get(`aws:lambda/functionUrl:FunctionUrl|wh-${p}`)!
+        .dependsOn as pulumi.Resource[];
       expect(deps).to.have.members([
         receiver.permissions[p as "github"]![0],
         receiver.permissions[p as "github"]![1],
@@ -119,12 +161,20 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
   });
 
   it("stores each provider's secret in Secrets Manager, current and previous in one JSON value", async () => {
-    expect(ofType("aws:secretsmanager/secret:Secret").map((s) => s.name).sort()).to.deep.equal(["wh-github", "wh-stripe", "wh-twilio"]);
-    const v = (p: string) => one("aws:secretsmanager/secretVersion:SecretVersion", `wh-${p}`).inputs;
+    expect(
+      ofType("aws:secretsmanager/secret:Secret")
+        .map((s) => s.name)
+        .sort(),
+    ).to.deep.equal(["wh-github", "wh-stripe", "wh-twilio"]);
+    const v = (p: string) =>
+      one("aws:secretsmanager/secretVersion:SecretVersion", `wh-${p}`).inputs;
     expect(v("github").secretId).to.equal("wh-github-id");
     // The value is a secret output: encrypted in the state, masked in the CLI.
     expect(v("github").secretString).to.not.be.a("string");
-    expect(JSON.parse(plain(v("github").secretString))).to.deep.equal({ current: SECRETS.github, previous: SECRETS.githubPrevious });
+    expect(JSON.parse(plain(v("github").secretString))).to.deep.equal({
+      current: SECRETS.github,
+      previous: SECRETS.githubPrevious,
+    });
     expect(JSON.parse(plain(v("stripe").secretString))).to.deep.equal({ current: SECRETS.stripe });
     expect(await pulumi.isSecret(signingSecretValue("a", "b"))).to.equal(true);
     expect(await valueOf(signingSecretValue("a", "b"))).to.equal('{"current":"a","previous":"b"}');
@@ -143,7 +193,12 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
         { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [secretArn(p)] },
         {
           Effect: "Allow",
-          Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+          Action: [
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+          ],
           Resource: [TABLE_ARN],
         },
         { Effect: "Allow", Action: ["events:PutEvents"], Resource: [BUS_ARN] },
@@ -169,11 +224,17 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
         PAYLOAD_BUCKET: "wh-payloads",
       },
     });
-    expect(one("aws:lambda/function:Function", "wh-twilio").inputs.environment.variables.PUBLIC_URL).to.equal(
-      "https://hooks.example.com/twilio",
+    expect(
+      one("aws:lambda/function:Function", "wh-twilio").inputs.environment.variables.PUBLIC_URL,
+    ).to.equal("https://hooks.example.com/twilio");
+    expect(gh).to.deep.include({
+      timeout: 9,
+      reservedConcurrentExecutions: 5,
+      runtime: "nodejs22.x",
+    });
+    const all = JSON.stringify(
+      recorded.filter((r) => r.type === "aws:lambda/function:Function").map((r) => r.inputs),
     );
-    expect(gh).to.deep.include({ timeout: 9, reservedConcurrentExecutions: 5, runtime: "nodejs22.x" });
-    const all = JSON.stringify(recorded.filter((r) => r.type === "aws:lambda/function:Function").map((r) => r.inputs));
     for (const s of Object.values(SECRETS)) expect(all).to.not.contain(s);
   });
 
@@ -190,23 +251,43 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
 
   it("keeps oversized bodies in a private, encrypted, expiring, TLS-only bucket", () => {
     expect(one("aws:s3/bucket:Bucket", "wh-payloads").inputs).to.deep.equal({ forceDestroy: true });
-    expect(one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "wh-payloads").inputs).to.deep.equal({
+    expect(
+      one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "wh-payloads").inputs,
+    ).to.deep.equal({
       bucket: "wh-payloads-id",
       blockPublicAcls: true,
       blockPublicPolicy: true,
       ignorePublicAcls: true,
       restrictPublicBuckets: true,
     });
-    expect(one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "wh-payloads").inputs.rules).to.deep.equal([
+    expect(
+      one(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "wh-payloads",
+      ).inputs.rules,
+    ).to.deep.equal([
       { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true },
     ]);
-    expect(one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "wh-payloads").inputs.rules).to.deep.equal([
-      { id: "expire-payloads", status: "Enabled", filter: {}, expiration: { days: 30 }, abortIncompleteMultipartUpload: { daysAfterInitiation: 1 } },
+    expect(
+      one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "wh-payloads").inputs
+        .rules,
+    ).to.deep.equal([
+      {
+        id: "expire-payloads",
+        status: "Enabled",
+        filter: {},
+        expiration: { days: 30 },
+        abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+      },
     ]);
-    expect(one("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "wh-payloads").inputs.rule).to.deep.equal({
+    expect(
+      one("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "wh-payloads").inputs.rule,
+    ).to.deep.equal({
       objectOwnership: "BucketOwnerEnforced",
     });
-    expect(JSON.parse(one("aws:s3/bucketPolicy:BucketPolicy", "wh-payloads").inputs.policy).Statement).to.deep.equal([
+    expect(
+      JSON.parse(one("aws:s3/bucketPolicy:BucketPolicy", "wh-payloads").inputs.policy).Statement,
+    ).to.deep.equal([
       {
         Sid: "DenyInsecureTransport",
         Effect: "Deny",
@@ -220,38 +301,102 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
 
   it("parents its resources to itself, and each function's role, policy and log group to the function", () => {
     const direct = [...childOpts.entries()].filter(
-      ([k]) => k !== "switchyard:webhooks:WebhookReceiver|wh" && !/^aws:(iam\/role|iam\/rolePolicy|cloudwatch\/logGroup|lambda\/function):/.test(k),
+      ([k]) =>
+        k !== "switchyard:webhooks:WebhookReceiver|wh" &&
+        !/^aws:(iam\/role|iam\/rolePolicy|cloudwatch\/logGroup|lambda\/function):/.test(k),
     );
     expect(direct.length).to.equal(1 + 6 + 3 * 6);
     for (const [key, opts] of direct) expect(opts.parent, key).to.equal(receiver);
     for (const p of ["github", "stripe", "twilio"] as const) {
-      for (const t of ["aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:cloudwatch/logGroup:LogGroup", "aws:lambda/function:Function"]) {
-        expect(childOpts.get(`${t}|wh-${p}`)!.parent, `${t} wh-${p}`).to.equal(receiver.functions[p]);
+      for (const t of [
+        "aws:iam/role:Role",
+        "aws:iam/rolePolicy:RolePolicy",
+        "aws:cloudwatch/logGroup:LogGroup",
+        "aws:lambda/function:Function",
+      ]) {
+        expect(childOpts.get(`${t}|wh-${p}`)!.parent, `${t} wh-${p}`).to.equal(
+          receiver.functions[p],
+        );
       }
     }
   });
 
   describe("argument validation", () => {
-    const base = { hub: { busName: "b", busArn: "arn:b" }, providers: { github: { secret: "s" } } } as WebhookReceiverArgs;
+    const base = {
+      hub: { busName: "b", busArn: "arn:b" },
+      providers: { github: { secret: "s" } },
+    } as WebhookReceiverArgs;
     const cases: Array<[string, Partial<WebhookReceiverArgs>, string]> = [
-      ["no provider", { providers: {} }, "providers must enable at least one of github, twilio, stripe, standard, hmac"],
-      ["an unknown provider", { providers: { gitlab: { secret: "s" } } as any }, 'providers: "gitlab" is not one of github, twilio, stripe, standard, hmac'],
-      ["a publicUrl for github", { providers: { github: { secret: "s", publicUrl: "https://x.example" } } }, "providers.github.publicUrl is only used by twilio"],
-      ["an http publicUrl", { providers: { twilio: { secret: "s", publicUrl: "http://x.example/t" } } }, 'providers.twilio.publicUrl must be an https:// URL without query or fragment, got "http://x.example/t"'],
-      ["a tolerance of 0", { toleranceSeconds: 0 }, "toleranceSeconds must be an integer from 1 to 3600, got 0"],
-      ["a 2 MB entry limit", { maxEntryBytes: 2097152 }, "maxEntryBytes must be an integer from 1024 to 1048576, got 2097152"],
-      ["reserved concurrency 0", { reservedConcurrency: 0 }, "reservedConcurrency must be an integer from 1 to 1000, got 0"],
-      ["an idempotency TTL of a minute", { idempotencyTtlSeconds: 60 }, "idempotencyTtlSeconds must be an integer from 300 to 2592000, got 60"],
+      [
+        "no provider",
+        { providers: {} },
+        "providers must enable at least one of github, twilio, stripe, standard, hmac",
+      ],
+      [
+        "an unknown provider",
+        { providers: { gitlab: { secret: "s" } } as any },
+        'providers: "gitlab" is not one of github, twilio, stripe, standard, hmac',
+      ],
+      [
+        "a publicUrl for github",
+        { providers: { github: { secret: "s", publicUrl: "https://x.example" } } },
+        "providers.github.publicUrl is only used by twilio",
+      ],
+      [
+        "an http publicUrl",
+        { providers: { twilio: { secret: "s", publicUrl: "http://x.example/t" } } },
+        'providers.twilio.publicUrl must be an https:// URL without query or fragment, got "http://x.example/t"',
+      ],
+      [
+        "a tolerance of 0",
+        { toleranceSeconds: 0 },
+        "toleranceSeconds must be an integer from 1 to 3600, got 0",
+      ],
+      [
+        "a 2 MB entry limit",
+        { maxEntryBytes: 2097152 },
+        "maxEntryBytes must be an integer from 1024 to 1048576, got 2097152",
+      ],
+      [
+        "reserved concurrency 0",
+        { reservedConcurrency: 0 },
+        "reservedConcurrency must be an integer from 1 to 1000, got 0",
+      ],
+      [
+        "an idempotency TTL of a minute",
+        { idempotencyTtlSeconds: 60 },
+        "idempotencyTtlSeconds must be an integer from 300 to 2592000, got 60",
+      ],
       [
         "an idempotency TTL shorter than twice the tolerance",
         { idempotencyTtlSeconds: 300, toleranceSeconds: 300 },
         "idempotencyTtlSeconds (300) must be at least twice toleranceSeconds (300), 600 or more",
       ],
-      ["an empty allowlist", { providers: { github: { secret: "s", allowedCidrs: [] } } }, "providers.github.allowedCidrs is empty: it would refuse every delivery"],
-      ["a bad CIDR", { providers: { github: { secret: "s", allowedCidrs: ["192.30.252.0/33"] } } }, 'providers.github.allowedCidrs: "192.30.252.0/33" has a prefix length outside 0-32'],
-      ["a host name as CIDR", { providers: { github: { secret: "s", allowedCidrs: ["github.com"] } } }, 'providers.github.allowedCidrs: "github.com" is not a CIDR block'],
-      ["signedContent for github", { providers: { github: { secret: "s", signedContent: "body" } } }, "providers.github.signedContent is only used by hmac"],
-      ["an unknown signedContent", { providers: { hmac: { secret: "s", signedContent: "all" as any } } }, 'providers.hmac.signedContent must be one of headers, body, got "all"'],
+      [
+        "an empty allowlist",
+        { providers: { github: { secret: "s", allowedCidrs: [] } } },
+        "providers.github.allowedCidrs is empty: it would refuse every delivery",
+      ],
+      [
+        "a bad CIDR",
+        { providers: { github: { secret: "s", allowedCidrs: ["192.30.252.0/33"] } } },
+        'providers.github.allowedCidrs: "192.30.252.0/33" has a prefix length outside 0-32',
+      ],
+      [
+        "a host name as CIDR",
+        { providers: { github: { secret: "s", allowedCidrs: ["github.com"] } } },
+        'providers.github.allowedCidrs: "github.com" is not a CIDR block',
+      ],
+      [
+        "signedContent for github",
+        { providers: { github: { secret: "s", signedContent: "body" } } },
+        "providers.github.signedContent is only used by hmac",
+      ],
+      [
+        "an unknown signedContent",
+        { providers: { hmac: { secret: "s", signedContent: "all" as any } } },
+        'providers.hmac.signedContent must be one of headers, body, got "all"',
+      ],
     ];
     for (const [what, override, message] of cases) {
       it(`rejects ${what}`, () => {
@@ -265,7 +410,10 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
       expect(ofType("aws:s3/bucket:Bucket", "nob-payloads")).to.have.length(0);
       const policy = JSON.parse(one("aws:iam/rolePolicy:RolePolicy", "nob-github").inputs.policy);
       expect(policy.Statement.map((s: any) => s.Action[0])).to.not.include("s3:PutObject");
-      expect(one("aws:lambda/function:Function", "nob-github").inputs.environment.variables.PAYLOAD_BUCKET).to.equal(undefined);
+      expect(
+        one("aws:lambda/function:Function", "nob-github").inputs.environment.variables
+          .PAYLOAD_BUCKET,
+      ).to.equal(undefined);
     });
   });
 
@@ -280,7 +428,9 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
       aws = await startLocalAws(ddb.endpoint);
       await createIdempotencyTable(ddb.client, "wh-idempotency");
       for (const p of ["github", "stripe"]) {
-        const version = plain(one("aws:secretsmanager/secretVersion:SecretVersion", `wh-${p}`).inputs.secretString);
+        const version = plain(
+          one("aws:secretsmanager/secretVersion:SecretVersion", `wh-${p}`).inputs.secretString,
+        );
         aws.secrets.set(secretArn(p), version);
       }
       env = { ...one("aws:lambda/function:Function", "wh-github").inputs.environment.variables };
@@ -297,13 +447,17 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
     it("bundles Powertools (idempotency included) and no AWS SDK", async () => {
       const entries = await archiveEntries(functionArchives.get("wh-github")!);
       expect(entries.map((e) => e.name)).to.deep.equal(["__index.js"]);
-      const report = await new Promise<BundleReport>((r) => bundleReports.get("wh-github")!.apply(r));
+      const report = await new Promise<BundleReport>((r) =>
+        bundleReports.get("wh-github")!.apply(r),
+      );
       expect(Object.keys(report.inputs)).to.include.members([
         "@aws-lambda-powertools/idempotency",
         "@aws-lambda-powertools/logger",
         "@aws-lambda-powertools/metrics",
       ]);
-      expect(Object.keys(report.inputs).filter((p) => /@aws-sdk|@smithy|@pulumi/.test(p))).to.deep.equal([]);
+      expect(
+        Object.keys(report.inputs).filter((p) => /@aws-sdk|@smithy|@pulumi/.test(p)),
+      ).to.deep.equal([]);
       expect(report.external).to.deep.equal([
         "@aws-sdk/client-dynamodb",
         "@aws-sdk/client-eventbridge",
@@ -315,7 +469,11 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
 
     it("verifies, deduplicates in DynamoDB and publishes once, reading its secret from Secrets Manager", async () => {
       const dir = await materialize(functionArchives.get("wh-github")!);
-      host = await LambdaHost.start(dir, { env: { ...env, AWS_ENDPOINT_URL: aws.endpoint }, timeoutSeconds: 9, functionName: "wh-github" });
+      host = await LambdaHost.start(dir, {
+        env: { ...env, AWS_ENDPOINT_URL: aws.endpoint },
+        timeoutSeconds: 9,
+        functionName: "wh-github",
+      });
       const body = JSON.stringify({ zen: "Keep it logically awesome.", hook_id: 1 });
       const headers = {
         "content-type": "application/json",
@@ -328,23 +486,44 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
       expect(first).to.deep.equal({
         statusCode: 200,
         headers: { "content-type": "application/json", "cache-control": "no-store" },
-        body: JSON.stringify({ status: "accepted", deliveryId: "d5b0f3e0-0000-4000-8000-000000000001" }),
+        body: JSON.stringify({
+          status: "accepted",
+          deliveryId: "d5b0f3e0-0000-4000-8000-000000000001",
+        }),
       });
       const dup = await host.invoke(urlEvent("github", body, headers), "req-2");
       expect(JSON.parse(dup.body).status).to.equal("duplicate");
       // Signed with the previous secret (rotation): accepted too.
       const prevBody = JSON.stringify({ zen: "previous", hook_id: 2 });
       const prev = await host.invoke(
-        urlEvent("github", prevBody, { ...headers, "x-github-delivery": "prev-1", "x-hub-signature-256": signGithub(SECRETS.githubPrevious, prevBody) }),
+        urlEvent("github", prevBody, {
+          ...headers,
+          "x-github-delivery": "prev-1",
+          "x-hub-signature-256": signGithub(SECRETS.githubPrevious, prevBody),
+        }),
       );
       expect(prev.statusCode).to.equal(200);
-      const forged = await host.invoke(urlEvent("github", body, { ...headers, "x-github-delivery": "forged", "x-hub-signature-256": signGithub("guess", body) }));
+      const forged = await host.invoke(
+        urlEvent("github", body, {
+          ...headers,
+          "x-github-delivery": "forged",
+          "x-hub-signature-256": signGithub("guess", body),
+        }),
+      );
       expect(forged).to.deep.include({ statusCode: 403, body: '{"error":"invalid signature"}' });
 
       expect(aws.events).to.have.length(2);
-      expect(aws.events[0]).to.deep.include({ EventBusName: "hub", Source: "switchyard.webhooks.github", DetailType: "ping" });
+      expect(aws.events[0]).to.deep.include({
+        EventBusName: "hub",
+        Source: "switchyard.webhooks.github",
+        DetailType: "ping",
+      });
       const detail = JSON.parse(aws.events[0].Detail);
-      expect(detail).to.deep.include({ provider: "github", deliveryId: "d5b0f3e0-0000-4000-8000-000000000001", correlationId: "d5b0f3e0-0000-4000-8000-000000000001" });
+      expect(detail).to.deep.include({
+        provider: "github",
+        deliveryId: "d5b0f3e0-0000-4000-8000-000000000001",
+        correlationId: "d5b0f3e0-0000-4000-8000-000000000001",
+      });
       expect(detail.payload).to.deep.equal(JSON.parse(body));
       const items = await scanTable(ddb.client, "wh-idempotency");
       expect(items.map((i) => i.status.S)).to.deep.equal(["COMPLETED", "COMPLETED"]);
@@ -352,7 +531,10 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
       expect(aws.operations.filter((o) => o === "secretsmanager.GetSecretValue")).to.have.length(1);
       expect(aws.operations).to.include("DynamoDB_20120810.PutItem");
       // Powertools JSON logs with the request id; no body, secret or signature in them.
-      const lines = (host.stdout + host.stderr).split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+      const lines = (host.stdout + host.stderr)
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l));
       expect(lines.find((l) => l.message === "webhook accepted")).to.include({
         level: "INFO",
         service: "switchyard-webhooks",
@@ -362,31 +544,59 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
         correlationId: "d5b0f3e0-0000-4000-8000-000000000001",
         eventType: "ping",
       });
-      expect(lines.find((l) => l.message === "webhook rejected")).to.include({ status: 403, reason: "signature does not match" });
+      expect(lines.find((l) => l.message === "webhook rejected")).to.include({
+        status: 403,
+        reason: "signature does not match",
+      });
       // One EMF blob per answer, in namespace Switchyard with service=switchyard-webhooks: the exact
       // metric and dimensions the Monitoring alarm on signature rejections watches.
       const emf = lines
         .filter((l) => l._aws)
-        .map(({ _aws, ...values }) => ({ namespace: _aws.CloudWatchMetrics[0].Namespace, dimensions: _aws.CloudWatchMetrics[0].Dimensions, values }));
-      const published = { service: "switchyard-webhooks", provider: "github", WebhookAccepted: 1, EventsPublished: 1, PublishRetries: 0 };
+        .map(({ _aws, ...values }) => ({
+          namespace: _aws.CloudWatchMetrics[0].Namespace,
+          dimensions: _aws.CloudWatchMetrics[0].Dimensions,
+          values,
+        }));
+      const published = {
+        service: "switchyard-webhooks",
+        provider: "github",
+        WebhookAccepted: 1,
+        EventsPublished: 1,
+        PublishRetries: 0,
+      };
       expect(emf).to.deep.equal([
         { namespace: "Switchyard", dimensions: [["service"]], values: published },
-        { namespace: "Switchyard", dimensions: [["service"]], values: { service: "switchyard-webhooks", provider: "github", WebhookDuplicate: 1 } },
+        {
+          namespace: "Switchyard",
+          dimensions: [["service"]],
+          values: { service: "switchyard-webhooks", provider: "github", WebhookDuplicate: 1 },
+        },
         { namespace: "Switchyard", dimensions: [["service"]], values: published },
         {
           namespace: "Switchyard",
           dimensions: [["service", "reason"]],
-          values: { service: "switchyard-webhooks", reason: "signature", provider: "github", WebhookRejected: 1 },
+          values: {
+            service: "switchyard-webhooks",
+            reason: "signature",
+            provider: "github",
+            WebhookRejected: 1,
+          },
         },
       ]);
-      for (const s of [SECRETS.github, SECRETS.githubPrevious, "logically awesome", signGithub(SECRETS.github, body).slice(7)]) {
+      for (const s of [
+        SECRETS.github,
+        SECRETS.githubPrevious,
+        "logically awesome",
+        signGithub(SECRETS.github, body).slice(7),
+      ]) {
         expect(host.stdout + host.stderr).to.not.contain(s);
       }
     });
 
     it("fails at cold start naming a missing variable", async () => {
       const dir = await materialize(functionArchives.get("wh-stripe")!);
-      const { WEBHOOK_SECRET_ARN: _s, ...rest } = one("aws:lambda/function:Function", "wh-stripe").inputs.environment.variables;
+      const { WEBHOOK_SECRET_ARN: _s, ...rest } = one("aws:lambda/function:Function", "wh-stripe")
+        .inputs.environment.variables;
       try {
         await LambdaHost.start(dir, { env: { ...rest, AWS_ENDPOINT_URL: aws.endpoint } });
         expect.fail("should not start");
@@ -397,20 +607,49 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
 
     it("runs the Stripe artifact too: a fresh signed event is published, a stale one is refused", async () => {
       const dir = await materialize(functionArchives.get("wh-stripe")!);
-      const stripeEnv = one("aws:lambda/function:Function", "wh-stripe").inputs.environment.variables;
-      const h = await LambdaHost.start(dir, { env: { ...stripeEnv, AWS_ENDPOINT_URL: aws.endpoint }, functionName: "wh-stripe" });
+      const stripeEnv = one("aws:lambda/function:Function", "wh-stripe").inputs.environment
+        .variables;
+      const h = await LambdaHost.start(dir, {
+        env: { ...stripeEnv, AWS_ENDPOINT_URL: aws.endpoint },
+        functionName: "wh-stripe",
+      });
       try {
         const NOW_S = Math.floor(Date.now() / 1000);
-        const body = JSON.stringify({ id: `evt_${crypto.randomBytes(6).toString("hex")}`, type: "charge.succeeded", data: {} });
-        const ok = await h.invoke(urlEvent("stripe", body, { "content-type": "application/json", "stripe-signature": signStripe(SECRETS.stripe, NOW_S, body) }));
+        const body = JSON.stringify({
+          id: `evt_${crypto.randomBytes(6).toString("hex")}`,
+          type: "charge.succeeded",
+          data: {},
+        });
+        const ok = await h.invoke(
+          urlEvent("stripe", body, {
+            "content-type": "application/json",
+            "stripe-signature": signStripe(SECRETS.stripe, NOW_S, body),
+          }),
+        );
         expect(ok.statusCode).to.equal(200);
-        const stale = await h.invoke(urlEvent("stripe", body, { "stripe-signature": signStripe(SECRETS.stripe, NOW_S - 600, body) }));
+        const stale = await h.invoke(
+          urlEvent("stripe", body, {
+            "stripe-signature": signStripe(SECRETS.stripe, NOW_S - 600, body),
+          }),
+        );
         expect(stale.statusCode).to.equal(403);
-        const rejected = h.stdout.split("\n").filter((l) => l.includes('"WebhookRejected"')).map((l) => JSON.parse(l));
+        const rejected = h.stdout
+          .split("\n")
+          .filter((l) => l.includes('"WebhookRejected"'))
+          .map((l) => JSON.parse(l));
         expect(rejected.map(({ _aws, ...v }) => v)).to.deep.equal([
-          { service: "switchyard-webhooks", reason: "timestamp", provider: "stripe", WebhookRejected: 1 },
+          {
+            service: "switchyard-webhooks",
+            reason: "timestamp",
+            provider: "stripe",
+            WebhookRejected: 1,
+          },
         ]);
-        expect(aws.events.filter((e) => e.Source === "switchyard.webhooks.stripe").map((e) => e.DetailType)).to.deep.equal(["charge.succeeded"]);
+        expect(
+          aws.events
+            .filter((e) => e.Source === "switchyard.webhooks.stripe")
+            .map((e) => e.DetailType),
+        ).to.deep.equal(["charge.succeeded"]);
       } finally {
         await h.stop();
       }
@@ -421,8 +660,13 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
 // What `pulumi up` uploads, attacked the way a captured delivery would be: each receiver's bundled
 // __index.js in a fresh Node process against local DynamoDB, Secrets Manager and EventBridge.
 describe("hardened receivers, as serialized (__index.js)", function () {
-  const secrets = { github: "gh-hard-secret-31", hmac: "hmac-hard-secret-52", twilio: "twilio-hard-token-77" };
-  const hardArn = (p: string) => `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:hard-${p}-AbCdEf`;
+  const secrets = {
+    github: "gh-hard-secret-31",
+    hmac: "hmac-hard-secret-52",
+    twilio: "twilio-hard-token-77",
+  };
+  const hardArn = (p: string) =>
+    `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:hard-${p}-AbCdEf`;
   let ddb: Dynalite;
   let aws: LocalAws;
   const hosts = new Map<string, LambdaHost>();
@@ -438,7 +682,10 @@ describe("hardened receivers, as serialized (__index.js)", function () {
         twilio: { secret: secrets.twilio },
       },
     });
-    const soft = new WebhookReceiver("soft", { hub, providers: { hmac: { secret: secrets.hmac, signedContent: "body" } } });
+    const soft = new WebhookReceiver("soft", {
+      hub,
+      providers: { hmac: { secret: secrets.hmac, signedContent: "body" } },
+    });
     await valueOf(r.webhookUrls);
     await valueOf(soft.webhookUrls);
     await settle();
@@ -447,13 +694,24 @@ describe("hardened receivers, as serialized (__index.js)", function () {
     await createIdempotencyTable(ddb.client, "hard-idempotency");
     await createIdempotencyTable(ddb.client, "soft-idempotency");
     for (const name of ["hard-github", "hard-hmac", "hard-twilio", "soft-hmac"]) {
-      const version = plain(one("aws:secretsmanager/secretVersion:SecretVersion", name).inputs.secretString);
+      const version = plain(
+        one("aws:secretsmanager/secretVersion:SecretVersion", name).inputs.secretString,
+      );
       aws.secrets.set(`arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${name}-AbCdEf`, version);
       const env = one("aws:lambda/function:Function", name).inputs.environment.variables;
       const dir = await materialize(functionArchives.get(name)!);
-      hosts.set(name, await LambdaHost.start(dir, { env: { ...env, AWS_ENDPOINT_URL: aws.endpoint }, functionName: name }));
+      hosts.set(
+        name,
+        await LambdaHost.start(dir, {
+          env: { ...env, AWS_ENDPOINT_URL: aws.endpoint },
+          functionName: name,
+        }),
+      );
     }
-    expect(hardArn("github")).to.equal(one("aws:lambda/function:Function", "hard-github").inputs.environment.variables.WEBHOOK_SECRET_ARN);
+    expect(hardArn("github")).to.equal(
+      one("aws:lambda/function:Function", "hard-github").inputs.environment.variables
+        .WEBHOOK_SECRET_ARN,
+    );
   });
   after(async () => {
     for (const h of hosts.values()) await h.stop();
@@ -461,21 +719,41 @@ describe("hardened receivers, as serialized (__index.js)", function () {
     await ddb?.close();
   });
 
-  const urlEvent = (fn: string, body: string, headers: Record<string, string>, sourceIp = "192.30.252.10") =>
-    functionUrlEvent(fn, body, headers, sourceIp);
+  const urlEvent = (
+    fn: string,
+    body: string,
+    headers: Record<string, string>,
+    sourceIp = "192.30.252.10",
+  ) => functionUrlEvent(fn, body, headers, sourceIp);
   const published = (source: string) => aws.events.filter((e) => e.Source === source);
 
   it("declares the allowlist and the HMAC scheme in the functions' environment", () => {
-    expect(one("aws:lambda/function:Function", "hard-github").inputs.environment.variables.ALLOWED_SOURCE_CIDRS).to.equal("192.30.252.0/22,2a0a:a440::/29");
-    expect(one("aws:lambda/function:Function", "hard-hmac").inputs.environment.variables.HMAC_SIGNED_CONTENT).to.equal("headers");
-    expect(one("aws:lambda/function:Function", "soft-hmac").inputs.environment.variables.HMAC_SIGNED_CONTENT).to.equal("body");
+    expect(
+      one("aws:lambda/function:Function", "hard-github").inputs.environment.variables
+        .ALLOWED_SOURCE_CIDRS,
+    ).to.equal("192.30.252.0/22,2a0a:a440::/29");
+    expect(
+      one("aws:lambda/function:Function", "hard-hmac").inputs.environment.variables
+        .HMAC_SIGNED_CONTENT,
+    ).to.equal("headers");
+    expect(
+      one("aws:lambda/function:Function", "soft-hmac").inputs.environment.variables
+        .HMAC_SIGNED_CONTENT,
+    ).to.equal("body");
   });
 
   it("generic HMAC: a captured delivery resent with a new id, timestamp or event type is refused; as captured, a duplicate", async () => {
     const host = hosts.get("hard-hmac")!;
     const body = JSON.stringify({ tenantId: "acme", recordId: "r-9", recordVersion: 1 });
     const now = Math.floor(Date.now() / 1000);
-    const captured = { "content-type": "application/json", ...hmacRequestHeaders(secrets.hmac, { id: "wh-cap-1", timestamp: now, event: "record.noted" }, body) };
+    const captured = {
+      "content-type": "application/json",
+      ...hmacRequestHeaders(
+        secrets.hmac,
+        { id: "wh-cap-1", timestamp: now, event: "record.noted" },
+        body,
+      ),
+    };
     expect((await host.invoke(urlEvent("hard-hmac", body, captured))).statusCode).to.equal(200);
     const relabels: Array<Record<string, string>> = [
       { "x-webhook-id": "wh-cap-2" },
@@ -487,8 +765,12 @@ describe("hardened receivers, as serialized (__index.js)", function () {
       const res = await host.invoke(urlEvent("hard-hmac", body, { ...captured, ...relabel }));
       expect(res).to.deep.include({ statusCode: 403, body: '{"error":"invalid signature"}' });
     }
-    expect(JSON.parse((await host.invoke(urlEvent("hard-hmac", body, captured))).body).status).to.equal("duplicate");
-    expect(published("switchyard.webhooks.hmac").map((e) => e.DetailType)).to.deep.equal(["record.noted"]);
+    expect(
+      JSON.parse((await host.invoke(urlEvent("hard-hmac", body, captured))).body).status,
+    ).to.equal("duplicate");
+    expect(published("switchyard.webhooks.hmac").map((e) => e.DetailType)).to.deep.equal([
+      "record.noted",
+    ]);
   });
 
   it("generic HMAC, body scheme: new ids and fresh timestamps are one delivery; X-Webhook-Event cannot relabel it", async () => {
@@ -504,19 +786,34 @@ describe("hardened receivers, as serialized (__index.js)", function () {
     const now = Math.floor(Date.now() / 1000);
     const answers = [];
     for (const [i, event] of [undefined, "RecordVerificationRequested", "x"].entries()) {
-      answers.push(JSON.parse((await host.invoke(urlEvent("soft-hmac", body, h(`id-${i}`, now + i, event)))).body).status);
+      answers.push(
+        JSON.parse(
+          (await host.invoke(urlEvent("soft-hmac", body, h(`id-${i}`, now + i, event)))).body,
+        ).status,
+      );
     }
     expect(answers).to.deep.equal(["accepted", "duplicate", "duplicate"]);
-    const events = aws.events.filter((e) => e.Source === "switchyard.webhooks.hmac" && JSON.parse(e.Detail).payload.n === 1);
+    const events = aws.events.filter(
+      (e) => e.Source === "switchyard.webhooks.hmac" && JSON.parse(e.Detail).payload.n === 1,
+    );
     expect(events.map((e) => e.DetailType)).to.deep.equal(["order.created"]);
   });
 
   it("GitHub: a captured delivery resent under 20 new X-GitHub-Delivery ids publishes nothing more", async () => {
     const host = hosts.get("hard-github")!;
     const body = JSON.stringify({ ref: "refs/heads/main", after: "a1b2" });
-    const h = (id: string) => ({ "content-type": "application/json", "x-github-event": "push", "x-github-delivery": id, "x-hub-signature-256": signGithub(secrets.github, body) });
+    const h = (id: string) => ({
+      "content-type": "application/json",
+      "x-github-event": "push",
+      "x-github-delivery": id,
+      "x-hub-signature-256": signGithub(secrets.github, body),
+    });
     const statuses = [];
-    for (let i = 0; i < 21; i++) statuses.push(JSON.parse((await host.invoke(urlEvent("hard-github", body, h(crypto.randomUUID())))).body).status);
+    for (let i = 0; i < 21; i++)
+      statuses.push(
+        JSON.parse((await host.invoke(urlEvent("hard-github", body, h(crypto.randomUUID())))).body)
+          .status,
+      );
     expect(statuses).to.deep.equal(["accepted", ...Array(20).fill("duplicate")]);
     expect(published("switchyard.webhooks.github")).to.have.length(1);
   });
@@ -526,9 +823,21 @@ describe("hardened receivers, as serialized (__index.js)", function () {
     const url = `https://hard-twilio.lambda-url.${REGION}.on.aws/twilio`;
     const params = { MessageSid: "SMhard1", MessageStatus: "sent", To: "+15005550006" };
     const sig = signTwilio(secrets.twilio, url, params);
-    const h = (token: string) => ({ "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": sig, "i-twilio-idempotency-token": token });
-    const first = await host.invoke(urlEvent("hard-twilio", new URLSearchParams(params).toString(), h("tok-a")));
-    const again = await host.invoke(urlEvent("hard-twilio", "To=%2B15005550006&MessageSid=SMhard1&MessageStatus=sent", h("tok-b")));
+    const h = (token: string) => ({
+      "content-type": "application/x-www-form-urlencoded",
+      "x-twilio-signature": sig,
+      "i-twilio-idempotency-token": token,
+    });
+    const first = await host.invoke(
+      urlEvent("hard-twilio", new URLSearchParams(params).toString(), h("tok-a")),
+    );
+    const again = await host.invoke(
+      urlEvent(
+        "hard-twilio",
+        "To=%2B15005550006&MessageSid=SMhard1&MessageStatus=sent",
+        h("tok-b"),
+      ),
+    );
     expect([first.statusCode, again.statusCode]).to.deep.equal([200, 200]);
     expect(published("switchyard.webhooks.twilio")).to.have.length(1);
   });
@@ -537,25 +846,61 @@ describe("hardened receivers, as serialized (__index.js)", function () {
     const host = hosts.get("hard-github")!;
     const body = "{not json";
     const res = await host.invoke(
-      urlEvent("hard-github", body, { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": "bad-1", "x-hub-signature-256": signGithub(secrets.github, body) }),
+      urlEvent("hard-github", body, {
+        "content-type": "application/json",
+        "x-github-event": "push",
+        "x-github-delivery": "bad-1",
+        "x-hub-signature-256": signGithub(secrets.github, body),
+      }),
     );
-    expect(res).to.deep.include({ statusCode: 400, body: '{"error":"GitHub delivery: the body is not valid JSON"}' });
-    const signedBad = { "content-type": "application/json", ...hmacRequestHeaders(secrets.hmac, { id: "bad-2", timestamp: Math.floor(Date.now() / 1000) }, "[1,") };
+    expect(res).to.deep.include({
+      statusCode: 400,
+      body: '{"error":"GitHub delivery: the body is not valid JSON"}',
+    });
+    const signedBad = {
+      "content-type": "application/json",
+      ...hmacRequestHeaders(
+        secrets.hmac,
+        { id: "bad-2", timestamp: Math.floor(Date.now() / 1000) },
+        "[1,",
+      ),
+    };
     const hmacBad = await hosts.get("hard-hmac")!.invoke(urlEvent("hard-hmac", "[1,", signedBad));
-    expect(hmacBad).to.deep.include({ statusCode: 400, body: '{"error":"webhook body: the body is not valid JSON"}' });
+    expect(hmacBad).to.deep.include({
+      statusCode: 400,
+      body: '{"error":"webhook body: the body is not valid JSON"}',
+    });
   });
 
   it("refuses a source address outside the allowlist with 403 before anything else, and counts it with reason ip", async () => {
     const host = hosts.get("hard-github")!;
     const body = JSON.stringify({ zen: "allowlisted" });
-    const h = { "content-type": "application/json", "x-github-event": "ping", "x-github-delivery": "ip-1", "x-hub-signature-256": signGithub(secrets.github, body) };
+    const h = {
+      "content-type": "application/json",
+      "x-github-event": "ping",
+      "x-github-delivery": "ip-1",
+      "x-hub-signature-256": signGithub(secrets.github, body),
+    };
     const before = aws.operations.length;
     const refused = await host.invoke(urlEvent("hard-github", body, h, "198.51.100.7"));
-    expect(refused).to.deep.include({ statusCode: 403, body: '{"error":"source address 198.51.100.7 is not allowed"}' });
+    expect(refused).to.deep.include({
+      statusCode: 403,
+      body: '{"error":"source address 198.51.100.7 is not allowed"}',
+    });
     expect(aws.operations.slice(before)).to.deep.equal([]);
-    const rejected = host.stdout.split("\n").filter((l) => l.includes('"WebhookRejected"')).map((l) => JSON.parse(l));
-    expect(rejected.map(({ _aws, ...v }) => v)).to.deep.include({ service: "switchyard-webhooks", reason: "ip", provider: "github", WebhookRejected: 1 });
-    expect((await host.invoke(urlEvent("hard-github", body, h, "2a0a:a440::9"))).statusCode).to.equal(200);
+    const rejected = host.stdout
+      .split("\n")
+      .filter((l) => l.includes('"WebhookRejected"'))
+      .map((l) => JSON.parse(l));
+    expect(rejected.map(({ _aws, ...v }) => v)).to.deep.include({
+      service: "switchyard-webhooks",
+      reason: "ip",
+      provider: "github",
+      WebhookRejected: 1,
+    });
+    expect(
+      (await host.invoke(urlEvent("hard-github", body, h, "2a0a:a440::9"))).statusCode,
+    ).to.equal(200);
   });
 });
 
@@ -574,33 +919,68 @@ describe("webhook receivers in the program (index.ts)", () => {
     const p = await program().evaluateProgram("dev");
     expect(await valueOf(p.exports.webhookUrls)).to.deep.equal(
       Object.fromEntries(
-        ["github", "twilio", "stripe", "standard", "hmac"].map((x) => [x, `https://switchyard-dev-webhooks-${x}.lambda-url.${REGION}.on.aws/${x}`]),
+        ["github", "twilio", "stripe", "standard", "hmac"].map((x) => [
+          x,
+          `https://switchyard-dev-webhooks-${x}.lambda-url.${REGION}.on.aws/${x}`,
+        ]),
       ),
     );
     const fn = find("aws:lambda/function:Function", "switchyard-dev-webhooks-github");
     expect(fn.inputs.timeout).to.equal(10);
     expect(fn.inputs.reservedConcurrentExecutions).to.equal(undefined);
-    const version = find("aws:secretsmanager/secretVersion:SecretVersion", "switchyard-dev-webhooks-stripe");
-    expect(JSON.parse(plain(version.inputs.secretString))).to.deep.equal({ current: "whsec_test_stripe_webhook_secret" });
-    const lifecycle = find("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "switchyard-dev-webhooks-payloads");
+    const version = find(
+      "aws:secretsmanager/secretVersion:SecretVersion",
+      "switchyard-dev-webhooks-stripe",
+    );
+    expect(JSON.parse(plain(version.inputs.secretString))).to.deep.equal({
+      current: "whsec_test_stripe_webhook_secret",
+    });
+    const lifecycle = find(
+      "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+      "switchyard-dev-webhooks-payloads",
+    );
     expect(lifecycle.inputs.rules[0].expiration).to.deep.equal({ days: 7 });
     // The program's rejection alarm watches what the serialized receivers emit (see the artifact test
     // above): Switchyard / WebhookRejected with exactly service=switchyard-webhooks, reason=signature.
-    const alarms = recorded.filter((x) => x.type === "aws:cloudwatch/metricAlarm:MetricAlarm" && x.inputs.namespace === "Switchyard");
-    expect(alarms.map((a) => a.name)).to.deep.equal(["switchyard-dev-ops-webhook-receivers-signature"]);
-    expect(alarms[0].inputs).to.deep.include({ namespace: "Switchyard", metricName: "WebhookRejected", statistic: "Sum", period: 60 });
-    expect(alarms[0].inputs.dimensions).to.deep.equal({ service: "switchyard-webhooks", reason: "signature" });
+    const alarms = recorded.filter(
+      (x) =>
+        x.type === "aws:cloudwatch/metricAlarm:MetricAlarm" && x.inputs.namespace === "Switchyard",
+    );
+    expect(alarms.map((a) => a.name)).to.deep.equal([
+      "switchyard-dev-ops-webhook-receivers-signature",
+    ]);
+    expect(alarms[0].inputs).to.deep.include({
+      namespace: "Switchyard",
+      metricName: "WebhookRejected",
+      statistic: "Sum",
+      period: 60,
+    });
+    expect(alarms[0].inputs.dimensions).to.deep.equal({
+      service: "switchyard-webhooks",
+      reason: "signature",
+    });
   });
 
   it("prod: only the enabled providers, reserved concurrency, protected table and bucket, previous secret folded in", async () => {
-    const p = await program().evaluateProgram("prod", { githubWebhookSecretPrevious: "old-github-secret" });
-    expect(Object.keys(await valueOf(p.exports.webhookUrls)).sort()).to.deep.equal(["github", "stripe"]);
+    const p = await program().evaluateProgram("prod", {
+      githubWebhookSecretPrevious: "old-github-secret",
+    });
+    expect(Object.keys(await valueOf(p.exports.webhookUrls)).sort()).to.deep.equal([
+      "github",
+      "stripe",
+    ]);
     const fn = find("aws:lambda/function:Function", "switchyard-prod-webhooks-stripe");
     expect(fn.inputs).to.deep.include({ timeout: 8, reservedConcurrentExecutions: 25 });
     const table = find("aws:dynamodb/table:Table", "switchyard-prod-webhooks-idempotency");
     expect(table.inputs.deletionProtectionEnabled).to.equal(true);
-    const version = find("aws:secretsmanager/secretVersion:SecretVersion", "switchyard-prod-webhooks-github");
-    expect(JSON.parse(plain(version.inputs.secretString))).to.deep.equal({ current: "test-github-webhook-secret", previous: "old-github-secret" });
+    const version = find(
+      "aws:secretsmanager/secretVersion:SecretVersion",
+      "switchyard-prod-webhooks-github",
+    );
+    expect(JSON.parse(plain(version.inputs.secretString))).to.deep.equal({
+      current: "test-github-webhook-secret",
+      previous: "old-github-secret",
+    });
   });
 
   it("passes webhookAllowedCidrs and hmacWebhookSignedContent to the receivers they name", async () => {
@@ -609,15 +989,23 @@ describe("webhook receivers in the program (index.ts)", () => {
       hmacWebhookSignedContent: "body",
     });
     await settle();
-    await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
-    const env = (n: string) => find("aws:lambda/function:Function", `switchyard-dev-webhooks-${n}`)!.inputs.environment.variables;
+    await (
+      require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }
+    ).waitForRPCs();
+    const env = (n: string) =>
+      find("aws:lambda/function:Function", `switchyard-dev-webhooks-${n}`)!.inputs.environment
+        .variables;
     expect(env("github").ALLOWED_SOURCE_CIDRS).to.equal("192.30.252.0/22,2a0a:a440::/29");
     expect(env("stripe").ALLOWED_SOURCE_CIDRS).to.equal(undefined);
     expect(env("hmac").HMAC_SIGNED_CONTENT).to.equal("body");
   });
 
   it("declares no receiver when no provider is enabled", async () => {
-    const p = await program().evaluateProgram("prod", { webhookProviders: "[]", githubWebhookSecret: undefined, stripeWebhookSecret: undefined });
+    const p = await program().evaluateProgram("prod", {
+      webhookProviders: "[]",
+      githubWebhookSecret: undefined,
+      stripeWebhookSecret: undefined,
+    });
     expect(p.exports.webhooks).to.equal(undefined);
     expect(p.exports.webhookUrls).to.deep.equal({});
   });
@@ -634,20 +1022,48 @@ describe("webhook receivers in the program (index.ts)", () => {
   });
 
   const bad: Array<[string, string, string]> = [
-    ["webhookProviders", '["gitlab"]', "switchyard:webhookProviders must be a JSON list of strings matching /^(github|twilio|stripe|standard|hmac)$/, got [\"gitlab\"]"],
-    ["webhookToleranceSeconds", "0", 'switchyard:webhookToleranceSeconds must be a whole number from 1 to 3600, got "0"'],
-    ["webhookReservedConcurrency", "0", 'switchyard:webhookReservedConcurrency must match'],
-    ["twilioPublicUrl", "http://hooks.example.com/twilio", 'switchyard:twilioPublicUrl must match'],
-    ["webhookPayloadStorage", "maybe", 'switchyard:webhookPayloadStorage must be true or false, got "maybe"'],
+    [
+      "webhookProviders",
+      '["gitlab"]',
+      'switchyard:webhookProviders must be a JSON list of strings matching /^(github|twilio|stripe|standard|hmac)$/, got ["gitlab"]',
+    ],
+    [
+      "webhookToleranceSeconds",
+      "0",
+      'switchyard:webhookToleranceSeconds must be a whole number from 1 to 3600, got "0"',
+    ],
+    ["webhookReservedConcurrency", "0", "switchyard:webhookReservedConcurrency must match"],
+    ["twilioPublicUrl", "http://hooks.example.com/twilio", "switchyard:twilioPublicUrl must match"],
+    [
+      "webhookPayloadStorage",
+      "maybe",
+      'switchyard:webhookPayloadStorage must be true or false, got "maybe"',
+    ],
     [
       "webhookIdempotencyTtlSeconds",
       "500",
       "switchyard:webhookIdempotencyTtlSeconds (500) must be at least twice switchyard:webhookToleranceSeconds (300): a delivery signed 300 s ahead verifies for 600 s, and its idempotency record must live as long or it can be replayed. Fix it with: pulumi config set switchyard:webhookIdempotencyTtlSeconds 600 --stack dev",
     ],
-    ["webhookAllowedCidrs", '{"github":["192.30.252.0/33"]}', 'switchyard:webhookAllowedCidrs "192.30.252.0/33" has a prefix length outside 0-32. Fix it with: pulumi config set switchyard:webhookAllowedCidrs'],
-    ["webhookAllowedCidrs", '{"gitlab":["192.30.252.0/22"]}', 'switchyard:webhookAllowedCidrs names "gitlab", not one of github, twilio, stripe, standard, hmac'],
-    ["webhookAllowedCidrs", '{"github":[]}', "switchyard:webhookAllowedCidrs github must be a non-empty list of CIDR strings"],
-    ["hmacWebhookSignedContent", "all", 'switchyard:hmacWebhookSignedContent must be one of headers, body, got "all"'],
+    [
+      "webhookAllowedCidrs",
+      '{"github":["192.30.252.0/33"]}',
+      'switchyard:webhookAllowedCidrs "192.30.252.0/33" has a prefix length outside 0-32. Fix it with: pulumi config set switchyard:webhookAllowedCidrs',
+    ],
+    [
+      "webhookAllowedCidrs",
+      '{"gitlab":["192.30.252.0/22"]}',
+      'switchyard:webhookAllowedCidrs names "gitlab", not one of github, twilio, stripe, standard, hmac',
+    ],
+    [
+      "webhookAllowedCidrs",
+      '{"github":[]}',
+      "switchyard:webhookAllowedCidrs github must be a non-empty list of CIDR strings",
+    ],
+    [
+      "hmacWebhookSignedContent",
+      "all",
+      'switchyard:hmacWebhookSignedContent must be one of headers, body, got "all"',
+    ],
   ];
   for (const [key, value, message] of bad) {
     it(`fails at preview naming switchyard:${key} when it is ${value}`, async () => {

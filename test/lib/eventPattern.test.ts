@@ -113,13 +113,23 @@ const cases: Case[] = [
   [
     "several fields must hold on the same array element",
     { detail: { items: { sku: ["a"], qty: [2] } } },
-    ev({ items: [{ sku: "a", qty: 1 }, { sku: "b", qty: 2 }] }),
+    ev({
+      items: [
+        { sku: "a", qty: 1 },
+        { sku: "b", qty: 2 },
+      ],
+    }),
     false,
   ],
   [
     "several fields holding on one array element",
     { detail: { items: { sku: ["b"], qty: [2] } } },
-    ev({ items: [{ sku: "a", qty: 1 }, { sku: "b", qty: 2 }] }),
+    ev({
+      items: [
+        { sku: "a", qty: 1 },
+        { sku: "b", qty: 2 },
+      ],
+    }),
     true,
   ],
   [
@@ -602,7 +612,12 @@ const cases: Case[] = [
   [
     "$or branches are separate rules, each array-consistent",
     { detail: { items: { sku: ["a"] }, $or: [{ items: { qty: [2] } }, { x: [1] }] } },
-    ev({ items: [{ sku: "a", qty: 1 }, { sku: "b", qty: 2 }] }),
+    ev({
+      items: [
+        { sku: "a", qty: 1 },
+        { sku: "b", qty: 2 },
+      ],
+    }),
     false,
   ],
 ];
@@ -858,7 +873,7 @@ describe("lib/eventPattern", () => {
     }
   });
 
-  describe("wildcard complexity (PutRule's \"Rule is too complex\")", () => {
+  describe('wildcard complexity (PutRule\'s "Rule is too complex")', () => {
     const TOO_COMPLEX =
       "Rule is too complex - try using fewer wildcard characters or fewer repeating character " +
       "sequences after a wildcard character";

@@ -395,9 +395,18 @@ describe("lib/inputTransformer", () => {
       // exists only sees leaf values, so an object payload cannot be required by the pattern;
       // without one the body carries an empty string, which the records API rejects (to the DLQ).
       expect(matchesPattern(pattern, without("payload"))).to.equal(true);
-      expect((renderToJson(recordTransformer, without("payload")) as any).recordPayload).to.equal("");
-      expect(matchesPattern(pattern, { ...recordEvent, detail: { ...recordEvent.detail, recordVersion: "7" } })).to.equal(false);
-      expect(matchesPattern(pattern, { ...recordEvent, "detail-type": "RecordDeleted" })).to.equal(false);
+      expect((renderToJson(recordTransformer, without("payload")) as any).recordPayload).to.equal(
+        "",
+      );
+      expect(
+        matchesPattern(pattern, {
+          ...recordEvent,
+          detail: { ...recordEvent.detail, recordVersion: "7" },
+        }),
+      ).to.equal(false);
+      expect(matchesPattern(pattern, { ...recordEvent, "detail-type": "RecordDeleted" })).to.equal(
+        false,
+      );
       expect(matchesPattern(pattern, { ...recordEvent, source: "erp" })).to.equal(false);
     });
 

@@ -29,18 +29,37 @@ describe("local runtime: the records gateway's keys, usage plans and upstream ke
   after(async () => local?.stop());
 
   const record = (id: string) =>
-    JSON.stringify({ tenantId: "acme", database: "crm", collection: "invoices", recordId: id, recordVersion: 1, recordPayload: { total: 1 } });
+    JSON.stringify({
+      tenantId: "acme",
+      database: "crm",
+      collection: "invoices",
+      recordId: id,
+      recordVersion: 1,
+      recordPayload: { total: 1 },
+    });
   const keyOf = (consumer: string) => Object.entries(keys).find(([k]) => k.endsWith(consumer))![1];
 
   it("refuses calls without a consumer key, or with an unknown one", async () => {
-    const none = await fetch(`${url}/records`, { method: "POST", headers: { "content-type": "application/json" }, body: record("a") });
+    const none = await fetch(`${url}/records`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: record("a"),
+    });
     expect(none.status).to.equal(403);
-    const wrong = await fetch(`${url}/records`, { method: "POST", headers: { "content-type": "application/json", "x-api-key": "guess" }, body: record("a") });
+    const wrong = await fetch(`${url}/records`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-api-key": "guess" },
+      body: record("a"),
+    });
     expect(wrong.status).to.equal(403);
   });
 
   it("reaches the records API with the upstream key, whatever X-API-Key the consumer sent", async () => {
-    const res = await fetch(`${url}/records`, { method: "POST", headers: { "content-type": "application/json", "x-api-key": keyOf("big") }, body: record("gw-1") });
+    const res = await fetch(`${url}/records`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-api-key": keyOf("big") },
+      body: record("gw-1"),
+    });
     expect(res.status).to.equal(202);
     // The stand-in answers 401 to any key but the records API key: a 202 proves the gateway
     // replaced the consumer's key with the upstream one.
@@ -51,7 +70,12 @@ describe("local runtime: the records gateway's keys, usage plans and upstream ke
   });
 
   it("throttles a consumer beyond its tier's burst with 429, then enforces its quota", async () => {
-    const send = () => fetch(`${url}/records`, { method: "POST", headers: { "content-type": "application/json", "x-api-key": keyOf("small") }, body: record("gw-2") });
+    const send = () =>
+      fetch(`${url}/records`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-api-key": keyOf("small") },
+        body: record("gw-2"),
+      });
     const burst = await Promise.all([send(), send(), send()]);
     expect(burst.map((r) => r.status).sort()).to.deep.equal([202, 202, 429]);
     await new Promise((r) => setTimeout(r, 2100));

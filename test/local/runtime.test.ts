@@ -4,7 +4,11 @@ import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge
 import { SwitchyardLocal } from "../../local/runtime";
 
 function client(local: SwitchyardLocal) {
-  return new EventBridgeClient({ endpoint: local.awsUrl, region: "eu-west-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+  return new EventBridgeClient({
+    endpoint: local.awsUrl,
+    region: "eu-west-1",
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+  });
 }
 
 const recordEvent = (recordId: string) => ({
@@ -30,9 +34,18 @@ describe("local runtime: the bus and the records forwarder", function () {
     const calls = local.records!.calls.filter((c) => c.body?.recordId === "inv-1");
     expect(calls).to.have.length(1);
     expect(calls[0].status).to.equal(202);
-    expect(calls[0].body).to.deep.include({ tenantId: "acme", database: "switchyard.records", collection: "RecordCreated", recordVersion: 2, operationType: "upsert", idempotencyKey: "acme:inv-1:2" });
+    expect(calls[0].body).to.deep.include({
+      tenantId: "acme",
+      database: "switchyard.records",
+      collection: "RecordCreated",
+      recordVersion: 2,
+      operationType: "upsert",
+      idempotencyKey: "acme:inv-1:2",
+    });
     expect(calls[0].body.recordPayload).to.deep.equal({ total: 120 });
-    expect(local.logLines.some((l) => /rule switchyard-dev-records matched/.test(l))).to.equal(true);
+    expect(local.logLines.some((l) => /rule switchyard-dev-records matched/.test(l))).to.equal(
+      true,
+    );
   });
 
   it("answers PutEvents like EventBridge: per-entry errors for bad entries and unknown buses", async () => {
@@ -50,7 +63,9 @@ describe("local runtime: the bus and the records forwarder", function () {
     expect(out.Entries![1]).to.include({ ErrorCode: "MalformedDetail" });
     expect(out.Entries![2]).to.include({ ErrorCode: "ResourceNotFoundException" });
     try {
-      await client(local).send(new PutEventsCommand({ Entries: Array.from({ length: 11 }, () => recordEvent("z")) }));
+      await client(local).send(
+        new PutEventsCommand({ Entries: Array.from({ length: 11 }, () => recordEvent("z")) }),
+      );
       expect.fail("11 entries must be rejected");
     } catch (e: any) {
       expect(e.name).to.equal("ValidationException");
@@ -68,7 +83,14 @@ describe("local runtime: the bus and the records forwarder", function () {
   });
 
   it("answers an operation it does not implement with an error naming it", async () => {
-    const res = await fetch(local.awsUrl, { method: "POST", headers: { "x-amz-target": "AWSEvents.ListRules", "content-type": "application/x-amz-json-1.1" }, body: "{}" });
+    const res = await fetch(local.awsUrl, {
+      method: "POST",
+      headers: {
+        "x-amz-target": "AWSEvents.ListRules",
+        "content-type": "application/x-amz-json-1.1",
+      },
+      body: "{}",
+    });
     expect(res.status).to.equal(400);
     const body = (await res.json()) as { __type: string; message: string };
     expect(body.__type).to.equal("UnknownOperationException");
@@ -112,8 +134,12 @@ describe("local runtime: a target that always fails", function () {
     const event = JSON.parse(dlq[0].Body);
     expect(event.detail.recordId).to.equal("doomed");
     expect(dlq[0].MessageAttributes.ERROR_CODE.StringValue).to.equal("503");
-    expect(dlq[0].MessageAttributes.RULE_ARN.StringValue).to.match(/:rule\/switchyard-dev\/switchyard-dev-records$/);
-    expect(dlq[0].MessageAttributes.TARGET_ARN.StringValue).to.match(/:api-destination\/switchyard-dev-forwarder-records\//);
+    expect(dlq[0].MessageAttributes.RULE_ARN.StringValue).to.match(
+      /:rule\/switchyard-dev\/switchyard-dev-records$/,
+    );
+    expect(dlq[0].MessageAttributes.TARGET_ARN.StringValue).to.match(
+      /:api-destination\/switchyard-dev-forwarder-records\//,
+    );
     expect(dlq[0].MessageAttributes.RETRY_ATTEMPTS.StringValue).to.equal("185");
   });
 });

@@ -7,7 +7,10 @@ import { InvokeCommand, LambdaClient, TooManyRequestsException } from "@aws-sdk/
 import { mockClient } from "aws-sdk-client-mock";
 import { makeHandler as makeSubmit, MAX_BODY_BYTES } from "../../../handlers/jobs/submit";
 import { makeHandler as makeProcess } from "../../../handlers/jobs/process";
-import { makeHandler as makeErrorHandler, FailureRecord } from "../../../handlers/jobs/errorHandler";
+import {
+  makeHandler as makeErrorHandler,
+  FailureRecord,
+} from "../../../handlers/jobs/errorHandler";
 import { makeHandler as makeGet } from "../../../handlers/jobs/get";
 import { JobRegistry, JOB_TYPES } from "../../../handlers/jobs/jobTypes";
 import { captureLogger, LocalJobsTable, proxyEvent, startJobsTable } from "./localJobs";
@@ -61,7 +64,11 @@ function failureRecord(payload: unknown, error: Error, attempts = 3): FailureRec
     },
     requestPayload: payload as FailureRecord["requestPayload"],
     responseContext: { statusCode: 200, executedVersion: "$LATEST", functionError: "Unhandled" },
-    responsePayload: { errorType: error.name, errorMessage: error.message, trace: ["at run (jobTypes.js:1:1)"] },
+    responsePayload: {
+      errorType: error.name,
+      errorMessage: error.message,
+      trace: ["at run (jobTypes.js:1:1)"],
+    },
   };
 }
 
@@ -74,13 +81,22 @@ describe("jobs handlers against dynalite", () => {
 
   const submit = (extra: { registry?: JobRegistry } = {}) =>
     withEnv(ENV, () => makeSubmit({ dynamodb: db.client, lambda, now, newId: ids, ...extra }));
-  const processor = (registry?: JobRegistry) => withEnv(ENV, () => makeProcess({ dynamodb: db.client, now, registry }));
+  const processor = (registry?: JobRegistry) =>
+    withEnv(ENV, () => makeProcess({ dynamodb: db.client, now, registry }));
   const errorHandler = () => withEnv(ENV, () => makeErrorHandler({ dynamodb: db.client, now }));
   const get = () => withEnv(ENV, () => makeGet({ dynamodb: db.client }));
   const post = (body: unknown, headers: Record<string, string> = {}) =>
-    proxyEvent({ body: typeof body === "string" ? body : JSON.stringify(body), headers: { "Content-Type": "application/json", ...headers } });
+    proxyEvent({
+      body: typeof body === "string" ? body : JSON.stringify(body),
+      headers: { "Content-Type": "application/json", ...headers },
+    });
   const getEvent = (jobId: string) =>
-    proxyEvent({ method: "GET", resource: "/jobs/{jobId}", path: `/jobs/${jobId}`, pathParameters: { jobId } });
+    proxyEvent({
+      method: "GET",
+      resource: "/jobs/{jobId}",
+      path: `/jobs/${jobId}`,
+      pathParameters: { jobId },
+    });
   const invocations = () =>
     lambdaMock.commandCalls(InvokeCommand).map((c) => ({
       ...c.args[0].input,
@@ -93,7 +109,10 @@ describe("jobs handlers against dynalite", () => {
   after(async () => db.stop());
   beforeEach(() => {
     clock = T0;
-    lambda = new LambdaClient({ region: "eu-west-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });
+    lambda = new LambdaClient({
+      region: "eu-west-1",
+      credentials: { accessKeyId: "x", secretAccessKey: "x" },
+    });
     lambdaMock = mockClient(lambda);
     lambdaMock.on(InvokeCommand).resolves({ StatusCode: 202 });
   });
@@ -105,7 +124,11 @@ describe("jobs handlers against dynalite", () => {
       expect(jobId).to.match(/^00000000-0000-4000-8000-\d{12}$/);
       expect(res).to.deep.equal({
         statusCode: 202,
-        headers: { "Content-Type": "application/json", "Cache-Control": "no-store", Location: `/v1/jobs/${jobId}` },
+        headers: {
+          "Content-Type": "application/json",
+          "Cache-Control": "no-store",
+          Location: `/v1/jobs/${jobId}`,
+        },
         body: JSON.stringify({ jobId }),
       });
       const item = (await db.items()).find((i) => i.pk.S === jobId)!;
@@ -121,7 +144,11 @@ describe("jobs handlers against dynalite", () => {
       });
       expect(invocations()).to.deep.equal([
         // No x-correlation-id: the request is correlated by API Gateway's request id.
-        { FunctionName: PROCESSOR, InvocationType: "Event", Payload: { jobId, type: "checksum", input: { text: "abc" }, correlationId: "req-1" } },
+        {
+          FunctionName: PROCESSOR,
+          InvocationType: "Event",
+          Payload: { jobId, type: "checksum", input: { text: "abc" }, correlationId: "req-1" },
+        },
       ]);
     });
 
@@ -139,17 +166,23 @@ describe("jobs handlers against dynalite", () => {
           setCorrelationId: (v: unknown) => (keys = { ...keys, correlation_id: String(v) }),
         };
       };
-      const res = await withEnv(ENV, () => makeSubmit({ dynamodb: db.client, lambda, now, newId: ids, logger: recording() }))(
-        post({ type: "checksum", input: { text: "abc" } }, { "X-Correlation-Id": "corr-job-1" }),
-      );
+      const res = await withEnv(ENV, () =>
+        makeSubmit({ dynamodb: db.client, lambda, now, newId: ids, logger: recording() }),
+      )(post({ type: "checksum", input: { text: "abc" } }, { "X-Correlation-Id": "corr-job-1" }));
       expect(res.statusCode).to.equal(202);
       const [invocation] = invocations();
       expect(invocation.Payload.correlationId).to.equal("corr-job-1");
       const processorLogger = recording();
-      const run = withEnv(ENV, () => makeProcess({ dynamodb: db.client, now, logger: processorLogger }));
+      const run = withEnv(ENV, () =>
+        makeProcess({ dynamodb: db.client, now, logger: processorLogger }),
+      );
       await run(invocation.Payload);
-      const failed = withEnv(ENV, () => makeErrorHandler({ dynamodb: db.client, now, logger: recording() }));
-      await failed(failureRecord({ ...invocation.Payload, correlationId: "corr-job-1" }, new Error("boom")));
+      const failed = withEnv(ENV, () =>
+        makeErrorHandler({ dynamodb: db.client, now, logger: recording() }),
+      );
+      await failed(
+        failureRecord({ ...invocation.Payload, correlationId: "corr-job-1" }, new Error("boom")),
+      );
       expect(lines.map((l) => [l.message, l.correlation_id])).to.deep.equal([
         ["job accepted", "corr-job-1"],
         ["job succeeded", "corr-job-1"],
@@ -163,7 +196,9 @@ describe("jobs handlers against dynalite", () => {
 
     it("takes a base64 body and a Location without a stage prefix when there is none", async () => {
       const ev = post("");
-      ev.body = Buffer.from(JSON.stringify({ type: "checksum", input: { text: "é", algorithm: "sha512" } })).toString("base64");
+      ev.body = Buffer.from(
+        JSON.stringify({ type: "checksum", input: { text: "é", algorithm: "sha512" } }),
+      ).toString("base64");
       ev.isBase64Encoded = true;
       delete ev.requestContext.path;
       const res = await submit()(ev);
@@ -173,22 +208,66 @@ describe("jobs handlers against dynalite", () => {
     });
 
     const bad: Array<[string, unknown, number, unknown]> = [
-      ["not JSON", "{nope", 400, { message: "the body must be a JSON object", errors: ["$: is not JSON"] }],
-      ["an array", [], 400, { message: "invalid job", errors: ["$: must be an object, got array"] }],
-      ["no input", { type: "checksum" }, 400, { message: "invalid job", errors: ["$.input: is required"] }],
-      ["an unknown type", { type: "resize", input: {} }, 400, { message: "invalid job", errors: ['$.type: must be one of "checksum"'] }],
-      ["an extra field", { type: "checksum", input: { text: "a" }, priority: 1 }, 400, { message: "invalid job", errors: ["$.priority: is not allowed"] }],
-      ["a bad input", { type: "checksum", input: { text: 5, algorithm: "md5", extra: true } }, 400, {
-        message: "invalid job",
-        errors: ["$.input.text: must be a string, got integer", '$.input.algorithm: must be one of "sha256", "sha512"', "$.input.extra: is not allowed"],
-      }],
-      ["a text over 32768 characters", { type: "checksum", input: { text: "x".repeat(32769) } }, 400, {
-        message: "invalid job",
-        errors: ["$.input.text: must have at most 32768 characters, got 32769"],
-      }],
-      ["a body over 64 KiB", { type: "checksum", input: { text: "x".repeat(MAX_BODY_BYTES) } }, 413, {
-        message: `the body must be at most ${MAX_BODY_BYTES} bytes`,
-      }],
+      [
+        "not JSON",
+        "{nope",
+        400,
+        { message: "the body must be a JSON object", errors: ["$: is not JSON"] },
+      ],
+      [
+        "an array",
+        [],
+        400,
+        { message: "invalid job", errors: ["$: must be an object, got array"] },
+      ],
+      [
+        "no input",
+        { type: "checksum" },
+        400,
+        { message: "invalid job", errors: ["$.input: is required"] },
+      ],
+      [
+        "an unknown type",
+        { type: "resize", input: {} },
+        400,
+        { message: "invalid job", errors: ['$.type: must be one of "checksum"'] },
+      ],
+      [
+        "an extra field",
+        { type: "checksum", input: { text: "a" }, priority: 1 },
+        400,
+        { message: "invalid job", errors: ["$.priority: is not allowed"] },
+      ],
+      [
+        "a bad input",
+        { type: "checksum", input: { text: 5, algorithm: "md5", extra: true } },
+        400,
+        {
+          message: "invalid job",
+          errors: [
+            "$.input.text: must be a string, got integer",
+            '$.input.algorithm: must be one of "sha256", "sha512"',
+            "$.input.extra: is not allowed",
+          ],
+        },
+      ],
+      [
+        "a text over 32768 characters",
+        { type: "checksum", input: { text: "x".repeat(32769) } },
+        400,
+        {
+          message: "invalid job",
+          errors: ["$.input.text: must have at most 32768 characters, got 32769"],
+        },
+      ],
+      [
+        "a body over 64 KiB",
+        { type: "checksum", input: { text: "x".repeat(MAX_BODY_BYTES) } },
+        413,
+        {
+          message: `the body must be at most ${MAX_BODY_BYTES} bytes`,
+        },
+      ],
     ];
     for (const [what, body, status, answer] of bad) {
       it(`answers ${status} to ${what}, stores nothing and invokes nothing`, async () => {
@@ -206,15 +285,25 @@ describe("jobs handlers against dynalite", () => {
       const body = { type: "checksum", input: { text: "once", algorithm: "sha256" } };
       const first = await h(post(body, { "Idempotency-Key": "order-77" }));
       // Same body with its keys in another order: the same request.
-      const second = await h(post({ input: { algorithm: "sha256", text: "once" }, type: "checksum" }, { "idempotency-key": "order-77" }));
+      const second = await h(
+        post(
+          { input: { algorithm: "sha256", text: "once" }, type: "checksum" },
+          { "idempotency-key": "order-77" },
+        ),
+      );
       const jobId = JSON.parse(first.body).jobId;
       expect(first.statusCode).to.equal(202);
       expect(first.headers).to.not.have.property("Idempotent-Replayed");
       expect(second.statusCode).to.equal(202);
       expect(JSON.parse(second.body)).to.deep.equal({ jobId });
-      expect(second.headers).to.include({ Location: `/v1/jobs/${jobId}`, "Idempotent-Replayed": "true" });
+      expect(second.headers).to.include({
+        Location: `/v1/jobs/${jobId}`,
+        "Idempotent-Replayed": "true",
+      });
       expect(invocations().length).to.equal(1);
-      const items = (await db.items()).filter((i) => i.pk.S === jobId || i.pk.S === "idem#order-77");
+      const items = (await db.items()).filter(
+        (i) => i.pk.S === jobId || i.pk.S === "idem#order-77",
+      );
       expect(items.map((i) => [i.pk.S, i.jobId?.S ?? i.idempotencyKey?.S])).to.deep.equal([
         [jobId, "order-77"],
         ["idem#order-77", jobId],
@@ -224,10 +313,16 @@ describe("jobs handlers against dynalite", () => {
     it("refuses an Idempotency-Key reused with a different body (422) and a malformed key (400)", async () => {
       const h = submit();
       await h(post({ type: "checksum", input: { text: "a" } }, { "Idempotency-Key": "k-422" }));
-      const other = await h(post({ type: "checksum", input: { text: "b" } }, { "Idempotency-Key": "k-422" }));
+      const other = await h(
+        post({ type: "checksum", input: { text: "b" } }, { "Idempotency-Key": "k-422" }),
+      );
       expect(other.statusCode).to.equal(422);
-      expect(JSON.parse(other.body)).to.deep.equal({ message: "this Idempotency-Key was already used with a different body" });
-      const malformed = await h(post({ type: "checksum", input: { text: "a" } }, { "Idempotency-Key": "has space" }));
+      expect(JSON.parse(other.body)).to.deep.equal({
+        message: "this Idempotency-Key was already used with a different body",
+      });
+      const malformed = await h(
+        post({ type: "checksum", input: { text: "a" } }, { "Idempotency-Key": "has space" }),
+      );
       expect(malformed.statusCode).to.equal(400);
       expect(invocations().length).to.equal(1);
     });
@@ -235,15 +330,21 @@ describe("jobs handlers against dynalite", () => {
     it("gives 20 concurrent POSTs with one Idempotency-Key one job and one processing", async () => {
       const h = submit();
       const body = { type: "checksum", input: { text: "concurrent" } };
-      const answers = await Promise.all(Array.from({ length: 20 }, () => h(post(body, { "Idempotency-Key": "burst-1" }))));
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, () => h(post(body, { "Idempotency-Key": "burst-1" }))),
+      );
       const jobIds = new Set(answers.map((r) => JSON.parse(r.body).jobId));
       expect(answers.map((r) => r.statusCode)).to.deep.equal(Array(20).fill(202));
       expect(jobIds.size).to.equal(1);
       const [jobId] = [...jobIds];
-      expect(answers.filter((r) => r.headers["Idempotent-Replayed"] === undefined).length).to.equal(1);
+      expect(answers.filter((r) => r.headers["Idempotent-Replayed"] === undefined).length).to.equal(
+        1,
+      );
       expect(invocations().map((i) => i.Payload.jobId)).to.deep.equal([jobId]);
       const items = await db.items();
-      expect(items.filter((i) => i.idempotencyKey?.S === "burst-1").map((i) => i.pk.S)).to.deep.equal([jobId]);
+      expect(
+        items.filter((i) => i.idempotencyKey?.S === "burst-1").map((i) => i.pk.S),
+      ).to.deep.equal([jobId]);
       expect(items.filter((i) => i.pk.S === "idem#burst-1").length).to.equal(1);
     });
 
@@ -251,7 +352,11 @@ describe("jobs handlers against dynalite", () => {
       lambdaMock
         .on(InvokeCommand)
         .rejectsOnce(
-          new TooManyRequestsException({ message: "Rate Exceeded.", $metadata: { httpStatusCode: 429 }, Reason: "ReservedFunctionConcurrentInvocationLimitExceeded" }),
+          new TooManyRequestsException({
+            message: "Rate Exceeded.",
+            $metadata: { httpStatusCode: 429 },
+            Reason: "ReservedFunctionConcurrentInvocationLimitExceeded",
+          }),
         )
         .resolves({ StatusCode: 202 });
       const h = submit();
@@ -260,7 +365,9 @@ describe("jobs handlers against dynalite", () => {
       expect(first.statusCode).to.equal(503);
       expect(first.headers["Retry-After"]).to.equal("5");
       const items = await db.items();
-      expect(items.filter((i) => i.pk.S === "idem#retry-me" || i.idempotencyKey?.S === "retry-me")).to.deep.equal([]);
+      expect(
+        items.filter((i) => i.pk.S === "idem#retry-me" || i.idempotencyKey?.S === "retry-me"),
+      ).to.deep.equal([]);
       const second = await h(post(body, { "Idempotency-Key": "retry-me" }));
       expect(second.statusCode).to.equal(202);
       expect(second.headers).to.not.have.property("Idempotent-Replayed");
@@ -275,28 +382,41 @@ describe("jobs handlers against dynalite", () => {
           try {
             return await db.client.send(command);
           } catch (e: any) {
-            if (e.name === "ConditionalCheckFailedException" && command.input.Item?.pk?.S === "idem#race") {
-              await db.client.send(new DeleteItemCommand({ TableName: "jobs", Key: { pk: { S: "idem#race" } } }));
+            if (
+              e.name === "ConditionalCheckFailedException" &&
+              command.input.Item?.pk?.S === "idem#race"
+            ) {
+              await db.client.send(
+                new DeleteItemCommand({ TableName: "jobs", Key: { pk: { S: "idem#race" } } }),
+              );
             }
             throw e;
           }
         },
       };
-      await submit()(post({ type: "checksum", input: { text: "r" } }, { "Idempotency-Key": "race" }));
+      await submit()(
+        post({ type: "checksum", input: { text: "r" } }, { "Idempotency-Key": "race" }),
+      );
       const h = withEnv(ENV, () => makeSubmit({ dynamodb: racing, lambda, now, newId: ids }));
-      const res = await h(post({ type: "checksum", input: { text: "r" } }, { "Idempotency-Key": "race" }));
+      const res = await h(
+        post({ type: "checksum", input: { text: "r" } }, { "Idempotency-Key": "race" }),
+      );
       expect(res.statusCode).to.equal(409);
       expect(res.headers["Retry-After"]).to.equal("1");
       expect(invocations().length).to.equal(1);
     });
 
     it("fails at cold start naming a missing environment variable", () => {
-      expect(() => withEnv({ ...ENV, PROCESSOR_FUNCTION: undefined }, () => makeSubmit({ dynamodb: db.client, lambda }))).to.throw(
-        "PROCESSOR_FUNCTION is not set",
-      );
-      expect(() => withEnv({ ...ENV, JOBS_TTL_SECONDS: "forever" }, () => makeSubmit({ dynamodb: db.client, lambda }))).to.throw(
-        'JOBS_TTL_SECONDS must be a whole number from 3600 to 31622400, got "forever"',
-      );
+      expect(() =>
+        withEnv({ ...ENV, PROCESSOR_FUNCTION: undefined }, () =>
+          makeSubmit({ dynamodb: db.client, lambda }),
+        ),
+      ).to.throw("PROCESSOR_FUNCTION is not set");
+      expect(() =>
+        withEnv({ ...ENV, JOBS_TTL_SECONDS: "forever" }, () =>
+          makeSubmit({ dynamodb: db.client, lambda }),
+        ),
+      ).to.throw('JOBS_TTL_SECONDS must be a whole number from 3600 to 31622400, got "forever"');
     });
   });
 
@@ -323,12 +443,22 @@ describe("jobs handlers against dynalite", () => {
         startedAt: "2026-11-21T10:00:02.000Z",
         finishedAt: "2026-11-21T10:00:02.000Z",
         attempts: 1,
-        result: { algorithm: "sha256", digest: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", bytes: 3 },
+        result: {
+          algorithm: "sha256",
+          digest: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+          bytes: 3,
+        },
       });
       // A duplicate delivery of the same event does not run it again.
       clock = new Date("2026-11-21T10:05:00.000Z");
-      expect(await processor()(payload)).to.deep.equal({ jobId, status: "SUCCEEDED", skipped: "finished" });
-      expect(JSON.parse((await get()(getEvent(jobId))).body).updatedAt).to.equal("2026-11-21T10:00:02.000Z");
+      expect(await processor()(payload)).to.deep.equal({
+        jobId,
+        status: "SUCCEEDED",
+        skipped: "finished",
+      });
+      expect(JSON.parse((await get()(getEvent(jobId))).body).updatedAt).to.equal(
+        "2026-11-21T10:00:02.000Z",
+      );
     });
 
     it("shows a PENDING job without result or error", async () => {
@@ -357,7 +487,11 @@ describe("jobs handlers against dynalite", () => {
         }
       }
       const running = JSON.parse((await get()(getEvent(jobId))).body);
-      expect(running).to.include({ status: "RUNNING", attempts: 3, startedAt: "2026-11-21T10:01:00.000Z" });
+      expect(running).to.include({
+        status: "RUNNING",
+        attempts: 3,
+        startedAt: "2026-11-21T10:01:00.000Z",
+      });
 
       clock = new Date("2026-11-21T10:03:05.000Z");
       const record = failureRecord(payload, new TypeError("digest engine exploded"));
@@ -372,17 +506,30 @@ describe("jobs handlers against dynalite", () => {
         startedAt: "2026-11-21T10:01:00.000Z",
         finishedAt: "2026-11-21T10:03:05.000Z",
         attempts: 3,
-        error: { type: "TypeError", message: "digest engine exploded", condition: "RetriesExhausted", attempts: 3 },
+        error: {
+          type: "TypeError",
+          message: "digest engine exploded",
+          condition: "RetriesExhausted",
+          attempts: 3,
+        },
       });
       const item = (await db.items()).find((i) => i.pk.S === jobId)!;
       expect(JSON.parse(item.input.S)).to.deep.equal({ text: "doomed" });
       // A late duplicate delivery of the failed job does not run it.
-      expect(await processor()(payload)).to.deep.equal({ jobId, status: "FAILED", skipped: "finished" });
+      expect(await processor()(payload)).to.deep.equal({
+        jobId,
+        status: "FAILED",
+        skipped: "finished",
+      });
     });
 
     it("records an aged-out job (no response payload) and recreates a job whose item is gone", async () => {
       const jobId = "0f0e0d0c-0b0a-4000-8000-000000000aaa";
-      const record = failureRecord({ jobId, type: "checksum", input: { text: "lost" } }, new Error("x"), 0);
+      const record = failureRecord(
+        { jobId, type: "checksum", input: { text: "lost" } },
+        new Error("x"),
+        0,
+      );
       record.requestContext!.condition = "EventAgeExceeded";
       record.responsePayload = undefined;
       delete record.responseContext;
@@ -396,7 +543,12 @@ describe("jobs handlers against dynalite", () => {
         updatedAt: "2026-11-21T10:00:00.000Z",
         finishedAt: "2026-11-21T10:00:00.000Z",
         attempts: 0,
-        error: { type: "EventAgeExceeded", message: "processing did not complete (EventAgeExceeded)", condition: "EventAgeExceeded", attempts: 0 },
+        error: {
+          type: "EventAgeExceeded",
+          message: "processing did not complete (EventAgeExceeded)",
+          condition: "EventAgeExceeded",
+          attempts: 0,
+        },
       });
       const item = (await db.items()).find((i) => i.pk.S === jobId)!;
       expect(item.expiresAt.N).to.equal(String(T0.getTime() / 1000 + TTL));
@@ -407,20 +559,35 @@ describe("jobs handlers against dynalite", () => {
       const { jobId, payload } = await submitted("fine");
       await processor()(payload);
       const before = (await db.items()).find((i) => i.pk.S === jobId);
-      expect(await errorHandler()(failureRecord(payload, new Error("late")))).to.deep.equal({ jobId, recorded: false });
+      expect(await errorHandler()(failureRecord(payload, new Error("late")))).to.deep.equal({
+        jobId,
+        recorded: false,
+      });
       expect((await db.items()).find((i) => i.pk.S === jobId)).to.deep.equal(before);
     });
 
     it("throws on a record it cannot interpret, and when DynamoDB fails, so Lambda sends it to the bus", async () => {
       try {
-        await errorHandler()({ requestContext: { condition: "RetriesExhausted" }, requestPayload: { hello: 1 } } as any);
+        await errorHandler()({
+          requestContext: { condition: "RetriesExhausted" },
+          requestPayload: { hello: 1 },
+        } as any);
         expect.fail("should throw");
       } catch (e: any) {
-        expect(e.message).to.equal("not a jobs invocation record: requestPayload.jobId and requestPayload.type are required");
+        expect(e.message).to.equal(
+          "not a jobs invocation record: requestPayload.jobId and requestPayload.type are required",
+        );
       }
-      const broken = withEnv({ ...ENV, JOBS_TABLE: "no-such-table" }, () => makeErrorHandler({ dynamodb: db.client, now }));
+      const broken = withEnv({ ...ENV, JOBS_TABLE: "no-such-table" }, () =>
+        makeErrorHandler({ dynamodb: db.client, now }),
+      );
       try {
-        await broken(failureRecord({ jobId: "0f0e0d0c-0b0a-4000-8000-000000000bbb", type: "checksum", input: {} }, new Error("x")));
+        await broken(
+          failureRecord(
+            { jobId: "0f0e0d0c-0b0a-4000-8000-000000000bbb", type: "checksum", input: {} },
+            new Error("x"),
+          ),
+        );
         expect.fail("should throw");
       } catch (e: any) {
         expect(e.name).to.equal("ResourceNotFoundException");
@@ -428,7 +595,13 @@ describe("jobs handlers against dynalite", () => {
     });
 
     it("skips a job that does not exist, and throws on an event that is not a job", async () => {
-      expect(await processor()({ jobId: "0f0e0d0c-0b0a-4000-8000-000000000ccc", type: "checksum", input: { text: "x" } })).to.deep.equal({
+      expect(
+        await processor()({
+          jobId: "0f0e0d0c-0b0a-4000-8000-000000000ccc",
+          type: "checksum",
+          input: { text: "x" },
+        }),
+      ).to.deep.equal({
         jobId: "0f0e0d0c-0b0a-4000-8000-000000000ccc",
         status: "MISSING",
         skipped: "missing",
@@ -444,7 +617,9 @@ describe("jobs handlers against dynalite", () => {
     it("answers 404 for an unknown id and 400 for malformed ids (including idempotency items)", async () => {
       const unknown = await get()(getEvent("0f0e0d0c-0b0a-4000-8000-00000000dead"));
       expect(unknown.statusCode).to.equal(404);
-      expect(JSON.parse(unknown.body)).to.deep.equal({ message: "job 0f0e0d0c-0b0a-4000-8000-00000000dead not found" });
+      expect(JSON.parse(unknown.body)).to.deep.equal({
+        message: "job 0f0e0d0c-0b0a-4000-8000-00000000dead not found",
+      });
       for (const id of ["42", "idem#order-77", "0f0e0d0c-0b0a-4000-8000-00000000deadbeef", ""]) {
         const res = await get()(getEvent(id));
         expect(res.statusCode, id).to.equal(400);
@@ -455,11 +630,20 @@ describe("jobs handlers against dynalite", () => {
 
   it("logs the job id and type, never the job input", async () => {
     const { lines, logger } = captureLogger();
-    const h = withEnv(ENV, () => makeSubmit({ dynamodb: db.client, lambda, now, newId: ids, logger }));
+    const h = withEnv(ENV, () =>
+      makeSubmit({ dynamodb: db.client, lambda, now, newId: ids, logger }),
+    );
     const res = await h(post({ type: "checksum", input: { text: "private-text-77" } }));
     const jobId = JSON.parse(res.body).jobId;
     expect(lines.map((l) => JSON.parse(l))).to.deep.equal([
-      { level: "INFO", message: "job accepted", jobId, type: "checksum", replayed: false, created: true },
+      {
+        level: "INFO",
+        message: "job accepted",
+        jobId,
+        type: "checksum",
+        replayed: false,
+        created: true,
+      },
     ]);
   });
 });

@@ -6,14 +6,20 @@ import { AddressInfo } from "net";
 import { makeHandler } from "../../../handlers/jobs/jwtAuthorizer";
 import { captureLogger } from "./localJobs";
 
-const METHOD_ARN = "arn:aws:execute-api:eu-west-1:123456789012:abc123/v1/GET/jobs/0f0e0d0c-0b0a-4000-8000-000000000aaa";
+const METHOD_ARN =
+  "arn:aws:execute-api:eu-west-1:123456789012:abc123/v1/GET/jobs/0f0e0d0c-0b0a-4000-8000-000000000aaa";
 const ISSUER = "https://issuer.example.com/";
 const AUDIENCE = "switchyard-jobs";
 const NOW = Date.parse("2026-11-21T10:00:00Z");
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
 
-function sign(key: KeyObject, kid: string, claims: Record<string, unknown>, header: Record<string, unknown> = {}): string {
+function sign(
+  key: KeyObject,
+  kid: string,
+  claims: Record<string, unknown>,
+  header: Record<string, unknown> = {},
+): string {
   const head = b64({ alg: "RS256", typ: "JWT", kid, ...header });
   const body = b64(claims);
   const sig = createSign("RSA-SHA256").update(`${head}.${body}`).sign(key).toString("base64url");
@@ -42,7 +48,12 @@ describe("handlers/jobs/jwtAuthorizer", () => {
 
   function handler(logger = captureLogger().logger) {
     const saved = { ...process.env };
-    Object.assign(process.env, { JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, JWKS_URL: url, JWKS_CACHE_SECONDS: "3600" });
+    Object.assign(process.env, {
+      JWT_ISSUER: ISSUER,
+      JWT_AUDIENCE: AUDIENCE,
+      JWKS_URL: url,
+      JWKS_CACHE_SECONDS: "3600",
+    });
     try {
       return makeHandler({ logger, now: () => clock });
     } finally {
@@ -57,7 +68,16 @@ describe("handlers/jobs/jwtAuthorizer", () => {
     server = createServer((_req, res) => {
       fetches++;
       res.setHeader("Content-Type", "application/json");
-      res.end(JSON.stringify({ keys: published.map((p) => ({ ...p.key.export({ format: "jwk" }), kid: p.kid, use: "sig", alg: "RS256" })) }));
+      res.end(
+        JSON.stringify({
+          keys: published.map((p) => ({
+            ...p.key.export({ format: "jwk" }),
+            kid: p.kid,
+            use: "sig",
+            alg: "RS256",
+          })),
+        }),
+      );
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`;
@@ -91,24 +111,36 @@ describe("handlers/jobs/jwtAuthorizer", () => {
   });
 
   const rejected: Array<[string, () => string]> = [
-    ["a wrong issuer", () => sign(k1.privateKey, "k1", claims({ iss: "https://evil.example.com/" }))],
+    [
+      "a wrong issuer",
+      () => sign(k1.privateKey, "k1", claims({ iss: "https://evil.example.com/" })),
+    ],
     ["a wrong audience", () => sign(k1.privateKey, "k1", claims({ aud: "someone-else" }))],
-    ["an expired token (beyond 60 s skew)", () => sign(k1.privateKey, "k1", claims({ exp: NOW / 1000 - 61 }))],
+    [
+      "an expired token (beyond 60 s skew)",
+      () => sign(k1.privateKey, "k1", claims({ exp: NOW / 1000 - 61 })),
+    ],
     ["a token not yet valid", () => sign(k1.privateKey, "k1", claims({ nbf: NOW / 1000 + 120 }))],
     ["a token without exp", () => sign(k1.privateKey, "k1", claims({ exp: undefined }))],
     ["a token without sub", () => sign(k1.privateKey, "k1", claims({ sub: undefined }))],
     ["a signature by another key", () => sign(other.privateKey, "k1", claims())],
-    ["a tampered payload", () => {
-      const [h, , s] = sign(k1.privateKey, "k1", claims()).split(".");
-      return `${h}.${b64(claims({ sub: "admin" }))}.${s}`;
-    }],
+    [
+      "a tampered payload",
+      () => {
+        const [h, , s] = sign(k1.privateKey, "k1", claims()).split(".");
+        return `${h}.${b64(claims({ sub: "admin" }))}.${s}`;
+      },
+    ],
     ["alg none", () => `${b64({ alg: "none", kid: "k1" })}.${b64(claims())}.`],
-    ["HS256 keyed with the public key (algorithm confusion)", () => {
-      const head = b64({ alg: "HS256", kid: "k1" });
-      const body = b64(claims());
-      const pem = k1.publicKey.export({ type: "spki", format: "pem" });
-      return `${head}.${body}.${createHmac("sha256", pem).update(`${head}.${body}`).digest("base64url")}`;
-    }],
+    [
+      "HS256 keyed with the public key (algorithm confusion)",
+      () => {
+        const head = b64({ alg: "HS256", kid: "k1" });
+        const body = b64(claims());
+        const pem = k1.publicKey.export({ type: "spki", format: "pem" });
+        return `${head}.${body}.${createHmac("sha256", pem).update(`${head}.${body}`).digest("base64url")}`;
+      },
+    ],
     ["an unknown kid", () => sign(k1.privateKey, "nope", claims())],
     ["garbage", () => "a.b.c"],
   ];
@@ -135,7 +167,12 @@ describe("handlers/jobs/jwtAuthorizer", () => {
         expect(e.message).to.equal("Unauthorized");
       }
     }
-    expect(lines.map((l) => JSON.parse(l).reason)).to.deep.equal(["no Bearer token", "no Bearer token", "no Bearer token", "wrong issuer"]);
+    expect(lines.map((l) => JSON.parse(l).reason)).to.deep.equal([
+      "no Bearer token",
+      "no Bearer token",
+      "no Bearer token",
+      "wrong issuer",
+    ]);
     expect(lines.join("\n")).to.not.contain(token.split(".")[2]);
   });
 
@@ -144,7 +181,10 @@ describe("handlers/jobs/jwtAuthorizer", () => {
     await call(h, sign(k1.privateKey, "k1", claims()));
     await call(h, sign(k1.privateKey, "k1", claims()));
     expect(fetches).to.equal(1);
-    published = [{ kid: "k1", key: k1.publicKey }, { kid: "k2", key: k2.publicKey }];
+    published = [
+      { kid: "k1", key: k1.publicKey },
+      { kid: "k2", key: k2.publicKey },
+    ];
     // Within a minute of the last fetch, an unknown kid is refused without refetching.
     clock = NOW + 30_000;
     try {
@@ -161,7 +201,11 @@ describe("handlers/jobs/jwtAuthorizer", () => {
 
   it("fails at cold start naming a missing variable", () => {
     const saved = { ...process.env };
-    Object.assign(process.env, { JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, JWKS_CACHE_SECONDS: "60" });
+    Object.assign(process.env, {
+      JWT_ISSUER: ISSUER,
+      JWT_AUDIENCE: AUDIENCE,
+      JWKS_CACHE_SECONDS: "60",
+    });
     delete process.env.JWKS_URL;
     try {
       expect(() => makeHandler({})).to.throw("JWKS_URL is not set");

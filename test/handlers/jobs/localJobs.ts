@@ -47,8 +47,10 @@ export async function startJobsTable(table = "jobs"): Promise<LocalJobsTable> {
 /** A logger that keeps every line (as JSON text) for assertions. */
 export function captureLogger() {
   const lines: string[] = [];
-  const log = (level: string) => (message: string, ...extra: object[]) =>
-    lines.push(JSON.stringify({ level, message, ...Object.assign({}, ...extra) }));
+  const log =
+    (level: string) =>
+    (message: string, ...extra: object[]) =>
+      lines.push(JSON.stringify({ level, message, ...Object.assign({}, ...extra) }));
   return { lines, logger: { info: log("INFO"), warn: log("WARN"), error: log("ERROR") } };
 }
 
@@ -83,7 +85,11 @@ export function proxyEvent(o: {
       resourcePath: o.resource ?? "/jobs",
       httpMethod: o.method ?? "POST",
       requestId: "req-1",
-      identity: { sourceIp: "203.0.113.9", caller: "AROAEXAMPLE:session", userArn: "arn:aws:sts::123456789012:assumed-role/jobs-caller/session" },
+      identity: {
+        sourceIp: "203.0.113.9",
+        caller: "AROAEXAMPLE:session",
+        userArn: "arn:aws:sts::123456789012:assumed-role/jobs-caller/session",
+      },
     },
   };
 }

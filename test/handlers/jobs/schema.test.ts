@@ -13,7 +13,12 @@ describe("handlers/jobs/schema (the draft-04 subset)", () => {
         name: { type: "string", minLength: 2, maxLength: 3, pattern: "^[a-zé]+$" },
         n: { type: "integer", minimum: 1, maximum: 5 },
         ratio: { type: "number" },
-        tags: { type: "array", minItems: 1, maxItems: 2, items: { type: "string", enum: ["a", "b"] } },
+        tags: {
+          type: "array",
+          minItems: 1,
+          maxItems: 2,
+          items: { type: "string", enum: ["a", "b"] },
+        },
       },
     };
     expect(validate(s, { name: "éé", n: 3, ratio: 1 })).to.deep.equal([]);
@@ -41,7 +46,9 @@ describe("handlers/jobs/schema (the draft-04 subset)", () => {
   });
 
   it("refuses keywords it does not implement, at any depth", () => {
-    expect(() => assertSupported({ type: "object", properties: { a: { format: "uuid" } as any } })).to.throw(
+    expect(() =>
+      assertSupported({ type: "object", properties: { a: { format: "uuid" } as any } }),
+    ).to.throw(
       'schema #/properties/a: keyword "format" is not supported by handlers/jobs/schema.ts',
     );
     expect(() => assertSupported({ additionalProperties: { type: "string" } as any })).to.throw(
@@ -70,7 +77,8 @@ describe("the job type registry and the POST /jobs schema", () => {
     expect(JSON.parse(submitModelSchema())).to.deep.equal({
       $schema: "http://json-schema.org/draft-04/schema#",
       title: "SubmitJob",
-      description: "A job: checksum (Hex digest (sha256 by default, or sha512) of the UTF-8 bytes of a text)",
+      description:
+        "A job: checksum (Hex digest (sha256 by default, or sha512) of the UTF-8 bytes of a text)",
       type: "object",
       required: ["type", "input"],
       additionalProperties: false,
@@ -92,18 +100,25 @@ describe("the job type registry and the POST /jobs schema", () => {
         },
       ],
     });
-    expect(() => submitModelSchema({})).to.throw("the job registry must hold at least one job type");
+    expect(() => submitModelSchema({})).to.throw(
+      "the job registry must hold at least one job type",
+    );
   });
 
   it("accepts exactly the bodies the handler's two-step validation accepts (two job types)", () => {
     const registry = {
       ...JOB_TYPES,
-      echo: { description: "echo", inputSchema: { type: "object", required: ["n"], properties: { n: { type: "integer" } } }, run: async (i: unknown) => i },
+      echo: {
+        description: "echo",
+        inputSchema: { type: "object", required: ["n"], properties: { n: { type: "integer" } } },
+        run: async (i: unknown) => i,
+      },
     } as any;
     const full = submitRequestSchema(registry);
     const topLevel = { ...full, oneOf: undefined };
     const handlerAccepts = (b: any) =>
-      validate(topLevel, b).length === 0 && validate(registry[b.type].inputSchema, b.input, "$.input").length === 0;
+      validate(topLevel, b).length === 0 &&
+      validate(registry[b.type].inputSchema, b.input, "$.input").length === 0;
     const bodies = [
       { type: "checksum", input: { text: "a" } },
       { type: "checksum", input: { n: 1 } },
@@ -116,7 +131,17 @@ describe("the job type registry and the POST /jobs schema", () => {
       { type: "checksum", input: { text: "a" }, extra: 1 },
     ];
     const verdicts = bodies.map((b) => [validate(full, b).length === 0, handlerAccepts(b)]);
-    expect(verdicts.map(([f]) => f)).to.deep.equal([true, false, true, false, true, false, false, false, false]);
+    expect(verdicts.map(([f]) => f)).to.deep.equal([
+      true,
+      false,
+      true,
+      false,
+      true,
+      false,
+      false,
+      false,
+      false,
+    ]);
     expect(verdicts.map(([f, h]) => f === h)).to.deep.equal(Array(bodies.length).fill(true));
   });
 });

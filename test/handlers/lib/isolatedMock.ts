@@ -7,7 +7,8 @@ import { AwsStub, mockClient } from "aws-sdk-client-mock";
 export function mockInstance(client: { send: (...args: any[]) => any }): AwsStub<any, any, any> {
   let real: unknown;
   for (let p = Object.getPrototypeOf(client); p; p = Object.getPrototypeOf(p)) {
-    if (Object.prototype.hasOwnProperty.call(p, "send") && p.constructor?.name === "Client") real = p.send;
+    if (Object.prototype.hasOwnProperty.call(p, "send") && p.constructor?.name === "Client")
+      real = p.send;
   }
   if (typeof real !== "function") throw new Error("mockInstance: not an AWS SDK v3 client");
   Object.defineProperty(client, "send", { value: real, writable: true, configurable: true });

@@ -10,7 +10,10 @@ import {
 import { mockInstance } from "./isolatedMock";
 import { entrySize, makePublisher, PublishEntry, toBatches } from "../../../handlers/lib/publisher";
 
-const client = new EventBridgeClient({ region: "eu-west-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });
+const client = new EventBridgeClient({
+  region: "eu-west-1",
+  credentials: { accessKeyId: "x", secretAccessKey: "x" },
+});
 // Mock this instance only: mocking the class would replace every EventBridgeClient of the process.
 const eb = mockInstance(client);
 
@@ -25,7 +28,8 @@ function awsReferenceSize(e: PutEventsRequestEntry): number {
   size += new TextEncoder().encode(e.Source!).length;
   size += new TextEncoder().encode(e.DetailType!).length;
   if (e.Detail != null) size += new TextEncoder().encode(e.Detail).length;
-  if (e.Resources != null) for (const r of e.Resources) if (r != null) size += new TextEncoder().encode(r).length;
+  if (e.Resources != null)
+    for (const r of e.Resources) if (r != null) size += new TextEncoder().encode(r).length;
   return size;
 }
 
@@ -34,7 +38,8 @@ function sentBatches(): PutEventsRequestEntry[][] {
   return eb.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries!);
 }
 
-const throttle = () => new ThrottlingException({ message: "Rate exceeded", $metadata: { httpStatusCode: 400 } });
+const throttle = () =>
+  new ThrottlingException({ message: "Rate exceeded", $metadata: { httpStatusCode: 400 } });
 
 describe("handlers/lib/publisher", () => {
   const slept: number[] = [];
@@ -50,7 +55,11 @@ describe("handlers/lib/publisher", () => {
   describe("entrySize", () => {
     it("counts UTF-8 bytes of Source, DetailType, Detail, each Resource, and 14 for Time, as AWS's reference code does", () => {
       const cases: PublishEntry[] = [
-        { Source: "com.mycompany.myapp", DetailType: "myDetailType", Detail: '{ "key1": "value1", "key2": "value2" }' },
+        {
+          Source: "com.mycompany.myapp",
+          DetailType: "myDetailType",
+          Detail: '{ "key1": "value1", "key2": "value2" }',
+        },
         {
           Source: "com.mycompany.myapp",
           DetailType: "myDetailType",
@@ -58,7 +67,13 @@ describe("handlers/lib/publisher", () => {
           Resources: ["resource1", "resource2"],
           Time: new Date("2026-11-21T10:00:00Z"),
         },
-        { Source: "s", DetailType: "é€", Detail: '{"emoji":"😀"}', Resources: ["ä"], TraceHeader: "Root=1-abc" },
+        {
+          Source: "s",
+          DetailType: "é€",
+          Detail: '{"emoji":"😀"}',
+          Resources: ["ä"],
+          TraceHeader: "Root=1-abc",
+        },
       ];
       // By hand: 19 + 12 + 38; + 9 + 9 + 14; 1 + (2+3) + (10+4+2) + 2 (TraceHeader not counted).
       expect(cases.map(entrySize)).to.deep.equal([69, 101, 24]);
@@ -78,7 +93,9 @@ describe("handlers/lib/publisher", () => {
       expect(sentBatches().map((b) => b.length)).to.deep.equal([10, 10, 3]);
       const sent = sentBatches().flat();
       expect(sent.map((e) => JSON.parse(e.Detail!).i)).to.deep.equal(entries.map((_, i) => i));
-      expect(sent.every((e) => e.EventBusName === "hub" && e.Source === "test.publisher")).to.equal(true);
+      expect(sent.every((e) => e.EventBusName === "hub" && e.Source === "test.publisher")).to.equal(
+        true,
+      );
     });
 
     it("ends with all 25 entries delivered or reported under per-entry and whole-call failures", async () => {
@@ -109,10 +126,14 @@ describe("handlers/lib/publisher", () => {
         return { FailedEntryCount: failed, Entries: answers };
       });
       const entries = Array.from({ length: 25 }, (_, i) => entry(i));
-      const r = await makePublisher({ client, busName: "hub", sleep, maxAttempts: 4 }).publish(entries);
+      const r = await makePublisher({ client, busName: "hub", sleep, maxAttempts: 4 }).publish(
+        entries,
+      );
 
       expect(r.delivered).to.equal(23);
-      expect(r.failed.map((f) => [JSON.parse(f.entry.Detail).i, f.errorCode, f.errorMessage])).to.deep.equal([
+      expect(
+        r.failed.map((f) => [JSON.parse(f.entry.Detail).i, f.errorCode, f.errorMessage]),
+      ).to.deep.equal([
         [5, "MalformedDetail", "MalformedDetail for 5"],
         [17, "ThrottlingException", "ThrottlingException for 17"],
       ]);
@@ -149,7 +170,13 @@ describe("handlers/lib/publisher", () => {
       const random = Math.random;
       Math.random = () => 0.999;
       try {
-        const r = await makePublisher({ client, busName: "hub", sleep, maxAttempts: 5, baseDelayMs: 100 }).publish([entry(1)]);
+        const r = await makePublisher({
+          client,
+          busName: "hub",
+          sleep,
+          maxAttempts: 5,
+          baseDelayMs: 100,
+        }).publish([entry(1)]);
         expect(r.failed[0].errorCode).to.equal("ThrottlingException");
         expect(r.delivered).to.equal(0);
       } finally {
@@ -162,9 +189,16 @@ describe("handlers/lib/publisher", () => {
       eb.on(PutEventsCommand)
         .rejectsOnce(new InternalException({ message: "oops", $metadata: { httpStatusCode: 500 } }))
         .resolvesOnce({ FailedEntryCount: 0, Entries: [{ EventId: "a" }] })
-        .rejects(new AccessDeniedException({ message: "not allowed", $metadata: { httpStatusCode: 400 } }));
+        .rejects(
+          new AccessDeniedException({ message: "not allowed", $metadata: { httpStatusCode: 400 } }),
+        );
       const p = makePublisher({ client, busName: "hub", sleep });
-      expect(await p.publish([entry(1)])).to.deep.equal({ delivered: 1, failed: [], calls: 2, retries: 1 });
+      expect(await p.publish([entry(1)])).to.deep.equal({
+        delivered: 1,
+        failed: [],
+        calls: 2,
+        retries: 1,
+      });
       const r = await p.publish([entry(2), entry(3)]);
       expect(r.calls).to.equal(1);
       expect(r.failed.map((f) => [f.errorCode, f.errorMessage])).to.deep.equal([
@@ -185,7 +219,9 @@ describe("handlers/lib/publisher", () => {
       };
       const entries = [big(0, 400), big(1, 400), big(2, 300), big(3, 1001), big(4, 1000), entry(5)];
       expect(entries.map(entrySize)).to.deep.equal([400, 400, 300, 1001, 1000, 25]);
-      const r = await makePublisher({ client, busName: "hub", sleep, maxEntryBytes: 1000 }).publish(entries);
+      const r = await makePublisher({ client, busName: "hub", sleep, maxEntryBytes: 1000 }).publish(
+        entries,
+      );
       expect(r.delivered).to.equal(5);
       expect(r.failed).to.have.length(1);
       expect(r.failed[0]).to.deep.include({
@@ -194,7 +230,12 @@ describe("handlers/lib/publisher", () => {
       });
       expect(JSON.parse(r.failed[0].entry.Detail).i).to.equal(3);
       const batches = sentBatches();
-      expect(batches.map((b) => b.map((e) => JSON.parse(e.Detail!).i))).to.deep.equal([[0, 1], [2], [4], [5]]);
+      expect(batches.map((b) => b.map((e) => JSON.parse(e.Detail!).i))).to.deep.equal([
+        [0, 1],
+        [2],
+        [4],
+        [5],
+      ]);
       for (const b of batches) {
         expect(b.reduce((n, e) => n + entrySize(e as PublishEntry), 0)).to.be.at.most(1000);
       }
@@ -203,8 +244,19 @@ describe("handlers/lib/publisher", () => {
     it("passes Resources, Time and TraceHeader through", async () => {
       eb.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: "a" }] });
       const time = new Date("2026-11-21T10:00:00Z");
-      await makePublisher({ client, busName: "arn:aws:events:eu-west-1:1:event-bus/hub", sleep }).publish([
-        { Source: "s", DetailType: "d", Detail: "{}", Resources: ["arn:r"], Time: time, TraceHeader: "Root=1" },
+      await makePublisher({
+        client,
+        busName: "arn:aws:events:eu-west-1:1:event-bus/hub",
+        sleep,
+      }).publish([
+        {
+          Source: "s",
+          DetailType: "d",
+          Detail: "{}",
+          Resources: ["arn:r"],
+          Time: time,
+          TraceHeader: "Root=1",
+        },
       ]);
       expect(sentBatches()).to.deep.equal([
         [
@@ -223,7 +275,13 @@ describe("handlers/lib/publisher", () => {
 
     it("packs batches in order: 10 entries or the size limit, whichever comes first", () => {
       expect(toBatches([1, 2, 3, 4, 5], (n) => n, 5)).to.deep.equal([[1, 2], [3], [4], [5]]);
-      expect(toBatches(Array.from({ length: 12 }, () => 1), (n) => n, 100).map((b) => b.length)).to.deep.equal([10, 2]);
+      expect(
+        toBatches(
+          Array.from({ length: 12 }, () => 1),
+          (n) => n,
+          100,
+        ).map((b) => b.length),
+      ).to.deep.equal([10, 2]);
       expect(toBatches([], (n: number) => n, 5)).to.deep.equal([]);
     });
   });

@@ -8,7 +8,10 @@ import {
 import { makeSecretReader, parseSigningSecrets } from "../../../handlers/lib/secrets";
 import { mockInstance } from "./isolatedMock";
 
-const client = new SecretsManagerClient({ region: "eu-west-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });
+const client = new SecretsManagerClient({
+  region: "eu-west-1",
+  credentials: { accessKeyId: "x", secretAccessKey: "x" },
+});
 const sm = mockInstance(client);
 const ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:s-AbCdEf";
 
@@ -24,7 +27,10 @@ describe("handlers/lib/secrets", () => {
     sm.on(GetSecretValueCommand).callsFake(async (input) => {
       if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
       if (input.SecretId !== ARN) {
-        throw new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: { httpStatusCode: 400 } });
+        throw new ResourceNotFoundException({
+          message: "Secrets Manager can't find the specified secret.",
+          $metadata: { httpStatusCode: 400 },
+        });
       }
       return { ARN, SecretString: value };
     });
@@ -42,7 +48,9 @@ describe("handlers/lib/secrets", () => {
     now += 1;
     expect(await r.get(ARN)).to.equal("v2");
     expect(calls()).to.equal(2);
-    expect(sm.commandCalls(GetSecretValueCommand)[0].args[0].input).to.deep.equal({ SecretId: ARN });
+    expect(sm.commandCalls(GetSecretValueCommand)[0].args[0].input).to.deep.equal({
+      SecretId: ARN,
+    });
   });
 
   it("coalesces concurrent reads of the same secret into one call", async () => {
@@ -68,7 +76,9 @@ describe("handlers/lib/secrets", () => {
     const r = makeSecretReader({ client, ttlMs: 1000, now: () => now });
     await r.get(ARN);
     now += 2000;
-    sm.on(GetSecretValueCommand).rejects(new InternalServiceError({ message: "boom", $metadata: { httpStatusCode: 500 } }));
+    sm.on(GetSecretValueCommand).rejects(
+      new InternalServiceError({ message: "boom", $metadata: { httpStatusCode: 500 } }),
+    );
     expect(await r.get(ARN)).to.equal("v1");
     const fresh = makeSecretReader({ client, now: () => now });
     try {
@@ -110,13 +120,18 @@ describe("handlers/lib/secrets", () => {
       expect(parseSigningSecrets("whsec_abc=")).to.deep.equal(["whsec_abc="]);
     });
     it("reads JSON {current, previous} as current then previous, dropping an empty or equal previous", () => {
-      expect(parseSigningSecrets('{"current":"new","previous":"old"}')).to.deep.equal(["new", "old"]);
+      expect(parseSigningSecrets('{"current":"new","previous":"old"}')).to.deep.equal([
+        "new",
+        "old",
+      ]);
       expect(parseSigningSecrets('{"current":"new","previous":""}')).to.deep.equal(["new"]);
       expect(parseSigningSecrets('{"current":"same","previous":"same"}')).to.deep.equal(["same"]);
       expect(parseSigningSecrets('{"current":"new"}')).to.deep.equal(["new"]);
     });
     it("rejects JSON without a current secret and an empty secret", () => {
-      expect(() => parseSigningSecrets('{"previous":"old"}')).to.throw('signing secret JSON must have a non-empty string "current"');
+      expect(() => parseSigningSecrets('{"previous":"old"}')).to.throw(
+        'signing secret JSON must have a non-empty string "current"',
+      );
       expect(() => parseSigningSecrets("")).to.throw("signing secret is empty");
     });
     it("getSigningSecrets reads through the cache", async () => {

@@ -26,7 +26,11 @@ function capture(fn: () => void): any[] {
   const lines: string[] = [];
   const write = process.stdout.write;
   (process.stdout as any).write = (chunk: any) => {
-    lines.push(...String(chunk).split("\n").filter((l) => l.trim() !== ""));
+    lines.push(
+      ...String(chunk)
+        .split("\n")
+        .filter((l) => l.trim() !== ""),
+    );
     return true;
   };
   try {
@@ -41,20 +45,41 @@ const fixed = () => "generated-id";
 
 describe("telemetry: correlation ids", () => {
   it("reads the x-correlation-id header of a Function URL event, whatever its case", () => {
-    expect(correlationIdFrom({ headers: { "X-Correlation-Id": "abc-123" }, requestContext: { requestId: "r1" } }, fixed)).to.equal("abc-123");
-    expect(correlationIdFrom({ headers: { [CORRELATION_HEADER]: "abc-124" } }, fixed)).to.equal("abc-124");
+    expect(
+      correlationIdFrom(
+        { headers: { "X-Correlation-Id": "abc-123" }, requestContext: { requestId: "r1" } },
+        fixed,
+      ),
+    ).to.equal("abc-123");
+    expect(correlationIdFrom({ headers: { [CORRELATION_HEADER]: "abc-124" } }, fixed)).to.equal(
+      "abc-124",
+    );
   });
 
   it("falls back to x-request-id, then to the request id of an HTTP event", () => {
-    expect(correlationIdFrom({ headers: { "x-request-id": "req-9" }, requestContext: { requestId: "r1" } }, fixed)).to.equal("req-9");
+    expect(
+      correlationIdFrom(
+        { headers: { "x-request-id": "req-9" }, requestContext: { requestId: "r1" } },
+        fixed,
+      ),
+    ).to.equal("req-9");
     // API Gateway REST sends headers: null when there are none.
-    expect(correlationIdFrom({ headers: null, requestContext: { requestId: "c0ffee-1" } }, fixed)).to.equal("c0ffee-1");
+    expect(
+      correlationIdFrom({ headers: null, requestContext: { requestId: "c0ffee-1" } }, fixed),
+    ).to.equal("c0ffee-1");
   });
 
   it("reads a bus event's detail.correlationId, then detail.metadata.correlationId, then the event id", () => {
     const ev = (detail: object) => ({ id: "ev-1", source: "s", "detail-type": "T", detail });
-    expect(correlationIdFrom(ev({ correlationId: "corr-1", metadata: { correlationId: "corr-2" } }), fixed)).to.equal("corr-1");
-    expect(correlationIdFrom(ev({ metadata: { correlationId: "corr-2" } }), fixed)).to.equal("corr-2");
+    expect(
+      correlationIdFrom(
+        ev({ correlationId: "corr-1", metadata: { correlationId: "corr-2" } }),
+        fixed,
+      ),
+    ).to.equal("corr-1");
+    expect(correlationIdFrom(ev({ metadata: { correlationId: "corr-2" } }), fixed)).to.equal(
+      "corr-2",
+    );
     expect(correlationIdFrom(ev({}), fixed)).to.equal("ev-1");
   });
 
@@ -64,12 +89,22 @@ describe("telemetry: correlation ids", () => {
   });
 
   it("replaces ids that would break an input transformer's JSON, or are too long, with a new one", () => {
-    expect(correlationIdFrom({ headers: { "x-correlation-id": 'a"b' } }, fixed)).to.equal("generated-id");
-    expect(correlationIdFrom({ headers: { "x-correlation-id": "a\\b" } }, fixed)).to.equal("generated-id");
-    expect(correlationIdFrom({ headers: { "x-correlation-id": "a".repeat(129) } }, fixed)).to.equal("generated-id");
-    expect(correlationIdFrom({ headers: { "x-correlation-id": "a".repeat(128) } }, fixed)).to.equal("a".repeat(128));
+    expect(correlationIdFrom({ headers: { "x-correlation-id": 'a"b' } }, fixed)).to.equal(
+      "generated-id",
+    );
+    expect(correlationIdFrom({ headers: { "x-correlation-id": "a\\b" } }, fixed)).to.equal(
+      "generated-id",
+    );
+    expect(correlationIdFrom({ headers: { "x-correlation-id": "a".repeat(129) } }, fixed)).to.equal(
+      "generated-id",
+    );
+    expect(correlationIdFrom({ headers: { "x-correlation-id": "a".repeat(128) } }, fixed)).to.equal(
+      "a".repeat(128),
+    );
     expect(correlationIdFrom(undefined, fixed)).to.equal("generated-id");
-    expect(correlationIdFrom({ headers: {} })).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(correlationIdFrom({ headers: {} })).to.match(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
   });
 });
 
@@ -82,7 +117,13 @@ describe("telemetry: logger and EMF metrics", () => {
       logger.info("delivery accepted", { provider: "github" });
     });
     expect(lines).to.have.length(1);
-    expect(lines[0]).to.include({ level: "INFO", message: "delivery accepted", service: "webhooks", correlation_id: "corr-7", provider: "github" });
+    expect(lines[0]).to.include({
+      level: "INFO",
+      message: "delivery accepted",
+      service: "webhooks",
+      correlation_id: "corr-7",
+      provider: "github",
+    });
   });
 
   it("correlate: each invocation's lines carry its id only, the logger's persistent keys stay", () => {
@@ -94,8 +135,17 @@ describe("telemetry: logger and EMF metrics", () => {
       correlate(logger, "corr-b");
       logger.info("second");
     });
-    expect(lines[0]).to.include({ message: "first", correlation_id: "corr-a", deliveryId: "d-a", provider: "github" });
-    expect(lines[1]).to.include({ message: "second", correlation_id: "corr-b", provider: "github" });
+    expect(lines[0]).to.include({
+      message: "first",
+      correlation_id: "corr-a",
+      deliveryId: "d-a",
+      provider: "github",
+    });
+    expect(lines[1]).to.include({
+      message: "second",
+      correlation_id: "corr-b",
+      provider: "github",
+    });
     expect(lines[1]).to.not.have.property("deliveryId");
     expect(correlate(undefined, "x")).to.equal("x");
   });
@@ -120,7 +170,13 @@ describe("telemetry: logger and EMF metrics", () => {
         ],
       },
     ]);
-    expect(emf).to.include({ service: "webhooks", WebhookAccepted: 1, WebhookDuplicate: 1, EventsPublished: 12, PublishRetries: 2 });
+    expect(emf).to.include({
+      service: "webhooks",
+      WebhookAccepted: 1,
+      WebhookDuplicate: 1,
+      EventsPublished: 12,
+      PublishRetries: 2,
+    });
   });
 
   it("counts events that could not be published", () => {
@@ -129,7 +185,12 @@ describe("telemetry: logger and EMF metrics", () => {
       recordPublish(metrics, { delivered: 8, retries: 3, failed: [{}, {}] });
       metrics.publishStoredMetrics();
     });
-    expect(emf).to.include({ service: "ingest", EventsPublished: 8, PublishRetries: 3, EventsPublishFailed: 2 });
+    expect(emf).to.include({
+      service: "ingest",
+      EventsPublished: 8,
+      PublishRetries: 3,
+      EventsPublishFailed: 2,
+    });
   });
 
   it("emits a rejection at once with its reason, without putting the reason on other metrics", () => {
@@ -146,7 +207,12 @@ describe("telemetry: logger and EMF metrics", () => {
       Dimensions: [["service", "reason"]],
       Metrics: [{ Name: METRIC.deliveryRejected, Unit: "Count" }],
     });
-    expect(rejected).to.include({ service: "webhooks", reason: "timestamp", provider: "stripe", WebhookRejected: 1 });
+    expect(rejected).to.include({
+      service: "webhooks",
+      reason: "timestamp",
+      provider: "stripe",
+      WebhookRejected: 1,
+    });
     expect(rest._aws.CloudWatchMetrics[0].Dimensions).to.deep.equal([["service"]]);
     expect(rest).to.not.have.property("reason");
   });
@@ -174,11 +240,22 @@ describe("telemetry in a serialized Lambda artifact", () => {
     });
     await valueOf(fn.function.arn);
     await settle();
-    host = await LambdaHost.start(await materialize(functionArchives.get("telemetry-probe")!), { timeoutSeconds: 5 });
-    const out = await host.invoke({ headers: { "x-correlation-id": "from-caller-1" }, requestContext: { requestId: "r" } });
+    host = await LambdaHost.start(await materialize(functionArchives.get("telemetry-probe")!), {
+      timeoutSeconds: 5,
+    });
+    const out = await host.invoke({
+      headers: { "x-correlation-id": "from-caller-1" },
+      requestContext: { requestId: "r" },
+    });
     expect(out).to.deep.equal({ correlationId: "from-caller-1" });
-    const lines = host.stdout.trim().split("\n").map((l) => JSON.parse(l));
-    expect(lines.find((l) => l.message === "handled")).to.include({ service: "probe", correlation_id: "from-caller-1" });
+    const lines = host.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines.find((l) => l.message === "handled")).to.include({
+      service: "probe",
+      correlation_id: "from-caller-1",
+    });
     expect(lines.find((l) => l._aws)).to.include({ service: "probe", WebhookAccepted: 1 });
   });
 });

@@ -21,7 +21,11 @@ export class LocalS3 {
         );
         return;
       }
-      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text), etag: '"e"' });
+      res.writeHead(200, {
+        "content-type": "application/json",
+        "content-length": Buffer.byteLength(text),
+        etag: '"e"',
+      });
       res.end(text);
     });
     await new Promise<void>((r) => this.server!.listen(0, "127.0.0.1", r));

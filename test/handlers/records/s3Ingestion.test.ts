@@ -5,7 +5,12 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { makeSecretReader } from "../../../handlers/lib/secrets";
-import { canonicalJson, idempotencyKey, IngestRecord, makeRecordsClient } from "../../../handlers/records/recordsApi";
+import {
+  canonicalJson,
+  idempotencyKey,
+  IngestRecord,
+  makeRecordsClient,
+} from "../../../handlers/records/recordsApi";
 import { decodeKey, makeHandler, recordFromObject } from "../../../handlers/records/s3Ingestion";
 import { mockInstance } from "../tenants/instanceMock";
 import { LocalS3 } from "./localS3";
@@ -35,7 +40,11 @@ function s3Event(...keys: string[]): S3Event {
       s3: {
         s3SchemaVersion: "1.0",
         configurationId: "ingest",
-        bucket: { name: BUCKET, ownerIdentity: { principalId: "p" }, arn: `arn:aws:s3:::${BUCKET}` },
+        bucket: {
+          name: BUCKET,
+          ownerIdentity: { principalId: "p" },
+          arn: `arn:aws:s3:::${BUCKET}`,
+        },
         object: { key, size: 100, eTag: "e", sequencer: "1" },
       },
     })),
@@ -43,7 +52,13 @@ function s3Event(...keys: string[]): S3Event {
 }
 
 /** What the function must send for a record: computed here independently of the module. */
-function expectedKey(tenant: string, id: string, version: number, op: string, canonicalPayload: string) {
+function expectedKey(
+  tenant: string,
+  id: string,
+  version: number,
+  op: string,
+  canonicalPayload: string,
+) {
   return `${tenant}:${id}:${version}:${op}:${createHash("sha256").update(canonicalPayload).digest("hex")}`;
 }
 
@@ -52,7 +67,9 @@ function reports(): any[] {
   return sqsMock.commandCalls(SendMessageBatchCommand).flatMap((c) => {
     expect(c.args[0].input.QueueUrl).to.equal(DLQ);
     return c.args[0].input.Entries!.map((e) => {
-      expect(e.MessageAttributes).to.deep.equal({ source: { DataType: "String", StringValue: "switchyard.records.s3-ingestion" } });
+      expect(e.MessageAttributes).to.deep.equal({
+        source: { DataType: "String", StringValue: "switchyard.records.s3-ingestion" },
+      });
       const { failedAt, ...rest } = JSON.parse(e.MessageBody!);
       expect(Date.parse(failedAt)).to.be.a("number").and.not.NaN;
       return rest;
@@ -73,7 +90,11 @@ describe("handlers/records/s3Ingestion against a local records API", () => {
       (b, n) => {
         switch (b.recordId) {
           case "r-flaky":
-            return [{ status: 429, headers: { "retry-after": "1" } }, { status: 500 }, { status: 202 }][Math.min(n, 2)];
+            return [
+              { status: 429, headers: { "retry-after": "1" } },
+              { status: 500 },
+              { status: 202 },
+            ][Math.min(n, 2)];
           case "r-rejected":
             return { status: 400, body: { message: "recordPayload too large" } };
           case "r-down":
@@ -99,7 +120,8 @@ describe("handlers/records/s3Ingestion against a local records API", () => {
     });
   });
   after(async () => {
-    for (const k of ["RECORDS_API_URL", "RECORDS_API_KEY_SECRET_ARN", "FAILURE_QUEUE_URL"]) delete process.env[k];
+    for (const k of ["RECORDS_API_URL", "RECORDS_API_KEY_SECRET_ARN", "FAILURE_QUEUE_URL"])
+      delete process.env[k];
     await api.stop();
     await s3.stop();
   });
@@ -110,14 +132,29 @@ describe("handlers/records/s3Ingestion against a local records API", () => {
     smMock.reset();
     api.calls.length = 0;
     slept.length = 0;
-    smMock.on(GetSecretValueCommand, { SecretId: SECRET }).callsFake(() => ({ ARN: SECRET, Name: "records-key", SecretString: apiKey }));
+    smMock
+      .on(GetSecretValueCommand, { SecretId: SECRET })
+      .callsFake(() => ({ ARN: SECRET, Name: "records-key", SecretString: apiKey }));
     sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
   });
 
   it("sends each record of an array once it is accepted, retrying 429 and 5xx with the same idempotency key", async () => {
     const records = [
-      { tenantId: "acme", recordId: "r-ok", recordVersion: 1, payload: { b: 1, a: { d: 2, c: 3 } }, collection: "invoices" },
-      { tenantId: "acme", recordId: "r-flaky", recordVersion: 2, payload: [3, { y: null, x: "é" }], operationType: "delete", sourceTimestamp: "2026-11-20T08:00:00Z" },
+      {
+        tenantId: "acme",
+        recordId: "r-ok",
+        recordVersion: 1,
+        payload: { b: 1, a: { d: 2, c: 3 } },
+        collection: "invoices",
+      },
+      {
+        tenantId: "acme",
+        recordId: "r-flaky",
+        recordVersion: 2,
+        payload: [3, { y: null, x: "é" }],
+        operationType: "delete",
+        sourceTimestamp: "2026-11-20T08:00:00Z",
+      },
     ];
     s3.put(BUCKET, "incoming/batch 1.json", records);
     const r = await handler(s3Event("incoming/batch+1.json"), {});
@@ -147,13 +184,27 @@ describe("handlers/records/s3Ingestion against a local records API", () => {
     const flaky = api.calls.filter((c) => c.body.recordId === "r-flaky");
     const flakyKey = expectedKey("acme", "r-flaky", 2, "delete", '[3,{"x":"é","y":null}]');
     expect(flaky.map((c) => c.body.idempotencyKey)).to.deep.equal([flakyKey, flakyKey, flakyKey]);
-    expect(flaky[0].body).to.deep.include({ collection: "records", operationType: "delete", sourceTimestamp: "2026-11-20T08:00:00Z" });
+    expect(flaky[0].body).to.deep.include({
+      collection: "records",
+      operationType: "delete",
+      sourceTimestamp: "2026-11-20T08:00:00Z",
+    });
     expect(sqsMock.commandCalls(SendMessageBatchCommand)).to.have.length(0);
   });
 
   it("sends an object holding one record", async () => {
-    s3.put(BUCKET, "incoming/one.json", { tenantId: "t", recordId: "single", recordVersion: 0, payload: "text" });
-    expect(await handler(s3Event("incoming/one.json"), {})).to.deep.equal({ objects: 1, records: 1, sent: 1, failed: 0 });
+    s3.put(BUCKET, "incoming/one.json", {
+      tenantId: "t",
+      recordId: "single",
+      recordVersion: 0,
+      payload: "text",
+    });
+    expect(await handler(s3Event("incoming/one.json"), {})).to.deep.equal({
+      objects: 1,
+      records: 1,
+      sent: 1,
+      failed: 0,
+    });
     expect(api.calls.map((c) => c.body.recordPayload)).to.deep.equal(["text"]);
   });
 
@@ -171,7 +222,11 @@ describe("handlers/records/s3Ingestion against a local records API", () => {
     expect(api.statusesOf("r-rejected")).to.deep.equal([400]);
     expect(api.statusesOf("r-down")).to.deep.equal([503, 503, 503]);
     expect(api.statusesOf("r-no-tenant")).to.deep.equal([]);
-    const where = { source: "switchyard.records.s3-ingestion", bucket: BUCKET, key: "incoming/mixed.json" };
+    const where = {
+      source: "switchyard.records.s3-ingestion",
+      bucket: BUCKET,
+      key: "incoming/mixed.json",
+    };
     expect(reports().sort((a, b) => a.index - b.index)).to.deep.equal([
       {
         ...where,
@@ -191,7 +246,12 @@ describe("handlers/records/s3Ingestion against a local records API", () => {
         attempts: 3,
         error: 'records API answered 503: {"accepted":false} (after 3 attempts)',
       },
-      { ...where, index: 2, recordId: "r-no-tenant", error: "invalid record: tenantId must be a non-empty string" },
+      {
+        ...where,
+        index: 2,
+        recordId: "r-no-tenant",
+        error: "invalid record: tenantId must be a non-empty string",
+      },
       { ...where, index: 4, error: "invalid record: record must be a JSON object" },
     ]);
   });
@@ -212,7 +272,12 @@ describe("handlers/records/s3Ingestion against a local records API", () => {
   });
 
   it("reads the key again after a 401 (the secret was rotated) and goes on", async () => {
-    s3.put(BUCKET, "incoming/a.json", { tenantId: "t", recordId: "r-rot", recordVersion: 1, payload: {} });
+    s3.put(BUCKET, "incoming/a.json", {
+      tenantId: "t",
+      recordId: "r-rot",
+      recordVersion: 1,
+      payload: {},
+    });
     await handler(s3Event("incoming/a.json"), {});
     apiKey = "key-2";
     try {
@@ -229,20 +294,35 @@ describe("handlers/records/s3Ingestion against a local records API", () => {
   });
 
   it("reports records it has no time left to send instead of timing out", async () => {
-    s3.put(BUCKET, "incoming/late.json", [{ tenantId: "t", recordId: "late", recordVersion: 1, payload: {} }]);
-    const r = await handler(s3Event("incoming/late.json"), { getRemainingTimeInMillis: () => 5000 });
+    s3.put(BUCKET, "incoming/late.json", [
+      { tenantId: "t", recordId: "late", recordVersion: 1, payload: {} },
+    ]);
+    const r = await handler(s3Event("incoming/late.json"), {
+      getRemainingTimeInMillis: () => 5000,
+    });
     expect(r).to.deep.equal({ objects: 1, records: 1, sent: 0, failed: 1 });
     expect(api.calls).to.deep.equal([]);
-    expect(reports()[0]).to.deep.include({ index: 0, recordId: "late", error: "not sent: the invocation ran out of time" });
+    expect(reports()[0]).to.deep.include({
+      index: 0,
+      recordId: "late",
+      error: "not sent: the invocation ran out of time",
+    });
   });
 
   it("fails the invocation when the DLQ does not take a report, so Lambda retries it", async () => {
-    sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [{ Id: "0", Code: "KMS.AccessDenied", SenderFault: true }] });
+    sqsMock
+      .on(SendMessageBatchCommand)
+      .resolves({
+        Successful: [],
+        Failed: [{ Id: "0", Code: "KMS.AccessDenied", SenderFault: true }],
+      });
     try {
       await handler(s3Event("incoming/gone.json"), {});
       expect.fail("should throw");
     } catch (e: any) {
-      expect(e.message).to.equal(`could not report 1 ingestion failures to ${DLQ}: KMS.AccessDenied`);
+      expect(e.message).to.equal(
+        `could not report 1 ingestion failures to ${DLQ}: KMS.AccessDenied`,
+      );
     }
   });
 });
@@ -252,7 +332,16 @@ describe("handlers/records/recordsApi and record parsing", () => {
     expect(canonicalJson({ b: [2, { z: 1, a: null }], a: "x", c: { y: true, x: 1.5 } })).to.equal(
       '{"a":"x","b":[2,{"a":null,"z":1}],"c":{"x":1.5,"y":true}}',
     );
-    const r: IngestRecord = { tenantId: "t", recordId: "r", recordVersion: 3, operationType: "upsert", payload: { b: 1, a: 2 }, database: "d", collection: "c", sourceTimestamp: "" };
+    const r: IngestRecord = {
+      tenantId: "t",
+      recordId: "r",
+      recordVersion: 3,
+      operationType: "upsert",
+      payload: { b: 1, a: 2 },
+      database: "d",
+      collection: "c",
+      sourceTimestamp: "",
+    };
     expect(idempotencyKey(r)).to.equal(idempotencyKey({ ...r, payload: { a: 2, b: 1 } }));
     expect(idempotencyKey(r)).to.not.equal(idempotencyKey({ ...r, payload: { a: 2, b: 2 } }));
     expect(idempotencyKey(r)).to.not.equal(idempotencyKey({ ...r, recordVersion: 4 }));
@@ -260,9 +349,23 @@ describe("handlers/records/recordsApi and record parsing", () => {
   });
 
   it("retries a network failure and reports status 0 when the API is never reached", async () => {
-    const client = makeRecordsClient({ url: "http://127.0.0.1:1/api/v1/records", apiKey: async () => "k", maxAttempts: 2, sleep: async () => undefined });
+    const client = makeRecordsClient({
+      url: "http://127.0.0.1:1/api/v1/records",
+      apiKey: async () => "k",
+      maxAttempts: 2,
+      sleep: async () => undefined,
+    });
     try {
-      await client.send({ tenantId: "t", recordId: "r", recordVersion: 1, operationType: "upsert", payload: {}, database: "d", collection: "c", sourceTimestamp: "" });
+      await client.send({
+        tenantId: "t",
+        recordId: "r",
+        recordVersion: 1,
+        operationType: "upsert",
+        payload: {},
+        database: "d",
+        collection: "c",
+        sourceTimestamp: "",
+      });
       expect.fail("should throw");
     } catch (e: any) {
       expect(e.status).to.equal(0);
@@ -273,10 +376,17 @@ describe("handlers/records/recordsApi and record parsing", () => {
 
   it("decodes S3 event keys and validates records", () => {
     expect(decodeKey("incoming/a+b%2Bc%C3%A9.json")).to.equal("incoming/a b+cé.json");
-    expect(() => recordFromObject({ tenantId: "t", recordId: "r", recordVersion: "1", payload: {} }, "")).to.throw("recordVersion must be a number >= 0");
-    expect(() => recordFromObject({ tenantId: "t", recordId: "r", recordVersion: 1 }, "")).to.throw("payload is missing");
-    expect(() => recordFromObject({ tenantId: "t", recordId: "r", recordVersion: 1, payload: 1, operationType: "insert" }, "")).to.throw(
-      'operationType must be "upsert" or "delete"',
+    expect(() =>
+      recordFromObject({ tenantId: "t", recordId: "r", recordVersion: "1", payload: {} }, ""),
+    ).to.throw("recordVersion must be a number >= 0");
+    expect(() => recordFromObject({ tenantId: "t", recordId: "r", recordVersion: 1 }, "")).to.throw(
+      "payload is missing",
     );
+    expect(() =>
+      recordFromObject(
+        { tenantId: "t", recordId: "r", recordVersion: 1, payload: 1, operationType: "insert" },
+        "",
+      ),
+    ).to.throw('operationType must be "upsert" or "delete"');
   });
 });

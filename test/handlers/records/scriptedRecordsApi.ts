@@ -42,15 +42,23 @@ export class ScriptedRecordsApi {
           body = text;
         }
         let a: Answer;
-        if (req.method !== "POST" || req.url !== "/api/v1/records") a = { status: 404, body: { message: "not found" } };
-        else if (req.headers["x-api-key"] !== this.apiKey()) a = { status: 401, body: { message: "invalid API key" } };
+        if (req.method !== "POST" || req.url !== "/api/v1/records")
+          a = { status: 404, body: { message: "not found" } };
+        else if (req.headers["x-api-key"] !== this.apiKey())
+          a = { status: 401, body: { message: "invalid API key" } };
         else {
           const id = String(body?.recordId);
           const n = this.seen.get(id) ?? 0;
           this.seen.set(id, n + 1);
           a = this.answer(body, n);
         }
-        this.calls.push({ status: a.status, method: req.method ?? "", path: req.url ?? "", headers: req.headers, body });
+        this.calls.push({
+          status: a.status,
+          method: req.method ?? "",
+          path: req.url ?? "",
+          headers: req.headers,
+          body,
+        });
         res.writeHead(a.status, { "content-type": "application/json", ...a.headers });
         res.end(JSON.stringify(a.body ?? { accepted: a.status < 300 }));
       });

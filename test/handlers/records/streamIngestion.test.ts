@@ -8,12 +8,23 @@ import { mockInstance } from "../tenants/instanceMock";
 import { ScriptedRecordsApi } from "./scriptedRecordsApi";
 
 const SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:records-key-AbCdEf";
-const sm = new SecretsManagerClient({ region: "eu-west-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });
+const sm = new SecretsManagerClient({
+  region: "eu-west-1",
+  credentials: { accessKeyId: "x", secretAccessKey: "x" },
+});
 const smMock = mockInstance(sm);
-const MAPPING = { tenantAttribute: "tenantId", idAttribute: "pk", versionAttribute: "version", collection: "orders" };
+const MAPPING = {
+  tenantAttribute: "tenantId",
+  idAttribute: "pk",
+  versionAttribute: "version",
+  collection: "orders",
+};
 
 let seq = 0;
-function change(eventName: "INSERT" | "MODIFY" | "REMOVE", images: { New?: any; Old?: any }): DynamoDBRecord {
+function change(
+  eventName: "INSERT" | "MODIFY" | "REMOVE",
+  images: { New?: any; Old?: any },
+): DynamoDBRecord {
   const n = ++seq;
   return {
     eventID: `e-${n}`,
@@ -21,7 +32,8 @@ function change(eventName: "INSERT" | "MODIFY" | "REMOVE", images: { New?: any; 
     eventSource: "aws:dynamodb",
     eventVersion: "1.1",
     awsRegion: "eu-west-1",
-    eventSourceARN: "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000",
+    eventSourceARN:
+      "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000",
     dynamodb: {
       ApproximateCreationDateTime: 1795000000 + n,
       Keys: { pk: (images.New ?? images.Old).pk },
@@ -34,8 +46,20 @@ function change(eventName: "INSERT" | "MODIFY" | "REMOVE", images: { New?: any; 
   };
 }
 
-const v1 = { pk: { S: "o-1" }, tenantId: { S: "acme" }, version: { N: "1" }, total: { N: "10.5" }, tags: { SS: ["a", "b"] } };
-const v2 = { ...v1, version: { N: "2" }, total: { N: "12" }, paid: { BOOL: true }, lines: { L: [{ M: { sku: { S: "x" }, qty: { N: "2" } } }] } };
+const v1 = {
+  pk: { S: "o-1" },
+  tenantId: { S: "acme" },
+  version: { N: "1" },
+  total: { N: "10.5" },
+  tags: { SS: ["a", "b"] },
+};
+const v2 = {
+  ...v1,
+  version: { N: "2" },
+  total: { N: "12" },
+  paid: { BOOL: true },
+  lines: { L: [{ M: { sku: { S: "x" }, qty: { N: "2" } } }] },
+};
 
 function key(tenant: string, id: string, version: number, op: string, canonical: string) {
   return `${tenant}:${id}:${version}:${op}:${createHash("sha256").update(canonical).digest("hex")}`;
@@ -48,7 +72,12 @@ describe("handlers/records/streamIngestion against a local records API", () => {
   before(async () => {
     api = new ScriptedRecordsApi(
       () => "stream-key",
-      (b, n) => (b.recordId === "o-rejected" ? { status: 422 } : b.recordId === "o-flaky" && n === 0 ? { status: 502 } : { status: 202 }),
+      (b, n) =>
+        b.recordId === "o-rejected"
+          ? { status: 422 }
+          : b.recordId === "o-flaky" && n === 0
+            ? { status: 502 }
+            : { status: 202 },
     );
     await api.start();
     Object.assign(process.env, {
@@ -66,7 +95,14 @@ describe("handlers/records/streamIngestion against a local records API", () => {
     });
   });
   after(async () => {
-    for (const k of ["RECORDS_API_URL", "RECORDS_API_KEY_SECRET_ARN", "SOURCE_TENANT_ATTRIBUTE", "SOURCE_ID_ATTRIBUTE", "SOURCE_VERSION_ATTRIBUTE", "SOURCE_COLLECTION"]) {
+    for (const k of [
+      "RECORDS_API_URL",
+      "RECORDS_API_KEY_SECRET_ARN",
+      "SOURCE_TENANT_ATTRIBUTE",
+      "SOURCE_ID_ATTRIBUTE",
+      "SOURCE_VERSION_ATTRIBUTE",
+      "SOURCE_COLLECTION",
+    ]) {
       delete process.env[k];
     }
     await api.stop();
@@ -89,15 +125,28 @@ describe("handlers/records/streamIngestion against a local records API", () => {
       collection: "orders",
       sourceTimestamp: new Date((1795000000 + seq - 2) * 1000).toISOString(),
     });
-    expect(recordFromStream(mod, MAPPING)).to.deep.include({ operationType: "upsert", recordVersion: 2 });
+    expect(recordFromStream(mod, MAPPING)).to.deep.include({
+      operationType: "upsert",
+      recordVersion: 2,
+    });
     expect(recordFromStream(rem, MAPPING)).to.deep.include({
       operationType: "delete",
       recordVersion: 2,
-      payload: { pk: "o-1", tenantId: "acme", version: 2, total: 12, tags: ["a", "b"], paid: true, lines: [{ sku: "x", qty: 2 }] },
+      payload: {
+        pk: "o-1",
+        tenantId: "acme",
+        version: 2,
+        total: 12,
+        tags: ["a", "b"],
+        paid: true,
+        lines: [{ sku: "x", qty: 2 }],
+      },
     });
     // Without a numeric version, the change's time is the version.
     const { version: _v, ...unversioned } = v1;
-    expect(recordFromStream(change("INSERT", { New: unversioned }), MAPPING).recordVersion).to.equal(1795000000 + seq);
+    expect(
+      recordFromStream(change("INSERT", { New: unversioned }), MAPPING).recordVersion,
+    ).to.equal(1795000000 + seq);
   });
 
   it("names exactly the poisoned records in batchItemFailures and ingests the rest, in order", async () => {
@@ -113,7 +162,9 @@ describe("handlers/records/streamIngestion against a local records API", () => {
         { itemIdentifier: rejected.dynamodb!.SequenceNumber },
       ],
     });
-    expect(api.calls.map((c) => `${c.body.recordId} ${c.body.operationType} ${c.status}`)).to.deep.equal([
+    expect(
+      api.calls.map((c) => `${c.body.recordId} ${c.body.operationType} ${c.status}`),
+    ).to.deep.equal([
       "o-1 upsert 202",
       "o-flaky upsert 502",
       "o-flaky upsert 202",
@@ -121,9 +172,15 @@ describe("handlers/records/streamIngestion against a local records API", () => {
       "o-1 delete 202",
     ]);
     const del = api.calls[4];
-    const canonical = '{"lines":[{"qty":2,"sku":"x"}],"paid":true,"pk":"o-1","tags":["a","b"],"tenantId":"acme","total":12,"version":2}';
+    const canonical =
+      '{"lines":[{"qty":2,"sku":"x"}],"paid":true,"pk":"o-1","tags":["a","b"],"tenantId":"acme","total":12,"version":2}';
     expect(del.headers["x-api-key"]).to.equal("stream-key");
     expect(del.body.idempotencyKey).to.equal(key("acme", "o-1", 2, "delete", canonical));
-    expect(del.body).to.deep.include({ tenantId: "acme", database: "switchyard.dynamodb", collection: "orders", recordVersion: 2 });
+    expect(del.body).to.deep.include({
+      tenantId: "acme",
+      database: "switchyard.dynamodb",
+      collection: "orders",
+      recordVersion: 2,
+    });
   });
 });

@@ -40,7 +40,10 @@ describe("handlers/records/upstreamKeyAuthorizer", () => {
 
   function handler(logger = captureLogger().logger, cacheSeconds = "300") {
     const saved = { ...process.env };
-    Object.assign(process.env, { UPSTREAM_KEY_SECRET_ARN: SECRET_ARN, SECRET_CACHE_SECONDS: cacheSeconds });
+    Object.assign(process.env, {
+      UPSTREAM_KEY_SECRET_ARN: SECRET_ARN,
+      SECRET_CACHE_SECONDS: cacheSeconds,
+    });
     try {
       return makeHandler({ secrets: client, logger, now: () => clock });
     } finally {
@@ -50,12 +53,21 @@ describe("handlers/records/upstreamKeyAuthorizer", () => {
 
   beforeEach(() => {
     clock = 1_000_000;
-    client = new SecretsManagerClient({ region: "eu-west-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });
+    client = new SecretsManagerClient({
+      region: "eu-west-1",
+      credentials: { accessKeyId: "x", secretAccessKey: "x" },
+    });
     sm = mockClient(client);
     sm.on(GetSecretValueCommand).rejects(
-      new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: { httpStatusCode: 400 } }),
+      new ResourceNotFoundException({
+        message: "Secrets Manager can't find the specified secret.",
+        $metadata: { httpStatusCode: 400 },
+      }),
     );
-    sm.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({ ARN: SECRET_ARN, SecretString: UPSTREAM });
+    sm.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({
+      ARN: SECRET_ARN,
+      SecretString: UPSTREAM,
+    });
   });
 
   it("allows the whole stage (answers are cached per consumer key) and hands over the upstream key", async () => {
@@ -63,11 +75,19 @@ describe("handlers/records/upstreamKeyAuthorizer", () => {
       principalId: "records-gateway-consumer",
       policyDocument: {
         Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Action: "execute-api:Invoke", Resource: "arn:aws:execute-api:eu-west-1:123456789012:gw123/v1/*" }],
+        Statement: [
+          {
+            Effect: "Allow",
+            Action: "execute-api:Invoke",
+            Resource: "arn:aws:execute-api:eu-west-1:123456789012:gw123/v1/*",
+          },
+        ],
       },
       context: { upstreamKey: UPSTREAM },
     });
-    expect(stageResource("arn:aws:execute-api:eu-west-1:1:a/prod/GET/records/x/y")).to.equal("arn:aws:execute-api:eu-west-1:1:a/prod/*");
+    expect(stageResource("arn:aws:execute-api:eu-west-1:1:a/prod/GET/records/x/y")).to.equal(
+      "arn:aws:execute-api:eu-west-1:1:a/prod/*",
+    );
   });
 
   it("reads the secret once per TTL", async () => {
@@ -87,7 +107,9 @@ describe("handlers/records/upstreamKeyAuthorizer", () => {
   it("keeps serving the known key through a Secrets Manager outage, and fails closed without one", async () => {
     const h = handler(undefined, "0");
     await h(requestEvent());
-    sm.on(GetSecretValueCommand).rejects(new InternalServiceError({ message: "internal", $metadata: { httpStatusCode: 500 } }));
+    sm.on(GetSecretValueCommand).rejects(
+      new InternalServiceError({ message: "internal", $metadata: { httpStatusCode: 500 } }),
+    );
     expect((await h(requestEvent())).context).to.deep.equal({ upstreamKey: UPSTREAM });
 
     const { lines, logger } = captureLogger();
@@ -98,7 +120,9 @@ describe("handlers/records/upstreamKeyAuthorizer", () => {
     } catch (e: any) {
       expect(e.message).to.equal("upstream key unavailable");
     }
-    expect(lines.map((l) => JSON.parse(l))).to.deep.equal([{ level: "ERROR", message: "cannot read the upstream key", error: "InternalServiceError" }]);
+    expect(lines.map((l) => JSON.parse(l))).to.deep.equal([
+      { level: "ERROR", message: "cannot read the upstream key", error: "InternalServiceError" },
+    ]);
   });
 
   it("never logs the upstream key nor the consumer's key", async () => {
@@ -107,7 +131,11 @@ describe("handlers/records/upstreamKeyAuthorizer", () => {
     await h(requestEvent());
     await h(requestEvent({ "X-API-Key": CONSUMER_KEY, Authorization: "Bearer x" }));
     expect(lines.length).to.equal(2);
-    expect(JSON.parse(lines[0])).to.deep.equal({ level: "INFO", message: "upstream key attached", methodArn: METHOD_ARN });
+    expect(JSON.parse(lines[0])).to.deep.equal({
+      level: "INFO",
+      message: "upstream key attached",
+      methodArn: METHOD_ARN,
+    });
     const all = lines.join("\n");
     expect(all).to.not.contain(UPSTREAM);
     expect(all).to.not.contain(CONSUMER_KEY);
@@ -121,7 +149,9 @@ describe("handlers/records/upstreamKeyAuthorizer", () => {
       expect(() => makeHandler({ secrets: client })).to.throw("UPSTREAM_KEY_SECRET_ARN is not set");
       process.env.UPSTREAM_KEY_SECRET_ARN = SECRET_ARN;
       process.env.SECRET_CACHE_SECONDS = "a while";
-      expect(() => makeHandler({ secrets: client })).to.throw('SECRET_CACHE_SECONDS must be a whole number from 0 to 3600, got "a while"');
+      expect(() => makeHandler({ secrets: client })).to.throw(
+        'SECRET_CACHE_SECONDS must be a whole number from 0 to 3600, got "a while"',
+      );
     } finally {
       process.env = saved;
     }

@@ -1,10 +1,18 @@
 import { expect } from "chai";
 import type { DynamoDBRecord } from "aws-lambda";
-import { EventBridgeClient, PutEventsCommand, PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
+import {
+  EventBridgeClient,
+  PutEventsCommand,
+  PutEventsRequestEntry,
+} from "@aws-sdk/client-eventbridge";
 import { GetItemCommand, AttributeValue } from "@aws-sdk/client-dynamodb";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { CHANGE_PUBLISHER_SERVICE, LoggerLike, makeHandler } from "../../../handlers/tenants/changePublisher";
+import {
+  CHANGE_PUBLISHER_SERVICE,
+  LoggerLike,
+  makeHandler,
+} from "../../../handlers/tenants/changePublisher";
 import { makeMetrics } from "../../../handlers/lib/telemetry";
 import { makeHandler as makeIngress, IngressEvent } from "../../../handlers/tenants/eventIngress";
 import { changeFromStreamRecord } from "../../../handlers/tenants/items";
@@ -16,14 +24,21 @@ import { Blob, count, metricsOf } from "../emf";
 
 const HUB = "arn:aws:events:eu-west-1:123456789012:event-bus/switchyard-dev";
 const PARTNER = "arn:aws:events:eu-west-1:444455556666:event-bus/partner";
-const STREAM = "arn:aws:dynamodb:eu-west-1:123456789012:table/tenant-data/stream/2026-01-01T00:00:00.000";
+const STREAM =
+  "arn:aws:dynamodb:eu-west-1:123456789012:table/tenant-data/stream/2026-01-01T00:00:00.000";
 
 const tenants: Tenants = {
   acme: {
     ingressEnabled: true,
     rules: [
       {},
-      { targetBusArn: PARTNER, source: "acme.sync", detailType: "InvoiceChanged", operations: ["PUT", "PATCH", "DELETE"], schemaNames: ["invoice"] },
+      {
+        targetBusArn: PARTNER,
+        source: "acme.sync",
+        detailType: "InvoiceChanged",
+        operations: ["PUT", "PATCH", "DELETE"],
+        schemaNames: ["invoice"],
+      },
       { schemaNames: ["customer"], source: "crm" },
     ],
   },
@@ -31,16 +46,25 @@ const tenants: Tenants = {
   picky: { rules: [{ schemaNames: ["invoice"], operations: ["DELETE"] }] },
 };
 
-const eventBridge = new EventBridgeClient({ region: "eu-west-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });
+const eventBridge = new EventBridgeClient({
+  region: "eu-west-1",
+  credentials: { accessKeyId: "x", secretAccessKey: "x" },
+});
 const eb = mockInstance(eventBridge);
-const sqs = new SQSClient({ region: "eu-west-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });
+const sqs = new SQSClient({
+  region: "eu-west-1",
+  credentials: { accessKeyId: "x", secretAccessKey: "x" },
+});
 const sqsMock = mockInstance(sqs);
 
 type Image = Record<string, AttributeValue>;
 let seq = 0;
 
 /** A stream record as Lambda delivers it, around images read from the real table. */
-function streamRecord(eventName: "INSERT" | "MODIFY" | "REMOVE", images: { New?: Image; Old?: Image }): DynamoDBRecord {
+function streamRecord(
+  eventName: "INSERT" | "MODIFY" | "REMOVE",
+  images: { New?: Image; Old?: Image },
+): DynamoDBRecord {
   const n = ++seq;
   const keyOf = (i: Image) => ({ tenant: i.tenant, sk: i.sk });
   return {
@@ -67,16 +91,24 @@ function published(): Array<{ bus: string; source: string; detailType: string; d
   return eb
     .commandCalls(PutEventsCommand)
     .flatMap((c) => c.args[0].input.Entries as PutEventsRequestEntry[])
-    .map((e) => ({ bus: e.EventBusName!, source: e.Source!, detailType: e.DetailType!, detail: JSON.parse(e.Detail!) }));
+    .map((e) => ({
+      bus: e.EventBusName!,
+      source: e.Source!,
+      detailType: e.DetailType!,
+      detail: JSON.parse(e.Detail!),
+    }));
 }
-
 
 /** Runs `fn` and returns the EMF blobs written to stdout meanwhile, and what it returned or threw. */
 async function emfOf<T>(fn: () => Promise<T>): Promise<{ result?: T; error?: any; blobs: Blob[] }> {
   const lines: string[] = [];
   const write = process.stdout.write;
   (process.stdout as any).write = (chunk: any) => {
-    lines.push(...String(chunk).split("\n").filter((l) => l.trim() !== ""));
+    lines.push(
+      ...String(chunk)
+        .split("\n")
+        .filter((l) => l.trim() !== ""),
+    );
     return true;
   };
   let result: T | undefined;
@@ -88,16 +120,30 @@ async function emfOf<T>(fn: () => Promise<T>): Promise<{ result?: T; error?: any
   } finally {
     process.stdout.write = write;
   }
-  const blobs = lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l)).filter((b) => b._aws);
+  const blobs = lines
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l))
+    .filter((b) => b._aws);
   return { result, error, blobs };
 }
 
-
-
 /** The one blob a batch emits: the summed publishing outcome, dimension service=change-publisher. */
-function publishBlob(values: { EventsPublished: number; PublishRetries: number; EventsPublishFailed?: number }) {
-  const names = ["EventsPublished", "PublishRetries", ...(values.EventsPublishFailed !== undefined ? ["EventsPublishFailed"] : [])];
-  return { namespace: "Switchyard", dimensions: [["service"]], metrics: count(...names), values: { service: "change-publisher", ...values } };
+function publishBlob(values: {
+  EventsPublished: number;
+  PublishRetries: number;
+  EventsPublishFailed?: number;
+}) {
+  const names = [
+    "EventsPublished",
+    "PublishRetries",
+    ...(values.EventsPublishFailed !== undefined ? ["EventsPublishFailed"] : []),
+  ];
+  return {
+    namespace: "Switchyard",
+    dimensions: [["service"]],
+    metrics: count(...names),
+    values: { service: "change-publisher", ...values },
+  };
 }
 
 describe("handlers/tenants/changePublisher (stream images from a local DynamoDB)", () => {
@@ -106,7 +152,11 @@ describe("handlers/tenants/changePublisher (stream images from a local DynamoDB)
   const images: Record<string, Image> = {};
 
   const raw = async (tenant: string, sk: string) =>
-    (await ddb.client.send(new GetItemCommand({ TableName: "data", Key: { tenant: { S: tenant }, sk: { S: sk } } }))).Item as Image;
+    (
+      await ddb.client.send(
+        new GetItemCommand({ TableName: "data", Key: { tenant: { S: tenant }, sk: { S: sk } } }),
+      )
+    ).Item as Image;
 
   before(async () => {
     // Real items, written by the ingress handler, give the images the stream would carry.
@@ -115,16 +165,36 @@ describe("handlers/tenants/changePublisher (stream images from a local DynamoDB)
     await ddb.doc.send(
       new PutCommand({
         TableName: "access",
-        Item: { pk: `apikey#${hashApiKey("k")}`, keyHash: hashApiKey("k"), tenant: "acme", permissions: ["backend_calls"], revoked: false },
+        Item: {
+          pk: `apikey#${hashApiKey("k")}`,
+          keyHash: hashApiKey("k"),
+          tenant: "acme",
+          permissions: ["backend_calls"],
+          revoked: false,
+        },
       }),
     );
-    Object.assign(process.env, { DATA_TABLE: "data", ACCESS_TABLE: "access", REJECTED_QUEUE_URL: "https://sqs.local/q" });
+    Object.assign(process.env, {
+      DATA_TABLE: "data",
+      ACCESS_TABLE: "access",
+      REJECTED_QUEUE_URL: "https://sqs.local/q",
+    });
     sqsMock.on(SendMessageCommand).resolves({});
-    const ingress = makeIngress({ ddb: ddb.doc, sqs, tenants, clock: () => new Date("2026-11-21T10:00:00Z") });
+    const ingress = makeIngress({
+      ddb: ddb.doc,
+      sqs,
+      tenants,
+      clock: () => new Date("2026-11-21T10:00:00Z"),
+    });
     let writes = 0;
     const write = async (op: string, schema: string, payload: object) => {
       const r = await ingress(
-        { id: `e-${++writes}`, "detail-type": `${schema}.${op}`, source: "switchyard.input", detail: { tenant: "acme", rootSchema: schema, api_key: "k", payload } } as IngressEvent,
+        {
+          id: `e-${++writes}`,
+          "detail-type": `${schema}.${op}`,
+          source: "switchyard.input",
+          detail: { tenant: "acme", rootSchema: schema, api_key: "k", payload },
+        } as IngressEvent,
         {},
       );
       expect(r.status).to.be.oneOf([200, 201]);
@@ -144,7 +214,8 @@ describe("handlers/tenants/changePublisher (stream images from a local DynamoDB)
     handler = makeHandler({ eventBridge, tenants, publisher: { sleep: async () => undefined } });
   });
   after(async () => {
-    for (const k of ["DATA_TABLE", "ACCESS_TABLE", "REJECTED_QUEUE_URL", "DEFAULT_BUS_ARN"]) delete process.env[k];
+    for (const k of ["DATA_TABLE", "ACCESS_TABLE", "REJECTED_QUEUE_URL", "DEFAULT_BUS_ARN"])
+      delete process.env[k];
     await ddb.stop();
   });
   beforeEach(() => {
@@ -158,9 +229,21 @@ describe("handlers/tenants/changePublisher (stream images from a local DynamoDB)
   it("reads each stream record as a change: INSERT is POST, MODIFY is PUT or PATCH, REMOVE is DELETE with the old item", () => {
     const cases: Array<[DynamoDBRecord, string, object]> = [
       [streamRecord("INSERT", { New: images.posted }), "POST", { total: 10, id: "inv-1" }],
-      [streamRecord("MODIFY", { Old: images.posted, New: images.put }), "PUT", { total: 12, id: "inv-1" }],
-      [streamRecord("MODIFY", { Old: images.put, New: images.patched }), "PATCH", { total: 12, paid: true, id: "inv-1" }],
-      [streamRecord("REMOVE", { Old: images.patched }), "DELETE", { total: 12, paid: true, id: "inv-1" }],
+      [
+        streamRecord("MODIFY", { Old: images.posted, New: images.put }),
+        "PUT",
+        { total: 12, id: "inv-1" },
+      ],
+      [
+        streamRecord("MODIFY", { Old: images.put, New: images.patched }),
+        "PATCH",
+        { total: 12, paid: true, id: "inv-1" },
+      ],
+      [
+        streamRecord("REMOVE", { Old: images.patched }),
+        "DELETE",
+        { total: 12, paid: true, id: "inv-1" },
+      ],
     ];
     for (const [record, operation, payload] of cases) {
       expect(changeFromStreamRecord(record)).to.deep.equal({
@@ -177,7 +260,13 @@ describe("handlers/tenants/changePublisher (stream images from a local DynamoDB)
     const put = streamRecord("MODIFY", { Old: images.posted, New: images.put });
     const res = await handler({ Records: [put] }, {});
     expect(res).to.deep.equal({ batchItemFailures: [] });
-    const detail = { tenant: "acme", rootSchema: "invoice", operation: "PUT", payload: { total: 12, id: "inv-1" }, changeId: put.eventID };
+    const detail = {
+      tenant: "acme",
+      rootSchema: "invoice",
+      operation: "PUT",
+      payload: { total: 12, id: "inv-1" },
+      changeId: put.eventID,
+    };
     expect(published()).to.deep.equal([
       { bus: HUB, source: "switchyard.output", detailType: "invoice.PUT", detail },
       { bus: PARTNER, source: "acme.sync", detailType: "InvoiceChanged", detail },
@@ -188,7 +277,13 @@ describe("handlers/tenants/changePublisher (stream images from a local DynamoDB)
     const quiet = { ...images.order, tenant: { S: "quiet" } };
     const picky = { ...images.order, tenant: { S: "picky" } };
     const res = await handler(
-      { Records: [streamRecord("INSERT", { New: quiet }), streamRecord("REMOVE", { Old: picky }), streamRecord("INSERT", { New: picky })] },
+      {
+        Records: [
+          streamRecord("INSERT", { New: quiet }),
+          streamRecord("REMOVE", { Old: picky }),
+          streamRecord("INSERT", { New: picky }),
+        ],
+      },
       {},
     );
     expect(res).to.deep.equal({ batchItemFailures: [] });
@@ -197,12 +292,21 @@ describe("handlers/tenants/changePublisher (stream images from a local DynamoDB)
 
   it("names exactly the poisoned record in batchItemFailures and publishes the rest, in order", async () => {
     const good1 = streamRecord("INSERT", { New: images.customer });
-    const poisoned = streamRecord("INSERT", { New: { ...images.order, sk: { S: "no-separator" } } });
+    const poisoned = streamRecord("INSERT", {
+      New: { ...images.order, sk: { S: "no-separator" } },
+    });
     const good2 = streamRecord("REMOVE", { Old: images.patched });
     const good3 = streamRecord("INSERT", { New: images.order });
     const res = await handler({ Records: [good1, poisoned, good2, good3] }, {});
-    expect(res).to.deep.equal({ batchItemFailures: [{ itemIdentifier: poisoned.dynamodb!.SequenceNumber }] });
-    expect(published().map((p) => `${p.bus === HUB ? "hub" : "partner"} ${p.source} ${p.detailType} ${p.detail.changeId}`)).to.deep.equal([
+    expect(res).to.deep.equal({
+      batchItemFailures: [{ itemIdentifier: poisoned.dynamodb!.SequenceNumber }],
+    });
+    expect(
+      published().map(
+        (p) =>
+          `${p.bus === HUB ? "hub" : "partner"} ${p.source} ${p.detailType} ${p.detail.changeId}`,
+      ),
+    ).to.deep.equal([
       `hub switchyard.output customer.POST ${good1.eventID}`,
       `hub crm customer.POST ${good1.eventID}`,
       `hub switchyard.output invoice.DELETE ${good2.eventID}`,
@@ -216,14 +320,31 @@ describe("handlers/tenants/changePublisher (stream images from a local DynamoDB)
     // The partner bus refuses this account (its bus policy does not allow it): not retryable.
     eb.on(PutEventsCommand).callsFake((input) =>
       input.Entries[0].EventBusName === PARTNER
-        ? { FailedEntryCount: 1, Entries: [{ ErrorCode: "AccessDeniedException", ErrorMessage: "not authorized to put events on partner" }] }
-        : { FailedEntryCount: 0, Entries: input.Entries.map((_: unknown, i: number) => ({ EventId: `id-${i}` })) },
+        ? {
+            FailedEntryCount: 1,
+            Entries: [
+              {
+                ErrorCode: "AccessDeniedException",
+                ErrorMessage: "not authorized to put events on partner",
+              },
+            ],
+          }
+        : {
+            FailedEntryCount: 0,
+            Entries: input.Entries.map((_: unknown, i: number) => ({ EventId: `id-${i}` })),
+          },
     );
     const invoice = streamRecord("MODIFY", { Old: images.put, New: images.patched });
     const customer = streamRecord("INSERT", { New: images.customer });
     const res = await handler({ Records: [invoice, customer] }, {});
-    expect(res).to.deep.equal({ batchItemFailures: [{ itemIdentifier: invoice.dynamodb!.SequenceNumber }] });
-    expect(eb.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries!.map((e) => `${e.EventBusName} ${e.DetailType}`))).to.deep.equal([
+    expect(res).to.deep.equal({
+      batchItemFailures: [{ itemIdentifier: invoice.dynamodb!.SequenceNumber }],
+    });
+    expect(
+      eb
+        .commandCalls(PutEventsCommand)
+        .map((c) => c.args[0].input.Entries!.map((e) => `${e.EventBusName} ${e.DetailType}`)),
+    ).to.deep.equal([
       [`${HUB} invoice.PATCH`],
       [`${PARTNER} InvoiceChanged`],
       [`${HUB} customer.POST`, `${HUB} customer.POST`],
@@ -247,7 +368,13 @@ describe("handlers/tenants/changePublisher (stream images from a local DynamoDB)
       error: (message, extra) => logs.push({ level: "error", message, extra }),
     };
     const withMetrics = (metrics = makeMetrics(CHANGE_PUBLISHER_SERVICE)) =>
-      makeHandler({ eventBridge, tenants, logger, metrics, publisher: { sleep: async () => undefined } });
+      makeHandler({
+        eventBridge,
+        tenants,
+        logger,
+        metrics,
+        publisher: { sleep: async () => undefined },
+      });
     beforeEach(() => (logs.length = 0));
 
     it("a fully published batch: EventsPublished (all events of all records), PublishRetries 0, no failure metric", async () => {
@@ -257,34 +384,58 @@ describe("handlers/tenants/changePublisher (stream images from a local DynamoDB)
       const { result, blobs } = await emfOf(() => h({ Records: [put, customer] }, {}));
       expect(result).to.deep.equal({ batchItemFailures: [] });
       expect(published()).to.have.length(4);
-      expect(blobs.map(metricsOf)).to.deep.equal([publishBlob({ EventsPublished: 4, PublishRetries: 0 })]);
+      expect(blobs.map(metricsOf)).to.deep.equal([
+        publishBlob({ EventsPublished: 4, PublishRetries: 0 }),
+      ]);
     });
 
     it("a throttled-then-retried entry and a refused one: the record fails as before, the blob counts 3 published, 1 retry, 1 failed", async () => {
       let throttled = false;
       eb.on(PutEventsCommand).callsFake((input) => {
         if (input.Entries[0].EventBusName === PARTNER) {
-          return { FailedEntryCount: 1, Entries: [{ ErrorCode: "AccessDeniedException", ErrorMessage: "not authorized to put events on partner" }] };
+          return {
+            FailedEntryCount: 1,
+            Entries: [
+              {
+                ErrorCode: "AccessDeniedException",
+                ErrorMessage: "not authorized to put events on partner",
+              },
+            ],
+          };
         }
         if (input.Entries[0].DetailType === "invoice.PATCH" && !throttled) {
           throttled = true;
-          return { FailedEntryCount: 1, Entries: [{ ErrorCode: "ThrottlingException", ErrorMessage: "Rate exceeded" }] };
+          return {
+            FailedEntryCount: 1,
+            Entries: [{ ErrorCode: "ThrottlingException", ErrorMessage: "Rate exceeded" }],
+          };
         }
-        return { FailedEntryCount: 0, Entries: input.Entries.map((_: unknown, i: number) => ({ EventId: `id-${i}` })) };
+        return {
+          FailedEntryCount: 0,
+          Entries: input.Entries.map((_: unknown, i: number) => ({ EventId: `id-${i}` })),
+        };
       });
       const h = withMetrics();
       const invoice = streamRecord("MODIFY", { Old: images.put, New: images.patched });
       const customer = streamRecord("INSERT", { New: images.customer });
       const { result, blobs } = await emfOf(() => h({ Records: [invoice, customer] }, {}));
       // Partial batch failure reported exactly as without metrics.
-      expect(result).to.deep.equal({ batchItemFailures: [{ itemIdentifier: invoice.dynamodb!.SequenceNumber }] });
-      expect(eb.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries!.map((e) => `${e.EventBusName} ${e.DetailType}`))).to.deep.equal([
+      expect(result).to.deep.equal({
+        batchItemFailures: [{ itemIdentifier: invoice.dynamodb!.SequenceNumber }],
+      });
+      expect(
+        eb
+          .commandCalls(PutEventsCommand)
+          .map((c) => c.args[0].input.Entries!.map((e) => `${e.EventBusName} ${e.DetailType}`)),
+      ).to.deep.equal([
         [`${HUB} invoice.PATCH`],
         [`${HUB} invoice.PATCH`],
         [`${PARTNER} InvoiceChanged`],
         [`${HUB} customer.POST`, `${HUB} customer.POST`],
       ]);
-      expect(blobs.map(metricsOf)).to.deep.equal([publishBlob({ EventsPublished: 3, PublishRetries: 1, EventsPublishFailed: 1 })]);
+      expect(blobs.map(metricsOf)).to.deep.equal([
+        publishBlob({ EventsPublished: 3, PublishRetries: 1, EventsPublishFailed: 1 }),
+      ]);
     });
 
     it("a batch no rule matches emits zeros; a wholly failed batch still throws and still emits its blob", async () => {
@@ -292,13 +443,20 @@ describe("handlers/tenants/changePublisher (stream images from a local DynamoDB)
       const quiet = streamRecord("INSERT", { New: { ...images.order, tenant: { S: "quiet" } } });
       const none = await emfOf(() => h({ Records: [quiet] }, {}));
       expect(none.result).to.deep.equal({ batchItemFailures: [] });
-      expect(none.blobs.map(metricsOf)).to.deep.equal([publishBlob({ EventsPublished: 0, PublishRetries: 0 })]);
+      expect(none.blobs.map(metricsOf)).to.deep.equal([
+        publishBlob({ EventsPublished: 0, PublishRetries: 0 }),
+      ]);
 
-      eb.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: "AccessDeniedException", ErrorMessage: "denied" }] });
+      eb.on(PutEventsCommand).resolves({
+        FailedEntryCount: 1,
+        Entries: [{ ErrorCode: "AccessDeniedException", ErrorMessage: "denied" }],
+      });
       const order = streamRecord("INSERT", { New: images.order });
       const all = await emfOf(() => h({ Records: [order] }, {}));
       expect(all.error?.name).to.equal("FullBatchFailureError");
-      expect(all.blobs.map(metricsOf)).to.deep.equal([publishBlob({ EventsPublished: 0, PublishRetries: 0, EventsPublishFailed: 1 })]);
+      expect(all.blobs.map(metricsOf)).to.deep.equal([
+        publishBlob({ EventsPublished: 0, PublishRetries: 0, EventsPublishFailed: 1 }),
+      ]);
     });
 
     it("never fails or changes a batch's answer when the metrics fail; logs the fault and does not carry counts over", async () => {
@@ -309,9 +467,13 @@ describe("handlers/tenants/changePublisher (stream images from a local DynamoDB)
         throw new Error("stdout closed");
       };
       const good = streamRecord("INSERT", { New: images.customer });
-      const poisoned = streamRecord("INSERT", { New: { ...images.order, sk: { S: "no-separator" } } });
+      const poisoned = streamRecord("INSERT", {
+        New: { ...images.order, sk: { S: "no-separator" } },
+      });
       const flushFails = await emfOf(() => h({ Records: [good, poisoned] }, {}));
-      expect(flushFails.result).to.deep.equal({ batchItemFailures: [{ itemIdentifier: poisoned.dynamodb!.SequenceNumber }] });
+      expect(flushFails.result).to.deep.equal({
+        batchItemFailures: [{ itemIdentifier: poisoned.dynamodb!.SequenceNumber }],
+      });
       expect(flushFails.blobs).to.deep.equal([]);
       expect(logs.find((l) => l.message === "change metrics not flushed")?.extra).to.deep.equal({
         error: { name: "Error", message: "stdout closed" },
@@ -322,7 +484,9 @@ describe("handlers/tenants/changePublisher (stream images from a local DynamoDB)
       metrics.addMetric = () => {
         throw new Error("no metric");
       };
-      const recordFails = await emfOf(() => h({ Records: [streamRecord("INSERT", { New: images.order })] }, {}));
+      const recordFails = await emfOf(() =>
+        h({ Records: [streamRecord("INSERT", { New: images.order })] }, {}),
+      );
       expect(recordFails.result).to.deep.equal({ batchItemFailures: [] });
       expect(recordFails.blobs).to.deep.equal([]);
       expect(logs.find((l) => l.message === "change metrics not recorded")?.extra).to.deep.equal({
@@ -331,12 +495,18 @@ describe("handlers/tenants/changePublisher (stream images from a local DynamoDB)
       metrics.addMetric = realAdd;
 
       // The next batch emits only its own counts (customer: 2 events).
-      const next = await emfOf(() => h({ Records: [streamRecord("INSERT", { New: images.customer })] }, {}));
-      expect(next.blobs.map(metricsOf)).to.deep.equal([publishBlob({ EventsPublished: 2, PublishRetries: 0 })]);
+      const next = await emfOf(() =>
+        h({ Records: [streamRecord("INSERT", { New: images.customer })] }, {}),
+      );
+      expect(next.blobs.map(metricsOf)).to.deep.equal([
+        publishBlob({ EventsPublished: 2, PublishRetries: 0 }),
+      ]);
     });
 
     it("emits nothing without a Metrics instance (the default)", async () => {
-      const { result, blobs } = await emfOf(() => handler({ Records: [streamRecord("INSERT", { New: images.customer })] }, {}));
+      const { result, blobs } = await emfOf(() =>
+        handler({ Records: [streamRecord("INSERT", { New: images.customer })] }, {}),
+      );
       expect(result).to.deep.equal({ batchItemFailures: [] });
       expect(blobs).to.deep.equal([]);
     });
@@ -355,7 +525,9 @@ describe("handlers/tenants/changePublisher (stream images from a local DynamoDB)
     for (const bad of ["abc", "0", "1.5"]) {
       process.env.MAX_EVENT_BYTES = bad;
       try {
-        expect(() => makeHandler({ eventBridge, tenants })).to.throw(`MAX_EVENT_BYTES must be a positive whole number (the bus's event size limit in bytes), got "${bad}"`);
+        expect(() => makeHandler({ eventBridge, tenants })).to.throw(
+          `MAX_EVENT_BYTES must be a positive whole number (the bus's event size limit in bytes), got "${bad}"`,
+        );
       } finally {
         delete process.env.MAX_EVENT_BYTES;
       }

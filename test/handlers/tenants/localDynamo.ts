@@ -2,7 +2,11 @@
 // real DynamoDB wire API with transactions and AWS's cancellation reasons (dynalite has none), on a
 // port the OS picks, ended by `stop` (call it in `after`).
 import * as http from "http";
-import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  UpdateTimeToLiveCommand,
+} from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { startMotoServer } from "../../../local/motoServer";
 import { EVENT_MARKER_TTL_ATTRIBUTE } from "../../../handlers/tenants/apiKeys";
@@ -25,7 +29,9 @@ export async function startLocalDynamo(): Promise<LocalDynamo> {
     // interleave their requests, as concurrent ones do on AWS.
     requestHandler: { httpAgent: new http.Agent({ keepAlive: true, maxSockets: 1 }) },
   });
-  const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  const doc = DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
   return {
     url: moto.url,
     client,
@@ -38,7 +44,11 @@ export async function startLocalDynamo(): Promise<LocalDynamo> {
 }
 
 /** The tables the tenant components declare, with the same keys (and the access table's TTL). */
-export async function createTenantTables(client: DynamoDBClient, data: string, access: string): Promise<void> {
+export async function createTenantTables(
+  client: DynamoDBClient,
+  data: string,
+  access: string,
+): Promise<void> {
   await client.send(
     new CreateTableCommand({
       TableName: data,

@@ -42,8 +42,13 @@ export async function createIdempotencyTable(client: DynamoDBClient, name: strin
   );
 }
 
-export async function scanTable(client: DynamoDBClient, name: string): Promise<Record<string, any>[]> {
-  return (await client.send(new ScanCommand({ TableName: name, ConsistentRead: true }))).Items ?? [];
+export async function scanTable(
+  client: DynamoDBClient,
+  name: string,
+): Promise<Record<string, any>[]> {
+  return (
+    (await client.send(new ScanCommand({ TableName: name, ConsistentRead: true }))).Items ?? []
+  );
 }
 
 export interface PutEventsEntry {
@@ -90,7 +95,13 @@ export async function startLocalAws(dynaliteEndpoint: string): Promise<LocalAws>
     if (target.startsWith("DynamoDB_20120810.")) {
       const url = new URL(dynaliteEndpoint);
       const fwd = http.request(
-        { host: url.hostname, port: url.port, method: req.method, path: req.url, headers: { ...req.headers, host: url.host } },
+        {
+          host: url.hostname,
+          port: url.port,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, host: url.host },
+        },
         (up) => {
           res.writeHead(up.statusCode ?? 500, up.headers);
           up.pipe(res);
@@ -109,17 +120,33 @@ export async function startLocalAws(dynaliteEndpoint: string): Promise<LocalAws>
           message: "Secrets Manager can't find the specified secret.",
         });
       }
-      return json(200, { ARN: input.SecretId, Name: input.SecretId, SecretString: value, VersionId: "v1", VersionStages: ["AWSCURRENT"] });
+      return json(200, {
+        ARN: input.SecretId,
+        Name: input.SecretId,
+        SecretString: value,
+        VersionId: "v1",
+        VersionStages: ["AWSCURRENT"],
+      });
     }
     if (target === "AWSEvents.PutEvents") {
       const entries = (input.Entries ?? []) as PutEventsEntry[];
       if (entries.length > 10) {
-        return json(400, { __type: "ValidationException", message: "1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length less than or equal to 10" });
+        return json(400, {
+          __type: "ValidationException",
+          message:
+            "1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length less than or equal to 10",
+        });
       }
       events.push(...entries);
-      return json(200, { FailedEntryCount: 0, Entries: entries.map(() => ({ EventId: `local-${++seq}` })) });
+      return json(200, {
+        FailedEntryCount: 0,
+        Entries: entries.map(() => ({ EventId: `local-${++seq}` })),
+      });
     }
-    json(400, { __type: "UnknownOperationException", message: `local AWS does not implement ${target || "this request"}` });
+    json(400, {
+      __type: "UnknownOperationException",
+      message: `local AWS does not implement ${target || "this request"}`,
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {

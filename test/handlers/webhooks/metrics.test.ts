@@ -6,8 +6,17 @@ import { expect } from "chai";
 import * as crypto from "crypto";
 import type { Context, LambdaFunctionURLEvent } from "aws-lambda";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
-import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { makeHandler, ReceiverConfig, ReceiverLogger, signatureRejectionReason } from "../../../handlers/webhooks/receiver";
+import {
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from "@aws-sdk/client-secrets-manager";
+import {
+  makeHandler,
+  ReceiverConfig,
+  ReceiverLogger,
+  signatureRejectionReason,
+} from "../../../handlers/webhooks/receiver";
 import { makeMetrics, WEBHOOK_SERVICE } from "../../../handlers/lib/telemetry";
 import { signGithub } from "../../../handlers/webhooks/github";
 import { HMAC_HEADERS, hmacRequestHeaders } from "../../../handlers/webhooks/hmac";
@@ -29,7 +38,8 @@ const SECRETS: Record<Provider, string> = {
   standard: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
   hmac: "generic-hmac-secret",
 };
-const arnOf = (p: Provider) => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:metrics-${p}-AbCdEf`;
+const arnOf = (p: Provider) =>
+  `arn:aws:secretsmanager:eu-west-1:123456789012:secret:metrics-${p}-AbCdEf`;
 
 const eventBridge = new EventBridgeClient({ region, credentials });
 const secretsManager = new SecretsManagerClient({ region, credentials });
@@ -53,22 +63,37 @@ function installFakes() {
         Entries: input.Entries.map(() => ({ ErrorCode: code, ErrorMessage: `${code} (injected)` })),
       };
     }
-    return { FailedEntryCount: 0, Entries: input.Entries.map(() => ({ EventId: crypto.randomUUID() })) };
+    return {
+      FailedEntryCount: 0,
+      Entries: input.Entries.map(() => ({ EventId: crypto.randomUUID() })),
+    };
   });
   sm.on(GetSecretValueCommand).callsFake(async (input) => {
     const p = (Object.keys(SECRETS) as Provider[]).find((x) => arnOf(x) === input.SecretId);
     if (!p || secretMissing) {
-      throw new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: { httpStatusCode: 400 } });
+      throw new ResourceNotFoundException({
+        message: "Secrets Manager can't find the specified secret.",
+        $metadata: { httpStatusCode: 400 },
+      });
     }
     return { ARN: input.SecretId, SecretString: SECRETS[p] };
   });
 }
 
 function context(): Context {
-  return { awsRequestId: crypto.randomUUID(), functionName: "receiver", getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
+  return {
+    awsRequestId: crypto.randomUUID(),
+    functionName: "receiver",
+    getRemainingTimeInMillis: () => 10_000,
+  } as unknown as Context;
 }
 
-function urlEvent(provider: Provider, body: string, headers: Record<string, string>, o: { method?: string; path?: string } = {}) {
+function urlEvent(
+  provider: Provider,
+  body: string,
+  headers: Record<string, string>,
+  o: { method?: string; path?: string } = {},
+) {
   return {
     version: "2.0",
     routeKey: "$default",
@@ -77,7 +102,13 @@ function urlEvent(provider: Provider, body: string, headers: Record<string, stri
     headers: { host: DOMAIN, ...headers },
     requestContext: {
       domainName: DOMAIN,
-      http: { method: o.method ?? "POST", path: o.path ?? `/${provider}`, protocol: "HTTP/1.1", sourceIp: "192.0.2.1", userAgent: "t" },
+      http: {
+        method: o.method ?? "POST",
+        path: o.path ?? `/${provider}`,
+        protocol: "HTTP/1.1",
+        sourceIp: "192.0.2.1",
+        userAgent: "t",
+      },
       requestId: crypto.randomUUID(),
       timeEpoch: NOW_S * 1000,
     },
@@ -86,13 +117,16 @@ function urlEvent(provider: Provider, body: string, headers: Record<string, stri
   } as unknown as LambdaFunctionURLEvent;
 }
 
-
 /** Runs `fn` and returns the EMF blobs written to stdout meanwhile (other stdout lines are kept out). */
 async function emfOf<T>(fn: () => Promise<T>): Promise<{ result: T; blobs: Blob[] }> {
   const lines: string[] = [];
   const write = process.stdout.write;
   (process.stdout as any).write = (chunk: any) => {
-    lines.push(...String(chunk).split("\n").filter((l) => l.trim() !== ""));
+    lines.push(
+      ...String(chunk)
+        .split("\n")
+        .filter((l) => l.trim() !== ""),
+    );
     return true;
   };
   let result: T;
@@ -101,11 +135,12 @@ async function emfOf<T>(fn: () => Promise<T>): Promise<{ result: T; blobs: Blob[
   } finally {
     process.stdout.write = write;
   }
-  const blobs = lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l)).filter((b) => b._aws);
+  const blobs = lines
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l))
+    .filter((b) => b._aws);
   return { result, blobs };
 }
-
-
 
 /** What a rejection emits: WebhookRejected 1 with the service and reason dimensions, provider as metadata. */
 const rejection = (reason: string, provider: Provider) => ({
@@ -125,7 +160,11 @@ describe("handlers/webhooks/receiver business metrics (EMF)", function () {
     error: (message, extra) => logs.push({ level: "error", message, extra }),
   };
 
-  async function receiver(provider: Provider, extra: Partial<ReceiverConfig> = {}, metrics = makeMetrics(WEBHOOK_SERVICE)) {
+  async function receiver(
+    provider: Provider,
+    extra: Partial<ReceiverConfig> = {},
+    metrics = makeMetrics(WEBHOOK_SERVICE),
+  ) {
     const table = `metrics-idempotency-${++tableN}`;
     await createIdempotencyTable(ddb.client, table);
     return makeHandler({
@@ -175,7 +214,10 @@ describe("handlers/webhooks/receiver business metrics (EMF)", function () {
       "x-hub-signature-256": signGithub(secret, body),
     });
   const stripeBody = JSON.stringify({ id: "evt_metrics_1", type: "invoice.paid" });
-  const stripe = (t: number) => urlEvent("stripe", stripeBody, { "stripe-signature": signStripe(SECRETS.stripe, t, stripeBody) });
+  const stripe = (t: number) =>
+    urlEvent("stripe", stripeBody, {
+      "stripe-signature": signStripe(SECRETS.stripe, t, stripeBody),
+    });
 
   it("an accepted delivery: one blob with WebhookAccepted 1, EventsPublished 1, PublishRetries 0", async () => {
     const handler = await receiver("github");
@@ -186,7 +228,13 @@ describe("handlers/webhooks/receiver business metrics (EMF)", function () {
         namespace: "Switchyard",
         dimensions: [["service"]],
         metrics: count("WebhookAccepted", "EventsPublished", "PublishRetries"),
-        values: { service: "switchyard-webhooks", provider: "github", WebhookAccepted: 1, EventsPublished: 1, PublishRetries: 0 },
+        values: {
+          service: "switchyard-webhooks",
+          provider: "github",
+          WebhookAccepted: 1,
+          EventsPublished: 1,
+          PublishRetries: 0,
+        },
       },
     ]);
   });
@@ -234,7 +282,10 @@ describe("handlers/webhooks/receiver business metrics (EMF)", function () {
   it("tells timestamp from signature failures for every provider with a signed timestamp", async () => {
     const body = '{"type":"ping"}';
     const hmacEvent = (ts: string, secret = SECRETS.hmac) =>
-      urlEvent("hmac", body, { ...hmacRequestHeaders(secret, { id: "wh-1", timestamp: ts }, body), [HMAC_HEADERS.timestamp]: ts });
+      urlEvent("hmac", body, {
+        ...hmacRequestHeaders(secret, { id: "wh-1", timestamp: ts }, body),
+        [HMAC_HEADERS.timestamp]: ts,
+      });
     const standardEvent = (ts: number | string, secret = SECRETS.standard) =>
       urlEvent("standard", body, {
         [STANDARD_HEADERS.id]: "msg_1",
@@ -249,29 +300,54 @@ describe("handlers/webhooks/receiver business metrics (EMF)", function () {
       ["standard", standardEvent(NOW_S - 301), 403, "timestamp"],
       ["standard", standardEvent(NOW_S + 301), 403, "timestamp"],
       ["standard", standardEvent(NOW_S, "whsec_d3Jvbmc="), 403, "signature"],
-      ["stripe", urlEvent("stripe", stripeBody, { "stripe-signature": `t=${NOW_S},v1=${"0".repeat(64)}` }), 403, "signature"],
-      ["stripe", urlEvent("stripe", stripeBody, { "stripe-signature": `t=soon,v1=${"0".repeat(64)}` }), 403, "timestamp"],
+      [
+        "stripe",
+        urlEvent("stripe", stripeBody, { "stripe-signature": `t=${NOW_S},v1=${"0".repeat(64)}` }),
+        403,
+        "signature",
+      ],
+      [
+        "stripe",
+        urlEvent("stripe", stripeBody, { "stripe-signature": `t=soon,v1=${"0".repeat(64)}` }),
+        403,
+        "timestamp",
+      ],
     ];
     const handlers = new Map<Provider, Awaited<ReturnType<typeof receiver>>>();
     for (const [provider, event, status, reason] of cases) {
       if (!handlers.has(provider)) handlers.set(provider, await receiver(provider));
       const { result, blobs } = await emfOf(() => handlers.get(provider)!(event, context()));
       expect([provider, result.statusCode]).to.deep.equal([provider, status]);
-      expect(blobs.map(metricsOf), `${provider} ${reason}`).to.deep.equal([rejection(reason, provider)]);
+      expect(blobs.map(metricsOf), `${provider} ${reason}`).to.deep.equal([
+        rejection(reason, provider),
+      ]);
     }
   });
 
   it("maps a verdict's status and wording to the reason (401 is always signature)", () => {
-    const req = { body: Buffer.from("{}"), url: "https://x/stripe", nowSeconds: NOW_S, toleranceSeconds: 300 };
+    const req = {
+      body: Buffer.from("{}"),
+      url: "https://x/stripe",
+      nowSeconds: NOW_S,
+      toleranceSeconds: 300,
+    };
     const verdict = (headers: Record<string, string>) => {
       const v = PROVIDER_SPECS.stripe.verify({ ...req, headers }, [SECRETS.stripe]);
       if (v.ok) throw new Error("expected a refusal");
       return v;
     };
-    expect(signatureRejectionReason(verdict({ "stripe-signature": signStripe(SECRETS.stripe, NOW_S - 400, "{}") }))).to.equal("timestamp");
-    expect(signatureRejectionReason(verdict({ "stripe-signature": signStripe("other", NOW_S, "{}") }))).to.equal("signature");
+    expect(
+      signatureRejectionReason(
+        verdict({ "stripe-signature": signStripe(SECRETS.stripe, NOW_S - 400, "{}") }),
+      ),
+    ).to.equal("timestamp");
+    expect(
+      signatureRejectionReason(verdict({ "stripe-signature": signStripe("other", NOW_S, "{}") })),
+    ).to.equal("signature");
     expect(signatureRejectionReason(verdict({}))).to.equal("signature");
-    expect(signatureRejectionReason({ status: 401, reason: "x-webhook-timestamp header is missing" })).to.equal("signature");
+    expect(
+      signatureRejectionReason({ status: 401, reason: "x-webhook-timestamp header is missing" }),
+    ).to.equal("signature");
   });
 
   it("maps 400, 404, 405 and 413 to malformed, unknown-provider, method and too-large", async () => {
@@ -303,7 +379,13 @@ describe("handlers/webhooks/receiver business metrics (EMF)", function () {
         namespace: "Switchyard",
         dimensions: [["service"]],
         metrics: count("WebhookAccepted", "EventsPublished", "PublishRetries"),
-        values: { service: "switchyard-webhooks", provider: "github", WebhookAccepted: 1, EventsPublished: 1, PublishRetries: 1 },
+        values: {
+          service: "switchyard-webhooks",
+          provider: "github",
+          WebhookAccepted: 1,
+          EventsPublished: 1,
+          PublishRetries: 1,
+        },
       },
     ]);
   });
@@ -318,19 +400,37 @@ describe("handlers/webhooks/receiver business metrics (EMF)", function () {
         namespace: "Switchyard",
         dimensions: [["service"]],
         metrics: count("EventsPublished", "PublishRetries", "EventsPublishFailed"),
-        values: { service: "switchyard-webhooks", provider: "github", EventsPublished: 0, PublishRetries: 3, EventsPublishFailed: 1 },
+        values: {
+          service: "switchyard-webhooks",
+          provider: "github",
+          EventsPublished: 0,
+          PublishRetries: 3,
+          EventsPublishFailed: 1,
+        },
       },
     ]);
     entryErrors = ["AccessDeniedException"];
     const denied = await emfOf(() => handler(github("fail-2"), context()));
     expect(denied.result.statusCode).to.equal(500);
     expect(denied.blobs.map((b) => metricsOf(b).values)).to.deep.equal([
-      { service: "switchyard-webhooks", provider: "github", EventsPublished: 0, PublishRetries: 0, EventsPublishFailed: 1 },
+      {
+        service: "switchyard-webhooks",
+        provider: "github",
+        EventsPublished: 0,
+        PublishRetries: 0,
+        EventsPublishFailed: 1,
+      },
     ]);
     // The provider's redelivery of the transient failure is accepted and counted once.
     const again = await emfOf(() => handler(github("fail-1"), context()));
     expect(again.blobs.map((b) => metricsOf(b).values)).to.deep.equal([
-      { service: "switchyard-webhooks", provider: "github", WebhookAccepted: 1, EventsPublished: 1, PublishRetries: 0 },
+      {
+        service: "switchyard-webhooks",
+        provider: "github",
+        WebhookAccepted: 1,
+        EventsPublished: 1,
+        PublishRetries: 0,
+      },
     ]);
   });
 
@@ -358,11 +458,24 @@ describe("handlers/webhooks/receiver business metrics (EMF)", function () {
     );
     const values = blobs.map((b) => metricsOf(b).values);
     expect(values.filter((v) => "WebhookAccepted" in v)).to.deep.equal([
-      { service: "switchyard-webhooks", provider: "github", WebhookAccepted: 1, EventsPublished: 1, PublishRetries: 0 },
+      {
+        service: "switchyard-webhooks",
+        provider: "github",
+        WebhookAccepted: 1,
+        EventsPublished: 1,
+        PublishRetries: 0,
+      },
     ]);
-    const duplicates = result.filter((r) => r.statusCode === 200 && JSON.parse(r.body).status === "duplicate").length;
+    const duplicates = result.filter(
+      (r) => r.statusCode === 200 && JSON.parse(r.body).status === "duplicate",
+    ).length;
     expect(values.filter((v) => "WebhookDuplicate" in v)).to.have.length(duplicates);
-    for (const v of values.filter((x) => "WebhookDuplicate" in x)) expect(v).to.deep.equal({ service: "switchyard-webhooks", provider: "github", WebhookDuplicate: 1 });
+    for (const v of values.filter((x) => "WebhookDuplicate" in x))
+      expect(v).to.deep.equal({
+        service: "switchyard-webhooks",
+        provider: "github",
+        WebhookDuplicate: 1,
+      });
     // The in-progress ones (503) emit nothing.
     expect(blobs).to.have.length(1 + duplicates);
   });
@@ -388,7 +501,10 @@ describe("handlers/webhooks/receiver business metrics (EMF)", function () {
       throw new Error("no single metric");
     };
     const recordFails = await emfOf(() => handler(github("mf-2", "guess"), context()));
-    expect(recordFails.result).to.deep.include({ statusCode: 403, body: '{"error":"invalid signature"}' });
+    expect(recordFails.result).to.deep.include({
+      statusCode: 403,
+      body: '{"error":"invalid signature"}',
+    });
     expect(recordFails.blobs).to.deep.equal([]);
     expect(logs.find((l) => l.message === "webhook metrics not recorded")?.extra).to.deep.equal({
       error: { name: "Error", message: "no single metric" },
@@ -396,9 +512,20 @@ describe("handlers/webhooks/receiver business metrics (EMF)", function () {
     metrics.singleMetric = realSingle;
 
     // The next invocation (another delivery: GitHub deliveries are told apart by their signed body) emits only its own counts.
-    const next = await emfOf(() => handler(github("mf-3", SECRETS.github, JSON.stringify({ action: "closed", number: 3 })), context()));
+    const next = await emfOf(() =>
+      handler(
+        github("mf-3", SECRETS.github, JSON.stringify({ action: "closed", number: 3 })),
+        context(),
+      ),
+    );
     expect(next.blobs.map((b) => metricsOf(b).values)).to.deep.equal([
-      { service: "switchyard-webhooks", provider: "github", WebhookAccepted: 1, EventsPublished: 1, PublishRetries: 0 },
+      {
+        service: "switchyard-webhooks",
+        provider: "github",
+        WebhookAccepted: 1,
+        EventsPublished: 1,
+        PublishRetries: 0,
+      },
     ]);
   });
 });

@@ -3,10 +3,23 @@
 import { expect } from "chai";
 import * as crypto from "crypto";
 import type { Context, LambdaFunctionURLEvent } from "aws-lambda";
-import { EventBridgeClient, PutEventsCommand, PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
-import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import {
+  EventBridgeClient,
+  PutEventsCommand,
+  PutEventsRequestEntry,
+} from "@aws-sdk/client-eventbridge";
+import {
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from "@aws-sdk/client-secrets-manager";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { makeHandler, readReceiverConfig, ReceiverConfig, ReceiverLogger } from "../../../handlers/webhooks/receiver";
+import {
+  makeHandler,
+  readReceiverConfig,
+  ReceiverConfig,
+  ReceiverLogger,
+} from "../../../handlers/webhooks/receiver";
 import { signGithub } from "../../../handlers/webhooks/github";
 import { hmacRequestHeaders, signHmacBody } from "../../../handlers/webhooks/hmac";
 import { correlationIdFrom } from "../../../handlers/lib/correlation";
@@ -31,7 +44,8 @@ const SECRETS: Record<Provider, string> = {
   standard: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
   hmac: "generic-hmac-secret",
 };
-const arnOf = (p: Provider) => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:test-${p}-AbCdEf`;
+const arnOf = (p: Provider) =>
+  `arn:aws:secretsmanager:eu-west-1:123456789012:secret:test-${p}-AbCdEf`;
 
 const eventBridge = new EventBridgeClient({ region, credentials });
 const secretsManager = new SecretsManagerClient({ region, credentials });
@@ -57,16 +71,27 @@ function installFakes() {
     if (failEntriesWith) {
       return {
         FailedEntryCount: input.Entries.length,
-        Entries: input.Entries.map(() => ({ ErrorCode: failEntriesWith, ErrorMessage: `${failEntriesWith} (injected)` })),
+        Entries: input.Entries.map(() => ({
+          ErrorCode: failEntriesWith,
+          ErrorMessage: `${failEntriesWith} (injected)`,
+        })),
       };
     }
     published.push(...input.Entries);
-    return { FailedEntryCount: 0, Entries: input.Entries.map((_: unknown, i: number) => ({ EventId: `ev-${published.length}-${i}` })) };
+    return {
+      FailedEntryCount: 0,
+      Entries: input.Entries.map((_: unknown, i: number) => ({
+        EventId: `ev-${published.length}-${i}`,
+      })),
+    };
   });
   sm.on(GetSecretValueCommand).callsFake(async (input) => {
     const v = secretValues.get(input.SecretId);
     if (v === undefined) {
-      throw new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: { httpStatusCode: 400 } });
+      throw new ResourceNotFoundException({
+        message: "Secrets Manager can't find the specified secret.",
+        $metadata: { httpStatusCode: 400 },
+      });
     }
     return { ARN: input.SecretId, SecretString: v };
   });
@@ -88,7 +113,12 @@ interface EventOptions {
   base64?: boolean;
 }
 
-function urlEvent(provider: Provider, body: string | Buffer, headers: Record<string, string>, o: EventOptions = {}): LambdaFunctionURLEvent {
+function urlEvent(
+  provider: Provider,
+  body: string | Buffer,
+  headers: Record<string, string>,
+  o: EventOptions = {},
+): LambdaFunctionURLEvent {
   const raw = Buffer.isBuffer(body) ? body : Buffer.from(body, "utf8");
   return {
     version: "2.0",
@@ -101,7 +131,13 @@ function urlEvent(provider: Provider, body: string | Buffer, headers: Record<str
       apiId: "abcdefghij",
       domainName: DOMAIN,
       domainPrefix: "abcdefghij",
-      http: { method: o.method ?? "POST", path: o.path ?? `/${provider}`, protocol: "HTTP/1.1", sourceIp: "192.0.2.1", userAgent: "test" },
+      http: {
+        method: o.method ?? "POST",
+        path: o.path ?? `/${provider}`,
+        protocol: "HTTP/1.1",
+        sourceIp: "192.0.2.1",
+        userAgent: "test",
+      },
       requestId: crypto.randomUUID(),
       routeKey: "$default",
       stage: "$default",
@@ -124,7 +160,11 @@ describe("handlers/webhooks/receiver against dynalite", function () {
     error: (message, extra) => logs.push({ level: "error", message, extra }),
   };
 
-  function configFor(provider: Provider, table: string, extra: Partial<ReceiverConfig> = {}): ReceiverConfig {
+  function configFor(
+    provider: Provider,
+    table: string,
+    extra: Partial<ReceiverConfig> = {},
+  ): ReceiverConfig {
     return {
       provider,
       secretArn: arnOf(provider),
@@ -175,7 +215,11 @@ describe("handlers/webhooks/receiver against dynalite", function () {
     for (const p of Object.keys(SECRETS) as Provider[]) secretValues.set(arnOf(p), SECRETS[p]);
   });
 
-  const githubBody = JSON.stringify({ action: "opened", number: 7, repository: { full_name: "acme/app" } });
+  const githubBody = JSON.stringify({
+    action: "opened",
+    number: 7,
+    repository: { full_name: "acme/app" },
+  });
   const githubHeaders = (deliveryId: string, body = githubBody, secret = SECRETS.github) => ({
     "content-type": "application/json",
     "user-agent": "GitHub-Hookshot/abc",
@@ -188,7 +232,10 @@ describe("handlers/webhooks/receiver against dynalite", function () {
   describe("routing", () => {
     it("answers 404 for another path and 405 (Allow: POST) for another method, without reading the secret", async () => {
       const { handler } = await receiver("github");
-      const r404 = await handler(urlEvent("github", githubBody, githubHeaders("d-1"), { path: "/stripe" }), context());
+      const r404 = await handler(
+        urlEvent("github", githubBody, githubHeaders("d-1"), { path: "/stripe" }),
+        context(),
+      );
       expect(r404).to.deep.include({ statusCode: 404, body: '{"error":"not found"}' });
       const r405 = await handler(urlEvent("github", "", {}, { method: "GET" }), context());
       expect(r405.statusCode).to.equal(405);
@@ -222,10 +269,23 @@ describe("handlers/webhooks/receiver against dynalite", function () {
         now: () => nowMs,
         publishBaseDelayMs: 1,
       });
-      const forged = { ...githubHeaders("d-forged"), "x-hub-signature-256": signGithub("wrong", githubBody), "x-correlation-id": "corr-forged-1" };
-      expect((await handler(urlEvent("github", githubBody, forged), context())).statusCode).to.equal(403);
-      expect((await handler(urlEvent("github", githubBody, githubHeaders("d-accepted")), context())).statusCode).to.equal(200);
-      const unsigned = urlEvent("github", githubBody, { "content-type": "application/json", "x-github-event": "ping", "x-github-delivery": "d-3" });
+      const forged = {
+        ...githubHeaders("d-forged"),
+        "x-hub-signature-256": signGithub("wrong", githubBody),
+        "x-correlation-id": "corr-forged-1",
+      };
+      expect(
+        (await handler(urlEvent("github", githubBody, forged), context())).statusCode,
+      ).to.equal(403);
+      expect(
+        (await handler(urlEvent("github", githubBody, githubHeaders("d-accepted")), context()))
+          .statusCode,
+      ).to.equal(200);
+      const unsigned = urlEvent("github", githubBody, {
+        "content-type": "application/json",
+        "x-github-event": "ping",
+        "x-github-delivery": "d-3",
+      });
       expect((await handler(unsigned, context())).statusCode).to.equal(401);
       expect(lines.map((l) => [l.message, l.correlation_id])).to.deep.equal([
         ["webhook rejected", "corr-forged-1"],
@@ -240,13 +300,19 @@ describe("handlers/webhooks/receiver against dynalite", function () {
     it("publishes one event with the delivery id as correlation id (an unsigned x-correlation-id is ignored), selected headers and payload", async () => {
       const { handler, table } = await receiver("github");
       const res = await handler(
-        urlEvent("github", githubBody, { ...githubHeaders("72d3162e-cc78-11e3-81ab-4c9367dc0958"), "x-correlation-id": "corr-123" }),
+        urlEvent("github", githubBody, {
+          ...githubHeaders("72d3162e-cc78-11e3-81ab-4c9367dc0958"),
+          "x-correlation-id": "corr-123",
+        }),
         context(),
       );
       expect(res).to.deep.equal({
         statusCode: 200,
         headers: { "content-type": "application/json", "cache-control": "no-store" },
-        body: JSON.stringify({ status: "accepted", deliveryId: "72d3162e-cc78-11e3-81ab-4c9367dc0958" }),
+        body: JSON.stringify({
+          status: "accepted",
+          deliveryId: "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+        }),
       });
       expect(published).to.have.length(1);
       const e = published[0];
@@ -278,8 +344,14 @@ describe("handlers/webhooks/receiver against dynalite", function () {
 
     it("answers a duplicate with 200 without publishing again", async () => {
       const { handler } = await receiver("github");
-      const first = await handler(urlEvent("github", githubBody, githubHeaders("dup-1")), context());
-      const second = await handler(urlEvent("github", githubBody, githubHeaders("dup-1")), context());
+      const first = await handler(
+        urlEvent("github", githubBody, githubHeaders("dup-1")),
+        context(),
+      );
+      const second = await handler(
+        urlEvent("github", githubBody, githubHeaders("dup-1")),
+        context(),
+      );
       expect(JSON.parse(first.body).status).to.equal("accepted");
       expect(second.statusCode).to.equal(200);
       expect(JSON.parse(second.body)).to.deep.equal({ status: "duplicate", deliveryId: "dup-1" });
@@ -290,20 +362,31 @@ describe("handlers/webhooks/receiver against dynalite", function () {
 
     it("deduplicates on the signed body: a captured delivery resent under new X-GitHub-Delivery ids publishes nothing", async () => {
       const { handler } = await receiver("github");
-      const first = await handler(urlEvent("github", githubBody, githubHeaders("orig-1")), context());
+      const first = await handler(
+        urlEvent("github", githubBody, githubHeaders("orig-1")),
+        context(),
+      );
       expect(JSON.parse(first.body).status).to.equal("accepted");
       // 50 replays of the captured request, each with a fresh delivery id and a relabelled event.
       const replays = [];
       for (let i = 0; i < 50; i++) {
-        const h = { ...githubHeaders(crypto.randomUUID()), "x-github-event": i % 2 ? "push" : "RecordVerificationRequested" };
+        const h = {
+          ...githubHeaders(crypto.randomUUID()),
+          "x-github-event": i % 2 ? "push" : "RecordVerificationRequested",
+        };
         replays.push(await handler(urlEvent("github", githubBody, h), context()));
       }
-      expect(replays.map((r) => [r.statusCode, JSON.parse(r.body).status])).to.deep.equal(Array(50).fill([200, "duplicate"]));
+      expect(replays.map((r) => [r.statusCode, JSON.parse(r.body).status])).to.deep.equal(
+        Array(50).fill([200, "duplicate"]),
+      );
       expect(published).to.have.length(1);
       expect(published[0].DetailType).to.equal("pull_request");
       // A different body is a different delivery, whatever its id.
       const other = JSON.stringify({ action: "closed", number: 7 });
-      const res = await handler(urlEvent("github", other, githubHeaders("orig-1", other)), context());
+      const res = await handler(
+        urlEvent("github", other, githubHeaders("orig-1", other)),
+        context(),
+      );
       expect(JSON.parse(res.body).status).to.equal("accepted");
       expect(published).to.have.length(2);
     });
@@ -312,21 +395,28 @@ describe("handlers/webhooks/receiver against dynalite", function () {
       const { handler } = await receiver("github");
       putEventsDelayMs = 100;
       const results = await Promise.all(
-        Array.from({ length: 20 }, () => handler(urlEvent("github", githubBody, githubHeaders("conc-1")), context())),
+        Array.from({ length: 20 }, () =>
+          handler(urlEvent("github", githubBody, githubHeaders("conc-1")), context()),
+        ),
       );
       expect(published).to.have.length(1);
       expect(eb.commandCalls(PutEventsCommand)).to.have.length(1);
       const statuses = results.map((r) => r.statusCode);
       expect(statuses.filter((s) => s === 200)).to.have.length.at.least(1);
       expect(statuses.every((s) => s === 200 || s === 503)).to.equal(true);
-      const accepted = results.filter((r) => r.statusCode === 200 && JSON.parse(r.body).status === "accepted");
+      const accepted = results.filter(
+        (r) => r.statusCode === 200 && JSON.parse(r.body).status === "accepted",
+      );
       expect(accepted).to.have.length(1);
       for (const r of results.filter((x) => x.statusCode === 503)) {
         expect(r.headers["retry-after"]).to.equal("5");
         expect(JSON.parse(r.body)).to.deep.equal({ error: "delivery in progress, retry later" });
       }
       // The ones told to retry get a duplicate answer when they do.
-      const again = await handler(urlEvent("github", githubBody, githubHeaders("conc-1")), context());
+      const again = await handler(
+        urlEvent("github", githubBody, githubHeaders("conc-1")),
+        context(),
+      );
       expect(JSON.parse(again.body).status).to.equal("duplicate");
       expect(published).to.have.length(1);
     });
@@ -334,13 +424,19 @@ describe("handlers/webhooks/receiver against dynalite", function () {
     it("lets a delivery whose publish failed be retried: 503, then accepted and published once", async () => {
       const { handler, table } = await receiver("github");
       failEntriesWith = "InternalFailure";
-      const failed = await handler(urlEvent("github", githubBody, githubHeaders("retry-1")), context());
+      const failed = await handler(
+        urlEvent("github", githubBody, githubHeaders("retry-1")),
+        context(),
+      );
       expect(failed.statusCode).to.equal(503);
       expect(failed.headers["retry-after"]).to.equal("5");
       expect(eb.commandCalls(PutEventsCommand)).to.have.length(4);
       expect(await scanTable(ddb.client, table)).to.deep.equal([]);
       failEntriesWith = undefined;
-      const retried = await handler(urlEvent("github", githubBody, githubHeaders("retry-1")), context());
+      const retried = await handler(
+        urlEvent("github", githubBody, githubHeaders("retry-1")),
+        context(),
+      );
       expect(JSON.parse(retried.body)).to.deep.equal({ status: "accepted", deliveryId: "retry-1" });
       expect(published).to.have.length(1);
     });
@@ -348,7 +444,10 @@ describe("handlers/webhooks/receiver against dynalite", function () {
     it("answers 500 when the bus refuses for good (AccessDenied), still retryable by the sender", async () => {
       const { handler } = await receiver("github");
       failEntriesWith = "AccessDeniedException";
-      const res = await handler(urlEvent("github", githubBody, githubHeaders("denied-1")), context());
+      const res = await handler(
+        urlEvent("github", githubBody, githubHeaders("denied-1")),
+        context(),
+      );
       expect(res).to.deep.include({ statusCode: 500, body: '{"error":"internal error"}' });
       expect(eb.commandCalls(PutEventsCommand)).to.have.length(1);
     });
@@ -358,9 +457,15 @@ describe("handlers/webhooks/receiver against dynalite", function () {
       const { ["x-hub-signature-256"]: sig, ...unsigned } = githubHeaders("s-1");
       const r401 = await handler(urlEvent("github", githubBody, unsigned), context());
       expect(r401).to.deep.include({ statusCode: 401, body: '{"error":"missing signature"}' });
-      const r403 = await handler(urlEvent("github", githubBody.replace("7", "8"), githubHeaders("s-1")), context());
+      const r403 = await handler(
+        urlEvent("github", githubBody.replace("7", "8"), githubHeaders("s-1")),
+        context(),
+      );
       expect(r403).to.deep.include({ statusCode: 403, body: '{"error":"invalid signature"}' });
-      const wrong = await handler(urlEvent("github", githubBody, githubHeaders("s-1", githubBody, "wrong")), context());
+      const wrong = await handler(
+        urlEvent("github", githubBody, githubHeaders("s-1", githubBody, "wrong")),
+        context(),
+      );
       expect(wrong.statusCode).to.equal(403);
       for (const r of [r401, r403, wrong]) expect(r.body).to.not.contain(sig.slice(7, 20));
       expect(published).to.have.length(0);
@@ -370,17 +475,26 @@ describe("handlers/webhooks/receiver against dynalite", function () {
       const { handler } = await receiver("github");
       const bad = "not json";
       const r1 = await handler(urlEvent("github", bad, githubHeaders("m-1", bad)), context());
-      expect(r1).to.deep.include({ statusCode: 400, body: '{"error":"GitHub delivery: the body is not valid JSON"}' });
+      expect(r1).to.deep.include({
+        statusCode: 400,
+        body: '{"error":"GitHub delivery: the body is not valid JSON"}',
+      });
       const { ["x-github-delivery"]: _d, ...noId } = githubHeaders("m-2");
       const r2 = await handler(urlEvent("github", githubBody, noId), context());
-      expect(r2).to.deep.include({ statusCode: 400, body: '{"error":"X-GitHub-Delivery header is missing"}' });
+      expect(r2).to.deep.include({
+        statusCode: 400,
+        body: '{"error":"X-GitHub-Delivery header is missing"}',
+      });
       expect(published).to.have.length(0);
     });
 
     it("verifies a base64-encoded form body (application/x-www-form-urlencoded with payload=)", async () => {
       const { handler } = await receiver("github");
       const form = `payload=${encodeURIComponent(githubBody)}`;
-      const headers = { ...githubHeaders("form-1", form), "content-type": "application/x-www-form-urlencoded" };
+      const headers = {
+        ...githubHeaders("form-1", form),
+        "content-type": "application/x-www-form-urlencoded",
+      };
       const res = await handler(urlEvent("github", form, headers, { base64: true }), context());
       expect(res.statusCode).to.equal(200);
       expect(JSON.parse(published[0].Detail!).payload).to.deep.equal(JSON.parse(githubBody));
@@ -389,13 +503,26 @@ describe("handlers/webhooks/receiver against dynalite", function () {
 
   describe("secrets and rotation", () => {
     it("accepts the previous secret from the JSON secret during a rotation", async () => {
-      secretValues.set(arnOf("github"), JSON.stringify({ current: "brand-new", previous: SECRETS.github }));
+      secretValues.set(
+        arnOf("github"),
+        JSON.stringify({ current: "brand-new", previous: SECRETS.github }),
+      );
       const { handler } = await receiver("github");
-      expect((await handler(urlEvent("github", githubBody, githubHeaders("rot-1")), context())).statusCode).to.equal(200);
       expect(
-        (await handler(urlEvent("github", githubBody, githubHeaders("rot-2", githubBody, "brand-new")), context())).statusCode,
+        (await handler(urlEvent("github", githubBody, githubHeaders("rot-1")), context()))
+          .statusCode,
       ).to.equal(200);
-      expect(logs.some((l) => l.message === "webhook signed with the previous secret")).to.equal(true);
+      expect(
+        (
+          await handler(
+            urlEvent("github", githubBody, githubHeaders("rot-2", githubBody, "brand-new")),
+            context(),
+          )
+        ).statusCode,
+      ).to.equal(200);
+      expect(logs.some((l) => l.message === "webhook signed with the previous secret")).to.equal(
+        true,
+      );
     });
 
     it("reads the secret once per TTL, and re-reads it early when a signature fails after a rotation", async () => {
@@ -403,49 +530,94 @@ describe("handlers/webhooks/receiver against dynalite", function () {
       await handler(urlEvent("github", githubBody, githubHeaders("ttl-1")), context());
       await handler(urlEvent("github", githubBody, githubHeaders("ttl-2")), context());
       expect(sm.commandCalls(GetSecretValueCommand)).to.have.length(1);
-      secretValues.set(arnOf("github"), JSON.stringify({ current: "rotated", previous: SECRETS.github }));
+      secretValues.set(
+        arnOf("github"),
+        JSON.stringify({ current: "rotated", previous: SECRETS.github }),
+      );
       // Within 5 s of the read a mismatch does not re-read (forgeries cannot hammer Secrets Manager).
       nowMs += 1000;
-      const early = await handler(urlEvent("github", githubBody, githubHeaders("ttl-3", githubBody, "rotated")), context());
+      const early = await handler(
+        urlEvent("github", githubBody, githubHeaders("ttl-3", githubBody, "rotated")),
+        context(),
+      );
       expect(early.statusCode).to.equal(403);
       expect(sm.commandCalls(GetSecretValueCommand)).to.have.length(1);
       nowMs += 5000;
-      const later = await handler(urlEvent("github", githubBody, githubHeaders("ttl-4", githubBody, "rotated")), context());
+      const later = await handler(
+        urlEvent("github", githubBody, githubHeaders("ttl-4", githubBody, "rotated")),
+        context(),
+      );
       expect(later.statusCode).to.equal(200);
       expect(sm.commandCalls(GetSecretValueCommand)).to.have.length(2);
-      expect(sm.commandCalls(GetSecretValueCommand)[0].args[0].input).to.deep.equal({ SecretId: arnOf("github") });
+      expect(sm.commandCalls(GetSecretValueCommand)[0].args[0].input).to.deep.equal({
+        SecretId: arnOf("github"),
+      });
     });
 
     it("answers 503 when the secret cannot be read", async () => {
       secretValues.delete(arnOf("github"));
       const { handler } = await receiver("github");
-      const res = await handler(urlEvent("github", githubBody, githubHeaders("nosecret")), context());
+      const res = await handler(
+        urlEvent("github", githubBody, githubHeaders("nosecret")),
+        context(),
+      );
       expect(res.statusCode).to.equal(503);
       expect(published).to.have.length(0);
     });
   });
 
   describe("Stripe", () => {
-    const body = JSON.stringify({ id: "evt_1NG8Du2eZvKYlo2CUI79vXWy", object: "event", type: "invoice.paid", data: { object: { id: "in_1" } } });
+    const body = JSON.stringify({
+      id: "evt_1NG8Du2eZvKYlo2CUI79vXWy",
+      object: "event",
+      type: "invoice.paid",
+      data: { object: { id: "in_1" } },
+    });
 
     it("publishes with the event id as delivery id and the event type as detail type", async () => {
       const { handler } = await receiver("stripe");
       const res = await handler(
-        urlEvent("stripe", body, { "content-type": "application/json; charset=utf-8", "stripe-signature": signStripe(SECRETS.stripe, NOW_S, body) }),
+        urlEvent("stripe", body, {
+          "content-type": "application/json; charset=utf-8",
+          "stripe-signature": signStripe(SECRETS.stripe, NOW_S, body),
+        }),
         context(),
       );
-      expect(JSON.parse(res.body)).to.deep.equal({ status: "accepted", deliveryId: "evt_1NG8Du2eZvKYlo2CUI79vXWy" });
-      expect(published[0]).to.deep.include({ Source: "switchyard.webhooks.stripe", DetailType: "invoice.paid" });
-      expect(JSON.parse(published[0].Detail!).headers).to.deep.equal({ "content-type": "application/json; charset=utf-8" });
+      expect(JSON.parse(res.body)).to.deep.equal({
+        status: "accepted",
+        deliveryId: "evt_1NG8Du2eZvKYlo2CUI79vXWy",
+      });
+      expect(published[0]).to.deep.include({
+        Source: "switchyard.webhooks.stripe",
+        DetailType: "invoice.paid",
+      });
+      expect(JSON.parse(published[0].Detail!).headers).to.deep.equal({
+        "content-type": "application/json; charset=utf-8",
+      });
     });
 
     it("rejects a stale and a future timestamp with 403, and a signed body without id/type with 400", async () => {
       const { handler } = await receiver("stripe");
-      const stale = await handler(urlEvent("stripe", body, { "stripe-signature": signStripe(SECRETS.stripe, NOW_S - 301, body) }), context());
-      const future = await handler(urlEvent("stripe", body, { "stripe-signature": signStripe(SECRETS.stripe, NOW_S + 301, body) }), context());
+      const stale = await handler(
+        urlEvent("stripe", body, {
+          "stripe-signature": signStripe(SECRETS.stripe, NOW_S - 301, body),
+        }),
+        context(),
+      );
+      const future = await handler(
+        urlEvent("stripe", body, {
+          "stripe-signature": signStripe(SECRETS.stripe, NOW_S + 301, body),
+        }),
+        context(),
+      );
       expect([stale.statusCode, future.statusCode]).to.deep.equal([403, 403]);
       const noType = JSON.stringify({ id: "evt_2" });
-      const r400 = await handler(urlEvent("stripe", noType, { "stripe-signature": signStripe(SECRETS.stripe, NOW_S, noType) }), context());
+      const r400 = await handler(
+        urlEvent("stripe", noType, {
+          "stripe-signature": signStripe(SECRETS.stripe, NOW_S, noType),
+        }),
+        context(),
+      );
       expect(r400.statusCode).to.equal(400);
       expect(published).to.have.length(0);
       expect(logs.filter((l) => l.extra.status === 403).map((l) => l.extra.reason)).to.deep.equal([
@@ -467,21 +639,38 @@ describe("handlers/webhooks/receiver against dynalite", function () {
         "webhook-signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
       };
       const res = await handler(urlEvent("standard", payload, headers), context());
-      expect(JSON.parse(res.body)).to.deep.equal({ status: "accepted", deliveryId: "msg_p5jXN8AQM9LWM0D4loKWxJek" });
+      expect(JSON.parse(res.body)).to.deep.equal({
+        status: "accepted",
+        deliveryId: "msg_p5jXN8AQM9LWM0D4loKWxJek",
+      });
       expect(published[0].DetailType).to.equal("webhook");
-      const typed = JSON.stringify({ type: "invoice.created", timestamp: "2021-02-21T17:02:10Z", data: {} });
-      const h2 = { ...headers, "webhook-id": "msg_2", "webhook-signature": signStandard(SECRETS.standard, "msg_2", 1614265330, typed) };
+      const typed = JSON.stringify({
+        type: "invoice.created",
+        timestamp: "2021-02-21T17:02:10Z",
+        data: {},
+      });
+      const h2 = {
+        ...headers,
+        "webhook-id": "msg_2",
+        "webhook-signature": signStandard(SECRETS.standard, "msg_2", 1614265330, typed),
+      };
       await handler(urlEvent("standard", typed, h2), context());
       expect(published[1].DetailType).to.equal("invoice.created");
       // Five minutes and one second later the same request is a replay.
       nowMs = (1614265330 + 301) * 1000;
-      const replay = await handler(urlEvent("standard", payload, { ...headers, "webhook-id": "msg_3" }), context());
+      const replay = await handler(
+        urlEvent("standard", payload, { ...headers, "webhook-id": "msg_3" }),
+        context(),
+      );
       expect(replay.statusCode).to.equal(403);
     });
   });
 
   describe("generic HMAC, headers scheme (the default)", () => {
-    const signed = (body: string, h: { id: string; timestamp?: number; event?: string; correlationId?: string }) => ({
+    const signed = (
+      body: string,
+      h: { id: string; timestamp?: number; event?: string; correlationId?: string },
+    ) => ({
       "content-type": "application/json",
       ...hmacRequestHeaders(SECRETS.hmac, { timestamp: NOW_S, ...h }, body),
     });
@@ -495,7 +684,11 @@ describe("handlers/webhooks/receiver against dynalite", function () {
       const b = await handler(urlEvent("hmac", body, h), context());
       expect(JSON.parse(b.body).status).to.equal("duplicate");
       expect(published.map((e) => e.DetailType)).to.deep.equal(["order.custom"]);
-      expect(JSON.parse(published[0].Detail!)).to.deep.include({ deliveryId: "wh-9", correlationId: "corr-signed-1", eventType: "order.custom" });
+      expect(JSON.parse(published[0].Detail!)).to.deep.include({
+        deliveryId: "wh-9",
+        correlationId: "corr-signed-1",
+        eventType: "order.custom",
+      });
       // Without X-Webhook-Event the body's type names the event.
       const c = await handler(urlEvent("hmac", body, signed(body, { id: "wh-10" })), context());
       expect(c.statusCode).to.equal(200);
@@ -520,7 +713,9 @@ describe("handlers/webhooks/receiver against dynalite", function () {
         expect(res).to.deep.include({ statusCode: 403, body: '{"error":"invalid signature"}' });
       }
       // Resent as captured: a duplicate, not a second event.
-      expect(JSON.parse((await handler(urlEvent("hmac", body, captured), context())).body).status).to.equal("duplicate");
+      expect(
+        JSON.parse((await handler(urlEvent("hmac", body, captured), context())).body).status,
+      ).to.equal("duplicate");
       expect(published.map((e) => e.DetailType)).to.deep.equal(["record.noted"]);
     });
 
@@ -528,12 +723,17 @@ describe("handlers/webhooks/receiver against dynalite", function () {
       const { handler } = await receiver("hmac");
       const body = JSON.stringify({ type: "order.created", id: 8 });
       const deliveryId = 'wh-"quoted"\\id';
-      expect((await handler(urlEvent("hmac", body, signed(body, { id: deliveryId })), context())).statusCode).to.equal(200);
+      expect(
+        (await handler(urlEvent("hmac", body, signed(body, { id: deliveryId })), context()))
+          .statusCode,
+      ).to.equal(200);
       const expected = `delivery-${crypto.createHash("sha256").update(`hmac:${deliveryId}`).digest("hex").slice(0, 40)}`;
       const detail = JSON.parse(published[0].Detail!);
       expect(detail.deliveryId).to.equal(deliveryId);
       expect(detail.correlationId).to.equal(expected);
-      expect(correlationIdFrom({ source: published[0].Source, "detail-type": "x", detail })).to.equal(expected);
+      expect(
+        correlationIdFrom({ source: published[0].Source, "detail-type": "x", detail }),
+      ).to.equal(expected);
     });
   });
 
@@ -549,16 +749,43 @@ describe("handlers/webhooks/receiver against dynalite", function () {
       const { handler } = await receiver("hmac", { hmacSignedContent: "body" });
       const body = JSON.stringify({ type: "order.created", id: 7 });
       const hash = crypto.createHash("sha256").update(body).digest("hex");
-      const a = await handler(urlEvent("hmac", body, bodyHeaders(body, { "x-webhook-id": "wh-1", "x-webhook-event": "RecordVerificationRequested", "x-correlation-id": "corr-x" })), context());
-      expect(JSON.parse(a.body)).to.deep.equal({ status: "accepted", deliveryId: `sha256:${hash}` });
+      const a = await handler(
+        urlEvent(
+          "hmac",
+          body,
+          bodyHeaders(body, {
+            "x-webhook-id": "wh-1",
+            "x-webhook-event": "RecordVerificationRequested",
+            "x-correlation-id": "corr-x",
+          }),
+        ),
+        context(),
+      );
+      expect(JSON.parse(a.body)).to.deep.equal({
+        status: "accepted",
+        deliveryId: `sha256:${hash}`,
+      });
       const detail = JSON.parse(published[0].Detail!);
       expect(published[0].DetailType).to.equal("order.created");
-      expect(detail).to.deep.include({ deliveryId: `sha256:${hash}`, correlationId: `sha256:${hash}` });
-      expect(detail.headers).to.deep.equal({ "content-type": "application/json", "x-webhook-timestamp": String(NOW_S) });
+      expect(detail).to.deep.include({
+        deliveryId: `sha256:${hash}`,
+        correlationId: `sha256:${hash}`,
+      });
+      expect(detail.headers).to.deep.equal({
+        "content-type": "application/json",
+        "x-webhook-timestamp": String(NOW_S),
+      });
       // Resent under new ids and a fresh timestamp within the idempotency TTL: one delivery.
       nowMs += 60_000;
       for (const id of ["wh-2", "wh-3"]) {
-        const r = await handler(urlEvent("hmac", body, bodyHeaders(body, { "x-webhook-id": id, "x-webhook-timestamp": String(NOW_S + 60) })), context());
+        const r = await handler(
+          urlEvent(
+            "hmac",
+            body,
+            bodyHeaders(body, { "x-webhook-id": id, "x-webhook-timestamp": String(NOW_S + 60) }),
+          ),
+          context(),
+        );
         expect(JSON.parse(r.body).status).to.equal("duplicate");
       }
       expect(published).to.have.length(1);
@@ -566,17 +793,28 @@ describe("handlers/webhooks/receiver against dynalite", function () {
   });
 
   describe("Twilio", () => {
-    const params = { CallSid: "CA1234567890ABCDE", Caller: "+14158675309", Digits: "1234", From: "+14158675309", To: "+18005551212" };
+    const params = {
+      CallSid: "CA1234567890ABCDE",
+      Caller: "+14158675309",
+      Digits: "1234",
+      From: "+14158675309",
+      To: "+18005551212",
+    };
     const form = new URLSearchParams(params).toString();
 
     it("verifies the library vector through a configured public URL, with a base64 form body, and answers TwiML", async () => {
-      const { handler } = await receiver("twilio", { publicUrl: "https://mycompany.com/myapp.php" });
+      const { handler } = await receiver("twilio", {
+        publicUrl: "https://mycompany.com/myapp.php",
+      });
       const headers = {
         "content-type": "application/x-www-form-urlencoded",
         "x-twilio-signature": "RSOYDt4T1cUTdK1PDd93/VVr8B8=",
         "i-twilio-idempotency-token": "idem-token-1",
       };
-      const res = await handler(urlEvent("twilio", form, headers, { base64: true, query: "foo=1&bar=2" }), context());
+      const res = await handler(
+        urlEvent("twilio", form, headers, { base64: true, query: "foo=1&bar=2" }),
+        context(),
+      );
       expect(res).to.deep.equal({
         statusCode: 200,
         headers: { "content-type": "text/xml", "cache-control": "no-store" },
@@ -592,23 +830,49 @@ describe("handlers/webhooks/receiver against dynalite", function () {
       const { handler } = await receiver("twilio");
       const url = `https://${DOMAIN}/twilio?x=1`;
       const status = { ...params, CallStatus: "completed" };
-      const headers = { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": signTwilio(SECRETS.twilio, url, status) };
-      const ok = await handler(urlEvent("twilio", new URLSearchParams(status).toString(), headers, { base64: true, query: "x=1" }), context());
+      const headers = {
+        "content-type": "application/x-www-form-urlencoded",
+        "x-twilio-signature": signTwilio(SECRETS.twilio, url, status),
+      };
+      const ok = await handler(
+        urlEvent("twilio", new URLSearchParams(status).toString(), headers, {
+          base64: true,
+          query: "x=1",
+        }),
+        context(),
+      );
       expect(ok.statusCode).to.equal(200);
       expect(published[0].DetailType).to.equal("call.completed");
-      const wrongQuery = await handler(urlEvent("twilio", new URLSearchParams(status).toString(), headers, { base64: true, query: "x=2" }), context());
+      const wrongQuery = await handler(
+        urlEvent("twilio", new URLSearchParams(status).toString(), headers, {
+          base64: true,
+          query: "x=2",
+        }),
+        context(),
+      );
       expect(wrongQuery.statusCode).to.equal(403);
 
       const json = '{"EventType":"onMessageAdded","Body":"hi"}';
       const hash = crypto.createHash("sha256").update(json).digest("hex");
       const jsonUrl = `https://${DOMAIN}/twilio?bodySHA256=${hash}`;
       const res = await handler(
-        urlEvent("twilio", json, { "content-type": "application/json", "x-twilio-signature": signTwilio(SECRETS.twilio, jsonUrl, {}) }, { query: `bodySHA256=${hash}` }),
+        urlEvent(
+          "twilio",
+          json,
+          {
+            "content-type": "application/json",
+            "x-twilio-signature": signTwilio(SECRETS.twilio, jsonUrl, {}),
+          },
+          { query: `bodySHA256=${hash}` },
+        ),
         context(),
       );
       expect(res.statusCode).to.equal(200);
       expect(published[1].DetailType).to.equal("onMessageAdded");
-      expect(JSON.parse(published[1].Detail!).payload).to.deep.equal({ EventType: "onMessageAdded", Body: "hi" });
+      expect(JSON.parse(published[1].Detail!).payload).to.deep.equal({
+        EventType: "onMessageAdded",
+        Body: "hi",
+      });
     });
   });
 
@@ -622,12 +886,19 @@ describe("handlers/webhooks/receiver against dynalite", function () {
         "x-twilio-signature": signTwilio(SECRETS.twilio, url, status),
         "i-twilio-idempotency-token": token,
       });
-      const first = await handler(urlEvent("twilio", new URLSearchParams(status).toString(), headers("tok-1")), context());
+      const first = await handler(
+        urlEvent("twilio", new URLSearchParams(status).toString(), headers("tok-1")),
+        context(),
+      );
       expect(first.statusCode).to.equal(200);
       // The same signature verifies these bodies too (Twilio signs params sorted and deduplicated).
       const reordered = "To=%2B15005550006&MessageStatus=delivered&MessageSid=SM1";
       const repeated = `${new URLSearchParams(status).toString()}&MessageSid=SM1`;
-      for (const [body, token] of [[reordered, "tok-2"], [repeated, "tok-3"], [new URLSearchParams(status).toString(), "tok-4"]]) {
+      for (const [body, token] of [
+        [reordered, "tok-2"],
+        [repeated, "tok-3"],
+        [new URLSearchParams(status).toString(), "tok-4"],
+      ]) {
         const res = await handler(urlEvent("twilio", body, headers(token)), context());
         expect(res.statusCode).to.equal(200);
       }
@@ -638,14 +909,19 @@ describe("handlers/webhooks/receiver against dynalite", function () {
 
   describe("source address allowlist", () => {
     it("refuses an address outside the blocks with 403 before anything else, and accepts one inside (IPv4 and IPv6)", async () => {
-      const { handler } = await receiver("github", { allowedCidrs: ["192.30.252.0/22", "2a0a:a440::/29"] });
+      const { handler } = await receiver("github", {
+        allowedCidrs: ["192.30.252.0/22", "2a0a:a440::/29"],
+      });
       const at = (ip: string, id: string) => {
         const e = urlEvent("github", githubBody, githubHeaders(id));
         e.requestContext.http.sourceIp = ip;
         return e;
       };
       const refused = await handler(at("192.0.2.1", "ip-1"), context());
-      expect(refused).to.deep.include({ statusCode: 403, body: '{"error":"source address 192.0.2.1 is not allowed"}' });
+      expect(refused).to.deep.include({
+        statusCode: 403,
+        body: '{"error":"source address 192.0.2.1 is not allowed"}',
+      });
       // Before any other work: not even the path or the secret is looked at.
       const elsewhere = at("203.0.113.9", "ip-2");
       elsewhere.rawPath = "/nowhere";
@@ -655,7 +931,9 @@ describe("handlers/webhooks/receiver against dynalite", function () {
       expect((await handler(at("2a0a:a447:ffff::1", "ip-4"), context())).statusCode).to.equal(200);
       expect((await handler(at("2a0a:a448::1", "ip-5"), context())).statusCode).to.equal(403);
       expect(published).to.have.length(1);
-      expect(logs.filter((l) => l.message === "webhook rejected").map((l) => l.extra.sourceIp)).to.deep.equal(["192.0.2.1", "203.0.113.9", "2a0a:a448::1"]);
+      expect(
+        logs.filter((l) => l.message === "webhook rejected").map((l) => l.extra.sourceIp),
+      ).to.deep.equal(["192.0.2.1", "203.0.113.9", "2a0a:a448::1"]);
     });
   });
 
@@ -666,13 +944,19 @@ describe("handlers/webhooks/receiver against dynalite", function () {
     it("answers 413 when payload storage is disabled, without publishing or recording the delivery", async () => {
       const { handler, table } = await receiver("github", { maxEntryBytes: 2048 });
       const res = await handler(urlEvent("github", big, headers("big-1")), context());
-      expect(res).to.deep.include({ statusCode: 413, body: '{"error":"payload too large: events are limited to 2048 bytes"}' });
+      expect(res).to.deep.include({
+        statusCode: 413,
+        body: '{"error":"payload too large: events are limited to 2048 bytes"}',
+      });
       expect(published).to.have.length(0);
       expect(await scanTable(ddb.client, table)).to.deep.equal([]);
     });
 
     it("stores the exact body in S3 below the provider prefix and publishes a reference", async () => {
-      const { handler } = await receiver("github", { maxEntryBytes: 2048, payloadBucket: "payloads-bucket" });
+      const { handler } = await receiver("github", {
+        maxEntryBytes: 2048,
+        payloadBucket: "payloads-bucket",
+      });
       const res = await handler(urlEvent("github", big, headers("big-2")), context());
       expect(res.statusCode).to.equal(200);
       const puts = s3Mock.commandCalls(PutObjectCommand);
@@ -707,11 +991,23 @@ describe("handlers/webhooks/receiver against dynalite", function () {
     const { handler } = await receiver("github");
     const secretBody = JSON.stringify({ token: "body-marker-8f2e" });
     await handler(urlEvent("github", secretBody, githubHeaders("log-1", secretBody)), context());
-    await handler(urlEvent("github", secretBody, githubHeaders("log-2", secretBody, "wrong-secret")), context());
-    await handler(urlEvent("github", "not-json-marker", githubHeaders("log-3", "not-json-marker")), context());
+    await handler(
+      urlEvent("github", secretBody, githubHeaders("log-2", secretBody, "wrong-secret")),
+      context(),
+    );
+    await handler(
+      urlEvent("github", "not-json-marker", githubHeaders("log-3", "not-json-marker")),
+      context(),
+    );
     const text = JSON.stringify(logs);
     expect(logs.length).to.be.at.least(3);
-    for (const forbidden of ["body-marker-8f2e", "not-json-marker", SECRETS.github, "wrong-secret", signGithub(SECRETS.github, secretBody).slice(7)]) {
+    for (const forbidden of [
+      "body-marker-8f2e",
+      "not-json-marker",
+      SECRETS.github,
+      "wrong-secret",
+      signGithub(SECRETS.github, secretBody).slice(7),
+    ]) {
       expect(text).to.not.contain(forbidden);
     }
   });
@@ -741,18 +1037,30 @@ describe("handlers/webhooks/receiver against dynalite", function () {
         allowedCidrs: undefined,
         hmacSignedContent: "headers",
       });
-      expect(readReceiverConfig({ ...env, ALLOWED_SOURCE_CIDRS: "192.30.252.0/22, 2a0a:a440::/29", HMAC_SIGNED_CONTENT: "body" })).to.deep.include({
+      expect(
+        readReceiverConfig({
+          ...env,
+          ALLOWED_SOURCE_CIDRS: "192.30.252.0/22, 2a0a:a440::/29",
+          HMAC_SIGNED_CONTENT: "body",
+        }),
+      ).to.deep.include({
         allowedCidrs: ["192.30.252.0/22", "2a0a:a440::/29"],
         hmacSignedContent: "body",
       });
-      expect(() => readReceiverConfig({ ...env, HMAC_SIGNED_CONTENT: "all" })).to.throw('HMAC_SIGNED_CONTENT must be one of headers, body, got "all"');
+      expect(() => readReceiverConfig({ ...env, HMAC_SIGNED_CONTENT: "all" })).to.throw(
+        'HMAC_SIGNED_CONTENT must be one of headers, body, got "all"',
+      );
     });
     it("fails naming a missing or bad variable", () => {
-      expect(() => readReceiverConfig({ ...env, WEBHOOK_SECRET_ARN: undefined })).to.throw("WEBHOOK_SECRET_ARN is not set");
+      expect(() => readReceiverConfig({ ...env, WEBHOOK_SECRET_ARN: undefined })).to.throw(
+        "WEBHOOK_SECRET_ARN is not set",
+      );
       expect(() => readReceiverConfig({ ...env, WEBHOOK_PROVIDER: "gitlab" })).to.throw(
         'WEBHOOK_PROVIDER must be one of github, twilio, stripe, standard, hmac, got "gitlab"',
       );
-      expect(() => readReceiverConfig({ ...env, MAX_ENTRY_BYTES: "lots" })).to.throw('MAX_ENTRY_BYTES must be an integer >= 1, got "lots"');
+      expect(() => readReceiverConfig({ ...env, MAX_ENTRY_BYTES: "lots" })).to.throw(
+        'MAX_ENTRY_BYTES must be an integer >= 1, got "lots"',
+      );
     });
   });
 });
