@@ -502,14 +502,12 @@ export class SwitchyardLocal {
   sqsSend(urlOrArn: string, body: string, attributes: QueueMessage["MessageAttributes"]): string {
     const name = this.queueName(urlOrArn);
     const id = randomUUID();
-    this.queues
-      .get(name)!
-      .push({
-        MessageId: id,
-        Body: body,
-        MessageAttributes: attributes,
-        SentTimestamp: Date.now(),
-      });
+    this.queues.get(name)!.push({
+      MessageId: id,
+      Body: body,
+      MessageAttributes: attributes,
+      SentTimestamp: Date.now(),
+    });
     this.log(`  queue ${name}: message ${id.slice(0, 8)}`);
     return id;
   }

@@ -310,12 +310,10 @@ describe("handlers/records/s3Ingestion against a local records API", () => {
   });
 
   it("fails the invocation when the DLQ does not take a report, so Lambda retries it", async () => {
-    sqsMock
-      .on(SendMessageBatchCommand)
-      .resolves({
-        Successful: [],
-        Failed: [{ Id: "0", Code: "KMS.AccessDenied", SenderFault: true }],
-      });
+    sqsMock.on(SendMessageBatchCommand).resolves({
+      Successful: [],
+      Failed: [{ Id: "0", Code: "KMS.AccessDenied", SenderFault: true }],
+    });
     try {
       await handler(s3Event("incoming/gone.json"), {});
       expect.fail("should throw");
