@@ -44,6 +44,10 @@ export type ClientInit = (typeof CLIENT_INIT_MODES)[number];
 export const LAMBDA_RUNTIME = "nodejs22.x";
 export const LAMBDA_ARCHITECTURE = "arm64";
 
+/** The serialized handler's module and export, as CallbackFunction names them: `__index.handler`. */
+const SERIALIZED_MODULE = "__index";
+const HANDLER_EXPORT = "handler";
+
 /**
  * The code archive of every function declared in this process, by component name: the exact
  * archive `pulumi up` uploads (its `__index.js` is the serialized handler factory, bundled). Tests,
@@ -206,7 +210,7 @@ function environmentOf(
  * log group with retention, JSON logs, arm64 and nodejs22.x, and an archive without the AWS SDK.
  */
 export class SwitchyardFunction<E = any, R = any> extends pulumi.ComponentResource {
-  public readonly function: aws.lambda.CallbackFunction<E, R>;
+  public readonly function: aws.lambda.Function;
   public readonly role: aws.iam.Role;
   public readonly policy: aws.iam.RolePolicy;
   public readonly logGroup: aws.cloudwatch.LogGroup;
@@ -242,10 +246,50 @@ export class SwitchyardFunction<E = any, R = any> extends pulumi.ComponentResour
       { parent: this },
     );
 
-    this.function = new aws.lambda.CallbackFunction<E, R>(
+    // The handler's closure, serialized the way CallbackFunction serializes it (a factory called
+    // once per cold start, exported as `handler`), then bundled by esbuild. CallbackFunction would
+    // also walk package.json's dependency tree to list node_modules folders for the archive, which
+    // the bundle replaces; skipping that walk is most of what evaluating a function costs.
+    const closure = pulumi.runtime.serializeFunction(args.callbackFactory, {
+      serialize: () => true,
+      exportName: HANDLER_EXPORT,
+      isFactoryFunction: true,
+      allowSecrets: true,
+    });
+    const serialized = pulumi.output(
+      closure.then(
+        (c) =>
+          new pulumi.asset.AssetArchive({
+            [`${SERIALIZED_MODULE}.js`]: new pulumi.asset.StringAsset(c.text),
+          }),
+      ),
+    ) as unknown as pulumi.Output<pulumi.asset.AssetArchive>;
+    serializedArchives.set(name, serialized);
+    const bundle = serialized.apply((a) => bundleArchive(a));
+    const code = bundle.apply((b) => b.archive);
+    // A secret the closure captured would sit in plain text in the uploaded archive.
+    // Output.isSecret is how CallbackFunction marks it; Pulumi then stores the archive encrypted.
+    (code as unknown as { isSecret: Promise<boolean> }).isSecret = closure.then((c) => {
+      if (c.containsSecrets) {
+        pulumi.log.warn(
+          `A secret value was captured and serialized into the body of the Lambda Function '${name}': pass a Secrets Manager ARN instead.`,
+          this,
+        );
+      }
+      return c.containsSecrets;
+    });
+    functionArchives.set(name, code as unknown as pulumi.asset.AssetArchive);
+    bundleReports.set(
+      name,
+      bundle.apply((b) => b.report),
+    );
+
+    this.function = new aws.lambda.Function(
       name,
       {
-        role: this.role,
+        code,
+        handler: `${SERIALIZED_MODULE}.${HANDLER_EXPORT}`,
+        role: this.role.arn,
         runtime: LAMBDA_RUNTIME,
         architectures: [LAMBDA_ARCHITECTURE],
         description: args.description ?? `Switchyard function ${name}`,
@@ -254,32 +298,9 @@ export class SwitchyardFunction<E = any, R = any> extends pulumi.ComponentResour
         reservedConcurrentExecutions: args.reservedConcurrency,
         loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name },
         environment: environmentOf(args),
-        callbackFactory: args.callbackFactory as any,
-        // The SDK is the runtime's and esbuild is the build tool; the rest is bundled, not zipped.
-        codePathOptions: { extraExcludePackages: [...awsSdkPackages(), ...BUILD_TOOLS] },
       },
-      {
-        parent: this,
-        // The function must not start before it may write its logs.
-        dependsOn: [this.policy],
-        transformations: [
-          (t) => {
-            if (t.type !== "aws:lambda/function:Function") return undefined;
-            const serialized = pulumi.output(
-              t.props.code,
-            ) as pulumi.Output<pulumi.asset.AssetArchive>;
-            serializedArchives.set(name, serialized);
-            const bundle = serialized.apply((a) => bundleArchive(a));
-            const code = bundle.apply((b) => b.archive);
-            functionArchives.set(name, code as any);
-            bundleReports.set(
-              name,
-              bundle.apply((b) => b.report),
-            );
-            return { props: { ...t.props, code }, opts: t.opts };
-          },
-        ],
-      },
+      // The function must not start before it may write its logs.
+      { parent: this, dependsOn: [this.policy] },
     );
 
     this.registerOutputs({ functionArn: this.function.arn, roleArn: this.role.arn });
