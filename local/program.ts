@@ -83,8 +83,14 @@ async function evaluateWithSecrets(
   overrides: Record<string, string>,
 ): Promise<DeclaredProgram> {
   const config: Record<string, string> = { ...readStackConfig(stack), ...overrides };
+  // Every secret this machine already has is given up front, so a run whose secrets all exist
+  // evaluates the program once.
+  for (const [key, value] of Object.entries(readSecretsFile())) {
+    const k = `switchyard:${key}`;
+    if (config[k] === undefined) config[k] = localSecret(key).value ?? String(value);
+  }
   const generated: string[] = [];
-  // The program names each secret it needs when it is missing (at preview): supply it and retry.
+  // A secret still missing is named by the program (at preview): supply it and evaluate again.
   let outputs: Record<string, unknown> | undefined;
   for (let i = 0; i < 50 && !outputs; i++) {
     await settle();
@@ -99,13 +105,11 @@ async function evaluateWithSecrets(
     }
   }
   if (!outputs) throw new Error("the program kept asking for secrets");
-  // Serializing functions is asynchronous: wait until registrations stop arriving.
-  for (let last = -1, stable = 0; stable < 3;) {
-    await settle();
-    await new Promise((r) => setTimeout(r, 100));
-    stable = recorded.length === last ? stable + 1 : 0;
-    last = recorded.length;
-  }
+  // Functions register once their closure is serialized and bundled: wait for every registration.
+  await settle();
+  await (
+    require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }
+  ).waitForRPCs();
   return {
     stack,
     config,

@@ -156,11 +156,13 @@ export class SwitchyardLocal {
 
   private async boot(): Promise<void> {
     const stack = this.opts.stack ?? "dev";
+    // DynamoDB: moto_server (transactions included), in memory or replayed from .switchyard/dynamodb.
+    // Its Python process starts while the program is evaluated.
+    const dynamo = this.startDynamo(stack);
+    dynamo.catch(() => undefined);
     this.program = await loadProgram(stack, this.opts.configOverrides);
     const cfg = this.program.config;
-
-    // DynamoDB: moto_server (transactions included), in memory or replayed from .switchyard/dynamodb.
-    await this.startDynamo(stack);
+    await dynamo;
     await this.createTables();
     this.s3Dir = this.opts.persist
       ? path.join(this.stateDir, "s3", stack)
