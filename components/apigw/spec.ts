@@ -30,6 +30,13 @@ export interface UsageTier extends ThrottleLimits {
   readonly throttles?: Record<string, ThrottleLimits>;
 }
 
+/** What both REST API stages (jobs API, records gateway) turn on unless told otherwise. */
+export const STAGE_DEFAULTS = {
+  stageName: "v1",
+  xrayTracing: true,
+  metrics: true,
+};
+
 // API Gateway's account-level default is 10,000 requests/s with a burst of 5,000.
 export const MAX_RATE_LIMIT = 10000;
 export const MAX_BURST_LIMIT = 5000;
