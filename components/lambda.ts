@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
 import { CLIENT_INIT_ENV } from "../handlers/lib/lazy";
+import type { ClientInit } from "./clientInit";
 
 /** One IAM statement of a function's role policy. Resources are always named ARNs. */
 export interface Grant {
@@ -36,9 +37,8 @@ export interface FunctionArgs<E, R> {
   readonly clientInit?: ClientInit;
 }
 
-/** Where functions build their AWS SDK clients: the `switchyard:lambdaClientInit` values. */
-export const CLIENT_INIT_MODES = ["on-first-use", "at-init"] as const;
-export type ClientInit = (typeof CLIENT_INIT_MODES)[number];
+export { CLIENT_INIT_MODES, DEFAULT_CLIENT_INIT } from "./clientInit";
+export type { ClientInit } from "./clientInit";
 
 /** Runtime and architecture of every Switchyard function. */
 export const LAMBDA_RUNTIME = "nodejs22.x";

@@ -30,6 +30,13 @@ export interface UsageTier extends ThrottleLimits {
   readonly throttles?: Record<string, ThrottleLimits>;
 }
 
+/** What both REST API stages (jobs API, records gateway) turn on unless told otherwise. */
+export const STAGE_DEFAULTS = {
+  stageName: "v1",
+  xrayTracing: true,
+  metrics: true,
+};
+
 // API Gateway's account-level default is 10,000 requests/s with a burst of 5,000.
 export const MAX_RATE_LIMIT = 10000;
 export const MAX_BURST_LIMIT = 5000;
@@ -240,7 +247,8 @@ export function parseTiers(v: unknown): Record<string, UsageTier> {
 const CONSUMER_NAME = /^[A-Za-z0-9][A-Za-z0-9-]{0,39}$/;
 
 /** Validates consumers {"acme": "standard"} against the tier names. */
-export function parseConsumers(v: unknown, tierNames: string[]): Record<string, string> {
+/** Consumer name to tier name; each tier must be one of `tierNames` when given. */
+export function parseConsumers(v: unknown, tierNames?: string[]): Record<string, string> {
   if (!isObject(v))
     throw new Error('must be a JSON object mapping consumer to tier, e.g. {"acme":"standard"}');
   const out: Record<string, string> = {};
@@ -250,7 +258,10 @@ export function parseConsumers(v: unknown, tierNames: string[]): Record<string, 
         `consumer name ${JSON.stringify(consumer)} must be 1-40 letters, digits or hyphens`,
       );
     }
-    if (typeof tier !== "string" || !tierNames.includes(tier)) {
+    if (typeof tier !== "string") {
+      throw new Error(`consumer "${consumer}" must name a tier, got ${JSON.stringify(tier)}`);
+    }
+    if (tierNames && !tierNames.includes(tier)) {
       throw new Error(
         `consumer "${consumer}" names tier ${JSON.stringify(tier)}, which is not one of ${tierNames.join(", ")}`,
       );

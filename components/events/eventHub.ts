@@ -1,8 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { checkIntRange, checkName } from "../validate";
+import { HUB_DEFAULTS, LOG_RETENTION_DAYS } from "./hubSpec";
 import { MATCH_ALL } from "./patterns";
 import { EventRoute, RouteArgs } from "./route";
+
+export { HUB_DEFAULTS, LOG_RETENTION_DAYS } from "./hubSpec";
 
 export interface EventHubArgs {
   /** Days the archive keeps events for replay, 1-3650 (0 = forever). Default 30. */
@@ -24,22 +27,6 @@ export interface EventHubArgs {
   /** Routes of the hub, by name. Default none; more can be added with `addRoute`. */
   readonly routes?: Record<string, RouteArgs>;
 }
-
-// CloudWatch Logs accepts only these retention values.
-export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
-  3653,
-];
-
-export const HUB_DEFAULTS = {
-  archiveRetentionDays: 30,
-  dlqRetentionSeconds: 1209600,
-  logRetentionDays: 30,
-  publisherAccountIds: [] as string[],
-  schemaDiscovery: false,
-  debugRoute: false,
-  protect: false,
-};
 
 export function validateHubArgs(args: EventHubArgs): void {
   const a = { ...HUB_DEFAULTS, ...args };

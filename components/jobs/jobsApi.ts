@@ -25,10 +25,12 @@ import {
   callerTrustPolicy,
   integrationSourceArn,
   JOBS_AUTH_MODES,
+  JOBS_DEFAULTS,
   JOBS_ROUTES,
   jobsDeploymentSpec,
   jobsMethods,
   JobsAuth,
+  JWT_RESULT_TTL_SECONDS,
 } from "./jobsSpec";
 
 export interface JwtSettings {
@@ -88,22 +90,7 @@ export interface JobsApiArgs {
   readonly stageDependsOn?: pulumi.Resource[];
 }
 
-export const JOBS_DEFAULTS = {
-  auth: "iam" as JobsAuth,
-  stageName: "v1",
-  throttle: { rateLimit: 100, burstLimit: 200 } as ThrottleLimits,
-  xrayTracing: true,
-  metrics: true,
-  jobTtlDays: 7,
-  pointInTimeRecovery: false,
-  protect: false,
-  processorRetryAttempts: 2,
-  processorMaxEventAgeSeconds: 3600,
-  processorTimeoutSeconds: 60,
-  apiKeyTier: { rateLimit: 50, burstLimit: 100 } as UsageTier,
-  apiKeyConsumers: ["default"],
-};
-
+export { JOBS_DEFAULTS, JWT_RESULT_TTL_SECONDS } from "./jobsSpec";
 /** Retries of the error handler itself before its record goes to the bus. */
 export const ERROR_HANDLER_RETRY_ATTEMPTS = 2;
 
@@ -141,7 +128,12 @@ export function validateJobsArgs(name: string, args: JobsApiArgs): void {
     if (!a.jwt.audience)
       throw new Error("jwt.audience must be set (a value the token's aud must contain)");
     checkHttpsUrl("jwt.jwksUrl", a.jwt.jwksUrl);
-    checkIntRange("jwt.resultTtlSeconds", a.jwt.resultTtlSeconds ?? 300, 0, 3600);
+    checkIntRange(
+      "jwt.resultTtlSeconds",
+      a.jwt.resultTtlSeconds ?? JWT_RESULT_TTL_SECONDS,
+      0,
+      3600,
+    );
   } else if (a.jwt) {
     throw new Error(`jwt settings only apply when auth is "jwt", got auth "${a.auth}"`);
   }
@@ -358,7 +350,7 @@ export class JobsApi extends pulumi.ComponentResource {
     let authorizerSpec: Record<string, unknown> | undefined;
     if (a.auth === "jwt") {
       const jwt = a.jwt!;
-      const ttl = jwt.resultTtlSeconds ?? 300;
+      const ttl = jwt.resultTtlSeconds ?? JWT_RESULT_TTL_SECONDS;
       this.authorizerFn = new SwitchyardFunction(
         `${name}-jwt`,
         {

@@ -1,11 +1,29 @@
 // Pure description of the jobs API: its routes, how each method is authorized and validated, the
 // caller role's policy, and the processing chain's defaults. The component declares exactly this,
 // and the deployment's redeploy hash is computed from it.
-import { executeApiPath, Route } from "../apigw/spec";
+import { executeApiPath, Route, STAGE_DEFAULTS, ThrottleLimits, UsageTier } from "../apigw/spec";
 import { SUBMIT_MODEL_NAME } from "./jobSchema";
 
 export const JOBS_AUTH_MODES = ["iam", "apiKey", "jwt"] as const;
 export type JobsAuth = (typeof JOBS_AUTH_MODES)[number];
+
+/** The JobsApi component's defaults (the stack's config table states the same values from here). */
+export const JOBS_DEFAULTS = {
+  auth: "iam" as JobsAuth,
+  ...STAGE_DEFAULTS,
+  throttle: { rateLimit: 100, burstLimit: 200 } as ThrottleLimits,
+  jobTtlDays: 7,
+  pointInTimeRecovery: false,
+  protect: false,
+  processorRetryAttempts: 2,
+  processorMaxEventAgeSeconds: 3600,
+  processorTimeoutSeconds: 60,
+  apiKeyTier: { rateLimit: 50, burstLimit: 100 } as UsageTier,
+  apiKeyConsumers: ["default"],
+};
+
+/** Seconds API Gateway caches the JWT authorizer's answer per token unless told otherwise. */
+export const JWT_RESULT_TTL_SECONDS = 300;
 
 export const SUBMIT_ROUTE: Route = { method: "POST", path: "/jobs" };
 export const GET_ROUTE: Route = { method: "GET", path: "/jobs/{jobId}" };

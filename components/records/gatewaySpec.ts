@@ -1,7 +1,24 @@
 // Pure description of the records gateway: its routes, where each goes on the records API, and the
 // integration request parameters that put the upstream key on the X-API-Key header.
 import { UPSTREAM_KEY_CONTEXT } from "../../handlers/records/upstreamKeyAuthorizer";
-import { checkPath, parseRoute, pathParameters, Route } from "../apigw/spec";
+import {
+  checkPath,
+  parseRoute,
+  pathParameters,
+  Route,
+  STAGE_DEFAULTS,
+  ThrottleLimits,
+} from "../apigw/spec";
+
+/** The RecordsGateway component's defaults (the stack's config table states the same values from here). */
+export const GATEWAY_DEFAULTS = {
+  ...STAGE_DEFAULTS,
+  throttle: { rateLimit: 300, burstLimit: 600 } as ThrottleLimits,
+  authorizerCacheSeconds: 300,
+  secretCacheSeconds: 300,
+  consumers: {} as Record<string, string>,
+  extraRoutes: [] as string[],
+};
 
 /** Routes every gateway proxies. */
 export const RECORDS_GATEWAY_ROUTES: Route[] = [

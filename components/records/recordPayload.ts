@@ -1,8 +1,22 @@
 // Pure builders of the records API payload, shared by the forwarder's route and its tests.
-import { InputTransformer } from "../events/route";
+import type { InputTransformer, RetryPolicy } from "../events/route";
 
 /** Detail types forwarded by default. */
 export const DEFAULT_RECORD_DETAIL_TYPES = ["RecordCreated", "RecordUpdated"];
+
+/** The event source of record events, forwarded and verified by default. */
+export const RECORDS_SOURCE = "switchyard.records";
+
+/** Path of the records API's ingest operation. */
+export const RECORDS_PATH = "/api/v1/records";
+
+/** The RecordsForwarder component's defaults (the stack's config table states the same values from here). */
+export const FORWARDER_DEFAULTS = {
+  rateLimitPerSecond: 300,
+  sources: [RECORDS_SOURCE],
+  detailTypes: DEFAULT_RECORD_DETAIL_TYPES,
+  retryPolicy: { maximumRetryAttempts: 185, maximumEventAgeInSeconds: 86400 } as RetryPolicy,
+};
 
 /**
  * The event pattern of record events: the configured sources and detail types, and the scalar

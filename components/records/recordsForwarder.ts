@@ -4,7 +4,8 @@ import { EventHub } from "../events/eventHub";
 import { EventRoute, RetryPolicy } from "../events/route";
 import { checkHttpsUrl, checkIntRange } from "../validate";
 import {
-  DEFAULT_RECORD_DETAIL_TYPES,
+  FORWARDER_DEFAULTS,
+  RECORDS_PATH,
   recordEventPattern,
   recordPayloadTransformer,
 } from "./recordPayload";
@@ -26,15 +27,7 @@ export interface RecordsForwarderArgs {
   readonly retryPolicy?: RetryPolicy;
 }
 
-export const FORWARDER_DEFAULTS = {
-  rateLimitPerSecond: 300,
-  sources: ["switchyard.records"],
-  detailTypes: DEFAULT_RECORD_DETAIL_TYPES,
-  retryPolicy: { maximumRetryAttempts: 185, maximumEventAgeInSeconds: 86400 } as RetryPolicy,
-};
-
-/** Path of the records API's ingest operation. */
-export const RECORDS_PATH = "/api/v1/records";
+export { FORWARDER_DEFAULTS, RECORDS_PATH } from "./recordPayload";
 
 /**
  * Delivers record events from the hub to the external records API through an EventBridge API

@@ -16,6 +16,7 @@ import {
 import { ClientInit, SwitchyardFunction } from "../lambda";
 import { checkHttpsUrl, checkIntRange, checkName } from "../validate";
 import {
+  GATEWAY_DEFAULTS,
   gatewayAuthorizerSpec,
   gatewayDeploymentSpec,
   gatewayIntegrations,
@@ -57,17 +58,7 @@ export interface RecordsGatewayArgs {
   readonly stageDependsOn?: pulumi.Resource[];
 }
 
-export const GATEWAY_DEFAULTS = {
-  stageName: "v1",
-  throttle: { rateLimit: 300, burstLimit: 600 } as ThrottleLimits,
-  xrayTracing: true,
-  metrics: true,
-  authorizerCacheSeconds: 300,
-  secretCacheSeconds: 300,
-  consumers: {} as Record<string, string>,
-  extraRoutes: [] as string[],
-};
-
+export { GATEWAY_DEFAULTS } from "./gatewaySpec";
 /**
  * An API Gateway REST API in front of the records API for internal consumers. Consumers call it with
  * their own API Gateway keys, each on a usage plan tier (throttle, quota, per-method throttles).

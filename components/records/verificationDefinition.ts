@@ -1,10 +1,9 @@
 // Pure builders of the record verification workflow: its Amazon States Language definition, the
 // event pattern that starts it and the input transformer that shapes its input. No resources here:
 // the component deploys exactly what these return and the tests execute it.
-import { InputTransformer } from "../events/route";
+import type { InputTransformer } from "../events/route";
 import { checkHttpsUrl, checkIntRange } from "../validate";
-import { recordEventPattern } from "./recordPayload";
-import { RECORDS_PATH } from "./recordsForwarder";
+import { recordEventPattern, RECORDS_PATH, RECORDS_SOURCE } from "./recordPayload";
 
 // ---------------------------------------------------------------------------------------------
 // Amazon States Language types (the JSONPath subset this workflow uses)
@@ -601,6 +600,51 @@ export function buildVerificationDefinition(a: VerificationDefinitionArgs): Stat
 
 /** Detail types that start a verification by default (distinct from the forwarder's). */
 export const DEFAULT_VERIFICATION_DETAIL_TYPES = ["RecordVerificationRequested"];
+
+export const WORKFLOW_TYPES = ["STANDARD", "EXPRESS"] as const;
+export type WorkflowType = (typeof WORKFLOW_TYPES)[number];
+export const LOG_LEVELS = ["ALL", "ERROR", "FATAL", "OFF"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Express executions stop after 300 s; this leaves 60 s for the HTTP calls and the notification. */
+export const EXPRESS_MAX_PLANNED_WAIT_SECONDS = 240;
+
+/**
+ * The VerificationWorkflow component's defaults (the stack's config table states the same values
+ * from here).
+ */
+export const VERIFICATION_DEFAULTS = {
+  workflowType: "STANDARD" as WorkflowType,
+  logLevel: "ERROR" as LogLevel,
+  includeExecutionData: false,
+  anchorWaitSeconds: 90,
+  retryWaitSeconds: 30,
+  maxVerifyAttempts: 5,
+  sources: [RECORDS_SOURCE],
+  detailTypes: DEFAULT_VERIFICATION_DETAIL_TYPES,
+};
+
+/** Whether an EXPRESS workflow's planned waits leave too little of its 5 minutes for the calls. */
+export function expressWaitTooLong(
+  a: Pick<
+    VerificationDefinitionArgs,
+    "anchorWaitSeconds" | "retryWaitSeconds" | "maxVerifyAttempts"
+  > & { readonly workflowType: WorkflowType },
+): boolean {
+  return a.workflowType === "EXPRESS" && plannedWaitSeconds(a) > EXPRESS_MAX_PLANNED_WAIT_SECONDS;
+}
+
+/**
+ * Event sources that would start two executions per event: named in the record route's `sources`
+ * and by a webhook receiver's route too, or by two receivers' routes.
+ */
+export function sourcesNamedTwice(sources: string[], webhookSources: string[]): string[] {
+  return [
+    ...new Set(
+      webhookSources.filter((w, i) => sources.includes(w) || webhookSources.indexOf(w) !== i),
+    ),
+  ];
+}
 
 /**
  * Record events that carry everything the execution input needs: the record fields of the

@@ -5,19 +5,23 @@ import { EventRoute, RetryPolicy } from "../events/route";
 import { checkName } from "../validate";
 import {
   buildVerificationDefinition,
-  DEFAULT_VERIFICATION_DETAIL_TYPES,
+  EXPRESS_MAX_PLANNED_WAIT_SECONDS,
+  expressWaitTooLong,
+  LOG_LEVELS,
+  LogLevel,
   plannedWaitSeconds,
+  sourcesNamedTwice,
   validateDefinitionArgs,
   verificationEventPattern,
   verificationInputTransformer,
+  VERIFICATION_DEFAULTS,
   webhookVerificationEventPattern,
+  WORKFLOW_TYPES,
+  WorkflowType,
 } from "./verificationDefinition";
 
-export const WORKFLOW_TYPES = ["STANDARD", "EXPRESS"] as const;
-export type WorkflowType = (typeof WORKFLOW_TYPES)[number];
-export const LOG_LEVELS = ["ALL", "ERROR", "FATAL", "OFF"] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
+export { LOG_LEVELS, WORKFLOW_TYPES } from "./verificationDefinition";
+export type { LogLevel, WorkflowType } from "./verificationDefinition";
 export interface VerificationWorkflowArgs {
   /** The hub whose route starts executions. Required. */
   readonly hub: EventHub;
@@ -62,19 +66,11 @@ export interface WebhookRequestSource {
 }
 
 export const WORKFLOW_DEFAULTS = {
-  workflowType: "STANDARD" as WorkflowType,
-  logLevel: "ERROR" as LogLevel,
-  includeExecutionData: false,
-  anchorWaitSeconds: 90,
-  retryWaitSeconds: 30,
-  maxVerifyAttempts: 5,
-  sources: ["switchyard.records"],
-  detailTypes: DEFAULT_VERIFICATION_DETAIL_TYPES,
+  ...VERIFICATION_DEFAULTS,
   webhookRequests: {} as Record<string, WebhookRequestSource>,
 };
 
-/** Express executions stop after 300 s; this leaves 60 s for the HTTP calls and the notification. */
-export const EXPRESS_MAX_PLANNED_WAIT_SECONDS = 240;
+export { EXPRESS_MAX_PLANNED_WAIT_SECONDS } from "./verificationDefinition";
 
 /**
  * A Step Functions workflow that ingests a record into the records API through the forwarder's
@@ -118,11 +114,7 @@ export class VerificationWorkflow extends pulumi.ComponentResource {
     if (a.detailTypes.length === 0)
       throw new Error("detailTypes must name at least one detail type");
     const webhookSources = Object.values(a.webhookRequests).map((w) => w.source);
-    const overlap = [
-      ...new Set(
-        webhookSources.filter((w, i) => a.sources.includes(w) || webhookSources.indexOf(w) !== i),
-      ),
-    ];
+    const overlap = sourcesNamedTwice(a.sources, webhookSources);
     if (overlap.length > 0) {
       // One event would match two routes and start two executions.
       throw new Error(
@@ -136,8 +128,8 @@ export class VerificationWorkflow extends pulumi.ComponentResource {
       maxVerifyAttempts: a.maxVerifyAttempts,
     };
     validateDefinitionArgs({ ...loop, connectionArn: "", topicArn: "" });
-    const planned = plannedWaitSeconds(loop);
-    if (a.workflowType === "EXPRESS" && planned > EXPRESS_MAX_PLANNED_WAIT_SECONDS) {
+    if (expressWaitTooLong({ ...loop, workflowType: a.workflowType })) {
+      const planned = plannedWaitSeconds(loop);
       throw new Error(
         `an EXPRESS workflow stops after 300 s, but anchorWaitSeconds + (maxVerifyAttempts - 1) * retryWaitSeconds is ${planned} s (at most ${EXPRESS_MAX_PLANNED_WAIT_SECONDS} s leaves time for the HTTP calls): shorten the waits, lower maxVerifyAttempts or use workflowType STANDARD`,
       );

@@ -7,6 +7,7 @@ import { HMAC_SIGNED_CONTENTS, HmacSignedContent } from "../../handlers/webhooks
 import { isProvider, Provider, PROVIDERS } from "../../handlers/webhooks/providers";
 import { parseCidr } from "../../handlers/webhooks/sourceIp";
 import { createReceiver, ENV } from "../../handlers/webhooks/receiver";
+import { minimumIdempotencyTtl, WEBHOOK_DEFAULTS } from "./receiverSpec";
 
 export interface WebhookProviderArgs {
   /**
@@ -63,18 +64,7 @@ export interface WebhookReceiverArgs {
   readonly protect?: boolean;
 }
 
-export const WEBHOOK_DEFAULTS = {
-  toleranceSeconds: 300,
-  maxEntryBytes: 262144,
-  payloadStorage: true,
-  payloadRetentionDays: 30,
-  idempotencyTtlSeconds: 259200,
-  timeoutSeconds: 8,
-  memorySize: 256,
-  logRetentionDays: 30,
-  protect: false,
-};
-
+export { minimumIdempotencyTtl, WEBHOOK_DEFAULTS } from "./receiverSpec";
 /** Statement ids of the two permissions an auth-type NONE Function URL needs. */
 export const URL_PERMISSION_IDS = {
   invokeUrl: "AllowPublicFunctionUrl",
@@ -147,15 +137,6 @@ export function validateWebhookArgs(args: WebhookReceiverArgs): void {
     checkIntRange("reservedConcurrency", a.reservedConcurrency, 1, 1000);
   checkIntRange("timeoutSeconds", a.timeoutSeconds, 1, 900);
   checkIntRange("memorySize", a.memorySize, 128, 10240);
-}
-
-/**
- * The shortest idempotency TTL that outlives the replay window: a delivery signed `tolerance`
- * seconds in the future verifies until `2 x tolerance` seconds after it first arrives, so its
- * record must live at least that long or the same signed delivery is accepted twice.
- */
-export function minimumIdempotencyTtl(toleranceSeconds: number): number {
-  return 2 * toleranceSeconds;
 }
 
 /** The value stored in each provider's secret: the current secret and, during a rotation, the previous. */

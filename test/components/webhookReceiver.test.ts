@@ -1032,7 +1032,11 @@ describe("webhook receivers in the program (index.ts)", () => {
       "0",
       'switchyard:webhookToleranceSeconds must be a whole number from 1 to 3600, got "0"',
     ],
-    ["webhookReservedConcurrency", "0", "switchyard:webhookReservedConcurrency must match"],
+    [
+      "webhookReservedConcurrency",
+      "0",
+      'switchyard:webhookReservedConcurrency must be a whole number from 1 to 1000, got "0". Fix it with: pulumi config set switchyard:webhookReservedConcurrency 10 --stack dev',
+    ],
     ["twilioPublicUrl", "http://hooks.example.com/twilio", "switchyard:twilioPublicUrl must match"],
     [
       "webhookPayloadStorage",
