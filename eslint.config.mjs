@@ -4,7 +4,10 @@ import tseslint from "typescript-eslint";
 import globals from "globals";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", ".switchyard/", "test/fixtures/eventPatterns/"] },
+  // What git ignores (scratch/, bin/) is not linted either.
+  {
+    ignores: ["node_modules/", ".switchyard/", "scratch/", "bin/", "test/fixtures/eventPatterns/"],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
