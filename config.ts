@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { HmacSignedContent } from "./handlers/webhooks/hmac";
 import { Provider } from "./handlers/webhooks/providers";
 import { ConfigError, NAMESPACE } from "./config/kinds";
-import { PREVIOUS_SECRET_SUFFIX, SECRETS, SecretDecl } from "./config/keys";
+import { PREVIOUS_SECRET_SUFFIX, requiredSecrets, SecretDecl } from "./config/keys";
 import { readConfig } from "./config/read";
 
 export { ConfigError, NAMESPACE } from "./config/kinds";
@@ -37,9 +37,10 @@ export function loadConfig() {
 
   // Secrets: the records API key, and each enabled webhook provider's (with its rotation twin).
   const enabled = [...new Set(v.webhookProviders)];
-  const [recordsApiKey] = SECRETS.filter((s) => s.provider === undefined).map((s) =>
-    requireSecret(config, s, stack),
-  );
+  const required = requiredSecrets(enabled);
+  const [recordsApiKey] = required
+    .filter((s) => s.provider === undefined)
+    .map((s) => requireSecret(config, s, stack));
   const providers: Partial<
     Record<
       Provider,
@@ -53,7 +54,7 @@ export function loadConfig() {
     >
   > = {};
   for (const p of enabled) {
-    const s = SECRETS.find((x) => x.provider === p)!;
+    const s = required.find((x) => x.provider === p)!;
     const allowedCidrs = v.webhookAllowedCidrs[p];
     providers[p] = {
       secret: requireSecret(config, s, stack),

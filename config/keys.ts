@@ -541,3 +541,8 @@ export const SECRETS: readonly SecretDecl[] = [
   { key: "recordsApiKey", what: "the records API key, sent as X-API-Key", placeholder: "<key>" },
   ...webhookSecrets(PROVIDERS),
 ];
+
+/** The secrets a stack must set: the records API key and each enabled webhook provider's. */
+export function requiredSecrets(webhookProviders: readonly Provider[]): SecretDecl[] {
+  return SECRETS.filter((s) => s.provider === undefined || webhookProviders.includes(s.provider));
+}

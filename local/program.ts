@@ -7,6 +7,9 @@ import * as path from "path";
 import { randomBytes } from "crypto";
 import { recorded, resetRecorded, settle, setupMocks, withoutStackTraces, Recorded } from "./mocks";
 import { functionArchives } from "../components/lambda";
+import { NAMESPACE } from "../config/kinds";
+import { PREVIOUS_SECRET_SUFFIX, requiredSecrets } from "../config/keys";
+import { readConfig } from "../config/read";
 
 export const ROOT = path.join(__dirname, "..");
 export const LOCAL_SECRETS_FILE = path.join(ROOT, ".switchyard", "secrets.json");
@@ -34,16 +37,23 @@ function readSecretsFile(): Record<string, string> {
     : {};
 }
 
+/** A secret this machine has: SWITCHYARD_<KEY> in the environment, else .switchyard/secrets.json. */
+function existingLocalSecret(key: string): string | undefined {
+  const env = process.env[`SWITCHYARD_${key.toUpperCase()}`];
+  if (env !== undefined) return env;
+  const v = readSecretsFile()[key];
+  return v === undefined ? undefined : String(v);
+}
+
 /**
  * A local secret: the SWITCHYARD_<KEY> environment variable (e.g. SWITCHYARD_RECORDSAPIKEY), else
  * the git-ignored .switchyard/secrets.json, else a random value that is written to that file so
  * later runs (and `npm run demo`) use the same one.
  */
 export function localSecret(key: string): { value: string; generated: boolean } {
-  const env = process.env[`SWITCHYARD_${key.toUpperCase()}`];
-  if (env !== undefined) return { value: env, generated: false };
+  const existing = existingLocalSecret(key);
+  if (existing !== undefined) return { value: existing, generated: false };
   const file = readSecretsFile();
-  if (file[key] !== undefined) return { value: String(file[key]), generated: false };
   const value = generateSecret(key);
   fs.mkdirSync(path.dirname(LOCAL_SECRETS_FILE), { recursive: true });
   fs.writeFileSync(LOCAL_SECRETS_FILE, JSON.stringify({ ...file, [key]: value }, null, 2), {
@@ -83,28 +93,25 @@ async function evaluateWithSecrets(
   overrides: Record<string, string>,
 ): Promise<DeclaredProgram> {
   const config: Record<string, string> = { ...readStackConfig(stack), ...overrides };
-  // Every secret this machine already has is given up front, so a run whose secrets all exist
-  // evaluates the program once.
-  for (const [key, value] of Object.entries(readSecretsFile())) {
-    const k = `switchyard:${key}`;
-    if (config[k] === undefined) config[k] = localSecret(key).value ?? String(value);
-  }
+  // The stack's config says which secrets the program requires (config/keys.ts): each is given
+  // before the program runs, so it is evaluated once. A bad value fails here as at preview.
+  const values = readConfig((key) => config[`${NAMESPACE}:${key}`], stack);
   const generated: string[] = [];
-  // A secret still missing is named by the program (at preview): supply it and evaluate again.
-  let outputs: Record<string, unknown> | undefined;
-  for (let i = 0; i < 50 && !outputs; i++) {
-    await settle();
-    try {
-      outputs = evaluate(stack, config);
-    } catch (e) {
-      const m = /Missing secret switchyard:([A-Za-z0-9]+)/.exec((e as Error).message);
-      if (!m) throw e;
-      const s = localSecret(m[1]);
-      config[`switchyard:${m[1]}`] = s.value;
-      if (s.generated) generated.push(m[1]);
-    }
+  for (const { key } of requiredSecrets(values.webhookProviders)) {
+    if (config[`${NAMESPACE}:${key}`] !== undefined) continue;
+    const s = localSecret(key);
+    config[`${NAMESPACE}:${key}`] = s.value;
+    if (s.generated) generated.push(key);
   }
-  if (!outputs) throw new Error("the program kept asking for secrets");
+  // A webhook secret being rotated out (`<key>Previous`) is given when this machine has one.
+  for (const { key, provider } of requiredSecrets(values.webhookProviders)) {
+    const previous = `${key}${PREVIOUS_SECRET_SUFFIX}`;
+    const v = provider ? existingLocalSecret(previous) : undefined;
+    if (v !== undefined && config[`${NAMESPACE}:${previous}`] === undefined)
+      config[`${NAMESPACE}:${previous}`] = v;
+  }
+  await settle();
+  const outputs = evaluate(stack, config);
   // Functions register once their closure is serialized and bundled: wait for every registration.
   await settle();
   await (

@@ -1,0 +1,59 @@
+import { expect } from "chai";
+import * as fs from "fs";
+import { loadProgram, LOCAL_SECRETS_FILE } from "../../local/program";
+import { requiredSecrets } from "../../config/keys";
+import { readConfig } from "../../config/read";
+import { NAMESPACE } from "../../config/kinds";
+import { readStackConfig } from "../../local/program";
+
+describe("local/program: the program evaluated once for a local run", () => {
+  const saved = { ...process.env };
+  const fileBefore = fs.existsSync(LOCAL_SECRETS_FILE) ? fs.readFileSync(LOCAL_SECRETS_FILE) : null;
+  const stackConfig = readStackConfig("dev");
+  const required = requiredSecrets(
+    readConfig((k) => stackConfig[`${NAMESPACE}:${k}`], "dev").webhookProviders,
+  );
+
+  before(() => {
+    // Every secret the dev stack requires comes from the environment, plus a rotated-out one.
+    for (const { key } of required) process.env[`SWITCHYARD_${key.toUpperCase()}`] = `env-${key}`;
+    process.env.SWITCHYARD_GITHUBWEBHOOKSECRETPREVIOUS = "env-github-previous";
+  });
+  after(() => {
+    process.env = saved;
+  });
+
+  it("gives the program each required secret up front and generates none", async () => {
+    expect(required.map((s) => s.key)).to.include.members(["recordsApiKey", "githubWebhookSecret"]);
+    const program = await loadProgram("dev");
+    expect(program.generatedSecrets).to.deep.equal([]);
+    for (const { key } of required) {
+      expect(program.config[`${NAMESPACE}:${key}`]).to.equal(`env-${key}`);
+    }
+    // The secrets file is neither created nor changed when the environment has every secret.
+    const fileAfter = fs.existsSync(LOCAL_SECRETS_FILE)
+      ? fs.readFileSync(LOCAL_SECRETS_FILE)
+      : null;
+    expect(fileAfter === null ? null : fileAfter.toString()).to.equal(
+      fileBefore === null ? null : fileBefore.toString(),
+    );
+  });
+
+  it("passes a webhook secret being rotated out (SWITCHYARD_<KEY>PREVIOUS) to the receiver", async () => {
+    const program = await loadProgram("dev");
+    expect(program.config[`${NAMESPACE}:githubWebhookSecretPrevious`]).to.equal(
+      "env-github-previous",
+    );
+    const version = program.resources.find(
+      (r) => r.type === "aws:secretsmanager/secretVersion:SecretVersion" && /github/.test(r.name),
+    );
+    expect(version, "the GitHub receiver's signing secret version").to.not.equal(undefined);
+    // A secret input is recorded as Pulumi's secret wrapper: { <sig>: ..., value }.
+    const secretString = version!.inputs.secretString;
+    expect(secretString).to.be.an("object");
+    expect(JSON.parse(secretString.value)).to.deep.equal({
+      current: "env-githubWebhookSecret",
+      previous: "env-github-previous",
+    });
+  });
+});
