@@ -44,6 +44,8 @@ export interface ThroughputOptions {
 /** One concurrency level of webhook deliveries. */
 export interface WebhookLevel {
   provider: string;
+  /** The concurrency level asked for. */
+  level: number;
   /** Concurrent clients (keep-alive connections): the level, at most the deliveries. */
   clients: number;
   /** Deliveries planned. */
@@ -144,8 +146,8 @@ const REQUEST_TIMEOUT_MS = 15_000;
 const POLL_INTERVAL_MS = 20;
 const BATCH = 10;
 const WARMUP_DELIVERIES = 3;
-/** Lines the runtime prints for work that did not succeed (bus, Lambda, DLQ). */
-const FAILURE_LINE = / failed | error: |dropped | to DLQ /;
+/** Lines the runtime prints for work that did not succeed (bus, Lambda, APIs, workflows, DLQ). */
+const FAILURE_LINE = / failed|error:|dropped | to DLQ |on-failure destination|not served locally/i;
 const DELIVERED_LINE = /^\s*target (\S+) delivered event (\S+)/;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -162,7 +164,7 @@ function checkCount(name: string, v: number, max: number): void {
  * lines of failed work. The bus may deliver an event before its PutEvents answer is read, so
  * deliveries are kept by event id and joined with the puts afterwards.
  */
-class HopWatch {
+export class HopWatch {
   readonly delivered = new Map<string, Map<string, number>>();
   readonly failures: string[] = [];
   private watched = new Set<string>();
@@ -286,6 +288,7 @@ async function webhookLevel(
   const seconds = (last - t0) / 1000;
   return {
     provider,
+    level: clients,
     clients: Math.min(clients, n),
     planned: n,
     sent,
@@ -489,7 +492,7 @@ export async function benchLocalThroughput(
     const startupMs = nowMs() - started;
     if (!target.webhooks[o.provider])
       throw new Error(
-        `stack ${o.stack} serves no ${o.provider} receiver; providers: ${Object.keys(target.webhooks).join(", ")}`,
+        `stack ${o.stack} serves no ${o.provider} receiver; providers: ${Object.keys(target.webhooks).sort().join(", ")}`,
       );
     if (!target.jobsUrl) throw new Error(`stack ${o.stack} serves no jobs API`);
     eb = new EventBridgeClient({
