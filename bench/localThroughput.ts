@@ -48,6 +48,8 @@ export interface WebhookLevel {
   level: number;
   /** Concurrent clients (keep-alive connections): the level, at most the deliveries. */
   clients: number;
+  /** Connections opened: at most `clients` when keep-alive holds. */
+  connections: number;
   /** Deliveries planned. */
   planned: number;
   /** Deliveries sent (fewer than planned only if the phase ran out of time). */
@@ -187,6 +189,8 @@ export class HopWatch {
 interface Answer {
   status: number;
   body: string;
+  /** Whether the request went over a connection an earlier request had opened (keep-alive). */
+  reused: boolean;
 }
 
 /** POST over a keep-alive agent; resolves with status and body once the body is read. */
@@ -208,7 +212,11 @@ function post(
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }),
+          resolve({
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString("utf8"),
+            reused: req.reusedSocket,
+          }),
         );
         res.on("error", reject);
       },
@@ -266,6 +274,7 @@ async function webhookLevel(
   const non2xx: Record<string, number> = {};
   let ok2xx = 0;
   let errors = 0;
+  let connections = 0;
   const t0 = nowMs();
   let last = t0;
   const sent = await pool(clients, n, t0 + phaseMs, async (i) => {
@@ -276,6 +285,7 @@ async function webhookLevel(
       const end = nowMs();
       last = Math.max(last, end);
       latencies.push(end - start);
+      if (!a.reused) connections++;
       if (a.status >= 200 && a.status < 300) ok2xx++;
       else non2xx[a.status] = (non2xx[a.status] ?? 0) + 1;
     } catch {
@@ -290,6 +300,7 @@ async function webhookLevel(
     provider,
     level: clients,
     clients: Math.min(clients, n),
+    connections,
     planned: n,
     sent,
     ok2xx,
@@ -654,6 +665,7 @@ export function formatThroughput(r: ThroughputResult): string {
     table(
       [
         "clients",
+        "connections",
         "sent",
         "2xx",
         "non-2xx",
@@ -665,6 +677,7 @@ export function formatThroughput(r: ThroughputResult): string {
       ],
       r.webhooks.map((w) => [
         w.clients,
+        w.connections,
         `${w.sent}/${w.planned}`,
         w.ok2xx,
         statuses(w.non2xx),

@@ -52,6 +52,7 @@ describe("local throughput bench (dev stack, tiny counts)", function () {
         duplicates: 0,
       });
       expect(w.non2xx).to.deep.equal({});
+      expect(w.connections, "keep-alive: one connection per client").to.be.at.most(w.clients);
       expect(w.perSecond).to.be.greaterThan(0);
       expect(w.p50Ms).to.be.greaterThan(0).and.at.most(w.p99Ms);
     }
@@ -103,6 +104,15 @@ describe("local throughput bench (dev stack, tiny counts)", function () {
     expect(text).to.include("switchyard-dev-records/records-api (declared 10/s)");
     expect(text).to.include("jobs/s");
     expect(text).to.include("Runtime failures (failed, dropped or dead-lettered work): 0");
+    // Each table's rows have a cell per header (columns are two or more spaces apart).
+    const lines = text.split("\n");
+    const cells = (l: string) => l.trim().split(/\s{2,}/).length;
+    const headers = lines.filter((l) => /^(clients|route\/target) /.test(l));
+    expect(headers).to.have.length(3);
+    for (const h of headers) {
+      const row = lines[lines.indexOf(h) + 2];
+      expect(cells(row), row).to.equal(cells(h));
+    }
   });
 
   it("stops the runtime: its ports are free again", async () => {
