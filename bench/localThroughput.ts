@@ -768,6 +768,9 @@ export function formatThroughput(r: ThroughputResult): string {
 }
 
 if (require.main === module) {
+  // Interrupted: exit through process.exit, whose exit hook stops moto_server (a signal's default
+  // exit would leave it running); the function processes end when their channel closes.
+  for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => process.exit(130));
   const env = (k: string) => (process.env[k] ? Number(process.env[k]) : undefined);
   benchLocalThroughput({
     stack: process.env.THROUGHPUT_STACK,
