@@ -10,6 +10,7 @@ import "../local/polyfills";
 import * as http from "http";
 import { createHash, randomUUID } from "crypto";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import { arnFor } from "../local/mocks";
 import { SwitchyardLocal } from "../local/runtime";
 import { signedDelivery, signedFetch, Target } from "../local/scenarios";
 import { RECORDS_SOURCE } from "../components/records/recordPayload";
@@ -369,12 +370,13 @@ async function putAndAwait(
     last = Math.max(last, done);
   }
   const seconds = (last - t0) / 1000;
+  const targetArn = local.bus.targets.find(
+    (t) => t.ruleName === route.rule && t.id === route.targetId,
+  )?.arn;
   const destination = local.program.resources.find(
     (r) =>
       r.type === "aws:cloudwatch/eventApiDestination:EventApiDestination" &&
-      local.bus.targets.some(
-        (t) => t.ruleName === route.rule && t.id === route.targetId && t.arn.includes(r.name),
-      ),
+      arnFor(r.type, r.name, r.inputs) === targetArn,
   );
   return {
     route: route.rule,
