@@ -12,7 +12,6 @@ import {
   HttpTaskState,
   PassState,
   PayloadTemplate,
-  Retrier,
   SNS_PUBLISH,
   SnsPublishTaskState,
   SucceedState,
