@@ -235,8 +235,11 @@ export function resetRecorded(): void {
 
 /** Waits until every resource registration started so far has been recorded. */
 export async function settle(): Promise<void> {
+  // Let the constructors under way start their registrations, then wait for every one of them.
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
-  await new Promise((r) => setTimeout(r, 50));
+  await (
+    require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }
+  ).waitForRPCs();
 }
 
 /**
