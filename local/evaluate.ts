@@ -69,7 +69,7 @@ export interface Program {
   resources: Recorded[];
 }
 
-// Evaluating the whole program serializes every function (seconds each), so a stack evaluated
+// Evaluating the whole program bundles every function (a second or two in all), so a stack evaluated
 // with its committed config (and the same secrets) is evaluated once per process and shared.
 const committed = new Map<string, Program>();
 
@@ -106,8 +106,8 @@ async function evaluateUnder(stack: string, config: Record<string, string>): Pro
   for (const m of ["index.ts", "config.ts"]) delete require.cache[path.join(ROOT, m)];
   const outputs = require(path.join(ROOT, "index.ts"));
   await settle();
-  // functions register only once their closure is serialized, which takes longer the more
-  // functions the program declares; wait until every pending registration has reached the mocks.
+  // A function registers once its code is bundled (asynchronously, esbuild): wait until every
+  // pending registration has reached the mocks.
   await (
     require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }
   ).waitForRPCs();

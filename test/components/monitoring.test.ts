@@ -673,7 +673,7 @@ describe("Monitoring in the program (index.ts)", () => {
     const { result: program, warnings } = await withWarnings(() =>
       evaluateProgram(stack, overrides),
     );
-    // The dashboard waits for every alarm, and the alarms for every function (serialized async).
+    // The dashboard waits for every alarm, and the alarms for every function (bundled asynchronously).
     const body: DashboardBody = JSON.parse(
       await valueOf(program.exports.monitoring.dashboard.dashboardBody),
     );
