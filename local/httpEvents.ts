@@ -178,7 +178,8 @@ export function guardServer(server: http.Server, o: GuardOptions): http.Server {
       if (seen > o.maxBodyBytes && !res.headersSent) tooLarge();
     });
     const failed = (e: unknown) => {
-      if (req.destroyed && !res.headersSent) return void res.destroy();
+      // The client went away (mid-body, or while its answer was prepared): nobody to answer.
+      if (req.socket.destroyed) return void res.destroy();
       if (e instanceof HttpError) return fail(e.status, e.message, e.type);
       if (e instanceof URIError) return fail(400, `malformed percent-encoding: ${e.message}`);
       o.log?.(`  ${o.name ?? "server"}: ${req.method} ${req.url} failed: ${String(e)}`);

@@ -168,6 +168,23 @@ export class SwitchyardLocal {
     return this.nextPort === 0 ? 0 : this.nextPort++;
   }
 
+  /**
+   * Binds on the next port. From a base port, one that something else holds (a client socket of
+   * another program can hold any port of the OS's ephemeral range) is skipped, and said so.
+   */
+  private async onNextPort<T>(bind: (port: number) => Promise<T>): Promise<T> {
+    for (let skipped = 0; ; skipped++) {
+      const port = this.port();
+      try {
+        return await bind(port);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EADDRINUSE" || port === 0 || skipped >= 20)
+          throw e;
+        this.log(`port ${port} is in use: using ${port + 1}`);
+      }
+    }
+  }
+
   /** Listens on the next port, behind guardServer's limits and error handling. */
   private async listen(
     server: http.Server,
@@ -182,10 +199,16 @@ export class SwitchyardLocal {
       timeouts: this.opts.clientTimeouts,
       log: (l) => this.log(l),
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.port(), "127.0.0.1", () => resolve());
-    });
+    await this.onNextPort(
+      (port) =>
+        new Promise<void>((resolve, reject) => {
+          server.once("error", reject);
+          server.listen(port, "127.0.0.1", () => {
+            server.removeListener("error", reject);
+            resolve();
+          });
+        }),
+    );
     this.servers.push(server);
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
@@ -222,7 +245,7 @@ export class SwitchyardLocal {
         log: (l) => this.log(`  ${l}`),
         clientTimeouts: this.opts.clientTimeouts,
       });
-      this.recordsUrl = await this.records.start(this.port());
+      this.recordsUrl = await this.onNextPort((port) => this.records!.start(port));
     }
 
     this.collectSecretsAndConnections();
@@ -244,6 +267,11 @@ export class SwitchyardLocal {
         } catch {
           throw new AwsError("InvalidExecutionInput", "Invalid execution input: not JSON");
         }
+        if (!this.sfn.definitions.has(a.stateMachineArn))
+          throw new AwsError(
+            "StateMachineDoesNotExist",
+            `State Machine Does Not Exist: '${a.stateMachineArn}'`,
+          );
         const ex = this.sfn.startExecution(a.stateMachineArn, input, a.name);
         return { executionArn: ex.executionArn, startDate: Date.now() / 1000 };
       },
@@ -538,6 +566,8 @@ export class SwitchyardLocal {
   }
 
   private queueName(urlOrArn: string): string {
+    if (typeof urlOrArn !== "string" || !urlOrArn)
+      throw new AwsError("MissingParameter", "The request must contain the parameter QueueUrl.");
     const name = urlOrArn.startsWith("arn:") ? urlOrArn.split(":")[5] : urlOrArn.split("/").pop()!;
     if (!this.queues.has(name))
       throw new AwsError(

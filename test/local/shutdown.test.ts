@@ -1,0 +1,72 @@
+import { expect } from "chai";
+import * as fs from "fs";
+import { accepts, descendants, isAlive, startTwin, TwinProcess } from "./twinProcess";
+
+// `npm start` stopped as a terminal's Ctrl-C stops it (SIGINT to its whole process group: the
+// function processes and moto_server get it too) and as `kill` or a container runtime stops it
+// (SIGTERM to the CLI alone): within 5 s, every port free, every child process gone, every
+// temporary folder removed.
+const STOP_BUDGET_MS = 5000;
+
+async function exercise(twin: TwinProcess): Promise<void> {
+  // Function processes start on first use: call every Function URL and the records gateway.
+  const calls = [...twin.ports]
+    .filter(([name]) => name.startsWith("function URL "))
+    .map(([, port]) =>
+      fetch(`http://127.0.0.1:${port}/`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      }).then((r) => r.text()),
+    );
+  await Promise.all(calls);
+}
+
+async function stopAndCheck(
+  signal: NodeJS.Signals,
+  basePort: number,
+  toGroup: boolean,
+): Promise<number> {
+  const twin = await startTwin(basePort);
+  try {
+    await exercise(twin);
+    const children = descendants(twin.pid);
+    const runners = children.filter((p) =>
+      fs.readFileSync(`/proc/${p}/cmdline`, "utf8").includes("lambdaRunner.js"),
+    );
+    expect(runners.length, "function processes started").to.be.at.least(5);
+    expect(children).to.include(twin.motoPid);
+    const ports = [...twin.ports.values()];
+    expect(ports.length).to.be.at.least(10);
+
+    const exited = twin.exited();
+    process.kill(toGroup ? -twin.pid : twin.pid, signal);
+    const ms = await exited;
+    console.log(`      ${signal}${toGroup ? " to the process group" : ""}: exited in ${ms} ms`);
+    expect(ms, `${signal}: time to exit`).to.be.below(STOP_BUDGET_MS);
+    expect(twin.child.exitCode, twin.stderr()).to.equal(0);
+
+    for (const port of ports)
+      expect(await accepts(port), `port ${port} still open`).to.equal(false);
+    const alive = children.filter(isAlive);
+    expect(alive, "child processes still running").to.deep.equal([]);
+    const left = fs.readdirSync(twin.tmpDir).filter((f) => f.startsWith("switchyard-"));
+    expect(left, "temporary folders left behind").to.deep.equal([]);
+    return ms;
+  } finally {
+    if (isAlive(twin.pid)) process.kill(-twin.pid, "SIGKILL");
+    fs.rmSync(twin.tmpDir, { recursive: true, force: true });
+  }
+}
+
+describe("npm start stops cleanly", function () {
+  this.timeout(240_000);
+
+  it("on Ctrl-C (SIGINT to its process group): exits within 5 s, ports free, no child left, temporary folders removed", async () => {
+    await stopAndCheck("SIGINT", 47700, true);
+  });
+
+  it("on SIGTERM to the CLI alone: exits within 5 s, ports free, no child left, temporary folders removed", async () => {
+    await stopAndCheck("SIGTERM", 47720, false);
+  });
+});
