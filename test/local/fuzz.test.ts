@@ -343,7 +343,7 @@ describe("npm start survives malformed and hostile clients on every port", funct
   });
   after(async () => {
     if (twin && isAlive(twin.pid)) {
-      const exited = twin.exited();
+      const exited = twin.exited(10_000);
       process.kill(twin.pid, "SIGTERM");
       await exited;
     }

@@ -19,8 +19,11 @@ export interface TwinProcess {
   motoPid: number;
   stdout(): string;
   stderr(): string;
-  /** Resolves with the time from now until the process has exited, in ms. */
-  exited(): Promise<number>;
+  /**
+   * Resolves with the time from now until the process has exited, in ms; Infinity once
+   * `timeoutMs` has passed without it exiting (its process group is then killed).
+   */
+  exited(timeoutMs?: number): Promise<number>;
 }
 
 /** Starts local/cli.ts on ports from `basePort` and resolves once it prints its ready line. */
@@ -78,10 +81,17 @@ export async function startTwin(
     motoPid: Number(moto?.[1]),
     stdout: () => out,
     stderr: () => err,
-    exited: async () => {
+    exited: async (timeoutMs = 30_000) => {
       const from = Date.now();
-      await exit;
-      return exitedAt! - from;
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = await Promise.race([
+        exit.then(() => false),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs))),
+      ]);
+      clearTimeout(timer);
+      if (!gaveUp) return exitedAt! - from;
+      process.kill(-child.pid!, "SIGKILL");
+      return Infinity;
     },
   };
 }
