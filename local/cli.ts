@@ -6,7 +6,9 @@ import * as path from "path";
 import { ROOT } from "./program";
 import { SwitchyardLocal } from "./runtime";
 
-export const ENDPOINTS_FILE = path.join(ROOT, ".switchyard", "endpoints.json");
+/** Where a running instance says what it serves (`npm run demo` reads it); tests move it. */
+export const ENDPOINTS_FILE =
+  process.env.SWITCHYARD_ENDPOINTS_FILE ?? path.join(ROOT, ".switchyard", "endpoints.json");
 
 export function parseArgs(argv: string[]): {
   stack: string;

@@ -52,6 +52,7 @@ async function stopAndCheck(
     expect(alive, "child processes still running").to.deep.equal([]);
     const left = fs.readdirSync(twin.tmpDir).filter((f) => f.startsWith("switchyard-"));
     expect(left, "temporary folders left behind").to.deep.equal([]);
+    expect(fs.existsSync(`${twin.tmpDir}/endpoints.json`), "endpoints file left").to.equal(false);
     return ms;
   } finally {
     // Whatever is left of its process group (nothing, when the test passes).

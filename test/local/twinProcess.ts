@@ -44,7 +44,13 @@ export async function startTwin(
     ],
     {
       cwd: ROOT,
-      env: { ...process.env, TMPDIR: tmpDir, ...env },
+      // Its endpoints file stays out of the project's: a developer's `npm start` keeps its own.
+      env: {
+        ...process.env,
+        TMPDIR: tmpDir,
+        SWITCHYARD_ENDPOINTS_FILE: path.join(tmpDir, "endpoints.json"),
+        ...env,
+      },
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
     },
