@@ -75,4 +75,32 @@ describe("npm start stops cleanly", function () {
   it("on SIGTERM to the CLI alone: exits within 5 s, ports free, no child left, temporary folders removed", async () => {
     await stopAndCheck("SIGTERM", 47720, false);
   });
+
+  it("on SIGINT while it starts (moto_server up, the servers not yet): exits, nothing left", async () => {
+    // The first table line: moto_server runs, the servers are not all listening yet.
+    const twin = await startTwin(47760, {}, /^table /m);
+    try {
+      const children = descendants(twin.pid);
+      const moto = children.filter((p) =>
+        fs.readFileSync(`/proc/${p}/cmdline`, "utf8").includes("moto_server"),
+      );
+      expect(moto, "moto_server running").to.have.length(1);
+      const exited = twin.exited();
+      // To the CLI alone: moto_server must be ended by it, not by the signal.
+      process.kill(twin.pid, "SIGINT");
+      const ms = await exited;
+      console.log(`      SIGINT while starting: exited in ${ms} ms`);
+      expect(ms).to.be.below(STOP_BUDGET_MS);
+      expect(children.filter(isAlive), "child processes still running").to.deep.equal([]);
+      const left = fs.readdirSync(twin.tmpDir).filter((f) => f.startsWith("switchyard-"));
+      expect(left, "temporary folders left behind").to.deep.equal([]);
+    } finally {
+      try {
+        process.kill(-twin.pid, "SIGKILL");
+      } catch {
+        // No process left in the group.
+      }
+      fs.rmSync(twin.tmpDir, { recursive: true, force: true });
+    }
+  });
 });

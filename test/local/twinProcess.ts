@@ -26,10 +26,14 @@ export interface TwinProcess {
   exited(timeoutMs?: number): Promise<number>;
 }
 
-/** Starts local/cli.ts on ports from `basePort` and resolves once it prints its ready line. */
+/**
+ * Starts local/cli.ts on ports from `basePort` and resolves once it prints its ready line (or,
+ * to catch it while it starts, a line matching `until`).
+ */
 export async function startTwin(
   basePort: number,
   env: Record<string, string> = {},
+  until = /^Ready /m,
   readyTimeoutMs = 120_000,
 ): Promise<TwinProcess> {
   const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), "twin-test-"));
@@ -67,7 +71,7 @@ export async function startTwin(
     }),
   );
   const deadline = Date.now() + readyTimeoutMs;
-  while (!/^Ready /m.test(out)) {
+  while (!until.test(out)) {
     if (exitedAt !== undefined || Date.now() > deadline) {
       child.kill("SIGKILL");
       throw new Error(`local/cli.ts did not get ready:\n${out.slice(-3000)}\n${err.slice(-3000)}`);
