@@ -351,7 +351,8 @@ export class LocalRestApi {
     let principal: string | undefined;
     const authType = method.inputs.authorization ?? "NONE";
     if (authType === "AWS_IAM") {
-      principal = await this.verifySigV4(req, url, body);
+      // A signature the signer cannot even recompute (crafted headers) does not match either.
+      principal = await this.verifySigV4(req, url, body).catch(() => undefined);
       if (!principal)
         return json(
           403,

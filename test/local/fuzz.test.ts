@@ -247,6 +247,26 @@ function malformed(kind: Kind, rnd: () => number): { name: string; x: Exchange }
         then: "wait",
       },
     }),
+    () => {
+      // A SigV4 header in the right shape over headers the signer chokes on: still just a 403.
+      const date = new Date().toISOString().replace(/[-:]|\.\d{3}/g, "");
+      const signed = pick(["host;__proto__;x-amz-date", "constructor;x-amz-date", "x-amz-date;;"]);
+      return {
+        name: "crafted SigV4",
+        x: {
+          parts: [
+            head("POST", [
+              `Authorization: AWS4-HMAC-SHA256 Credential=AKIASWITCHYARDLOCAL/${date.slice(0, 8)}/eu-west-1/execute-api/aws4_request, SignedHeaders=${signed}, Signature=${"ab".repeat(32)}`,
+              `X-Amz-Date: ${date}`,
+              "Content-Length: 2",
+              "Connection: close",
+            ]) + "\r\n{}",
+          ],
+          then: "wait",
+          expectStatus: kind === "restApi" ? 403 : undefined,
+        },
+      };
+    },
     () => ({
       name: "unparseable Host",
       // API Gateway reads the Host header: it answers 400. The other servers ignore it.
