@@ -126,6 +126,7 @@ function clientErrorResponse(err: NodeJS.ErrnoException): string {
  * client timeouts (408), Node's header size limit (431), a body limit (413), malformed HTTP
  * (400), malformed percent-encoding (400), a client that goes away mid-body (nothing to answer),
  * and a handler that throws or rejects (500, logged). Call it after the handlers are attached.
+ * Bodies are counted as they flow: a handler must start reading the body before it awaits.
  */
 export function guardServer(server: http.Server, o: GuardOptions): http.Server {
   const style = o.errorStyle ?? "plain";
