@@ -76,6 +76,12 @@ describe("local servers' guard: limits and errors as responses", function () {
     expect(Date.now() - started).to.be.below(2500);
   });
 
+  it("answers 408 to a connection that sends nothing, once the headers timeout has passed", async () => {
+    const started = Date.now();
+    expect(await raw(port, [])).to.match(/^HTTP\/1\.1 408 /);
+    expect(Date.now() - started).to.be.below(2000);
+  });
+
   it("answers 408 to a body that does not arrive within the request timeout", async () => {
     const out = await raw(port, ["POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab"]);
     expect(out).to.match(/^HTTP\/1\.1 408 /);
