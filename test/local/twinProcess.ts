@@ -59,6 +59,16 @@ export async function startTwin(
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
+  // Its own process group does not end with this one: a test run that is cut short kills it.
+  const killGroup = () => {
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch {
+      // No process left in the group.
+    }
+  };
+  process.once("exit", killGroup);
+  child.once("exit", () => process.removeListener("exit", killGroup));
   let out = "";
   let err = "";
   child.stdout!.on("data", (d) => (out += d.toString()));
