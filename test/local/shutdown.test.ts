@@ -8,8 +8,34 @@ import { accepts, descendants, isAlive, startTwin, TwinProcess } from "./twinPro
 // temporary folder removed.
 const STOP_BUDGET_MS = 5000;
 
+function commandOf(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").slice(0, 120);
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * Waits until none of `pids` runs, at most until `deadline`; resolves with the time that took
+ * from `since` and the command lines of those still running.
+ */
+async function childrenGone(
+  pids: number[],
+  since: number,
+  deadline: number,
+): Promise<{ ms: number; alive: string[] }> {
+  const names = new Map(pids.map((p) => [p, commandOf(p)]));
+  for (;;) {
+    const alive = pids.filter(isAlive);
+    if (alive.length === 0 || Date.now() > deadline)
+      return { ms: Date.now() - since, alive: alive.map((p) => `${p} ${names.get(p)}`) };
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 async function exercise(twin: TwinProcess): Promise<void> {
-  // Function processes start on first use: call every Function URL and the records gateway.
+  // Function processes start on first use: call every Function URL.
   const calls = [...twin.ports]
     .filter(([name]) => name.startsWith("function URL "))
     .map(([, port]) =>
@@ -40,16 +66,19 @@ async function stopAndCheck(
     expect(ports.length).to.be.at.least(10);
 
     const exited = twin.exited();
+    const sent = Date.now();
     process.kill(toGroup ? -twin.pid : twin.pid, signal);
     const ms = await exited;
-    console.log(`      ${signal}${toGroup ? " to the process group" : ""}: exited in ${ms} ms`);
+    const gone = await childrenGone(children, sent, sent + STOP_BUDGET_MS);
+    console.log(
+      `      ${signal}${toGroup ? " to the process group" : ""}: exited in ${ms} ms, its ${children.length} child processes gone in ${gone.ms} ms`,
+    );
     expect(ms, `${signal}: time to exit`).to.be.below(STOP_BUDGET_MS);
     expect(twin.child.exitCode, twin.stderr()).to.equal(0);
+    expect(gone.alive, "child processes still running").to.deep.equal([]);
 
     for (const port of ports)
       expect(await accepts(port), `port ${port} still open`).to.equal(false);
-    const alive = children.filter(isAlive);
-    expect(alive, "child processes still running").to.deep.equal([]);
     const left = fs.readdirSync(twin.tmpDir).filter((f) => f.startsWith("switchyard-"));
     expect(left, "temporary folders left behind").to.deep.equal([]);
     expect(fs.existsSync(`${twin.tmpDir}/endpoints.json`), "endpoints file left").to.equal(false);
@@ -86,12 +115,16 @@ describe("npm start stops cleanly", function () {
       );
       expect(moto, "moto_server running").to.have.length(1);
       const exited = twin.exited();
+      const sent = Date.now();
       // To the CLI alone: moto_server must be ended by it, not by the signal.
       process.kill(twin.pid, "SIGINT");
       const ms = await exited;
-      console.log(`      SIGINT while starting: exited in ${ms} ms`);
+      const gone = await childrenGone(children, sent, sent + STOP_BUDGET_MS);
+      console.log(
+        `      SIGINT while starting: exited in ${ms} ms, its ${children.length} child processes gone in ${gone.ms} ms`,
+      );
       expect(ms).to.be.below(STOP_BUDGET_MS);
-      expect(children.filter(isAlive), "child processes still running").to.deep.equal([]);
+      expect(gone.alive, "child processes still running").to.deep.equal([]);
       const left = fs.readdirSync(twin.tmpDir).filter((f) => f.startsWith("switchyard-"));
       expect(left, "temporary folders left behind").to.deep.equal([]);
     } finally {
