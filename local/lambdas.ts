@@ -34,7 +34,7 @@ export interface LambdaDeps {
   asyncRetryDelayMs(attempt: number): number;
   /**
    * Most sandboxes of a function without reserved concurrency (this machine's stand-in for the
-   * account's concurrency); invocations past it wait for one. Default 8.
+   * account's concurrency); invocations past it wait for one. Default 32.
    */
   maxSandboxes?: number;
 }
@@ -47,7 +47,7 @@ interface Pool {
   waiting: ((host: LambdaHost | undefined) => void)[];
 }
 
-const DEFAULT_MAX_SANDBOXES = 8;
+const DEFAULT_MAX_SANDBOXES = 32;
 
 export class LocalLambdas {
   private readonly pools = new Map<string, Pool>();
