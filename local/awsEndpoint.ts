@@ -395,6 +395,25 @@ function queryMessage(form: URLSearchParams, prefix = ""): SqsMessage {
   };
 }
 
+/**
+ * A JSON request's string members: a required one absent is Coral's ValidationException, a member
+ * of another JSON type the deserializer's SerializationException (both 400).
+ */
+function requireStrings(body: Record<string, unknown>, required: string[], optional: string[]) {
+  for (const m of [...required, ...optional]) {
+    const v = body[m];
+    if (v === undefined || v === null) {
+      if (required.includes(m))
+        throw new AwsError(
+          "ValidationException",
+          `1 validation error detected: Value null at '${m[0].toLowerCase()}${m.slice(1)}' failed to satisfy constraint: Member must not be null`,
+        );
+    } else if (typeof v !== "string") {
+      throw new AwsError("SerializationException", `Expected string for ${m}`);
+    }
+  }
+}
+
 /** Operations served, by X-Amz-Target; listed so that the unknown-operation error can name them. */
 export const JSON_OPERATIONS = [
   "AWSEvents.PutEvents",
@@ -492,6 +511,7 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
         if (svc.startReplay) return sendJson(res, 200, await svc.startReplay(body), contentType);
         break;
       case "secretsmanager.GetSecretValue":
+        requireStrings(body, ["SecretId"], ["VersionId", "VersionStage"]);
         return sendJson(res, 200, await svc.getSecretValue(body.SecretId), contentType);
       case "AmazonSQS.SendMessage":
       case "AmazonSQS.SendMessageBatch": {
@@ -509,6 +529,7 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
         );
       }
       case "AWSStepFunctions.StartExecution":
+        requireStrings(body, ["stateMachineArn"], ["input", "name", "traceHeader"]);
         return sendJson(res, 200, await svc.startExecution(body), contentType);
     }
     throw new AwsError(

@@ -304,6 +304,29 @@ describe("local endpoint parity: EventBridge PutEvents, StartReplay and SQS send
     });
   });
 
+  describe("other JSON operations", () => {
+    it("answers a missing or mistyped member with 400, never 500", async () => {
+      for (const [target, body, type] of [
+        ["secretsmanager.GetSecretValue", {}, "ValidationException"],
+        ["secretsmanager.GetSecretValue", { SecretId: 7 }, "SerializationException"],
+        ["AWSStepFunctions.StartExecution", { input: "{}" }, "ValidationException"],
+        [
+          "AWSStepFunctions.StartExecution",
+          { stateMachineArn: "a", input: {} },
+          "SerializationException",
+        ],
+      ] as const) {
+        const res = await fetch(url, {
+          method: "POST",
+          headers: { "x-amz-target": target, "content-type": "application/x-amz-json-1.1" },
+          body: JSON.stringify(body),
+        });
+        expect(res.status, `${target} ${JSON.stringify(body)}`).to.equal(400);
+        expect(((await res.json()) as { __type: string }).__type).to.equal(type);
+      }
+    });
+  });
+
   describe("StartReplay", () => {
     it("re-puts the archive's events onto its source bus with replay-name, where replay-accepting routes deliver them", async () => {
       await events.send(new PutEventsCommand({ Entries: [order("o-1")] }));
