@@ -90,9 +90,9 @@ export class LocalBus {
    * (entry count, summed size, an unknown bus, a field of the wrong type) reject the call with an
    * AwsError before any entry is published, so a client's retry cannot duplicate one; an entry
    * missing a field or with a malformed Detail fails alone, reported in Entries[i] and
-   * FailedEntryCount while the others are published.
+   * FailedEntryCount while the others are published. (Entries stay loosely typed for the
+   * runtime's callers, which read a failed entry's ErrorCode.)
    */
-  // Entries stay loosely typed for the runtime's callers, which read ErrorCode of a failed entry.
   putEvents(entries: unknown): { FailedEntryCount: number; Entries: any[] } {
     const list = validatePutEventsRequest(entries, this.deps.maxEntryBytes);
     const buses = list.map((e) => busNameOf(e.EventBusName));
