@@ -5,8 +5,9 @@
 // Concurrency follows Lambda's execution environments: a sandbox (one process) runs one invocation
 // at a time; concurrent invocations get sandboxes of their own, up to the function's reserved
 // concurrency (a synchronous invoke past it is throttled with 429 TooManyRequestsException, an
-// asynchronous one waits, as Lambda's internal queue does); an idle sandbox is reused; a timeout
-// or a crash discards only the sandbox that had it.
+// asynchronous one waits, as Lambda's internal queue does); an idle sandbox is reused, and stopped
+// after a minute idle unless it is the last; a timeout or a crash discards only the sandbox that
+// had it.
 import { randomUUID } from "crypto";
 import { LambdaHost, LambdaInvokeError, materialize } from "./artifacts";
 import { AwsError } from "./awsEndpoint";
@@ -37,6 +38,11 @@ export interface LambdaDeps {
    * account's concurrency); invocations past it wait for one. Default 32.
    */
   maxSandboxes?: number;
+  /**
+   * How long a sandbox may sit idle before it is stopped, as Lambda reclaims idle execution
+   * environments; the last one of a function stays warm. Default 60000.
+   */
+  sandboxIdleMs?: number;
 }
 
 /** The sandboxes of one function: idle ones to reuse, how many live, who waits for one. */
@@ -52,6 +58,7 @@ const DEFAULT_MAX_SANDBOXES = 32;
 export class LocalLambdas {
   private readonly pools = new Map<string, Pool>();
   private readonly hosts = new Set<LambdaHost>();
+  private readonly idleTimers = new Map<LambdaHost, NodeJS.Timeout>();
   private readonly inflight = new Set<Promise<unknown>>();
 
   constructor(
@@ -125,7 +132,11 @@ export class LocalLambdas {
     const pool = this.pool(fn);
     for (;;) {
       const idle = pool.idle.pop();
-      if (idle) return idle;
+      if (idle) {
+        clearTimeout(this.idleTimers.get(idle));
+        this.idleTimers.delete(idle);
+        return idle;
+      }
       if (pool.live < this.limit(fn)) {
         pool.live++;
         try {
@@ -164,7 +175,19 @@ export class LocalLambdas {
       this.wakeOne(pool, undefined);
       return;
     }
-    if (!this.wakeOne(pool, host)) pool.idle.push(host);
+    if (this.wakeOne(pool, host)) return;
+    pool.idle.push(host);
+    const timer = setTimeout(() => {
+      this.idleTimers.delete(host);
+      const i = pool.idle.indexOf(host);
+      if (i < 0 || pool.live <= 1) return;
+      pool.idle.splice(i, 1);
+      pool.live--;
+      this.hosts.delete(host);
+      void host.stop().catch(() => undefined);
+    }, this.deps.sandboxIdleMs ?? 60_000);
+    timer.unref();
+    this.idleTimers.set(host, timer);
   }
 
   /** One invocation in a sandbox of its own. */
@@ -294,6 +317,8 @@ export class LocalLambdas {
 
   async stop(): Promise<void> {
     const all = [...this.hosts];
+    for (const t of this.idleTimers.values()) clearTimeout(t);
+    this.idleTimers.clear();
     this.hosts.clear();
     this.pools.clear();
     await Promise.all(all.map((h) => h.stop().catch(() => undefined)));

@@ -160,6 +160,26 @@ describe("local Lambda: sandboxes like Lambda's execution environments", functio
     expect(lines.filter((l) => /failed/.test(l))).to.deep.equal([]);
   });
 
+  it("stops sandboxes left idle, keeping the last one warm", async () => {
+    const short = new LocalLambdas(new Map([["slow", fn("slow")]]), {
+      endpointUrl: "http://127.0.0.1:9",
+      region: REGION,
+      log: () => undefined,
+      sendToDestination: async () => undefined,
+      asyncRetryDelayMs: () => 1,
+      sandboxIdleMs: 300,
+    });
+    try {
+      await Promise.all([0, 1, 2, 3].map((id) => short.invoke("slow", { id, ms: 200 })));
+      expect(short.sandboxes("slow")).to.deep.equal({ live: 4, idle: 4 });
+      await new Promise((r) => setTimeout(r, 900));
+      expect(short.sandboxes("slow")).to.deep.equal({ live: 1, idle: 1 });
+      expect(((await short.invoke("slow", { id: 9, ms: 1 })) as any).id).to.equal(9);
+    } finally {
+      await short.stop();
+    }
+  });
+
   it("waits for a sandbox past this machine's cap (no reserved concurrency: nothing is throttled)", async () => {
     const out: any[] = await Promise.all(
       Array.from({ length: 8 }, (_, id) => lambdas.invoke("capped", { id, ms: 300 })),
