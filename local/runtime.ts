@@ -256,6 +256,16 @@ export class SwitchyardLocal {
     const endpoint = createAwsEndpoint({
       dynamodbUrl: this.dynamoUrl,
       putEvents: async (entries) => this.bus.putEvents(entries),
+      startReplay: async (request) =>
+        this.bus.startReplay(
+          request,
+          new Map(
+            this.of("aws:cloudwatch/eventArchive:EventArchive").map((a) => [
+              nameOf(a),
+              String(a.inputs.eventSourceArn).split("/").pop()!,
+            ]),
+          ),
+        ),
       getSecretValue: async (id) => this.getSecretValue(id),
       snsPublish: async (a) => this.snsPublish(a),
       sqsSendMessage: async (a) =>
@@ -294,6 +304,7 @@ export class SwitchyardLocal {
           const out = await this.lambdas.invoke(name, event);
           return { status: 200, payload: JSON.stringify(out ?? null) };
         } catch (e: any) {
+          if (e instanceof AwsError) throw e;
           if (e.name === "ResourceNotFoundException") throw new AwsError(e.name, e.message, 404);
           return {
             status: 200,
@@ -728,6 +739,7 @@ export class SwitchyardLocal {
           ]),
         ),
         timeoutSeconds: f.inputs.timeout ?? 3,
+        reservedConcurrency: f.inputs.reservedConcurrentExecutions,
         asyncConfig: cfg
           ? {
               maximumRetryAttempts: cfg.inputs.maximumRetryAttempts ?? 2,
