@@ -83,8 +83,8 @@ export function makeDispatcher(deps: DispatcherDeps) {
   const byQueueArn = new Map<string, string>(
     Object.entries(deps.resources).map(([name, r]) => [r.queueArn, name]),
   );
-  // A dispatcher holds a message for at most one request and its bookkeeping.
-  const leaseMs = s.requestTimeoutMs + 30000;
+  // A lease outlives the invocation that took it (its timeout: the request + 30 s of bookkeeping).
+  const leaseMs = s.requestTimeoutMs + 40000;
 
   const changeVisibility = (r: SQSRecord, queueUrl: string, seconds: number) =>
     deps.sqs.send(
