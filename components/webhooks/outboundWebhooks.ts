@@ -3,6 +3,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { EventRoute, RetryPolicy, RouteArgs } from "../events/route";
 import { ClientInit, SwitchyardFunction } from "../lambda";
+import type { OutboundMonitored } from "./outboundAlarms";
 import { checkIntRange, checkName } from "../validate";
 import {
   ATTEMPT_TABLE,
@@ -124,6 +125,8 @@ export class OutboundWebhooks extends pulumi.ComponentResource {
   public readonly queueUrls: pulumi.Output<Record<string, string>>;
   public readonly dlqUrls: pulumi.Output<Record<string, string>>;
   public readonly tableName: pulumi.Output<string>;
+  /** What the alarms watch (outboundAlarmSpecs, outboundDashboardTiles in ./outboundAlarms). */
+  public readonly monitored: OutboundMonitored<pulumi.Output<string>>[];
 
   constructor(name: string, args: OutboundWebhooksArgs, opts?: pulumi.ComponentResourceOptions) {
     super("switchyard:webhooks:OutboundWebhooks", name, {}, opts);
@@ -333,6 +336,11 @@ export class OutboundWebhooks extends pulumi.ComponentResource {
     this.secretArns = byName((s) => this.secrets[s.name].arn);
     this.queueUrls = byName((s) => this.queues[s.name].url);
     this.dlqUrls = byName((s) => this.dlqs[s.name].url);
+    this.monitored = a.subscriptions.map((s) => ({
+      subscription: s.name,
+      queueName: this.queues[s.name].name,
+      dlqName: this.dlqs[s.name].name,
+    }));
 
     this.registerOutputs({
       tableName: this.tableName,
