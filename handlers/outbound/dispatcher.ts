@@ -193,7 +193,8 @@ export function makeDispatcher(deps: DispatcherDeps) {
     const attempt = acquired.attempts;
 
     const body = payloadOf(event);
-    const timestamp = Math.floor(now() / 1000);
+    const startedAt = now();
+    const timestamp = Math.floor(startedAt / 1000);
     const secrets = await deps.secrets.getSigningSecrets(res.secretArn);
     // During a rotation both the current and the previous secret sign (space separated).
     const signature = secrets.map((k) => signStandard(k, messageId, timestamp, body)).join(" ");
@@ -214,7 +215,7 @@ export function makeDispatcher(deps: DispatcherDeps) {
       resolve,
       allowHttp: s.allowHttp,
     });
-    const at = new Date(now()).toISOString();
+    const at = new Date(startedAt).toISOString();
     await log.logAttempt({
       messageId,
       subscription: name,
