@@ -35,6 +35,8 @@ export interface PostOptions {
   readonly resolve: Resolver;
   /** The local run: http:// and loopback addresses allowed. */
   readonly allowHttp: boolean;
+  /** Certificates to trust instead of Node's bundled CAs (tests' self-signed subscribers). */
+  readonly ca?: string;
 }
 
 export async function postMessage(o: PostOptions): Promise<DeliveryResult> {
@@ -98,6 +100,7 @@ export async function postMessage(o: PostOptions): Promise<DeliveryResult> {
         headers: { ...o.headers, "content-length": String(Buffer.byteLength(o.body)) },
         lookup,
         agent: false,
+        ...(o.ca ? { ca: o.ca } : {}),
       },
       (res) => {
         const chunks: Buffer[] = [];

@@ -64,6 +64,8 @@ export interface DispatcherDeps {
   now?: () => number;
   logger?: LoggerLike;
   metrics?: OutboundMetrics;
+  /** Certificates to trust instead of Node's bundled CAs (tests' self-signed subscribers only). */
+  tlsCa?: string;
 }
 
 /** Seconds SQS accepts as a visibility timeout (0 to 12 h). */
@@ -214,6 +216,7 @@ export function makeDispatcher(deps: DispatcherDeps) {
       snippetBytes: OUTBOUND_DEFAULTS.responseSnippetBytes,
       resolve,
       allowHttp: s.allowHttp,
+      ...(deps.tlsCa ? { ca: deps.tlsCa } : {}),
     });
     const at = new Date(startedAt).toISOString();
     await log.logAttempt({
