@@ -1,7 +1,9 @@
 // Outbound webhook subscriptions as the stack declares them (`switchyard:outboundSubscriptions`),
 // checked before anything is declared: names, endpoints, event selections, rate limits, headers,
 // the retry schedule. Pure (no Pulumi), so the config table, its docs and the component agree.
+import * as net from "net";
 import { validatePattern } from "../../lib/eventPattern";
+import { classifyAddress } from "../../handlers/outbound/address";
 import {
   MAX_RETRY_DELAY_SECONDS,
   OUTBOUND_DEFAULTS,
@@ -64,6 +66,17 @@ export function checkEndpointUrl(what: string, url: unknown, allowHttp = false):
       `${what} must not carry credentials (user:password@): send them with "headers", which stay out of logs and outputs`,
     );
   if (u.hash) throw new Error(`${what} must not have a #fragment, got ${JSON.stringify(url)}`);
+  // Checked again at every delivery, on the resolved address; an address literal can be refused now.
+  const host = u.hostname.replace(/^\[|\]$/g, "");
+  const cls = net.isIP(host)
+    ? classifyAddress(host)
+    : host === "localhost" || host.endsWith(".localhost")
+      ? "loopback"
+      : undefined;
+  if (cls && !(allowHttp && cls === "loopback"))
+    throw new Error(
+      `${what} names a ${cls} address (${u.hostname}): deliveries go to public addresses only`,
+    );
   return url as string;
 }
 

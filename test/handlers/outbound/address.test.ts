@@ -1,5 +1,9 @@
 import { expect } from "chai";
-import { classifyAddress, resolvePublicAddress } from "../../../handlers/outbound/address";
+import {
+  classifyAddress,
+  resolvePublicAddress,
+  systemResolver,
+} from "../../../handlers/outbound/address";
 
 describe("outbound address guard", () => {
   const cases: Array<[string, string | undefined]> = [
@@ -52,5 +56,12 @@ describe("outbound address guard", () => {
         () => expect.fail("resolved"),
         (e) => expect(e.name).to.equal("BlockedAddressError"),
       );
+  });
+
+  it("resolves with the system's resolver at delivery time when none is injected", async () => {
+    await resolvePublicAddress("localhost", systemResolver).then(
+      () => expect.fail("resolved"),
+      (e) => expect(e.addressClass).to.equal("loopback"),
+    );
   });
 });
