@@ -153,6 +153,21 @@ describe("the outbound dispatcher's archive in a fresh process", function () {
       }),
     );
     expect(Item).to.include({ status: "succeeded", attempts: 1, lastStatusCode: 202 });
+    // the EMF metric the alarms and tiles read: namespace, dimensions service and subscription
+    const emf = host!.stdout
+      .split("\n")
+      .filter((l) => l.includes('"OutboundDelivered"'))
+      .map((l) => JSON.parse(l));
+    expect(emf).to.have.length(1);
+    expect(emf[0]).to.include({
+      service: "outbound-dispatcher",
+      subscription: "billing",
+      OutboundDelivered: 1,
+    });
+    expect(emf[0]._aws.CloudWatchMetrics[0]).to.deep.include({
+      Namespace: "Switchyard",
+      Dimensions: [["service", "subscription"]],
+    });
     sqs.destroy();
     db.destroy();
   });
