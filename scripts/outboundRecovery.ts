@@ -65,7 +65,7 @@ async function resendDelivery(c: RecoveryContext, d: DeliveryItem): Promise<Rese
         TableName: c.table,
         Key: deliveryKey(d.pk, d.subscription),
         UpdateExpression:
-          "SET #status = :pending, attempts = :zero, resentAt = :now, updatedAt = :now REMOVE leaseOwner, leaseUntil, nextAttemptAt",
+          "SET #status = :pending, attempts = :zero, resentAt = :now, updatedAt = :now REMOVE leaseOwner, leaseUntil, nextAttemptAt, nextAttemptAtMs",
         ConditionExpression: "attribute_not_exists(leaseUntil) OR leaseUntil < :nowMs",
         ExpressionAttributeNames: { "#status": "status" },
         ExpressionAttributeValues: {

@@ -27,6 +27,8 @@ export interface DeliveryItem {
   lastStatusCode?: number;
   lastError?: string;
   nextAttemptAt?: string;
+  /** The same, in ms: an early copy of the message (SQS duplicates) waits until then. */
+  nextAttemptAtMs?: number;
   succeededAt?: string;
   updatedAt: string;
   expiresAt: number;
@@ -76,7 +78,7 @@ export const MAX_STORED_EVENT_BYTES = 300000;
 
 export type Acquired =
   | { acquired: true; attempts: number }
-  | { acquired: false; status: DeliveryStatus; leaseUntil?: number };
+  | { acquired: false; status: DeliveryStatus; leaseUntil?: number; nextAttemptAtMs?: number };
 
 const isConditionFailure = (e: unknown) =>
   (e as { name?: string }).name === "ConditionalCheckFailedException";
@@ -96,8 +98,9 @@ export function makeAttemptLog(o: AttemptLogOptions) {
   return {
     /**
      * Takes the delivery of a message to a subscription for one attempt: refused while another
-     * dispatcher holds an unexpired lease, and once the delivery succeeded or was exhausted (so an
-     * at-least-once duplicate of the SQS message never POSTs again). Counts the attempt.
+     * dispatcher holds an unexpired lease, before the scheduled time of the next attempt, and once
+     * the delivery succeeded or was exhausted (so an at-least-once duplicate of the SQS message
+     * never POSTs again, nor early). Counts the attempt.
      */
     async acquire(a: {
       messageId: string;
@@ -121,13 +124,16 @@ export function makeAttemptLog(o: AttemptLogOptions) {
               (storeEvent ? ", event = if_not_exists(event, :event)" : ""),
             ConditionExpression:
               "attribute_not_exists(pk) OR (#status <> :succeeded AND #status <> :exhausted AND " +
-              "(attribute_not_exists(leaseUntil) OR leaseUntil < :nowMs))",
+              "(attribute_not_exists(leaseUntil) OR leaseUntil < :nowMs) AND " +
+              "(attribute_not_exists(nextAttemptAtMs) OR nextAttemptAtMs <= :dueMs))",
             ExpressionAttributeNames: { "#status": "status", "#at": "at" },
             ExpressionAttributeValues: {
               ":kind": "delivery",
               ":sub": a.subscription,
               ":now": now,
               ":nowMs": a.nowMs,
+              // a second of clock skew between dispatchers
+              ":dueMs": a.nowMs + 1000,
               ":delivering": "delivering",
               ":succeeded": "succeeded",
               ":exhausted": "exhausted",
@@ -145,7 +151,12 @@ export function makeAttemptLog(o: AttemptLogOptions) {
       } catch (e) {
         if (!isConditionFailure(e)) throw e;
         const item = await this.getDelivery(a.messageId, a.subscription);
-        return { acquired: false, status: item?.status ?? "pending", leaseUntil: item?.leaseUntil };
+        return {
+          acquired: false,
+          status: item?.status ?? "pending",
+          leaseUntil: item?.leaseUntil,
+          nextAttemptAtMs: item?.nextAttemptAtMs,
+        };
       }
     },
 
@@ -191,8 +202,9 @@ export function makeAttemptLog(o: AttemptLogOptions) {
       }
       if (a.status === "succeeded") sets.push("succeededAt = :now");
       if (a.nextAttemptAt !== undefined) {
-        sets.push("nextAttemptAt = :next");
+        sets.push("nextAttemptAt = :next", "nextAttemptAtMs = :nextMs");
         values[":next"] = new Date(a.nextAttemptAt).toISOString();
+        values[":nextMs"] = a.nextAttemptAt;
       }
       try {
         await o.doc.send(

@@ -187,8 +187,10 @@ export function makeDispatcher(deps: DispatcherDeps) {
         });
         return "done";
       }
-      // Another dispatcher is delivering it now: look again once its lease has run out.
-      const wait = ((acquired.leaseUntil ?? now()) - now()) / 1000 + 1;
+      // Another dispatcher is delivering it now, or a copy of it waits for its next attempt: look
+      // again once the lease has run out, or at that attempt's time.
+      const until = Math.max(acquired.leaseUntil ?? 0, acquired.nextAttemptAtMs ?? 0, now());
+      const wait = (until - now()) / 1000 + 1;
       await changeVisibility(r, res.queueUrl, wait);
       return "retry";
     }

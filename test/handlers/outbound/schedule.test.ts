@@ -208,6 +208,28 @@ describe("outbound retry schedule on a fake clock", function () {
     expect((await b.log.getEndpoint("shop"))!.disabledAt).to.equal(undefined);
   });
 
+  it("holds an early duplicate of a message to the schedule: no attempt before the next one is due", async () => {
+    const b = await bed();
+    sub.respond = () => ({ status: 500 });
+    const body = JSON.stringify(busEvent());
+    b.sqs.enqueue(QUEUE.url, body);
+    await b.poll(); // attempt 1 fails at t0: attempt 2 is due at t0 + 5 s
+    b.clock.now += 1000;
+    b.sqs.enqueue(QUEUE.url, body); // SQS delivers a copy at t0 + 1 s
+    const out = await b.poll();
+    expect(out!.batchItemFailures).to.have.length(1);
+    expect(sub.received).to.have.length(1);
+    // the first change is the original's 5 s; the copy waits until attempt 2 is due (4 s, + 1)
+    expect(b.sqs.visibilityChanges.map((c) => c.seconds)).to.deep.equal([5, 5]);
+    b.clock.now += 4000;
+    await b.poll(); // t0 + 5 s: the original makes attempt 2
+    expect(sub.received).to.have.length(2);
+    const delivery = (await b.log.messageItems(String(sub.received[0].headers["webhook-id"]))).find(
+      (i) => i.kind === "delivery",
+    );
+    expect(delivery).to.include({ attempts: 2, status: "retrying" });
+  });
+
   it("keeps to the subscription's rate limit across a batch: the excess waits without using an attempt", async () => {
     const b = await bed({}, 2);
     sub.respond = () => ({ status: 200 });
