@@ -63,7 +63,7 @@ export function checkEndpointUrl(what: string, url: unknown, allowHttp = false):
     );
   if (u.username || u.password)
     throw new Error(
-      `${what} must not carry credentials (user:password@): send them with "headers", which stay out of logs and outputs`,
+      `${what} must not carry credentials (user:password@): the URL is plain config and part of the dispatcher's code; receivers authenticate deliveries by their signature`,
     );
   if (u.hash) throw new Error(`${what} must not have a #fragment, got ${JSON.stringify(url)}`);
   // Checked again at every delivery, on the resolved address; an address literal can be refused now.
