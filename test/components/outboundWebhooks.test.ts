@@ -274,6 +274,21 @@ describe("OutboundWebhooks arguments", () => {
       /must not carry credentials/,
     ],
     [
+      "the metadata service",
+      { subscriptions: [{ ...sub, url: "https://169.254.169.254/latest" }] },
+      /names a metadata address \(169\.254\.169\.254\)/,
+    ],
+    [
+      "a private address",
+      { subscriptions: [{ ...sub, url: "https://[fd00::5]/x" }] },
+      /names a private address/,
+    ],
+    [
+      "localhost",
+      { subscriptions: [{ ...sub, url: "https://localhost:8443/x" }] },
+      /names a loopback address/,
+    ],
+    [
       "a reserved header",
       { subscriptions: [{ ...sub, headers: { "Webhook-Id": "x" } }] },
       /set by Switchyard itself/,
