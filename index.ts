@@ -15,6 +15,7 @@ import { eventSource, SERVICES } from "./lib/contracts";
 import { ApiGatewayAccountLogging } from "./components/apigw/accountLogging";
 import { JobsApi } from "./components/jobs/jobsApi";
 import { RecordsGateway } from "./components/records/recordsGateway";
+import { OutboundWebhooks } from "./components/webhooks/outboundWebhooks";
 
 const cfg = loadConfig();
 
@@ -125,6 +126,28 @@ export const recordsGateway = new RecordsGateway(`${cfg.hubName}-records-gw`, {
   stageDependsOn: apiStageDependsOn,
   clientInit: cfg.lambdaClientInit,
 });
+
+// --- outbound webhooks: hub events POSTed, signed per Standard Webhooks, to subscribers ---
+export const outbound =
+  cfg.outbound.subscriptions.length > 0
+    ? new OutboundWebhooks(`${cfg.hubName}-outbound`, {
+        hub,
+        subscriptions: cfg.outbound.subscriptions,
+        retryScheduleSeconds: cfg.outbound.retryScheduleSeconds,
+        requestTimeoutSeconds: cfg.outbound.requestTimeoutSeconds,
+        disableAfterSeconds: cfg.outbound.disableAfterSeconds,
+        attemptLogTtlDays: cfg.outbound.attemptLogTtlDays,
+        logRetentionDays: cfg.logRetentionDays,
+        protect: cfg.protect,
+        clientInit: cfg.lambdaClientInit,
+      })
+    : undefined;
+// where each subscription's signing secret is (Secrets Manager), its queues and the attempt log
+export const outboundSecretArns = outbound ? outbound.secretArns : {};
+export const outboundSecretSources = outbound ? outbound.secretSources : {};
+export const outboundQueueUrls = outbound ? outbound.queueUrls : {};
+export const outboundDlqUrls = outbound ? outbound.dlqUrls : {};
+export const outboundAttemptTableName = outbound ? outbound.tableName : undefined;
 
 // --- alarms on every DLQ, function, workflow and route, and one dashboard ---
 // Declared after the other components: it reads their functions, queues and the hub's routes.
