@@ -168,6 +168,7 @@ export const monitoring = new Monitoring(`${cfg.hubName}-ops`, {
     "jobs-failed": { function: jobs.errorFn.function, asyncInvoked: true },
     ...(jobs.authorizerFn ? { "jobs-jwt": jobs.authorizerFn } : {}),
     "records-gateway-authorizer": recordsGateway.authorizerFn,
+    ...(outbound ? { "outbound-dispatcher": outbound.dispatcher } : {}),
   },
   // 5xx rate and p99 latency of both REST APIs
   restApis: {
@@ -181,7 +182,14 @@ export const monitoring = new Monitoring(`${cfg.hubName}-ops`, {
     "tenant-rejected": { queue: tenantIngress.rejectedQueue, kind: "plain" },
   },
   stateMachines: { verify: verification.stateMachine },
-  rules: Object.fromEntries(Object.entries(hub.routes).map(([n, r]) => [n, r])),
+  rules: Object.fromEntries(
+    [...Object.entries(hub.routes), ...Object.entries(outbound?.routes ?? {})].map(([n, r]) => [
+      n,
+      r,
+    ]),
+  ),
+  // Each outbound subscription: failed attempts, oldest waiting message, DLQ depth, disabled endpoint.
+  outbound: outbound?.monitored ?? [],
   // The receivers' business metrics (handlers/lib/telemetry.ts), by their Powertools service name.
   webhooks: webhooks ? { receivers: { service: SERVICES.webhooks } } : {},
   // The tenant change publisher's EMF publishing metrics: a tile, no alarm of its own (a record it

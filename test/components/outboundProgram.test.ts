@@ -48,6 +48,37 @@ describe("the program with outbound webhook subscriptions", function () {
     ).to.equal(true);
   });
 
+  it("monitors each subscription: its four alarms, the dispatcher's, its route's, and a dashboard tile", async () => {
+    await evaluateProgram("prod", {
+      outboundSubscriptions: SUBSCRIPTIONS,
+      outboundSecretBilling: KEY,
+    });
+    const alarms = ofType("aws:cloudwatch/metricAlarm:MetricAlarm").map((r) => r.name);
+    for (const sub of ["billing", "crm-eu"])
+      expect(alarms).to.include.members(
+        ["failures", "oldest", "dlq", "disabled"].map(
+          (what) => `switchyard-prod-ops-outbound-${sub}-${what}`,
+        ),
+      );
+    expect(alarms.filter((n) => n.includes("outbound-dispatcher")).length).to.be.greaterThan(0);
+    expect(alarms.filter((n) => n.includes("out-billing")).length).to.be.greaterThan(0);
+    const dlq = one(
+      "aws:cloudwatch/metricAlarm:MetricAlarm",
+      "switchyard-prod-ops-outbound-billing-dlq",
+    );
+    expect(dlq.inputs).to.include({
+      namespace: "AWS/SQS",
+      metricName: "ApproximateNumberOfMessagesVisible",
+      threshold: 0,
+    });
+    expect(dlq.inputs.dimensions.QueueName).to.match(/outbound-billing/);
+    const body = JSON.parse(
+      one("aws:cloudwatch/dashboard:Dashboard", "switchyard-prod-ops").inputs.dashboardBody,
+    );
+    const titles = body.widgets.map((w: any) => w.properties?.title);
+    expect(titles).to.include.members(["Outbound billing", "Outbound crm-eu"]);
+  });
+
   it("declares nothing outbound while no subscription is configured", async () => {
     const p = await evaluateProgram("dev");
     expect(p.exports.outbound).to.equal(undefined);
