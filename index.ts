@@ -190,6 +190,7 @@ export const monitoring = new Monitoring(`${cfg.hubName}-ops`, {
   ),
   // Each outbound subscription: failed attempts, oldest waiting message, DLQ depth, disabled endpoint.
   outbound: outbound?.monitored ?? [],
+  outboundThresholds: { retryScheduleSeconds: cfg.outbound.retryScheduleSeconds },
   // The receivers' business metrics (handlers/lib/telemetry.ts), by their Powertools service name.
   webhooks: webhooks ? { receivers: { service: SERVICES.webhooks } } : {},
   // The tenant change publisher's EMF publishing metrics: a tile, no alarm of its own (a record it

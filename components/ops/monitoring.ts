@@ -1,6 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { OutboundMonitored, outboundAlarmSpecs } from "../webhooks/outboundAlarms";
+import {
+  OutboundAlarmThresholds,
+  OutboundMonitored,
+  outboundAlarmSpecs,
+} from "../webhooks/outboundAlarms";
 import { METRICS_NAMESPACE, REJECTION_REASONS } from "../../handlers/lib/telemetry";
 import { checkIntRange, checkName } from "../validate";
 import {
@@ -102,6 +106,8 @@ export interface MonitoringArgs {
    * waiting message, DLQ depth and a disabled endpoint alarm each, and a tile each. Default none.
    */
   readonly outbound?: ReadonlyArray<OutboundMonitored<pulumi.Input<string>>>;
+  /** The outbound alarms' thresholds (the retry schedule sets the oldest-message age). */
+  readonly outboundThresholds?: OutboundAlarmThresholds;
   /** An email address subscribed to the alarm topic (the recipient confirms it). Default none. */
   readonly alarmEmail?: string;
   /** Thresholds; each defaults to MONITORING_DEFAULTS. */
@@ -345,7 +351,7 @@ export class Monitoring extends pulumi.ComponentResource {
       ...apis.flatMap((a) => restApiAlarms(a, t)),
       ...rules.flatMap((r) => ruleAlarms(r, t)),
       ...webhooks.flatMap((w) => webhookAlarms(w, t)),
-      ...outboundAlarmSpecs([...(args.outbound ?? [])]),
+      ...outboundAlarmSpecs([...(args.outbound ?? [])], args.outboundThresholds),
     ];
     for (const spec of specs) this.alarm(spec);
 

@@ -52,7 +52,13 @@ describe("the program with outbound webhook subscriptions", function () {
     await evaluateProgram("prod", {
       outboundSubscriptions: SUBSCRIPTIONS,
       outboundSecretBilling: KEY,
+      outboundRetrySchedule: "[0,60,3600]",
     });
+    // The oldest-message alarm follows the configured schedule: 3,660 s of retries plus an hour.
+    expect(
+      one("aws:cloudwatch/metricAlarm:MetricAlarm", "switchyard-prod-ops-outbound-crm-eu-oldest")
+        .inputs.threshold,
+    ).to.equal(3660 + 3600);
     const alarms = ofType("aws:cloudwatch/metricAlarm:MetricAlarm").map((r) => r.name);
     for (const sub of ["billing", "crm-eu"])
       expect(alarms).to.include.members(
