@@ -30,13 +30,14 @@ export const REHEARSALS: Readonly<Record<string, TypeRehearsal>> = {
   ...monitoringRehearsals,
 };
 
+const WAF_NOT_REHEARSED =
+  "WAFv2 is not rehearsed: moto implements it, but @aws-sdk/client-wafv2 has no release of the version the other clients are pinned to";
+
 /** Types the program declares that the rehearsal does not create, and why. */
 export const NOT_REHEARSED: Readonly<Record<string, string>> = {
   "aws:schemas/discoverer:Discoverer": "moto 5.2.1 does not implement EventBridge Schemas",
-  "aws:wafv2/webAcl:WebAcl":
-    "WAFv2 is not rehearsed (moto implements it; the rehearsal has no WAFv2 client)",
-  "aws:wafv2/webAclAssociation:WebAclAssociation":
-    "WAFv2 is not rehearsed (moto implements it; the rehearsal has no WAFv2 client)",
+  "aws:wafv2/webAcl:WebAcl": WAF_NOT_REHEARSED,
+  "aws:wafv2/webAclAssociation:WebAclAssociation": WAF_NOT_REHEARSED,
 };
 
 /**
@@ -98,6 +99,8 @@ export interface RehearsalReport {
   readonly skipped: SkippedResource[];
   /** Values moto rejected (only with `failFast: false`; otherwise the first one throws). */
   readonly rejected: RehearsalError[];
+  /** Each mock value (local/mocks.ts) that moto answered differently, and moto's value. */
+  readonly references: Array<{ type: string; mock: string; moto: string }>;
 }
 
 /** A value moto rejected (or a call that could not be made), naming the Pulumi resource. */
@@ -315,6 +318,8 @@ export function dependencyOrder(resources: Recorded[]): {
 
 /** Maps the mocks' values to moto's, in whole values and inside longer strings. */
 class References {
+  /** Every mapping, in the order the resources were created. */
+  readonly all: Array<{ type: string; mock: string; moto: string }> = [];
   /** Moto's value of each mock value, by the type of the resource that gave it. */
   private readonly values = new Map<string, Array<{ type: string; moto: string }>>();
   private readonly embedded = new Map<string, string>();
@@ -322,6 +327,7 @@ class References {
 
   set(type: string, mock: string, moto: string): void {
     if (mock === moto) return;
+    this.all.push({ type, mock, moto });
     this.values.set(mock, [...(this.values.get(mock) ?? []), { type, moto }]);
     if (embeddable(mock)) {
       this.embedded.set(mock, moto);
@@ -568,6 +574,7 @@ export async function applyToMoto(
     created,
     skipped,
     rejected,
+    references: refs.all,
   };
 }
 

@@ -236,6 +236,10 @@ export const computeRehearsals: Record<string, TypeRehearsal> = {
             ),
           ),
       );
+      if (i.type && i.type !== "STANDARD")
+        s.note(
+          `moto 5.2.1 keeps every state machine STANDARD: type ${i.type} was sent but is not kept`,
+        );
       return { outputs: { id: out.stateMachineArn, arn: out.stateMachineArn } };
     },
   },
