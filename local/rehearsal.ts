@@ -87,6 +87,8 @@ export interface TypeCounts {
   operations: string[];
   /** Why resources of this type were skipped. */
   reasons: string[];
+  /** Milliseconds spent creating resources of this type (moto's answers included). */
+  ms: number;
 }
 
 export interface RehearsalReport {
@@ -390,13 +392,16 @@ function rejection(
   const code = err.name ?? err.Code ?? "Error";
   const text = err.message ?? String(e);
   const said = normalize(text);
-  const pointed = [
-    ...new Set(
-      Object.entries(inputsOf)
-        .filter(([api]) => said.includes(normalize(api)))
-        .map(([, input]) => input),
-    ),
-  ];
+  // moto names the parameter ("Invalid value for the parameter MaximumMessageSize") or the value
+  // it could not find ("Event bus missing-bus does not exist").
+  const byName = Object.entries(inputsOf)
+    .filter(([api]) => said.includes(normalize(api)))
+    .map(([, input]) => input);
+  const byValue = Object.values(inputsOf).filter((input) => {
+    const v = inputValue(inputs, input);
+    return typeof v === "string" && v.length >= 3 && text.includes(v);
+  });
+  const pointed = [...new Set(byName.length > 0 ? byName : byValue)];
   const named = pointed.length > 0 ? pointed : [...new Set(Object.values(inputsOf))];
   const show = (p: string) => {
     const v = inputValue(inputs, p);
@@ -444,6 +449,7 @@ function counts(report: Record<string, TypeCounts>, type: string): TypeCounts {
     rejected: 0,
     operations: [...(REHEARSALS[type]?.operations ?? [])],
     reasons: [],
+    ms: 0,
   });
 }
 
@@ -527,6 +533,7 @@ export async function applyToMoto(
         note: (text) => void notes.push(text),
       };
       let applied;
+      const began = Date.now();
       try {
         applied = await REHEARSALS[r.type].apply(step);
       } catch (e) {
@@ -554,7 +561,9 @@ export async function applyToMoto(
         const m = mock[k];
         if (m && v) refs.set(r.type, m, v);
       }
-      counts(byType, r.type).created++;
+      const c = counts(byType, r.type);
+      c.created++;
+      c.ms += Date.now() - began;
       created.push({
         type: r.type,
         name: r.name,
@@ -583,7 +592,7 @@ export function formatReport(report: RehearsalReport): string {
   const lines = Object.entries(report.byType)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([type, c]) => {
-      const parts = [`${c.created} created`];
+      const parts = [`${c.created} created${c.created ? ` in ${c.ms} ms` : ""}`];
       if (c.skipped) parts.push(`${c.skipped} skipped (${c.reasons.join("; ")})`);
       if (c.rejected) parts.push(`${c.rejected} rejected`);
       return `${type}: ${parts.join(", ")}`;

@@ -94,7 +94,7 @@ export const computeRehearsals: Record<string, TypeRehearsal> = {
       const role = roleName(s.inputs.role);
       await s.send(
         "PutRolePolicy",
-        { RoleName: "role", PolicyName: "name", PolicyDocument: "policy" },
+        { RoleName: "role", PolicyName: "name", PolicyDocument: "policy", Policy: "policy" },
         () =>
           s.clients.iam.send(
             new PutRolePolicyCommand({

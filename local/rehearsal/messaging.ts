@@ -78,13 +78,16 @@ export const messagingRehearsals: Record<string, TypeRehearsal> = {
   "aws:sqs/queuePolicy:QueuePolicy": {
     operations: ["SetQueueAttributes"],
     async apply(s) {
-      await s.send("SetQueueAttributes", { QueueUrl: "queueUrl", Policy: "policy" }, () =>
-        s.clients.sqs.send(
-          new SetQueueAttributesCommand({
-            QueueUrl: s.inputs.queueUrl,
-            Attributes: { Policy: s.inputs.policy },
-          }),
-        ),
+      await s.send(
+        "SetQueueAttributes",
+        { QueueUrl: "queueUrl", Queue: "queueUrl", Policy: "policy" },
+        () =>
+          s.clients.sqs.send(
+            new SetQueueAttributesCommand({
+              QueueUrl: s.inputs.queueUrl,
+              Attributes: { Policy: s.inputs.policy },
+            }),
+          ),
       );
       return { outputs: { id: s.inputs.queueUrl } };
     },
@@ -128,7 +131,7 @@ export const messagingRehearsals: Record<string, TypeRehearsal> = {
     async apply(s) {
       await s.send(
         "SetTopicAttributes",
-        { TopicArn: "arn", AttributeValue: "policy", Policy: "policy" },
+        { TopicArn: "arn", Topic: "arn", AttributeValue: "policy", Policy: "policy" },
         () =>
           s.clients.sns.send(
             new SetTopicAttributesCommand({

@@ -119,7 +119,7 @@ export const monitoringRehearsals: Record<string, TypeRehearsal> = {
       const name = s.inputs.dashboardName ?? s.name;
       await s.send(
         "PutDashboard",
-        { DashboardName: "dashboardName", DashboardBody: "dashboardBody" },
+        { DashboardName: "dashboardName", DashboardBody: "dashboardBody", Body: "dashboardBody" },
         async () => {
           const out = await s.clients.cloudwatch.send(
             new PutDashboardCommand({ DashboardName: name, DashboardBody: s.inputs.dashboardBody }),

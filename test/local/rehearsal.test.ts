@@ -471,6 +471,16 @@ describe("local/rehearsal: a value moto rejects", () => {
     expect(error!.inputs).to.deep.equal(["maxMessageSize"]);
   });
 
+  it("names the input whose value moto could not find (a rule on a bus that does not exist)", async () => {
+    const orphan = rule("rehearsal-orphan", JSON.stringify({ source: ["switchyard.records"] }));
+    orphan.inputs.eventBusName = "rehearsal-missing-bus";
+    let error: RehearsalError | undefined;
+    await applyToMoto([orphan], moto.url).catch((e) => (error = e));
+    expect(error!.message).to.equal(
+      'moto rejected aws:cloudwatch/eventRule:EventRule "rehearsal-orphan" (PutRule), input eventBusName = "rehearsal-missing-bus": ResourceNotFoundException: Event bus rehearsal-missing-bus does not exist.',
+    );
+  });
+
   it("reports every rejection without failFast, and skips what depends on a rejected resource", async () => {
     const badRule = rule("rehearsal-bad-rule", JSON.stringify({ source: [] }));
     const target: Recorded = {
