@@ -18,6 +18,7 @@ import { messagingRehearsals } from "./rehearsal/messaging";
 import { monitoringRehearsals } from "./rehearsal/monitoring";
 import type { OutputName, Step, TypeRehearsal } from "./rehearsal/step";
 import { storageRehearsals } from "./rehearsal/storage";
+import { wafRehearsals } from "./rehearsal/waf";
 import { zip, ZipEntry } from "./rehearsal/zip";
 
 /** Every resource type the rehearsal creates, with the calls it makes. */
@@ -28,16 +29,12 @@ export const REHEARSALS: Readonly<Record<string, TypeRehearsal>> = {
   ...eventsRehearsals,
   ...apigatewayRehearsals,
   ...monitoringRehearsals,
+  ...wafRehearsals,
 };
-
-const WAF_NOT_REHEARSED =
-  "WAFv2 is not rehearsed: moto implements it, but @aws-sdk/client-wafv2 has no release of the version the other clients are pinned to";
 
 /** Types the program declares that the rehearsal does not create, and why. */
 export const NOT_REHEARSED: Readonly<Record<string, string>> = {
   "aws:schemas/discoverer:Discoverer": "moto 5.2.1 does not implement EventBridge Schemas",
-  "aws:wafv2/webAcl:WebAcl": WAF_NOT_REHEARSED,
-  "aws:wafv2/webAclAssociation:WebAclAssociation": WAF_NOT_REHEARSED,
 };
 
 /**

@@ -11,6 +11,7 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { WAFV2Client } from "@aws-sdk/client-wafv2";
 
 export interface Clients {
   apigateway: APIGatewayClient;
@@ -25,6 +26,7 @@ export interface Clients {
   sfn: SFNClient;
   sns: SNSClient;
   sqs: SQSClient;
+  wafv2: WAFV2Client;
 }
 
 /**
@@ -51,6 +53,7 @@ export function clientsFor(endpoint: string, region: string): Clients {
     sfn: new SFNClient(config),
     sns: new SNSClient(config),
     sqs: new SQSClient(config),
+    wafv2: new WAFV2Client(config),
   };
 }
 

@@ -31,6 +31,7 @@ import {
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { DescribeStateMachineCommand, SFNClient } from "@aws-sdk/client-sfn";
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { GetWebACLCommand, ListWebACLsCommand, WAFV2Client } from "@aws-sdk/client-wafv2";
 import { expect } from "chai";
 import { MotoServer, startMotoServer } from "../../local/motoServer";
 import { Recorded, REGION } from "../../local/mocks";
@@ -65,6 +66,7 @@ function clients(endpoint: string) {
     secrets: new SecretsManagerClient(config),
     sfn: new SFNClient(config),
     sqs: new SQSClient(config),
+    wafv2: new WAFV2Client(config),
   };
 }
 
@@ -361,6 +363,52 @@ for (const stack of ["dev", "prod"]) {
         expect(all.throttlingBurstLimit).to.equal(settings.inputs.settings.throttlingBurstLimit);
         expect(all.throttlingRateLimit).to.equal(settings.inputs.settings.throttlingRateLimit);
         expect(all.metricsEnabled).to.equal(settings.inputs.settings.metricsEnabled);
+      }
+    });
+
+    it("associates each web ACL with its stage, with the declared rate-based rules", async () => {
+      const associations = declared("wafv2/webAclAssociation:WebAclAssociation");
+      if (stack === "prod") expect(associations).to.have.length(1);
+      const acls = (await aws.wafv2.send(new ListWebACLsCommand({ Scope: "REGIONAL" }))).WebACLs!;
+      const apis = (await aws.apigateway.send(new GetRestApisCommand({}))).items ?? [];
+      for (const a of associations) {
+        const acl = resources.find(
+          (r) => r.type === "aws:wafv2/webAcl:WebAcl" && a.inputs.webAclArn.endsWith(`/${r.name}`),
+        )!;
+        const summary = acls.find((x) => x.Name === nameOf(acl))!;
+        const got = (
+          await aws.wafv2.send(
+            new GetWebACLCommand({ Name: summary.Name, Scope: "REGIONAL", Id: summary.Id }),
+          )
+        ).WebACL!;
+        const rule = acl.inputs.rules[0];
+        expect(got.Rules![0].Statement!.RateBasedStatement).to.deep.include({
+          Limit: rule.statement.rateBasedStatement.limit,
+          AggregateKeyType: rule.statement.rateBasedStatement.aggregateKeyType,
+        });
+        expect(got.Rules![0].Action).to.deep.equal({ Block: {} });
+        // The stage the association names is the one moto created, and knows its web ACL.
+        const stage = declared("apigateway/stage:Stage").find((s) =>
+          a.inputs.resourceArn.endsWith(
+            `/restapis/${s.inputs.restApi}/stages/${s.inputs.stageName}`,
+          ),
+        )!;
+        const api = apis.find(
+          (x) =>
+            x.name ===
+            nameOf(
+              resources.find(
+                (r) =>
+                  `${r.name}-id` === stage.inputs.restApi &&
+                  r.type === "aws:apigateway/restApi:RestApi",
+              )!,
+            ),
+        )!;
+        const stages = (await aws.apigateway.send(new GetStagesCommand({ restApiId: api.id })))
+          .item!;
+        expect(stages.find((x) => x.stageName === stage.inputs.stageName)!.webAclArn).to.equal(
+          summary.ARN,
+        );
       }
     });
 
