@@ -5,7 +5,12 @@ import {
   GetUsagePlanKeysCommand,
   GetUsagePlansCommand,
 } from "@aws-sdk/client-api-gateway";
-import { CloudWatchClient, DescribeAlarmsCommand, MetricAlarm } from "@aws-sdk/client-cloudwatch";
+import {
+  CloudWatchClient,
+  DescribeAlarmsCommand,
+  GetDashboardCommand,
+  MetricAlarm,
+} from "@aws-sdk/client-cloudwatch";
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import {
   DescribeContinuousBackupsCommand,
@@ -24,6 +29,8 @@ import {
 import { GetRolePolicyCommand, IAMClient } from "@aws-sdk/client-iam";
 import {
   GetFunctionCommand,
+  GetFunctionEventInvokeConfigCommand,
+  GetPolicyCommand,
   GetFunctionUrlConfigCommand,
   LambdaClient,
   ListEventSourceMappingsCommand,
@@ -32,6 +39,16 @@ import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-sec
 import { DescribeStateMachineCommand, SFNClient } from "@aws-sdk/client-sfn";
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { GetWebACLCommand, ListWebACLsCommand, WAFV2Client } from "@aws-sdk/client-wafv2";
+import {
+  GetBucketEncryptionCommand,
+  GetBucketLifecycleConfigurationCommand,
+  GetBucketNotificationConfigurationCommand,
+  GetBucketOwnershipControlsCommand,
+  GetBucketPolicyCommand,
+  GetPublicAccessBlockCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { GetTopicAttributesCommand, SNSClient } from "@aws-sdk/client-sns";
 import { expect } from "chai";
 import { MotoServer, startMotoServer } from "../../local/motoServer";
 import { Recorded, REGION } from "../../local/mocks";
@@ -67,6 +84,8 @@ function clients(endpoint: string) {
     sfn: new SFNClient(config),
     sqs: new SQSClient(config),
     wafv2: new WAFV2Client(config),
+    s3: new S3Client({ ...config, forcePathStyle: true }),
+    sns: new SNSClient(config),
   };
 }
 
@@ -434,6 +453,129 @@ for (const stack of ["dev", "prod"]) {
           (k) => k.inputs.usagePlanId === `${d.name}-id`,
         );
         expect(keys.items ?? [], d.name).to.have.length(declaredKeys.length);
+      }
+    });
+
+    it("configures the buckets: ownership, public access block, encryption, lifecycle, policy, notifications", async () => {
+      const bucketOf = (r: Recorded) =>
+        nameOf(resources.find((b) => `${b.name}-id` === r.inputs.bucket)!);
+      for (const o of declared("s3/bucketOwnershipControls:BucketOwnershipControls")) {
+        const got = await aws.s3.send(
+          new GetBucketOwnershipControlsCommand({ Bucket: bucketOf(o) }),
+        );
+        expect(got.OwnershipControls!.Rules).to.deep.equal([
+          { ObjectOwnership: o.inputs.rule.objectOwnership },
+        ]);
+      }
+      for (const b of declared("s3/bucketPublicAccessBlock:BucketPublicAccessBlock")) {
+        const got = await aws.s3.send(new GetPublicAccessBlockCommand({ Bucket: bucketOf(b) }));
+        expect(got.PublicAccessBlockConfiguration).to.deep.equal({
+          BlockPublicAcls: b.inputs.blockPublicAcls,
+          BlockPublicPolicy: b.inputs.blockPublicPolicy,
+          IgnorePublicAcls: b.inputs.ignorePublicAcls,
+          RestrictPublicBuckets: b.inputs.restrictPublicBuckets,
+        });
+      }
+      for (const e of declared(
+        "s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+      )) {
+        const got = await aws.s3.send(new GetBucketEncryptionCommand({ Bucket: bucketOf(e) }));
+        expect(
+          got.ServerSideEncryptionConfiguration!.Rules![0].ApplyServerSideEncryptionByDefault!
+            .SSEAlgorithm,
+        ).to.equal(e.inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm);
+      }
+      for (const l of declared("s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")) {
+        const got = await aws.s3.send(
+          new GetBucketLifecycleConfigurationCommand({ Bucket: bucketOf(l) }),
+        );
+        expect(
+          got.Rules!.map((r) => [
+            r.ID,
+            r.Status,
+            r.Expiration?.Days,
+            r.AbortIncompleteMultipartUpload?.DaysAfterInitiation,
+          ]),
+        ).to.deep.equal(
+          l.inputs.rules.map((r: any) => [
+            r.id,
+            r.status,
+            r.expiration?.days,
+            r.abortIncompleteMultipartUpload?.daysAfterInitiation,
+          ]),
+        );
+      }
+      for (const p of declared("s3/bucketPolicy:BucketPolicy")) {
+        const got = await aws.s3.send(new GetBucketPolicyCommand({ Bucket: bucketOf(p) }));
+        expect(JSON.parse(got.Policy!)).to.deep.equal(JSON.parse(p.inputs.policy));
+      }
+      for (const n of declared("s3/bucketNotification:BucketNotification")) {
+        const got = await aws.s3.send(
+          new GetBucketNotificationConfigurationCommand({ Bucket: bucketOf(n) }),
+        );
+        expect(
+          got.LambdaFunctionConfigurations!.map((c) => [
+            c.Id,
+            c.LambdaFunctionArn,
+            c.Events,
+            c.Filter?.Key?.FilterRules?.map((f) => [f.Name?.toLowerCase(), f.Value]),
+          ]),
+        ).to.deep.equal(
+          n.inputs.lambdaFunctions.map((c: any) => [
+            c.id,
+            c.lambdaFunctionArn,
+            c.events,
+            [["prefix", c.filterPrefix]],
+          ]),
+        );
+      }
+    });
+
+    it("adds the functions' permissions and asynchronous invocation settings", async () => {
+      for (const p of declared("lambda/permission:Permission")) {
+        const policy = await aws.lambda.send(
+          new GetPolicyCommand({ FunctionName: p.inputs.function }),
+        );
+        const statements = JSON.parse(policy.Policy!).Statement as Array<Record<string, any>>;
+        const st = statements.find((x) => x.Sid === (p.inputs.statementId ?? p.name))!;
+        expect(st, p.name).to.not.equal(undefined);
+        // A Function URL open to anyone has principal "*", which the policy keeps as is.
+        expect(st.Principal).to.deep.equal(
+          p.inputs.principal === "*" ? "*" : { Service: p.inputs.principal },
+        );
+        expect(st.Action).to.equal(p.inputs.action);
+        if (p.inputs.sourceArn)
+          expect(st.Condition.ArnLike["AWS:SourceArn"]).to.equal(
+            asSent(report, p.inputs.sourceArn),
+          );
+      }
+      for (const c of declared("lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")) {
+        const got = await aws.lambda.send(
+          new GetFunctionEventInvokeConfigCommand({ FunctionName: c.inputs.functionName }),
+        );
+        expect(got.MaximumRetryAttempts, c.name).to.equal(c.inputs.maximumRetryAttempts);
+        expect(got.MaximumEventAgeInSeconds).to.equal(c.inputs.maximumEventAgeInSeconds);
+        expect(got.DestinationConfig?.OnFailure?.Destination).to.equal(
+          c.inputs.destinationConfig.onFailure.destination,
+        );
+      }
+    });
+
+    it("puts the alarm topic's policy and the dashboard, whose alarm widget names moto's alarms", async () => {
+      for (const p of declared("sns/topicPolicy:TopicPolicy")) {
+        const got = await aws.sns.send(new GetTopicAttributesCommand({ TopicArn: p.inputs.arn }));
+        expect(JSON.parse(got.Attributes!.Policy)).to.deep.equal(JSON.parse(p.inputs.policy));
+      }
+      for (const d of declared("cloudwatch/dashboard:Dashboard")) {
+        const got = await aws.cloudwatch.send(
+          new GetDashboardCommand({ DashboardName: d.inputs.dashboardName ?? d.name }),
+        );
+        expect(JSON.parse(got.DashboardBody!)).to.deep.equal(
+          JSON.parse(asSent(report, d.inputs.dashboardBody)),
+        );
+        // The mocks give alarms an arn:aws:mock ARN; the dashboard moto holds names the real ones.
+        expect(got.DashboardBody).to.not.include("arn:aws:mock:");
+        expect(got.DashboardBody).to.include(`arn:aws:cloudwatch:${REGION}:123456789012:alarm:`);
       }
     });
 
