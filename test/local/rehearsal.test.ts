@@ -50,6 +50,8 @@ import {
 } from "@aws-sdk/client-s3";
 import { GetTopicAttributesCommand, SNSClient } from "@aws-sdk/client-sns";
 import { expect } from "chai";
+import * as fs from "fs";
+import * as path from "path";
 import { MotoServer, startMotoServer } from "../../local/motoServer";
 import { Recorded, REGION } from "../../local/mocks";
 import {
@@ -607,6 +609,14 @@ for (const stack of ["dev", "prod"]) {
     });
   });
 }
+
+describe("docs/rehearsal.md", () => {
+  it("lists every resource type the rehearsal creates and every type it skips", () => {
+    const doc = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "rehearsal.md"), "utf8");
+    for (const type of [...Object.keys(REHEARSALS), ...Object.keys(NOT_REHEARSED)])
+      expect(doc, type).to.include(`\`${type}\``);
+  });
+});
 
 describe("local/rehearsal: a value moto rejects", () => {
   let moto: MotoServer;
