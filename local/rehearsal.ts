@@ -423,7 +423,10 @@ function rejection(
 
 // --- code ---
 
-async function zipOf(archive: pulumi.Input<pulumi.asset.AssetArchive>): Promise<Buffer> {
+/** The zip Lambda's CreateFunction takes for a declared code archive (its files, deflated). */
+export async function archiveZip(
+  archive: pulumi.Input<pulumi.asset.AssetArchive>,
+): Promise<Buffer> {
   const entries: ZipEntry[] = [];
   const addPath = (name: string, file: string) => {
     if (fs.statSync(file).isDirectory())
@@ -525,7 +528,7 @@ export async function applyToMoto(
         },
         async code(functionName) {
           const archive = archives.get(functionName);
-          return archive === undefined ? undefined : zipOf(archive);
+          return archive === undefined ? undefined : archiveZip(archive);
         },
         note: (text) => void notes.push(text),
       };

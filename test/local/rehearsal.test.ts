@@ -50,12 +50,16 @@ import {
 } from "@aws-sdk/client-s3";
 import { GetTopicAttributesCommand, SNSClient } from "@aws-sdk/client-sns";
 import { expect } from "chai";
+import { execFileSync } from "child_process";
+import { createHash } from "crypto";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { MotoServer, startMotoServer } from "../../local/motoServer";
 import { Recorded, REGION } from "../../local/mocks";
 import {
   applyToMoto,
+  archiveZip,
   formatReport,
   NOT_REHEARSED,
   REHEARSAL_MOTO_ENV,
@@ -63,6 +67,8 @@ import {
   RehearsalReport,
   REHEARSALS,
 } from "../../local/rehearsal";
+import { functionArchives } from "../../components/lambda";
+import { zip } from "../../local/rehearsal/zip";
 import { evaluateProgram } from "../program";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -356,6 +362,17 @@ for (const stack of ["dev", "prod"]) {
       }
     });
 
+    it("uploads each function's bundled archive as its code", async () => {
+      for (const f of declared("lambda/function:Function")) {
+        const zipped = await archiveZip(functionArchives.get(f.name)!);
+        const { Configuration: c } = await aws.lambda.send(
+          new GetFunctionCommand({ FunctionName: nameOf(f) }),
+        );
+        expect(c!.CodeSize, f.name).to.equal(zipped.length);
+        expect(c!.CodeSha256).to.equal(createHash("sha256").update(zipped).digest("base64"));
+      }
+    });
+
     it("puts the role policies with moto's ARNs where the mocks had their own", async () => {
       for (const p of declared("iam/rolePolicy:RolePolicy")) {
         const got = await aws.iam.send(
@@ -609,6 +626,30 @@ for (const stack of ["dev", "prod"]) {
     });
   });
 }
+
+describe("local/rehearsal/zip", () => {
+  it("writes a zip that Python's zipfile reads back byte for byte", () => {
+    const entries = [
+      { name: "__index.js", data: Buffer.from("exports.handler = async () => 1;\n".repeat(50)) },
+      { name: "lib/ü.json", data: Buffer.from("{}") },
+      { name: "empty.txt", data: Buffer.alloc(0) },
+    ];
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "rehearsal-zip-")), "code.zip");
+    fs.writeFileSync(file, zip(entries));
+    const read = execFileSync(
+      "python3",
+      [
+        "-c",
+        "import json,sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; print(json.dumps({i.filename: z.read(i).decode() for i in z.infolist()}))",
+        file,
+      ],
+      { encoding: "utf8" },
+    );
+    expect(JSON.parse(read)).to.deep.equal(
+      Object.fromEntries(entries.map((e) => [e.name, e.data.toString()])),
+    );
+  });
+});
 
 describe("docs/rehearsal.md", () => {
   it("lists every resource type the rehearsal creates and every type it skips", () => {
