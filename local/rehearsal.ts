@@ -508,33 +508,33 @@ export async function applyToMoto(
         skip(r, why);
         continue;
       }
-      const inputs = refs.resolve(referencing(r)) as Record<string, any>;
-      const notes: string[] = [];
-      const step: Step = {
-        resource: r,
-        inputs,
-        name: physicalName(r),
-        clients,
-        region,
-        account: ACCOUNT,
-        memo,
-        async send(operation, inputsOf, call) {
-          calls++;
-          try {
-            return await call();
-          } catch (e) {
-            throw rejection(r, operation, inputsOf, inputs, e);
-          }
-        },
-        async code(functionName) {
-          const archive = archives.get(functionName);
-          return archive === undefined ? undefined : archiveZip(archive);
-        },
-        note: (text) => void notes.push(text),
-      };
       let applied;
       const began = Date.now();
+      const notes: string[] = [];
       try {
+        const inputs = refs.resolve(referencing(r)) as Record<string, any>;
+        const step: Step = {
+          resource: r,
+          inputs,
+          name: physicalName(r),
+          clients,
+          region,
+          account: ACCOUNT,
+          memo,
+          async send(operation, inputsOf, call) {
+            calls++;
+            try {
+              return await call();
+            } catch (e) {
+              throw rejection(r, operation, inputsOf, inputs, e);
+            }
+          },
+          async code(functionName) {
+            const archive = archives.get(functionName);
+            return archive === undefined ? undefined : archiveZip(archive);
+          },
+          note: (text) => void notes.push(text),
+        };
         applied = await REHEARSALS[r.type].apply(step);
       } catch (e) {
         const err =
@@ -543,11 +543,11 @@ export async function applyToMoto(
             : new RehearsalError(
                 r.type,
                 r.name,
-                "(rehearsal)",
+                "(references)",
                 [],
                 "Error",
                 (e as Error).message,
-                `rehearsing ${r.type} "${r.name}": ${(e as Error).message}`,
+                `the rehearsal could not resolve the inputs of ${r.type} "${r.name}": ${(e as Error).message}`,
               );
         if (failFast) throw err;
         rejected.push(err);

@@ -114,7 +114,9 @@ for (const stack of ["dev", "prod"]) {
     const declared = (type: string) => resources.filter((r) => r.type === `aws:${type}`);
     const nameOf = (r: Recorded): string => r.inputs.name ?? r.name;
 
-    before(async () => {
+    before(async function () {
+      // Evaluating the program and creating it in moto take longer on a loaded machine.
+      this.timeout(180_000);
       [resources, moto] = await Promise.all([
         evaluateProgram(stack).then((p) => p.resources),
         startMotoServer({ env: { ...REHEARSAL_MOTO_ENV } }),
@@ -719,6 +721,34 @@ describe("local/rehearsal: a value moto rejects", () => {
     await applyToMoto([orphan], moto.url).catch((e) => (error = e));
     expect(error!.message).to.equal(
       'moto rejected aws:cloudwatch/eventRule:EventRule "rehearsal-orphan" (PutRule), input eventBusName = "rehearsal-missing-bus": ResourceNotFoundException: Event bus rehearsal-missing-bus does not exist.',
+    );
+  });
+
+  it("fails naming the resource whose input could mean either of two resources", async () => {
+    // The mocks' ids are "<logical name>-id" whatever the type: a secret and a bucket named alike
+    // share one, and an input that does not say which type it takes cannot be resolved.
+    const secret: Recorded = {
+      type: "aws:secretsmanager/secret:Secret",
+      name: "rehearsal-twin",
+      inputs: {},
+      urn: "",
+    };
+    const bucket: Recorded = {
+      type: "aws:s3/bucket:Bucket",
+      name: "rehearsal-twin",
+      inputs: {},
+      urn: "",
+    };
+    const topic: Recorded = {
+      type: "aws:sns/topic:Topic",
+      name: "rehearsal-twin-topic",
+      inputs: { displayName: "rehearsal-twin-id" },
+      urn: "",
+    };
+    let error: RehearsalError | undefined;
+    await applyToMoto([secret, bucket, topic], moto.url).catch((e) => (error = e));
+    expect(error!.message).to.equal(
+      'the rehearsal could not resolve the inputs of aws:sns/topic:Topic "rehearsal-twin-topic": input displayName = "rehearsal-twin-id" could mean a resource of type aws:secretsmanager/secret:Secret or aws:s3/bucket:Bucket: the rehearsal does not know which',
     );
   });
 
