@@ -629,6 +629,63 @@ for (const stack of ["dev", "prod"]) {
   });
 }
 
+describe("local/rehearsal: prod with outbound webhook subscriptions", () => {
+  let moto: MotoServer;
+  let resources: Recorded[];
+  let report: RehearsalReport;
+
+  before(async function () {
+    this.timeout(180_000);
+    [resources, moto] = await Promise.all([
+      evaluateProgram("prod", {
+        outboundSubscriptions: JSON.stringify([
+          { name: "billing", url: "https://billing.example.com/hooks", events: ["RecordCreated"] },
+          { name: "crm-eu", url: "https://crm.example.net/in", events: { source: ["x.y"] } },
+        ]),
+        outboundSecretBilling: "whsec_" + Buffer.alloc(32, 3).toString("base64"),
+      }).then((p) => p.resources),
+      startMotoServer({ env: { ...REHEARSAL_MOTO_ENV } }),
+    ]);
+    report = await applyToMoto(resources, moto.url);
+  });
+  after(async () => {
+    await moto?.stop();
+  });
+
+  it("creates each subscription's queue and the dispatcher's mapping from it", async () => {
+    expect(report.rejected).to.deep.equal([]);
+    const aws = clients(moto.url);
+    const mappings = resources.filter(
+      (r) =>
+        r.type === "aws:lambda/eventSourceMapping:EventSourceMapping" &&
+        r.inputs.eventSourceArn.startsWith("arn:aws:sqs:"),
+    );
+    expect(mappings.map((m) => m.name).sort()).to.deep.equal([
+      "switchyard-prod-outbound-billing",
+      "switchyard-prod-outbound-crm-eu",
+    ]);
+    for (const m of mappings) {
+      const listed = await aws.lambda.send(
+        new ListEventSourceMappingsCommand({ EventSourceArn: m.inputs.eventSourceArn }),
+      );
+      expect(listed.EventSourceMappings!.map((x) => [x.FunctionArn, x.BatchSize])).to.deep.equal([
+        [m.inputs.functionName, m.inputs.batchSize],
+      ]);
+      const queue = resources.find(
+        (r) => r.type === "aws:sqs/queue:Queue" && m.inputs.eventSourceArn.endsWith(`:${r.name}`),
+      )!;
+      const url = (await aws.sqs.send(new GetQueueUrlCommand({ QueueName: queue.name }))).QueueUrl;
+      const a = await aws.sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["VisibilityTimeout"] }),
+      );
+      expect(a.Attributes!.VisibilityTimeout).to.equal(
+        String(queue.inputs.visibilityTimeoutSeconds),
+      );
+    }
+    for (const c of Object.values(aws)) c.destroy();
+  });
+});
+
 describe("local/rehearsal/zip", () => {
   it("writes a zip that Python's zipfile reads back byte for byte", () => {
     const entries = [
