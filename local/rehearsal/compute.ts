@@ -112,11 +112,20 @@ export const computeRehearsals: Record<string, TypeRehearsal> = {
     operations: ["AttachRolePolicy"],
     async apply(s) {
       const role = roleName(s.inputs.role);
-      await s.send("AttachRolePolicy", { RoleName: "role", PolicyArn: "policyArn" }, () =>
-        s.clients.iam.send(
-          new AttachRolePolicyCommand({ RoleName: role, PolicyArn: s.inputs.policyArn }),
-        ),
-      );
+      const awsManaged = String(s.inputs.policyArn).startsWith("arn:aws:iam::aws:policy/");
+      await s.send("AttachRolePolicy", { RoleName: "role", PolicyArn: "policyArn" }, async () => {
+        try {
+          return await s.clients.iam.send(
+            new AttachRolePolicyCommand({ RoleName: role, PolicyArn: s.inputs.policyArn }),
+          );
+        } catch (e) {
+          // moto holds AWS-managed policies only when started to load them.
+          if (awsManaged && (e as Error).name === "NoSuchEntityException")
+            (e as Error).message +=
+              " (moto has AWS-managed policies only when started with MOTO_IAM_LOAD_MANAGED_POLICIES=true: REHEARSAL_MOTO_ENV)";
+          throw e;
+        }
+      });
       return { outputs: { id: `${role}-${s.resource.name}` } };
     },
   },
