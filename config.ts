@@ -2,7 +2,7 @@
 // between keys (config/rules.ts), and shapes it for index.ts. Every error names the key and the
 // command that fixes it, so a bad value fails at preview, before anything is deployed.
 import * as pulumi from "@pulumi/pulumi";
-import { HmacSignedContent } from "./handlers/webhooks/hmac";
+import { HmacSignedContent } from "./handlers/webhooks/providers/hmac";
 import { Provider } from "./handlers/webhooks/providers";
 import { ConfigError, NAMESPACE } from "./config/kinds";
 import { PREVIOUS_SECRET_SUFFIX, requiredSecrets, SecretDecl } from "./config/keys";

@@ -34,7 +34,7 @@ import {
 import { STREAM_DEFAULTS } from "../components/tenants/streamMapping";
 import { Tenants, validateTenants } from "../components/tenants/tenantRules";
 import { WEBHOOK_DEFAULTS } from "../components/webhooks/receiverSpec";
-import { HMAC_SIGNED_CONTENTS } from "../handlers/webhooks/hmac";
+import { HMAC_SIGNED_CONTENTS } from "../handlers/webhooks/providers/hmac";
 import { isProvider, Provider, PROVIDERS } from "../handlers/webhooks/providers";
 import { parseCidr } from "../handlers/webhooks/sourceIp";
 import {

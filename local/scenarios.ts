@@ -2,11 +2,11 @@
 // delivery per enabled webhook provider, a forged one, a duplicate, a record event (forwarded and
 // verified) and a job. Each step says what it expected and what happened.
 import { randomUUID, createHash } from "crypto";
-import { signGithub } from "../handlers/webhooks/github";
-import { signStripe } from "../handlers/webhooks/stripe";
-import { signStandard } from "../handlers/webhooks/standard";
-import { hmacRequestHeaders } from "../handlers/webhooks/hmac";
-import { signTwilio, TWILIO_SIGNATURE_HEADER } from "../handlers/webhooks/twilio";
+import { signGithub } from "../handlers/webhooks/providers/github";
+import { signStripe } from "../handlers/webhooks/providers/stripe";
+import { signStandard } from "../handlers/webhooks/providers/standard";
+import { hmacRequestHeaders } from "../handlers/webhooks/providers/hmac";
+import { signTwilio, TWILIO_SIGNATURE_HEADER } from "../handlers/webhooks/providers/twilio";
 import { executeApiSigner } from "./sigv4";
 
 /** What a scenario needs to know about the running instance. */

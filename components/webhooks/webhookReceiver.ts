@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { tlsOnlyBucketPolicy } from "../bucketPolicy";
 import { ClientInit, Grant, SwitchyardFunction } from "../lambda";
 import { checkIntRange, checkName } from "../validate";
-import { HMAC_SIGNED_CONTENTS, HmacSignedContent } from "../../handlers/webhooks/hmac";
+import { HMAC_SIGNED_CONTENTS, HmacSignedContent } from "../../handlers/webhooks/providers/hmac";
 import { isProvider, Provider, PROVIDERS } from "../../handlers/webhooks/providers";
 import { parseCidr } from "../../handlers/webhooks/sourceIp";
 import { createReceiver, ENV } from "../../handlers/webhooks/receiver";

@@ -18,11 +18,11 @@ import {
   signatureRejectionReason,
 } from "../../../handlers/webhooks/receiver";
 import { makeMetrics, WEBHOOK_SERVICE } from "../../../handlers/lib/telemetry";
-import { signGithub } from "../../../handlers/webhooks/github";
-import { HMAC_HEADERS, hmacRequestHeaders } from "../../../handlers/webhooks/hmac";
+import { signGithub } from "../../../handlers/webhooks/providers/github";
+import { HMAC_HEADERS, hmacRequestHeaders } from "../../../handlers/webhooks/providers/hmac";
 import { Provider, PROVIDER_SPECS } from "../../../handlers/webhooks/providers";
-import { STANDARD_HEADERS, signStandard } from "../../../handlers/webhooks/standard";
-import { signStripe } from "../../../handlers/webhooks/stripe";
+import { STANDARD_HEADERS, signStandard } from "../../../handlers/webhooks/providers/standard";
+import { signStripe } from "../../../handlers/webhooks/providers/stripe";
 import { mockInstance } from "../lib/isolatedMock";
 import { createIdempotencyTable, Dynalite, startDynalite } from "./localServices";
 import { Blob, count, metricsOf } from "../emf";

@@ -20,12 +20,12 @@ import {
   ReceiverConfig,
   ReceiverLogger,
 } from "../../../handlers/webhooks/receiver";
-import { signGithub } from "../../../handlers/webhooks/github";
-import { hmacRequestHeaders, signHmacBody } from "../../../handlers/webhooks/hmac";
+import { signGithub } from "../../../handlers/webhooks/providers/github";
+import { hmacRequestHeaders, signHmacBody } from "../../../handlers/webhooks/providers/hmac";
 import { correlationIdFrom } from "../../../handlers/lib/correlation";
-import { signStandard } from "../../../handlers/webhooks/standard";
-import { signStripe } from "../../../handlers/webhooks/stripe";
-import { signTwilio } from "../../../handlers/webhooks/twilio";
+import { signStandard } from "../../../handlers/webhooks/providers/standard";
+import { signStripe } from "../../../handlers/webhooks/providers/stripe";
+import { signTwilio } from "../../../handlers/webhooks/providers/twilio";
 import { Provider } from "../../../handlers/webhooks/providers";
 import { mockInstance } from "../lib/isolatedMock";
 import { createIdempotencyTable, Dynalite, scanTable, startDynalite } from "./localServices";

@@ -2,23 +2,23 @@
 // previous secrets, stale and future timestamps and missing headers.
 import { expect } from "chai";
 import * as crypto from "crypto";
-import { signGithub, verifyGithub } from "../../../handlers/webhooks/github";
+import { signGithub, verifyGithub } from "../../../handlers/webhooks/providers/github";
 import {
   hmacRequestHeaders,
   signHmac,
   signHmacBody,
   verifyHmac,
   verifyHmacBody,
-} from "../../../handlers/webhooks/hmac";
+} from "../../../handlers/webhooks/providers/hmac";
 import { SignedRequest, Verdict } from "../../../handlers/webhooks/signature";
-import { signStandard, standardKey, verifyStandard } from "../../../handlers/webhooks/standard";
-import { signStripe, verifyStripe } from "../../../handlers/webhooks/stripe";
 import {
-  parseForm,
-  signTwilio,
-  urlVariants,
-  verifyTwilio,
-} from "../../../handlers/webhooks/twilio";
+  signStandard,
+  standardKey,
+  verifyStandard,
+} from "../../../handlers/webhooks/providers/standard";
+import { signStripe, verifyStripe } from "../../../handlers/webhooks/providers/stripe";
+import { parseForm } from "../../../handlers/webhooks/providers/module";
+import { signTwilio, urlVariants, verifyTwilio } from "../../../handlers/webhooks/providers/twilio";
 
 const NOW = 1_800_000_000;
 

@@ -10,7 +10,8 @@ import {
   SignedRequest,
   taggedSignatures,
   Verdict,
-} from "./signature";
+} from "../signature";
+import { COMMON_HEADERS, defineProvider, jsonOk, parseJson, typeOf } from "./module";
 
 export const STANDARD_HEADERS = {
   id: "webhook-id",
@@ -54,3 +55,54 @@ export function verifyStandard(req: SignedRequest, secrets: string[]): Verdict {
   }
   return forbidden("signature does not match");
 }
+
+export const standardProvider = defineProvider({
+  name: "standard",
+  secret: {
+    key: "standardWebhookSecret",
+    what: "the Standard Webhooks secret, whsec_<base64>",
+    placeholder: "whsec_<base64>",
+    // The key is base64 behind the whsec_ prefix: any other string is refused.
+    generate: (random) => `whsec_${random(24).toString("base64")}`,
+    example: "whsec_dGVzdC1zdGFuZGFyZC13ZWJob29rLXNlY3JldA==",
+  },
+  spec: {
+    verify: verifyStandard,
+    parse(body, headers) {
+      const payload = parseJson(body, "Standard Webhooks message");
+      const id = headers[STANDARD_HEADERS.id]!;
+      return { deliveryId: id, replayKey: id, eventType: typeOf(payload) ?? "webhook", payload };
+    },
+    headers: [...COMMON_HEADERS, STANDARD_HEADERS.id, STANDARD_HEADERS.timestamp],
+    ok: jsonOk,
+  },
+  sample: (marker, uuid) => ({
+    body: JSON.stringify({ type: "user.created", marker, data: { id: "u_1" } }),
+    contentType: "application/json",
+    id: `msg_${uuid.replace(/-/g, "")}`,
+  }),
+  sign: (secret, d) => ({
+    url: d.url,
+    body: d.body,
+    headers: {
+      "content-type": d.contentType,
+      ...d.headers,
+      [STANDARD_HEADERS.id]: d.id,
+      [STANDARD_HEADERS.timestamp]: String(d.nowSeconds),
+      [STANDARD_HEADERS.signature]: signStandard(secret, d.id, d.nowSeconds, d.body),
+    },
+  }),
+  docs: [
+    {
+      signature:
+        '`webhook-signature: v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">` (key: base64 after `whsec_`)',
+      replayWindow: "`webhook-timestamp` within ± `webhookToleranceSeconds`",
+      deliveryId: "`webhook-id`",
+      deduplicationKey: "`webhook-id`",
+      detailType: "the payload's `type`, else `webhook`",
+      resent:
+        "...as is, or under a new id, timestamp, event type or correlation id: refused (403) or a duplicate within the window; refused (403) after it",
+      residualRisk: "none beyond the secret's secrecy",
+    },
+  ],
+});

@@ -14,7 +14,7 @@
 //   SHA-256, the event type comes from the body's `type` field, and X-Correlation-Id is ignored.
 //   Identical bodies are one delivery for the idempotency TTL; after it, a captured body can be
 //   replayed with a fresh timestamp.
-import { CORRELATION_HEADER } from "../lib/correlation";
+import { CORRELATION_HEADER } from "../../lib/correlation";
 import {
   checkTimestamp,
   firstMatch,
@@ -25,7 +25,19 @@ import {
   SignedRequest,
   taggedSignatures,
   Verdict,
-} from "./signature";
+} from "../signature";
+import {
+  COMMON_HEADERS,
+  contentType,
+  defineProvider,
+  jsonOk,
+  opaqueSecret,
+  parseForm,
+  parseJson,
+  ProviderSpec,
+  sha256Hex,
+  typeOf,
+} from "./module";
 
 export const HMAC_HEADERS = {
   signature: "x-webhook-signature",
@@ -126,3 +138,132 @@ export function verifyHmacBody(req: SignedRequest, secrets: string[]): Verdict {
   const hex = header.trim().replace(/^sha256=/, "");
   return firstMatch(secrets, (s) => hexEqual(hmac("sha256", s, req.body), hex));
 }
+
+function hmacPayload(body: Buffer, headers: Record<string, string | undefined>): unknown {
+  return contentType(headers) === "application/x-www-form-urlencoded"
+    ? parseForm(body)
+    : parseJson(body, "webhook body");
+}
+
+/**
+ * The generic HMAC receiver that signs the body only (`signedContent: "body"`): no header is
+ * signed, so none is trusted. The body's digest is the delivery id and the key, the event type is
+ * the body's `type`, and X-Webhook-Id, X-Webhook-Event and X-Correlation-Id are neither used nor
+ * copied into the event.
+ */
+export const HMAC_BODY_ONLY: ProviderSpec = {
+  verify: verifyHmacBody,
+  parse(body, headers) {
+    const payload = hmacPayload(body, headers);
+    const digest = `sha256:${sha256Hex(body)}`;
+    return {
+      deliveryId: digest,
+      replayKey: digest,
+      eventType: typeOf(payload) || "webhook",
+      payload,
+    };
+  },
+  headers: [...COMMON_HEADERS, HMAC_HEADERS.timestamp],
+  ok: jsonOk,
+};
+
+/** The "headers" scheme (the module's `spec`; HMAC_BODY_ONLY is the other). */
+const HMAC_HEADERS_SCHEME: ProviderSpec = {
+  verify: verifyHmac,
+  parse(body, headers) {
+    const payload = hmacPayload(body, headers);
+    const id = headers[HMAC_HEADERS.id]!;
+    return {
+      deliveryId: id,
+      replayKey: id,
+      eventType: headers[HMAC_HEADERS.event] || typeOf(payload) || "webhook",
+      payload,
+      correlationId: headers[HMAC_HEADERS.correlationId],
+    };
+  },
+  headers: [...COMMON_HEADERS, HMAC_HEADERS.id, HMAC_HEADERS.event, HMAC_HEADERS.timestamp],
+  ok: jsonOk,
+};
+
+/** The receiver's spec in the scheme it is configured with. */
+export function hmacSpec(signedContent: HmacSignedContent = "headers"): ProviderSpec {
+  return signedContent === "body" ? HMAC_BODY_ONLY : HMAC_HEADERS_SCHEME;
+}
+
+/** The request a sender of the "body" scheme sends: the body's signature and the timestamp checked. */
+export function signHmacBodyDelivery(
+  secret: string,
+  d: { url: string; body: string; contentType: string; nowSeconds: number },
+): { url: string; headers: Record<string, string>; body: string } {
+  return {
+    url: d.url,
+    body: d.body,
+    headers: {
+      "content-type": d.contentType,
+      [HMAC_HEADERS.timestamp]: String(d.nowSeconds),
+      [HMAC_HEADERS.signature]: signHmacBody(secret, d.body),
+    },
+  };
+}
+
+export const hmacProvider = defineProvider({
+  name: "hmac",
+  secret: {
+    key: "hmacWebhookSecret",
+    what: "the generic HMAC webhook key",
+    placeholder: "<key>",
+    generate: opaqueSecret,
+    example: "test-hmac-webhook-secret",
+  },
+  spec: HMAC_HEADERS_SCHEME,
+  sample: (marker, uuid) => ({
+    body: JSON.stringify({ type: "order.created", marker, total: 42 }),
+    contentType: "application/json",
+    id: uuid,
+    eventType: "order.created",
+  }),
+  sign: (secret, d) => ({
+    url: d.url,
+    body: d.body,
+    headers: {
+      "content-type": d.contentType,
+      ...d.headers,
+      ...hmacRequestHeaders(
+        secret,
+        {
+          id: d.id,
+          timestamp: d.nowSeconds,
+          event: d.eventType,
+          correlationId: d.correlationId,
+        },
+        d.body,
+      ),
+    },
+  }),
+  docs: [
+    {
+      label: "`hmac` (`headers`, default)",
+      signature:
+        '`X-Webhook-Signature: v1=<hex HMAC-SHA256 of "<id>\\n<timestamp>\\n<event>\\n<correlation id>\\n<body>">` from `X-Webhook-Id` (required), `X-Webhook-Timestamp` (required), `X-Webhook-Event` and `X-Correlation-Id` (empty when absent); several `v1=` comma separated',
+      replayWindow: "`X-Webhook-Timestamp` (unix s) within ± `webhookToleranceSeconds`",
+      deliveryId: "`X-Webhook-Id`",
+      deduplicationKey: "`X-Webhook-Id`",
+      detailType: "`X-Webhook-Event`, else the payload's `type`, else `webhook`",
+      resent:
+        "...as is, or under a new id, timestamp, event type or correlation id: refused (403) or a duplicate within the window; refused (403) after it",
+      residualRisk: "none beyond the secret's secrecy",
+    },
+    {
+      label: "`hmac` (`body`, opt-in)",
+      signature: "`X-Webhook-Signature: <hex HMAC-SHA256 of the body>` (`sha256=` optional)",
+      replayWindow: "`X-Webhook-Timestamp` checked, not signed",
+      deliveryId: "SHA-256 of the body",
+      deduplicationKey: "SHA-256 of the body",
+      detailType: "the payload's `type`, else `webhook`",
+      resent:
+        "...under any id, event or timestamp: a duplicate for the TTL (no header is trusted, so it cannot be relabelled)",
+      residualRisk:
+        "the timestamp is not signed: after the TTL a capture with a fresh timestamp is accepted again; two genuine deliveries with identical bodies are one. Use `headers` (the default) or `standard` where the sender can sign more",
+    },
+  ],
+});

@@ -1,0 +1,61 @@
+// The webhook providers: one module each (./<name>.ts), listed once here. The provider names, the
+// receiver's specs, the stack's secret and public URL keys, local secrets, the demo's deliveries
+// and the docs tables all follow from this list: adding a provider is a new module and one entry.
+import { githubProvider } from "./github";
+import { HmacSignedContent, hmacProvider, hmacSpec } from "./hmac";
+import { ProviderModule, ProviderSpec } from "./module";
+import { standardProvider } from "./standard";
+import { stripeProvider } from "./stripe";
+import { twilioProvider } from "./twilio";
+
+export { MalformedRequest } from "./module";
+export type { ParsedDelivery, ProviderModule, ProviderSpec, SignedDelivery } from "./module";
+
+/** Every provider module, in the order receivers are declared and listed. */
+export const PROVIDER_MODULES = [
+  githubProvider,
+  twilioProvider,
+  stripeProvider,
+  standardProvider,
+  hmacProvider,
+] as const;
+
+export type ProviderModules = (typeof PROVIDER_MODULES)[number];
+export type Provider = ProviderModules["name"];
+
+export const PROVIDERS: readonly Provider[] = PROVIDER_MODULES.map((m) => m.name);
+
+export function isProvider(p: string): p is Provider {
+  return (PROVIDERS as readonly string[]).includes(p);
+}
+
+/** Each provider's module, by name. */
+export const PROVIDER_MODULE: { readonly [P in Provider]: Extract<ProviderModules, { name: P }> } =
+  Object.fromEntries(PROVIDER_MODULES.map((m) => [m.name, m])) as never;
+
+/** The module of a provider name (a string from a URL, a config value...); throws for another. */
+export function providerModule(p: string): ProviderModule<Provider> {
+  if (!isProvider(p)) throw new Error(`"${p}" is not one of ${PROVIDERS.join(", ")}`);
+  return PROVIDER_MODULE[p];
+}
+
+/** What the receiver runs per provider (plain values: a serialized receiver captures only these). */
+export const PROVIDER_SPECS: Record<Provider, ProviderSpec> = Object.fromEntries(
+  PROVIDER_MODULES.map((m) => [m.name, m.spec]),
+) as Record<Provider, ProviderSpec>;
+
+/** The modules whose signature covers the URL (a public URL key of the stack names it). */
+export type UrlSigningProvider = Extract<ProviderModules, { publicUrl: object }>;
+
+/** The providers whose signature covers the URL, by name. */
+export const URL_SIGNING_PROVIDERS: readonly Provider[] = PROVIDER_MODULES.filter(
+  (m) => (m as ProviderModule).publicUrl !== undefined,
+).map((m) => m.name);
+
+/** The spec a receiver runs: the provider's, in the generic HMAC scheme it is configured with. */
+export function providerSpec(
+  provider: Provider,
+  hmacSignedContent: HmacSignedContent = "headers",
+): ProviderSpec {
+  return provider === "hmac" ? hmacSpec(hmacSignedContent) : PROVIDER_SPECS[provider];
+}
