@@ -3,9 +3,9 @@
 // command that fixes it, so a bad value fails at preview, before anything is deployed.
 import * as pulumi from "@pulumi/pulumi";
 import { HmacSignedContent } from "./handlers/webhooks/providers/hmac";
-import { Provider } from "./handlers/webhooks/providers";
+import { Provider, providerModule } from "./handlers/webhooks/providers";
 import { ConfigError, NAMESPACE } from "./config/kinds";
-import { PREVIOUS_SECRET_SUFFIX, requiredSecrets, SecretDecl } from "./config/keys";
+import { ConfigKey, PREVIOUS_SECRET_SUFFIX, requiredSecrets, SecretDecl } from "./config/keys";
 import { readConfig } from "./config/read";
 
 export { ConfigError, NAMESPACE } from "./config/kinds";
@@ -56,10 +56,13 @@ export function loadConfig() {
   for (const p of enabled) {
     const s = required.find((x) => x.provider === p)!;
     const allowedCidrs = v.webhookAllowedCidrs[p];
+    // Where the signature covers the URL, the module names the key of the public URL signed.
+    const urlKey = providerModule(p).publicUrl?.key as ConfigKey | undefined;
+    const publicUrl = urlKey ? (v[urlKey] as string | undefined) : undefined;
     providers[p] = {
       secret: requireSecret(config, s, stack),
       previousSecret: config.getSecret(`${s.key}${PREVIOUS_SECRET_SUFFIX}`),
-      ...(p === "twilio" && v.twilioPublicUrl ? { publicUrl: v.twilioPublicUrl } : {}),
+      ...(publicUrl ? { publicUrl } : {}),
       ...(allowedCidrs ? { allowedCidrs } : {}),
       ...(p === "hmac" ? { signedContent: v.hmacWebhookSignedContent } : {}),
     };

@@ -35,7 +35,13 @@ import { STREAM_DEFAULTS } from "../components/tenants/streamMapping";
 import { Tenants, validateTenants } from "../components/tenants/tenantRules";
 import { WEBHOOK_DEFAULTS } from "../components/webhooks/receiverSpec";
 import { HMAC_SIGNED_CONTENTS } from "../handlers/webhooks/providers/hmac";
-import { isProvider, Provider, PROVIDERS } from "../handlers/webhooks/providers";
+import {
+  isProvider,
+  Provider,
+  PROVIDER_MODULES,
+  PROVIDERS,
+  UrlSigningProvider,
+} from "../handlers/webhooks/providers";
 import { parseCidr } from "../handlers/webhooks/sourceIp";
 import {
   bool,
@@ -81,6 +87,29 @@ function checkAllowedCidrs(v: unknown): Partial<Record<Provider, string[]>> {
     for (const c of cidrs) parseCidr(c);
   }
   return v as Partial<Record<Provider, string[]>>;
+}
+
+/** Each URL-signing provider's public URL key, by the key its module names. */
+type PublicUrlKeys = {
+  [M in UrlSigningProvider as M["publicUrl"]["key"]]: KeyDecl<string | undefined>;
+};
+
+/**
+ * The key of the URL a provider signs (its module's `publicUrl`), for each provider whose
+ * signature covers the URL: set when a custom domain fronts its receiver.
+ */
+function publicUrlKeys(): PublicUrlKeys {
+  const out: Record<string, KeyDecl<string | undefined>> = {};
+  for (const m of PROVIDER_MODULES) {
+    if (!("publicUrl" in m)) continue;
+    out[m.publicUrl.key] = text({
+      default: undefined,
+      pattern: /^https:\/\/[^\s?#]+$/,
+      example: m.publicUrl.example,
+      doc: m.publicUrl.doc,
+    });
+  }
+  return out as PublicUrlKeys;
 }
 
 /** The config keys, in the order of the docs' table. */
@@ -301,12 +330,7 @@ export const KEYS = {
     max: 900,
     doc: "timeout of each receiver function ({range}; GitHub waits 10 s)",
   }),
-  twilioPublicUrl: text({
-    default: undefined,
-    pattern: /^https:\/\/[^\s?#]+$/,
-    example: "https://hooks.example.com/twilio",
-    doc: "`https://...` URL Twilio signs when a custom domain fronts the receiver",
-  }),
+  ...publicUrlKeys(),
   // --- jobs API ---
   jobsAuth: oneOf({
     default: JOBS_DEFAULTS.auth,
@@ -501,30 +525,13 @@ export interface SecretDecl {
   readonly provider?: Provider;
 }
 
-/** Each webhook provider's secret (its `...Previous` twin holds the secret being rotated out). */
-export const WEBHOOK_SECRET_KEYS: Record<Provider, Omit<SecretDecl, "provider">> = {
-  github: {
-    key: "githubWebhookSecret",
-    what: "the GitHub webhook secret",
-    placeholder: "<secret>",
-  },
-  twilio: {
-    key: "twilioAuthToken",
-    what: "the Twilio auth token that signs webhooks",
-    placeholder: "<auth token>",
-  },
-  stripe: {
-    key: "stripeWebhookSecret",
-    what: "the Stripe endpoint signing secret, whsec_...",
-    placeholder: "whsec_...",
-  },
-  standard: {
-    key: "standardWebhookSecret",
-    what: "the Standard Webhooks secret, whsec_<base64>",
-    placeholder: "whsec_<base64>",
-  },
-  hmac: { key: "hmacWebhookSecret", what: "the generic HMAC webhook key", placeholder: "<key>" },
-};
+/** Each webhook provider's secret, from its module (its `...Previous` twin holds the secret being rotated out). */
+export const WEBHOOK_SECRET_KEYS = Object.fromEntries(
+  PROVIDER_MODULES.map(({ name, secret: { key, what, placeholder } }) => [
+    name,
+    { key, what, placeholder },
+  ]),
+) as Record<Provider, Omit<SecretDecl, "provider">>;
 
 /** The secret entries of a provider list, each required while its provider is enabled. */
 export function webhookSecrets(

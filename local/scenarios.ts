@@ -2,11 +2,7 @@
 // delivery per enabled webhook provider, a forged one, a duplicate, a record event (forwarded and
 // verified) and a job. Each step says what it expected and what happened.
 import { randomUUID, createHash } from "crypto";
-import { signGithub } from "../handlers/webhooks/providers/github";
-import { signStripe } from "../handlers/webhooks/providers/stripe";
-import { signStandard } from "../handlers/webhooks/providers/standard";
-import { hmacRequestHeaders } from "../handlers/webhooks/providers/hmac";
-import { signTwilio, TWILIO_SIGNATURE_HEADER } from "../handlers/webhooks/providers/twilio";
+import { providerModule, PROVIDER_MODULE, SignedDelivery } from "../handlers/webhooks/providers";
 import { executeApiSigner } from "./sigv4";
 
 /** What a scenario needs to know about the running instance. */
@@ -40,90 +36,25 @@ async function eventsFrom(t: Target, source: string): Promise<any[]> {
   return (await control<any[]>(t, "/events")).filter((e) => e.source === source);
 }
 
-/** A signed request as each provider sends it. */
+/**
+ * A signed request as each provider sends it (its module's sample delivery, signed as the
+ * provider signs), posted to `publicUrl`: the URL the sender signs.
+ */
 export function signedDelivery(
   provider: string,
   secret: string,
   publicUrl: string,
   marker: string,
-): { headers: Record<string, string>; body: string } {
-  const now = Math.floor(Date.now() / 1000);
-  const id = randomUUID();
-  switch (provider) {
-    case "github": {
-      const body = JSON.stringify({
-        action: "opened",
-        marker,
-        repository: { full_name: "acme/switchyard" },
-      });
-      return {
-        body,
-        headers: {
-          "content-type": "application/json",
-          "x-github-event": "pull_request",
-          "x-github-delivery": id,
-          "x-hub-signature-256": signGithub(secret, body),
-        },
-      };
-    }
-    case "stripe": {
-      const body = JSON.stringify({
-        id: `evt_${id.replace(/-/g, "")}`,
-        type: "invoice.paid",
-        marker,
-        data: { object: { amount_paid: 1200 } },
-      });
-      return {
-        body,
-        headers: {
-          "content-type": "application/json",
-          "stripe-signature": signStripe(secret, now, body),
-        },
-      };
-    }
-    case "standard": {
-      const body = JSON.stringify({ type: "user.created", marker, data: { id: "u_1" } });
-      const msgId = `msg_${id.replace(/-/g, "")}`;
-      return {
-        body,
-        headers: {
-          "content-type": "application/json",
-          "webhook-id": msgId,
-          "webhook-timestamp": String(now),
-          "webhook-signature": signStandard(secret, msgId, now, body),
-        },
-      };
-    }
-    case "hmac": {
-      const body = JSON.stringify({ type: "order.created", marker, total: 42 });
-      return {
-        body,
-        headers: {
-          "content-type": "application/json",
-          ...hmacRequestHeaders(secret, { id, timestamp: now, event: "order.created" }, body),
-        },
-      };
-    }
-    case "twilio": {
-      const params = {
-        MessageSid: `SM${id.replace(/-/g, "")}`,
-        From: "+15005550006",
-        Body: marker,
-        MessageStatus: "delivered",
-      };
-      const body = new URLSearchParams(params).toString();
-      return {
-        body,
-        headers: {
-          "content-type": "application/x-www-form-urlencoded",
-          "i-twilio-idempotency-token": id,
-          [TWILIO_SIGNATURE_HEADER]: signTwilio(secret, publicUrl, params),
-        },
-      };
-    }
-    default:
-      throw new Error(`no signer for provider ${provider}`);
-  }
+): SignedDelivery {
+  const m = providerModule(provider);
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  return m.sign(secret, { ...m.sample(marker, randomUUID()), url: publicUrl, nowSeconds });
+}
+
+/** The local URL to post a signed delivery to: the query the sender signed goes with it. */
+function localTarget(localUrl: string, d: SignedDelivery): string {
+  const query = new URL(d.url).search;
+  return query ? `${localUrl.split("?")[0]}${query}` : localUrl;
 }
 
 async function post(
@@ -142,7 +73,7 @@ export async function webhookScenarios(t: Target): Promise<Outcome[]> {
     const marker = `demo-${randomUUID().slice(0, 8)}`;
     const before = (await eventsFrom(t, source)).length;
     const d = signedDelivery(provider, t.secrets[provider], w.publicUrl, marker);
-    const first = await post(w.localUrl, d.headers, d.body);
+    const first = await post(localTarget(w.localUrl, d), d.headers, d.body);
     await drain(t);
     const after = await eventsFrom(t, source);
     const published = after.slice(before).filter((e) => JSON.stringify(e.detail).includes(marker));
@@ -152,7 +83,7 @@ export async function webhookScenarios(t: Target): Promise<Outcome[]> {
       detail: `HTTP ${first.status}, ${published.length} event(s) ${source}/${published[0]?.["detail-type"] ?? "-"} on the bus`,
     });
 
-    const dup = await post(w.localUrl, d.headers, d.body);
+    const dup = await post(localTarget(w.localUrl, d), d.headers, d.body);
     await drain(t);
     const afterDup = (await eventsFrom(t, source)).filter((e) =>
       JSON.stringify(e.detail).includes(marker),
@@ -165,12 +96,12 @@ export async function webhookScenarios(t: Target): Promise<Outcome[]> {
 
     // Forged: the same delivery signed with a wrong secret.
     const forgedMarker = `forged-${randomUUID().slice(0, 8)}`;
-    const wrong =
-      provider === "standard"
-        ? `whsec_${Buffer.from("not-the-secret-at-all-123").toString("base64")}`
-        : "not-the-secret";
+    // A secret of the provider's format (a Standard Webhooks key must be base64), not its own.
+    const wrong = providerModule(provider).secret.generate(() =>
+      Buffer.from("not-the-secret-at-all-123"),
+    );
     const f = signedDelivery(provider, wrong, w.publicUrl, forgedMarker);
-    const forged = await post(w.localUrl, f.headers, f.body);
+    const forged = await post(localTarget(w.localUrl, f), f.headers, f.body);
     await drain(t);
     const forgedEvents = (await eventsFrom(t, source)).filter((e) =>
       JSON.stringify(e.detail).includes(forgedMarker),
@@ -260,39 +191,38 @@ export function signedVerificationRequest(
   request: Record<string, unknown>,
   correlationId: string,
 ): { headers: Record<string, string>; body: string } {
-  const now = Math.floor(Date.now() / 1000);
-  const id = randomUUID();
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  const url = `https://localhost/${provider}`;
+  const eventType = "RecordVerificationRequested";
   if (provider === "hmac") {
+    // The correlation id is one of the signed headers: the receiver trusts no unsigned one.
     const body = JSON.stringify(request);
-    return {
+    const { headers } = PROVIDER_MODULE.hmac.sign(secret, {
       body,
-      // The correlation id is one of the signed headers: the receiver trusts no unsigned one.
-      headers: {
-        "content-type": "application/json",
-        ...hmacRequestHeaders(
-          secret,
-          { id, timestamp: now, event: "RecordVerificationRequested", correlationId },
-          body,
-        ),
-      },
-    };
+      contentType: "application/json",
+      id: randomUUID(),
+      eventType,
+      correlationId,
+      url,
+      nowSeconds,
+    });
+    return { headers, body };
   }
   // The Standard Webhooks payload envelope: the request is its `data`. Its scheme signs no
   // correlation header, so the signed message id is the correlation id.
   const body = JSON.stringify({
-    type: "RecordVerificationRequested",
-    timestamp: new Date(now * 1000).toISOString(),
+    type: eventType,
+    timestamp: new Date(nowSeconds * 1000).toISOString(),
     data: request,
   });
-  return {
+  const { headers } = PROVIDER_MODULE.standard.sign(secret, {
     body,
-    headers: {
-      "content-type": "application/json",
-      "webhook-id": correlationId,
-      "webhook-timestamp": String(now),
-      "webhook-signature": signStandard(secret, correlationId, now, body),
-    },
-  };
+    contentType: "application/json",
+    id: correlationId,
+    url,
+    nowSeconds,
+  });
+  return { headers, body };
 }
 
 /** A verification request delivered to a webhook receiver starts the workflow with the caller's correlation id. */

@@ -3,6 +3,7 @@
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
+import { PROVIDER_MODULES } from "../handlers/webhooks/providers";
 import { recorded, resetRecorded, settle, setupMocks, withoutStackTraces, Recorded } from "./mocks";
 
 const ROOT = path.join(__dirname, "..");
@@ -10,12 +11,10 @@ const ROOT = path.join(__dirname, "..");
 /** The secrets a user sets with `pulumi config set --secret` (test values). */
 export const TEST_SECRETS: Record<string, string> = {
   "switchyard:recordsApiKey": "test-records-api-key",
-  // webhook signing secrets of the providers the stack files enable
-  "switchyard:githubWebhookSecret": "test-github-webhook-secret",
-  "switchyard:stripeWebhookSecret": "whsec_test_stripe_webhook_secret",
-  "switchyard:twilioAuthToken": "test-twilio-auth-token",
-  "switchyard:standardWebhookSecret": "whsec_dGVzdC1zdGFuZGFyZC13ZWJob29rLXNlY3JldA==",
-  "switchyard:hmacWebhookSecret": "test-hmac-webhook-secret",
+  // every webhook provider's signing secret: the valid example its module declares
+  ...Object.fromEntries(
+    PROVIDER_MODULES.map((m) => [`switchyard:${m.secret.key}`, m.secret.example]),
+  ),
 };
 
 /** The `config:` map of Pulumi.<stack>.yaml, as strings the way the CLI passes them. */

@@ -4,7 +4,13 @@ import { tlsOnlyBucketPolicy } from "../bucketPolicy";
 import { ClientInit, Grant, SwitchyardFunction } from "../lambda";
 import { checkIntRange, checkName } from "../validate";
 import { HMAC_SIGNED_CONTENTS, HmacSignedContent } from "../../handlers/webhooks/providers/hmac";
-import { isProvider, Provider, PROVIDERS } from "../../handlers/webhooks/providers";
+import {
+  isProvider,
+  Provider,
+  providerModule,
+  PROVIDERS,
+  URL_SIGNING_PROVIDERS,
+} from "../../handlers/webhooks/providers";
 import { parseCidr } from "../../handlers/webhooks/sourceIp";
 import { createReceiver, ENV } from "../../handlers/webhooks/receiver";
 import { minimumIdempotencyTtl, WEBHOOK_DEFAULTS } from "./receiverSpec";
@@ -19,7 +25,8 @@ export interface WebhookProviderArgs {
   readonly previousSecret?: pulumi.Input<string>;
   /**
    * The public https URL the sender signs, without query, when it is not the Function URL (a
-   * custom domain in front). Twilio only (its signature covers the URL). Default the Function URL.
+   * custom domain in front). Only for a provider whose signature covers the URL (its module's
+   * `publicUrl`: twilio). Default the Function URL.
    */
   readonly publicUrl?: string;
   /**
@@ -106,10 +113,15 @@ export function validateWebhookArgs(args: WebhookReceiverArgs): void {
       }
     }
     if (pa.publicUrl !== undefined) {
-      if (p !== "twilio")
+      // Only a provider whose signature covers the URL needs to know the URL signed.
+      if (!providerModule(p).publicUrl) {
+        const signers = URL_SIGNING_PROVIDERS.join(", ");
         throw new Error(
-          `providers.${p}.publicUrl is only used by twilio (its signature covers the URL)`,
+          URL_SIGNING_PROVIDERS.length === 1
+            ? `providers.${p}.publicUrl is only used by ${signers} (its signature covers the URL)`
+            : `providers.${p}.publicUrl is only used by ${signers} (their signatures cover the URL)`,
         );
+      }
       let u: URL | undefined;
       try {
         u = new URL(pa.publicUrl);
@@ -118,7 +130,7 @@ export function validateWebhookArgs(args: WebhookReceiverArgs): void {
       }
       if (!u || u.protocol !== "https:" || u.search || u.hash) {
         throw new Error(
-          `providers.twilio.publicUrl must be an https:// URL without query or fragment, got ${JSON.stringify(pa.publicUrl)}`,
+          `providers.${p}.publicUrl must be an https:// URL without query or fragment, got ${JSON.stringify(pa.publicUrl)}`,
         );
       }
     }
