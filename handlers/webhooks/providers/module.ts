@@ -115,8 +115,14 @@ export interface ProviderModule<Name extends string = string> {
   readonly docs: readonly ProviderDocRow[];
 }
 
-/** Declares a provider module, keeping its literal name and keys for the registry's types. */
-export function defineProvider<const M extends ProviderModule>(m: M): M {
+/**
+ * Declares a provider module: its name and config keys keep their literal types (the registry
+ * derives the provider union and the config keys from them), its functions take the contract's.
+ */
+export function defineProvider<const M extends ProviderModule>(
+  m: M,
+): Omit<M, "spec" | "sample" | "sign"> &
+  Pick<ProviderModule<M["name"]>, "spec" | "sample" | "sign"> {
   return m;
 }
 
