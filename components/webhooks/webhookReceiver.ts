@@ -37,7 +37,7 @@ export interface WebhookProviderArgs {
   /**
    * hmac only: what the signature covers. `headers` (default): X-Webhook-Id, X-Webhook-Timestamp,
    * X-Webhook-Event, X-Correlation-Id and the body. `body`: the body only, for senders that cannot
-   * sign more; no header is then trusted (handlers/webhooks/hmac.ts says what that cannot stop).
+   * sign more; no header is then trusted (handlers/webhooks/providers/hmac.ts says what that cannot stop).
    */
   readonly signedContent?: HmacSignedContent;
 }
