@@ -91,52 +91,19 @@ async function main(): Promise<void> {
   const { evaluateProgram } = require("../test/program");
   const { settle } = require("../local/mocks");
   const program = await evaluateProgram(stack);
-  const {
-    bundleReports,
-    functionArchives,
-    serializedArchives,
-    SwitchyardFunction,
-  } = require("../components/lambda");
+  const { bundleReports, functionArchives, SwitchyardFunction } = require("../components/lambda");
   const declared: string[] = [...functionArchives.keys()];
-  // The floor of a cold start: a handler that does nothing, with the same packaged dependencies.
-  new SwitchyardFunction(EMPTY, {
-    logRetentionDays: 1,
-    grants: [],
-    callbackFactory: () => async () => ({ ok: true }),
-  });
-  // For reference only: what merely loading the SDK clients and Powertools' logger at init costs.
-  new SwitchyardFunction(SDK_FLOOR, {
-    logRetentionDays: 1,
-    grants: [],
-    callbackFactory: () => {
-      const { DynamoDBClient } = require("@aws-sdk/client-dynamodb");
-      const { EventBridgeClient } = require("@aws-sdk/client-eventbridge");
-      const { Logger } = require("@aws-lambda-powertools/logger");
-      const clients = [
-        new DynamoDBClient({}),
-        new EventBridgeClient({}),
-        new Logger({ serviceName: "bench" }),
-      ];
-      return async () => ({ ok: clients.length });
-    },
-  });
-  // For reference only: the least a first request that calls AWS can cost: one client (SQS, the
-  // smallest this program uses), built on first use, and one call (answered 400 by the local stub).
-  new SwitchyardFunction(ONE_CALL, {
-    logRetentionDays: 1,
-    grants: [],
-    callbackFactory: () => async () => {
-      const { SQSClient, SendMessageCommand } = require("@aws-sdk/client-sqs");
-      const queueUrl = `${process.env.AWS_ENDPOINT_URL}/000000000000/bench`;
-      const sent = await new SQSClient({})
-        .send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "{}" }))
-        .then(
-          () => "sent",
-          (e: Error) => e.name,
-        );
-      return { ok: sent };
-    },
-  });
+  // The reference functions (bench/referenceHandlers.ts), bundled like the declared ones.
+  for (const [name, factory] of [
+    [EMPTY, "createEmpty"],
+    [SDK_FLOOR, "createSdkClientsOnly"],
+    [ONE_CALL, "createOneAwsCall"],
+  ])
+    new SwitchyardFunction(name, {
+      logRetentionDays: 1,
+      grants: [],
+      handler: { module: "bench/referenceHandlers", factory },
+    });
   await settle();
   console.log(`Declared functions (${declared.length}): ${declared.join(", ") || "none"}`);
   const fnInputs = (name: string) =>
@@ -148,15 +115,7 @@ async function main(): Promise<void> {
     const defaults = await defaultCodeFolders();
     const rows: ArchiveMeasure[] = [];
     for (const name of declared)
-      rows.push(
-        await measureArchive(
-          name,
-          functionArchives.get(name),
-          defaults,
-          sizer,
-          serializedArchives.get(name),
-        ),
-      );
+      rows.push(await measureArchive(name, functionArchives.get(name), defaults, sizer));
     results.archives = rows;
     console.log(
       table(

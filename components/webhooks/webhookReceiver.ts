@@ -12,7 +12,7 @@ import {
   URL_SIGNING_PROVIDERS,
 } from "../../handlers/webhooks/providers";
 import { parseCidr } from "../../handlers/webhooks/sourceIp";
-import { createReceiver, ENV } from "../../handlers/webhooks/receiver";
+import { ENV } from "../../handlers/webhooks/receiver";
 import { minimumIdempotencyTtl, WEBHOOK_DEFAULTS } from "./receiverSpec";
 
 export interface WebhookProviderArgs {
@@ -320,7 +320,7 @@ export class WebhookReceiver extends pulumi.ComponentResource {
         base,
         {
           description: `Switchyard ${provider} webhook receiver (${name})`,
-          callbackFactory: () => createReceiver(),
+          handler: { module: "handlers/webhooks/receiver", factory: "createReceiver" },
           grants,
           environment,
           timeout: a.timeoutSeconds,

@@ -11,7 +11,7 @@ import { functionArchives } from "../../components/lambda";
 import { ChangePublisher } from "../../components/tenants/changePublisher";
 import { EventIngress } from "../../components/tenants/eventIngress";
 import { ingressEventPattern } from "../../components/tenants/patterns";
-import { Tenants } from "../../components/tenants/tenantRules";
+import { Tenants } from "../../lib/tenantRules";
 import { hashApiKey } from "../../handlers/tenants/apiKeys";
 import { matchesPattern } from "../../lib/eventPattern";
 import { LambdaHost, materialize } from "../../local/artifacts";

@@ -17,7 +17,7 @@ import { makeMetrics } from "../../../handlers/lib/telemetry";
 import { makeHandler as makeIngress, IngressEvent } from "../../../handlers/tenants/eventIngress";
 import { changeFromStreamRecord } from "../../../handlers/tenants/items";
 import { hashApiKey } from "../../../handlers/tenants/apiKeys";
-import { Tenants } from "../../../components/tenants/tenantRules";
+import { Tenants } from "../../../lib/tenantRules";
 import { createTenantTables, LocalDynamo, startLocalDynamo } from "./localDynamo";
 import { mockInstance } from "./instanceMock";
 import { Blob, count, metricsOf } from "../emf";
