@@ -59,12 +59,14 @@ export function loadConfig() {
     // Where the signature covers the URL, the module names the key of the public URL signed.
     const urlKey = providerModule(p).publicUrl?.key as ConfigKey | undefined;
     const publicUrl = urlKey ? (v[urlKey] as string | undefined) : undefined;
+    // Where a receiver can run one of several schemes, the module names the key that chooses it.
+    const schemeKey = providerModule(p).schemes?.key as ConfigKey | undefined;
     providers[p] = {
       secret: requireSecret(config, s, stack),
       previousSecret: config.getSecret(`${s.key}${PREVIOUS_SECRET_SUFFIX}`),
       ...(publicUrl ? { publicUrl } : {}),
       ...(allowedCidrs ? { allowedCidrs } : {}),
-      ...(p === "hmac" ? { signedContent: v.hmacWebhookSignedContent } : {}),
+      ...(schemeKey ? { signedContent: v[schemeKey] as HmacSignedContent } : {}),
     };
   }
 

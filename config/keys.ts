@@ -34,12 +34,13 @@ import {
 import { STREAM_DEFAULTS } from "../components/tenants/streamMapping";
 import { Tenants, validateTenants } from "../lib/tenantRules";
 import { WEBHOOK_DEFAULTS } from "../components/webhooks/receiverSpec";
-import { HMAC_SIGNED_CONTENTS } from "../handlers/webhooks/providers/hmac";
 import {
   isProvider,
   Provider,
   PROVIDER_MODULES,
+  ProviderModule,
   PROVIDERS,
+  SchemeProvider,
   UrlSigningProvider,
 } from "../handlers/webhooks/providers";
 import { parseCidr } from "../handlers/webhooks/sourceIp";
@@ -110,6 +111,25 @@ function publicUrlKeys(): PublicUrlKeys {
     });
   }
   return out as PublicUrlKeys;
+}
+
+/** Each provider with several schemes: the key that chooses one, by the key its module names. */
+type SchemeKeys = {
+  [M in SchemeProvider as M["schemes"]["key"]]: KeyDecl<M["schemes"]["values"][number]>;
+};
+
+/** The key choosing the scheme of each provider whose module has several (the first is the default). */
+function schemeKeys(): SchemeKeys {
+  const out: Record<string, KeyDecl<string>> = {};
+  for (const m of PROVIDER_MODULES as readonly ProviderModule[]) {
+    if (!m.schemes) continue;
+    out[m.schemes.key] = oneOf({
+      default: m.schemes.values[0],
+      values: m.schemes.values,
+      doc: m.schemes.doc,
+    });
+  }
+  return out as SchemeKeys;
 }
 
 /** The config keys, in the order of the docs' table. */
@@ -311,11 +331,7 @@ export const KEYS = {
       '\'{"github":["192.30.252.0/22","185.199.108.0/22","140.82.112.0/20","143.55.64.0/20"]}\'',
     doc: 'JSON object of enabled provider to a non-empty list of CIDR blocks its deliveries must come from, e.g. `{"github":["192.30.252.0/22","185.199.108.0/22","140.82.112.0/20","143.55.64.0/20","2a0a:a440::/29","2606:50c0::/32"]}`',
   }),
-  hmacWebhookSignedContent: oneOf({
-    default: "headers",
-    values: HMAC_SIGNED_CONTENTS,
-    doc: "what the generic HMAC signature covers: `headers` (id, timestamp, event, correlation id and body) or `body` (body only; no header trusted)",
-  }),
+  ...schemeKeys(),
   webhookReservedConcurrency: int({
     default: undefined,
     defaultNote: "unreserved",

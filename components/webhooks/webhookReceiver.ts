@@ -3,12 +3,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { tlsOnlyBucketPolicy } from "../bucketPolicy";
 import { ClientInit, Grant, SwitchyardFunction } from "../lambda";
 import { checkIntRange, checkName } from "../validate";
-import { HMAC_SIGNED_CONTENTS, HmacSignedContent } from "../../handlers/webhooks/providers/hmac";
+import { HmacSignedContent } from "../../handlers/webhooks/providers/hmac";
 import {
   isProvider,
   Provider,
   providerModule,
   PROVIDERS,
+  SCHEME_PROVIDERS,
   URL_SIGNING_PROVIDERS,
 } from "../../handlers/webhooks/providers";
 import { parseCidr } from "../../handlers/webhooks/sourceIp";
@@ -102,13 +103,15 @@ export function validateWebhookArgs(args: WebhookReceiverArgs): void {
       }
     }
     if (pa.signedContent !== undefined) {
-      if (p !== "hmac")
+      // Only a provider whose module has several schemes can be told which one to run.
+      const schemes = providerModule(p).schemes;
+      if (!schemes)
         throw new Error(
-          `providers.${p}.signedContent is only used by hmac (the other schemes fix what they sign)`,
+          `providers.${p}.signedContent is only used by ${SCHEME_PROVIDERS.join(", ")} (the other schemes fix what they sign)`,
         );
-      if (!HMAC_SIGNED_CONTENTS.includes(pa.signedContent)) {
+      if (!(schemes.values as readonly string[]).includes(pa.signedContent)) {
         throw new Error(
-          `providers.hmac.signedContent must be one of ${HMAC_SIGNED_CONTENTS.join(", ")}, got ${JSON.stringify(pa.signedContent)}`,
+          `providers.${p}.signedContent must be one of ${schemes.values.join(", ")}, got ${JSON.stringify(pa.signedContent)}`,
         );
       }
     }
@@ -264,6 +267,7 @@ export class WebhookReceiver extends pulumi.ComponentResource {
       const pa = a.providers[provider];
       if (!pa) continue;
       const base = `${name}-${provider}`;
+      const schemes = providerModule(provider).schemes;
 
       const secret = new aws.secretsmanager.Secret(
         base,
@@ -313,7 +317,7 @@ export class WebhookReceiver extends pulumi.ComponentResource {
         ...(this.bucket ? { [ENV.payloadBucket]: this.bucket.bucket } : {}),
         ...(pa.publicUrl ? { [ENV.publicUrl]: pa.publicUrl } : {}),
         ...(pa.allowedCidrs ? { [ENV.allowedCidrs]: pa.allowedCidrs.join(",") } : {}),
-        ...(provider === "hmac" ? { [ENV.hmacSignedContent]: pa.signedContent ?? "headers" } : {}),
+        ...(schemes ? { [ENV.hmacSignedContent]: pa.signedContent ?? schemes.values[0] } : {}),
       };
 
       const fn = new SwitchyardFunction(

@@ -216,6 +216,12 @@ export const hmacProvider = defineProvider({
     example: "test-hmac-webhook-secret",
   },
   spec: HMAC_HEADERS_SCHEME,
+  schemes: {
+    key: "hmacWebhookSignedContent",
+    values: HMAC_SIGNED_CONTENTS,
+    doc: "what the generic HMAC signature covers: `headers` (id, timestamp, event, correlation id and body) or `body` (body only; no header trusted)",
+    spec: (scheme) => hmacSpec(scheme as HmacSignedContent),
+  },
   sample: (marker, uuid) => ({
     body: JSON.stringify({ type: "order.created", marker, total: 42 }),
     contentType: "application/json",

@@ -2,7 +2,7 @@
 // receiver's specs, the stack's secret and public URL keys, local secrets, the demo's deliveries
 // and the docs tables all follow from this list: adding a provider is a new module and one entry.
 import { githubProvider } from "./github";
-import { HmacSignedContent, hmacProvider, hmacSpec } from "./hmac";
+import { hmacProvider } from "./hmac";
 import { ProviderModule, ProviderSpec } from "./module";
 import { standardProvider } from "./standard";
 import { stripeProvider } from "./stripe";
@@ -52,10 +52,16 @@ export const URL_SIGNING_PROVIDERS: readonly Provider[] = PROVIDER_MODULES.filte
   (m) => (m as ProviderModule).publicUrl !== undefined,
 ).map((m) => m.name);
 
-/** The spec a receiver runs: the provider's, in the generic HMAC scheme it is configured with. */
-export function providerSpec(
-  provider: Provider,
-  hmacSignedContent: HmacSignedContent = "headers",
-): ProviderSpec {
-  return provider === "hmac" ? hmacSpec(hmacSignedContent) : PROVIDER_SPECS[provider];
+/** The modules whose receiver is configured with one of several schemes (a config key chooses). */
+export type SchemeProvider = Extract<ProviderModules, { schemes: object }>;
+
+/** The providers with several schemes, by name. */
+export const SCHEME_PROVIDERS: readonly Provider[] = PROVIDER_MODULES.filter(
+  (m) => (m as ProviderModule).schemes !== undefined,
+).map((m) => m.name);
+
+/** The spec a receiver runs: the provider's, in the scheme it is configured with (default the first). */
+export function providerSpec(provider: Provider, scheme?: string): ProviderSpec {
+  const m: ProviderModule = PROVIDER_MODULE[provider];
+  return m.schemes ? m.schemes.spec(scheme ?? m.schemes.values[0]) : m.spec;
 }

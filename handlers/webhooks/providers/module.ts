@@ -61,6 +61,20 @@ export interface PublicUrlKey {
   readonly doc: string;
 }
 
+/**
+ * The schemes a provider's receiver can be configured with (what its signature covers), one
+ * chosen per stack by a config key.
+ */
+export interface ProviderSchemes {
+  /** The `switchyard:` config key that chooses the scheme. */
+  readonly key: string;
+  /** The schemes; the first is the default. */
+  readonly values: readonly [string, ...string[]];
+  readonly doc: string;
+  /** What the receiver runs in a scheme (the module's `spec` is the default scheme's). */
+  spec(scheme: string): ProviderSpec;
+}
+
 /** A delivery as its sender composes it, before signing. */
 export interface UnsignedDelivery {
   body: string;
@@ -103,8 +117,10 @@ export interface ProviderModule<Name extends string = string> {
   readonly secret: ProviderSecret;
   /** Present when the signature covers the URL: the stack can then name the public URL signed. */
   readonly publicUrl?: PublicUrlKey;
-  /** What the receiver runs. */
+  /** What the receiver runs (in the default scheme, when it has several). */
   readonly spec: ProviderSpec;
+  /** Present when a receiver can be configured with one of several schemes. */
+  readonly schemes?: ProviderSchemes;
   /** A delivery of this provider carrying `marker` in its body (the demo's and the tests'). */
   sample(marker: string, uuid: string): UnsignedDelivery;
   /** The delivery signed as the provider signs it, posted to `url` at `nowSeconds`. */

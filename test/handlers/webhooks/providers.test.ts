@@ -19,6 +19,7 @@ import {
   providerModule,
   providerSpec,
   PROVIDERS,
+  SCHEME_PROVIDERS,
   URL_SIGNING_PROVIDERS,
 } from "../../../handlers/webhooks/providers";
 import {
@@ -58,6 +59,7 @@ describe("webhook provider modules (handlers/webhooks/providers)", () => {
     expect(PROVIDERS).to.deep.equal(["github", "twilio", "stripe", "standard", "hmac"]);
     expect(PROVIDER_MODULES.map((m) => m.name)).to.deep.equal(PROVIDERS);
     expect(URL_SIGNING_PROVIDERS).to.deep.equal(["twilio"]);
+    expect(SCHEME_PROVIDERS).to.deep.equal(["hmac"]);
     expect(isProvider("gitlab")).to.equal(false);
     expect(() => providerModule("gitlab")).to.throw(
       '"gitlab" is not one of github, twilio, stripe, standard, hmac',
@@ -127,6 +129,29 @@ describe("webhook provider modules (handlers/webhooks/providers)", () => {
           } else {
             expect(() => validateWebhookArgs(args)).to.throw(
               `providers.${m.name}.publicUrl is only used by twilio (its signature covers the URL)`,
+            );
+          }
+        });
+
+        it("takes a scheme key exactly when its receiver can run several schemes", () => {
+          const args = (signedContent: string) => ({
+            hub,
+            providers: { [m.name]: { secret: "s", signedContent: signedContent as never } },
+          });
+          if (m.schemes) {
+            expect(KEYS).to.have.property(m.schemes.key);
+            expect(KEYS[m.schemes.key as keyof typeof KEYS].default).to.equal(m.schemes.values[0]);
+            for (const scheme of m.schemes.values) {
+              expect(() => validateWebhookArgs(args(scheme))).not.to.throw();
+              expect(providerSpec(m.name as never, scheme)).to.equal(m.schemes.spec(scheme));
+            }
+            expect(providerSpec(m.name as never)).to.equal(m.spec);
+            expect(() => validateWebhookArgs(args("everything"))).to.throw(
+              `providers.${m.name}.signedContent must be one of ${m.schemes.values.join(", ")}, got "everything"`,
+            );
+          } else {
+            expect(() => validateWebhookArgs(args("body"))).to.throw(
+              `providers.${m.name}.signedContent is only used by hmac (the other schemes fix what they sign)`,
             );
           }
         });
