@@ -2,7 +2,12 @@
 // delivery per enabled webhook provider, a forged one, a duplicate, a record event (forwarded and
 // verified) and a job. Each step says what it expected and what happened.
 import { randomUUID, createHash } from "crypto";
-import { providerModule, PROVIDER_MODULE, SignedDelivery } from "../handlers/webhooks/providers";
+import {
+  providerModule,
+  SignedDelivery,
+  VERIFICATION_REQUEST_PATHS,
+  VerificationRequestProvider,
+} from "../handlers/webhooks/providers";
 import { executeApiSigner } from "./sigv4";
 
 /** What a scenario needs to know about the running instance. */
@@ -182,52 +187,35 @@ export async function recordScenarios(t: Target): Promise<Outcome[]> {
 }
 
 /**
- * A record verification request signed as the generic HMAC sender (the request as the JSON body)
- * or a Standard Webhooks sender (the spec's envelope, the request as `data`) sends it.
+ * A record verification request signed as a sender of `provider` sends it (its module says how:
+ * the generic HMAC sender posts the request as the JSON body with the correlation id signed; a
+ * Standard Webhooks sender the spec's envelope, the request as `data`, the message id the
+ * correlation id).
  */
 export function signedVerificationRequest(
-  provider: "hmac" | "standard",
+  provider: VerificationRequestProvider,
   secret: string,
   request: Record<string, unknown>,
   correlationId: string,
 ): { headers: Record<string, string>; body: string } {
+  const m = providerModule(provider);
   const nowSeconds = Math.floor(Date.now() / 1000);
-  const url = `https://localhost/${provider}`;
-  const eventType = "RecordVerificationRequested";
-  if (provider === "hmac") {
-    // The correlation id is one of the signed headers: the receiver trusts no unsigned one.
-    const body = JSON.stringify(request);
-    const { headers } = PROVIDER_MODULE.hmac.sign(secret, {
-      body,
-      contentType: "application/json",
-      id: randomUUID(),
-      eventType,
+  const d = m.sign(secret, {
+    ...m.verificationRequests!.delivery(request, {
+      eventType: "RecordVerificationRequested",
       correlationId,
-      url,
+      uuid: randomUUID(),
       nowSeconds,
-    });
-    return { headers, body };
-  }
-  // The Standard Webhooks payload envelope: the request is its `data`. Its scheme signs no
-  // correlation header, so the signed message id is the correlation id.
-  const body = JSON.stringify({
-    type: eventType,
-    timestamp: new Date(nowSeconds * 1000).toISOString(),
-    data: request,
-  });
-  const { headers } = PROVIDER_MODULE.standard.sign(secret, {
-    body,
-    contentType: "application/json",
-    id: correlationId,
-    url,
+    }),
+    url: `https://localhost/${provider}`,
     nowSeconds,
   });
-  return { headers, body };
+  return { headers: d.headers, body: d.body };
 }
 
 /** A verification request delivered to a webhook receiver starts the workflow with the caller's correlation id. */
 export async function webhookVerificationScenarios(t: Target): Promise<Outcome[]> {
-  const provider = (["hmac", "standard"] as const).find(
+  const provider = (Object.keys(VERIFICATION_REQUEST_PATHS) as VerificationRequestProvider[]).find(
     (p) => t.verificationWebhooks?.includes(p) && t.webhooks[p],
   );
   if (!provider) return [];

@@ -1,6 +1,10 @@
 // Pure builders of the record verification workflow: its Amazon States Language definition, the
 // event pattern that starts it and the input transformer that shapes its input. No resources here:
 // the component deploys exactly what these return and the tests execute it.
+import {
+  VERIFICATION_REQUEST_PATHS,
+  VerificationRequestProvider,
+} from "../../handlers/webhooks/providers";
 import type { InputTransformer } from "../events/route";
 import { checkHttpsUrl, checkIntRange } from "../validate";
 import { recordEventPattern, RECORDS_PATH, RECORDS_SOURCE } from "./recordPayload";
@@ -694,15 +698,12 @@ export function verificationInputTransformer(recordPath = "$.detail"): InputTran
 }
 
 /**
- * Where each webhook receiver's event carries a verification request: the generic HMAC sender
- * posts the request as the JSON body (`detail.payload`); a Standard Webhooks sender posts the
- * spec's envelope `{ type, timestamp, data }`, with the request as `data`.
+ * Where each webhook receiver's event carries a verification request, from its provider module:
+ * the generic HMAC sender posts the request as the JSON body (`detail.payload`); a Standard
+ * Webhooks sender posts the spec's envelope `{ type, timestamp, data }`, with the request as `data`.
  */
-export const WEBHOOK_REQUEST_PATHS = {
-  hmac: "$.detail.payload",
-  standard: "$.detail.payload.data",
-} as const;
-export type WebhookRequestProvider = keyof typeof WEBHOOK_REQUEST_PATHS;
+export const WEBHOOK_REQUEST_PATHS = VERIFICATION_REQUEST_PATHS;
+export type WebhookRequestProvider = VerificationRequestProvider;
 export const WEBHOOK_REQUEST_PROVIDERS = Object.keys(
   WEBHOOK_REQUEST_PATHS,
 ) as WebhookRequestProvider[];

@@ -222,6 +222,17 @@ export const hmacProvider = defineProvider({
     doc: "what the generic HMAC signature covers: `headers` (id, timestamp, event, correlation id and body) or `body` (body only; no header trusted)",
     spec: (scheme) => hmacSpec(scheme as HmacSignedContent),
   },
+  // The request is the JSON body; the correlation id is one of the signed headers.
+  verificationRequests: {
+    recordPath: "$.detail.payload",
+    delivery: (request, o) => ({
+      body: JSON.stringify(request),
+      contentType: "application/json",
+      id: o.uuid,
+      eventType: o.eventType,
+      correlationId: o.correlationId,
+    }),
+  },
   sample: (marker, uuid) => ({
     body: JSON.stringify({ type: "order.created", marker, total: 42 }),
     contentType: "application/json",

@@ -60,6 +60,22 @@ export const SCHEME_PROVIDERS: readonly Provider[] = PROVIDER_MODULES.filter(
   (m) => (m as ProviderModule).schemes !== undefined,
 ).map((m) => m.name);
 
+/** The modules whose senders can start a record verification. */
+export type VerificationRequestProvider = Extract<
+  ProviderModules,
+  { verificationRequests: object }
+>["name"];
+
+/**
+ * Where each provider whose senders can start a record verification carries the request in its
+ * event, by provider name in alphabetical order (as the config's docs and errors list them).
+ */
+export const VERIFICATION_REQUEST_PATHS = Object.fromEntries(
+  (PROVIDER_MODULES as readonly ProviderModule[])
+    .flatMap((m) => (m.verificationRequests ? [[m.name, m.verificationRequests.recordPath]] : []))
+    .sort(([a], [b]) => a.localeCompare(b)),
+) as Record<VerificationRequestProvider, string>;
+
 /** The spec a receiver runs: the provider's, in the scheme it is configured with (default the first). */
 export function providerSpec(provider: Provider, scheme?: string): ProviderSpec {
   const m: ProviderModule = PROVIDER_MODULE[provider];

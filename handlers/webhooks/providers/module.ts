@@ -75,6 +75,20 @@ export interface ProviderSchemes {
   spec(scheme: string): ProviderSpec;
 }
 
+/** How a provider's sender carries a record verification request (the workflow it starts). */
+export interface VerificationRequests {
+  /** Where the request sits in the event the receiver publishes, e.g. `$.detail.payload`. */
+  readonly recordPath: string;
+  /**
+   * A delivery carrying `request` as its sender posts it, with `correlationId` where the scheme
+   * signs one (else as the delivery id, which the event's correlation id then is).
+   */
+  delivery(
+    request: Record<string, unknown>,
+    o: { eventType: string; correlationId: string; uuid: string; nowSeconds: number },
+  ): UnsignedDelivery;
+}
+
 /** A delivery as its sender composes it, before signing. */
 export interface UnsignedDelivery {
   body: string;
@@ -121,6 +135,8 @@ export interface ProviderModule<Name extends string = string> {
   readonly spec: ProviderSpec;
   /** Present when a receiver can be configured with one of several schemes. */
   readonly schemes?: ProviderSchemes;
+  /** Present when its senders can start a record verification (the body is theirs to choose). */
+  readonly verificationRequests?: VerificationRequests;
   /** A delivery of this provider carrying `marker` in its body (the demo's and the tests'). */
   sample(marker: string, uuid: string): UnsignedDelivery;
   /** The delivery signed as the provider signs it, posted to `url` at `nowSeconds`. */

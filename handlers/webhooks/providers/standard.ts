@@ -76,6 +76,20 @@ export const standardProvider = defineProvider({
     headers: [...COMMON_HEADERS, STANDARD_HEADERS.id, STANDARD_HEADERS.timestamp],
     ok: jsonOk,
   },
+  // The spec's payload envelope `{ type, timestamp, data }`, the request as its `data`. The scheme
+  // signs no correlation header, so the signed message id is the correlation id.
+  verificationRequests: {
+    recordPath: "$.detail.payload.data",
+    delivery: (request, o) => ({
+      body: JSON.stringify({
+        type: o.eventType,
+        timestamp: new Date(o.nowSeconds * 1000).toISOString(),
+        data: request,
+      }),
+      contentType: "application/json",
+      id: o.correlationId,
+    }),
+  },
   sample: (marker, uuid) => ({
     body: JSON.stringify({ type: "user.created", marker, data: { id: "u_1" } }),
     contentType: "application/json",

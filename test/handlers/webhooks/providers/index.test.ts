@@ -10,6 +10,7 @@ import type { Context, LambdaFunctionURLEvent } from "aws-lambda";
 import { renderSection, renderWebhookSection } from "../../../../config/docs";
 import { KEYS, requiredSecrets, SECRETS, WEBHOOK_SECRET_KEYS } from "../../../../config/keys";
 import { readConfig } from "../../../../config/read";
+import { WEBHOOK_REQUEST_PATHS } from "../../../../components/records/verificationDefinition";
 import { validateWebhookArgs } from "../../../../components/webhooks/webhookReceiver";
 import {
   isProvider,
@@ -50,6 +51,11 @@ describe("webhook provider modules (handlers/webhooks/providers)", () => {
     expect(PROVIDER_MODULES.map((m) => m.name)).to.deep.equal(PROVIDERS);
     expect(URL_SIGNING_PROVIDERS).to.deep.equal(["twilio"]);
     expect(SCHEME_PROVIDERS).to.deep.equal(["hmac"]);
+    expect(WEBHOOK_REQUEST_PATHS).to.deep.equal({
+      hmac: "$.detail.payload",
+      standard: "$.detail.payload.data",
+    });
+    expect(Object.keys(WEBHOOK_REQUEST_PATHS)).to.deep.equal(["hmac", "standard"]);
     expect(isProvider("gitlab")).to.equal(false);
     expect(() => providerModule("gitlab")).to.throw(
       '"gitlab" is not one of github, twilio, stripe, standard, hmac',
@@ -182,6 +188,41 @@ describe("webhook provider modules (handlers/webhooks/providers)", () => {
           const signatureHeaders = Object.keys(d.headers).filter((h) => /signature/.test(h));
           expect(signatureHeaders).to.have.length.greaterThan(0);
           for (const h of signatureHeaders) expect(m.spec.headers).not.to.include(h);
+        });
+
+        it("carries a record verification request where its path says, when its senders can send one", () => {
+          const v = m.verificationRequests;
+          expect(Object.keys(WEBHOOK_REQUEST_PATHS).includes(m.name)).to.equal(v !== undefined);
+          if (!v) return;
+          expect(WEBHOOK_REQUEST_PATHS[m.name as keyof typeof WEBHOOK_REQUEST_PATHS]).to.equal(
+            v.recordPath,
+          );
+          const request = { tenantId: "acme", recordId: "inv-1", recordVersion: 1 };
+          const d = m.sign(m.secret.example, {
+            ...v.delivery(request, {
+              eventType: "RecordVerificationRequested",
+              correlationId: "corr-7",
+              uuid: crypto.randomUUID(),
+              nowSeconds: NOW,
+            }),
+            url: `https://${DOMAIN}/${m.name}`,
+            nowSeconds: NOW,
+          });
+          const received = asReceived(d);
+          expect(m.spec.verify(received, [m.secret.example])).to.deep.equal({
+            ok: true,
+            secretIndex: 0,
+          });
+          const parsed = m.spec.parse(received.body, received.headers, received.url);
+          expect(parsed.eventType).to.equal("RecordVerificationRequested");
+          // The event's correlation id: the signed one, else the delivery id.
+          expect(parsed.correlationId ?? parsed.deliveryId).to.equal("corr-7");
+          // `$.detail.payload[.field...]` inside the event's detail
+          const at = v.recordPath
+            .split(".")
+            .slice(3)
+            .reduce((o: any, k) => o?.[k], parsed.payload);
+          expect(at).to.deep.equal(request);
         });
 
         it("has its rows in docs/webhooks.md's tables", () => {
