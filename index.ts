@@ -3,7 +3,7 @@ import { loadConfig } from "./config";
 import { EventHub } from "./components/events/eventHub";
 import { RecordsForwarder } from "./components/records/recordsForwarder";
 import { VerificationWorkflow } from "./components/records/verificationWorkflow";
-import { WEBHOOK_REQUEST_PATHS } from "./components/records/verificationDefinition";
+import { WEBHOOK_REQUEST_PATHS } from "./components/records/verificationSpec";
 // tenant change publishing, tenant ingress, record ingestion
 import { ChangePublisher } from "./components/tenants/changePublisher";
 import { EventIngress } from "./components/tenants/eventIngress";

@@ -66,7 +66,7 @@ const HANDLER_EXPORT = "handler";
 
 /**
  * The code archive of every function declared in this process, by component name: the exact
- * archive `pulumi up` uploads (its `__index.js` is the serialized handler factory, bundled). Tests,
+ * archive `pulumi up` uploads (its `__index.js` is the handler module's bundle). Tests,
  * the local runtime and the benchmark read it; a deployment never does.
  */
 export const functionArchives = new Map<string, pulumi.asset.AssetArchive>();

@@ -106,7 +106,7 @@ export function makeHandler(deps: StreamIngestionDeps) {
     maxAttempts: 3,
     ...deps.client,
   });
-  // Built at cold start: the processor holds ES private fields, which must not be serialized.
+  // Built once per cold start, by the factory: the processor keeps per-batch state.
   const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
   const recordHandler = async (record: DynamoDBRecord): Promise<SendOutcome> => {

@@ -72,7 +72,7 @@ export function makeHandler(deps: ChangePublisherDeps) {
     }
     return p;
   };
-  // Built at cold start: the processor holds ES private fields, which must not be serialized.
+  // Built once per cold start, by the factory: the processor keeps per-batch state.
   const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
   const publishRecord = async (

@@ -103,8 +103,7 @@ const RETRYABLE_CANCELLATIONS: readonly string[] = [
 const TX_ITEM = 0;
 const TX_MARKER = 2;
 
-// Not an Error subclass: a class extending a built-in loses its fields once the closure is
-// serialized into the function's code.
+// Not an Error: a refusal is answered (queued with its reason), never thrown to the runtime.
 class Rejection {
   constructor(
     public readonly status: number,

@@ -87,7 +87,7 @@ describe("error classes in the deployed artifacts", () => {
     });
   }
 
-  describe("the JWT authorizer of the jobs API, as serialized", () => {
+  describe("the JWT authorizer of the jobs API, as bundled", () => {
     let host: LambdaHost;
     before(async () => {
       resetRecorded();

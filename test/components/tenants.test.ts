@@ -378,7 +378,7 @@ describe("tenant components under mocks", () => {
     });
   });
 
-  describe("the serialized ingress function (__index.js) in a fresh Node process", () => {
+  describe("the bundled ingress function (__index.js) in a fresh Node process", () => {
     let ddb: LocalDynamo;
     let host: LambdaHost;
     let sqs: http.Server;
@@ -517,7 +517,7 @@ describe("tenant components under mocks", () => {
     });
   });
 
-  describe("the serialized change publisher (__index.js) in a fresh Node process", () => {
+  describe("the bundled change publisher (__index.js) in a fresh Node process", () => {
     let host: LambdaHost;
     let events: http.Server;
     const calls: any[] = [];

@@ -19,7 +19,7 @@ import { changeFromStreamRecord } from "../../../handlers/tenants/items";
 import { hashApiKey } from "../../../handlers/tenants/apiKeys";
 import { Tenants } from "../../../lib/tenantRules";
 import { createTenantTables, LocalDynamo, startLocalDynamo } from "./localDynamo";
-import { mockInstance } from "./instanceMock";
+import { mockInstance } from "../../support/aws";
 import { Blob, count, metricsOf } from "../emf";
 
 const HUB = "arn:aws:events:eu-west-1:123456789012:event-bus/switchyard-dev";

@@ -13,7 +13,7 @@ import { makeHandler as makeChangePublisher } from "../../../handlers/tenants/ch
 import { maxChangePayloadBytes } from "../../../handlers/tenants/items";
 import { entrySize, PublishEntry } from "../../../handlers/lib/publisher";
 import { createTenantTables, LocalDynamo, startLocalDynamo } from "./localDynamo";
-import { mockInstance } from "./instanceMock";
+import { mockInstance } from "../../support/aws";
 
 const DATA = "tenant-data";
 const ACCESS = "tenant-access";

@@ -10,7 +10,7 @@ import type { Context, LambdaFunctionURLEvent } from "aws-lambda";
 import { renderSection, renderWebhookSection } from "../../../../config/docs";
 import { KEYS, requiredSecrets, SECRETS, WEBHOOK_SECRET_KEYS } from "../../../../config/keys";
 import { readConfig } from "../../../../config/read";
-import { WEBHOOK_REQUEST_PATHS } from "../../../../components/records/verificationDefinition";
+import { WEBHOOK_REQUEST_PATHS } from "../../../../components/records/verificationSpec";
 import { validateWebhookArgs } from "../../../../components/webhooks/webhookReceiver";
 import {
   isProvider,
@@ -31,7 +31,8 @@ import type {
 import { makeHandler } from "../../../../handlers/webhooks/receiver";
 import { generatedWebhooksDoc, WEBHOOKS_DOC } from "../../../../scripts/docs";
 import { TEST_SECRETS } from "../../../program";
-import { createIdempotencyTable, Dynalite, startDynalite } from "../localServices";
+import { LocalDynamo, startLocalDynamo } from "../../../support/aws";
+import { createIdempotencyTable } from "../localServices";
 import { asReceived, DOMAIN, NOW } from "./request";
 
 const ROOT = path.join(__dirname, "..", "..", "..", "..");
@@ -253,10 +254,10 @@ describe("webhook provider modules (handlers/webhooks/providers)", () => {
     expect(hmacSpec("headers")).to.equal(PROVIDER_MODULE.hmac.spec);
   });
 
-  describe("every provider in the list through the receiver (dynalite idempotency)", function () {
-    let ddb: Dynalite;
+  describe("every provider in the list through the receiver (idempotency on local DynamoDB)", function () {
+    let ddb: LocalDynamo;
     before(async () => {
-      ddb = await startDynalite();
+      ddb = await startLocalDynamo();
     });
     after(async () => ddb?.close());
 
