@@ -39,7 +39,7 @@ export function providerModule(p: string): ProviderModule<Provider> {
   return PROVIDER_MODULE[p];
 }
 
-/** What the receiver runs per provider (plain values: a serialized receiver captures only these). */
+/** What the receiver runs per provider (each module's `spec`). */
 export const PROVIDER_SPECS: Record<Provider, ProviderSpec> = Object.fromEntries(
   PROVIDER_MODULES.map((m) => [m.name, m.spec]),
 ) as Record<Provider, ProviderSpec>;
