@@ -40,8 +40,15 @@ import {
   parseSubscriptions,
   SubscriptionSpec,
 } from "../components/webhooks/outboundSpec";
-import { HMAC_SIGNED_CONTENTS } from "../handlers/webhooks/hmac";
-import { isProvider, Provider, PROVIDERS } from "../handlers/webhooks/providers";
+import {
+  isProvider,
+  Provider,
+  PROVIDER_MODULES,
+  ProviderModule,
+  PROVIDERS,
+  SchemeProvider,
+  UrlSigningProvider,
+} from "../handlers/webhooks/providers";
 import { parseCidr } from "../handlers/webhooks/sourceIp";
 import {
   bool,
@@ -87,6 +94,48 @@ function checkAllowedCidrs(v: unknown): Partial<Record<Provider, string[]>> {
     for (const c of cidrs) parseCidr(c);
   }
   return v as Partial<Record<Provider, string[]>>;
+}
+
+/** Each URL-signing provider's public URL key, by the key its module names. */
+type PublicUrlKeys = {
+  [M in UrlSigningProvider as M["publicUrl"]["key"]]: KeyDecl<string | undefined>;
+};
+
+/**
+ * The key of the URL a provider signs (its module's `publicUrl`), for each provider whose
+ * signature covers the URL: set when a custom domain fronts its receiver.
+ */
+function publicUrlKeys(): PublicUrlKeys {
+  const out: Record<string, KeyDecl<string | undefined>> = {};
+  for (const m of PROVIDER_MODULES) {
+    if (!("publicUrl" in m)) continue;
+    out[m.publicUrl.key] = text({
+      default: undefined,
+      pattern: /^https:\/\/[^\s?#]+$/,
+      example: m.publicUrl.example,
+      doc: m.publicUrl.doc,
+    });
+  }
+  return out as PublicUrlKeys;
+}
+
+/** Each provider with several schemes: the key that chooses one, by the key its module names. */
+type SchemeKeys = {
+  [M in SchemeProvider as M["schemes"]["key"]]: KeyDecl<M["schemes"]["values"][number]>;
+};
+
+/** The key choosing the scheme of each provider whose module has several (the first is the default). */
+function schemeKeys(): SchemeKeys {
+  const out: Record<string, KeyDecl<string>> = {};
+  for (const m of PROVIDER_MODULES as readonly ProviderModule[]) {
+    if (!m.schemes) continue;
+    out[m.schemes.key] = oneOf({
+      default: m.schemes.values[0],
+      values: m.schemes.values,
+      doc: m.schemes.doc,
+    });
+  }
+  return out as SchemeKeys;
 }
 
 /** The config keys, in the order of the docs' table. */
@@ -288,11 +337,7 @@ export const KEYS = {
       '\'{"github":["192.30.252.0/22","185.199.108.0/22","140.82.112.0/20","143.55.64.0/20"]}\'',
     doc: 'JSON object of enabled provider to a non-empty list of CIDR blocks its deliveries must come from, e.g. `{"github":["192.30.252.0/22","185.199.108.0/22","140.82.112.0/20","143.55.64.0/20","2a0a:a440::/29","2606:50c0::/32"]}`',
   }),
-  hmacWebhookSignedContent: oneOf({
-    default: "headers",
-    values: HMAC_SIGNED_CONTENTS,
-    doc: "what the generic HMAC signature covers: `headers` (id, timestamp, event, correlation id and body) or `body` (body only; no header trusted)",
-  }),
+  ...schemeKeys(),
   webhookReservedConcurrency: int({
     default: undefined,
     defaultNote: "unreserved",
@@ -307,12 +352,7 @@ export const KEYS = {
     max: 900,
     doc: "timeout of each receiver function ({range}; GitHub waits 10 s)",
   }),
-  twilioPublicUrl: text({
-    default: undefined,
-    pattern: /^https:\/\/[^\s?#]+$/,
-    example: "https://hooks.example.com/twilio",
-    doc: "`https://...` URL Twilio signs when a custom domain fronts the receiver",
-  }),
+  ...publicUrlKeys(),
   // --- outbound webhooks ---
   outboundSubscriptions: json<SubscriptionSpec[]>({
     default: [],
@@ -538,30 +578,13 @@ export interface SecretDecl {
   readonly provider?: Provider;
 }
 
-/** Each webhook provider's secret (its `...Previous` twin holds the secret being rotated out). */
-export const WEBHOOK_SECRET_KEYS: Record<Provider, Omit<SecretDecl, "provider">> = {
-  github: {
-    key: "githubWebhookSecret",
-    what: "the GitHub webhook secret",
-    placeholder: "<secret>",
-  },
-  twilio: {
-    key: "twilioAuthToken",
-    what: "the Twilio auth token that signs webhooks",
-    placeholder: "<auth token>",
-  },
-  stripe: {
-    key: "stripeWebhookSecret",
-    what: "the Stripe endpoint signing secret, whsec_...",
-    placeholder: "whsec_...",
-  },
-  standard: {
-    key: "standardWebhookSecret",
-    what: "the Standard Webhooks secret, whsec_<base64>",
-    placeholder: "whsec_<base64>",
-  },
-  hmac: { key: "hmacWebhookSecret", what: "the generic HMAC webhook key", placeholder: "<key>" },
-};
+/** Each webhook provider's secret, from its module (its `...Previous` twin holds the secret being rotated out). */
+export const WEBHOOK_SECRET_KEYS = Object.fromEntries(
+  PROVIDER_MODULES.map(({ name, secret: { key, what, placeholder } }) => [
+    name,
+    { key, what, placeholder },
+  ]),
+) as Record<Provider, Omit<SecretDecl, "provider">>;
 
 /** The secret entries of a provider list, each required while its provider is enabled. */
 export function webhookSecrets(

@@ -8,7 +8,7 @@
 import { randomUUID } from "crypto";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { Logger } from "@aws-lambda-powertools/logger";
-import { signStandard, STANDARD_HEADERS } from "../webhooks/standard";
+import { signStandard, STANDARD_HEADERS } from "../webhooks/providers/standard";
 import {
   OUTBOUND_DETAIL_TYPES,
   OUTBOUND_METRIC,

@@ -46,7 +46,7 @@ import {
   validCorrelationId,
   WEBHOOK_SERVICE,
 } from "../lib/telemetry";
-import { HMAC_SIGNED_CONTENTS, HmacSignedContent } from "./hmac";
+import { HMAC_SIGNED_CONTENTS, HmacSignedContent } from "./providers/hmac";
 import { isProvider, MalformedRequest, Provider, providerSpec, PROVIDERS } from "./providers";
 import { makeSourceAllowlist } from "./sourceIp";
 

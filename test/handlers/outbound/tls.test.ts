@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { Webhook } from "standardwebhooks";
 import { postMessage } from "../../../handlers/outbound/deliver";
-import { signStandard } from "../../../handlers/webhooks/standard";
+import { signStandard } from "../../../handlers/webhooks/providers/standard";
 
 describe("outbound delivery over TLS", function () {
   this.timeout(30000);
