@@ -113,3 +113,22 @@ export const OUTBOUND_METRIC = {
 
 /** The dimension of the outbound metrics that names the subscription. */
 export const OUTBOUND_SUBSCRIPTION_DIMENSION = "subscription";
+
+/**
+ * The environment variables a webhook receiver function reads (handlers/webhooks/receiver.ts
+ * `readReceiverConfig`), set by its component (components/webhooks/webhookReceiver.ts).
+ */
+export const RECEIVER_ENV = {
+  provider: "WEBHOOK_PROVIDER",
+  secretArn: "WEBHOOK_SECRET_ARN",
+  idempotencyTable: "IDEMPOTENCY_TABLE",
+  idempotencyTtlSeconds: "IDEMPOTENCY_TTL_SECONDS",
+  eventBusName: "EVENT_BUS_NAME",
+  maxEntryBytes: "MAX_ENTRY_BYTES",
+  toleranceSeconds: "TOLERANCE_SECONDS",
+  payloadBucket: "PAYLOAD_BUCKET",
+  payloadPrefix: "PAYLOAD_PREFIX",
+  publicUrl: "PUBLIC_URL",
+  allowedCidrs: "ALLOWED_SOURCE_CIDRS",
+  hmacSignedContent: "HMAC_SIGNED_CONTENT",
+} as const;

@@ -13,7 +13,7 @@ import {
   URL_SIGNING_PROVIDERS,
 } from "../../handlers/webhooks/providers";
 import { parseCidr } from "../../handlers/webhooks/sourceIp";
-import { ENV } from "../../handlers/webhooks/receiver";
+import { RECEIVER_ENV as ENV } from "../../lib/contracts";
 import { minimumIdempotencyTtl, WEBHOOK_DEFAULTS } from "./receiverSpec";
 
 export interface WebhookProviderArgs {

@@ -4,6 +4,7 @@
 // socket's lookup returns it), so a second resolution cannot swap in an internal one.
 import * as dns from "dns";
 import * as net from "net";
+import { HandlerError } from "../lib/errors";
 
 export interface ResolvedAddress {
   readonly address: string;
@@ -117,13 +118,12 @@ export function classifyAddress(address: string): AddressClass | undefined {
   return undefined;
 }
 
-export class BlockedAddressError extends Error {
+export class BlockedAddressError extends HandlerError {
   constructor(
     message: string,
     public readonly addressClass: AddressClass,
   ) {
-    super(message);
-    this.name = "BlockedAddressError";
+    super("BlockedAddressError", message);
   }
 }
 
