@@ -11,7 +11,12 @@ process.env.PULUMI_TEST_MODE = process.env.PULUMI_TEST_MODE ?? "true";
 require("../test/setup");
 
 /** The programs the bench evaluates: the stacks, and the one-function baselines. */
-export const PROGRAMS = ["dev", "prod", "one-callback-function", "one-switchyard-function"] as const;
+export const PROGRAMS = [
+  "dev",
+  "prod",
+  "one-callback-function",
+  "one-switchyard-function",
+] as const;
 export type ProgramName = (typeof PROGRAMS)[number];
 
 /** A role ARN, as the style guide requires of every CallbackFunction (no managed policies). */

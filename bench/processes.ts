@@ -71,7 +71,9 @@ export function timeChild(o: ChildOptions): Promise<ChildTiming> {
           ),
         );
       if (code !== 0 && !(o.stop && signal === o.stop))
-        return reject(new Error(`${o.args.join(" ")} exited with ${code ?? signal}: ${err.trim()}`));
+        return reject(
+          new Error(`${o.args.join(" ")} exited with ${code ?? signal}: ${err.trim()}`),
+        );
       resolve({ readyMs, exitMs, line });
     });
   });
