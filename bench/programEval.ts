@@ -3,7 +3,6 @@
 // aws.lambda.CallbackFunction (default packaging, role given) and one of one SwitchyardFunction.
 import { ProgramName } from "./evalProgram";
 import { ChildTiming, timeChild } from "./processes";
-import { pairedRatios } from "./stats";
 
 /** One evaluation: spawn to exit (the figure compared), and process start to evaluation done. */
 export interface EvalSample {
@@ -36,13 +35,27 @@ export function evaluateInChild(program: ProgramName): Promise<EvalSample> {
   );
 }
 
+/** One round: the programs in the order they ran, each with its sample. */
+export type Round = Array<{ program: ProgramName; sample: EvalSample }>;
+
 export interface ProgramEvaluation {
   runs: number;
-  /** Samples per program, run by run (NaN where a run failed). */
-  samples: Record<ProgramName, EvalSample[]>;
+  rounds: Round[];
   /** Failures, by program. */
   errors: Partial<Record<ProgramName, string>>;
 }
+
+/**
+ * The order of one round: every stack next to both baselines (A B A B), so a ratio pairs
+ * evaluations that ran seconds apart.
+ */
+export const ROUND: ProgramName[] = [
+  "one-callback-function",
+  "dev",
+  "one-switchyard-function",
+  "prod",
+  "one-callback-function",
+];
 
 const failed: EvalSample = {
   wallMs: NaN,
@@ -52,43 +65,58 @@ const failed: EvalSample = {
   functions: 0,
 };
 
+/** Every sample of a program, round by round. */
+export function samplesOf(e: Pick<ProgramEvaluation, "rounds">, p: ProgramName): EvalSample[] {
+  return e.rounds.flatMap((r) => r.filter((x) => x.program === p).map((x) => x.sample));
+}
+
 /**
- * Evaluates the baselines and both stacks `runs` times, interleaved (one of each per round, the
- * baseline right before the stack it is compared with), after one unmeasured round that warms the
- * file cache for all of them alike.
+ * Per round, `a`'s spawn-to-exit time over that of the `b` evaluation that ran closest to it in the
+ * same round (the one before it on a tie).
+ */
+export function evaluationRatios(
+  e: Pick<ProgramEvaluation, "rounds">,
+  a: ProgramName,
+  b: ProgramName,
+): number[] {
+  return e.rounds.flatMap((round) =>
+    round.flatMap((x, i) => {
+      if (x.program !== a) return [];
+      const near = round
+        .map((y, j) => ({ y, d: Math.abs(j - i) + (j > i ? 0.5 : 0) }))
+        .filter(({ y }) => y.program === b)
+        .sort((p, q) => p.d - q.d)[0];
+      return near ? [x.sample.wallMs / near.y.sample.wallMs] : [NaN];
+    }),
+  );
+}
+
+/**
+ * Evaluates the baselines and both stacks in `runs` rounds (ROUND's order), after one unmeasured
+ * round that warms the file cache for all of them alike.
  */
 export async function benchProgramEvaluation(
   runs: number,
   log: (line: string) => void = () => undefined,
 ): Promise<ProgramEvaluation> {
-  const order: ProgramName[] = ["one-callback-function", "dev", "one-switchyard-function", "prod"];
-  const samples = Object.fromEntries(order.map((p) => [p, [] as EvalSample[]])) as Record<
-    ProgramName,
-    EvalSample[]
-  >;
+  const rounds: Round[] = [];
   const errors: Partial<Record<ProgramName, string>> = {};
   for (let r = -1; r < runs; r++) {
-    for (const p of order) {
-      let s: EvalSample;
+    const round: Round = [];
+    for (const program of ROUND) {
+      let sample: EvalSample;
       try {
-        s = await evaluateInChild(p);
+        sample = await evaluateInChild(program);
       } catch (e) {
-        errors[p] = (e as Error).message.slice(0, 300);
-        s = failed;
+        errors[program] = (e as Error).message.slice(0, 300);
+        sample = failed;
       }
-      if (r >= 0) samples[p].push(s);
+      round.push({ program, sample });
     }
+    if (r >= 0) rounds.push(round);
     log(r < 0 ? "  warm-up round done" : `  round ${r + 1}/${runs} done`);
   }
-  return { runs, samples, errors };
-}
-
-/** Per-run ratios of one program's spawn-to-exit time to another's, measured in the same round. */
-export function evaluationRatios(e: ProgramEvaluation, a: ProgramName, b: ProgramName): number[] {
-  return pairedRatios(
-    e.samples[a].map((s) => s.wallMs),
-    e.samples[b].map((s) => s.wallMs),
-  );
+  return { runs, rounds, errors };
 }
 
 export interface StartToReady {

@@ -45,7 +45,9 @@ export function operationOf(method: string, url: string, target?: string): strin
   if (target) return target;
   const path = url.split("?")[0];
   if (INVOKE_PATH.test(path)) return "Lambda.Invoke";
-  return `${method} ${path}`;
+  // S3 (path style): the bucket names the call, the object key only this run.
+  const [bucket, ...key] = path.split("/").filter(Boolean);
+  return `S3 ${method} /${bucket ?? ""}${key.length ? "/*" : ""}`;
 }
 
 export async function startAwsStandIn(): Promise<AwsStandIn> {

@@ -4,6 +4,7 @@
 // local services.
 import { expect } from "chai";
 import { formatSpread, pairedRatios, passesAtMost, spread } from "../../bench/stats";
+import { EvalSample, evaluationRatios, Round, samplesOf } from "../../bench/programEval";
 import {
   callsLowerBound,
   firstFitDecreasingCalls,
@@ -40,6 +41,36 @@ describe("bench: repeated runs", () => {
     expect(passesAtMost([1.0, NaN, 1.0], 1.5)).to.equal(false);
     expect(passesAtMost([1.0, 1.0], 1.5, 3)).to.equal(false);
     expect(passesAtMost([], 1.5)).to.equal(false);
+  });
+});
+
+describe("bench: program evaluation rounds", () => {
+  const at = (wallMs: number) => ({ wallMs }) as EvalSample;
+  const round = (cb1: number, dev: number, sw: number, prod: number, cb2: number): Round => [
+    { program: "one-callback-function", sample: at(cb1) },
+    { program: "dev", sample: at(dev) },
+    { program: "one-switchyard-function", sample: at(sw) },
+    { program: "prod", sample: at(prod) },
+    { program: "one-callback-function", sample: at(cb2) },
+  ];
+  const e = { rounds: [round(2, 8, 4, 9, 3), round(4, 10, 5, 6, 2)] };
+
+  it("pairs each stack with the baseline evaluated next to it in the same round", () => {
+    // dev follows the first callback run; prod precedes the second.
+    expect(evaluationRatios(e, "dev", "one-callback-function")).to.deep.equal([4, 2.5]);
+    expect(evaluationRatios(e, "prod", "one-callback-function")).to.deep.equal([3, 3]);
+    // The SwitchyardFunction program against dev, which ran right before it.
+    expect(
+      evaluationRatios(e, "one-switchyard-function", "dev").map((x) => x.toFixed(2)),
+    ).to.deep.equal(["0.50", "0.50"]);
+    expect(samplesOf(e, "one-callback-function").map((s) => s.wallMs)).to.deep.equal([2, 3, 4, 2]);
+  });
+
+  it("gives a failed round a ratio that fails the target", () => {
+    const broken = { rounds: [round(2, NaN, 4, 9, 3), round(4, 10, 5, 6, 2)] };
+    const rs = evaluationRatios(broken, "dev", "one-callback-function");
+    expect(rs.map(Number.isNaN)).to.deep.equal([true, false]);
+    expect(passesAtMost(rs, 100, 2)).to.equal(false);
   });
 });
 
@@ -159,6 +190,7 @@ describe("bench: default packaging's own code and the local environment", () => 
       "DynamoDB_20120810.GetItem",
     );
     expect(operationOf("POST", "/2015-03-31/functions/f/invocations")).to.equal("Lambda.Invoke");
-    expect(operationOf("GET", "/bucket/key.json?x-id=GetObject")).to.equal("GET /bucket/key.json");
+    expect(operationOf("GET", "/bucket/in/key.json?x-id=GetObject")).to.equal("S3 GET /bucket/*");
+    expect(operationOf("PUT", "/bucket")).to.equal("S3 PUT /bucket");
   });
 });
