@@ -3,16 +3,14 @@ import { loadConfig } from "./config";
 import { EventHub } from "./components/events/eventHub";
 import { RecordsForwarder } from "./components/records/recordsForwarder";
 import { VerificationWorkflow } from "./components/records/verificationWorkflow";
-import { WEBHOOK_REQUEST_PATHS } from "./components/records/verificationDefinition";
+import { WEBHOOK_REQUEST_PATHS } from "./components/records/verificationSpec";
 // tenant change publishing, tenant ingress, record ingestion
 import { ChangePublisher } from "./components/tenants/changePublisher";
 import { EventIngress } from "./components/tenants/eventIngress";
 import { RecordIngestion } from "./components/records/recordIngestion";
 import { Monitoring } from "./components/ops/monitoring";
-import { WEBHOOK_SERVICE } from "./handlers/lib/telemetry";
-import { CHANGE_PUBLISHER_SERVICE } from "./handlers/tenants/changePublisher";
 import { WebhookReceiver } from "./components/webhooks/webhookReceiver";
-import { eventSource } from "./handlers/webhooks/receiver";
+import { eventSource, SERVICES } from "./lib/contracts";
 // jobs API and records gateway
 import { ApiGatewayAccountLogging } from "./components/apigw/accountLogging";
 import { JobsApi } from "./components/jobs/jobsApi";
@@ -162,10 +160,10 @@ export const monitoring = new Monitoring(`${cfg.hubName}-ops`, {
   stateMachines: { verify: verification.stateMachine },
   rules: Object.fromEntries(Object.entries(hub.routes).map(([n, r]) => [n, r])),
   // The receivers' business metrics (handlers/lib/telemetry.ts), by their Powertools service name.
-  webhooks: webhooks ? { receivers: { service: WEBHOOK_SERVICE } } : {},
+  webhooks: webhooks ? { receivers: { service: SERVICES.webhooks } } : {},
   // The tenant change publisher's EMF publishing metrics: a tile, no alarm of its own (a record it
   // cannot publish is retried by the stream mapping, then lands in the hub DLQ, which alarms).
-  publishers: { "tenant-changes": CHANGE_PUBLISHER_SERVICE },
+  publishers: { "tenant-changes": SERVICES.changePublisher },
   alarmEmail: cfg.monitoring.alarmEmail,
   thresholds: {
     lambdaErrors: cfg.monitoring.lambdaErrors,

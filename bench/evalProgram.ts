@@ -40,7 +40,7 @@ async function evaluateOneFunction(kind: ProgramName): Promise<{ resources: unkn
       new SwitchyardFunction("bench-one", {
         logRetentionDays: 1,
         grants: [],
-        callbackFactory: () => async () => ({ ok: true }),
+        handler: { module: "bench/referenceHandlers", factory: "createEmpty" },
       });
     }
     await mocks.settle();

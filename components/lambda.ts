@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
-import { CLIENT_INIT_ENV } from "../handlers/lib/lazy";
+import { CLIENT_INIT_ENV } from "../lib/contracts";
 import type { ClientInit } from "./clientInit";
 
 /** One IAM statement of a function's role policy. Resources are always named ARNs. */
@@ -12,9 +12,25 @@ export interface Grant {
   readonly condition?: pulumi.Input<Record<string, unknown>>;
 }
 
-export interface FunctionArgs<E, R> {
-  /** Builds the handler once per cold start, inside Lambda (SDK clients are created there). */
-  readonly callbackFactory: () => (event: E, context: any) => Promise<R>;
+/**
+ * Where a function's handler comes from: a factory that a handler module exports, called once per
+ * cold start inside Lambda (where it builds its SDK clients and logger) with `args`.
+ */
+export interface HandlerSource {
+  /** The handler module, from the project root, without extension: `handlers/jobs/submit`. */
+  readonly module: string;
+  /** The factory the module exports: `createSubmit`. */
+  readonly factory: string;
+  /**
+   * The factory's arguments: deploy-time values written into the bundle as JSON. Never a secret
+   * (pass a Secrets Manager ARN in the environment instead) and never a `pulumi.Output`.
+   */
+  readonly args?: readonly unknown[];
+}
+
+export interface FunctionArgs {
+  /** The handler: a module's factory, bundled from source with what it imports. */
+  readonly handler: HandlerSource;
   /** What the function may do, beyond writing its own logs. */
   readonly grants: Grant[];
   /** Environment variables; never secret values (pass Secrets Manager ARNs instead). */
@@ -44,13 +60,13 @@ export type { ClientInit } from "./clientInit";
 export const LAMBDA_RUNTIME = "nodejs22.x";
 export const LAMBDA_ARCHITECTURE = "arm64";
 
-/** The serialized handler's module and export, as CallbackFunction names them: `__index.handler`. */
-const SERIALIZED_MODULE = "__index";
+/** The bundle's module and export: the function's `handler` setting is `__index.handler`. */
+const BUNDLE_MODULE = "__index";
 const HANDLER_EXPORT = "handler";
 
 /**
  * The code archive of every function declared in this process, by component name: the exact
- * archive `pulumi up` uploads (its `__index.js` is the serialized handler factory, bundled). Tests,
+ * archive `pulumi up` uploads (its `__index.js` is the handler module's bundle). Tests,
  * the local runtime and the benchmark read it; a deployment never does.
  */
 export const functionArchives = new Map<string, pulumi.asset.AssetArchive>();
@@ -83,21 +99,18 @@ export const BUILD_TOOLS = ["esbuild"];
 /** What the nodejs22.x runtime provides: the AWS SDK v3 and the packages it is built from. */
 export const RUNTIME_PROVIDED = ["@aws-sdk/*", "@smithy/*", "@aws-crypto/*"];
 
+/** The key of a bundle report's bytes that come from this project's own modules (handlers/, lib/). */
+export const PROJECT_CODE = "(project)";
+
 /** What bundling one function's code found: the bundle and the bytes each package put in it. */
 export interface BundleReport {
   /** Bytes of the bundled __index.js. */
   bytes: number;
-  /** Bytes in the bundle by source: a package name, or "__index.js" for the serialized handler. */
+  /** Bytes in the bundle by source: a package name, or PROJECT_CODE for this project's own modules. */
   inputs: Record<string, number>;
   /** Runtime-provided packages the bundle requires (loaded from the runtime, on first use). */
   external: string[];
 }
-
-/**
- * The archive CallbackFunction serialized for every function declared in this process (before
- * bundling), by component name: what default packaging would have uploaded with node_modules.
- */
-export const serializedArchives = new Map<string, pulumi.Output<pulumi.asset.AssetArchive>>();
 
 /** The bundle report of every function declared in this process, by component name. */
 export const bundleReports = new Map<string, pulumi.Output<BundleReport>>();
@@ -116,59 +129,118 @@ function esbuildModule(): typeof import("esbuild") {
 }
 
 /**
- * The archive as Lambda loads it fastest: one `__index.js`, the serialized handler bundled by
- * esbuild with every package it requires, except the AWS SDK that the runtime provides.
- * CallbackFunction would zip every dependency of package.json, folder by folder (Powertools ships
- * each package as CommonJS and ES modules with types and maps); a bundle holds only the code the
- * handler can reach and loads as one file, a fraction of the time Node spends loading the folders
- * (bench). The SDK stays a `require` of the runtime's copy, run where the handler runs it (on
- * first use: handlers/lib/lazy.ts). Not minified: the Lambda console shows the code as it runs, and
- * a stack trace's line numbers point into it (minifying whitespace saved about 3 ms of load).
+ * The entry module of a function's bundle: imports the handler module's factory and exports what
+ * it returns as `handler`, so the factory runs once per cold start, during Lambda's init.
+ */
+export function entrySource(handler: HandlerSource): string {
+  if (
+    !/^[A-Za-z0-9_./-]+$/.test(handler.module) ||
+    handler.module.split("/").some((part) => part === "" || part.startsWith("."))
+  )
+    throw new Error(
+      `a function's handler module must be a path from the project root such as "handlers/jobs/submit", got ${JSON.stringify(handler.module)}`,
+    );
+  if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(handler.factory))
+    throw new Error(
+      `a function's handler factory must be an exported name such as "createSubmit", got ${JSON.stringify(handler.factory)}`,
+    );
+  // Args are written into the code: an Output (a secret among them) has no value to write yet.
+  const json = (value: unknown): string => {
+    const outputAt = (v: unknown, at: string): string | undefined => {
+      if (pulumi.Output.isInstance(v)) return at;
+      if (v && typeof v === "object")
+        for (const [k, x] of Object.entries(v)) {
+          const found = outputAt(x, `${at}.${k}`);
+          if (found) return found;
+        }
+      return undefined;
+    };
+    const at = outputAt(value, "argument");
+    if (at)
+      throw new Error(
+        `${handler.module}.${handler.factory}: ${at} is a pulumi.Output; pass deploy-time values only, and resource attributes or secrets' ARNs in the environment`,
+      );
+    return JSON.stringify(value);
+  };
+  const args = (handler.args ?? []).map(json).join(", ");
+  return [
+    `import { ${handler.factory} as factory } from "./${handler.module}";`,
+    `export const ${HANDLER_EXPORT} = factory(${args});`,
+    "",
+  ].join("\n");
+}
+
+/**
+ * The archive as Lambda loads it fastest: one `__index.js`, the handler module bundled by esbuild
+ * from its TypeScript source with everything it imports, except the AWS SDK that the runtime
+ * provides. CallbackFunction would serialize a closure (Pulumi walks every captured function
+ * through the inspector, seconds per function) and zip every dependency of package.json, folder by
+ * folder; a bundle of the module holds only the code the handler can reach, loads as one file, and
+ * costs a preview milliseconds (bench). The SDK stays a `require` of the runtime's copy, run where
+ * the handler runs it (on first use: handlers/lib/lazy.ts). Not minified: the Lambda console shows
+ * the code as it runs, and a stack trace's line numbers point into it.
  */
 export async function bundleArchive(
-  archive: pulumi.asset.AssetArchive,
+  handler: HandlerSource,
 ): Promise<{ archive: pulumi.asset.AssetArchive; report: BundleReport }> {
-  const assets = (await archive.assets) as Record<string, any>;
-  const index = assets["__index.js"];
-  if (!index || index.text === undefined)
-    throw new Error("bundleArchive: the archive has no serialized __index.js");
-  const contents: string = await index.text;
-  const result = await esbuildModule().build({
-    stdin: { contents, resolveDir: PROJECT_ROOT, sourcefile: "__index.js", loader: "js" },
-    // Paths in the bundle are relative to the project, so every machine uploads the same archive.
-    absWorkingDir: PROJECT_ROOT,
-    bundle: true,
-    platform: "node",
-    target: "node22",
-    format: "cjs",
-    external: RUNTIME_PROVIDED,
-    write: false,
-    metafile: true,
-    logLevel: "silent",
-  });
+  let result: import("esbuild").BuildResult<{ write: false; metafile: true }>;
+  try {
+    result = await esbuildModule().build({
+      stdin: {
+        contents: entrySource(handler),
+        resolveDir: PROJECT_ROOT,
+        sourcefile: `${BUNDLE_MODULE}.js`,
+        loader: "js",
+      },
+      // Paths in the bundle are relative to the project, so every machine uploads the same archive.
+      absWorkingDir: PROJECT_ROOT,
+      bundle: true,
+      platform: "node",
+      target: "node22",
+      format: "cjs",
+      external: RUNTIME_PROVIDED,
+      write: false,
+      metafile: true,
+      logLevel: "silent",
+    });
+  } catch (e) {
+    // esbuild's own errors name the file and the import it could not resolve.
+    const errors = (
+      e as { errors?: Array<{ text: string; location?: { file: string; line: number } }> }
+    ).errors;
+    const text = errors?.length
+      ? errors
+          .map((w) => `${w.location?.file ?? ""}:${w.location?.line ?? ""} ${w.text}`)
+          .join("; ")
+      : (e as Error).message;
+    throw new Error(`bundling ${handler.module}.${handler.factory}: ${text}`, { cause: e });
+  }
   // A warning means code esbuild could not follow (a computed require): it would fail in Lambda.
   if (result.warnings.length > 0) {
     const text = result.warnings
       .map((w) => `${w.location?.file ?? ""}:${w.location?.line ?? ""} ${w.text}`)
       .join("; ");
-    throw new Error(`bundling a function's code: ${text}`);
+    throw new Error(`bundling ${handler.module}.${handler.factory}: ${text}`);
   }
-  const bundled = result.outputFiles![0].text;
+  const bundled = result.outputFiles[0].text;
   const inputs: Record<string, number> = {};
-  for (const out of Object.values(result.metafile!.outputs)) {
+  for (const out of Object.values(result.metafile.outputs)) {
     for (const [file, { bytesInOutput }] of Object.entries(out.inputs)) {
-      const pkg = file.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/)?.[1] ?? "__index.js";
+      const pkg = file.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/)?.[1] ?? PROJECT_CODE;
       inputs[pkg] = (inputs[pkg] ?? 0) + bytesInOutput;
     }
   }
   const provided = (p: string) =>
     RUNTIME_PROVIDED.some((pattern) => p.startsWith(pattern.slice(0, -1)));
-  const imports = Object.values(result.metafile!.inputs).flatMap((i) => i.imports);
+  // What the bundle itself requires (an input's imports would include what tree shaking dropped).
+  const imports = Object.values(result.metafile.outputs).flatMap((o) => o.imports);
   const external = [
     ...new Set(imports.filter((x) => x.external && provided(x.path)).map((x) => x.path)),
   ].sort();
   return {
-    archive: new pulumi.asset.AssetArchive({ "__index.js": new pulumi.asset.StringAsset(bundled) }),
+    archive: new pulumi.asset.AssetArchive({
+      [`${BUNDLE_MODULE}.js`]: new pulumi.asset.StringAsset(bundled),
+    }),
     report: { bytes: Buffer.byteLength(bundled), inputs, external },
   };
 }
@@ -196,7 +268,7 @@ export function functionPolicy(logGroupArn: pulumi.Input<string>, grants: Grant[
 
 /** The function's environment: its own variables, plus the client-init switch when it is `at-init`. */
 function environmentOf(
-  args: FunctionArgs<any, any>,
+  args: FunctionArgs,
 ): { variables: Record<string, pulumi.Input<string>> } | undefined {
   const variables = {
     ...args.environment,
@@ -209,13 +281,13 @@ function environmentOf(
  * A Lambda function from a handler factory, with its own role (only the listed grants), its own
  * log group with retention, JSON logs, arm64 and nodejs22.x, and an archive without the AWS SDK.
  */
-export class SwitchyardFunction<E = any, R = any> extends pulumi.ComponentResource {
+export class SwitchyardFunction extends pulumi.ComponentResource {
   public readonly function: aws.lambda.Function;
   public readonly role: aws.iam.Role;
   public readonly policy: aws.iam.RolePolicy;
   public readonly logGroup: aws.cloudwatch.LogGroup;
 
-  constructor(name: string, args: FunctionArgs<E, R>, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: FunctionArgs, opts?: pulumi.ComponentResourceOptions) {
     super("switchyard:lambda:Function", name, {}, opts);
 
     this.role = new aws.iam.Role(
@@ -246,38 +318,10 @@ export class SwitchyardFunction<E = any, R = any> extends pulumi.ComponentResour
       { parent: this },
     );
 
-    // The handler's closure, serialized the way CallbackFunction serializes it (a factory called
-    // once per cold start, exported as `handler`), then bundled by esbuild. CallbackFunction would
-    // also walk package.json's dependency tree to list node_modules folders for the archive, which
-    // the bundle replaces; skipping that walk is most of what evaluating a function costs.
-    const closure = pulumi.runtime.serializeFunction(args.callbackFactory, {
-      serialize: () => true,
-      exportName: HANDLER_EXPORT,
-      isFactoryFunction: true,
-      allowSecrets: true,
-    });
-    const serialized = pulumi.output(
-      closure.then(
-        (c) =>
-          new pulumi.asset.AssetArchive({
-            [`${SERIALIZED_MODULE}.js`]: new pulumi.asset.StringAsset(c.text),
-          }),
-      ),
-    ) as unknown as pulumi.Output<pulumi.asset.AssetArchive>;
-    serializedArchives.set(name, serialized);
-    const bundle = serialized.apply((a) => bundleArchive(a));
+    // The handler module, bundled from source when the program is evaluated (a preview shows the
+    // archive's hash); a module or factory that does not exist fails the preview, naming it.
+    const bundle = pulumi.output(bundleArchive(args.handler));
     const code = bundle.apply((b) => b.archive);
-    // A secret the closure captured would sit in plain text in the uploaded archive.
-    // Output.isSecret is how CallbackFunction marks it; Pulumi then stores the archive encrypted.
-    (code as unknown as { isSecret: Promise<boolean> }).isSecret = closure.then((c) => {
-      if (c.containsSecrets) {
-        pulumi.log.warn(
-          `A secret value was captured and serialized into the body of the Lambda Function '${name}': pass a Secrets Manager ARN instead.`,
-          this,
-        );
-      }
-      return c.containsSecrets;
-    });
     functionArchives.set(name, code as unknown as pulumi.asset.AssetArchive);
     bundleReports.set(
       name,
@@ -288,7 +332,7 @@ export class SwitchyardFunction<E = any, R = any> extends pulumi.ComponentResour
       name,
       {
         code,
-        handler: `${SERIALIZED_MODULE}.${HANDLER_EXPORT}`,
+        handler: `${BUNDLE_MODULE}.${HANDLER_EXPORT}`,
         role: this.role.arn,
         runtime: LAMBDA_RUNTIME,
         architectures: [LAMBDA_ARCHITECTURE],

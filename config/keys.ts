@@ -32,7 +32,7 @@ import {
   WORKFLOW_TYPES,
 } from "../components/records/verificationDefinition";
 import { STREAM_DEFAULTS } from "../components/tenants/streamMapping";
-import { Tenants, validateTenants } from "../components/tenants/tenantRules";
+import { Tenants, validateTenants } from "../lib/tenantRules";
 import { WEBHOOK_DEFAULTS } from "../components/webhooks/receiverSpec";
 import { HMAC_SIGNED_CONTENTS } from "../handlers/webhooks/hmac";
 import { isProvider, Provider, PROVIDERS } from "../handlers/webhooks/providers";

@@ -7,9 +7,9 @@ import {
   expressWaitTooLong,
   plannedWaitSeconds,
   sourcesNamedTwice,
-} from "../components/records/verificationDefinition";
+} from "../components/records/verificationSpec";
 import { minimumIdempotencyTtl } from "../components/webhooks/receiverSpec";
-import { eventSource } from "../handlers/webhooks/receiver";
+import { eventSource } from "../lib/contracts";
 import { ConfigError, fixCommand, keyError, NAMESPACE } from "./kinds";
 import { ConfigKey, ConfigValues } from "./keys";
 

@@ -10,7 +10,7 @@ import { createHash, randomUUID, timingSafeEqual } from "crypto";
 import { executeApiSigner, LOCAL_CALLER_CREDENTIALS } from "./sigv4";
 import { Recorded, ACCOUNT, REGION } from "./mocks";
 import { validate, JsonSchema } from "../handlers/jobs/schema";
-import { readRequestBody, writeLambdaResponse } from "./httpEvents";
+import { HttpError, readRequestBody, writeLambdaResponse } from "./httpEvents";
 
 export { LOCAL_CALLER_CREDENTIALS };
 
@@ -47,6 +47,24 @@ function wildcardMatch(pattern: string, value: string): boolean {
       .join(".*")}$`,
   );
   return re.test(value);
+}
+
+/** A path parameter's value; malformed percent-encoding is the client's error (400), as in API Gateway. */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, `malformed percent-encoding in the path segment "${segment}"`);
+  }
+}
+
+/** The request's URL, on the host it was sent to; an unusable Host header is the client's error. */
+function requestUrl(req: http.IncomingMessage): URL {
+  try {
+    return new URL(req.url ?? "/", `http://${req.headers.host ?? "127.0.0.1"}`);
+  } catch {
+    throw new HttpError(400, "the request URL or its Host header cannot be parsed");
+  }
 }
 
 /** The function ARN inside a Lambda integration or authorizer URI. */
@@ -166,7 +184,7 @@ export class LocalRestApi {
           ok = false;
           break;
         }
-        if (s.startsWith("{")) params[s.slice(1, -1)] = decodeURIComponent(segs[i]);
+        if (s.startsWith("{")) params[s.slice(1, -1)] = decodePathSegment(segs[i]);
         else if (s !== segs[i]) {
           ok = false;
           break;
@@ -274,7 +292,7 @@ export class LocalRestApi {
 
   async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const body = await readRequestBody(req);
-    const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "127.0.0.1"}`);
+    const url = requestUrl(req);
     const json = (status: number, message: string, extra: Record<string, string> = {}) => {
       res.writeHead(status, {
         "content-type": "application/json",
@@ -333,7 +351,8 @@ export class LocalRestApi {
     let principal: string | undefined;
     const authType = method.inputs.authorization ?? "NONE";
     if (authType === "AWS_IAM") {
-      principal = await this.verifySigV4(req, url, body);
+      // A signature the signer cannot even recompute (crafted headers) does not match either.
+      principal = await this.verifySigV4(req, url, body).catch(() => undefined);
       if (!principal)
         return json(
           403,

@@ -8,6 +8,38 @@ import * as pulumi from "@pulumi/pulumi";
 
 const PROJECT_MODULES = path.join(__dirname, "..", "node_modules");
 
+const temporaryDirs = new Set<string>();
+const liveChildren = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/**
+ * When this process exits, however it exits short of SIGKILL, its function processes are killed
+ * and its temporary folders removed: neither may outlive the local runtime.
+ */
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once("exit", () => {
+    for (const child of liveChildren) child.kill("SIGKILL");
+    removeTemporaryDirs();
+  });
+}
+
+/** A new folder under the OS's temporary folder, removed when this process exits. */
+export function temporaryDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  temporaryDirs.add(dir);
+  installExitHook();
+  return dir;
+}
+
+/** Removes every folder temporaryDir made (materialized archives, the runtime's node_modules). */
+export function removeTemporaryDirs(): void {
+  for (const dir of temporaryDirs) fs.rmSync(dir, { recursive: true, force: true });
+  temporaryDirs.clear();
+  runtimeModules = undefined;
+}
+
 function unwrap<T>(v: pulumi.Input<T>): Promise<T> {
   return new Promise((resolve) => pulumi.output(v).apply((x) => resolve(x as T)));
 }
@@ -46,7 +78,7 @@ export async function archiveEntries(
  */
 export async function materialize(
   archive: pulumi.Input<pulumi.asset.AssetArchive>,
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-fn-")),
+  dir = temporaryDir("switchyard-fn-"),
 ): Promise<string> {
   for (const e of await archiveEntries(archive)) {
     const dest = path.join(dir, e.name);
@@ -68,7 +100,7 @@ let runtimeModules: string | undefined;
  */
 export function lambdaRuntimeModules(): string {
   if (runtimeModules) return runtimeModules;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-runtime-"));
+  const dir = temporaryDir("switchyard-runtime-");
   const modules = path.join(dir, "node_modules");
   fs.mkdirSync(modules);
   const seen = new Set<string>();
@@ -129,6 +161,7 @@ export class LambdaHost {
   public loadMs = 0;
   public stderr = "";
   public stdout = "";
+  private stopped = false;
 
   private constructor(
     private readonly dir: string,
@@ -155,12 +188,18 @@ export class LambdaHost {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
       ...this.opts.env,
     };
-    this.child = fork(path.join(__dirname, "lambdaRunner.js"), [this.dir], {
+    const child = fork(path.join(__dirname, "lambdaRunner.js"), [this.dir], {
       env,
       execArgv: [],
       cwd: this.dir,
       stdio: ["ignore", "pipe", "pipe", "ipc"],
     });
+    this.child = child;
+    liveChildren.add(child);
+    installExitHook();
+    child.once("exit", () => liveChildren.delete(child));
+    // A send to a process that has just died fails here, not in the caller: its exit rejects.
+    child.on("error", () => undefined);
     this.child.stdout!.on("data", (d) => (this.stdout += d.toString()));
     this.child.stderr!.on("data", (d) => (this.stderr += d.toString()));
     return new Promise((resolve, reject) => {
@@ -213,19 +252,36 @@ export class LambdaHost {
         );
         // A timed-out sandbox is discarded, as Lambda does.
         this.child.kill();
-        void this.spawn().catch(() => undefined);
+        if (!this.stopped) void this.spawn().catch(() => undefined);
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
       this.child.send({ type: "invoke", id, event, requestId });
     });
   }
 
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    this.child.removeAllListeners("exit");
+  /**
+   * Ends the process: SIGTERM, then SIGKILL after `graceMs`. A process already gone (exited, or
+   * ended by a signal such as the terminal's Ctrl-C, when exitCode stays null) resolves at once.
+   */
+  async stop(graceMs = 1000): Promise<void> {
+    this.stopped = true;
+    const child = this.child;
+    const err = new Error("function process stopped");
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
+    this.pending.clear();
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.removeAllListeners("exit");
     await new Promise<void>((resolve) => {
-      this.child.once("exit", () => resolve());
-      this.child.kill();
+      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      child.once("exit", () => {
+        clearTimeout(timer);
+        liveChildren.delete(child);
+        resolve();
+      });
+      child.kill();
     });
   }
 }

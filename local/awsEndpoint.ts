@@ -2,26 +2,41 @@
 // It speaks each service's wire protocol as the AWS SDK v3 sends it (JSON with X-Amz-Target,
 // SNS's query protocol, Lambda's and S3's REST paths) and answers with AWS's response and error
 // shapes. DynamoDB is forwarded to moto_server, one request at a time. An operation it does not
-// implement gets an explicit error naming it, never a silent success.
+// implement gets an explicit error naming it, never a silent success. A signed request is verified
+// as AWS verifies it (local/sigv4.ts); an unsigned one is served, as a local convenience.
 import * as http from "http";
-import { randomUUID } from "crypto";
+import { createHash, randomUUID } from "crypto";
+import { LOCAL_CALLER_CREDENTIALS, SigV4Fault, verifySigV4 } from "./sigv4";
 
 export class AwsError extends Error {
   constructor(
     public readonly code: string,
     message: string,
     public readonly status = 400,
+    /** Further members of the error body (Lambda's Type and Reason, for example). */
+    public readonly fields: Record<string, unknown> = {},
   ) {
     super(message);
     this.name = code;
   }
 }
 
+/** Access keys the endpoint knows: the functions' (local/local) and the jobs API caller's. */
+export const LOCAL_ENDPOINT_CREDENTIALS: Record<string, string> = {
+  local: "local",
+  [LOCAL_CALLER_CREDENTIALS.accessKeyId]: LOCAL_CALLER_CREDENTIALS.secretAccessKey,
+};
+
 /** The services the endpoint serves; each is implemented by the local runtime. */
 export interface LocalServices {
   /** Base URL of the local DynamoDB (moto_server), for DynamoDB requests. */
   dynamodbUrl: string;
-  putEvents(entries: any[]): Promise<{ FailedEntryCount: number; Entries: any[] }>;
+  /** Access key id to secret key of the signers the endpoint accepts; default LOCAL_ENDPOINT_CREDENTIALS. */
+  credentials?: Record<string, string>;
+  /** PutEvents' Entries as received; throws AwsError for a request EventBridge rejects whole. */
+  putEvents(entries: unknown): Promise<{ FailedEntryCount: number; Entries: any[] }>;
+  /** EventBridge StartReplay, where the runtime serves archives. */
+  startReplay?(request: any): Promise<unknown>;
   getSecretValue(secretId: string): Promise<{ ARN: string; Name: string; SecretString: string }>;
   snsPublish(args: {
     TopicArn: string;
@@ -95,13 +110,15 @@ function sendJsonError(
   res: http.ServerResponse,
   err: AwsError,
   contentType = "application/x-amz-json-1.1",
+  extraHeaders: Record<string, string> = {},
 ) {
-  const text = JSON.stringify({ __type: err.code, message: err.message });
+  const text = JSON.stringify({ __type: err.code, message: err.message, ...err.fields });
   res.writeHead(err.status, {
     "content-type": contentType,
     "x-amzn-errortype": err.code,
     "x-amzn-requestid": randomUUID(),
     "content-length": Buffer.byteLength(text),
+    ...extraHeaders,
   });
   res.end(text);
 }
@@ -114,11 +131,104 @@ function xmlEscape(s: string): string {
 }
 
 function sendXmlError(res: http.ServerResponse, err: AwsError, query = true) {
+  const fault = err.status >= 500 ? "Receiver" : "Sender";
   const body = query
-    ? `<ErrorResponse><Error><Type>Sender</Type><Code>${err.code}</Code><Message>${xmlEscape(err.message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`
+    ? `<ErrorResponse><Error><Type>${fault}</Type><Code>${err.code}</Code><Message>${xmlEscape(err.message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`
     : `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${err.code}</Code><Message>${xmlEscape(err.message)}</Message><RequestId>${randomUUID()}</RequestId></Error>`;
   res.writeHead(err.status, { "content-type": "text/xml" });
   res.end(body);
+}
+
+/**
+ * SQS's JSON protocol (awsQueryCompatible): the error's shape name in `__type`, namespaced
+ * com.amazonaws.sqs, and the query protocol's code and fault in `x-amzn-query-error`, from which
+ * the SDKs fill in the error's Code.
+ */
+const SQS_JSON_ERROR_SHAPES: Record<string, string> = {
+  "AWS.SimpleQueueService.NonExistentQueue": "QueueDoesNotExist",
+  "AWS.SimpleQueueService.EmptyBatchRequest": "EmptyBatchRequest",
+  "AWS.SimpleQueueService.TooManyEntriesInBatchRequest": "TooManyEntriesInBatchRequest",
+  "AWS.SimpleQueueService.BatchEntryIdsNotDistinct": "BatchEntryIdsNotDistinct",
+  "AWS.SimpleQueueService.InvalidBatchEntryId": "InvalidBatchEntryId",
+  "AWS.SimpleQueueService.BatchRequestTooLong": "BatchRequestTooLong",
+  InvalidMessageContents: "InvalidMessageContents",
+};
+
+function sendSqsJsonError(res: http.ServerResponse, err: AwsError) {
+  const shape = SQS_JSON_ERROR_SHAPES[err.code] ?? err.code;
+  const fault = err.status >= 500 ? "Receiver" : "Sender";
+  sendJsonError(
+    res,
+    new AwsError(`com.amazonaws.sqs#${shape}`, err.message, err.status),
+    "application/x-amz-json-1.0",
+    { "x-amzn-query-error": `${err.code};${fault}` },
+  );
+}
+
+/** How a protocol names each SigV4 refusal (code, HTTP status, message override). */
+function signatureError(
+  fault: SigV4Fault,
+  message: string,
+  protocol: "json" | "query" | "s3",
+): AwsError {
+  const table: Record<SigV4Fault, Record<typeof protocol, [string, number, string?]>> = {
+    IncompleteSignature: {
+      json: ["IncompleteSignatureException", 400],
+      query: ["IncompleteSignature", 400],
+      s3: ["AuthorizationHeaderMalformed", 400],
+    },
+    UnknownAccessKey: {
+      json: ["UnrecognizedClientException", 403],
+      query: ["InvalidClientTokenId", 403],
+      s3: [
+        "InvalidAccessKeyId",
+        403,
+        "The AWS Access Key Id you provided does not exist in our records.",
+      ],
+    },
+    SignatureMismatch: {
+      json: ["InvalidSignatureException", 403],
+      query: ["SignatureDoesNotMatch", 403],
+      s3: [
+        "SignatureDoesNotMatch",
+        403,
+        "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+      ],
+    },
+    WrongService: {
+      json: ["InvalidSignatureException", 403],
+      query: ["SignatureDoesNotMatch", 403],
+      s3: ["AuthorizationHeaderMalformed", 400],
+    },
+    Expired: {
+      json: ["InvalidSignatureException", 403],
+      query: ["SignatureDoesNotMatch", 403],
+      s3: [
+        message === "Request has expired" ? "AccessDenied" : "RequestTimeTooSkewed",
+        403,
+        message === "Request has expired"
+          ? message
+          : "The difference between the request time and the current time is too large.",
+      ],
+    },
+    PayloadHashMismatch: {
+      json: ["InvalidSignatureException", 403],
+      query: ["SignatureDoesNotMatch", 403],
+      s3: ["XAmzContentSHA256Mismatch", 400],
+    },
+    MissingPayloadHash: {
+      json: ["InvalidSignatureException", 403],
+      query: ["SignatureDoesNotMatch", 403],
+      s3: ["InvalidRequest", 400],
+    },
+    StreamingPayload: {
+      json: ["InvalidSignatureException", 403],
+      query: ["SignatureDoesNotMatch", 403],
+      s3: ["NotImplemented", 501],
+    },
+  };
+  const [code, status, text] = table[fault][protocol];
+  return new AwsError(code, text ?? message, status);
 }
 
 /** Parses SNS's query-protocol MessageAttributes.entry.N.{Name,Value.DataType,Value.StringValue}. */
@@ -135,17 +245,198 @@ function snsAttributes(
   return out;
 }
 
+/** An SQS message attribute as the JSON protocol carries it. */
+interface SqsAttribute {
+  DataType: string;
+  StringValue?: string;
+  BinaryValue?: string;
+}
+
+/** One message to send: SendMessage's parameters, or one SendMessageBatch entry. */
+interface SqsMessage {
+  Id?: string;
+  MessageBody?: unknown;
+  MessageAttributes?: Record<string, SqsAttribute>;
+  DelaySeconds?: unknown;
+}
+
+/** SQS' largest message, and largest batch (the sum of its messages). */
+const SQS_MAX_BYTES = 262144;
+
+const md5 = (b: Buffer | string) => createHash("md5").update(b).digest("hex");
+
+/**
+ * MD5OfMessageAttributes as SQS computes it: per attribute, sorted by name, the lengths (4 bytes,
+ * big-endian) and bytes of name and data type, a transport byte (1 string, 2 binary), the value.
+ */
+function md5OfAttributes(attrs: Record<string, SqsAttribute>): string {
+  const parts: Buffer[] = [];
+  const withLength = (b: Buffer) => {
+    const n = Buffer.alloc(4);
+    n.writeUInt32BE(b.length);
+    parts.push(n, b);
+  };
+  for (const name of Object.keys(attrs).sort()) {
+    const a = attrs[name];
+    withLength(Buffer.from(name, "utf8"));
+    withLength(Buffer.from(a.DataType, "utf8"));
+    const binary = a.DataType.startsWith("Binary");
+    parts.push(Buffer.from([binary ? 2 : 1]));
+    withLength(
+      binary ? Buffer.from(a.BinaryValue!, "base64") : Buffer.from(a.StringValue ?? "", "utf8"),
+    );
+  }
+  return md5(Buffer.concat(parts));
+}
+
+function attributesSize(attrs: Record<string, SqsAttribute> | undefined): number {
+  let n = 0;
+  for (const [name, a] of Object.entries(attrs ?? {}))
+    n +=
+      Buffer.byteLength(name) +
+      Buffer.byteLength(a.DataType ?? "") +
+      Buffer.byteLength(a.StringValue ?? a.BinaryValue ?? "");
+  return n;
+}
+
+/** Characters SQS accepts in a message: #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF. */
+const SQS_INVALID_CHARACTER = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
+/** A message SQS refuses on its own: the code and message it answers (per batch entry too). */
+function messageFault(m: SqsMessage): AwsError | undefined {
+  if (m.MessageBody === undefined || m.MessageBody === null || m.MessageBody === "")
+    return new AwsError("MissingParameter", "The request must contain the parameter MessageBody.");
+  if (typeof m.MessageBody !== "string")
+    return new AwsError("InvalidParameterValue", "Value for parameter MessageBody is invalid.");
+  if (SQS_INVALID_CHARACTER.test(m.MessageBody))
+    return new AwsError(
+      "InvalidMessageContents",
+      "Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF",
+    );
+  const size = Buffer.byteLength(m.MessageBody) + attributesSize(m.MessageAttributes);
+  if (size > SQS_MAX_BYTES)
+    return new AwsError(
+      "InvalidParameterValue",
+      `One or more parameters are invalid. Reason: Message must be shorter than ${SQS_MAX_BYTES} bytes.`,
+    );
+  const delay = m.DelaySeconds === undefined ? 0 : Number(m.DelaySeconds);
+  if (!Number.isInteger(delay) || delay < 0 || delay > 900)
+    return new AwsError(
+      "InvalidParameterValue",
+      `Value ${String(m.DelaySeconds)} for parameter DelaySeconds is invalid. Reason: must be between 0 and 900, if provided.`,
+    );
+  return undefined;
+}
+
+/** SendMessageBatch's whole-request checks, before any entry is sent. */
+function validateBatch(entries: unknown): SqsMessage[] {
+  if (entries !== undefined && !Array.isArray(entries))
+    throw new AwsError("SerializationException", "Expected list for Entries");
+  const list = (entries ?? []) as SqsMessage[];
+  if (list.length === 0)
+    throw new AwsError(
+      "AWS.SimpleQueueService.EmptyBatchRequest",
+      "There should be at least one SendMessageBatchRequestEntry in the request.",
+    );
+  if (list.length > 10)
+    throw new AwsError(
+      "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+      `Maximum number of entries per request are 10. You have sent ${list.length}.`,
+    );
+  const seen = new Set<string>();
+  for (const e of list) {
+    if (!e || typeof e !== "object" || typeof e.Id !== "string" || !/^[\w-]{1,80}$/.test(e.Id))
+      throw new AwsError(
+        "AWS.SimpleQueueService.InvalidBatchEntryId",
+        "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.",
+      );
+    if (seen.has(e.Id))
+      throw new AwsError("AWS.SimpleQueueService.BatchEntryIdsNotDistinct", `Id ${e.Id} repeated.`);
+    seen.add(e.Id);
+  }
+  const total = list.reduce(
+    (n, e) =>
+      n +
+      (typeof e.MessageBody === "string" ? Buffer.byteLength(e.MessageBody) : 0) +
+      attributesSize(e.MessageAttributes),
+    0,
+  );
+  if (total > SQS_MAX_BYTES)
+    throw new AwsError(
+      "AWS.SimpleQueueService.BatchRequestTooLong",
+      `Batch requests cannot be longer than ${SQS_MAX_BYTES} bytes. You have sent ${total} bytes.`,
+    );
+  return list;
+}
+
+/** The query protocol's MessageAttribute.N.{Name,Value.DataType,Value.StringValue,Value.BinaryValue}. */
+function queryAttributes(form: URLSearchParams, prefix: string): Record<string, SqsAttribute> {
+  const out: Record<string, SqsAttribute> = {};
+  for (let i = 1; form.has(`${prefix}MessageAttribute.${i}.Name`); i++) {
+    const at = `${prefix}MessageAttribute.${i}.Value`;
+    out[form.get(`${prefix}MessageAttribute.${i}.Name`)!] = {
+      DataType: form.get(`${at}.DataType`) ?? "String",
+      ...(form.has(`${at}.StringValue`) ? { StringValue: form.get(`${at}.StringValue`)! } : {}),
+      ...(form.has(`${at}.BinaryValue`) ? { BinaryValue: form.get(`${at}.BinaryValue`)! } : {}),
+    };
+  }
+  return out;
+}
+
+function queryMessage(form: URLSearchParams, prefix = ""): SqsMessage {
+  const attrs = queryAttributes(form, prefix);
+  return {
+    ...(form.has(`${prefix}Id`) ? { Id: form.get(`${prefix}Id`)! } : {}),
+    MessageBody: form.get(`${prefix}MessageBody`) ?? undefined,
+    ...(Object.keys(attrs).length ? { MessageAttributes: attrs } : {}),
+    ...(form.has(`${prefix}DelaySeconds`)
+      ? { DelaySeconds: form.get(`${prefix}DelaySeconds`) }
+      : {}),
+  };
+}
+
+/**
+ * A JSON request's string members: a required one absent is Coral's ValidationException, a member
+ * of another JSON type the deserializer's SerializationException (both 400).
+ */
+function requireStrings(body: Record<string, unknown>, required: string[], optional: string[]) {
+  for (const m of [...required, ...optional]) {
+    const v = body[m];
+    if (v === undefined || v === null) {
+      if (required.includes(m))
+        throw new AwsError(
+          "ValidationException",
+          `1 validation error detected: Value null at '${m[0].toLowerCase()}${m.slice(1)}' failed to satisfy constraint: Member must not be null`,
+        );
+    } else if (typeof v !== "string") {
+      throw new AwsError("SerializationException", `Expected string for ${m}`);
+    }
+  }
+}
+
 /** Operations served, by X-Amz-Target; listed so that the unknown-operation error can name them. */
 export const JSON_OPERATIONS = [
   "AWSEvents.PutEvents",
+  "AWSEvents.StartReplay",
   "secretsmanager.GetSecretValue",
   "AmazonSQS.SendMessage",
+  "AmazonSQS.SendMessageBatch",
   "AWSStepFunctions.StartExecution",
   "DynamoDB_20120810.*",
 ];
 
+/** The signing name of each X-Amz-Target prefix the endpoint serves. */
+const SIGNING_NAMES: Record<string, string> = {
+  AWSEvents: "events",
+  secretsmanager: "secretsmanager",
+  AmazonSQS: "sqs",
+  AWSStepFunctions: "states",
+  DynamoDB_20120810: "dynamodb",
+};
+
 export function createAwsEndpoint(svc: LocalServices): http.Server {
   const dynamo = new URL(svc.dynamodbUrl);
+  const credentials = svc.credentials ?? LOCAL_ENDPOINT_CREDENTIALS;
   // DynamoDB applies each request atomically; moto_server answers on threads that do not isolate
   // requests from each other (a cancelled transaction restores tables copied before a concurrent
   // write). One request at a time, with the reads around a write, gives DynamoDB's isolation and
@@ -157,6 +448,56 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
     return run;
   };
 
+  /** Sends each message of a request in order; every check has already passed. */
+  async function sendMessages(queueUrl: string, messages: SqsMessage[]) {
+    const successful: Record<string, string>[] = [];
+    const failed: Record<string, unknown>[] = [];
+    for (const m of messages) {
+      const fault = messageFault(m);
+      if (fault) {
+        failed.push({ Id: m.Id, SenderFault: true, Code: fault.code, Message: fault.message });
+        continue;
+      }
+      const body = m.MessageBody as string;
+      const id = await svc.sqsSendMessage({
+        QueueUrl: queueUrl,
+        MessageBody: body,
+        MessageAttributes: m.MessageAttributes,
+        DelaySeconds: m.DelaySeconds === undefined ? undefined : Number(m.DelaySeconds),
+      });
+      successful.push({
+        ...(m.Id !== undefined ? { Id: m.Id } : {}),
+        MessageId: id,
+        MD5OfMessageBody: md5(body),
+        ...(m.MessageAttributes && Object.keys(m.MessageAttributes).length
+          ? { MD5OfMessageAttributes: md5OfAttributes(m.MessageAttributes) }
+          : {}),
+      });
+    }
+    return { successful, failed };
+  }
+
+  /** SendMessage or SendMessageBatch, whichever protocol carried it. */
+  async function sqs(
+    action: string,
+    queueUrl: unknown,
+    message: () => SqsMessage,
+    batch: () => unknown,
+  ): Promise<{ single?: Record<string, string>; successful?: any[]; failed?: any[] }> {
+    if (typeof queueUrl !== "string" || !queueUrl)
+      throw new AwsError("MissingParameter", "The request must contain the parameter QueueUrl.");
+    if (action === "SendMessage") {
+      const m = message();
+      const fault = messageFault(m);
+      if (fault) throw fault;
+      const out = await sendMessages(queueUrl, [m]);
+      return { single: out.successful[0] };
+    }
+    const entries = validateBatch(batch());
+    const out = await sendMessages(queueUrl, entries);
+    return out;
+  }
+
   async function handleJson(
     target: string,
     body: any,
@@ -164,41 +505,37 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
     contentType: string,
   ) {
     switch (target) {
-      case "AWSEvents.PutEvents": {
-        const entries = body.Entries ?? [];
-        if (!Array.isArray(entries) || entries.length < 1 || entries.length > 10) {
-          throw new AwsError(
-            "ValidationException",
-            `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length between 1 and 10`,
-          );
-        }
-        return sendJson(res, 200, await svc.putEvents(entries), contentType);
-      }
+      case "AWSEvents.PutEvents":
+        return sendJson(res, 200, await svc.putEvents(body.Entries), contentType);
+      case "AWSEvents.StartReplay":
+        if (svc.startReplay) return sendJson(res, 200, await svc.startReplay(body), contentType);
+        break;
       case "secretsmanager.GetSecretValue":
+        requireStrings(body, ["SecretId"], ["VersionId", "VersionStage"]);
         return sendJson(res, 200, await svc.getSecretValue(body.SecretId), contentType);
-      case "AmazonSQS.SendMessage": {
-        const id = await svc.sqsSendMessage(body);
+      case "AmazonSQS.SendMessage":
+      case "AmazonSQS.SendMessageBatch": {
+        const out = await sqs(
+          target.slice("AmazonSQS.".length),
+          body.QueueUrl,
+          () => body,
+          () => body.Entries,
+        );
         return sendJson(
           res,
           200,
-          {
-            MessageId: id,
-            MD5OfMessageBody: require("crypto")
-              .createHash("md5")
-              .update(body.MessageBody ?? "")
-              .digest("hex"),
-          },
-          contentType,
+          out.single ?? { Successful: out.successful, Failed: out.failed },
+          "application/x-amz-json-1.0",
         );
       }
       case "AWSStepFunctions.StartExecution":
+        requireStrings(body, ["stateMachineArn"], ["input", "name", "traceHeader"]);
         return sendJson(res, 200, await svc.startExecution(body), contentType);
-      default:
-        throw new AwsError(
-          "UnknownOperationException",
-          `The Switchyard local endpoint does not implement ${target}. Implemented: ${JSON_OPERATIONS.join(", ")}, SNS Publish, Lambda Invoke, S3 PutObject/GetObject.`,
-        );
     }
+    throw new AwsError(
+      "UnknownOperationException",
+      `The Switchyard local endpoint does not implement ${target}. Implemented: ${JSON_OPERATIONS.join(", ")}, SNS Publish, SQS SendMessage/SendMessageBatch (query protocol), Lambda Invoke, S3 PutObject/GetObject.`,
+    );
   }
 
   function forwardToDynamo(
@@ -261,116 +598,180 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
     }
   }
 
+  async function serve(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    body: Buffer,
+    url: URL,
+    target: string,
+    contentType: string,
+    form: URLSearchParams | undefined,
+  ) {
+    if (target.startsWith("DynamoDB_20120810."))
+      return await proxyToDynamo(req, body, res, target.slice("DynamoDB_20120810.".length));
+    if (target) {
+      let parsed: unknown = {};
+      if (body.length) {
+        try {
+          parsed = JSON.parse(body.toString("utf8"));
+        } catch {
+          throw new AwsError("SerializationException", "Unable to parse the request body as JSON.");
+        }
+      }
+      if (!parsed || typeof parsed !== "object" || Array.isArray(parsed))
+        throw new AwsError("SerializationException", "Expected a JSON object as the request body.");
+      return await handleJson(target, parsed, res, contentType);
+    }
+
+    // Lambda Invoke: POST /2015-03-31/functions/{name}/invocations
+    const lambda = url.pathname.match(/^\/2015-03-31\/functions\/([^/]+)\/invocations$/);
+    if (lambda && req.method === "POST") {
+      const name = decodeURIComponent(lambda[1]);
+      const type = String(req.headers["x-amz-invocation-type"] ?? "RequestResponse");
+      const out = await svc.invokeLambda(name, body.toString("utf8"), type);
+      const headers: Record<string, string> = {
+        "content-type": "application/json",
+        "x-amzn-requestid": randomUUID(),
+      };
+      if (out.functionError) headers["x-amz-function-error"] = out.functionError;
+      res.writeHead(out.status, headers);
+      return res.end(out.payload);
+    }
+
+    if (form) {
+      const action = form.get("Action");
+      // SNS Publish (query protocol).
+      if (action === "Publish") {
+        const topicArn = form.get("TopicArn");
+        const message = form.get("Message");
+        if (!topicArn || message === null)
+          throw new AwsError(
+            "InvalidParameter",
+            "Invalid parameter: TopicArn and Message are required",
+          );
+        const id = await svc.snsPublish({
+          TopicArn: topicArn,
+          Message: message,
+          Subject: form.get("Subject") ?? undefined,
+          MessageAttributes: snsAttributes(form),
+        });
+        res.writeHead(200, { "content-type": "text/xml" });
+        return res.end(
+          `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${id}</MessageId></PublishResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></PublishResponse>`,
+        );
+      }
+      // SQS SendMessage / SendMessageBatch (query protocol); the queue URL may be the path.
+      if (action === "SendMessage" || action === "SendMessageBatch") {
+        const queueUrl =
+          form.get("QueueUrl") ?? (url.pathname.length > 1 ? `http://local${url.pathname}` : "");
+        const out = await sqs(
+          action,
+          queueUrl,
+          () => queryMessage(form),
+          () => {
+            const entries: SqsMessage[] = [];
+            for (let i = 1; form.has(`SendMessageBatchRequestEntry.${i}.Id`); i++)
+              entries.push(queryMessage(form, `SendMessageBatchRequestEntry.${i}.`));
+            return entries;
+          },
+        );
+        const tags = (o: Record<string, unknown>) =>
+          Object.entries(o)
+            .map(([k, v]) => `<${k}>${xmlEscape(String(v))}</${k}>`)
+            .join("");
+        const result = out.single
+          ? tags(out.single)
+          : [
+              ...out.successful!.map(
+                (e) => `<SendMessageBatchResultEntry>${tags(e)}</SendMessageBatchResultEntry>`,
+              ),
+              ...out.failed!.map(
+                (e) => `<BatchResultErrorEntry>${tags(e)}</BatchResultErrorEntry>`,
+              ),
+            ].join("");
+        res.writeHead(200, { "content-type": "text/xml" });
+        return res.end(
+          `<?xml version="1.0"?><${action}Response xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><${action}Result>${result}</${action}Result><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>`,
+        );
+      }
+      throw new AwsError(
+        "InvalidAction",
+        `The Switchyard local endpoint does not implement the ${action} action`,
+      );
+    }
+
+    // S3, path style: /bucket/key
+    const s3 = url.pathname.match(/^\/([a-z0-9][a-z0-9.-]{1,62})\/(.+)$/);
+    if (s3 && (req.method === "PUT" || req.method === "GET")) {
+      const [bucket, key] = [s3[1], decodeURIComponent(s3[2])];
+      if (req.method === "PUT") {
+        const etag = await svc.s3Put(bucket, key, body, req.headers["content-type"]);
+        res.writeHead(200, { etag: `"${etag}"` });
+        return res.end();
+      }
+      const obj = await svc.s3Get(bucket, key);
+      res.writeHead(200, {
+        "content-type": obj.contentType ?? "application/octet-stream",
+        etag: `"${obj.etag}"`,
+        "content-length": obj.body.length,
+      });
+      return res.end(obj.body);
+    }
+    throw new AwsError(
+      "UnknownOperationException",
+      `The Switchyard local endpoint does not implement ${req.method} ${url.pathname}`,
+    );
+  }
+
   return http.createServer(async (req, res) => {
     const body = await readBody(req);
     const target = String(req.headers["x-amz-target"] ?? "");
     const contentType = String(req.headers["content-type"] ?? "application/x-amz-json-1.1");
     const url = new URL(req.url ?? "/", "http://local");
+    const form =
+      !target &&
+      req.method === "POST" &&
+      contentType.startsWith("application/x-www-form-urlencoded")
+        ? new URLSearchParams(body.toString("utf8"))
+        : undefined;
+    const lambda = !target && url.pathname.startsWith("/2015-03-31/functions/");
+    const sqsJson = target.startsWith("AmazonSQS.");
+    // Each protocol's error shape: JSON with __type (SQS's query-compatible variant), query XML,
+    // S3's XML, Lambda's REST JSON.
+    const protocol: "json" | "query" | "s3" = target || lambda ? "json" : form ? "query" : "s3";
+    const service = target
+      ? SIGNING_NAMES[target.split(".")[0]]
+      : lambda
+        ? "lambda"
+        : form
+          ? form.get("Action") === "Publish"
+            ? "sns"
+            : "sqs"
+          : "s3";
+    const fail = (err: AwsError) => {
+      if (sqsJson) return sendSqsJsonError(res, err);
+      if (protocol === "query") return sendXmlError(res, err);
+      if (protocol === "s3") return sendXmlError(res, err, false);
+      return sendJsonError(res, err, target ? contentType : "application/json");
+    };
     try {
-      if (target.startsWith("DynamoDB_20120810."))
-        return await proxyToDynamo(req, body, res, target.slice("DynamoDB_20120810.".length));
-      if (target)
-        return await handleJson(
-          target,
-          body.length ? JSON.parse(body.toString("utf8")) : {},
-          res,
-          contentType,
-        );
-
-      // Lambda Invoke: POST /2015-03-31/functions/{name}/invocations
-      const lambda = url.pathname.match(/^\/2015-03-31\/functions\/([^/]+)\/invocations$/);
-      if (lambda && req.method === "POST") {
-        const name = decodeURIComponent(lambda[1]);
-        const type = String(req.headers["x-amz-invocation-type"] ?? "RequestResponse");
-        try {
-          const out = await svc.invokeLambda(name, body.toString("utf8"), type);
-          const headers: Record<string, string> = {
-            "content-type": "application/json",
-            "x-amzn-requestid": randomUUID(),
-          };
-          if (out.functionError) headers["x-amz-function-error"] = out.functionError;
-          res.writeHead(out.status, headers);
-          return res.end(out.payload);
-        } catch (e) {
-          const err =
-            e instanceof AwsError
-              ? e
-              : new AwsError("ServiceException", String((e as Error).message), 500);
-          return sendJsonError(res, err, "application/json");
-        }
-      }
-
-      // SNS (query protocol): POST / with Action=Publish
-      if (req.method === "POST" && contentType.startsWith("application/x-www-form-urlencoded")) {
-        const form = new URLSearchParams(body.toString("utf8"));
-        const action = form.get("Action");
-        if (action === "Publish") {
-          const topicArn = form.get("TopicArn");
-          const message = form.get("Message");
-          if (!topicArn || message === null) {
-            return sendXmlError(
-              res,
-              new AwsError(
-                "InvalidParameter",
-                "Invalid parameter: TopicArn and Message are required",
-              ),
-            );
-          }
-          const id = await svc.snsPublish({
-            TopicArn: topicArn,
-            Message: message,
-            Subject: form.get("Subject") ?? undefined,
-            MessageAttributes: snsAttributes(form),
-          });
-          res.writeHead(200, { "content-type": "text/xml" });
-          return res.end(
-            `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${id}</MessageId></PublishResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></PublishResponse>`,
-          );
-        }
-        return sendXmlError(
-          res,
-          new AwsError(
-            "InvalidAction",
-            `The Switchyard local endpoint does not implement the ${action} action`,
-          ),
-        );
-      }
-
-      // S3, path style: /bucket/key
-      const s3 = url.pathname.match(/^\/([a-z0-9][a-z0-9.-]{1,62})\/(.+)$/);
-      if (s3 && (req.method === "PUT" || req.method === "GET")) {
-        const [bucket, key] = [s3[1], decodeURIComponent(s3[2])];
-        if (req.method === "PUT") {
-          const etag = await svc.s3Put(bucket, key, body, req.headers["content-type"]);
-          res.writeHead(200, { etag: `"${etag}"` });
-          return res.end();
-        }
-        try {
-          const obj = await svc.s3Get(bucket, key);
-          res.writeHead(200, {
-            "content-type": obj.contentType ?? "application/octet-stream",
-            etag: `"${obj.etag}"`,
-            "content-length": obj.body.length,
-          });
-          return res.end(obj.body);
-        } catch (e) {
-          return sendXmlError(
-            res,
-            e instanceof AwsError ? e : new AwsError("InternalError", String(e), 500),
-            false,
-          );
-        }
-      }
-      throw new AwsError(
-        "UnknownOperationException",
-        `The Switchyard local endpoint does not implement ${req.method} ${url.pathname}`,
+      const verdict = verifySigV4(
+        { method: req.method ?? "GET", url: req.url ?? "/", rawHeaders: req.rawHeaders, body },
+        { secretFor: (id) => credentials[id], service, s3: protocol === "s3" },
       );
+      if (verdict && !verdict.ok)
+        return fail(signatureError(verdict.fault, verdict.message, protocol));
+      await serve(req, res, body, url, target, contentType, form);
     } catch (e) {
       const err =
-        e instanceof AwsError ? e : new AwsError("InternalFailure", (e as Error).message, 500);
-      if (contentType.startsWith("application/x-www-form-urlencoded"))
-        return sendXmlError(res, err);
-      return sendJsonError(res, err, target ? contentType : "application/json");
+        e instanceof AwsError
+          ? e
+          : lambda
+            ? new AwsError("ServiceException", String((e as Error).message), 500)
+            : protocol === "s3"
+              ? new AwsError("InternalError", String(e), 500)
+              : new AwsError("InternalFailure", (e as Error).message, 500);
+      return fail(err);
     }
   });
 }

@@ -6,7 +6,9 @@ import * as path from "path";
 import { ROOT } from "./program";
 import { SwitchyardLocal } from "./runtime";
 
-export const ENDPOINTS_FILE = path.join(ROOT, ".switchyard", "endpoints.json");
+/** Where a running instance says what it serves (`npm run demo` reads it); tests move it. */
+export const ENDPOINTS_FILE =
+  process.env.SWITCHYARD_ENDPOINTS_FILE ?? path.join(ROOT, ".switchyard", "endpoints.json");
 
 export function parseArgs(argv: string[]): {
   stack: string;
@@ -43,9 +45,50 @@ export function parseArgs(argv: string[]): {
   return out;
 }
 
+/** How long a stop may take before the remaining processes are killed and the CLI exits anyway. */
+export const STOP_DEADLINE_MS = 4000;
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
+  const running: { local?: SwitchyardLocal } = {};
+  let stopping = false;
+  // A requested stop exits 0 (npm reports nothing). Installed before anything starts: a Ctrl-C
+  // during start-up exits too, and the exit hooks of moto_server, the function processes and the
+  // temporary folders still run.
+  const stop = async (why: string, code: number) => {
+    if (stopping) {
+      // A second Ctrl-C: no more waiting.
+      console.log(`${why} again: exiting now`);
+      process.exit(code);
+    }
+    stopping = true;
+    console.log(`\n${why}: stopping`);
+    const deadline = setTimeout(() => {
+      console.error(`stopping took over ${STOP_DEADLINE_MS} ms: exiting anyway`);
+      process.exit(code);
+    }, STOP_DEADLINE_MS);
+    try {
+      await running.local?.stop();
+    } catch (e) {
+      console.error(`stopping failed: ${(e as Error).message}`);
+    }
+    fs.rmSync(ENDPOINTS_FILE, { force: true });
+    clearTimeout(deadline);
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void stop("SIGINT", 0));
+  process.on("SIGTERM", () => void stop("SIGTERM", 0));
+  process.on("SIGHUP", () => void stop("SIGHUP", 0));
+  // A bug must not leave moto_server, function processes or ports behind: report it and stop.
+  const crashed = (e: unknown) => {
+    console.error("local runtime failed:", e);
+    void stop("failure", 1);
+  };
+  process.on("uncaughtException", crashed);
+  process.on("unhandledRejection", crashed);
+
   const local = await SwitchyardLocal.start({ ...args, log: (l) => console.log(l) });
+  running.local = local;
   console.log("");
   console.log(local.summary());
   fs.mkdirSync(path.dirname(ENDPOINTS_FILE), { recursive: true });
@@ -59,13 +102,6 @@ async function main() {
     { mode: 0o600 },
   );
   console.log(`\nReady (speed x${args.speed}). Ctrl-C to stop. Try: npm run demo`);
-  const stop = async () => {
-    await local.stop();
-    fs.rmSync(ENDPOINTS_FILE, { force: true });
-    process.exit(0);
-  };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
 }
 
 if (require.main === module) {

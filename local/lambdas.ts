@@ -2,8 +2,15 @@
 // (LambdaHost), with its declared environment and timeout, and AWS SDK calls sent to the local
 // endpoint. Asynchronous invocations follow Lambda's rules: retried (maximumRetryAttempts of the
 // function's event invoke config, default 2) and then sent to the on-failure destination.
+// Concurrency follows Lambda's execution environments: a sandbox (one process) runs one invocation
+// at a time; concurrent invocations get sandboxes of their own, up to the function's reserved
+// concurrency (a synchronous invoke past it is throttled with 429 TooManyRequestsException, an
+// asynchronous one waits, as Lambda's internal queue does); an idle sandbox is reused, and stopped
+// after a minute idle unless it is the last; a timeout or a crash discards only the sandbox that
+// had it.
 import { randomUUID } from "crypto";
 import { LambdaHost, LambdaInvokeError, materialize } from "./artifacts";
+import { AwsError } from "./awsEndpoint";
 import * as pulumi from "@pulumi/pulumi";
 
 export interface LocalFunction {
@@ -12,6 +19,8 @@ export interface LocalFunction {
   archive: pulumi.Input<pulumi.asset.AssetArchive>;
   environment: Record<string, string>;
   timeoutSeconds: number;
+  /** The function's reservedConcurrentExecutions, if declared: its most sandboxes at once. */
+  reservedConcurrency?: number;
   /** From aws.lambda.FunctionEventInvokeConfig, if declared. */
   asyncConfig?: { maximumRetryAttempts: number; onFailure?: string; onSuccess?: string };
 }
@@ -24,10 +33,32 @@ export interface LambdaDeps {
   sendToDestination(arn: string, record: unknown, success: boolean): Promise<void>;
   /** Scales Lambda's async retry delays (1 min, then 2 min). */
   asyncRetryDelayMs(attempt: number): number;
+  /**
+   * Most sandboxes of a function without reserved concurrency (this machine's stand-in for the
+   * account's concurrency); invocations past it wait for one. Default 32.
+   */
+  maxSandboxes?: number;
+  /**
+   * How long a sandbox may sit idle before it is stopped, as Lambda reclaims idle execution
+   * environments; the last one of a function stays warm. Default 60000.
+   */
+  sandboxIdleMs?: number;
 }
 
+/** The sandboxes of one function: idle ones to reuse, how many live, who waits for one. */
+interface Pool {
+  dir?: Promise<string>;
+  idle: LambdaHost[];
+  live: number;
+  waiting: ((host: LambdaHost | undefined) => void)[];
+}
+
+const DEFAULT_MAX_SANDBOXES = 32;
+
 export class LocalLambdas {
-  private readonly hosts = new Map<string, Promise<LambdaHost>>();
+  private readonly pools = new Map<string, Pool>();
+  private readonly hosts = new Set<LambdaHost>();
+  private readonly idleTimers = new Map<LambdaHost, NodeJS.Timeout>();
   private readonly inflight = new Set<Promise<unknown>>();
 
   constructor(
@@ -49,37 +80,143 @@ export class LocalLambdas {
     return fn;
   }
 
-  private host(fn: LocalFunction): Promise<LambdaHost> {
-    let h = this.hosts.get(fn.name);
-    if (!h) {
-      h = (async () => {
-        const dir = await materialize(fn.archive);
-        return LambdaHost.start(dir, {
-          functionName: fn.name,
-          timeoutSeconds: fn.timeoutSeconds,
-          env: {
-            ...fn.environment,
-            AWS_ENDPOINT_URL: this.deps.endpointUrl,
-            AWS_REGION: this.deps.region,
-            AWS_DEFAULT_REGION: this.deps.region,
-            AWS_ACCESS_KEY_ID: "local",
-            AWS_SECRET_ACCESS_KEY: "local",
-            SWITCHYARD_FUNCTION_ARN: fn.arn,
-            POWERTOOLS_DEV: "false",
-          },
-        });
-      })();
-      h.catch(() => this.hosts.delete(fn.name));
-      this.hosts.set(fn.name, h);
-    }
-    return h;
+  /** Live sandboxes (processes) of a function, idle or busy. */
+  sandboxes(name: string): { live: number; idle: number } {
+    const pool = this.pools.get(name);
+    return { live: pool?.live ?? 0, idle: pool?.idle.length ?? 0 };
   }
 
-  /** Synchronous (RequestResponse) invocation: resolves with the result or rejects with the error. */
+  private pool(fn: LocalFunction): Pool {
+    let pool = this.pools.get(fn.name);
+    if (!pool) {
+      pool = { idle: [], live: 0, waiting: [] };
+      this.pools.set(fn.name, pool);
+    }
+    return pool;
+  }
+
+  private limit(fn: LocalFunction): number {
+    return fn.reservedConcurrency ?? this.deps.maxSandboxes ?? DEFAULT_MAX_SANDBOXES;
+  }
+
+  /** A new sandbox: the function's archive (written once) in a fresh process. */
+  private async spawn(fn: LocalFunction, pool: Pool): Promise<LambdaHost> {
+    if (!pool.dir) {
+      pool.dir = materialize(fn.archive);
+      pool.dir.catch(() => (pool.dir = undefined));
+    }
+    const host = await LambdaHost.start(await pool.dir, {
+      functionName: fn.name,
+      timeoutSeconds: fn.timeoutSeconds,
+      env: {
+        ...fn.environment,
+        AWS_ENDPOINT_URL: this.deps.endpointUrl,
+        AWS_REGION: this.deps.region,
+        AWS_DEFAULT_REGION: this.deps.region,
+        AWS_ACCESS_KEY_ID: "local",
+        AWS_SECRET_ACCESS_KEY: "local",
+        SWITCHYARD_FUNCTION_ARN: fn.arn,
+        POWERTOOLS_DEV: "false",
+      },
+    });
+    this.hosts.add(host);
+    return host;
+  }
+
+  /**
+   * A sandbox for one invocation: an idle one, else a new one while the function is under its
+   * limit, else (`throttle`) 429 as Lambda answers a synchronous invoke past reserved concurrency,
+   * or a wait for the next sandbox to come free.
+   */
+  private async acquire(fn: LocalFunction, throttle: boolean): Promise<LambdaHost> {
+    const pool = this.pool(fn);
+    for (;;) {
+      const idle = pool.idle.pop();
+      if (idle) {
+        clearTimeout(this.idleTimers.get(idle));
+        this.idleTimers.delete(idle);
+        return idle;
+      }
+      if (pool.live < this.limit(fn)) {
+        pool.live++;
+        try {
+          return await this.spawn(fn, pool);
+        } catch (e) {
+          pool.live--;
+          this.wakeOne(pool, undefined);
+          throw e;
+        }
+      }
+      if (throttle && fn.reservedConcurrency !== undefined)
+        throw new AwsError("TooManyRequestsException", "Rate Exceeded.", 429, {
+          Reason: "ReservedFunctionConcurrentInvocationLimitExceeded",
+          Type: "User",
+        });
+      const handed = await new Promise<LambdaHost | undefined>((r) => pool.waiting.push(r));
+      if (handed) return handed;
+    }
+  }
+
+  /** Hands a sandbox to the next waiter, or (undefined: a place freed) lets it start one. */
+  private wakeOne(pool: Pool, host: LambdaHost | undefined): boolean {
+    const next = pool.waiting.shift();
+    if (!next) return false;
+    next(host);
+    return true;
+  }
+
+  /** Returns a sandbox after an invocation; one that timed out or died is discarded. */
+  private release(fn: LocalFunction, host: LambdaHost, broken: boolean): void {
+    const pool = this.pool(fn);
+    if (broken) {
+      pool.live--;
+      this.hosts.delete(host);
+      void host.stop().catch(() => undefined);
+      this.wakeOne(pool, undefined);
+      return;
+    }
+    if (this.wakeOne(pool, host)) return;
+    pool.idle.push(host);
+    const timer = setTimeout(() => {
+      this.idleTimers.delete(host);
+      const i = pool.idle.indexOf(host);
+      if (i < 0 || pool.live <= 1) return;
+      pool.idle.splice(i, 1);
+      pool.live--;
+      this.hosts.delete(host);
+      void host.stop().catch(() => undefined);
+    }, this.deps.sandboxIdleMs ?? 60_000);
+    timer.unref();
+    this.idleTimers.set(host, timer);
+  }
+
+  /** One invocation in a sandbox of its own. */
+  private async run(
+    fn: LocalFunction,
+    event: unknown,
+    requestId: string,
+    throttle: boolean,
+  ): Promise<unknown> {
+    const host = await this.acquire(fn, throttle);
+    let broken = false;
+    try {
+      return await host.invoke(event, requestId);
+    } catch (e) {
+      // A timed-out sandbox is replaced, as Lambda does; so is one whose process died.
+      broken = !(e instanceof LambdaInvokeError) || e.name === "Sandbox.Timedout";
+      throw e;
+    } finally {
+      this.release(fn, host, broken);
+    }
+  }
+
+  /**
+   * Synchronous (RequestResponse) invocation: resolves with the result or rejects with the error;
+   * past the function's reserved concurrency it rejects with a 429 TooManyRequestsException.
+   */
   async invoke(nameOrArn: string, event: unknown): Promise<unknown> {
     const fn = this.resolve(nameOrArn);
-    const host = await this.host(fn);
-    return host.invoke(event, randomUUID());
+    return this.run(fn, event, randomUUID(), true);
   }
 
   /** Asynchronous (Event) invocation: accepted at once, retried and routed like Lambda does. */
@@ -95,18 +232,9 @@ export class LocalLambdas {
     const retries = fn.asyncConfig?.maximumRetryAttempts ?? 2;
     let lastError: LambdaInvokeError | undefined;
     for (let attempt = 0; attempt <= retries; attempt++) {
+      let result: unknown;
       try {
-        const host = await this.host(fn);
-        const result = await host.invoke(event, requestId);
-        this.deps.log(`  function ${fn.name} ran (async, request ${requestId.slice(0, 8)})`);
-        if (fn.asyncConfig?.onSuccess) {
-          await this.deps.sendToDestination(
-            fn.asyncConfig.onSuccess,
-            this.record(fn, event, requestId, attempt + 1, "Success", result),
-            true,
-          );
-        }
-        return;
+        result = await this.run(fn, event, requestId, false);
       } catch (e) {
         lastError =
           e instanceof LambdaInvokeError
@@ -117,7 +245,17 @@ export class LocalLambdas {
         );
         if (attempt < retries)
           await new Promise((r) => setTimeout(r, this.deps.asyncRetryDelayMs(attempt)));
+        continue;
       }
+      this.deps.log(`  function ${fn.name} ran (async, request ${requestId.slice(0, 8)})`);
+      if (fn.asyncConfig?.onSuccess) {
+        await this.destination(
+          fn.asyncConfig.onSuccess,
+          this.record(fn, event, requestId, attempt + 1, "Success", result),
+          true,
+        );
+      }
+      return;
     }
     const record = this.record(fn, event, requestId, retries + 1, "RetriesExhausted", {
       errorType: lastError!.name,
@@ -127,11 +265,20 @@ export class LocalLambdas {
       this.deps.log(
         `  function ${fn.name} -> on-failure destination ${fn.asyncConfig.onFailure.split(":").slice(-1)[0]}`,
       );
-      await this.deps.sendToDestination(fn.asyncConfig.onFailure, record, false);
+      await this.destination(fn.asyncConfig.onFailure, record, false);
     } else {
       this.deps.log(
         `  function ${fn.name} dropped async event after ${retries + 1} attempts (no on-failure destination)`,
       );
+    }
+  }
+
+  /** Sends an invocation record; a destination that refuses it is logged, never retried as the function. */
+  private async destination(arn: string, record: unknown, success: boolean): Promise<void> {
+    try {
+      await this.deps.sendToDestination(arn, record, success);
+    } catch (e) {
+      this.deps.log(`  destination ${arn} refused the invocation record: ${(e as Error).message}`);
     }
   }
 
@@ -169,7 +316,11 @@ export class LocalLambdas {
   }
 
   async stop(): Promise<void> {
-    for (const h of this.hosts.values()) await h.then((x) => x.stop()).catch(() => undefined);
+    const all = [...this.hosts];
+    for (const t of this.idleTimers.values()) clearTimeout(t);
+    this.idleTimers.clear();
     this.hosts.clear();
+    this.pools.clear();
+    await Promise.all(all.map((h) => h.stop().catch(() => undefined)));
   }
 }

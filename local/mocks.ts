@@ -109,6 +109,26 @@ function computed(
   }
 }
 
+/** Every `pulumi.log.warn` message of this process, in order: tests that expect a warning read it. */
+export const warnings: string[] = [];
+let printingWarnings = true;
+// Messages printed since the last evaluation began: each is printed once per evaluation.
+const printedWarnings = new Set<string>();
+const printWarning = pulumi.log.warn;
+// The mocks have no engine: a warning is kept in `warnings` and printed (as Pulumi prints without
+// an engine) the first time it is said in an evaluation, however often the program says it.
+(pulumi.log as { warn: typeof pulumi.log.warn }).warn = (msg, ...rest) => {
+  warnings.push(msg);
+  if (!printingWarnings || printedWarnings.has(msg)) return Promise.resolve();
+  printedWarnings.add(msg);
+  return printWarning(msg, ...rest);
+};
+
+/** Whether warnings are printed as well as kept (tests keep them only). Default true. */
+export function printWarnings(on: boolean): void {
+  printingWarnings = on;
+}
+
 let installedStack: string | undefined;
 
 /**
@@ -116,6 +136,8 @@ let installedStack: string | undefined;
  * resources.
  */
 export function setupMocks(config: Record<string, string> = {}, stack = "dev"): void {
+  // An evaluation begins: its warnings are printed again.
+  printedWarnings.clear();
   if (installedStack !== stack) {
     pulumi.runtime.setMocks(
       {
@@ -213,8 +235,11 @@ export function resetRecorded(): void {
 
 /** Waits until every resource registration started so far has been recorded. */
 export async function settle(): Promise<void> {
+  // Let the constructors under way start their registrations, then wait for every one of them.
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
-  await new Promise((r) => setTimeout(r, 50));
+  await (
+    require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }
+  ).waitForRPCs();
 }
 
 /**

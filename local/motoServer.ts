@@ -11,7 +11,7 @@ export interface MotoServer {
   readonly port: number;
   /** The moto_server process. */
   readonly pid: number;
-  /** Ends the process (SIGTERM, then SIGKILL after 3 s); resolves once it has exited. */
+  /** Ends the process (SIGTERM, then SIGKILL after 2.5 s); resolves once it has exited. */
   stop(): Promise<void>;
 }
 
@@ -25,6 +25,8 @@ export interface MotoServerOptions {
 }
 
 export const MOTO_COMMAND = "moto_server";
+/** moto_server takes about 2 s to exit on SIGTERM; after this it is killed. */
+const STOP_GRACE_MS = 2500;
 const INSTALL_HINT = `install moto's server mode (pip install "moto[server]==5.2.1") so that ${MOTO_COMMAND} is on PATH`;
 
 /** A port the OS reports free on 127.0.0.1 (bind to 0, read it, release it). */
@@ -71,13 +73,15 @@ async function startOnce(port: number, o: MotoServerOptions): Promise<MotoServer
   const killOnExit = () => child.kill("SIGKILL");
   process.once("exit", killOnExit);
 
+  // Kept until the process has exited: a CLI that gives up waiting must still kill it.
   const stop = async () => {
+    if (!exited) {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
+      await exit;
+      clearTimeout(timer);
+    }
     process.removeListener("exit", killOnExit);
-    if (exited || child.exitCode !== null) return;
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
-    await exit;
-    clearTimeout(timer);
   };
 
   const deadline = Date.now() + (o.startTimeoutMs ?? 20000);

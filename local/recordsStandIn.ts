@@ -5,6 +5,12 @@
 // Requests without the configured X-API-Key get 401, as the real service answers.
 import { createHash } from "crypto";
 import * as http from "http";
+import {
+  CLIENT_TIMEOUTS,
+  guardServer,
+  readRequestBody,
+  REST_API_MAX_BODY_BYTES,
+} from "./httpEvents";
 
 /** JSON with object keys sorted at every depth: the same record always hashes the same. */
 export function canonicalJson(v: unknown): string {
@@ -34,6 +40,8 @@ export interface RecordsStandInOptions {
   /** Milliseconds before an accepted record is anchored (the service's window is 60 s). */
   anchorAfterMs: number;
   log?: (line: string) => void;
+  /** Overrides the timeouts applied to clients (CLIENT_TIMEOUTS). */
+  clientTimeouts?: Partial<typeof CLIENT_TIMEOUTS>;
 }
 
 export class RecordsStandIn {
@@ -49,71 +57,83 @@ export class RecordsStandIn {
   }
 
   async start(port = 0): Promise<string> {
-    this.server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on("data", (c) => chunks.push(c));
-      req.on("end", () => {
-        const reply = (status: number, body: unknown) => {
-          this.calls.push({ path: req.url ?? "", status, body: parsed });
-          res.writeHead(status, { "content-type": "application/json" });
-          res.end(JSON.stringify(body));
-        };
-        let parsed: any;
-        if (req.headers["x-api-key"] !== this.opts.apiKey)
-          return reply(401, { message: "invalid or missing X-API-Key" });
-        try {
-          parsed = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-        } catch {
-          return reply(400, { message: "body is not JSON" });
-        }
-        if (req.method !== "POST") return reply(405, { message: "method not allowed" });
-        if (req.url === "/api/v1/records") {
-          const missing = [
-            "tenantId",
-            "database",
-            "collection",
-            "recordId",
-            "recordPayload",
-          ].filter((k) => parsed[k] === undefined);
-          if (missing.length)
-            return reply(400, { message: `missing fields: ${missing.join(", ")}` });
-          const key = RecordsStandIn.recordKey(parsed);
-          const hash = recordHash(parsed.recordPayload);
-          const existing = this.records.get(key);
-          if (!existing || existing.recordHash !== hash) {
-            this.records.set(key, { key, recordHash: hash, acceptedAt: Date.now(), body: parsed });
-          }
-          this.opts.log?.(`records API: accepted ${key} (${hash.slice(0, 12)})`);
-          return reply(202, {
-            recordHash: hash,
-            status: "accepted",
-            idempotencyKey: parsed.idempotencyKey,
-          });
-        }
-        if (req.url === "/api/v1/verify/record") {
-          const key = RecordsStandIn.recordKey(parsed);
-          const rec = this.records.get(key);
-          const payload = parsed.recordPayload ?? parsed.payload;
-          if (!rec) return reply(404, { message: `no record ${key}` });
-          const matches = payload === undefined || recordHash(payload) === rec.recordHash;
-          const anchored = Date.now() - rec.acceptedAt >= this.opts.anchorAfterMs;
-          return reply(200, {
-            verified: matches && anchored,
-            anchoredOnChain: anchored,
-            recordHash: rec.recordHash,
-            proofUrl: anchored ? `https://explorer.local/tx/${rec.recordHash.slice(0, 32)}` : null,
-          });
-        }
-        return reply(404, { message: `no route ${req.url}` });
-      });
+    this.server = guardServer(
+      http.createServer((req, res) => this.handle(req, res)),
+      {
+        name: "records API stand-in",
+        maxBodyBytes: REST_API_MAX_BODY_BYTES,
+        timeouts: this.opts.clientTimeouts,
+        log: this.opts.log,
+      },
+    );
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once("error", reject);
+      this.server!.listen(port, "127.0.0.1", () => resolve());
     });
-    await new Promise<void>((r) => this.server!.listen(port, "127.0.0.1", () => r()));
     const addr = this.server.address() as { port: number };
     this.url = `http://127.0.0.1:${addr.port}`;
     return this.url;
   }
 
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const body = await readRequestBody(req);
+    let parsed: any;
+    const reply = (status: number, out: unknown) => {
+      this.calls.push({ path: req.url ?? "", status, body: parsed });
+      res.writeHead(status, { "content-type": "application/json" });
+      res.end(JSON.stringify(out));
+    };
+    if (req.headers["x-api-key"] !== this.opts.apiKey)
+      return reply(401, { message: "invalid or missing X-API-Key" });
+    try {
+      parsed = JSON.parse(body.toString("utf8"));
+    } catch {
+      return reply(400, { message: "body is not JSON" });
+    }
+    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed))
+      return reply(400, { message: "body must be a JSON object" });
+    if (req.method !== "POST") return reply(405, { message: "method not allowed" });
+    if (req.url === "/api/v1/records") {
+      const missing = ["tenantId", "database", "collection", "recordId", "recordPayload"].filter(
+        (k) => parsed[k] === undefined,
+      );
+      if (missing.length) return reply(400, { message: `missing fields: ${missing.join(", ")}` });
+      const key = RecordsStandIn.recordKey(parsed);
+      const hash = recordHash(parsed.recordPayload);
+      const existing = this.records.get(key);
+      if (!existing || existing.recordHash !== hash) {
+        this.records.set(key, { key, recordHash: hash, acceptedAt: Date.now(), body: parsed });
+      }
+      this.opts.log?.(`records API: accepted ${key} (${hash.slice(0, 12)})`);
+      return reply(202, {
+        recordHash: hash,
+        status: "accepted",
+        idempotencyKey: parsed.idempotencyKey,
+      });
+    }
+    if (req.url === "/api/v1/verify/record") {
+      const key = RecordsStandIn.recordKey(parsed);
+      const rec = this.records.get(key);
+      const payload = parsed.recordPayload ?? parsed.payload;
+      if (!rec) return reply(404, { message: `no record ${key}` });
+      const matches = payload === undefined || recordHash(payload) === rec.recordHash;
+      const anchored = Date.now() - rec.acceptedAt >= this.opts.anchorAfterMs;
+      return reply(200, {
+        verified: matches && anchored,
+        anchoredOnChain: anchored,
+        recordHash: rec.recordHash,
+        proofUrl: anchored ? `https://explorer.local/tx/${rec.recordHash.slice(0, 32)}` : null,
+      });
+    }
+    return reply(404, { message: `no route ${req.url}` });
+  }
+
+  /** Stops listening and cuts the connections still open (keep-alive or mid-request). */
   async stop(): Promise<void> {
-    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    const server = this.server;
+    if (!server?.listening) return;
+    const closed = new Promise<void>((r) => server.close(() => r()));
+    server.closeAllConnections();
+    await closed;
   }
 }

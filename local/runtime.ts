@@ -15,8 +15,18 @@ import {
 import { arnFor, ACCOUNT, REGION, Recorded } from "./mocks";
 import { AwsError, createAwsEndpoint } from "./awsEndpoint";
 import { BusEvent, DeliveryError, LocalBus, LocalRule, LocalTarget } from "./bus";
-import { functionUrlEvent, readRequestBody, writeLambdaResponse } from "./httpEvents";
+import {
+  CLIENT_TIMEOUTS,
+  ErrorStyle,
+  FUNCTION_URL_MAX_BODY_BYTES,
+  functionUrlEvent,
+  guardServer,
+  readRequestBody,
+  REST_API_MAX_BODY_BYTES,
+  writeLambdaResponse,
+} from "./httpEvents";
 import { LocalFunction, LocalLambdas } from "./lambdas";
+import { temporaryDir } from "./artifacts";
 import { DeclaredProgram, loadProgram, ROOT } from "./program";
 import { RecordsStandIn } from "./recordsStandIn";
 import { LocalConnection, LocalStepFunctions } from "./stateMachines";
@@ -44,8 +54,18 @@ export interface LocalOptions {
   basePort?: number;
   /** Config values that replace the stack file's. */
   configOverrides?: Record<string, string>;
+  /** Overrides the timeouts every local server applies to its clients (CLIENT_TIMEOUTS). */
+  clientTimeouts?: Partial<typeof CLIENT_TIMEOUTS>;
   log?: (line: string) => void;
 }
+
+/**
+ * The largest request body the local AWS endpoint accepts: DynamoDB's largest request
+ * (BatchWriteItem, 16 MB); Lambda, EventBridge and S3 objects written by handlers stay below it.
+ */
+export const AWS_ENDPOINT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** The control port and the records stand-in read small JSON bodies. */
+const SMALL_BODY_BYTES = 1024 * 1024;
 
 export interface QueueMessage {
   MessageId: string;
@@ -116,6 +136,7 @@ export class SwitchyardLocal {
     { endpoint: string; method: string; connectionArn: string; rate: number; next: number }
   >();
   private recordsOrigin?: string;
+  private stopping?: Promise<void>;
 
   private constructor(private readonly opts: LocalOptions) {
     this.speed = opts.speed ?? 0.01;
@@ -124,7 +145,13 @@ export class SwitchyardLocal {
 
   static async start(opts: LocalOptions = {}): Promise<SwitchyardLocal> {
     const local = new SwitchyardLocal(opts);
-    await local.boot();
+    try {
+      await local.boot();
+    } catch (e) {
+      // What started before the failure (moto_server, servers on their ports) must not outlive it.
+      await local.stop().catch(() => undefined);
+      throw e;
+    }
     return local;
   }
 
@@ -141,11 +168,47 @@ export class SwitchyardLocal {
     return this.nextPort === 0 ? 0 : this.nextPort++;
   }
 
-  private async listen(server: http.Server): Promise<string> {
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.port(), "127.0.0.1", () => resolve());
+  /**
+   * Binds on the next port. From a base port, one that something else holds (a client socket of
+   * another program can hold any port of the OS's ephemeral range) is skipped, and said so.
+   */
+  private async onNextPort<T>(bind: (port: number) => Promise<T>): Promise<T> {
+    for (let skipped = 0; ; skipped++) {
+      const port = this.port();
+      try {
+        return await bind(port);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EADDRINUSE" || port === 0 || skipped >= 20)
+          throw e;
+        this.log(`port ${port} is in use: using ${port + 1}`);
+      }
+    }
+  }
+
+  /** Listens on the next port, behind guardServer's limits and error handling. */
+  private async listen(
+    server: http.Server,
+    name: string,
+    maxBodyBytes: number,
+    errorStyle: ErrorStyle,
+  ): Promise<string> {
+    guardServer(server, {
+      name,
+      maxBodyBytes,
+      errorStyle,
+      timeouts: this.opts.clientTimeouts,
+      log: (l) => this.log(l),
     });
+    await this.onNextPort(
+      (port) =>
+        new Promise<void>((resolve, reject) => {
+          server.once("error", reject);
+          server.listen(port, "127.0.0.1", () => {
+            server.removeListener("error", reject);
+            resolve();
+          });
+        }),
+    );
     this.servers.push(server);
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
@@ -166,7 +229,7 @@ export class SwitchyardLocal {
     await this.createTables();
     this.s3Dir = this.opts.persist
       ? path.join(this.stateDir, "s3", stack)
-      : fs.mkdtempSync(path.join(require("os").tmpdir(), "switchyard-s3-"));
+      : temporaryDir("switchyard-s3-");
 
     // Records API: the configured endpoint is served by the stand-in unless one is given.
     const apiKey = cfg["switchyard:recordsApiKey"];
@@ -180,8 +243,9 @@ export class SwitchyardLocal {
         apiKey,
         anchorAfterMs: 60_000 * this.speed,
         log: (l) => this.log(`  ${l}`),
+        clientTimeouts: this.opts.clientTimeouts,
       });
-      this.recordsUrl = await this.records.start(this.port());
+      this.recordsUrl = await this.onNextPort((port) => this.records!.start(port));
     }
 
     this.collectSecretsAndConnections();
@@ -192,6 +256,16 @@ export class SwitchyardLocal {
     const endpoint = createAwsEndpoint({
       dynamodbUrl: this.dynamoUrl,
       putEvents: async (entries) => this.bus.putEvents(entries),
+      startReplay: async (request) =>
+        this.bus.startReplay(
+          request,
+          new Map(
+            this.of("aws:cloudwatch/eventArchive:EventArchive").map((a) => [
+              nameOf(a),
+              String(a.inputs.eventSourceArn).split("/").pop()!,
+            ]),
+          ),
+        ),
       getSecretValue: async (id) => this.getSecretValue(id),
       snsPublish: async (a) => this.snsPublish(a),
       sqsSendMessage: async (a) =>
@@ -203,6 +277,11 @@ export class SwitchyardLocal {
         } catch {
           throw new AwsError("InvalidExecutionInput", "Invalid execution input: not JSON");
         }
+        if (!this.sfn.definitions.has(a.stateMachineArn))
+          throw new AwsError(
+            "StateMachineDoesNotExist",
+            `State Machine Does Not Exist: '${a.stateMachineArn}'`,
+          );
         const ex = this.sfn.startExecution(a.stateMachineArn, input, a.name);
         return { executionArn: ex.executionArn, startDate: Date.now() / 1000 };
       },
@@ -225,6 +304,7 @@ export class SwitchyardLocal {
           const out = await this.lambdas.invoke(name, event);
           return { status: 200, payload: JSON.stringify(out ?? null) };
         } catch (e: any) {
+          if (e instanceof AwsError) throw e;
           if (e.name === "ResourceNotFoundException") throw new AwsError(e.name, e.message, 404);
           return {
             status: 200,
@@ -251,7 +331,7 @@ export class SwitchyardLocal {
         };
       },
     });
-    this.awsUrl = await this.listen(endpoint);
+    this.awsUrl = await this.listen(endpoint, "AWS endpoint", AWS_ENDPOINT_MAX_BODY_BYTES, "aws");
 
     this.buildLambdas();
     this.buildBus();
@@ -259,7 +339,12 @@ export class SwitchyardLocal {
     this.buildStreams();
     await this.serveFunctionUrls();
     await this.serveRestApis();
-    this.controlUrl = await this.listen(http.createServer((req, res) => this.control(req, res)));
+    this.controlUrl = await this.listen(
+      http.createServer((req, res) => this.control(req, res)),
+      "control",
+      SMALL_BODY_BYTES,
+      "plain",
+    );
   }
 
   /** GET /state, /queues/<name>, /topics, /executions, /records, /events; POST /replay?name=. */
@@ -492,6 +577,8 @@ export class SwitchyardLocal {
   }
 
   private queueName(urlOrArn: string): string {
+    if (typeof urlOrArn !== "string" || !urlOrArn)
+      throw new AwsError("MissingParameter", "The request must contain the parameter QueueUrl.");
     const name = urlOrArn.startsWith("arn:") ? urlOrArn.split(":")[5] : urlOrArn.split("/").pop()!;
     if (!this.queues.has(name))
       throw new AwsError(
@@ -652,6 +739,7 @@ export class SwitchyardLocal {
           ]),
         ),
         timeoutSeconds: f.inputs.timeout ?? 3,
+        reservedConcurrency: f.inputs.reservedConcurrentExecutions,
         asyncConfig: cfg
           ? {
               maximumRetryAttempts: cfg.inputs.maximumRetryAttempts ?? 2,
@@ -914,7 +1002,12 @@ export class SwitchyardLocal {
         log: (l) => this.log(l),
       });
       this.restApis[api.name] = local;
-      const url = await this.listen(http.createServer((req, res) => void local.handle(req, res)));
+      const url = await this.listen(
+        http.createServer((req, res) => local.handle(req, res)),
+        `API ${api.name}`,
+        REST_API_MAX_BODY_BYTES,
+        "apiGateway",
+      );
       this.apiUrls[api.name] = `${url}/${local.stageName}`;
     }
   }
@@ -935,7 +1028,8 @@ export class SwitchyardLocal {
           res.end(JSON.stringify({ Message: "Internal Server Error" }));
         }
       });
-      this.functionUrls[u.name] = `${await this.listen(server)}/`;
+      this.functionUrls[u.name] =
+        `${await this.listen(server, `function URL ${u.name}`, FUNCTION_URL_MAX_BODY_BYTES, "functionUrl")}/`;
     }
   }
 
@@ -1042,10 +1136,27 @@ export class SwitchyardLocal {
     return lines.join("\n");
   }
 
-  async stop(): Promise<void> {
-    await this.lambdas?.stop();
-    for (const s of this.servers) await new Promise<void>((r) => s.close(() => r()));
-    await this.records?.stop();
-    await this.moto?.stop();
+  /**
+   * Stops everything this instance started, all at once: stops accepting connections, ends the
+   * function processes, cuts the connections still open (keep-alive or mid-request), stops
+   * moto_server, and removes the S3 folder of a run without --persist. Calling it twice is safe.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      const closed = this.servers.map((s) => new Promise<void>((r) => s.close(() => r())));
+      for (const s of this.servers) s.closeIdleConnections();
+      await Promise.all([
+        this.moto?.stop(),
+        (async () => {
+          // Requests waiting on a function are answered (502) once its process has ended.
+          await this.lambdas?.stop();
+          for (const s of this.servers) s.closeAllConnections();
+          await Promise.all(closed);
+        })(),
+        this.records?.stop(),
+      ]);
+      if (!this.opts.persist && this.s3Dir) fs.rmSync(this.s3Dir, { recursive: true, force: true });
+    })();
+    return this.stopping;
   }
 }

@@ -509,24 +509,6 @@ export function computeCosts(i: CostInputs): { paths: PathCost[]; fixedMonthly: 
 }
 
 /**
- * The config the program of `stack` is evaluated with: Pulumi.<stack>.yaml, the test secrets, then
- * `overrides` (undefined removes a key; keys without a namespace are `switchyard:` ones).
- */
-function stackConfigWith(
-  stack: string,
-  overrides: Record<string, string | undefined>,
-): Record<string, string> {
-  const { stackConfig, TEST_SECRETS } = require("../test/program");
-  const config: Record<string, string> = { ...stackConfig(stack), ...TEST_SECRETS };
-  for (const [k, v] of Object.entries(overrides)) {
-    const key = k.includes(":") ? k : `switchyard:${k}`;
-    if (v === undefined) delete config[key];
-    else config[key] = v;
-  }
-  return config;
-}
-
-/**
  * Reads the inputs from the program evaluated for `stack` under mocks. The region is the stack's
  * `aws:region` (not the mocks' getRegion, which answers one fixed region), checked against the price
  * tables before the program is evaluated.
@@ -535,15 +517,17 @@ export async function gatherInputs(
   stack: string,
   overrides: Record<string, string | undefined> = {},
 ): Promise<CostInputs> {
-  require("../test/setup");
-  const { evaluateProgram } = require("../test/program");
-  const config = stackConfigWith(stack, overrides);
+  require("../local/polyfills");
+  const { evaluateProgram, placeholderSecrets, programConfig } = require("../local/evaluate");
+  // Placeholder secrets: what the stack declares, and so its cost, does not depend on their values.
+  const secrets = placeholderSecrets(stack, programConfig(stack, {}, overrides));
+  const config = programConfig(stack, secrets, overrides);
   const region = config["aws:region"];
   pricesFor(region, stack);
-  const program = await evaluateProgram(stack, overrides);
+  const program = await evaluateProgram(stack, overrides, secrets);
   // A program evaluated earlier in this process is reused without setting its config again: set it,
   // so loadConfig reads this stack's config rather than the last one evaluated.
-  require("../test/mocks").setConfig(config);
+  require("../local/mocks").setConfig(config);
   const cfg = require("../config").loadConfig();
   const res: Array<{ type: string; name: string; inputs: any }> = program.resources;
   const ofType = (t: string) => res.filter((r) => r.type === `aws:${t}`);

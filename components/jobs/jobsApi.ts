@@ -1,12 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { makeHandler as makeErrorHandler } from "../../handlers/jobs/errorHandler";
-import { lazyClients } from "../../handlers/lib/lazy";
-import { makeHandler as makeGet } from "../../handlers/jobs/get";
-import { TTL_ATTRIBUTE } from "../../handlers/jobs/jobStore";
-import { makeHandler as makeJwtAuthorizer } from "../../handlers/jobs/jwtAuthorizer";
-import { makeHandler as makeProcess } from "../../handlers/jobs/process";
-import { makeHandler as makeSubmit } from "../../handlers/jobs/submit";
+import { JOB_TTL_ATTRIBUTE as TTL_ATTRIBUTE } from "../../lib/contracts";
 import { declareResources, declareStage, declareUsagePlans, outputRecord } from "../apigw/restApi";
 import {
   parseConsumerList,
@@ -218,13 +212,7 @@ export class JobsApi extends pulumi.ComponentResource {
           // Lambda delivers this function's own failure records to the bus with its role.
           { actions: ["events:PutEvents"], resources: [a.busArn] },
         ],
-        callbackFactory: () => {
-          const { Logger } = require("@aws-lambda-powertools/logger");
-          return makeErrorHandler({
-            dynamodb: lazyClients.dynamodb(),
-            logger: new Logger({ serviceName: "jobs-failed" }),
-          });
-        },
+        handler: { module: "handlers/jobs/errorHandler", factory: "createErrorHandler" },
       },
       { parent: this },
     );
@@ -241,13 +229,7 @@ export class JobsApi extends pulumi.ComponentResource {
           // Lambda delivers failure records to the on-failure destination with this role.
           { actions: ["lambda:InvokeFunction"], resources: [this.errorFn.function.arn] },
         ],
-        callbackFactory: () => {
-          const { Logger } = require("@aws-lambda-powertools/logger");
-          return makeProcess({
-            dynamodb: lazyClients.dynamodb(),
-            logger: new Logger({ serviceName: "jobs-process" }),
-          });
-        },
+        handler: { module: "handlers/jobs/process", factory: "createProcess" },
       },
       { parent: this },
     );
@@ -287,14 +269,7 @@ export class JobsApi extends pulumi.ComponentResource {
           },
           { actions: ["lambda:InvokeFunction"], resources: [this.processFn.function.arn] },
         ],
-        callbackFactory: () => {
-          const { Logger } = require("@aws-lambda-powertools/logger");
-          return makeSubmit({
-            dynamodb: lazyClients.dynamodb(),
-            lambda: lazyClients.lambda(),
-            logger: new Logger({ serviceName: "jobs-submit" }),
-          });
-        },
+        handler: { module: "handlers/jobs/submit", factory: "createSubmit" },
       },
       { parent: this },
     );
@@ -306,9 +281,7 @@ export class JobsApi extends pulumi.ComponentResource {
         description: "GET /jobs/{jobId}: returns a job",
         environment: { JOBS_TABLE: this.table.name },
         grants: [{ actions: ["dynamodb:GetItem"], resources: [tableArn] }],
-        callbackFactory: () => {
-          return makeGet({ dynamodb: lazyClients.dynamodb() });
-        },
+        handler: { module: "handlers/jobs/get", factory: "createGet" },
       },
       { parent: this },
     );
@@ -363,10 +336,7 @@ export class JobsApi extends pulumi.ComponentResource {
             JWKS_CACHE_SECONDS: "3600",
           },
           grants: [],
-          callbackFactory: () => {
-            const { Logger } = require("@aws-lambda-powertools/logger");
-            return makeJwtAuthorizer({ logger: new Logger({ serviceName: "jobs-jwt" }) });
-          },
+          handler: { module: "handlers/jobs/jwtAuthorizer", factory: "createJwtAuthorizer" },
         },
         { parent: this },
       );

@@ -1,12 +1,18 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import {
-  DIMENSION,
-  METRIC,
-  METRICS_NAMESPACE,
-  REJECTION_REASONS,
-} from "../../handlers/lib/telemetry";
+import { METRICS_NAMESPACE, REJECTION_REASONS } from "../../handlers/lib/telemetry";
 import { checkIntRange, checkName } from "../validate";
+import {
+  AlarmSpec,
+  deadLetterQueueAlarms,
+  functionAlarms,
+  metricAlarmArgs,
+  restApiAlarms,
+  ruleAlarms,
+  ruleDimensionsOf,
+  stateMachineAlarms,
+  webhookAlarms,
+} from "./alarms";
 import { buildDashboardBody } from "./dashboard";
 import { MONITORING_DEFAULTS, MonitoringThresholds } from "./thresholds";
 
@@ -220,26 +226,7 @@ function ruleDimensions(ref: RuleRef): pulumi.Output<Record<string, string>> {
     bus = ref.busName;
     rule = ref.ruleName;
   }
-  // Rules of the default bus are reported with RuleName only; custom buses add EventBusName.
-  return pulumi
-    .all([bus, rule])
-    .apply(([b, r]): Record<string, string> =>
-      b && b !== "default" ? { EventBusName: b, RuleName: r } : { RuleName: r },
-    );
-}
-
-interface AlarmSpec {
-  description: string;
-  namespace: string;
-  metricName: string;
-  dimensions: pulumi.Input<Record<string, pulumi.Input<string>>>;
-  statistic?: string;
-  extendedStatistic?: string;
-  threshold: number;
-  comparisonOperator: "GreaterThanThreshold" | "GreaterThanOrEqualToThreshold";
-  periodSeconds: number;
-  evaluationPeriods: number;
-  datapointsToAlarm?: number;
+  return pulumi.all([bus, rule]).apply(([b, r]) => ruleDimensionsOf(b, r));
 }
 
 /**
@@ -314,8 +301,6 @@ export class Monitoring extends pulumi.ComponentResource {
       );
     }
 
-    const count = { periodSeconds: t.periodSeconds, evaluationPeriods: 1 };
-
     const allQueues = Object.entries(args.queues ?? {}).map(([label, q]) => {
       const m: MonitoredQueue = isMonitoredQueue(q) ? q : { queue: q };
       return { label, name: m.queue.name, arn: m.queue.arn, kind: m.kind ?? "dead-letter" };
@@ -324,177 +309,38 @@ export class Monitoring extends pulumi.ComponentResource {
     const queues = allQueues.filter((q) => q.kind === "dead-letter");
     // Plain queues (e.g. refused tenant writes kept for inspection): messages are expected, no alarm.
     const plainQueues = allQueues.filter((q) => q.kind === "plain");
-    for (const q of queues) {
-      this.alarm(`dlq-${q.label}`, {
-        description: `Dead-letter queue ${q.label} holds undelivered events. Inspect the messages (their attributes name the rule, target and error), fix the cause, then redrive or replay.`,
-        namespace: "AWS/SQS",
-        metricName: "ApproximateNumberOfMessagesVisible",
-        dimensions: { QueueName: q.name },
-        statistic: "Maximum",
-        threshold: 0,
-        comparisonOperator: "GreaterThanThreshold",
-        ...count,
-      });
-    }
-
     const functions = Object.entries(args.functions ?? {}).map(([label, f]) => {
       const m: MonitoredFunction = isMonitoredFunction(f) ? f : { function: f };
       return { label, name: functionName(m.function), asyncInvoked: m.asyncInvoked === true };
     });
-    for (const f of functions) {
-      const d = { FunctionName: f.name };
-      this.alarm(`fn-${f.label}-errors`, {
-        description: `Function ${f.label} raised errors (exceptions, timeouts). Read its log group for the failing request ids.`,
-        namespace: "AWS/Lambda",
-        metricName: "Errors",
-        dimensions: d,
-        statistic: "Sum",
-        threshold: t.lambdaErrors,
-        comparisonOperator: "GreaterThanOrEqualToThreshold",
-        ...count,
-      });
-      this.alarm(`fn-${f.label}-throttles`, {
-        description: `Function ${f.label} was throttled: its reserved or the account's concurrency is exhausted. Raise the concurrency or find the traffic spike.`,
-        namespace: "AWS/Lambda",
-        metricName: "Throttles",
-        dimensions: d,
-        statistic: "Sum",
-        threshold: t.lambdaThrottles,
-        comparisonOperator: "GreaterThanOrEqualToThreshold",
-        ...count,
-      });
-      if (f.asyncInvoked) {
-        this.alarm(`fn-${f.label}-event-age`, {
-          description: `Events wait more than ${t.asyncEventAgeSeconds} s in function ${f.label}'s async queue (retries after errors or throttles). Check its Errors and Throttles.`,
-          namespace: "AWS/Lambda",
-          metricName: "AsyncEventAge",
-          dimensions: d,
-          statistic: "Maximum",
-          // AsyncEventAge is reported in milliseconds.
-          threshold: t.asyncEventAgeSeconds * 1000,
-          comparisonOperator: "GreaterThanThreshold",
-          ...count,
-        });
-        this.alarm(`fn-${f.label}-dropped`, {
-          description: `Function ${f.label} dropped async events (retries or maximum age exhausted). They went to its failure destination if it has one; otherwise they are lost.`,
-          namespace: "AWS/Lambda",
-          metricName: "AsyncEventsDropped",
-          dimensions: d,
-          statistic: "Sum",
-          threshold: t.asyncEventsDropped,
-          comparisonOperator: "GreaterThanOrEqualToThreshold",
-          ...count,
-        });
-      }
-    }
-
     const stateMachines = Object.entries(args.stateMachines ?? {}).map(([label, s]) => ({
       label,
       arn: s.arn,
     }));
-    for (const s of stateMachines) {
-      for (const [what, metricName, meaning] of [
-        ["failed", "ExecutionsFailed", "failed (an error no Catch handled)"],
-        ["timed-out", "ExecutionsTimedOut", "timed out (TimeoutSeconds of the state machine)"],
-        ["aborted", "ExecutionsAborted", "were aborted (StopExecution)"],
-      ] as const) {
-        this.alarm(`sfn-${s.label}-${what}`, {
-          description: `Executions of workflow ${s.label} ${meaning}. Open the execution history in the Step Functions console.`,
-          namespace: "AWS/States",
-          metricName,
-          dimensions: { StateMachineArn: s.arn },
-          statistic: "Sum",
-          threshold: t.workflowFailures,
-          comparisonOperator: "GreaterThanOrEqualToThreshold",
-          ...count,
-        });
-      }
-    }
-
     const apis = Object.entries(args.restApis ?? {}).map(([label, a]) => ({
       label,
       apiName: a.apiName,
       stage: a.stage,
     }));
-    const sustained = {
-      periodSeconds: t.periodSeconds,
-      evaluationPeriods: t.apiEvaluationPeriods,
-      datapointsToAlarm: t.apiDatapointsToAlarm,
-    };
-    for (const a of apis) {
-      const d = { ApiName: a.apiName, Stage: a.stage };
-      this.alarm(`api-${a.label}-5xx-rate`, {
-        description: `More than ${t.api5xxRatePercent}% of requests to API ${a.label} answered 5xx in ${t.apiDatapointsToAlarm} of ${t.apiEvaluationPeriods} periods. Check the integration's logs and errors.`,
-        namespace: "AWS/ApiGateway",
-        metricName: "5XXError",
-        dimensions: d,
-        // The Average of 5XXError is the share of requests answered 5xx (0-1).
-        statistic: "Average",
-        threshold: t.api5xxRatePercent / 100,
-        comparisonOperator: "GreaterThanThreshold",
-        ...sustained,
-      });
-      this.alarm(`api-${a.label}-latency-p99`, {
-        description: `p99 latency of API ${a.label} is above ${t.apiLatencyP99Ms} ms in ${t.apiDatapointsToAlarm} of ${t.apiEvaluationPeriods} periods. Compare Latency with IntegrationLatency to find the slow side.`,
-        namespace: "AWS/ApiGateway",
-        metricName: "Latency",
-        dimensions: d,
-        extendedStatistic: "p99",
-        threshold: t.apiLatencyP99Ms,
-        comparisonOperator: "GreaterThanThreshold",
-        ...sustained,
-      });
-    }
-
     const rules = Object.entries(args.rules ?? {}).map(([label, r]) => ({
       label,
-      dims: ruleDimensions(r),
+      dimensions: ruleDimensions(r),
     }));
-    for (const r of rules) {
-      this.alarm(`rule-${r.label}-failed`, {
-        description: `Rule ${r.label} failed to deliver events permanently (retries exhausted or a 4xx from the API destination). They are in the rule's dead-letter queue.`,
-        namespace: "AWS/Events",
-        metricName: "FailedInvocations",
-        dimensions: r.dims,
-        statistic: "Sum",
-        threshold: t.ruleFailedInvocations,
-        comparisonOperator: "GreaterThanOrEqualToThreshold",
-        ...count,
-      });
-      // Same dimensions as FailedInvocations (AWS/Events: EventBusName + RuleName on a custom bus).
-      this.alarm(`rule-${r.label}-dlq-failed`, {
-        description: `Rule ${r.label} could not put failed events into its dead-letter queue (permissions, a missing queue, KMS, or the size limit): those events are lost. Check the DLQ's policy and existence; replay the affected window from the archive.`,
-        namespace: "AWS/Events",
-        metricName: "InvocationsFailedToBeSentToDlq",
-        dimensions: r.dims,
-        statistic: "Sum",
-        // Fixed: every such event is lost, so one is an incident.
-        threshold: 1,
-        comparisonOperator: "GreaterThanOrEqualToThreshold",
-        ...count,
-      });
-    }
-
     const webhooks = Object.entries(args.webhooks ?? {}).map(([label, w]) => ({
       label,
       service: w.service,
       namespace: w.namespace ?? METRICS_NAMESPACE,
     }));
-    for (const w of webhooks) {
-      for (const reason of t.webhookRejectionReasons) {
-        this.alarm(`webhook-${w.label}-${reason}`, {
-          description: `Webhook receiver ${w.label} rejected more than ${t.webhookRejectionsPerMinute} deliveries a minute for reason "${reason}": an attack, or a provider's signing secret rotated without updating ours.`,
-          namespace: w.namespace,
-          metricName: METRIC.deliveryRejected,
-          dimensions: { [DIMENSION.service]: w.service, [DIMENSION.reason]: reason },
-          statistic: "Sum",
-          threshold: t.webhookRejectionsPerMinute,
-          comparisonOperator: "GreaterThanThreshold",
-          periodSeconds: 60,
-          evaluationPeriods: 1,
-        });
-      }
-    }
+
+    const specs: AlarmSpec<pulumi.Input<Record<string, pulumi.Input<string>>>>[] = [
+      ...queues.flatMap((q) => deadLetterQueueAlarms(q, t)),
+      ...functions.flatMap((f) => functionAlarms(f, t)),
+      ...stateMachines.flatMap((sm) => stateMachineAlarms(sm, t)),
+      ...apis.flatMap((a) => restApiAlarms(a, t)),
+      ...rules.flatMap((r) => ruleAlarms(r, t)),
+      ...webhooks.flatMap((w) => webhookAlarms(w, t)),
+    ];
+    for (const spec of specs) this.alarm(spec);
 
     // Publishers: a publishing tile each, and deliberately no alarm. A record whose events cannot be
     // published fails its batch item: the stream mapping retries it and then hands it to its
@@ -515,7 +361,7 @@ export class Monitoring extends pulumi.ComponentResource {
         pulumi.all(queues.map((q) => pulumi.all([q.label, q.name]))),
         pulumi.all(stateMachines.map((s) => pulumi.all([s.label, s.arn]))),
         pulumi.all(apis.map((a) => pulumi.all([a.label, a.apiName, a.stage]))),
-        pulumi.all(rules.map((r) => pulumi.all([r.label, r.dims]))),
+        pulumi.all(rules.map((r) => pulumi.all([r.label, r.dimensions]))),
         pulumi.all(plainQueues.map((q) => pulumi.all([q.label, q.name]))),
       ])
       .apply(([reg, arns, fns, qs, sms, rest, rls, plain]) =>
@@ -559,32 +405,13 @@ export class Monitoring extends pulumi.ComponentResource {
     });
   }
 
-  private alarm(key: string, s: AlarmSpec): aws.cloudwatch.MetricAlarm {
-    if (this.alarms[key])
-      throw new Error(`Monitoring: alarm "${key}" is declared twice (two labels collide)`);
-    const alarm = new aws.cloudwatch.MetricAlarm(
-      `${this.baseName}-${key}`,
-      {
-        alarmDescription: s.description,
-        namespace: s.namespace,
-        metricName: s.metricName,
-        dimensions: s.dimensions,
-        ...(s.extendedStatistic
-          ? { extendedStatistic: s.extendedStatistic }
-          : { statistic: s.statistic }),
-        period: s.periodSeconds,
-        evaluationPeriods: s.evaluationPeriods,
-        ...(s.datapointsToAlarm ? { datapointsToAlarm: s.datapointsToAlarm } : {}),
-        threshold: s.threshold,
-        comparisonOperator: s.comparisonOperator,
-        // No data means nothing happened: these metrics are only sent when there is activity.
-        treatMissingData: "notBreaching",
-        alarmActions: [this.topic.arn],
-        okActions: [this.topic.arn],
-      },
+  private alarm(spec: AlarmSpec<pulumi.Input<Record<string, pulumi.Input<string>>>>): void {
+    if (this.alarms[spec.key])
+      throw new Error(`Monitoring: alarm "${spec.key}" is declared twice (two labels collide)`);
+    this.alarms[spec.key] = new aws.cloudwatch.MetricAlarm(
+      `${this.baseName}-${spec.key}`,
+      metricAlarmArgs(spec, this.topic.arn),
       { parent: this },
     );
-    this.alarms[key] = alarm;
-    return alarm;
   }
 }

@@ -1,6 +1,6 @@
 // When the Monitoring component's alarms fire: pure, so the stack's config table (config/keys.ts)
 // and its docs state the same defaults as the component.
-import { REJECTION_REASONS, RejectionReason } from "../../handlers/lib/telemetry";
+import { REJECTION_REASONS, RejectionReason } from "../../lib/contracts";
 
 export interface MonitoringThresholds {
   /** Seconds per evaluated data point of the count alarms, a multiple of 60. Default 60. */

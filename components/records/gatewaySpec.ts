@@ -1,6 +1,6 @@
 // Pure description of the records gateway: its routes, where each goes on the records API, and the
 // integration request parameters that put the upstream key on the X-API-Key header.
-import { UPSTREAM_KEY_CONTEXT } from "../../handlers/records/upstreamKeyAuthorizer";
+import { UPSTREAM_KEY_CONTEXT } from "../../lib/contracts";
 import {
   checkPath,
   parseRoute,

@@ -4,10 +4,6 @@ import { tlsOnlyBucketPolicy } from "../bucketPolicy";
 import { EventHub } from "../events/eventHub";
 import { ClientInit, SwitchyardFunction } from "../lambda";
 import { checkHttpsUrl, checkIntRange, checkName } from "../validate";
-import { lazyClients } from "../../handlers/lib/lazy";
-import { makeSecretReader } from "../../handlers/lib/secrets";
-import { makeHandler as makeS3Handler } from "../../handlers/records/s3Ingestion";
-import { makeHandler as makeStreamHandler } from "../../handlers/records/streamIngestion";
 import {
   streamReadGrants,
   StreamMappingSettings,
@@ -180,15 +176,7 @@ export class RecordIngestion extends pulumi.ComponentResource {
           // Failure reports, and the asynchronous invocation's on-failure destination.
           { actions: ["sqs:SendMessage"], resources: [hub.dlqArn] },
         ],
-        callbackFactory: () => {
-          const { Logger } = require("@aws-lambda-powertools/logger");
-          return makeS3Handler({
-            s3: lazyClients.s3(),
-            sqs: lazyClients.sqs(),
-            secrets: makeSecretReader({ client: lazyClients.secretsManager(), ttlMs: 300000 }),
-            logger: new Logger({ serviceName: "record-ingestion-s3" }),
-          });
-        },
+        handler: { module: "handlers/records/s3Ingestion", factory: "createS3Ingestion" },
       },
       { parent: this, dependsOn: secretDeps },
     );
@@ -255,13 +243,7 @@ export class RecordIngestion extends pulumi.ComponentResource {
             // The mapping's on-failure destination is sent to with the function's role.
             { actions: ["sqs:SendMessage"], resources: [hub.dlqArn] },
           ],
-          callbackFactory: () => {
-            const { Logger } = require("@aws-lambda-powertools/logger");
-            return makeStreamHandler({
-              secrets: makeSecretReader({ client: lazyClients.secretsManager(), ttlMs: 300000 }),
-              logger: new Logger({ serviceName: "record-ingestion-stream" }),
-            });
-          },
+          handler: { module: "handlers/records/streamIngestion", factory: "createStreamIngestion" },
         },
         { parent: this, dependsOn: secretDeps },
       );

@@ -1,7 +1,5 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { lazyClients } from "../../handlers/lib/lazy";
-import { makeHandler as makeUpstreamKeyAuthorizer } from "../../handlers/records/upstreamKeyAuthorizer";
 import { declareResources, declareStage, declareUsagePlans, outputRecord } from "../apigw/restApi";
 import {
   checkTierThrottles,
@@ -130,12 +128,9 @@ export class RecordsGateway extends pulumi.ComponentResource {
           SECRET_CACHE_SECONDS: String(a.secretCacheSeconds),
         },
         grants: [{ actions: ["secretsmanager:GetSecretValue"], resources: [this.secret.arn] }],
-        callbackFactory: () => {
-          const { Logger } = require("@aws-lambda-powertools/logger");
-          return makeUpstreamKeyAuthorizer({
-            secrets: lazyClients.secretsManager(),
-            logger: new Logger({ serviceName: "records-gateway-authorizer" }),
-          });
+        handler: {
+          module: "handlers/records/upstreamKeyAuthorizer",
+          factory: "createUpstreamKeyAuthorizer",
         },
       },
       // The function reads the secret's current version from its first call on.

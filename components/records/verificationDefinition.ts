@@ -1,130 +1,31 @@
-// Pure builders of the record verification workflow: its Amazon States Language definition, the
-// event pattern that starts it and the input transformer that shapes its input. No resources here:
-// the component deploys exactly what these return and the tests execute it.
-import type { InputTransformer } from "../events/route";
+// The record verification workflow's Amazon States Language definition, built by a pure function
+// from its arguments, and the records API contract it relies on. No resources here: the component
+// deploys exactly what this returns and the tests execute it. How executions start (the route's
+// pattern and input transformer) and the component's defaults are in verificationSpec.ts.
 import { checkHttpsUrl, checkIntRange } from "../validate";
-import { recordEventPattern, RECORDS_PATH, RECORDS_SOURCE } from "./recordPayload";
+import {
+  AslDefinition,
+  ChoiceState,
+  FailState,
+  HTTP_INVOKE,
+  httpError,
+  HttpTaskState,
+  PassState,
+  PayloadTemplate,
+  SNS_PUBLISH,
+  SnsPublishTaskState,
+  SucceedState,
+  WaitState,
+} from "./asl";
+import { RECORDS_PATH } from "./recordPayload";
 
-// ---------------------------------------------------------------------------------------------
-// Amazon States Language types (the JSONPath subset this workflow uses)
-// ---------------------------------------------------------------------------------------------
-
-export type JsonValue =
-  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
-/** A payload template: keys ending in `.$` hold a path or an intrinsic function. */
-export type PayloadTemplate = { [key: string]: JsonValue };
-
-export interface Retrier {
-  readonly ErrorEquals: string[];
-  readonly IntervalSeconds: number;
-  /** Retries after the first attempt. */
-  readonly MaxAttempts: number;
-  readonly BackoffRate: number;
-  readonly MaxDelaySeconds?: number;
-  readonly JitterStrategy?: "FULL" | "NONE";
-}
-
-export interface Catcher {
-  readonly ErrorEquals: string[];
-  readonly ResultPath: string;
-  readonly Next: StateName;
-}
-
-export interface PassState {
-  readonly Type: "Pass";
-  readonly Comment?: string;
-  readonly Parameters: PayloadTemplate;
-  readonly ResultPath?: string;
-  readonly Next: StateName;
-}
-
-interface TaskStateBase<Resource extends string, Parameters> {
-  readonly Type: "Task";
-  readonly Comment?: string;
-  readonly Resource: Resource;
-  readonly Parameters: Parameters;
-  readonly ResultSelector?: PayloadTemplate;
-  readonly ResultPath: string;
-  readonly TimeoutSeconds: number;
-  readonly Retry: Retrier[];
-  readonly Catch?: Catcher[];
-  readonly Next: StateName;
-}
-
-export const HTTP_INVOKE = "arn:aws:states:::http:invoke";
-export const SNS_PUBLISH = "arn:aws:states:::sns:publish";
-
-/** Parameters of an HTTP Task; auth headers come only from the EventBridge connection. */
-export interface HttpInvokeParameters {
-  readonly ApiEndpoint: string;
-  readonly Method: "POST";
-  readonly Authentication: { readonly ConnectionArn: string };
-  readonly Headers: Record<string, string>;
-  readonly RequestBody: PayloadTemplate;
-}
-export type HttpTaskState = TaskStateBase<typeof HTTP_INVOKE, HttpInvokeParameters>;
-
-export interface SnsMessageAttribute {
-  readonly DataType: "String";
-  readonly "StringValue.$": string;
-}
-export interface SnsPublishParameters {
-  readonly TopicArn: string;
-  readonly "Subject.$": string;
-  readonly "Message.$": string;
-  readonly MessageAttributes: Record<string, SnsMessageAttribute>;
-}
-export type SnsPublishTaskState = TaskStateBase<typeof SNS_PUBLISH, SnsPublishParameters>;
-
-export interface WaitState {
-  readonly Type: "Wait";
-  readonly Comment?: string;
-  readonly Seconds: number;
-  readonly Next: StateName;
-}
-
-export type DataTest = { readonly Variable: string } & (
-  | { readonly IsPresent: boolean }
-  | { readonly IsBoolean: boolean }
-  | { readonly BooleanEquals: boolean }
-  | { readonly StringEquals: string }
-  | { readonly IsString: boolean }
-  | { readonly NumericGreaterThanEquals: number }
-);
-export type Condition =
-  | DataTest
-  | { readonly And: Condition[] }
-  | { readonly Or: Condition[] }
-  | { readonly Not: Condition };
-export type ChoiceRule = Condition & { readonly Next: StateName };
-
-export interface ChoiceState {
-  readonly Type: "Choice";
-  readonly Comment?: string;
-  readonly Choices: ChoiceRule[];
-  readonly Default: StateName;
-}
-
-export interface SucceedState {
-  readonly Type: "Succeed";
-  readonly Comment?: string;
-}
-
-export interface FailState {
-  readonly Type: "Fail";
-  readonly Comment?: string;
-  readonly Error: string;
-  readonly Cause: string;
-}
-
-export type State =
-  | PassState
-  | HttpTaskState
-  | SnsPublishTaskState
-  | WaitState
-  | ChoiceState
-  | SucceedState
-  | FailState;
+// The component's settings, re-exported where the stack's key table reads them.
+export {
+  LOG_LEVELS,
+  VERIFICATION_DEFAULTS,
+  WEBHOOK_REQUEST_PROVIDERS,
+  WORKFLOW_TYPES,
+} from "./verificationSpec";
 
 /** Every state of the workflow, in the order an execution may meet them. */
 export const STATE_NAMES = [
@@ -153,34 +54,31 @@ export const STATE_NAMES = [
 export type StateName = (typeof STATE_NAMES)[number];
 
 export interface VerificationStates {
-  PickCorrelationId: ChoiceState;
-  KeepCorrelationId: PassState;
-  UseEventId: PassState;
-  UseExecutionName: PassState;
-  Prepare: PassState;
-  Ingest: HttpTaskState;
-  WaitForAnchoring: WaitState;
-  CountVerifyAttempt: PassState;
-  Verify: HttpTaskState;
-  IsAnchored: ChoiceState;
-  WaitBeforeNextVerify: WaitState;
-  SelectProof: PassState;
-  AnchoredMessage: PassState;
-  IngestionFailedMessage: PassState;
-  NotAnchoredMessage: PassState;
-  VerifyErrorMessage: PassState;
-  Notify: SnsPublishTaskState;
-  WhichOutcome: ChoiceState;
+  PickCorrelationId: ChoiceState<StateName>;
+  KeepCorrelationId: PassState<StateName>;
+  UseEventId: PassState<StateName>;
+  UseExecutionName: PassState<StateName>;
+  Prepare: PassState<StateName>;
+  Ingest: HttpTaskState<StateName>;
+  WaitForAnchoring: WaitState<StateName>;
+  CountVerifyAttempt: PassState<StateName>;
+  Verify: HttpTaskState<StateName>;
+  IsAnchored: ChoiceState<StateName>;
+  WaitBeforeNextVerify: WaitState<StateName>;
+  SelectProof: PassState<StateName>;
+  AnchoredMessage: PassState<StateName>;
+  IngestionFailedMessage: PassState<StateName>;
+  NotAnchoredMessage: PassState<StateName>;
+  VerifyErrorMessage: PassState<StateName>;
+  Notify: SnsPublishTaskState<StateName>;
+  WhichOutcome: ChoiceState<StateName>;
   Anchored: SucceedState;
   IngestionFailed: FailState;
   VerificationFailed: FailState;
 }
 
-export interface StateMachineDefinition {
-  readonly Comment: string;
-  readonly StartAt: StateName;
-  readonly States: VerificationStates;
-}
+/** The verification workflow's definition. */
+export type StateMachineDefinition = AslDefinition<StateName, VerificationStates>;
 
 // ---------------------------------------------------------------------------------------------
 // The records API contract this workflow relies on
@@ -208,7 +106,6 @@ export const SUBJECTS: Record<Outcome, string> = {
  * exactly (only States.ALL and States.TaskFailed are wildcards), so each code is listed.
  */
 export const RETRYABLE_STATUS_CODES = [429, 500, 502, 503, 504];
-export const httpError = (status: number) => `States.Http.StatusCode.${status}`;
 
 // ---------------------------------------------------------------------------------------------
 // The definition
@@ -267,16 +164,6 @@ export function validateDefinitionArgs(a: VerificationDefinitionArgs): void {
   }
 }
 
-/** Seconds an execution spends in Wait states when it verifies `maxVerifyAttempts` times. */
-export function plannedWaitSeconds(
-  a: Pick<
-    VerificationDefinitionArgs,
-    "anchorWaitSeconds" | "retryWaitSeconds" | "maxVerifyAttempts"
-  >,
-): number {
-  return a.anchorWaitSeconds + (a.maxVerifyAttempts - 1) * a.retryWaitSeconds;
-}
-
 /** The fields every notification carries, so a subscriber can tell which record it is about. */
 function recordFields(): PayloadTemplate {
   return {
@@ -303,8 +190,11 @@ function httpTask(
   a: VerificationDefinitionArgs,
   path: string,
   body: PayloadTemplate,
-  rest: Pick<HttpTaskState, "Comment" | "ResultSelector" | "ResultPath" | "Catch" | "Next">,
-): HttpTaskState {
+  rest: Pick<
+    HttpTaskState<StateName>,
+    "Comment" | "ResultSelector" | "ResultPath" | "Catch" | "Next"
+  >,
+): HttpTaskState<StateName> {
   const r = a.httpRetry ?? DEFAULT_HTTP_RETRY;
   return {
     Type: "Task",
@@ -592,141 +482,4 @@ export function buildVerificationDefinition(a: VerificationDefinitionArgs): Stat
     StartAt: "PickCorrelationId",
     States,
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// How executions start: the route's pattern and input transformer
-// ---------------------------------------------------------------------------------------------
-
-/** Detail types that start a verification by default (distinct from the forwarder's). */
-export const DEFAULT_VERIFICATION_DETAIL_TYPES = ["RecordVerificationRequested"];
-
-export const WORKFLOW_TYPES = ["STANDARD", "EXPRESS"] as const;
-export type WorkflowType = (typeof WORKFLOW_TYPES)[number];
-export const LOG_LEVELS = ["ALL", "ERROR", "FATAL", "OFF"] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/** Express executions stop after 300 s; this leaves 60 s for the HTTP calls and the notification. */
-export const EXPRESS_MAX_PLANNED_WAIT_SECONDS = 240;
-
-/**
- * The VerificationWorkflow component's defaults (the stack's config table states the same values
- * from here).
- */
-export const VERIFICATION_DEFAULTS = {
-  workflowType: "STANDARD" as WorkflowType,
-  logLevel: "ERROR" as LogLevel,
-  includeExecutionData: false,
-  anchorWaitSeconds: 90,
-  retryWaitSeconds: 30,
-  maxVerifyAttempts: 5,
-  sources: [RECORDS_SOURCE],
-  detailTypes: DEFAULT_VERIFICATION_DETAIL_TYPES,
-};
-
-/** Whether an EXPRESS workflow's planned waits leave too little of its 5 minutes for the calls. */
-export function expressWaitTooLong(
-  a: Pick<
-    VerificationDefinitionArgs,
-    "anchorWaitSeconds" | "retryWaitSeconds" | "maxVerifyAttempts"
-  > & { readonly workflowType: WorkflowType },
-): boolean {
-  return a.workflowType === "EXPRESS" && plannedWaitSeconds(a) > EXPRESS_MAX_PLANNED_WAIT_SECONDS;
-}
-
-/**
- * Event sources that would start two executions per event: named in the record route's `sources`
- * and by a webhook receiver's route too, or by two receivers' routes.
- */
-export function sourcesNamedTwice(sources: string[], webhookSources: string[]): string[] {
-  return [
-    ...new Set(
-      webhookSources.filter((w, i) => sources.includes(w) || webhookSources.indexOf(w) !== i),
-    ),
-  ];
-}
-
-/**
- * Record events that carry everything the execution input needs: the record fields of the
- * forwarder's pattern plus the database and collection the records API files the record under.
- */
-export function verificationEventPattern(
-  sources: string[],
-  detailTypes: string[],
-): Record<string, unknown> {
-  const base = recordEventPattern(sources, detailTypes);
-  return {
-    ...base,
-    detail: {
-      ...(base.detail as Record<string, unknown>),
-      database: [{ exists: true }],
-      collection: [{ exists: true }],
-    },
-  };
-}
-
-/**
- * Shapes an event into the execution input
- * `{ tenantId, database, collection, recordId, recordVersion, payload, correlationId, eventId }`.
- * Every placeholder is a bare JSON value, so strings are quoted and escaped by EventBridge rather
- * than pasted inside quotes. `correlationId` is the one the event carries in its detail (webhook
- * receivers set it from `x-correlation-id` or the delivery id); an event without one renders it as
- * "" and the workflow falls back to the event id (the same on EventBridge retries).
- * `recordPath` is where the record fields are: `$.detail` in a record event, `$.detail.payload` in
- * the event a webhook receiver publishes for a delivery (whose body is the request).
- */
-export function verificationInputTransformer(recordPath = "$.detail"): InputTransformer {
-  return {
-    inputPaths: {
-      tenantId: `${recordPath}.tenantId`,
-      database: `${recordPath}.database`,
-      collection: `${recordPath}.collection`,
-      recordId: `${recordPath}.recordId`,
-      recordVersion: `${recordPath}.recordVersion`,
-      payload: `${recordPath}.payload`,
-      correlationId: "$.detail.correlationId",
-      eventId: "$.id",
-    },
-    inputTemplate:
-      '{"tenantId":<tenantId>,"database":<database>,"collection":<collection>,"recordId":<recordId>,' +
-      '"recordVersion":<recordVersion>,"payload":<payload>,"correlationId":<correlationId>,"eventId":<eventId>}',
-  };
-}
-
-/**
- * Where each webhook receiver's event carries a verification request: the generic HMAC sender
- * posts the request as the JSON body (`detail.payload`); a Standard Webhooks sender posts the
- * spec's envelope `{ type, timestamp, data }`, with the request as `data`.
- */
-export const WEBHOOK_REQUEST_PATHS = {
-  hmac: "$.detail.payload",
-  standard: "$.detail.payload.data",
-} as const;
-export type WebhookRequestProvider = keyof typeof WEBHOOK_REQUEST_PATHS;
-export const WEBHOOK_REQUEST_PROVIDERS = Object.keys(
-  WEBHOOK_REQUEST_PATHS,
-) as WebhookRequestProvider[];
-
-/** A record path of the form `$.detail.<field>[.<field>...]`. */
-const RECORD_PATH = /^\$\.detail(\.[A-Za-z0-9_-]+)+$/;
-
-/**
- * Verification requests delivered to a webhook receiver (source `switchyard.webhooks.<provider>`,
- * detail-type the delivery's event type): the same record fields as a record event's detail, at
- * `recordPath` (e.g. `$.detail.payload`). A delivery stored in S3 for its size
- * (`detail.payloadRef`) does not match.
- */
-export function webhookVerificationEventPattern(
-  sources: string[],
-  detailTypes: string[],
-  recordPath: string,
-): Record<string, unknown> {
-  if (!RECORD_PATH.test(recordPath))
-    throw new Error(
-      `recordPath must be $.detail.<field>[.<field>...], got ${JSON.stringify(recordPath)}`,
-    );
-  const { detail, ...rest } = verificationEventPattern(sources, detailTypes);
-  let nested: Record<string, unknown> = detail as Record<string, unknown>;
-  for (const field of recordPath.split(".").slice(2).reverse()) nested = { [field]: nested };
-  return { ...rest, detail: nested };
 }

@@ -3,25 +3,24 @@ import * as pulumi from "@pulumi/pulumi";
 import { EventHub } from "../events/eventHub";
 import { EventRoute, RetryPolicy } from "../events/route";
 import { checkName } from "../validate";
+import { buildVerificationDefinition, validateDefinitionArgs } from "./verificationDefinition";
 import {
-  buildVerificationDefinition,
   EXPRESS_MAX_PLANNED_WAIT_SECONDS,
   expressWaitTooLong,
   LOG_LEVELS,
   LogLevel,
   plannedWaitSeconds,
   sourcesNamedTwice,
-  validateDefinitionArgs,
   verificationEventPattern,
   verificationInputTransformer,
   VERIFICATION_DEFAULTS,
   webhookVerificationEventPattern,
   WORKFLOW_TYPES,
   WorkflowType,
-} from "./verificationDefinition";
+} from "./verificationSpec";
 
-export { LOG_LEVELS, WORKFLOW_TYPES } from "./verificationDefinition";
-export type { LogLevel, WorkflowType } from "./verificationDefinition";
+export { LOG_LEVELS, WORKFLOW_TYPES } from "./verificationSpec";
+export type { LogLevel, WorkflowType } from "./verificationSpec";
 export interface VerificationWorkflowArgs {
   /** The hub whose route starts executions. Required. */
   readonly hub: EventHub;
@@ -70,7 +69,7 @@ export const WORKFLOW_DEFAULTS = {
   webhookRequests: {} as Record<string, WebhookRequestSource>,
 };
 
-export { EXPRESS_MAX_PLANNED_WAIT_SECONDS } from "./verificationDefinition";
+export { EXPRESS_MAX_PLANNED_WAIT_SECONDS } from "./verificationSpec";
 
 /**
  * A Step Functions workflow that ingests a record into the records API through the forwarder's

@@ -3,11 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { EventHub } from "../events/eventHub";
 import { ClientInit, SwitchyardFunction } from "../lambda";
 import { checkIntRange, checkName } from "../validate";
-import { lazyClients } from "../../handlers/lib/lazy";
-import { makeMetrics } from "../../handlers/lib/telemetry";
 import { DEFAULT_MAX_ENTRY_BYTES } from "../../handlers/lib/publisher";
-import { CHANGE_PUBLISHER_SERVICE, makeHandler } from "../../handlers/tenants/changePublisher";
-import { ruleTargetBuses, Tenants, validateTenants } from "./tenantRules";
+import { ruleTargetBuses, Tenants, validateTenants } from "../../lib/tenantRules";
 import {
   streamReadGrants,
   StreamMappingSettings,
@@ -113,15 +110,10 @@ export class ChangePublisher extends pulumi.ComponentResource {
           // The mapping's on-failure destination is sent to with the function's role.
           { actions: ["sqs:SendMessage"], resources: [hub.dlqArn] },
         ],
-        callbackFactory: () => {
-          const { Logger } = require("@aws-lambda-powertools/logger");
-          return makeHandler({
-            eventBridge: lazyClients.eventBridge(),
-            tenants,
-            logger: new Logger({ serviceName: CHANGE_PUBLISHER_SERVICE }),
-            // Namespace Switchyard, dimension service=change-publisher: one EMF blob per batch.
-            metrics: makeMetrics(CHANGE_PUBLISHER_SERVICE),
-          });
+        handler: {
+          module: "handlers/tenants/changePublisher",
+          factory: "createChangePublisher",
+          args: [tenants],
         },
       },
       { parent: this },

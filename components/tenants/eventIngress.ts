@@ -4,8 +4,6 @@ import { EventHub } from "../events/eventHub";
 import { EventRoute, RetryPolicy } from "../events/route";
 import { ClientInit, SwitchyardFunction } from "../lambda";
 import { checkIntRange, checkName } from "../validate";
-import { lazyClients } from "../../handlers/lib/lazy";
-import { makeHandler } from "../../handlers/tenants/eventIngress";
 import {
   BILLING_PREFIX,
   EVENT_MARKER_TTL_ATTRIBUTE,
@@ -14,7 +12,7 @@ import {
 } from "../../handlers/tenants/apiKeys";
 import { CHANGE_PUBLISHER_DEFAULTS } from "./changePublisher";
 import { ingressEventPattern } from "./patterns";
-import { Tenants, validateTenants } from "./tenantRules";
+import { Tenants, validateTenants } from "../../lib/tenantRules";
 
 export interface EventIngressArgs {
   /** The hub whose `switchyard.input` events become writes; its DLQ takes failed invocations. */
@@ -168,14 +166,10 @@ export class EventIngress extends pulumi.ComponentResource {
           // The asynchronous invocation's on-failure destination.
           { actions: ["sqs:SendMessage"], resources: [hub.dlqArn] },
         ],
-        callbackFactory: () => {
-          const { Logger } = require("@aws-lambda-powertools/logger");
-          return makeHandler({
-            ddb: lazyClients.dynamodbDocument({ marshallOptions: { removeUndefinedValues: true } }),
-            sqs: lazyClients.sqs(),
-            tenants,
-            logger: new Logger({ serviceName: "tenant-ingress" }),
-          });
+        handler: {
+          module: "handlers/tenants/eventIngress",
+          factory: "createEventIngress",
+          args: [tenants],
         },
       },
       { parent: this },

@@ -1,5 +1,5 @@
 // Pure builders of the tenant components' event patterns.
-import { INGRESS_SOURCE, OPERATIONS } from "./tenantRules";
+import { INGRESS_SOURCE, OPERATIONS } from "../../lib/tenantRules";
 
 /**
  * Tenant ingress events: source `switchyard.input`, a detail type ending in `.POST`, `.PUT`,

@@ -6,7 +6,7 @@ import { checkIntRange, checkName } from "../validate";
 import { HMAC_SIGNED_CONTENTS, HmacSignedContent } from "../../handlers/webhooks/hmac";
 import { isProvider, Provider, PROVIDERS } from "../../handlers/webhooks/providers";
 import { parseCidr } from "../../handlers/webhooks/sourceIp";
-import { createReceiver, ENV } from "../../handlers/webhooks/receiver";
+import { ENV } from "../../handlers/webhooks/receiver";
 import { minimumIdempotencyTtl, WEBHOOK_DEFAULTS } from "./receiverSpec";
 
 export interface WebhookProviderArgs {
@@ -308,7 +308,7 @@ export class WebhookReceiver extends pulumi.ComponentResource {
         base,
         {
           description: `Switchyard ${provider} webhook receiver (${name})`,
-          callbackFactory: () => createReceiver(),
+          handler: { module: "handlers/webhooks/receiver", factory: "createReceiver" },
           grants,
           environment,
           timeout: a.timeoutSeconds,

@@ -2,20 +2,11 @@
 // responses, header lookup, and the logger interface (Powertools' Logger satisfies it).
 import { createHash } from "crypto";
 import { requireEnv } from "../lib/env";
-import type { CorrelatedLogger } from "../lib/correlation";
+import { LoggerLike, SILENT } from "../lib/logger";
 
-export interface LoggerLike extends CorrelatedLogger {
-  info(message: string, ...extra: object[]): void;
-  warn(message: string, ...extra: object[]): void;
-  error(message: string, ...extra: object[]): void;
-}
-
-/** A logger that drops everything (default when a test passes none). */
-export const SILENT: LoggerLike = {
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
+// The jobs handlers take the shared logger interface from here, with the other helpers.
+export { SILENT };
+export type { LoggerLike };
 
 // The jobs handlers import requireEnv from here, with the other helpers.
 export { requireEnv };

@@ -6,6 +6,9 @@
 import { correlate, validCorrelationId } from "../lib/correlation";
 import { LoggerLike, intEnv, requireEnv, SILENT } from "./common";
 import { DynamoSender, JOB_ID, JobError, JobStore } from "./jobStore";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { SERVICES } from "../../lib/contracts";
+import { lazyDynamodb } from "../lib/lazy";
 
 /** The record Lambda sends to an on-failure destination (the fields this handler reads). */
 export interface FailureRecord {
@@ -79,4 +82,12 @@ export function makeHandler(deps: ErrorHandlerDeps) {
     else logger.info("failure record ignored: the job already succeeded", { jobId });
     return { jobId, recorded };
   };
+}
+
+/** The deployed function (components/jobs/jobsApi.ts): its clients and logger, built once per cold start. */
+export function createErrorHandler() {
+  return makeHandler({
+    dynamodb: lazyDynamodb(),
+    logger: new Logger({ serviceName: SERVICES.jobsFailed }),
+  });
 }

@@ -3,6 +3,7 @@
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import { json, ProxyResult, requireEnv } from "./common";
 import { DynamoSender, Job, JOB_ID, JobStore } from "./jobStore";
+import { lazyDynamodb } from "../lib/lazy";
 
 export interface GetDeps {
   dynamodb: DynamoSender;
@@ -38,4 +39,9 @@ export function makeHandler(deps: GetDeps) {
     if (!job) return json(404, { message: `job ${jobId} not found` });
     return json(200, jobView(job));
   };
+}
+
+/** The deployed function (components/jobs/jobsApi.ts): its clients and logger, built once per cold start. */
+export function createGet() {
+  return makeHandler({ dynamodb: lazyDynamodb() });
 }

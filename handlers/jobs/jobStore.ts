@@ -3,7 +3,8 @@
 // deliveries and concurrent requests cannot move a job backwards or create two jobs for one key.
 // JSON payloads (input, result, error) are stored as JSON strings: the item stays flat and exact.
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
-import { sdk } from "../lib/lazy";
+import { sdkDynamodb } from "../lib/lazy";
+import { JOB_TTL_ATTRIBUTE } from "../../lib/contracts";
 
 /** The part of DynamoDBClient the store uses (a real client, pointed at DynamoDB or dynalite). */
 export interface DynamoSender {
@@ -41,7 +42,7 @@ export interface Job {
 }
 
 /** Name of the TTL attribute (the table's `ttl.attributeName`). */
-export const TTL_ATTRIBUTE = "expiresAt";
+export const TTL_ATTRIBUTE = JOB_TTL_ATTRIBUTE;
 
 /** Job ids are lowercase UUIDs (crypto.randomUUID). */
 export const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -96,7 +97,7 @@ export class JobStore {
   ): Promise<KeyClaim> {
     try {
       await this.db.send(
-        new (sdk.dynamodb().PutItemCommand)({
+        new (sdkDynamodb().PutItemCommand)({
           TableName: this.table,
           Item: {
             pk: S(`idem#${key}`),
@@ -113,7 +114,7 @@ export class JobStore {
       if (!isConditionFailure(e)) throw e;
     }
     const got = await this.db.send(
-      new (sdk.dynamodb().GetItemCommand)({
+      new (sdkDynamodb().GetItemCommand)({
         TableName: this.table,
         Key: { pk: S(`idem#${key}`) },
         ConsistentRead: true,
@@ -136,7 +137,7 @@ export class JobStore {
     const at = now.toISOString();
     try {
       await this.db.send(
-        new (sdk.dynamodb().PutItemCommand)({
+        new (sdkDynamodb().PutItemCommand)({
           TableName: this.table,
           Item: {
             pk: S(job.jobId),
@@ -166,7 +167,7 @@ export class JobStore {
     };
     await this.db
       .send(
-        new (sdk.dynamodb().DeleteItemCommand)({
+        new (sdkDynamodb().DeleteItemCommand)({
           TableName: this.table,
           Key: { pk: S(jobId) },
           ConditionExpression: "#s = :pending",
@@ -178,7 +179,7 @@ export class JobStore {
     if (key !== undefined) {
       await this.db
         .send(
-          new (sdk.dynamodb().DeleteItemCommand)({
+          new (sdkDynamodb().DeleteItemCommand)({
             TableName: this.table,
             Key: { pk: S(`idem#${key}`) },
             ConditionExpression: "jobId = :id",
@@ -191,7 +192,7 @@ export class JobStore {
 
   async get(jobId: string): Promise<Job | undefined> {
     const got = await this.db.send(
-      new (sdk.dynamodb().GetItemCommand)({
+      new (sdkDynamodb().GetItemCommand)({
         TableName: this.table,
         Key: { pk: S(jobId) },
         ConsistentRead: true,
@@ -208,7 +209,7 @@ export class JobStore {
     const at = now.toISOString();
     try {
       await this.db.send(
-        new (sdk.dynamodb().UpdateItemCommand)({
+        new (sdkDynamodb().UpdateItemCommand)({
           TableName: this.table,
           Key: { pk: S(jobId) },
           UpdateExpression:
@@ -235,7 +236,7 @@ export class JobStore {
     const at = now.toISOString();
     try {
       await this.db.send(
-        new (sdk.dynamodb().UpdateItemCommand)({
+        new (sdkDynamodb().UpdateItemCommand)({
           TableName: this.table,
           Key: { pk: S(jobId) },
           UpdateExpression: "SET #s = :succeeded, #r = :result, updatedAt = :at, finishedAt = :at",
@@ -271,7 +272,7 @@ export class JobStore {
     const at = now.toISOString();
     try {
       await this.db.send(
-        new (sdk.dynamodb().UpdateItemCommand)({
+        new (sdkDynamodb().UpdateItemCommand)({
           TableName: this.table,
           Key: { pk: S(jobId) },
           UpdateExpression:

@@ -8,6 +8,8 @@ import { createPublicKey, verify, type JsonWebKey, type KeyObject } from "crypto
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from "aws-lambda";
 import { intEnv, LoggerLike, requireEnv, SILENT } from "./common";
 import { HandlerError } from "../lib/errors";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { SERVICES } from "../../lib/contracts";
 
 export interface JwtDeps {
   fetch?: (url: string) => Promise<{ ok: boolean; status: number; json(): Promise<any> }>;
@@ -141,4 +143,9 @@ export function makeHandler(deps: JwtDeps = {}) {
       throw e instanceof Unauthorized ? e : new Error("Unauthorized");
     }
   };
+}
+
+/** The deployed function (components/jobs/jobsApi.ts): its clients and logger, built once per cold start. */
+export function createJwtAuthorizer() {
+  return makeHandler({ logger: new Logger({ serviceName: SERVICES.jobsJwt }) });
 }

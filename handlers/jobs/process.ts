@@ -8,6 +8,9 @@ import { LoggerLike, requireEnv, SILENT } from "./common";
 import { DynamoSender, JOB_ID, JobStore } from "./jobStore";
 import { JOB_TYPES, JobRegistry } from "./jobTypes";
 import type { ProcessEvent } from "./submit";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { SERVICES } from "../../lib/contracts";
+import { lazyDynamodb } from "../lib/lazy";
 
 export interface ProcessDeps {
   dynamodb: DynamoSender;
@@ -64,4 +67,12 @@ export function makeHandler(deps: ProcessDeps) {
     logger.info("job succeeded", { jobId, type, written });
     return { jobId, status: "SUCCEEDED" };
   };
+}
+
+/** The deployed function (components/jobs/jobsApi.ts): its clients and logger, built once per cold start. */
+export function createProcess() {
+  return makeHandler({
+    dynamodb: lazyDynamodb(),
+    logger: new Logger({ serviceName: SERVICES.jobsProcess }),
+  });
 }

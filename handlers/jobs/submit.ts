@@ -4,7 +4,7 @@
 // conditional write, the job item is created with another, and only the request that creates the
 // job item invokes the processor, so concurrent duplicates start exactly one processing.
 import { randomUUID } from "crypto";
-import { sdk } from "../lib/lazy";
+import { lazyDynamodb, lazyLambda, sdkLambda } from "../lib/lazy";
 import { correlate, correlationIdFrom } from "../lib/correlation";
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import {
@@ -21,6 +21,8 @@ import {
 import { DynamoSender, JobStore } from "./jobStore";
 import { JOB_TYPES, JobRegistry, submitRequestSchema } from "./jobTypes";
 import { validate } from "./schema";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { SERVICES } from "../../lib/contracts";
 
 /** The part of LambdaClient the handler uses. */
 export interface LambdaSender {
@@ -137,7 +139,7 @@ export function makeHandler(deps: SubmitDeps) {
       const payload: ProcessEvent = { jobId, type, input, correlationId };
       try {
         await deps.lambda.send(
-          new (sdk.lambda().InvokeCommand)({
+          new (sdkLambda().InvokeCommand)({
             FunctionName: processor,
             InvocationType: "Event",
             Payload: Buffer.from(JSON.stringify(payload)),
@@ -166,4 +168,13 @@ export function makeHandler(deps: SubmitDeps) {
       },
     );
   };
+}
+
+/** The deployed function (components/jobs/jobsApi.ts): its clients and logger, built once per cold start. */
+export function createSubmit() {
+  return makeHandler({
+    dynamodb: lazyDynamodb(),
+    lambda: lazyLambda(),
+    logger: new Logger({ serviceName: SERVICES.jobsSubmit }),
+  });
 }

@@ -13,9 +13,8 @@
 // run with a full vCPU while a 256 MB handler gets a fraction of one, so on AWS a first request that
 // calls the SDK may start sooner with clients built at init. Not measurable here; README says how.
 //
-// Why not a module-level cache: CallbackFunction serializes what a handler captures by value, and
-// captured primitives are copied into each call's scope, so a memo must be created at run time
-// (inside the handler factory). Module caching of `require` is Node's own and survives serialization.
+// Each memo is created by the handler factory at run time (once per cold start), so tests build
+// fresh ones; loaded packages are kept by Node's own module cache.
 
 import type * as DynamoDBSdk from "@aws-sdk/client-dynamodb";
 import type * as DynamoDBDocumentSdk from "@aws-sdk/lib-dynamodb";
@@ -24,6 +23,7 @@ import type * as LambdaSdk from "@aws-sdk/client-lambda";
 import type * as S3Sdk from "@aws-sdk/client-s3";
 import type * as SecretsManagerSdk from "@aws-sdk/client-secrets-manager";
 import type * as SQSSdk from "@aws-sdk/client-sqs";
+import { CLIENT_INIT_ENV as CONTRACT_CLIENT_INIT_ENV } from "../../lib/contracts";
 
 /** The `send` of an SDK v3 client: all a handler needs of one. */
 export interface SendClient {
@@ -31,7 +31,7 @@ export interface SendClient {
 }
 
 /** Set to `at-init` by `switchyard:lambdaClientInit` (components/lambda.ts): build every client at init. */
-export const CLIENT_INIT_ENV = "SWITCHYARD_CLIENT_INIT";
+export const CLIENT_INIT_ENV = CONTRACT_CLIENT_INIT_ENV;
 
 /**
  * True where clients are built at init: init happens ahead of traffic (provisioned concurrency), so
@@ -86,7 +86,7 @@ export function ensureInstalled(...packages: string[]): void {
   for (const p of packages) require.resolve(p);
 }
 
-/** Options of a client in `lazyClients`. */
+/** Options of a lazily built client (`lazyS3` and the like). */
 export interface ClientOptions {
   /**
    * For a client only a rare path uses (the receiver's S3, for oversized payloads): built on first
@@ -105,44 +105,40 @@ function sdkClient<C extends SendClient>(
   return lazyClient(make, options.rarelyUsed ? {} : process.env);
 }
 
-/**
- * The SDK packages handlers use, each required on its first call (Node's module cache keeps it):
- * `new (sdk.sqs().SendMessageCommand)({...})`. A value import of an SDK package at a module's top
- * level would be serialized as a `require` that runs when the function's code is loaded.
- */
-export const sdk = {
-  dynamodb: (): typeof DynamoDBSdk => require("@aws-sdk/client-dynamodb"),
-  dynamodbDocument: (): typeof DynamoDBDocumentSdk => require("@aws-sdk/lib-dynamodb"),
-  eventBridge: (): typeof EventBridgeSdk => require("@aws-sdk/client-eventbridge"),
-  lambda: (): typeof LambdaSdk => require("@aws-sdk/client-lambda"),
-  s3: (): typeof S3Sdk => require("@aws-sdk/client-s3"),
-  secretsManager: (): typeof SecretsManagerSdk => require("@aws-sdk/client-secrets-manager"),
-  sqs: (): typeof SQSSdk => require("@aws-sdk/client-sqs"),
-};
+// The SDK packages handlers use, each required on its first call (Node's module cache keeps it):
+// `new (sdkSqs().SendMessageCommand)({...})`. One export per package, so a function's bundle
+// requires only the packages its handler reaches (esbuild drops unused exports).
+export const sdkDynamodb = (): typeof DynamoDBSdk => require("@aws-sdk/client-dynamodb");
+export const sdkDynamodbDocument = (): typeof DynamoDBDocumentSdk =>
+  require("@aws-sdk/lib-dynamodb");
+export const sdkEventBridge = (): typeof EventBridgeSdk => require("@aws-sdk/client-eventbridge");
+export const sdkLambda = (): typeof LambdaSdk => require("@aws-sdk/client-lambda");
+export const sdkS3 = (): typeof S3Sdk => require("@aws-sdk/client-s3");
+export const sdkSecretsManager = (): typeof SecretsManagerSdk =>
+  require("@aws-sdk/client-secrets-manager");
+export const sdkSqs = (): typeof SQSSdk => require("@aws-sdk/client-sqs");
 
-/**
- * Clients with the runtime's default configuration (region, credentials, AWS_ENDPOINT_URL), built
- * on first send. Creating one (in a handler factory, at init) checks that its package is installed.
- */
-export const lazyClients = {
-  dynamodb: () =>
-    sdkClient(["@aws-sdk/client-dynamodb"], () => new (sdk.dynamodb().DynamoDBClient)({})),
-  /** A DynamoDB document client (marshalling plain objects) over a DynamoDB client of its own. */
-  dynamodbDocument: (translateConfig?: DynamoDBDocumentSdk.TranslateConfig) =>
-    sdkClient(["@aws-sdk/lib-dynamodb", "@aws-sdk/client-dynamodb"], () =>
-      sdk
-        .dynamodbDocument()
-        .DynamoDBDocumentClient.from(new (sdk.dynamodb().DynamoDBClient)({}), translateConfig),
+// Clients with the runtime's default configuration (region, credentials, AWS_ENDPOINT_URL), built
+// on first send. Creating one (in a handler factory, at init) checks that its package is installed.
+export const lazyDynamodb = () =>
+  sdkClient(["@aws-sdk/client-dynamodb"], () => new (sdkDynamodb().DynamoDBClient)({}));
+/** A DynamoDB document client (marshalling plain objects) over a DynamoDB client of its own. */
+export const lazyDynamodbDocument = (translateConfig?: DynamoDBDocumentSdk.TranslateConfig) =>
+  sdkClient(["@aws-sdk/lib-dynamodb", "@aws-sdk/client-dynamodb"], () =>
+    sdkDynamodbDocument().DynamoDBDocumentClient.from(
+      new (sdkDynamodb().DynamoDBClient)({}),
+      translateConfig,
     ),
-  eventBridge: () =>
-    sdkClient(["@aws-sdk/client-eventbridge"], () => new (sdk.eventBridge().EventBridgeClient)({})),
-  lambda: () => sdkClient(["@aws-sdk/client-lambda"], () => new (sdk.lambda().LambdaClient)({})),
-  s3: (options?: ClientOptions) =>
-    sdkClient(["@aws-sdk/client-s3"], () => new (sdk.s3().S3Client)({}), options),
-  secretsManager: () =>
-    sdkClient(
-      ["@aws-sdk/client-secrets-manager"],
-      () => new (sdk.secretsManager().SecretsManagerClient)({}),
-    ),
-  sqs: () => sdkClient(["@aws-sdk/client-sqs"], () => new (sdk.sqs().SQSClient)({})),
-};
+  );
+export const lazyEventBridge = () =>
+  sdkClient(["@aws-sdk/client-eventbridge"], () => new (sdkEventBridge().EventBridgeClient)({}));
+export const lazyLambda = () =>
+  sdkClient(["@aws-sdk/client-lambda"], () => new (sdkLambda().LambdaClient)({}));
+export const lazyS3 = (options?: ClientOptions) =>
+  sdkClient(["@aws-sdk/client-s3"], () => new (sdkS3().S3Client)({}), options);
+export const lazySecretsManager = () =>
+  sdkClient(
+    ["@aws-sdk/client-secrets-manager"],
+    () => new (sdkSecretsManager().SecretsManagerClient)({}),
+  );
+export const lazySqs = () => sdkClient(["@aws-sdk/client-sqs"], () => new (sdkSqs().SQSClient)({}));

@@ -2,7 +2,7 @@
 // bus size limit (entry size computed as AWS does), retries of only the failed entries with
 // exponential backoff and full jitter, and a report of everything that could not be delivered.
 // Nothing is dropped silently: each entry ends in `delivered` or `failed`.
-import { sdk } from "./lazy";
+import { sdkEventBridge } from "./lazy";
 
 export interface PublishEntry {
   Source: string;
@@ -180,7 +180,7 @@ export function makePublisher(o: PublisherOptions): {
           };
           try {
             response = await o.client.send(
-              new (sdk.eventBridge().PutEventsCommand)({
+              new (sdkEventBridge().PutEventsCommand)({
                 Entries: pending.map((e) => ({
                   EventBusName: o.busName,
                   Source: e.Source,

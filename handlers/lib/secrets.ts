@@ -1,7 +1,7 @@
 // Secrets Manager reads for handlers: one GetSecretValue per secret and TTL, concurrent readers of
 // the same secret share one call, and a failed refresh falls back to the last value read (a
 // Secrets Manager hiccup must not turn into rejected webhooks while the value is still known).
-import { sdk } from "./lazy";
+import { sdkSecretsManager } from "./lazy";
 
 export interface SecretReaderOptions {
   /** A SecretsManagerClient (anything with its `send`). */
@@ -66,7 +66,7 @@ export function makeSecretReader(o: SecretReaderOptions): SecretReader {
     const p = (async () => {
       try {
         const out = await o.client.send(
-          new (sdk.secretsManager().GetSecretValueCommand)({ SecretId: arn }),
+          new (sdkSecretsManager().GetSecretValueCommand)({ SecretId: arn }),
         );
         if (typeof out?.SecretString !== "string") {
           throw new Error(`secret ${arn} has no SecretString (binary secrets are not supported)`);

@@ -6,56 +6,20 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 
-/** CloudWatch namespace of every Switchyard business metric. */
-export const METRICS_NAMESPACE = "Switchyard";
-
-/**
- * Business metric names (EMF, unit Count). Every metric carries the dimension `service` (Powertools
- * adds it from `serviceName`); `WebhookRejected` also carries `reason` (one of REJECTION_REASONS).
- * The Monitoring component alarms on exactly these names and dimensions.
- */
-export const METRIC = {
-  /** A webhook delivery verified and accepted (published or queued). */
-  deliveryAccepted: "WebhookAccepted",
-  /** A webhook delivery refused; dimension `reason`. */
-  deliveryRejected: "WebhookRejected",
-  /** A webhook delivery already seen (idempotency hit); answered without publishing again. */
-  deliveryDuplicate: "WebhookDuplicate",
-  /** Events EventBridge accepted from this handler's PutEvents calls. */
-  eventsPublished: "EventsPublished",
-  /** PutEvents calls that were retries (of a whole batch or of its failed entries). */
-  publishRetries: "PublishRetries",
-  /** Events that could not be published after all retries. */
-  publishFailed: "EventsPublishFailed",
-} as const;
+// The names the alarms, the dashboard and the handlers share (lib/contracts.ts).
+import {
+  DIMENSION,
+  METRIC,
+  METRICS_NAMESPACE,
+  REJECTION_REASONS,
+  RejectionReason,
+  SERVICES,
+} from "../../lib/contracts";
+export { DIMENSION, METRIC, METRICS_NAMESPACE, REJECTION_REASONS };
+export type { RejectionReason };
 
 /** Powertools `serviceName` of the webhook receivers: the `service` dimension their alarm watches. */
-export const WEBHOOK_SERVICE = "switchyard-webhooks";
-
-/** Dimension names of the business metrics. */
-export const DIMENSION = { service: "service", reason: "reason" } as const;
-
-/**
- * Values of the `reason` dimension of `WebhookRejected`. Keep the set small and fixed: each value is
- * a separate CloudWatch metric (billed), and the provider goes to EMF metadata, not a dimension.
- */
-export const REJECTION_REASONS = {
-  /** Signature missing or wrong: an attack, or a secret rotated on one side only. Alarmed. */
-  signature: "signature",
-  /** Signed timestamp outside the tolerance (replay or clock skew). */
-  timestamp: "timestamp",
-  /** Body or headers not of the provider's format. */
-  malformed: "malformed",
-  /** Path names no configured provider. */
-  unknownProvider: "unknown-provider",
-  /** Method other than the provider's (POST). */
-  method: "method",
-  /** Body larger than the receiver accepts. */
-  tooLarge: "too-large",
-  /** Source address outside the provider's allowlist (switchyard:webhookAllowedCidrs). */
-  ip: "ip",
-} as const;
-export type RejectionReason = (typeof REJECTION_REASONS)[keyof typeof REJECTION_REASONS];
+export const WEBHOOK_SERVICE = SERVICES.webhooks;
 
 // The correlation id's rules live in ./correlation, which loads no Powertools package: handlers
 // that only log can take them without bundling Metrics.

@@ -111,7 +111,7 @@ export interface SendFailure extends Error {
 }
 
 function failure(message: string, status: number, attempts: number, key: string): SendFailure {
-  // A plain Error with fields: subclasses of built-ins lose their fields once serialized.
+  // A plain Error with fields, which the batch reports name and log as they are.
   return Object.assign(new Error(message), {
     name: "RecordsApiError",
     status,

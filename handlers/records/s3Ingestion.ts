@@ -3,7 +3,7 @@
 // (or whole objects) that cannot be ingested are reported to the hub's DLQ, one message each,
 // naming the bucket, the object key, the record's index and the error.
 import type { S3Event } from "aws-lambda";
-import { sdk } from "../lib/lazy";
+import { lazyS3, lazySecretsManager, lazySqs, sdkS3, sdkSqs } from "../lib/lazy";
 import {
   IngestRecord,
   makeRecordsClient,
@@ -12,16 +12,19 @@ import {
   SendFailure,
 } from "./recordsApi";
 import { requireEnv } from "../lib/env";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { SERVICES } from "../../lib/contracts";
+import { makeSecretReader } from "../lib/secrets";
 
 export const S3_DATABASE = "switchyard.s3";
 export const DEFAULT_COLLECTION = "records";
 /** `source` field of the failure reports, so DLQ readers can tell them from EventBridge's. */
 export const S3_FAILURE_SOURCE = "switchyard.records.s3-ingestion";
 
-export interface LoggerLike {
-  info(message: string, extra?: object): void;
-  error(message: string, extra?: object): void;
-}
+import type { LoggerLike as SharedLogger } from "../lib/logger";
+
+/** What this handler logs with: the shared logger's info and error. */
+export type LoggerLike = Pick<SharedLogger, "info" | "error">;
 
 export interface S3IngestionDeps {
   /** An S3Client (anything with its `send`). */
@@ -134,7 +137,7 @@ export function makeHandler(deps: S3IngestionDeps) {
     for (let i = 0; i < failures.length; i += 10) {
       const chunk = failures.slice(i, i + 10);
       const out = await deps.sqs.send(
-        new (sdk.sqs().SendMessageBatchCommand)({
+        new (sdkSqs().SendMessageBatchCommand)({
           QueueUrl: failureQueueUrl,
           Entries: chunk.map((f, j) => ({
             Id: String(j),
@@ -180,7 +183,7 @@ export function makeHandler(deps: S3IngestionDeps) {
       let items: unknown[];
       try {
         const obj = await deps.s3.send(
-          new (sdk.s3().GetObjectCommand)({
+          new (sdkS3().GetObjectCommand)({
             Bucket: bucket,
             Key: key,
             VersionId: n.s3.object.versionId,
@@ -250,4 +253,14 @@ export function makeHandler(deps: S3IngestionDeps) {
     }
     return result;
   };
+}
+
+/** The deployed function (components/records/recordIngestion.ts): its clients and logger, built once per cold start. */
+export function createS3Ingestion() {
+  return makeHandler({
+    s3: lazyS3(),
+    sqs: lazySqs(),
+    secrets: makeSecretReader({ client: lazySecretsManager(), ttlMs: 300000 }),
+    logger: new Logger({ serviceName: SERVICES.recordIngestionS3 }),
+  });
 }

@@ -5,10 +5,14 @@
 // retries from it and finally sends it to its on-failure destination (the hub's DLQ).
 import type { DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
-import { fromImage, StreamAttribute } from "../tenants/streamImage";
+import { changedItem } from "../lib/streamImage";
 import { IngestRecord, makeRecordsClient, RecordsClientOptions, SendOutcome } from "./recordsApi";
 import type { LoggerLike } from "./s3Ingestion";
 import { requireEnv } from "../lib/env";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { SERVICES } from "../../lib/contracts";
+import { lazySecretsManager } from "../lib/lazy";
+import { makeSecretReader } from "../lib/secrets";
 
 export const DYNAMODB_DATABASE = "switchyard.dynamodb";
 
@@ -23,17 +27,10 @@ export interface StreamRecordMapping {
 
 /** The records API record a stream record stands for; throws when the item lacks tenant or id. */
 export function recordFromStream(record: DynamoDBRecord, m: StreamRecordMapping): IngestRecord {
-  const name = record.eventName;
-  if (name !== "INSERT" && name !== "MODIFY" && name !== "REMOVE") {
-    throw new Error(`stream record ${record.eventID}: unknown eventName ${JSON.stringify(name)}`);
-  }
-  const raw = name === "REMOVE" ? record.dynamodb?.OldImage : record.dynamodb?.NewImage;
-  if (!raw) {
-    throw new Error(
-      `stream record ${record.eventID}: no ${name === "REMOVE" ? "OldImage" : "NewImage"} (the table's stream must include ${name === "REMOVE" ? "old" : "new"} images)`,
-    );
-  }
-  const item = fromImage(raw as Record<string, StreamAttribute>);
+  const { eventName: name, item } = changedItem(
+    record,
+    (image) => `the table's stream must include ${image === "OldImage" ? "old" : "new"} images`,
+  );
   const text = (v: unknown) =>
     typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : undefined;
   const tenantId = text(item[m.tenantAttribute]);
@@ -109,7 +106,7 @@ export function makeHandler(deps: StreamIngestionDeps) {
     maxAttempts: 3,
     ...deps.client,
   });
-  // Built at cold start: the processor holds ES private fields, which must not be serialized.
+  // Built once per cold start, by the factory: the processor keeps per-batch state.
   const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
   const recordHandler = async (record: DynamoDBRecord): Promise<SendOutcome> => {
@@ -127,4 +124,12 @@ export function makeHandler(deps: StreamIngestionDeps) {
 
   return async (event: DynamoDBStreamEvent, context: any) =>
     processPartialResponse(event, recordHandler, processor, { context, processInParallel: false });
+}
+
+/** The deployed function (components/records/recordIngestion.ts): its clients and logger, built once per cold start. */
+export function createStreamIngestion() {
+  return makeHandler({
+    secrets: makeSecretReader({ client: lazySecretsManager(), ttlMs: 300000 }),
+    logger: new Logger({ serviceName: SERVICES.recordIngestionStream }),
+  });
 }

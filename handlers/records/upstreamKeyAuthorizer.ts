@@ -11,11 +11,14 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from "aws-lambda";
 import { makeSecretReader } from "../lib/secrets";
 import { requireEnv } from "../lib/env";
+import { SERVICES, UPSTREAM_KEY_CONTEXT } from "../../lib/contracts";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { lazySecretsManager } from "../lib/lazy";
 
-export interface LoggerLike {
-  info(message: string, ...extra: object[]): void;
-  error(message: string, ...extra: object[]): void;
-}
+import type { LoggerLike as SharedLogger } from "../lib/logger";
+
+/** What this handler logs with: the shared logger's info and error. */
+export type LoggerLike = Pick<SharedLogger, "info" | "error">;
 
 export interface UpstreamKeyDeps {
   /** A SecretsManagerClient (or anything with its `send`). */
@@ -25,7 +28,7 @@ export interface UpstreamKeyDeps {
 }
 
 /** Name of the authorizer context entry the integration maps onto X-API-Key. */
-export const UPSTREAM_KEY_CONTEXT = "upstreamKey";
+export { UPSTREAM_KEY_CONTEXT };
 
 /** The ARN pattern the answer allows: every method of the stage (the answer is cached per key). */
 export function stageResource(methodArn: string): string {
@@ -81,4 +84,12 @@ export function makeHandler(deps: UpstreamKeyDeps) {
       context: { [UPSTREAM_KEY_CONTEXT]: upstreamKey },
     };
   };
+}
+
+/** The deployed function (components/records/recordsGateway.ts): its clients and logger, built once per cold start. */
+export function createUpstreamKeyAuthorizer() {
+  return makeHandler({
+    secrets: lazySecretsManager(),
+    logger: new Logger({ serviceName: SERVICES.recordsGatewayAuthorizer }),
+  });
 }

@@ -4,7 +4,7 @@
 // marker per applied ingress event, written in the same transaction as the write and its billing:
 //   { pk: "event#<event id>", tenant, rootSchema, operation, id, status, appliedAt, expiresAt }.
 import { createHash, timingSafeEqual } from "crypto";
-import { BACKEND_CALLS } from "../../components/tenants/tenantRules";
+import { BACKEND_CALLS } from "../../lib/tenantRules";
 
 export const KEY_PREFIX = "apikey#";
 export const BILLING_PREFIX = "billing#";

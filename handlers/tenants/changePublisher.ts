@@ -11,17 +11,20 @@ import type { DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { makePublisher, PublishEntry, PublisherOptions, PublishResult } from "../lib/publisher";
-import { emitInvocationMetrics, recordPublish } from "../lib/telemetry";
-import { changeEvents, Tenants } from "../../components/tenants/tenantRules";
+import { emitInvocationMetrics, makeMetrics, recordPublish } from "../lib/telemetry";
+import { changeEvents, Tenants } from "../../lib/tenantRules";
 import { changeEntry, changeFromStreamRecord, maxEventBytesFromEnv } from "./items";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { SERVICES } from "../../lib/contracts";
+import { lazyEventBridge } from "../lib/lazy";
 
 /** Powertools `serviceName` of the change publisher: its logs' `service` and its metrics' `service` dimension. */
-export const CHANGE_PUBLISHER_SERVICE = "change-publisher";
+export const CHANGE_PUBLISHER_SERVICE = SERVICES.changePublisher;
 
-export interface LoggerLike {
-  info(message: string, extra?: object): void;
-  error(message: string, extra?: object): void;
-}
+import type { LoggerLike as SharedLogger } from "../lib/logger";
+
+/** What this handler logs with: the shared logger's info and error. */
+export type LoggerLike = Pick<SharedLogger, "info" | "error">;
 
 export interface ChangePublisherDeps {
   /** An EventBridgeClient (anything with its `send`). */
@@ -69,7 +72,7 @@ export function makeHandler(deps: ChangePublisherDeps) {
     }
     return p;
   };
-  // Built at cold start: the processor holds ES private fields, which must not be serialized.
+  // Built once per cold start, by the factory: the processor keeps per-batch state.
   const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
   const publishRecord = async (
@@ -164,4 +167,18 @@ export function makeHandler(deps: ChangePublisherDeps) {
 function errorSummary(err: unknown): { name: string; message: string } {
   const e = err as Error;
   return { name: e?.name ?? "Error", message: e?.message ?? String(err) };
+}
+
+/**
+ * The deployed function (components/tenants/changePublisher.ts) for the stack's tenants: its
+ * client, logger and metrics, built once per cold start.
+ */
+export function createChangePublisher(tenants: Tenants) {
+  return makeHandler({
+    eventBridge: lazyEventBridge(),
+    tenants,
+    logger: new Logger({ serviceName: CHANGE_PUBLISHER_SERVICE }),
+    // Namespace Switchyard, dimension service=change-publisher: one EMF blob per batch.
+    metrics: makeMetrics(CHANGE_PUBLISHER_SERVICE),
+  });
 }

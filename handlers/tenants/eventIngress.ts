@@ -7,8 +7,8 @@
 // without its api_key; nothing is refused in the log only.
 import type { EventBridgeEvent } from "aws-lambda";
 import { randomUUID } from "crypto";
-import { sdk } from "../lib/lazy";
-import { Operation, OPERATIONS, SCHEMA_NAME, Tenants } from "../../components/tenants/tenantRules";
+import { lazyDynamodbDocument, lazySqs, sdkDynamodbDocument, sdkSqs } from "../lib/lazy";
+import { Operation, OPERATIONS, SCHEMA_NAME, Tenants } from "../../lib/tenantRules";
 import {
   billingItemPk,
   billingPeriod,
@@ -29,6 +29,8 @@ import {
 import type { LoggerLike } from "./changePublisher";
 import { requireEnv } from "../lib/env";
 import { correlate, CorrelatedLogger, correlationIdFrom } from "../lib/correlation";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { SERVICES } from "../../lib/contracts";
 
 export interface IngressDetail {
   tenant?: unknown;
@@ -101,8 +103,7 @@ const RETRYABLE_CANCELLATIONS: readonly string[] = [
 const TX_ITEM = 0;
 const TX_MARKER = 2;
 
-// Not an Error subclass: a class extending a built-in loses its fields once the closure is
-// serialized into the function's code.
+// Not an Error: a refusal is answered (queued with its reason), never thrown to the runtime.
 class Rejection {
   constructor(
     public readonly status: number,
@@ -203,7 +204,7 @@ export function makeHandler(deps: IngressDeps) {
   // Full jitter, 20 ms doubling per retry: conflicting transactions rarely meet twice.
   const retryDelayMs =
     deps.retryDelayMs ?? ((attempt: number) => Math.floor(Math.random() * 20 * 2 ** (attempt - 1)));
-  const doc = () => sdk.dynamodbDocument();
+  const doc = () => sdkDynamodbDocument();
 
   async function reject(event: IngressEvent, result: IngressResult, at: Date): Promise<void> {
     const message: Record<string, unknown> = {
@@ -223,7 +224,7 @@ export function makeHandler(deps: IngressDeps) {
       body = JSON.stringify(message);
     }
     await deps.sqs.send(
-      new (sdk.sqs().SendMessageCommand)({
+      new (sdkSqs().SendMessageCommand)({
         QueueUrl: rejectedQueueUrl,
         MessageBody: body,
         MessageAttributes: {
@@ -594,4 +595,17 @@ export function makeHandler(deps: IngressDeps) {
       return r;
     }
   };
+}
+
+/**
+ * The deployed function (components/tenants/eventIngress.ts) for the stack's tenants: its clients
+ * and logger, built once per cold start.
+ */
+export function createEventIngress(tenants: Tenants) {
+  return makeHandler({
+    ddb: lazyDynamodbDocument({ marshallOptions: { removeUndefinedValues: true } }),
+    sqs: lazySqs(),
+    tenants,
+    logger: new Logger({ serviceName: SERVICES.tenantIngress }),
+  });
 }

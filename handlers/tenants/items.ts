@@ -17,9 +17,9 @@ import {
   Operation,
   OPERATIONS,
   SCHEMA_NAME,
-} from "../../components/tenants/tenantRules";
+} from "../../lib/tenantRules";
 import { DEFAULT_MAX_ENTRY_BYTES, entrySize, PublishEntry } from "../lib/publisher";
-import { fromImage, StreamAttribute } from "./streamImage";
+import { changedItem } from "../lib/streamImage";
 
 export const ATTR = {
   tenant: "tenant",
@@ -66,17 +66,10 @@ export function payloadOf(item: Record<string, unknown>, id: string): Record<str
  * a well-formed item.
  */
 export function changeFromStreamRecord(record: DynamoDBRecord): ItemChange {
-  const name = record.eventName;
-  if (name !== "INSERT" && name !== "MODIFY" && name !== "REMOVE") {
-    throw new Error(`stream record ${record.eventID}: unknown eventName ${JSON.stringify(name)}`);
-  }
-  const raw = name === "REMOVE" ? record.dynamodb?.OldImage : record.dynamodb?.NewImage;
-  if (!raw) {
-    throw new Error(
-      `stream record ${record.eventID}: no ${name === "REMOVE" ? "OldImage" : "NewImage"} (the table's stream must be NEW_AND_OLD_IMAGES)`,
-    );
-  }
-  const item = fromImage(raw as Record<string, StreamAttribute>);
+  const { eventName: name, item } = changedItem(
+    record,
+    () => "the table's stream must be NEW_AND_OLD_IMAGES",
+  );
   const tenant = item[ATTR.tenant];
   const sk = item[ATTR.sk];
   if (typeof tenant !== "string" || tenant === "") {

@@ -12,7 +12,15 @@ import type * as IdempotencyDynamoDB from "@aws-lambda-powertools/idempotency/dy
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { ensureInstalled, lazy, lazyClients, sdk } from "../lib/lazy";
+import {
+  ensureInstalled,
+  lazy,
+  lazyDynamodb,
+  lazyEventBridge,
+  lazyS3,
+  lazySecretsManager,
+  sdkS3,
+} from "../lib/lazy";
 import {
   entrySize,
   makePublisher,
@@ -20,6 +28,7 @@ import {
   PublishResult,
   RETRYABLE_ENTRY_CODES,
 } from "../lib/publisher";
+import { eventSource } from "../../lib/contracts";
 import { HandlerError } from "../lib/errors";
 import { makeSecretReader, SecretReader } from "../lib/secrets";
 import {
@@ -167,7 +176,7 @@ export interface ReceiverDeps {
 }
 
 /** Source of every event the receiver publishes. */
-export const eventSource = (p: Provider) => `switchyard.webhooks.${p}`;
+export { eventSource };
 /** EventBridge limits DetailType to 128 characters. */
 const MAX_DETAIL_TYPE = 128;
 /** A signature mismatch re-reads the secret at most this often (a rotation may just have landed). */
@@ -304,7 +313,7 @@ export function makeHandler(deps: ReceiverDeps) {
           if (!deps.s3 || !cfg.payloadBucket) throw new Error("payload bucket is not configured");
           payloadKey = `${cfg.payloadPrefix}${crypto.createHash("sha256").update(delivery.key).digest("hex")}`;
           await deps.s3.send(
-            new (sdk.s3().PutObjectCommand)({
+            new (sdkS3().PutObjectCommand)({
               Bucket: cfg.payloadBucket,
               Key: payloadKey,
               Body: delivery.oversized.body,
@@ -632,12 +641,12 @@ export function createReceiver() {
   ensureInstalled("@aws-sdk/util-dynamodb");
   return makeHandler({
     config,
-    eventBridge: lazyClients.eventBridge(),
-    secretsManager: lazyClients.secretsManager(),
+    eventBridge: lazyEventBridge(),
+    secretsManager: lazySecretsManager(),
     // Powertools idempotency takes the real DynamoDBClient: built once, on first use.
-    dynamodb: lazyClients.dynamodb().client,
+    dynamodb: lazyDynamodb().client,
     // Only oversized payloads use S3: not built at init even where the other clients are.
-    s3: config.payloadBucket ? lazyClients.s3({ rarelyUsed: true }) : undefined,
+    s3: config.payloadBucket ? lazyS3({ rarelyUsed: true }) : undefined,
     logger: new Logger({
       serviceName: WEBHOOK_SERVICE,
       persistentKeys: { provider: config.provider },

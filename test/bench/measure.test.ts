@@ -208,16 +208,7 @@ describe("bench: archive sizes and cold start of a declared function", () => {
       logRetentionDays: 1,
       grants: [],
       environment: { PROBE_MODE: "strict" },
-      callbackFactory: () => {
-        const { Logger } = require("@aws-lambda-powertools/logger");
-        const logger = new Logger({ serviceName: "bench-probe" });
-        if (!process.env.PROBE_MODE) throw new Error("PROBE_MODE is not set");
-        return async (event: any) => {
-          if (event.rawPath !== "/ok") throw new Error(`unknown path ${event.rawPath}`);
-          logger.info("ok");
-          return { ok: true };
-        };
-      },
+      handler: { module: "test/fixtures/probeHandler", factory: "createBenchProbe" },
     });
     await valueOf(fn.function.arn);
     await settle();

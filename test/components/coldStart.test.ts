@@ -1,4 +1,4 @@
-// Where each function loads the AWS SDK (handlers/lib/lazy.ts), proven by running every serialized
+// Where each function loads the AWS SDK (handlers/lib/lazy.ts), proven by running every bundled
 // artifact of the program in a fresh process whose runtime provides a stand-in SDK: each package a
 // bundle requires is present, but loading it throws "stub SDK <package> loaded". Init must not load
 // any of them (only resolve them); under provisioned concurrency or switchyard:lambdaClientInit =

@@ -7,13 +7,13 @@ import * as crypto from "crypto";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { mockClient } from "aws-sdk-client-mock";
-import { startDynalite } from "../../bench/webhook";
 import { correlationIdFrom, CORRELATION_HEADER } from "../../handlers/lib/telemetry";
 import { makeHandler } from "../../handlers/webhooks/receiver";
 import { hmacRequestHeaders } from "../../handlers/webhooks/hmac";
 import { matchesPattern } from "../../lib/eventPattern";
 import { renderToJson } from "../../lib/inputTransformer";
 import { evaluateProgram } from "../program";
+import { startLocalDynamo } from "../support/aws";
 import { settle, valueOf } from "../mocks";
 import { accepted, anchored, execute, sampleEvent } from "./verificationHarness";
 
@@ -38,7 +38,8 @@ async function deliver(
 ): Promise<{ entry: any; busEvent: any }> {
   const table = `correlation-${provider}-idempotency`;
   const eventId = crypto.randomUUID();
-  const ddb = await startDynalite(table);
+  const ddb = await startLocalDynamo();
+  await ddb.createTable(table, "id");
   const eventBridge = new EventBridgeClient({ region: "eu-west-1", credentials });
   const secretsManager = new SecretsManagerClient({ region: "eu-west-1", credentials });
   const eb = mockClient(eventBridge);

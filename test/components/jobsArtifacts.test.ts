@@ -1,4 +1,4 @@
-// The serialized functions (__index.js, as `pulumi up` uploads them) of JobsApi and RecordsGateway,
+// The bundled functions (__index.js, as `pulumi up` uploads them) of JobsApi and RecordsGateway,
 // each run in a fresh Node process by local/artifacts.ts with the environment the component declares
 // and the AWS SDK pointed at local endpoints: dynalite for DynamoDB, and small local Lambda and
 // Secrets Manager endpoints that answer (and fail) with those services' wire formats.

@@ -10,9 +10,10 @@ import {
   bundleArchive,
   bundleReports,
   functionArchives,
+  entrySource,
+  PROJECT_CODE,
   SwitchyardFunction,
 } from "../../components/lambda";
-import { makeProbe } from "../fixtures/probeHandler";
 
 describe("SwitchyardFunction", () => {
   let fn: SwitchyardFunction;
@@ -30,14 +31,7 @@ describe("SwitchyardFunction", () => {
         },
       ],
       environment: { PROBE_TABLE: "t" },
-      callbackFactory: () => {
-        const { Logger } = require("@aws-lambda-powertools/logger");
-        const { DynamoDBClient } = require("@aws-sdk/client-dynamodb");
-        return makeProbe({
-          logger: new Logger({ serviceName: "probe" }),
-          sdkVersion: typeof DynamoDBClient,
-        });
-      },
+      handler: { module: "test/fixtures/probeHandler", factory: "createProbe" },
     });
     await valueOf(fn.function.arn);
     await settle();
@@ -82,10 +76,10 @@ describe("SwitchyardFunction", () => {
     const report = await new Promise<BundleReport>((r) => bundleReports.get("probe")!.apply(r));
     // Only what the handler reaches: not every dependency of package.json.
     expect(Object.keys(report.inputs).sort()).to.deep.equal([
+      PROJECT_CODE,
       "@aws-lambda-powertools/commons",
       "@aws-lambda-powertools/logger",
       "@aws/lambda-invoke-store",
-      "__index.js",
     ]);
     expect(report.external).to.deep.equal(["@aws-sdk/client-dynamodb"]);
     expect(report.bytes).to.equal(Buffer.byteLength(entries[0].text!));
@@ -97,20 +91,52 @@ describe("SwitchyardFunction", () => {
   });
 
   it("fails the preview with the module's name when the handler requires a package that is not installed", async () => {
-    const archive = new pulumi.asset.AssetArchive({
-      "__index.js": new pulumi.asset.StringAsset(
-        'exports.handler = async () => require("switchyard-not-installed-pkg").x;',
-      ),
-    });
     try {
-      await bundleArchive(archive);
+      await bundleArchive({ module: "test/fixtures/missingPackage", factory: "createMissing" });
       expect.fail("should not bundle");
     } catch (e) {
+      expect((e as Error).message).to.contain(
+        "bundling test/fixtures/missingPackage.createMissing: test/fixtures/missingPackage.ts:",
+      );
       expect((e as Error).message).to.contain('Could not resolve "switchyard-not-installed-pkg"');
     }
   });
 
-  it("runs its serialized __index.js in a fresh Node process", async () => {
+  it("fails the preview naming a handler module or factory that does not exist", async () => {
+    const failure = (h: { module: string; factory: string }) =>
+      bundleArchive(h).then(
+        () => "bundled",
+        (e: Error) => e.message,
+      );
+    expect(await failure({ module: "handlers/jobs/nope", factory: "createNope" })).to.contain(
+      'Could not resolve "./handlers/jobs/nope"',
+    );
+    expect(await failure({ module: "handlers/jobs/get", factory: "createNope" })).to.contain(
+      'No matching export in "handlers/jobs/get.ts" for import "createNope"',
+    );
+  });
+
+  it("writes the factory's arguments into the entry as JSON, and refuses an Output among them", () => {
+    expect(entrySource({ module: "handlers/x", factory: "createX", args: [{ a: [1, "b"] }, 2] })).to
+      .equal(`import { createX as factory } from "./handlers/x";
+export const handler = factory({"a":[1,"b"]}, 2);
+`);
+    expect(() =>
+      entrySource({
+        module: "handlers/x",
+        factory: "createX",
+        args: [{ key: pulumi.output("k") }],
+      }),
+    ).to.throw("handlers/x.createX: argument.key is a pulumi.Output");
+    expect(() => entrySource({ module: "../outside", factory: "createX" })).to.throw(
+      "a function's handler module must be a path from the project root",
+    );
+    expect(() => entrySource({ module: "handlers/x", factory: "create-x" })).to.throw(
+      "a function's handler factory must be an exported name",
+    );
+  });
+
+  it("runs its bundled __index.js in a fresh Node process", async () => {
     const dir = await materialize(functionArchives.get("probe")!);
     host = await LambdaHost.start(dir, { env: { PROBE_TABLE: "t" }, timeoutSeconds: 2 });
     const out = await host.invoke({ value: "abc" }, "req-1");

@@ -10,6 +10,7 @@ import {
   settle,
   setupMocks,
   valueOf,
+  warnings,
 } from "../mocks";
 
 setupMocks();
@@ -120,20 +121,11 @@ function tilesReferencing(
   ];
 }
 
-/** Runs `fn` with pulumi.log.warn recording its messages (the mocks have no engine to send them to). */
+/** Runs `fn` and returns the pulumi.log.warn messages said meanwhile (the mocks keep them). */
 async function withWarnings<T>(fn: () => Promise<T>): Promise<{ result: T; warnings: string[] }> {
-  const log = pulumi.log as { warn: (msg: string, ...rest: unknown[]) => Promise<void> };
-  const original = log.warn;
-  const warnings: string[] = [];
-  log.warn = (msg: string) => {
-    warnings.push(msg);
-    return Promise.resolve();
-  };
-  try {
-    return { result: await fn(), warnings };
-  } finally {
-    log.warn = original;
-  }
+  const from = warnings.length;
+  const result = await fn();
+  return { result, warnings: warnings.slice(from) };
 }
 
 describe("Monitoring (switchyard:ops:Monitoring)", () => {
@@ -681,7 +673,7 @@ describe("Monitoring in the program (index.ts)", () => {
     const { result: program, warnings } = await withWarnings(() =>
       evaluateProgram(stack, overrides),
     );
-    // The dashboard waits for every alarm, and the alarms for every function (serialized async).
+    // The dashboard waits for every alarm, and the alarms for every function (bundled asynchronously).
     const body: DashboardBody = JSON.parse(
       await valueOf(program.exports.monitoring.dashboard.dashboardBody),
     );

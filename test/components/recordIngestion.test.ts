@@ -293,7 +293,7 @@ function localAws(secrets: Record<string, string>, sent: any[]): http.Server {
   });
 }
 
-describe("the serialized S3 ingestion function (__index.js) in a fresh Node process", () => {
+describe("the bundled S3 ingestion function (__index.js) in a fresh Node process", () => {
   const secretArn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:shared-AbCdEf";
   const api = new ScriptedRecordsApi(
     () => "artifact-key",

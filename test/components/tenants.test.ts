@@ -11,7 +11,7 @@ import { functionArchives } from "../../components/lambda";
 import { ChangePublisher } from "../../components/tenants/changePublisher";
 import { EventIngress } from "../../components/tenants/eventIngress";
 import { ingressEventPattern } from "../../components/tenants/patterns";
-import { Tenants } from "../../components/tenants/tenantRules";
+import { Tenants } from "../../lib/tenantRules";
 import { hashApiKey } from "../../handlers/tenants/apiKeys";
 import { matchesPattern } from "../../lib/eventPattern";
 import { LambdaHost, materialize } from "../../local/artifacts";
@@ -378,7 +378,7 @@ describe("tenant components under mocks", () => {
     });
   });
 
-  describe("the serialized ingress function (__index.js) in a fresh Node process", () => {
+  describe("the bundled ingress function (__index.js) in a fresh Node process", () => {
     let ddb: LocalDynamo;
     let host: LambdaHost;
     let sqs: http.Server;
@@ -517,7 +517,7 @@ describe("tenant components under mocks", () => {
     });
   });
 
-  describe("the serialized change publisher (__index.js) in a fresh Node process", () => {
+  describe("the bundled change publisher (__index.js) in a fresh Node process", () => {
     let host: LambdaHost;
     let events: http.Server;
     const calls: any[] = [];

@@ -47,12 +47,15 @@ describe("tenants and record ingestion in the program (index.ts)", () => {
       byName(p, "aws:dynamodb/table:Table", "switchyard-dev-changes-data")
         .deletionProtectionEnabled,
     ).to.equal(false);
-    // The dev tenant's settings reach the functions' code (captured from config).
+    // The dev tenant's settings reach the functions' code: the factory's argument in the bundle.
     for (const fn of ["switchyard-dev-changes", "switchyard-dev-ingress"]) {
       const code = (await archiveEntries(functionArchives.get(fn)!)).find(
         (e) => e.name === "__index.js",
       )!.text!;
-      expect(code, fn).to.match(/_demo\.ingressEnabled\s*=\s*true;/);
+      const call = code.match(/^var handler = create\w+\((\{.*\})\);$/m);
+      expect(call, fn).to.not.equal(null);
+      const tenants = new Function(`return (${call![1]});`)();
+      expect(tenants.demo.ingressEnabled, fn).to.equal(true);
     }
     expect(await valueOf(p.exports.tenantDataTableName)).to.equal("switchyard-dev-changes-data");
     expect(await valueOf(p.exports.tenantRejectedQueueUrl)).to.match(

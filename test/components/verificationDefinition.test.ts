@@ -3,13 +3,15 @@ import { createHash } from "crypto";
 import {
   buildVerificationDefinition,
   DEFAULT_HTTP_RETRY,
-  plannedWaitSeconds,
   StateMachineDefinition,
   STATE_NAMES,
   VerificationDefinitionArgs,
+} from "../../components/records/verificationDefinition";
+import {
+  plannedWaitSeconds,
   verificationEventPattern,
   verificationInputTransformer,
-} from "../../components/records/verificationDefinition";
+} from "../../components/records/verificationSpec";
 import { withoutReplays } from "../../components/events/patterns";
 import { matchesPattern } from "../../lib/eventPattern";
 import { renderToJson } from "../../lib/inputTransformer";

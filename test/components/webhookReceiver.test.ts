@@ -29,12 +29,11 @@ import { hmacRequestHeaders, signHmacBody } from "../../handlers/webhooks/hmac";
 import { signTwilio } from "../../handlers/webhooks/twilio";
 import {
   createIdempotencyTable,
-  Dynalite,
   LocalAws,
   scanTable,
-  startDynalite,
   startLocalAws,
 } from "../handlers/webhooks/localServices";
+import { LocalDynamo, startLocalDynamo } from "../support/aws";
 
 const SECRETS = {
   github: "gh-secret-value-1c9e",
@@ -418,13 +417,13 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
   });
 
   describe("the serialized receiver (__index.js) in a fresh Node process against local AWS", function () {
-    let ddb: Dynalite;
+    let ddb: LocalDynamo;
     let aws: LocalAws;
     let host: LambdaHost | undefined;
     let env: Record<string, string>;
 
     before(async () => {
-      ddb = await startDynalite();
+      ddb = await startLocalDynamo();
       aws = await startLocalAws(ddb.endpoint);
       await createIdempotencyTable(ddb.client, "wh-idempotency");
       for (const p of ["github", "stripe"]) {
@@ -667,7 +666,7 @@ describe("hardened receivers, as serialized (__index.js)", function () {
   };
   const hardArn = (p: string) =>
     `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:hard-${p}-AbCdEf`;
-  let ddb: Dynalite;
+  let ddb: LocalDynamo;
   let aws: LocalAws;
   const hosts = new Map<string, LambdaHost>();
 
@@ -689,7 +688,7 @@ describe("hardened receivers, as serialized (__index.js)", function () {
     await valueOf(r.webhookUrls);
     await valueOf(soft.webhookUrls);
     await settle();
-    ddb = await startDynalite();
+    ddb = await startLocalDynamo();
     aws = await startLocalAws(ddb.endpoint);
     await createIdempotencyTable(ddb.client, "hard-idempotency");
     await createIdempotencyTable(ddb.client, "soft-idempotency");

@@ -1,6 +1,6 @@
 // dynalite (the real DynamoDB wire API, in process) with a jobs table keyed as JobsApi declares it.
-import { AddressInfo } from "net";
-import { CreateTableCommand, DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { startLocalDynamo } from "../../support/aws";
 
 export interface LocalJobsTable {
   url: string;
@@ -12,35 +12,18 @@ export interface LocalJobsTable {
 }
 
 export async function startJobsTable(table = "jobs"): Promise<LocalJobsTable> {
-  const server = require("dynalite")({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const client = new DynamoDBClient({
-    endpoint: url,
-    region: "eu-west-1",
-    credentials: { accessKeyId: "local", secretAccessKey: "local" },
-  });
-  await client.send(
-    new CreateTableCommand({
-      TableName: table,
-      BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
-      KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
-    }),
-  );
+  const dynamo = await startLocalDynamo();
+  await dynamo.createTable(table, "pk");
+  const client = dynamo.client;
   return {
-    url,
+    url: dynamo.endpoint,
     client,
     table,
     async items() {
       const out = await client.send(new ScanCommand({ TableName: table, ConsistentRead: true }));
       return (out.Items ?? []).sort((x, y) => String(x.pk.S).localeCompare(String(y.pk.S)));
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        client.destroy();
-        server.close(() => resolve());
-      }),
+    stop: () => dynamo.close(),
   };
 }
 

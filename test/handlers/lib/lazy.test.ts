@@ -4,8 +4,20 @@ import {
   ensureInstalled,
   lazy,
   lazyClient,
-  lazyClients,
-  sdk,
+  lazyDynamodb,
+  lazyDynamodbDocument,
+  lazyEventBridge,
+  lazyLambda,
+  lazyS3,
+  lazySecretsManager,
+  lazySqs,
+  sdkDynamodb,
+  sdkDynamodbDocument,
+  sdkEventBridge,
+  sdkLambda,
+  sdkS3,
+  sdkSecretsManager,
+  sdkSqs,
 } from "../../../handlers/lib/lazy";
 
 const ON_DEMAND = { AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand" };
@@ -94,37 +106,33 @@ describe("handlers/lib/lazy", () => {
     );
   });
 
-  it("sdk loads the real SDK packages, and lazyClients builds real clients with the default configuration", async () => {
-    expect(sdk.dynamodb().PutItemCommand).to.equal(
+  it("the sdk* loaders load the real SDK packages, and the lazy* clients build real clients with the default configuration", async () => {
+    expect(sdkDynamodb().PutItemCommand).to.equal(
       require("@aws-sdk/client-dynamodb").PutItemCommand,
     );
-    expect(sdk.dynamodbDocument().GetCommand).to.equal(require("@aws-sdk/lib-dynamodb").GetCommand);
-    expect(sdk.eventBridge().PutEventsCommand).to.equal(
+    expect(sdkDynamodbDocument().GetCommand).to.equal(require("@aws-sdk/lib-dynamodb").GetCommand);
+    expect(sdkEventBridge().PutEventsCommand).to.equal(
       require("@aws-sdk/client-eventbridge").PutEventsCommand,
     );
-    expect(sdk.lambda().InvokeCommand).to.equal(require("@aws-sdk/client-lambda").InvokeCommand);
-    expect(sdk.s3().GetObjectCommand).to.equal(require("@aws-sdk/client-s3").GetObjectCommand);
-    expect(sdk.secretsManager().GetSecretValueCommand).to.equal(
+    expect(sdkLambda().InvokeCommand).to.equal(require("@aws-sdk/client-lambda").InvokeCommand);
+    expect(sdkS3().GetObjectCommand).to.equal(require("@aws-sdk/client-s3").GetObjectCommand);
+    expect(sdkSecretsManager().GetSecretValueCommand).to.equal(
       require("@aws-sdk/client-secrets-manager").GetSecretValueCommand,
     );
-    expect(sdk.sqs().SendMessageCommand).to.equal(
-      require("@aws-sdk/client-sqs").SendMessageCommand,
-    );
+    expect(sdkSqs().SendMessageCommand).to.equal(require("@aws-sdk/client-sqs").SendMessageCommand);
 
-    expect(lazyClients.dynamodb().client()).to.be.instanceOf(sdk.dynamodb().DynamoDBClient);
-    expect(lazyClients.eventBridge().client()).to.be.instanceOf(
-      sdk.eventBridge().EventBridgeClient,
+    expect(lazyDynamodb().client()).to.be.instanceOf(sdkDynamodb().DynamoDBClient);
+    expect(lazyEventBridge().client()).to.be.instanceOf(sdkEventBridge().EventBridgeClient);
+    expect(lazyLambda().client()).to.be.instanceOf(sdkLambda().LambdaClient);
+    expect(lazyS3().client()).to.be.instanceOf(sdkS3().S3Client);
+    expect(lazySecretsManager().client()).to.be.instanceOf(
+      sdkSecretsManager().SecretsManagerClient,
     );
-    expect(lazyClients.lambda().client()).to.be.instanceOf(sdk.lambda().LambdaClient);
-    expect(lazyClients.s3().client()).to.be.instanceOf(sdk.s3().S3Client);
-    expect(lazyClients.secretsManager().client()).to.be.instanceOf(
-      sdk.secretsManager().SecretsManagerClient,
-    );
-    expect(lazyClients.sqs().client()).to.be.instanceOf(sdk.sqs().SQSClient);
-    const doc = lazyClients
-      .dynamodbDocument({ marshallOptions: { removeUndefinedValues: true } })
-      .client();
-    expect(doc).to.be.instanceOf(sdk.dynamodbDocument().DynamoDBDocumentClient);
+    expect(lazySqs().client()).to.be.instanceOf(sdkSqs().SQSClient);
+    const doc = lazyDynamodbDocument({
+      marshallOptions: { removeUndefinedValues: true },
+    }).client();
+    expect(doc).to.be.instanceOf(sdkDynamodbDocument().DynamoDBDocumentClient);
     expect(doc.config.translateConfig?.marshallOptions?.removeUndefinedValues).to.equal(true);
   });
 });

@@ -7,7 +7,7 @@ import {
   PutEventsRequestEntry,
   ThrottlingException,
 } from "@aws-sdk/client-eventbridge";
-import { mockInstance } from "./isolatedMock";
+import { mockInstance } from "../../support/aws";
 import { entrySize, makePublisher, PublishEntry, toBatches } from "../../../handlers/lib/publisher";
 
 const client = new EventBridgeClient({

@@ -6,7 +6,7 @@ import {
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
 import { makeSecretReader, parseSigningSecrets } from "../../../handlers/lib/secrets";
-import { mockInstance } from "./isolatedMock";
+import { mockInstance } from "../../support/aws";
 
 const client = new SecretsManagerClient({
   region: "eu-west-1",

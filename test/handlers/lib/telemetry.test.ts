@@ -218,7 +218,7 @@ describe("telemetry: logger and EMF metrics", () => {
   });
 });
 
-describe("telemetry in a serialized Lambda artifact", () => {
+describe("telemetry in a bundled Lambda artifact", () => {
   let host: LambdaHost | undefined;
   after(async () => host?.stop());
 
@@ -226,17 +226,7 @@ describe("telemetry in a serialized Lambda artifact", () => {
     const fn = new SwitchyardFunction("telemetry-probe", {
       logRetentionDays: 1,
       grants: [],
-      callbackFactory: () => {
-        const { logger, metrics } = makeTelemetry("probe");
-        return async (event: any) => {
-          const correlationId = correlationIdFrom(event);
-          logger.setCorrelationId(correlationId);
-          logger.info("handled");
-          recordAccepted(metrics);
-          metrics.publishStoredMetrics();
-          return { correlationId };
-        };
-      },
+      handler: { module: "test/fixtures/telemetryProbe", factory: "createTelemetryProbe" },
     });
     await valueOf(fn.function.arn);
     await settle();

@@ -12,7 +12,7 @@ import {
   makeRecordsClient,
 } from "../../../handlers/records/recordsApi";
 import { decodeKey, makeHandler, recordFromObject } from "../../../handlers/records/s3Ingestion";
-import { mockInstance } from "../tenants/instanceMock";
+import { mockInstance } from "../../support/aws";
 import { LocalS3 } from "./localS3";
 import { ScriptedRecordsApi } from "./scriptedRecordsApi";
 

@@ -4,7 +4,7 @@ import type { DynamoDBRecord } from "aws-lambda";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { makeSecretReader } from "../../../handlers/lib/secrets";
 import { makeHandler, recordFromStream } from "../../../handlers/records/streamIngestion";
-import { mockInstance } from "../tenants/instanceMock";
+import { mockInstance } from "../../support/aws";
 import { ScriptedRecordsApi } from "./scriptedRecordsApi";
 
 const SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:records-key-AbCdEf";

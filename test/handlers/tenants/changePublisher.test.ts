@@ -17,9 +17,9 @@ import { makeMetrics } from "../../../handlers/lib/telemetry";
 import { makeHandler as makeIngress, IngressEvent } from "../../../handlers/tenants/eventIngress";
 import { changeFromStreamRecord } from "../../../handlers/tenants/items";
 import { hashApiKey } from "../../../handlers/tenants/apiKeys";
-import { Tenants } from "../../../components/tenants/tenantRules";
+import { Tenants } from "../../../lib/tenantRules";
 import { createTenantTables, LocalDynamo, startLocalDynamo } from "./localDynamo";
-import { mockInstance } from "./instanceMock";
+import { mockInstance } from "../../support/aws";
 import { Blob, count, metricsOf } from "../emf";
 
 const HUB = "arn:aws:events:eu-west-1:123456789012:event-bus/switchyard-dev";

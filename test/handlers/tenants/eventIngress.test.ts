@@ -8,12 +8,12 @@ import {
   MAX_RULE_DETAIL_TYPE_LENGTH,
   MAX_RULE_SOURCE_LENGTH,
   Tenants,
-} from "../../../components/tenants/tenantRules";
+} from "../../../lib/tenantRules";
 import { makeHandler as makeChangePublisher } from "../../../handlers/tenants/changePublisher";
 import { maxChangePayloadBytes } from "../../../handlers/tenants/items";
 import { entrySize, PublishEntry } from "../../../handlers/lib/publisher";
 import { createTenantTables, LocalDynamo, startLocalDynamo } from "./localDynamo";
-import { mockInstance } from "./instanceMock";
+import { mockInstance } from "../../support/aws";
 
 const DATA = "tenant-data";
 const ACCESS = "tenant-access";

@@ -1,34 +1,11 @@
-// Local AWS for the webhook receiver tests: dynalite (a real DynamoDB API) with the idempotency
-// table, and one HTTP endpoint that answers the JSON protocols the receiver speaks, dispatching on
-// X-Amz-Target: Secrets Manager GetSecretValue and EventBridge PutEvents answered here in AWS's
-// shapes (and errors), DynamoDB forwarded to dynalite. Point AWS_ENDPOINT_URL at it.
+// Local AWS for the webhook receiver tests: the idempotency table (in the DynamoDB that
+// test/support/aws.ts starts), and one HTTP endpoint that answers the JSON protocols the receiver
+// speaks, dispatching on X-Amz-Target: Secrets Manager GetSecretValue and EventBridge PutEvents
+// answered here in AWS's shapes (and errors), DynamoDB forwarded to that DynamoDB. Point
+// AWS_ENDPOINT_URL at it.
 import * as http from "http";
 import { AddressInfo } from "net";
 import { CreateTableCommand, DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
-
-const credentials = { accessKeyId: "local", secretAccessKey: "local" };
-
-export interface Dynalite {
-  endpoint: string;
-  client: DynamoDBClient;
-  close(): Promise<void>;
-}
-
-export async function startDynalite(): Promise<Dynalite> {
-  const server = require("dynalite")({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const client = new DynamoDBClient({ endpoint, region: "eu-west-1", credentials });
-  return {
-    endpoint,
-    client,
-    close: () =>
-      new Promise<void>((resolve) => {
-        client.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 /** The idempotency table as the component declares it: partition key `id` (S). */
 export async function createIdempotencyTable(client: DynamoDBClient, name: string): Promise<void> {

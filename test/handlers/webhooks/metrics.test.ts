@@ -23,8 +23,8 @@ import { HMAC_HEADERS, hmacRequestHeaders } from "../../../handlers/webhooks/hma
 import { Provider, PROVIDER_SPECS } from "../../../handlers/webhooks/providers";
 import { STANDARD_HEADERS, signStandard } from "../../../handlers/webhooks/standard";
 import { signStripe } from "../../../handlers/webhooks/stripe";
-import { mockInstance } from "../lib/isolatedMock";
-import { createIdempotencyTable, Dynalite, startDynalite } from "./localServices";
+import { LocalDynamo, mockInstance, startLocalDynamo } from "../../support/aws";
+import { createIdempotencyTable } from "./localServices";
 import { Blob, count, metricsOf } from "../emf";
 
 const NOW_S = 1_800_000_000;
@@ -151,7 +151,7 @@ const rejection = (reason: string, provider: Provider) => ({
 });
 
 describe("handlers/webhooks/receiver business metrics (EMF)", function () {
-  let ddb: Dynalite;
+  let ddb: LocalDynamo;
   let tableN = 0;
   const logs: Array<{ level: string; message: string; extra: Record<string, unknown> }> = [];
   const logger: ReceiverLogger = {
@@ -190,7 +190,7 @@ describe("handlers/webhooks/receiver business metrics (EMF)", function () {
   }
 
   before(async () => {
-    ddb = await startDynalite();
+    ddb = await startLocalDynamo();
   });
   after(async () => {
     eb.restore();

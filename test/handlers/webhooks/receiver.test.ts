@@ -27,8 +27,8 @@ import { signStandard } from "../../../handlers/webhooks/standard";
 import { signStripe } from "../../../handlers/webhooks/stripe";
 import { signTwilio } from "../../../handlers/webhooks/twilio";
 import { Provider } from "../../../handlers/webhooks/providers";
-import { mockInstance } from "../lib/isolatedMock";
-import { createIdempotencyTable, Dynalite, scanTable, startDynalite } from "./localServices";
+import { LocalDynamo, mockInstance, startLocalDynamo } from "../../support/aws";
+import { createIdempotencyTable, scanTable } from "./localServices";
 
 const TABLE = "webhook-idempotency";
 const DOMAIN = "abcdefghij.lambda-url.eu-west-1.on.aws";
@@ -150,7 +150,7 @@ function urlEvent(
 }
 
 describe("handlers/webhooks/receiver against dynalite", function () {
-  let ddb: Dynalite;
+  let ddb: LocalDynamo;
   let tableN = 0;
   let nowMs = NOW_S * 1000;
   const logs: Array<{ level: string; message: string; extra: Record<string, unknown> }> = [];
@@ -196,7 +196,7 @@ describe("handlers/webhooks/receiver against dynalite", function () {
   }
 
   before(async () => {
-    ddb = await startDynalite();
+    ddb = await startLocalDynamo();
   });
   after(async () => {
     eb.restore();

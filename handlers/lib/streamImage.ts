@@ -1,6 +1,9 @@
-// Turns the DynamoDB JSON of a stream record's image (as Lambda delivers it) into plain JSON values.
+// Turns the DynamoDB JSON of a stream record's image (as Lambda delivers it) into plain JSON values,
+// and picks the image a change stands for (the new one, or the old one of a removal).
 // Written here rather than taken from @aws-sdk/util-dynamodb because stream events carry binary
 // values as base64 strings and numbers that may not fit a JS number: both need a defined answer.
+
+import type { DynamoDBRecord } from "aws-lambda";
 
 /** An attribute value in DynamoDB JSON. */
 export type StreamAttribute = {
@@ -46,4 +49,20 @@ export function fromImage(image: Record<string, StreamAttribute>): Record<string
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(image)) out[k] = fromAttribute(v);
   return out;
+}
+
+/** The image a stream record's change stands for, as plain JSON, and the change's kind. */
+export function changedItem(
+  record: DynamoDBRecord,
+  /** What the table's stream must carry for the missing image, for the error. */
+  streamNeeds: (image: "NewImage" | "OldImage") => string,
+): { eventName: "INSERT" | "MODIFY" | "REMOVE"; item: Record<string, unknown> } {
+  const name = record.eventName;
+  if (name !== "INSERT" && name !== "MODIFY" && name !== "REMOVE") {
+    throw new Error(`stream record ${record.eventID}: unknown eventName ${JSON.stringify(name)}`);
+  }
+  const image = name === "REMOVE" ? "OldImage" : "NewImage";
+  const raw = record.dynamodb?.[image];
+  if (!raw) throw new Error(`stream record ${record.eventID}: no ${image} (${streamNeeds(image)})`);
+  return { eventName: name, item: fromImage(raw as Record<string, StreamAttribute>) };
 }

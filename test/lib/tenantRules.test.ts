@@ -7,7 +7,7 @@ import {
   ruleTargetBuses,
   TenantRule,
   validateTenants,
-} from "../../components/tenants/tenantRules";
+} from "../../lib/tenantRules";
 
 const PARTNER = "arn:aws:events:eu-west-1:444455556666:event-bus/partner";
 const HUB = "arn:aws:events:eu-west-1:123456789012:event-bus/hub";

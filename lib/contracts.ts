@@ -1,0 +1,84 @@
+// The names Switchyard's deploy-time code (components, config, index.ts), its Lambda handlers and
+// its local runtime must agree on: Powertools service names, the business metrics' namespace,
+// names and dimensions, and the event sources it publishes under. Imports nothing, so every side
+// can import it without loading the other side's packages (Powertools into the Pulumi process,
+// @pulumi/* into a function's bundle).
+
+/** Powertools `serviceName` of each function: its logs' `service` key and its metrics' dimension. */
+export const SERVICES = {
+  /** Every webhook receiver: the `service` dimension the webhook alarms watch. */
+  webhooks: "switchyard-webhooks",
+  changePublisher: "change-publisher",
+  tenantIngress: "tenant-ingress",
+  jobsSubmit: "jobs-submit",
+  jobsGet: "jobs-get",
+  jobsProcess: "jobs-process",
+  jobsFailed: "jobs-failed",
+  jobsJwt: "jobs-jwt",
+  recordIngestionS3: "record-ingestion-s3",
+  recordIngestionStream: "record-ingestion-stream",
+  recordsGatewayAuthorizer: "records-gateway-authorizer",
+} as const;
+
+/** CloudWatch namespace of every Switchyard business metric. */
+export const METRICS_NAMESPACE = "Switchyard";
+
+/**
+ * Business metric names (EMF, unit Count). Every metric carries the dimension `service` (Powertools
+ * adds it from `serviceName`); `WebhookRejected` also carries `reason` (one of REJECTION_REASONS).
+ * The Monitoring component alarms on exactly these names and dimensions.
+ */
+export const METRIC = {
+  /** A webhook delivery verified and accepted (published or queued). */
+  deliveryAccepted: "WebhookAccepted",
+  /** A webhook delivery refused; dimension `reason`. */
+  deliveryRejected: "WebhookRejected",
+  /** A webhook delivery already seen (idempotency hit); answered without publishing again. */
+  deliveryDuplicate: "WebhookDuplicate",
+  /** Events EventBridge accepted from this handler's PutEvents calls. */
+  eventsPublished: "EventsPublished",
+  /** PutEvents calls that were retries (of a whole batch or of its failed entries). */
+  publishRetries: "PublishRetries",
+  /** Events that could not be published after all retries. */
+  publishFailed: "EventsPublishFailed",
+} as const;
+
+/** Dimension names of the business metrics. */
+export const DIMENSION = { service: "service", reason: "reason" } as const;
+
+/**
+ * Values of the `reason` dimension of `WebhookRejected`. Keep the set small and fixed: each value is
+ * a separate CloudWatch metric (billed), and the provider goes to EMF metadata, not a dimension.
+ */
+export const REJECTION_REASONS = {
+  /** Signature missing or wrong: an attack, or a secret rotated on one side only. Alarmed. */
+  signature: "signature",
+  /** Signed timestamp outside the tolerance (replay or clock skew). */
+  timestamp: "timestamp",
+  /** Body or headers not of the provider's format. */
+  malformed: "malformed",
+  /** Path names no configured provider. */
+  unknownProvider: "unknown-provider",
+  /** Method other than the provider's (POST). */
+  method: "method",
+  /** Body larger than the receiver accepts. */
+  tooLarge: "too-large",
+  /** Source address outside the provider's allowlist (switchyard:webhookAllowedCidrs). */
+  ip: "ip",
+} as const;
+export type RejectionReason = (typeof REJECTION_REASONS)[keyof typeof REJECTION_REASONS];
+
+/** The event source a webhook receiver publishes a provider's deliveries under. */
+export const eventSource = (provider: string) => `switchyard.webhooks.${provider}`;
+
+/**
+ * The environment variable that makes every handler build its SDK clients during Lambda's init
+ * (`at-init`) instead of on first use (handlers/lib/lazy.ts; `switchyard:lambdaClientInit`).
+ */
+export const CLIENT_INIT_ENV = "SWITCHYARD_CLIENT_INIT";
+
+/** The records gateway authorizer's context key that carries the upstream API key to the integration. */
+export const UPSTREAM_KEY_CONTEXT = "upstreamKey";
+
+/** The jobs table's TTL attribute (epoch seconds), set on every job item. */
+export const JOB_TTL_ATTRIBUTE = "expiresAt";
