@@ -7,6 +7,7 @@ import { Provider } from "./handlers/webhooks/providers";
 import { ConfigError, NAMESPACE } from "./config/kinds";
 import { PREVIOUS_SECRET_SUFFIX, requiredSecrets, SecretDecl } from "./config/keys";
 import { readConfig } from "./config/read";
+import { outboundSubscriptionsWithSecrets } from "./components/webhooks/outboundConfig";
 
 export { ConfigError, NAMESPACE } from "./config/kinds";
 export { DEFAULT_GATEWAY_TIERS, WEBHOOK_SECRET_KEYS } from "./config/keys";
@@ -126,6 +127,14 @@ export function loadConfig() {
       idempotencyTtlSeconds: v.webhookIdempotencyTtlSeconds,
       reservedConcurrency: v.webhookReservedConcurrency,
       timeoutSeconds: v.webhookTimeoutSeconds,
+    },
+    // outbound webhooks: subscriptions with their signing secrets (set, or generated in Secrets Manager)
+    outbound: {
+      subscriptions: outboundSubscriptionsWithSecrets(config, v.outboundSubscriptions, stack),
+      retryScheduleSeconds: v.outboundRetrySchedule,
+      requestTimeoutSeconds: v.outboundRequestTimeoutSeconds,
+      disableAfterSeconds: v.outboundDisableAfterSeconds,
+      attemptLogTtlDays: v.outboundAttemptLogTtlDays,
     },
     // jobs API and records gateway
     apis: {

@@ -34,6 +34,12 @@ import {
 import { STREAM_DEFAULTS } from "../components/tenants/streamMapping";
 import { Tenants, validateTenants } from "../lib/tenantRules";
 import { WEBHOOK_DEFAULTS } from "../components/webhooks/receiverSpec";
+import {
+  OUTBOUND_COMPONENT_DEFAULTS,
+  parseRetrySchedule,
+  parseSubscriptions,
+  SubscriptionSpec,
+} from "../components/webhooks/outboundSpec";
 import { HMAC_SIGNED_CONTENTS } from "../handlers/webhooks/hmac";
 import { isProvider, Provider, PROVIDERS } from "../handlers/webhooks/providers";
 import { parseCidr } from "../handlers/webhooks/sourceIp";
@@ -306,6 +312,37 @@ export const KEYS = {
     pattern: /^https:\/\/[^\s?#]+$/,
     example: "https://hooks.example.com/twilio",
     doc: "`https://...` URL Twilio signs when a custom domain fronts the receiver",
+  }),
+  // --- outbound webhooks ---
+  outboundSubscriptions: json<SubscriptionSpec[]>({
+    default: [],
+    check: (v) => parseSubscriptions(v),
+    example: `'[{"name":"billing","url":"https://billing.example.com/hooks","events":["OrderPlaced"],"rateLimitPerSecond":10,"headers":{"X-Tenant":"acme"}}]'`,
+    doc: "JSON list of outbound webhook subscriptions: `name` (1-20 lowercase letters, digits, hyphens), `url` (https), `events` (a list of detail types or an event pattern), optional `rateLimitPerSecond` (1-1000) and `headers`; each signs with `outboundSecret<Name>` (e.g. `outboundSecretBilling`) when set, else with a secret generated in Secrets Manager (`outboundSecretArns`); see [Outbound webhooks](outbound-webhooks.md)",
+  }),
+  outboundRetrySchedule: json<number[]>({
+    default: OUTBOUND_COMPONENT_DEFAULTS.retryScheduleSeconds,
+    check: parseRetrySchedule,
+    example: "'[0,5,300,1800,7200,18000,36000,36000]'",
+    doc: "JSON list of seconds to wait before each delivery attempt (1-50 entries, each 0-43000: a retry waits as an SQS visibility timeout, at most 12 h)",
+  }),
+  outboundRequestTimeoutSeconds: int({
+    default: OUTBOUND_COMPONENT_DEFAULTS.requestTimeoutSeconds,
+    min: 1,
+    max: 60,
+    doc: "seconds an endpoint has to answer 2xx before the attempt fails",
+  }),
+  outboundDisableAfterSeconds: int({
+    default: OUTBOUND_COMPONENT_DEFAULTS.disableAfterSeconds,
+    min: 3600,
+    max: 2592000,
+    doc: "an endpoint failing every attempt for this many seconds is disabled and its messages parked",
+  }),
+  outboundAttemptLogTtlDays: int({
+    default: OUTBOUND_COMPONENT_DEFAULTS.attemptLogTtlDays,
+    min: 1,
+    max: 365,
+    doc: "days the outbound attempt log keeps deliveries and attempts (DynamoDB TTL, {range})",
   }),
   // --- jobs API ---
   jobsAuth: oneOf({
