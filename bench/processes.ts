@@ -7,10 +7,13 @@ import { nowMs } from "./stats";
 export const ROOT = path.join(__dirname, "..");
 const TS_NODE = require.resolve("ts-node/dist/bin.js");
 
+/** Default wait between a server's ready line and the signal that stops it, ms. */
+export const STOP_DELAY_MS = 250;
+
 export interface ChildTiming {
   /** Spawn to the first stdout line matching `ready`, ms. */
   readyMs: number;
-  /** Spawn to the process's exit, ms (after `stop` was sent, when one is given). */
+  /** Spawn to the process's exit, ms (after `stop` was sent, when one is given, and its delay). */
   exitMs: number;
   /** The matching line. */
   line: string;
@@ -23,6 +26,12 @@ export interface ChildOptions {
   ready: RegExp;
   /** Sent once `ready` is seen (a server that runs until told to stop); default: wait for exit. */
   stop?: NodeJS.Signals;
+  /**
+   * Wait after the ready line before sending `stop`: a process that prints its ready line just
+   * before it installs its signal handler would otherwise die of the signal's default action,
+   * leaving its own children (moto_server) running. Default 250 ms.
+   */
+  stopDelayMs?: number;
   timeoutMs?: number;
   env?: Record<string, string>;
 }
@@ -54,7 +63,7 @@ export function timeChild(o: ChildOptions): Promise<ChildTiming> {
       if (found === undefined) return;
       readyMs = nowMs() - t0;
       line = found;
-      if (o.stop) child.kill(o.stop);
+      if (o.stop) setTimeout(() => child.kill(o.stop), o.stopDelayMs ?? STOP_DELAY_MS);
     });
     child.stderr.on("data", (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
     child.once("error", (e) => {
@@ -70,7 +79,8 @@ export function timeChild(o: ChildOptions): Promise<ChildTiming> {
             `${o.args.join(" ")} exited (${code ?? signal}) before printing ${o.ready}: ${err.trim().slice(-600)}`,
           ),
         );
-      if (code !== 0 && !(o.stop && signal === o.stop))
+      // A server told to stop must handle the signal and exit 0: killed by it, it did not clean up.
+      if (code !== 0)
         return reject(
           new Error(`${o.args.join(" ")} exited with ${code ?? signal}: ${err.trim()}`),
         );

@@ -2,7 +2,7 @@
 // a fresh Node process, against baselines evaluated the same way: a program of one
 // aws.lambda.CallbackFunction (default packaging, role given) and one of one SwitchyardFunction.
 import { ProgramName } from "./evalProgram";
-import { ChildTiming, timeChild } from "./processes";
+import { ChildTiming, STOP_DELAY_MS, timeChild } from "./processes";
 
 /** One evaluation: spawn to exit (the figure compared), and process start to evaluation done. */
 export interface EvalSample {
@@ -156,7 +156,7 @@ export async function benchStartToReady(
         stop: "SIGINT",
       });
       ready = t.readyMs;
-      stop = t.exitMs - t.readyMs;
+      stop = t.exitMs - t.readyMs - STOP_DELAY_MS;
     } catch (e) {
       out.errors.push((e as Error).message.slice(0, 300));
     }

@@ -13,6 +13,7 @@ import {
 } from "../../bench/publisherBench";
 import { ownCode, runtimeProvidedPackages } from "../../bench/archives";
 import { localEnvironment, operationOf, Provisioned } from "../../bench/realistic";
+import { STOP_DELAY_MS, timeChild } from "../../bench/processes";
 import { DEFAULT_MAX_ENTRY_BYTES, entrySize } from "../../handlers/lib/publisher";
 
 const KB = 1024;
@@ -192,5 +193,33 @@ describe("bench: default packaging's own code and the local environment", () => 
     expect(operationOf("POST", "/2015-03-31/functions/f/invocations")).to.equal("Lambda.Invoke");
     expect(operationOf("GET", "/bucket/in/key.json?x-id=GetObject")).to.equal("S3 GET /bucket/*");
     expect(operationOf("PUT", "/bucket")).to.equal("S3 PUT /bucket");
+  });
+});
+
+describe("bench: timing a fresh process", function () {
+  this.timeout(60_000);
+
+  it("times a server to its ready line, then stops it with the signal it handles", async () => {
+    // The handler is installed right after the ready line, as local/cli.ts does.
+    const t = await timeChild({
+      args: [
+        "-e",
+        "console.log('Ready now'); process.on('SIGINT', () => process.exit(0)); setInterval(() => {}, 1000);",
+      ],
+      ready: /^Ready /,
+      stop: "SIGINT",
+    });
+    expect(t.line).to.equal("Ready now");
+    expect(t.exitMs).to.be.at.least(t.readyMs + STOP_DELAY_MS);
+  });
+
+  it("fails a server that the stop signal kills instead of stopping it cleanly", async () => {
+    let failed = "";
+    await timeChild({
+      args: ["-e", "console.log('Ready now'); setInterval(() => {}, 1000);"],
+      ready: /^Ready /,
+      stop: "SIGINT",
+    }).catch((e: Error) => (failed = e.message));
+    expect(failed).to.match(/exited with SIGINT/);
   });
 });
