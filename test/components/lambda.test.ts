@@ -116,6 +116,33 @@ describe("SwitchyardFunction", () => {
     );
   });
 
+  it("bundles a function the same alone and in one build with others, whatever comes before it", async () => {
+    const text = async (b: Promise<{ archive: pulumi.asset.AssetArchive }>) =>
+      (await archiveEntries((await b).archive))[0].text;
+    const get = { module: "handlers/jobs/get", factory: "createGet" };
+    const alone = await text(bundleArchive(get));
+    const [first, , last] = await Promise.all([
+      text(bundleArchive(get)),
+      text(bundleArchive({ module: "handlers/jobs/submit", factory: "createSubmit" })),
+      text(bundleArchive(get)),
+    ]);
+    const afterOthers = await Promise.all([
+      text(bundleArchive({ module: "handlers/jobs/process", factory: "createProcess" })),
+      text(bundleArchive(get)),
+    ]);
+    expect(alone).to.contain("createGet");
+    expect([first, last, afterOthers[1]]).to.deep.equal([alone, alone, alone]);
+    // A batch with one module that cannot be bundled fails that one alone.
+    const [bad, good] = await Promise.allSettled([
+      bundleArchive({ module: "handlers/jobs/nope", factory: "createNope" }),
+      bundleArchive(get),
+    ]);
+    expect(bad.status).to.equal("rejected");
+    expect(good.status === "fulfilled" && (await text(Promise.resolve(good.value)))).to.equal(
+      alone,
+    );
+  });
+
   it("writes the factory's arguments into the entry as JSON, and refuses an Output among them", () => {
     expect(entrySource({ module: "handlers/x", factory: "createX", args: [{ a: [1, "b"] }, 2] })).to
       .equal(`import { createX as factory } from "./handlers/x";
