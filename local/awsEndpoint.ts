@@ -7,6 +7,7 @@
 import * as http from "http";
 import { createHash, randomUUID } from "crypto";
 import { LOCAL_CALLER_CREDENTIALS, SigV4Fault, verifySigV4 } from "./sigv4";
+import { servedOperationNames, servedTargets } from "./services/operations";
 
 export class AwsError extends Error {
   constructor(
@@ -414,16 +415,8 @@ function requireStrings(body: Record<string, unknown>, required: string[], optio
   }
 }
 
-/** Operations served, by X-Amz-Target; listed so that the unknown-operation error can name them. */
-export const JSON_OPERATIONS = [
-  "AWSEvents.PutEvents",
-  "AWSEvents.StartReplay",
-  "secretsmanager.GetSecretValue",
-  "AmazonSQS.SendMessage",
-  "AmazonSQS.SendMessageBatch",
-  "AWSStepFunctions.StartExecution",
-  "DynamoDB_20120810.*",
-];
+/** Operations served, by X-Amz-Target (from SERVED_OPERATIONS, local/services/operations.ts). */
+export const JSON_OPERATIONS = servedTargets();
 
 /** The signing name of each X-Amz-Target prefix the endpoint serves. */
 const SIGNING_NAMES: Record<string, string> = {
@@ -534,7 +527,7 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
     }
     throw new AwsError(
       "UnknownOperationException",
-      `The Switchyard local endpoint does not implement ${target}. Implemented: ${JSON_OPERATIONS.join(", ")}, SNS Publish, SQS SendMessage/SendMessageBatch (query protocol), Lambda Invoke, S3 PutObject/GetObject.`,
+      `The Switchyard local endpoint does not implement ${target}. Implemented: ${servedOperationNames()}.`,
     );
   }
 
