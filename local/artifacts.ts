@@ -162,6 +162,8 @@ export class LambdaHost {
   public stderr = "";
   public stdout = "";
   private stopped = false;
+  /** Set when the process reported an error (spawn or IPC failure). */
+  private failed?: Error;
 
   private constructor(
     private readonly dir: string,
@@ -198,8 +200,17 @@ export class LambdaHost {
     liveChildren.add(child);
     installExitHook();
     child.once("exit", () => liveChildren.delete(child));
-    // A send to a process that has just died fails here, not in the caller: its exit rejects.
-    child.on("error", () => undefined);
+    // A process that could not be spawned, or a send to one that has just died, is reported
+    // here: the sandbox is marked dead (never reused) and its invocations rejected.
+    child.on("error", (e) => {
+      this.failed = e;
+      const err = new Error(`function process failed: ${e.message}`);
+      for (const p of this.pending.values()) {
+        clearTimeout(p.timer);
+        p.reject(err);
+      }
+      this.pending.clear();
+    });
     this.child.stdout!.on("data", (d) => (this.stdout += d.toString()));
     this.child.stderr!.on("data", (d) => (this.stderr += d.toString()));
     return new Promise((resolve, reject) => {
@@ -237,8 +248,30 @@ export class LambdaHost {
     });
   }
 
+  /**
+   * Whether the process can take an invocation: running, its IPC channel open, not stopped and
+   * not failed. A sandbox that is not alive is discarded, never reused.
+   */
+  get alive(): boolean {
+    const c = this.child;
+    return (
+      !this.stopped &&
+      !this.failed &&
+      c !== undefined &&
+      c.exitCode === null &&
+      c.signalCode === null &&
+      c.connected
+    );
+  }
+
   /** Invokes the handler; rejects with the handler's error, or a timeout as Lambda reports it. */
   invoke<R = any>(event: unknown, requestId?: string): Promise<R> {
+    if (!this.alive)
+      return Promise.reject(
+        new Error(
+          `function process is not running${this.failed ? `: ${this.failed.message}` : ""}`,
+        ),
+      );
     const id = ++this.seq;
     const timeoutMs = (this.opts.timeoutSeconds ?? 10) * 1000;
     return new Promise<R>((resolve, reject) => {
@@ -255,7 +288,12 @@ export class LambdaHost {
         if (!this.stopped) void this.spawn().catch(() => undefined);
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      this.child.send({ type: "invoke", id, event, requestId });
+      this.child.send({ type: "invoke", id, event, requestId }, (e) => {
+        if (!e || !this.pending.has(id)) return;
+        clearTimeout(timer);
+        this.pending.delete(id);
+        reject(new Error(`function process did not take the invocation: ${e.message}`));
+      });
     });
   }
 

@@ -9,6 +9,7 @@
 // after a minute idle unless it is the last; a timeout or a crash discards only the sandbox that
 // had it.
 import { randomUUID } from "crypto";
+import * as fs from "fs";
 import { LambdaHost, LambdaInvokeError, materialize } from "./artifacts";
 import { AwsError } from "./awsEndpoint";
 import * as pulumi from "@pulumi/pulumi";
@@ -55,11 +56,23 @@ interface Pool {
 
 const DEFAULT_MAX_SANDBOXES = 32;
 
+/** An invocation that arrived after stop(): no sandbox serves it. */
+export class LambdaStopped extends Error {
+  /** Read by the stream and queue pollers, which stop retrying. */
+  public readonly stopping = true;
+  constructor(functionName: string) {
+    super(`the local runtime is stopping: ${functionName} starts no new sandbox`);
+    this.name = "ServiceException";
+  }
+}
+
 export class LocalLambdas {
   private readonly pools = new Map<string, Pool>();
   private readonly hosts = new Set<LambdaHost>();
   private readonly idleTimers = new Map<LambdaHost, NodeJS.Timeout>();
   private readonly inflight = new Set<Promise<unknown>>();
+  /** Set by stop(): no sandbox starts after it. */
+  private stopped = false;
 
   constructor(
     public readonly functions: Map<string, LocalFunction>,
@@ -101,6 +114,7 @@ export class LocalLambdas {
 
   /** A new sandbox: the function's archive (written once) in a fresh process. */
   private async spawn(fn: LocalFunction, pool: Pool): Promise<LambdaHost> {
+    if (this.stopped) throw new LambdaStopped(fn.name);
     if (!pool.dir) {
       pool.dir = materialize(fn.archive);
       pool.dir.catch(() => (pool.dir = undefined));
@@ -119,6 +133,11 @@ export class LocalLambdas {
         POWERTOOLS_DEV: "false",
       },
     });
+    if (this.stopped) {
+      // stop() ran while this sandbox was starting: it must not outlive the run.
+      await host.stop().catch(() => undefined);
+      throw new LambdaStopped(fn.name);
+    }
     this.hosts.add(host);
     return host;
   }
@@ -131,11 +150,17 @@ export class LocalLambdas {
   private async acquire(fn: LocalFunction, throttle: boolean): Promise<LambdaHost> {
     const pool = this.pool(fn);
     for (;;) {
+      if (this.stopped) throw new LambdaStopped(fn.name);
       const idle = pool.idle.pop();
       if (idle) {
         clearTimeout(this.idleTimers.get(idle));
         this.idleTimers.delete(idle);
-        return idle;
+        if (idle.alive) return idle;
+        // Its process died while idle (killed, crashed): discard it and look again.
+        pool.live--;
+        this.hosts.delete(idle);
+        void idle.stop().catch(() => undefined);
+        continue;
       }
       if (pool.live < this.limit(fn)) {
         pool.live++;
@@ -236,6 +261,7 @@ export class LocalLambdas {
       try {
         result = await this.run(fn, event, requestId, false);
       } catch (e) {
+        if (e instanceof LambdaStopped) return;
         lastError =
           e instanceof LambdaInvokeError
             ? e
@@ -315,12 +341,21 @@ export class LocalLambdas {
     while (this.inflight.size) await Promise.allSettled([...this.inflight]);
   }
 
+  /**
+   * Ends every sandbox, refuses new ones (an invocation after this rejects) and deletes each
+   * function's materialized archive folder.
+   */
   async stop(): Promise<void> {
+    this.stopped = true;
     const all = [...this.hosts];
+    const dirs = [...this.pools.values()].flatMap((p) => (p.dir ? [p.dir] : []));
     for (const t of this.idleTimers.values()) clearTimeout(t);
     this.idleTimers.clear();
     this.hosts.clear();
+    for (const pool of this.pools.values()) for (const w of pool.waiting.splice(0)) w(undefined);
     this.pools.clear();
     await Promise.all(all.map((h) => h.stop().catch(() => undefined)));
+    for (const dir of await Promise.all(dirs.map((d) => d.catch(() => undefined))))
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -8,6 +8,7 @@ import {
   readRequestBody,
   writeLambdaResponse,
 } from "../httpEvents";
+import { AwsError } from "../awsEndpoint";
 import { Runtime } from "./context";
 
 export class FunctionUrlsService {
@@ -28,6 +29,16 @@ export class FunctionUrlsService {
           const result = await lambdas.invoke(fn.name, functionUrlEvent(req, body, domain));
           writeLambdaResponse(res, result);
         } catch (e: any) {
+          if (e instanceof AwsError && e.status === 429) {
+            // Past the function's reserved concurrency, as a Function URL answers it.
+            this.rt.log(`  function ${fn.name} throttled: ${e.message}`);
+            res.writeHead(429, {
+              "content-type": "application/json",
+              "x-amzn-errortype": e.code,
+            });
+            res.end(JSON.stringify({ Message: e.message }));
+            return;
+          }
           this.rt.log(`  function ${fn.name} error: ${e.name}: ${e.message}`);
           res.writeHead(502, { "content-type": "application/json" });
           res.end(JSON.stringify({ Message: "Internal Server Error" }));

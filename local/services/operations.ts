@@ -88,6 +88,7 @@ export const SERVED_OPERATIONS: readonly ServedOperation[] = [
   },
   { service: "S3", operation: "PutObject", protocol: "REST XML, path style", engine: "s3" },
   { service: "S3", operation: "GetObject", protocol: "REST XML, path style", engine: "s3" },
+  { service: "S3", operation: "HeadObject", protocol: "REST XML, path style", engine: "s3" },
 ];
 
 /** The X-Amz-Target values served, for the JSON protocols. */

@@ -27,6 +27,13 @@ export class S3Service {
     return this.rt.of("aws:s3/bucketV2:BucketV2").concat(this.rt.of("aws:s3/bucket:Bucket"));
   }
 
+  private requireBucket(bucket: string): void {
+    if (!this.buckets().some((b) => (b.inputs.bucket ?? b.name) === bucket))
+      throw new AwsError("NoSuchBucket", "The specified bucket does not exist", 404, {
+        BucketName: bucket,
+      });
+  }
+
   private file(bucket: string, key: string): string {
     const file = path.resolve(this.dir, bucket, key);
     if (!file.startsWith(path.resolve(this.dir, bucket) + path.sep))
@@ -37,9 +44,7 @@ export class S3Service {
   /** PutObject: writes the object and notifies the bucket's functions; returns the ETag. */
   put(bucket: string, key: string, body: Buffer, contentType?: string): string {
     const etag = createHash("md5").update(body).digest("hex");
-    if (!this.buckets().some((b) => (b.inputs.bucket ?? b.name) === bucket)) {
-      throw new AwsError("NoSuchBucket", "The specified bucket does not exist", 404);
-    }
+    this.requireBucket(bucket);
     const file = this.file(bucket, key);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, body);
@@ -86,9 +91,10 @@ export class S3Service {
 
   /** GetObject. */
   get(bucket: string, key: string): { body: Buffer; contentType?: string; etag: string } {
+    this.requireBucket(bucket);
     const file = this.file(bucket, key);
     if (!fs.existsSync(file))
-      throw new AwsError("NoSuchKey", "The specified key does not exist.", 404);
+      throw new AwsError("NoSuchKey", "The specified key does not exist.", 404, { Key: key });
     const body = fs.readFileSync(file);
     const meta = fs.existsSync(`${file}.meta.json`)
       ? JSON.parse(fs.readFileSync(`${file}.meta.json`, "utf8"))
