@@ -10,7 +10,7 @@
 // had it.
 import { randomUUID } from "crypto";
 import * as fs from "fs";
-import { LambdaHost, LambdaInvokeError, materialize } from "./artifacts";
+import { FunctionLogRecord, LambdaHost, LambdaInvokeError, materialize } from "./artifacts";
 import { AwsError } from "./awsEndpoint";
 import * as pulumi from "@pulumi/pulumi";
 
@@ -44,6 +44,8 @@ export interface LambdaDeps {
    * environments; the last one of a function stays warm. Default 60000.
    */
   sandboxIdleMs?: number;
+  /** Each line a function's process writes, with the invocation it belongs to. */
+  onLog?(functionName: string, record: FunctionLogRecord): void;
 }
 
 /** The sandboxes of one function: idle ones to reuse, how many live, who waits for one. */
@@ -122,6 +124,7 @@ export class LocalLambdas {
     const host = await LambdaHost.start(await pool.dir, {
       functionName: fn.name,
       timeoutSeconds: fn.timeoutSeconds,
+      ...(this.deps.onLog ? { onLog: (r) => this.deps.onLog!(fn.name, r) } : {}),
       env: {
         ...fn.environment,
         AWS_ENDPOINT_URL: this.deps.endpointUrl,

@@ -161,6 +161,10 @@ export class SwitchyardLocal implements Runtime {
 
   log(line: string): void {
     this.logLines.push(line);
+    this.print(line);
+  }
+
+  print(line: string): void {
     (this.opts.log ?? ((l: string) => console.log(l)))(line);
   }
 

@@ -10,9 +10,12 @@ export class ControlService {
     private readonly drain: () => Promise<void>,
   ) {}
 
-  /** GET /state, /queues/<name>, /topics, /executions, /records, /events; POST /replay?name=. */
+  /**
+   * GET /state, /queues/<name>, /topics, /executions, /records, /events, /logs (lines kept per
+   * function), /logs/<function>[?requestId=...]; POST /drain, POST /replay?name=.
+   */
   async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const { sqs, sns, stepFunctions, records, eventBridge, functionUrls, restApis } =
+    const { sqs, sns, stepFunctions, records, eventBridge, functionUrls, restApis, lambda } =
       this.rt.services;
     const url = new URL(req.url ?? "/", "http://local");
     const send = (status: number, body: unknown) => {
@@ -55,6 +58,21 @@ export class ControlService {
         );
       case "events":
         return send(200, eventBridge.bus.archive);
+      case "logs": {
+        if (!parts[1])
+          return send(
+            200,
+            Object.fromEntries(
+              [...lambda.lambdas.functions.keys()].map((n) => [n, lambda.logs.get(n)?.length ?? 0]),
+            ),
+          );
+        const name = decodeURIComponent(parts[1]);
+        if (!lambda.lambdas.functions.has(name))
+          return send(404, { message: `no function ${name}` });
+        const requestId = url.searchParams.get("requestId");
+        const kept = lambda.logs.get(name) ?? [];
+        return send(200, requestId ? kept.filter((r) => r.requestId?.startsWith(requestId)) : kept);
+      }
       case undefined:
       case "state":
         return send(200, {

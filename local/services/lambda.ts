@@ -4,10 +4,23 @@
 import { arnFor, REGION } from "../mocks";
 import { AwsError, LocalServices } from "../awsEndpoint";
 import { LocalFunction, LocalLambdas } from "../lambdas";
+import type { FunctionLogRecord } from "../artifacts";
 import { nameOf, Runtime, unsecret } from "./context";
+
+/** How many of a function's latest log lines are kept for the control port. */
+export const KEPT_LOG_RECORDS = 500;
+
+/** A function's log line as the terminal shows it: the function, the request, the line. */
+export function formatLogRecord(functionName: string, r: FunctionLogRecord): string {
+  // A record's own line breaks arrive as carriage returns (one line per record): shown as \n.
+  const message = r.message.replace(/\r/g, "\\n");
+  return `  [${functionName} ${r.requestId ? r.requestId.slice(0, 8) : "init"}] ${message}`;
+}
 
 export class LambdaService {
   public lambdas!: LocalLambdas;
+  /** Each function's latest log lines (KEPT_LOG_RECORDS), by function name. */
+  public readonly logs = new Map<string, FunctionLogRecord[]>();
 
   constructor(private readonly rt: Runtime) {}
 
@@ -59,6 +72,13 @@ export class LambdaService {
       region: REGION,
       log: (l) => rt.log(l),
       asyncRetryDelayMs: (attempt) => (attempt === 0 ? 60_000 : 120_000) * rt.speed,
+      onLog: (name, record) => {
+        const kept = this.logs.get(name) ?? [];
+        kept.push(record);
+        if (kept.length > KEPT_LOG_RECORDS) kept.splice(0, kept.length - KEPT_LOG_RECORDS);
+        this.logs.set(name, kept);
+        rt.print(formatLogRecord(name, record));
+      },
       sendToDestination: async (arn, record, success) => {
         const service = arn.split(":")[2];
         if (service === "lambda") this.lambdas.invokeAsync(arn, record);
