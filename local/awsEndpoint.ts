@@ -61,6 +61,14 @@ export interface LocalServices {
     input?: string;
     name?: string;
   }): Promise<{ executionArn: string; startDate: number }>;
+  /** EventBridge ListRules: the rules of a bus (default: the default bus). */
+  listRules?(request: Record<string, unknown>): Promise<unknown>;
+  /** SQS ReceiveMessage and DeleteMessage (JSON protocol), for inspecting queues such as the DLQ. */
+  sqsReceiveMessage?(request: Record<string, unknown>): Promise<unknown>;
+  sqsDeleteMessage?(request: Record<string, unknown>): Promise<unknown>;
+  /** Step Functions ListStateMachines and ListExecutions. */
+  listStateMachines?(request: Record<string, unknown>): Promise<unknown>;
+  listExecutions?(request: Record<string, unknown>): Promise<unknown>;
   invokeLambda(
     functionName: string,
     payload: string,
@@ -316,7 +324,7 @@ const md5 = (b: Buffer | string) => createHash("md5").update(b).digest("hex");
  * MD5OfMessageAttributes as SQS computes it: per attribute, sorted by name, the lengths (4 bytes,
  * big-endian) and bytes of name and data type, a transport byte (1 string, 2 binary), the value.
  */
-function md5OfAttributes(attrs: Record<string, SqsAttribute>): string {
+export function md5OfAttributes(attrs: Record<string, SqsAttribute>): string {
   const parts: Buffer[] = [];
   const withLength = (b: Buffer) => {
     const n = Buffer.alloc(4);
@@ -571,6 +579,32 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
       case "AWSStepFunctions.StartExecution":
         requireStrings(body, ["stateMachineArn"], ["input", "name", "traceHeader"]);
         return sendJson(res, 200, await svc.startExecution(body), contentType);
+      case "AWSEvents.ListRules":
+        requireStrings(body, [], ["EventBusName", "NamePrefix", "NextToken"]);
+        if (svc.listRules) return sendJson(res, 200, await svc.listRules(body), contentType);
+        break;
+      case "AmazonSQS.ReceiveMessage":
+        if (svc.sqsReceiveMessage)
+          return sendJson(
+            res,
+            200,
+            await svc.sqsReceiveMessage(body),
+            "application/x-amz-json-1.0",
+          );
+        break;
+      case "AmazonSQS.DeleteMessage":
+        if (svc.sqsDeleteMessage)
+          return sendJson(res, 200, await svc.sqsDeleteMessage(body), "application/x-amz-json-1.0");
+        break;
+      case "AWSStepFunctions.ListStateMachines":
+        if (svc.listStateMachines)
+          return sendJson(res, 200, await svc.listStateMachines(body), contentType);
+        break;
+      case "AWSStepFunctions.ListExecutions":
+        requireStrings(body, [], ["stateMachineArn", "statusFilter", "nextToken"]);
+        if (svc.listExecutions)
+          return sendJson(res, 200, await svc.listExecutions(body), contentType);
+        break;
     }
     throw new AwsError(
       "UnknownOperationException",

@@ -31,6 +31,16 @@ import { FunctionUrlsService } from "./services/functionUrls";
 import { RestApisService } from "./services/restApis";
 import { RecordsApiService } from "./services/records";
 import { ControlService } from "./services/control";
+import {
+  DemoTenant,
+  ingressTenant,
+  InspectTargets,
+  inspectLines,
+  issueDemoTenantKey,
+  WebhookReceiver,
+  webhookLines,
+  webhookReceivers,
+} from "./firstRun";
 
 export { MOTO_RECORDING_FILE };
 export type { QueueMessage, TopicMessage };
@@ -65,6 +75,13 @@ export const AWS_ENDPOINT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 /** The control port and the records stand-in read small JSON bodies. */
 const SMALL_BODY_BYTES = 1024 * 1024;
 
+/** The value of a program output (an Output or a plain value). */
+function resolveOutput<T>(v: unknown): Promise<T> {
+  return new Promise<T>((r) =>
+    v && typeof (v as any).apply === "function" ? (v as any).apply((x: T) => r(x)) : r(v as T),
+  );
+}
+
 export class SwitchyardLocal implements Runtime {
   public program!: DeclaredProgram;
   public readonly services: Services;
@@ -76,6 +93,12 @@ export class SwitchyardLocal implements Runtime {
   private servers: http.Server[] = [];
   private nextPort: number;
   private stopping?: Promise<void>;
+  /** The webhook receivers with their secrets' sources, read at start. */
+  public receivers: WebhookReceiver[] = [];
+  /** The demo tenant issued at start, when the stack has a tenant with ingress. */
+  public demoTenant?: DemoTenant;
+  /** What the printed AWS CLI commands inspect. */
+  public inspect?: InspectTargets;
 
   private constructor(private readonly opts: LocalOptions) {
     this.speed = opts.speed ?? 0.01;
@@ -270,6 +293,34 @@ export class SwitchyardLocal implements Runtime {
       SMALL_BODY_BYTES,
       "plain",
     );
+    await this.prepareFirstRun();
+  }
+
+  /** Reads the webhook receivers' secret sources and issues the demo tenant's key. */
+  private async prepareFirstRun(): Promise<void> {
+    const out = this.program.outputs as Record<string, unknown>;
+    const target = await this.scenarioTarget();
+    this.receivers = webhookReceivers(
+      target.webhooks,
+      this.program.config,
+      this.opts.configOverrides ?? {},
+      this.program.generatedSecrets,
+    );
+    const tenant = ingressTenant(this.program.config);
+    const accessTable = out.tenantAccessTableName
+      ? await resolveOutput<string>(out.tenantAccessTableName)
+      : undefined;
+    if (tenant && accessTable)
+      this.demoTenant = await issueDemoTenantKey(this.awsUrl, tenant, accessTable, target.busName);
+    const dlqUrl = out.dlqUrl ? await resolveOutput<string>(out.dlqUrl) : undefined;
+    this.inspect = {
+      awsUrl: this.awsUrl,
+      busName: target.busName,
+      dlqName: dlqUrl?.split("/").pop(),
+      tables: this.of("aws:dynamodb/table:Table").map(nameOf),
+      stateMachineArns: [...this.sfn.definitions.keys()],
+      demoTenant: this.demoTenant,
+    };
   }
 
   /** Serves an https endpoint of the records API from where it runs locally. */
@@ -315,10 +366,7 @@ export class SwitchyardLocal implements Runtime {
   /** What the demo and the end-to-end test need to drive this instance. */
   async scenarioTarget(): Promise<Target> {
     const out = this.program.outputs as Record<string, any>;
-    const resolve = <T>(v: unknown) =>
-      new Promise<T>((r) =>
-        v && typeof (v as any).apply === "function" ? (v as any).apply((x: T) => r(x)) : r(v as T),
-      );
+    const resolve = resolveOutput;
     const urls = await resolve<Record<string, string>>(out.webhookUrls ?? {});
     const webhooks: Target["webhooks"] = {};
     const secrets: Record<string, string> = {};
@@ -357,6 +405,7 @@ export class SwitchyardLocal implements Runtime {
       `  DynamoDB: moto_server ${this.services.dynamodb.url} (pid ${this.services.dynamodb.moto?.pid}${this.opts.persist ? `, recording to ${this.services.dynamodb.recordingFile(this.program.stack)}` : ", in memory"})`,
     );
     for (const [n, u] of Object.entries(this.functionUrls)) lines.push(`  function URL ${n}: ${u}`);
+    lines.push(...webhookLines(this.receivers));
     for (const [n, u] of Object.entries(this.apiUrls)) {
       lines.push(`  API ${n}: ${u}`);
       for (const [k, v] of Object.entries(this.restApis[n].apiKeys))
@@ -384,6 +433,10 @@ export class SwitchyardLocal implements Runtime {
     for (const f of this.lambdas.functions.values()) lines.push(`  function ${f.name}`);
     if (this.program.generatedSecrets.length)
       lines.push(`  secrets generated for this run: ${this.program.generatedSecrets.join(", ")}`);
+    lines.push(
+      `  function logs: printed as [function request] lines; the latest per function at ${this.controlUrl}/logs/<function>`,
+    );
+    if (this.inspect) lines.push(...inspectLines(this.inspect));
     return lines.join("\n");
   }
 

@@ -50,6 +50,13 @@ export const SERVED_OPERATIONS: readonly ServedOperation[] = [
     backend: "local/bus.ts",
   },
   {
+    service: "EventBridge",
+    operation: "ListRules",
+    protocol: "JSON 1.1",
+    target: "AWSEvents.ListRules",
+    engine: "eventbridge",
+  },
+  {
     service: "Secrets Manager",
     operation: "GetSecretValue",
     protocol: "JSON 1.1",
@@ -70,6 +77,21 @@ export const SERVED_OPERATIONS: readonly ServedOperation[] = [
     target: "AmazonSQS.SendMessageBatch",
     engine: "sqs",
   },
+  {
+    service: "SQS",
+    operation: "ReceiveMessage",
+    protocol: "JSON 1.0",
+    target: "AmazonSQS.ReceiveMessage",
+    engine: "sqs",
+    backend: "visibility timeout kept; no long polling (WaitTimeSeconds answers at once)",
+  },
+  {
+    service: "SQS",
+    operation: "DeleteMessage",
+    protocol: "JSON 1.0",
+    target: "AmazonSQS.DeleteMessage",
+    engine: "sqs",
+  },
   { service: "SNS", operation: "Publish", protocol: "query", engine: "sns" },
   {
     service: "Step Functions",
@@ -78,6 +100,20 @@ export const SERVED_OPERATIONS: readonly ServedOperation[] = [
     target: "AWSStepFunctions.StartExecution",
     engine: "stepfunctions",
     backend: "local/stateMachines.ts (aws-local-stepfunctions)",
+  },
+  {
+    service: "Step Functions",
+    operation: "ListStateMachines",
+    protocol: "JSON 1.0",
+    target: "AWSStepFunctions.ListStateMachines",
+    engine: "stepfunctions",
+  },
+  {
+    service: "Step Functions",
+    operation: "ListExecutions",
+    protocol: "JSON 1.0",
+    target: "AWSStepFunctions.ListExecutions",
+    engine: "stepfunctions",
   },
   {
     service: "Lambda",
