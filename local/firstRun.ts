@@ -67,12 +67,13 @@ export function webhookReceivers(
   });
 }
 
+/** The banner's lines for the receivers ("<provider> at <URL>": not a served port's "<name>: <URL>"). */
 export function webhookLines(receivers: WebhookReceiver[]): string[] {
   if (!receivers.length) return [];
   const lines = ["  webhook receivers (POST a delivery signed as the provider signs it):"];
   for (const r of receivers) {
     lines.push(
-      `    ${r.provider}: ${r.localUrl} (secret ${r.secretKey} from ${r.secretSource}${r.previousSource ? `; the previous one, still accepted, from ${r.previousSource}` : ""})`,
+      `    ${r.provider} at ${r.localUrl} (secret ${r.secretKey} from ${r.secretSource}${r.previousSource ? `; the previous one, still accepted, from ${r.previousSource}` : ""})`,
     );
     if (r.provider === "twilio")
       lines.push(

@@ -101,6 +101,11 @@ export class LocalLambdas {
     return { live: pool?.live ?? 0, idle: pool?.idle.length ?? 0 };
   }
 
+  /** The folder a function's archive was materialized to, once a sandbox of it has started. */
+  async folder(name: string): Promise<string | undefined> {
+    return this.pools.get(name)?.dir?.catch(() => undefined);
+  }
+
   private pool(fn: LocalFunction): Pool {
     let pool = this.pools.get(fn.name);
     if (!pool) {

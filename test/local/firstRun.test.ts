@@ -48,14 +48,14 @@ describe("local runtime: what a first run prints", function () {
 
   it("names each webhook receiver's provider, URL and secret source, and the URL Twilio signs", async () => {
     const target = await local.scenarioTarget();
-    const line = (provider: string) => banner.find((l) => l.startsWith(`    ${provider}: `))!;
+    const line = (provider: string) => banner.find((l) => l.startsWith(`    ${provider} at `))!;
     expect(line("github")).to.equal(
-      `    github: ${target.webhooks.github.localUrl} (secret githubWebhookSecret from SWITCHYARD_GITHUBWEBHOOKSECRET; the previous one, still accepted, from SWITCHYARD_GITHUBWEBHOOKSECRETPREVIOUS)`,
+      `    github at ${target.webhooks.github.localUrl} (secret githubWebhookSecret from SWITCHYARD_GITHUBWEBHOOKSECRET; the previous one, still accepted, from SWITCHYARD_GITHUBWEBHOOKSECRETPREVIOUS)`,
     );
     for (const p of ["stripe", "standard", "hmac", "twilio"])
       expect(line(p)).to.match(
         new RegExp(
-          `^ {4}${p}: http://127\\.0\\.0\\.1:\\d+/${p} \\(secret \\w+ from \\.switchyard/secrets\\.json( \\(generated now\\))?\\)$`,
+          `^ {4}${p} at http://127\\.0\\.0\\.1:\\d+/${p} \\(secret \\w+ from \\.switchyard/secrets\\.json( \\(generated now\\))?\\)$`,
         ),
       );
     expect(banner).to.include(

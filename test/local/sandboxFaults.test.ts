@@ -4,7 +4,6 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as http from "http";
-import * as os from "os";
 import * as path from "path";
 import { AddressInfo } from "net";
 import * as pulumi from "@pulumi/pulumi";
@@ -94,25 +93,19 @@ describe("local Lambda: dead sandboxes, stopping, throttles", function () {
   });
 
   it("stop() refuses new sandboxes and deletes each function's materialized folder", async () => {
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-test-stop-"));
-    const before = process.env.TMPDIR;
-    process.env.TMPDIR = tmp;
     const lambdas = new LocalLambdas(new Map([["f", fn("f")]]), deps);
     try {
       await lambdas.invoke("f", {});
-      const folders = () => fs.readdirSync(tmp).filter((f) => f.startsWith("switchyard-fn-"));
-      expect(folders()).to.have.length(1);
+      const folder = (await lambdas.folder("f"))!;
+      expect(fs.existsSync(path.join(folder, "__index.js"))).to.equal(true);
       await lambdas.stop();
-      expect(folders()).to.deep.equal([]);
+      expect(fs.existsSync(folder)).to.equal(false);
       let error: any;
       await lambdas.invoke("f", {}).catch((e) => (error = e));
       expect(error?.message).to.match(/stopping: f starts no new sandbox/);
       expect(lambdas.sandboxes("f")).to.deep.equal({ live: 0, idle: 0 });
     } finally {
-      process.env.TMPDIR = before;
-      if (before === undefined) delete process.env.TMPDIR;
       await lambdas.stop();
-      fs.rmSync(tmp, { recursive: true, force: true });
     }
   });
 
