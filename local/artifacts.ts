@@ -267,6 +267,8 @@ export class LambdaHost {
       });
     }
     return new Promise((resolve, reject) => {
+      // A process that cannot be spawned (EAGAIN, ENOMEM) reports it here and never exits.
+      child.once("error", reject);
       this.child.once("exit", (code) => {
         const err = new Error(
           `function process exited with code ${code}: ${this.stderr.slice(-2000)}`,
