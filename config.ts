@@ -2,11 +2,12 @@
 // between keys (config/rules.ts), and shapes it for index.ts. Every error names the key and the
 // command that fixes it, so a bad value fails at preview, before anything is deployed.
 import * as pulumi from "@pulumi/pulumi";
-import { HmacSignedContent } from "./handlers/webhooks/hmac";
-import { Provider } from "./handlers/webhooks/providers";
+import { HmacSignedContent } from "./handlers/webhooks/providers/hmac";
+import { Provider, providerModule } from "./handlers/webhooks/providers";
 import { ConfigError, NAMESPACE } from "./config/kinds";
-import { PREVIOUS_SECRET_SUFFIX, requiredSecrets, SecretDecl } from "./config/keys";
+import { ConfigKey, PREVIOUS_SECRET_SUFFIX, requiredSecrets, SecretDecl } from "./config/keys";
 import { readConfig } from "./config/read";
+import { outboundSubscriptionsWithSecrets } from "./components/webhooks/outboundConfig";
 
 export { ConfigError, NAMESPACE } from "./config/kinds";
 export { DEFAULT_GATEWAY_TIERS, WEBHOOK_SECRET_KEYS } from "./config/keys";
@@ -56,12 +57,17 @@ export function loadConfig() {
   for (const p of enabled) {
     const s = required.find((x) => x.provider === p)!;
     const allowedCidrs = v.webhookAllowedCidrs[p];
+    // Where the signature covers the URL, the module names the key of the public URL signed.
+    const urlKey = providerModule(p).publicUrl?.key as ConfigKey | undefined;
+    const publicUrl = urlKey ? (v[urlKey] as string | undefined) : undefined;
+    // Where a receiver can run one of several schemes, the module names the key that chooses it.
+    const schemeKey = providerModule(p).schemes?.key as ConfigKey | undefined;
     providers[p] = {
       secret: requireSecret(config, s, stack),
       previousSecret: config.getSecret(`${s.key}${PREVIOUS_SECRET_SUFFIX}`),
-      ...(p === "twilio" && v.twilioPublicUrl ? { publicUrl: v.twilioPublicUrl } : {}),
+      ...(publicUrl ? { publicUrl } : {}),
       ...(allowedCidrs ? { allowedCidrs } : {}),
-      ...(p === "hmac" ? { signedContent: v.hmacWebhookSignedContent } : {}),
+      ...(schemeKey ? { signedContent: v[schemeKey] as HmacSignedContent } : {}),
     };
   }
 
@@ -126,6 +132,14 @@ export function loadConfig() {
       idempotencyTtlSeconds: v.webhookIdempotencyTtlSeconds,
       reservedConcurrency: v.webhookReservedConcurrency,
       timeoutSeconds: v.webhookTimeoutSeconds,
+    },
+    // outbound webhooks: subscriptions with their signing secrets (set, or generated in Secrets Manager)
+    outbound: {
+      subscriptions: outboundSubscriptionsWithSecrets(config, v.outboundSubscriptions, stack),
+      retryScheduleSeconds: v.outboundRetrySchedule,
+      requestTimeoutSeconds: v.outboundRequestTimeoutSeconds,
+      disableAfterSeconds: v.outboundDisableAfterSeconds,
+      attemptLogTtlDays: v.outboundAttemptLogTtlDays,
     },
     // jobs API and records gateway
     apis: {

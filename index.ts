@@ -15,6 +15,7 @@ import { eventSource, SERVICES } from "./lib/contracts";
 import { ApiGatewayAccountLogging } from "./components/apigw/accountLogging";
 import { JobsApi } from "./components/jobs/jobsApi";
 import { RecordsGateway } from "./components/records/recordsGateway";
+import { OutboundWebhooks } from "./components/webhooks/outboundWebhooks";
 
 const cfg = loadConfig();
 
@@ -126,6 +127,28 @@ export const recordsGateway = new RecordsGateway(`${cfg.hubName}-records-gw`, {
   clientInit: cfg.lambdaClientInit,
 });
 
+// --- outbound webhooks: hub events POSTed, signed per Standard Webhooks, to subscribers ---
+export const outbound =
+  cfg.outbound.subscriptions.length > 0
+    ? new OutboundWebhooks(`${cfg.hubName}-outbound`, {
+        hub,
+        subscriptions: cfg.outbound.subscriptions,
+        retryScheduleSeconds: cfg.outbound.retryScheduleSeconds,
+        requestTimeoutSeconds: cfg.outbound.requestTimeoutSeconds,
+        disableAfterSeconds: cfg.outbound.disableAfterSeconds,
+        attemptLogTtlDays: cfg.outbound.attemptLogTtlDays,
+        logRetentionDays: cfg.logRetentionDays,
+        protect: cfg.protect,
+        clientInit: cfg.lambdaClientInit,
+      })
+    : undefined;
+// where each subscription's signing secret is (Secrets Manager), its queues and the attempt log
+export const outboundSecretArns = outbound ? outbound.secretArns : {};
+export const outboundSecretSources = outbound ? outbound.secretSources : {};
+export const outboundQueueUrls = outbound ? outbound.queueUrls : {};
+export const outboundDlqUrls = outbound ? outbound.dlqUrls : {};
+export const outboundAttemptTableName = outbound ? outbound.tableName : undefined;
+
 // --- alarms on every DLQ, function, workflow and route, and one dashboard ---
 // Declared after the other components: it reads their functions, queues and the hub's routes.
 export const monitoring = new Monitoring(`${cfg.hubName}-ops`, {
@@ -145,6 +168,7 @@ export const monitoring = new Monitoring(`${cfg.hubName}-ops`, {
     "jobs-failed": { function: jobs.errorFn.function, asyncInvoked: true },
     ...(jobs.authorizerFn ? { "jobs-jwt": jobs.authorizerFn } : {}),
     "records-gateway-authorizer": recordsGateway.authorizerFn,
+    ...(outbound ? { "outbound-dispatcher": outbound.dispatcher } : {}),
   },
   // 5xx rate and p99 latency of both REST APIs
   restApis: {
@@ -158,7 +182,15 @@ export const monitoring = new Monitoring(`${cfg.hubName}-ops`, {
     "tenant-rejected": { queue: tenantIngress.rejectedQueue, kind: "plain" },
   },
   stateMachines: { verify: verification.stateMachine },
-  rules: Object.fromEntries(Object.entries(hub.routes).map(([n, r]) => [n, r])),
+  rules: Object.fromEntries(
+    [...Object.entries(hub.routes), ...Object.entries(outbound?.routes ?? {})].map(([n, r]) => [
+      n,
+      r,
+    ]),
+  ),
+  // Each outbound subscription: failed attempts, oldest waiting message, DLQ depth, disabled endpoint.
+  outbound: outbound?.monitored ?? [],
+  outboundThresholds: { retryScheduleSeconds: cfg.outbound.retryScheduleSeconds },
   // The receivers' business metrics (handlers/lib/telemetry.ts), by their Powertools service name.
   webhooks: webhooks ? { receivers: { service: SERVICES.webhooks } } : {},
   // The tenant change publisher's EMF publishing metrics: a tile, no alarm of its own (a record it

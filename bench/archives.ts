@@ -1,7 +1,9 @@
 // Archive sizes of a declared function: the archive SwitchyardFunction declares (one bundled
 // __index.js, AWS SDK excluded) and the one a CallbackFunction with default code paths would declare
-// for the same serialized __index.js (with every dependency's folder).
+// for the same code (the function's own code, with every dependency's folder), with and without the
+// AWS SDK that the runtime provides.
 import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { archiveEntries } from "../local/artifacts";
 import { BUILD_TOOLS } from "../components/lambda";
@@ -64,51 +66,94 @@ export class ArchiveSizer {
   }
 }
 
+/** What the nodejs22.x runtime provides, which a CallbackFunction can be told not to package. */
+export const RUNTIME_SCOPES = ["@aws-sdk", "@smithy", "@aws-crypto"];
+
+/** Every installed package of the runtime-provided scopes (exact names, as code paths exclude). */
+export function runtimeProvidedPackages(
+  root = path.join(__dirname, "..", "node_modules"),
+): string[] {
+  const names: string[] = [];
+  for (const scope of RUNTIME_SCOPES) {
+    const dir = path.join(root, scope);
+    if (fs.existsSync(dir)) for (const p of fs.readdirSync(dir)) names.push(`${scope}/${p}`);
+  }
+  return names.sort();
+}
+
 /**
  * The folders CallbackFunction packages with default code path options, but for the build tool
  * (esbuild, a dependency only because the program bundles with it at deploy time): the comparison
- * is of packaging the handlers' own dependencies.
+ * is of packaging the handlers' own dependencies. With `withoutSdk`, also without the AWS SDK, as
+ * `codePathOptions.extraExcludePackages` would leave it out (its own dependencies go with it).
  */
-export async function defaultCodeFolders(): Promise<Array<{ name: string; path: string }>> {
-  const paths = await pulumi.runtime.computeCodePaths({ extraExcludePackages: BUILD_TOOLS });
+export async function defaultCodeFolders(
+  withoutSdk = false,
+): Promise<Array<{ name: string; path: string }>> {
+  const paths = await pulumi.runtime.computeCodePaths({
+    extraExcludePackages: [...BUILD_TOOLS, ...(withoutSdk ? runtimeProvidedPackages() : [])],
+  });
   const out: Array<{ name: string; path: string }> = [];
   for (const [name, a] of paths) out.push({ name, path: await (a as any).path });
   return out;
+}
+
+/**
+ * The function's own code in a bundled __index.js: the text of every module esbuild put there that
+ * is not from node_modules. esbuild (not minified) heads each module with a `// <path>` line.
+ */
+export function ownCode(bundle: string): string {
+  const marker = /^\/\/ ((?:[\w@.-]+\/)*[\w@.-]+\.(?:[cm]?[jt]s|json))$/;
+  let own = true;
+  const out: string[] = [];
+  for (const line of bundle.split("\n")) {
+    const m = line.match(marker);
+    if (m) own = !m[1].includes("node_modules/");
+    if (own) out.push(line);
+  }
+  return out.join("\n");
 }
 
 export interface ArchiveMeasure {
   function: string;
   /** Packaged folders, largest first, with what each adds. */
   packages: Array<{ name: string; files: number; unpackedBytes: number; zippedBytes: number }>;
-  /** Bytes of the serialized handler (__index.js), unpacked. */
-  indexBytes: number;
+  /** Bytes of the function's own code (no package's), as default packaging would upload it. */
+  ownCodeBytes: number;
   ours: SizeReport;
-  /** Default CallbackFunction packaging of the same __index.js. */
+  /** Default CallbackFunction packaging: the own code and every dependency's folder. */
   defaults: SizeReport;
+  /** The same without the runtime-provided SDK (@aws-sdk, @smithy, @aws-crypto). */
+  defaultsWithoutSdk: SizeReport;
   /** defaults.zippedBytes / ours.zippedBytes. */
   zippedRatio: number;
+  /** defaultsWithoutSdk.zippedBytes / ours.zippedBytes: the headline. */
+  zippedRatioWithoutSdk: number;
   /** Default packaging's unpacked bytes over ours. */
   unpackedRatio: number;
+  unpackedRatioWithoutSdk: number;
   /** Default packaging's file count over ours. */
   filesRatio: number;
+  filesRatioWithoutSdk: number;
   /** Packages in the default archive that ours leaves out (the runtime provides them). */
   excludedPackages: number;
 }
 
+const r2 = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+
 export async function measureArchive(
   functionName: string,
   archive: pulumi.Input<pulumi.asset.AssetArchive>,
-  defaults: Array<{ name: string; path: string }>,
+  defaults: {
+    withSdk: Array<{ name: string; path: string }>;
+    withoutSdk: Array<{ name: string; path: string }>;
+  },
   sizer: ArchiveSizer,
-  /** The code before bundling (serialized __index.js), which default packaging uploads; default: `archive`'s. */
-  serialized: pulumi.Input<pulumi.asset.AssetArchive> = archive,
 ): Promise<ArchiveMeasure> {
   const entries = await archiveEntries(archive);
-  const textsOf = (es: Awaited<ReturnType<typeof archiveEntries>>) =>
-    es
-      .filter((e) => e.text !== undefined)
-      .map((e) => ({ name: e.name, data: Buffer.from(e.text!, "utf8") }));
-  const texts = textsOf(entries);
+  const texts = entries
+    .filter((e) => e.text !== undefined)
+    .map((e) => ({ name: e.name, data: Buffer.from(e.text!, "utf8") }));
   // Packaged files come one by one (the archive keeps only what a CommonJS Lambda loads) or, for an
   // archive that was not pruned, as whole folders.
   const isDir = (p: string) => fs.statSync(p).isDirectory();
@@ -119,10 +164,13 @@ export async function measureArchive(
     .filter((e) => e.path !== undefined && isDir(e.path))
     .map((e) => ({ name: e.name, path: e.path! }));
   const ours = sizer.measure([...texts, ...files], folders);
-  const def = sizer.measure(
-    serialized === archive ? texts : textsOf(await archiveEntries(serialized)),
-    defaults,
-  );
+  // Default packaging uploads the function's own code unbundled beside the package folders.
+  const own = texts.map((t) => ({
+    name: t.name,
+    data: Buffer.from(ownCode(t.data.toString("utf8")), "utf8"),
+  }));
+  const def = sizer.measure(own, defaults.withSdk);
+  const defNoSdk = sizer.measure(own, defaults.withoutSdk);
   const packageOf = (name: string) =>
     name.match(/^node_modules\/((?:@[^/]+\/)?[^/]+)/)?.[1] ?? name;
   const byPackage = new Map<string, ZipInput[]>();
@@ -139,12 +187,16 @@ export async function measureArchive(
   return {
     function: functionName,
     packages,
-    indexBytes: texts.reduce((n, t) => n + t.data.length, 0),
+    ownCodeBytes: own.reduce((n, t) => n + t.data.length, 0),
     ours,
     defaults: def,
-    zippedRatio: Math.round((def.zippedBytes / ours.zippedBytes) * 100) / 100,
-    unpackedRatio: Math.round((def.unpackedBytes / ours.unpackedBytes) * 100) / 100,
-    filesRatio: Math.round((def.files / ours.files) * 100) / 100,
-    excludedPackages: defaults.filter((d) => !mine.has(d.name)).length,
+    defaultsWithoutSdk: defNoSdk,
+    zippedRatio: r2(def.zippedBytes, ours.zippedBytes),
+    zippedRatioWithoutSdk: r2(defNoSdk.zippedBytes, ours.zippedBytes),
+    unpackedRatio: r2(def.unpackedBytes, ours.unpackedBytes),
+    unpackedRatioWithoutSdk: r2(defNoSdk.unpackedBytes, ours.unpackedBytes),
+    filesRatio: r2(def.files, ours.files),
+    filesRatioWithoutSdk: r2(defNoSdk.files, ours.files),
+    excludedPackages: defaults.withSdk.filter((d) => !mine.has(d.name)).length,
   };
 }

@@ -1,6 +1,9 @@
-// Cold load: a fresh Node process loads a function's serialized __index.js and serves its first
-// invocation, as a Lambda cold start does (without the runtime's own init overhead).
+// Cold load: a fresh Node process loads a function's __index.js and serves its first invocation,
+// as a Lambda cold start does (without the runtime's own init overhead).
+import * as fs from "fs";
 import * as http from "http";
+import * as os from "os";
+import * as path from "path";
 import { AddressInfo } from "net";
 import { LambdaHost } from "../local/artifacts";
 import { nowMs } from "./stats";
@@ -65,6 +68,10 @@ export interface ColdSample {
   loadMs: number;
   /** How the first invocation ended: "result" or the error type. */
   outcome: string;
+  /** What the first invocation returned, or the error's message. */
+  result?: unknown;
+  /** The end of what the process wrote (its logs), for a run that went wrong. */
+  output?: string;
   /** AWS calls that reached the local stub from start to answer (set by the caller that owns the stub). */
   awsCalls?: number;
 }
@@ -75,17 +82,48 @@ export async function coldStartOnce(
   env: Record<string, string>,
   event: unknown = HARMLESS_EVENT,
   functionName?: string,
+  /** The function's declared timeout: the handler sees it in getRemainingTimeInMillis. */
+  timeoutSeconds = 10,
 ): Promise<ColdSample> {
   const t0 = nowMs();
-  const host = await LambdaHost.start(dir, { env, timeoutSeconds: 10, functionName });
+  const host = await LambdaHost.start(dir, { env, timeoutSeconds, functionName });
   let outcome = "result";
+  let result: unknown;
   try {
-    await host.invoke(event, "bench-cold");
+    result = await host.invoke(event, "bench-cold");
   } catch (e) {
     outcome = (e as Error).name || "Error";
+    result = (e as Error).message;
   }
   const totalMs = nowMs() - t0;
   const loadMs = host.loadMs;
   await host.stop();
-  return { totalMs, loadMs, outcome };
+  return { totalMs, loadMs, outcome, result, output: (host.stdout + host.stderr).slice(-1500) };
 }
+
+/**
+ * A function directory holding only this `__index.js` (exporting `handler`): the bench's reference
+ * functions, written as Lambda would load them, independent of how the program packages its own.
+ */
+export function referenceFunction(name: string, source: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${name}-`));
+  fs.writeFileSync(path.join(dir, "__index.js"), source);
+  return dir;
+}
+
+/** The floor of every cold start: a handler that does nothing. */
+export const EMPTY_HANDLER = "exports.handler = async () => ({ ok: true });\n";
+
+/**
+ * The SDK floor: the least a first request that calls AWS can cost. One client of the runtime's
+ * SDK (SQS, the smallest this program uses), built on first use, and one call that succeeds:
+ * SendMessage to the queue BENCH_QUEUE_URL names.
+ */
+export const ONE_SDK_CALL_HANDLER = `exports.handler = async () => {
+  const { SQSClient, SendMessageCommand } = require("@aws-sdk/client-sqs");
+  const out = await new SQSClient({}).send(
+    new SendMessageCommand({ QueueUrl: process.env.BENCH_QUEUE_URL, MessageBody: "{}" }),
+  );
+  return { messageId: out.MessageId };
+};
+`;

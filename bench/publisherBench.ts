@@ -2,7 +2,13 @@
 // events, and how full each call is, against an EventBridge client that records every call.
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { mockClient } from "aws-sdk-client-mock";
-import { makePublisher, PublishEntry } from "../handlers/lib/publisher";
+import {
+  DEFAULT_MAX_ENTRY_BYTES,
+  entrySize,
+  makePublisher,
+  MAX_ENTRIES_PER_CALL,
+  PublishEntry,
+} from "../handlers/lib/publisher";
 
 export interface PublisherEfficiency {
   events: number;
@@ -14,6 +20,10 @@ export interface PublisherEfficiency {
   maxEntriesPerCall: number;
   /** Largest summed entry size of one call, bytes. */
   maxBytesPerCall: number;
+  /** Summed entry size of every call, retries included, over the calls. */
+  bytesPerCall: number;
+  /** Calls with more than 10 entries or more than 256 KB of entries: EventBridge refuses them. */
+  oversizedCalls: number;
 }
 
 /** A deterministic pseudo-random generator (mulberry32), so every run publishes the same bulk. */
@@ -44,10 +54,93 @@ export function bulkEntries(n: number, seed = 8): PublishEntry[] {
   }));
 }
 
-const size = (e: { Source?: string; DetailType?: string; Detail?: string }) =>
-  Buffer.byteLength(e.Source ?? "") +
-  Buffer.byteLength(e.DetailType ?? "") +
-  Buffer.byteLength(e.Detail ?? "");
+const size = (e: PublishEntry) => entrySize(e);
+
+/**
+ * A bulk whose entry sizes force size-based splitting: half small (0.2-20 KB), a quarter medium
+ * (20-100 KB), a quarter large (100 KB up to the 256 KB entry limit), shuffled. Every entry fits
+ * one PutEvents call on its own (entrySize <= 262144), so all of them can be delivered.
+ */
+export function mixedBulkEntries(n: number, seed = 11): PublishEntry[] {
+  const rnd = seeded(seed);
+  const between = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo));
+  return Array.from({ length: n }, (_, i) => {
+    const kind = rnd();
+    const target =
+      kind < 0.5
+        ? between(200, 20 * 1024)
+        : kind < 0.75
+          ? between(20 * 1024, 100 * 1024)
+          : between(100 * 1024, DEFAULT_MAX_ENTRY_BYTES + 1);
+    const entry = {
+      Source: "switchyard.records",
+      DetailType: i % 3 === 0 ? "RecordUpdated" : "RecordCreated",
+      Detail: JSON.stringify({ recordId: `rec-${i}`, payload: { blob: "" } }),
+    };
+    const pad = Math.max(0, target - entrySize(entry));
+    entry.Detail = JSON.stringify({ recordId: `rec-${i}`, payload: { blob: "x".repeat(pad) } });
+    return entry;
+  });
+}
+
+/**
+ * The fewest PutEvents calls any publisher could need for these entry sizes, as a lower bound:
+ * the larger of ceil(n / 10) (entries per call) and Martello and Toth's L2 bound for packing the
+ * sizes into calls of `maxBytes`. L2 takes, for each threshold k <= maxBytes / 2, the entries over
+ * maxBytes / 2 (no two share a call: each needs its own) plus the calls the entries of at least k
+ * bytes still need once the room left beside those large ones is used up; the true optimum (an
+ * NP-hard packing) is at least this. It is exact when count or one large-entry class decides.
+ */
+export function callsLowerBound(
+  sizes: readonly number[],
+  maxEntries = MAX_ENTRIES_PER_CALL,
+  maxBytes = DEFAULT_MAX_ENTRY_BYTES,
+): number {
+  if (sizes.some((s) => s > maxBytes))
+    throw new Error(`callsLowerBound: an entry is over ${maxBytes} bytes and fits no call`);
+  if (sizes.length === 0) return 0;
+  const byCount = Math.ceil(sizes.length / maxEntries);
+  const half = maxBytes / 2;
+  const thresholds = [0, ...new Set(sizes.filter((s) => s <= half))];
+  let l2 = 0;
+  for (const k of thresholds) {
+    let large = 0; // over maxBytes - k: nothing of size >= k fits beside them
+    let mid = 0; // over half, up to maxBytes - k
+    let midBytes = 0;
+    let smallBytes = 0; // from k to half
+    for (const s of sizes) {
+      if (s > maxBytes - k) large++;
+      else if (s > half) {
+        mid++;
+        midBytes += s;
+      } else if (s >= k) smallBytes += s;
+    }
+    const room = mid * maxBytes - midBytes;
+    l2 = Math.max(l2, large + mid + Math.max(0, Math.ceil((smallBytes - room) / maxBytes)));
+  }
+  return Math.max(byCount, l2);
+}
+
+/**
+ * Calls a first-fit-decreasing packing needs (largest entry first into the first call with room for
+ * its bytes and an eleventh-free slot): an achievable count, so the optimum lies between
+ * callsLowerBound and this. The publisher keeps the order it is given, which FFD does not.
+ */
+export function firstFitDecreasingCalls(
+  sizes: readonly number[],
+  maxEntries = MAX_ENTRIES_PER_CALL,
+  maxBytes = DEFAULT_MAX_ENTRY_BYTES,
+): number {
+  const calls: Array<{ bytes: number; entries: number }> = [];
+  for (const s of [...sizes].sort((a, b) => b - a)) {
+    const fit = calls.find((c) => c.entries < maxEntries && c.bytes + s <= maxBytes);
+    if (fit) {
+      fit.bytes += s;
+      fit.entries++;
+    } else calls.push({ bytes: s, entries: 1 });
+  }
+  return calls.length;
+}
 
 /**
  * Publishes `entries` through the publisher with a client whose PutEvents records each call and
@@ -81,6 +174,7 @@ export async function publisherEfficiency(
     const result = await publisher.publish(entries);
     const calls = mock.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries ?? []);
     const counts = calls.map((c) => c.length);
+    const bytes = calls.map((c) => c.reduce((n, e) => n + size(e as PublishEntry), 0));
     return {
       events: entries.length,
       delivered: result.delivered,
@@ -89,7 +183,11 @@ export async function publisherEfficiency(
       entriesPerCall: Math.round((counts.reduce((a, b) => a + b, 0) / calls.length) * 100) / 100,
       minEntriesPerCall: Math.min(...counts),
       maxEntriesPerCall: Math.max(...counts),
-      maxBytesPerCall: Math.max(...calls.map((c) => c.reduce((n, e) => n + size(e), 0))),
+      maxBytesPerCall: Math.max(...bytes),
+      bytesPerCall: Math.round(bytes.reduce((a, b) => a + b, 0) / calls.length),
+      oversizedCalls: calls.filter(
+        (c, i) => c.length > MAX_ENTRIES_PER_CALL || bytes[i] > DEFAULT_MAX_ENTRY_BYTES,
+      ).length,
     };
   } finally {
     mock.restore();

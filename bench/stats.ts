@@ -63,3 +63,42 @@ export async function timeEach(
 export function ratio(a: number, b: number): number {
   return Math.round((a / b) * 100) / 100;
 }
+
+/** What a repeated measurement is reported as: how many runs, and their min, median and max. */
+export interface Spread {
+  n: number;
+  min: number;
+  median: number;
+  max: number;
+}
+
+/** The spread of repeated runs; runs that failed (NaN) are left out and counted by `n`. */
+export function spread(samples: readonly number[]): Spread {
+  const ok = samples.filter((s) => !Number.isNaN(s));
+  if (ok.length === 0) return { n: 0, min: NaN, median: NaN, max: NaN };
+  return { n: ok.length, min: Math.min(...ok), median: median(ok), max: Math.max(...ok) };
+}
+
+/**
+ * Ratios a[i] / b[i] of runs measured side by side (interleaved A B A B), so drift on the machine
+ * affects both sides of each ratio alike. Both lists must have one sample per run.
+ */
+export function pairedRatios(a: readonly number[], b: readonly number[]): number[] {
+  if (a.length !== b.length)
+    throw new Error(`pairedRatios: ${a.length} runs against ${b.length}; pair run by run`);
+  return a.map((x, i) => x / b[i]);
+}
+
+/**
+ * Whether a repeated measurement meets an upper limit: only when its worst run (the max) does, and
+ * only when every run was measured. A median under the limit with one run over it fails.
+ */
+export function passesAtMost(samples: readonly number[], limit: number, runs = samples.length) {
+  const s = spread(samples);
+  return s.n > 0 && s.n === runs && s.max <= limit;
+}
+
+/** "min / median / max" of a spread, each formatted by `f`. */
+export function formatSpread(s: Spread, f: (n: number) => string): string {
+  return s.n === 0 ? "not measured" : `${f(s.min)} / ${f(s.median)} / ${f(s.max)}`;
+}

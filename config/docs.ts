@@ -1,5 +1,7 @@
 // docs/configuration.md's generated tables: the keys (with each stack's committed value), the
-// secrets and the rules between keys, from config/keys.ts and config/rules.ts. Pure (no Pulumi).
+// secrets and the rules between keys, from config/keys.ts and config/rules.ts; and
+// docs/webhooks.md's provider tables, from the webhook provider modules. Pure (no Pulumi).
+import { PROVIDER_MODULES, ProviderModule } from "../handlers/webhooks/providers";
 import { ConfigKey, KEYS, PREVIOUS_SECRET_SUFFIX, SECRETS } from "./keys";
 import { NAMESPACE } from "./kinds";
 import { RULES } from "./rules";
@@ -78,6 +80,64 @@ export function regenerate(
     const j = out.indexOf(end(s));
     if (i < 0 || j < i) throw new Error(`docs/configuration.md has no ${begin(s)} ... ${end(s)}`);
     out = out.slice(0, i) + `${begin(s)}\n${renderSection(s, stacks)}\n` + out.slice(j);
+  }
+  return out;
+}
+
+/** The markers around each generated part of docs/webhooks.md. */
+export const WEBHOOK_SECTIONS = ["schemes", "replays"] as const;
+export type WebhookSection = (typeof WEBHOOK_SECTIONS)[number];
+export const webhookBegin = (s: WebhookSection) =>
+  `<!-- generated:${s} (npm run docs, from handlers/webhooks/providers) -->`;
+export const webhookEnd = (s: WebhookSection) => `<!-- /generated:${s} -->`;
+
+/** Every provider's docs rows, in the registry's order, each with its provider cell. */
+function providerRows() {
+  return (PROVIDER_MODULES as readonly ProviderModule[]).flatMap((m) =>
+    m.docs.map((row) => ({ ...row, label: row.label ?? code(m.name) })),
+  );
+}
+
+/**
+ * A generated table of docs/webhooks.md: each scheme's signature, window, ids and detail-type; or
+ * what a resent capture becomes and the residual risk, schemes with the same answers in one row.
+ */
+export function renderWebhookSection(section: WebhookSection): string {
+  const rows: string[] = [];
+  if (section === "schemes") {
+    rows.push(
+      "| provider | signature (over the exact body bytes; base64 bodies decoded first) | replay window | delivery id (a label) | deduplication key (signed) | detail-type |",
+      "|---|---|---|---|---|---|",
+    );
+    for (const r of providerRows()) {
+      rows.push(
+        `| ${r.label} | ${r.signature} | ${r.replayWindow} | ${r.deliveryId} | ${r.deduplicationKey} | ${r.detailType} |`,
+      );
+    }
+  } else {
+    rows.push("| provider | a captured delivery resent... | residual risk |", "|---|---|---|");
+    const groups = new Map<string, { labels: string[]; resent: string; risk: string }>();
+    for (const r of providerRows()) {
+      const k = JSON.stringify([r.resent, r.residualRisk]);
+      const g = groups.get(k) ?? { labels: [], resent: r.resent, risk: r.residualRisk };
+      g.labels.push(r.label);
+      groups.set(k, g);
+    }
+    for (const g of groups.values())
+      rows.push(`| ${g.labels.join(", ")} | ${g.resent} | ${g.risk} |`);
+  }
+  return rows.join("\n");
+}
+
+/** docs/webhooks.md with every generated table replaced by its current text. */
+export function regenerateWebhooks(doc: string): string {
+  let out = doc;
+  for (const s of WEBHOOK_SECTIONS) {
+    const i = out.indexOf(webhookBegin(s));
+    const j = out.indexOf(webhookEnd(s));
+    if (i < 0 || j < i)
+      throw new Error(`docs/webhooks.md has no ${webhookBegin(s)} ... ${webhookEnd(s)}`);
+    out = out.slice(0, i) + `${webhookBegin(s)}\n${renderWebhookSection(s)}\n` + out.slice(j);
   }
   return out;
 }

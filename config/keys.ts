@@ -34,8 +34,21 @@ import {
 import { STREAM_DEFAULTS } from "../components/tenants/streamMapping";
 import { Tenants, validateTenants } from "../lib/tenantRules";
 import { WEBHOOK_DEFAULTS } from "../components/webhooks/receiverSpec";
-import { HMAC_SIGNED_CONTENTS } from "../handlers/webhooks/hmac";
-import { isProvider, Provider, PROVIDERS } from "../handlers/webhooks/providers";
+import {
+  OUTBOUND_COMPONENT_DEFAULTS,
+  parseRetrySchedule,
+  parseSubscriptions,
+  SubscriptionSpec,
+} from "../components/webhooks/outboundSpec";
+import {
+  isProvider,
+  Provider,
+  PROVIDER_MODULES,
+  ProviderModule,
+  PROVIDERS,
+  SchemeProvider,
+  UrlSigningProvider,
+} from "../handlers/webhooks/providers";
 import { parseCidr } from "../handlers/webhooks/sourceIp";
 import {
   bool,
@@ -81,6 +94,48 @@ function checkAllowedCidrs(v: unknown): Partial<Record<Provider, string[]>> {
     for (const c of cidrs) parseCidr(c);
   }
   return v as Partial<Record<Provider, string[]>>;
+}
+
+/** Each URL-signing provider's public URL key, by the key its module names. */
+type PublicUrlKeys = {
+  [M in UrlSigningProvider as M["publicUrl"]["key"]]: KeyDecl<string | undefined>;
+};
+
+/**
+ * The key of the URL a provider signs (its module's `publicUrl`), for each provider whose
+ * signature covers the URL: set when a custom domain fronts its receiver.
+ */
+function publicUrlKeys(): PublicUrlKeys {
+  const out: Record<string, KeyDecl<string | undefined>> = {};
+  for (const m of PROVIDER_MODULES) {
+    if (!("publicUrl" in m)) continue;
+    out[m.publicUrl.key] = text({
+      default: undefined,
+      pattern: /^https:\/\/[^\s?#]+$/,
+      example: m.publicUrl.example,
+      doc: m.publicUrl.doc,
+    });
+  }
+  return out as PublicUrlKeys;
+}
+
+/** Each provider with several schemes: the key that chooses one, by the key its module names. */
+type SchemeKeys = {
+  [M in SchemeProvider as M["schemes"]["key"]]: KeyDecl<M["schemes"]["values"][number]>;
+};
+
+/** The key choosing the scheme of each provider whose module has several (the first is the default). */
+function schemeKeys(): SchemeKeys {
+  const out: Record<string, KeyDecl<string>> = {};
+  for (const m of PROVIDER_MODULES as readonly ProviderModule[]) {
+    if (!m.schemes) continue;
+    out[m.schemes.key] = oneOf({
+      default: m.schemes.values[0],
+      values: m.schemes.values,
+      doc: m.schemes.doc,
+    });
+  }
+  return out as SchemeKeys;
 }
 
 /** The config keys, in the order of the docs' table. */
@@ -282,11 +337,7 @@ export const KEYS = {
       '\'{"github":["192.30.252.0/22","185.199.108.0/22","140.82.112.0/20","143.55.64.0/20"]}\'',
     doc: 'JSON object of enabled provider to a non-empty list of CIDR blocks its deliveries must come from, e.g. `{"github":["192.30.252.0/22","185.199.108.0/22","140.82.112.0/20","143.55.64.0/20","2a0a:a440::/29","2606:50c0::/32"]}`',
   }),
-  hmacWebhookSignedContent: oneOf({
-    default: "headers",
-    values: HMAC_SIGNED_CONTENTS,
-    doc: "what the generic HMAC signature covers: `headers` (id, timestamp, event, correlation id and body) or `body` (body only; no header trusted)",
-  }),
+  ...schemeKeys(),
   webhookReservedConcurrency: int({
     default: undefined,
     defaultNote: "unreserved",
@@ -301,11 +352,37 @@ export const KEYS = {
     max: 900,
     doc: "timeout of each receiver function ({range}; GitHub waits 10 s)",
   }),
-  twilioPublicUrl: text({
-    default: undefined,
-    pattern: /^https:\/\/[^\s?#]+$/,
-    example: "https://hooks.example.com/twilio",
-    doc: "`https://...` URL Twilio signs when a custom domain fronts the receiver",
+  ...publicUrlKeys(),
+  // --- outbound webhooks ---
+  outboundSubscriptions: json<SubscriptionSpec[]>({
+    default: [],
+    check: (v) => parseSubscriptions(v),
+    example: `'[{"name":"billing","url":"https://billing.example.com/hooks","events":["OrderPlaced"],"rateLimitPerSecond":10,"headers":{"X-Tenant":"acme"}}]'`,
+    doc: "JSON list of outbound webhook subscriptions: `name` (1-20 lowercase letters, digits, hyphens), `url` (https), `events` (a list of detail types or an event pattern), optional `rateLimitPerSecond` (1-1000) and `headers`; each signs with `outboundSecret<Name>` (e.g. `outboundSecretBilling`) when set, else with a secret generated in Secrets Manager (`outboundSecretArns`); see [Outbound webhooks](outbound-webhooks.md)",
+  }),
+  outboundRetrySchedule: json<number[]>({
+    default: OUTBOUND_COMPONENT_DEFAULTS.retryScheduleSeconds,
+    check: parseRetrySchedule,
+    example: "'[0,5,300,1800,7200,18000,36000,36000]'",
+    doc: "JSON list of seconds to wait before each delivery attempt (1-50 entries, each 0-43000: a retry waits as an SQS visibility timeout, at most 12 h)",
+  }),
+  outboundRequestTimeoutSeconds: int({
+    default: OUTBOUND_COMPONENT_DEFAULTS.requestTimeoutSeconds,
+    min: 1,
+    max: 60,
+    doc: "seconds an endpoint has to answer 2xx before the attempt fails",
+  }),
+  outboundDisableAfterSeconds: int({
+    default: OUTBOUND_COMPONENT_DEFAULTS.disableAfterSeconds,
+    min: 3600,
+    max: 2592000,
+    doc: "an endpoint failing every attempt for this many seconds is disabled and its messages parked",
+  }),
+  outboundAttemptLogTtlDays: int({
+    default: OUTBOUND_COMPONENT_DEFAULTS.attemptLogTtlDays,
+    min: 1,
+    max: 365,
+    doc: "days the outbound attempt log keeps deliveries and attempts (DynamoDB TTL, {range})",
   }),
   // --- jobs API ---
   jobsAuth: oneOf({
@@ -501,30 +578,13 @@ export interface SecretDecl {
   readonly provider?: Provider;
 }
 
-/** Each webhook provider's secret (its `...Previous` twin holds the secret being rotated out). */
-export const WEBHOOK_SECRET_KEYS: Record<Provider, Omit<SecretDecl, "provider">> = {
-  github: {
-    key: "githubWebhookSecret",
-    what: "the GitHub webhook secret",
-    placeholder: "<secret>",
-  },
-  twilio: {
-    key: "twilioAuthToken",
-    what: "the Twilio auth token that signs webhooks",
-    placeholder: "<auth token>",
-  },
-  stripe: {
-    key: "stripeWebhookSecret",
-    what: "the Stripe endpoint signing secret, whsec_...",
-    placeholder: "whsec_...",
-  },
-  standard: {
-    key: "standardWebhookSecret",
-    what: "the Standard Webhooks secret, whsec_<base64>",
-    placeholder: "whsec_<base64>",
-  },
-  hmac: { key: "hmacWebhookSecret", what: "the generic HMAC webhook key", placeholder: "<key>" },
-};
+/** Each webhook provider's secret, from its module (its `...Previous` twin holds the secret being rotated out). */
+export const WEBHOOK_SECRET_KEYS = Object.fromEntries(
+  PROVIDER_MODULES.map(({ name, secret: { key, what, placeholder } }) => [
+    name,
+    { key, what, placeholder },
+  ]),
+) as Record<Provider, Omit<SecretDecl, "provider">>;
 
 /** The secret entries of a provider list, each required while its provider is enabled. */
 export function webhookSecrets(

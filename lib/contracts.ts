@@ -82,3 +82,53 @@ export const UPSTREAM_KEY_CONTEXT = "upstreamKey";
 
 /** The jobs table's TTL attribute (epoch seconds), set on every job item. */
 export const JOB_TTL_ATTRIBUTE = "expiresAt";
+
+// --- outbound webhooks (components/webhooks/outboundWebhooks.ts, handlers/outbound/) ---
+
+/** Powertools `serviceName` of the outbound webhook dispatcher. */
+export const OUTBOUND_SERVICE = "outbound-dispatcher";
+
+/** The source of the outbound webhooks' operational events on the hub's bus. */
+export const OUTBOUND_SOURCE = "switchyard.outbound";
+
+/** Detail types of the outbound webhooks' operational events. */
+export const OUTBOUND_DETAIL_TYPES = {
+  /** A message failed its last scheduled attempt and went to its subscription's DLQ. */
+  attemptExhausted: "Switchyard.Outbound.AttemptExhausted",
+  /** An endpoint failed every attempt for `disableAfterSeconds` and was disabled. */
+  endpointDisabled: "Switchyard.Outbound.EndpointDisabled",
+} as const;
+
+/**
+ * The dispatcher's business metrics (EMF, namespace METRICS_NAMESPACE, unit Count), each with the
+ * dimensions `service` (OUTBOUND_SERVICE) and `subscription`: the outbound alarms watch them.
+ */
+export const OUTBOUND_METRIC = {
+  delivered: "OutboundDelivered",
+  failed: "OutboundAttemptFailed",
+  exhausted: "OutboundExhausted",
+  endpointDisabled: "OutboundEndpointDisabled",
+  parked: "OutboundParked",
+} as const;
+
+/** The dimension of the outbound metrics that names the subscription. */
+export const OUTBOUND_SUBSCRIPTION_DIMENSION = "subscription";
+
+/**
+ * The environment variables a webhook receiver function reads (handlers/webhooks/receiver.ts
+ * `readReceiverConfig`), set by its component (components/webhooks/webhookReceiver.ts).
+ */
+export const RECEIVER_ENV = {
+  provider: "WEBHOOK_PROVIDER",
+  secretArn: "WEBHOOK_SECRET_ARN",
+  idempotencyTable: "IDEMPOTENCY_TABLE",
+  idempotencyTtlSeconds: "IDEMPOTENCY_TTL_SECONDS",
+  eventBusName: "EVENT_BUS_NAME",
+  maxEntryBytes: "MAX_ENTRY_BYTES",
+  toleranceSeconds: "TOLERANCE_SECONDS",
+  payloadBucket: "PAYLOAD_BUCKET",
+  payloadPrefix: "PAYLOAD_PREFIX",
+  publicUrl: "PUBLIC_URL",
+  allowedCidrs: "ALLOWED_SOURCE_CIDRS",
+  hmacSignedContent: "HMAC_SIGNED_CONTENT",
+} as const;

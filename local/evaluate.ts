@@ -9,6 +9,7 @@ import * as path from "path";
 import { requiredSecrets } from "../config/keys";
 import { NAMESPACE } from "../config/kinds";
 import { readConfig } from "../config/read";
+import type * as pulumi from "@pulumi/pulumi";
 import { recorded, resetRecorded, settle, setupMocks, withoutStackTraces, Recorded } from "./mocks";
 
 const ROOT = path.join(__dirname, "..");
@@ -64,9 +65,17 @@ export function programConfig(
   return config;
 }
 
+/** components/lambda.ts's archives, loaded once the mocks are set (it imports @pulumi/aws). */
+function declaredArchives(): Map<string, pulumi.asset.AssetArchive> {
+  return (require("../components/lambda") as typeof import("../components/lambda"))
+    .functionArchives;
+}
+
 export interface Program {
   exports: Record<string, any>;
   resources: Recorded[];
+  /** Each declared function's code archive, by name (as `functionArchives` held it). */
+  archives: Map<string, pulumi.asset.AssetArchive>;
 }
 
 // Evaluating the whole program bundles every function (a second or two in all), so a stack evaluated
@@ -90,6 +99,8 @@ export async function evaluateProgram(
     await settle();
     resetRecorded();
     recorded.push(...cached.resources);
+    // The local runtime clears functionArchives when it loads a program: put this one's back.
+    for (const [name, archive] of cached.archives) declaredArchives().set(name, archive);
     return cached;
   }
   const program = await withoutStackTraces(() =>
@@ -111,5 +122,9 @@ async function evaluateUnder(stack: string, config: Record<string, string>): Pro
   await (
     require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }
   ).waitForRPCs();
-  return { exports: outputs, resources: [...recorded] };
+  const functions = new Set(
+    recorded.filter((r) => r.type === "aws:lambda/function:Function").map((r) => r.name),
+  );
+  const archives = new Map([...declaredArchives()].filter(([name]) => functions.has(name)));
+  return { exports: outputs, resources: [...recorded], archives };
 }

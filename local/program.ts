@@ -10,6 +10,8 @@ import { functionArchives } from "../components/lambda";
 import { NAMESPACE } from "../config/kinds";
 import { PREVIOUS_SECRET_SUFFIX, requiredSecrets } from "../config/keys";
 import { readConfig } from "../config/read";
+import { PROVIDER_MODULES } from "../handlers/webhooks/providers";
+import { opaqueSecret } from "../handlers/webhooks/providers/module";
 
 export const ROOT = path.join(__dirname, "..");
 export const LOCAL_SECRETS_FILE = path.join(ROOT, ".switchyard", "secrets.json");
@@ -25,10 +27,9 @@ export interface DeclaredProgram {
 }
 
 function generateSecret(key: string): string {
-  // Standard Webhooks secrets are base64 keys behind a whsec_ prefix; the others are opaque.
-  return /standard/i.test(key)
-    ? `whsec_${randomBytes(24).toString("base64")}`
-    : `local-${randomBytes(16).toString("hex")}`;
+  // A webhook secret in its provider's format (its module knows it); other secrets are opaque.
+  const provider = PROVIDER_MODULES.find((m) => m.secret.key === key);
+  return provider ? provider.secret.generate(randomBytes) : opaqueSecret(randomBytes);
 }
 
 function readSecretsFile(): Record<string, string> {

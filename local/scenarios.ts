@@ -2,11 +2,12 @@
 // delivery per enabled webhook provider, a forged one, a duplicate, a record event (forwarded and
 // verified) and a job. Each step says what it expected and what happened.
 import { randomUUID, createHash } from "crypto";
-import { signGithub } from "../handlers/webhooks/github";
-import { signStripe } from "../handlers/webhooks/stripe";
-import { signStandard } from "../handlers/webhooks/standard";
-import { hmacRequestHeaders } from "../handlers/webhooks/hmac";
-import { signTwilio, TWILIO_SIGNATURE_HEADER } from "../handlers/webhooks/twilio";
+import {
+  providerModule,
+  SignedDelivery,
+  VERIFICATION_REQUEST_PATHS,
+  VerificationRequestProvider,
+} from "../handlers/webhooks/providers";
 import { executeApiSigner } from "./sigv4";
 
 /** What a scenario needs to know about the running instance. */
@@ -40,90 +41,25 @@ async function eventsFrom(t: Target, source: string): Promise<any[]> {
   return (await control<any[]>(t, "/events")).filter((e) => e.source === source);
 }
 
-/** A signed request as each provider sends it. */
+/**
+ * A signed request as each provider sends it (its module's sample delivery, signed as the
+ * provider signs), posted to `publicUrl`: the URL the sender signs.
+ */
 export function signedDelivery(
   provider: string,
   secret: string,
   publicUrl: string,
   marker: string,
-): { headers: Record<string, string>; body: string } {
-  const now = Math.floor(Date.now() / 1000);
-  const id = randomUUID();
-  switch (provider) {
-    case "github": {
-      const body = JSON.stringify({
-        action: "opened",
-        marker,
-        repository: { full_name: "acme/switchyard" },
-      });
-      return {
-        body,
-        headers: {
-          "content-type": "application/json",
-          "x-github-event": "pull_request",
-          "x-github-delivery": id,
-          "x-hub-signature-256": signGithub(secret, body),
-        },
-      };
-    }
-    case "stripe": {
-      const body = JSON.stringify({
-        id: `evt_${id.replace(/-/g, "")}`,
-        type: "invoice.paid",
-        marker,
-        data: { object: { amount_paid: 1200 } },
-      });
-      return {
-        body,
-        headers: {
-          "content-type": "application/json",
-          "stripe-signature": signStripe(secret, now, body),
-        },
-      };
-    }
-    case "standard": {
-      const body = JSON.stringify({ type: "user.created", marker, data: { id: "u_1" } });
-      const msgId = `msg_${id.replace(/-/g, "")}`;
-      return {
-        body,
-        headers: {
-          "content-type": "application/json",
-          "webhook-id": msgId,
-          "webhook-timestamp": String(now),
-          "webhook-signature": signStandard(secret, msgId, now, body),
-        },
-      };
-    }
-    case "hmac": {
-      const body = JSON.stringify({ type: "order.created", marker, total: 42 });
-      return {
-        body,
-        headers: {
-          "content-type": "application/json",
-          ...hmacRequestHeaders(secret, { id, timestamp: now, event: "order.created" }, body),
-        },
-      };
-    }
-    case "twilio": {
-      const params = {
-        MessageSid: `SM${id.replace(/-/g, "")}`,
-        From: "+15005550006",
-        Body: marker,
-        MessageStatus: "delivered",
-      };
-      const body = new URLSearchParams(params).toString();
-      return {
-        body,
-        headers: {
-          "content-type": "application/x-www-form-urlencoded",
-          "i-twilio-idempotency-token": id,
-          [TWILIO_SIGNATURE_HEADER]: signTwilio(secret, publicUrl, params),
-        },
-      };
-    }
-    default:
-      throw new Error(`no signer for provider ${provider}`);
-  }
+): SignedDelivery {
+  const m = providerModule(provider);
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  return m.sign(secret, { ...m.sample(marker, randomUUID()), url: publicUrl, nowSeconds });
+}
+
+/** The local URL to post a signed delivery to: the query the sender signed goes with it. */
+function localTarget(localUrl: string, d: SignedDelivery): string {
+  const query = new URL(d.url).search;
+  return query ? `${localUrl.split("?")[0]}${query}` : localUrl;
 }
 
 async function post(
@@ -142,7 +78,7 @@ export async function webhookScenarios(t: Target): Promise<Outcome[]> {
     const marker = `demo-${randomUUID().slice(0, 8)}`;
     const before = (await eventsFrom(t, source)).length;
     const d = signedDelivery(provider, t.secrets[provider], w.publicUrl, marker);
-    const first = await post(w.localUrl, d.headers, d.body);
+    const first = await post(localTarget(w.localUrl, d), d.headers, d.body);
     await drain(t);
     const after = await eventsFrom(t, source);
     const published = after.slice(before).filter((e) => JSON.stringify(e.detail).includes(marker));
@@ -152,7 +88,7 @@ export async function webhookScenarios(t: Target): Promise<Outcome[]> {
       detail: `HTTP ${first.status}, ${published.length} event(s) ${source}/${published[0]?.["detail-type"] ?? "-"} on the bus`,
     });
 
-    const dup = await post(w.localUrl, d.headers, d.body);
+    const dup = await post(localTarget(w.localUrl, d), d.headers, d.body);
     await drain(t);
     const afterDup = (await eventsFrom(t, source)).filter((e) =>
       JSON.stringify(e.detail).includes(marker),
@@ -165,12 +101,12 @@ export async function webhookScenarios(t: Target): Promise<Outcome[]> {
 
     // Forged: the same delivery signed with a wrong secret.
     const forgedMarker = `forged-${randomUUID().slice(0, 8)}`;
-    const wrong =
-      provider === "standard"
-        ? `whsec_${Buffer.from("not-the-secret-at-all-123").toString("base64")}`
-        : "not-the-secret";
+    // A secret of the provider's format (a Standard Webhooks key must be base64), not its own.
+    const wrong = providerModule(provider).secret.generate(() =>
+      Buffer.from("not-the-secret-at-all-123"),
+    );
     const f = signedDelivery(provider, wrong, w.publicUrl, forgedMarker);
-    const forged = await post(w.localUrl, f.headers, f.body);
+    const forged = await post(localTarget(w.localUrl, f), f.headers, f.body);
     await drain(t);
     const forgedEvents = (await eventsFrom(t, source)).filter((e) =>
       JSON.stringify(e.detail).includes(forgedMarker),
@@ -251,53 +187,35 @@ export async function recordScenarios(t: Target): Promise<Outcome[]> {
 }
 
 /**
- * A record verification request signed as the generic HMAC sender (the request as the JSON body)
- * or a Standard Webhooks sender (the spec's envelope, the request as `data`) sends it.
+ * A record verification request signed as a sender of `provider` sends it (its module says how:
+ * the generic HMAC sender posts the request as the JSON body with the correlation id signed; a
+ * Standard Webhooks sender the spec's envelope, the request as `data`, the message id the
+ * correlation id).
  */
 export function signedVerificationRequest(
-  provider: "hmac" | "standard",
+  provider: VerificationRequestProvider,
   secret: string,
   request: Record<string, unknown>,
   correlationId: string,
 ): { headers: Record<string, string>; body: string } {
-  const now = Math.floor(Date.now() / 1000);
-  const id = randomUUID();
-  if (provider === "hmac") {
-    const body = JSON.stringify(request);
-    return {
-      body,
-      // The correlation id is one of the signed headers: the receiver trusts no unsigned one.
-      headers: {
-        "content-type": "application/json",
-        ...hmacRequestHeaders(
-          secret,
-          { id, timestamp: now, event: "RecordVerificationRequested", correlationId },
-          body,
-        ),
-      },
-    };
-  }
-  // The Standard Webhooks payload envelope: the request is its `data`. Its scheme signs no
-  // correlation header, so the signed message id is the correlation id.
-  const body = JSON.stringify({
-    type: "RecordVerificationRequested",
-    timestamp: new Date(now * 1000).toISOString(),
-    data: request,
+  const m = providerModule(provider);
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  const d = m.sign(secret, {
+    ...m.verificationRequests!.delivery(request, {
+      eventType: "RecordVerificationRequested",
+      correlationId,
+      uuid: randomUUID(),
+      nowSeconds,
+    }),
+    url: `https://localhost/${provider}`,
+    nowSeconds,
   });
-  return {
-    body,
-    headers: {
-      "content-type": "application/json",
-      "webhook-id": correlationId,
-      "webhook-timestamp": String(now),
-      "webhook-signature": signStandard(secret, correlationId, now, body),
-    },
-  };
+  return { headers: d.headers, body: d.body };
 }
 
 /** A verification request delivered to a webhook receiver starts the workflow with the caller's correlation id. */
 export async function webhookVerificationScenarios(t: Target): Promise<Outcome[]> {
-  const provider = (["hmac", "standard"] as const).find(
+  const provider = (Object.keys(VERIFICATION_REQUEST_PATHS) as VerificationRequestProvider[]).find(
     (p) => t.verificationWebhooks?.includes(p) && t.webhooks[p],
   );
   if (!provider) return [];

@@ -1,12 +1,14 @@
 // npm run docs: regenerates docs/configuration.md's tables from the config key table, the rules
-// between keys and the committed stack files. `--check` only reports whether the file is current.
+// between keys and the committed stack files, and docs/webhooks.md's provider tables from the
+// webhook provider modules. `--check` only reports whether the files are current.
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
-import { regenerate, STACKS } from "../config/docs";
+import { regenerate, regenerateWebhooks, STACKS } from "../config/docs";
 
 const ROOT = path.join(__dirname, "..");
 export const CONFIG_DOC = path.join(ROOT, "docs", "configuration.md");
+export const WEBHOOKS_DOC = path.join(ROOT, "docs", "webhooks.md");
 
 /** The `config:` map of Pulumi.<stack>.yaml, as strings the way the CLI passes them. */
 export function stackFile(stack: string): Record<string, string> {
@@ -29,16 +31,27 @@ export function generatedConfigDoc(): string {
   return regenerate(fs.readFileSync(CONFIG_DOC, "utf8"), stacks);
 }
 
+export function generatedWebhooksDoc(): string {
+  return regenerateWebhooks(fs.readFileSync(WEBHOOKS_DOC, "utf8"));
+}
+
 if (require.main === module) {
-  const next = generatedConfigDoc();
-  const current = fs.readFileSync(CONFIG_DOC, "utf8");
-  if (process.argv.includes("--check")) {
-    if (next !== current) {
-      console.error("docs/configuration.md is out of date: run npm run docs");
-      process.exit(1);
-    }
-  } else if (next !== current) {
-    fs.writeFileSync(CONFIG_DOC, next);
-    console.log("docs/configuration.md regenerated");
-  } else console.log("docs/configuration.md is current");
+  let stale = false;
+  for (const [file, next] of [
+    [CONFIG_DOC, generatedConfigDoc()],
+    [WEBHOOKS_DOC, generatedWebhooksDoc()],
+  ]) {
+    const name = path.relative(ROOT, file);
+    const current = fs.readFileSync(file, "utf8");
+    if (process.argv.includes("--check")) {
+      if (next !== current) {
+        console.error(`${name} is out of date: run npm run docs`);
+        stale = true;
+      }
+    } else if (next !== current) {
+      fs.writeFileSync(file, next);
+      console.log(`${name} regenerated`);
+    } else console.log(`${name} is current`);
+  }
+  if (stale) process.exit(1);
 }

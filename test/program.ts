@@ -1,6 +1,7 @@
 // The whole Pulumi program (index.ts) evaluated for a stack under the shared mocks, as the tests
 // evaluate it: the stack's committed Pulumi.<stack>.yaml config plus TEST_SECRETS, the values the
 // tests sign and authenticate with. The evaluation itself is local/evaluate.ts.
+import { PROVIDER_MODULES } from "../handlers/webhooks/providers";
 import * as evaluate from "../local/evaluate";
 
 export { stackConfig } from "../local/evaluate";
@@ -9,12 +10,10 @@ export type { Program } from "../local/evaluate";
 /** The secrets a user sets with `pulumi config set --secret` (test values). */
 export const TEST_SECRETS: Record<string, string> = {
   "switchyard:recordsApiKey": "test-records-api-key",
-  // webhook signing secrets of the providers the stack files enable
-  "switchyard:githubWebhookSecret": "test-github-webhook-secret",
-  "switchyard:stripeWebhookSecret": "whsec_test_stripe_webhook_secret",
-  "switchyard:twilioAuthToken": "test-twilio-auth-token",
-  "switchyard:standardWebhookSecret": "whsec_dGVzdC1zdGFuZGFyZC13ZWJob29rLXNlY3JldA==",
-  "switchyard:hmacWebhookSecret": "test-hmac-webhook-secret",
+  // every webhook provider's signing secret: the valid example its module declares
+  ...Object.fromEntries(
+    PROVIDER_MODULES.map((m) => [`switchyard:${m.secret.key}`, m.secret.example]),
+  ),
 };
 
 /**

@@ -5,7 +5,15 @@ import { withoutReplays } from "./patterns";
 
 /** What EventBridge delivers to. Each kind gets exactly the permission it needs. */
 export type TargetKind =
-  "lambda" | "sqs" | "sns" | "stepfunctions" | "apiDestination" | "firehose" | "logGroup";
+  | "lambda"
+  | "sqs"
+  | "sns"
+  | "stepfunctions"
+  | "apiDestination"
+  | "firehose"
+  | "logGroup"
+  // a bus in another account or region (cross-account forwarding): its policy must allow our role
+  | "eventBus";
 
 export interface RetryPolicy {
   /** 0-185; AWS default 185. */
@@ -25,7 +33,7 @@ export interface RouteTarget {
   /** Short id of the target inside its rule (letters, digits, hyphens); used in names. */
   readonly id: string;
   readonly kind: TargetKind;
-  /** ARN of the function, queue, topic, state machine, API destination, stream or log group. */
+  /** ARN of the function, queue, topic, state machine, API destination, stream, log group or bus. */
   readonly arn: pulumi.Input<string>;
   /** For `sqs` targets: the queue URL, which the queue policy needs. */
   readonly queueUrl?: pulumi.Input<string>;
@@ -116,6 +124,15 @@ export function validateRoute(name: string, args: RouteArgs): void {
     if (t.kind === "sqs" && t.grant !== false && !t.queueUrl) {
       throw new Error(
         `route "${name}" target "${t.id}": an sqs target needs queueUrl for its queue policy (or grant: false when the policy is managed elsewhere)`,
+      );
+    }
+    if (
+      t.kind === "eventBus" &&
+      typeof t.arn === "string" &&
+      !/^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._\-/]+$/.test(t.arn)
+    ) {
+      throw new Error(
+        `route "${name}" target "${t.id}": an eventBus target needs an event bus ARN (arn:aws:events:<region>:<account>:event-bus/<name>), got ${JSON.stringify(t.arn)}`,
       );
     }
     if (t.headerParameters && t.kind !== "apiDestination") {
@@ -266,11 +283,13 @@ export class EventRoute extends pulumi.ComponentResource {
           break;
         case "stepfunctions":
         case "apiDestination":
-        case "firehose": {
+        case "firehose":
+        case "eventBus": {
           const actions = {
             stepfunctions: ["states:StartExecution"],
             apiDestination: ["events:InvokeApiDestination"],
             firehose: ["firehose:PutRecord", "firehose:PutRecordBatch"],
+            eventBus: ["events:PutEvents"],
           }[t.kind];
           const role = new aws.iam.Role(
             tname,

@@ -7,6 +7,7 @@ import {
   METRICS_NAMESPACE,
   REJECTION_REASONS,
 } from "../../handlers/lib/telemetry";
+import { OutboundMonitored, outboundDashboardTiles } from "../webhooks/outboundAlarms";
 
 export interface DashboardSpec {
   /** Heading of the dashboard. */
@@ -23,6 +24,8 @@ export interface DashboardSpec {
   readonly plainQueues?: ReadonlyArray<{ label: string; queueName: string }>;
   /** Publishers of bus events other than the receivers, by their EMF namespace and `service`. */
   readonly publishers?: ReadonlyArray<{ label: string; namespace: string; service: string }>;
+  /** Outbound webhook subscriptions: a tile each (components/webhooks/outboundAlarms.ts). */
+  readonly outbound?: ReadonlyArray<OutboundMonitored<string>>;
   /** ARNs shown in the alarm status widget. */
   readonly alarmArns: readonly string[];
   /** Seconds per data point. Default 60. */
@@ -346,6 +349,8 @@ export function buildDashboardBody(spec: DashboardSpec): DashboardBody {
       metrics: publishingMetrics(p.namespace, p.service),
     })),
   );
+
+  section("Outbound webhooks", outboundDashboardTiles([...(spec.outbound ?? [])]));
 
   return { start: "-PT6H", periodOverride: "inherit", widgets };
 }

@@ -1,5 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import {
+  OutboundAlarmThresholds,
+  OutboundMonitored,
+  outboundAlarmSpecs,
+} from "../webhooks/outboundAlarms";
 import { METRICS_NAMESPACE, REJECTION_REASONS } from "../../handlers/lib/telemetry";
 import { checkIntRange, checkName } from "../validate";
 import {
@@ -96,6 +101,13 @@ export interface MonitoringArgs {
   readonly webhooks?: Record<string, WebhookMetricsRef>;
   /** Publishers of bus events by label (the EMF service of each): a publishing tile each, no alarm. Default none. */
   readonly publishers?: Record<string, PublisherMetricsRef>;
+  /**
+   * Outbound webhook subscriptions (OutboundWebhooks.monitored): failed attempts, the oldest
+   * waiting message, DLQ depth and a disabled endpoint alarm each, and a tile each. Default none.
+   */
+  readonly outbound?: ReadonlyArray<OutboundMonitored<pulumi.Input<string>>>;
+  /** The outbound alarms' thresholds (the retry schedule sets the oldest-message age). */
+  readonly outboundThresholds?: OutboundAlarmThresholds;
   /** An email address subscribed to the alarm topic (the recipient confirms it). Default none. */
   readonly alarmEmail?: string;
   /** Thresholds; each defaults to MONITORING_DEFAULTS. */
@@ -339,6 +351,7 @@ export class Monitoring extends pulumi.ComponentResource {
       ...apis.flatMap((a) => restApiAlarms(a, t)),
       ...rules.flatMap((r) => ruleAlarms(r, t)),
       ...webhooks.flatMap((w) => webhookAlarms(w, t)),
+      ...outboundAlarmSpecs([...(args.outbound ?? [])], args.outboundThresholds),
     ];
     for (const spec of specs) this.alarm(spec);
 
@@ -362,9 +375,14 @@ export class Monitoring extends pulumi.ComponentResource {
         pulumi.all(stateMachines.map((s) => pulumi.all([s.label, s.arn]))),
         pulumi.all(apis.map((a) => pulumi.all([a.label, a.apiName, a.stage]))),
         pulumi.all(rules.map((r) => pulumi.all([r.label, r.dimensions]))),
-        pulumi.all(plainQueues.map((q) => pulumi.all([q.label, q.name]))),
+        pulumi.all([
+          pulumi.all(plainQueues.map((q) => pulumi.all([q.label, q.name]))),
+          pulumi.all(
+            (args.outbound ?? []).map((o) => pulumi.all([o.subscription, o.queueName, o.dlqName])),
+          ),
+        ]),
       ])
-      .apply(([reg, arns, fns, qs, sms, rest, rls, plain]) =>
+      .apply(([reg, arns, fns, qs, sms, rest, rls, [plain, out]]) =>
         JSON.stringify(
           buildDashboardBody({
             title: `Switchyard ${name}`,
@@ -385,6 +403,11 @@ export class Monitoring extends pulumi.ComponentResource {
             })),
             plainQueues: plain.map(([label, queueName]) => ({ label, queueName })),
             publishers,
+            outbound: out.map(([subscription, queueName, dlqName]) => ({
+              subscription,
+              queueName,
+              dlqName,
+            })),
             alarmArns: arns,
             periodSeconds: t.periodSeconds,
           }),

@@ -1,6 +1,10 @@
 // The VerificationWorkflow's defaults and settings, the rules between them, and how executions
 // start: the route's event patterns and the input transformer that shapes the execution input.
 // Pure, so the stack's config table (config/keys.ts) states the same values as the component.
+import {
+  VERIFICATION_REQUEST_PATHS,
+  VerificationRequestProvider,
+} from "../../handlers/webhooks/providers";
 import type { InputTransformer } from "../events/route";
 import { recordEventPattern, RECORDS_SOURCE } from "./recordPayload";
 import type { VerificationDefinitionArgs } from "./verificationDefinition";
@@ -111,15 +115,12 @@ export function verificationInputTransformer(recordPath = "$.detail"): InputTran
 }
 
 /**
- * Where each webhook receiver's event carries a verification request: the generic HMAC sender
- * posts the request as the JSON body (`detail.payload`); a Standard Webhooks sender posts the
- * spec's envelope `{ type, timestamp, data }`, with the request as `data`.
+ * Where each webhook receiver's event carries a verification request, from its provider module:
+ * the generic HMAC sender posts the request as the JSON body (`detail.payload`); a Standard
+ * Webhooks sender posts the spec's envelope `{ type, timestamp, data }`, with the request as `data`.
  */
-export const WEBHOOK_REQUEST_PATHS = {
-  hmac: "$.detail.payload",
-  standard: "$.detail.payload.data",
-} as const;
-export type WebhookRequestProvider = keyof typeof WEBHOOK_REQUEST_PATHS;
+export const WEBHOOK_REQUEST_PATHS = VERIFICATION_REQUEST_PATHS;
+export type WebhookRequestProvider = VerificationRequestProvider;
 export const WEBHOOK_REQUEST_PROVIDERS = Object.keys(
   WEBHOOK_REQUEST_PATHS,
 ) as WebhookRequestProvider[];

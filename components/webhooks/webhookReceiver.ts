@@ -3,10 +3,17 @@ import * as pulumi from "@pulumi/pulumi";
 import { tlsOnlyBucketPolicy } from "../bucketPolicy";
 import { ClientInit, Grant, SwitchyardFunction } from "../lambda";
 import { checkIntRange, checkName } from "../validate";
-import { HMAC_SIGNED_CONTENTS, HmacSignedContent } from "../../handlers/webhooks/hmac";
-import { isProvider, Provider, PROVIDERS } from "../../handlers/webhooks/providers";
+import { HmacSignedContent } from "../../handlers/webhooks/providers/hmac";
+import {
+  isProvider,
+  Provider,
+  providerModule,
+  PROVIDERS,
+  SCHEME_PROVIDERS,
+  URL_SIGNING_PROVIDERS,
+} from "../../handlers/webhooks/providers";
 import { parseCidr } from "../../handlers/webhooks/sourceIp";
-import { ENV } from "../../handlers/webhooks/receiver";
+import { RECEIVER_ENV as ENV } from "../../lib/contracts";
 import { minimumIdempotencyTtl, WEBHOOK_DEFAULTS } from "./receiverSpec";
 
 export interface WebhookProviderArgs {
@@ -19,7 +26,8 @@ export interface WebhookProviderArgs {
   readonly previousSecret?: pulumi.Input<string>;
   /**
    * The public https URL the sender signs, without query, when it is not the Function URL (a
-   * custom domain in front). Twilio only (its signature covers the URL). Default the Function URL.
+   * custom domain in front). Only for a provider whose signature covers the URL (its module's
+   * `publicUrl`: twilio). Default the Function URL.
    */
   readonly publicUrl?: string;
   /**
@@ -30,7 +38,7 @@ export interface WebhookProviderArgs {
   /**
    * hmac only: what the signature covers. `headers` (default): X-Webhook-Id, X-Webhook-Timestamp,
    * X-Webhook-Event, X-Correlation-Id and the body. `body`: the body only, for senders that cannot
-   * sign more; no header is then trusted (handlers/webhooks/hmac.ts says what that cannot stop).
+   * sign more; no header is then trusted (handlers/webhooks/providers/hmac.ts says what that cannot stop).
    */
   readonly signedContent?: HmacSignedContent;
 }
@@ -95,21 +103,28 @@ export function validateWebhookArgs(args: WebhookReceiverArgs): void {
       }
     }
     if (pa.signedContent !== undefined) {
-      if (p !== "hmac")
+      // Only a provider whose module has several schemes can be told which one to run.
+      const schemes = providerModule(p).schemes;
+      if (!schemes)
         throw new Error(
-          `providers.${p}.signedContent is only used by hmac (the other schemes fix what they sign)`,
+          `providers.${p}.signedContent is only used by ${SCHEME_PROVIDERS.join(", ")} (the other schemes fix what they sign)`,
         );
-      if (!HMAC_SIGNED_CONTENTS.includes(pa.signedContent)) {
+      if (!(schemes.values as readonly string[]).includes(pa.signedContent)) {
         throw new Error(
-          `providers.hmac.signedContent must be one of ${HMAC_SIGNED_CONTENTS.join(", ")}, got ${JSON.stringify(pa.signedContent)}`,
+          `providers.${p}.signedContent must be one of ${schemes.values.join(", ")}, got ${JSON.stringify(pa.signedContent)}`,
         );
       }
     }
     if (pa.publicUrl !== undefined) {
-      if (p !== "twilio")
+      // Only a provider whose signature covers the URL needs to know the URL signed.
+      if (!providerModule(p).publicUrl) {
+        const signers = URL_SIGNING_PROVIDERS.join(", ");
         throw new Error(
-          `providers.${p}.publicUrl is only used by twilio (its signature covers the URL)`,
+          URL_SIGNING_PROVIDERS.length === 1
+            ? `providers.${p}.publicUrl is only used by ${signers} (its signature covers the URL)`
+            : `providers.${p}.publicUrl is only used by ${signers} (their signatures cover the URL)`,
         );
+      }
       let u: URL | undefined;
       try {
         u = new URL(pa.publicUrl);
@@ -118,7 +133,7 @@ export function validateWebhookArgs(args: WebhookReceiverArgs): void {
       }
       if (!u || u.protocol !== "https:" || u.search || u.hash) {
         throw new Error(
-          `providers.twilio.publicUrl must be an https:// URL without query or fragment, got ${JSON.stringify(pa.publicUrl)}`,
+          `providers.${p}.publicUrl must be an https:// URL without query or fragment, got ${JSON.stringify(pa.publicUrl)}`,
         );
       }
     }
@@ -252,6 +267,7 @@ export class WebhookReceiver extends pulumi.ComponentResource {
       const pa = a.providers[provider];
       if (!pa) continue;
       const base = `${name}-${provider}`;
+      const schemes = providerModule(provider).schemes;
 
       const secret = new aws.secretsmanager.Secret(
         base,
@@ -301,7 +317,7 @@ export class WebhookReceiver extends pulumi.ComponentResource {
         ...(this.bucket ? { [ENV.payloadBucket]: this.bucket.bucket } : {}),
         ...(pa.publicUrl ? { [ENV.publicUrl]: pa.publicUrl } : {}),
         ...(pa.allowedCidrs ? { [ENV.allowedCidrs]: pa.allowedCidrs.join(",") } : {}),
-        ...(provider === "hmac" ? { [ENV.hmacSignedContent]: pa.signedContent ?? "headers" } : {}),
+        ...(schemes ? { [ENV.hmacSignedContent]: pa.signedContent ?? schemes.values[0] } : {}),
       };
 
       const fn = new SwitchyardFunction(

@@ -28,7 +28,7 @@ import {
   PublishResult,
   RETRYABLE_ENTRY_CODES,
 } from "../lib/publisher";
-import { eventSource } from "../../lib/contracts";
+import { eventSource, RECEIVER_ENV } from "../../lib/contracts";
 import { HandlerError } from "../lib/errors";
 import { makeSecretReader, SecretReader } from "../lib/secrets";
 import {
@@ -46,7 +46,7 @@ import {
   validCorrelationId,
   WEBHOOK_SERVICE,
 } from "../lib/telemetry";
-import { HMAC_SIGNED_CONTENTS, HmacSignedContent } from "./hmac";
+import { HMAC_SIGNED_CONTENTS, HmacSignedContent } from "./providers/hmac";
 import { isProvider, MalformedRequest, Provider, providerSpec, PROVIDERS } from "./providers";
 import { makeSourceAllowlist } from "./sourceIp";
 
@@ -77,20 +77,8 @@ export interface ReceiverConfig {
   hmacSignedContent?: HmacSignedContent;
 }
 
-export const ENV = {
-  provider: "WEBHOOK_PROVIDER",
-  secretArn: "WEBHOOK_SECRET_ARN",
-  idempotencyTable: "IDEMPOTENCY_TABLE",
-  idempotencyTtlSeconds: "IDEMPOTENCY_TTL_SECONDS",
-  eventBusName: "EVENT_BUS_NAME",
-  maxEntryBytes: "MAX_ENTRY_BYTES",
-  toleranceSeconds: "TOLERANCE_SECONDS",
-  payloadBucket: "PAYLOAD_BUCKET",
-  payloadPrefix: "PAYLOAD_PREFIX",
-  publicUrl: "PUBLIC_URL",
-  allowedCidrs: "ALLOWED_SOURCE_CIDRS",
-  hmacSignedContent: "HMAC_SIGNED_CONTENT",
-} as const;
+/** The environment variables a receiver reads (the component sets them: lib/contracts.ts). */
+export const ENV = RECEIVER_ENV;
 
 /** Reads the configuration from environment variables; throws naming a missing or bad one. */
 export function readReceiverConfig(

@@ -10,12 +10,13 @@ import { settle, setupMocks, valueOf } from "../mocks";
 
 setupMocks();
 import { functionArchives, SwitchyardFunction } from "../../components/lambda";
-import { materialize } from "../../local/artifacts";
+import { archiveEntries, materialize } from "../../local/artifacts";
 import {
   ArchiveSizer,
   defaultCodeFolders,
   EMPTY_ZIP_BYTES,
   measureArchive,
+  ownCode,
 } from "../../bench/archives";
 import { coldStartOnce, HARMLESS_EVENT, startStubEndpoint } from "../../bench/coldStart";
 import { bulkEntries, publisherEfficiency } from "../../bench/publisherBench";
@@ -214,10 +215,18 @@ describe("bench: archive sizes and cold start of a declared function", () => {
     dir = await materialize(functionArchives.get("bench-probe")!);
   });
 
-  it("measures our archive and the default packaging of the same code, which adds the AWS SDK", async () => {
+  it("measures our archive and the default packaging of the same code, with and without the AWS SDK", async () => {
     const sizer = new ArchiveSizer();
-    const defaults = await defaultCodeFolders();
-    expect(defaults.map((d) => d.name)).to.include("node_modules/@aws-sdk/client-dynamodb");
+    const defaults = {
+      withSdk: await defaultCodeFolders(false),
+      withoutSdk: await defaultCodeFolders(true),
+    };
+    expect(defaults.withSdk.map((d) => d.name)).to.include("node_modules/@aws-sdk/client-dynamodb");
+    const withoutNames = defaults.withoutSdk.map((d) => d.name);
+    expect(
+      withoutNames.filter((n) => /node_modules\/@(aws-sdk|smithy|aws-crypto)\//.test(n)),
+    ).to.deep.equal([]);
+    expect(withoutNames).to.include("node_modules/@aws-lambda-powertools/logger");
     const m = await measureArchive(
       "bench-probe",
       functionArchives.get("bench-probe")!,
@@ -228,17 +237,35 @@ describe("bench: archive sizes and cold start of a declared function", () => {
     const files = walkFiles(dir);
     expect(m.ours.files).to.equal(files.length);
     expect(m.ours.unpackedBytes).to.equal(files.reduce((n, f) => n + f.size, 0));
-    expect(m.defaults.files).to.be.above(m.ours.files);
-    expect(m.defaults.zippedBytes).to.be.above(m.ours.zippedBytes);
+    expect(m.defaults.files).to.be.above(m.defaultsWithoutSdk.files);
+    expect(m.defaultsWithoutSdk.files).to.be.above(m.ours.files);
+    expect(m.defaults.zippedBytes).to.be.above(m.defaultsWithoutSdk.zippedBytes);
+    expect(m.defaultsWithoutSdk.zippedBytes).to.be.above(m.ours.zippedBytes);
     expect(m.zippedRatio).to.equal(
       Math.round((m.defaults.zippedBytes / m.ours.zippedBytes) * 100) / 100,
+    );
+    expect(m.zippedRatioWithoutSdk).to.equal(
+      Math.round((m.defaultsWithoutSdk.zippedBytes / m.ours.zippedBytes) * 100) / 100,
     );
     expect(m.unpackedRatio).to.equal(
       Math.round((m.defaults.unpackedBytes / m.ours.unpackedBytes) * 100) / 100,
     );
     expect(m.filesRatio).to.equal(Math.round((m.defaults.files / m.ours.files) * 100) / 100);
-    expect(m.unpackedRatio).to.be.greaterThan(1);
     expect(m.excludedPackages).to.be.above(10);
+    // Default packaging uploads the function's own code, not the packages bundled into ours.
+    const bundled = (await archiveEntries(functionArchives.get("bench-probe")!)).find(
+      (e) => e.name === "__index.js",
+    )!.text!;
+    expect(bundled).to.contain("node_modules/@aws-lambda-powertools/logger");
+    expect(m.ownCodeBytes)
+      .to.be.above(0)
+      .and.below(Buffer.byteLength(bundled) / 4);
+    // The own code and the folders add up: the default archive is exactly their sum.
+    const own = sizer.contribution([{ name: "__index.js", data: Buffer.from(ownCode(bundled)) }]);
+    const folders = defaults.withoutSdk.map((f) => sizer.folder(f.name, f.path));
+    expect(m.defaultsWithoutSdk.unpackedBytes).to.equal(
+      own.unpackedBytes + folders.reduce((n, f) => n + f.unpackedBytes, 0),
+    );
   });
 
   it("times a fresh process serving its first invocation, rejected quickly, next to a served one", async () => {

@@ -9,7 +9,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-sec
 import { mockClient } from "aws-sdk-client-mock";
 import { correlationIdFrom, CORRELATION_HEADER } from "../../handlers/lib/telemetry";
 import { makeHandler } from "../../handlers/webhooks/receiver";
-import { hmacRequestHeaders } from "../../handlers/webhooks/hmac";
+import { hmacRequestHeaders } from "../../handlers/webhooks/providers/hmac";
 import { matchesPattern } from "../../lib/eventPattern";
 import { renderToJson } from "../../lib/inputTransformer";
 import { evaluateProgram } from "../program";

@@ -23,10 +23,10 @@ import {
   WebhookReceiverArgs,
 } from "../../components/webhooks/webhookReceiver";
 import { archiveEntries, LambdaHost, materialize } from "../../local/artifacts";
-import { signGithub } from "../../handlers/webhooks/github";
-import { signStripe } from "../../handlers/webhooks/stripe";
-import { hmacRequestHeaders, signHmacBody } from "../../handlers/webhooks/hmac";
-import { signTwilio } from "../../handlers/webhooks/twilio";
+import { signGithub } from "../../handlers/webhooks/providers/github";
+import { signStripe } from "../../handlers/webhooks/providers/stripe";
+import { hmacRequestHeaders, signHmacBody } from "../../handlers/webhooks/providers/hmac";
+import { signTwilio } from "../../handlers/webhooks/providers/twilio";
 import {
   createIdempotencyTable,
   LocalAws,

@@ -18,11 +18,11 @@ import {
   signatureRejectionReason,
 } from "../../../handlers/webhooks/receiver";
 import { makeMetrics, WEBHOOK_SERVICE } from "../../../handlers/lib/telemetry";
-import { signGithub } from "../../../handlers/webhooks/github";
-import { HMAC_HEADERS, hmacRequestHeaders } from "../../../handlers/webhooks/hmac";
-import { Provider, PROVIDER_SPECS } from "../../../handlers/webhooks/providers";
-import { STANDARD_HEADERS, signStandard } from "../../../handlers/webhooks/standard";
-import { signStripe } from "../../../handlers/webhooks/stripe";
+import { signGithub } from "../../../handlers/webhooks/providers/github";
+import { HMAC_HEADERS, hmacRequestHeaders } from "../../../handlers/webhooks/providers/hmac";
+import { Provider, PROVIDER_MODULES, PROVIDER_SPECS } from "../../../handlers/webhooks/providers";
+import { STANDARD_HEADERS, signStandard } from "../../../handlers/webhooks/providers/standard";
+import { signStripe } from "../../../handlers/webhooks/providers/stripe";
 import { LocalDynamo, mockInstance, startLocalDynamo } from "../../support/aws";
 import { createIdempotencyTable } from "./localServices";
 import { Blob, count, metricsOf } from "../emf";
@@ -31,7 +31,12 @@ const NOW_S = 1_800_000_000;
 const DOMAIN = "abcdefghij.lambda-url.eu-west-1.on.aws";
 const region = "eu-west-1";
 const credentials = { accessKeyId: "x", secretAccessKey: "x" };
+// Every listed provider has a secret (its module's example); these schemes' tests use their own.
 const SECRETS: Record<Provider, string> = {
+  ...(Object.fromEntries(PROVIDER_MODULES.map((m) => [m.name, m.secret.example])) as Record<
+    Provider,
+    string
+  >),
   github: "It's a Secret to Everybody",
   stripe: "whsec_stripe_test",
   twilio: "12345",

@@ -20,13 +20,13 @@ import {
   ReceiverConfig,
   ReceiverLogger,
 } from "../../../handlers/webhooks/receiver";
-import { signGithub } from "../../../handlers/webhooks/github";
-import { hmacRequestHeaders, signHmacBody } from "../../../handlers/webhooks/hmac";
+import { signGithub } from "../../../handlers/webhooks/providers/github";
+import { hmacRequestHeaders, signHmacBody } from "../../../handlers/webhooks/providers/hmac";
 import { correlationIdFrom } from "../../../handlers/lib/correlation";
-import { signStandard } from "../../../handlers/webhooks/standard";
-import { signStripe } from "../../../handlers/webhooks/stripe";
-import { signTwilio } from "../../../handlers/webhooks/twilio";
-import { Provider } from "../../../handlers/webhooks/providers";
+import { signStandard } from "../../../handlers/webhooks/providers/standard";
+import { signStripe } from "../../../handlers/webhooks/providers/stripe";
+import { signTwilio } from "../../../handlers/webhooks/providers/twilio";
+import { Provider, PROVIDER_MODULES } from "../../../handlers/webhooks/providers";
 import { LocalDynamo, mockInstance, startLocalDynamo } from "../../support/aws";
 import { createIdempotencyTable, scanTable } from "./localServices";
 
@@ -37,7 +37,12 @@ const NOW_S = 1_800_000_000;
 const credentials = { accessKeyId: "x", secretAccessKey: "x" };
 const region = "eu-west-1";
 
+// Every listed provider has a secret (its module's example); these schemes' tests use their own.
 const SECRETS: Record<Provider, string> = {
+  ...(Object.fromEntries(PROVIDER_MODULES.map((m) => [m.name, m.secret.example])) as Record<
+    Provider,
+    string
+  >),
   github: "It's a Secret to Everybody",
   stripe: "whsec_stripe_test",
   twilio: "12345",

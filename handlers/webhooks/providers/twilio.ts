@@ -12,22 +12,22 @@ import {
   missing,
   SignedRequest,
   Verdict,
-} from "./signature";
+} from "../signature";
+import {
+  COMMON_HEADERS,
+  defineProvider,
+  FormParams,
+  isObject,
+  MalformedRequest,
+  opaqueSecret,
+  parseForm,
+  parseJson,
+  sha256Hex,
+} from "./module";
 
 export const TWILIO_SIGNATURE_HEADER = "x-twilio-signature";
 
-export type TwilioParams = Record<string, string | string[]>;
-
-/** POST params of a form body, repeated names as arrays. */
-export function parseForm(body: Buffer | string): TwilioParams {
-  const out: TwilioParams = {};
-  for (const [k, v] of new URLSearchParams(body.toString())) {
-    const prev = out[k];
-    if (prev === undefined) out[k] = v;
-    else out[k] = Array.isArray(prev) ? [...prev, v] : [prev, v];
-  }
-  return out;
-}
+export type TwilioParams = FormParams;
 
 /** The string Twilio signs: the URL followed by the sorted params. */
 export function twilioSignedString(url: string, params: TwilioParams): string {
@@ -116,3 +116,103 @@ export function verifyTwilio(req: SignedRequest, secrets: string[]): Verdict {
     ),
   );
 }
+
+/** Twilio sends no event-type header: derive one from the well-known params. */
+export function twilioEventType(p: Record<string, unknown>): string {
+  const s = (k: string) => (typeof p[k] === "string" ? (p[k] as string) : undefined);
+  if (s("EventType")) return s("EventType")!;
+  if (s("CallStatus")) return `call.${s("CallStatus")}`;
+  const message = s("MessageStatus") ?? s("SmsStatus");
+  if (message) return `message.${message}`;
+  return "webhook";
+}
+
+export const twilioProvider = defineProvider({
+  name: "twilio",
+  secret: {
+    key: "twilioAuthToken",
+    what: "the Twilio auth token that signs webhooks",
+    placeholder: "<auth token>",
+    generate: opaqueSecret,
+    example: "test-twilio-auth-token",
+  },
+  // The signature covers the URL: behind a custom domain the receiver must know the URL signed.
+  publicUrl: {
+    key: "twilioPublicUrl",
+    example: "https://hooks.example.com/twilio",
+    doc: "`https://...` URL Twilio signs when a custom domain fronts the receiver",
+  },
+  spec: {
+    verify: verifyTwilio,
+    parse(body, headers, url) {
+      let payload: Record<string, unknown>;
+      if (new URL(url).searchParams.has("bodySHA256")) {
+        const parsed = parseJson(body, "Twilio JSON body");
+        if (!isObject(parsed)) throw new MalformedRequest("Twilio JSON body must be an object");
+        payload = parsed;
+      } else {
+        payload = parseForm(body);
+      }
+      // The token is not signed: the key is the digest of what the signature covers.
+      const replayKey = `sha256:${sha256Hex(twilioCanonicalContent({ url, headers, body }))}`;
+      return {
+        deliveryId: headers["i-twilio-idempotency-token"] || replayKey,
+        replayKey,
+        eventType: twilioEventType(payload),
+        payload,
+      };
+    },
+    headers: [...COMMON_HEADERS, "i-twilio-idempotency-token"],
+    // Messaging and voice webhooks expect TwiML: an empty <Response/> means "do nothing".
+    ok: () => ({
+      contentType: "text/xml",
+      body: '<?xml version="1.0" encoding="UTF-8"?><Response></Response>',
+    }),
+  },
+  sample: (marker, uuid) => ({
+    body: new URLSearchParams({
+      MessageSid: `SM${uuid.replace(/-/g, "")}`,
+      From: "+15005550006",
+      Body: marker,
+      MessageStatus: "delivered",
+    }).toString(),
+    contentType: "application/x-www-form-urlencoded",
+    id: uuid,
+  }),
+  sign(secret, d) {
+    // A form body is signed as params; any other body by its SHA-256 in the URL, with no params.
+    const form = d.contentType.toLowerCase().startsWith("application/x-www-form-urlencoded");
+    let url = d.url;
+    if (!form) {
+      const u = new URL(d.url);
+      u.searchParams.set("bodySHA256", sha256Hex(d.body));
+      url = u.href;
+    }
+    return {
+      url,
+      body: d.body,
+      headers: {
+        "content-type": d.contentType,
+        ...d.headers,
+        "i-twilio-idempotency-token": d.id,
+        [TWILIO_SIGNATURE_HEADER]: signTwilio(secret, url, form ? parseForm(d.body) : {}),
+      },
+    };
+  },
+  docs: [
+    {
+      signature:
+        "`X-Twilio-Signature: <base64 HMAC-SHA1 of URL + sorted params>`; JSON bodies: `bodySHA256` in the URL",
+      replayWindow: "none in the scheme",
+      deliveryId: "`I-Twilio-Idempotency-Token`, else the key",
+      deduplicationKey:
+        "SHA-256 of the signed string (URL without default port + params sorted and deduplicated)",
+      detailType:
+        "`EventType`, else `call.<CallStatus>` / `message.<MessageStatus>`, else `webhook`",
+      resent:
+        "...with a new `I-Twilio-Idempotency-Token`, reordered or repeated params: a duplicate for the TTL",
+      residualRisk:
+        "no timestamp: after the TTL the capture is accepted again; allowlist Twilio's ranges where you can",
+    },
+  ],
+});
