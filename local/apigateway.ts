@@ -6,8 +6,8 @@
 // result cache), and body validation against the model (400). Integrations: AWS_PROXY to the
 // local Lambda, HTTP and HTTP_PROXY with request parameter mappings.
 import * as http from "http";
-import { createHash, randomUUID, timingSafeEqual } from "crypto";
-import { executeApiSigner, LOCAL_CALLER_CREDENTIALS } from "./sigv4";
+import { createHash, randomUUID } from "crypto";
+import { LOCAL_CALLER_CREDENTIALS, verifySigV4 } from "./sigv4";
 import { Recorded, ACCOUNT, REGION } from "./mocks";
 import { validate, JsonSchema } from "../handlers/jobs/schema";
 import { HttpError, readRequestBody, writeLambdaResponse } from "./httpEvents";
@@ -216,57 +216,23 @@ export class LocalRestApi {
     return d.toISOString().slice(0, 7);
   }
 
-  /** SigV4 check of a request, as API Gateway does for AWS_IAM methods; returns the caller. */
-  private async verifySigV4(
-    req: http.IncomingMessage,
-    url: URL,
-    body: Buffer,
-  ): Promise<string | undefined> {
-    const auth = String(req.headers.authorization ?? "");
-    const m = auth.match(
-      /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/,
-    );
-    if (!m) return undefined;
-    const [, akid, , region, service, signedHeaders, signature] = m;
-    if (akid !== LOCAL_CALLER_CREDENTIALS.accessKeyId || service !== "execute-api")
-      return undefined;
-    const amzDate = String(req.headers["x-amz-date"] ?? "");
-    const when = new Date(
-      amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, "$1-$2-$3T$4:$5:$6Z"),
-    );
-    if (Number.isNaN(when.getTime()) || Math.abs(Date.now() - when.getTime()) > 5 * 60_000)
-      return undefined;
-    const headers: Record<string, string> = {};
-    for (const h of signedHeaders.split(";")) headers[h] = String(req.headers[h] ?? "");
-    const signer = executeApiSigner(region);
-    const query: Record<string, string> = {};
-    for (const [k, v] of url.searchParams) query[k] = v;
-    const signed = await signer.sign(
+  /**
+   * SigV4 check of a request, as API Gateway does for AWS_IAM methods (local/sigv4.ts: the
+   * canonical request from the request as received and the hash of the body actually received);
+   * returns the caller's access key, or undefined when the request is unsigned or refused.
+   */
+  private verifySigV4(req: http.IncomingMessage, body: Buffer): string | undefined {
+    const verdict = verifySigV4(
+      { method: req.method ?? "GET", url: req.url ?? "/", rawHeaders: req.rawHeaders, body },
       {
-        method: req.method!,
-        protocol: "http:",
-        hostname: url.hostname,
-        port: Number(url.port),
-        path: url.pathname,
-        query,
-        headers,
-        body: body.length ? body.toString("utf8") : undefined,
-      } as any,
-      {
-        signingDate: when,
-        unsignableHeaders: new Set(),
-        signableHeaders: new Set(Object.keys(headers)),
-      } as any,
+        secretFor: (id) =>
+          id === LOCAL_CALLER_CREDENTIALS.accessKeyId
+            ? LOCAL_CALLER_CREDENTIALS.secretAccessKey
+            : undefined,
+        service: "execute-api",
+      },
     );
-    const got =
-      String((signed as any).headers.authorization ?? "").match(/Signature=([0-9a-f]{64})/)?.[1] ??
-      "";
-    if (
-      got.length !== signature.length ||
-      !timingSafeEqual(Buffer.from(got), Buffer.from(signature))
-    )
-      return undefined;
-    return akid;
+    return verdict?.ok ? verdict.accessKeyId : undefined;
   }
 
   /** Whether the caller role's policy allows execute-api:Invoke on the method ARN. */
@@ -351,8 +317,7 @@ export class LocalRestApi {
     let principal: string | undefined;
     const authType = method.inputs.authorization ?? "NONE";
     if (authType === "AWS_IAM") {
-      // A signature the signer cannot even recompute (crafted headers) does not match either.
-      principal = await this.verifySigV4(req, url, body).catch(() => undefined);
+      principal = this.verifySigV4(req, body);
       if (!principal)
         return json(
           403,

@@ -134,6 +134,37 @@ export interface HostOptions {
   functionName?: string;
   /** What the runtime provides on NODE_PATH; default the AWS SDK (lambdaRuntimeModules). */
   runtimeModules?: string;
+  /**
+   * Called with each line the process writes (a console call or a Powertools record is one line),
+   * with the request id of the invocation it belongs to. With it, `stdout` and `stderr` keep only
+   * their last 64 KB.
+   */
+  onLog?(record: FunctionLogRecord): void;
+}
+
+/** One line a function process wrote. */
+export interface FunctionLogRecord {
+  /** When the runtime received it, ISO 8601. */
+  time: string;
+  stream: "stdout" | "stderr";
+  /** The invocation it belongs to (a Powertools record's function_request_id, else the one
+   *  running), or undefined for what the process wrote outside any invocation (its init). */
+  requestId?: string;
+  message: string;
+}
+
+/** What stdout and stderr keep when the lines are handed to onLog. */
+const KEPT_OUTPUT_CHARS = 64 * 1024;
+
+/** The request id a Powertools JSON record names, if the line is one. */
+function powertoolsRequestId(line: string): string | undefined {
+  if (!line.startsWith("{")) return undefined;
+  try {
+    const id = (JSON.parse(line) as { function_request_id?: unknown }).function_request_id;
+    return typeof id === "string" ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export class LambdaInvokeError extends Error {
@@ -162,6 +193,10 @@ export class LambdaHost {
   public stderr = "";
   public stdout = "";
   private stopped = false;
+  /** The request id of the invocation running, whose lines these are. */
+  private running?: string;
+  /** Set when the process reported an error (spawn or IPC failure). */
+  private failed?: Error;
 
   private constructor(
     private readonly dir: string,
@@ -198,11 +233,42 @@ export class LambdaHost {
     liveChildren.add(child);
     installExitHook();
     child.once("exit", () => liveChildren.delete(child));
-    // A send to a process that has just died fails here, not in the caller: its exit rejects.
-    child.on("error", () => undefined);
-    this.child.stdout!.on("data", (d) => (this.stdout += d.toString()));
-    this.child.stderr!.on("data", (d) => (this.stderr += d.toString()));
+    // A process that could not be spawned, or a send to one that has just died, is reported
+    // here: the sandbox is marked dead (never reused) and its invocations rejected.
+    child.on("error", (e) => {
+      this.failed = e;
+      const err = new Error(`function process failed: ${e.message}`);
+      for (const p of this.pending.values()) {
+        clearTimeout(p.timer);
+        p.reject(err);
+      }
+      this.pending.clear();
+    });
+    for (const stream of ["stdout", "stderr"] as const) {
+      let partial = "";
+      child[stream]!.setEncoding("utf8");
+      child[stream]!.on("data", (d: string) => {
+        this[stream] += d;
+        const onLog = this.opts.onLog;
+        if (!onLog) return;
+        if (this[stream].length > 2 * KEPT_OUTPUT_CHARS)
+          this[stream] = this[stream].slice(-KEPT_OUTPUT_CHARS);
+        const lines = (partial + d).split("\n");
+        partial = lines.pop()!;
+        for (const line of lines) {
+          if (!line) continue;
+          onLog({
+            time: new Date().toISOString(),
+            stream,
+            requestId: powertoolsRequestId(line) ?? this.running,
+            message: line,
+          });
+        }
+      });
+    }
     return new Promise((resolve, reject) => {
+      // A process that cannot be spawned (EAGAIN, ENOMEM) reports it here and never exits.
+      child.once("error", reject);
       this.child.once("exit", (code) => {
         const err = new Error(
           `function process exited with code ${code}: ${this.stderr.slice(-2000)}`,
@@ -226,6 +292,7 @@ export class LambdaHost {
           this.pending.delete(m.id);
           // Let the stdout pipe deliver the lines written before the answer.
           setTimeout(() => {
+            this.running = undefined;
             if (m.type === "result") p.resolve(m.result);
             else
               p.reject(
@@ -237,8 +304,30 @@ export class LambdaHost {
     });
   }
 
+  /**
+   * Whether the process can take an invocation: running, its IPC channel open, not stopped and
+   * not failed. A sandbox that is not alive is discarded, never reused.
+   */
+  get alive(): boolean {
+    const c = this.child;
+    return (
+      !this.stopped &&
+      !this.failed &&
+      c !== undefined &&
+      c.exitCode === null &&
+      c.signalCode === null &&
+      c.connected
+    );
+  }
+
   /** Invokes the handler; rejects with the handler's error, or a timeout as Lambda reports it. */
   invoke<R = any>(event: unknown, requestId?: string): Promise<R> {
+    if (!this.alive)
+      return Promise.reject(
+        new Error(
+          `function process is not running${this.failed ? `: ${this.failed.message}` : ""}`,
+        ),
+      );
     const id = ++this.seq;
     const timeoutMs = (this.opts.timeoutSeconds ?? 10) * 1000;
     return new Promise<R>((resolve, reject) => {
@@ -255,7 +344,13 @@ export class LambdaHost {
         if (!this.stopped) void this.spawn().catch(() => undefined);
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      this.child.send({ type: "invoke", id, event, requestId });
+      this.running = requestId;
+      this.child.send({ type: "invoke", id, event, requestId }, (e) => {
+        if (!e || !this.pending.has(id)) return;
+        clearTimeout(timer);
+        this.pending.delete(id);
+        reject(new Error(`function process did not take the invocation: ${e.message}`));
+      });
     });
   }
 

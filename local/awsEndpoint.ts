@@ -7,6 +7,7 @@
 import * as http from "http";
 import { createHash, randomUUID } from "crypto";
 import { LOCAL_CALLER_CREDENTIALS, SigV4Fault, verifySigV4 } from "./sigv4";
+import { servedOperationNames, servedTargets } from "./services/operations";
 
 export class AwsError extends Error {
   constructor(
@@ -31,6 +32,11 @@ export const LOCAL_ENDPOINT_CREDENTIALS: Record<string, string> = {
 export interface LocalServices {
   /** Base URL of the local DynamoDB (moto_server), for DynamoDB requests. */
   dynamodbUrl: string;
+  /**
+   * How long moto_server may take to answer one request before the endpoint answers 500
+   * InternalServerError (which the SDKs retry) and serves the next one. Default DYNAMODB_TIMEOUT_MS.
+   */
+  dynamodbTimeoutMs?: number;
   /** Access key id to secret key of the signers the endpoint accepts; default LOCAL_ENDPOINT_CREDENTIALS. */
   credentials?: Record<string, string>;
   /** PutEvents' Entries as received; throws AwsError for a request EventBridge rejects whole. */
@@ -55,6 +61,14 @@ export interface LocalServices {
     input?: string;
     name?: string;
   }): Promise<{ executionArn: string; startDate: number }>;
+  /** EventBridge ListRules: the rules of a bus (default: the default bus). */
+  listRules?(request: Record<string, unknown>): Promise<unknown>;
+  /** SQS ReceiveMessage and DeleteMessage (JSON protocol), for inspecting queues such as the DLQ. */
+  sqsReceiveMessage?(request: Record<string, unknown>): Promise<unknown>;
+  sqsDeleteMessage?(request: Record<string, unknown>): Promise<unknown>;
+  /** Step Functions ListStateMachines and ListExecutions. */
+  listStateMachines?(request: Record<string, unknown>): Promise<unknown>;
+  listExecutions?(request: Record<string, unknown>): Promise<unknown>;
   invokeLambda(
     functionName: string,
     payload: string,
@@ -81,6 +95,27 @@ const DYNAMO_WRITES = new Set([
   "BatchWriteItem",
   "TransactWriteItems",
 ]);
+
+/** moto_server did not answer in time: a 500 the caller retries. */
+class DynamoTimeout extends Error {}
+
+/** How long moto_server may take to answer one DynamoDB request (see dynamodbTimeoutMs). */
+export const DYNAMODB_TIMEOUT_MS = 15_000;
+
+/** A JSON request body as the JSON protocols' deserializers read it: an object, else 400. */
+function parseJsonObject(body: Buffer): Record<string, unknown> {
+  let parsed: unknown = {};
+  if (body.length) {
+    try {
+      parsed = JSON.parse(body.toString("utf8"));
+    } catch {
+      throw new AwsError("SerializationException", "Unable to parse the request body as JSON.");
+    }
+  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed))
+    throw new AwsError("SerializationException", "Expected a JSON object as the request body.");
+  return parsed as Record<string, unknown>;
+}
 
 function readBody(req: http.IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -130,13 +165,33 @@ function xmlEscape(s: string): string {
   );
 }
 
-function sendXmlError(res: http.ServerResponse, err: AwsError, query = true) {
+/** The query protocol's error (SNS, SQS): ErrorResponse with the fault, code and message. */
+function sendXmlError(res: http.ServerResponse, err: AwsError) {
   const fault = err.status >= 500 ? "Receiver" : "Sender";
-  const body = query
-    ? `<ErrorResponse><Error><Type>${fault}</Type><Code>${err.code}</Code><Message>${xmlEscape(err.message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`
-    : `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${err.code}</Code><Message>${xmlEscape(err.message)}</Message><RequestId>${randomUUID()}</RequestId></Error>`;
+  const body = `<ErrorResponse><Error><Type>${fault}</Type><Code>${err.code}</Code><Message>${xmlEscape(err.message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
   res.writeHead(err.status, { "content-type": "text/xml" });
   res.end(body);
+}
+
+/**
+ * S3's error: an XML document with Code, Message, the resource it concerns (Key, BucketName: the
+ * error's fields), RequestId and HostId, the request id in x-amz-request-id too; a HEAD gets the
+ * status and headers only.
+ */
+function sendS3Error(res: http.ServerResponse, err: AwsError, head: boolean) {
+  const requestId = randomUUID().replace(/-/g, "").slice(0, 16).toUpperCase();
+  const hostId = Buffer.from(randomUUID()).toString("base64");
+  const fields = Object.entries(err.fields)
+    .map(([k, v]) => `<${k}>${xmlEscape(String(v))}</${k}>`)
+    .join("");
+  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${err.code}</Code><Message>${xmlEscape(err.message)}</Message>${fields}<RequestId>${requestId}</RequestId><HostId>${hostId}</HostId></Error>`;
+  res.writeHead(err.status, {
+    "content-type": "application/xml",
+    "x-amz-request-id": requestId,
+    "x-amz-id-2": hostId,
+    ...(head ? {} : { "content-length": Buffer.byteLength(body) }),
+  });
+  res.end(head ? undefined : body);
 }
 
 /**
@@ -269,7 +324,7 @@ const md5 = (b: Buffer | string) => createHash("md5").update(b).digest("hex");
  * MD5OfMessageAttributes as SQS computes it: per attribute, sorted by name, the lengths (4 bytes,
  * big-endian) and bytes of name and data type, a transport byte (1 string, 2 binary), the value.
  */
-function md5OfAttributes(attrs: Record<string, SqsAttribute>): string {
+export function md5OfAttributes(attrs: Record<string, SqsAttribute>): string {
   const parts: Buffer[] = [];
   const withLength = (b: Buffer) => {
     const n = Buffer.alloc(4);
@@ -414,16 +469,8 @@ function requireStrings(body: Record<string, unknown>, required: string[], optio
   }
 }
 
-/** Operations served, by X-Amz-Target; listed so that the unknown-operation error can name them. */
-export const JSON_OPERATIONS = [
-  "AWSEvents.PutEvents",
-  "AWSEvents.StartReplay",
-  "secretsmanager.GetSecretValue",
-  "AmazonSQS.SendMessage",
-  "AmazonSQS.SendMessageBatch",
-  "AWSStepFunctions.StartExecution",
-  "DynamoDB_20120810.*",
-];
+/** Operations served, by X-Amz-Target (from SERVED_OPERATIONS, local/services/operations.ts). */
+export const JSON_OPERATIONS = servedTargets();
 
 /** The signing name of each X-Amz-Target prefix the endpoint serves. */
 const SIGNING_NAMES: Record<string, string> = {
@@ -437,6 +484,7 @@ const SIGNING_NAMES: Record<string, string> = {
 export function createAwsEndpoint(svc: LocalServices): http.Server {
   const dynamo = new URL(svc.dynamodbUrl);
   const credentials = svc.credentials ?? LOCAL_ENDPOINT_CREDENTIALS;
+  const dynamoTimeoutMs = svc.dynamodbTimeoutMs ?? DYNAMODB_TIMEOUT_MS;
   // DynamoDB applies each request atomically; moto_server answers on threads that do not isolate
   // requests from each other (a cancelled transaction restores tables copied before a concurrent
   // write). One request at a time, with the reads around a write, gives DynamoDB's isolation and
@@ -531,16 +579,43 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
       case "AWSStepFunctions.StartExecution":
         requireStrings(body, ["stateMachineArn"], ["input", "name", "traceHeader"]);
         return sendJson(res, 200, await svc.startExecution(body), contentType);
+      case "AWSEvents.ListRules":
+        requireStrings(body, [], ["EventBusName", "NamePrefix", "NextToken"]);
+        if (svc.listRules) return sendJson(res, 200, await svc.listRules(body), contentType);
+        break;
+      case "AmazonSQS.ReceiveMessage":
+        if (svc.sqsReceiveMessage)
+          return sendJson(
+            res,
+            200,
+            await svc.sqsReceiveMessage(body),
+            "application/x-amz-json-1.0",
+          );
+        break;
+      case "AmazonSQS.DeleteMessage":
+        if (svc.sqsDeleteMessage)
+          return sendJson(res, 200, await svc.sqsDeleteMessage(body), "application/x-amz-json-1.0");
+        break;
+      case "AWSStepFunctions.ListStateMachines":
+        if (svc.listStateMachines)
+          return sendJson(res, 200, await svc.listStateMachines(body), contentType);
+        break;
+      case "AWSStepFunctions.ListExecutions":
+        requireStrings(body, [], ["stateMachineArn", "statusFilter", "nextToken"]);
+        if (svc.listExecutions)
+          return sendJson(res, 200, await svc.listExecutions(body), contentType);
+        break;
     }
     throw new AwsError(
       "UnknownOperationException",
-      `The Switchyard local endpoint does not implement ${target}. Implemented: ${JSON_OPERATIONS.join(", ")}, SNS Publish, SQS SendMessage/SendMessageBatch (query protocol), Lambda Invoke, S3 PutObject/GetObject.`,
+      `The Switchyard local endpoint does not implement ${target}. Implemented: ${servedOperationNames()}.`,
     );
   }
 
   function forwardToDynamo(
     req: http.IncomingMessage,
     body: Buffer,
+    operation: string,
   ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
     return new Promise((resolve, reject) => {
       const fwd = http.request(
@@ -564,6 +639,14 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
         },
       );
       fwd.on("error", reject);
+      // A hung moto_server must not hold every later DynamoDB request behind this one.
+      fwd.setTimeout(dynamoTimeoutMs, () =>
+        fwd.destroy(
+          new DynamoTimeout(
+            `local DynamoDB (moto_server) did not answer ${operation} within ${dynamoTimeoutMs} ms; retry`,
+          ),
+        ),
+      );
       fwd.end(body);
     });
   }
@@ -574,15 +657,17 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
     res: http.ServerResponse,
     operation: string,
   ) {
+    // DynamoDB's deserializer refuses a body that is not a JSON object before anything runs.
+    const request = parseJsonObject(body);
     try {
       let out!: { status: number; headers: http.IncomingHttpHeaders; body: Buffer };
       const forward = async () => {
-        out = await forwardToDynamo(req, body);
+        out = await forwardToDynamo(req, body, operation);
         return out.status;
       };
       await oneAtATime(async () => {
         if (svc.aroundDynamoWrite && DYNAMO_WRITES.has(operation)) {
-          await svc.aroundDynamoWrite(operation, JSON.parse(body.toString("utf8")), forward);
+          await svc.aroundDynamoWrite(operation, request, forward);
         } else {
           await forward();
         }
@@ -592,7 +677,9 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
     } catch (e) {
       sendJsonError(
         res,
-        new AwsError("InternalFailure", `local DynamoDB: ${(e as Error).message}`, 500),
+        e instanceof DynamoTimeout
+          ? new AwsError("InternalServerError", e.message, 500)
+          : new AwsError("InternalFailure", `local DynamoDB: ${(e as Error).message}`, 500),
         "application/x-amz-json-1.0",
       );
     }
@@ -609,19 +696,7 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
   ) {
     if (target.startsWith("DynamoDB_20120810."))
       return await proxyToDynamo(req, body, res, target.slice("DynamoDB_20120810.".length));
-    if (target) {
-      let parsed: unknown = {};
-      if (body.length) {
-        try {
-          parsed = JSON.parse(body.toString("utf8"));
-        } catch {
-          throw new AwsError("SerializationException", "Unable to parse the request body as JSON.");
-        }
-      }
-      if (!parsed || typeof parsed !== "object" || Array.isArray(parsed))
-        throw new AwsError("SerializationException", "Expected a JSON object as the request body.");
-      return await handleJson(target, parsed, res, contentType);
-    }
+    if (target) return await handleJson(target, parseJsonObject(body), res, contentType);
 
     // Lambda Invoke: POST /2015-03-31/functions/{name}/invocations
     const lambda = url.pathname.match(/^\/2015-03-31\/functions\/([^/]+)\/invocations$/);
@@ -702,7 +777,7 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
 
     // S3, path style: /bucket/key
     const s3 = url.pathname.match(/^\/([a-z0-9][a-z0-9.-]{1,62})\/(.+)$/);
-    if (s3 && (req.method === "PUT" || req.method === "GET")) {
+    if (s3 && (req.method === "PUT" || req.method === "GET" || req.method === "HEAD")) {
       const [bucket, key] = [s3[1], decodeURIComponent(s3[2])];
       if (req.method === "PUT") {
         const etag = await svc.s3Put(bucket, key, body, req.headers["content-type"]);
@@ -715,7 +790,8 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
         etag: `"${obj.etag}"`,
         "content-length": obj.body.length,
       });
-      return res.end(obj.body);
+      // HeadObject: GetObject's headers, no body.
+      return res.end(req.method === "HEAD" ? undefined : obj.body);
     }
     throw new AwsError(
       "UnknownOperationException",
@@ -724,37 +800,36 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
   }
 
   return http.createServer(async (req, res) => {
-    const body = await readBody(req);
     const target = String(req.headers["x-amz-target"] ?? "");
     const contentType = String(req.headers["content-type"] ?? "application/x-amz-json-1.1");
     const url = new URL(req.url ?? "/", "http://local");
-    const form =
+    const isForm =
       !target &&
       req.method === "POST" &&
-      contentType.startsWith("application/x-www-form-urlencoded")
-        ? new URLSearchParams(body.toString("utf8"))
-        : undefined;
+      contentType.startsWith("application/x-www-form-urlencoded");
     const lambda = !target && url.pathname.startsWith("/2015-03-31/functions/");
     const sqsJson = target.startsWith("AmazonSQS.");
     // Each protocol's error shape: JSON with __type (SQS's query-compatible variant), query XML,
     // S3's XML, Lambda's REST JSON.
-    const protocol: "json" | "query" | "s3" = target || lambda ? "json" : form ? "query" : "s3";
-    const service = target
-      ? SIGNING_NAMES[target.split(".")[0]]
-      : lambda
-        ? "lambda"
-        : form
-          ? form.get("Action") === "Publish"
-            ? "sns"
-            : "sqs"
-          : "s3";
+    const protocol: "json" | "query" | "s3" = target || lambda ? "json" : isForm ? "query" : "s3";
     const fail = (err: AwsError) => {
       if (sqsJson) return sendSqsJsonError(res, err);
       if (protocol === "query") return sendXmlError(res, err);
-      if (protocol === "s3") return sendXmlError(res, err, false);
+      if (protocol === "s3") return sendS3Error(res, err, req.method === "HEAD");
       return sendJsonError(res, err, target ? contentType : "application/json");
     };
     try {
+      const body = await readBody(req);
+      const form = isForm ? new URLSearchParams(body.toString("utf8")) : undefined;
+      const service = target
+        ? SIGNING_NAMES[target.split(".")[0]]
+        : lambda
+          ? "lambda"
+          : form
+            ? form.get("Action") === "Publish"
+              ? "sns"
+              : "sqs"
+            : "s3";
       const verdict = verifySigV4(
         { method: req.method ?? "GET", url: req.url ?? "/", rawHeaders: req.rawHeaders, body },
         { secretFor: (id) => credentials[id], service, s3: protocol === "s3" },
@@ -769,8 +844,13 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
           : lambda
             ? new AwsError("ServiceException", String((e as Error).message), 500)
             : protocol === "s3"
-              ? new AwsError("InternalError", String(e), 500)
+              ? new AwsError(
+                  "InternalError",
+                  "We encountered an internal error. Please try again.",
+                  500,
+                )
               : new AwsError("InternalFailure", (e as Error).message, 500);
+      if (res.headersSent) return void res.destroy();
       return fail(err);
     }
   });

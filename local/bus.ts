@@ -335,7 +335,7 @@ export interface PutEventsResultEntry {
 const STRING_FIELDS = ["Source", "DetailType", "Detail", "EventBusName", "TraceHeader"] as const;
 
 /** The bus name of an EventBusName (a name or an ARN); absent means the account's default bus. */
-function busNameOf(nameOrArn: unknown): string {
+export function busNameOf(nameOrArn: unknown): string {
   return String(nameOrArn ?? "default")
     .split("/")
     .pop()!;

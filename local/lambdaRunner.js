@@ -9,6 +9,22 @@ const dir = process.argv[2];
 const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME || path.basename(dir);
 const timeoutMs = Number(process.env.SWITCHYARD_TIMEOUT_MS || 10000);
 const started = process.hrtime.bigint();
+
+// One console call is one log record, as in Lambda, whose Node runtime writes a message's line
+// breaks as carriage returns: the parent reads one line per record.
+const util = require("util");
+for (const [level, stream] of [
+  ["log", process.stdout],
+  ["info", process.stdout],
+  ["debug", process.stdout],
+  ["warn", process.stderr],
+  ["error", process.stderr],
+]) {
+  console[level] = (...args) => {
+    stream.write(`${util.format(...args).replace(/\r?\n/g, "\r")}\n`);
+  };
+}
+
 let handler;
 try {
   handler = require(path.join(dir, "__index.js")).handler;

@@ -9,7 +9,8 @@
 // after a minute idle unless it is the last; a timeout or a crash discards only the sandbox that
 // had it.
 import { randomUUID } from "crypto";
-import { LambdaHost, LambdaInvokeError, materialize } from "./artifacts";
+import * as fs from "fs";
+import { FunctionLogRecord, LambdaHost, LambdaInvokeError, materialize } from "./artifacts";
 import { AwsError } from "./awsEndpoint";
 import * as pulumi from "@pulumi/pulumi";
 
@@ -43,6 +44,8 @@ export interface LambdaDeps {
    * environments; the last one of a function stays warm. Default 60000.
    */
   sandboxIdleMs?: number;
+  /** Each line a function's process writes, with the invocation it belongs to. */
+  onLog?(functionName: string, record: FunctionLogRecord): void;
 }
 
 /** The sandboxes of one function: idle ones to reuse, how many live, who waits for one. */
@@ -55,11 +58,23 @@ interface Pool {
 
 const DEFAULT_MAX_SANDBOXES = 32;
 
+/** An invocation that arrived after stop(): no sandbox serves it. */
+export class LambdaStopped extends Error {
+  /** Read by the stream and queue pollers, which stop retrying. */
+  public readonly stopping = true;
+  constructor(functionName: string) {
+    super(`the local runtime is stopping: ${functionName} starts no new sandbox`);
+    this.name = "ServiceException";
+  }
+}
+
 export class LocalLambdas {
   private readonly pools = new Map<string, Pool>();
   private readonly hosts = new Set<LambdaHost>();
   private readonly idleTimers = new Map<LambdaHost, NodeJS.Timeout>();
   private readonly inflight = new Set<Promise<unknown>>();
+  /** Set by stop(): no sandbox starts after it. */
+  private stopped = false;
 
   constructor(
     public readonly functions: Map<string, LocalFunction>,
@@ -86,6 +101,11 @@ export class LocalLambdas {
     return { live: pool?.live ?? 0, idle: pool?.idle.length ?? 0 };
   }
 
+  /** The folder a function's archive was materialized to, once a sandbox of it has started. */
+  async folder(name: string): Promise<string | undefined> {
+    return this.pools.get(name)?.dir?.catch(() => undefined);
+  }
+
   private pool(fn: LocalFunction): Pool {
     let pool = this.pools.get(fn.name);
     if (!pool) {
@@ -101,6 +121,7 @@ export class LocalLambdas {
 
   /** A new sandbox: the function's archive (written once) in a fresh process. */
   private async spawn(fn: LocalFunction, pool: Pool): Promise<LambdaHost> {
+    if (this.stopped) throw new LambdaStopped(fn.name);
     if (!pool.dir) {
       pool.dir = materialize(fn.archive);
       pool.dir.catch(() => (pool.dir = undefined));
@@ -108,6 +129,7 @@ export class LocalLambdas {
     const host = await LambdaHost.start(await pool.dir, {
       functionName: fn.name,
       timeoutSeconds: fn.timeoutSeconds,
+      ...(this.deps.onLog ? { onLog: (r) => this.deps.onLog!(fn.name, r) } : {}),
       env: {
         ...fn.environment,
         AWS_ENDPOINT_URL: this.deps.endpointUrl,
@@ -119,6 +141,11 @@ export class LocalLambdas {
         POWERTOOLS_DEV: "false",
       },
     });
+    if (this.stopped) {
+      // stop() ran while this sandbox was starting: it must not outlive the run.
+      await host.stop().catch(() => undefined);
+      throw new LambdaStopped(fn.name);
+    }
     this.hosts.add(host);
     return host;
   }
@@ -131,11 +158,17 @@ export class LocalLambdas {
   private async acquire(fn: LocalFunction, throttle: boolean): Promise<LambdaHost> {
     const pool = this.pool(fn);
     for (;;) {
+      if (this.stopped) throw new LambdaStopped(fn.name);
       const idle = pool.idle.pop();
       if (idle) {
         clearTimeout(this.idleTimers.get(idle));
         this.idleTimers.delete(idle);
-        return idle;
+        if (idle.alive) return idle;
+        // Its process died while idle (killed, crashed): discard it and look again.
+        pool.live--;
+        this.hosts.delete(idle);
+        void idle.stop().catch(() => undefined);
+        continue;
       }
       if (pool.live < this.limit(fn)) {
         pool.live++;
@@ -236,6 +269,7 @@ export class LocalLambdas {
       try {
         result = await this.run(fn, event, requestId, false);
       } catch (e) {
+        if (e instanceof LambdaStopped) return;
         lastError =
           e instanceof LambdaInvokeError
             ? e
@@ -315,12 +349,21 @@ export class LocalLambdas {
     while (this.inflight.size) await Promise.allSettled([...this.inflight]);
   }
 
+  /**
+   * Ends every sandbox, refuses new ones (an invocation after this rejects) and deletes each
+   * function's materialized archive folder.
+   */
   async stop(): Promise<void> {
+    this.stopped = true;
     const all = [...this.hosts];
+    const dirs = [...this.pools.values()].flatMap((p) => (p.dir ? [p.dir] : []));
     for (const t of this.idleTimers.values()) clearTimeout(t);
     this.idleTimers.clear();
     this.hosts.clear();
+    for (const pool of this.pools.values()) for (const w of pool.waiting.splice(0)) w(undefined);
     this.pools.clear();
     await Promise.all(all.map((h) => h.stop().catch(() => undefined)));
+    for (const dir of await Promise.all(dirs.map((d) => d.catch(() => undefined))))
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
   }
 }

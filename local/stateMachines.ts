@@ -30,6 +30,10 @@ export interface SfnDeps {
 export interface Execution {
   executionArn: string;
   stateMachineArn: string;
+  name: string;
+  /** Epoch seconds, as the JSON protocol carries timestamps. */
+  startDate: number;
+  stopDate?: number;
   input: unknown;
   status: "RUNNING" | "SUCCEEDED" | "FAILED" | "ABORTED";
   output?: unknown;
@@ -184,6 +188,8 @@ export class LocalStepFunctions {
     const exec: Execution = {
       executionArn,
       stateMachineArn,
+      name,
+      startDate: Date.now() / 1000,
       input,
       status: "RUNNING",
       path: [],
@@ -216,6 +222,7 @@ export class LocalStepFunctions {
       async (out: unknown) => {
         await logs;
         exec.status = "SUCCEEDED";
+        exec.stopDate = Date.now() / 1000;
         exec.output = out;
         this.deps.log(
           `  workflow ${sm.name} ${name.slice(0, 8)} SUCCEEDED via ${exec.path.join(" > ")}`,
@@ -224,6 +231,7 @@ export class LocalStepFunctions {
       async (e: any) => {
         await logs;
         exec.status = "FAILED";
+        exec.stopDate = Date.now() / 1000;
         exec.error = e?.name;
         exec.cause = e?.message;
         this.deps.log(`  workflow ${sm.name} ${name.slice(0, 8)} FAILED: ${e?.message}`);

@@ -36,6 +36,9 @@ export interface StreamDeps {
   log(line: string): void;
 }
 
+/** Throttled retries of one batch before it counts as failed (about 3 hours at 1 s apart). */
+const MAX_THROTTLE_RETRIES = 10_000;
+
 export class LocalStreams {
   private seq = 100000000000000000000;
   private readonly queues = new Map<string, any[]>();
@@ -152,6 +155,7 @@ export class LocalStreams {
 
   private async process(m: StreamMapping, records: any[], attempts: number): Promise<void> {
     let batch = records;
+    let throttles = 0;
     for (;;) {
       const exhausted = () => m.maximumRetryAttempts !== -1 && attempts >= m.maximumRetryAttempts;
       try {
@@ -178,6 +182,18 @@ export class LocalStreams {
         attempts++;
         batch = failed;
       } catch (e) {
+        // The runtime is stopping: nothing will serve the batch any more.
+        if ((e as { stopping?: boolean }).stopping) return;
+        // A throttle (reserved concurrency reached) is not the function's error: Lambda retries
+        // the same batch, without counting an attempt or bisecting it.
+        if ((e as Error).name === "TooManyRequestsException" && throttles < MAX_THROTTLE_RETRIES) {
+          this.deps.log(
+            `  stream ${m.streamArn.split("/")[1]} -> ${m.functionName}: throttled, batch of ${batch.length} retried`,
+          );
+          await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** Math.min(throttles, 6))));
+          throttles++;
+          continue;
+        }
         this.deps.log(
           `  stream ${m.streamArn.split("/")[1]} -> ${m.functionName}: batch of ${batch.length} failed: ${(e as Error).message}`,
         );

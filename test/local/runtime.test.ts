@@ -89,7 +89,7 @@ describe("local runtime: the bus and the records forwarder", function () {
     const res = await fetch(local.awsUrl, {
       method: "POST",
       headers: {
-        "x-amz-target": "AWSEvents.ListRules",
+        "x-amz-target": "AWSEvents.DeleteRule",
         "content-type": "application/x-amz-json-1.1",
       },
       body: "{}",
@@ -97,7 +97,7 @@ describe("local runtime: the bus and the records forwarder", function () {
     expect(res.status).to.equal(400);
     const body = (await res.json()) as { __type: string; message: string };
     expect(body.__type).to.equal("UnknownOperationException");
-    expect(body.message).to.contain("does not implement AWSEvents.ListRules");
+    expect(body.message).to.contain("does not implement AWSEvents.DeleteRule");
   });
 });
 

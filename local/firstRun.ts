@@ -1,0 +1,221 @@
+// What a first run prints besides its URLs, so that nothing has to be looked up: each webhook
+// receiver with its provider and where its signing secret comes from (Twilio: the exact URL it
+// signs), AWS CLI commands that inspect the run's state through the local endpoint, and a demo
+// tenant's API key, issued at start the way an operator issues one (a key item in the tenant
+// access table, written through the endpoint), so ingress events can be sent at once.
+import * as path from "path";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { ACCOUNT, REGION } from "./mocks";
+import { LOCAL_SECRETS_FILE, localSecret, ROOT } from "./program";
+import { WEBHOOK_SECRET_KEYS } from "../config";
+import { NAMESPACE } from "../config/kinds";
+import { PREVIOUS_SECRET_SUFFIX } from "../config/keys";
+import { BACKEND_CALLS, INGRESS_SOURCE } from "../lib/tenantRules";
+import { hashApiKey, keyItemPk } from "../handlers/tenants/apiKeys";
+
+/** The environment the printed AWS CLI commands need (the endpoint accepts key local/local). */
+export const CLI_ENVIRONMENT = {
+  AWS_ACCESS_KEY_ID: "local",
+  AWS_SECRET_ACCESS_KEY: "local",
+  AWS_DEFAULT_REGION: REGION,
+};
+
+/** Where a local secret came from: what the run was given, an environment variable, or the file. */
+export function secretSource(
+  key: string,
+  overrides: Record<string, string>,
+  generated: string[],
+): string {
+  if (overrides[`${NAMESPACE}:${key}`] !== undefined) return "given to this run";
+  const env = `SWITCHYARD_${key.toUpperCase()}`;
+  if (process.env[env] !== undefined) return env;
+  const file = path.relative(ROOT, LOCAL_SECRETS_FILE);
+  return generated.includes(key) ? `${file} (generated now)` : file;
+}
+
+export interface WebhookReceiver {
+  provider: string;
+  /** The URL the program declares: what a provider is configured with, and what Twilio signs. */
+  publicUrl: string;
+  localUrl: string;
+  secretKey: string;
+  secretSource: string;
+  /** Where the secret being rotated out comes from, when this run has one. */
+  previousSource?: string;
+}
+
+export function webhookReceivers(
+  webhooks: Record<string, { publicUrl: string; localUrl: string }>,
+  config: Record<string, string>,
+  overrides: Record<string, string>,
+  generated: string[],
+): WebhookReceiver[] {
+  return Object.entries(webhooks).map(([provider, w]) => {
+    const key = WEBHOOK_SECRET_KEYS[provider as keyof typeof WEBHOOK_SECRET_KEYS].key;
+    const previous = `${key}${PREVIOUS_SECRET_SUFFIX}`;
+    return {
+      provider,
+      publicUrl: w.publicUrl,
+      localUrl: w.localUrl,
+      secretKey: key,
+      secretSource: secretSource(key, overrides, generated),
+      ...(config[`${NAMESPACE}:${previous}`] !== undefined
+        ? { previousSource: secretSource(previous, overrides, []) }
+        : {}),
+    };
+  });
+}
+
+/** The banner's lines for the receivers ("<provider> at <URL>": not a served port's "<name>: <URL>"). */
+export function webhookLines(receivers: WebhookReceiver[]): string[] {
+  if (!receivers.length) return [];
+  const lines = ["  webhook receivers (POST a delivery signed as the provider signs it):"];
+  for (const r of receivers) {
+    lines.push(
+      `    ${r.provider} at ${r.localUrl} (secret ${r.secretKey} from ${r.secretSource}${r.previousSource ? `; the previous one, still accepted, from ${r.previousSource}` : ""})`,
+    );
+    if (r.provider === "twilio")
+      lines.push(
+        `      Twilio signs the URL it posts to: sign ${r.publicUrl} (with the form parameters) and post to ${r.localUrl}`,
+      );
+  }
+  return lines;
+}
+
+/** A tenant whose events the ingress accepts, and the key issued to it for this machine. */
+export interface DemoTenant {
+  tenant: string;
+  apiKey: string;
+  accessTable: string;
+  busName: string;
+}
+
+/** The first tenant with ingress enabled in the stack's config, if any. */
+export function ingressTenant(config: Record<string, string>): string | undefined {
+  const tenants = JSON.parse(config[`${NAMESPACE}:tenants`] ?? "{}") as Record<
+    string,
+    { ingressEnabled?: boolean }
+  >;
+  return Object.entries(tenants).find(([, t]) => t.ingressEnabled)?.[0];
+}
+
+/**
+ * Issues the demo tenant's key: its item in the tenant access table, written through the local
+ * endpoint as any client writes it. The key is this machine's `demoTenantApiKey` local secret
+ * (SWITCHYARD_DEMOTENANTAPIKEY or .switchyard/secrets.json, generated once), so it stays the same.
+ */
+export async function issueDemoTenantKey(
+  endpoint: string,
+  tenant: string,
+  accessTable: string,
+  busName: string,
+): Promise<DemoTenant> {
+  const apiKey = localSecret("demoTenantApiKey").value;
+  const keyHash = hashApiKey(apiKey);
+  const doc = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      endpoint,
+      region: REGION,
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    }),
+  );
+  try {
+    await doc.send(
+      new PutCommand({
+        TableName: accessTable,
+        Item: {
+          pk: keyItemPk(keyHash),
+          keyHash,
+          tenant,
+          permissions: [BACKEND_CALLS],
+          revoked: false,
+          label: "local demo key (npm start)",
+        },
+      }),
+    );
+  } finally {
+    doc.destroy();
+  }
+  return { tenant, apiKey, accessTable, busName };
+}
+
+/** The put-events entry that sends the demo tenant's first document through the ingress. */
+export function demoIngressEntry(t: DemoTenant): string {
+  return JSON.stringify([
+    {
+      EventBusName: t.busName,
+      Source: INGRESS_SOURCE,
+      DetailType: "doc.POST",
+      Detail: JSON.stringify({
+        tenant: t.tenant,
+        rootSchema: "doc",
+        api_key: t.apiKey,
+        payload: { id: "hello-1", text: "hello" },
+      }),
+    },
+  ]);
+}
+
+/** A shell word: quoted when it holds anything but safe characters. */
+function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export interface InspectTargets {
+  awsUrl: string;
+  busName: string;
+  /** The hub's dead-letter queue name. */
+  dlqName?: string;
+  tables: string[];
+  stateMachineArns: string[];
+  demoTenant?: DemoTenant;
+}
+
+/** AWS CLI commands that work against the local endpoint, as argument lists. */
+export function cliCommands(t: InspectTargets): string[][] {
+  const aws = ["aws", "--endpoint-url", t.awsUrl];
+  const out: string[][] = [[...aws, "events", "list-rules", "--event-bus-name", t.busName]];
+  if (t.dlqName)
+    out.push([
+      ...aws,
+      "sqs",
+      "receive-message",
+      "--queue-url",
+      `${t.awsUrl}/${ACCOUNT}/${t.dlqName}`,
+      "--max-number-of-messages",
+      "10",
+      "--visibility-timeout",
+      "0",
+      "--attribute-names",
+      "All",
+      "--message-attribute-names",
+      "All",
+    ]);
+  for (const table of t.tables) out.push([...aws, "dynamodb", "scan", "--table-name", table]);
+  for (const arn of t.stateMachineArns)
+    out.push([...aws, "stepfunctions", "list-executions", "--state-machine-arn", arn]);
+  if (t.demoTenant)
+    out.push([...aws, "events", "put-events", "--entries", demoIngressEntry(t.demoTenant)]);
+  return out;
+}
+
+export function inspectLines(t: InspectTargets): string[] {
+  const lines = [
+    `  inspect with the AWS CLI (${Object.entries(CLI_ENVIRONMENT)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(" ")}):`,
+  ];
+  for (const c of cliCommands(t)) {
+    if (c.includes("put-events")) continue;
+    lines.push(`    ${c.map(shellWord).join(" ")}`);
+  }
+  if (t.demoTenant) {
+    lines.push(
+      `  demo tenant ${t.demoTenant.tenant}: API key ${t.demoTenant.apiKey} (issued in ${t.demoTenant.accessTable}); send it a document through the ingress:`,
+    );
+    const put = cliCommands(t).find((c) => c.includes("put-events"))!;
+    lines.push(`    ${put.map(shellWord).join(" ")}`);
+  }
+  return lines;
+}

@@ -1,0 +1,162 @@
+// SQS: each declared queue is a list of the messages sent to it (the hub's DLQ, destinations,
+// subscriptions); the endpoint's SendMessage and SendMessageBatch land here.
+import { createHash, randomBytes, randomUUID } from "crypto";
+import { AwsError, LocalServices, md5OfAttributes } from "../awsEndpoint";
+import { nameOf, Runtime } from "./context";
+
+export interface QueueMessage {
+  MessageId: string;
+  Body: string;
+  MessageAttributes: Record<string, { DataType: string; StringValue?: string }>;
+  SentTimestamp: number;
+}
+
+/** What receiving did to a message: SQS's receive count and visibility. */
+interface Received {
+  count: number;
+  firstReceived: number;
+  invisibleUntil: number;
+}
+
+const md5 = (s: string) => createHash("md5").update(s).digest("hex");
+
+export class SqsService {
+  public readonly queues = new Map<string, QueueMessage[]>();
+  private readonly received = new WeakMap<QueueMessage, Received>();
+  private readonly receipts = new Map<string, { queue: string; message: QueueMessage }>();
+
+  constructor(private readonly rt: Runtime) {}
+
+  build(): void {
+    for (const q of this.rt.of("aws:sqs/queue:Queue")) this.queues.set(nameOf(q), []);
+  }
+
+  private queueName(urlOrArn: string): string {
+    if (typeof urlOrArn !== "string" || !urlOrArn)
+      throw new AwsError("MissingParameter", "The request must contain the parameter QueueUrl.");
+    const name = urlOrArn.startsWith("arn:") ? urlOrArn.split(":")[5] : urlOrArn.split("/").pop()!;
+    if (!this.queues.has(name))
+      throw new AwsError(
+        "AWS.SimpleQueueService.NonExistentQueue",
+        "The specified queue does not exist.",
+      );
+    return name;
+  }
+
+  /** Sends a message to a queue named by URL or ARN; returns its MessageId. */
+  send(urlOrArn: string, body: string, attributes: QueueMessage["MessageAttributes"]): string {
+    const name = this.queueName(urlOrArn);
+    const id = randomUUID();
+    this.queues.get(name)!.push({
+      MessageId: id,
+      Body: body,
+      MessageAttributes: attributes,
+      SentTimestamp: Date.now(),
+    });
+    this.rt.log(`  queue ${name}: message ${id.slice(0, 8)}`);
+    return id;
+  }
+
+  /**
+   * ReceiveMessage: up to MaxNumberOfMessages (1-10) visible messages, each hidden for the
+   * VisibilityTimeout (default the queue's, 30 s) until deleted; answers at once (no long polling).
+   */
+  receive(request: Record<string, unknown>) {
+    const name = this.queueName(request.QueueUrl as string);
+    const max = request.MaxNumberOfMessages === undefined ? 1 : Number(request.MaxNumberOfMessages);
+    if (!Number.isInteger(max) || max < 1 || max > 10)
+      throw new AwsError(
+        "InvalidParameterValue",
+        `Value ${String(request.MaxNumberOfMessages)} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.`,
+      );
+    const declared = this.rt.of("aws:sqs/queue:Queue").find((q) => nameOf(q) === name);
+    const visibility =
+      request.VisibilityTimeout === undefined
+        ? Number(declared?.inputs.visibilityTimeoutSeconds ?? 30)
+        : Number(request.VisibilityTimeout);
+    if (!Number.isInteger(visibility) || visibility < 0 || visibility > 43200)
+      throw new AwsError(
+        "InvalidParameterValue",
+        `Value ${String(request.VisibilityTimeout)} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200, if provided.`,
+      );
+    const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : []);
+    const system = [...list(request.AttributeNames), ...list(request.MessageSystemAttributeNames)];
+    const wanted = list(request.MessageAttributeNames);
+    const wants = (attr: string) =>
+      wanted.some(
+        (w) =>
+          w === "All" ||
+          w === ".*" ||
+          w === attr ||
+          (w.endsWith(".*") && attr.startsWith(w.slice(0, -1))),
+      );
+    const now = Date.now();
+    const messages = [];
+    for (const m of this.queues.get(name)!) {
+      if (messages.length >= max) break;
+      const state = this.received.get(m) ?? { count: 0, firstReceived: now, invisibleUntil: 0 };
+      if (state.invisibleUntil > now) continue;
+      state.count++;
+      state.invisibleUntil = now + visibility * 1000;
+      this.received.set(m, state);
+      const handle = randomBytes(48).toString("base64");
+      this.receipts.set(handle, { queue: name, message: m });
+      const attrs: Record<string, string> = {
+        SenderId: "AIDASWITCHYARDLOCAL",
+        SentTimestamp: String(m.SentTimestamp),
+        ApproximateReceiveCount: String(state.count),
+        ApproximateFirstReceiveTimestamp: String(state.firstReceived),
+      };
+      const pickedAttrs = Object.fromEntries(
+        Object.entries(attrs).filter(([k]) => system.includes("All") || system.includes(k)),
+      );
+      const messageAttrs = Object.fromEntries(
+        Object.entries(m.MessageAttributes ?? {}).filter(([k]) => wants(k)),
+      );
+      messages.push({
+        MessageId: m.MessageId,
+        ReceiptHandle: handle,
+        MD5OfBody: md5(m.Body),
+        Body: m.Body,
+        ...(Object.keys(pickedAttrs).length ? { Attributes: pickedAttrs } : {}),
+        ...(Object.keys(messageAttrs).length
+          ? {
+              MD5OfMessageAttributes: md5OfAttributes(messageAttrs),
+              MessageAttributes: messageAttrs,
+            }
+          : {}),
+      });
+    }
+    return messages.length ? { Messages: messages } : {};
+  }
+
+  /** DeleteMessage: removes a received message by its receipt handle. */
+  delete(request: Record<string, unknown>) {
+    const name = this.queueName(request.QueueUrl as string);
+    const handle = request.ReceiptHandle;
+    if (typeof handle !== "string" || !handle)
+      throw new AwsError(
+        "MissingParameter",
+        "The request must contain the parameter ReceiptHandle.",
+      );
+    const receipt = this.receipts.get(handle);
+    if (!receipt || receipt.queue !== name)
+      throw new AwsError(
+        "ReceiptHandleIsInvalid",
+        `The input receipt handle "${handle}" is not a valid receipt handle.`,
+      );
+    this.receipts.delete(handle);
+    const list = this.queues.get(name)!;
+    const i = list.indexOf(receipt.message);
+    if (i >= 0) list.splice(i, 1);
+    return {};
+  }
+
+  endpoint(): Pick<LocalServices, "sqsSendMessage" | "sqsReceiveMessage" | "sqsDeleteMessage"> {
+    return {
+      sqsSendMessage: async (a) => this.send(a.QueueUrl, a.MessageBody, a.MessageAttributes ?? {}),
+      sqsReceiveMessage: async (request) => this.receive(request),
+      sqsDeleteMessage: async (request) => this.delete(request),
+    };
+  }
+}
