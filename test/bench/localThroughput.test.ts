@@ -10,11 +10,18 @@ import {
 const BASE_PORT = 47300;
 
 /** Whether 127.0.0.1:port can be listened on again (the runtime closed it). */
+/**
+ * Whether nothing listens on `port` any more: a connection is refused. (Binding it would also fail
+ * while another test's outgoing connection happens to use it as its local, ephemeral port.)
+ */
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once("error", () => resolve(false));
-    s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
+    const socket = net.connect({ port, host: "127.0.0.1" });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once("error", (e: NodeJS.ErrnoException) => resolve(e.code === "ECONNREFUSED"));
   });
 }
 
