@@ -8,7 +8,15 @@ import {
   ThrottlingException,
 } from "@aws-sdk/client-eventbridge";
 import { mockInstance } from "../../support/aws";
-import { entrySize, makePublisher, PublishEntry, toBatches } from "../../../handlers/lib/publisher";
+import {
+  entrySize,
+  makePublisher as makeSharedPublisher,
+  PublishEntry,
+  PublisherOptions,
+  toBatches,
+} from "../../../handlers/lib/publisher";
+import { EventContract, SWITCHYARD_CONTRACTS } from "../../../lib/eventSchemas";
+import { OUTBOUND_DETAIL_TYPES, OUTBOUND_SOURCE } from "../../../lib/contracts";
 
 const client = new EventBridgeClient({
   region: "eu-west-1",
@@ -16,6 +24,20 @@ const client = new EventBridgeClient({
 });
 // Mock this instance only: mocking the class would replace every EventBridgeClient of the process.
 const eb = mockInstance(client);
+
+/** The contracts of this file's made-up events, which carry any detail object. */
+const TEST_CONTRACTS: EventContract[] = ["Item", "d", "myDetailType"].map((detailType) => ({
+  source: detailType === "Item" ? "test.publisher" : detailType === "d" ? "s" : "com.mycompany.myapp",
+  detailType,
+  typeName: detailType,
+  description: "A test event.",
+  publishedBy: "the publisher's tests",
+  detail: { type: "object" },
+}));
+
+/** The shared publisher, checking this file's made-up events against their test contracts. */
+const makePublisher = (o: PublisherOptions) =>
+  makeSharedPublisher({ contracts: TEST_CONTRACTS, ...o });
 
 function entry(i: number, detail: object = { i }): PublishEntry {
   return { Source: "test.publisher", DetailType: "Item", Detail: JSON.stringify(detail) };
