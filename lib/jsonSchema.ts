@@ -118,7 +118,8 @@ function deepEqual(a: unknown, b: unknown): boolean {
 export function validate(schema: JsonSchema, value: unknown, path = "$"): string[] {
   const errors: string[] = [];
   if (schema.type !== undefined) {
-    const types: readonly JsonType[] = typeof schema.type === "string" ? [schema.type] : schema.type;
+    const types: readonly JsonType[] =
+      typeof schema.type === "string" ? [schema.type] : schema.type;
     if (!types.some((t) => hasType(value, t)))
       return [`${path}: must be ${types.map(article).join(" or ")}, got ${typeOf(value)}`];
   }

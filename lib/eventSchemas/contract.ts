@@ -34,9 +34,16 @@ export function typeNameOf(detailType: string): string {
   return detailType.replace(/[^A-Za-z0-9._-]/g, "");
 }
 
-/** The schema's name in the registry: `<source>@<DetailType>`, EventBridge's convention. */
+/** The longest schema name and schema description the registry takes. */
+export const MAX_SCHEMA_NAME_LENGTH = 385;
+export const MAX_SCHEMA_DESCRIPTION_LENGTH = 256;
+
+/**
+ * The schema's name in the registry: `<source>@<DetailType>`, EventBridge's convention, with any
+ * character of the source a schema name cannot hold (a tenant rule's source may have any) as `-`.
+ */
 export function schemaName(c: EventContract): string {
-  return `${c.source}@${c.typeName}`;
+  return `${c.source.replace(/[^A-Za-z0-9._-]/g, "-")}@${c.typeName}`;
 }
 
 /**
@@ -51,7 +58,17 @@ export function schemaDocument(c: EventContract): JsonSchema {
     title: c.typeName,
     description: `${c.description} Published by ${c.publishedBy}.`,
     type: "object",
-    required: ["version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"],
+    required: [
+      "version",
+      "id",
+      "detail-type",
+      "source",
+      "account",
+      "time",
+      "region",
+      "resources",
+      "detail",
+    ],
     properties: {
       version: { type: "string" },
       id: { type: "string" },
@@ -88,6 +105,14 @@ export function indexContracts(contracts: readonly EventContract[]): ContractInd
   for (const c of contracts) {
     const name = schemaName(c);
     if (names.has(name)) throw new Error(`event contract ${name} is declared twice`);
+    if (!/^[A-Za-z0-9._-]+$/.test(c.typeName) || name.length > MAX_SCHEMA_NAME_LENGTH)
+      throw new Error(
+        `event contract ${name}: typeName must be letters, digits, ".", "_" or "-" and the name at most ${MAX_SCHEMA_NAME_LENGTH} characters`,
+      );
+    if (c.description.length > MAX_SCHEMA_DESCRIPTION_LENGTH)
+      throw new Error(
+        `event contract ${name}: description must be at most ${MAX_SCHEMA_DESCRIPTION_LENGTH} characters (the registry's limit), got ${c.description.length}`,
+      );
     names.add(name);
     assertSupported(c.detail, `${name}#/detail`);
     const other = c.detailType === undefined ? anyType.get(c.source) : undefined;
