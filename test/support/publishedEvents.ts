@@ -15,8 +15,18 @@ export const DELIBERATE_FILES = ["test/handlers/lib/publisher.test.ts"];
 
 const ROOT = path.join(__dirname, "..", "..");
 let currentFile = "(before any test)";
-const observed: Array<{ file: string; verdict: ContractVerdict }> = [];
+let currentTest = "";
+const observed: Array<{ file: string; test: string; verdict: ContractVerdict }> = [];
+const refusalsExpected = new Set<string>();
 let stop: (() => void) | undefined;
+
+/**
+ * Called inside a test that makes a handler publish a non-conforming event on purpose (to prove its
+ * failure path handles the publisher's refusal): that test's entries are not checked.
+ */
+export function expectRefusedEvents(): void {
+  refusalsExpected.add(currentTest);
+}
 
 /** The event EventBridge would deliver for an entry (what the registry's schema describes). */
 export function deliveredEvent(v: ContractVerdict): Record<string, unknown> {
@@ -49,14 +59,19 @@ export function nonConformity(v: ContractVerdict): string | undefined {
 
 export const mochaHooks = {
   beforeAll(): void {
-    stop ??= observeContracts((verdict) => observed.push({ file: currentFile, verdict }));
+    stop ??= observeContracts((verdict) =>
+      observed.push({ file: currentFile, test: currentTest, verdict }),
+    );
   },
   beforeEach(this: Context): void {
     const file = this.currentTest?.file;
     if (file) currentFile = path.relative(ROOT, file);
+    currentTest = `${currentFile} ${this.currentTest?.fullTitle() ?? ""}`;
   },
   afterAll(): void {
-    const checked = observed.filter((o) => !DELIBERATE_FILES.includes(o.file));
+    const checked = observed.filter(
+      (o) => !DELIBERATE_FILES.includes(o.file) && !refusalsExpected.has(o.test),
+    );
     const bad = checked
       .map((o) => ({ o, why: nonConformity(o.verdict) }))
       .filter((x) => x.why !== undefined);
@@ -71,6 +86,7 @@ export const mochaHooks = {
       fs.appendFileSync(report, `${JSON.stringify({ checked: checked.length, bySchema })}\n`);
     }
     observed.length = 0;
+    refusalsExpected.clear();
     if (bad.length > 0)
       throw new Error(
         `${bad.length} published event(s) do not conform to their event contract (lib/eventSchemas):\n` +
