@@ -120,8 +120,14 @@ export function indexContracts(contracts: readonly EventContract[]): ContractInd
       throw new Error(
         `event contracts ${schemaName(other)} and ${name} both claim every detail-type of source "${c.source}": a tenant rule's source must not be the source of another kind of event`,
       );
+    const key = `${c.source}\u0000${c.detailType}`;
+    const same = c.detailType !== undefined ? exact.get(key) : undefined;
+    if (same)
+      throw new Error(
+        `event contracts ${schemaName(same)} and ${name} both claim source "${c.source}" with detail-type "${c.detailType}"`,
+      );
     if (c.detailType === undefined) anyType.set(c.source, c);
-    else exact.set(`${c.source}\u0000${c.detailType}`, c);
+    else exact.set(key, c);
   }
   return {
     contracts,

@@ -285,6 +285,10 @@ describe("lib/eventSchemas (the event contracts)", () => {
     ).to.throw(
       'event contracts switchyard.webhooks.github@WebhookDelivery and switchyard.webhooks.github@TenantChange both claim every detail-type of source "switchyard.webhooks.github"',
     );
+    const created = SWITCHYARD_CONTRACTS[0];
+    expect(() => indexContracts([created, { ...created, typeName: "Created2" }])).to.throw(
+      'event contracts switchyard.records@RecordCreated and switchyard.records@Created2 both claim source "switchyard.records" with detail-type "RecordCreated"',
+    );
   });
 
   it("the suites' conformance check (test/support/publishedEvents.ts) flags what the registry would not describe", () => {
