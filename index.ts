@@ -16,6 +16,8 @@ import { ApiGatewayAccountLogging } from "./components/apigw/accountLogging";
 import { JobsApi } from "./components/jobs/jobsApi";
 import { RecordsGateway } from "./components/records/recordsGateway";
 import { OutboundWebhooks } from "./components/webhooks/outboundWebhooks";
+import { SchemaRegistry } from "./components/events/schemaRegistry";
+import { stackContracts, WebhookProvider } from "./lib/eventSchemas";
 
 const cfg = loadConfig();
 
@@ -27,6 +29,15 @@ export const hub = new EventHub(cfg.hubName, {
   publisherOrganizationId: cfg.publisherOrganizationId,
   schemaDiscovery: cfg.schemaDiscovery,
   debugRoute: cfg.debugRoute,
+  protect: cfg.protect,
+});
+
+// --- event contracts: the schema of each event on the hub, the same ones the publisher enforces ---
+export const eventContracts = new SchemaRegistry(`${cfg.hubName}-contracts`, {
+  contracts: stackContracts({
+    webhookProviders: Object.keys(cfg.webhooks.providers) as WebhookProvider[],
+    tenants: cfg.tenancy.tenants,
+  }),
   protect: cfg.protect,
 });
 
@@ -211,6 +222,8 @@ export const busArn = hub.busArn;
 export const archiveName = hub.archiveName;
 export const dlqUrl = hub.dlqUrl;
 export const dlqArn = hub.dlqArn;
+// browse the event contracts in the EventBridge console or download code bindings
+export const schemaRegistryName = eventContracts.registryName;
 export const routeRuleArns = Object.fromEntries(
   Object.entries(hub.routes).map(([n, r]) => [n, r.rule.arn]),
 );

@@ -8,6 +8,10 @@ function count(p: Program): Record<string, number> {
   return out;
 }
 
+/** The registry's schema names, in declaration order. */
+const schemaNames = (p: Program) =>
+  p.resources.filter((r) => r.type === "aws:schemas/schema:Schema").map((r) => r.inputs.name);
+
 describe("the program (index.ts) per stack", () => {
   it("evaluates the dev stack: debug route, schema discovery, short retention, no protection", async () => {
     const p = await evaluateProgram("dev");
@@ -38,6 +42,22 @@ describe("the program (index.ts) per stack", () => {
       "https://sandbox.records.example.com/api/v1/records",
     );
     expect((p.exports.hub.bus as any).__protect).to.equal(false);
+    // The event contracts: every provider the dev stack receives from, the default change source.
+    expect(await valueOf(p.exports.schemaRegistryName)).to.equal("switchyard-dev-contracts");
+    expect(schemaNames(p)).to.deep.equal([
+      "switchyard.records@RecordCreated",
+      "switchyard.records@RecordUpdated",
+      "switchyard.records@RecordVerificationRequested",
+      "switchyard.webhooks.github@WebhookDelivery",
+      "switchyard.webhooks.twilio@WebhookDelivery",
+      "switchyard.webhooks.stripe@WebhookDelivery",
+      "switchyard.webhooks.standard@WebhookDelivery",
+      "switchyard.webhooks.hmac@WebhookDelivery",
+      "switchyard.output@TenantChange",
+      "switchyard.outbound@Switchyard.Outbound.AttemptExhausted",
+      "switchyard.outbound@Switchyard.Outbound.EndpointDisabled",
+      "lambda@LambdaFunctionInvocationResult-Failure",
+    ]);
   });
 
   it("evaluates the prod stack: long retention, protection, no debug route", async () => {
@@ -56,6 +76,13 @@ describe("the program (index.ts) per stack", () => {
     )!;
     expect(dest.inputs.invocationRateLimitPerSecond).to.equal(300);
     expect((p.exports.hub.bus as any).__protect).to.equal(true);
+    // Webhook delivery contracts of the two providers prod receives from only.
+    expect(schemaNames(p).filter((n) => n.includes("webhooks"))).to.deep.equal([
+      "switchyard.webhooks.github@WebhookDelivery",
+      "switchyard.webhooks.stripe@WebhookDelivery",
+    ]);
+    const registry = p.resources.find((r) => r.type === "aws:schemas/registry:Registry")!;
+    expect((registry as any).inputs.name).to.equal("switchyard-prod-contracts");
   });
 
   it("fails at preview when the records API key secret is missing, with the command to set it", async () => {

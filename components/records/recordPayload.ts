@@ -1,11 +1,13 @@
 // Pure builders of the records API payload, shared by the forwarder's route and its tests.
 import type { InputTransformer, RetryPolicy } from "../events/route";
 
-/** Detail types forwarded by default. */
-export const DEFAULT_RECORD_DETAIL_TYPES = ["RecordCreated", "RecordUpdated"];
+import { RECORD_DETAIL_TYPES, RECORDS_SOURCE } from "../../lib/eventSchemas";
+
+/** Detail types forwarded by default (their contracts: lib/eventSchemas/records.ts). */
+export const DEFAULT_RECORD_DETAIL_TYPES: string[] = [...RECORD_DETAIL_TYPES];
 
 /** The event source of record events, forwarded and verified by default. */
-export const RECORDS_SOURCE = "switchyard.records";
+export { RECORDS_SOURCE };
 
 /** Path of the records API's ingest operation. */
 export const RECORDS_PATH = "/api/v1/records";

@@ -8,9 +8,10 @@ import {
 import type { InputTransformer } from "../events/route";
 import { recordEventPattern, RECORDS_SOURCE } from "./recordPayload";
 import type { VerificationDefinitionArgs } from "./verificationDefinition";
+import { VERIFICATION_DETAIL_TYPE } from "../../lib/eventSchemas";
 
 /** Detail types that start a verification by default (distinct from the forwarder's). */
-export const DEFAULT_VERIFICATION_DETAIL_TYPES = ["RecordVerificationRequested"];
+export const DEFAULT_VERIFICATION_DETAIL_TYPES = [VERIFICATION_DETAIL_TYPE];
 
 export const WORKFLOW_TYPES = ["STANDARD", "EXPRESS"] as const;
 export type WorkflowType = (typeof WORKFLOW_TYPES)[number];

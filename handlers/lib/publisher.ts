@@ -1,7 +1,17 @@
-// The one EventBridge publisher of every Switchyard handler: batches of at most 10 entries within the
-// bus size limit (entry size computed as AWS does), retries of only the failed entries with
-// exponential backoff and full jitter, and a report of everything that could not be delivered.
-// Nothing is dropped silently: each entry ends in `delivered` or `failed`.
+// The one EventBridge publisher of every Switchyard handler: each entry checked against its event
+// contract (lib/eventSchemas), batches of at most 10 entries within the bus size limit (entry size
+// computed as AWS does), retries of only the failed entries with exponential backoff and full
+// jitter, and a report of everything that could not be delivered. Nothing is dropped silently:
+// each entry ends in `delivered` or `failed`, a refused one with its reason as EventBridge reports
+// a per-entry error, so the caller's failure path (batch item failure, DLQ, 5xx) handles it.
+import {
+  ContractIndex,
+  detailProblems,
+  EventContract,
+  indexContracts,
+  schemaName,
+  SWITCHYARD_CONTRACTS,
+} from "../../lib/eventSchemas";
 import { sdkEventBridge } from "./lazy";
 
 export interface PublishEntry {
@@ -43,7 +53,84 @@ export interface PublisherOptions {
   baseDelayMs?: number;
   /** Waits between attempts (tests pass a fake). Default setTimeout. */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * The event contracts entries are checked against before PutEvents. Default SWITCHYARD_CONTRACTS
+   * (lib/eventSchemas); a caller whose configuration names more sources passes those too.
+   */
+  contracts?: readonly EventContract[];
+  /**
+   * An entry whose (source, detail-type) no contract names: `refuse` it (default, error code
+   * UnknownContract) or `pass-through` unchecked, for a caller that forwards events it does not own.
+   */
+  unknownContracts?: "refuse" | "pass-through";
 }
+
+/** Error codes of entries the publisher refuses before PutEvents (never retried). */
+export const CONTRACT_ERRORS = {
+  /** The detail is not JSON (EventBridge's own code for it). */
+  malformed: "MalformedDetail",
+  /** The detail breaks its contract's schema. */
+  violation: "SchemaViolation",
+  /** No contract names the entry's source and detail-type. */
+  unknown: "UnknownContract",
+} as const;
+
+/** What the publisher made of one entry's contract, before sending it. */
+export interface ContractVerdict {
+  entry: PublishEntry;
+  /** The contract the entry was checked against; absent when none names it. */
+  contract?: EventContract;
+  /** The refusal, or undefined when the entry goes on to PutEvents. */
+  refused?: FailedEntry;
+}
+
+const observers = new Set<(v: ContractVerdict) => void>();
+
+/**
+ * Calls `observer` with every entry any publisher of this process is given, and its verdict. For
+ * tests (test/support/publishedEvents.ts checks every event the handler suites publish); returns
+ * the function that stops observing.
+ */
+export function observeContracts(observer: (v: ContractVerdict) => void): () => void {
+  observers.add(observer);
+  return () => observers.delete(observer);
+}
+
+/** The contract an entry is checked against and, if it is refused, why. */
+export function checkContract(
+  index: ContractIndex,
+  entry: PublishEntry,
+  unknownContracts: "refuse" | "pass-through" = "refuse",
+): ContractVerdict {
+  const contract = index.find(entry.Source, entry.DetailType);
+  if (!contract) {
+    if (unknownContracts === "pass-through") return { entry };
+    return {
+      entry,
+      refused: {
+        entry,
+        errorCode: CONTRACT_ERRORS.unknown,
+        errorMessage: `no event contract names source "${entry.Source}" with detail-type "${entry.DetailType}" (lib/eventSchemas)`,
+      },
+    };
+  }
+  const problems = detailProblems(contract, entry.Detail);
+  if (problems.length === 0) return { entry, contract };
+  const malformed = problems[0] === "$: detail is not valid JSON";
+  return {
+    entry,
+    contract,
+    refused: {
+      entry,
+      errorCode: malformed ? CONTRACT_ERRORS.malformed : CONTRACT_ERRORS.violation,
+      errorMessage: malformed
+        ? "detail is not valid JSON"
+        : `detail does not conform to ${schemaName(contract)}: ${problems.slice(0, 5).join("; ")}${problems.length > 5 ? `; and ${problems.length - 5} more` : ""}`,
+    },
+  };
+}
+
+let defaultIndex: ContractIndex | undefined;
 
 /** At most this many entries per PutEvents call (an EventBridge quota). */
 export const MAX_ENTRIES_PER_CALL = 10;
@@ -143,6 +230,10 @@ export function makePublisher(o: PublisherOptions): {
   const baseDelayMs = o.baseDelayMs ?? 50;
   const sleep = o.sleep ?? realSleep;
   if (!o.busName) throw new Error("makePublisher: busName is required (the event bus name or ARN)");
+  const contracts = o.contracts
+    ? indexContracts(o.contracts)
+    : (defaultIndex ??= indexContracts(SWITCHYARD_CONTRACTS));
+  const unknownContracts = o.unknownContracts ?? "refuse";
 
   // Full jitter: a uniform wait in [0, min(cap, base * 2^(attempt-1))].
   const backoff = (attempt: number) =>
@@ -153,6 +244,12 @@ export function makePublisher(o: PublisherOptions): {
       const result: PublishResult = { delivered: 0, failed: [], calls: 0, retries: 0 };
       const sendable: Array<{ entry: PublishEntry; size: number }> = [];
       for (const entry of entries) {
+        const verdict = checkContract(contracts, entry, unknownContracts);
+        for (const observe of observers) observe(verdict);
+        if (verdict.refused) {
+          result.failed.push(verdict.refused);
+          continue;
+        }
         const size = entrySize(entry);
         if (size > maxEntryBytes) {
           result.failed.push({

@@ -17,6 +17,7 @@ import { changeEntry, changeFromStreamRecord, maxEventBytesFromEnv } from "./ite
 import { Logger } from "@aws-lambda-powertools/logger";
 import { SERVICES } from "../../lib/contracts";
 import { lazyEventBridge } from "../lib/lazy";
+import { contractsWithTenantSources } from "../../lib/eventSchemas";
 
 /** Powertools `serviceName` of the change publisher: its logs' `service` and its metrics' `service` dimension. */
 export const CHANGE_PUBLISHER_SERVICE = SERVICES.changePublisher;
@@ -57,6 +58,8 @@ export function makeHandler(deps: ChangePublisherDeps) {
     throw new Error("DEFAULT_BUS_ARN is not set (the ARN of the bus rules publish to by default)");
   const maxEntryBytes = maxEventBytesFromEnv("MAX_EVENT_BYTES");
   const logger = deps.logger ?? silent;
+  // Rules may name their own sources: each is a tenant change contract too.
+  const contracts = contractsWithTenantSources(deps.tenants);
   // One publisher per bus: PutEvents takes a bus ARN as EventBusName, also for another account's bus.
   const publishers = new Map<string, ReturnType<typeof makePublisher>>();
   const publisherFor = (busArn: string) => {
@@ -66,6 +69,7 @@ export function makeHandler(deps: ChangePublisherDeps) {
         client: deps.eventBridge,
         busName: busArn,
         maxEntryBytes,
+        contracts,
         ...deps.publisher,
       });
       publishers.set(busArn, p);

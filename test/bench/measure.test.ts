@@ -157,10 +157,16 @@ describe("bench: publisher efficiency", () => {
   });
 
   it("sees fewer entries per call when entries are large or throttled", async () => {
+    // Record events (the publisher refuses events without a contract, lib/eventSchemas).
     const big = Array.from({ length: 20 }, (_, i) => ({
-      Source: "s",
-      DetailType: "t",
-      Detail: JSON.stringify({ i, b: "x".repeat(30000) }),
+      Source: "switchyard.records",
+      DetailType: "RecordCreated",
+      Detail: JSON.stringify({
+        tenantId: "t",
+        recordId: `r${i}`,
+        recordVersion: 1,
+        payload: { b: "x".repeat(30000) },
+      }),
     }));
     const r = await publisherEfficiency(big);
     // 8 entries of ~30 KB fit under the 256 KB limit of one call.

@@ -45,15 +45,37 @@ describe("handlers/jobs/schema (the draft-04 subset)", () => {
     expect(validate(s, 1)).to.deep.equal(["$: must match exactly one of 2 schemas, matched 0"]);
   });
 
-  it("refuses keywords it does not implement, at any depth", () => {
+  it("refuses keywords and formats it does not implement, at any depth", () => {
+    expect(() =>
+      assertSupported({ type: "object", properties: { a: { $ref: "#/definitions/A" } as any } }),
+    ).to.throw('schema #/properties/a: keyword "$ref" is not supported by lib/jsonSchema.ts');
     expect(() =>
       assertSupported({ type: "object", properties: { a: { format: "uuid" } as any } }),
-    ).to.throw(
-      'schema #/properties/a: keyword "format" is not supported by handlers/jobs/schema.ts',
+    ).to.throw('schema #/properties/a: format "uuid" is not supported (only date-time)');
+    expect(() =>
+      assertSupported({ additionalProperties: { type: "string", minimum: "1" } as any }),
+    ).not.to.throw();
+    expect(() => assertSupported({ additionalProperties: { items: { x: 1 } } as any })).to.throw(
+      'schema #/additionalProperties/items: keyword "x" is not supported by lib/jsonSchema.ts',
     );
-    expect(() => assertSupported({ additionalProperties: { type: "string" } as any })).to.throw(
-      "schema #: additionalProperties must be true or false",
-    );
+  });
+
+  it("checks type lists with null, date-time formats and additionalProperties schemas", () => {
+    const s: JsonSchema = {
+      type: "object",
+      properties: {
+        code: { type: ["integer", "null"] },
+        at: { type: "string", format: "date-time" },
+      },
+      additionalProperties: { type: "string" },
+    };
+    expect(validate(s, { code: null, at: "2026-11-21T10:00:00.123Z", h: "v" })).to.deep.equal([]);
+    expect(validate(s, { code: 200, at: "2026-11-21T10:00:00+01:00" })).to.deep.equal([]);
+    expect(validate(s, { code: "200", at: "2026-11-21 10:00", h: 1 })).to.deep.equal([
+      "$.code: must be an integer or null, got string",
+      "$.at: must be an RFC 3339 date-time",
+      "$.h: must be a string, got integer",
+    ]);
   });
 });
 

@@ -8,7 +8,15 @@ import {
   ThrottlingException,
 } from "@aws-sdk/client-eventbridge";
 import { mockInstance } from "../../support/aws";
-import { entrySize, makePublisher, PublishEntry, toBatches } from "../../../handlers/lib/publisher";
+import {
+  entrySize,
+  makePublisher as makeSharedPublisher,
+  PublishEntry,
+  PublisherOptions,
+  toBatches,
+} from "../../../handlers/lib/publisher";
+import { EventContract, SWITCHYARD_CONTRACTS } from "../../../lib/eventSchemas";
+import { OUTBOUND_DETAIL_TYPES, OUTBOUND_SOURCE } from "../../../lib/contracts";
 
 const client = new EventBridgeClient({
   region: "eu-west-1",
@@ -16,6 +24,21 @@ const client = new EventBridgeClient({
 });
 // Mock this instance only: mocking the class would replace every EventBridgeClient of the process.
 const eb = mockInstance(client);
+
+/** The contracts of this file's made-up events, which carry any detail object. */
+const TEST_CONTRACTS: EventContract[] = ["Item", "d", "myDetailType"].map((detailType) => ({
+  source:
+    detailType === "Item" ? "test.publisher" : detailType === "d" ? "s" : "com.mycompany.myapp",
+  detailType,
+  typeName: detailType,
+  description: "A test event.",
+  publishedBy: "the publisher's tests",
+  detail: { type: "object" },
+}));
+
+/** The shared publisher, checking this file's made-up events against their test contracts. */
+const makePublisher = (o: PublisherOptions) =>
+  makeSharedPublisher({ contracts: TEST_CONTRACTS, ...o });
 
 function entry(i: number, detail: object = { i }): PublishEntry {
   return { Source: "test.publisher", DetailType: "Item", Detail: JSON.stringify(detail) };
@@ -271,6 +294,127 @@ describe("handlers/lib/publisher", () => {
           },
         ],
       ]);
+    });
+
+    describe("event contracts (lib/eventSchemas)", () => {
+      const disabled = (detail: object): PublishEntry => ({
+        Source: OUTBOUND_SOURCE,
+        DetailType: OUTBOUND_DETAIL_TYPES.endpointDisabled,
+        Detail: JSON.stringify(detail),
+      });
+      const good = {
+        subscription: "crm",
+        url: "https://crm.example.com/hooks",
+        failingSince: "2026-11-21T10:00:00.000Z",
+        disabledAt: "2026-11-22T10:00:00.000Z",
+      };
+      const stripe: PublishEntry = {
+        Source: "switchyard.webhooks.stripe",
+        DetailType: "invoice.paid",
+        Detail: JSON.stringify({
+          provider: "stripe",
+          deliveryId: "evt_1",
+          correlationId: "evt_1",
+          eventType: "invoice.paid",
+          receivedAt: "2026-11-21T10:00:00.000Z",
+          headers: { "content-type": "application/json" },
+          payload: { id: "evt_1", type: "invoice.paid" },
+        }),
+      };
+      const nonConforming = disabled({ ...good, disabledAt: "yesterday", extra: 1 });
+      const unknown: PublishEntry = { Source: "acme.billing", DetailType: "Invoice", Detail: "{}" };
+      const notJson = { ...disabled(good), Detail: "{not json" };
+      const echo = () =>
+        eb.on(PutEventsCommand).callsFake((input) => ({
+          FailedEntryCount: 0,
+          Entries: input.Entries.map((_: unknown, i: number) => ({ EventId: `id-${i}` })),
+        }));
+
+      it("refuses a non-conforming entry, an unknown contract and a non-JSON detail, each with its reason, and sends the rest", async () => {
+        echo();
+        const entries = [disabled(good), nonConforming, stripe, unknown, notJson];
+        // The default contracts: SWITCHYARD_CONTRACTS, the ones every handler's publisher uses.
+        const r = await makeSharedPublisher({ client, busName: "hub", sleep }).publish(entries);
+        expect(r).to.deep.equal({
+          delivered: 2,
+          calls: 1,
+          retries: 0,
+          failed: [
+            {
+              entry: nonConforming,
+              errorCode: "SchemaViolation",
+              errorMessage:
+                "detail does not conform to switchyard.outbound@Switchyard.Outbound.EndpointDisabled: " +
+                "$.detail.disabledAt: must be an RFC 3339 date-time; $.detail.extra: is not allowed",
+            },
+            {
+              entry: unknown,
+              errorCode: "UnknownContract",
+              errorMessage:
+                'no event contract names source "acme.billing" with detail-type "Invoice" (lib/eventSchemas)',
+            },
+            {
+              entry: notJson,
+              errorCode: "MalformedDetail",
+              errorMessage: "detail is not valid JSON",
+            },
+          ],
+        });
+        expect(sentBatches()).to.deep.equal([
+          [
+            { EventBusName: "hub", ...disabled(good) },
+            { EventBusName: "hub", ...stripe },
+          ],
+        ]);
+      });
+
+      it("calls EventBridge not at all when every entry is refused, and never retries a refusal", async () => {
+        echo();
+        const r = await makeSharedPublisher({ client, busName: "hub", sleep }).publish([
+          nonConforming,
+          unknown,
+        ]);
+        expect(r.failed.map((f) => f.errorCode)).to.deep.equal([
+          "SchemaViolation",
+          "UnknownContract",
+        ]);
+        expect(r).to.include({ delivered: 0, calls: 0, retries: 0 });
+        expect(sentBatches()).to.deep.equal([]);
+        expect(slept).to.deep.equal([]);
+      });
+
+      it("passes an uncontracted entry through when its caller asks, and still refuses a contracted one that breaks its schema", async () => {
+        echo();
+        const r = await makeSharedPublisher({
+          client,
+          busName: "hub",
+          sleep,
+          unknownContracts: "pass-through",
+        }).publish([unknown, nonConforming]);
+        expect(r.delivered).to.equal(1);
+        expect(r.failed.map((f) => f.entry)).to.deep.equal([nonConforming]);
+        expect(sentBatches()).to.deep.equal([[{ EventBusName: "hub", ...unknown }]]);
+      });
+
+      it("checks against the caller's contracts when it names them, and refuses two claims on one source", () => {
+        expect(() =>
+          makeSharedPublisher({
+            client,
+            busName: "hub",
+            contracts: [...SWITCHYARD_CONTRACTS, { ...TEST_CONTRACTS[0], source: OUTBOUND_SOURCE }],
+          }),
+        ).not.to.throw();
+        const any = { ...TEST_CONTRACTS[0], detailType: undefined, typeName: "Any" };
+        expect(() =>
+          makeSharedPublisher({
+            client,
+            busName: "hub",
+            contracts: [any, { ...any, typeName: "Other" }],
+          }),
+        ).to.throw(
+          'event contracts test.publisher@Any and test.publisher@Other both claim every detail-type of source "test.publisher"',
+        );
+      });
     });
 
     it("packs batches in order: 10 entries or the size limit, whichever comes first", () => {

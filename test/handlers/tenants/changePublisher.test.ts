@@ -21,6 +21,7 @@ import { Tenants } from "../../../lib/tenantRules";
 import { createTenantTables, LocalDynamo, startLocalDynamo } from "./localDynamo";
 import { mockInstance } from "../../support/aws";
 import { Blob, count, metricsOf } from "../emf";
+import { expectRefusedEvents } from "../../support/publishedEvents";
 
 const HUB = "arn:aws:events:eu-west-1:123456789012:event-bus/switchyard-dev";
 const PARTNER = "arn:aws:events:eu-west-1:444455556666:event-bus/partner";
@@ -314,6 +315,27 @@ describe("handlers/tenants/changePublisher (stream images from a local DynamoDB)
       `hub switchyard.output order.POST ${good3.eventID}`,
     ]);
     expect(published()[2].detail.payload).to.deep.equal({ total: 12, paid: true, id: "inv-1" });
+  });
+
+  it("fails a record whose event its contract refuses, without sending it, and publishes the rest", async () => {
+    expectRefusedEvents();
+    // A tenant id the tenants setting would refuse (a space), written to the table directly.
+    const odd = makeHandler({
+      eventBridge,
+      tenants: { ...tenants, "odd tenant": { rules: [{}] } },
+      publisher: { sleep: async () => undefined },
+    });
+    const good = streamRecord("INSERT", { New: images.order });
+    const refused = streamRecord("INSERT", {
+      New: { ...images.order, tenant: { S: "odd tenant" } },
+    });
+    const res = await odd({ Records: [refused, good] }, {});
+    expect(res).to.deep.equal({
+      batchItemFailures: [{ itemIdentifier: refused.dynamodb!.SequenceNumber }],
+    });
+    expect(published().map((p) => `${p.detail.tenant} ${p.detailType}`)).to.deep.equal([
+      "acme order.POST",
+    ]);
   });
 
   it("fails a record whose event EventBridge refuses, after retrying only retryable entries", async () => {

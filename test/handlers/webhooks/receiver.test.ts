@@ -29,6 +29,7 @@ import { signTwilio } from "../../../handlers/webhooks/providers/twilio";
 import { Provider, PROVIDER_MODULES } from "../../../handlers/webhooks/providers";
 import { LocalDynamo, mockInstance, startLocalDynamo } from "../../support/aws";
 import { createIdempotencyTable, scanTable } from "./localServices";
+import { expectRefusedEvents } from "../../support/publishedEvents";
 
 const TABLE = "webhook-idempotency";
 const DOMAIN = "abcdefghij.lambda-url.eu-west-1.on.aws";
@@ -455,6 +456,21 @@ describe("handlers/webhooks/receiver against dynalite", function () {
       );
       expect(res).to.deep.include({ statusCode: 500, body: '{"error":"internal error"}' });
       expect(eb.commandCalls(PutEventsCommand)).to.have.length(1);
+    });
+
+    it("answers 500 for a signed delivery its event contract refuses (a JSON array), publishing nothing, still retryable", async () => {
+      expectRefusedEvents();
+      const { handler } = await receiver("github");
+      const body = "[1,2]";
+      for (let i = 0; i < 2; i++) {
+        const res = await handler(
+          urlEvent("github", body, githubHeaders("array-1", body)),
+          context(),
+        );
+        expect(res).to.deep.include({ statusCode: 500, body: '{"error":"internal error"}' });
+      }
+      expect(eb.commandCalls(PutEventsCommand)).to.have.length(0);
+      expect(published).to.have.length(0);
     });
 
     it("answers 401 without a signature, 403 for a tampered body or a wrong secret, and never echoes the signature", async () => {
