@@ -193,6 +193,9 @@ function respond(
 const unavailable = (message: string) =>
   respond(503, { error: message }, { "retry-after": String(RETRY_AFTER_SECONDS) });
 
+/** The publisher's refusals of an entry that breaks its event contract (handlers/lib/publisher.ts). */
+const CONTRACT_REFUSALS = new Set(["SchemaViolation", "MalformedDetail"]);
+
 /** A publish that did not reach the bus; `transient` errors are worth a redelivery. */
 class PublishFailed extends HandlerError {
   public readonly code: string;
@@ -523,6 +526,22 @@ export function makeHandler(deps: ReceiverDeps) {
       if (name === "IdempotencyAlreadyInProgressError") {
         logger.info("webhook duplicate in progress", log);
         return { response: unavailable("delivery in progress, retry later"), outcome: serverError };
+      }
+      if (err instanceof PublishFailed && CONTRACT_REFUSALS.has(err.code)) {
+        // A verified delivery whose content breaks its event contract (lib/eventSchemas): the
+        // sender's input, not a fault of ours, so a redelivery would be refused again.
+        logger.warn("webhook refused by its event contract", {
+          ...log,
+          errorCode: err.code,
+          error: err.message,
+        });
+        return {
+          response: respond(400, {
+            error: `the delivery does not fit its event contract: ${err.message}`,
+          }),
+          outcome: { kind: "rejected", reason: REJECTION_REASONS.malformed },
+          publish,
+        };
       }
       if (
         err instanceof PublishFailed &&

@@ -458,7 +458,7 @@ describe("handlers/webhooks/receiver against dynalite", function () {
       expect(eb.commandCalls(PutEventsCommand)).to.have.length(1);
     });
 
-    it("answers 500 for a signed delivery its event contract refuses (a JSON array), publishing nothing, still retryable", async () => {
+    it("answers 400 naming the contract for a signed delivery it refuses (a JSON array), publishing nothing, every time", async () => {
       expectRefusedEvents();
       const { handler } = await receiver("github");
       const body = "[1,2]";
@@ -467,7 +467,10 @@ describe("handlers/webhooks/receiver against dynalite", function () {
           urlEvent("github", body, githubHeaders("array-1", body)),
           context(),
         );
-        expect(res).to.deep.include({ statusCode: 500, body: '{"error":"internal error"}' });
+        expect(res.statusCode).to.equal(400);
+        expect(JSON.parse(res.body as string).error).to.match(
+          /^the delivery does not fit its event contract: .*switchyard\.webhooks\.github@WebhookDelivery/,
+        );
       }
       expect(eb.commandCalls(PutEventsCommand)).to.have.length(0);
       expect(published).to.have.length(0);
