@@ -72,13 +72,20 @@ export function mixedBulkEntries(n: number, seed = 11): PublishEntry[] {
         : kind < 0.75
           ? between(20 * 1024, 100 * 1024)
           : between(100 * 1024, DEFAULT_MAX_ENTRY_BYTES + 1);
+    // A record event as its contract (lib/eventSchemas/records.ts) has it, padded to its size.
+    const detail = (blob: string) =>
+      JSON.stringify({
+        tenantId: `tenant-${i % 17}`,
+        recordId: `rec-${i}`,
+        recordVersion: 1 + (i % 5),
+        payload: { blob },
+      });
     const entry = {
       Source: "switchyard.records",
       DetailType: i % 3 === 0 ? "RecordUpdated" : "RecordCreated",
-      Detail: JSON.stringify({ recordId: `rec-${i}`, payload: { blob: "" } }),
+      Detail: detail(""),
     };
-    const pad = Math.max(0, target - entrySize(entry));
-    entry.Detail = JSON.stringify({ recordId: `rec-${i}`, payload: { blob: "x".repeat(pad) } });
+    entry.Detail = detail("x".repeat(Math.max(0, target - entrySize(entry))));
     return entry;
   });
 }
