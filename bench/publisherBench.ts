@@ -129,6 +129,35 @@ export function callsLowerBound(
 }
 
 /**
+ * The fewest calls that keep the entries in the order given, each call a run of consecutive
+ * entries (at most 10, at most `maxBytes`): filling each call until the next entry does not fit is
+ * optimal here, since any run of a call that fits also fits with fewer entries (an exchange
+ * argument: the greedy call ends no earlier than any other's, call by call). The publisher keeps
+ * its callers' order (a record's events go out in the order they happened), so this is its optimum.
+ */
+export function inOrderFewestCalls(
+  sizes: readonly number[],
+  maxEntries = MAX_ENTRIES_PER_CALL,
+  maxBytes = DEFAULT_MAX_ENTRY_BYTES,
+): number {
+  let calls = 0;
+  let entries = maxEntries;
+  let bytes = maxBytes;
+  for (const s of sizes) {
+    if (s > maxBytes)
+      throw new Error(`inOrderFewestCalls: an entry is over ${maxBytes} bytes and fits no call`);
+    if (entries === maxEntries || bytes + s > maxBytes) {
+      calls++;
+      entries = 0;
+      bytes = 0;
+    }
+    entries++;
+    bytes += s;
+  }
+  return calls;
+}
+
+/**
  * Calls a first-fit-decreasing packing needs (largest entry first into the first call with room for
  * its bytes and an eleventh-free slot): an achievable count, so the optimum lies between
  * callsLowerBound and this. The publisher keeps the order it is given, which FFD does not.

@@ -42,6 +42,7 @@ import {
   bulkEntries,
   callsLowerBound,
   firstFitDecreasingCalls,
+  inOrderFewestCalls,
   mixedBulkEntries,
   publisherEfficiency,
 } from "./publisherBench";
@@ -63,8 +64,8 @@ export const TARGETS = {
   /** A first realistic request's cold start, over the SDK floor (or the empty handler). */
   maxColdRatio: 1.5,
   minEntriesPerCall: 9,
-  /** PutEvents calls on a bulk that must be split by size, over the fewest possible. */
-  maxCallsOverOptimum: 1.2,
+  /** PutEvents calls on a bulk that must be split by size, over the fewest that keep its order. */
+  maxCallsOverOptimum: 1,
 };
 
 const SDK_CLIENTS_ONLY = "bench-sdk-clients-only";
@@ -641,6 +642,7 @@ async function main(): Promise<void> {
         const total = sizes.reduce((a, b) => a + b, 0);
         return {
           calls,
+          inOrder: inOrderFewestCalls(sizes),
           firstFitDecreasing: firstFitDecreasingCalls(sizes),
           entriesPerCall: Math.round((entries.length / calls) * 100) / 100,
           bytesPerCall: Math.round(total / calls),
@@ -657,7 +659,7 @@ async function main(): Promise<void> {
       const row = (label: string, r: typeof clean, b: typeof smallBound) => [
         label,
         r.calls,
-        `${b.calls} (FFD ${b.firstFitDecreasing})`,
+        `${b.inOrder} (${b.calls}, FFD ${b.firstFitDecreasing})`,
         x2(r.calls / b.calls),
         r.entriesPerCall,
         b.entriesPerCall,
@@ -673,7 +675,7 @@ async function main(): Promise<void> {
           [
             "bulk",
             "PutEvents calls",
-            "fewest possible >=",
+            "fewest in order (any order >=)",
             "calls / bound",
             "entries/call",
             "bound",
@@ -695,7 +697,8 @@ async function main(): Promise<void> {
         "\n  fewest possible: a lower bound of the calls any publisher needs, the larger of ceil(n / 10) and Martello and Toth's" +
           "\n  L2 bound for packing the entry sizes (AWS's entry size: Source, DetailType, Detail, Resources, 14 for Time) into" +
           "\n  calls of 256 KB; FFD: calls a first-fit-decreasing packing (10 entries, 256 KB a call) achieves, so the optimum lies" +
-          "\n  between the two. The publisher keeps the order it is given and fills calls in that order.",
+          "\n  between the two. The publisher keeps the order it is given (a record's events go out in the order they happened) and" +
+          "\n  fills calls in that order; the fewest calls that keep the order are a greedy fill's (the first column), its target.",
       );
       targets.push({
         name: "entries per PutEvents call on a bulk of small events",
@@ -704,11 +707,11 @@ async function main(): Promise<void> {
         pass: clean.entriesPerCall >= TARGETS.minEntriesPerCall && clean.delivered === clean.events,
       });
       targets.push({
-        name: "PutEvents calls on 1,000 entries of 0.2-256 KB vs the fewest possible (lower bound)",
+        name: "PutEvents calls on 1,000 entries of 0.2-256 KB vs the fewest that keep their order",
         target: `<= ${TARGETS.maxCallsOverOptimum}x, every call within 10 entries and 256 KB`,
-        value: `${mixedRun.calls} vs >= ${mixedBound.calls} = ${x2(mixedRun.calls / mixedBound.calls)} (FFD ${mixedBound.firstFitDecreasing}); ${mixedRun.oversizedCalls} over limits`,
+        value: `${mixedRun.calls} vs ${mixedBound.inOrder} = ${x2(mixedRun.calls / mixedBound.inOrder)}; reordering could save calls: any order needs >= ${mixedBound.calls} (${x2(mixedRun.calls / mixedBound.calls)}), first-fit-decreasing ${mixedBound.firstFitDecreasing}; ${mixedRun.oversizedCalls} over limits`,
         pass:
-          mixedRun.calls <= TARGETS.maxCallsOverOptimum * mixedBound.calls &&
+          mixedRun.calls <= TARGETS.maxCallsOverOptimum * mixedBound.inOrder &&
           mixedRun.oversizedCalls === 0 &&
           mixedRun.delivered === mixedRun.events,
       });

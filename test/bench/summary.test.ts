@@ -8,6 +8,7 @@ import { EvalSample, evaluationRatios, Round, samplesOf } from "../../bench/prog
 import {
   callsLowerBound,
   firstFitDecreasingCalls,
+  inOrderFewestCalls,
   mixedBulkEntries,
   publisherEfficiency,
 } from "../../bench/publisherBench";
@@ -221,5 +222,29 @@ describe("bench: timing a fresh process", function () {
       stop: "SIGINT",
     }).catch((e: Error) => (failed = e.message));
     expect(failed).to.match(/exited with SIGINT/);
+  });
+});
+
+describe("bench: the fewest PutEvents calls that keep the entries' order", () => {
+  const KB = 1024;
+  it("fills each call until the next entry does not fit, by bytes and by count", () => {
+    expect(inOrderFewestCalls([])).to.equal(0);
+    // 200 + 100 fit one call; the next 200 does not fit beside them (256 KB a call).
+    expect(inOrderFewestCalls([200 * KB, 50 * KB, 200 * KB, 50 * KB])).to.equal(2);
+    // 130 | 130 + 120 | 120 + 6: each call takes what fits of the next entries.
+    const sizes = [130 * KB, 130 * KB, 120 * KB, 120 * KB, 6 * KB];
+    expect(inOrderFewestCalls(sizes)).to.equal(3);
+    expect(inOrderFewestCalls([129 * KB, 128 * KB, 127 * KB, 129 * KB])).to.equal(3);
+    expect(firstFitDecreasingCalls([129 * KB, 128 * KB, 127 * KB, 129 * KB])).to.equal(3);
+    expect(inOrderFewestCalls(Array(21).fill(1))).to.equal(3);
+    expect(() => inOrderFewestCalls([257 * KB])).to.throw("fits no call");
+  });
+
+  it("is what the publisher does on the size-mixed bulk, and never more than the bound allows", async () => {
+    const mixed = mixedBulkEntries(200);
+    const sizes = mixed.map(entrySize);
+    const run = await publisherEfficiency(mixed);
+    expect(run.calls).to.equal(inOrderFewestCalls(sizes));
+    expect(inOrderFewestCalls(sizes)).to.be.at.least(callsLowerBound(sizes));
   });
 });
