@@ -16,6 +16,7 @@ import { signedDelivery, signedFetch, Target } from "../local/scenarios";
 import { RECORDS_SOURCE } from "../components/records/recordPayload";
 import { TERMINAL } from "../handlers/jobs/jobStore";
 import { nowMs, percentile } from "./stats";
+import { table } from "./stats";
 
 export interface ThroughputOptions {
   /** Stack whose program is served. Default "dev". */
@@ -628,19 +629,6 @@ export async function benchLocalThroughput(
     eb?.destroy();
     await local.stop();
   }
-}
-
-/** Prints rows as an aligned text table (first column left, the others right). */
-function table(headers: string[], rows: Array<Array<string | number>>): string {
-  const cells = [headers, ...rows.map((r) => r.map(String))];
-  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
-  const line = (r: string[]) =>
-    r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
-  return [
-    line(headers),
-    widths.map((w) => "-".repeat(w)).join("  "),
-    ...cells.slice(1).map(line),
-  ].join("\n");
 }
 
 const ms = (v: number) => (Number.isNaN(v) ? "-" : v.toFixed(1));

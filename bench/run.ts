@@ -47,7 +47,16 @@ import {
   publisherEfficiency,
 } from "./publisherBench";
 import { realisticEvents, witnessEvent } from "./samples";
-import { formatSpread, median, pairedRatios, passesAtMost, ratio, spread, Spread } from "./stats";
+import {
+  formatSpread,
+  median,
+  pairedRatios,
+  passesAtMost,
+  ratio,
+  spread,
+  Spread,
+  table,
+} from "./stats";
 import { benchWebhook } from "./webhook";
 import { matchesPattern } from "../lib/eventPattern";
 import { entrySize } from "../handlers/lib/publisher";
@@ -81,19 +90,6 @@ const x2 = (n: number) => `${n.toFixed(2)}x`;
 const xOver = (limit: number) => (n: number) =>
   n > limit && n.toFixed(2) === limit.toFixed(2) ? `${n.toFixed(3)}x` : x2(n);
 const pass = (ok: boolean) => (ok ? "PASS" : "FAIL");
-
-/** Prints rows as an aligned text table. */
-export function table(headers: string[], rows: Array<Array<string | number>>): string {
-  const cells = [headers, ...rows.map((r) => r.map(String))];
-  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
-  const line = (r: string[]) =>
-    r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
-  return [
-    line(headers),
-    widths.map((w) => "-".repeat(w)).join("  "),
-    ...cells.slice(1).map(line),
-  ].join("\n");
-}
 
 interface Target {
   name: string;

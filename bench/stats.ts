@@ -102,3 +102,16 @@ export function passesAtMost(samples: readonly number[], limit: number, runs = s
 export function formatSpread(s: Spread, f: (n: number) => string): string {
   return s.n === 0 ? "not measured" : `${f(s.min)} / ${f(s.median)} / ${f(s.max)}`;
 }
+
+/** Prints rows as an aligned text table (first column left, the others right). */
+export function table(headers: string[], rows: Array<Array<string | number>>): string {
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
+  const line = (r: string[]) =>
+    r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  return [
+    line(headers),
+    widths.map((w) => "-".repeat(w)).join("  "),
+    ...cells.slice(1).map(line),
+  ].join("\n");
+}

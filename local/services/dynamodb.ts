@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import {
   CreateTableCommand,
+  ListTablesCommand,
   DynamoDBClient,
   UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
@@ -67,6 +68,14 @@ export class DynamoDbService {
         : {},
     );
     this.url = this.moto.url;
+    // moto loads a service's backend on its first request, and the SDK its request pipeline on a
+    // client's first send (together most of a tenth of a second): both happen while the program is
+    // still being evaluated (it waits on esbuild), not when the tables are created.
+    const warm = this.client();
+    void warm.send(new ListTablesCommand({})).then(
+      () => warm.destroy(),
+      () => warm.destroy(),
+    );
     if (this.opts.persist && fs.existsSync(recording) && fs.statSync(recording).size > 0) {
       const res = await fetch(`${this.url}/moto-api/recorder/replay-recording`, {
         method: "POST",
@@ -82,8 +91,10 @@ export class DynamoDbService {
 
   /** Creates each declared table with its keys, indexes and TTL attribute. */
   async createTables(rt: Runtime): Promise<void> {
+    const tables = rt.of("aws:dynamodb/table:Table");
     const client = this.client();
-    for (const t of rt.of("aws:dynamodb/table:Table")) {
+    // Each table's calls in turn, the tables side by side: moto answers each call in tens of ms.
+    const create = async (t: (typeof tables)[number]): Promise<string> => {
       const i = t.inputs;
       const keys = [
         { AttributeName: i.hashKey, KeyType: "HASH" as const },
@@ -143,9 +154,13 @@ export class DynamoDbService {
           }),
         );
       }
-      rt.log(`table ${nameOf(t)} (${keys.map((k) => k.AttributeName).join(", ")})`);
+      return `table ${nameOf(t)} (${keys.map((k) => k.AttributeName).join(", ")})`;
+    };
+    try {
+      for (const line of await Promise.all(tables.map(create))) rt.log(line);
+    } finally {
+      client.destroy();
     }
-    client.destroy();
   }
 
   /** The streams of stream-enabled tables and the event source mappings that read them. */

@@ -20,7 +20,7 @@ import {
 } from "../../bench/archives";
 import { coldStartOnce, HARMLESS_EVENT, startStubEndpoint } from "../../bench/coldStart";
 import { bulkEntries, publisherEfficiency } from "../../bench/publisherBench";
-import { table } from "../../bench/run";
+import { table } from "../../bench/stats";
 import { witnessEvent } from "../../bench/samples";
 import { median, percentile, ratio, summarize } from "../../bench/stats";
 import { crc32, walkFiles, writeZip } from "../../bench/zip";
