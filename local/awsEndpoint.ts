@@ -769,6 +769,67 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
           `<?xml version="1.0"?><${action}Response xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><${action}Result>${result}</${action}Result><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>`,
         );
       }
+      // SQS ReceiveMessage / DeleteMessage (query protocol: what aws-cli v2 before 2.13 sends).
+      if (
+        (action === "ReceiveMessage" && svc.sqsReceiveMessage) ||
+        (action === "DeleteMessage" && svc.sqsDeleteMessage)
+      ) {
+        const list = (name: string) => {
+          const out: string[] = [];
+          for (let i = 1; form.has(`${name}.${i}`); i++) out.push(form.get(`${name}.${i}`)!);
+          return out;
+        };
+        const request: Record<string, unknown> = {
+          QueueUrl:
+            form.get("QueueUrl") ?? (url.pathname.length > 1 ? `http://local${url.pathname}` : ""),
+          ...(form.has("MaxNumberOfMessages")
+            ? { MaxNumberOfMessages: form.get("MaxNumberOfMessages") }
+            : {}),
+          ...(form.has("VisibilityTimeout")
+            ? { VisibilityTimeout: form.get("VisibilityTimeout") }
+            : {}),
+          AttributeNames: list("AttributeName"),
+          MessageSystemAttributeNames: list("MessageSystemAttributeName"),
+          MessageAttributeNames: list("MessageAttributeName"),
+          ...(form.has("ReceiptHandle") ? { ReceiptHandle: form.get("ReceiptHandle") } : {}),
+        };
+        const x = (v: unknown) => xmlEscape(String(v));
+        let result = "";
+        if (action === "ReceiveMessage") {
+          const out = (await svc.sqsReceiveMessage!(request)) as {
+            Messages?: Array<Record<string, any>>;
+          };
+          result = `<ReceiveMessageResult>${(out.Messages ?? [])
+            .map(
+              (m) =>
+                `<Message><MessageId>${x(m.MessageId)}</MessageId><ReceiptHandle>${x(m.ReceiptHandle)}</ReceiptHandle><MD5OfBody>${x(m.MD5OfBody)}</MD5OfBody><Body>${x(m.Body)}</Body>` +
+                Object.entries(m.Attributes ?? {})
+                  .map(
+                    ([k, v]) => `<Attribute><Name>${x(k)}</Name><Value>${x(v)}</Value></Attribute>`,
+                  )
+                  .join("") +
+                (m.MD5OfMessageAttributes
+                  ? `<MD5OfMessageAttributes>${x(m.MD5OfMessageAttributes)}</MD5OfMessageAttributes>`
+                  : "") +
+                Object.entries<SqsAttribute>(m.MessageAttributes ?? {})
+                  .map(
+                    ([k, v]) =>
+                      `<MessageAttribute><Name>${x(k)}</Name><Value>${
+                        v.StringValue !== undefined
+                          ? `<StringValue>${x(v.StringValue)}</StringValue>`
+                          : `<BinaryValue>${x(v.BinaryValue)}</BinaryValue>`
+                      }<DataType>${x(v.DataType)}</DataType></Value></MessageAttribute>`,
+                  )
+                  .join("") +
+                `</Message>`,
+            )
+            .join("")}</ReceiveMessageResult>`;
+        } else await svc.sqsDeleteMessage!(request);
+        res.writeHead(200, { "content-type": "text/xml" });
+        return res.end(
+          `<?xml version="1.0"?><${action}Response xmlns="http://queue.amazonaws.com/doc/2012-11-05/">${result}<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>`,
+        );
+      }
       throw new AwsError(
         "InvalidAction",
         `The Switchyard local endpoint does not implement the ${action} action`,

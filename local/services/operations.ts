@@ -80,7 +80,7 @@ export const SERVED_OPERATIONS: readonly ServedOperation[] = [
   {
     service: "SQS",
     operation: "ReceiveMessage",
-    protocol: "JSON 1.0",
+    protocol: "JSON 1.0 and query",
     target: "AmazonSQS.ReceiveMessage",
     engine: "sqs",
     backend: "visibility timeout kept; no long polling (WaitTimeSeconds answers at once)",
@@ -88,7 +88,7 @@ export const SERVED_OPERATIONS: readonly ServedOperation[] = [
   {
     service: "SQS",
     operation: "DeleteMessage",
-    protocol: "JSON 1.0",
+    protocol: "JSON 1.0 and query",
     target: "AmazonSQS.DeleteMessage",
     engine: "sqs",
   },
