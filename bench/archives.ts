@@ -7,7 +7,8 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { archiveEntries } from "../local/artifacts";
 import { BUILD_TOOLS } from "../components/lambda";
-import { FileEntry, SizeReport, walkFiles, writeZip, ZipInput } from "./zip";
+import { FileEntry, SizeReport, walkFiles } from "./zip";
+import { writeZip, ZipInput } from "../lib/zip";
 
 /** Size of an empty ZIP (its end-of-central-directory record alone). */
 export const EMPTY_ZIP_BYTES = writeZip([]).length;

@@ -19,7 +19,7 @@ import { monitoringRehearsals } from "./rehearsal/monitoring";
 import type { OutputName, Step, TypeRehearsal } from "./rehearsal/step";
 import { storageRehearsals } from "./rehearsal/storage";
 import { wafRehearsals } from "./rehearsal/waf";
-import { zip, ZipEntry } from "./rehearsal/zip";
+import { writeZip, ZipInput } from "../lib/zip";
 
 /** Every resource type the rehearsal creates, with the calls it makes. */
 export const REHEARSALS: Readonly<Record<string, TypeRehearsal>> = {
@@ -429,7 +429,7 @@ function rejection(
 export async function archiveZip(
   archive: pulumi.Input<pulumi.asset.AssetArchive>,
 ): Promise<Buffer> {
-  const entries: ZipEntry[] = [];
+  const entries: ZipInput[] = [];
   const addPath = (name: string, file: string) => {
     if (fs.statSync(file).isDirectory())
       for (const child of fs.readdirSync(file)) addPath(`${name}/${child}`, path.join(file, child));
@@ -439,7 +439,7 @@ export async function archiveZip(
     if (e.text !== undefined) entries.push({ name: e.name, data: Buffer.from(e.text) });
     else if (e.path) addPath(e.name, e.path);
   }
-  return zip(entries);
+  return writeZip(entries);
 }
 
 // --- the rehearsal ---

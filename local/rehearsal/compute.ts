@@ -21,7 +21,7 @@ import {
 } from "@aws-sdk/client-lambda";
 import { CreateStateMachineCommand } from "@aws-sdk/client-sfn";
 import { defined, nonEmpty, Step, TypeRehearsal } from "./step";
-import { zip } from "./zip";
+import { writeZip } from "../../lib/zip";
 
 /** The code of a function whose archive this process does not hold: it answers with an error. */
 const PLACEHOLDER_CODE =
@@ -260,7 +260,7 @@ export const computeRehearsals: Record<string, TypeRehearsal> = {
       let code = await s.code(s.resource.name);
       if (!code) {
         s.note("placeholder code: no archive of this function in this process");
-        code = zip([{ name: "__index.js", data: Buffer.from(PLACEHOLDER_CODE) }]);
+        code = writeZip([{ name: "__index.js", data: Buffer.from(PLACEHOLDER_CODE) }]);
       }
       const zipFile = code;
       const out = await s.send(

@@ -68,7 +68,7 @@ import {
   REHEARSALS,
 } from "../../local/rehearsal";
 import { functionArchives } from "../../components/lambda";
-import { zip } from "../../local/rehearsal/zip";
+import { writeZip } from "../../lib/zip";
 import { evaluateProgram } from "../program";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -686,7 +686,7 @@ describe("local/rehearsal: prod with outbound webhook subscriptions", () => {
   });
 });
 
-describe("local/rehearsal/zip", () => {
+describe("lib/zip, as the rehearsal gives it to CreateFunction", () => {
   it("writes a zip that Python's zipfile reads back byte for byte", () => {
     const entries = [
       { name: "__index.js", data: Buffer.from("exports.handler = async () => 1;\n".repeat(50)) },
@@ -694,7 +694,7 @@ describe("local/rehearsal/zip", () => {
       { name: "empty.txt", data: Buffer.alloc(0) },
     ];
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "rehearsal-zip-")), "code.zip");
-    fs.writeFileSync(file, zip(entries));
+    fs.writeFileSync(file, writeZip(entries));
     const read = execFileSync(
       "python3",
       [
