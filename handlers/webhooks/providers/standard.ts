@@ -4,6 +4,7 @@
 import {
   base64Equal,
   checkTimestamp,
+  firstMatch,
   forbidden,
   hmac,
   missing,
@@ -49,11 +50,10 @@ export function verifyStandard(req: SignedRequest, secrets: string[]): Verdict {
   const signatures = taggedSignatures(header, " ", "v1,");
   if (signatures.length === 0)
     return forbidden(`${STANDARD_HEADERS.signature} has no v1 signature`);
-  for (let i = 0; i < secrets.length; i++) {
-    const expected = hmac("sha256", standardKey(secrets[i]), `${id}.${ts.trim()}.`, req.body);
-    if (signatures.some((sig) => base64Equal(expected, sig))) return { ok: true, secretIndex: i };
-  }
-  return forbidden("signature does not match");
+  return firstMatch(secrets, (s) => {
+    const expected = hmac("sha256", standardKey(s), `${id}.${ts.trim()}.`, req.body);
+    return signatures.some((sig) => base64Equal(expected, sig));
+  });
 }
 
 export const standardProvider = defineProvider({

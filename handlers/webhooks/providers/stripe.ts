@@ -3,6 +3,7 @@
 // schemes (v0) that are ignored.
 import {
   checkTimestamp,
+  firstMatch,
   forbidden,
   hexEqual,
   hmac,
@@ -44,11 +45,10 @@ export function verifyStripe(req: SignedRequest, secrets: string[]): Verdict {
     return forbidden(`${STRIPE_SIGNATURE_HEADER} has no t= or no v1= signature`);
   const stale = checkTimestamp(t, req, "Stripe-Signature timestamp");
   if (stale) return stale;
-  for (let i = 0; i < secrets.length; i++) {
-    const expected = hmac("sha256", secrets[i], `${t}.`, req.body);
-    if (v1.some((sig) => hexEqual(expected, sig))) return { ok: true, secretIndex: i };
-  }
-  return forbidden("signature does not match");
+  return firstMatch(secrets, (s) => {
+    const expected = hmac("sha256", s, `${t}.`, req.body);
+    return v1.some((sig) => hexEqual(expected, sig));
+  });
 }
 
 export const stripeProvider = defineProvider({
