@@ -6,7 +6,7 @@ import { randomBytes } from "crypto";
 import { setupMocks, one, valueOf } from "../mocks";
 
 setupMocks();
-import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { CreateEventBusCommand, EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
@@ -21,11 +21,17 @@ import { Webhook } from "standardwebhooks";
 import { EventHub } from "../../components/events/eventHub";
 import { functionArchives } from "../../components/lambda";
 import { OutboundWebhooks } from "../../components/webhooks/outboundWebhooks";
-import { ATTEMPT_TABLE, OUTBOUND_ENV } from "../../handlers/outbound/settings";
+import { OUTBOUND_ENV } from "../../handlers/outbound/settings";
 import { messageIdOf } from "../../handlers/outbound/message";
 import { LambdaHost, materialize } from "../../local/artifacts";
 import { startMotoServer, MotoServer } from "../../local/motoServer";
-import { busEvent, sqsEvent, sqsRecord, startSubscriber } from "../handlers/outbound/outboundBed";
+import {
+  busEvent,
+  createAttemptTable,
+  sqsEvent,
+  sqsRecord,
+  startSubscriber,
+} from "../handlers/outbound/outboundBed";
 
 const REGION = "eu-west-1";
 const credentials = { accessKeyId: "local", secretAccessKey: "local" };
@@ -79,33 +85,7 @@ describe("the outbound dispatcher's archive in a fresh process", function () {
       )
     ).ARN!;
     await new EventBridgeClient(cfg).send(new CreateEventBusCommand({ Name: "ahub" }));
-    const t = ATTEMPT_TABLE;
-    await db.send(
-      new CreateTableCommand({
-        TableName: declared.environment.variables[OUTBOUND_ENV.table],
-        BillingMode: "PAY_PER_REQUEST",
-        AttributeDefinitions: [t.hashKey, t.rangeKey, t.index.hashKey, t.index.rangeKey].map(
-          (n) => ({
-            AttributeName: n,
-            AttributeType: "S",
-          }),
-        ),
-        KeySchema: [
-          { AttributeName: t.hashKey, KeyType: "HASH" },
-          { AttributeName: t.rangeKey, KeyType: "RANGE" },
-        ],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: t.index.name,
-            KeySchema: [
-              { AttributeName: t.index.hashKey, KeyType: "HASH" },
-              { AttributeName: t.index.rangeKey, KeyType: "RANGE" },
-            ],
-            Projection: { ProjectionType: "ALL" },
-          },
-        ],
-      }),
-    );
+    await createAttemptTable(db, declared.environment.variables[OUTBOUND_ENV.table]);
 
     host = await LambdaHost.start(dir, {
       timeoutSeconds: declared.timeout,
