@@ -42,7 +42,7 @@ export interface Job {
 }
 
 /** Name of the TTL attribute (the table's `ttl.attributeName`). */
-export const TTL_ATTRIBUTE = JOB_TTL_ATTRIBUTE;
+const TTL_ATTRIBUTE = JOB_TTL_ATTRIBUTE;
 
 /** Job ids are lowercase UUIDs (crypto.randomUUID). */
 export const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

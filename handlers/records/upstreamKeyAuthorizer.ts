@@ -27,9 +27,6 @@ export interface UpstreamKeyDeps {
   now?: () => number;
 }
 
-/** Name of the authorizer context entry the integration maps onto X-API-Key. */
-export { UPSTREAM_KEY_CONTEXT };
-
 /** The ARN pattern the answer allows: every method of the stage (the answer is cached per key). */
 export function stageResource(methodArn: string): string {
   const [prefix, stage] = methodArn.split("/");

@@ -77,8 +77,8 @@ export interface ReceiverConfig {
   hmacSignedContent?: HmacSignedContent;
 }
 
-/** The environment variables a receiver reads (the component sets them: lib/contracts.ts). */
-export const ENV = RECEIVER_ENV;
+/** The environment variables a receiver reads, which its component sets (lib/contracts.ts). */
+const ENV = RECEIVER_ENV;
 
 /** Reads the configuration from environment variables; throws naming a missing or bad one. */
 export function readReceiverConfig(
