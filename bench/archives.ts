@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { archiveEntries } from "../local/artifacts";
-import { BUILD_TOOLS } from "../components/lambda";
+import { BUILD_TOOLS, RUNTIME_PROVIDED } from "../components/lambda";
 import { FileEntry, SizeReport, walkFiles } from "./zip";
 import { writeZip, ZipInput } from "../lib/zip";
 
@@ -68,7 +68,7 @@ export class ArchiveSizer {
 }
 
 /** What the nodejs22.x runtime provides, which a CallbackFunction can be told not to package. */
-export const RUNTIME_SCOPES = ["@aws-sdk", "@smithy", "@aws-crypto"];
+export const RUNTIME_SCOPES = RUNTIME_PROVIDED.map((p) => p.replace(/\/\*$/, ""));
 
 /** Every installed package of the runtime-provided scopes (exact names, as code paths exclude). */
 export function runtimeProvidedPackages(

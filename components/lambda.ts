@@ -1,7 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
-import * as fs from "fs";
 import * as path from "path";
 import { CLIENT_INIT_ENV } from "../lib/contracts";
 import type { ClientInit } from "./clientInit";
@@ -71,28 +70,6 @@ const HANDLER_EXPORT = "handler";
  * the local runtime and the benchmark read it; a deployment never does.
  */
 export const functionArchives = new Map<string, pulumi.asset.AssetArchive>();
-
-let sdkPackages: string[] | undefined;
-
-/**
- * Every package of the AWS SDK v3 installed here. The nodejs22.x runtime provides the SDK, so
- * CallbackFunction must not zip it; its exclusion list takes exact names and also prunes
- * transitive dependencies, so the list is read from node_modules.
- */
-export function awsSdkPackages(): string[] {
-  if (!sdkPackages) {
-    const root = path.join(__dirname, "..", "node_modules");
-    const names: string[] = [];
-    for (const scope of ["@aws-sdk", "@smithy", "@aws-crypto"]) {
-      const dir = path.join(root, scope);
-      if (fs.existsSync(dir)) {
-        for (const pkg of fs.readdirSync(dir)) names.push(`${scope}/${pkg}`);
-      }
-    }
-    sdkPackages = names.sort();
-  }
-  return sdkPackages;
-}
 
 /** Packages the program needs at deploy time only (dependencies, so `npm ci --omit=dev` keeps them). */
 export const BUILD_TOOLS = ["esbuild"];
