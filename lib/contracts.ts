@@ -11,7 +11,6 @@ export const SERVICES = {
   changePublisher: "change-publisher",
   tenantIngress: "tenant-ingress",
   jobsSubmit: "jobs-submit",
-  jobsGet: "jobs-get",
   jobsProcess: "jobs-process",
   jobsFailed: "jobs-failed",
   jobsJwt: "jobs-jwt",
