@@ -1,7 +1,9 @@
-// Local API Gateway (REST): each declared RestApi stage is served on its own port, from the declared
-// Resources, Methods, Integrations, Authorizers, Models, RequestValidators, UsagePlans and ApiKeys.
+// Local API Gateway (REST): each declared RestApi is served on its own port, every declared Stage of
+// it under its name (`/<stage>/...`), from the declared Resources, Methods, Integrations,
+// Authorizers, Models, RequestValidators, MethodSettings, UsagePlans and ApiKeys.
 // It enforces what API Gateway enforces before an integration runs: unknown routes (403 Missing
-// Authentication Token), API keys (403), usage-plan throttles and quotas (429), IAM auth with a
+// Authentication Token), API keys (403), usage-plan throttles and quotas and the stage's method
+// throttling (429, local/apiThrottles.ts), IAM auth with a
 // real SigV4 check plus the caller role's execute-api:Invoke policy, Lambda authorizers (with their
 // result cache), and body validation against the model (400). Integrations: AWS_PROXY to the
 // local Lambda, HTTP and HTTP_PROXY with request parameter mappings.
@@ -11,6 +13,8 @@ import { LOCAL_CALLER_CREDENTIALS, verifySigV4 } from "./sigv4";
 import { Recorded, ACCOUNT, REGION } from "./mocks";
 import { validate, JsonSchema } from "../handlers/jobs/schema";
 import { HttpError, readRequestBody, writeLambdaResponse } from "./httpEvents";
+import { ApiThrottles, Metered, ThrottleLimit } from "./apiThrottles";
+import { unsecret } from "./services/context";
 
 export { LOCAL_CALLER_CREDENTIALS };
 
@@ -20,24 +24,64 @@ interface Route {
   methods: Map<string, { method: Recorded; integration?: Recorded }>;
 }
 
+/** A usage plan, with the per-method throttles it lists for each stage of this API. */
 interface Plan {
   id: string;
-  rate?: number;
-  burst?: number;
+  throttle: ThrottleLimit;
   quota?: { limit: number; period: string };
-  methodThrottles: Map<string, { rate?: number; burst?: number }>;
+  /** Stage name to its per-method throttles, keyed "/path/METHOD". */
+  stages: Map<string, Map<string, ThrottleLimit>>;
 }
 
-interface Bucket {
-  tokens: number;
-  last: number;
+/** A declared stage: its variables and its method throttling (MethodSettings). */
+interface Stage {
+  name: string;
+  variables: Record<string, string>;
+  /** `*\/*`: every method's own limit, unless it has an override. */
+  defaultThrottle?: ThrottleLimit;
+  /** Overrides by method path, normalized by methodPathKey. */
+  methodThrottles: Map<string, ThrottleLimit>;
 }
 
 export interface ApiDeps {
   invokeLambda(nameOrArn: string, event: unknown): Promise<any>;
   rewriteUrl(url: string): string;
   log(line: string): void;
+  /** Buckets and quota counters shared by every API of the run (a plan may span several). */
+  throttles?: ApiThrottles;
 }
+
+/**
+ * A MethodSettings method path ("records/POST", "~1records/POST" with the slashes escaped, "GET"
+ * or "~1/GET" for the root resource) or a route's resource path and method, in one form.
+ */
+export function methodPathKey(pathAndMethod: string): string {
+  return pathAndMethod.replace(/~1/g, "/").replace(/^\/+/, "");
+}
+
+/** The limits a MethodSettings `settings` block sets; unset ones are -1 in API Gateway. */
+function settingsThrottle(settings: any): ThrottleLimit | undefined {
+  if (settings?.throttlingRateLimit === undefined && settings?.throttlingBurstLimit === undefined)
+    return undefined;
+  return { rate: settings.throttlingRateLimit ?? -1, burst: settings.throttlingBurstLimit };
+}
+
+/**
+ * API Gateway's default gateway responses for throttling (THROTTLED) and quotas (QUOTA_EXCEEDED):
+ * 429 with `{"message":"Too Many Requests"}` or `{"message":"Limit Exceeded"}` and the
+ * x-amzn-ErrorType header (AWS: "Gateway response types for API Gateway" and the knowledge-center
+ * article "api-gateway-429-limit"; the header as recorded from a throttled API Gateway answer).
+ */
+export const THROTTLED = {
+  status: 429,
+  message: "Too Many Requests",
+  type: "TooManyRequestsException",
+};
+export const QUOTA_EXCEEDED = {
+  status: 429,
+  message: "Limit Exceeded",
+  type: "LimitExceededException",
+};
 
 function wildcardMatch(pattern: string, value: string): boolean {
   const re = new RegExp(
@@ -76,13 +120,13 @@ function functionFromUri(uri: string): string {
 export class LocalRestApi {
   private readonly routes: Route[] = [];
   private readonly keys = new Map<string, { id: string; name: string; plans: Plan[] }>();
-  private readonly buckets = new Map<string, Bucket>();
-  private readonly quotaUse = new Map<string, { count: number; period: string }>();
+  private readonly throttles: ApiThrottles;
   private readonly authCache = new Map<string, { expires: number; result: any }>();
+  private readonly stages = new Map<string, Stage>();
+  /** The first declared stage (what the printed URL points at). */
   public readonly stageName: string;
   public readonly executionArn: string;
   public readonly apiKeys: Record<string, string> = {};
-  private readonly stageVariables: Record<string, string>;
 
   constructor(
     public readonly api: Recorded,
@@ -91,9 +135,28 @@ export class LocalRestApi {
   ) {
     const apiId = `${api.name}-id`;
     const mine = (type: string) => all.filter((r) => r.type === type && r.inputs.restApi === apiId);
-    const stage = mine("aws:apigateway/stage:Stage")[0];
-    this.stageName = stage?.inputs.stageName ?? "local";
-    this.stageVariables = stage?.inputs.variables ?? {};
+    this.throttles = deps.throttles ?? new ApiThrottles();
+    const declaredStages = mine("aws:apigateway/stage:Stage");
+    const settings = mine("aws:apigateway/methodSettings:MethodSettings");
+    const stageInputs: Record<string, any>[] = declaredStages.length
+      ? declaredStages.map((st) => st.inputs)
+      : [{ stageName: "local" }];
+    for (const st of stageInputs) {
+      const name: string = st.stageName;
+      const stage: Stage = {
+        name,
+        variables: st.variables ?? {},
+        methodThrottles: new Map(),
+      };
+      for (const m of settings.filter((x) => x.inputs.stageName === name)) {
+        const limit = settingsThrottle(m.inputs.settings);
+        if (!limit) continue;
+        if (m.inputs.methodPath === "*/*") stage.defaultThrottle = limit;
+        else stage.methodThrottles.set(methodPathKey(m.inputs.methodPath), limit);
+      }
+      this.stages.set(name, stage);
+    }
+    this.stageName = [...this.stages.keys()][0];
     this.executionArn = `arn:aws:execute-api:${REGION}:${ACCOUNT}:${api.name}`;
 
     // Resource tree: ids to full paths.
@@ -131,24 +194,28 @@ export class LocalRestApi {
         a.segments.filter((s) => !s.startsWith("{")).length,
     );
 
-    // Usage plans and keys.
+    // Usage plans that list a stage of this API, and keys on them.
     const plans: Plan[] = [];
     for (const p of all.filter((r) => r.type === "aws:apigateway/usagePlan:UsagePlan")) {
-      const stageRef = (p.inputs.apiStages ?? []).find(
-        (s: any) => s.apiId === apiId && s.stage === this.stageName,
-      );
-      if (!stageRef) continue;
-      const methodThrottles = new Map<string, { rate?: number; burst?: number }>();
-      for (const t of stageRef.throttles ?? [])
-        methodThrottles.set(t.path, { rate: t.rateLimit, burst: t.burstLimit });
+      const stages = new Map<string, Map<string, ThrottleLimit>>();
+      for (const s of p.inputs.apiStages ?? []) {
+        if (s.apiId !== apiId || !this.stages.has(s.stage)) continue;
+        const methodThrottles = new Map<string, ThrottleLimit>();
+        for (const t of s.throttles ?? [])
+          methodThrottles.set(t.path, { rate: t.rateLimit, burst: t.burstLimit });
+        stages.set(s.stage, methodThrottles);
+      }
+      if (stages.size === 0) continue;
       plans.push({
         id: `${p.name}-id`,
-        rate: p.inputs.throttleSettings?.rateLimit,
-        burst: p.inputs.throttleSettings?.burstLimit,
+        throttle: {
+          rate: p.inputs.throttleSettings?.rateLimit,
+          burst: p.inputs.throttleSettings?.burstLimit,
+        },
         quota: p.inputs.quotaSettings
           ? { limit: p.inputs.quotaSettings.limit, period: p.inputs.quotaSettings.period }
           : undefined,
-        methodThrottles,
+        stages,
       });
     }
     for (const k of all.filter((r) => r.type === "aws:apigateway/apiKey:ApiKey")) {
@@ -161,9 +228,11 @@ export class LocalRestApi {
         .map((upk) => plans.find((p) => p.id === upk.inputs.usagePlanId))
         .filter((p): p is Plan => Boolean(p));
       if (keyPlans.length === 0) continue;
-      // Local key values are derived, stable per name, and printed at start.
+      // A declared value (a secret input) is the key; else local values are derived, stable per
+      // name, and printed at start.
       const value =
-        k.inputs.value ?? `local-${createHash("sha256").update(k.name).digest("hex").slice(0, 32)}`;
+        unsecret<string | undefined>(k.inputs.value) ??
+        `local-${createHash("sha256").update(k.name).digest("hex").slice(0, 32)}`;
       this.keys.set(value, { id: `${k.name}-id`, name: k.inputs.name ?? k.name, plans: keyPlans });
       this.apiKeys[k.inputs.name ?? k.name] = value;
     }
@@ -193,27 +262,6 @@ export class LocalRestApi {
       if (ok && route.segments.length === segs.length) return { route, params };
     }
     return undefined;
-  }
-
-  private take(key: string, rate?: number, burst?: number): boolean {
-    if (rate === undefined) return true;
-    const cap = Math.max(1, burst ?? rate);
-    const now = Date.now();
-    const b = this.buckets.get(key) ?? { tokens: cap, last: now };
-    b.tokens = Math.min(cap, b.tokens + ((now - b.last) / 1000) * rate);
-    b.last = now;
-    this.buckets.set(key, b);
-    if (b.tokens < 1) return false;
-    b.tokens -= 1;
-    return true;
-  }
-
-  private periodOf(period: string): string {
-    const d = new Date();
-    if (period === "DAY") return d.toISOString().slice(0, 10);
-    if (period === "WEEK")
-      return `${d.getUTCFullYear()}-w${Math.floor((d.getTime() / 86400000 + 4) / 7)}`;
-    return d.toISOString().slice(0, 7);
   }
 
   /**
@@ -259,19 +307,21 @@ export class LocalRestApi {
   async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const body = await readRequestBody(req);
     const url = requestUrl(req);
-    const json = (status: number, message: string, extra: Record<string, string> = {}) => {
+    const json = (status: number, message: string, { type }: { type?: string } = {}) => {
       res.writeHead(status, {
         "content-type": "application/json",
-        "x-amzn-errortype": extra.type ?? "",
-        ...extra,
+        ...(type ? { "x-amzn-errortype": type } : {}),
       });
       res.end(JSON.stringify({ message }));
     };
-    const prefix = `/${this.stageName}`;
-    if (!url.pathname.startsWith(prefix))
+    // The first path segment names the stage.
+    const stageName = url.pathname.split("/")[1] ?? "";
+    const stage = this.stages.get(stageName);
+    if (!stage)
       return json(403, "Missing Authentication Token", {
         type: "MissingAuthenticationTokenException",
       });
+    const prefix = `/${stageName}`;
     const path = url.pathname.slice(prefix.length) || "/";
     const found = this.match(path);
     const entry = found?.route.methods.get(req.method!) ?? found?.route.methods.get("ANY");
@@ -281,35 +331,50 @@ export class LocalRestApi {
       });
     const { method, integration } = entry;
     const requestId = randomUUID();
-    const methodArn = `${this.executionArn}/${this.stageName}/${req.method}${path}`;
+    const methodArn = `${this.executionArn}/${stageName}/${req.method}${path}`;
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers))
       if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(",") : v;
 
-    // API key and usage plan.
+    // API key, then throttling in API Gateway's order: the key's usage plan (plan-wide, then the
+    // method's throttle on this stage), the stage's method throttling; then the plan's quota.
     let apiKey: { id: string; name: string; plans: Plan[] } | undefined;
+    let plan: Plan | undefined;
     if (method.inputs.apiKeyRequired) {
       apiKey = this.keys.get(String(req.headers["x-api-key"] ?? ""));
-      if (!apiKey) return json(403, "Forbidden", { type: "ForbiddenException" });
-      const plan = apiKey.plans[0];
-      const override = plan.methodThrottles.get(`${found.route.path}/${req.method}`);
-      if (
-        !this.take(
-          `${apiKey.id}:${found.route.path}/${req.method}`,
-          override?.rate ?? plan.rate,
-          override?.burst ?? plan.burst,
-        )
-      ) {
-        return json(429, "Too Many Requests", { type: "TooManyRequestsException" });
-      }
-      if (plan.quota) {
-        const period = this.periodOf(plan.quota.period);
-        const use = this.quotaUse.get(apiKey.id);
-        const count = use && use.period === period ? use.count : 0;
-        if (count >= plan.quota.limit)
-          return json(429, "Limit Exceeded", { type: "LimitExceededException" });
-        this.quotaUse.set(apiKey.id, { count: count + 1, period });
-      }
+      // A key may sit on one plan per stage; a key on no plan of this stage is refused.
+      plan = apiKey?.plans.find((p) => p.stages.has(stageName));
+      if (!apiKey || !plan) return json(403, "Forbidden", { type: "ForbiddenException" });
+    }
+    const operation = `${found.route.path}/${req.method}`;
+    const metered: Metered[] = [];
+    if (apiKey && plan) {
+      metered.push({ key: `plan ${plan.id} key ${apiKey.id}`, limit: plan.throttle });
+      const perMethod = plan.stages.get(stageName)!.get(operation);
+      if (perMethod)
+        metered.push({
+          key: `plan ${plan.id} key ${apiKey.id} ${this.api.name}/${stageName}${operation}`,
+          limit: perMethod,
+        });
+    }
+    const stageLimit =
+      stage.methodThrottles.get(methodPathKey(operation)) ??
+      stage.methodThrottles.get(methodPathKey(`${found.route.path}/ANY`)) ??
+      stage.defaultThrottle;
+    if (stageLimit)
+      metered.push({ key: `stage ${this.api.name}/${stageName}${operation}`, limit: stageLimit });
+    const empty = this.throttles.take(metered);
+    if (empty) {
+      this.deps.log(`api ${this.api.name}: ${req.method} ${path} throttled (${empty})`);
+      return json(THROTTLED.status, THROTTLED.message, { type: THROTTLED.type });
+    }
+    if (
+      apiKey &&
+      plan?.quota &&
+      !this.throttles.count(`plan ${plan.id} key ${apiKey.id}`, plan.quota)
+    ) {
+      this.deps.log(`api ${this.api.name}: ${req.method} ${path} over the quota of ${plan.id}`);
+      return json(QUOTA_EXCEEDED.status, QUOTA_EXCEEDED.message, { type: QUOTA_EXCEEDED.type });
     }
 
     // Authorization.
@@ -366,11 +431,11 @@ export class LocalRestApi {
                 headers,
                 queryStringParameters: Object.fromEntries(url.searchParams),
                 pathParameters: found.params,
-                stageVariables: this.stageVariables,
+                stageVariables: stage.variables,
                 requestContext: {
                   accountId: ACCOUNT,
                   apiId: `${this.api.name}-id`,
-                  stage: this.stageName,
+                  stage: stageName,
                   requestId,
                   identity: {
                     apiKey: req.headers["x-api-key"],
@@ -474,14 +539,14 @@ export class LocalRestApi {
             )
           : null,
         pathParameters: Object.keys(found.params).length ? found.params : null,
-        stageVariables: Object.keys(this.stageVariables).length ? this.stageVariables : null,
+        stageVariables: Object.keys(stage.variables).length ? stage.variables : null,
         requestContext: {
           accountId: ACCOUNT,
           apiId: `${this.api.name}-id`,
           resourcePath: found.route.path,
           httpMethod: req.method,
           path: `${prefix}${path}`,
-          stage: this.stageName,
+          stage: stageName,
           requestId,
           requestTimeEpoch: Date.now(),
           protocol: `HTTP/${req.httpVersion}`,
@@ -522,7 +587,7 @@ export class LocalRestApi {
         if (src.startsWith("context.authorizer."))
           value = authorizerContext?.[src.slice("context.authorizer.".length)];
         else if (src.startsWith("stageVariables."))
-          value = this.stageVariables[src.slice("stageVariables.".length)];
+          value = stage.variables[src.slice("stageVariables.".length)];
         else if (src.startsWith("method.request.header."))
           value = headers[src.slice("method.request.header.".length).toLowerCase()];
         else if (/^'.*'$/.test(src)) value = src.slice(1, -1);
