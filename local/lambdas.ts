@@ -1,7 +1,11 @@
 // Local Lambda: each declared function runs its own serialized __index.js in its own Node process
 // (LambdaHost), with its declared environment and timeout, and AWS SDK calls sent to the local
-// endpoint. Asynchronous invocations follow Lambda's rules: retried (maximumRetryAttempts of the
-// function's event invoke config, default 2) and then sent to the on-failure destination.
+// endpoint. Asynchronous invocations follow Lambda's rules ("Asynchronous invocation", Lambda
+// developer guide): retried (maximumRetryAttempts of the function's event invoke config, default 2;
+// 1 minute before the first retry, 2 before the second, scaled by --speed) while younger than
+// maximumEventAgeInSeconds (default 6 hours), then their invocation record is sent to the
+// on-failure destination and the event itself to the function's dead-letter queue, with Lambda's
+// RequestID, ErrorCode and ErrorMessage attributes; a success goes to the on-success destination.
 // Concurrency follows Lambda's execution environments: a sandbox (one process) runs one invocation
 // at a time; concurrent invocations get sandboxes of their own, up to the function's reserved
 // concurrency (a synchronous invoke past it is throttled with 429 TooManyRequestsException, an
@@ -23,7 +27,38 @@ export interface LocalFunction {
   /** The function's reservedConcurrentExecutions, if declared: its most sandboxes at once. */
   reservedConcurrency?: number;
   /** From aws.lambda.FunctionEventInvokeConfig, if declared. */
-  asyncConfig?: { maximumRetryAttempts: number; onFailure?: string; onSuccess?: string };
+  asyncConfig?: {
+    maximumRetryAttempts: number;
+    /** Default 21600 (6 hours), Lambda's. */
+    maximumEventAgeInSeconds?: number;
+    onFailure?: string;
+    onSuccess?: string;
+  };
+  /** The function's deadLetterConfig.targetArn (an SQS queue or SNS topic), if declared. */
+  deadLetterTarget?: string;
+}
+
+/** Lambda's defaults for asynchronous invocation without an event invoke config. */
+export const ASYNC_DEFAULTS = { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 21_600 };
+
+/** Why an invocation record was sent: Lambda's `requestContext.condition`. */
+export type AsyncCondition = "Success" | "RetriesExhausted" | "EventAgeExceeded";
+
+/** The attributes Lambda puts on an event it sends to a function's dead-letter queue. */
+export function deadLetterAttributes(
+  requestId: string,
+  error: { message: string },
+): Record<string, { DataType: string; StringValue: string }> {
+  return {
+    RequestID: { DataType: "String", StringValue: requestId },
+    // The HTTP status of the invoke: 200 for a function error, as Lambda reports it.
+    ErrorCode: { DataType: "Number", StringValue: "200" },
+    // The first 1 KB of the error message.
+    ErrorMessage: {
+      DataType: "String",
+      StringValue: Buffer.from(error.message).subarray(0, 1024).toString("utf8"),
+    },
+  };
 }
 
 export interface LambdaDeps {
@@ -32,8 +67,16 @@ export interface LambdaDeps {
   log(line: string): void;
   /** Sends an async invocation record to a destination ARN (function, queue, topic or bus). */
   sendToDestination(arn: string, record: unknown, success: boolean): Promise<void>;
+  /** Sends a discarded event to a function's dead-letter queue (SQS queue or SNS topic). */
+  sendToDeadLetter?(
+    arn: string,
+    event: unknown,
+    attributes: ReturnType<typeof deadLetterAttributes>,
+  ): Promise<void>;
   /** Scales Lambda's async retry delays (1 min, then 2 min). */
   asyncRetryDelayMs(attempt: number): number;
+  /** An event's maximum age, in ms of this run (scaled like the retry delays). Default: unscaled. */
+  eventAgeMs?(seconds: number): number;
   /**
    * Most sandboxes of a function without reserved concurrency (this machine's stand-in for the
    * account's concurrency); invocations past it wait for one. Default 32.
@@ -66,6 +109,19 @@ export class LambdaStopped extends Error {
     super(`the local runtime is stopping: ${functionName} starts no new sandbox`);
     this.name = "ServiceException";
   }
+}
+
+/** The response payload of a failed invocation, as the Node.js runtime reports an error. */
+export function errorPayload(e: LambdaInvokeError): {
+  errorType: string;
+  errorMessage: string;
+  trace: string[];
+} {
+  return {
+    errorType: e.name,
+    errorMessage: e.message,
+    trace: e.remoteStack ? e.remoteStack.split("\n") : [],
+  };
 }
 
 export class LocalLambdas {
@@ -262,10 +318,25 @@ export class LocalLambdas {
   }
 
   private async runAsync(fn: LocalFunction, event: unknown, requestId: string): Promise<void> {
-    const retries = fn.asyncConfig?.maximumRetryAttempts ?? 2;
+    const retries = fn.asyncConfig?.maximumRetryAttempts ?? ASYNC_DEFAULTS.maximumRetryAttempts;
+    const maxAgeSeconds =
+      fn.asyncConfig?.maximumEventAgeInSeconds ?? ASYNC_DEFAULTS.maximumEventAgeInSeconds;
+    const maxAgeMs = this.deps.eventAgeMs?.(maxAgeSeconds) ?? maxAgeSeconds * 1000;
+    const queued = Date.now();
     let lastError: LambdaInvokeError | undefined;
+    let attempts = 0;
+    let condition: AsyncCondition = "RetriesExhausted";
     for (let attempt = 0; attempt <= retries; attempt++) {
+      if (attempt > 0) {
+        await new Promise((r) => setTimeout(r, this.deps.asyncRetryDelayMs(attempt - 1)));
+        // An event older than the maximum age is discarded instead of retried.
+        if (Date.now() - queued > maxAgeMs) {
+          condition = "EventAgeExceeded";
+          break;
+        }
+      }
       let result: unknown;
+      attempts++;
       try {
         result = await this.run(fn, event, requestId, false);
       } catch (e) {
@@ -277,32 +348,48 @@ export class LocalLambdas {
         this.deps.log(
           `  function ${fn.name} failed (async, attempt ${attempt + 1}/${retries + 1}): ${lastError.name}: ${lastError.message}`,
         );
-        if (attempt < retries)
-          await new Promise((r) => setTimeout(r, this.deps.asyncRetryDelayMs(attempt)));
         continue;
       }
       this.deps.log(`  function ${fn.name} ran (async, request ${requestId.slice(0, 8)})`);
       if (fn.asyncConfig?.onSuccess) {
         await this.destination(
           fn.asyncConfig.onSuccess,
-          this.record(fn, event, requestId, attempt + 1, "Success", result),
+          this.record(fn, event, requestId, attempts, "Success", result),
           true,
         );
       }
       return;
     }
-    const record = this.record(fn, event, requestId, retries + 1, "RetriesExhausted", {
-      errorType: lastError!.name,
-      errorMessage: lastError!.message,
-    });
+    const record = this.record(fn, event, requestId, attempts, condition, errorPayload(lastError!));
+    const why =
+      condition === "EventAgeExceeded"
+        ? `older than ${maxAgeSeconds} s after ${attempts} attempts`
+        : `after ${attempts} attempts`;
     if (fn.asyncConfig?.onFailure) {
       this.deps.log(
-        `  function ${fn.name} -> on-failure destination ${fn.asyncConfig.onFailure.split(":").slice(-1)[0]}`,
+        `  function ${fn.name} -> on-failure destination ${fn.asyncConfig.onFailure.split(":").slice(-1)[0]} (${why})`,
       );
       await this.destination(fn.asyncConfig.onFailure, record, false);
-    } else {
+    }
+    if (fn.deadLetterTarget && this.deps.sendToDeadLetter) {
       this.deps.log(
-        `  function ${fn.name} dropped async event after ${retries + 1} attempts (no on-failure destination)`,
+        `  function ${fn.name} -> dead-letter queue ${fn.deadLetterTarget.split(":").slice(-1)[0]} (${why})`,
+      );
+      try {
+        await this.deps.sendToDeadLetter(
+          fn.deadLetterTarget,
+          event,
+          deadLetterAttributes(requestId, lastError!),
+        );
+      } catch (e) {
+        this.deps.log(
+          `  dead-letter queue ${fn.deadLetterTarget} refused the event: ${(e as Error).message}`,
+        );
+      }
+    }
+    if (!fn.asyncConfig?.onFailure && !fn.deadLetterTarget) {
+      this.deps.log(
+        `  function ${fn.name} dropped async event ${why} (no on-failure destination or dead-letter queue)`,
       );
     }
   }
@@ -316,13 +403,13 @@ export class LocalLambdas {
     }
   }
 
-  /** The invocation record Lambda sends to destinations. */
+  /** The invocation record Lambda sends to destinations ("Capturing records of Lambda asynchronous invocations"). */
   private record(
     fn: LocalFunction,
     event: unknown,
     requestId: string,
     count: number,
-    condition: string,
+    condition: AsyncCondition,
     response: unknown,
   ) {
     const failed = condition !== "Success";

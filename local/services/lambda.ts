@@ -61,10 +61,12 @@ export class LambdaService {
         asyncConfig: cfg
           ? {
               maximumRetryAttempts: cfg.inputs.maximumRetryAttempts ?? 2,
+              maximumEventAgeInSeconds: cfg.inputs.maximumEventAgeInSeconds,
               onFailure: cfg.inputs.destinationConfig?.onFailure?.destination,
               onSuccess: cfg.inputs.destinationConfig?.onSuccess?.destination,
             }
           : undefined,
+        deadLetterTarget: f.inputs.deadLetterConfig?.targetArn,
       });
     }
     this.lambdas = new LocalLambdas(fns, {
@@ -72,6 +74,13 @@ export class LambdaService {
       region: REGION,
       log: (l) => rt.log(l),
       asyncRetryDelayMs: (attempt) => (attempt === 0 ? 60_000 : 120_000) * rt.speed,
+      eventAgeMs: (seconds) => seconds * 1000 * rt.speed,
+      sendToDeadLetter: async (arn, event, attributes) => {
+        const body = JSON.stringify(event);
+        if (arn.split(":")[2] === "sns")
+          rt.services.sns.publish({ TopicArn: arn, Message: body, MessageAttributes: attributes });
+        else rt.services.sqs.send(arn, body, attributes);
+      },
       onLog: (name, record) => {
         const kept = this.logs.get(name) ?? [];
         kept.push(record);
