@@ -1,10 +1,13 @@
 // `npm run demo`: drives a running `npm start` (found through .switchyard/endpoints.json), or starts
 // one in this process, with a signed delivery per enabled webhook provider, a duplicate, a forged
-// one, a record event and a job; prints what happened and exits non-zero if anything did not.
+// one, a record event and a job (local/scenarios.ts), then a tenant's document, an S3 object with a
+// bad record, a records gateway call, the DLQ read and an archive replay started with the AWS CLI
+// (local/pipelineScenarios.ts); prints what happened and exits non-zero if anything did not.
 import "./polyfills";
 import * as fs from "fs";
 import { ENDPOINTS_FILE } from "./cli";
 import { allScenarios, Target } from "./scenarios";
+import { pipelineScenarios } from "./pipelineScenarios";
 import { SwitchyardLocal } from "./runtime";
 
 function running(): Target | undefined {
@@ -28,7 +31,7 @@ async function main() {
     local = await SwitchyardLocal.start({ stack: "dev", speed: 0.01, log: () => undefined });
     target = await local.scenarioTarget();
   }
-  const outcomes = await allScenarios(target);
+  const outcomes = [...(await allScenarios(target)), ...(await pipelineScenarios(target))];
   const width = Math.max(...outcomes.map((o) => o.step.length));
   console.log("");
   for (const o of outcomes)

@@ -17,6 +17,7 @@ import { LocalStepFunctions } from "./stateMachines";
 import { LocalStreams } from "./streams";
 import { LOCAL_CALLER_CREDENTIALS, LocalRestApi } from "./apigateway";
 import { Target } from "./scenarios";
+import { pipelineTarget } from "./pipelineScenarios";
 import { WEBHOOK_SECRET_KEYS } from "../config";
 import { nameOf, Runtime, Services } from "./services/context";
 import { DynamoDbService, MOTO_RECORDING_FILE } from "./services/dynamodb";
@@ -389,6 +390,7 @@ export class SwitchyardLocal implements Runtime {
       busName: await resolve<string>(out.busName),
       jobsUrl,
       verificationWebhooks,
+      pipeline: await pipelineTarget(this),
     };
   }
 

@@ -9,6 +9,7 @@ import {
   VerificationRequestProvider,
 } from "../handlers/webhooks/providers";
 import { executeApiSigner } from "./sigv4";
+import type { PipelineTarget } from "./pipelineScenarios";
 
 /** What a scenario needs to know about the running instance. */
 export interface Target {
@@ -22,6 +23,8 @@ export interface Target {
   jobsUrl?: string;
   /** Providers whose signed verification requests start the workflow (switchyard:verificationWebhookProviders). */
   verificationWebhooks?: string[];
+  /** What the tenant, ingestion, gateway, DLQ and replay scenarios use (local/pipelineScenarios.ts). */
+  pipeline?: PipelineTarget;
 }
 
 export interface Outcome {

@@ -42,6 +42,8 @@ export interface Runtime {
   /** The declared resources of one type. */
   of(type: string): Recorded[];
   log(line: string): void;
+  /** Every line log() printed: one per hop of each event. */
+  readonly logLines: string[];
   /** Shows a line on the terminal only (a function's own log line): not one of the run's hops. */
   print(line: string): void;
   /** Listens on the next port, behind guardServer's limits; returns the server's URL. */

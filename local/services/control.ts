@@ -12,7 +12,8 @@ export class ControlService {
 
   /**
    * GET /state, /queues/<name>, /topics, /executions, /records, /events, /logs (lines kept per
-   * function), /logs/<function>[?requestId=...]; POST /drain, POST /replay?name=.
+   * function), /logs/<function>[?requestId=...], /hops/<event id> (the run's lines that name the
+   * event: its bus, rules, targets, replays); POST /drain, POST /replay?name=.
    */
   async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const { sqs, sns, stepFunctions, records, eventBridge, functionUrls, restApis, lambda } =
@@ -58,6 +59,12 @@ export class ControlService {
         );
       case "events":
         return send(200, eventBridge.bus.archive);
+      case "hops":
+        if (!parts[1]) return send(400, { message: "GET /hops/<event id>" });
+        return send(
+          200,
+          this.rt.logLines.filter((l) => l.includes(decodeURIComponent(parts[1]))),
+        );
       case "logs": {
         if (!parts[1])
           return send(
