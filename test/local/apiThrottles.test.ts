@@ -16,6 +16,8 @@ import { declareResources, declareStage } from "../../components/apigw/restApi";
 /** Ports of this file's own servers (the upstream and the API). */
 const UPSTREAM_PORT = 5700;
 const API_PORT = 5701;
+/** The first port of the local run's servers. */
+const RUN_PORT = 5710;
 
 async function call(
   url: string,
@@ -112,6 +114,7 @@ describe("API Gateway throttles: the records gateway as the program declares it"
     local = await SwitchyardLocal.start({
       stack: "dev",
       speed: 0.001,
+      basePort: RUN_PORT,
       log: () => undefined,
       configOverrides: {
         // Stage throttle: each method 1 request/s, burst 3.
