@@ -95,7 +95,12 @@ async function main() {
   fs.writeFileSync(
     ENDPOINTS_FILE,
     JSON.stringify(
-      { stack: args.stack, pid: process.pid, target: await local.scenarioTarget() },
+      {
+        stack: args.stack,
+        pid: process.pid,
+        target: await local.scenarioTarget(),
+        outputs: await local.stackOutputs(),
+      },
       null,
       2,
     ),
