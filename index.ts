@@ -222,6 +222,9 @@ export const busArn = hub.busArn;
 export const archiveName = hub.archiveName;
 export const dlqUrl = hub.dlqUrl;
 export const dlqArn = hub.dlqArn;
+// operator tools (npm run ops): what a DLQ redrive delivered; the debug route's log group (tail)
+export const redriveLedgerTableName = hub.redriveLedgerName;
+export const debugLogGroupName = hub.debugLogGroupName;
 // browse the event contracts in the EventBridge console or download code bindings
 export const schemaRegistryName = eventContracts.registryName;
 export const routeRuleArns = Object.fromEntries(

@@ -131,3 +131,10 @@ export const RECEIVER_ENV = {
   allowedCidrs: "ALLOWED_SOURCE_CIDRS",
   hmacSignedContent: "HMAC_SIGNED_CONTENT",
 } as const;
+
+/**
+ * The hub's redrive ledger (components/events/eventHub.ts declares it, `npm run ops -- dlq redrive`
+ * writes it): one item per dead-lettered event and target, keyed `<event id>|<target ARN>`, kept
+ * past the longest time SQS keeps a message (14 days).
+ */
+export const REDRIVE_LEDGER = { key: "pk", ttlAttribute: "expiresAt", ttlDays: 15 } as const;

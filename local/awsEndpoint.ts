@@ -41,8 +41,13 @@ export interface LocalServices {
   credentials?: Record<string, string>;
   /** PutEvents' Entries as received; throws AwsError for a request EventBridge rejects whole. */
   putEvents(entries: unknown): Promise<{ FailedEntryCount: number; Entries: any[] }>;
-  /** EventBridge StartReplay, where the runtime serves archives. */
+  /** EventBridge StartReplay, where the runtime serves archives, and DescribeReplay. */
   startReplay?(request: any): Promise<unknown>;
+  describeReplay?(request: Record<string, unknown>): Promise<unknown>;
+  /** EventBridge ListTargetsByRule, DescribeApiDestination and DescribeConnection. */
+  listTargetsByRule?(request: Record<string, unknown>): Promise<unknown>;
+  describeApiDestination?(request: Record<string, unknown>): Promise<unknown>;
+  describeConnection?(request: Record<string, unknown>): Promise<unknown>;
   getSecretValue(secretId: string): Promise<{ ARN: string; Name: string; SecretString: string }>;
   snsPublish(args: {
     TopicArn: string;
@@ -66,6 +71,8 @@ export interface LocalServices {
   /** SQS ReceiveMessage and DeleteMessage (JSON protocol), for inspecting queues such as the DLQ. */
   sqsReceiveMessage?(request: Record<string, unknown>): Promise<unknown>;
   sqsDeleteMessage?(request: Record<string, unknown>): Promise<unknown>;
+  /** SQS ChangeMessageVisibility (JSON protocol): a received message visible again, or later. */
+  sqsChangeMessageVisibility?(request: Record<string, unknown>): Promise<unknown>;
   /** Step Functions ListStateMachines and ListExecutions. */
   listStateMachines?(request: Record<string, unknown>): Promise<unknown>;
   listExecutions?(request: Record<string, unknown>): Promise<unknown>;
@@ -579,6 +586,35 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
       case "AWSStepFunctions.StartExecution":
         requireStrings(body, ["stateMachineArn"], ["input", "name", "traceHeader"]);
         return sendJson(res, 200, await svc.startExecution(body), contentType);
+      case "AWSEvents.DescribeReplay":
+        requireStrings(body, ["ReplayName"], []);
+        if (svc.describeReplay)
+          return sendJson(res, 200, await svc.describeReplay(body), contentType);
+        break;
+      case "AWSEvents.ListTargetsByRule":
+        requireStrings(body, ["Rule"], ["EventBusName", "NextToken"]);
+        if (svc.listTargetsByRule)
+          return sendJson(res, 200, await svc.listTargetsByRule(body), contentType);
+        break;
+      case "AWSEvents.DescribeApiDestination":
+        requireStrings(body, ["Name"], []);
+        if (svc.describeApiDestination)
+          return sendJson(res, 200, await svc.describeApiDestination(body), contentType);
+        break;
+      case "AWSEvents.DescribeConnection":
+        requireStrings(body, ["Name"], []);
+        if (svc.describeConnection)
+          return sendJson(res, 200, await svc.describeConnection(body), contentType);
+        break;
+      case "AmazonSQS.ChangeMessageVisibility":
+        if (svc.sqsChangeMessageVisibility)
+          return sendJson(
+            res,
+            200,
+            await svc.sqsChangeMessageVisibility(body),
+            "application/x-amz-json-1.0",
+          );
+        break;
       case "AWSEvents.ListRules":
         requireStrings(body, [], ["EventBusName", "NamePrefix", "NextToken"]);
         if (svc.listRules) return sendJson(res, 200, await svc.listRules(body), contentType);

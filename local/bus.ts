@@ -5,9 +5,10 @@
 // from the resources the Pulumi program registered.
 import { randomUUID } from "crypto";
 import { compilePattern } from "../lib/eventPattern";
-import { renderInputTransformer } from "../lib/inputTransformer";
+import { evaluateJsonPath, renderInputTransformer } from "../lib/inputTransformer";
 import { entrySize, MAX_ENTRIES_PER_CALL } from "../handlers/lib/publisher";
 import { AwsError } from "./awsEndpoint";
+import { EventJournal } from "./journal";
 
 export interface LocalRule {
   name: string;
@@ -17,14 +18,18 @@ export interface LocalRule {
   enabled: boolean;
 }
 
-export interface LocalTarget {
+/** What decides the input a target receives (a target's Input, InputPath or InputTransformer). */
+export interface TargetInputSpec {
+  inputTransformer?: { inputPaths?: Record<string, string>; inputTemplate: string };
+  input?: string;
+  inputPath?: string;
+}
+
+export interface LocalTarget extends TargetInputSpec {
   ruleName: string;
   busName: string;
   id: string;
   arn: string;
-  inputTransformer?: { inputPaths?: Record<string, string>; inputTemplate: string };
-  input?: string;
-  inputPath?: string;
   retryPolicy: { maximumRetryAttempts: number; maximumEventAgeInSeconds: number };
   deadLetterArn?: string;
   headerParameters?: Record<string, string>;
@@ -66,13 +71,63 @@ export interface BusDeps {
   /** Scales retry backoff (1 = EventBridge's own pace; tests use a small factor). */
   retryDelayMs(attempt: number): number;
   maxEntryBytes: number;
+  /** Where each put and each delivery outcome is recorded (the control port serves it). */
+  journal?: EventJournal;
+}
+
+/**
+ * The input EventBridge sends a target for an event: its input transformer rendered with
+ * lib/inputTransformer.ts, else its constant Input, else the part of the event its InputPath
+ * selects, else the whole event. Throws when a transformer cannot be rendered. The local bus and
+ * `npm run ops` (match, dlq redrive) both call this.
+ */
+export function renderTargetInput(
+  rule: { arn: string; name: string },
+  t: TargetInputSpec,
+  event: object,
+  ingestionTime: string,
+): string {
+  if (t.inputTransformer)
+    return renderInputTransformer(
+      {
+        inputPathsMap: t.inputTransformer.inputPaths,
+        inputTemplate: t.inputTransformer.inputTemplate,
+      },
+      event,
+      { ruleArn: rule.arn, ruleName: rule.name, ingestionTime },
+    );
+  if (t.input !== undefined) return t.input;
+  if (t.inputPath !== undefined)
+    return JSON.stringify(evaluateJsonPath(event, t.inputPath) ?? null);
+  return JSON.stringify(event);
+}
+
+/** A rule an event matched, with what each of its targets would receive. */
+export interface RoutedRule {
+  rule: LocalRule;
+  targets: Array<{ target: LocalTarget; input: string } | { target: LocalTarget; error: string }>;
+}
+
+/** A replay as DescribeReplay reports it. */
+export interface LocalReplay {
+  ReplayName: string;
+  ReplayArn: string;
+  State: "STARTING" | "RUNNING" | "COMPLETED" | "FAILED";
+  StateReason?: string;
+  EventSourceArn: string;
+  Destination: { Arn: string; FilterArns?: string[] };
+  EventStartTime: number;
+  EventEndTime: number;
+  EventLastReplayedTime?: number;
+  ReplayStartTime: number;
+  ReplayEndTime?: number;
 }
 
 export class LocalBus {
   public readonly archive: BusEvent[] = [];
   /** The bus each archived event was put on: a replay re-puts it there. */
   private readonly archivedOn = new WeakMap<BusEvent, string>();
-  private readonly replays = new Set<string>();
+  private readonly replays = new Map<string, LocalReplay>();
   private readonly inflight = new Set<Promise<void>>();
   private readonly matchers = new Map<string, (event: object) => boolean>();
 
@@ -129,18 +184,42 @@ export class LocalBus {
 
   /**
    * Re-puts archived events with `replay-name`, as an archive replay does: each onto the bus it was
-   * archived from (or only those of `busName`), where the rules that accept replays see it.
+   * archived from (or only those of `busName`), where the rules that accept replays see it (only
+   * those of `filterArns` when given, as a replay's Destination.FilterArns). Returns how many
+   * events it re-put.
    */
-  replay(replayName: string, from: Date, to: Date, busName?: string): number {
+  replay(
+    replayName: string,
+    from: Date,
+    to: Date,
+    busName?: string,
+    filterArns?: string[],
+  ): number {
+    return this.replayEvents(replayName, from, to, busName, filterArns).count;
+  }
+
+  private replayEvents(
+    replayName: string,
+    from: Date,
+    to: Date,
+    busName?: string,
+    filterArns?: string[],
+  ): { count: number; done: Promise<unknown> } {
     const events = this.archive.filter(
       (e) =>
         new Date(e.time) >= from &&
         new Date(e.time) <= to &&
         (busName === undefined || this.archivedOn.get(e) === busName),
     );
-    for (const e of events)
-      this.accept(this.archivedOn.get(e) ?? this.busNames[0], { ...e, "replay-name": replayName });
-    return events.length;
+    const only = filterArns?.length ? new Set(filterArns) : undefined;
+    const deliveries = events.flatMap((e) =>
+      this.accept(
+        this.archivedOn.get(e) ?? this.busNames[0],
+        { ...e, "replay-name": replayName },
+        only,
+      ),
+    );
+    return { count: events.length, done: Promise.allSettled(deliveries) };
   }
 
   /**
@@ -153,7 +232,7 @@ export class LocalBus {
       EventSourceArn?: unknown;
       EventStartTime?: unknown;
       EventEndTime?: unknown;
-      Destination?: { Arn?: unknown };
+      Destination?: { Arn?: unknown; FilterArns?: unknown };
     },
     archives: Map<string, string>,
   ): { ReplayArn: string; State: string; StateReason: string; ReplayStartTime: number } {
@@ -190,19 +269,94 @@ export class LocalBus {
         "ValidationException",
         "Parameter EventEndTime is not valid. Reason: EventStartTime must be before EventEndTime.",
       );
+    const filter = request.Destination?.FilterArns;
+    if (
+      filter !== undefined &&
+      filter !== null &&
+      (!Array.isArray(filter) || filter.some((f) => typeof f !== "string"))
+    )
+      throw serializationError("Expected list of strings for FilterArns");
+    const filterArns = (filter ?? undefined) as string[] | undefined;
+    for (const arn of filterArns ?? [])
+      if (!this.rules.some((r) => r.arn === arn && r.busName === source))
+        throw new AwsError(
+          "ValidationException",
+          `Parameter Destination.FilterArns is not valid. Reason: Rule ${arn} does not exist on event bus ${source}.`,
+        );
     if (this.replays.has(name))
       throw new AwsError("ResourceAlreadyExistsException", `Replay ${name} already exists.`);
-    this.replays.add(name);
-    this.replay(name, from, to, source);
-    return {
+    const replay: LocalReplay = {
+      ReplayName: name,
       ReplayArn: `arn:aws:events:${this.deps.region}:${this.deps.account}:replay/${name}`,
+      State: "RUNNING",
+      StateReason: "Replay is running",
+      EventSourceArn: String(request.EventSourceArn),
+      Destination: { Arn: destination, ...(filterArns ? { FilterArns: filterArns } : {}) },
+      EventStartTime: from.getTime() / 1000,
+      EventEndTime: to.getTime() / 1000,
+      ReplayStartTime: Date.now() / 1000,
+    };
+    this.replays.set(name, replay);
+    const { done } = this.replayEvents(name, from, to, source, filterArns);
+    // Completed once every event it re-put has been delivered or dead-lettered, as DescribeReplay
+    // then reports it.
+    const finished = done.then(() => {
+      replay.State = "COMPLETED";
+      replay.StateReason = "Replay completed";
+      replay.ReplayEndTime = Date.now() / 1000;
+      replay.EventLastReplayedTime = to.getTime() / 1000;
+    });
+    this.inflight.add(finished);
+    void finished.finally(() => this.inflight.delete(finished));
+    return {
+      ReplayArn: replay.ReplayArn,
       State: "STARTING",
       StateReason: "Replay is starting",
-      ReplayStartTime: Date.now() / 1000,
+      ReplayStartTime: replay.ReplayStartTime,
     };
   }
 
-  private accept(busName: string, event: BusEvent): void {
+  /** DescribeReplay: a replay started on this bus, by name. */
+  describeReplay(request: { ReplayName?: unknown }): LocalReplay {
+    const name = String(request.ReplayName ?? "");
+    const replay = this.replays.get(name);
+    if (!replay) throw new AwsError("ResourceNotFoundException", `Replay ${name} does not exist.`);
+    return { ...replay };
+  }
+
+  /**
+   * The enabled rules of `busName` that `event` matches, each with what its targets would receive:
+   * what the bus delivers, and what `npm run ops -- match` prints.
+   */
+  route(
+    busName: string,
+    event: BusEvent,
+    ingestionTime = new Date().toISOString(),
+    only?: Set<string>,
+  ): RoutedRule[] {
+    const out: RoutedRule[] = [];
+    for (const rule of this.rules) {
+      if (rule.busName !== busName || !rule.enabled) continue;
+      if (only && !only.has(rule.arn)) continue;
+      if (!this.matchers.get(rule.arn)!(event)) continue;
+      out.push({
+        rule,
+        targets: this.targets
+          .filter((x) => x.ruleName === rule.name && x.busName === busName)
+          .map((target) => {
+            try {
+              return { target, input: renderTargetInput(rule, target, event, ingestionTime) };
+            } catch (e) {
+              return { target, error: (e as Error).message };
+            }
+          }),
+      });
+    }
+    return out;
+  }
+
+  /** Archives (unless replayed), matches and starts the deliveries of one event; returns them. */
+  private accept(busName: string, event: BusEvent, only?: Set<string>): Promise<void>[] {
     if (!event["replay-name"]) {
       this.archive.push(event);
       this.archivedOn.set(event, busName);
@@ -210,57 +364,55 @@ export class LocalBus {
     this.deps.log(
       `bus ${busName}: event ${event.id} ${event.source}/${event["detail-type"]}${event["replay-name"] ? ` (replay ${event["replay-name"]})` : ""}`,
     );
-    for (const rule of this.rules) {
-      if (rule.busName !== busName || !rule.enabled) continue;
-      if (!this.matchers.get(rule.arn)!(event)) continue;
+    const routed = this.route(busName, event, new Date().toISOString(), only);
+    this.deps.journal?.record(busName, event, {
+      kind: "put",
+      outcome: routed.length ? "matched" : "unmatched",
+      rules: routed.map((r) => r.rule.name),
+    });
+    const started: Promise<void>[] = [];
+    for (const { rule, targets } of routed) {
       this.deps.log(`  rule ${rule.name} matched event ${event.id}`);
-      for (const t of this.targets.filter(
-        (x) => x.ruleName === rule.name && x.busName === busName,
-      )) {
-        const p = this.deliverWithRetries(rule, t, event).finally(() => this.inflight.delete(p));
+      for (const t of targets) {
+        const p = this.deliverWithRetries(rule, t.target, event, t).finally(() =>
+          this.inflight.delete(p),
+        );
         this.inflight.add(p);
+        started.push(p);
       }
     }
-  }
-
-  private render(rule: LocalRule, t: LocalTarget, event: BusEvent): string {
-    if (t.inputTransformer) {
-      return renderInputTransformer(
-        {
-          inputPathsMap: t.inputTransformer.inputPaths,
-          inputTemplate: t.inputTransformer.inputTemplate,
-        },
-        event,
-        {
-          ruleArn: rule.arn,
-          ruleName: rule.name,
-          ingestionTime: new Date().toISOString(),
-        },
-      );
-    }
-    if (t.input !== undefined) return t.input;
-    return JSON.stringify(event);
+    return started;
   }
 
   private async deliverWithRetries(
     rule: LocalRule,
     t: LocalTarget,
     event: BusEvent,
+    rendered: { input: string } | { error: string },
   ): Promise<void> {
     const started = Date.now();
-    let input: string;
-    try {
-      input = this.render(rule, t, event);
-    } catch (e) {
-      return this.toDlq(rule, t, event, "InvalidInput", (e as Error).message, 0);
-    }
+    if ("error" in rendered) return this.toDlq(rule, t, event, "InvalidInput", rendered.error, 0);
+    const input = rendered.input;
     const maxAgeMs = t.retryPolicy.maximumEventAgeInSeconds * 1000;
+    const journal = (what: {
+      outcome: "delivered" | "retrying";
+      attempt: number;
+      error?: { code: string; message: string };
+    }) =>
+      this.deps.journal?.record(t.busName, event, {
+        kind: "delivery",
+        rule: rule.name,
+        target: t.id,
+        targetArn: t.arn,
+        ...what,
+      });
     for (let attempt = 0; ; attempt++) {
       try {
         await this.deps.deliver(t, input, event);
         this.deps.log(
           `  target ${rule.name}/${t.id} delivered event ${event.id}${attempt ? ` after ${attempt} retries` : ""}`,
         );
+        journal({ outcome: "delivered", attempt: attempt + 1 });
         return;
       } catch (e) {
         const err =
@@ -276,6 +428,11 @@ export class LocalBus {
           `  target ${rule.name}/${t.id} failed event ${event.id}: ${err.code} ${err.message}${exhausted ? "" : ", will retry"}`,
         );
         if (exhausted) return this.toDlq(rule, t, event, err.code, err.message, attempt + 1);
+        journal({
+          outcome: "retrying",
+          attempt: attempt + 1,
+          error: { code: err.code, message: err.message },
+        });
         await new Promise((r) => setTimeout(r, delay));
       }
     }
@@ -289,10 +446,22 @@ export class LocalBus {
     message: string,
     attempts: number,
   ) {
+    const journal = (outcome: "dead-lettered" | "dropped") =>
+      this.deps.journal?.record(t.busName, event, {
+        kind: "delivery",
+        outcome,
+        rule: rule.name,
+        target: t.id,
+        targetArn: t.arn,
+        attempt: attempts,
+        error: { code, message },
+        ...(t.deadLetterArn ? { deadLetterQueue: t.deadLetterArn.split(":").pop() } : {}),
+      });
     if (!t.deadLetterArn) {
       this.deps.log(
         `  target ${rule.name}/${t.id} dropped event ${event.id} after ${attempts} attempts (no DLQ)`,
       );
+      journal("dropped");
       return;
     }
     await this.deps.deadLetter(t.deadLetterArn, JSON.stringify(event), {
@@ -307,6 +476,7 @@ export class LocalBus {
     this.deps.log(
       `  target ${rule.name}/${t.id} sent event ${event.id} to DLQ ${t.deadLetterArn.split(":").pop()} (${code})`,
     );
+    journal("dead-lettered");
   }
 
   /** Resolves when every delivery started so far has finished (delivered or dead-lettered). */

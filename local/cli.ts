@@ -3,12 +3,12 @@
 import "./polyfills";
 import * as fs from "fs";
 import * as path from "path";
-import { ROOT } from "./program";
 import { SwitchyardLocal } from "./runtime";
 
+import { ENDPOINTS_FILE } from "./endpointsFile";
+
 /** Where a running instance says what it serves (`npm run demo` reads it); tests move it. */
-export const ENDPOINTS_FILE =
-  process.env.SWITCHYARD_ENDPOINTS_FILE ?? path.join(ROOT, ".switchyard", "endpoints.json");
+export { ENDPOINTS_FILE };
 
 export function parseArgs(argv: string[]): {
   stack: string;
@@ -95,7 +95,12 @@ async function main() {
   fs.writeFileSync(
     ENDPOINTS_FILE,
     JSON.stringify(
-      { stack: args.stack, pid: process.pid, target: await local.scenarioTarget() },
+      {
+        stack: args.stack,
+        pid: process.pid,
+        target: await local.scenarioTarget(),
+        outputs: await local.stackOutputs(),
+      },
       null,
       2,
     ),

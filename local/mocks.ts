@@ -18,6 +18,11 @@ export const REGION = "eu-west-1";
 
 export const recorded: Recorded[] = [];
 
+/** The secret EventBridge keeps a connection's credentials in (its `secretArn`). */
+export function connectionSecretArn(connectionName: string): string {
+  return `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:events!connection/${connectionName}/0000-AbCdEf`;
+}
+
 export function arnFor(type: string, name: string, inputs: Record<string, any>): string {
   const n = inputs.name ?? name;
   switch (type) {
@@ -76,9 +81,7 @@ function computed(
     case "aws:sqs/queue:Queue":
       return { url: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${n}` };
     case "aws:cloudwatch/eventConnection:EventConnection":
-      return {
-        secretArn: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:events!connection/${n}/0000-AbCdEf`,
-      };
+      return { secretArn: connectionSecretArn(n) };
     case "aws:lambda/function:Function":
       return {
         invokeArn: `arn:aws:apigateway:${REGION}:lambda:path/2015-03-31/functions/${arn}/invocations`,

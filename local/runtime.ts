@@ -19,7 +19,7 @@ import { LOCAL_CALLER_CREDENTIALS, LocalRestApi } from "./apigateway";
 import { Target } from "./scenarios";
 import { pipelineTarget } from "./pipelineScenarios";
 import { WEBHOOK_SECRET_KEYS } from "../config";
-import { nameOf, Runtime, Services } from "./services/context";
+import { nameOf, Runtime, Services, unsecret } from "./services/context";
 import { DynamoDbService, MOTO_RECORDING_FILE } from "./services/dynamodb";
 import { SqsService, type QueueMessage } from "./services/sqs";
 import { SnsService, type TopicMessage } from "./services/sns";
@@ -81,6 +81,21 @@ function resolveOutput<T>(v: unknown): Promise<T> {
   return new Promise<T>((r) =>
     v && typeof (v as any).apply === "function" ? (v as any).apply((x: T) => r(x)) : r(v as T),
   );
+}
+
+/** A value with the Outputs inside it (at any depth) resolved, secrets unwrapped. */
+async function resolveDeep(v: unknown): Promise<unknown> {
+  const x = await resolveOutput(v);
+  if (Array.isArray(x)) return Promise.all(x.map(resolveDeep));
+  if (x && typeof x === "object") {
+    // A secret the mocks wrapped holds plain values; any other object may hold Outputs.
+    const plain = unsecret(x);
+    if (plain !== x && !Object.values(x).some((y) => typeof y?.apply === "function")) return plain;
+    return Object.fromEntries(
+      await Promise.all(Object.entries(x).map(async ([k, y]) => [k, await resolveDeep(y)])),
+    );
+  }
+  return x;
 }
 
 export class SwitchyardLocal implements Runtime {
@@ -353,6 +368,21 @@ export class SwitchyardLocal implements Runtime {
       await new Promise((r) => setTimeout(r, 30));
       quiet = this.logLines.length === before ? quiet + 1 : 0;
     }
+  }
+
+  /**
+   * The stack's outputs as `pulumi stack output --json --show-secrets` prints them (the program's
+   * exported values; the component objects it also exports are left out): what `npm run ops --
+   * --local` reads from the endpoints file.
+   */
+  async stackOutputs(): Promise<Record<string, unknown>> {
+    const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(this.program.outputs)) {
+      if (pulumi.Resource.isInstance(v) || v === undefined) continue;
+      out[k] = await resolveDeep(v);
+    }
+    return out;
   }
 
   /** The local URL that serves a URL the program declares (Function URL or API stage). */

@@ -10,8 +10,6 @@
 //
 // Names: --table <attempt log table> and --queue <subscription>=<queue URL> (repeatable), or
 // --outputs <file> (saved `pulumi stack output --json`), or --stack <name> (runs the Pulumi CLI).
-import { spawnSync } from "child_process";
-import * as fs from "fs";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
@@ -22,6 +20,7 @@ import {
   resendFailed,
   subscriptionItems,
 } from "./outboundRecovery";
+import { stackOutputs } from "./stackOutputs";
 
 const USAGE = `usage: npm run outbound -- resend <messageId> [--subscription <name>]
        npm run outbound -- resend-failed <subscription> --since <ISO time>
@@ -58,17 +57,10 @@ export function resolveNames(flags: Record<string, string[]>): {
   table: string;
   queueUrls: Record<string, string>;
 } {
-  let outputs: Record<string, any> = {};
-  if (flags.outputs) outputs = JSON.parse(fs.readFileSync(flags.outputs[0], "utf8"));
-  else if (!flags.table) {
-    const args = ["stack", "output", "--json", ...(flags.stack ? ["--stack", flags.stack[0]] : [])];
-    const r = spawnSync("pulumi", args, { encoding: "utf8" });
-    if (r.error || r.status !== 0)
-      throw new Error(
-        `could not read the stack's outputs with \`pulumi ${args.join(" ")}\` (${r.error?.message ?? r.stderr.trim()}): pass --table and --queue <subscription>=<url>, or --outputs <file>`,
-      );
-    outputs = JSON.parse(r.stdout);
-  }
+  const outputs: Record<string, any> =
+    flags.table && !flags.outputs
+      ? {}
+      : stackOutputs(flags, "pass --table and --queue <subscription>=<url>, or --outputs <file>");
   const table = flags.table?.[0] ?? outputs.outboundAttemptTableName;
   if (!table)
     throw new Error("no attempt log table: pass --table, or deploy a stack with subscriptions");

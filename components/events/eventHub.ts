@@ -4,6 +4,7 @@ import { checkIntRange, checkName } from "../validate";
 import { HUB_DEFAULTS, LOG_RETENTION_DAYS } from "./hubSpec";
 import { MATCH_ALL } from "./patterns";
 import { EventRoute, RouteArgs } from "./route";
+import { REDRIVE_LEDGER } from "../../lib/contracts";
 
 export { HUB_DEFAULTS, LOG_RETENTION_DAYS } from "./hubSpec";
 
@@ -62,6 +63,8 @@ export class EventHub extends pulumi.ComponentResource {
   public readonly archive: aws.cloudwatch.EventArchive;
   public readonly dlq: aws.sqs.Queue;
   public readonly dlqPolicy: aws.sqs.QueuePolicy;
+  /** What `npm run ops -- dlq redrive` re-delivered, so no target gets an event twice from it. */
+  public readonly redriveLedger: aws.dynamodb.Table;
   public readonly busPolicy?: aws.cloudwatch.EventBusPolicy;
   public readonly discoverer?: aws.schemas.Discoverer;
   public readonly debugLogGroup?: aws.cloudwatch.LogGroup;
@@ -72,6 +75,9 @@ export class EventHub extends pulumi.ComponentResource {
   public readonly archiveName: pulumi.Output<string>;
   public readonly dlqUrl: pulumi.Output<string>;
   public readonly dlqArn: pulumi.Output<string>;
+  public readonly redriveLedgerName: pulumi.Output<string>;
+  /** The debug route's log group, when the hub has one. */
+  public readonly debugLogGroupName?: pulumi.Output<string>;
   public readonly logRetentionDays: number;
   private readonly hubName: string;
 
@@ -106,6 +112,22 @@ export class EventHub extends pulumi.ComponentResource {
     );
     this.dlqUrl = this.dlq.url;
     this.dlqArn = this.dlq.arn;
+
+    // One item per (dead-lettered event, target) a redrive claimed and delivered; items expire once
+    // no DLQ can hold the event any more.
+    this.redriveLedger = new aws.dynamodb.Table(
+      `${name}-redrives`,
+      {
+        billingMode: "PAY_PER_REQUEST",
+        hashKey: REDRIVE_LEDGER.key,
+        attributes: [{ name: REDRIVE_LEDGER.key, type: "S" }],
+        ttl: { attributeName: REDRIVE_LEDGER.ttlAttribute, enabled: true },
+        serverSideEncryption: { enabled: true },
+        deletionProtectionEnabled: a.protect,
+      },
+      stateful,
+    );
+    this.redriveLedgerName = this.redriveLedger.name;
 
     const identity = aws.getCallerIdentityOutput({}, { parent: this });
     const region = aws.getRegionOutput({}, { parent: this });
@@ -178,6 +200,7 @@ export class EventHub extends pulumi.ComponentResource {
         { name: `/aws/events/${name}-debug`, retentionInDays: a.logRetentionDays },
         { parent: this },
       );
+      this.debugLogGroupName = this.debugLogGroup.name;
       this.addRoute(
         "debug",
         {
@@ -200,6 +223,7 @@ export class EventHub extends pulumi.ComponentResource {
       archiveName: this.archiveName,
       dlqUrl: this.dlqUrl,
       dlqArn: this.dlqArn,
+      redriveLedgerName: this.redriveLedgerName,
     });
   }
 

@@ -11,3 +11,11 @@ export function withoutReplays(pattern: Record<string, unknown>): Record<string,
   if ("replay-name" in pattern) return pattern;
   return { ...pattern, "replay-name": [{ exists: false }] };
 }
+
+/** Whether a rule with this pattern sees replayed events (its pattern is not `withoutReplays`'). */
+export function acceptsReplays(pattern: Record<string, unknown>): boolean {
+  return (
+    JSON.stringify(pattern["replay-name"]) !==
+    JSON.stringify(withoutReplays({ source: [] })["replay-name"])
+  );
+}

@@ -1,5 +1,6 @@
 // The control port: a read-only JSON view of the local state (queues, notifications, executions,
-// records, events), plus POST /drain and POST /replay for tests and the demo.
+// records, events, the bus's event journal), plus POST /drain and POST /replay for tests and the
+// demo.
 import * as http from "http";
 import { Runtime } from "./context";
 
@@ -13,7 +14,8 @@ export class ControlService {
   /**
    * GET /state, /queues/<name>, /topics, /executions, /records, /events, /logs (lines kept per
    * function), /logs/<function>[?requestId=...], /hops/<event id> (the run's lines that name the
-   * event: its bus, rules, targets, replays); POST /drain, POST /replay?name=.
+   * event: its bus, rules, targets, replays), /journal[?since=<seq>], /journal/stream
+   * (server-sent events); POST /drain, POST /replay?name=.
    */
   async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const { sqs, sns, stepFunctions, records, eventBridge, functionUrls, restApis, lambda } =
@@ -37,6 +39,18 @@ export class ControlService {
       return send(200, { replayed: n });
     }
     switch (parts[0]) {
+      case "journal": {
+        const raw = url.searchParams.get("since") ?? req.headers["last-event-id"] ?? "0";
+        const since = Number(raw);
+        if (!/^\d+$/.test(String(raw)) || !Number.isSafeInteger(since))
+          return send(400, {
+            message: `since must be a journal sequence number (0 or more), got ${JSON.stringify(raw)}`,
+          });
+        if (parts[1] === "stream" && parts.length === 2) return this.stream(req, res, since);
+        if (parts.length > 1) return send(404, { message: `unknown path ${url.pathname}` });
+        const journal = eventBridge.journal;
+        return send(200, { lastSeq: journal.lastSeq, entries: journal.since(since) });
+      }
       case "queues":
         if (parts[1])
           return sqs.queues.has(parts[1])
@@ -94,5 +108,34 @@ export class ControlService {
       default:
         return send(404, { message: `unknown path ${url.pathname}` });
     }
+  }
+
+  /**
+   * The journal as server-sent events: the entries after `since`, then each new one as it is
+   * recorded (`id:` its seq, so a reconnecting client's Last-Event-ID resumes after it); a comment
+   * every 15 s keeps proxies from closing an idle stream.
+   */
+  private stream(req: http.IncomingMessage, res: http.ServerResponse, since: number): void {
+    const journal = this.rt.services.eventBridge.journal;
+    res.writeHead(200, {
+      "content-type": "text/event-stream",
+      "cache-control": "no-cache",
+      connection: "keep-alive",
+    });
+    let last = since;
+    const write = (e: { seq: number }) => {
+      if (e.seq <= last) return;
+      last = e.seq;
+      res.write(`id: ${e.seq}\nevent: entry\ndata: ${JSON.stringify(e)}\n\n`);
+    };
+    const unsubscribe = journal.subscribe(write);
+    for (const e of journal.since(since)) write(e);
+    const keepAlive = setInterval(() => res.write(": keep-alive\n\n"), 15_000);
+    const end = () => {
+      clearInterval(keepAlive);
+      unsubscribe();
+    };
+    req.socket.once("close", end);
+    res.once("close", end);
   }
 }

@@ -1,14 +1,69 @@
 // EventBridge: the declared buses, rules and targets (local/bus.ts), archives and replays, the
 // connections and API destinations a target calls, and the delivery to each kind of target.
-import { ACCOUNT, arnFor, REGION } from "../mocks";
+import { ACCOUNT, arnFor, connectionSecretArn, REGION, Recorded } from "../mocks";
 import type { LocalServices } from "../awsEndpoint";
-import { BusEvent, busNameOf, DeliveryError, LocalBus, LocalRule, LocalTarget } from "../bus";
+import {
+  BusDeps,
+  BusEvent,
+  busNameOf,
+  DeliveryError,
+  LocalBus,
+  LocalRule,
+  LocalTarget,
+} from "../bus";
 import { AwsError } from "../awsEndpoint";
+import { EventJournal } from "../journal";
 import type { LocalConnection } from "../stateMachines";
 import { nameOf, Runtime, unsecret } from "./context";
 
+/** The bus EventBridge limits entries to (256 KB). */
+const MAX_ENTRY_BYTES = 262144;
+
+/**
+ * The buses, rules and targets a program declares, as the local bus holds them: the twin's bus and
+ * `npm run ops -- match` (which evaluates the program without serving it) are built from this.
+ */
+export function declaredBus(
+  resources: Recorded[],
+  deps: Omit<BusDeps, "account" | "region" | "maxEntryBytes">,
+): LocalBus {
+  const of = (type: string) => resources.filter((r) => r.type === type);
+  const rules: LocalRule[] = of("aws:cloudwatch/eventRule:EventRule").map((r) => ({
+    name: nameOf(r),
+    arn: arnFor(r.type, r.name, r.inputs),
+    busName: r.inputs.eventBusName ?? "default",
+    pattern: JSON.parse(r.inputs.eventPattern),
+    enabled: (r.inputs.state ?? "ENABLED") === "ENABLED",
+  }));
+  const targets: LocalTarget[] = of("aws:cloudwatch/eventTarget:EventTarget").map((t) => ({
+    ruleName: t.inputs.rule,
+    busName: t.inputs.eventBusName ?? "default",
+    id: t.inputs.targetId ?? t.name,
+    arn: t.inputs.arn,
+    inputTransformer: t.inputs.inputTransformer,
+    input: t.inputs.input,
+    inputPath: t.inputs.inputPath,
+    retryPolicy: {
+      maximumRetryAttempts: 185,
+      maximumEventAgeInSeconds: 86400,
+      ...(t.inputs.retryPolicy ?? {}),
+    },
+    deadLetterArn: t.inputs.deadLetterConfig?.arn,
+    headerParameters: t.inputs.httpTarget?.headerParameters,
+  }));
+  const busNames = ["default", ...of("aws:cloudwatch/eventBus:EventBus").map(nameOf)];
+  return new LocalBus(
+    rules,
+    targets,
+    { account: ACCOUNT, region: REGION, maxEntryBytes: MAX_ENTRY_BYTES, ...deps },
+    busNames,
+  );
+}
+
 export class EventBridgeService {
   public bus!: LocalBus;
+  /** Each event put on a bus and each target's outcome (the control port's /journal). */
+  public readonly journal = new EventJournal();
   public readonly connections = new Map<string, LocalConnection>();
   /** What Firehose delivery streams received, by ARN (kept in memory). */
   public readonly firehose = new Map<string, string[]>();
@@ -40,54 +95,21 @@ export class EventBridgeService {
 
   build(): void {
     const rt = this.rt;
-    const rules: LocalRule[] = rt.of("aws:cloudwatch/eventRule:EventRule").map((r) => ({
-      name: nameOf(r),
-      arn: arnFor(r.type, r.name, r.inputs),
-      busName: r.inputs.eventBusName ?? "default",
-      pattern: JSON.parse(r.inputs.eventPattern),
-      enabled: (r.inputs.state ?? "ENABLED") === "ENABLED",
-    }));
-    const targets: LocalTarget[] = rt.of("aws:cloudwatch/eventTarget:EventTarget").map((t) => ({
-      ruleName: t.inputs.rule,
-      busName: t.inputs.eventBusName ?? "default",
-      id: t.inputs.targetId ?? t.name,
-      arn: t.inputs.arn,
-      inputTransformer: t.inputs.inputTransformer,
-      input: t.inputs.input,
-      retryPolicy: {
-        maximumRetryAttempts: 185,
-        maximumEventAgeInSeconds: 86400,
-        ...(t.inputs.retryPolicy ?? {}),
+    this.bus = declaredBus(rt.program.resources, {
+      journal: this.journal,
+      log: (l) => rt.log(l),
+      retryDelayMs: (attempt) => Math.min(1000 * 2 ** attempt, 60_000) * rt.speed,
+      deadLetter: async (queueArn, body, attributes) => {
+        rt.services.sqs.send(
+          queueArn,
+          body,
+          Object.fromEntries(
+            Object.entries(attributes).map(([k, v]) => [k, { DataType: "String", StringValue: v }]),
+          ),
+        );
       },
-      deadLetterArn: t.inputs.deadLetterConfig?.arn,
-      headerParameters: t.inputs.httpTarget?.headerParameters,
-    }));
-    const busNames = ["default", ...rt.of("aws:cloudwatch/eventBus:EventBus").map(nameOf)];
-    this.bus = new LocalBus(
-      rules,
-      targets,
-      {
-        account: ACCOUNT,
-        region: REGION,
-        maxEntryBytes: 262144,
-        log: (l) => rt.log(l),
-        retryDelayMs: (attempt) => Math.min(1000 * 2 ** attempt, 60_000) * rt.speed,
-        deadLetter: async (queueArn, body, attributes) => {
-          rt.services.sqs.send(
-            queueArn,
-            body,
-            Object.fromEntries(
-              Object.entries(attributes).map(([k, v]) => [
-                k,
-                { DataType: "String", StringValue: v },
-              ]),
-            ),
-          );
-        },
-        deliver: (target, input, event) => this.deliver(target, input, event),
-      },
-      busNames,
-    );
+      deliver: (target, input, event) => this.deliver(target, input, event),
+    });
   }
 
   private async deliver(t: LocalTarget, input: string, event: BusEvent): Promise<void> {
@@ -226,11 +248,112 @@ export class EventBridgeService {
     };
   }
 
-  endpoint(): Pick<LocalServices, "putEvents" | "startReplay" | "listRules"> {
+  /** ListTargetsByRule: a rule's targets as EventBridge describes them. */
+  listTargetsByRule(request: Record<string, unknown>) {
+    const bus = busNameOf(request.EventBusName);
+    const name = String(request.Rule ?? "");
+    const rule = this.bus.rules.find((r) => r.name === name && busNameOf(r.busName) === bus);
+    if (!rule)
+      throw new AwsError(
+        "ResourceNotFoundException",
+        `Rule ${name} does not exist on EventBus ${bus}.`,
+      );
+    return {
+      Targets: this.bus.targets
+        .filter((t) => t.ruleName === rule.name && busNameOf(t.busName) === bus)
+        .map((t) => ({
+          Id: t.id,
+          Arn: t.arn,
+          ...(t.input !== undefined ? { Input: t.input } : {}),
+          ...(t.inputPath !== undefined ? { InputPath: t.inputPath } : {}),
+          ...(t.inputTransformer
+            ? {
+                InputTransformer: {
+                  ...(t.inputTransformer.inputPaths
+                    ? { InputPathsMap: t.inputTransformer.inputPaths }
+                    : {}),
+                  InputTemplate: t.inputTransformer.inputTemplate,
+                },
+              }
+            : {}),
+          RetryPolicy: {
+            MaximumRetryAttempts: t.retryPolicy.maximumRetryAttempts,
+            MaximumEventAgeInSeconds: t.retryPolicy.maximumEventAgeInSeconds,
+          },
+          ...(t.deadLetterArn ? { DeadLetterConfig: { Arn: t.deadLetterArn } } : {}),
+          ...(t.headerParameters
+            ? { HttpParameters: { HeaderParameters: t.headerParameters } }
+            : {}),
+        })),
+    };
+  }
+
+  /**
+   * DescribeApiDestination. InvocationEndpoint is where the endpoint is served locally (the records
+   * API's stand-in, or --records-endpoint), so a caller on this machine can call it.
+   */
+  describeApiDestination(request: Record<string, unknown>) {
+    const name = String(request.Name ?? "");
+    // Named as EventBridge names it: the name between `api-destination/` and the id.
+    const found = [...this.destinations].find(([arn]) => arn.split("/")[1] === name);
+    if (!found)
+      throw new AwsError(
+        "ResourceNotFoundException",
+        `Failed to describe the api-destination(s). An api-destination '${name}' does not exist.`,
+      );
+    const [arn, d] = found;
+    return {
+      ApiDestinationArn: arn,
+      Name: name,
+      ApiDestinationState: "ACTIVE",
+      ConnectionArn: d.connectionArn,
+      InvocationEndpoint: this.rt.services.records.rewriteUrl(d.endpoint),
+      HttpMethod: d.method,
+      InvocationRateLimitPerSecond: d.rate,
+    };
+  }
+
+  /** DescribeConnection: its authorization type, API key name and the secret EventBridge keeps. */
+  describeConnection(request: Record<string, unknown>) {
+    const name = String(request.Name ?? "");
+    const found = [...this.connections.values()].find((c) => c.arn.split("/")[1] === name);
+    if (!found)
+      throw new AwsError(
+        "ResourceNotFoundException",
+        `Failed to describe the connection(s). Connection '${name}' does not exist.`,
+      );
+    return {
+      ConnectionArn: found.arn,
+      Name: name,
+      ConnectionState: "AUTHORIZED",
+      SecretArn: connectionSecretArn(name),
+      ...(found.apiKey
+        ? {
+            AuthorizationType: "API_KEY",
+            AuthParameters: { ApiKeyAuthParameters: { ApiKeyName: found.apiKey.key } },
+          }
+        : {}),
+    };
+  }
+
+  endpoint(): Pick<
+    LocalServices,
+    | "putEvents"
+    | "startReplay"
+    | "describeReplay"
+    | "listRules"
+    | "listTargetsByRule"
+    | "describeApiDestination"
+    | "describeConnection"
+  > {
     return {
       putEvents: async (entries) => this.bus.putEvents(entries),
       startReplay: async (request) => this.bus.startReplay(request, this.archives()),
+      describeReplay: async (request) => this.bus.describeReplay(request),
       listRules: async (request) => this.listRules(request),
+      listTargetsByRule: async (request) => this.listTargetsByRule(request),
+      describeApiDestination: async (request) => this.describeApiDestination(request),
+      describeConnection: async (request) => this.describeConnection(request),
     };
   }
 }

@@ -1,6 +1,6 @@
 // Secrets Manager: the declared secret versions (by ARN), and the secret EventBridge keeps for
 // each connection's credentials; GetSecretValue finds one by ARN or name.
-import { ACCOUNT, arnFor, REGION } from "../mocks";
+import { arnFor, connectionSecretArn } from "../mocks";
 import { AwsError, LocalServices } from "../awsEndpoint";
 import { nameOf, Runtime, unsecret } from "./context";
 
@@ -26,7 +26,7 @@ export class SecretsManagerService {
       const auth = unsecret(c.inputs.authParameters);
       const apiKey = auth?.apiKey ? { key: auth.apiKey.key, value: auth.apiKey.value } : undefined;
       // EventBridge stores connection credentials in a secret of its own.
-      const secretArn = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:events!connection/${nameOf(c)}/0000-AbCdEf`;
+      const secretArn = connectionSecretArn(nameOf(c));
       this.secrets.set(
         secretArn,
         JSON.stringify({ api_key_name: apiKey?.key, api_key_value: apiKey?.value }),

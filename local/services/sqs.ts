@@ -152,11 +152,51 @@ export class SqsService {
     return {};
   }
 
-  endpoint(): Pick<LocalServices, "sqsSendMessage" | "sqsReceiveMessage" | "sqsDeleteMessage"> {
+  /** ChangeMessageVisibility: a received message hidden for VisibilityTimeout more seconds (0: visible now). */
+  changeVisibility(request: Record<string, unknown>) {
+    const name = this.queueName(request.QueueUrl as string);
+    const handle = request.ReceiptHandle;
+    if (typeof handle !== "string" || !handle)
+      throw new AwsError(
+        "MissingParameter",
+        "The request must contain the parameter ReceiptHandle.",
+      );
+    const timeout = Number(request.VisibilityTimeout);
+    if (
+      request.VisibilityTimeout === undefined ||
+      !Number.isInteger(timeout) ||
+      timeout < 0 ||
+      timeout > 43200
+    )
+      throw new AwsError(
+        "InvalidParameterValue",
+        `Value ${String(request.VisibilityTimeout)} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200.`,
+      );
+    const receipt = this.receipts.get(handle);
+    if (!receipt || receipt.queue !== name)
+      throw new AwsError(
+        "ReceiptHandleIsInvalid",
+        `The input receipt handle "${handle}" is not a valid receipt handle.`,
+      );
+    const state = this.received.get(receipt.message);
+    if (!this.queues.get(name)!.includes(receipt.message) || !state)
+      throw new AwsError(
+        "AWS.SimpleQueueService.MessageNotInflight",
+        "Value for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.",
+      );
+    state.invisibleUntil = Date.now() + timeout * 1000;
+    return {};
+  }
+
+  endpoint(): Pick<
+    LocalServices,
+    "sqsSendMessage" | "sqsReceiveMessage" | "sqsDeleteMessage" | "sqsChangeMessageVisibility"
+  > {
     return {
       sqsSendMessage: async (a) => this.send(a.QueueUrl, a.MessageBody, a.MessageAttributes ?? {}),
       sqsReceiveMessage: async (request) => this.receive(request),
       sqsDeleteMessage: async (request) => this.delete(request),
+      sqsChangeMessageVisibility: async (request) => this.changeVisibility(request),
     };
   }
 }

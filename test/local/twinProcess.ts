@@ -35,6 +35,8 @@ export async function startTwin(
   env: Record<string, string> = {},
   until = /^Ready /m,
   readyTimeoutMs = 120_000,
+  /** More options of local/cli.ts (--speed, --records-endpoint). */
+  args: string[] = [],
 ): Promise<TwinProcess> {
   const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), "twin-test-"));
   const child = spawn(
@@ -45,6 +47,7 @@ export async function startTwin(
       "local/cli.ts",
       "--port",
       String(basePort),
+      ...args,
     ],
     {
       cwd: ROOT,
