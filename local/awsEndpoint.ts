@@ -66,6 +66,8 @@ export interface LocalServices {
   /** SQS ReceiveMessage and DeleteMessage (JSON protocol), for inspecting queues such as the DLQ. */
   sqsReceiveMessage?(request: Record<string, unknown>): Promise<unknown>;
   sqsDeleteMessage?(request: Record<string, unknown>): Promise<unknown>;
+  /** SQS ChangeMessageVisibility (the outbound dispatcher's retry waits). */
+  sqsChangeMessageVisibility?(request: Record<string, unknown>): Promise<unknown>;
   /** Step Functions ListStateMachines and ListExecutions. */
   listStateMachines?(request: Record<string, unknown>): Promise<unknown>;
   listExecutions?(request: Record<string, unknown>): Promise<unknown>;
@@ -596,6 +598,15 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
         if (svc.sqsDeleteMessage)
           return sendJson(res, 200, await svc.sqsDeleteMessage(body), "application/x-amz-json-1.0");
         break;
+      case "AmazonSQS.ChangeMessageVisibility":
+        if (svc.sqsChangeMessageVisibility)
+          return sendJson(
+            res,
+            200,
+            await svc.sqsChangeMessageVisibility(body),
+            "application/x-amz-json-1.0",
+          );
+        break;
       case "AWSStepFunctions.ListStateMachines":
         if (svc.listStateMachines)
           return sendJson(res, 200, await svc.listStateMachines(body), contentType);
@@ -772,7 +783,8 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
       // SQS ReceiveMessage / DeleteMessage (query protocol: what aws-cli v2 before 2.13 sends).
       if (
         (action === "ReceiveMessage" && svc.sqsReceiveMessage) ||
-        (action === "DeleteMessage" && svc.sqsDeleteMessage)
+        (action === "DeleteMessage" && svc.sqsDeleteMessage) ||
+        (action === "ChangeMessageVisibility" && svc.sqsChangeMessageVisibility)
       ) {
         const list = (name: string) => {
           const out: string[] = [];
@@ -824,7 +836,9 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
                 `</Message>`,
             )
             .join("")}</ReceiveMessageResult>`;
-        } else await svc.sqsDeleteMessage!(request);
+        } else if (action === "ChangeMessageVisibility")
+          await svc.sqsChangeMessageVisibility!(request);
+        else await svc.sqsDeleteMessage!(request);
         res.writeHead(200, { "content-type": "text/xml" });
         return res.end(
           `<?xml version="1.0"?><${action}Response xmlns="http://queue.amazonaws.com/doc/2012-11-05/">${result}<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>`,

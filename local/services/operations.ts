@@ -92,6 +92,15 @@ export const SERVED_OPERATIONS: readonly ServedOperation[] = [
     target: "AmazonSQS.DeleteMessage",
     engine: "sqs",
   },
+  {
+    service: "SQS",
+    operation: "ChangeMessageVisibility",
+    protocol: "JSON 1.0 and query",
+    target: "AmazonSQS.ChangeMessageVisibility",
+    engine: "sqs",
+    backend:
+      "the timeout scaled by --speed (retry waits); the queues' event source mappings feed their functions",
+  },
   { service: "SNS", operation: "Publish", protocol: "query", engine: "sns" },
   {
     service: "Step Functions",
