@@ -257,12 +257,16 @@ export function samplePutEntry(busName: string, detailType: string): string {
   ]);
 }
 
+/** What `npm run outbound` (the AWS SDK: AWS_REGION, not the CLI's AWS_DEFAULT_REGION) needs here. */
+export function outboundCliEnvironment(o: Pick<OutboundInfo, "awsUrl">): Record<string, string> {
+  return { AWS_ENDPOINT_URL: o.awsUrl, ...CLI_ENVIRONMENT, AWS_REGION: REGION };
+}
+
 /** `npm run outbound -- resend` against this run: the endpoint, credentials and names it needs. */
 export function resendCommand(o: OutboundInfo, subscription: string, messageId: string): string[] {
   const queueUrl = o.subscriptions.find((s) => s.name === subscription)?.queueUrl ?? "<queue URL>";
   return [
-    `AWS_ENDPOINT_URL=${o.awsUrl}`,
-    ...Object.entries(CLI_ENVIRONMENT).map(([k, v]) => `${k}=${v}`),
+    ...Object.entries(outboundCliEnvironment(o)).map(([k, v]) => `${k}=${v}`),
     "npm",
     "run",
     "outbound",

@@ -97,6 +97,7 @@ export interface ReceivedDelivery {
   subscription: string;
   webhookId?: string;
   webhookTimestamp?: string;
+  webhookSignature?: string;
   /** Whether standardwebhooks verified its signature and timestamp. */
   verified: boolean;
   /** Why it did not verify. */
@@ -154,6 +155,7 @@ export class SampleSubscriber {
       subscription: sub.name,
       webhookId: header("webhook-id"),
       webhookTimestamp: header("webhook-timestamp"),
+      webhookSignature: header("webhook-signature"),
       verified: false,
       status: 0,
       body: body.toString("utf8"),
@@ -168,7 +170,7 @@ export class SampleSubscriber {
       const payload = new Webhook(secret).verify(body.toString("utf8"), {
         "webhook-id": record.webhookId ?? "",
         "webhook-timestamp": record.webhookTimestamp ?? "",
-        "webhook-signature": header("webhook-signature") ?? "",
+        "webhook-signature": record.webhookSignature ?? "",
       }) as { type?: string };
       record.verified = true;
       record.type = payload?.type;
