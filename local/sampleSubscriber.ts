@@ -117,7 +117,8 @@ export class SampleSubscriber {
   /** Whether the flaky endpoint fails (503). */
   public failing = true;
   private readonly secrets = new Map<string, string>();
-  public readonly server = http.createServer((req, res) => void this.handle(req, res));
+  // The handler's promise goes to the server's guard (guardServer), which answers its failures.
+  public readonly server = http.createServer((req, res) => this.handle(req, res));
 
   /** The signing secret of a subscription served here (known once the program is evaluated). */
   setSecret(subscription: string, secret: string): void {
@@ -127,6 +128,8 @@ export class SampleSubscriber {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const body = await readRequestBody(req);
     const send = (status: number, out?: unknown) => {
+      // Already answered by the guard (a body over the limit): nothing more to say.
+      if (res.headersSent) return;
       res.writeHead(status, out === undefined ? {} : { "content-type": "application/json" });
       res.end(out === undefined ? undefined : JSON.stringify(out, null, 2));
     };
