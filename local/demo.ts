@@ -1,10 +1,12 @@
 // `npm run demo`: drives a running `npm start` (found through .switchyard/endpoints.json), or starts
 // one in this process, with a signed delivery per enabled webhook provider, a duplicate, a forged
-// one, a record event and a job; prints what happened and exits non-zero if anything did not.
+// one, a record event, a job and outbound webhooks (local/outboundScenarios.ts); prints what
+// happened and exits non-zero if anything did not.
 import "./polyfills";
 import * as fs from "fs";
 import { ENDPOINTS_FILE } from "./cli";
 import { allScenarios, Target } from "./scenarios";
+import { outboundScenarios } from "./outboundScenarios";
 import { SwitchyardLocal } from "./runtime";
 
 function running(): Target | undefined {
@@ -29,6 +31,7 @@ async function main() {
     target = await local.scenarioTarget();
   }
   const outcomes = await allScenarios(target);
+  outcomes.push(...(await outboundScenarios(target, (l) => console.log(l))));
   const width = Math.max(...outcomes.map((o) => o.step.length));
   console.log("");
   for (const o of outcomes)

@@ -465,6 +465,19 @@ export class SwitchyardLocal implements Runtime {
       busName: await resolve<string>(out.busName),
       jobsUrl,
       verificationWebhooks,
+      ...(this.outbound
+        ? {
+            outbound: {
+              ...this.outbound,
+              secrets: Object.fromEntries(
+                this.outbound.subscriptions.map((s) => [
+                  s.name,
+                  this.program.config[`${NAMESPACE}:${s.secretKey}`],
+                ]),
+              ),
+            },
+          }
+        : {}),
     };
   }
 

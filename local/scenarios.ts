@@ -9,6 +9,7 @@ import {
   VerificationRequestProvider,
 } from "../handlers/webhooks/providers";
 import { executeApiSigner } from "./sigv4";
+import type { OutboundInfo } from "./firstRun";
 
 /** What a scenario needs to know about the running instance. */
 export interface Target {
@@ -22,6 +23,8 @@ export interface Target {
   jobsUrl?: string;
   /** Providers whose signed verification requests start the workflow (switchyard:verificationWebhookProviders). */
   verificationWebhooks?: string[];
+  /** The sample subscriber and the outbound subscriptions, with the local ones' signing secrets. */
+  outbound?: OutboundInfo & { secrets: Record<string, string> };
 }
 
 export interface Outcome {
