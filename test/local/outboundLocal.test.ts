@@ -219,6 +219,57 @@ describe("local runtime: outbound webhooks to the sample subscriber", function (
     ]);
   });
 
+  it("serves ChangeMessageVisibility to the AWS CLI v2, scaled by --speed", async () => {
+    const cli = (args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+        execFile(
+          "/usr/bin/aws",
+          ["--endpoint-url", local.awsUrl, "--output", "json", ...args],
+          { env: { ...process.env, ...outboundCliEnvironment(local.outbound!) }, timeout: 60_000 },
+          (err, stdout, stderr) =>
+            resolve({ code: err ? ((err as any).code ?? 1) : 0, stdout, stderr }),
+        ),
+      );
+    const queue = `${local.awsUrl}/123456789012/switchyard-dev-outbound-sample-dlq`;
+    expect(
+      (await cli(["sqs", "send-message", "--queue-url", queue, "--message-body", "x"])).code,
+    ).to.equal(0);
+    const receive = async () =>
+      JSON.parse(
+        (await cli(["sqs", "receive-message", "--queue-url", queue, "--visibility-timeout", "60"]))
+          .stdout || "{}",
+      ).Messages ?? [];
+    const [m] = await receive();
+    expect(await receive()).to.deep.equal([]);
+    // 3600 s of visibility is one second at this speed.
+    const changed = await cli([
+      "sqs",
+      "change-message-visibility",
+      "--queue-url",
+      queue,
+      "--receipt-handle",
+      m.ReceiptHandle,
+      "--visibility-timeout",
+      "3600",
+    ]);
+    expect(changed.code, changed.stderr).to.equal(0);
+    expect(await receive()).to.deep.equal([]);
+    await new Promise((r) => setTimeout(r, 1200));
+    expect((await receive()).map((x: any) => x.Body)).to.deep.equal(["x"]);
+    const bad = await cli([
+      "sqs",
+      "change-message-visibility",
+      "--queue-url",
+      queue,
+      "--receipt-handle",
+      "not-a-handle",
+      "--visibility-timeout",
+      "1",
+    ]);
+    expect(bad.code).to.not.equal(0);
+    expect(bad.stderr).to.include("ReceiptHandleIsInvalid");
+  });
+
   it("refuses a subscription whose host resolves to the metadata address, every attempt logged; loopback stays allowed", async () => {
     const id = await put("InternalPing", {});
     const exhausted = await until("AttemptExhausted", () => exhaustedOf(id), 60_000);
