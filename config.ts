@@ -8,6 +8,7 @@ import { ConfigError, NAMESPACE } from "./config/kinds";
 import { ConfigKey, PREVIOUS_SECRET_SUFFIX, requiredSecrets, SecretDecl } from "./config/keys";
 import { readConfig } from "./config/read";
 import { outboundSubscriptionsWithSecrets } from "./components/webhooks/outboundConfig";
+import { localRun } from "./config/localRun";
 
 export { ConfigError, NAMESPACE } from "./config/kinds";
 export { DEFAULT_GATEWAY_TIERS, WEBHOOK_SECRET_KEYS } from "./config/keys";
@@ -140,6 +141,8 @@ export function loadConfig() {
       requestTimeoutSeconds: v.outboundRequestTimeoutSeconds,
       disableAfterSeconds: v.outboundDisableAfterSeconds,
       attemptLogTtlDays: v.outboundAttemptLogTtlDays,
+      // The local run only (never stack config): subscribers on this machine, its time scale.
+      local: localRun(),
     },
     // jobs API and records gateway
     apis: {

@@ -148,6 +148,9 @@ export const outbound =
         requestTimeoutSeconds: cfg.outbound.requestTimeoutSeconds,
         disableAfterSeconds: cfg.outbound.disableAfterSeconds,
         attemptLogTtlDays: cfg.outbound.attemptLogTtlDays,
+        ...(cfg.outbound.local
+          ? { allowHttp: true, localTimeScale: cfg.outbound.local.speed }
+          : {}),
         logRetentionDays: cfg.logRetentionDays,
         protect: cfg.protect,
         clientInit: cfg.lambdaClientInit,

@@ -40,6 +40,7 @@ import {
   parseSubscriptions,
   SubscriptionSpec,
 } from "../components/webhooks/outboundSpec";
+import { localRun } from "./localRun";
 import {
   isProvider,
   Provider,
@@ -356,7 +357,8 @@ export const KEYS = {
   // --- outbound webhooks ---
   outboundSubscriptions: json<SubscriptionSpec[]>({
     default: [],
-    check: (v) => parseSubscriptions(v),
+    // http:// and loopback endpoints only while the local run evaluates the program (config/localRun.ts)
+    check: (v) => parseSubscriptions(v, localRun() !== undefined),
     example: `'[{"name":"billing","url":"https://billing.example.com/hooks","events":["OrderPlaced"],"rateLimitPerSecond":10,"headers":{"X-Tenant":"acme"}}]'`,
     doc: "JSON list of outbound webhook subscriptions: `name` (1-20 lowercase letters, digits, hyphens), `url` (https), `events` (a list of detail types or an event pattern), optional `rateLimitPerSecond` (1-1000) and `headers`; each signs with `outboundSecret<Name>` (e.g. `outboundSecretBilling`) when set, else with a secret generated in Secrets Manager (`outboundSecretArns`); see [Outbound webhooks](outbound-webhooks.md)",
   }),

@@ -71,7 +71,7 @@ export interface LocalServices {
   /** SQS ReceiveMessage and DeleteMessage (JSON protocol), for inspecting queues such as the DLQ. */
   sqsReceiveMessage?(request: Record<string, unknown>): Promise<unknown>;
   sqsDeleteMessage?(request: Record<string, unknown>): Promise<unknown>;
-  /** SQS ChangeMessageVisibility (JSON protocol): a received message visible again, or later. */
+  /** SQS ChangeMessageVisibility (JSON 1.0 and query): a received message visible again, or later (the outbound dispatcher's retry waits). */
   sqsChangeMessageVisibility?(request: Record<string, unknown>): Promise<unknown>;
   /** Step Functions ListStateMachines and ListExecutions. */
   listStateMachines?(request: Record<string, unknown>): Promise<unknown>;
@@ -606,15 +606,6 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
         if (svc.describeConnection)
           return sendJson(res, 200, await svc.describeConnection(body), contentType);
         break;
-      case "AmazonSQS.ChangeMessageVisibility":
-        if (svc.sqsChangeMessageVisibility)
-          return sendJson(
-            res,
-            200,
-            await svc.sqsChangeMessageVisibility(body),
-            "application/x-amz-json-1.0",
-          );
-        break;
       case "AWSEvents.ListRules":
         requireStrings(body, [], ["EventBusName", "NamePrefix", "NextToken"]);
         if (svc.listRules) return sendJson(res, 200, await svc.listRules(body), contentType);
@@ -631,6 +622,15 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
       case "AmazonSQS.DeleteMessage":
         if (svc.sqsDeleteMessage)
           return sendJson(res, 200, await svc.sqsDeleteMessage(body), "application/x-amz-json-1.0");
+        break;
+      case "AmazonSQS.ChangeMessageVisibility":
+        if (svc.sqsChangeMessageVisibility)
+          return sendJson(
+            res,
+            200,
+            await svc.sqsChangeMessageVisibility(body),
+            "application/x-amz-json-1.0",
+          );
         break;
       case "AWSStepFunctions.ListStateMachines":
         if (svc.listStateMachines)
@@ -808,7 +808,8 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
       // SQS ReceiveMessage / DeleteMessage (query protocol: what aws-cli v2 before 2.13 sends).
       if (
         (action === "ReceiveMessage" && svc.sqsReceiveMessage) ||
-        (action === "DeleteMessage" && svc.sqsDeleteMessage)
+        (action === "DeleteMessage" && svc.sqsDeleteMessage) ||
+        (action === "ChangeMessageVisibility" && svc.sqsChangeMessageVisibility)
       ) {
         const list = (name: string) => {
           const out: string[] = [];
@@ -860,7 +861,9 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
                 `</Message>`,
             )
             .join("")}</ReceiveMessageResult>`;
-        } else await svc.sqsDeleteMessage!(request);
+        } else if (action === "ChangeMessageVisibility")
+          await svc.sqsChangeMessageVisibility!(request);
+        else await svc.sqsDeleteMessage!(request);
         res.writeHead(200, { "content-type": "text/xml" });
         return res.end(
           `<?xml version="1.0"?><${action}Response xmlns="http://queue.amazonaws.com/doc/2012-11-05/">${result}<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>`,

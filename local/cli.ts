@@ -10,6 +10,12 @@ import { ENDPOINTS_FILE } from "./endpointsFile";
 /** Where a running instance says what it serves (`npm run demo` reads it); tests move it. */
 export { ENDPOINTS_FILE };
 
+/** --speed N, or a fraction such as 1/3600 (a 10 h wait takes 10 s). */
+export function parseSpeed(v: string): number {
+  const m = v.match(/^\s*([0-9.eE+-]+)\s*\/\s*([0-9.eE+-]+)\s*$/);
+  return m ? Number(m[1]) / Number(m[2]) : Number(v);
+}
+
 export function parseArgs(argv: string[]): {
   stack: string;
   speed: number;
@@ -32,7 +38,7 @@ export function parseArgs(argv: string[]): {
       return v;
     };
     if (a === "--stack") out.stack = next();
-    else if (a === "--speed") out.speed = Number(next());
+    else if (a === "--speed") out.speed = parseSpeed(next());
     else if (a === "--persist") out.persist = true;
     else if (a === "--port") out.basePort = Number(next());
     else if (a === "--records-endpoint") out.recordsEndpoint = next();
@@ -41,7 +47,10 @@ export function parseArgs(argv: string[]): {
         `unknown option ${a}; options: --stack dev|prod, --speed N, --persist, --port N, --records-endpoint URL`,
       );
   }
-  if (!(out.speed > 0)) throw new Error("--speed must be a positive number (1 = real time)");
+  if (!(out.speed > 0) || !Number.isFinite(out.speed))
+    throw new Error(
+      "--speed must be a positive number or fraction (1 = real time; 1/3600: an hour takes a second)",
+    );
   return out;
 }
 

@@ -2,12 +2,14 @@
 // one in this process, with a signed delivery per enabled webhook provider, a duplicate, a forged
 // one, a record event and a job (local/scenarios.ts), then a tenant's document, an S3 object with a
 // bad record, a records gateway call, the DLQ read and an archive replay started with the AWS CLI
-// (local/pipelineScenarios.ts); prints what happened and exits non-zero if anything did not.
+// (local/pipelineScenarios.ts), and outbound webhooks (local/outboundScenarios.ts); prints what
+// happened and exits non-zero if anything did not.
 import "./polyfills";
 import * as fs from "fs";
 import { ENDPOINTS_FILE } from "./cli";
 import { allScenarios, Target } from "./scenarios";
 import { pipelineScenarios } from "./pipelineScenarios";
+import { outboundScenarios } from "./outboundScenarios";
 import { SwitchyardLocal } from "./runtime";
 
 function running(): Target | undefined {
@@ -32,6 +34,7 @@ async function main() {
     target = await local.scenarioTarget();
   }
   const outcomes = [...(await allScenarios(target)), ...(await pipelineScenarios(target))];
+  outcomes.push(...(await outboundScenarios(target, (l) => console.log(l))));
   const width = Math.max(...outcomes.map((o) => o.step.length));
   console.log("");
   for (const o of outcomes)

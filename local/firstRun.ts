@@ -13,6 +13,7 @@ import { NAMESPACE } from "../config/kinds";
 import { PREVIOUS_SECRET_SUFFIX } from "../config/keys";
 import { BACKEND_CALLS, INGRESS_SOURCE } from "../lib/tenantRules";
 import { hashApiKey, keyItemPk } from "../handlers/tenants/apiKeys";
+import { SAMPLE_SOURCE } from "./sampleSubscriber";
 
 /** The environment the printed AWS CLI commands need (the endpoint accepts key local/local). */
 export const CLI_ENVIRONMENT = {
@@ -217,5 +218,101 @@ export function inspectLines(t: InspectTargets): string[] {
     const put = cliCommands(t).find((c) => c.includes("put-events"))!;
     lines.push(`    ${put.map(shellWord).join(" ")}`);
   }
+  return lines;
+}
+
+/** What the banner says of outbound webhooks: the sample subscriber and each subscription. */
+export interface OutboundInfo {
+  subscriberUrl: string;
+  awsUrl: string;
+  controlUrl: string;
+  busName: string;
+  table: string;
+  speed: number;
+  retryScheduleSeconds: number[];
+  subscriptions: Array<{
+    name: string;
+    url: string;
+    /** What a local subscription's endpoint does; absent for the stack's own. */
+    about?: string;
+    /** The detail type it selects (source SAMPLE_SOURCE), for a local subscription. */
+    detailType?: string;
+    secretKey: string;
+    secretSource: string;
+    /** Its queue's URL at the local endpoint. */
+    queueUrl: string;
+    dlqName: string;
+  }>;
+}
+
+/** A put-events entry that a local subscription's rule matches. */
+export function samplePutEntry(busName: string, detailType: string): string {
+  return JSON.stringify([
+    {
+      EventBusName: busName,
+      Source: SAMPLE_SOURCE,
+      DetailType: detailType,
+      Detail: JSON.stringify({ hello: "from the AWS CLI" }),
+    },
+  ]);
+}
+
+/** What `npm run outbound` (the AWS SDK: AWS_REGION, not the CLI's AWS_DEFAULT_REGION) needs here. */
+export function outboundCliEnvironment(o: Pick<OutboundInfo, "awsUrl">): Record<string, string> {
+  return { AWS_ENDPOINT_URL: o.awsUrl, ...CLI_ENVIRONMENT, AWS_REGION: REGION };
+}
+
+/** `npm run outbound -- resend` against this run: the endpoint, credentials and names it needs. */
+export function resendCommand(o: OutboundInfo, subscription: string, messageId: string): string[] {
+  const queueUrl = o.subscriptions.find((s) => s.name === subscription)?.queueUrl ?? "<queue URL>";
+  return [
+    ...Object.entries(outboundCliEnvironment(o)).map(([k, v]) => `${k}=${v}`),
+    "npm",
+    "run",
+    "outbound",
+    "--",
+    "resend",
+    messageId,
+    "--table",
+    o.table,
+    "--queue",
+    `${subscription}=${queueUrl}`,
+  ];
+}
+
+export function outboundLines(o: OutboundInfo): string[] {
+  const scaled = o.retryScheduleSeconds.map((s) => +(s * o.speed).toFixed(3));
+  const lines = [
+    `  sample subscriber (outbound webhooks): ${o.subscriberUrl} (GET /received: each delivery it got, verified with standardwebhooks)`,
+  ];
+  for (const s of o.subscriptions)
+    lines.push(
+      `    subscription ${s.name} -> ${s.url}${s.about ? `: ${s.about}` : ""} (secret ${s.secretKey} from ${s.secretSource}; DLQ ${s.dlqName})`,
+    );
+  lines.push(
+    `    retry schedule ${o.retryScheduleSeconds.join(", ")} s, waited at --speed ${o.speed} as ${scaled.join(", ")} s; after the last attempt: the subscription's DLQ and Switchyard.Outbound.AttemptExhausted on the bus (${o.controlUrl}/events)`,
+  );
+  const local = o.subscriptions.filter((s) => s.detailType);
+  if (local.length) {
+    lines.push(
+      `    deliver one: put an event of source ${SAMPLE_SOURCE} and detail type ${local.map((s) => `${s.detailType} (${s.name})`).join(", ")}:`,
+    );
+    const put = [
+      "aws",
+      "--endpoint-url",
+      o.awsUrl,
+      "events",
+      "put-events",
+      "--entries",
+      samplePutEntry(o.busName, local[0].detailType!),
+    ];
+    lines.push(`    ${put.map(shellWord).join(" ")}`);
+  }
+  const flaky = o.subscriptions.find((s) => s.name === "flaky");
+  if (flaky)
+    lines.push(
+      `    recover a message of flaky: curl -X POST ${o.subscriberUrl}/flaky/recover, then`,
+      `    ${resendCommand(o, "flaky", "<messageId>").map(shellWord).join(" ")}`,
+    );
   return lines;
 }

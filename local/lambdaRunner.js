@@ -25,6 +25,35 @@ for (const [level, stream] of [
   };
 }
 
+// The sandbox's hosts file (SWITCHYARD_SANDBOX_HOSTS, JSON name -> address): those names resolve
+// without DNS, as /etc/hosts entries would; every other name goes to the system's resolver.
+if (process.env.SWITCHYARD_SANDBOX_HOSTS) {
+  const dns = require("dns");
+  const net = require("net");
+  const hosts = JSON.parse(process.env.SWITCHYARD_SANDBOX_HOSTS);
+  const entry = (hostname) => {
+    const address = Object.prototype.hasOwnProperty.call(hosts, hostname)
+      ? hosts[hostname]
+      : undefined;
+    return address && { address, family: net.isIPv6(address) ? 6 : 4 };
+  };
+  const lookup = dns.lookup;
+  dns.lookup = function (hostname, options, callback) {
+    const cb = typeof options === "function" ? options : callback;
+    const e = entry(hostname);
+    if (!e) return lookup.apply(this, arguments);
+    const all = typeof options === "object" && options !== null && options.all;
+    process.nextTick(() => (all ? cb(null, [e]) : cb(null, e.address, e.family)));
+    return {};
+  };
+  const lookupPromise = dns.promises.lookup;
+  dns.promises.lookup = async function (hostname, options) {
+    const e = entry(hostname);
+    if (!e) return lookupPromise.apply(this, arguments);
+    return typeof options === "object" && options !== null && options.all ? [e] : e;
+  };
+}
+
 let handler;
 try {
   handler = require(path.join(dir, "__index.js")).handler;

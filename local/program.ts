@@ -12,6 +12,7 @@ import { PREVIOUS_SECRET_SUFFIX, requiredSecrets } from "../config/keys";
 import { readConfig } from "../config/read";
 import { PROVIDER_MODULES } from "../handlers/webhooks/providers";
 import { opaqueSecret } from "../handlers/webhooks/providers/module";
+import { asLocalRun, LocalRun } from "../config/localRun";
 
 export const ROOT = path.join(__dirname, "..");
 export const LOCAL_SECRETS_FILE = path.join(ROOT, ".switchyard", "secrets.json");
@@ -27,8 +28,11 @@ export interface DeclaredProgram {
 }
 
 function generateSecret(key: string): string {
-  // A webhook secret in its provider's format (its module knows it); other secrets are opaque.
-  const provider = PROVIDER_MODULES.find((m) => m.secret.key === key);
+  // A webhook secret in its provider's format (its module knows it); an outbound subscription's
+  // signing secret (outboundSecret<Name>) is a Standard Webhooks one; other secrets are opaque.
+  const provider = key.startsWith("outboundSecret")
+    ? PROVIDER_MODULES.find((m) => m.name === "standard")
+    : PROVIDER_MODULES.find((m) => m.secret.key === key);
   return provider ? provider.secret.generate(randomBytes) : opaqueSecret(randomBytes);
 }
 
@@ -74,29 +78,42 @@ export function readStackConfig(stack: string): Record<string, string> {
   return out;
 }
 
-function evaluate(stack: string, config: Record<string, string>): Record<string, unknown> {
+function evaluate(
+  stack: string,
+  config: Record<string, string>,
+  run: LocalRun | undefined,
+): Record<string, unknown> {
   setupMocks(config, stack);
   resetRecorded();
   functionArchives.clear();
   for (const m of ["index.ts", "config.ts"]) delete require.cache[path.join(ROOT, m)];
-  return require(path.join(ROOT, "index.ts"));
+  const load = () => require(path.join(ROOT, "index.ts"));
+  return run ? asLocalRun(run, load) : load();
 }
 
+/**
+ * The program of `stack` with its config, `overrides` and the secrets it needs. `run` (what the
+ * local runtime serves: `npm start`) evaluates it as the local run (config/localRun.ts); without it
+ * (the deploy rehearsal) it is evaluated as `pulumi up` would.
+ */
 export function loadProgram(
   stack: string,
   overrides: Record<string, string> = {},
+  run?: LocalRun,
 ): Promise<DeclaredProgram> {
-  return withoutStackTraces(() => evaluateWithSecrets(stack, overrides));
+  return withoutStackTraces(() => evaluateWithSecrets(stack, overrides, run));
 }
 
 async function evaluateWithSecrets(
   stack: string,
   overrides: Record<string, string>,
+  run: LocalRun | undefined,
 ): Promise<DeclaredProgram> {
   const config: Record<string, string> = { ...readStackConfig(stack), ...overrides };
   // The stack's config says which secrets the program requires (config/keys.ts): each is given
   // before the program runs, so it is evaluated once. A bad value fails here as at preview.
-  const values = readConfig((key) => config[`${NAMESPACE}:${key}`], stack);
+  const read = () => readConfig((key) => config[`${NAMESPACE}:${key}`], stack);
+  const values = run ? asLocalRun(run, read) : read();
   const generated: string[] = [];
   for (const { key } of requiredSecrets(values.webhookProviders)) {
     if (config[`${NAMESPACE}:${key}`] !== undefined) continue;
@@ -112,7 +129,7 @@ async function evaluateWithSecrets(
       config[`${NAMESPACE}:${previous}`] = v;
   }
   await settle();
-  const outputs = evaluate(stack, config);
+  const outputs = evaluate(stack, config, run);
   // Functions register once their closure is serialized and bundled: wait for every registration.
   await settle();
   await (

@@ -11,7 +11,7 @@ import { createAwsEndpoint } from "./awsEndpoint";
 import { LocalBus } from "./bus";
 import { CLIENT_TIMEOUTS, ErrorStyle, guardServer } from "./httpEvents";
 import { LocalLambdas } from "./lambdas";
-import { DeclaredProgram, loadProgram, ROOT } from "./program";
+import { DeclaredProgram, loadProgram, readStackConfig, ROOT } from "./program";
 import { RecordsStandIn } from "./recordsStandIn";
 import { LocalStepFunctions } from "./stateMachines";
 import { LocalStreams } from "./streams";
@@ -19,6 +19,11 @@ import { LOCAL_CALLER_CREDENTIALS, LocalRestApi } from "./apigateway";
 import { Target } from "./scenarios";
 import { pipelineTarget } from "./pipelineScenarios";
 import { WEBHOOK_SECRET_KEYS } from "../config";
+import { NAMESPACE } from "../config/kinds";
+import { ACCOUNT } from "./mocks";
+import { LOCAL_SUBSCRIPTIONS, localSubscriptionUrl } from "./sampleSubscriber";
+import { outboundSecretKey } from "../components/webhooks/outboundSpec";
+import { DEFAULT_RETRY_SCHEDULE_SECONDS } from "../handlers/outbound/settings";
 import { nameOf, Runtime, Services, unsecret } from "./services/context";
 import { DynamoDbService, MOTO_RECORDING_FILE } from "./services/dynamodb";
 import { SqsService, type QueueMessage } from "./services/sqs";
@@ -32,12 +37,16 @@ import { FunctionUrlsService } from "./services/functionUrls";
 import { RestApisService } from "./services/restApis";
 import { RecordsApiService } from "./services/records";
 import { ControlService } from "./services/control";
+import { SubscriberService } from "./services/subscriber";
 import {
   DemoTenant,
   ingressTenant,
   InspectTargets,
   inspectLines,
+  OutboundInfo,
+  secretSource,
   issueDemoTenantKey,
+  outboundLines,
   WebhookReceiver,
   webhookLines,
   webhookReceivers,
@@ -115,6 +124,8 @@ export class SwitchyardLocal implements Runtime {
   public demoTenant?: DemoTenant;
   /** What the printed AWS CLI commands inspect. */
   public inspect?: InspectTargets;
+  /** The sample subscriber and the outbound subscriptions, when the program declares them. */
+  public outbound?: OutboundInfo;
 
   private constructor(private readonly opts: LocalOptions) {
     this.speed = opts.speed ?? 0.01;
@@ -138,6 +149,7 @@ export class SwitchyardLocal implements Runtime {
         recordsEndpoint: opts.recordsEndpoint,
         clientTimeouts: opts.clientTimeouts,
       }),
+      subscriber: new SubscriberService(this),
     };
   }
 
@@ -271,7 +283,15 @@ export class SwitchyardLocal implements Runtime {
     // Its Python process starts while the program is evaluated.
     const dynamo = s.dynamodb.start(stack);
     dynamo.catch(() => undefined);
-    this.program = await loadProgram(stack, this.opts.configOverrides);
+    // The sample subscriber first: the local subscriptions to it are part of the program's config.
+    await s.subscriber.start();
+    const given = this.opts.configOverrides ?? {};
+    const overrides = {
+      ...given,
+      ...s.subscriber.configOverrides({ ...readStackConfig(stack), ...given }),
+    };
+    this.program = await loadProgram(stack, overrides, { speed: this.speed });
+    s.subscriber.useProgramSecrets();
     await dynamo;
     await s.dynamodb.createTables(this);
     s.s3.build(stack);
@@ -297,6 +317,7 @@ export class SwitchyardLocal implements Runtime {
     this.awsUrl = await this.listen(endpoint, "AWS endpoint", AWS_ENDPOINT_MAX_BODY_BYTES, "aws");
 
     s.lambda.build();
+    s.sqs.buildPollers();
     s.eventBridge.build();
     s.stepFunctions.build();
     s.dynamodb.buildStreams(this);
@@ -337,6 +358,60 @@ export class SwitchyardLocal implements Runtime {
       stateMachineArns: [...this.sfn.definitions.keys()],
       demoTenant: this.demoTenant,
     };
+    this.outbound = await this.outboundInfo(target.busName);
+  }
+
+  /** The sample subscriber and every outbound subscription the program declares. */
+  private async outboundInfo(busName: string): Promise<OutboundInfo | undefined> {
+    const out = this.program.outputs as Record<string, unknown>;
+    if (!out.outboundAttemptTableName) return undefined;
+    const cfg = this.program.config;
+    const specs = JSON.parse(cfg[`${NAMESPACE}:outboundSubscriptions`] ?? "[]") as Array<{
+      name: string;
+      url: string;
+    }>;
+    const queueUrls = await resolveOutput<Record<string, string>>(out.outboundQueueUrls);
+    const dlqUrls = await resolveOutput<Record<string, string>>(out.outboundDlqUrls);
+    const schedule = cfg[`${NAMESPACE}:outboundRetrySchedule`];
+    return {
+      subscriberUrl: this.services.subscriber.url,
+      awsUrl: this.awsUrl,
+      controlUrl: this.controlUrl,
+      busName,
+      table: await resolveOutput<string>(out.outboundAttemptTableName),
+      speed: this.speed,
+      retryScheduleSeconds: schedule
+        ? (JSON.parse(schedule) as number[])
+        : [...DEFAULT_RETRY_SCHEDULE_SECONDS],
+      subscriptions: specs.map((spec) => {
+        const local = LOCAL_SUBSCRIPTIONS.find(
+          (l) =>
+            l.name === spec.name &&
+            localSubscriptionUrl(l, this.services.subscriber.url) === spec.url,
+        );
+        const key = outboundSecretKey(spec.name);
+        return {
+          name: spec.name,
+          url: spec.url,
+          ...(local ? { about: local.about, detailType: local.detailType } : {}),
+          secretKey: key,
+          secretSource: cfg[`${NAMESPACE}:${key}`]
+            ? secretSource(
+                key,
+                this.opts.configOverrides ?? {},
+                this.services.subscriber.generatedSecrets,
+              )
+            : "generated in the local Secrets Manager",
+          queueUrl: this.toLocalQueueUrl(queueUrls[spec.name]),
+          dlqName: String(dlqUrls[spec.name]).split("/").pop()!,
+        };
+      }),
+    };
+  }
+
+  /** A queue URL the program declares, at the local endpoint (where the SDK must send). */
+  toLocalQueueUrl(url: string): string {
+    return `${this.awsUrl}/${ACCOUNT}/${url.split("/").pop()}`;
   }
 
   /** Serves an https endpoint of the records API from where it runs locally. */
@@ -365,6 +440,7 @@ export class SwitchyardLocal implements Runtime {
       await this.lambdas.drain();
       await this.sfn.drain();
       await this.streams.drain();
+      await this.services.sqs.drain();
       await new Promise((r) => setTimeout(r, 30));
       quiet = this.logLines.length === before ? quiet + 1 : 0;
     }
@@ -421,11 +497,25 @@ export class SwitchyardLocal implements Runtime {
       jobsUrl,
       verificationWebhooks,
       pipeline: await pipelineTarget(this),
+      ...(this.outbound
+        ? {
+            outbound: {
+              ...this.outbound,
+              secrets: Object.fromEntries(
+                this.outbound.subscriptions.map((s) => [
+                  s.name,
+                  this.program.config[`${NAMESPACE}:${s.secretKey}`],
+                ]),
+              ),
+            },
+          }
+        : {}),
     };
   }
 
   /** A short readable list of what is served. */
   summary(): string {
+    const s = this.services;
     const lines: string[] = [];
     lines.push(`Switchyard local — stack ${this.program.stack}`);
     lines.push(`  AWS endpoint (AWS_ENDPOINT_URL): ${this.awsUrl}`);
@@ -438,6 +528,7 @@ export class SwitchyardLocal implements Runtime {
     );
     for (const [n, u] of Object.entries(this.functionUrls)) lines.push(`  function URL ${n}: ${u}`);
     lines.push(...webhookLines(this.receivers));
+    if (this.outbound) lines.push(...outboundLines(this.outbound));
     for (const [n, u] of Object.entries(this.apiUrls)) {
       lines.push(`  API ${n}: ${u}`);
       for (const [k, v] of Object.entries(this.restApis[n].apiKeys))
@@ -463,8 +554,8 @@ export class SwitchyardLocal implements Runtime {
     for (const b of this.services.s3.bucketNames())
       lines.push(`  bucket ${b} (S3 via the AWS endpoint, path style)`);
     for (const f of this.lambdas.functions.values()) lines.push(`  function ${f.name}`);
-    if (this.program.generatedSecrets.length)
-      lines.push(`  secrets generated for this run: ${this.program.generatedSecrets.join(", ")}`);
+    const generated = [...this.program.generatedSecrets, ...s.subscriber.generatedSecrets];
+    if (generated.length) lines.push(`  secrets generated for this run: ${generated.join(", ")}`);
     lines.push(
       `  function logs: printed as [function request] lines; the latest per function at ${this.controlUrl}/logs/<function>`,
     );
@@ -479,6 +570,7 @@ export class SwitchyardLocal implements Runtime {
    */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      this.services.sqs.stop();
       const closed = this.servers.map((s) => new Promise<void>((r) => s.close(() => r())));
       for (const s of this.servers) s.closeIdleConnections();
       await Promise.all([

@@ -10,6 +10,7 @@ import {
 } from "../handlers/webhooks/providers";
 import { executeApiSigner } from "./sigv4";
 import type { PipelineTarget } from "./pipelineScenarios";
+import type { OutboundInfo } from "./firstRun";
 
 /** What a scenario needs to know about the running instance. */
 export interface Target {
@@ -25,6 +26,8 @@ export interface Target {
   verificationWebhooks?: string[];
   /** What the tenant, ingestion, gateway, DLQ and replay scenarios use (local/pipelineScenarios.ts). */
   pipeline?: PipelineTarget;
+  /** The sample subscriber and the outbound subscriptions, with the local ones' signing secrets. */
+  outbound?: OutboundInfo & { secrets: Record<string, string> };
 }
 
 export interface Outcome {

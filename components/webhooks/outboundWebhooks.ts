@@ -60,6 +60,12 @@ export interface OutboundWebhooksArgs {
   readonly batchSize?: number;
   /** The local run only: http:// endpoints and loopback addresses. Default false. */
   readonly allowHttp?: boolean;
+  /**
+   * The local run only: its SQS emulation makes every retry wait last this many times as long
+   * (its --speed), and the dispatcher records when the next attempt is due on the same scale, so a
+   * copy of a message is not refused as early. Default none: real time, as on AWS.
+   */
+  readonly localTimeScale?: number;
   /** Memory of the dispatcher, MB. Default 256. */
   readonly memorySize?: number;
   /** Days the dispatcher's log group keeps logs. Default 30. */
@@ -93,6 +99,8 @@ export function validateOutboundArgs(args: OutboundWebhooksArgs): void {
   checkIntRange("parkSeconds", a.parkSeconds, 60, 43000);
   checkIntRange("batchSize", a.batchSize, 1, 10);
   checkIntRange("memorySize", a.memorySize, 128, 10240);
+  if (a.localTimeScale !== undefined && !(a.localTimeScale > 0))
+    throw new Error(`localTimeScale must be a positive number, got ${a.localTimeScale}`);
 }
 
 /** The dispatcher's timeout: one request, plus its bookkeeping (attempt log, queue, events). */
@@ -266,6 +274,8 @@ export class OutboundWebhooks extends pulumi.ComponentResource {
       attemptLogTtlDays: a.attemptLogTtlDays,
       parkSeconds: a.parkSeconds,
       allowHttp: a.allowHttp,
+      // Absent unless given, so a deployed dispatcher's code is what it was before the local run had it.
+      ...(a.localTimeScale !== undefined ? { timeScale: a.localTimeScale } : {}),
     };
     this.dispatcher = new SwitchyardFunction(
       `${name}-dispatcher`,

@@ -298,7 +298,7 @@ export function makeDispatcher(deps: DispatcherDeps) {
         status: "retrying",
         statusCode: result.statusCode,
         error: result.error ?? `HTTP ${result.statusCode}`,
-        nextAttemptAt: now() + delay * 1000,
+        nextAttemptAt: now() + delay * 1000 * (s.timeScale ?? 1),
       });
       await changeVisibility(r, res.queueUrl, delay);
       return "retry";

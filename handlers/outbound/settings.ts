@@ -52,6 +52,11 @@ export interface DispatcherSettings {
   readonly parkSeconds: number;
   /** The local run only: http:// endpoints and loopback addresses (subscribers on this machine). */
   readonly allowHttp: boolean;
+  /**
+   * The local run only: its SQS emulation scales the visibility timeouts the dispatcher sets by
+   * this factor (its --speed), so the next attempt is due at now + delay x timeScale. Default 1.
+   */
+  readonly timeScale?: number;
 }
 
 /** Where each subscription's messages live, by subscription name (resource attributes). */

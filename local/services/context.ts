@@ -16,6 +16,7 @@ import type { SecretsManagerService } from "./secretsmanager";
 import type { SnsService } from "./sns";
 import type { SqsService } from "./sqs";
 import type { StepFunctionsService } from "./stepfunctions";
+import type { SubscriberService } from "./subscriber";
 
 /** The service modules one run is made of. */
 export interface Services {
@@ -30,6 +31,7 @@ export interface Services {
   functionUrls: FunctionUrlsService;
   restApis: RestApisService;
   records: RecordsApiService;
+  subscriber: SubscriberService;
 }
 
 export interface Runtime {

@@ -6,6 +6,7 @@ import { AwsError, LocalServices } from "../awsEndpoint";
 import { LocalFunction, LocalLambdas } from "../lambdas";
 import type { FunctionLogRecord } from "../artifacts";
 import { nameOf, Runtime, unsecret } from "./context";
+import { SANDBOX_HOSTS } from "../sampleSubscriber";
 
 /** How many of a function's latest log lines are kept for the control port. */
 export const KEPT_LOG_RECORDS = 500;
@@ -50,12 +51,16 @@ export class LambdaService {
         name,
         arn,
         archive,
-        environment: Object.fromEntries(
-          Object.entries(unsecret(f.inputs.environment?.variables ?? {})).map(([k, v]) => [
-            k,
-            this.localEnvValue(String(v)),
-          ]),
-        ),
+        environment: {
+          ...Object.fromEntries(
+            Object.entries(unsecret(f.inputs.environment?.variables ?? {})).map(([k, v]) => [
+              k,
+              this.localEnvValue(String(v)),
+            ]),
+          ),
+          // The sandboxes' hosts file (local/lambdaRunner.js), for the outbound address check.
+          SWITCHYARD_SANDBOX_HOSTS: JSON.stringify(SANDBOX_HOSTS),
+        },
         timeoutSeconds: f.inputs.timeout ?? 3,
         reservedConcurrency: f.inputs.reservedConcurrentExecutions,
         asyncConfig: cfg

@@ -126,9 +126,11 @@ export const SERVED_OPERATIONS: readonly ServedOperation[] = [
   {
     service: "SQS",
     operation: "ChangeMessageVisibility",
-    protocol: "JSON 1.0",
+    protocol: "JSON 1.0 and query",
     target: "AmazonSQS.ChangeMessageVisibility",
     engine: "sqs",
+    backend:
+      "the timeout scaled by --speed (retry waits); the queues' event source mappings feed their functions",
   },
   { service: "SNS", operation: "Publish", protocol: "query", engine: "sns" },
   {

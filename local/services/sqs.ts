@@ -1,7 +1,12 @@
 // SQS: each declared queue is a list of the messages sent to it (the hub's DLQ, destinations,
-// subscriptions); the endpoint's SendMessage and SendMessageBatch land here.
+// subscriptions); the endpoint's SendMessage and SendMessageBatch land here, and the declared
+// event source mappings of queues (local/queuePollers.ts) feed their functions from them.
+// Visibility timeouts a function sets (ChangeMessageVisibility: the outbound dispatcher's retry
+// schedule) are scaled by --speed; a client's ReceiveMessage keeps the seconds it asks for.
 import { createHash, randomBytes, randomUUID } from "crypto";
 import { AwsError, LocalServices, md5OfAttributes } from "../awsEndpoint";
+import { REGION } from "../mocks";
+import { LocalQueuePollers } from "../queuePollers";
 import { nameOf, Runtime } from "./context";
 
 export interface QueueMessage {
@@ -16,6 +21,8 @@ interface Received {
   count: number;
   firstReceived: number;
   invisibleUntil: number;
+  /** Hidden by a poller's receive, and not changed since by the function. */
+  byPoller?: boolean;
 }
 
 const md5 = (s: string) => createHash("md5").update(s).digest("hex");
@@ -24,11 +31,59 @@ export class SqsService {
   public readonly queues = new Map<string, QueueMessage[]>();
   private readonly received = new WeakMap<QueueMessage, Received>();
   private readonly receipts = new Map<string, { queue: string; message: QueueMessage }>();
+  /** The event source mappings of queues, once built. */
+  public pollers?: LocalQueuePollers;
 
   constructor(private readonly rt: Runtime) {}
 
   build(): void {
     for (const q of this.rt.of("aws:sqs/queue:Queue")) this.queues.set(nameOf(q), []);
+  }
+
+  /** The event source mappings of queues; once the functions are built. */
+  buildPollers(): void {
+    const rt = this.rt;
+    const mappings = rt
+      .of("aws:lambda/eventSourceMapping:EventSourceMapping")
+      .filter((m) => String(m.inputs.eventSourceArn).includes(":sqs:"))
+      .map((m) => ({
+        uuid: m.name,
+        queueArn: String(m.inputs.eventSourceArn),
+        queueName: String(m.inputs.eventSourceArn).split(":")[5],
+        functionName: String(m.inputs.functionName),
+        batchSize: m.inputs.batchSize ?? 10,
+        reportBatchItemFailures: (m.inputs.functionResponseTypes ?? []).includes(
+          "ReportBatchItemFailures",
+        ),
+      }))
+      .filter((m) => this.queues.has(m.queueName));
+    this.pollers = new LocalQueuePollers(mappings, {
+      region: REGION,
+      receive: (queue, max) =>
+        (this.receive({ QueueUrl: queue, MaxNumberOfMessages: max, AttributeNames: ["All"] }, true)
+          .Messages ?? []) as never,
+      delete: (queue, handle) => this.delete({ QueueUrl: queue, ReceiptHandle: handle }),
+      release: (queue, handle) => {
+        const receipt = this.receipts.get(handle);
+        const state = receipt && this.received.get(receipt.message);
+        if (state?.byPoller)
+          state.invisibleUntil = Date.now() + this.visibilitySeconds(queue) * 1000 * rt.speed;
+      },
+      hasVisible: (queue) => {
+        const now = Date.now();
+        return (this.queues.get(queue) ?? []).some(
+          (m) => (this.received.get(m)?.invisibleUntil ?? 0) <= now,
+        );
+      },
+      invoke: (fn, event) => rt.services.lambda.lambdas.invoke(fn, event),
+      log: (l) => rt.log(l),
+    });
+  }
+
+  /** A queue's declared visibility timeout (SQS's default: 30 s). */
+  private visibilitySeconds(name: string): number {
+    const declared = this.rt.of("aws:sqs/queue:Queue").find((q) => nameOf(q) === name);
+    return Number(declared?.inputs.visibilityTimeoutSeconds ?? 30);
   }
 
   private queueName(urlOrArn: string): string {
@@ -54,6 +109,7 @@ export class SqsService {
       SentTimestamp: Date.now(),
     });
     this.rt.log(`  queue ${name}: message ${id.slice(0, 8)}`);
+    this.pollers?.notify(name);
     return id;
   }
 
@@ -61,7 +117,7 @@ export class SqsService {
    * ReceiveMessage: up to MaxNumberOfMessages (1-10) visible messages, each hidden for the
    * VisibilityTimeout (default the queue's, 30 s) until deleted; answers at once (no long polling).
    */
-  receive(request: Record<string, unknown>) {
+  receive(request: Record<string, unknown>, byPoller = false) {
     const name = this.queueName(request.QueueUrl as string);
     const max = request.MaxNumberOfMessages === undefined ? 1 : Number(request.MaxNumberOfMessages);
     if (!Number.isInteger(max) || max < 1 || max > 10)
@@ -69,10 +125,9 @@ export class SqsService {
         "InvalidParameterValue",
         `Value ${String(request.MaxNumberOfMessages)} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.`,
       );
-    const declared = this.rt.of("aws:sqs/queue:Queue").find((q) => nameOf(q) === name);
     const visibility =
       request.VisibilityTimeout === undefined
-        ? Number(declared?.inputs.visibilityTimeoutSeconds ?? 30)
+        ? this.visibilitySeconds(name)
         : Number(request.VisibilityTimeout);
     if (!Number.isInteger(visibility) || visibility < 0 || visibility > 43200)
       throw new AwsError(
@@ -98,6 +153,7 @@ export class SqsService {
       if (state.invisibleUntil > now) continue;
       state.count++;
       state.invisibleUntil = now + visibility * 1000;
+      state.byPoller = byPoller;
       this.received.set(m, state);
       const handle = randomBytes(48).toString("base64");
       this.receipts.set(handle, { queue: name, message: m });
@@ -152,7 +208,10 @@ export class SqsService {
     return {};
   }
 
-  /** ChangeMessageVisibility: a received message hidden for VisibilityTimeout more seconds (0: visible now). */
+  /**
+   * ChangeMessageVisibility: a received message hidden for VisibilityTimeout (0-43200) seconds
+   * from now, scaled by --speed (a retry schedule's waits; 0 makes it visible at once).
+   */
   changeVisibility(request: Record<string, unknown>) {
     const name = this.queueName(request.QueueUrl as string);
     const handle = request.ReceiptHandle;
@@ -161,12 +220,12 @@ export class SqsService {
         "MissingParameter",
         "The request must contain the parameter ReceiptHandle.",
       );
-    const timeout = Number(request.VisibilityTimeout);
+    const seconds = Number(request.VisibilityTimeout);
     if (
       request.VisibilityTimeout === undefined ||
-      !Number.isInteger(timeout) ||
-      timeout < 0 ||
-      timeout > 43200
+      !Number.isInteger(seconds) ||
+      seconds < 0 ||
+      seconds > 43200
     )
       throw new AwsError(
         "InvalidParameterValue",
@@ -179,12 +238,17 @@ export class SqsService {
         `The input receipt handle "${handle}" is not a valid receipt handle.`,
       );
     const state = this.received.get(receipt.message);
-    if (!this.queues.get(name)!.includes(receipt.message) || !state)
+    if (!state || !this.queues.get(name)!.includes(receipt.message))
       throw new AwsError(
         "AWS.SimpleQueueService.MessageNotInflight",
         "Value for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.",
       );
-    state.invisibleUntil = Date.now() + timeout * 1000;
+    state.invisibleUntil = Date.now() + seconds * 1000 * this.rt.speed;
+    state.byPoller = false;
+    this.rt.log(
+      `  queue ${name}: message ${receipt.message.MessageId.slice(0, 8)} hidden ${seconds} s (${Math.round(seconds * 1000 * this.rt.speed)} ms at this speed)`,
+    );
+    if (seconds === 0) this.pollers?.notify(name);
     return {};
   }
 
@@ -198,5 +262,14 @@ export class SqsService {
       sqsDeleteMessage: async (request) => this.delete(request),
       sqsChangeMessageVisibility: async (request) => this.changeVisibility(request),
     };
+  }
+
+  /** Waits for the batches the pollers are processing now. */
+  drain(): Promise<void> {
+    return this.pollers?.drain() ?? Promise.resolve();
+  }
+
+  stop(): void {
+    this.pollers?.stop();
   }
 }

@@ -142,7 +142,7 @@ describe("local runtime: what a first run prints", function () {
   it("issues the demo tenant's key at start and prints a put-events that sends it through the ingress", async () => {
     const key = local.demoTenant!.apiKey;
     expect(banner.some((l) => l.includes(`demo tenant demo: API key ${key}`))).to.equal(true);
-    const out = await sh(command(/ events put-events /));
+    const out = await sh(command(/ events put-events .*switchyard\.input/));
     expect(out.code, out.stderr).to.equal(0);
     expect(JSON.parse(out.stdout).FailedEntryCount).to.equal(0);
     await local.drain();
@@ -151,6 +151,24 @@ describe("local runtime: what a first run prints", function () {
     );
     expect(changes.map((e) => e["detail-type"])).to.deep.equal(["doc.POST"]);
     expect(local.queues.get("switchyard-dev-ingress-rejected")).to.deep.equal([]);
+  });
+
+  it("prints the sample subscriber and a put-events that delivers to it, verified", async () => {
+    const url = local.services.subscriber.url;
+    expect(banner).to.include.members([
+      `  sample subscriber (outbound webhooks): ${url} (GET /received: each delivery it got, verified with standardwebhooks)`,
+    ]);
+    const out = await sh(command(/ events put-events .*switchyard\.sample/));
+    expect(out.code, out.stderr).to.equal(0);
+    const id = `msg_${JSON.parse(out.stdout).Entries[0].EventId.replace(/-/g, "")}`;
+    await local.drain();
+    const got = (await (await fetch(`${url}/received`)).json()) as any[];
+    expect(got.filter((r) => r.webhookId === id)).to.have.length(1);
+    expect(got.find((r) => r.webhookId === id)).to.include({
+      subscription: "sample",
+      verified: true,
+      status: 204,
+    });
   });
 
   it("runs docs/deploying.md's start-replay example, its placeholders filled in, against the run", async () => {

@@ -79,10 +79,11 @@ function exchange(port: number, x: Exchange, timeoutMs = CASE_TIMEOUT_MS): Promi
   });
 }
 
-type Kind = "aws" | "functionUrl" | "restApi" | "control" | "records";
+type Kind = "aws" | "functionUrl" | "restApi" | "control" | "records" | "subscriber";
 
 function kindOf(name: string): Kind {
   if (name.startsWith("AWS endpoint")) return "aws";
+  if (name.startsWith("sample subscriber")) return "subscriber";
   if (name.startsWith("function URL")) return "functionUrl";
   if (name.startsWith("API ")) return "restApi";
   if (name.startsWith("state")) return "control";
@@ -95,6 +96,7 @@ const LIMITS: Record<Kind, number> = {
   aws: 16 * 1024 * 1024,
   control: 1024 * 1024,
   records: 10 * 1024 * 1024,
+  subscriber: 1024 * 1024,
 };
 
 const TARGETS = [
@@ -131,6 +133,7 @@ function pathFor(kind: Kind, rnd: () => number): string {
   if (kind === "restApi") return pick(["/v1/jobs", "/v1/jobs/abc", "/v1/records", "/v1/"]);
   if (kind === "records") return pick(["/api/v1/records", "/api/v1/verify/record"]);
   if (kind === "control") return pick(["/state", "/drain", "/queues/x"]);
+  if (kind === "subscriber") return pick(["/sample", "/flaky", "/flaky/recover", "/received"]);
   if (kind === "aws") return pick(["/", "/2015-03-31/functions/x/invocations", "/bucket/key"]);
   return pick(["/", "/webhook", "/a/b"]);
 }
@@ -316,6 +319,8 @@ async function validRequest(twin: TwinProcess, name: string, port: number): Prom
     });
   } else if (kind === "control") {
     res = await fetch(`${base}/state`, { signal });
+  } else if (kind === "subscriber") {
+    res = await fetch(`${base}/received`, { signal });
   } else if (kind === "restApi" && name.endsWith("-records-gw")) {
     const key = twin.stdout().match(/API key \S+: (\S+)/)![1];
     res = await fetch(`${base}/v1/records`, {
@@ -342,6 +347,8 @@ async function validRequest(twin: TwinProcess, name: string, port: number): Prom
 const EXPECTED_VALID: Record<Kind, (name: string) => number[]> = {
   aws: () => [200],
   records: () => [202],
+  // The sample subscriber's list of what it received.
+  subscriber: () => [200],
   control: () => [200],
   // Unsigned: API Gateway refuses it (403); the records gateway accepts its consumer's key (202).
   restApi: (n) => (n.endsWith("-records-gw") ? [202] : [403]),
@@ -370,7 +377,7 @@ describe("npm start survives malformed and hostile clients on every port", funct
     if (twin) fs.rmSync(twin.tmpDir, { recursive: true, force: true });
   });
 
-  it("serves every kind of port: AWS endpoint, records stand-in, control, Function URLs, REST APIs", () => {
+  it("serves every kind of port: AWS endpoint, records stand-in, control, Function URLs, REST APIs, sample subscriber", () => {
     const kinds = new Set(servedPorts.map(([n]) => kindOf(n)));
     expect([...kinds].sort()).to.deep.equal([
       "aws",
@@ -378,6 +385,7 @@ describe("npm start survives malformed and hostile clients on every port", funct
       "functionUrl",
       "records",
       "restApi",
+      "subscriber",
     ]);
     expect(servedPorts.filter(([n]) => kindOf(n) === "functionUrl")).to.have.length(5);
   });
