@@ -241,7 +241,9 @@ describe("local runtime: outbound webhooks to the sample subscriber", function (
       ).Messages ?? [];
     const [m] = await receive();
     expect(await receive()).to.deep.equal([]);
-    // 3600 s of visibility is one second at this speed.
+    // 18000 s of visibility is five seconds at this speed: long enough that a slow AWS CLI start on
+    // a busy machine cannot let it lapse before the next receive, short enough to wait out.
+    const changedAt = Date.now();
     const changed = await cli([
       "sqs",
       "change-message-visibility",
@@ -250,12 +252,14 @@ describe("local runtime: outbound webhooks to the sample subscriber", function (
       "--receipt-handle",
       m.ReceiptHandle,
       "--visibility-timeout",
-      "3600",
+      "18000",
     ]);
     expect(changed.code, changed.stderr).to.equal(0);
     expect(await receive()).to.deep.equal([]);
-    await new Promise((r) => setTimeout(r, 1200));
-    expect((await receive()).map((x: any) => x.Body)).to.deep.equal(["x"]);
+    let visible: any[] = [];
+    while (visible.length === 0 && Date.now() - changedAt < 20_000) visible = await receive();
+    expect(visible.map((x: any) => x.Body)).to.deep.equal(["x"]);
+    expect(Date.now() - changedAt).to.be.at.least(4_900);
     const bad = await cli([
       "sqs",
       "change-message-visibility",
