@@ -34,7 +34,12 @@ export interface PutEntry extends EntryBase {
   kind: "put";
   outcome: "matched" | "unmatched";
   rules: string[];
+  /** The event's detail as JSON, its first DETAIL_PREVIEW_CHARS characters (the console shows it). */
+  detail?: string;
 }
+
+/** How much of an event's detail a put entry keeps. */
+export const DETAIL_PREVIEW_CHARS = 2048;
 
 /** One outcome of one target's delivery of an event. */
 export interface DeliveryEntry extends EntryBase {
@@ -189,6 +194,9 @@ export class EventJournal {
       detailType: event["detail-type"],
       ...(event["replay-name"] ? { replayName: event["replay-name"] } : {}),
       ...what,
+      ...(what.kind === "put"
+        ? { detail: JSON.stringify(event.detail ?? null).slice(0, DETAIL_PREVIEW_CHARS) }
+        : {}),
     } as JournalEntry;
     return this.add(entry);
   }

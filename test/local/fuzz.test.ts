@@ -79,13 +79,14 @@ function exchange(port: number, x: Exchange, timeoutMs = CASE_TIMEOUT_MS): Promi
   });
 }
 
-type Kind = "aws" | "functionUrl" | "restApi" | "control" | "records";
+type Kind = "aws" | "functionUrl" | "restApi" | "control" | "console" | "records";
 
 function kindOf(name: string): Kind {
   if (name.startsWith("AWS endpoint")) return "aws";
   if (name.startsWith("function URL")) return "functionUrl";
   if (name.startsWith("API ")) return "restApi";
   if (name.startsWith("state")) return "control";
+  if (name.startsWith("console")) return "console";
   return "records";
 }
 
@@ -94,6 +95,7 @@ const LIMITS: Record<Kind, number> = {
   restApi: 10 * 1024 * 1024,
   aws: 16 * 1024 * 1024,
   control: 1024 * 1024,
+  console: 64 * 1024,
   records: 10 * 1024 * 1024,
 };
 
@@ -131,6 +133,7 @@ function pathFor(kind: Kind, rnd: () => number): string {
   if (kind === "restApi") return pick(["/v1/jobs", "/v1/jobs/abc", "/v1/records", "/v1/"]);
   if (kind === "records") return pick(["/api/v1/records", "/api/v1/verify/record"]);
   if (kind === "control") return pick(["/state", "/drain", "/queues/x"]);
+  if (kind === "console") return pick(["/", "/dlq/redrive", "/console.js"]);
   if (kind === "aws") return pick(["/", "/2015-03-31/functions/x/invocations", "/bucket/key"]);
   return pick(["/", "/webhook", "/a/b"]);
 }
@@ -316,6 +319,8 @@ async function validRequest(twin: TwinProcess, name: string, port: number): Prom
     });
   } else if (kind === "control") {
     res = await fetch(`${base}/state`, { signal });
+  } else if (kind === "console") {
+    res = await fetch(`${base}/`, { signal });
   } else if (kind === "restApi" && name.endsWith("-records-gw")) {
     const key = twin.stdout().match(/API key \S+: (\S+)/)![1];
     res = await fetch(`${base}/v1/records`, {
@@ -343,6 +348,7 @@ const EXPECTED_VALID: Record<Kind, (name: string) => number[]> = {
   aws: () => [200],
   records: () => [202],
   control: () => [200],
+  console: () => [200],
   // Unsigned: API Gateway refuses it (403); the records gateway accepts its consumer's key (202).
   restApi: (n) => (n.endsWith("-records-gw") ? [202] : [403]),
   // The receiver's own answer to an unsigned delivery at its root.
@@ -370,10 +376,11 @@ describe("npm start survives malformed and hostile clients on every port", funct
     if (twin) fs.rmSync(twin.tmpDir, { recursive: true, force: true });
   });
 
-  it("serves every kind of port: AWS endpoint, records stand-in, control, Function URLs, REST APIs", () => {
+  it("serves every kind of port: AWS endpoint, records stand-in, control, console, Function URLs, REST APIs", () => {
     const kinds = new Set(servedPorts.map(([n]) => kindOf(n)));
     expect([...kinds].sort()).to.deep.equal([
       "aws",
+      "console",
       "control",
       "functionUrl",
       "records",
