@@ -155,6 +155,8 @@ export class ConsoleView {
         );
         break;
       case "redrive":
+        // The event's row says it was redriven, beside the outcome that dead-lettered it.
+        touch(this.redriven(e));
         touch(
           this.add(`redrive:${e.seq}`, "redrives", [e.eventId, e.messageId], () => redriveRow(e)),
         );
@@ -231,6 +233,14 @@ export class ConsoleView {
     );
   }
 
+  private redriven(e: Extract<JournalEntry, { kind: "redrive" }>): Item | undefined {
+    const item = this.items.get(`event:${e.eventId}:`) as
+      (Item & { redrives?: Array<typeof e> }) | undefined;
+    if (!item || !e.eventId) return undefined;
+    item.redrives = [...(item.redrives ?? []), e];
+    return item;
+  }
+
   /** A bus event: its put (rules matched) and each target's latest outcome. */
   private busEvent(e: Extract<JournalEntry, { kind: "put" | "delivery" }>): Item {
     const key = `event:${e.eventId}:${e.replayName ?? ""}`;
@@ -247,8 +257,9 @@ export class ConsoleView {
     }
     if (e.kind === "put") item.put = e;
     else item.targets.set(`${e.rule}/${e.target}`, e);
-    const it = item;
-    item.render = () => eventRow(it.put ?? it.first, it.put, [...it.targets.values()]);
+    const it = item as EventItem & { redrives?: Array<Extract<JournalEntry, { kind: "redrive" }>> };
+    item.render = () =>
+      eventRow(it.put ?? it.first, it.put, [...it.targets.values()], it.redrives ?? []);
     return item;
   }
 }
@@ -264,6 +275,7 @@ function eventRow(
   first: Extract<JournalEntry, { kind: "put" | "delivery" }>,
   put: Extract<JournalEntry, { kind: "put" }> | undefined,
   targets: Array<Extract<JournalEntry, { kind: "delivery" }>>,
+  redrives: Array<Extract<JournalEntry, { kind: "redrive" }>>,
 ): string {
   const what = `<strong>${esc(first.source)}</strong> / ${esc(first.detailType)}${first.replayName ? ` <span class="note">replay ${esc(first.replayName)}</span>` : ""}`;
   const detail = put?.detail
@@ -275,12 +287,13 @@ function eventRow(
       : `<span class="note">no rule matched</span>`
     : "";
   const outcomes = targets.length
-    ? `<ul>${targets
-        .map(
+    ? `<ul>${[
+        ...targets.map(
           (t) =>
             `<li>${esc(t.rule)} → ${esc(t.target)}: ${badge(t.outcome)} attempt ${esc(t.attempt)}${t.error ? ` <span class="error">${esc(t.error.code)} ${esc(t.error.message)}</span>` : ""}${t.deadLetterQueue ? ` to ${esc(t.deadLetterQueue)}` : ""}</li>`,
-        )
-        .join("")}</ul>`
+        ),
+        ...redrives.map((r) => `<li>redrive: ${badge(r.outcome)} ${esc(r.detail)}</li>`),
+      ].join("")}</ul>`
     : "";
   return `${eventCell(first, what + detail)}<td>${rules}</td><td>${outcomes}</td>`;
 }

@@ -229,6 +229,8 @@ describe("local: the console in a browser", function () {
     expect(await result.innerText()).to.match(/^redriven: records-api: /);
     await dead.waitFor({ state: "detached" });
     await page.locator("#rows-redrives tr", { hasText: eventId }).waitFor();
+    // The event's row says so, beside the outcome that dead-lettered it.
+    await eventRow.locator("li", { hasText: /^redrive: redriven/ }).waitFor();
     expect(await dlqDepth.locator("td.depth").innerText()).to.equal("0");
     // Once, and only to the target that failed it.
     await new Promise((r) => setTimeout(r, 500));
