@@ -25,6 +25,11 @@ export default tseslint.config(
     },
   },
   {
+    // The console's page script runs in the browser.
+    files: ["local/console/*.js"],
+    languageOptions: { globals: globals.browser, sourceType: "script" },
+  },
+  {
     files: ["test/**"],
     // chai's property assertions (`expect(x).to.be.true`) are expressions.
     rules: { "@typescript-eslint/no-unused-expressions": "off" },

@@ -138,3 +138,25 @@ export const RECEIVER_ENV = {
  * past the longest time SQS keeps a message (14 days).
  */
 export const REDRIVE_LEDGER = { key: "pk", ttlAttribute: "expiresAt", ttlDays: 15 } as const;
+
+/**
+ * The messages of the log records that state an outcome the twin's journal carries (local/
+ * journalFacts.ts reads them from the functions' Powertools records; the console shows them): a
+ * webhook delivery's verdict, an outbound webhook attempt's outcome, a tenant ingress refusal.
+ */
+export const OUTCOME_LOG_MESSAGES = {
+  webhookAccepted: "webhook accepted",
+  webhookDuplicate: "webhook duplicate",
+  /** Fields `status`, `reason`. */
+  webhookRejected: "webhook rejected",
+  /** Fields `errorCode`, `error`. */
+  webhookContractRefused: "webhook refused by its event contract",
+  /** Fields `subscription`, `messageId`, `eventId`, `attempt`, `statusCode`. */
+  outboundDelivered: "delivered",
+  /** Fields as outboundDelivered, with `failure` and `error`. */
+  outboundAttemptFailed: "attempt failed",
+  /** Fields `subscription`, `messageId`, `eventId`, `attempts`. */
+  outboundExhausted: "attempts exhausted: message sent to the DLQ",
+  /** Fields `status`, `code`, `reason`, `tenant`, `eventId`. */
+  ingressRejected: "ingress rejected",
+} as const;

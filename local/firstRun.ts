@@ -84,6 +84,14 @@ export function webhookLines(receivers: WebhookReceiver[]): string[] {
   return lines;
 }
 
+/** The banner's line for the console (local/console/): what it shows, and where. */
+export function consoleLines(url: string): string[] {
+  if (!url) return [];
+  return [
+    `  console: ${url}/ (a live page of the journal: bus events with their rules and targets, webhook verdicts, executions, outbound deliveries, queues, dead letters to redrive, ingress refusals)`,
+  ];
+}
+
 /** A tenant whose events the ingress accepts, and the key issued to it for this machine. */
 export interface DemoTenant {
   tenant: string;

@@ -303,9 +303,9 @@ export class LocalLambdas {
    * Synchronous (RequestResponse) invocation: resolves with the result or rejects with the error;
    * past the function's reserved concurrency it rejects with a 429 TooManyRequestsException.
    */
-  async invoke(nameOrArn: string, event: unknown): Promise<unknown> {
+  async invoke(nameOrArn: string, event: unknown, requestId = randomUUID()): Promise<unknown> {
     const fn = this.resolve(nameOrArn);
-    return this.run(fn, event, randomUUID(), true);
+    return this.run(fn, event, requestId, true);
   }
 
   /** Asynchronous (Event) invocation: accepted at once, retried and routed like Lambda does. */

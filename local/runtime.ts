@@ -38,7 +38,9 @@ import { RestApisService } from "./services/restApis";
 import { RecordsApiService } from "./services/records";
 import { ControlService } from "./services/control";
 import { SubscriberService } from "./services/subscriber";
+import { CONSOLE_MAX_BODY_BYTES, ConsoleServer } from "./console/server";
 import {
+  consoleLines,
   DemoTenant,
   ingressTenant,
   InspectTargets,
@@ -114,6 +116,8 @@ export class SwitchyardLocal implements Runtime {
   public awsUrl = "";
   /** Read-only view of the local state (queues, notifications, executions, records), as JSON. */
   public controlUrl = "";
+  /** The console: a live web page of the journal, with a redrive button per dead letter. */
+  public consoleUrl = "";
   public readonly speed: number;
   private servers: http.Server[] = [];
   private nextPort: number;
@@ -330,6 +334,25 @@ export class SwitchyardLocal implements Runtime {
       SMALL_BODY_BYTES,
       "plain",
     );
+    const consoleServer = new ConsoleServer({
+      stack,
+      journal: s.eventBridge.journal,
+      queues: [...s.sqs.queues.keys()],
+      opsContext: async (print) =>
+        (await import("../scripts/ops/context")).localOpsContext(
+          stack,
+          await this.stackOutputs(),
+          this.awsUrl,
+          this.controlUrl,
+          print,
+        ),
+    });
+    this.consoleUrl = await this.listen(
+      http.createServer((req, res) => consoleServer.handle(req, res)),
+      "console",
+      CONSOLE_MAX_BODY_BYTES,
+      "plain",
+    );
     await this.prepareFirstRun();
   }
 
@@ -520,6 +543,7 @@ export class SwitchyardLocal implements Runtime {
     lines.push(`Switchyard local — stack ${this.program.stack}`);
     lines.push(`  AWS endpoint (AWS_ENDPOINT_URL): ${this.awsUrl}`);
     lines.push(`  state (queues, notifications, executions): ${this.controlUrl}/state`);
+    lines.push(...consoleLines(this.consoleUrl));
     lines.push(
       `  records API: ${this.records ? `${this.recordsUrl} (built-in stand-in)` : this.recordsUrl}`,
     );

@@ -23,6 +23,8 @@ export interface SfnDeps {
   invokeLambda(nameOrArn: string, payload: unknown): Promise<unknown>;
   putEvents(entries: any[]): Promise<unknown>;
   log(line: string): void;
+  /** Told when an execution starts, enters a state, and ends. */
+  onExecution?(exec: Execution, step: "started" | "state" | "ended", state?: string): void;
   /** Multiplies every wait and retry interval (1 = real time). */
   speed: number;
 }
@@ -197,6 +199,7 @@ export class LocalStepFunctions {
     };
     this.executions.set(executionArn, exec);
     this.deps.log(`  workflow ${sm.name} started execution ${name.slice(0, 8)}`);
+    this.deps.onExecution?.(exec, "started");
     const run = machine.run(input, {
       overrides: {
         taskResourceLocalHandlers: handlers,
@@ -215,7 +218,10 @@ export class LocalStepFunctions {
     });
     const logs = (async () => {
       for await (const ev of run.eventLogs as AsyncGenerator<any>) {
-        if (ev.type === "StateEntered" && ev.state?.name) exec.path.push(ev.state.name);
+        if (ev.type === "StateEntered" && ev.state?.name) {
+          exec.path.push(ev.state.name);
+          this.deps.onExecution?.(exec, "state", ev.state.name);
+        }
       }
     })().catch(() => undefined);
     exec.done = run.result.then(
@@ -227,6 +233,7 @@ export class LocalStepFunctions {
         this.deps.log(
           `  workflow ${sm.name} ${name.slice(0, 8)} SUCCEEDED via ${exec.path.join(" > ")}`,
         );
+        this.deps.onExecution?.(exec, "ended");
       },
       async (e: any) => {
         await logs;
@@ -235,6 +242,7 @@ export class LocalStepFunctions {
         exec.error = e?.name;
         exec.cause = e?.message;
         this.deps.log(`  workflow ${sm.name} ${name.slice(0, 8)} FAILED: ${e?.message}`);
+        this.deps.onExecution?.(exec, "ended");
       },
     );
     return exec;

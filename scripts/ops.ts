@@ -12,17 +12,19 @@ import { tail } from "./ops/tail";
 export const USAGE = `usage: npm run ops -- <command> [--stack dev|prod | --outputs <file> | --local [--endpoints <file>]]
   dlq list [--json]                       every dead-lettered event: rule, target, error, retries
   dlq show <event id | message id>        one dead letter, and the input its target receives
-  dlq redrive [--rule R] [--target T] [--since <ISO>] [--dry-run]
-                                          re-deliver each to the target that failed it, once
+  dlq redrive [<event id | message id>] [--rule R] [--target T] [--since <ISO>] [--dry-run]
+                                          re-deliver each (or that one) to the target that
+                                          failed it, once
   dlq release <event id> [--target <ARN>] let the next redrive deliver a claim left in doubt
   replay --from <ISO> --to <ISO> [--route R] [--name N]
                                           replay the archive; report until the replay completes
   match --event <file> [--stack S] [--json]
                                           the rules an event matches and each target's input
-  tail [--since <seq | ISO>] [--count N] [--seconds N] [--json]
-                                          the bus's events as they flow`;
+  tail [--since <seq | ISO>] [--count N] [--seconds N] [--json] [--all]
+                                          the bus's events as they flow (--all, locally: the
+                                          journal's webhooks, executions, queues too)`;
 
-const BOOLEAN_FLAGS = ["local", "dry-run", "json"];
+const BOOLEAN_FLAGS = ["local", "dry-run", "json", "all"];
 
 /** Positional words and `--flag value` (or `--flag=value`) pairs; boolean flags take no value. */
 export function parseOpsArgs(argv: string[]) {
@@ -98,6 +100,7 @@ export async function main(
             return await show(c, id);
           case "redrive":
             return await redrive(c, {
+              id,
               rule: flags.rule?.[0],
               target: flags.target?.[0],
               since: time(flags, "since"),
@@ -121,6 +124,7 @@ export async function main(
           count: flags.count ? Number(flags.count[0]) : undefined,
           seconds: flags.seconds ? Number(flags.seconds[0]) : undefined,
           json: Boolean(flags.json),
+          all: Boolean(flags.all),
         });
     }
     throw new Error(`unknown command ${command}\n${USAGE}`);

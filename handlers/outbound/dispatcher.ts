@@ -15,6 +15,7 @@ import {
   OUTBOUND_SERVICE,
   OUTBOUND_SOURCE,
   OUTBOUND_SUBSCRIPTION_DIMENSION,
+  OUTCOME_LOG_MESSAGES,
 } from "../../lib/contracts";
 import { requireEnv } from "../lib/env";
 import {
@@ -247,7 +248,7 @@ export function makeDispatcher(deps: DispatcherDeps) {
       });
       if (endpoint?.failingSince !== undefined) await log.endpointSucceeded(name, now());
       metrics.count(OUTBOUND_METRIC.delivered, name);
-      logger.info("delivered", {
+      logger.info(OUTCOME_LOG_MESSAGES.outboundDelivered, {
         ...context,
         attempt,
         statusCode: result.statusCode,
@@ -257,7 +258,7 @@ export function makeDispatcher(deps: DispatcherDeps) {
     }
 
     metrics.count(OUTBOUND_METRIC.failed, name);
-    logger.warn("attempt failed", {
+    logger.warn(OUTCOME_LOG_MESSAGES.outboundAttemptFailed, {
       ...context,
       attempt,
       statusCode: result.statusCode,
@@ -336,7 +337,7 @@ export function makeDispatcher(deps: DispatcherDeps) {
       error: detail.lastError,
     });
     metrics.count(OUTBOUND_METRIC.exhausted, name);
-    logger.error("attempts exhausted: message sent to the DLQ", { ...context, attempts: attempt });
+    logger.error(OUTCOME_LOG_MESSAGES.outboundExhausted, { ...context, attempts: attempt });
     return "done";
   }
 

@@ -30,7 +30,7 @@ import type { LoggerLike } from "./changePublisher";
 import { requireEnv } from "../lib/env";
 import { correlate, CorrelatedLogger, correlationIdFrom } from "../lib/correlation";
 import { Logger } from "@aws-lambda-powertools/logger";
-import { SERVICES } from "../../lib/contracts";
+import { OUTCOME_LOG_MESSAGES, SERVICES } from "../../lib/contracts";
 
 export interface IngressDetail {
   tenant?: unknown;
@@ -591,7 +591,7 @@ export function makeHandler(deps: IngressDeps) {
             };
       // If this send fails the invocation fails: Lambda retries it, then its on-failure destination.
       await reject(event, r, now);
-      logger.info("ingress rejected", { ...r, eventId: event?.id });
+      logger.info(OUTCOME_LOG_MESSAGES.ingressRejected, { ...r, eventId: event?.id });
       return r;
     }
   };

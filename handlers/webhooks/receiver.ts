@@ -28,7 +28,7 @@ import {
   PublishResult,
   RETRYABLE_ENTRY_CODES,
 } from "../lib/publisher";
-import { eventSource, RECEIVER_ENV } from "../../lib/contracts";
+import { eventSource, OUTCOME_LOG_MESSAGES, RECEIVER_ENV } from "../../lib/contracts";
 import { HandlerError } from "../lib/errors";
 import { makeSecretReader, SecretReader } from "../lib/secrets";
 import {
@@ -365,7 +365,7 @@ export function makeHandler(deps: ReceiverDeps) {
     // Before any other work: a sender outside the provider's published ranges learns nothing more.
     const sourceIp = event.requestContext?.http?.sourceIp;
     if (allowedSource && !allowedSource(sourceIp)) {
-      logger.warn("webhook rejected", {
+      logger.warn(OUTCOME_LOG_MESSAGES.webhookRejected, {
         status: 403,
         reason: "source address not allowed",
         sourceIp,
@@ -410,7 +410,7 @@ export function makeHandler(deps: ReceiverDeps) {
       return { response: unavailable("temporarily unavailable"), outcome: serverError };
     }
     if (!verdict.ok) {
-      logger.warn("webhook rejected", {
+      logger.warn(OUTCOME_LOG_MESSAGES.webhookRejected, {
         status: verdict.status,
         reason: verdict.reason,
         bytes: body.length,
@@ -430,13 +430,17 @@ export function makeHandler(deps: ReceiverDeps) {
       parsed = spec.parse(body, headers, url);
     } catch (err) {
       if (err instanceof MalformedRequest) {
-        logger.warn("webhook rejected", { status: 400, reason: err.message, bytes: body.length });
+        logger.warn(OUTCOME_LOG_MESSAGES.webhookRejected, {
+          status: 400,
+          reason: err.message,
+          bytes: body.length,
+        });
         return rejected(REJECTION_REASONS.malformed, respond(400, { error: err.message }));
       }
       throw err;
     }
     if (parsed.deliveryId.length > 256 || !/^[\x21-\x7e]+$/.test(parsed.deliveryId)) {
-      logger.warn("webhook rejected", {
+      logger.warn(OUTCOME_LOG_MESSAGES.webhookRejected, {
         status: 400,
         reason: "delivery id is not 1-256 printable characters",
       });
@@ -487,7 +491,7 @@ export function makeHandler(deps: ReceiverDeps) {
     };
     if (entrySize(entry) > cfg.maxEntryBytes) {
       if (!cfg.payloadBucket) {
-        logger.warn("webhook rejected", {
+        logger.warn(OUTCOME_LOG_MESSAGES.webhookRejected, {
           ...log,
           status: 413,
           reason: "payload over the bus entry limit",
@@ -530,7 +534,7 @@ export function makeHandler(deps: ReceiverDeps) {
       if (err instanceof PublishFailed && CONTRACT_REFUSALS.has(err.code)) {
         // A verified delivery whose content breaks its event contract (lib/eventSchemas): the
         // sender's input, not a fault of ours, so a redelivery would be refused again.
-        logger.warn("webhook refused by its event contract", {
+        logger.warn(OUTCOME_LOG_MESSAGES.webhookContractRefused, {
           ...log,
           errorCode: err.code,
           error: err.message,
@@ -566,10 +570,13 @@ export function makeHandler(deps: ReceiverDeps) {
       return { response: unavailable("temporarily unavailable"), outcome: serverError, publish };
     }
     const duplicate = result.nonce !== delivery.nonce;
-    logger.info(duplicate ? "webhook duplicate" : "webhook accepted", {
-      ...log,
-      ...(result.payloadKey ? { payloadKey: result.payloadKey } : {}),
-    });
+    logger.info(
+      duplicate ? OUTCOME_LOG_MESSAGES.webhookDuplicate : OUTCOME_LOG_MESSAGES.webhookAccepted,
+      {
+        ...log,
+        ...(result.payloadKey ? { payloadKey: result.payloadKey } : {}),
+      },
+    );
     return {
       response: ok(spec, duplicate ? "duplicate" : "accepted", parsed.deliveryId),
       outcome: { kind: duplicate ? "duplicate" : "accepted" },

@@ -2,6 +2,7 @@
 // records, events, the bus's event journal), plus POST /drain and POST /replay for tests and the
 // demo.
 import * as http from "http";
+import { journalSince, streamJournal } from "../journal";
 import { Runtime } from "./context";
 
 export class ControlService {
@@ -40,16 +41,13 @@ export class ControlService {
     }
     switch (parts[0]) {
       case "journal": {
-        const raw = url.searchParams.get("since") ?? req.headers["last-event-id"] ?? "0";
-        const since = Number(raw);
-        if (!/^\d+$/.test(String(raw)) || !Number.isSafeInteger(since))
-          return send(400, {
-            message: `since must be a journal sequence number (0 or more), got ${JSON.stringify(raw)}`,
-          });
-        if (parts[1] === "stream" && parts.length === 2) return this.stream(req, res, since);
-        if (parts.length > 1) return send(404, { message: `unknown path ${url.pathname}` });
+        const asked = journalSince(url, req);
+        if ("error" in asked) return send(400, { message: asked.error });
         const journal = eventBridge.journal;
-        return send(200, { lastSeq: journal.lastSeq, entries: journal.since(since) });
+        if (parts[1] === "stream" && parts.length === 2)
+          return streamJournal(journal, req, res, asked.since);
+        if (parts.length > 1) return send(404, { message: `unknown path ${url.pathname}` });
+        return send(200, { lastSeq: journal.lastSeq, entries: journal.since(asked.since) });
       }
       case "queues":
         if (parts[1])
@@ -108,34 +106,5 @@ export class ControlService {
       default:
         return send(404, { message: `unknown path ${url.pathname}` });
     }
-  }
-
-  /**
-   * The journal as server-sent events: the entries after `since`, then each new one as it is
-   * recorded (`id:` its seq, so a reconnecting client's Last-Event-ID resumes after it); a comment
-   * every 15 s keeps proxies from closing an idle stream.
-   */
-  private stream(req: http.IncomingMessage, res: http.ServerResponse, since: number): void {
-    const journal = this.rt.services.eventBridge.journal;
-    res.writeHead(200, {
-      "content-type": "text/event-stream",
-      "cache-control": "no-cache",
-      connection: "keep-alive",
-    });
-    let last = since;
-    const write = (e: { seq: number }) => {
-      if (e.seq <= last) return;
-      last = e.seq;
-      res.write(`id: ${e.seq}\nevent: entry\ndata: ${JSON.stringify(e)}\n\n`);
-    };
-    const unsubscribe = journal.subscribe(write);
-    for (const e of journal.since(since)) write(e);
-    const keepAlive = setInterval(() => res.write(": keep-alive\n\n"), 15_000);
-    const end = () => {
-      clearInterval(keepAlive);
-      unsubscribe();
-    };
-    req.socket.once("close", end);
-    res.once("close", end);
   }
 }

@@ -1,7 +1,10 @@
 // Function URLs: one local port per declared URL, each request turned into the event Lambda's
 // Function URL sends and answered from the function's result.
 import * as http from "http";
+import { randomUUID } from "crypto";
+import { RECEIVER_ENV } from "../../lib/contracts";
 import { REGION } from "../mocks";
+import { webhookFact } from "../journalFacts";
 import {
   FUNCTION_URL_MAX_BODY_BYTES,
   functionUrlEvent,
@@ -21,14 +24,43 @@ export class FunctionUrlsService {
     const lambdas = this.rt.services.lambda.lambdas;
     for (const u of this.rt.of("aws:lambda/functionUrl:FunctionUrl")) {
       const fn = lambdas.resolve(String(u.inputs.functionName));
+      // A webhook receiver's answers go to the journal with their verdict.
+      const provider = fn.environment[RECEIVER_ENV.provider];
       const server = http.createServer(async (req, res) => {
         const body = await readRequestBody(req);
         // The domain the program's URL names: senders such as Twilio sign the URL they post to.
         const domain = `${u.name}.lambda-url.${REGION}.on.aws`;
+        const requestId = randomUUID();
+        const journal = this.rt.services.eventBridge.journal;
+        const since = journal.lastSeq;
+        const noteVerdict = (status: number, responseBody?: string) => {
+          if (!provider) return;
+          journal.note(
+            webhookFact({
+              provider,
+              function: fn.name,
+              status,
+              responseBody,
+              logLines: (this.rt.services.lambda.logs.get(fn.name) ?? [])
+                .filter((r) => r.requestId === requestId)
+                .map((r) => r.message),
+              putsSince: journal.since(since),
+            }),
+          );
+        };
         try {
-          const result = await lambdas.invoke(fn.name, functionUrlEvent(req, body, domain));
+          const result: any = await lambdas.invoke(
+            fn.name,
+            functionUrlEvent(req, body, domain),
+            requestId,
+          );
           writeLambdaResponse(res, result);
+          noteVerdict(
+            Number(result?.statusCode ?? 200),
+            typeof result?.body === "string" ? result.body : undefined,
+          );
         } catch (e: any) {
+          noteVerdict(e instanceof AwsError && e.status === 429 ? 429 : 502, undefined);
           if (e instanceof AwsError && e.status === 429) {
             // Past the function's reserved concurrency, as a Function URL answers it.
             this.rt.log(`  function ${fn.name} throttled: ${e.message}`);

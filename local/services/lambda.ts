@@ -5,6 +5,7 @@ import { arnFor, REGION } from "../mocks";
 import { AwsError, LocalServices } from "../awsEndpoint";
 import { LocalFunction, LocalLambdas } from "../lambdas";
 import type { FunctionLogRecord } from "../artifacts";
+import { factOfLogRecord } from "../journalFacts";
 import { nameOf, Runtime, unsecret } from "./context";
 import { SANDBOX_HOSTS } from "../sampleSubscriber";
 
@@ -92,6 +93,9 @@ export class LambdaService {
         if (kept.length > KEPT_LOG_RECORDS) kept.splice(0, kept.length - KEPT_LOG_RECORDS);
         this.logs.set(name, kept);
         rt.print(formatLogRecord(name, record));
+        // An outbound attempt's outcome or an ingress refusal, as the function logged it.
+        const fact = factOfLogRecord(record.message);
+        if (fact) rt.services.eventBridge.journal.note(fact);
       },
       sendToDestination: async (arn, record, success) => {
         const service = arn.split(":")[2];

@@ -7,6 +7,7 @@ import { createHash, randomBytes, randomUUID } from "crypto";
 import { AwsError, LocalServices, md5OfAttributes } from "../awsEndpoint";
 import { REGION } from "../mocks";
 import { LocalQueuePollers } from "../queuePollers";
+import { eventOfMessage } from "../journalFacts";
 import { nameOf, Runtime } from "./context";
 
 export interface QueueMessage {
@@ -110,7 +111,39 @@ export class SqsService {
     });
     this.rt.log(`  queue ${name}: message ${id.slice(0, 8)}`);
     this.pollers?.notify(name);
+    const a = (k: string) => attributes?.[k]?.StringValue;
+    this.noteDepth(name, "sent", id, body, {
+      ...(a("RULE_ARN") || a("TARGET_ARN")
+        ? {
+            deadLetter: {
+              ruleArn: a("RULE_ARN"),
+              targetArn: a("TARGET_ARN"),
+              errorCode: a("ERROR_CODE"),
+              errorMessage: a("ERROR_MESSAGE"),
+            },
+          }
+        : {}),
+    });
     return id;
+  }
+
+  /** The queue's depth in the journal, after a message came or went. */
+  private noteDepth(
+    queue: string,
+    change: "sent" | "deleted",
+    messageId: string,
+    body: string,
+    more: { deadLetter?: Record<string, string | undefined> } = {},
+  ): void {
+    this.rt.services.eventBridge.journal.note({
+      kind: "queue",
+      queue,
+      change,
+      messageId,
+      depth: this.queues.get(queue)!.length,
+      ...eventOfMessage(body),
+      ...more,
+    });
   }
 
   /**
@@ -204,7 +237,10 @@ export class SqsService {
     this.receipts.delete(handle);
     const list = this.queues.get(name)!;
     const i = list.indexOf(receipt.message);
-    if (i >= 0) list.splice(i, 1);
+    if (i >= 0) {
+      list.splice(i, 1);
+      this.noteDepth(name, "deleted", receipt.message.MessageId, receipt.message.Body);
+    }
     return {};
   }
 

@@ -3,6 +3,7 @@
 import { arnFor } from "../mocks";
 import { AwsError, LocalServices } from "../awsEndpoint";
 import { LocalStepFunctions } from "../stateMachines";
+import { eventOfInput } from "../journalFacts";
 import { nameOf, Runtime } from "./context";
 
 export class StepFunctionsService {
@@ -24,6 +25,19 @@ export class StepFunctionsService {
       invokeLambda: (n, p) => rt.services.lambda.lambdas.invoke(n, p),
       putEvents: async (entries) => rt.services.eventBridge.bus.putEvents(entries),
       log: (l) => rt.log(l),
+      onExecution: (exec, step, state) =>
+        rt.services.eventBridge.journal.note({
+          kind: "execution",
+          stateMachine: exec.stateMachineArn.split(":").pop()!,
+          executionArn: exec.executionArn,
+          name: exec.name,
+          status: exec.status,
+          step,
+          ...(state ? { state } : {}),
+          path: [...exec.path],
+          ...(exec.error ? { error: `${exec.error}: ${exec.cause ?? ""}`.slice(0, 500) } : {}),
+          ...eventOfInput(exec.input),
+        }),
       speed: rt.speed,
     });
   }

@@ -90,26 +90,37 @@ function clients(config: ClientConfig): OpsClients {
   };
 }
 
+/** The context of a local run: its outputs, its AWS endpoint and its control port. */
+export function localOpsContext(
+  stack: string,
+  outputs: Record<string, any>,
+  awsUrl: string,
+  controlUrl: string,
+  print: (line: string) => void,
+): OpsContext {
+  return {
+    stack,
+    outputs,
+    // The twin's endpoint accepts the functions' key (local/local) in its region.
+    clients: clients({
+      endpoint: awsUrl,
+      region: "eu-west-1",
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+      maxAttempts: 1,
+    }),
+    controlUrl,
+    print,
+    pollMs: 100,
+  };
+}
+
 export function opsContext(
   flags: Record<string, string[]>,
   print: (line: string) => void,
 ): OpsContext {
   if (flags.local) {
     const e = readEndpointsFile(flags.endpoints?.[0]);
-    return {
-      stack: e.stack,
-      outputs: e.outputs,
-      // The twin's endpoint accepts the functions' key (local/local) in its region.
-      clients: clients({
-        endpoint: e.target.aws,
-        region: "eu-west-1",
-        credentials: { accessKeyId: "local", secretAccessKey: "local" },
-        maxAttempts: 1,
-      }),
-      controlUrl: e.target.control,
-      print,
-      pollMs: 100,
-    };
+    return localOpsContext(e.stack, e.outputs, e.target.aws, e.target.control, print);
   }
   const stack = flags.stack?.[0] ?? "dev";
   const outputs = stackOutputs(

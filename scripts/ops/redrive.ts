@@ -29,6 +29,8 @@ import { DeadLetter, describe, receiveAll, release, remove } from "./dlq";
 import { deliver, deployedTarget, inputFor, newRunId, ruleOf, TargetRefused } from "./targets";
 
 export interface RedriveFilter {
+  /** Only the dead letter with this event id or SQS message id (the console's redrive button). */
+  id?: string;
   /** A route name (routeRuleArns), a rule name or a rule ARN. */
   rule?: string;
   /** A target id in its rule, or a target ARN. */
@@ -68,6 +70,7 @@ export async function redrive(c: OpsContext, f: RedriveFilter): Promise<RedriveR
   try {
     for (const d of letters) {
       const selected =
+        (!f.id || d.messageId === f.id || d.event?.id === f.id) &&
         (!f.rule || (d.ruleArn !== undefined && ruleMatches(c, f.rule, d.ruleArn))) &&
         (!f.since || new Date(d.sentAt) >= f.since);
       if (!selected) {

@@ -3,7 +3,7 @@
 // route's log group (every event of the bus, replays included), where the stack has one; EventBridge
 // logs no rule or target outcome there, so those lines name the event only.
 import { FilterLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
-import type { JournalEntry } from "../../local/journal";
+import type { BusEntry, JournalEntry } from "../../local/journal";
 import { OpsContext } from "./context";
 
 export interface TailArgs {
@@ -14,11 +14,33 @@ export interface TailArgs {
   json?: boolean;
   /** Stop after this many seconds. */
   seconds?: number;
+  /** Locally: every journal entry (webhooks, executions, queues, ...), not only the bus's. */
+  all?: boolean;
+}
+
+/** Whether an entry is the bus's own (a put or a target's outcome). */
+export function isBusEntry(e: JournalEntry): e is BusEntry {
+  return e.kind === "put" || e.kind === "delivery";
 }
 
 /** One line for a journal entry. */
 export function journalLine(e: JournalEntry): string {
   const corr = e.correlationId ? ` correlation ${e.correlationId}` : "";
+  const ev = e.eventId ? ` event ${e.eventId}` : "";
+  switch (e.kind) {
+    case "webhook":
+      return `${e.at} webhook ${e.provider} ${e.verdict} (${e.status})${e.reason ? `: ${e.reason}` : ""}${e.deliveryId ? ` delivery ${e.deliveryId}` : ""}${corr}`;
+    case "execution":
+      return `${e.at} execution ${e.stateMachine} ${e.name} ${e.step === "state" ? `entered ${e.state}` : e.status}${e.step === "ended" ? ` via ${e.path.join(" > ")}` : ""}${e.error ? `: ${e.error}` : ""}${ev}${corr}`;
+    case "outbound":
+      return `${e.at} outbound ${e.subscription} ${e.outcome} message ${e.messageId}${e.attempt ? ` attempt ${e.attempt}` : ""}${e.statusCode ? ` (${e.statusCode})` : ""}${e.error ? `: ${e.error}` : ""}${ev}`;
+    case "queue":
+      return `${e.at} queue ${e.queue} ${e.change} ${e.messageId}: depth ${e.depth}${ev}`;
+    case "ingress-refusal":
+      return `${e.at} ingress refused ${e.tenant ?? "?"} ${e.status} ${e.code}: ${e.reason}${ev}${corr}`;
+    case "redrive":
+      return `${e.at} redrive ${e.outcome} message ${e.messageId}${ev}: ${e.detail}`;
+  }
   const replay = e.replayName ? ` (replay ${e.replayName})` : "";
   if (e.kind === "put")
     return `${e.at} put ${e.eventId} ${e.source}/${e.detailType}${replay}${corr} on ${e.bus}: ${e.rules.length ? `matched ${e.rules.join(", ")}` : "matched no rule"}`;
@@ -63,6 +85,7 @@ async function tailJournal(c: OpsContext, control: string, a: TailArgs): Promise
           .join("\n");
         if (!data) continue;
         const entry = JSON.parse(data) as JournalEntry;
+        if (!a.all && !isBusEntry(entry)) continue;
         seen.push(entry);
         c.print(a.json ? JSON.stringify(entry) : journalLine(entry));
         if (a.count && seen.length >= a.count) {

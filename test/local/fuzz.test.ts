@@ -79,7 +79,7 @@ function exchange(port: number, x: Exchange, timeoutMs = CASE_TIMEOUT_MS): Promi
   });
 }
 
-type Kind = "aws" | "functionUrl" | "restApi" | "control" | "records" | "subscriber";
+type Kind = "aws" | "functionUrl" | "restApi" | "control" | "console" | "records" | "subscriber";
 
 function kindOf(name: string): Kind {
   if (name.startsWith("AWS endpoint")) return "aws";
@@ -87,6 +87,7 @@ function kindOf(name: string): Kind {
   if (name.startsWith("function URL")) return "functionUrl";
   if (name.startsWith("API ")) return "restApi";
   if (name.startsWith("state")) return "control";
+  if (name.startsWith("console")) return "console";
   return "records";
 }
 
@@ -95,6 +96,7 @@ const LIMITS: Record<Kind, number> = {
   restApi: 10 * 1024 * 1024,
   aws: 16 * 1024 * 1024,
   control: 1024 * 1024,
+  console: 64 * 1024,
   records: 10 * 1024 * 1024,
   subscriber: 1024 * 1024,
 };
@@ -134,6 +136,7 @@ function pathFor(kind: Kind, rnd: () => number): string {
   if (kind === "records") return pick(["/api/v1/records", "/api/v1/verify/record"]);
   if (kind === "control") return pick(["/state", "/drain", "/queues/x"]);
   if (kind === "subscriber") return pick(["/sample", "/flaky", "/flaky/recover", "/received"]);
+  if (kind === "console") return pick(["/", "/dlq/redrive", "/console.js"]);
   if (kind === "aws") return pick(["/", "/2015-03-31/functions/x/invocations", "/bucket/key"]);
   return pick(["/", "/webhook", "/a/b"]);
 }
@@ -321,6 +324,8 @@ async function validRequest(twin: TwinProcess, name: string, port: number): Prom
     res = await fetch(`${base}/state`, { signal });
   } else if (kind === "subscriber") {
     res = await fetch(`${base}/received`, { signal });
+  } else if (kind === "console") {
+    res = await fetch(`${base}/`, { signal });
   } else if (kind === "restApi" && name.endsWith("-records-gw")) {
     const key = twin.stdout().match(/API key \S+: (\S+)/)![1];
     res = await fetch(`${base}/v1/records`, {
@@ -350,6 +355,7 @@ const EXPECTED_VALID: Record<Kind, (name: string) => number[]> = {
   // The sample subscriber's list of what it received.
   subscriber: () => [200],
   control: () => [200],
+  console: () => [200],
   // Unsigned: API Gateway refuses it (403); the records gateway accepts its consumer's key (202).
   restApi: (n) => (n.endsWith("-records-gw") ? [202] : [403]),
   // The receiver's own answer to an unsigned delivery at its root.
@@ -377,10 +383,11 @@ describe("npm start survives malformed and hostile clients on every port", funct
     if (twin) fs.rmSync(twin.tmpDir, { recursive: true, force: true });
   });
 
-  it("serves every kind of port: AWS endpoint, records stand-in, control, Function URLs, REST APIs, sample subscriber", () => {
+  it("serves every kind of port: AWS endpoint, records stand-in, control, console, Function URLs, REST APIs, sample subscriber", () => {
     const kinds = new Set(servedPorts.map(([n]) => kindOf(n)));
     expect([...kinds].sort()).to.deep.equal([
       "aws",
+      "console",
       "control",
       "functionUrl",
       "records",

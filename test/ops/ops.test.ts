@@ -15,7 +15,8 @@ import { main } from "../../scripts/ops";
 import type { DeadLetter } from "../../scripts/ops/dlq";
 import type { RedriveResult } from "../../scripts/ops/redrive";
 import type { MatchedRule } from "../../scripts/ops/match";
-import type { JournalEntry } from "../../local/journal";
+import type { BusEntry, JournalEntry } from "../../local/journal";
+import { isBusEntry } from "../../scripts/ops/tail";
 import { startTwin, TwinProcess } from "../local/twinProcess";
 import { REDRIVE_LEDGER } from "../../lib/contracts";
 
@@ -41,9 +42,12 @@ describe("npm run ops against the running twin", function () {
     );
     return { result, lines };
   };
-  const journal = async (since = 0): Promise<JournalEntry[]> =>
-    ((await (await fetch(`${endpoints.target.control}/journal?since=${since}`)).json()) as any)
-      .entries;
+  // The bus's entries (the journal also holds queues, webhooks, executions).
+  const journal = async (since = 0): Promise<BusEntry[]> =>
+    (
+      ((await (await fetch(`${endpoints.target.control}/journal?since=${since}`)).json()) as any)
+        .entries as JournalEntry[]
+    ).filter(isBusEntry);
   const lastSeq = async (): Promise<number> =>
     ((await (await fetch(`${endpoints.target.control}/journal?since=0`)).json()) as any).lastSeq;
   const until = async <T>(what: string, f: () => Promise<T | undefined>, ms = 90_000) => {
