@@ -2,6 +2,7 @@
 // nothing starts after stop() and the function's folder is gone, a throttled Function URL answers
 // 429 and a throttled stream batch is retried, not failed.
 import { expect } from "chai";
+import { EventJournal } from "../../local/journal";
 import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
@@ -121,7 +122,10 @@ describe("local Lambda: dead sandboxes, stopping, throttles", function () {
           ? [{ type, name: "hook-url", inputs: { functionName: "hook" } }]
           : [],
       log: () => undefined,
-      services: { lambda: { lambdas } },
+      services: {
+        lambda: { lambdas, logs: new Map() },
+        eventBridge: { journal: new EventJournal() },
+      },
       listen: async (server: http.Server) => {
         servers.push(server);
         await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
