@@ -1,13 +1,16 @@
-// The local AWS endpoint: one HTTP server that Lambda code reaches through AWS_ENDPOINT_URL.
-// It speaks each service's wire protocol as the AWS SDK v3 sends it (JSON with X-Amz-Target,
-// SNS's query protocol, Lambda's and S3's REST paths) and answers with AWS's response and error
-// shapes. DynamoDB is forwarded to moto_server, one request at a time. An operation it does not
-// implement gets an explicit error naming it, never a silent success. A signed request is verified
-// as AWS verifies it (local/sigv4.ts); an unsigned one is served, as a local convenience.
+// The local AWS endpoint: one HTTP server that Lambda code reaches through AWS_ENDPOINT_URL, and
+// the one router of the local run. It speaks each service's wire protocol as the AWS SDK v3 sends
+// it (JSON with X-Amz-Target, the query protocol, Lambda's and S3's REST paths) and answers with
+// AWS's response and error shapes. Each operation goes where SERVED_OPERATIONS says: to the engine
+// (what executes), or to moto_server, where the program was applied at start (reads and
+// inspection; held until that apply has finished). DynamoDB is forwarded to moto_server, one
+// request at a time. An operation of a service the program does not use gets an explicit error
+// naming what is served, never a silent success. A signed request is verified as AWS verifies it
+// (local/sigv4.ts); an unsigned one is served, as a local convenience.
 import * as http from "http";
 import { createHash, randomUUID } from "crypto";
 import { LOCAL_CALLER_CREDENTIALS, SigV4Fault, verifySigV4 } from "./sigv4";
-import { servedOperationNames, servedTargets } from "./services/operations";
+import { motoServices, servedOperationNames, servedTargets } from "./services/operations";
 
 export class AwsError extends Error {
   constructor(
@@ -33,6 +36,14 @@ export interface LocalServices {
   /** Base URL of the local DynamoDB (moto_server), for DynamoDB requests. */
   dynamodbUrl: string;
   /**
+   * moto_server, for the operations SERVED_OPERATIONS sends to moto; `ready` settles once the
+   * program is applied to it (requests wait for it; a rejection answers 503 with its reason).
+   * Without it those operations are unknown.
+   */
+  moto?: { url: string; ready: Promise<unknown> };
+  /** How long moto may take to answer one proxied request. Default MOTO_TIMEOUT_MS. */
+  motoTimeoutMs?: number;
+  /**
    * How long moto_server may take to answer one request before the endpoint answers 500
    * InternalServerError (which the SDKs retry) and serves the next one. Default DYNAMODB_TIMEOUT_MS.
    */
@@ -41,8 +52,9 @@ export interface LocalServices {
   credentials?: Record<string, string>;
   /** PutEvents' Entries as received; throws AwsError for a request EventBridge rejects whole. */
   putEvents(entries: unknown): Promise<{ FailedEntryCount: number; Entries: any[] }>;
-  /** EventBridge StartReplay, where the runtime serves archives. */
+  /** EventBridge StartReplay, where the runtime serves archives, and DescribeReplay. */
   startReplay?(request: any): Promise<unknown>;
+  describeReplay?(request: Record<string, unknown>): Promise<unknown>;
   getSecretValue(secretId: string): Promise<{ ARN: string; Name: string; SecretString: string }>;
   snsPublish(args: {
     TopicArn: string;
@@ -61,21 +73,25 @@ export interface LocalServices {
     input?: string;
     name?: string;
   }): Promise<{ executionArn: string; startDate: number }>;
-  /** EventBridge ListRules: the rules of a bus (default: the default bus). */
-  listRules?(request: Record<string, unknown>): Promise<unknown>;
   /** SQS ReceiveMessage and DeleteMessage (JSON protocol), for inspecting queues such as the DLQ. */
   sqsReceiveMessage?(request: Record<string, unknown>): Promise<unknown>;
   sqsDeleteMessage?(request: Record<string, unknown>): Promise<unknown>;
-  /** Step Functions ListStateMachines and ListExecutions. */
-  listStateMachines?(request: Record<string, unknown>): Promise<unknown>;
+  /** Step Functions ListExecutions. */
   listExecutions?(request: Record<string, unknown>): Promise<unknown>;
+  /** Step Functions DescribeExecution and GetExecutionHistory: the engine's executions. */
+  describeExecution?(request: Record<string, unknown>): Promise<unknown>;
+  getExecutionHistory?(request: Record<string, unknown>): Promise<unknown>;
   invokeLambda(
     functionName: string,
     payload: string,
     invocationType: string,
   ): Promise<{ status: number; payload: string; functionError?: string }>;
   s3Put(bucket: string, key: string, body: Buffer, contentType?: string): Promise<string>;
-  s3Get(bucket: string, key: string): Promise<{ body: Buffer; contentType?: string; etag: string }>;
+  /** GetObject and HeadObject, where moto does not serve them. */
+  s3Get?(
+    bucket: string,
+    key: string,
+  ): Promise<{ body: Buffer; contentType?: string; etag: string }>;
   /**
    * Wraps each DynamoDB write (PutItem, UpdateItem, DeleteItem, BatchWriteItem, TransactWriteItems)
    * so that the runtime can read the items before and after it and emit the stream records
@@ -101,6 +117,8 @@ class DynamoTimeout extends Error {}
 
 /** How long moto_server may take to answer one DynamoDB request (see dynamodbTimeoutMs). */
 export const DYNAMODB_TIMEOUT_MS = 15_000;
+/** How long moto_server may take to answer one proxied request (once the apply has finished). */
+export const MOTO_TIMEOUT_MS = 30_000;
 
 /** A JSON request body as the JSON protocols' deserializers read it: an object, else 400. */
 function parseJsonObject(body: Buffer): Record<string, unknown> {
@@ -474,15 +492,43 @@ export const JSON_OPERATIONS = servedTargets();
 
 /** The signing name of each X-Amz-Target prefix the endpoint serves. */
 const SIGNING_NAMES: Record<string, string> = {
-  AWSEvents: "events",
-  secretsmanager: "secretsmanager",
-  AmazonSQS: "sqs",
-  AWSStepFunctions: "states",
   DynamoDB_20120810: "dynamodb",
+  ...Object.fromEntries(
+    motoServices().flatMap((o) => (o.targetPrefix ? [[o.targetPrefix, o.signingName!]] : [])),
+  ),
+};
+
+/** The X-Amz-Target prefixes of the services whose other operations go to moto. */
+const MOTO_TARGET_PREFIXES = new Set(motoServices().flatMap((o) => o.targetPrefix ?? []));
+
+/** The signing names of the services whose other operations go to moto. */
+const MOTO_SIGNING_NAMES = new Set(motoServices().map((o) => o.signingName!));
+
+/** The query protocol's API version of each service, for an unsigned request. */
+const QUERY_VERSIONS: Record<string, string> = {
+  "2010-03-31": "sns",
+  "2012-11-05": "sqs",
+  "2010-08-01": "monitoring",
+  "2010-05-08": "iam",
+};
+
+/** The service a signed request's credential scope names (header or presigned query). */
+function scopedService(req: http.IncomingMessage, url: URL): string | undefined {
+  const auth = String(req.headers.authorization ?? "");
+  const credential =
+    auth.match(/Credential=([^,\s]+)/)?.[1] ?? url.searchParams.get("X-Amz-Credential") ?? "";
+  return credential.split("/")[3] || undefined;
+}
+
+/** Query-protocol actions the engine serves, by service. */
+const ENGINE_QUERY_ACTIONS: Record<string, string[]> = {
+  sns: ["Publish"],
+  sqs: ["SendMessage", "SendMessageBatch", "ReceiveMessage", "DeleteMessage"],
 };
 
 export function createAwsEndpoint(svc: LocalServices): http.Server {
   const dynamo = new URL(svc.dynamodbUrl);
+  const motoTimeoutMs = svc.motoTimeoutMs ?? MOTO_TIMEOUT_MS;
   const credentials = svc.credentials ?? LOCAL_ENDPOINT_CREDENTIALS;
   const dynamoTimeoutMs = svc.dynamodbTimeoutMs ?? DYNAMODB_TIMEOUT_MS;
   // DynamoDB applies each request atomically; moto_server answers on threads that do not isolate
@@ -558,6 +604,21 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
       case "AWSEvents.StartReplay":
         if (svc.startReplay) return sendJson(res, 200, await svc.startReplay(body), contentType);
         break;
+      case "AWSEvents.DescribeReplay":
+        requireStrings(body, ["ReplayName"], []);
+        if (svc.describeReplay)
+          return sendJson(res, 200, await svc.describeReplay(body), contentType);
+        break;
+      case "AWSStepFunctions.DescribeExecution":
+        requireStrings(body, ["executionArn"], ["includedData"]);
+        if (svc.describeExecution)
+          return sendJson(res, 200, await svc.describeExecution(body), contentType);
+        break;
+      case "AWSStepFunctions.GetExecutionHistory":
+        requireStrings(body, ["executionArn"], ["nextToken"]);
+        if (svc.getExecutionHistory)
+          return sendJson(res, 200, await svc.getExecutionHistory(body), contentType);
+        break;
       case "secretsmanager.GetSecretValue":
         requireStrings(body, ["SecretId"], ["VersionId", "VersionStage"]);
         return sendJson(res, 200, await svc.getSecretValue(body.SecretId), contentType);
@@ -579,10 +640,6 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
       case "AWSStepFunctions.StartExecution":
         requireStrings(body, ["stateMachineArn"], ["input", "name", "traceHeader"]);
         return sendJson(res, 200, await svc.startExecution(body), contentType);
-      case "AWSEvents.ListRules":
-        requireStrings(body, [], ["EventBusName", "NamePrefix", "NextToken"]);
-        if (svc.listRules) return sendJson(res, 200, await svc.listRules(body), contentType);
-        break;
       case "AmazonSQS.ReceiveMessage":
         if (svc.sqsReceiveMessage)
           return sendJson(
@@ -596,10 +653,6 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
         if (svc.sqsDeleteMessage)
           return sendJson(res, 200, await svc.sqsDeleteMessage(body), "application/x-amz-json-1.0");
         break;
-      case "AWSStepFunctions.ListStateMachines":
-        if (svc.listStateMachines)
-          return sendJson(res, 200, await svc.listStateMachines(body), contentType);
-        break;
       case "AWSStepFunctions.ListExecutions":
         requireStrings(body, [], ["stateMachineArn", "statusFilter", "nextToken"]);
         if (svc.listExecutions)
@@ -612,19 +665,36 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
     );
   }
 
-  function forwardToDynamo(
+  function forwardToDynamo(req: http.IncomingMessage, body: Buffer, operation: string) {
+    return forward(
+      dynamo,
+      req,
+      body,
+      dynamoTimeoutMs,
+      () =>
+        new DynamoTimeout(
+          `local DynamoDB (moto_server) did not answer ${operation} within ${dynamoTimeoutMs} ms; retry`,
+        ),
+    );
+  }
+
+  /** Sends the request as received (its signature included) to `to`, and reads the answer. */
+  function forward(
+    to: URL,
     req: http.IncomingMessage,
     body: Buffer,
-    operation: string,
+    timeoutMs: number,
+    timeout: () => Error,
+    keepHost = false,
   ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
     return new Promise((resolve, reject) => {
       const fwd = http.request(
         {
-          host: dynamo.hostname,
-          port: dynamo.port,
+          host: to.hostname,
+          port: to.port,
           method: req.method,
           path: req.url,
-          headers: { ...req.headers, host: dynamo.host },
+          headers: keepHost ? req.headers : { ...req.headers, host: to.host },
         },
         (up) => {
           const chunks: Buffer[] = [];
@@ -639,14 +709,8 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
         },
       );
       fwd.on("error", reject);
-      // A hung moto_server must not hold every later DynamoDB request behind this one.
-      fwd.setTimeout(dynamoTimeoutMs, () =>
-        fwd.destroy(
-          new DynamoTimeout(
-            `local DynamoDB (moto_server) did not answer ${operation} within ${dynamoTimeoutMs} ms; retry`,
-          ),
-        ),
-      );
+      // A hung moto_server must not hold every later request behind this one.
+      fwd.setTimeout(timeoutMs, () => fwd.destroy(timeout()));
       fwd.end(body);
     });
   }
@@ -685,6 +749,49 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
     }
   }
 
+  /**
+   * An operation SERVED_OPERATIONS sends to moto: held until the program is applied to moto, then
+   * forwarded as received and answered with moto's answer.
+   */
+  async function proxyToMoto(
+    req: http.IncomingMessage,
+    body: Buffer,
+    res: http.ServerResponse,
+    what: string,
+  ) {
+    if (!svc.moto)
+      throw new AwsError(
+        "UnknownOperationException",
+        `The Switchyard local endpoint does not implement ${what}. Implemented: ${servedOperationNames()}.`,
+      );
+    try {
+      await svc.moto.ready;
+    } catch (e) {
+      throw new AwsError(
+        "ServiceUnavailable",
+        `the program could not be applied to moto, which serves ${what}: ${(e as Error).message}`,
+        503,
+      );
+    }
+    const to = new URL(svc.moto.url);
+    const out = await forward(
+      to,
+      req,
+      body,
+      motoTimeoutMs,
+      () => new Error(`moto_server did not answer ${what} within ${motoTimeoutMs} ms`),
+      // moto builds the URLs it answers (a queue's) from the Host: they name this endpoint.
+      true,
+    );
+    const headers = { ...out.headers };
+    // The body is sent whole (moto's chunking, if any, is undone by reading it).
+    delete headers["transfer-encoding"];
+    delete headers.connection;
+    if (req.method !== "HEAD") headers["content-length"] = String(out.body.length);
+    res.writeHead(out.status, headers);
+    res.end(req.method === "HEAD" ? undefined : out.body);
+  }
+
   async function serve(
     req: http.IncomingMessage,
     res: http.ServerResponse,
@@ -693,13 +800,23 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
     target: string,
     contentType: string,
     form: URLSearchParams | undefined,
+    service: string,
   ) {
     if (target.startsWith("DynamoDB_20120810."))
       return await proxyToDynamo(req, body, res, target.slice("DynamoDB_20120810.".length));
-    if (target) return await handleJson(target, parseJsonObject(body), res, contentType);
+    if (target) {
+      if (JSON_OPERATIONS.includes(target))
+        return await handleJson(target, parseJsonObject(body), res, contentType);
+      if (MOTO_TARGET_PREFIXES.has(target.split(".")[0]))
+        return await proxyToMoto(req, body, res, target);
+      return await handleJson(target, parseJsonObject(body), res, contentType);
+    }
 
-    // Lambda Invoke: POST /2015-03-31/functions/{name}/invocations
+    // Lambda Invoke: POST /2015-03-31/functions/{name}/invocations; Lambda's other operations
+    // (ListFunctions, GetFunction, GetFunctionUrlConfig...) are moto's.
     const lambda = url.pathname.match(/^\/2015-03-31\/functions\/([^/]+)\/invocations$/);
+    if (!(lambda && req.method === "POST") && service === "lambda")
+      return await proxyToMoto(req, body, res, `Lambda ${req.method} ${url.pathname}`);
     if (lambda && req.method === "POST") {
       const name = decodeURIComponent(lambda[1]);
       const type = String(req.headers["x-amz-invocation-type"] ?? "RequestResponse");
@@ -715,6 +832,8 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
 
     if (form) {
       const action = form.get("Action");
+      if (!ENGINE_QUERY_ACTIONS[service]?.includes(action ?? "") && MOTO_SIGNING_NAMES.has(service))
+        return await proxyToMoto(req, body, res, `${service} ${action}`);
       // SNS Publish (query protocol).
       if (action === "Publish") {
         const topicArn = form.get("TopicArn");
@@ -836,16 +955,31 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
       );
     }
 
-    // S3, path style: /bucket/key
+    // A REST API of a service moto holds (API Gateway's /restapis, ...).
+    if (service !== "s3" && MOTO_SIGNING_NAMES.has(service))
+      return await proxyToMoto(req, body, res, `${service} ${req.method} ${url.pathname}`);
+
+    // S3, path style: /bucket/key. PutObject is the engine's (written through to moto, then the
+    // bucket's notifications); every other S3 operation is moto's.
     const s3 = url.pathname.match(/^\/([a-z0-9][a-z0-9.-]{1,62})\/(.+)$/);
-    if (s3 && (req.method === "PUT" || req.method === "GET" || req.method === "HEAD")) {
+    const putObject =
+      s3 &&
+      req.method === "PUT" &&
+      [...url.searchParams.keys()].every((k) => k === "x-id") &&
+      req.headers["x-amz-copy-source"] === undefined;
+    if (svc.moto && !putObject)
+      return await proxyToMoto(req, body, res, `S3 ${req.method} ${url.pathname}`);
+    if (
+      s3 &&
+      (req.method === "PUT" || ((req.method === "GET" || req.method === "HEAD") && svc.s3Get))
+    ) {
       const [bucket, key] = [s3[1], decodeURIComponent(s3[2])];
       if (req.method === "PUT") {
         const etag = await svc.s3Put(bucket, key, body, req.headers["content-type"]);
         res.writeHead(200, { etag: `"${etag}"` });
         return res.end();
       }
-      const obj = await svc.s3Get(bucket, key);
+      const obj = await svc.s3Get!(bucket, key);
       res.writeHead(200, {
         "content-type": obj.contentType ?? "application/octet-stream",
         etag: `"${obj.etag}"`,
@@ -872,7 +1006,12 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
     const sqsJson = target.startsWith("AmazonSQS.");
     // Each protocol's error shape: JSON with __type (SQS's query-compatible variant), query XML,
     // S3's XML, Lambda's REST JSON.
-    const protocol: "json" | "query" | "s3" = target || lambda ? "json" : isForm ? "query" : "s3";
+    const scoped = scopedService(req, url);
+    // A REST JSON API other than S3 and Lambda's Invoke (API Gateway's, Lambda's others): moto's.
+    const restJson =
+      !target && !isForm && !!scoped && scoped !== "s3" && MOTO_SIGNING_NAMES.has(scoped);
+    const protocol: "json" | "query" | "s3" =
+      target || lambda || restJson ? "json" : isForm ? "query" : "s3";
     const fail = (err: AwsError) => {
       if (sqsJson) return sendSqsJsonError(res, err);
       if (protocol === "query") return sendXmlError(res, err);
@@ -889,15 +1028,18 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
           : form
             ? form.get("Action") === "Publish"
               ? "sns"
-              : "sqs"
-            : "s3";
+              : (QUERY_VERSIONS[form.get("Version") ?? ""] ??
+                (scoped && MOTO_SIGNING_NAMES.has(scoped) ? scoped : "sqs"))
+            : restJson
+              ? scoped!
+              : "s3";
       const verdict = verifySigV4(
         { method: req.method ?? "GET", url: req.url ?? "/", rawHeaders: req.rawHeaders, body },
         { secretFor: (id) => credentials[id], service, s3: protocol === "s3" },
       );
       if (verdict && !verdict.ok)
         return fail(signatureError(verdict.fault, verdict.message, protocol));
-      await serve(req, res, body, url, target, contentType, form);
+      await serve(req, res, body, url, target, contentType, form, service);
     } catch (e) {
       const err =
         e instanceof AwsError

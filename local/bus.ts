@@ -72,7 +72,8 @@ export class LocalBus {
   public readonly archive: BusEvent[] = [];
   /** The bus each archived event was put on: a replay re-puts it there. */
   private readonly archivedOn = new WeakMap<BusEvent, string>();
-  private readonly replays = new Set<string>();
+  /** The replays started, by name: what DescribeReplay answers. */
+  private readonly replays = new Map<string, Record<string, unknown>>();
   private readonly inflight = new Set<Promise<void>>();
   private readonly matchers = new Map<string, (event: object) => boolean>();
 
@@ -192,14 +193,40 @@ export class LocalBus {
       );
     if (this.replays.has(name))
       throw new AwsError("ResourceAlreadyExistsException", `Replay ${name} already exists.`);
-    this.replays.add(name);
-    this.replay(name, from, to, source);
+    const started = Date.now() / 1000;
+    const replayArn = `arn:aws:events:${this.deps.region}:${this.deps.account}:replay/${name}`;
+    // The archived events are re-put at once: the replay has completed when StartReplay answers.
+    const count = this.replay(name, from, to, source);
+    this.replays.set(name, {
+      ReplayName: name,
+      ReplayArn: replayArn,
+      State: "COMPLETED",
+      StateReason: `Replayed ${count} events`,
+      EventSourceArn: String(request.EventSourceArn),
+      Destination: { Arn: destination },
+      EventStartTime: from.getTime() / 1000,
+      EventEndTime: to.getTime() / 1000,
+      EventLastReplayedTime: Date.now() / 1000,
+      ReplayStartTime: started,
+      ReplayEndTime: Date.now() / 1000,
+    });
     return {
-      ReplayArn: `arn:aws:events:${this.deps.region}:${this.deps.account}:replay/${name}`,
+      ReplayArn: replayArn,
       State: "STARTING",
       StateReason: "Replay is starting",
-      ReplayStartTime: Date.now() / 1000,
+      ReplayStartTime: started,
     };
+  }
+
+  /** DescribeReplay: a replay StartReplay started. */
+  describeReplay(request: { ReplayName?: unknown }): Record<string, unknown> {
+    const replay = this.replays.get(String(request.ReplayName ?? ""));
+    if (!replay)
+      throw new AwsError(
+        "ResourceNotFoundException",
+        `Replay ${String(request.ReplayName)} does not exist.`,
+      );
+    return replay;
   }
 
   private accept(busName: string, event: BusEvent): void {

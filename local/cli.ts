@@ -89,6 +89,12 @@ async function main() {
 
   const local = await SwitchyardLocal.start({ ...args, log: (l) => console.log(l) });
   running.local = local;
+  // The apply to moto goes on after Ready: a value moto rejects stops the run, naming it.
+  local.applied.catch((e: Error) => {
+    if (stopping) return;
+    console.error(`the program could not be applied to moto: ${e.message}`);
+    void stop("failure", 1);
+  });
   console.log("");
   console.log(local.summary());
   fs.mkdirSync(path.dirname(ENDPOINTS_FILE), { recursive: true });

@@ -62,6 +62,12 @@ export interface RehearsalOptions {
   readonly failFast?: boolean;
   /** One line per resource created, skipped or rejected. */
   readonly log?: (line: string) => void;
+  /**
+   * Resources to create before all others (with what they reference), e.g. the tables the local
+   * runtime's functions need before their first invocation; `firstDone` is called once they exist.
+   */
+  readonly first?: (r: Recorded) => boolean;
+  readonly firstDone?: () => void;
 }
 
 export interface RehearsedResource {
@@ -315,6 +321,26 @@ export function dependencyOrder(resources: Recorded[]): {
   return { order, dependsOn };
 }
 
+/**
+ * The order with the resources `first` selects, and everything they reference, moved to the front
+ * (their relative order kept, so each still comes after what it references); `prefix` is how many.
+ */
+function firstOf(
+  order: Recorded[],
+  dependsOn: Map<Recorded, Set<Recorded>>,
+  first: (r: Recorded) => boolean,
+): { order: Recorded[]; prefix: number } {
+  const wanted = new Set<Recorded>();
+  const add = (r: Recorded) => {
+    if (wanted.has(r)) return;
+    wanted.add(r);
+    for (const d of dependsOn.get(r) ?? []) add(d);
+  };
+  for (const r of order) if (first(r)) add(r);
+  const front = order.filter((r) => wanted.has(r));
+  return { order: [...front, ...order.filter((r) => !wanted.has(r))], prefix: front.length };
+}
+
 // --- references ---
 
 /** Maps the mocks' values to moto's, in whole values and inside longer strings. */
@@ -496,8 +522,11 @@ export async function applyToMoto(
   };
 
   try {
-    const { order, dependsOn } = dependencyOrder(resources);
+    const { order: declared, dependsOn } = dependencyOrder(resources);
+    const { order, prefix } = firstOf(declared, dependsOn, opts.first ?? (() => false));
+    let position = 0;
     for (const r of order) {
+      if (position++ === prefix) opts.firstDone?.();
       const reason = skipReason(r.type);
       if (reason) {
         skip(r, reason);
@@ -574,6 +603,7 @@ export async function applyToMoto(
       });
       log(`created  ${r.type} ${r.name}${notes.length ? ` (${notes.join("; ")})` : ""}`);
     }
+    if (position <= prefix) opts.firstDone?.();
   } finally {
     destroyClients(clients);
   }

@@ -1,4 +1,5 @@
-// The local runtime: evaluates the program under mocks and serves what it declares on localhost.
+// The local runtime: evaluates the program under mocks, applies it to moto_server (the deploy
+// rehearsal: the account the AWS endpoint's reads go to) and serves what it declares on localhost.
 // Each AWS service is a module under local/services/, built from the declared resources (tables,
 // functions, rules, targets, queues, topics, state machines, connections, destinations, URLs,
 // APIs); this class composes them, owns the ports, and starts and stops the run.
@@ -19,7 +20,8 @@ import { LOCAL_CALLER_CREDENTIALS, LocalRestApi } from "./apigateway";
 import { Target } from "./scenarios";
 import { WEBHOOK_SECRET_KEYS } from "../config";
 import { nameOf, Runtime, Services } from "./services/context";
-import { DynamoDbService, MOTO_RECORDING_FILE } from "./services/dynamodb";
+import { DynamoDbService } from "./services/dynamodb";
+import { MOTO_RECORDING_FILE, MotoService } from "./services/moto";
 import { SqsService, type QueueMessage } from "./services/sqs";
 import { SnsService, type TopicMessage } from "./services/sns";
 import { S3Service } from "./services/s3";
@@ -104,14 +106,15 @@ export class SwitchyardLocal implements Runtime {
     this.speed = opts.speed ?? 0.01;
     this.nextPort = opts.basePort ?? 0;
     this.services = {
-      dynamodb: new DynamoDbService({
+      moto: new MotoService({
         persist: opts.persist,
         stateDir: this.stateDir,
         log: (l) => this.log(l),
       }),
+      dynamodb: new DynamoDbService(this),
       sqs: new SqsService(this),
       sns: new SnsService(this),
-      s3: new S3Service(this, { persist: opts.persist, stateDir: this.stateDir }),
+      s3: new S3Service(this),
       secretsManager: new SecretsManagerService(this),
       eventBridge: new EventBridgeService(this),
       stepFunctions: new StepFunctionsService(this),
@@ -147,9 +150,12 @@ export class SwitchyardLocal implements Runtime {
   get secrets(): Map<string, string> {
     return this.services.secretsManager.secrets;
   }
-  /** S3 objects are files: .switchyard/s3/<stack>/<bucket>/<key> with --persist, else a temp dir. */
-  get s3Dir(): string {
-    return this.services.s3.dir;
+  /**
+   * Settles once the whole program is applied to moto (the tables exist before start resolves);
+   * rejects with the RehearsalError naming the resource and the value moto rejected.
+   */
+  get applied(): Promise<unknown> {
+    return this.services.moto.applied;
   }
   get firehose(): Map<string, string[]> {
     return this.services.eventBridge.firehose;
@@ -251,14 +257,23 @@ export class SwitchyardLocal implements Runtime {
   private async boot(): Promise<void> {
     const stack = this.opts.stack ?? "dev";
     const s = this.services;
-    // DynamoDB: moto_server (transactions included), in memory or replayed from .switchyard/dynamodb.
-    // Its Python process starts while the program is evaluated.
-    const dynamo = s.dynamodb.start(stack);
-    dynamo.catch(() => undefined);
+    // moto_server, the account the program is applied to; its Python process starts while the
+    // program is evaluated.
+    const moto = s.moto.start(stack);
+    moto.catch(() => undefined);
     this.program = await loadProgram(stack, this.opts.configOverrides);
-    await dynamo;
-    await s.dynamodb.createTables(this);
-    s.s3.build(stack);
+    await moto;
+    // The apply runs in the background; the run waits only for the tables (the functions' first
+    // invocation needs them), and with --persist for all of it (the recording is replayed after).
+    s.moto.apply(this);
+    // Once stopping, moto is gone and the apply's failure says nothing.
+    s.moto.applied.catch((e: Error) => this.stopping || this.log(`moto: ${e.message}`));
+    await s.moto.tables;
+    if (this.opts.persist) await s.moto.applied;
+    for (const t of this.of("aws:dynamodb/table:Table"))
+      this.log(
+        `table ${nameOf(t)} (${[t.inputs.hashKey, t.inputs.rangeKey].filter(Boolean).join(", ")})`,
+      );
 
     // Records API: the configured endpoint is served by the stand-in unless one is given.
     await s.records.start();
@@ -269,6 +284,7 @@ export class SwitchyardLocal implements Runtime {
     s.sns.build();
 
     const endpoint = createAwsEndpoint({
+      moto: { url: s.moto.url, ready: s.moto.applied },
       ...s.dynamodb.endpoint(),
       ...s.eventBridge.endpoint(),
       ...s.secretsManager.endpoint(),
@@ -336,7 +352,7 @@ export class SwitchyardLocal implements Runtime {
     return this.services.sns.publish(a);
   }
 
-  s3Put(bucket: string, key: string, body: Buffer, contentType?: string): string {
+  s3Put(bucket: string, key: string, body: Buffer, contentType?: string): Promise<string> {
     return this.services.s3.put(bucket, key, body, contentType);
   }
 
@@ -402,7 +418,7 @@ export class SwitchyardLocal implements Runtime {
       `  records API: ${this.records ? `${this.recordsUrl} (built-in stand-in)` : this.recordsUrl}`,
     );
     lines.push(
-      `  DynamoDB: moto_server ${this.services.dynamodb.url} (pid ${this.services.dynamodb.moto?.pid}${this.opts.persist ? `, recording to ${this.services.dynamodb.recordingFile(this.program.stack)}` : ", in memory"})`,
+      `  moto_server ${this.services.moto.url} (pid ${this.services.moto.server?.pid}${this.opts.persist ? `, recording to ${this.services.moto.recordingFile(this.program.stack)}` : ", in memory"}): the program applied by the deploy rehearsal${this.services.moto.report ? "" : " (in the background: reads wait for it)"}; DynamoDB tables, S3 objects, function log groups`,
     );
     for (const [n, u] of Object.entries(this.functionUrls)) lines.push(`  function URL ${n}: ${u}`);
     lines.push(...webhookLines(this.receivers));
@@ -429,7 +445,7 @@ export class SwitchyardLocal implements Runtime {
     for (const q of this.queues.keys()) lines.push(`  queue ${q}`);
     for (const t of this.topics.keys()) lines.push(`  topic ${t.split(":").pop()}`);
     for (const b of this.services.s3.bucketNames())
-      lines.push(`  bucket ${b} (S3 via the AWS endpoint, path style)`);
+      lines.push(`  bucket ${b} (S3 in moto, via the AWS endpoint, path style)`);
     for (const f of this.lambdas.functions.values()) lines.push(`  function ${f.name}`);
     if (this.program.generatedSecrets.length)
       lines.push(`  secrets generated for this run: ${this.program.generatedSecrets.join(", ")}`);
@@ -443,14 +459,14 @@ export class SwitchyardLocal implements Runtime {
   /**
    * Stops everything this instance started, all at once: stops accepting connections, ends the
    * function processes, cuts the connections still open (keep-alive or mid-request), stops
-   * moto_server, and removes the S3 folder of a run without --persist. Calling it twice is safe.
+   * moto_server. Calling it twice is safe.
    */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       const closed = this.servers.map((s) => new Promise<void>((r) => s.close(() => r())));
       for (const s of this.servers) s.closeIdleConnections();
       await Promise.all([
-        this.services.dynamodb.stop(),
+        this.services.moto.stop(),
         (async () => {
           // Requests waiting on a function are answered (502) once its process has ended.
           await this.services.lambda.stop();

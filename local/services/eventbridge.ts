@@ -2,8 +2,7 @@
 // connections and API destinations a target calls, and the delivery to each kind of target.
 import { ACCOUNT, arnFor, REGION } from "../mocks";
 import type { LocalServices } from "../awsEndpoint";
-import { BusEvent, busNameOf, DeliveryError, LocalBus, LocalRule, LocalTarget } from "../bus";
-import { AwsError } from "../awsEndpoint";
+import { BusEvent, DeliveryError, LocalBus, LocalRule, LocalTarget } from "../bus";
 import type { LocalConnection } from "../stateMachines";
 import { nameOf, Runtime, unsecret } from "./context";
 
@@ -195,42 +194,11 @@ export class EventBridgeService {
     );
   }
 
-  /** ListRules: a bus's rules by name, NamePrefix and Limit (1-100) with NextToken paging. */
-  listRules(request: Record<string, unknown>) {
-    const bus = busNameOf(request.EventBusName);
-    if (!this.bus.busNames.includes(bus))
-      throw new AwsError("ResourceNotFoundException", `Event bus ${bus} does not exist.`);
-    const limit = request.Limit === undefined ? 100 : Number(request.Limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100)
-      throw new AwsError(
-        "ValidationException",
-        `1 validation error detected: Value '${String(request.Limit)}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 100`,
-      );
-    const prefix = String(request.NamePrefix ?? "");
-    const rules = this.bus.rules
-      .filter((r) => busNameOf(r.busName) === bus && r.name.startsWith(prefix))
-      .sort((a, b) => a.name.localeCompare(b.name));
-    const start = request.NextToken === undefined ? 0 : Number(request.NextToken);
-    if (!Number.isInteger(start) || start < 0)
-      throw new AwsError("ValidationException", "The provided NextToken is not valid.");
-    const page = rules.slice(start, start + limit);
-    return {
-      Rules: page.map((r) => ({
-        Name: r.name,
-        Arn: r.arn,
-        EventPattern: JSON.stringify(r.pattern),
-        State: r.enabled ? "ENABLED" : "DISABLED",
-        EventBusName: bus,
-      })),
-      ...(start + limit < rules.length ? { NextToken: String(start + limit) } : {}),
-    };
-  }
-
-  endpoint(): Pick<LocalServices, "putEvents" | "startReplay" | "listRules"> {
+  endpoint(): Pick<LocalServices, "putEvents" | "startReplay" | "describeReplay"> {
     return {
       putEvents: async (entries) => this.bus.putEvents(entries),
       startReplay: async (request) => this.bus.startReplay(request, this.archives()),
-      listRules: async (request) => this.listRules(request),
+      describeReplay: async (request) => this.bus.describeReplay(request),
     };
   }
 }

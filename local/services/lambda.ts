@@ -5,6 +5,7 @@ import { arnFor, REGION } from "../mocks";
 import { AwsError, LocalServices } from "../awsEndpoint";
 import { LocalFunction, LocalLambdas } from "../lambdas";
 import type { FunctionLogRecord } from "../artifacts";
+import { FunctionLogs } from "../functionLogs";
 import { nameOf, Runtime, unsecret } from "./context";
 
 /** How many of a function's latest log lines are kept for the control port. */
@@ -19,6 +20,8 @@ export function formatLogRecord(functionName: string, r: FunctionLogRecord): str
 
 export class LambdaService {
   public lambdas!: LocalLambdas;
+  /** The functions' log streams in moto. */
+  public cloudWatchLogs?: FunctionLogs;
   /** Each function's latest log lines (KEPT_LOG_RECORDS), by function name. */
   public readonly logs = new Map<string, FunctionLogRecord[]>();
 
@@ -38,11 +41,13 @@ export class LambdaService {
     const rt = this.rt;
     const fns = new Map<string, LocalFunction>();
     const invokeConfigs = rt.of("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig");
+    const logGroups = new Map<string, string>();
     for (const f of rt.of("aws:lambda/function:Function")) {
       const name = nameOf(f);
       const archive = rt.program.archives.get(f.name);
       if (!archive) continue;
       const arn = arnFor(f.type, f.name, f.inputs);
+      logGroups.set(name, f.inputs.loggingConfig?.logGroup ?? `/aws/lambda/${name}`);
       const cfg = invokeConfigs.find(
         (c) => c.inputs.functionName === name || c.inputs.functionName === arn,
       );
@@ -67,12 +72,21 @@ export class LambdaService {
           : undefined,
       });
     }
+    const cloudWatchLogs = new FunctionLogs({
+      endpoint: rt.services.moto.url,
+      region: REGION,
+      ready: rt.services.moto.applied,
+      groupOf: (fn) => logGroups.get(fn) ?? `/aws/lambda/${fn}`,
+      warn: (l) => rt.log(l),
+    });
+    this.cloudWatchLogs = cloudWatchLogs;
     this.lambdas = new LocalLambdas(fns, {
       endpointUrl: rt.awsUrl,
       region: REGION,
       log: (l) => rt.log(l),
       asyncRetryDelayMs: (attempt) => (attempt === 0 ? 60_000 : 120_000) * rt.speed,
-      onLog: (name, record) => {
+      onLog: (name, record, sandbox) => {
+        cloudWatchLogs.add(name, record, sandbox);
         const kept = this.logs.get(name) ?? [];
         kept.push(record);
         if (kept.length > KEPT_LOG_RECORDS) kept.splice(0, kept.length - KEPT_LOG_RECORDS);
@@ -141,6 +155,7 @@ export class LambdaService {
   }
 
   stop(): Promise<void> | undefined {
+    this.cloudWatchLogs?.stop();
     return this.lambdas?.stop();
   }
 }
