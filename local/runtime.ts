@@ -8,6 +8,7 @@ import * as http from "http";
 import * as path from "path";
 import { AddressInfo } from "net";
 import { Recorded } from "./mocks";
+import { archiveEntries } from "./artifacts";
 import { createAwsEndpoint } from "./awsEndpoint";
 import { LocalBus } from "./bus";
 import { CLIENT_TIMEOUTS, ErrorStyle, guardServer } from "./httpEvents";
@@ -262,6 +263,9 @@ export class SwitchyardLocal implements Runtime {
     const moto = s.moto.start(stack);
     moto.catch(() => undefined);
     this.program = await loadProgram(stack, this.opts.configOverrides);
+    // Each function's archive is read once, now (a few ms): its sandboxes and the apply to moto,
+    // which zips it, then share what was read.
+    await Promise.all([...this.program.archives.values()].map((a) => archiveEntries(a)));
     await moto;
     // The apply runs in the background; the run waits only for the tables (the functions' first
     // invocation needs them), and with --persist for all of it (the recording is replayed after).
