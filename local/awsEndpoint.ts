@@ -520,6 +520,8 @@ function scopedService(req: http.IncomingMessage, url: URL): string | undefined 
   return credential.split("/")[3] || undefined;
 }
 
+const url = (req: http.IncomingMessage) => new URL(req.url ?? "/", "http://local");
+
 /** Query-protocol actions the engine serves, by service. */
 const ENGINE_QUERY_ACTIONS: Record<string, string[]> = {
   sns: ["Publish"],
@@ -758,6 +760,7 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
     body: Buffer,
     res: http.ServerResponse,
     what: string,
+    service: string,
   ) {
     if (!svc.moto)
       throw new AwsError(
@@ -774,6 +777,10 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
       );
     }
     const to = new URL(svc.moto.url);
+    // moto tells services apart by the credential scope: an unsigned request (served here as a
+    // local convenience) is given one naming its service.
+    if (!req.headers.authorization && !url(req).searchParams.has("X-Amz-Credential"))
+      req.headers.authorization = `AWS4-HMAC-SHA256 Credential=local/20260101/eu-west-1/${service}/aws4_request, SignedHeaders=host, Signature=0`;
     const out = await forward(
       to,
       req,
@@ -808,7 +815,7 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
       if (JSON_OPERATIONS.includes(target))
         return await handleJson(target, parseJsonObject(body), res, contentType);
       if (MOTO_TARGET_PREFIXES.has(target.split(".")[0]))
-        return await proxyToMoto(req, body, res, target);
+        return await proxyToMoto(req, body, res, target, service);
       return await handleJson(target, parseJsonObject(body), res, contentType);
     }
 
@@ -816,7 +823,7 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
     // (ListFunctions, GetFunction, GetFunctionUrlConfig...) are moto's.
     const lambda = url.pathname.match(/^\/2015-03-31\/functions\/([^/]+)\/invocations$/);
     if (!(lambda && req.method === "POST") && service === "lambda")
-      return await proxyToMoto(req, body, res, `Lambda ${req.method} ${url.pathname}`);
+      return await proxyToMoto(req, body, res, `Lambda ${req.method} ${url.pathname}`, service);
     if (lambda && req.method === "POST") {
       const name = decodeURIComponent(lambda[1]);
       const type = String(req.headers["x-amz-invocation-type"] ?? "RequestResponse");
@@ -833,7 +840,7 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
     if (form) {
       const action = form.get("Action");
       if (!ENGINE_QUERY_ACTIONS[service]?.includes(action ?? "") && MOTO_SIGNING_NAMES.has(service))
-        return await proxyToMoto(req, body, res, `${service} ${action}`);
+        return await proxyToMoto(req, body, res, `${service} ${action}`, service);
       // SNS Publish (query protocol).
       if (action === "Publish") {
         const topicArn = form.get("TopicArn");
@@ -957,7 +964,7 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
 
     // A REST API of a service moto holds (API Gateway's /restapis, ...).
     if (service !== "s3" && MOTO_SIGNING_NAMES.has(service))
-      return await proxyToMoto(req, body, res, `${service} ${req.method} ${url.pathname}`);
+      return await proxyToMoto(req, body, res, `${service} ${req.method} ${url.pathname}`, service);
 
     // S3, path style: /bucket/key. PutObject is the engine's (written through to moto, then the
     // bucket's notifications); every other S3 operation is moto's.
@@ -968,7 +975,7 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
       [...url.searchParams.keys()].every((k) => k === "x-id") &&
       req.headers["x-amz-copy-source"] === undefined;
     if (svc.moto && !putObject)
-      return await proxyToMoto(req, body, res, `S3 ${req.method} ${url.pathname}`);
+      return await proxyToMoto(req, body, res, `S3 ${req.method} ${url.pathname}`, "s3");
     if (
       s3 &&
       (req.method === "PUT" || ((req.method === "GET" || req.method === "HEAD") && svc.s3Get))
