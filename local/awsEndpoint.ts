@@ -36,6 +36,11 @@ export interface LocalServices {
   /** Base URL of the local DynamoDB (moto_server), for DynamoDB requests. */
   dynamodbUrl: string;
   /**
+   * Settles once the tables exist (the run serves before they do): DynamoDB requests wait for it,
+   * in the order they arrived; a rejection answers 503 with its reason.
+   */
+  dynamodbReady?: Promise<unknown>;
+  /**
    * moto_server, for the operations SERVED_OPERATIONS sends to moto; `ready` settles once the
    * program is applied to it (requests wait for it; a rejection answers 503 with its reason).
    * Without it those operations are unknown.
@@ -732,6 +737,15 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
         return out.status;
       };
       await oneAtATime(async () => {
+        try {
+          await svc.dynamodbReady;
+        } catch (e) {
+          throw new AwsError(
+            "ServiceUnavailable",
+            `the tables could not be created in moto: ${(e as Error).message}`,
+            503,
+          );
+        }
         if (svc.aroundDynamoWrite && DYNAMO_WRITES.has(operation)) {
           await svc.aroundDynamoWrite(operation, request, forward);
         } else {
@@ -743,9 +757,11 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
     } catch (e) {
       sendJsonError(
         res,
-        e instanceof DynamoTimeout
-          ? new AwsError("InternalServerError", e.message, 500)
-          : new AwsError("InternalFailure", `local DynamoDB: ${(e as Error).message}`, 500),
+        e instanceof AwsError
+          ? e
+          : e instanceof DynamoTimeout
+            ? new AwsError("InternalServerError", e.message, 500)
+            : new AwsError("InternalFailure", `local DynamoDB: ${(e as Error).message}`, 500),
         "application/x-amz-json-1.0",
       );
     }

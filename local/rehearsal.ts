@@ -524,20 +524,18 @@ export async function applyToMoto(
   try {
     const { order: declared, dependsOn } = dependencyOrder(resources);
     const { order, prefix } = firstOf(declared, dependsOn, opts.first ?? (() => false));
-    let position = 0;
-    for (const r of order) {
-      if (position++ === prefix) opts.firstDone?.();
+    const one = async (r: Recorded): Promise<void> => {
       const reason = skipReason(r.type);
       if (reason) {
         skip(r, reason);
-        continue;
+        return;
       }
       const blocker = [...dependsOn.get(r)!].find((d) => failed.has(d));
       if (blocker) {
         const why = `depends on ${blocker.type} ${blocker.name}, which moto rejected`;
         failed.set(r, why);
         skip(r, why);
-        continue;
+        return;
       }
       let applied;
       const began = Date.now();
@@ -585,7 +583,7 @@ export async function applyToMoto(
         counts(byType, r.type).rejected++;
         failed.set(r, err.message);
         log(`REJECTED ${err.message}`);
-        continue;
+        return;
       }
       const mock = mockOutputs(r);
       for (const [k, v] of Object.entries(applied.outputs) as Array<[OutputName, string]>) {
@@ -602,8 +600,20 @@ export async function applyToMoto(
         ...(notes.length ? { notes } : {}),
       });
       log(`created  ${r.type} ${r.name}${notes.length ? ` (${notes.join("; ")})` : ""}`);
+    };
+    // The resources `first` selects are created side by side where they do not reference each
+    // other (the tables: the local run waits for them); then the rest, one at a time, in order.
+    const front = order.slice(0, prefix);
+    const done = new Set<Recorded>();
+    while (done.size < front.length) {
+      const ready = front.filter(
+        (r) => !done.has(r) && [...dependsOn.get(r)!].every((d) => done.has(d)),
+      );
+      await Promise.all(ready.map(one));
+      for (const r of ready) done.add(r);
     }
-    if (position <= prefix) opts.firstDone?.();
+    opts.firstDone?.();
+    for (const r of order.slice(prefix)) await one(r);
   } finally {
     destroyClients(clients);
   }

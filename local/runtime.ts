@@ -36,6 +36,7 @@ import { RecordsApiService } from "./services/records";
 import { ControlService } from "./services/control";
 import {
   DemoTenant,
+  demoTenant,
   ingressTenant,
   InspectTargets,
   inspectLines,
@@ -102,6 +103,16 @@ export class SwitchyardLocal implements Runtime {
   public demoTenant?: DemoTenant;
   /** What the printed AWS CLI commands inspect. */
   public inspect?: InspectTargets;
+  /** Opens DynamoDB (see dynamoReady) once what it needs first is in moto. */
+  private openDynamo!: (ready: Promise<void>) => void;
+  /**
+   * Settles once the tables exist in moto and the demo tenant's key is written: the endpoint
+   * holds DynamoDB requests until then (in the order they arrive), so no function reads a table
+   * before it exists, nor the demo key before it is there.
+   */
+  private readonly dynamoReady = new Promise<void>((resolve, reject) => {
+    this.openDynamo = (ready) => ready.then(resolve, reject);
+  });
 
   private constructor(private readonly opts: LocalOptions) {
     this.speed = opts.speed ?? 0.01;
@@ -267,17 +278,23 @@ export class SwitchyardLocal implements Runtime {
     // which zips it, then share what was read.
     await Promise.all([...this.program.archives.values()].map((a) => archiveEntries(a)));
     await moto;
-    // The apply runs in the background; the run waits only for the tables (the functions' first
-    // invocation needs them), and with --persist for all of it (the recording is replayed after).
+    // The apply runs in the background while the run starts serving: DynamoDB requests wait for
+    // the tables (created first) and the demo tenant's key, what goes to moto for all of it. With
+    // --persist the run waits for all of it (the recording is replayed after it).
     s.moto.apply(this);
     // Once stopping, moto is gone and the apply's failure says nothing.
     s.moto.applied.catch((e: Error) => this.stopping || this.log(`moto: ${e.message}`));
-    await s.moto.tables;
+    s.moto.tables.then(
+      () => {
+        for (const t of this.of("aws:dynamodb/table:Table"))
+          this.log(
+            `table ${nameOf(t)} (${[t.inputs.hashKey, t.inputs.rangeKey].filter(Boolean).join(", ")})`,
+          );
+      },
+      () => undefined,
+    );
+    this.dynamoReady.catch(() => undefined);
     if (this.opts.persist) await s.moto.applied;
-    for (const t of this.of("aws:dynamodb/table:Table"))
-      this.log(
-        `table ${nameOf(t)} (${[t.inputs.hashKey, t.inputs.rangeKey].filter(Boolean).join(", ")})`,
-      );
 
     // Records API: the configured endpoint is served by the stand-in unless one is given.
     await s.records.start();
@@ -289,6 +306,7 @@ export class SwitchyardLocal implements Runtime {
 
     const endpoint = createAwsEndpoint({
       moto: { url: s.moto.url, ready: s.moto.applied },
+      dynamodbReady: this.dynamoReady,
       ...s.dynamodb.endpoint(),
       ...s.eventBridge.endpoint(),
       ...s.secretsManager.endpoint(),
@@ -330,8 +348,13 @@ export class SwitchyardLocal implements Runtime {
     const accessTable = out.tenantAccessTableName
       ? await resolveOutput<string>(out.tenantAccessTableName)
       : undefined;
-    if (tenant && accessTable)
-      this.demoTenant = await issueDemoTenantKey(this.awsUrl, tenant, accessTable, target.busName);
+    if (tenant && accessTable) this.demoTenant = demoTenant(tenant, accessTable, target.busName);
+    // The key item goes straight to moto, before DynamoDB opens (no stream reads the access table).
+    const demo = this.demoTenant;
+    const moto = this.services.moto;
+    this.openDynamo(
+      moto.tables.then(() => (demo ? issueDemoTenantKey(moto.url, demo) : undefined)),
+    );
     const dlqUrl = out.dlqUrl ? await resolveOutput<string>(out.dlqUrl) : undefined;
     this.inspect = {
       awsUrl: this.awsUrl,

@@ -7,6 +7,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ListTablesCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { IAMClient, ListRolesCommand } from "@aws-sdk/client-iam";
 import {
   DeleteBucketPolicyCommand,
   GetBucketPolicyCommand,
@@ -83,12 +84,22 @@ export class MotoService {
       },
     });
     this.url = this.server.url;
-    // moto loads a service's backend on its first request, and the SDK its request pipeline on a
+    // moto loads a service's backend on its first request (IAM's, with the AWS-managed policies,
+    // takes 0.4 s, and a table's creation needs it), and the SDK its request pipeline on a
     // client's first send: both happen while the program is still being evaluated.
     const warm = this.client();
     void warm.send(new ListTablesCommand({})).then(
       () => warm.destroy(),
       () => warm.destroy(),
+    );
+    const iam = new IAMClient({
+      endpoint: this.url,
+      region: REGION,
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    });
+    void iam.send(new ListRolesCommand({})).then(
+      () => iam.destroy(),
+      () => iam.destroy(),
     );
   }
 
