@@ -3,13 +3,12 @@
 // stream per sandbox named as Lambda names it (`YYYY/MM/DD/[$LATEST]<sandbox id>`), so that
 // `aws logs tail <group>` through the AWS endpoint shows them. Lines are sent in batches, a few
 // times a second, once the program is applied to moto (which creates the declared groups).
-import {
-  CloudWatchLogsClient,
-  CreateLogGroupCommand,
-  CreateLogStreamCommand,
-  PutLogEventsCommand,
-} from "@aws-sdk/client-cloudwatch-logs";
+import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import type { FunctionLogRecord } from "./artifacts";
+
+/** Loaded on the first line sent, not with the runtime. */
+const sdk = () =>
+  require("@aws-sdk/client-cloudwatch-logs") as typeof import("@aws-sdk/client-cloudwatch-logs");
 
 /** How often buffered lines are sent. */
 const FLUSH_MS = 200;
@@ -43,7 +42,7 @@ interface Stream {
 }
 
 export class FunctionLogs {
-  private readonly client: CloudWatchLogsClient;
+  private clientOnce?: CloudWatchLogsClient;
   private readonly streams = new Map<string, Stream>();
   private readonly groups = new Map<string, Promise<void>>();
   private timer?: NodeJS.Timeout;
@@ -51,13 +50,16 @@ export class FunctionLogs {
   private warned = false;
   private stopped = false;
 
-  constructor(private readonly opts: FunctionLogsOptions) {
-    this.client = new CloudWatchLogsClient({
-      endpoint: opts.endpoint,
-      region: opts.region,
+  constructor(private readonly opts: FunctionLogsOptions) {}
+
+  private get client(): CloudWatchLogsClient {
+    this.clientOnce ??= new (sdk().CloudWatchLogsClient)({
+      endpoint: this.opts.endpoint,
+      region: this.opts.region,
       credentials: { accessKeyId: "local", secretAccessKey: "local" },
       maxAttempts: 2,
     });
+    return this.clientOnce;
   }
 
   /** Buffers one line of a function's sandbox. */
@@ -87,7 +89,7 @@ export class FunctionLogs {
   private group(name: string): Promise<void> {
     let made = this.groups.get(name);
     if (!made) {
-      made = this.client.send(new CreateLogGroupCommand({ logGroupName: name })).then(
+      made = this.client.send(new (sdk().CreateLogGroupCommand)({ logGroupName: name })).then(
         () => undefined,
         (e) => {
           if (e.name !== "ResourceAlreadyExistsException") throw e;
@@ -111,12 +113,12 @@ export class FunctionLogs {
       try {
         s.created ??= this.group(s.group).then(async () => {
           await this.client.send(
-            new CreateLogStreamCommand({ logGroupName: s.group, logStreamName: s.name }),
+            new (sdk().CreateLogStreamCommand)({ logGroupName: s.group, logStreamName: s.name }),
           );
         });
         await s.created;
         await this.client.send(
-          new PutLogEventsCommand({
+          new (sdk().PutLogEventsCommand)({
             logGroupName: s.group,
             logStreamName: s.name,
             // CloudWatch takes a batch in time order.
@@ -137,6 +139,6 @@ export class FunctionLogs {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
-    this.client.destroy();
+    this.clientOnce?.destroy();
   }
 }

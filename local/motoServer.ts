@@ -29,6 +29,15 @@ export interface MotoServerOptions {
 }
 
 export const MOTO_COMMAND = "moto_server";
+/**
+ * Environment moto_server needs for the deploy rehearsal (local/rehearsal.ts): the AWS-managed IAM
+ * policies the program attaches (AmazonAPIGatewayPushToCloudWatchLogs) exist in moto only when it
+ * loads them.
+ */
+export const REHEARSAL_MOTO_ENV: Readonly<Record<string, string>> = {
+  MOTO_IAM_LOAD_MANAGED_POLICIES: "true",
+};
+
 /** The moto release every machine of the project runs (pinned, as the npm dependencies are). */
 export const MOTO_REQUIREMENT = "moto[server]==5.2.1";
 /** Where moto is installed when moto_server is not on PATH. */

@@ -39,13 +39,7 @@ export const NOT_REHEARSED: Readonly<Record<string, string>> = {
   "aws:schemas/schema:Schema": "moto 5.2.1 does not implement EventBridge Schemas",
 };
 
-/**
- * Environment moto_server needs for the rehearsal: the AWS-managed IAM policies the program
- * attaches (AmazonAPIGatewayPushToCloudWatchLogs) exist in moto only when it loads them.
- */
-export const REHEARSAL_MOTO_ENV: Readonly<Record<string, string>> = {
-  MOTO_IAM_LOAD_MANAGED_POLICIES: "true",
-};
+export { REHEARSAL_MOTO_ENV } from "./motoServer";
 
 export interface RehearsalOptions {
   /** Region of every call. Default the mocks' region (eu-west-1). */

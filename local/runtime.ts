@@ -146,11 +146,18 @@ export class SwitchyardLocal implements Runtime {
       await local.boot();
     } catch (e) {
       // What started before the failure (moto_server, servers on their ports) must not outlive it.
+      local.serving();
       await local.stop().catch(() => undefined);
       throw e;
     }
+    // The apply to moto starts once the caller has had its turn (the CLI prints Ready).
+    setTimeout(() => local.serving(), 0);
     return local;
   }
+
+  /** Lets the apply to moto begin (see boot). */
+  private serving!: () => void;
+  private readonly served = new Promise<void>((resolve) => (this.serving = resolve));
 
   // What tests, the demo and the bench read, by the names they have always had.
   get queues(): Map<string, QueueMessage[]> {
@@ -278,10 +285,11 @@ export class SwitchyardLocal implements Runtime {
     // which zips it, then share what was read.
     await Promise.all([...this.program.archives.values()].map((a) => archiveEntries(a)));
     await moto;
-    // The apply runs in the background while the run starts serving: DynamoDB requests wait for
-    // the tables (created first) and the demo tenant's key, what goes to moto for all of it. With
-    // --persist the run waits for all of it (the recording is replayed after it).
-    s.moto.apply(this);
+    // The apply runs in the background once the run serves (its work, a few seconds of moto's and
+    // some of this process's, must not delay the start): DynamoDB requests wait for the tables
+    // (created first) and the demo tenant's key, what goes to moto for all of it. With --persist
+    // the run waits for all of it (the recording is replayed after it).
+    s.moto.apply(this, this.opts.persist ? Promise.resolve() : this.served);
     // Once stopping, moto is gone and the apply's failure says nothing.
     s.moto.applied.catch((e: Error) => this.stopping || this.log(`moto: ${e.message}`));
     s.moto.tables.then(

@@ -7,16 +7,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ListTablesCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { IAMClient, ListRolesCommand } from "@aws-sdk/client-iam";
-import {
-  DeleteBucketPolicyCommand,
-  GetBucketPolicyCommand,
-  ListBucketsCommand,
-  S3Client,
-} from "@aws-sdk/client-s3";
 import { REGION } from "../mocks";
-import { MotoServer, startMotoServer } from "../motoServer";
-import { applyToMoto, RehearsalReport, REHEARSAL_MOTO_ENV } from "../rehearsal";
+import { MotoServer, REHEARSAL_MOTO_ENV, startMotoServer } from "../motoServer";
+import type { RehearsalReport } from "../rehearsal";
 import type { Runtime } from "./context";
 
 /** Where --persist keeps moto_server's recording of requests, in .switchyard/dynamodb/<stack>. */
@@ -84,35 +77,29 @@ export class MotoService {
       },
     });
     this.url = this.server.url;
-    // moto loads a service's backend on its first request (IAM's, with the AWS-managed policies,
-    // takes 0.4 s, and a table's creation needs it), and the SDK its request pipeline on a
+    // moto loads a service's backend on its first request, and the SDK its request pipeline on a
     // client's first send: both happen while the program is still being evaluated.
     const warm = this.client();
     void warm.send(new ListTablesCommand({})).then(
       () => warm.destroy(),
       () => warm.destroy(),
     );
-    const iam = new IAMClient({
-      endpoint: this.url,
-      region: REGION,
-      credentials: { accessKeyId: "local", secretAccessKey: "local" },
-    });
-    void iam.send(new ListRolesCommand({})).then(
-      () => iam.destroy(),
-      () => iam.destroy(),
-    );
   }
 
   /**
-   * Applies the program to moto: `tables` settles once the tables exist, `applied` once everything
-   * does. With --persist the whole apply is awaited before the recording is replayed (its objects
+   * Applies the program to moto, once `after` has settled: `tables` settles once the tables exist,
+   * `applied` once everything does. With --persist the whole apply is awaited before the recording is replayed (its objects
    * and items need their buckets and tables), and recording starts after that.
    */
-  apply(rt: Runtime): void {
+  apply(rt: Runtime, after: Promise<void> = Promise.resolve()): void {
     let tablesDone!: () => void;
     const tables = new Promise<void>((resolve) => (tablesDone = resolve));
-    const started = Date.now();
     this.applied = (async () => {
+      // Not before `after` (the run serving): its work must not delay the start.
+      await after;
+      const started = Date.now();
+      // Loaded here, not with the runtime: its SDK clients are not needed before the run serves.
+      const { applyToMoto } = require("../rehearsal") as typeof import("../rehearsal");
       const report = await applyToMoto(rt.program.resources, this.url, {
         failFast: true,
         archives: rt.program.archives,
@@ -142,6 +129,8 @@ export class MotoService {
    * request. Such a policy, once moto has accepted it, is removed again, and said so.
    */
   private async withoutUnenforceableDenials(rt: Runtime): Promise<void> {
+    const { DeleteBucketPolicyCommand, GetBucketPolicyCommand, ListBucketsCommand, S3Client } =
+      require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
     const s3 = new S3Client({
       endpoint: this.url,
       region: REGION,

@@ -1,7 +1,7 @@
 // S3: the declared buckets and their objects live in moto (created there by the apply at start);
 // PutObject is the engine's: the object is written through to moto, then the bucket's declared
 // notifications invoke their functions. Every other S3 operation is proxied to moto.
-import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { REGION } from "../mocks";
 import { AwsError, LocalServices } from "../awsEndpoint";
 import { Runtime } from "./context";
@@ -16,6 +16,8 @@ export class S3Service {
   }
 
   private client(): S3Client {
+    // Loaded on the first put, not with the runtime.
+    const { S3Client } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
     this.s3 ??= new S3Client({
       endpoint: this.rt.services.moto.url,
       region: REGION,
@@ -34,6 +36,8 @@ export class S3Service {
     await this.rt.services.moto.applied;
     let etag: string;
     try {
+      const { PutObjectCommand } =
+        require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
       const out = await this.client().send(
         new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }),
       );
