@@ -66,6 +66,11 @@ export interface LocalOptions {
   basePort?: number;
   /** Config values that replace the stack file's. */
   configOverrides?: Record<string, string>;
+  /**
+   * When the apply to moto begins (the CLI: once it has printed Ready). Default as soon as start()
+   * has resolved.
+   */
+  applyAfter?: Promise<unknown>;
   /** Overrides the timeouts every local server applies to its clients (CLIENT_TIMEOUTS). */
   clientTimeouts?: Partial<typeof CLIENT_TIMEOUTS>;
   log?: (line: string) => void;
@@ -150,8 +155,8 @@ export class SwitchyardLocal implements Runtime {
       await local.stop().catch(() => undefined);
       throw e;
     }
-    // The apply to moto starts once the caller has had its turn (the CLI prints Ready).
-    setTimeout(() => local.serving(), 0);
+    // The apply to moto starts once the caller says so, else now that the run serves.
+    (opts.applyAfter ?? Promise.resolve()).then(local.serving, local.serving);
     return local;
   }
 

@@ -6,7 +6,6 @@
 // streams live in it too; what executes (delivery, invocation, executions) is the engine's.
 import * as fs from "fs";
 import * as path from "path";
-import { ListTablesCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { REGION } from "../mocks";
 import { MotoServer, REHEARSAL_MOTO_ENV, startMotoServer } from "../motoServer";
 import type { RehearsalReport } from "../rehearsal";
@@ -47,14 +46,6 @@ export class MotoService {
     return path.join(this.opts.stateDir, "dynamodb", stack, MOTO_RECORDING_FILE);
   }
 
-  private client(): DynamoDBClient {
-    return new DynamoDBClient({
-      endpoint: this.url,
-      region: REGION,
-      credentials: { accessKeyId: "local", secretAccessKey: "local" },
-    });
-  }
-
   /**
    * Starts moto_server (with the AWS-managed IAM policies the program attaches loaded). With
    * --persist it records the requests it is sent after the apply (its recorder, started once the
@@ -76,14 +67,9 @@ export class MotoService {
         ...(this.opts.persist ? { MOTO_RECORDER_FILEPATH: this.recordingFile(stack) } : {}),
       },
     });
+    // No warm-up request: nothing waits on moto before the run serves, and its CPU is the
+    // evaluation's until then.
     this.url = this.server.url;
-    // moto loads a service's backend on its first request, and the SDK its request pipeline on a
-    // client's first send: both happen while the program is still being evaluated.
-    const warm = this.client();
-    void warm.send(new ListTablesCommand({})).then(
-      () => warm.destroy(),
-      () => warm.destroy(),
-    );
   }
 
   /**

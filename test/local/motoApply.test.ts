@@ -1,6 +1,6 @@
 // The apply to moto at start (local/services/moto.ts): the tables before anything else, the rest in
-// the background, and a value moto rejects named with its resource, whether the run is still
-// starting (a table) or already serving (what the endpoint holds for moto then answers 503 with it).
+// the background, and a value moto rejects named with its resource; what the endpoint holds for it
+// (DynamoDB for a table, moto's operations for anything) then answers 503 with the reason.
 import { expect } from "chai";
 import * as http from "http";
 import { AddressInfo } from "net";
@@ -52,6 +52,29 @@ const rule = (name: string, busName: string): Recorded => ({
   inputs: { name, eventBusName: busName, eventPattern: JSON.stringify({ source: ["a"] }) },
 });
 
+/** The AWS endpoint in front of `moto`, its engine answering nothing; resolves with its URL. */
+async function endpointOf(
+  moto: MotoService,
+): Promise<{ url: string; close: () => Promise<unknown> }> {
+  const endpoint = createAwsEndpoint({
+    dynamodbUrl: moto.url,
+    dynamodbReady: moto.tables,
+    moto: { url: moto.url, ready: moto.applied },
+    putEvents: async () => ({ FailedEntryCount: 0, Entries: [] }),
+    getSecretValue: async () => ({ ARN: "", Name: "", SecretString: "" }),
+    snsPublish: async () => "",
+    sqsSendMessage: async () => "",
+    startExecution: async () => ({ executionArn: "", startDate: 0 }),
+    invokeLambda: async () => ({ status: 200, payload: "" }),
+    s3Put: async () => "",
+  });
+  await new Promise<void>((r) => endpoint.listen(0, "127.0.0.1", () => r()));
+  return {
+    url: `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}`,
+    close: () => new Promise((r) => (endpoint as http.Server).close(r)),
+  };
+}
+
 describe("local: the program applied to moto at start", function () {
   this.timeout(60_000);
   let moto: MotoService;
@@ -84,7 +107,7 @@ describe("local: the program applied to moto at start", function () {
     );
   });
 
-  it("a table moto rejects fails the start, naming the resource, the input and moto's message", async () => {
+  it("a table moto rejects is named with its resource, the input and moto's message (the run stops)", async () => {
     moto.apply(runtimeOf([table("bad", "id", "other")], []));
     const err = await moto.tables.then(
       () => undefined,
@@ -93,6 +116,24 @@ describe("local: the program applied to moto at start", function () {
     expect(err).to.be.instanceOf(RehearsalError);
     expect(err!.message).to.contain('aws:dynamodb/table:Table "bad"');
     expect(err!.message).to.match(/hashKey|attributes/);
+    const endpoint = await endpointOf(moto);
+    try {
+      const res = await fetch(endpoint.url, {
+        method: "POST",
+        headers: {
+          "x-amz-target": "DynamoDB_20120810.ListTables",
+          "content-type": "application/x-amz-json-1.0",
+        },
+        body: "{}",
+      });
+      expect(res.status).to.equal(503);
+      const body = (await res.json()) as { __type: string; message: string };
+      expect(body.__type).to.equal("ServiceUnavailable");
+      expect(body.message).to.contain("the tables could not be created in moto");
+      expect(body.message).to.contain('"bad"');
+    } finally {
+      await endpoint.close();
+    }
   });
 
   it("a value rejected after the start stops nothing it should not, and the endpoint answers what it holds for moto with the reason", async () => {
@@ -106,20 +147,9 @@ describe("local: the program applied to moto at start", function () {
     expect(err!.message).to.contain('aws:cloudwatch/eventRule:EventRule "orphan"');
     expect(err!.message).to.contain("no-such-bus");
 
-    const endpoint = createAwsEndpoint({
-      dynamodbUrl: moto.url,
-      moto: { url: moto.url, ready: moto.applied },
-      putEvents: async () => ({ FailedEntryCount: 0, Entries: [] }),
-      getSecretValue: async () => ({ ARN: "", Name: "", SecretString: "" }),
-      snsPublish: async () => "",
-      sqsSendMessage: async () => "",
-      startExecution: async () => ({ executionArn: "", startDate: 0 }),
-      invokeLambda: async () => ({ status: 200, payload: "" }),
-      s3Put: async () => "",
-    });
-    await new Promise<void>((r) => endpoint.listen(0, "127.0.0.1", () => r()));
+    const endpoint = await endpointOf(moto);
     try {
-      const res = await fetch(`http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/`, {
+      const res = await fetch(`${endpoint.url}/`, {
         method: "POST",
         headers: {
           "x-amz-target": "AWSEvents.ListRules",
@@ -135,7 +165,7 @@ describe("local: the program applied to moto at start", function () {
       );
       expect(body.message).to.contain('"orphan"');
     } finally {
-      await new Promise((r) => (endpoint as http.Server).close(r));
+      await endpoint.close();
     }
   });
 });
