@@ -56,9 +56,26 @@ export interface ArchiveFile {
  * The files of a declared archive: `__index.js` text, and each packaged file (nested archives are
  * flattened; a folder archive stays one entry whose `path` is the folder).
  */
-export async function archiveEntries(
+export function archiveEntries(
   archive: pulumi.Input<pulumi.asset.AssetArchive>,
   prefix = "",
+): Promise<ArchiveFile[]> {
+  // Read once per archive: the local run materializes it and the apply to moto zips it, at once.
+  if (prefix !== "" || typeof archive !== "object" || archive === null)
+    return readArchiveEntries(archive, prefix);
+  let entries = ENTRIES.get(archive);
+  if (!entries) {
+    entries = readArchiveEntries(archive, prefix);
+    ENTRIES.set(archive, entries);
+  }
+  return entries;
+}
+
+const ENTRIES = new WeakMap<object, Promise<ArchiveFile[]>>();
+
+async function readArchiveEntries(
+  archive: pulumi.Input<pulumi.asset.AssetArchive>,
+  prefix: string,
 ): Promise<ArchiveFile[]> {
   const a = (await unwrap(archive)) as any;
   const assets = await a.assets;

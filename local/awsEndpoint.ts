@@ -1,13 +1,16 @@
-// The local AWS endpoint: one HTTP server that Lambda code reaches through AWS_ENDPOINT_URL.
-// It speaks each service's wire protocol as the AWS SDK v3 sends it (JSON with X-Amz-Target,
-// SNS's query protocol, Lambda's and S3's REST paths) and answers with AWS's response and error
-// shapes. DynamoDB is forwarded to moto_server, one request at a time. An operation it does not
-// implement gets an explicit error naming it, never a silent success. A signed request is verified
-// as AWS verifies it (local/sigv4.ts); an unsigned one is served, as a local convenience.
+// The local AWS endpoint: one HTTP server that Lambda code reaches through AWS_ENDPOINT_URL, and
+// the one router of the local run. It speaks each service's wire protocol as the AWS SDK v3 sends
+// it (JSON with X-Amz-Target, the query protocol, Lambda's and S3's REST paths) and answers with
+// AWS's response and error shapes. Each operation goes where SERVED_OPERATIONS says: to the engine
+// (what executes), or to moto_server, where the program was applied at start (reads and
+// inspection; held until that apply has finished). DynamoDB is forwarded to moto_server, one
+// request at a time. An operation of a service the program does not use gets an explicit error
+// naming what is served, never a silent success. A signed request is verified as AWS verifies it
+// (local/sigv4.ts); an unsigned one is served, as a local convenience.
 import * as http from "http";
 import { createHash, randomUUID } from "crypto";
 import { LOCAL_CALLER_CREDENTIALS, SigV4Fault, verifySigV4 } from "./sigv4";
-import { servedOperationNames, servedTargets } from "./services/operations";
+import { motoServices, servedOperationNames, servedTargets } from "./services/operations";
 
 export class AwsError extends Error {
   constructor(
@@ -32,6 +35,19 @@ export const LOCAL_ENDPOINT_CREDENTIALS: Record<string, string> = {
 export interface LocalServices {
   /** Base URL of the local DynamoDB (moto_server), for DynamoDB requests. */
   dynamodbUrl: string;
+  /**
+   * Settles once the tables exist (the run serves before they do): DynamoDB requests wait for it,
+   * in the order they arrived; a rejection answers 503 with its reason.
+   */
+  dynamodbReady?: Promise<unknown>;
+  /**
+   * moto_server, for the operations SERVED_OPERATIONS sends to moto; `ready` settles once the
+   * program is applied to it (requests wait for it; a rejection answers 503 with its reason).
+   * Without it those operations are unknown.
+   */
+  moto?: { url: string; ready: Promise<unknown> };
+  /** How long moto may take to answer one proxied request. Default MOTO_TIMEOUT_MS. */
+  motoTimeoutMs?: number;
   /**
    * How long moto_server may take to answer one request before the endpoint answers 500
    * InternalServerError (which the SDKs retry) and serves the next one. Default DYNAMODB_TIMEOUT_MS.
@@ -66,23 +82,27 @@ export interface LocalServices {
     input?: string;
     name?: string;
   }): Promise<{ executionArn: string; startDate: number }>;
-  /** EventBridge ListRules: the rules of a bus (default: the default bus). */
-  listRules?(request: Record<string, unknown>): Promise<unknown>;
   /** SQS ReceiveMessage and DeleteMessage (JSON protocol), for inspecting queues such as the DLQ. */
   sqsReceiveMessage?(request: Record<string, unknown>): Promise<unknown>;
   sqsDeleteMessage?(request: Record<string, unknown>): Promise<unknown>;
   /** SQS ChangeMessageVisibility (JSON 1.0 and query): a received message visible again, or later (the outbound dispatcher's retry waits). */
   sqsChangeMessageVisibility?(request: Record<string, unknown>): Promise<unknown>;
-  /** Step Functions ListStateMachines and ListExecutions. */
-  listStateMachines?(request: Record<string, unknown>): Promise<unknown>;
+  /** Step Functions ListExecutions. */
   listExecutions?(request: Record<string, unknown>): Promise<unknown>;
+  /** Step Functions DescribeExecution and GetExecutionHistory: the engine's executions. */
+  describeExecution?(request: Record<string, unknown>): Promise<unknown>;
+  getExecutionHistory?(request: Record<string, unknown>): Promise<unknown>;
   invokeLambda(
     functionName: string,
     payload: string,
     invocationType: string,
   ): Promise<{ status: number; payload: string; functionError?: string }>;
   s3Put(bucket: string, key: string, body: Buffer, contentType?: string): Promise<string>;
-  s3Get(bucket: string, key: string): Promise<{ body: Buffer; contentType?: string; etag: string }>;
+  /** GetObject and HeadObject, where moto does not serve them. */
+  s3Get?(
+    bucket: string,
+    key: string,
+  ): Promise<{ body: Buffer; contentType?: string; etag: string }>;
   /**
    * Wraps each DynamoDB write (PutItem, UpdateItem, DeleteItem, BatchWriteItem, TransactWriteItems)
    * so that the runtime can read the items before and after it and emit the stream records
@@ -108,6 +128,8 @@ class DynamoTimeout extends Error {}
 
 /** How long moto_server may take to answer one DynamoDB request (see dynamodbTimeoutMs). */
 export const DYNAMODB_TIMEOUT_MS = 15_000;
+/** How long moto_server may take to answer one proxied request (once the apply has finished). */
+export const MOTO_TIMEOUT_MS = 30_000;
 
 /** A JSON request body as the JSON protocols' deserializers read it: an object, else 400. */
 function parseJsonObject(body: Buffer): Record<string, unknown> {
@@ -481,15 +503,45 @@ export const JSON_OPERATIONS = servedTargets();
 
 /** The signing name of each X-Amz-Target prefix the endpoint serves. */
 const SIGNING_NAMES: Record<string, string> = {
-  AWSEvents: "events",
-  secretsmanager: "secretsmanager",
-  AmazonSQS: "sqs",
-  AWSStepFunctions: "states",
   DynamoDB_20120810: "dynamodb",
+  ...Object.fromEntries(
+    motoServices().flatMap((o) => (o.targetPrefix ? [[o.targetPrefix, o.signingName!]] : [])),
+  ),
+};
+
+/** The X-Amz-Target prefixes of the services whose other operations go to moto. */
+const MOTO_TARGET_PREFIXES = new Set(motoServices().flatMap((o) => o.targetPrefix ?? []));
+
+/** The signing names of the services whose other operations go to moto. */
+const MOTO_SIGNING_NAMES = new Set(motoServices().map((o) => o.signingName!));
+
+/** The query protocol's API version of each service, for an unsigned request. */
+const QUERY_VERSIONS: Record<string, string> = {
+  "2010-03-31": "sns",
+  "2012-11-05": "sqs",
+  "2010-08-01": "monitoring",
+  "2010-05-08": "iam",
+};
+
+/** The service a signed request's credential scope names (header or presigned query). */
+function scopedService(req: http.IncomingMessage, url: URL): string | undefined {
+  const auth = String(req.headers.authorization ?? "");
+  const credential =
+    auth.match(/Credential=([^,\s]+)/)?.[1] ?? url.searchParams.get("X-Amz-Credential") ?? "";
+  return credential.split("/")[3] || undefined;
+}
+
+const url = (req: http.IncomingMessage) => new URL(req.url ?? "/", "http://local");
+
+/** Query-protocol actions the engine serves, by service. */
+const ENGINE_QUERY_ACTIONS: Record<string, string[]> = {
+  sns: ["Publish"],
+  sqs: ["SendMessage", "SendMessageBatch", "ReceiveMessage", "DeleteMessage"],
 };
 
 export function createAwsEndpoint(svc: LocalServices): http.Server {
   const dynamo = new URL(svc.dynamodbUrl);
+  const motoTimeoutMs = svc.motoTimeoutMs ?? MOTO_TIMEOUT_MS;
   const credentials = svc.credentials ?? LOCAL_ENDPOINT_CREDENTIALS;
   const dynamoTimeoutMs = svc.dynamodbTimeoutMs ?? DYNAMODB_TIMEOUT_MS;
   // DynamoDB applies each request atomically; moto_server answers on threads that do not isolate
@@ -565,6 +617,21 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
       case "AWSEvents.StartReplay":
         if (svc.startReplay) return sendJson(res, 200, await svc.startReplay(body), contentType);
         break;
+      case "AWSEvents.DescribeReplay":
+        requireStrings(body, ["ReplayName"], []);
+        if (svc.describeReplay)
+          return sendJson(res, 200, await svc.describeReplay(body), contentType);
+        break;
+      case "AWSStepFunctions.DescribeExecution":
+        requireStrings(body, ["executionArn"], ["includedData"]);
+        if (svc.describeExecution)
+          return sendJson(res, 200, await svc.describeExecution(body), contentType);
+        break;
+      case "AWSStepFunctions.GetExecutionHistory":
+        requireStrings(body, ["executionArn"], ["nextToken"]);
+        if (svc.getExecutionHistory)
+          return sendJson(res, 200, await svc.getExecutionHistory(body), contentType);
+        break;
       case "secretsmanager.GetSecretValue":
         requireStrings(body, ["SecretId"], ["VersionId", "VersionStage"]);
         return sendJson(res, 200, await svc.getSecretValue(body.SecretId), contentType);
@@ -586,11 +653,6 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
       case "AWSStepFunctions.StartExecution":
         requireStrings(body, ["stateMachineArn"], ["input", "name", "traceHeader"]);
         return sendJson(res, 200, await svc.startExecution(body), contentType);
-      case "AWSEvents.DescribeReplay":
-        requireStrings(body, ["ReplayName"], []);
-        if (svc.describeReplay)
-          return sendJson(res, 200, await svc.describeReplay(body), contentType);
-        break;
       case "AWSEvents.ListTargetsByRule":
         requireStrings(body, ["Rule"], ["EventBusName", "NextToken"]);
         if (svc.listTargetsByRule)
@@ -605,10 +667,6 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
         requireStrings(body, ["Name"], []);
         if (svc.describeConnection)
           return sendJson(res, 200, await svc.describeConnection(body), contentType);
-        break;
-      case "AWSEvents.ListRules":
-        requireStrings(body, [], ["EventBusName", "NamePrefix", "NextToken"]);
-        if (svc.listRules) return sendJson(res, 200, await svc.listRules(body), contentType);
         break;
       case "AmazonSQS.ReceiveMessage":
         if (svc.sqsReceiveMessage)
@@ -632,10 +690,6 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
             "application/x-amz-json-1.0",
           );
         break;
-      case "AWSStepFunctions.ListStateMachines":
-        if (svc.listStateMachines)
-          return sendJson(res, 200, await svc.listStateMachines(body), contentType);
-        break;
       case "AWSStepFunctions.ListExecutions":
         requireStrings(body, [], ["stateMachineArn", "statusFilter", "nextToken"]);
         if (svc.listExecutions)
@@ -648,19 +702,36 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
     );
   }
 
-  function forwardToDynamo(
+  function forwardToDynamo(req: http.IncomingMessage, body: Buffer, operation: string) {
+    return forward(
+      dynamo,
+      req,
+      body,
+      dynamoTimeoutMs,
+      () =>
+        new DynamoTimeout(
+          `local DynamoDB (moto_server) did not answer ${operation} within ${dynamoTimeoutMs} ms; retry`,
+        ),
+    );
+  }
+
+  /** Sends the request as received (its signature included) to `to`, and reads the answer. */
+  function forward(
+    to: URL,
     req: http.IncomingMessage,
     body: Buffer,
-    operation: string,
+    timeoutMs: number,
+    timeout: () => Error,
+    keepHost = false,
   ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
     return new Promise((resolve, reject) => {
       const fwd = http.request(
         {
-          host: dynamo.hostname,
-          port: dynamo.port,
+          host: to.hostname,
+          port: to.port,
           method: req.method,
           path: req.url,
-          headers: { ...req.headers, host: dynamo.host },
+          headers: keepHost ? req.headers : { ...req.headers, host: to.host },
         },
         (up) => {
           const chunks: Buffer[] = [];
@@ -675,14 +746,8 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
         },
       );
       fwd.on("error", reject);
-      // A hung moto_server must not hold every later DynamoDB request behind this one.
-      fwd.setTimeout(dynamoTimeoutMs, () =>
-        fwd.destroy(
-          new DynamoTimeout(
-            `local DynamoDB (moto_server) did not answer ${operation} within ${dynamoTimeoutMs} ms; retry`,
-          ),
-        ),
-      );
+      // A hung moto_server must not hold every later request behind this one.
+      fwd.setTimeout(timeoutMs, () => fwd.destroy(timeout()));
       fwd.end(body);
     });
   }
@@ -702,6 +767,15 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
         return out.status;
       };
       await oneAtATime(async () => {
+        try {
+          await svc.dynamodbReady;
+        } catch (e) {
+          throw new AwsError(
+            "ServiceUnavailable",
+            `the tables could not be created in moto: ${(e as Error).message}`,
+            503,
+          );
+        }
         if (svc.aroundDynamoWrite && DYNAMO_WRITES.has(operation)) {
           await svc.aroundDynamoWrite(operation, request, forward);
         } else {
@@ -713,12 +787,62 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
     } catch (e) {
       sendJsonError(
         res,
-        e instanceof DynamoTimeout
-          ? new AwsError("InternalServerError", e.message, 500)
-          : new AwsError("InternalFailure", `local DynamoDB: ${(e as Error).message}`, 500),
+        e instanceof AwsError
+          ? e
+          : e instanceof DynamoTimeout
+            ? new AwsError("InternalServerError", e.message, 500)
+            : new AwsError("InternalFailure", `local DynamoDB: ${(e as Error).message}`, 500),
         "application/x-amz-json-1.0",
       );
     }
+  }
+
+  /**
+   * An operation SERVED_OPERATIONS sends to moto: held until the program is applied to moto, then
+   * forwarded as received and answered with moto's answer.
+   */
+  async function proxyToMoto(
+    req: http.IncomingMessage,
+    body: Buffer,
+    res: http.ServerResponse,
+    what: string,
+    service: string,
+  ) {
+    if (!svc.moto)
+      throw new AwsError(
+        "UnknownOperationException",
+        `The Switchyard local endpoint does not implement ${what}. Implemented: ${servedOperationNames()}.`,
+      );
+    try {
+      await svc.moto.ready;
+    } catch (e) {
+      throw new AwsError(
+        "ServiceUnavailable",
+        `the program could not be applied to moto, which serves ${what}: ${(e as Error).message}`,
+        503,
+      );
+    }
+    const to = new URL(svc.moto.url);
+    // moto tells services apart by the credential scope: an unsigned request (served here as a
+    // local convenience) is given one naming its service.
+    if (!req.headers.authorization && !url(req).searchParams.has("X-Amz-Credential"))
+      req.headers.authorization = `AWS4-HMAC-SHA256 Credential=local/20260101/eu-west-1/${service}/aws4_request, SignedHeaders=host, Signature=0`;
+    const out = await forward(
+      to,
+      req,
+      body,
+      motoTimeoutMs,
+      () => new Error(`moto_server did not answer ${what} within ${motoTimeoutMs} ms`),
+      // moto builds the URLs it answers (a queue's) from the Host: they name this endpoint.
+      true,
+    );
+    const headers = { ...out.headers };
+    // The body is sent whole (moto's chunking, if any, is undone by reading it).
+    delete headers["transfer-encoding"];
+    delete headers.connection;
+    if (req.method !== "HEAD") headers["content-length"] = String(out.body.length);
+    res.writeHead(out.status, headers);
+    res.end(req.method === "HEAD" ? undefined : out.body);
   }
 
   async function serve(
@@ -729,13 +853,23 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
     target: string,
     contentType: string,
     form: URLSearchParams | undefined,
+    service: string,
   ) {
     if (target.startsWith("DynamoDB_20120810."))
       return await proxyToDynamo(req, body, res, target.slice("DynamoDB_20120810.".length));
-    if (target) return await handleJson(target, parseJsonObject(body), res, contentType);
+    if (target) {
+      if (JSON_OPERATIONS.includes(target))
+        return await handleJson(target, parseJsonObject(body), res, contentType);
+      if (MOTO_TARGET_PREFIXES.has(target.split(".")[0]))
+        return await proxyToMoto(req, body, res, target, service);
+      return await handleJson(target, parseJsonObject(body), res, contentType);
+    }
 
-    // Lambda Invoke: POST /2015-03-31/functions/{name}/invocations
+    // Lambda Invoke: POST /2015-03-31/functions/{name}/invocations; Lambda's other operations
+    // (ListFunctions, GetFunction, GetFunctionUrlConfig...) are moto's.
     const lambda = url.pathname.match(/^\/2015-03-31\/functions\/([^/]+)\/invocations$/);
+    if (!(lambda && req.method === "POST") && service === "lambda")
+      return await proxyToMoto(req, body, res, `Lambda ${req.method} ${url.pathname}`, service);
     if (lambda && req.method === "POST") {
       const name = decodeURIComponent(lambda[1]);
       const type = String(req.headers["x-amz-invocation-type"] ?? "RequestResponse");
@@ -751,6 +885,8 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
 
     if (form) {
       const action = form.get("Action");
+      if (!ENGINE_QUERY_ACTIONS[service]?.includes(action ?? "") && MOTO_SIGNING_NAMES.has(service))
+        return await proxyToMoto(req, body, res, `${service} ${action}`, service);
       // SNS Publish (query protocol).
       if (action === "Publish") {
         const topicArn = form.get("TopicArn");
@@ -875,16 +1011,31 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
       );
     }
 
-    // S3, path style: /bucket/key
+    // A REST API of a service moto holds (API Gateway's /restapis, ...).
+    if (service !== "s3" && MOTO_SIGNING_NAMES.has(service))
+      return await proxyToMoto(req, body, res, `${service} ${req.method} ${url.pathname}`, service);
+
+    // S3, path style: /bucket/key. PutObject is the engine's (written through to moto, then the
+    // bucket's notifications); every other S3 operation is moto's.
     const s3 = url.pathname.match(/^\/([a-z0-9][a-z0-9.-]{1,62})\/(.+)$/);
-    if (s3 && (req.method === "PUT" || req.method === "GET" || req.method === "HEAD")) {
+    const putObject =
+      s3 &&
+      req.method === "PUT" &&
+      [...url.searchParams.keys()].every((k) => k === "x-id") &&
+      req.headers["x-amz-copy-source"] === undefined;
+    if (svc.moto && !putObject)
+      return await proxyToMoto(req, body, res, `S3 ${req.method} ${url.pathname}`, "s3");
+    if (
+      s3 &&
+      (req.method === "PUT" || ((req.method === "GET" || req.method === "HEAD") && svc.s3Get))
+    ) {
       const [bucket, key] = [s3[1], decodeURIComponent(s3[2])];
       if (req.method === "PUT") {
         const etag = await svc.s3Put(bucket, key, body, req.headers["content-type"]);
         res.writeHead(200, { etag: `"${etag}"` });
         return res.end();
       }
-      const obj = await svc.s3Get(bucket, key);
+      const obj = await svc.s3Get!(bucket, key);
       res.writeHead(200, {
         "content-type": obj.contentType ?? "application/octet-stream",
         etag: `"${obj.etag}"`,
@@ -911,7 +1062,12 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
     const sqsJson = target.startsWith("AmazonSQS.");
     // Each protocol's error shape: JSON with __type (SQS's query-compatible variant), query XML,
     // S3's XML, Lambda's REST JSON.
-    const protocol: "json" | "query" | "s3" = target || lambda ? "json" : isForm ? "query" : "s3";
+    const scoped = scopedService(req, url);
+    // A REST JSON API other than S3 and Lambda's Invoke (API Gateway's, Lambda's others): moto's.
+    const restJson =
+      !target && !isForm && !!scoped && scoped !== "s3" && MOTO_SIGNING_NAMES.has(scoped);
+    const protocol: "json" | "query" | "s3" =
+      target || lambda || restJson ? "json" : isForm ? "query" : "s3";
     const fail = (err: AwsError) => {
       if (sqsJson) return sendSqsJsonError(res, err);
       if (protocol === "query") return sendXmlError(res, err);
@@ -928,15 +1084,18 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
           : form
             ? form.get("Action") === "Publish"
               ? "sns"
-              : "sqs"
-            : "s3";
+              : (QUERY_VERSIONS[form.get("Version") ?? ""] ??
+                (scoped && MOTO_SIGNING_NAMES.has(scoped) ? scoped : "sqs"))
+            : restJson
+              ? scoped!
+              : "s3";
       const verdict = verifySigV4(
         { method: req.method ?? "GET", url: req.url ?? "/", rawHeaders: req.rawHeaders, body },
         { secretFor: (id) => credentials[id], service, s3: protocol === "s3" },
       );
       if (verdict && !verdict.ok)
         return fail(signatureError(verdict.fault, verdict.message, protocol));
-      await serve(req, res, body, url, target, contentType, form);
+      await serve(req, res, body, url, target, contentType, form, service);
     } catch (e) {
       const err =
         e instanceof AwsError

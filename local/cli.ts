@@ -96,8 +96,17 @@ async function main() {
   process.on("uncaughtException", crashed);
   process.on("unhandledRejection", crashed);
 
-  const local = await SwitchyardLocal.start({ ...args, log: (l) => console.log(l) });
+  // The apply to moto (a few seconds) begins once Ready is printed: it must not delay it.
+  let printedReady!: () => void;
+  const applyAfter = new Promise<void>((resolve) => (printedReady = resolve));
+  const local = await SwitchyardLocal.start({ ...args, applyAfter, log: (l) => console.log(l) });
   running.local = local;
+  // The apply to moto goes on after Ready: a value moto rejects stops the run, naming it.
+  local.applied.catch((e: Error) => {
+    if (stopping) return;
+    console.error(`the program could not be applied to moto: ${e.message}`);
+    void stop("failure", 1);
+  });
   console.log("");
   console.log(local.summary());
   fs.mkdirSync(path.dirname(ENDPOINTS_FILE), { recursive: true });
@@ -116,6 +125,7 @@ async function main() {
     { mode: 0o600 },
   );
   console.log(`\nReady (speed x${args.speed}). Ctrl-C to stop. Try: npm run demo`);
+  printedReady();
 }
 
 if (require.main === module) {

@@ -114,13 +114,13 @@ export function ingressTenant(config: Record<string, string>): string | undefine
  * endpoint as any client writes it. The key is this machine's `demoTenantApiKey` local secret
  * (SWITCHYARD_DEMOTENANTAPIKEY or .switchyard/secrets.json, generated once), so it stays the same.
  */
-export async function issueDemoTenantKey(
-  endpoint: string,
-  tenant: string,
-  accessTable: string,
-  busName: string,
-): Promise<DemoTenant> {
-  const apiKey = localSecret("demoTenantApiKey").value;
+export function demoTenant(tenant: string, accessTable: string, busName: string): DemoTenant {
+  return { tenant, apiKey: localSecret("demoTenantApiKey").value, accessTable, busName };
+}
+
+/** Writes the demo tenant's key item to its access table at `endpoint`. */
+export async function issueDemoTenantKey(endpoint: string, t: DemoTenant): Promise<void> {
+  const { tenant, apiKey, accessTable } = t;
   const keyHash = hashApiKey(apiKey);
   const doc = DynamoDBDocumentClient.from(
     new DynamoDBClient({
@@ -146,7 +146,6 @@ export async function issueDemoTenantKey(
   } finally {
     doc.destroy();
   }
-  return { tenant, apiKey, accessTable, busName };
 }
 
 /** The put-events entry that sends the demo tenant's first document through the ingress. */

@@ -12,7 +12,7 @@
 // asynchronous one waits, as Lambda's internal queue does); an idle sandbox is reused, and stopped
 // after a minute idle unless it is the last; a timeout or a crash discards only the sandbox that
 // had it.
-import { randomUUID } from "crypto";
+import { randomBytes, randomUUID } from "crypto";
 import * as fs from "fs";
 import { FunctionLogRecord, LambdaHost, LambdaInvokeError, materialize } from "./artifacts";
 import { AwsError } from "./awsEndpoint";
@@ -87,8 +87,11 @@ export interface LambdaDeps {
    * environments; the last one of a function stays warm. Default 60000.
    */
   sandboxIdleMs?: number;
-  /** Each line a function's process writes, with the invocation it belongs to. */
-  onLog?(functionName: string, record: FunctionLogRecord): void;
+  /**
+   * Each line a function's process writes, with the invocation it belongs to and the sandbox
+   * (one id per process, as Lambda's log stream names an execution environment).
+   */
+  onLog?(functionName: string, record: FunctionLogRecord, sandbox: string): void;
 }
 
 /** The sandboxes of one function: idle ones to reuse, how many live, who waits for one. */
@@ -182,10 +185,11 @@ export class LocalLambdas {
       pool.dir = materialize(fn.archive);
       pool.dir.catch(() => (pool.dir = undefined));
     }
+    const sandbox = randomBytes(16).toString("hex");
     const host = await LambdaHost.start(await pool.dir, {
       functionName: fn.name,
       timeoutSeconds: fn.timeoutSeconds,
-      ...(this.deps.onLog ? { onLog: (r) => this.deps.onLog!(fn.name, r) } : {}),
+      ...(this.deps.onLog ? { onLog: (r) => this.deps.onLog!(fn.name, r, sandbox) } : {}),
       env: {
         ...fn.environment,
         AWS_ENDPOINT_URL: this.deps.endpointUrl,

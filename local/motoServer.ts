@@ -1,9 +1,13 @@
 // moto_server (moto's AWS service mocks, in server mode) as a child process on a free local port:
-// the local DynamoDB of `npm start` and of the handler tests. It implements TransactWriteItems with
-// AWS's error shapes (cancellation reasons included), which dynalite does not. moto 5.2.1 is
-// installed in the machine image (Python, `moto_server` on PATH); it starts in under a second.
-import { ChildProcess, spawn } from "child_process";
+// the AWS account of `npm start` (the program applied to it by the deploy rehearsal) and the local
+// DynamoDB of the handler tests. It implements TransactWriteItems with AWS's error shapes
+// (cancellation reasons included), which dynalite does not. moto 5.2.1 is installed in the machine
+// image (`moto_server` on PATH); where it is not, it is installed once into .switchyard/moto-venv
+// (python3 -m venv, then pip install "moto[server]==5.2.1"). It starts in under a second.
+import { ChildProcess, execFile, spawn } from "child_process";
+import * as fs from "fs";
 import * as net from "net";
+import * as path from "path";
 
 export interface MotoServer {
   /** Base URL, for example http://127.0.0.1:41234: a DynamoDB endpoint. */
@@ -25,9 +29,128 @@ export interface MotoServerOptions {
 }
 
 export const MOTO_COMMAND = "moto_server";
+/**
+ * Environment moto_server needs for the deploy rehearsal (local/rehearsal.ts): the AWS-managed IAM
+ * policies the program attaches (AmazonAPIGatewayPushToCloudWatchLogs) exist in moto only when it
+ * loads them.
+ */
+export const REHEARSAL_MOTO_ENV: Readonly<Record<string, string>> = {
+  MOTO_IAM_LOAD_MANAGED_POLICIES: "true",
+};
+
+/** The moto release every machine of the project runs (pinned, as the npm dependencies are). */
+export const MOTO_REQUIREMENT = "moto[server]==5.2.1";
+/** Where moto is installed when moto_server is not on PATH. */
+export const MOTO_VENV = path.join(__dirname, "..", ".switchyard", "moto-venv");
 /** moto_server takes about 2 s to exit on SIGTERM; after this it is killed. */
 const STOP_GRACE_MS = 2500;
-const INSTALL_HINT = `install moto's server mode (pip install "moto[server]==5.2.1") so that ${MOTO_COMMAND} is on PATH`;
+const INSTALL_HINT = `install moto's server mode (pip install "${MOTO_REQUIREMENT}") so that ${MOTO_COMMAND} is on PATH`;
+
+/** The executable of `command` on `PATH` (as spawn would find it), or undefined. */
+export function onPath(command: string, envPath = process.env.PATH ?? ""): string | undefined {
+  for (const dir of envPath.split(path.delimiter).filter(Boolean)) {
+    const file = path.join(dir, command);
+    try {
+      fs.accessSync(file, fs.constants.X_OK);
+      if (fs.statSync(file).isFile()) return file;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+/** The commands that install moto into `venv`: a virtual environment, then pip. */
+export function provisionCommands(
+  venv: string,
+  python = "python3",
+): Array<{ file: string; args: string[] }> {
+  return [
+    { file: python, args: ["-m", "venv", venv] },
+    {
+      file: path.join(venv, "bin", "pip"),
+      args: [
+        "install",
+        "--disable-pip-version-check",
+        "--no-input",
+        "--timeout",
+        "15",
+        "--retries",
+        "1",
+        MOTO_REQUIREMENT,
+      ],
+    },
+  ];
+}
+
+export interface ProvisionOptions {
+  /** Where the virtual environment goes. Default MOTO_VENV. */
+  readonly venv?: string;
+  /** The environment the commands run with (its PATH finds python3; PIP_* settings apply). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** One line per step. */
+  readonly log?: (line: string) => void;
+}
+
+function run(
+  file: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) =>
+    execFile(file, args, { env, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
+      resolve({
+        code: err ? Number((err as { code?: number }).code ?? 1) || 1 : 0,
+        output: `${stdout}${stderr}`,
+      }),
+    ),
+  );
+}
+
+/**
+ * The moto_server to run: the one on PATH, else the one in .switchyard/moto-venv, else moto
+ * installed there now. Fails with one line naming the fix when Python 3 is missing or pip cannot
+ * install moto (this project's machines reach no Python package index).
+ */
+export async function motoCommand(o: ProvisionOptions = {}): Promise<string> {
+  const env = o.env ?? process.env;
+  const venv = o.venv ?? MOTO_VENV;
+  const found = onPath(MOTO_COMMAND, env.PATH);
+  if (found) return found;
+  const installed = path.join(venv, "bin", MOTO_COMMAND);
+  if (fs.existsSync(installed)) return installed;
+  const python = onPath("python3", env.PATH);
+  if (!python)
+    throw new Error(
+      `${MOTO_COMMAND} is not on PATH and python3 was not found to install it into ${venv}: install Python 3 with venv (apt-get install -y python3 python3-venv), or ${INSTALL_HINT}`,
+    );
+  const [venvStep, pipStep] = provisionCommands(venv, python);
+  o.log?.(`${MOTO_COMMAND} is not on PATH: installing ${MOTO_REQUIREMENT} into ${venv}`);
+  const made = await run(venvStep.file, venvStep.args, env);
+  if (made.code !== 0)
+    throw new Error(
+      `python3 -m venv ${venv} failed (${lastLine(made.output)}): install python3-venv (apt-get install -y python3-venv), or ${INSTALL_HINT}`,
+    );
+  const pip = await run(pipStep.file, pipStep.args, env);
+  if (pip.code !== 0 || !fs.existsSync(installed)) {
+    // A half-made environment would be taken for an installed one next time.
+    fs.rmSync(venv, { recursive: true, force: true });
+    throw new Error(
+      `pip could not install ${MOTO_REQUIREMENT} into ${venv} (${lastLine(pip.output)}): ${INSTALL_HINT}, or point pip at a reachable index or wheel folder (PIP_INDEX_URL, PIP_FIND_LINKS) and start again`,
+    );
+  }
+  o.log?.(`${MOTO_COMMAND}: installed into ${venv}`);
+  return installed;
+}
+
+/** The last line a failed command printed that says something (pip ends with its ERROR line). */
+function lastLine(output: string): string {
+  const lines = output
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return (lines.reverse().find((l) => /error/i.test(l)) ?? lines[0] ?? "no output").slice(0, 300);
+}
 
 /** A port the OS reports free on 127.0.0.1 (bind to 0, read it, release it). */
 export function freePort(): Promise<number> {
@@ -52,9 +175,9 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-async function startOnce(port: number, o: MotoServerOptions): Promise<MotoServer> {
+async function startOnce(command: string, port: number, o: MotoServerOptions): Promise<MotoServer> {
   const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(MOTO_COMMAND, ["-H", "127.0.0.1", "-p", String(port)], {
+  const child: ChildProcess = spawn(command, ["-H", "127.0.0.1", "-p", String(port)], {
     env: { ...process.env, ...o.env },
     stdio: ["ignore", "ignore", "pipe"],
   });
@@ -122,10 +245,11 @@ async function startOnce(port: number, o: MotoServerOptions): Promise<MotoServer
  * OS reports free, retried on another one if something took it in between.
  */
 export async function startMotoServer(o: MotoServerOptions = {}): Promise<MotoServer> {
+  const command = await motoCommand({ log: (l) => console.log(l) });
   for (let attempt = 1; ; attempt++) {
     const port = o.port ?? (await freePort());
     try {
-      return await startOnce(port, o);
+      return await startOnce(command, port, o);
     } catch (e) {
       if (o.port === undefined && (e as { portInUse?: boolean }).portInUse && attempt < 5) continue;
       throw e;

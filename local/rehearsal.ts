@@ -39,13 +39,7 @@ export const NOT_REHEARSED: Readonly<Record<string, string>> = {
   "aws:schemas/schema:Schema": "moto 5.2.1 does not implement EventBridge Schemas",
 };
 
-/**
- * Environment moto_server needs for the rehearsal: the AWS-managed IAM policies the program
- * attaches (AmazonAPIGatewayPushToCloudWatchLogs) exist in moto only when it loads them.
- */
-export const REHEARSAL_MOTO_ENV: Readonly<Record<string, string>> = {
-  MOTO_IAM_LOAD_MANAGED_POLICIES: "true",
-};
+export { REHEARSAL_MOTO_ENV } from "./motoServer";
 
 export interface RehearsalOptions {
   /** Region of every call. Default the mocks' region (eu-west-1). */
@@ -62,6 +56,12 @@ export interface RehearsalOptions {
   readonly failFast?: boolean;
   /** One line per resource created, skipped or rejected. */
   readonly log?: (line: string) => void;
+  /**
+   * Resources to create before all others (with what they reference), e.g. the tables the local
+   * runtime's functions need before their first invocation; `firstDone` is called once they exist.
+   */
+  readonly first?: (r: Recorded) => boolean;
+  readonly firstDone?: () => void;
 }
 
 export interface RehearsedResource {
@@ -315,6 +315,26 @@ export function dependencyOrder(resources: Recorded[]): {
   return { order, dependsOn };
 }
 
+/**
+ * The order with the resources `first` selects, and everything they reference, moved to the front
+ * (their relative order kept, so each still comes after what it references); `prefix` is how many.
+ */
+function firstOf(
+  order: Recorded[],
+  dependsOn: Map<Recorded, Set<Recorded>>,
+  first: (r: Recorded) => boolean,
+): { order: Recorded[]; prefix: number } {
+  const wanted = new Set<Recorded>();
+  const add = (r: Recorded) => {
+    if (wanted.has(r)) return;
+    wanted.add(r);
+    for (const d of dependsOn.get(r) ?? []) add(d);
+  };
+  for (const r of order) if (first(r)) add(r);
+  const front = order.filter((r) => wanted.has(r));
+  return { order: [...front, ...order.filter((r) => !wanted.has(r))], prefix: front.length };
+}
+
 // --- references ---
 
 /** Maps the mocks' values to moto's, in whole values and inside longer strings. */
@@ -496,19 +516,20 @@ export async function applyToMoto(
   };
 
   try {
-    const { order, dependsOn } = dependencyOrder(resources);
-    for (const r of order) {
+    const { order: declared, dependsOn } = dependencyOrder(resources);
+    const { order, prefix } = firstOf(declared, dependsOn, opts.first ?? (() => false));
+    const one = async (r: Recorded): Promise<void> => {
       const reason = skipReason(r.type);
       if (reason) {
         skip(r, reason);
-        continue;
+        return;
       }
       const blocker = [...dependsOn.get(r)!].find((d) => failed.has(d));
       if (blocker) {
         const why = `depends on ${blocker.type} ${blocker.name}, which moto rejected`;
         failed.set(r, why);
         skip(r, why);
-        continue;
+        return;
       }
       let applied;
       const began = Date.now();
@@ -556,7 +577,7 @@ export async function applyToMoto(
         counts(byType, r.type).rejected++;
         failed.set(r, err.message);
         log(`REJECTED ${err.message}`);
-        continue;
+        return;
       }
       const mock = mockOutputs(r);
       for (const [k, v] of Object.entries(applied.outputs) as Array<[OutputName, string]>) {
@@ -573,7 +594,20 @@ export async function applyToMoto(
         ...(notes.length ? { notes } : {}),
       });
       log(`created  ${r.type} ${r.name}${notes.length ? ` (${notes.join("; ")})` : ""}`);
+    };
+    // The resources `first` selects are created side by side where they do not reference each
+    // other (the tables: the local run waits for them); then the rest, one at a time, in order.
+    const front = order.slice(0, prefix);
+    const done = new Set<Recorded>();
+    while (done.size < front.length) {
+      const ready = front.filter(
+        (r) => !done.has(r) && [...dependsOn.get(r)!].every((d) => done.has(d)),
+      );
+      await Promise.all(ready.map(one));
+      for (const r of ready) done.add(r);
     }
+    opts.firstDone?.();
+    for (const r of order.slice(prefix)) await one(r);
   } finally {
     destroyClients(clients);
   }

@@ -1,4 +1,5 @@
-// The local runtime: evaluates the program under mocks and serves what it declares on localhost.
+// The local runtime: evaluates the program under mocks, applies it to moto_server (the deploy
+// rehearsal: the account the AWS endpoint's reads go to) and serves what it declares on localhost.
 // Each AWS service is a module under local/services/, built from the declared resources (tables,
 // functions, rules, targets, queues, topics, state machines, connections, destinations, URLs,
 // APIs); this class composes them, owns the ports, and starts and stops the run.
@@ -7,6 +8,7 @@ import * as http from "http";
 import * as path from "path";
 import { AddressInfo } from "net";
 import { Recorded } from "./mocks";
+import { archiveEntries } from "./artifacts";
 import { createAwsEndpoint } from "./awsEndpoint";
 import { LocalBus } from "./bus";
 import { CLIENT_TIMEOUTS, ErrorStyle, guardServer } from "./httpEvents";
@@ -25,7 +27,8 @@ import { LOCAL_SUBSCRIPTIONS, localSubscriptionUrl } from "./sampleSubscriber";
 import { outboundSecretKey } from "../components/webhooks/outboundSpec";
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from "../handlers/outbound/settings";
 import { nameOf, Runtime, Services, unsecret } from "./services/context";
-import { DynamoDbService, MOTO_RECORDING_FILE } from "./services/dynamodb";
+import { DynamoDbService } from "./services/dynamodb";
+import { MOTO_RECORDING_FILE, MotoService } from "./services/moto";
 import { SqsService, type QueueMessage } from "./services/sqs";
 import { SnsService, type TopicMessage } from "./services/sns";
 import { S3Service } from "./services/s3";
@@ -42,6 +45,7 @@ import { CONSOLE_MAX_BODY_BYTES, ConsoleServer } from "./console/server";
 import {
   consoleLines,
   DemoTenant,
+  demoTenant,
   ingressTenant,
   InspectTargets,
   inspectLines,
@@ -74,6 +78,11 @@ export interface LocalOptions {
   basePort?: number;
   /** Config values that replace the stack file's. */
   configOverrides?: Record<string, string>;
+  /**
+   * When the apply to moto begins (the CLI: once it has printed Ready). Default as soon as start()
+   * has resolved.
+   */
+  applyAfter?: Promise<unknown>;
   /** Overrides the timeouts every local server applies to its clients (CLIENT_TIMEOUTS). */
   clientTimeouts?: Partial<typeof CLIENT_TIMEOUTS>;
   log?: (line: string) => void;
@@ -130,19 +139,30 @@ export class SwitchyardLocal implements Runtime {
   public inspect?: InspectTargets;
   /** The sample subscriber and the outbound subscriptions, when the program declares them. */
   public outbound?: OutboundInfo;
+  /** Opens DynamoDB (see dynamoReady) once what it needs first is in moto. */
+  private openDynamo!: (ready: Promise<void>) => void;
+  /**
+   * Settles once the tables exist in moto and the demo tenant's key is written: the endpoint
+   * holds DynamoDB requests until then (in the order they arrive), so no function reads a table
+   * before it exists, nor the demo key before it is there.
+   */
+  private readonly dynamoReady = new Promise<void>((resolve, reject) => {
+    this.openDynamo = (ready) => ready.then(resolve, reject);
+  });
 
   private constructor(private readonly opts: LocalOptions) {
     this.speed = opts.speed ?? 0.01;
     this.nextPort = opts.basePort ?? 0;
     this.services = {
-      dynamodb: new DynamoDbService({
+      moto: new MotoService({
         persist: opts.persist,
         stateDir: this.stateDir,
         log: (l) => this.log(l),
       }),
+      dynamodb: new DynamoDbService(this),
       sqs: new SqsService(this),
       sns: new SnsService(this),
-      s3: new S3Service(this, { persist: opts.persist, stateDir: this.stateDir }),
+      s3: new S3Service(this),
       secretsManager: new SecretsManagerService(this),
       eventBridge: new EventBridgeService(this),
       stepFunctions: new StepFunctionsService(this),
@@ -163,11 +183,18 @@ export class SwitchyardLocal implements Runtime {
       await local.boot();
     } catch (e) {
       // What started before the failure (moto_server, servers on their ports) must not outlive it.
+      local.serving();
       await local.stop().catch(() => undefined);
       throw e;
     }
+    // The apply to moto starts once the caller says so, else now that the run serves.
+    (opts.applyAfter ?? Promise.resolve()).then(local.serving, local.serving);
     return local;
   }
+
+  /** Lets the apply to moto begin (see boot). */
+  private serving!: () => void;
+  private readonly served = new Promise<void>((resolve) => (this.serving = resolve));
 
   // What tests, the demo and the bench read, by the names they have always had.
   get queues(): Map<string, QueueMessage[]> {
@@ -179,9 +206,12 @@ export class SwitchyardLocal implements Runtime {
   get secrets(): Map<string, string> {
     return this.services.secretsManager.secrets;
   }
-  /** S3 objects are files: .switchyard/s3/<stack>/<bucket>/<key> with --persist, else a temp dir. */
-  get s3Dir(): string {
-    return this.services.s3.dir;
+  /**
+   * Settles once the whole program is applied to moto (the tables exist before start resolves);
+   * rejects with the RehearsalError naming the resource and the value moto rejected.
+   */
+  get applied(): Promise<unknown> {
+    return this.services.moto.applied;
   }
   get firehose(): Map<string, string[]> {
     return this.services.eventBridge.firehose;
@@ -283,10 +313,10 @@ export class SwitchyardLocal implements Runtime {
   private async boot(): Promise<void> {
     const stack = this.opts.stack ?? "dev";
     const s = this.services;
-    // DynamoDB: moto_server (transactions included), in memory or replayed from .switchyard/dynamodb.
-    // Its Python process starts while the program is evaluated.
-    const dynamo = s.dynamodb.start(stack);
-    dynamo.catch(() => undefined);
+    // moto_server, the account the program is applied to; its Python process starts while the
+    // program is evaluated.
+    const moto = s.moto.start(stack);
+    moto.catch(() => undefined);
     // The sample subscriber first: the local subscriptions to it are part of the program's config.
     await s.subscriber.start();
     const given = this.opts.configOverrides ?? {};
@@ -296,9 +326,28 @@ export class SwitchyardLocal implements Runtime {
     };
     this.program = await loadProgram(stack, overrides, { speed: this.speed });
     s.subscriber.useProgramSecrets();
-    await dynamo;
-    await s.dynamodb.createTables(this);
-    s.s3.build(stack);
+    // Each function's archive is read once, now (a few ms): its sandboxes and the apply to moto,
+    // which zips it, then share what was read.
+    await Promise.all([...this.program.archives.values()].map((a) => archiveEntries(a)));
+    await moto;
+    // The apply runs in the background once the run serves (its work, a few seconds of moto's and
+    // some of this process's, must not delay the start): DynamoDB requests wait for the tables
+    // (created first) and the demo tenant's key, what goes to moto for all of it. With --persist
+    // the run waits for all of it (the recording is replayed after it).
+    s.moto.apply(this, this.opts.persist ? Promise.resolve() : this.served);
+    // Once stopping, moto is gone and the apply's failure says nothing.
+    s.moto.applied.catch((e: Error) => this.stopping || this.log(`moto: ${e.message}`));
+    s.moto.tables.then(
+      () => {
+        for (const t of this.of("aws:dynamodb/table:Table"))
+          this.log(
+            `table ${nameOf(t)} (${[t.inputs.hashKey, t.inputs.rangeKey].filter(Boolean).join(", ")})`,
+          );
+      },
+      () => undefined,
+    );
+    this.dynamoReady.catch(() => undefined);
+    if (this.opts.persist) await s.moto.applied;
 
     // Records API: the configured endpoint is served by the stand-in unless one is given.
     await s.records.start();
@@ -309,6 +358,8 @@ export class SwitchyardLocal implements Runtime {
     s.sns.build();
 
     const endpoint = createAwsEndpoint({
+      moto: { url: s.moto.url, ready: s.moto.applied },
+      dynamodbReady: this.dynamoReady,
       ...s.dynamodb.endpoint(),
       ...s.eventBridge.endpoint(),
       ...s.secretsManager.endpoint(),
@@ -370,8 +421,13 @@ export class SwitchyardLocal implements Runtime {
     const accessTable = out.tenantAccessTableName
       ? await resolveOutput<string>(out.tenantAccessTableName)
       : undefined;
-    if (tenant && accessTable)
-      this.demoTenant = await issueDemoTenantKey(this.awsUrl, tenant, accessTable, target.busName);
+    if (tenant && accessTable) this.demoTenant = demoTenant(tenant, accessTable, target.busName);
+    // The key item goes straight to moto, before DynamoDB opens (no stream reads the access table).
+    const demo = this.demoTenant;
+    const moto = this.services.moto;
+    this.openDynamo(
+      moto.tables.then(() => (demo ? issueDemoTenantKey(moto.url, demo) : undefined)),
+    );
     const dlqUrl = out.dlqUrl ? await resolveOutput<string>(out.dlqUrl) : undefined;
     this.inspect = {
       awsUrl: this.awsUrl,
@@ -450,7 +506,7 @@ export class SwitchyardLocal implements Runtime {
     return this.services.sns.publish(a);
   }
 
-  s3Put(bucket: string, key: string, body: Buffer, contentType?: string): string {
+  s3Put(bucket: string, key: string, body: Buffer, contentType?: string): Promise<string> {
     return this.services.s3.put(bucket, key, body, contentType);
   }
 
@@ -548,7 +604,7 @@ export class SwitchyardLocal implements Runtime {
       `  records API: ${this.records ? `${this.recordsUrl} (built-in stand-in)` : this.recordsUrl}`,
     );
     lines.push(
-      `  DynamoDB: moto_server ${this.services.dynamodb.url} (pid ${this.services.dynamodb.moto?.pid}${this.opts.persist ? `, recording to ${this.services.dynamodb.recordingFile(this.program.stack)}` : ", in memory"})`,
+      `  moto_server ${this.services.moto.url} (pid ${this.services.moto.server?.pid}${this.opts.persist ? `, recording to ${this.services.moto.recordingFile(this.program.stack)}` : ", in memory"}): the program applied by the deploy rehearsal${this.services.moto.report ? "" : " (in the background: reads wait for it)"}; DynamoDB tables, S3 objects, function log groups`,
     );
     for (const [n, u] of Object.entries(this.functionUrls)) lines.push(`  function URL ${n}: ${u}`);
     lines.push(...webhookLines(this.receivers));
@@ -576,7 +632,7 @@ export class SwitchyardLocal implements Runtime {
     for (const q of this.queues.keys()) lines.push(`  queue ${q}`);
     for (const t of this.topics.keys()) lines.push(`  topic ${t.split(":").pop()}`);
     for (const b of this.services.s3.bucketNames())
-      lines.push(`  bucket ${b} (S3 via the AWS endpoint, path style)`);
+      lines.push(`  bucket ${b} (S3 in moto, via the AWS endpoint, path style)`);
     for (const f of this.lambdas.functions.values()) lines.push(`  function ${f.name}`);
     const generated = [...this.program.generatedSecrets, ...s.subscriber.generatedSecrets];
     if (generated.length) lines.push(`  secrets generated for this run: ${generated.join(", ")}`);
@@ -590,7 +646,7 @@ export class SwitchyardLocal implements Runtime {
   /**
    * Stops everything this instance started, all at once: stops accepting connections, ends the
    * function processes, cuts the connections still open (keep-alive or mid-request), stops
-   * moto_server, and removes the S3 folder of a run without --persist. Calling it twice is safe.
+   * moto_server. Calling it twice is safe.
    */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
@@ -598,7 +654,7 @@ export class SwitchyardLocal implements Runtime {
       const closed = this.servers.map((s) => new Promise<void>((r) => s.close(() => r())));
       for (const s of this.servers) s.closeIdleConnections();
       await Promise.all([
-        this.services.dynamodb.stop(),
+        this.services.moto.stop(),
         (async () => {
           // Requests waiting on a function are answered (502) once its process has ended.
           await this.services.lambda.stop();

@@ -9,6 +9,7 @@ import type { DynamoDbService } from "./dynamodb";
 import type { EventBridgeService } from "./eventbridge";
 import type { FunctionUrlsService } from "./functionUrls";
 import type { LambdaService } from "./lambda";
+import type { MotoService } from "./moto";
 import type { RecordsApiService } from "./records";
 import type { RestApisService } from "./restApis";
 import type { S3Service } from "./s3";
@@ -20,6 +21,7 @@ import type { SubscriberService } from "./subscriber";
 
 /** The service modules one run is made of. */
 export interface Services {
+  moto: MotoService;
   dynamodb: DynamoDbService;
   sqs: SqsService;
   sns: SnsService;

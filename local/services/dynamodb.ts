@@ -1,36 +1,21 @@
-// DynamoDB: the declared tables on moto_server (the endpoint forwards every DynamoDB request to
-// it), and the streams of stream-enabled tables delivered through the declared event source
+// DynamoDB: the declared tables on moto_server (created there by the apply at start; the endpoint
+// forwards every DynamoDB request to it), and the streams of stream-enabled tables delivered through the declared event source
 // mappings.
-import * as fs from "fs";
-import * as path from "path";
-import {
-  CreateTableCommand,
-  ListTablesCommand,
-  DynamoDBClient,
-  UpdateTimeToLiveCommand,
-} from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { arnFor, REGION } from "../mocks";
 import type { LocalServices } from "../awsEndpoint";
-import { MotoServer, startMotoServer } from "../motoServer";
 import { LocalStreams, StreamTable } from "../streams";
 import { nameOf, Runtime } from "./context";
 
-/** Where --persist keeps moto_server's recording of DynamoDB requests, in .switchyard/dynamodb/<stack>. */
-export const MOTO_RECORDING_FILE = "moto-recording.jsonl";
-
-export interface DynamoDbOptions {
-  persist?: boolean;
-  /** Where --persist keeps data (dynamodb/<stack>). */
-  stateDir: string;
-  log(line: string): void;
-}
-
 export class DynamoDbService {
-  public moto?: MotoServer;
-  public url = "";
   public streams!: LocalStreams;
 
-  constructor(private readonly opts: DynamoDbOptions) {}
+  constructor(private readonly rt: Runtime) {}
+
+  /** moto_server, where the tables are (applied at start: local/services/moto.ts). */
+  get url(): string {
+    return this.rt.services.moto.url;
+  }
 
   private client(): DynamoDBClient {
     return new DynamoDBClient({
@@ -38,129 +23,6 @@ export class DynamoDbService {
       region: REGION,
       credentials: { accessKeyId: "local", secretAccessKey: "local" },
     });
-  }
-
-  /** The file --persist records to, for a stack. */
-  recordingFile(stack: string): string {
-    return path.join(this.opts.stateDir, "dynamodb", stack, MOTO_RECORDING_FILE);
-  }
-
-  /**
-   * Starts moto_server. It keeps nothing on disk itself: with --persist it records every request it
-   * is sent (its recorder, MOTO_ENABLE_RECORDING) to .switchyard/dynamodb/<stack>/moto-recording.jsonl
-   * and replays that recording when the next run starts, so the tables come back as they were.
-   */
-  async start(stack: string): Promise<void> {
-    const dataDir = path.join(this.opts.stateDir, "dynamodb", stack);
-    const recording = this.recordingFile(stack);
-    if (this.opts.persist) {
-      fs.mkdirSync(dataDir, { recursive: true });
-      const leftovers = fs.readdirSync(dataDir).filter((f) => f !== MOTO_RECORDING_FILE);
-      if (leftovers.length > 0 && !fs.existsSync(recording)) {
-        this.opts.log(
-          `DynamoDB: ${dataDir} holds data of an earlier local DynamoDB (dynalite), which moto_server cannot read: the tables start empty`,
-        );
-      }
-    }
-    this.moto = await startMotoServer(
-      this.opts.persist
-        ? { env: { MOTO_ENABLE_RECORDING: "True", MOTO_RECORDER_FILEPATH: recording } }
-        : {},
-    );
-    this.url = this.moto.url;
-    // moto loads a service's backend on its first request, and the SDK its request pipeline on a
-    // client's first send (together most of a tenth of a second): both happen while the program is
-    // still being evaluated (it waits on esbuild), not when the tables are created.
-    const warm = this.client();
-    void warm.send(new ListTablesCommand({})).then(
-      () => warm.destroy(),
-      () => warm.destroy(),
-    );
-    if (this.opts.persist && fs.existsSync(recording) && fs.statSync(recording).size > 0) {
-      const res = await fetch(`${this.url}/moto-api/recorder/replay-recording`, {
-        method: "POST",
-      });
-      await res.text();
-      if (!res.ok)
-        throw new Error(
-          `DynamoDB: replaying ${recording} failed (${res.status}); move the file away to start empty`,
-        );
-      this.opts.log(`DynamoDB: replayed ${recording}`);
-    }
-  }
-
-  /** Creates each declared table with its keys, indexes and TTL attribute. */
-  async createTables(rt: Runtime): Promise<void> {
-    const tables = rt.of("aws:dynamodb/table:Table");
-    const client = this.client();
-    // Each table's calls in turn, the tables side by side: moto answers each call in tens of ms.
-    const create = async (t: (typeof tables)[number]): Promise<string> => {
-      const i = t.inputs;
-      const keys = [
-        { AttributeName: i.hashKey, KeyType: "HASH" as const },
-        ...(i.rangeKey ? [{ AttributeName: i.rangeKey, KeyType: "RANGE" as const }] : []),
-      ];
-      const projection = (g: any) => ({
-        ProjectionType: g.projectionType ?? "ALL",
-        ...(g.nonKeyAttributes ? { NonKeyAttributes: g.nonKeyAttributes } : {}),
-      });
-      const throughput = { ReadCapacityUnits: 5, WriteCapacityUnits: 5 };
-      try {
-        await client.send(
-          new CreateTableCommand({
-            TableName: nameOf(t),
-            KeySchema: keys,
-            AttributeDefinitions: (i.attributes ?? []).map((a: any) => ({
-              AttributeName: a.name,
-              AttributeType: a.type,
-            })),
-            ProvisionedThroughput: throughput,
-            ...(i.globalSecondaryIndexes?.length
-              ? {
-                  GlobalSecondaryIndexes: i.globalSecondaryIndexes.map((g: any) => ({
-                    IndexName: g.name,
-                    KeySchema: [
-                      { AttributeName: g.hashKey, KeyType: "HASH" },
-                      ...(g.rangeKey ? [{ AttributeName: g.rangeKey, KeyType: "RANGE" }] : []),
-                    ],
-                    Projection: projection(g),
-                    ProvisionedThroughput: throughput,
-                  })),
-                }
-              : {}),
-            ...(i.localSecondaryIndexes?.length
-              ? {
-                  LocalSecondaryIndexes: i.localSecondaryIndexes.map((g: any) => ({
-                    IndexName: g.name,
-                    KeySchema: [
-                      { AttributeName: i.hashKey, KeyType: "HASH" },
-                      { AttributeName: g.rangeKey, KeyType: "RANGE" },
-                    ],
-                    Projection: projection(g),
-                  })),
-                }
-              : {}),
-          }),
-        );
-      } catch (e: any) {
-        if (e.name !== "ResourceInUseException") throw e;
-      }
-      if (i.ttl?.enabled && i.ttl.attributeName) {
-        // Declared, as on AWS; moto_server does not delete expired items.
-        await client.send(
-          new UpdateTimeToLiveCommand({
-            TableName: nameOf(t),
-            TimeToLiveSpecification: { AttributeName: i.ttl.attributeName, Enabled: true },
-          }),
-        );
-      }
-      return `table ${nameOf(t)} (${keys.map((k) => k.AttributeName).join(", ")})`;
-    };
-    try {
-      for (const line of await Promise.all(tables.map(create))) rt.log(line);
-    } finally {
-      client.destroy();
-    }
   }
 
   /** The streams of stream-enabled tables and the event source mappings that read them. */
@@ -217,9 +79,5 @@ export class DynamoDbService {
       aroundDynamoWrite: (op, request, forward) =>
         this.streams.aroundDynamoWrite(op, request, forward),
     };
-  }
-
-  stop(): Promise<void> | undefined {
-    return this.moto?.stop();
   }
 }

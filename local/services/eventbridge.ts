@@ -217,37 +217,6 @@ export class EventBridgeService {
     );
   }
 
-  /** ListRules: a bus's rules by name, NamePrefix and Limit (1-100) with NextToken paging. */
-  listRules(request: Record<string, unknown>) {
-    const bus = busNameOf(request.EventBusName);
-    if (!this.bus.busNames.includes(bus))
-      throw new AwsError("ResourceNotFoundException", `Event bus ${bus} does not exist.`);
-    const limit = request.Limit === undefined ? 100 : Number(request.Limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100)
-      throw new AwsError(
-        "ValidationException",
-        `1 validation error detected: Value '${String(request.Limit)}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 100`,
-      );
-    const prefix = String(request.NamePrefix ?? "");
-    const rules = this.bus.rules
-      .filter((r) => busNameOf(r.busName) === bus && r.name.startsWith(prefix))
-      .sort((a, b) => a.name.localeCompare(b.name));
-    const start = request.NextToken === undefined ? 0 : Number(request.NextToken);
-    if (!Number.isInteger(start) || start < 0)
-      throw new AwsError("ValidationException", "The provided NextToken is not valid.");
-    const page = rules.slice(start, start + limit);
-    return {
-      Rules: page.map((r) => ({
-        Name: r.name,
-        Arn: r.arn,
-        EventPattern: JSON.stringify(r.pattern),
-        State: r.enabled ? "ENABLED" : "DISABLED",
-        EventBusName: bus,
-      })),
-      ...(start + limit < rules.length ? { NextToken: String(start + limit) } : {}),
-    };
-  }
-
   /** ListTargetsByRule: a rule's targets as EventBridge describes them. */
   listTargetsByRule(request: Record<string, unknown>) {
     const bus = busNameOf(request.EventBusName);
@@ -341,7 +310,6 @@ export class EventBridgeService {
     | "putEvents"
     | "startReplay"
     | "describeReplay"
-    | "listRules"
     | "listTargetsByRule"
     | "describeApiDestination"
     | "describeConnection"
@@ -350,7 +318,6 @@ export class EventBridgeService {
       putEvents: async (entries) => this.bus.putEvents(entries),
       startReplay: async (request) => this.bus.startReplay(request, this.archives()),
       describeReplay: async (request) => this.bus.describeReplay(request),
-      listRules: async (request) => this.listRules(request),
       listTargetsByRule: async (request) => this.listTargetsByRule(request),
       describeApiDestination: async (request) => this.describeApiDestination(request),
       describeConnection: async (request) => this.describeConnection(request),

@@ -6,6 +6,7 @@ import { AwsError, LocalServices } from "../awsEndpoint";
 import { LocalFunction, LocalLambdas } from "../lambdas";
 import type { FunctionLogRecord } from "../artifacts";
 import { factOfLogRecord } from "../journalFacts";
+import { FunctionLogs } from "../functionLogs";
 import { nameOf, Runtime, unsecret } from "./context";
 import { SANDBOX_HOSTS } from "../sampleSubscriber";
 
@@ -21,6 +22,8 @@ export function formatLogRecord(functionName: string, r: FunctionLogRecord): str
 
 export class LambdaService {
   public lambdas!: LocalLambdas;
+  /** The functions' log streams in moto. */
+  public cloudWatchLogs?: FunctionLogs;
   /** Each function's latest log lines (KEPT_LOG_RECORDS), by function name. */
   public readonly logs = new Map<string, FunctionLogRecord[]>();
 
@@ -40,11 +43,13 @@ export class LambdaService {
     const rt = this.rt;
     const fns = new Map<string, LocalFunction>();
     const invokeConfigs = rt.of("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig");
+    const logGroups = new Map<string, string>();
     for (const f of rt.of("aws:lambda/function:Function")) {
       const name = nameOf(f);
       const archive = rt.program.archives.get(f.name);
       if (!archive) continue;
       const arn = arnFor(f.type, f.name, f.inputs);
+      logGroups.set(name, f.inputs.loggingConfig?.logGroup ?? `/aws/lambda/${name}`);
       const cfg = invokeConfigs.find(
         (c) => c.inputs.functionName === name || c.inputs.functionName === arn,
       );
@@ -75,6 +80,14 @@ export class LambdaService {
         deadLetterTarget: f.inputs.deadLetterConfig?.targetArn,
       });
     }
+    const cloudWatchLogs = new FunctionLogs({
+      endpoint: rt.services.moto.url,
+      region: REGION,
+      ready: rt.services.moto.applied,
+      groupOf: (fn) => logGroups.get(fn) ?? `/aws/lambda/${fn}`,
+      warn: (l) => rt.log(l),
+    });
+    this.cloudWatchLogs = cloudWatchLogs;
     this.lambdas = new LocalLambdas(fns, {
       endpointUrl: rt.awsUrl,
       region: REGION,
@@ -87,7 +100,8 @@ export class LambdaService {
           rt.services.sns.publish({ TopicArn: arn, Message: body, MessageAttributes: attributes });
         else rt.services.sqs.send(arn, body, attributes);
       },
-      onLog: (name, record) => {
+      onLog: (name, record, sandbox) => {
+        cloudWatchLogs.add(name, record, sandbox);
         const kept = this.logs.get(name) ?? [];
         kept.push(record);
         if (kept.length > KEPT_LOG_RECORDS) kept.splice(0, kept.length - KEPT_LOG_RECORDS);
@@ -159,6 +173,7 @@ export class LambdaService {
   }
 
   stop(): Promise<void> | undefined {
+    this.cloudWatchLogs?.stop();
     return this.lambdas?.stop();
   }
 }

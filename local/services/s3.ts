@@ -1,54 +1,56 @@
-// S3: objects of the declared buckets are files (.switchyard/s3/<stack>/<bucket>/<key> with
-// --persist, else a temporary folder); a put notifies the bucket's declared Lambda functions.
-import * as fs from "fs";
-import * as path from "path";
-import { createHash } from "crypto";
+// S3: the declared buckets and their objects live in moto (created there by the apply at start);
+// PutObject is the engine's: the object is written through to moto, then the bucket's declared
+// notifications invoke their functions. Every other S3 operation is proxied to moto.
+import type { S3Client } from "@aws-sdk/client-s3";
 import { REGION } from "../mocks";
 import { AwsError, LocalServices } from "../awsEndpoint";
-import { temporaryDir } from "../artifacts";
 import { Runtime } from "./context";
 
 export class S3Service {
-  /** Where the objects are kept. */
-  public dir = "";
+  private s3?: S3Client;
 
-  constructor(
-    private readonly rt: Runtime,
-    private readonly opts: { persist?: boolean; stateDir: string },
-  ) {}
-
-  build(stack: string): void {
-    this.dir = this.opts.persist
-      ? path.join(this.opts.stateDir, "s3", stack)
-      : temporaryDir("switchyard-s3-");
-  }
+  constructor(private readonly rt: Runtime) {}
 
   private buckets() {
     return this.rt.of("aws:s3/bucketV2:BucketV2").concat(this.rt.of("aws:s3/bucket:Bucket"));
   }
 
-  private requireBucket(bucket: string): void {
-    if (!this.buckets().some((b) => (b.inputs.bucket ?? b.name) === bucket))
-      throw new AwsError("NoSuchBucket", "The specified bucket does not exist", 404, {
-        BucketName: bucket,
-      });
+  private client(): S3Client {
+    // Loaded on the first put, not with the runtime.
+    const { S3Client } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
+    this.s3 ??= new S3Client({
+      endpoint: this.rt.services.moto.url,
+      region: REGION,
+      forcePathStyle: true,
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+      maxAttempts: 1,
+    });
+    return this.s3;
   }
 
-  private file(bucket: string, key: string): string {
-    const file = path.resolve(this.dir, bucket, key);
-    if (!file.startsWith(path.resolve(this.dir, bucket) + path.sep))
-      throw new AwsError("InvalidArgument", "Invalid object key", 400);
-    return file;
-  }
-
-  /** PutObject: writes the object and notifies the bucket's functions; returns the ETag. */
-  put(bucket: string, key: string, body: Buffer, contentType?: string): string {
-    const etag = createHash("md5").update(body).digest("hex");
-    this.requireBucket(bucket);
-    const file = this.file(bucket, key);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, body);
-    fs.writeFileSync(`${file}.meta.json`, JSON.stringify({ contentType }));
+  /**
+   * PutObject: writes the object to moto (once the program is applied there) and notifies the
+   * bucket's functions; returns the ETag. moto's answer (NoSuchBucket...) is the caller's.
+   */
+  async put(bucket: string, key: string, body: Buffer, contentType?: string): Promise<string> {
+    await this.rt.services.moto.applied;
+    let etag: string;
+    try {
+      const { PutObjectCommand } =
+        require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
+      const out = await this.client().send(
+        new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }),
+      );
+      etag = (out.ETag ?? "").replace(/"/g, "");
+    } catch (e: any) {
+      const status = e.$metadata?.httpStatusCode ?? 500;
+      throw new AwsError(
+        e.Code ?? e.name,
+        e.message,
+        status,
+        e.name === "NoSuchBucket" ? { BucketName: bucket } : {},
+      );
+    }
     this.rt.log(`  s3 ${bucket}/${key} (${body.length} bytes)`);
     // A bucket's id is its name in AWS; the mocks give ids of their own, so accept both.
     const ids = new Set([
@@ -89,37 +91,18 @@ export class S3Service {
     return etag;
   }
 
-  /** GetObject. */
-  get(bucket: string, key: string): { body: Buffer; contentType?: string; etag: string } {
-    this.requireBucket(bucket);
-    const file = this.file(bucket, key);
-    if (!fs.existsSync(file))
-      throw new AwsError("NoSuchKey", "The specified key does not exist.", 404, { Key: key });
-    const body = fs.readFileSync(file);
-    const meta = fs.existsSync(`${file}.meta.json`)
-      ? JSON.parse(fs.readFileSync(`${file}.meta.json`, "utf8"))
-      : {};
-    return {
-      body,
-      contentType: meta.contentType,
-      etag: createHash("md5").update(body).digest("hex"),
-    };
-  }
-
   /** The bucket names served, for the summary. */
   bucketNames(): string[] {
     return this.buckets().map((b) => b.inputs.bucket ?? b.name);
   }
 
-  endpoint(): Pick<LocalServices, "s3Put" | "s3Get"> {
+  endpoint(): Pick<LocalServices, "s3Put"> {
     return {
-      s3Put: async (bucket, key, body, contentType) => this.put(bucket, key, body, contentType),
-      s3Get: async (bucket, key) => this.get(bucket, key),
+      s3Put: (bucket, key, body, contentType) => this.put(bucket, key, body, contentType),
     };
   }
 
-  /** A run without --persist leaves no objects behind. */
   stop(): void {
-    if (!this.opts.persist && this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
+    this.s3?.destroy();
   }
 }

@@ -42,20 +42,6 @@ export class StepFunctionsService {
     });
   }
 
-  private readonly createdAt = Date.now() / 1000;
-
-  /** ListStateMachines: every declared state machine (one page). */
-  listStateMachines() {
-    return {
-      stateMachines: [...this.sfn.definitions.values()].map((d) => ({
-        stateMachineArn: d.arn,
-        name: d.name,
-        type: "STANDARD",
-        creationDate: this.createdAt,
-      })),
-    };
-  }
-
   /** ListExecutions: a state machine's executions, newest first, optionally of one status. */
   listExecutions(request: Record<string, unknown>) {
     const arn = request.stateMachineArn;
@@ -91,10 +77,93 @@ export class StepFunctionsService {
     };
   }
 
-  endpoint(): Pick<LocalServices, "startExecution" | "listStateMachines" | "listExecutions"> {
+  private execution(request: Record<string, unknown>) {
+    const arn = String(request.executionArn);
+    const e = this.sfn.executions.get(arn);
+    if (!e) throw new AwsError("ExecutionDoesNotExist", `Execution Does Not Exist: '${arn}'`);
+    return e;
+  }
+
+  /** DescribeExecution: an execution the engine ran or is running, with its input and output. */
+  describeExecution(request: Record<string, unknown>) {
+    const e = this.execution(request);
     return {
-      listStateMachines: async () => this.listStateMachines(),
+      executionArn: e.executionArn,
+      stateMachineArn: e.stateMachineArn,
+      name: e.name,
+      status: e.status,
+      startDate: e.startDate,
+      ...(e.stopDate !== undefined ? { stopDate: e.stopDate } : {}),
+      input: JSON.stringify(e.input ?? {}),
+      inputDetails: { included: true },
+      ...(e.output !== undefined
+        ? { output: JSON.stringify(e.output), outputDetails: { included: true } }
+        : {}),
+      ...(e.error !== undefined ? { error: e.error, cause: e.cause ?? "" } : {}),
+    };
+  }
+
+  /**
+   * GetExecutionHistory: ExecutionStarted, a <Type>StateEntered event per state the execution
+   * entered (the engine records no more than their names), and how it ended, oldest first.
+   */
+  getExecutionHistory(request: Record<string, unknown>) {
+    const e = this.execution(request);
+    const definition = this.sfn.definitions.get(e.stateMachineArn)?.definition;
+    const typeOf = (name: string): string => {
+      const find = (states: Record<string, any> | undefined): string | undefined => {
+        for (const [n, s] of Object.entries(states ?? {})) {
+          if (n === name) return s.Type;
+          for (const b of s.Branches ?? []) {
+            const t = find(b.States);
+            if (t) return t;
+          }
+          const t = find((s.ItemProcessor ?? s.Iterator)?.States);
+          if (t) return t;
+        }
+        return undefined;
+      };
+      return find(definition?.States) ?? "Task";
+    };
+    const events: Array<Record<string, unknown>> = [
+      {
+        timestamp: e.startDate,
+        type: "ExecutionStarted",
+        executionStartedEventDetails: { input: JSON.stringify(e.input ?? {}) },
+      },
+      ...e.path.map((name) => ({
+        timestamp: e.startDate,
+        type: `${typeOf(name)}StateEntered`,
+        stateEnteredEventDetails: { name },
+      })),
+    ];
+    if (e.status === "SUCCEEDED")
+      events.push({
+        timestamp: e.stopDate,
+        type: "ExecutionSucceeded",
+        executionSucceededEventDetails: { output: JSON.stringify(e.output ?? null) },
+      });
+    else if (e.status === "FAILED")
+      events.push({
+        timestamp: e.stopDate,
+        type: "ExecutionFailed",
+        executionFailedEventDetails: { error: e.error ?? "", cause: e.cause ?? "" },
+      });
+    else if (e.status === "ABORTED")
+      events.push({ timestamp: e.stopDate, type: "ExecutionAborted" });
+    return {
+      events: events.map((x, i) => ({ id: i + 1, previousEventId: i, ...x })),
+    };
+  }
+
+  endpoint(): Pick<
+    LocalServices,
+    "startExecution" | "listExecutions" | "describeExecution" | "getExecutionHistory"
+  > {
+    return {
       listExecutions: async (request) => this.listExecutions(request),
+      describeExecution: async (request) => this.describeExecution(request),
+      getExecutionHistory: async (request) => this.getExecutionHistory(request),
       startExecution: async (a) => {
         let input: unknown;
         try {

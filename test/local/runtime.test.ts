@@ -85,11 +85,11 @@ describe("local runtime: the bus and the records forwarder", function () {
     expect(local.logLines.some((l) => /\(replay r1\)/.test(l))).to.equal(true);
   });
 
-  it("answers an operation it does not implement with an error naming it", async () => {
+  it("answers an operation of a service the program does not use with an error naming it", async () => {
     const res = await fetch(local.awsUrl, {
       method: "POST",
       headers: {
-        "x-amz-target": "AWSEvents.DeleteRule",
+        "x-amz-target": "Kinesis_20131202.ListStreams",
         "content-type": "application/x-amz-json-1.1",
       },
       body: "{}",
@@ -97,7 +97,25 @@ describe("local runtime: the bus and the records forwarder", function () {
     expect(res.status).to.equal(400);
     const body = (await res.json()) as { __type: string; message: string };
     expect(body.__type).to.equal("UnknownOperationException");
-    expect(body.message).to.contain("does not implement AWSEvents.DeleteRule");
+    expect(body.message).to.contain("does not implement Kinesis_20131202.ListStreams");
+  });
+
+  it("sends the other operations of the program's services to moto, where the program was applied", async () => {
+    const res = await fetch(local.awsUrl, {
+      method: "POST",
+      headers: {
+        "x-amz-target": "AWSEvents.DescribeRule",
+        "content-type": "application/x-amz-json-1.1",
+      },
+      body: JSON.stringify({ Name: "switchyard-dev-records", EventBusName: "switchyard-dev" }),
+    });
+    expect(res.status).to.equal(200);
+    const rule = (await res.json()) as { Name: string; EventPattern: string };
+    const declared = local
+      .of("aws:cloudwatch/eventRule:EventRule")
+      .find((r) => (r.inputs.name ?? r.name) === "switchyard-dev-records")!;
+    expect(rule.Name).to.equal("switchyard-dev-records");
+    expect(JSON.parse(rule.EventPattern)).to.deep.equal(JSON.parse(declared.inputs.eventPattern));
   });
 });
 

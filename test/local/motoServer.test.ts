@@ -1,0 +1,161 @@
+// Where moto_server is not on PATH, the local run and the tests install it into
+// .switchyard/moto-venv (python3 -m venv, pip install "moto[server]==5.2.1"). This machine reaches no
+// Python package index, so the install is driven here as far as it can go: without Python 3, with
+// an index that refuses connections (the one-line failure), and from a folder holding a wheel
+// named moto 5.2.1 (pip's own offline install, PIP_FIND_LINKS with PIP_NO_INDEX), which checks the
+// virtual environment, the pinned requirement and where moto_server is then found.
+import { expect } from "chai";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { writeZip } from "../../lib/zip";
+import { MOTO_REQUIREMENT, motoCommand, onPath, provisionCommands } from "../../local/motoServer";
+
+/** The Python 3 interpreter itself (a pyenv shim on PATH is a script that needs more of PATH). */
+const PYTHON3 = onPath("python3")
+  ? execFileSync("python3", ["-c", "import sys; print(sys.executable)"], {
+      encoding: "utf8",
+    }).trim()
+  : undefined;
+
+/** A folder on PATH holding only links to the given commands. */
+function binWith(dir: string, commands: Record<string, string>): string {
+  const bin = path.join(dir, "bin");
+  fs.mkdirSync(bin, { recursive: true });
+  for (const [name, target] of Object.entries(commands))
+    fs.symlinkSync(target, path.join(bin, name));
+  return bin;
+}
+
+/** Environment for pip that reads no user or site configuration and no cache. */
+function pipEnv(pathValue: string, extra: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    PATH: pathValue,
+    HOME: os.tmpdir(),
+    PIP_CONFIG_FILE: os.devNull,
+    PIP_NO_CACHE_DIR: "1",
+    PIP_DISABLE_PIP_VERSION_CHECK: "1",
+    ...extra,
+  };
+}
+
+describe("local: moto_server provisioning when it is not on PATH", function () {
+  this.timeout(120_000);
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-moto-venv-"))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("installs the pinned moto into the virtual environment, with Python's venv and pip", () => {
+    const venv = path.join(dir, "moto-venv");
+    expect(provisionCommands(venv, "/usr/bin/python3")).to.deep.equal([
+      { file: "/usr/bin/python3", args: ["-m", "venv", venv] },
+      {
+        file: path.join(venv, "bin", "pip"),
+        args: [
+          "install",
+          "--disable-pip-version-check",
+          "--no-input",
+          "--timeout",
+          "15",
+          "--retries",
+          "1",
+          "moto[server]==5.2.1",
+        ],
+      },
+    ]);
+    expect(MOTO_REQUIREMENT).to.equal("moto[server]==5.2.1");
+  });
+
+  it("takes the moto_server on PATH, else the one already installed in the virtual environment", async () => {
+    const fake = path.join(dir, "moto_server");
+    fs.writeFileSync(fake, "#!/bin/sh\n", { mode: 0o755 });
+    expect(await motoCommand({ env: { PATH: dir }, venv: path.join(dir, "nope") })).to.equal(fake);
+    const venv = path.join(dir, "venv");
+    fs.mkdirSync(path.join(venv, "bin"), { recursive: true });
+    fs.writeFileSync(path.join(venv, "bin", "moto_server"), "#!/bin/sh\n", { mode: 0o755 });
+    expect(await motoCommand({ env: { PATH: path.join(dir, "empty") }, venv })).to.equal(
+      path.join(venv, "bin", "moto_server"),
+    );
+  });
+
+  it("fails with one line naming the fix when neither moto_server nor python3 is on PATH", async () => {
+    const venv = path.join(dir, "moto-venv");
+    const err = await motoCommand({ env: { PATH: binWith(dir, {}) }, venv }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).to.equal(
+      `moto_server is not on PATH and python3 was not found to install it into ${venv}: install Python 3 with venv (apt-get install -y python3 python3-venv), or install moto's server mode (pip install "moto[server]==5.2.1") so that moto_server is on PATH`,
+    );
+    expect(fs.existsSync(venv)).to.equal(false);
+  });
+
+  it("fails with one line naming the fix when pip cannot reach a package index, and leaves no half-made environment", async function () {
+    if (!PYTHON3) this.skip();
+    const venv = path.join(dir, "moto-venv");
+    const lines: string[] = [];
+    // A port of this test's range where nothing listens: pip's connection is refused, as this
+    // machine refuses PyPI's.
+    const env = pipEnv(binWith(dir, { python3: PYTHON3! }), {
+      PIP_INDEX_URL: "http://127.0.0.1:5599/simple",
+    });
+    const err = await motoCommand({ env, venv, log: (l) => lines.push(l) }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err, "the install must fail").to.be.instanceOf(Error);
+    expect(err!.message).to.not.contain("\n");
+    expect(err!.message).to.match(
+      new RegExp(
+        `^pip could not install moto\\[server\\]==5\\.2\\.1 into ${venv.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} \\(.*\\): install moto's server mode \\(pip install "moto\\[server\\]==5\\.2\\.1"\\) so that moto_server is on PATH, or point pip at a reachable index or wheel folder \\(PIP_INDEX_URL, PIP_FIND_LINKS\\) and start again$`,
+      ),
+    );
+    expect(err!.message).to.match(/No matching distribution|Could not find a version|ERROR/);
+    expect(lines[0]).to.equal(
+      `moto_server is not on PATH: installing moto[server]==5.2.1 into ${venv}`,
+    );
+    expect(fs.existsSync(venv), "the virtual environment is removed").to.equal(false);
+  });
+
+  it("installs from a wheel folder pip is pointed at (PIP_FIND_LINKS) and finds moto_server in the environment", async function () {
+    if (!PYTHON3) this.skip();
+    // A wheel named moto 5.2.1 whose console script moto_server prints its name: what pip does with
+    // the real one, without a package index.
+    const wheels = path.join(dir, "wheels");
+    fs.mkdirSync(wheels);
+    const info = "moto-5.2.1.dist-info";
+    const files: Record<string, string> = {
+      "moto/__init__.py": '__version__ = "5.2.1"\n',
+      "moto/server.py": 'def main():\n    print("moto_server 5.2.1")\n',
+      [`${info}/METADATA`]:
+        "Metadata-Version: 2.1\nName: moto\nVersion: 5.2.1\nProvides-Extra: server\n",
+      [`${info}/WHEEL`]:
+        "Wheel-Version: 1.0\nGenerator: switchyard-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+      [`${info}/entry_points.txt`]: "[console_scripts]\nmoto_server = moto.server:main\n",
+      [`${info}/top_level.txt`]: "moto\n",
+    };
+    const record = [...Object.keys(files), `${info}/RECORD`].map((f) => `${f},,`).join("\n");
+    fs.writeFileSync(
+      path.join(wheels, "moto-5.2.1-py3-none-any.whl"),
+      writeZip(
+        Object.entries({ ...files, [`${info}/RECORD`]: `${record}\n` }).map(([name, text]) => ({
+          name,
+          data: Buffer.from(text),
+        })),
+      ),
+    );
+    const venv = path.join(dir, "moto-venv");
+    const env = pipEnv(binWith(dir, { python3: PYTHON3! }), {
+      PIP_NO_INDEX: "1",
+      PIP_FIND_LINKS: wheels,
+    });
+    const command = await motoCommand({ env, venv });
+    expect(command).to.equal(path.join(venv, "bin", "moto_server"));
+    fs.accessSync(command, fs.constants.X_OK);
+    // Found again without installing: the environment is kept in .switchyard/moto-venv.
+    expect(
+      await motoCommand({ env: { PATH: binWith(path.join(dir, "none"), {}) }, venv }),
+    ).to.equal(command);
+  });
+});
