@@ -10,7 +10,12 @@
 import * as http from "http";
 import { createHash, randomUUID } from "crypto";
 import { LOCAL_CALLER_CREDENTIALS, SigV4Fault, verifySigV4 } from "./sigv4";
-import { motoServices, servedOperationNames, servedTargets } from "./services/operations";
+import {
+  motoServices,
+  SERVED_OPERATIONS,
+  servedOperationNames,
+  servedTargets,
+} from "./services/operations";
 
 export class AwsError extends Error {
   constructor(
@@ -533,11 +538,16 @@ function scopedService(req: http.IncomingMessage, url: URL): string | undefined 
 
 const url = (req: http.IncomingMessage) => new URL(req.url ?? "/", "http://local");
 
-/** Query-protocol actions the engine serves, by service. */
-const ENGINE_QUERY_ACTIONS: Record<string, string[]> = {
-  sns: ["Publish"],
-  sqs: ["SendMessage", "SendMessageBatch", "ReceiveMessage", "DeleteMessage"],
-};
+/**
+ * Query-protocol actions the engine serves, by signing name (SQS and SNS, the query services the
+ * engine serves, sign as their lower-cased names), from SERVED_OPERATIONS.
+ */
+const ENGINE_QUERY_ACTIONS: Record<string, string[]> = SERVED_OPERATIONS.filter(
+  (o) => o.engine !== "moto" && o.protocol.includes("query"),
+).reduce<Record<string, string[]>>((byService, o) => {
+  (byService[o.service.toLowerCase()] ??= []).push(o.operation);
+  return byService;
+}, {});
 
 export function createAwsEndpoint(svc: LocalServices): http.Server {
   const dynamo = new URL(svc.dynamodbUrl);

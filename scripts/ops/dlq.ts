@@ -56,7 +56,8 @@ export async function dlqUrls(c: OpsContext): Promise<string[]> {
     const rules = await c.clients.events.send(
       new ListRulesCommand({ EventBusName: bus, NextToken: token }),
     );
-    for (const r of rules.Rules ?? []) {
+    // A rule an AWS service manages (an archive's Events-Archive-<name>) is no route of ours.
+    for (const r of (rules.Rules ?? []).filter((x) => !x.ManagedBy)) {
       const targets = await c.clients.events.send(
         new ListTargetsByRuleCommand({ Rule: r.Name, EventBusName: bus }),
       );

@@ -27,7 +27,11 @@ export async function replayingRules(c: OpsContext): Promise<Map<string, string>
       new ListRulesCommand({ EventBusName: output(c, "busName"), NextToken: token }),
     );
     for (const rule of r.Rules ?? [])
-      if (rule.State === "ENABLED" && acceptsReplays(JSON.parse(rule.EventPattern ?? "{}")))
+      if (
+        !rule.ManagedBy &&
+        rule.State === "ENABLED" &&
+        acceptsReplays(JSON.parse(rule.EventPattern ?? "{}"))
+      )
         out.set(rule.Arn!, rule.Name!);
     token = r.NextToken;
   } while (token);
