@@ -375,7 +375,19 @@ export class LambdaHost {
    * Ends the process: SIGTERM, then SIGKILL after `graceMs`. A process already gone (exited, or
    * ended by a signal such as the terminal's Ctrl-C, when exitCode stays null) resolves at once.
    */
-  async stop(graceMs = 1000): Promise<void> {
+  /**
+   * Ends the process: SIGTERM, then SIGKILL after `graceMs`. Idempotent: the pool, the idle timer
+   * and the runtime's stop may all stop one host, and a second call must not take the first's
+   * exit listener away (its promise would never settle).
+   */
+  stop(graceMs = 1000): Promise<void> {
+    this.stopping ??= this.end(graceMs);
+    return this.stopping;
+  }
+
+  private stopping?: Promise<void>;
+
+  private async end(graceMs: number): Promise<void> {
     this.stopped = true;
     const child = this.child;
     const err = new Error("function process stopped");

@@ -76,6 +76,20 @@ describe("local Lambda: dead sandboxes, stopping, throttles", function () {
     await host.stop();
   });
 
+  it("a LambdaHost stopped twice at once ends its process and settles both stops", async () => {
+    const host = await LambdaHost.start(await materialize(archive()), { timeoutSeconds: 10 });
+    const { pid } = await host.invoke<{ pid: number }>({});
+    // The runtime's stop and a pool's discard can stop one host together: before stop was
+    // idempotent, the second call removed the first's exit listener and the first never settled.
+    const both = Promise.all([host.stop(), host.stop()]);
+    const settled = await Promise.race([
+      both.then(() => "settled"),
+      new Promise((r) => setTimeout(() => r("pending"), 5000)),
+    ]);
+    expect(settled).to.equal("settled");
+    await exited(pid);
+  });
+
   it("never reuses an idle sandbox whose process died: the next invocation gets a new one", async () => {
     const lambdas = new LocalLambdas(new Map([["f", fn("f")]]), deps);
     try {
