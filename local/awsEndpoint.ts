@@ -92,6 +92,8 @@ export interface LocalServices {
   sqsDeleteMessage?(request: Record<string, unknown>): Promise<unknown>;
   /** SQS ChangeMessageVisibility (JSON 1.0 and query): a received message visible again, or later (the outbound dispatcher's retry waits). */
   sqsChangeMessageVisibility?(request: Record<string, unknown>): Promise<unknown>;
+  /** A queue's message counts (the engine holds the messages; moto, the queue's attributes). */
+  sqsMessageCounts?(queueUrl: string): Record<string, string> | undefined;
   /** Step Functions ListExecutions. */
   listExecutions?(request: Record<string, unknown>): Promise<unknown>;
   /** Step Functions DescribeExecution and GetExecutionHistory: the engine's executions. */
@@ -811,12 +813,34 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
    * An operation SERVED_OPERATIONS sends to moto: held until the program is applied to moto, then
    * forwarded as received and answered with moto's answer.
    */
+  // GetQueueAttributes is moto's (the queue's declared attributes), but the messages are the
+  // engine's: the counts moto reports (none) are replaced by the engine's, only for the attributes
+  // the answer holds (the ones asked for).
+  function withMessageCountsJson(answer: Buffer, queueUrl: unknown): Buffer {
+    const counts = svc.sqsMessageCounts?.(String(queueUrl));
+    const parsed = JSON.parse(answer.toString("utf8"));
+    if (!counts || !parsed.Attributes) return answer;
+    for (const [k, v] of Object.entries(counts))
+      if (k in parsed.Attributes) parsed.Attributes[k] = v;
+    return Buffer.from(JSON.stringify(parsed));
+  }
+
+  function withMessageCountsXml(answer: Buffer, queueUrl: string | null): Buffer {
+    const counts = svc.sqsMessageCounts?.(String(queueUrl));
+    if (!counts) return answer;
+    let xml = answer.toString("utf8");
+    for (const [k, v] of Object.entries(counts))
+      xml = xml.replace(new RegExp(`(<Name>${k}</Name>\\s*<Value>)[^<]*(</Value>)`), `$1${v}$2`);
+    return Buffer.from(xml);
+  }
+
   async function proxyToMoto(
     req: http.IncomingMessage,
     body: Buffer,
     res: http.ServerResponse,
     what: string,
     service: string,
+    rewrite?: (answer: Buffer) => Buffer,
   ) {
     if (!svc.moto)
       throw new AwsError(
@@ -846,6 +870,7 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
       // moto builds the URLs it answers (a queue's) from the Host: they name this endpoint.
       true,
     );
+    if (rewrite && out.status === 200) out.body = rewrite(out.body);
     const headers = { ...out.headers };
     // The body is sent whole (moto's chunking, if any, is undone by reading it).
     delete headers["transfer-encoding"];
@@ -871,7 +896,16 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
       if (JSON_OPERATIONS.includes(target))
         return await handleJson(target, parseJsonObject(body), res, contentType);
       if (MOTO_TARGET_PREFIXES.has(target.split(".")[0]))
-        return await proxyToMoto(req, body, res, target, service);
+        return await proxyToMoto(
+          req,
+          body,
+          res,
+          target,
+          service,
+          target === "AmazonSQS.GetQueueAttributes"
+            ? (answer) => withMessageCountsJson(answer, parseJsonObject(body).QueueUrl)
+            : undefined,
+        );
       return await handleJson(target, parseJsonObject(body), res, contentType);
     }
 
@@ -896,7 +930,16 @@ export function createAwsEndpoint(svc: LocalServices): http.Server {
     if (form) {
       const action = form.get("Action");
       if (!ENGINE_QUERY_ACTIONS[service]?.includes(action ?? "") && MOTO_SIGNING_NAMES.has(service))
-        return await proxyToMoto(req, body, res, `${service} ${action}`, service);
+        return await proxyToMoto(
+          req,
+          body,
+          res,
+          `${service} ${action}`,
+          service,
+          service === "sqs" && action === "GetQueueAttributes"
+            ? (answer) => withMessageCountsXml(answer, form.get("QueueUrl"))
+            : undefined,
+        );
       // SNS Publish (query protocol).
       if (action === "Publish") {
         const topicArn = form.get("TopicArn");

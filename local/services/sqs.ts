@@ -288,11 +288,34 @@ export class SqsService {
     return {};
   }
 
+  /**
+   * A queue's message counts, as GetQueueAttributes reports them: the messages are the engine's,
+   * so moto's answer (the queue's declared attributes) gets these. Undefined for a queue the engine
+   * does not hold.
+   */
+  counts(queueUrl: string): Record<string, string> | undefined {
+    const name = typeof queueUrl === "string" ? queueUrl.split("/").pop()! : "";
+    const messages = this.queues.get(name);
+    if (!messages) return undefined;
+    const now = Date.now();
+    const hidden = messages.filter((m) => (this.received.get(m)?.invisibleUntil ?? 0) > now).length;
+    return {
+      ApproximateNumberOfMessages: String(messages.length - hidden),
+      ApproximateNumberOfMessagesNotVisible: String(hidden),
+      ApproximateNumberOfMessagesDelayed: "0",
+    };
+  }
+
   endpoint(): Pick<
     LocalServices,
-    "sqsSendMessage" | "sqsReceiveMessage" | "sqsDeleteMessage" | "sqsChangeMessageVisibility"
+    | "sqsSendMessage"
+    | "sqsReceiveMessage"
+    | "sqsDeleteMessage"
+    | "sqsChangeMessageVisibility"
+    | "sqsMessageCounts"
   > {
     return {
+      sqsMessageCounts: (queueUrl) => this.counts(queueUrl),
       sqsSendMessage: async (a) => this.send(a.QueueUrl, a.MessageBody, a.MessageAttributes ?? {}),
       sqsReceiveMessage: async (request) => this.receive(request),
       sqsDeleteMessage: async (request) => this.delete(request),

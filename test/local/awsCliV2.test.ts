@@ -150,6 +150,28 @@ describe("the local twin through the AWS CLI v2", function () {
 
   it("sqs send-message, receive-message (digests checked by the CLI) and delete-message on the hub DLQ", async () => {
     const queue = `${local.awsUrl}/123456789012/switchyard-dev-dlq`;
+    // The queue's attributes are moto's, its message counts the engine's, which holds the messages.
+    const counts = async () => {
+      const got = await aws(
+        "sqs",
+        "get-queue-attributes",
+        "--queue-url",
+        queue,
+        "--attribute-names",
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "QueueArn",
+      );
+      expect(got.code, got.stderr).to.equal(0);
+      expect(got.json.Attributes.QueueArn).to.equal(
+        "arn:aws:sqs:eu-west-1:123456789012:switchyard-dev-dlq",
+      );
+      return [
+        Number(got.json.Attributes.ApproximateNumberOfMessages),
+        Number(got.json.Attributes.ApproximateNumberOfMessagesNotVisible),
+      ];
+    };
+    const [visibleBefore, hiddenBefore] = await counts();
     const sent = await aws(
       "sqs",
       "send-message",
@@ -183,6 +205,11 @@ describe("the local twin through the AWS CLI v2", function () {
       DataType: "String",
     });
     expect(m.Attributes.ApproximateReceiveCount).to.equal("1");
+    const receivedCount = received.json.Messages.length;
+    expect(await counts()).to.deep.equal([
+      visibleBefore + 1 - receivedCount,
+      hiddenBefore + receivedCount,
+    ]);
     const deleted = await aws(
       "sqs",
       "delete-message",
@@ -202,6 +229,7 @@ describe("the local twin through the AWS CLI v2", function () {
     );
     expect(again.code, again.stderr).to.equal(0);
     expect(again.json?.Messages ?? []).to.have.length(0);
+    expect((await counts()).reduce((a, b) => a + b)).to.equal(visibleBefore + hiddenBefore);
   });
 
   it("dynamodb list-tables, describe-table and scan: the declared tables, and the demo tenant's key written at start", async () => {
