@@ -17,7 +17,8 @@ import { messageHistory } from "../scripts/outboundRecovery";
 import { outboundCliEnvironment, resendCommand } from "./firstRun";
 import type { ReceivedDelivery } from "./sampleSubscriber";
 import { SAMPLE_SOURCE } from "./sampleSubscriber";
-import type { Outcome, Target } from "./scenarios";
+import { putEvent, type Outcome, type Target } from "./scenarios";
+import { messageIdOf } from "../handlers/outbound/message";
 
 const ROOT = path.join(__dirname, "..");
 /** Longest schedule walk (seconds at the run's speed) the demo waits for on the running instance. */
@@ -39,27 +40,9 @@ async function until<T>(
   }
 }
 
+/** Puts a sample event (the local subscriptions select by detail type); its outbound message id. */
 async function putSample(t: Target, detailType: string, detail: object): Promise<string> {
-  const res = await fetch(t.aws, {
-    method: "POST",
-    headers: {
-      "content-type": "application/x-amz-json-1.1",
-      "x-amz-target": "AWSEvents.PutEvents",
-    },
-    body: JSON.stringify({
-      Entries: [
-        {
-          EventBusName: t.busName,
-          Source: SAMPLE_SOURCE,
-          DetailType: detailType,
-          Detail: JSON.stringify(detail),
-        },
-      ],
-    }),
-  });
-  const body = (await res.json()) as any;
-  if (body.FailedEntryCount) throw new Error(`PutEvents failed: ${JSON.stringify(body.Entries)}`);
-  return `msg_${String(body.Entries[0].EventId).replace(/-/g, "")}`;
+  return messageIdOf(await putEvent(t, detailType, detail, SAMPLE_SOURCE));
 }
 
 const receivedOf = async (o: OutboundTarget, id: string): Promise<ReceivedDelivery[]> =>

@@ -126,7 +126,13 @@ export async function webhookScenarios(t: Target): Promise<Outcome[]> {
   return out;
 }
 
-async function putEvent(t: Target, detailType: string, detail: object): Promise<string> {
+/** Puts one event on the run's bus through the AWS endpoint; its EventBridge event id. */
+export async function putEvent(
+  t: Target,
+  detailType: string,
+  detail: object,
+  source = "switchyard.records",
+): Promise<string> {
   const res = await fetch(t.aws, {
     method: "POST",
     headers: {
@@ -137,7 +143,7 @@ async function putEvent(t: Target, detailType: string, detail: object): Promise<
       Entries: [
         {
           EventBusName: t.busName,
-          Source: "switchyard.records",
+          Source: source,
           DetailType: detailType,
           Detail: JSON.stringify(detail),
         },
