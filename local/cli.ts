@@ -1,9 +1,11 @@
-// `npm start [-- --stack prod] [--speed 1] [--persist] [--port 4500] [--records-endpoint URL]`
+// `npm start [-- --stack prod] [--speed 1] [--persist] [--port 4500] [--records-endpoint URL] [--config key=value]`
 // Evaluates the program for the stack under mocks and serves it on localhost until Ctrl-C.
 import "./polyfills";
 import * as fs from "fs";
 import * as path from "path";
 import { SwitchyardLocal } from "./runtime";
+import { KEYS } from "../config/keys";
+import { NAMESPACE } from "../config/kinds";
 
 import { ENDPOINTS_FILE } from "./endpointsFile";
 
@@ -22,6 +24,7 @@ export function parseArgs(argv: string[]): {
   persist: boolean;
   basePort: number;
   recordsEndpoint?: string;
+  configOverrides: Record<string, string>;
 } {
   const out = {
     stack: "dev",
@@ -29,6 +32,7 @@ export function parseArgs(argv: string[]): {
     persist: false,
     basePort: 4500,
     recordsEndpoint: undefined as string | undefined,
+    configOverrides: {} as Record<string, string>,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -42,9 +46,20 @@ export function parseArgs(argv: string[]): {
     else if (a === "--persist") out.persist = true;
     else if (a === "--port") out.basePort = Number(next());
     else if (a === "--records-endpoint") out.recordsEndpoint = next();
-    else
+    else if (a === "--config") {
+      // One stack config value for this run only, as `pulumi config set` would give it; the
+      // program validates it as it validates the stack file's (a bad value names the key).
+      const [, key, value] = next().match(/^(?:switchyard:)?([A-Za-z0-9]+)=(.*)$/s) ?? [];
+      if (key === undefined)
+        throw new Error("--config needs key=value, such as --config recordsRateLimitPerSecond=300");
+      if (!(key in KEYS))
+        throw new Error(
+          `--config ${key}: not a ${NAMESPACE} config key; the keys are listed in docs/configuration.md`,
+        );
+      out.configOverrides[`${NAMESPACE}:${key}`] = value;
+    } else
       throw new Error(
-        `unknown option ${a}; options: --stack dev|prod, --speed N, --persist, --port N, --records-endpoint URL`,
+        `unknown option ${a}; options: --stack dev|prod, --speed N, --persist, --port N, --records-endpoint URL, --config key=value`,
       );
   }
   if (!(out.speed > 0) || !Number.isFinite(out.speed))

@@ -3,7 +3,8 @@
 import { expect } from "chai";
 import { asLocalRun, localRun } from "../../config/localRun";
 import { readConfig } from "../../config/read";
-import { parseSpeed } from "../../local/cli";
+import { parseArgs, parseSpeed } from "../../local/cli";
+import { readStackConfig } from "../../local/program";
 
 const subscriptions = (url: string) =>
   JSON.stringify([{ name: "sample", url, events: ["SamplePing"] }]);
@@ -55,5 +56,38 @@ describe("npm start --speed", () => {
     expect(parseSpeed("1/3600")).to.equal(1 / 3600);
     expect(36000 * parseSpeed("1/3600")).to.equal(10);
     expect(parseSpeed("x/2")).to.be.NaN;
+  });
+});
+
+describe("npm start --config", () => {
+  it("gives the run one stack config value, with or without the namespace", () => {
+    expect(
+      parseArgs([
+        "--config",
+        "recordsRateLimitPerSecond=300",
+        "--config",
+        "switchyard:alarmEmail=ops@example.com",
+      ]).configOverrides,
+    ).to.deep.equal({
+      "switchyard:recordsRateLimitPerSecond": "300",
+      "switchyard:alarmEmail": "ops@example.com",
+    });
+  });
+
+  it("refuses an unknown key and a value without =, naming the fix", () => {
+    expect(() => parseArgs(["--config", "recordsRate=3"])).to.throw(
+      "--config recordsRate: not a switchyard config key; the keys are listed in docs/configuration.md",
+    );
+    expect(() => parseArgs(["--config", "recordsRateLimitPerSecond"])).to.throw(
+      "--config needs key=value, such as --config recordsRateLimitPerSecond=300",
+    );
+  });
+
+  it("leaves a bad value to the program, which names the key as it does for the stack file", () => {
+    const { configOverrides } = parseArgs(["--config", "recordsRateLimitPerSecond=9000"]);
+    const config = { ...readStackConfig("dev"), ...configOverrides };
+    expect(() => readConfig((k) => config[`switchyard:${k}`], "dev")).to.throw(
+      /recordsRateLimitPerSecond/,
+    );
   });
 });

@@ -98,10 +98,13 @@ describe("local: the console in a browser", function () {
     });
     await new Promise<void>((r) => records.listen(RECORDS_PORT, "127.0.0.1", r));
     const [tw, br] = await Promise.all([
-      // A fast retry clock: the records route's 185 retries take seconds.
+      // A fast retry clock, and prod's API destination rate: the records route's 185 retries
+      // take a second, not the 19 s dev's 10 per second would.
       startTwin(BASE_PORT, {}, /^Ready /m, 120_000, [
         "--speed",
         "0.0005",
+        "--config",
+        "recordsRateLimitPerSecond=300",
         "--records-endpoint",
         `http://127.0.0.1:${RECORDS_PORT}`,
       ]),

@@ -96,6 +96,9 @@ describe("npm run ops against the running twin", function () {
     twin = await startTwin(BASE_PORT, {}, /^Ready /m, 120_000, [
       "--speed",
       "0.0005",
+      // Prod's API destination rate: the records route's 185 retries take a second, not 19 s.
+      "--config",
+      "recordsRateLimitPerSecond=300",
       "--records-endpoint",
       `http://127.0.0.1:${RECORDS_PORT}`,
     ]);
