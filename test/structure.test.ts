@@ -73,3 +73,32 @@ describe("where code imports from", () => {
     expect(importsOf("lib/contracts.ts")).to.deep.equal([]);
   });
 });
+
+describe("npm test", () => {
+  // The globs list the slow end-to-end folders first, so the two workers start on them and finish
+  // together; a test file that no glob names would silently never run.
+  it("names every test file exactly once", () => {
+    const script: string = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"))
+      .scripts.test;
+    const globs = [...script.matchAll(/"([^"]+)"/g)].map((m) => m[1]);
+    const asRegExp = (glob: string) =>
+      new RegExp(
+        `^${glob
+          .replace(/[.+^$()|[\]\\]/g, "\\$&")
+          .replace(/\{([^}]+)\}/g, (_, alts: string) => `(${alts.split(",").join("|")})`)
+          .replace(/\*\*\//g, "(.+/)?")
+          .replace(/\*/g, "[^/]*")}$`,
+      );
+    const matchers = globs.map(asRegExp);
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const e of fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }))
+        if (e.isDirectory()) walk(`${dir}/${e.name}`);
+        else if (e.name.endsWith(".test.ts")) files.push(`${dir}/${e.name}`);
+    };
+    walk("test");
+    expect(files.length).to.be.greaterThan(90);
+    const unnamed = files.filter((f) => matchers.filter((m) => m.test(f)).length !== 1);
+    expect(unnamed).to.deep.equal([]);
+  });
+});
