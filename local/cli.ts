@@ -1,9 +1,10 @@
-// `npm start [-- --stack prod] [--speed 1] [--persist] [--port 4500] [--records-endpoint URL] [--config key=value]`
+// `npm start [-- --stack prod] [--speed 1] [--persist] [--port 4500] [--records-endpoint URL] [--config key=value] [--moto all|engine]`
 // Evaluates the program for the stack under mocks and serves it on localhost until Ctrl-C.
 import "./polyfills";
 import * as fs from "fs";
 import * as path from "path";
 import { SwitchyardLocal } from "./runtime";
+import type { MotoScope } from "./services/moto";
 import { KEYS } from "../config/keys";
 import { NAMESPACE } from "../config/kinds";
 
@@ -25,6 +26,7 @@ export function parseArgs(argv: string[]): {
   basePort: number;
   recordsEndpoint?: string;
   configOverrides: Record<string, string>;
+  moto: MotoScope;
 } {
   const out = {
     stack: "dev",
@@ -33,6 +35,7 @@ export function parseArgs(argv: string[]): {
     basePort: 4500,
     recordsEndpoint: undefined as string | undefined,
     configOverrides: {} as Record<string, string>,
+    moto: "all" as MotoScope,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -46,7 +49,12 @@ export function parseArgs(argv: string[]): {
     else if (a === "--persist") out.persist = true;
     else if (a === "--port") out.basePort = Number(next());
     else if (a === "--records-endpoint") out.recordsEndpoint = next();
-    else if (a === "--config") {
+    else if (a === "--moto") {
+      const v = next();
+      if (v !== "all" && v !== "engine")
+        throw new Error(`--moto ${v}: use all (the default: the whole program) or engine`);
+      out.moto = v;
+    } else if (a === "--config") {
       // One stack config value for this run only, as `pulumi config set` would give it; the
       // program validates it as it validates the stack file's (a bad value names the key).
       const [, key, value] = next().match(/^(?:switchyard:)?([A-Za-z0-9]+)=(.*)$/s) ?? [];
@@ -59,7 +67,7 @@ export function parseArgs(argv: string[]): {
       out.configOverrides[`${NAMESPACE}:${key}`] = value;
     } else
       throw new Error(
-        `unknown option ${a}; options: --stack dev|prod, --speed N, --persist, --port N, --records-endpoint URL, --config key=value`,
+        `unknown option ${a}; options: --stack dev|prod, --speed N, --persist, --port N, --records-endpoint URL, --config key=value, --moto all|engine`,
       );
   }
   if (!(out.speed > 0) || !Number.isFinite(out.speed))

@@ -28,7 +28,7 @@ import { outboundSecretKey } from "../components/webhooks/outboundSpec";
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from "../handlers/outbound/settings";
 import { nameOf, Runtime, Services, unsecret } from "./services/context";
 import { DynamoDbService } from "./services/dynamodb";
-import { MOTO_RECORDING_FILE, MotoService } from "./services/moto";
+import { MOTO_RECORDING_FILE, MotoService, type MotoScope } from "./services/moto";
 import { SqsService, type QueueMessage } from "./services/sqs";
 import { SnsService, type TopicMessage } from "./services/sns";
 import { S3Service } from "./services/s3";
@@ -78,6 +78,8 @@ export interface LocalOptions {
   basePort?: number;
   /** Config values that replace the stack file's. */
   configOverrides?: Record<string, string>;
+  /** How much of the program is applied to moto (MotoScope); default "all". */
+  moto?: MotoScope;
   /**
    * When the apply to moto begins (the CLI: once it has printed Ready). Default as soon as start()
    * has resolved.
@@ -156,6 +158,7 @@ export class SwitchyardLocal implements Runtime {
     this.services = {
       moto: new MotoService({
         persist: opts.persist,
+        scope: opts.moto,
         stateDir: this.stateDir,
         log: (l) => this.log(l),
       }),

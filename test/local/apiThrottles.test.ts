@@ -112,6 +112,8 @@ describe("API Gateway throttles: the records gateway as the program declares it"
 
   before(async () => {
     local = await SwitchyardLocal.start({
+      // What executes is under test here, not what moto shows: only the tables and buckets.
+      moto: "engine",
       stack: "dev",
       speed: 0.001,
       basePort: RUN_PORT,

@@ -107,6 +107,26 @@ describe("local: the program applied to moto at start", function () {
     );
   });
 
+  it("with --moto engine, applies only what the engine needs: the tables (and buckets)", async () => {
+    const lines: string[] = [];
+    const engineOnly = new MotoService({
+      stateDir: "/nonexistent",
+      log: () => undefined,
+      scope: "engine",
+    });
+    await engineOnly.start("dev");
+    try {
+      engineOnly.apply(runtimeOf([bus("b1"), rule("r1", "b1"), table("t1", "id")], lines));
+      const report = await engineOnly.applied;
+      expect(report.created.map((r) => r.name)).to.deep.equal(["t1"]);
+      expect(lines.at(-1)).to.match(
+        /^moto: what the engine needs \(--moto engine\) applied \(1 resources created/,
+      );
+    } finally {
+      await engineOnly.stop();
+    }
+  });
+
   it("a table moto rejects is named with its resource, the input and moto's message (the run stops)", async () => {
     moto.apply(runtimeOf([table("bad", "id", "other")], []));
     const err = await moto.tables.then(

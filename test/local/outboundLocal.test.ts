@@ -79,6 +79,8 @@ describe("local runtime: outbound webhooks to the sample subscriber", function (
 
   before(async () => {
     local = await SwitchyardLocal.start({
+      // What executes is under test here, not what moto shows: only the tables and buckets.
+      moto: "engine",
       stack: "dev",
       speed: SPEED,
       basePort: 5150,

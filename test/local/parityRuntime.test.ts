@@ -21,7 +21,13 @@ describe("local runtime parity: replays and partial S3 ingestion failures", func
   let local: SwitchyardLocal;
 
   before(async () => {
-    local = await SwitchyardLocal.start({ stack: "dev", speed: 0.001, log: () => undefined });
+    local = await SwitchyardLocal.start({
+      // What executes is under test here, not what moto shows: only the tables and buckets.
+      moto: "engine",
+      stack: "dev",
+      speed: 0.001,
+      log: () => undefined,
+    });
   });
   after(async () => local?.stop());
 

@@ -24,6 +24,8 @@ describe("npm run demo: tenant, S3 ingestion, records gateway, DLQ and replay se
 
   before(async () => {
     local = await SwitchyardLocal.start({
+      // What executes is under test here, not what moto shows: only the tables and buckets.
+      moto: "engine",
       stack: "dev",
       speed: 0.001,
       basePort: BASE_PORT,

@@ -82,7 +82,13 @@ describe("local runtime: tenant ingress and change events (dev stack)", function
   let local: SwitchyardLocal;
 
   before(async () => {
-    local = await SwitchyardLocal.start({ stack: "dev", speed: 0.001, log: () => undefined });
+    local = await SwitchyardLocal.start({
+      // What executes is under test here, not what moto shows: only the tables and buckets.
+      moto: "engine",
+      stack: "dev",
+      speed: 0.001,
+      log: () => undefined,
+    });
     await issueKey(local);
   });
   after(async () => local?.stop());
@@ -159,6 +165,8 @@ describe("local runtime: --persist keeps DynamoDB data across runs (moto_server'
 
   it("a second run finds the items, billing and event markers of the first, without publishing their changes again", async () => {
     local = await SwitchyardLocal.start({
+      // What executes is under test here, not what moto shows: only the tables and buckets.
+      moto: "engine",
       stack: "dev",
       speed: 0.001,
       persist: true,
@@ -175,6 +183,8 @@ describe("local runtime: --persist keeps DynamoDB data across runs (moto_server'
 
     const lines: string[] = [];
     local = await SwitchyardLocal.start({
+      // What executes is under test here, not what moto shows: only the tables and buckets.
+      moto: "engine",
       stack: "dev",
       speed: 0.001,
       persist: true,
