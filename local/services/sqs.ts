@@ -222,12 +222,7 @@ export class SqsService {
   /** DeleteMessage: removes a received message by its receipt handle. */
   delete(request: Record<string, unknown>) {
     const name = this.queueName(request.QueueUrl as string);
-    const handle = request.ReceiptHandle;
-    if (typeof handle !== "string" || !handle)
-      throw new AwsError(
-        "MissingParameter",
-        "The request must contain the parameter ReceiptHandle.",
-      );
+    const handle = receiptHandleOf(request);
     const receipt = this.receipts.get(handle);
     if (!receipt || receipt.queue !== name)
       throw new AwsError(
@@ -250,12 +245,7 @@ export class SqsService {
    */
   changeVisibility(request: Record<string, unknown>) {
     const name = this.queueName(request.QueueUrl as string);
-    const handle = request.ReceiptHandle;
-    if (typeof handle !== "string" || !handle)
-      throw new AwsError(
-        "MissingParameter",
-        "The request must contain the parameter ReceiptHandle.",
-      );
+    const handle = receiptHandleOf(request);
     const seconds = Number(request.VisibilityTimeout);
     if (
       request.VisibilityTimeout === undefined ||
@@ -331,4 +321,12 @@ export class SqsService {
   stop(): void {
     this.pollers?.stop();
   }
+}
+
+/** The request's ReceiptHandle, or SQS's MissingParameter error. */
+function receiptHandleOf(request: Record<string, unknown>): string {
+  const handle = request.ReceiptHandle;
+  if (typeof handle !== "string" || !handle)
+    throw new AwsError("MissingParameter", "The request must contain the parameter ReceiptHandle.");
+  return handle;
 }
