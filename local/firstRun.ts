@@ -181,25 +181,31 @@ export interface InspectTargets {
 }
 
 /** AWS CLI commands that work against the local endpoint, as argument lists. */
+
+/**
+ * `aws sqs receive-message` arguments that read a DLQ without hiding what they read (visibility 0),
+ * with every attribute EventBridge and the ingestion reports set.
+ */
+export function dlqReceiveArgs(queueUrl: string): string[] {
+  return [
+    "sqs",
+    "receive-message",
+    "--queue-url",
+    queueUrl,
+    "--max-number-of-messages",
+    "10",
+    "--visibility-timeout",
+    "0",
+    "--attribute-names",
+    "All",
+    "--message-attribute-names",
+    "All",
+  ];
+}
 export function cliCommands(t: InspectTargets): string[][] {
   const aws = ["aws", "--endpoint-url", t.awsUrl];
   const out: string[][] = [[...aws, "events", "list-rules", "--event-bus-name", t.busName]];
-  if (t.dlqName)
-    out.push([
-      ...aws,
-      "sqs",
-      "receive-message",
-      "--queue-url",
-      `${t.awsUrl}/${ACCOUNT}/${t.dlqName}`,
-      "--max-number-of-messages",
-      "10",
-      "--visibility-timeout",
-      "0",
-      "--attribute-names",
-      "All",
-      "--message-attribute-names",
-      "All",
-    ]);
+  if (t.dlqName) out.push([...aws, ...dlqReceiveArgs(`${t.awsUrl}/${ACCOUNT}/${t.dlqName}`)]);
   for (const table of t.tables) out.push([...aws, "dynamodb", "scan", "--table-name", table]);
   for (const arn of t.stateMachineArns)
     out.push([...aws, "stepfunctions", "list-executions", "--state-machine-arn", arn]);

@@ -8,7 +8,7 @@ import * as fs from "fs";
 import { randomUUID } from "crypto";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { ACCOUNT, REGION } from "./mocks";
-import { CLI_ENVIRONMENT, DemoTenant } from "./firstRun";
+import { CLI_ENVIRONMENT, DemoTenant, dlqReceiveArgs } from "./firstRun";
 import type { Outcome, Target } from "./scenarios";
 import { INGRESS_SOURCE } from "../lib/tenantRules";
 
@@ -242,24 +242,7 @@ export async function deadLetterScenarios(
 ): Promise<Outcome[]> {
   const url = t.pipeline?.dlqUrl;
   if (!url) return [{ step: "DLQ with the AWS CLI", ok: false, detail: "no hub DLQ" }];
-  const out = await awsCli(
-    t,
-    [
-      "sqs",
-      "receive-message",
-      "--queue-url",
-      url,
-      "--max-number-of-messages",
-      "10",
-      "--visibility-timeout",
-      "0",
-      "--attribute-names",
-      "All",
-      "--message-attribute-names",
-      "All",
-    ],
-    say,
-  );
+  const out = await awsCli(t, dlqReceiveArgs(url), say);
   const messages = (out.Messages ?? []) as any[];
   const report = messages.find(
     (m) => m.MessageAttributes?.source?.StringValue === INGESTION_SOURCE,
