@@ -2,7 +2,7 @@
 // call the records API with their connection's key.
 import { arnFor } from "../mocks";
 import { AwsError, LocalServices } from "../awsEndpoint";
-import { LocalStepFunctions } from "../stateMachines";
+import { type Execution, LocalStepFunctions } from "../stateMachines";
 import { eventOfInput } from "../journalFacts";
 import { nameOf, Runtime } from "./context";
 
@@ -65,14 +65,7 @@ export class StepFunctionsService {
     const start = request.nextToken === undefined ? 0 : Number(request.nextToken);
     const page = all.slice(start, start + max);
     return {
-      executions: page.map((e) => ({
-        executionArn: e.executionArn,
-        stateMachineArn: e.stateMachineArn,
-        name: e.name,
-        status: e.status,
-        startDate: e.startDate,
-        ...(e.stopDate !== undefined ? { stopDate: e.stopDate } : {}),
-      })),
+      executions: page.map((e) => executionSummary(e)),
       ...(start + max < all.length ? { nextToken: String(start + max) } : {}),
     };
   }
@@ -88,12 +81,7 @@ export class StepFunctionsService {
   describeExecution(request: Record<string, unknown>) {
     const e = this.execution(request);
     return {
-      executionArn: e.executionArn,
-      stateMachineArn: e.stateMachineArn,
-      name: e.name,
-      status: e.status,
-      startDate: e.startDate,
-      ...(e.stopDate !== undefined ? { stopDate: e.stopDate } : {}),
+      ...executionSummary(e),
       input: JSON.stringify(e.input ?? {}),
       inputDetails: { included: true },
       ...(e.output !== undefined
@@ -181,4 +169,16 @@ export class StepFunctionsService {
       },
     };
   }
+}
+
+/** What ListExecutions lists of an execution, and DescribeExecution starts with. */
+function executionSummary(e: Execution) {
+  return {
+    executionArn: e.executionArn,
+    stateMachineArn: e.stateMachineArn,
+    name: e.name,
+    status: e.status,
+    startDate: e.startDate,
+    ...(e.stopDate !== undefined ? { stopDate: e.stopDate } : {}),
+  };
 }
