@@ -242,9 +242,15 @@ async function startOnce(command: string, port: number, o: MotoServerOptions): P
 
 /**
  * Starts moto_server on 127.0.0.1 and resolves once it answers HTTP. Without `port`, on a port the
- * OS reports free, retried on another one if something took it in between.
+ * OS reports free, retried on another one if something took it in between. Where servers are
+ * reused (reuseMotoServers), an idle one started with the same environment is given instead, reset
+ * to an empty account.
  */
 export async function startMotoServer(o: MotoServerOptions = {}): Promise<MotoServer> {
+  return idleServers && reusable(o) ? reuseOrStart(o, idleServers) : launch(o);
+}
+
+async function launch(o: MotoServerOptions): Promise<MotoServer> {
   const command = await motoCommand({ log: (l) => console.log(l) });
   for (let attempt = 1; ; attempt++) {
     const port = o.port ?? (await freePort());
@@ -255,4 +261,59 @@ export async function startMotoServer(o: MotoServerOptions = {}): Promise<MotoSe
       throw e;
     }
   }
+}
+
+/** Idle servers by environment (JSON), where reuse is on. */
+let idleServers: Map<string, MotoServer[]> | undefined;
+
+/**
+ * Makes this process reuse moto_servers: a stopped server is kept (idle) and the next
+ * startMotoServer with the same environment gets it back, reset to an empty account by moto's own
+ * `POST /moto-api/reset` (every backend's state dropped, as in a new process). The test workers do
+ * this (test/setup.ts): each local run or handler test still starts from an empty account, without
+ * paying moto_server's Python start-up and its backends' imports again. Servers given a port, or an
+ * environment that records requests (--persist), are never reused. Idle servers end with the
+ * process.
+ */
+export function reuseMotoServers(): void {
+  idleServers ??= new Map();
+}
+
+function reusable(o: MotoServerOptions): boolean {
+  return (
+    o.port === undefined && !Object.keys(o.env ?? {}).some((k) => k.startsWith("MOTO_RECORDER"))
+  );
+}
+
+async function reuseOrStart(
+  o: MotoServerOptions,
+  idle: Map<string, MotoServer[]>,
+): Promise<MotoServer> {
+  const key = JSON.stringify(Object.entries(o.env ?? {}).sort());
+  let server: MotoServer | undefined;
+  for (let s = idle.get(key)?.pop(); s && !server; s = idle.get(key)?.pop()) {
+    // One that died or cannot be reset is ended and skipped.
+    const reset = await fetch(`${s.url}/moto-api/reset`, {
+      method: "POST",
+      signal: AbortSignal.timeout(5000),
+    }).then(
+      (r) => r.arrayBuffer().then(() => r.ok),
+      () => false,
+    );
+    if (reset) server = s;
+    else await s.stop();
+  }
+  server ??= await launch(o);
+  const kept = server;
+  let stopped = false;
+  return {
+    url: kept.url,
+    port: kept.port,
+    pid: kept.pid,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      idle.set(key, [...(idle.get(key) ?? []), kept]);
+    },
+  };
 }

@@ -62,6 +62,8 @@ export interface RehearsalOptions {
    */
   readonly first?: (r: Recorded) => boolean;
   readonly firstDone?: () => void;
+  /** Once aborted, no further call is made: the apply rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
 }
 
 export interface RehearsedResource {
@@ -545,6 +547,7 @@ export async function applyToMoto(
           account: ACCOUNT,
           memo,
           async send(operation, inputsOf, call) {
+            opts.signal?.throwIfAborted();
             calls++;
             try {
               return await call();

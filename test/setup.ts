@@ -4,5 +4,8 @@ import "../local/polyfills";
 process.env.PULUMI_TEST_MODE = process.env.PULUMI_TEST_MODE ?? "true";
 // Warnings are kept (local/mocks.ts `warnings`), not printed: a test that expects one reads them.
 (require("../local/mocks") as typeof import("../local/mocks")).printWarnings(false);
+// A test worker reuses moto_servers, each reset to an empty account when it is given again
+// (local/motoServer.ts, reuseMotoServers).
+(require("../local/motoServer") as typeof import("../local/motoServer")).reuseMotoServers();
 // Every event a handler publishes in any suite is checked against its registry schema.
 export { mochaHooks } from "./support/publishedEvents";

@@ -3,16 +3,15 @@
 // protocols and response checks (it verifies SQS's MD5 digests, for one), and nothing else: every
 // service the program declares, its writes (to the engine) and its reads (from moto, where the
 // program was applied at start). Each command is one a user would type; a service the program does
-// not use is answered as AWS answers an unknown operation, never with a 5xx.
+// not use is answered as AWS answers an unknown operation, never with a 5xx. Commands run through
+// the CLI's own entry point in processes forked from one that imported it (test/support/awsCli.ts).
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { expect } from "chai";
-import { execFile } from "child_process";
+import { AWS_CLI_V2, awsCli, CliRun } from "../support/awsCli";
 import { SwitchyardLocal } from "../../local/runtime";
 import { CLI_ENVIRONMENT } from "../../local/firstRun";
-
-const AWS_CLI_V2 = "/usr/bin/aws";
 
 interface Run {
   code: number;
@@ -24,41 +23,27 @@ describe("the local twin through the AWS CLI v2", function () {
   this.timeout(240_000);
   let local: SwitchyardLocal;
 
-  const aws = (...args: string[]): Promise<Run> =>
-    new Promise((resolve) =>
-      execFile(
-        AWS_CLI_V2,
-        ["--endpoint-url", local.awsUrl, "--output", "json", "--no-cli-pager", ...args],
-        { env: { ...process.env, ...CLI_ENVIRONMENT }, timeout: 60_000 },
-        (err, stdout, stderr) =>
-          resolve({
-            code: err ? Number((err as { code?: number }).code ?? 1) : 0,
-            json: stdout.trim() ? JSON.parse(stdout) : undefined,
-            stderr,
-          }),
-      ),
+  const cliEnv = () => ({ ...process.env, ...CLI_ENVIRONMENT });
+  const aws = async (...args: string[]): Promise<Run> => {
+    const r = await awsCli(
+      ["--endpoint-url", local.awsUrl, "--output", "json", "--no-cli-pager", ...args],
+      cliEnv(),
     );
+    return {
+      code: r.code,
+      json: r.stdout.trim() ? JSON.parse(r.stdout) : undefined,
+      stderr: r.stderr,
+    };
+  };
 
   /** A command whose output is text (s3 ls, s3 cp -, logs tail). */
-  const awsText = (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
-    new Promise((resolve) =>
-      execFile(
-        AWS_CLI_V2,
-        ["--endpoint-url", local.awsUrl, "--no-cli-pager", ...args],
-        { env: { ...process.env, ...CLI_ENVIRONMENT }, timeout: 60_000 },
-        (err, stdout, stderr) =>
-          resolve({
-            code: err ? Number((err as { code?: number }).code ?? 1) : 0,
-            stdout,
-            stderr,
-          }),
-      ),
-    );
+  const awsText = (...args: string[]): Promise<CliRun> =>
+    awsCli(["--endpoint-url", local.awsUrl, "--no-cli-pager", ...args], cliEnv());
 
   before(async () => {
-    const version = await new Promise<string>((resolve) =>
-      execFile(AWS_CLI_V2, ["--version"], (err, stdout) => resolve(err ? "" : stdout)),
-    );
+    const version = fs.existsSync(AWS_CLI_V2)
+      ? (await awsCli(["--version"], process.env)).stdout
+      : "";
     if (!version.startsWith("aws-cli/2."))
       throw new Error(
         `${AWS_CLI_V2} is not the AWS CLI v2 (${version.trim() || "not installed"}): apt-get install -y awscli (.ci/run does)`,

@@ -9,15 +9,22 @@ import * as path from "path";
 import { SwitchyardLocal } from "../../local/runtime";
 import { CLI_ENVIRONMENT } from "../../local/firstRun";
 import { signedDelivery } from "../../local/scenarios";
+import { awsCliLine, pathCliPython, plainAwsLine } from "../support/awsCli";
 
+/** The interpreter of the `aws` on PATH, when it is a Python script (pyenv's AWS CLI v1 here). */
+const cliPython = pathCliPython();
+
+/**
+ * Runs a printed command line as a shell would. A plain `aws` line (words and quotes only) runs
+ * through that CLI's entry point in a process forked from one that imported it
+ * (test/support/awsCli.ts), the same words a shell would pass; any other line runs in bash.
+ */
 function sh(command: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = { ...process.env, ...CLI_ENVIRONMENT };
+  if (cliPython && plainAwsLine(command)) return awsCliLine(cliPython, command, env);
   return new Promise((resolve) =>
-    execFile(
-      "bash",
-      ["-c", command],
-      { env: { ...process.env, ...CLI_ENVIRONMENT }, timeout: 60_000 },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as any).code ?? 1) : 0, stdout, stderr }),
+    execFile("bash", ["-c", command], { env, timeout: 60_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as any).code ?? 1) : 0, stdout, stderr }),
     ),
   );
 }

@@ -11,6 +11,7 @@ import { Webhook } from "standardwebhooks";
 import { SwitchyardLocal } from "../../local/runtime";
 import { outboundCliEnvironment, resendCommand } from "../../local/firstRun";
 import { ReceivedDelivery, SAMPLE_SOURCE } from "../../local/sampleSubscriber";
+import { awsCli } from "../support/awsCli";
 import { parseSubscriptions } from "../../components/webhooks/outboundSpec";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -223,15 +224,10 @@ describe("local runtime: outbound webhooks to the sample subscriber", function (
 
   it("serves ChangeMessageVisibility to the AWS CLI v2, scaled by --speed", async () => {
     const cli = (args: string[]) =>
-      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
-        execFile(
-          "/usr/bin/aws",
-          ["--endpoint-url", local.awsUrl, "--output", "json", ...args],
-          { env: { ...process.env, ...outboundCliEnvironment(local.outbound!) }, timeout: 60_000 },
-          (err, stdout, stderr) =>
-            resolve({ code: err ? ((err as any).code ?? 1) : 0, stdout, stderr }),
-        ),
-      );
+      awsCli(["--endpoint-url", local.awsUrl, "--output", "json", ...args], {
+        ...process.env,
+        ...outboundCliEnvironment(local.outbound!),
+      });
     const queue = `${local.awsUrl}/123456789012/switchyard-dev-outbound-sample-dlq`;
     expect(
       (await cli(["sqs", "send-message", "--queue-url", queue, "--message-body", "x"])).code,
