@@ -102,7 +102,7 @@ describe("local: the console in a browser", function () {
       // take a second, not the 19 s dev's 10 per second would.
       startTwin(BASE_PORT, {}, /^Ready /m, 120_000, [
         "--speed",
-        "0.0005",
+        "0.0001",
         "--config",
         "recordsRateLimitPerSecond=300",
         "--records-endpoint",

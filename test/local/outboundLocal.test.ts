@@ -15,9 +15,9 @@ import { awsCli } from "../support/awsCli";
 import { parseSubscriptions } from "../../components/webhooks/outboundSpec";
 
 const ROOT = path.join(__dirname, "..", "..");
-/** An hour of the schedule takes a second. */
-const SPEED = 1 / 3600;
-/** Immediately, 5 s, then 10 h: the last wait takes 10 s at SPEED. */
+/** Two hours of the schedule take a second. */
+const SPEED = 1 / 7200;
+/** Immediately, 5 s, then 10 h: the last wait takes 5 s at SPEED. */
 const SCHEDULE = [0, 5, 36000];
 
 async function until<T>(what: string, f: () => T | undefined, timeoutMs: number): Promise<T> {
@@ -110,7 +110,7 @@ describe("local runtime: outbound webhooks to the sample subscriber", function (
       "    subscription internal -> http://metadata.switchyard.internal/latest/meta-data/: ",
     );
     expect(banner).to.include("retry schedule 0, 5, 36000 s, waited at --speed");
-    expect(banner).to.include("as 0, 0.001, 10 s;");
+    expect(banner).to.include("as 0, 0.001, 5 s;");
   });
 
   it("delivers a matching event through the queue and the dispatcher, signed: standardwebhooks verifies it", async () => {
@@ -169,10 +169,10 @@ describe("local runtime: outbound webhooks to the sample subscriber", function (
     const attempts = received("flaky", flakyId);
     expect(attempts.map((a: ReceivedDelivery) => a.status)).to.deep.equal([503, 503, 503]);
     expect(attempts.every((a) => a.verified)).to.equal(true);
-    // 5 s waited as ~1.4 ms (then the next poll), 10 h as 10 s.
+    // 5 s waited as ~0.7 ms (then the next poll), 10 h as 5 s.
     const at = attempts.map((a) => Date.parse(a.at));
     expect(at[1] - at[0]).to.be.below(2000);
-    expect(at[2] - at[1]).to.be.within(9500, 13000);
+    expect(at[2] - at[1]).to.be.within(4750, 8000);
     const dlq = local.queues.get("switchyard-dev-outbound-flaky-dlq")!;
     const dead = dlq.map((m) => JSON.parse(m.Body)).find((b) => b.messageId === flakyId);
     expect(dead).to.deep.include({ subscription: "flaky", attempts: 3, lastStatusCode: 503 });
@@ -239,7 +239,7 @@ describe("local runtime: outbound webhooks to the sample subscriber", function (
       ).Messages ?? [];
     const [m] = await receive();
     expect(await receive()).to.deep.equal([]);
-    // 18000 s of visibility is five seconds at this speed: long enough that a slow AWS CLI start on
+    // 18000 s of visibility is 2.5 seconds at this speed: long enough that a slow AWS CLI start on
     // a busy machine cannot let it lapse before the next receive, short enough to wait out.
     const changedAt = Date.now();
     const changed = await cli([
@@ -257,7 +257,7 @@ describe("local runtime: outbound webhooks to the sample subscriber", function (
     let visible: any[] = [];
     while (visible.length === 0 && Date.now() - changedAt < 20_000) visible = await receive();
     expect(visible.map((x: any) => x.Body)).to.deep.equal(["x"]);
-    expect(Date.now() - changedAt).to.be.at.least(4_900);
+    expect(Date.now() - changedAt).to.be.at.least(2_450);
     const bad = await cli([
       "sqs",
       "change-message-visibility",

@@ -95,7 +95,7 @@ describe("npm run ops against the running twin", function () {
     // A fast retry clock: the records route's 185 retries take seconds, not a day.
     twin = await startTwin(BASE_PORT, {}, /^Ready /m, 120_000, [
       "--speed",
-      "0.0005",
+      "0.0001",
       // Prod's API destination rate: the records route's 185 retries take a second, not 19 s.
       "--config",
       "recordsRateLimitPerSecond=300",
