@@ -4,8 +4,6 @@
 // tenant's API key, issued at start the way an operator issues one (a key item in the tenant
 // access table, written through the endpoint), so ingress events can be sent at once.
 import * as path from "path";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { ACCOUNT, REGION } from "./mocks";
 import { LOCAL_SECRETS_FILE, localSecret, ROOT } from "./program";
 import { WEBHOOK_SECRET_KEYS } from "../config";
@@ -122,6 +120,11 @@ export function demoTenant(tenant: string, accessTable: string, busName: string)
 export async function issueDemoTenantKey(endpoint: string, t: DemoTenant): Promise<void> {
   const { tenant, apiKey, accessTable } = t;
   const keyHash = hashApiKey(apiKey);
+  // Loaded here, not with the runtime: `npm start` writes the key after it serves.
+  const { DynamoDBClient } =
+    require("@aws-sdk/client-dynamodb") as typeof import("@aws-sdk/client-dynamodb");
+  const { DynamoDBDocumentClient, PutCommand } =
+    require("@aws-sdk/lib-dynamodb") as typeof import("@aws-sdk/lib-dynamodb");
   const doc = DynamoDBDocumentClient.from(
     new DynamoDBClient({
       endpoint,

@@ -7,6 +7,7 @@
 import { ChildProcess, execFile, spawn } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
+import * as os from "os";
 import * as path from "path";
 
 export interface MotoServer {
@@ -37,6 +38,9 @@ export const MOTO_COMMAND = "moto_server";
 export const REHEARSAL_MOTO_ENV: Readonly<Record<string, string>> = {
   MOTO_IAM_LOAD_MANAGED_POLICIES: "true",
 };
+
+/** moto_server's niceness (nice(1)): below the Node process that evaluates and runs the program. */
+export const MOTO_NICENESS = 10;
 
 /** The moto release every machine of the project runs (pinned, as the npm dependencies are). */
 export const MOTO_REQUIREMENT = "moto[server]==5.2.1";
@@ -181,6 +185,16 @@ async function startOnce(command: string, port: number, o: MotoServerOptions): P
     env: { ...process.env, ...o.env },
     stdio: ["ignore", "ignore", "pipe"],
   });
+  // moto_server starts while the program is evaluated (npm start), and its Python start-up would
+  // take CPU from the evaluation the run waits on: at a lower priority it takes what the evaluation
+  // leaves (bench: npm start to Ready). It serves the run's AWS account in the background and keeps
+  // that priority.
+  if (child.pid !== undefined)
+    try {
+      os.setPriority(child.pid, MOTO_NICENESS);
+    } catch {
+      // Not permitted here: it runs at the default priority.
+    }
   // moto logs every request on stderr: keep only the tail, for the error a failed start reports.
   let stderrTail = "";
   child.stderr!.on("data", (chunk: Buffer) => {

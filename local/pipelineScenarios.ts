@@ -6,7 +6,6 @@
 import { execFile } from "child_process";
 import * as fs from "fs";
 import { randomUUID } from "crypto";
-import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { ACCOUNT, REGION } from "./mocks";
 import { CLI_ENVIRONMENT, DemoTenant, dlqReceiveArgs } from "./firstRun";
 import type { Outcome, Target } from "./scenarios";
@@ -167,6 +166,9 @@ export async function ingestionScenarios(t: Target): Promise<Outcome[]> {
     { tenantId: "acme", recordId: ids[2], recordVersion: 1, payload: { total: 30 } },
   ];
   const key = `${p.ingestionPrefix ?? ""}demo-${run}.json`;
+  // Loaded here, not with the runtime: only the demo's ingestion path puts an object.
+  const { PutObjectCommand, S3Client } =
+    require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
   const s3 = new S3Client({
     endpoint: t.aws,
     region: REGION,

@@ -1,7 +1,7 @@
 // SigV4 pieces shared by the local API Gateway (which verifies signatures) and the demo (which
 // signs): @smithy/signature-v4 is the AWS SDK's own signer; it needs a SHA-256 constructor.
 import { createHash, createHmac, timingSafeEqual } from "crypto";
-import { SignatureV4 } from "@smithy/signature-v4";
+import type { SignatureV4 } from "@smithy/signature-v4";
 
 /** Credentials that stand for the jobs API's caller role when signing local requests. */
 export const LOCAL_CALLER_CREDENTIALS = {
@@ -24,6 +24,8 @@ export class Sha256 {
 }
 
 export function executeApiSigner(region: string): SignatureV4 {
+  // Loaded on first use, not with the endpoint, which verifies signatures without it.
+  const { SignatureV4 } = require("@smithy/signature-v4") as typeof import("@smithy/signature-v4");
   return new SignatureV4({
     credentials: LOCAL_CALLER_CREDENTIALS,
     region,

@@ -5,7 +5,7 @@
 // like Lambda's poller: partial batch failures are retried from the first failed record, errors
 // bisect the batch when asked, and records that exhaust their retries go to the on-failure
 // destination with the batch information Lambda sends.
-import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { randomUUID } from "crypto";
 
 export interface StreamTable {
@@ -29,7 +29,8 @@ export interface StreamMapping {
 }
 
 export interface StreamDeps {
-  dynamo: DynamoDBClient;
+  /** A client of the tables' DynamoDB (its `send` is all that is used). */
+  dynamo: Pick<DynamoDBClient, "send">;
   region: string;
   invoke(functionName: string, event: unknown): Promise<any>;
   sendToDestination(arn: string, message: unknown): Promise<void>;
@@ -52,7 +53,9 @@ export class LocalStreams {
 
   private async read(table: StreamTable, key: any): Promise<any | undefined> {
     const out = await this.deps.dynamo.send(
-      new GetItemCommand({ TableName: table.name, Key: key, ConsistentRead: true }),
+      new (
+        require("@aws-sdk/client-dynamodb") as typeof import("@aws-sdk/client-dynamodb")
+      ).GetItemCommand({ TableName: table.name, Key: key, ConsistentRead: true }),
     );
     return out.Item;
   }

@@ -1,7 +1,7 @@
 // DynamoDB: the declared tables on moto_server (created there by the apply at start; the endpoint
 // forwards every DynamoDB request to it), and the streams of stream-enabled tables delivered through the declared event source
 // mappings.
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { arnFor, REGION } from "../mocks";
 import type { LocalServices } from "../awsEndpoint";
 import { LocalStreams, StreamTable } from "../streams";
@@ -17,12 +17,17 @@ export class DynamoDbService {
     return this.rt.services.moto.url;
   }
 
+  private dynamo?: DynamoDBClient;
+
+  /** Built on first use (the first stream record read), not before the run serves. */
   private client(): DynamoDBClient {
-    return new DynamoDBClient({
+    const { DynamoDBClient } =
+      require("@aws-sdk/client-dynamodb") as typeof import("@aws-sdk/client-dynamodb");
+    return (this.dynamo ??= new DynamoDBClient({
       endpoint: this.url,
       region: REGION,
       credentials: { accessKeyId: "local", secretAccessKey: "local" },
-    });
+    }));
   }
 
   /** The streams of stream-enabled tables and the event source mappings that read them. */
@@ -54,7 +59,7 @@ export class DynamoDbService {
         onFailure: m.inputs.destinationConfig?.onFailure?.destinationArn,
       }));
     this.streams = new LocalStreams(tables, mappings, {
-      dynamo: this.client(),
+      dynamo: { send: (command: any) => this.client().send(command) },
       region: REGION,
       invoke: (fn, event) => rt.services.lambda.lambdas.invoke(fn, event),
       sendToDestination: async (arn, message) => {
