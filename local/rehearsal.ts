@@ -563,6 +563,8 @@ export async function applyToMoto(
         };
         applied = await REHEARSALS[r.type].apply(step);
       } catch (e) {
+        // Stopped: not a rejection of this resource; nothing more is sent.
+        if (opts.signal?.aborted) throw opts.signal.reason;
         const err =
           e instanceof RehearsalError
             ? e

@@ -127,6 +127,43 @@ describe("local: the program applied to moto at start", function () {
     }
   });
 
+  it("stopped while it applies: no further call reaches moto_server, and the apply says the run stopped", async () => {
+    const stopping = new MotoService({ stateDir: "/nonexistent", log: () => undefined });
+    await stopping.start("dev");
+    const url = stopping.url;
+    const buses = Array.from({ length: 60 }, (_, i) => bus(`b${i}`));
+    stopping.apply(runtimeOf([table("t1", "id"), ...buses], []));
+    // The table is created first; the buses follow, one call each.
+    await stopping.tables;
+    const applied = stopping.applied.then(
+      () => "applied",
+      (e: Error) => e.message,
+    );
+    await stopping.stop();
+    expect(await applied).to.equal("the run stopped", "why the apply ended");
+    // Reused servers (test/setup.ts) outlive stop(): nothing more arrives once it has returned.
+    const created = async () =>
+      (
+        (await (
+          await fetch(url, {
+            method: "POST",
+            headers: {
+              "content-type": "application/x-amz-json-1.1",
+              "x-amz-target": "AWSEvents.ListEventBuses",
+              authorization:
+                "AWS4-HMAC-SHA256 Credential=local/20261206/eu-west-1/events/aws4_request, SignedHeaders=host, Signature=0",
+            },
+            body: "{}",
+          })
+        ).json()) as { EventBuses: unknown[] }
+      ).EventBuses.length;
+    const atStop = await created();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await created()).to.equal(atStop);
+    // The default bus and fewer than the 60 declared.
+    expect(atStop).to.be.below(61);
+  });
+
   it("a table moto rejects is named with its resource, the input and moto's message (the run stops)", async () => {
     moto.apply(runtimeOf([table("bad", "id", "other")], []));
     const err = await moto.tables.then(

@@ -10,7 +10,15 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { writeZip } from "../../lib/zip";
-import { MOTO_REQUIREMENT, motoCommand, onPath, provisionCommands } from "../../local/motoServer";
+import {
+  freePort,
+  MOTO_NICENESS,
+  MOTO_REQUIREMENT,
+  motoCommand,
+  onPath,
+  provisionCommands,
+  startMotoServer,
+} from "../../local/motoServer";
 
 /** The Python 3 interpreter itself (a pyenv shim on PATH is a script that needs more of PATH). */
 const PYTHON3 = onPath("python3")
@@ -157,5 +165,86 @@ describe("local: moto_server provisioning when it is not on PATH", function () {
     expect(
       await motoCommand({ env: { PATH: binWith(path.join(dir, "none"), {}) }, venv }),
     ).to.equal(command);
+  });
+});
+
+describe("local: moto_server's priority and its reuse by the test workers", function () {
+  this.timeout(60_000);
+  const niceOf = (pid: number) =>
+    Number(fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")[16]);
+  const tables = async (url: string) => {
+    const res = await fetch(url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-amz-json-1.0",
+        "x-amz-target": "DynamoDB_20120810.ListTables",
+        authorization:
+          "AWS4-HMAC-SHA256 Credential=local/20261206/eu-west-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
+      },
+      body: "{}",
+    });
+    return ((await res.json()) as { TableNames: string[] }).TableNames;
+  };
+  const createTable = (url: string, name: string) =>
+    fetch(url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-amz-json-1.0",
+        "x-amz-target": "DynamoDB_20120810.CreateTable",
+        authorization:
+          "AWS4-HMAC-SHA256 Credential=local/20261206/eu-west-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
+      },
+      body: JSON.stringify({
+        TableName: name,
+        BillingMode: "PAY_PER_REQUEST",
+        AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+        KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+      }),
+    }).then((r) => expect(r.status).to.equal(200));
+
+  it("runs below the Node process that starts it (MOTO_NICENESS)", async () => {
+    const moto = await startMotoServer({ port: await freePort() });
+    try {
+      expect(niceOf(moto.pid)).to.equal(niceOf(process.pid) + MOTO_NICENESS);
+    } finally {
+      await moto.stop();
+    }
+  });
+
+  it("gives a stopped server back to the next start with the same environment, reset to an empty account", async () => {
+    // test/setup.ts turned reuse on in this process.
+    const first = await startMotoServer();
+    await createTable(first.url, "left-behind");
+    expect(await tables(first.url)).to.deep.equal(["left-behind"]);
+    await first.stop();
+    const second = await startMotoServer();
+    try {
+      expect(second.pid).to.equal(first.pid);
+      expect(await tables(second.url)).to.deep.equal([]);
+      // Another start while it is taken gets a server of its own.
+      const third = await startMotoServer();
+      expect(third.pid).to.not.equal(second.pid);
+      await third.stop();
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it("never reuses a server given a port or one that records requests (--persist)", async () => {
+    const port = await freePort();
+    const withPort = await startMotoServer({ port });
+    const pid = withPort.pid;
+    await withPort.stop();
+    expect(() => process.kill(pid, 0)).to.throw();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "moto-recorder-"));
+    try {
+      const env = { MOTO_RECORDER_FILEPATH: path.join(dir, "r.jsonl") };
+      const recording = await startMotoServer({ env });
+      const recorder = recording.pid;
+      await recording.stop();
+      expect(() => process.kill(recorder, 0)).to.throw();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
