@@ -79,13 +79,87 @@ export async function benchRealisticColdStarts(o: ColdOptions): Promise<ColdResu
       problem?: string;
     };
     const runs = new Map<string, Run[]>(names.map((n) => [n, []]));
-    // One unmeasured round of the reference functions first: the first process spawned after a
-    // pause starts slower, which would count against whichever function came first.
-    for (const n of [EMPTY, SDK_FLOOR])
-      await coldStartOnce(dirs.get(n)!, {
+    /** One fresh process of function `n` answering round `r`'s realistic request. */
+    const measure = async (n: string, r: number): Promise<Run> => {
+      const fn = fns.find((f) => fnNameOf(f) === n);
+      let req: RealisticRequest | undefined;
+      if (n === EMPTY) req = { what: "any event", event: {}, check: () => undefined };
+      else if (n === SDK_FLOOR)
+        req = {
+          what: "SQS SendMessage",
+          event: {},
+          check: (x: any) => (x?.messageId ? undefined : `no message id: ${JSON.stringify(x)}`),
+        };
+      else
+        req = await realisticRequest({
+          fn: fn!,
+          resources: o.resources,
+          config: o.config,
+          provisioned,
+          seedUrl: aws.moto.url,
+          run: r,
+        });
+      if (!req)
+        return {
+          totalMs: NaN,
+          loadMs: NaN,
+          calls: [],
+          request: "none",
+          problem: "the bench has no realistic request for this function",
+        };
+      const declaredEnv = (fn?.inputs.environment?.variables ?? {}) as Record<string, string>;
+      const env = {
+        ...localEnvironment(declaredEnv, provisioned),
         AWS_ENDPOINT_URL: aws.url,
-        BENCH_QUEUE_URL: floorQueue,
-      }).catch(() => undefined);
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn?.inputs.memorySize ?? 256),
+        AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
+        ...(n === SDK_FLOOR ? { BENCH_QUEUE_URL: floorQueue } : {}),
+      };
+      const before = aws.calls.length;
+      try {
+        const s = await coldStartOnce(
+          dirs.get(n)!,
+          env,
+          req.event,
+          n,
+          Number(fn?.inputs.timeout ?? 10),
+        );
+        const calls = aws.calls.slice(before);
+        const refused = calls.filter((c) => c.status >= 400);
+        const wrong = s.outcome === "result" ? req.check(s.result) : `threw ${s.outcome}`;
+        const run: Run = {
+          totalMs: s.totalMs,
+          loadMs: s.loadMs,
+          output: s.output,
+          calls,
+          request: req.what,
+          problem:
+            wrong ??
+            (refused.length
+              ? `AWS answered ${refused.map((c) => `${c.operation} ${c.status}`).join(", ")}`
+              : undefined),
+        };
+        if (s.outcome !== "result") run.problem += `: ${String(s.result).slice(0, 160)}`;
+        if (run.problem && process.env.BENCH_VERBOSE)
+          o.log?.(`  ${n}: ${run.problem}\n${s.output}`);
+        return run;
+      } catch (e) {
+        return {
+          totalMs: NaN,
+          loadMs: NaN,
+          calls: aws.calls.slice(before),
+          request: req.what,
+          problem: `init failed: ${(e as Error).message.split("\n")[0].slice(0, 160)}`,
+        };
+      }
+    };
+    // One unmeasured round first, of every function, as the evaluation and npm start sections
+    // have: a function's first process on this machine and moto_server's first request of an
+    // operation are slower than the next ones (jobs-process's first run was 40-45 ms over its
+    // others in two runs of this bench without it), which is this machine warming up, not the
+    // function's cold start. Each measured run is still a fresh process; the warm-up's requests
+    // use ids of their own.
+    for (const n of names) await measure(n, o.runs).catch(() => undefined);
     const declaredNames = names.slice(2);
     for (let r = 0; r < o.runs; r++) {
       // The references first, then the functions in an order that rotates from round to round.
@@ -96,82 +170,7 @@ export async function benchRealisticColdStarts(o: ColdOptions): Promise<ColdResu
         ...declaredNames.slice(shift),
         ...declaredNames.slice(0, shift),
       ];
-      for (const n of order) {
-        const fn = fns.find((f) => fnNameOf(f) === n);
-        let req: RealisticRequest | undefined;
-        if (n === EMPTY) req = { what: "any event", event: {}, check: () => undefined };
-        else if (n === SDK_FLOOR)
-          req = {
-            what: "SQS SendMessage",
-            event: {},
-            check: (x: any) => (x?.messageId ? undefined : `no message id: ${JSON.stringify(x)}`),
-          };
-        else
-          req = await realisticRequest({
-            fn: fn!,
-            resources: o.resources,
-            config: o.config,
-            provisioned,
-            seedUrl: aws.moto.url,
-            run: r,
-          });
-        if (!req) {
-          runs.get(n)!.push({
-            totalMs: NaN,
-            loadMs: NaN,
-            calls: [],
-            request: "none",
-            problem: "the bench has no realistic request for this function",
-          });
-          continue;
-        }
-        const declaredEnv = (fn?.inputs.environment?.variables ?? {}) as Record<string, string>;
-        const env = {
-          ...localEnvironment(declaredEnv, provisioned),
-          AWS_ENDPOINT_URL: aws.url,
-          AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn?.inputs.memorySize ?? 256),
-          AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
-          ...(n === SDK_FLOOR ? { BENCH_QUEUE_URL: floorQueue } : {}),
-        };
-        const before = aws.calls.length;
-        let run: Run;
-        try {
-          const s = await coldStartOnce(
-            dirs.get(n)!,
-            env,
-            req.event,
-            n,
-            Number(fn?.inputs.timeout ?? 10),
-          );
-          const calls = aws.calls.slice(before);
-          const refused = calls.filter((c) => c.status >= 400);
-          const wrong = s.outcome === "result" ? req.check(s.result) : `threw ${s.outcome}`;
-          run = {
-            totalMs: s.totalMs,
-            loadMs: s.loadMs,
-            output: s.output,
-            calls,
-            request: req.what,
-            problem:
-              wrong ??
-              (refused.length
-                ? `AWS answered ${refused.map((c) => `${c.operation} ${c.status}`).join(", ")}`
-                : undefined),
-          };
-          if (s.outcome !== "result") run.problem += `: ${String(s.result).slice(0, 160)}`;
-          if (run.problem && process.env.BENCH_VERBOSE)
-            o.log?.(`  ${n}: ${run.problem}\n${s.output}`);
-        } catch (e) {
-          run = {
-            totalMs: NaN,
-            loadMs: NaN,
-            calls: aws.calls.slice(before),
-            request: req.what,
-            problem: `init failed: ${(e as Error).message.split("\n")[0].slice(0, 160)}`,
-          };
-        }
-        runs.get(n)!.push(run);
-      }
+      for (const n of order) runs.get(n)!.push(await measure(n, r));
       o.log?.(`  round ${r + 1}/${o.runs} done`);
     }
     const totals = (n: string) => runs.get(n)!.map((x) => x.totalMs);
