@@ -16,6 +16,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client
 import { arnFor, REGION, Recorded } from "../local/mocks";
 import { MotoServer, startMotoServer } from "../local/motoServer";
 import { RecordsStandIn } from "../local/recordsStandIn";
+import { objectCreatedEvent } from "../local/s3Notifications";
 import { signedDelivery } from "../local/scenarios";
 import { hashApiKey } from "../handlers/tenants/apiKeys";
 import { JobStore } from "../handlers/jobs/jobStore";
@@ -566,23 +567,15 @@ export async function realisticRequest(c: RequestContext): Promise<RealisticRequ
     );
     return {
       what: "an object of one record created in the ingestion bucket",
-      event: {
-        Records: [
-          {
-            eventVersion: "2.1",
-            eventSource: "aws:s3",
-            awsRegion: REGION,
-            eventTime: new Date().toISOString(),
-            eventName: "ObjectCreated:Put",
-            s3: {
-              s3SchemaVersion: "1.0",
-              configurationId: "ingest-records",
-              bucket: { name: bucket, arn: `arn:aws:s3:::${bucket}` },
-              object: { key, size: 100, eTag: "e", sequencer: "1" },
-            },
-          },
-        ],
-      },
+      event: objectCreatedEvent({
+        region: REGION,
+        bucket,
+        key,
+        size: 100,
+        eTag: "e",
+        configurationId: String(notification?.inputs.lambdaFunctions?.[0]?.id ?? "ingest-records"),
+        sequencer: "1",
+      }),
       check: (r: any) =>
         r?.sent === 1 && r?.failed === 0 ? undefined : `ended ${JSON.stringify(r)}`,
     };

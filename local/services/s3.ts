@@ -5,9 +5,13 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { REGION } from "../mocks";
 import { AwsError, LocalServices } from "../awsEndpoint";
 import { Runtime } from "./context";
+import { objectCreatedEvent } from "../s3Notifications";
+import { randomUUID } from "crypto";
 
 export class S3Service {
   private s3?: S3Client;
+  /** The last event's sequencer: S3's grows with each write. */
+  private sequencer = 0;
 
   constructor(private readonly rt: Runtime) {}
 
@@ -66,26 +70,18 @@ export class S3Service {
         if (!(f.events ?? []).some((e: string) => e.startsWith("s3:ObjectCreated"))) continue;
         if (f.filterPrefix && !key.startsWith(f.filterPrefix)) continue;
         if (f.filterSuffix && !key.endsWith(f.filterSuffix)) continue;
-        this.rt.services.lambda.lambdas.invokeAsync(f.lambdaFunctionArn, {
-          Records: [
-            {
-              eventVersion: "2.1",
-              eventSource: "aws:s3",
-              awsRegion: REGION,
-              eventTime: new Date().toISOString(),
-              eventName: "ObjectCreated:Put",
-              s3: {
-                s3SchemaVersion: "1.0",
-                bucket: { name: bucket, arn: `arn:aws:s3:::${bucket}` },
-                object: {
-                  key: encodeURIComponent(key).replace(/%20/g, "+"),
-                  size: body.length,
-                  eTag: etag,
-                },
-              },
-            },
-          ],
-        });
+        this.rt.services.lambda.lambdas.invokeAsync(
+          f.lambdaFunctionArn,
+          objectCreatedEvent({
+            region: REGION,
+            bucket,
+            key,
+            size: body.length,
+            eTag: etag,
+            configurationId: f.id ?? randomUUID(),
+            sequencer: (++this.sequencer).toString(16).toUpperCase().padStart(18, "0"),
+          }),
+        );
       }
     }
     return etag;
