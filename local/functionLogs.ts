@@ -106,8 +106,9 @@ export class FunctionLogs {
     } catch {
       return; // the apply failed: the run stops, and says why
     }
-    if (this.stopped) return;
     for (const s of this.streams.values()) {
+      // Once stopped, nothing more goes to moto_server (a test reuses it for the next run).
+      if (this.stopped) return;
       if (s.pending.length === 0) continue;
       const events = s.pending.splice(0, MAX_BATCH);
       try {
@@ -136,9 +137,11 @@ export class FunctionLogs {
     }
   }
 
-  stop(): void {
+  /** Sends nothing more; resolves once the write under way (if any) has ended. */
+  async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    await this.sending.catch(() => undefined);
     this.clientOnce?.destroy();
   }
 }

@@ -16,7 +16,10 @@ export interface MotoServer {
   readonly port: number;
   /** The moto_server process. */
   readonly pid: number;
-  /** Ends the process (SIGTERM, then SIGKILL after 2.5 s); resolves once it has exited. */
+  /**
+   * Ends the process (SIGTERM, then SIGKILL after 2.5 s); resolves once it has exited. A reused
+   * server (reuseMotoServers) is kept running instead, idle until the next start.
+   */
   stop(): Promise<void>;
 }
 
@@ -39,7 +42,7 @@ export const REHEARSAL_MOTO_ENV: Readonly<Record<string, string>> = {
   MOTO_IAM_LOAD_MANAGED_POLICIES: "true",
 };
 
-/** moto_server's niceness (nice(1)): below the Node process that evaluates and runs the program. */
+/** moto_server's niceness over the Node process that starts it (nice(1)'s increment). */
 export const MOTO_NICENESS = 10;
 
 /** The moto release every machine of the project runs (pinned, as the npm dependencies are). */
@@ -191,7 +194,8 @@ async function startOnce(command: string, port: number, o: MotoServerOptions): P
   // that priority.
   if (child.pid !== undefined)
     try {
-      os.setPriority(child.pid, MOTO_NICENESS);
+      // Relative to this process, as nice(1) sets it; 19 is the lowest priority there is.
+      os.setPriority(child.pid, Math.min(19, os.getPriority() + MOTO_NICENESS));
     } catch {
       // Not permitted here: it runs at the default priority.
     }

@@ -608,7 +608,11 @@ export async function applyToMoto(
       const ready = front.filter(
         (r) => !done.has(r) && [...dependsOn.get(r)!].every((d) => done.has(d)),
       );
-      await Promise.all(ready.map(one));
+      // Every call in flight ends before a failure is thrown: once the apply has ended, nothing
+      // of it reaches moto_server.
+      const settled = await Promise.allSettled(ready.map(one));
+      const failed = settled.find((x): x is PromiseRejectedResult => x.status === "rejected");
+      if (failed) throw failed.reason;
       for (const r of ready) done.add(r);
     }
     opts.firstDone?.();

@@ -428,9 +428,11 @@ export class SwitchyardLocal implements Runtime {
     // The key item goes straight to moto, before DynamoDB opens (no stream reads the access table).
     const demo = this.demoTenant;
     const moto = this.services.moto;
-    this.openDynamo(
-      moto.tables.then(() => (demo ? issueDemoTenantKey(moto.url, demo) : undefined)),
+    const keyWritten = moto.tables.then(() =>
+      demo && !this.stopping ? issueDemoTenantKey(moto.url, demo) : undefined,
     );
+    moto.track(keyWritten);
+    this.openDynamo(keyWritten);
     const dlqUrl = out.dlqUrl ? await resolveOutput<string>(out.dlqUrl) : undefined;
     this.inspect = {
       awsUrl: this.awsUrl,

@@ -3,13 +3,17 @@
 // sends it after a PutObject, the bench sends it to each cold start of the ingestion function.
 
 /**
- * An object key as S3 writes it in an event message: URL-encoded as a form value (a space is "+",
- * "@" is "%40"; LocalStack's AWS-validated test_key_encoding snapshot gives "a@b" as "a%40b"),
- * with "/" left as it is (S3's documented examples and LocalStack's notifications keep key
- * prefixes readable). handlers/records/s3Ingestion.ts decodeKey undoes it.
+ * An object key as S3 writes it in an event message: URL-encoded, a space as "+" (the S3 user
+ * guide's event structure: "red flower.jpg" becomes "red+flower.jpg"), "@" as "%40" (LocalStack's
+ * AWS-validated test_key_encoding snapshot), every character but letters, digits, "-_.~" and "/"
+ * encoded as Python's urllib quote encodes it (LocalStack's notifications), "/" kept so prefixes
+ * stay readable. handlers/records/s3Ingestion.ts decodeKey undoes it.
  */
 export function s3EventKey(key: string): string {
-  return encodeURIComponent(key).replace(/%2F/g, "/").replace(/%20/g, "+");
+  return encodeURIComponent(key)
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%2F/g, "/")
+    .replace(/%20/g, "+");
 }
 
 export interface ObjectCreated {

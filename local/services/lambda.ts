@@ -172,8 +172,7 @@ export class LambdaService {
     };
   }
 
-  stop(): Promise<void> | undefined {
-    this.cloudWatchLogs?.stop();
-    return this.lambdas?.stop();
+  async stop(): Promise<void> {
+    await Promise.all([this.cloudWatchLogs?.stop(), this.lambdas?.stop()]);
   }
 }

@@ -39,6 +39,9 @@ export interface MotoOptions {
   scope?: MotoScope;
 }
 
+/** How long stop() lets the apply's calls in flight and the run's writes end, ms. */
+const STOP_WAIT_MS = 2000;
+
 export class MotoService {
   public server?: MotoServer;
   public url = "";
@@ -53,6 +56,8 @@ export class MotoService {
   public report?: RehearsalReport;
   /** Why the apply failed, once it has. */
   public failure?: Error;
+  /** The run's own writes to moto still under way (track). */
+  private readonly writes = new Set<Promise<unknown>>();
   /** Aborted by stop(): the apply makes no further call. */
   private readonly stopped = new AbortController();
   /** Whether the apply has begun (it waits for the run to serve first). */
@@ -66,7 +71,8 @@ export class MotoService {
   }
 
   /**
-   * Starts moto_server (with the AWS-managed IAM policies the program attaches loaded). With
+   * Starts moto_server (with the AWS-managed IAM policies the program attaches loaded, where the
+   * whole program is applied). With
    * --persist it records the requests it is sent after the apply (its recorder, started once the
    * earlier runs' recording has been replayed) to .switchyard/dynamodb/<stack>/moto-recording.jsonl.
    */
@@ -198,11 +204,32 @@ export class MotoService {
     await res.text();
   }
 
+  /** A write of the run's own to moto (the demo tenant's key) that stop() lets end first. */
+  track(write: Promise<unknown>): void {
+    const settled = write.then(
+      () => this.writes.delete(settled),
+      () => this.writes.delete(settled),
+    );
+    this.writes.add(settled);
+  }
+
+  /**
+   * Stops the apply and moto_server. An apply under way makes no further call; its calls in
+   * flight and the run's tracked writes end first (at most STOP_WAIT_MS, so a stalled moto_server
+   * cannot hold the stop), then the server is stopped (in the tests, kept to be reset and given
+   * to the next run).
+   */
   async stop(): Promise<void> {
-    // An apply under way makes no further call and ends with its calls in flight, so nothing
-    // reaches moto_server once it is stopped (or, in the tests, reset and given to the next run).
     this.stopped.abort(new Error("the run stopped"));
-    if (this.applying()) await this.applied?.catch(() => undefined);
+    const inFlight = [...this.writes, ...(this.applying() ? [this.applied] : [])].map((p) =>
+      p.catch(() => undefined),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(inFlight),
+      new Promise((r) => (timer = setTimeout(r, STOP_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
     return this.server?.stop();
   }
 }

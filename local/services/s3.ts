@@ -12,6 +12,15 @@ export class S3Service {
   private s3?: S3Client;
   /** The last event's sequencer: S3's grows with each write. */
   private sequencer = 0;
+  /** Ids S3 gave configurations declared without one, once each. */
+  private readonly generatedIds = new Map<object, string>();
+
+  private configurationId(notification: string, f: { id?: string }): string {
+    if (f.id) return f.id;
+    let id = this.generatedIds.get(f);
+    if (!id) this.generatedIds.set(f, (id = `${notification}-${randomUUID()}`));
+    return id;
+  }
 
   constructor(private readonly rt: Runtime) {}
 
@@ -78,7 +87,7 @@ export class S3Service {
             key,
             size: body.length,
             eTag: etag,
-            configurationId: f.id ?? randomUUID(),
+            configurationId: this.configurationId(n.name, f),
             sequencer: (++this.sequencer).toString(16).toUpperCase().padStart(18, "0"),
           }),
         );

@@ -1,7 +1,7 @@
 // The tests' way of running the AWS CLI (test/support/awsCli.ts) is the CLI itself: a command run
 // through the forked entry point prints and exits exactly as the `aws` script run by a shell does.
 import { expect } from "chai";
-import { execFile } from "child_process";
+import { execFile, execFileSync } from "child_process";
 import { AWS_CLI_V2, awsCli, awsCliLine, pathCliPython, plainAwsLine } from "../support/awsCli";
 
 const run = (file: string, args: string[]) =>
@@ -45,6 +45,22 @@ describe("the AWS CLI as the tests run it: forked from a process that imported i
       awsCliLine(python!, line, ENV),
     ]);
     expect(forked).to.deep.equal(direct);
+  });
+
+  it("starts a new server when its server was killed: the next command still runs", async () => {
+    expect((await awsCli(["--version"], ENV)).code).to.equal(0);
+    const servers = execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(process.pid)], {
+      encoding: "utf8",
+    })
+      .split("\n")
+      .filter((l) => l.includes("awsCliServer.py"))
+      .map((l) => Number(l.trim().split(/\s+/)[0]));
+    expect(servers).to.not.be.empty;
+    for (const pid of servers) process.kill(pid, "SIGKILL");
+    await new Promise((r) => setTimeout(r, 200));
+    const again = await awsCli(["--version"], ENV);
+    expect(again.code).to.equal(0);
+    expect(again.stdout).to.match(/^aws-cli\/2\./);
   });
 
   it("takes only lines a shell splits without expanding anything", () => {

@@ -9,6 +9,7 @@ describe("local: the S3 event a bucket notification sends", () => {
     expect(s3EventKey("incoming/2026/12/06/x.json")).to.equal("incoming/2026/12/06/x.json");
     expect(s3EventKey("a+b=c&d.json")).to.equal("a%2Bb%3Dc%26d.json");
     expect(s3EventKey("café.json")).to.equal("caf%C3%A9.json");
+    expect(s3EventKey("x (1)!*'~.json")).to.equal("x+%281%29%21%2A%27~.json");
   });
 
   it("gives the ingestion handler back the key as stored, whatever it holds", () => {

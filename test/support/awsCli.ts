@@ -63,7 +63,7 @@ class CliServer {
   }
 
   private server(): ChildProcess {
-    if (this.child && this.child.exitCode === null) return this.child;
+    if (this.child) return this.child;
     const child = spawn(this.python, [path.join(__dirname, "awsCliServer.py")], {
       stdio: ["pipe", "pipe", "inherit"],
     });
@@ -73,13 +73,21 @@ class CliServer {
       this.pending.delete(id);
       this.hold(this.pending.size > 0);
     });
-    child.once("exit", () => {
-      // Whatever was running is lost with the server: answered as a failed command.
+    const lost = () => {
+      // Whatever was running is lost with the server: answered as a failed command, and the
+      // next command starts a new server.
+      if (this.child === child) this.child = undefined;
       for (const [id, done] of this.pending) {
         this.pending.delete(id);
         done(255);
       }
+    };
+    child.once("exit", lost);
+    child.once("error", (e) => {
+      process.stderr.write(`the AWS CLI server (${this.python}) failed: ${e.message}\n`);
+      lost();
     });
+    child.stdin!.on("error", () => undefined);
     this.child = child;
     return child;
   }

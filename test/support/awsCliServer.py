@@ -25,7 +25,9 @@ before_import = dict(os.environ)
 import awscli.clidriver  # noqa: E402
 
 # What importing awscli puts in its own environment (AWS_DATA_PATH, where its models are): a child
-# keeps it under the command's environment, as a fresh `aws` process would have it.
+# sets it over the command's environment, as the import in a fresh `aws` process would. (A
+# command's own AWS_DATA_PATH is not merged with it as that import would merge it; no test sets
+# one.)
 set_by_import = {k: v for k, v in os.environ.items() if before_import.get(k) != v}
 
 # Import what the driver imports lazily (plugins, the customizations), so children do not.
@@ -51,7 +53,8 @@ def run_child(request):
     try:
         code = awscli.clidriver.main()
     except SystemExit as e:
-        code = e.code if isinstance(e.code, int) else 1
+        # As Python exits: None is 0, an integer itself, anything else (a message) 1.
+        code = 0 if e.code is None else e.code if isinstance(e.code, int) else 1
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
