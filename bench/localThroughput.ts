@@ -12,6 +12,7 @@ import { createHash, randomUUID } from "crypto";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { arnFor } from "../local/mocks";
 import { SwitchyardLocal } from "../local/runtime";
+import type { MotoScope } from "../local/services/moto";
 import { signedDelivery, signedFetch, Target } from "../local/scenarios";
 import { RECORDS_SOURCE } from "../components/records/recordPayload";
 import { TERMINAL } from "../handlers/jobs/jobStore";
@@ -41,6 +42,8 @@ export interface ThroughputOptions {
   publishers?: number;
   /** Time bound of each phase (a level, a route, the jobs): no new request after it. Default 30 s. */
   phaseMs?: number;
+  /** What is applied to moto_server at start (`npm start --moto`). Default "all", as npm start. */
+  moto?: MotoScope;
 }
 
 /** One concurrency level of webhook deliveries. */
@@ -144,6 +147,7 @@ export const THROUGHPUT_DEFAULTS = {
   jobClients: 10,
   publishers: 4,
   phaseMs: 30_000,
+  moto: "all" as MotoScope,
 };
 
 const REQUEST_TIMEOUT_MS = 15_000;
@@ -498,6 +502,7 @@ export async function benchLocalThroughput(
     stack: o.stack,
     basePort: o.basePort,
     speed: 0.01,
+    moto: o.moto,
     log: (l) => watch.line(l),
   });
   let eb: EventBridgeClient | undefined;
