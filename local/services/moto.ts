@@ -206,7 +206,7 @@ export class MotoService {
 
   /** A write of the run's own to moto (the demo tenant's key) that stop() lets end first. */
   track(write: Promise<unknown>): void {
-    const settled = write.then(
+    const settled: Promise<unknown> = write.then(
       () => this.writes.delete(settled),
       () => this.writes.delete(settled),
     );
