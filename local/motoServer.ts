@@ -288,8 +288,10 @@ let idleServers: Map<string, MotoServer[]> | undefined;
  * Makes this process reuse moto_servers: a stopped server is kept (idle) and the next
  * startMotoServer with the same environment gets it back, reset to an empty account by moto's own
  * `POST /moto-api/reset` (every backend's state dropped, as in a new process). The test workers do
- * this (test/setup.ts): each local run or handler test still starts from an empty account, without
- * paying moto_server's Python start-up and its backends' imports again. Servers given a port, or an
+ * this (test/setup.ts, which `npm run bench` loads too; its sections start servers of different
+ * environments, so none is reused there): each local run or handler test still starts from an
+ * empty account, without paying moto_server's Python start-up and its backends' imports again.
+ * Servers given a port, or an
  * environment that records requests (--persist), are never reused. Idle servers end with the
  * process.
  */
