@@ -291,9 +291,8 @@ let idleServers: Map<string, MotoServer[]> | undefined;
  * this (test/setup.ts, which `npm run bench` loads too; its sections start servers of different
  * environments, so none is reused there): each local run or handler test still starts from an
  * empty account, without paying moto_server's Python start-up and its backends' imports again.
- * Servers given a port, or an
- * environment that records requests (--persist), are never reused. Idle servers end with the
- * process.
+ * Servers given a port, or an environment that records requests (--persist), are never reused.
+ * Idle servers end with the process.
  */
 export function reuseMotoServers(): void {
   idleServers ??= new Map();
