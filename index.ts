@@ -196,12 +196,9 @@ export const monitoring = new Monitoring(`${cfg.hubName}-ops`, {
     "tenant-rejected": { queue: tenantIngress.rejectedQueue, kind: "plain" },
   },
   stateMachines: { verify: verification.stateMachine },
-  rules: Object.fromEntries(
-    [...Object.entries(hub.routes), ...Object.entries(outbound?.routes ?? {})].map(([n, r]) => [
-      n,
-      r,
-    ]),
-  ),
+  // Every route of the hub, the outbound subscriptions' among them (OutboundWebhooks declares its
+  // routes on the hub, as out-<subscription>): one pair of alarms and one tile per rule.
+  rules: { ...hub.routes },
   // Each outbound subscription: failed attempts, oldest waiting message, DLQ depth, disabled endpoint.
   outbound: outbound?.monitored ?? [],
   outboundThresholds: { retryScheduleSeconds: cfg.outbound.retryScheduleSeconds },

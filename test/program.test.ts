@@ -140,3 +140,37 @@ describe("the program (index.ts) per stack", () => {
     });
   }
 });
+
+describe("the program's alarms", () => {
+  // Two alarms on the same metric and dimensions notify twice for one fault and cost twice.
+  for (const stack of ["dev", "prod"])
+    it(`watches each metric once on ${stack}, with outbound webhook subscriptions declared`, async () => {
+      const p = await evaluateProgram(stack, {
+        outboundSubscriptions: JSON.stringify([
+          { name: "billing", url: "https://billing.example.com/hooks", events: ["RecordCreated"] },
+          { name: "crm-eu", url: "https://crm.example.net/in", events: { source: ["x.y"] } },
+        ]),
+        outboundSecretBilling: "whsec_" + Buffer.alloc(32, 3).toString("base64"),
+        outboundSecretCrmEu: "whsec_" + Buffer.alloc(32, 4).toString("base64"),
+      });
+      const alarms = p.resources.filter((r) => r.type === "aws:cloudwatch/metricAlarm:MetricAlarm");
+      const watched = new Map<string, string[]>();
+      for (const a of alarms) {
+        const key = JSON.stringify([
+          a.inputs.namespace,
+          a.inputs.metricName,
+          a.inputs.dimensions,
+          a.inputs.statistic ?? a.inputs.extendedStatistic,
+          a.inputs.metricQueries,
+        ]);
+        watched.set(key, [...(watched.get(key) ?? []), a.name]);
+      }
+      const twice = [...watched.values()].filter((names) => names.length > 1);
+      expect(twice).to.deep.equal([]);
+      // Each subscription's rule has its pair of rule alarms.
+      for (const s of ["billing", "crm-eu"])
+        expect(
+          alarms.filter((a) => a.inputs.dimensions?.RuleName === `switchyard-${stack}-out-${s}`),
+        ).to.have.length(2);
+    });
+});
