@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { LOCAL_CREDENTIALS } from "./credentials";
 
 const PROJECT_MODULES = path.join(__dirname, "..", "node_modules");
 
@@ -232,8 +233,8 @@ export class LambdaHost {
       PATH: process.env.PATH ?? "",
       NODE_PATH: this.opts.runtimeModules ?? lambdaRuntimeModules(),
       AWS_REGION: "eu-west-1",
-      AWS_ACCESS_KEY_ID: "local",
-      AWS_SECRET_ACCESS_KEY: "local",
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
       AWS_LAMBDA_FUNCTION_NAME: this.opts.functionName ?? path.basename(this.dir),
       SWITCHYARD_TIMEOUT_MS: String(timeoutMs),
       // Lambda runs nodejs22.x; the SDK's warning about Node 20 only concerns this machine.

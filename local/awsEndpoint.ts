@@ -10,6 +10,7 @@
 import * as http from "http";
 import { createHash, randomUUID } from "crypto";
 import { LOCAL_CALLER_CREDENTIALS, SigV4Fault, verifySigV4 } from "./sigv4";
+import { LOCAL_CREDENTIALS } from "./credentials";
 import {
   motoServices,
   SERVED_OPERATIONS,
@@ -32,7 +33,7 @@ export class AwsError extends Error {
 
 /** Access keys the endpoint knows: the functions' (local/local) and the jobs API caller's. */
 export const LOCAL_ENDPOINT_CREDENTIALS: Record<string, string> = {
-  local: "local",
+  [LOCAL_CREDENTIALS.accessKeyId]: LOCAL_CREDENTIALS.secretAccessKey,
   [LOCAL_CALLER_CREDENTIALS.accessKeyId]: LOCAL_CALLER_CREDENTIALS.secretAccessKey,
 };
 

@@ -12,11 +12,12 @@ import { PREVIOUS_SECRET_SUFFIX } from "../config/keys";
 import { BACKEND_CALLS, INGRESS_SOURCE } from "../lib/tenantRules";
 import { hashApiKey, keyItemPk } from "../handlers/tenants/apiKeys";
 import { SAMPLE_SOURCE } from "./sampleSubscriber";
+import { LOCAL_CREDENTIALS } from "./credentials";
 
 /** The environment the printed AWS CLI commands need (the endpoint accepts key local/local). */
 export const CLI_ENVIRONMENT = {
-  AWS_ACCESS_KEY_ID: "local",
-  AWS_SECRET_ACCESS_KEY: "local",
+  AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
   AWS_DEFAULT_REGION: REGION,
 };
 
@@ -129,7 +130,7 @@ export async function issueDemoTenantKey(endpoint: string, t: DemoTenant): Promi
     new DynamoDBClient({
       endpoint,
       region: REGION,
-      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+      credentials: LOCAL_CREDENTIALS,
     }),
   );
   try {

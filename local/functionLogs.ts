@@ -5,6 +5,7 @@
 // times a second, once the program is applied to moto (which creates the declared groups).
 import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import type { FunctionLogRecord } from "./artifacts";
+import { LOCAL_CREDENTIALS } from "./credentials";
 
 /** Loaded on the first line sent, not with the runtime. */
 const sdk = () =>
@@ -56,7 +57,7 @@ export class FunctionLogs {
     this.clientOnce ??= new (sdk().CloudWatchLogsClient)({
       endpoint: this.opts.endpoint,
       region: this.opts.region,
-      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+      credentials: LOCAL_CREDENTIALS,
       maxAttempts: 2,
     });
     return this.clientOnce;

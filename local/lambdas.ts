@@ -17,6 +17,7 @@ import * as fs from "fs";
 import { FunctionLogRecord, LambdaHost, LambdaInvokeError, materialize } from "./artifacts";
 import { AwsError } from "./awsEndpoint";
 import * as pulumi from "@pulumi/pulumi";
+import { LOCAL_CREDENTIALS } from "./credentials";
 
 export interface LocalFunction {
   name: string;
@@ -195,8 +196,8 @@ export class LocalLambdas {
         AWS_ENDPOINT_URL: this.deps.endpointUrl,
         AWS_REGION: this.deps.region,
         AWS_DEFAULT_REGION: this.deps.region,
-        AWS_ACCESS_KEY_ID: "local",
-        AWS_SECRET_ACCESS_KEY: "local",
+        AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
         SWITCHYARD_FUNCTION_ARN: fn.arn,
         POWERTOOLS_DEV: "false",
       },

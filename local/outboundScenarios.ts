@@ -19,6 +19,7 @@ import type { ReceivedDelivery } from "./sampleSubscriber";
 import { SAMPLE_SOURCE } from "./sampleSubscriber";
 import { putEvent, type Outcome, type Target } from "./scenarios";
 import { messageIdOf } from "../handlers/outbound/message";
+import { LOCAL_CREDENTIALS } from "./credentials";
 
 const ROOT = path.join(__dirname, "..");
 /** Longest schedule walk (seconds at the run's speed) the demo waits for on the running instance. */
@@ -55,7 +56,7 @@ async function history(t: Target, o: OutboundTarget, messageId: string): Promise
   const db = new DynamoDBClient({
     endpoint: t.aws,
     region: "eu-west-1",
-    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    credentials: LOCAL_CREDENTIALS,
   });
   try {
     return await messageHistory(

@@ -10,6 +10,7 @@ import { ACCOUNT, REGION } from "./mocks";
 import { CLI_ENVIRONMENT, DemoTenant, dlqReceiveArgs } from "./firstRun";
 import type { Outcome, Target } from "./scenarios";
 import { INGRESS_SOURCE } from "../lib/tenantRules";
+import { LOCAL_CREDENTIALS } from "./credentials";
 
 /** What these scenarios need to know about the running instance, besides `Target`'s. */
 export interface PipelineTarget {
@@ -173,7 +174,7 @@ export async function ingestionScenarios(t: Target): Promise<Outcome[]> {
     endpoint: t.aws,
     region: REGION,
     forcePathStyle: true,
-    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    credentials: LOCAL_CREDENTIALS,
   });
   try {
     await s3.send(

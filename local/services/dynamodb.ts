@@ -6,6 +6,7 @@ import { arnFor, REGION } from "../mocks";
 import type { LocalServices } from "../awsEndpoint";
 import { LocalStreams, StreamTable } from "../streams";
 import { nameOf, Runtime } from "./context";
+import { LOCAL_CREDENTIALS } from "../credentials";
 
 export class DynamoDbService {
   public streams!: LocalStreams;
@@ -26,7 +27,7 @@ export class DynamoDbService {
     return (this.dynamo ??= new DynamoDBClient({
       endpoint: this.url,
       region: REGION,
-      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+      credentials: LOCAL_CREDENTIALS,
     }));
   }
 

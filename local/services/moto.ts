@@ -10,6 +10,7 @@ import { REGION } from "../mocks";
 import { MotoServer, REHEARSAL_MOTO_ENV, startMotoServer } from "../motoServer";
 import type { RehearsalReport } from "../rehearsal";
 import type { Runtime } from "./context";
+import { LOCAL_CREDENTIALS } from "../credentials";
 
 /** Where --persist keeps moto_server's recording of requests, in .switchyard/dynamodb/<stack>. */
 export const MOTO_RECORDING_FILE = "moto-recording.jsonl";
@@ -61,7 +62,7 @@ export class MotoService {
   /** Aborted by stop(): the apply makes no further call. */
   private readonly stopped = new AbortController();
   /** Whether the apply has begun (it waits for the run to serve first). */
-  private applying: () => boolean = () => false;
+  private applying = false;
 
   constructor(private readonly opts: MotoOptions) {}
 
@@ -105,15 +106,13 @@ export class MotoService {
    * and items need their buckets and tables), and recording starts after that.
    */
   apply(rt: Runtime, after: Promise<void> = Promise.resolve()): void {
-    let applying = false;
-    this.applying = () => applying;
     let tablesDone!: () => void;
     const tables = new Promise<void>((resolve) => (tablesDone = resolve));
     this.applied = (async () => {
       // Not before `after` (the run serving): its work must not delay the start.
       await after;
       this.stopped.signal.throwIfAborted();
-      applying = true;
+      this.applying = true;
       const started = Date.now();
       // Loaded here, not with the runtime: its SDK clients are not needed before the run serves.
       const { applyToMoto } = require("../rehearsal") as typeof import("../rehearsal");
@@ -159,7 +158,7 @@ export class MotoService {
       endpoint: this.url,
       region: REGION,
       forcePathStyle: true,
-      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+      credentials: LOCAL_CREDENTIALS,
     });
     try {
       for (const b of (await s3.send(new ListBucketsCommand({}))).Buckets ?? []) {
@@ -221,7 +220,7 @@ export class MotoService {
    */
   async stop(): Promise<void> {
     this.stopped.abort(new Error("the run stopped"));
-    const inFlight = [...this.writes, ...(this.applying() ? [this.applied] : [])].map((p) =>
+    const inFlight = [...this.writes, ...(this.applying ? [this.applied] : [])].map((p) =>
       p.catch(() => undefined),
     );
     let timer: NodeJS.Timeout | undefined;

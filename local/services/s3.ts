@@ -7,6 +7,7 @@ import { AwsError, LocalServices } from "../awsEndpoint";
 import { Runtime } from "./context";
 import { objectCreatedEvent } from "../s3Notifications";
 import { randomUUID } from "crypto";
+import { LOCAL_CREDENTIALS } from "../credentials";
 
 export class S3Service {
   private s3?: S3Client;
@@ -35,7 +36,7 @@ export class S3Service {
       endpoint: this.rt.services.moto.url,
       region: REGION,
       forcePathStyle: true,
-      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+      credentials: LOCAL_CREDENTIALS,
       maxAttempts: 1,
     });
     return this.s3;

@@ -16,6 +16,7 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import * as yaml from "js-yaml";
 import { ENDPOINTS_FILE } from "../../local/endpointsFile";
 import { stackOutputs } from "../stackOutputs";
+import { LOCAL_CREDENTIALS } from "../../local/credentials";
 
 export interface OpsClients {
   events: EventBridgeClient;
@@ -105,7 +106,7 @@ export function localOpsContext(
     clients: clients({
       endpoint: awsUrl,
       region: "eu-west-1",
-      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+      credentials: LOCAL_CREDENTIALS,
       maxAttempts: 1,
     }),
     controlUrl,
