@@ -14,7 +14,7 @@ import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge
 import { chromium, Browser, Page } from "playwright-core";
 import { signedVerificationRequest } from "../../local/scenarios";
 import type { JournalEntry } from "../../local/journal";
-import { startTwin, TwinProcess } from "./twinProcess";
+import { fastDeadLetterArgs, startTwin, TwinProcess } from "./twinProcess";
 
 // This suite's ports: the twin from 5900, the records API test server on 6090.
 const BASE_PORT = 5900;
@@ -98,16 +98,13 @@ describe("local: the console in a browser", function () {
     });
     await new Promise<void>((r) => records.listen(RECORDS_PORT, "127.0.0.1", r));
     const [tw, br] = await Promise.all([
-      // A fast retry clock, and prod's API destination rate: the records route's 185 retries
-      // take a second, not the 19 s dev's 10 per second would.
-      startTwin(BASE_PORT, {}, /^Ready /m, 120_000, [
-        "--speed",
-        "0.0001",
-        "--config",
-        "recordsRateLimitPerSecond=300",
-        "--records-endpoint",
-        `http://127.0.0.1:${RECORDS_PORT}`,
-      ]),
+      startTwin(
+        BASE_PORT,
+        {},
+        /^Ready /m,
+        120_000,
+        fastDeadLetterArgs(`http://127.0.0.1:${RECORDS_PORT}`),
+      ),
       chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] }),
     ]);
     twin = tw;

@@ -27,6 +27,20 @@ export interface TwinProcess {
 }
 
 /**
+ * local/cli.ts options for a run whose records route dead-letters within seconds: a fast retry
+ * clock and prod's API destination rate (the route's 185 retries take a second, not the 19 s of
+ * dev's 10 per second), with the records API at `recordsUrl`.
+ */
+export const fastDeadLetterArgs = (recordsUrl: string): string[] => [
+  "--speed",
+  "0.0001",
+  "--config",
+  "recordsRateLimitPerSecond=300",
+  "--records-endpoint",
+  recordsUrl,
+];
+
+/**
  * Starts local/cli.ts on ports from `basePort` and resolves once it prints its ready line (or,
  * to catch it while it starts, a line matching `until`).
  */

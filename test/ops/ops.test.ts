@@ -17,7 +17,7 @@ import type { RedriveResult } from "../../scripts/ops/redrive";
 import type { MatchedRule } from "../../scripts/ops/match";
 import type { BusEntry, JournalEntry } from "../../local/journal";
 import { isBusEntry } from "../../scripts/ops/tail";
-import { startTwin, TwinProcess } from "../local/twinProcess";
+import { fastDeadLetterArgs, startTwin, TwinProcess } from "../local/twinProcess";
 import { REDRIVE_LEDGER } from "../../lib/contracts";
 
 // This suite's ports: the twin from 5300, the records API test server on 5480.
@@ -92,16 +92,13 @@ describe("npm run ops against the running twin", function () {
       });
     });
     await new Promise<void>((r) => records.listen(RECORDS_PORT, "127.0.0.1", r));
-    // A fast retry clock: the records route's 185 retries take seconds, not a day.
-    twin = await startTwin(BASE_PORT, {}, /^Ready /m, 120_000, [
-      "--speed",
-      "0.0001",
-      // Prod's API destination rate: the records route's 185 retries take a second, not 19 s.
-      "--config",
-      "recordsRateLimitPerSecond=300",
-      "--records-endpoint",
-      `http://127.0.0.1:${RECORDS_PORT}`,
-    ]);
+    twin = await startTwin(
+      BASE_PORT,
+      {},
+      /^Ready /m,
+      120_000,
+      fastDeadLetterArgs(`http://127.0.0.1:${RECORDS_PORT}`),
+    );
     endpointsFile = path.join(twin.tmpDir, "endpoints.json");
     await until("the endpoints file", async () =>
       fs.existsSync(endpointsFile) ? true : undefined,
