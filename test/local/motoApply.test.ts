@@ -1,11 +1,13 @@
 // The apply to moto at start (local/services/moto.ts): the tables before anything else, the rest in
 // the background, and a value moto rejects named with its resource; what the endpoint holds for it
 // (DynamoDB for a table, moto's operations for anything) then answers 503 with the reason.
+import { EventBridgeClient, ListEventBusesCommand } from "@aws-sdk/client-eventbridge";
 import { expect } from "chai";
 import * as http from "http";
 import { AddressInfo } from "net";
 import { createAwsEndpoint } from "../../local/awsEndpoint";
-import type { Recorded } from "../../local/mocks";
+import { REGION, type Recorded } from "../../local/mocks";
+import { LOCAL_CREDENTIALS } from "../../local/credentials";
 import { RehearsalError } from "../../local/rehearsal";
 import { MotoService } from "../../local/services/moto";
 import type { Runtime } from "../../local/services/context";
@@ -142,26 +144,19 @@ describe("local: the program applied to moto at start", function () {
     await stopping.stop();
     expect(await applied).to.equal("the run stopped", "why the apply ended");
     // Reused servers (test/setup.ts) outlive stop(): nothing more arrives once it has returned.
+    const events = new EventBridgeClient({
+      endpoint: url,
+      region: REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
     const created = async () =>
-      (
-        (await (
-          await fetch(url, {
-            method: "POST",
-            headers: {
-              "content-type": "application/x-amz-json-1.1",
-              "x-amz-target": "AWSEvents.ListEventBuses",
-              authorization:
-                "AWS4-HMAC-SHA256 Credential=local/20261206/eu-west-1/events/aws4_request, SignedHeaders=host, Signature=0",
-            },
-            body: "{}",
-          })
-        ).json()) as { EventBuses: unknown[] }
-      ).EventBuses.length;
+      ((await events.send(new ListEventBusesCommand({}))).EventBuses ?? []).length;
     const atStop = await created();
     await new Promise((r) => setTimeout(r, 300));
     expect(await created()).to.equal(atStop);
     // The default bus and fewer than the 60 declared.
     expect(atStop).to.be.below(61);
+    events.destroy();
   });
 
   it("a table moto rejects is named with its resource, the input and moto's message (the run stops)", async () => {

@@ -123,18 +123,18 @@ function serverFor(python: string): CliServer {
   return s;
 }
 
+let v2Python: string | undefined;
+
 /** Runs `aws <args>` (the AWS CLI v2) with `env` as its whole environment. */
 export function awsCli(
   args: string[],
   env: NodeJS.ProcessEnv,
   timeoutSeconds = 60,
 ): Promise<CliRun> {
-  // The interpreter of AWS_CLI_V2 (its shebang), where Debian's awscli package is importable.
-  return serverFor(shebangPython(AWS_CLI_V2) ?? "/usr/bin/python3").run(
-    { args },
-    env,
-    timeoutSeconds,
-  );
+  // The interpreter of AWS_CLI_V2 (its shebang), where Debian's awscli package is importable:
+  // read once per process.
+  v2Python ??= shebangPython(AWS_CLI_V2) ?? "/usr/bin/python3";
+  return serverFor(v2Python).run({ args }, env, timeoutSeconds);
 }
 
 /**
