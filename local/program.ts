@@ -100,14 +100,16 @@ export function loadProgram(
   stack: string,
   overrides: Record<string, string> = {},
   run?: LocalRun,
+  meanwhile?: () => void,
 ): Promise<DeclaredProgram> {
-  return withoutStackTraces(() => evaluateWithSecrets(stack, overrides, run));
+  return withoutStackTraces(() => evaluateWithSecrets(stack, overrides, run, meanwhile));
 }
 
 async function evaluateWithSecrets(
   stack: string,
   overrides: Record<string, string>,
   run: LocalRun | undefined,
+  meanwhile: (() => void) | undefined,
 ): Promise<DeclaredProgram> {
   const config: Record<string, string> = { ...readStackConfig(stack), ...overrides };
   // The stack's config says which secrets the program requires (config/keys.ts): each is given
@@ -130,11 +132,18 @@ async function evaluateWithSecrets(
   }
   await settle();
   const outputs = evaluate(stack, config, run);
-  // Functions register once their closure is serialized and bundled: wait for every registration.
-  await settle();
-  await (
-    require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }
-  ).waitForRPCs();
+  // Functions register once their code is bundled: wait for every registration. esbuild bundles
+  // them in its own process, which components/lambda.ts starts on the next turn of the event loop;
+  // `meanwhile`, the caller's work that needs no program, runs on the turn after, in that wait.
+  const registered = settle().then(() =>
+    (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs(),
+  );
+  // Both end before either's failure is reported: no registration is left running.
+  for (const outcome of await Promise.allSettled([
+    registered,
+    meanwhile && new Promise<void>((resolve) => setImmediate(resolve)).then(meanwhile),
+  ]))
+    if (outcome.status === "rejected") throw outcome.reason;
   return {
     stack,
     config,

@@ -9,17 +9,15 @@ import * as path from "path";
 import { AddressInfo } from "net";
 import { Recorded } from "./mocks";
 import { archiveEntries } from "./artifacts";
-import { createAwsEndpoint } from "./awsEndpoint";
-import { LocalBus } from "./bus";
+import type { LocalBus } from "./bus";
 import { CLIENT_TIMEOUTS, ErrorStyle, guardServer } from "./httpEvents";
-import { LocalLambdas } from "./lambdas";
+import type { LocalLambdas } from "./lambdas";
 import { DeclaredProgram, loadProgram, readStackConfig, ROOT } from "./program";
-import { RecordsStandIn } from "./recordsStandIn";
-import { LocalStepFunctions } from "./stateMachines";
-import { LocalStreams } from "./streams";
-import { LOCAL_CALLER_CREDENTIALS, LocalRestApi } from "./apigateway";
-import { Target } from "./scenarios";
-import { pipelineTarget } from "./pipelineScenarios";
+import type { RecordsStandIn } from "./recordsStandIn";
+import type { LocalStepFunctions } from "./stateMachines";
+import type { LocalStreams } from "./streams";
+import type { LocalRestApi } from "./apigateway";
+import type { Target } from "./scenarios";
 import { WEBHOOK_SECRET_KEYS } from "../config";
 import { NAMESPACE } from "../config/kinds";
 import { ACCOUNT } from "./mocks";
@@ -27,36 +25,12 @@ import { LOCAL_SUBSCRIPTIONS, localSubscriptionUrl } from "./sampleSubscriber";
 import { outboundSecretKey } from "../components/webhooks/outboundSpec";
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from "../handlers/outbound/settings";
 import { nameOf, Runtime, Services, unsecret } from "./services/context";
-import { DynamoDbService } from "./services/dynamodb";
 import { MOTO_RECORDING_FILE, MotoService, type MotoScope } from "./services/moto";
-import { SqsService, type QueueMessage } from "./services/sqs";
-import { SnsService, type TopicMessage } from "./services/sns";
-import { S3Service } from "./services/s3";
-import { SecretsManagerService } from "./services/secretsmanager";
-import { EventBridgeService } from "./services/eventbridge";
-import { StepFunctionsService } from "./services/stepfunctions";
-import { LambdaService } from "./services/lambda";
-import { FunctionUrlsService } from "./services/functionUrls";
-import { RestApisService } from "./services/restApis";
-import { RecordsApiService } from "./services/records";
-import { ControlService } from "./services/control";
+import type { QueueMessage } from "./services/sqs";
+import type { TopicMessage } from "./services/sns";
 import { SubscriberService } from "./services/subscriber";
-import { CONSOLE_MAX_BODY_BYTES, ConsoleServer } from "./console/server";
-import {
-  consoleLines,
-  DemoTenant,
-  demoTenant,
-  ingressTenant,
-  InspectTargets,
-  inspectLines,
-  OutboundInfo,
-  secretSource,
-  issueDemoTenantKey,
-  outboundLines,
-  WebhookReceiver,
-  webhookLines,
-  webhookReceivers,
-} from "./firstRun";
+import type { DemoTenant, InspectTargets, OutboundInfo, WebhookReceiver } from "./firstRun";
+import type * as ServingModules from "./serving";
 
 export { MOTO_RECORDING_FILE };
 export type { QueueMessage, TopicMessage };
@@ -155,6 +129,8 @@ export class SwitchyardLocal implements Runtime {
   private constructor(private readonly opts: LocalOptions) {
     this.speed = opts.speed ?? 0.01;
     this.nextPort = opts.basePort ?? 0;
+    // moto_server and the sample subscriber start before the program is evaluated; every other
+    // service is built from the declared program, by loadServing, once their modules are loaded.
     this.services = {
       moto: new MotoService({
         persist: opts.persist,
@@ -162,22 +138,37 @@ export class SwitchyardLocal implements Runtime {
         stateDir: this.stateDir,
         log: (l) => this.log(l),
       }),
-      dynamodb: new DynamoDbService(this),
-      sqs: new SqsService(this),
-      sns: new SnsService(this),
-      s3: new S3Service(this),
-      secretsManager: new SecretsManagerService(this),
-      eventBridge: new EventBridgeService(this),
-      stepFunctions: new StepFunctionsService(this),
-      lambda: new LambdaService(this),
-      functionUrls: new FunctionUrlsService(this),
-      restApis: new RestApisService(this),
-      records: new RecordsApiService(this, {
+      subscriber: new SubscriberService(this),
+    } as Services;
+  }
+
+  /** The modules of what the run serves (local/serving.ts), loaded by loadServing. */
+  private modules!: typeof ServingModules;
+
+  /**
+   * Loads local/serving.ts and builds the services from it. Called while the program's functions
+   * are bundled (loadProgram's `meanwhile`): esbuild works in its own process then, and this one
+   * would otherwise wait idle.
+   */
+  private loadServing(): void {
+    const m = (this.modules = require("./serving") as typeof ServingModules);
+    const opts = this.opts;
+    Object.assign(this.services, {
+      dynamodb: new m.DynamoDbService(this),
+      sqs: new m.SqsService(this),
+      sns: new m.SnsService(this),
+      s3: new m.S3Service(this),
+      secretsManager: new m.SecretsManagerService(this),
+      eventBridge: new m.EventBridgeService(this),
+      stepFunctions: new m.StepFunctionsService(this),
+      lambda: new m.LambdaService(this),
+      functionUrls: new m.FunctionUrlsService(this),
+      restApis: new m.RestApisService(this),
+      records: new m.RecordsApiService(this, {
         recordsEndpoint: opts.recordsEndpoint,
         clientTimeouts: opts.clientTimeouts,
       }),
-      subscriber: new SubscriberService(this),
-    };
+    } satisfies Omit<Services, "moto" | "subscriber">);
   }
 
   static async start(opts: LocalOptions = {}): Promise<SwitchyardLocal> {
@@ -327,7 +318,9 @@ export class SwitchyardLocal implements Runtime {
       ...given,
       ...s.subscriber.configOverrides({ ...readStackConfig(stack), ...given }),
     };
-    this.program = await loadProgram(stack, overrides, { speed: this.speed });
+    this.program = await loadProgram(stack, overrides, { speed: this.speed }, () =>
+      this.loadServing(),
+    );
     s.subscriber.useProgramSecrets();
     // Each function's archive is read once, now (a few ms): its sandboxes and the apply to moto,
     // which zips it, then share what was read.
@@ -360,7 +353,7 @@ export class SwitchyardLocal implements Runtime {
     s.sqs.build();
     s.sns.build();
 
-    const endpoint = createAwsEndpoint({
+    const endpoint = this.modules.createAwsEndpoint({
       moto: { url: s.moto.url, ready: s.moto.applied },
       dynamodbReady: this.dynamoReady,
       ...s.dynamodb.endpoint(),
@@ -381,14 +374,14 @@ export class SwitchyardLocal implements Runtime {
     s.dynamodb.buildStreams(this);
     await s.functionUrls.serve();
     await s.restApis.serve();
-    const control = new ControlService(this, () => this.drain());
+    const control = new this.modules.ControlService(this, () => this.drain());
     this.controlUrl = await this.listen(
       http.createServer((req, res) => control.handle(req, res)),
       "control",
       SMALL_BODY_BYTES,
       "plain",
     );
-    const consoleServer = new ConsoleServer({
+    const consoleServer = new this.modules.ConsoleServer({
       stack,
       journal: s.eventBridge.journal,
       queues: [...s.sqs.queues.keys()],
@@ -404,7 +397,7 @@ export class SwitchyardLocal implements Runtime {
     this.consoleUrl = await this.listen(
       http.createServer((req, res) => consoleServer.handle(req, res)),
       "console",
-      CONSOLE_MAX_BODY_BYTES,
+      this.modules.CONSOLE_MAX_BODY_BYTES,
       "plain",
     );
     await this.prepareFirstRun();
@@ -414,22 +407,23 @@ export class SwitchyardLocal implements Runtime {
   private async prepareFirstRun(): Promise<void> {
     const out = this.program.outputs as Record<string, unknown>;
     const target = await this.scenarioTarget();
-    this.receivers = webhookReceivers(
+    this.receivers = this.modules.webhookReceivers(
       target.webhooks,
       this.program.config,
       this.opts.configOverrides ?? {},
       this.program.generatedSecrets,
     );
-    const tenant = ingressTenant(this.program.config);
+    const tenant = this.modules.ingressTenant(this.program.config);
     const accessTable = out.tenantAccessTableName
       ? await resolveOutput<string>(out.tenantAccessTableName)
       : undefined;
-    if (tenant && accessTable) this.demoTenant = demoTenant(tenant, accessTable, target.busName);
+    if (tenant && accessTable)
+      this.demoTenant = this.modules.demoTenant(tenant, accessTable, target.busName);
     // The key item goes straight to moto, before DynamoDB opens (no stream reads the access table).
     const demo = this.demoTenant;
     const moto = this.services.moto;
     const keyWritten = moto.tables.then(() =>
-      demo && !this.stopping ? issueDemoTenantKey(moto.url, demo) : undefined,
+      demo && !this.stopping ? this.modules.issueDemoTenantKey(moto.url, demo) : undefined,
     );
     moto.track(keyWritten);
     this.openDynamo(keyWritten);
@@ -480,7 +474,7 @@ export class SwitchyardLocal implements Runtime {
           ...(local ? { about: local.about, detailType: local.detailType } : {}),
           secretKey: key,
           secretSource: cfg[`${NAMESPACE}:${key}`]
-            ? secretSource(
+            ? this.modules.secretSource(
                 key,
                 this.opts.configOverrides ?? {},
                 this.services.subscriber.generatedSecrets,
@@ -580,7 +574,7 @@ export class SwitchyardLocal implements Runtime {
       busName: await resolve<string>(out.busName),
       jobsUrl,
       verificationWebhooks,
-      pipeline: await pipelineTarget(this),
+      pipeline: await this.modules.pipelineTarget(this),
       ...(this.outbound
         ? {
             outbound: {
@@ -604,7 +598,7 @@ export class SwitchyardLocal implements Runtime {
     lines.push(`Switchyard local — stack ${this.program.stack}`);
     lines.push(`  AWS endpoint (AWS_ENDPOINT_URL): ${this.awsUrl}`);
     lines.push(`  state (queues, notifications, executions): ${this.controlUrl}/state`);
-    lines.push(...consoleLines(this.consoleUrl));
+    lines.push(...this.modules.consoleLines(this.consoleUrl));
     lines.push(
       `  records API: ${this.records ? `${this.recordsUrl} (built-in stand-in)` : this.recordsUrl}`,
     );
@@ -612,8 +606,8 @@ export class SwitchyardLocal implements Runtime {
       `  moto_server ${this.services.moto.url} (pid ${this.services.moto.server?.pid}${this.opts.persist ? `, recording to ${this.services.moto.recordingFile(this.program.stack)}` : ", in memory"}): the program applied by the deploy rehearsal${this.services.moto.report ? "" : " (in the background: reads wait for it)"}; DynamoDB tables, S3 objects, function log groups`,
     );
     for (const [n, u] of Object.entries(this.functionUrls)) lines.push(`  function URL ${n}: ${u}`);
-    lines.push(...webhookLines(this.receivers));
-    if (this.outbound) lines.push(...outboundLines(this.outbound));
+    lines.push(...this.modules.webhookLines(this.receivers));
+    if (this.outbound) lines.push(...this.modules.outboundLines(this.outbound));
     for (const [n, u] of Object.entries(this.apiUrls)) {
       lines.push(`  API ${n}: ${u}`);
       for (const [k, v] of Object.entries(this.restApis[n].apiKeys))
@@ -621,7 +615,7 @@ export class SwitchyardLocal implements Runtime {
     }
     if (Object.keys(this.apiUrls).length) {
       lines.push(
-        `  IAM-signed calls: sign with access key ${LOCAL_CALLER_CREDENTIALS.accessKeyId} / ${LOCAL_CALLER_CREDENTIALS.secretAccessKey} (stands for the caller role)`,
+        `  IAM-signed calls: sign with access key ${this.modules.LOCAL_CALLER_CREDENTIALS.accessKeyId} / ${this.modules.LOCAL_CALLER_CREDENTIALS.secretAccessKey} (stands for the caller role)`,
       );
     }
     for (const t of this.of("aws:dynamodb/table:Table")) lines.push(`  table ${nameOf(t)}`);
@@ -644,7 +638,7 @@ export class SwitchyardLocal implements Runtime {
     lines.push(
       `  function logs: printed as [function request] lines; the latest per function at ${this.controlUrl}/logs/<function>`,
     );
-    if (this.inspect) lines.push(...inspectLines(this.inspect));
+    if (this.inspect) lines.push(...this.modules.inspectLines(this.inspect));
     return lines.join("\n");
   }
 
@@ -654,21 +648,23 @@ export class SwitchyardLocal implements Runtime {
    * moto_server. Calling it twice is safe.
    */
   stop(): Promise<void> {
+    // A run whose evaluation failed has only moto and the subscriber's server (see loadServing).
+    const s: Partial<Services> = this.services;
     this.stopping ??= (async () => {
-      this.services.sqs.stop();
+      s.sqs?.stop();
       const closed = this.servers.map((s) => new Promise<void>((r) => s.close(() => r())));
       for (const s of this.servers) s.closeIdleConnections();
       await Promise.all([
         this.services.moto.stop(),
         (async () => {
           // Requests waiting on a function are answered (502) once its process has ended.
-          await this.services.lambda.stop();
-          for (const s of this.servers) s.closeAllConnections();
+          await s.lambda?.stop();
+          for (const server of this.servers) server.closeAllConnections();
           await Promise.all(closed);
         })(),
-        this.services.records.stop(),
+        s.records?.stop(),
       ]);
-      this.services.s3.stop();
+      s.s3?.stop();
     })();
     return this.stopping;
   }

@@ -4,6 +4,7 @@ import { requiredSecrets } from "../../config/keys";
 import { readConfig } from "../../config/read";
 import { NAMESPACE } from "../../config/kinds";
 import { readStackConfig } from "../../local/program";
+import { recorded } from "../../local/mocks";
 
 describe("local/program: the program evaluated once for a local run", () => {
   const saved = { ...process.env };
@@ -49,5 +50,33 @@ describe("local/program: the program evaluated once for a local run", () => {
       current: "env-githubWebhookSecret",
       previous: "env-github-previous",
     });
+  });
+
+  it("runs `meanwhile` once the program is declared, while its functions are still being bundled", async () => {
+    const seen: Array<{ resources: number; functions: number }> = [];
+    const program = await loadProgram("dev", {}, undefined, () => {
+      seen.push({
+        resources: recorded.length,
+        functions: recorded.filter((r) => r.type === "aws:lambda/function:Function").length,
+      });
+    });
+    expect(seen).to.have.length(1);
+    // Declared: the bus, tables and queues are registered. Bundling: a function registers only once
+    // esbuild has returned its code, and none has yet.
+    expect(seen[0].resources).to.be.greaterThan(50);
+    expect(seen[0].functions).to.equal(0);
+    expect(
+      program.resources.filter((r) => r.type === "aws:lambda/function:Function"),
+    ).to.have.length(13);
+  });
+
+  it("fails with the error of a `meanwhile` that throws", async () => {
+    const err = await loadProgram("dev", {}, undefined, () => {
+      throw new Error("a serving module failed to load");
+    }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).to.equal("a serving module failed to load");
   });
 });

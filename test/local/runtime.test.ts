@@ -2,6 +2,7 @@ import { expect } from "chai";
 import * as http from "http";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { SwitchyardLocal } from "../../local/runtime";
+import { MotoService } from "../../local/services/moto";
 
 function client(local: SwitchyardLocal) {
   return new EventBridgeClient({
@@ -164,5 +165,34 @@ describe("local runtime: a target that always fails", function () {
       /:api-destination\/switchyard-dev-forwarder-records\//,
     );
     expect(dlq[0].MessageAttributes.RETRY_ATTEMPTS.StringValue).to.equal("185");
+  });
+});
+
+describe("local runtime: a program that cannot be evaluated", function () {
+  this.timeout(60_000);
+
+  it("fails to start with the config error, and still stops moto_server (no other service was built)", async () => {
+    const stopped: string[] = [];
+    const original = MotoService.prototype.stop;
+    MotoService.prototype.stop = function (this: MotoService) {
+      stopped.push("moto");
+      return original.call(this);
+    };
+    try {
+      const err = await SwitchyardLocal.start({
+        stack: "dev",
+        speed: 0.001,
+        moto: "engine",
+        configOverrides: { "switchyard:recordsRateLimitPerSecond": "-5" },
+        log: () => undefined,
+      }).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(err?.message).to.match(/recordsRateLimitPerSecond/);
+      expect(stopped).to.deep.equal(["moto"]);
+    } finally {
+      MotoService.prototype.stop = original;
+    }
   });
 });
