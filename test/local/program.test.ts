@@ -3,7 +3,7 @@ import { loadProgram } from "../../local/program";
 import { requiredSecrets } from "../../config/keys";
 import { readConfig } from "../../config/read";
 import { NAMESPACE } from "../../config/kinds";
-import { readStackConfig } from "../../local/program";
+import { DeclaredProgram, readStackConfig } from "../../local/program";
 import { recorded } from "../../local/mocks";
 
 describe("local/program: the program evaluated once for a local run", () => {
@@ -13,18 +13,27 @@ describe("local/program: the program evaluated once for a local run", () => {
     readConfig((k) => stackConfig[`${NAMESPACE}:${k}`], "dev").webhookProviders,
   );
 
-  before(() => {
+  // One evaluation serves the tests below: what `meanwhile` saw when it ran, and the program.
+  const seen: Array<{ resources: number; functions: number }> = [];
+  let program: DeclaredProgram;
+
+  before(async () => {
     // Every secret the dev stack requires comes from the environment, plus a rotated-out one.
     for (const { key } of required) process.env[`SWITCHYARD_${key.toUpperCase()}`] = `env-${key}`;
     process.env.SWITCHYARD_GITHUBWEBHOOKSECRETPREVIOUS = "env-github-previous";
+    program = await loadProgram("dev", {}, undefined, () => {
+      seen.push({
+        resources: recorded.length,
+        functions: recorded.filter((r) => r.type === "aws:lambda/function:Function").length,
+      });
+    });
   });
   after(() => {
     process.env = saved;
   });
 
-  it("gives the program each required secret up front and generates none", async () => {
+  it("gives the program each required secret up front and generates none", () => {
     expect(required.map((s) => s.key)).to.include.members(["recordsApiKey", "githubWebhookSecret"]);
-    const program = await loadProgram("dev");
     expect(program.generatedSecrets).to.deep.equal([]);
     for (const { key } of required) {
       expect(program.config[`${NAMESPACE}:${key}`]).to.equal(`env-${key}`);
@@ -34,8 +43,7 @@ describe("local/program: the program evaluated once for a local run", () => {
     // files, whose twins write it from parallel workers.)
   });
 
-  it("passes a webhook secret being rotated out (SWITCHYARD_<KEY>PREVIOUS) to the receiver", async () => {
-    const program = await loadProgram("dev");
+  it("passes a webhook secret being rotated out (SWITCHYARD_<KEY>PREVIOUS) to the receiver", () => {
     expect(program.config[`${NAMESPACE}:githubWebhookSecretPrevious`]).to.equal(
       "env-github-previous",
     );
@@ -52,14 +60,7 @@ describe("local/program: the program evaluated once for a local run", () => {
     });
   });
 
-  it("runs `meanwhile` once the program is declared, while its functions are still being bundled", async () => {
-    const seen: Array<{ resources: number; functions: number }> = [];
-    const program = await loadProgram("dev", {}, undefined, () => {
-      seen.push({
-        resources: recorded.length,
-        functions: recorded.filter((r) => r.type === "aws:lambda/function:Function").length,
-      });
-    });
+  it("runs `meanwhile` once the program is declared, while its functions are still being bundled", () => {
     expect(seen).to.have.length(1);
     // Declared: the bus, tables and queues are registered. Bundling: a function registers only once
     // esbuild has returned its code, and none has yet.
