@@ -165,8 +165,40 @@ export function bundleArchive(
   const contents = entrySource(handler);
   return new Promise((resolve, reject) => {
     pendingBundles.push({ handler, contents, resolve, reject });
-    if (pendingBundles.length === 1) setImmediate(() => void buildPending());
+    if (pendingBundles.length === 1) {
+      entriesOfBatch = handOver();
+      setImmediate(() => void buildPending());
+    }
   });
+}
+
+/** A promise settled by `done`: the entries of one batch, once esbuild holds all of them. */
+function handOver(): { promise: Promise<void>; done: () => void } {
+  let done!: () => void;
+  const promise = new Promise<void>((resolve) => (done = resolve));
+  handingOver.add(promise);
+  void promise.then(() => handingOver.delete(promise));
+  return { promise, done };
+}
+
+/** The batch being gathered (bundleArchive), and the batches whose entries esbuild is still asking for. */
+let entriesOfBatch: ReturnType<typeof handOver> | undefined;
+const handingOver = new Set<Promise<void>>();
+let entriesHandedOver = 0;
+
+/**
+ * Settles once esbuild holds the entry of every function asked for so far. esbuild asks this
+ * process for each entry (the plugin's onResolve and onLoad run here), and for nothing else until
+ * it answers: from then on it bundles in its own process, and work of this process's that waited
+ * for this does not hold it up (`npm start` loads the modules it serves then: local/program.ts).
+ */
+export function bundlerHasEntries(): Promise<void> {
+  return Promise.all(handingOver).then(() => undefined);
+}
+
+/** How many entries esbuild has been handed in this process (tests). */
+export function bundleEntriesHandedOver(): number {
+  return entriesHandedOver;
 }
 
 type Bundled = { archive: pulumi.asset.AssetArchive; report: BundleReport };
@@ -191,8 +223,10 @@ const ENTRY_NAMESPACE = "switchyard-function";
 
 async function buildPending(): Promise<void> {
   const batch = pendingBundles.splice(0);
+  const entries = entriesOfBatch!;
+  entriesOfBatch = undefined;
   try {
-    const result = await buildEntries(batch);
+    const result = await buildEntries(batch, entries.done);
     const outputs = batch.map((_, i) => bundledOutput(result, i));
     batch.forEach((p, i) => p.resolve(outputs[i]));
   } catch (e) {
@@ -206,10 +240,15 @@ async function buildPending(): Promise<void> {
         p.reject(bundlingError(p.handler, err));
       }
     }
+  } finally {
+    // A build that failed before esbuild asked for every entry asks for nothing more.
+    entries.done();
   }
 }
 
-function buildEntries(batch: PendingBundle[]) {
+function buildEntries(batch: PendingBundle[], handedOver: () => void = () => undefined) {
+  // esbuild loads each entry once: the batch's distinct contents.
+  let toHandOver = new Set(batch.map((p) => p.contents)).size;
   return esbuildModule().build({
     entryPoints: Object.fromEntries(batch.map((_, i) => [`f${i}`, `${ENTRY_NAMESPACE}:${i}`])),
     plugins: [
@@ -223,11 +262,11 @@ function buildEntries(batch: PendingBundle[]) {
             namespace: entryNamespace(batch[Number(a.path.split(":")[1])].contents),
           }));
           for (const contents of new Set(batch.map((p) => p.contents)))
-            build.onLoad({ filter: /.*/, namespace: entryNamespace(contents) }, () => ({
-              contents,
-              resolveDir: PROJECT_ROOT,
-              loader: "js",
-            }));
+            build.onLoad({ filter: /.*/, namespace: entryNamespace(contents) }, () => {
+              entriesHandedOver++;
+              if (--toHandOver === 0) handedOver();
+              return { contents, resolveDir: PROJECT_ROOT, loader: "js" };
+            });
         },
       },
     ],

@@ -6,7 +6,7 @@ import * as yaml from "js-yaml";
 import * as path from "path";
 import { randomBytes } from "crypto";
 import { recorded, resetRecorded, settle, setupMocks, withoutStackTraces, Recorded } from "./mocks";
-import { functionArchives } from "../components/lambda";
+import { bundlerHasEntries, functionArchives } from "../components/lambda";
 import { NAMESPACE } from "../config/kinds";
 import { PREVIOUS_SECRET_SUFFIX, requiredSecrets } from "../config/keys";
 import { readConfig } from "../config/read";
@@ -102,7 +102,20 @@ export function loadProgram(
   run?: LocalRun,
   meanwhile?: () => void,
 ): Promise<DeclaredProgram> {
-  return withoutStackTraces(() => evaluateWithSecrets(stack, overrides, run, meanwhile));
+  // `meanwhile` is not the evaluation: an error of its has its stack trace.
+  const limit = Error.stackTraceLimit;
+  const withStackTraces =
+    meanwhile &&
+    (() => {
+      const during = Error.stackTraceLimit;
+      Error.stackTraceLimit = limit;
+      try {
+        meanwhile();
+      } finally {
+        Error.stackTraceLimit = during;
+      }
+    });
+  return withoutStackTraces(() => evaluateWithSecrets(stack, overrides, run, withStackTraces));
 }
 
 async function evaluateWithSecrets(
@@ -133,15 +146,15 @@ async function evaluateWithSecrets(
   await settle();
   const outputs = evaluate(stack, config, run);
   // Functions register once their code is bundled: wait for every registration. esbuild bundles
-  // them in its own process, which components/lambda.ts starts on the next turn of the event loop;
-  // `meanwhile`, the caller's work that needs no program, runs on the turn after, in that wait.
+  // them in its own process once it holds their entries (components/lambda.ts): `meanwhile`, the
+  // caller's work that needs no program, runs then, in a wait this process would spend idle.
   const registered = settle().then(() =>
     (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs(),
   );
   // Both end before either's failure is reported: no registration is left running.
   for (const outcome of await Promise.allSettled([
     registered,
-    meanwhile && new Promise<void>((resolve) => setImmediate(resolve)).then(meanwhile),
+    meanwhile && bundlerHasEntries().then(meanwhile),
   ]))
     if (outcome.status === "rejected") throw outcome.reason;
   return {

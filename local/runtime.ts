@@ -130,7 +130,8 @@ export class SwitchyardLocal implements Runtime {
     this.speed = opts.speed ?? 0.01;
     this.nextPort = opts.basePort ?? 0;
     // moto_server and the sample subscriber start before the program is evaluated; every other
-    // service is built from the declared program, by loadServing, once their modules are loaded.
+    // service is built from the declared program, by loadServing, once their modules are loaded:
+    // until then `services` holds only these two (stop() copes with that).
     this.services = {
       moto: new MotoService({
         persist: opts.persist,
@@ -147,8 +148,8 @@ export class SwitchyardLocal implements Runtime {
 
   /**
    * Loads local/serving.ts and builds the services from it. Called while the program's functions
-   * are bundled (loadProgram's `meanwhile`): esbuild works in its own process then, and this one
-   * would otherwise wait idle.
+   * are bundled (loadProgram's `meanwhile`, once esbuild holds every entry): esbuild works in its
+   * own process then, and this one would otherwise wait for it.
    */
   private loadServing(): void {
     const m = (this.modules = require("./serving") as typeof ServingModules);
@@ -648,23 +649,24 @@ export class SwitchyardLocal implements Runtime {
    * moto_server. Calling it twice is safe.
    */
   stop(): Promise<void> {
-    // A run whose evaluation failed has only moto and the subscriber's server (see loadServing).
-    const s: Partial<Services> = this.services;
+    // A start that failed before the program was declared built only moto and the subscriber
+    // (loadServing did not run).
+    const built: Partial<Services> = this.services;
     this.stopping ??= (async () => {
-      s.sqs?.stop();
+      built.sqs?.stop();
       const closed = this.servers.map((s) => new Promise<void>((r) => s.close(() => r())));
       for (const s of this.servers) s.closeIdleConnections();
       await Promise.all([
         this.services.moto.stop(),
         (async () => {
           // Requests waiting on a function are answered (502) once its process has ended.
-          await s.lambda?.stop();
+          await built.lambda?.stop();
           for (const server of this.servers) server.closeAllConnections();
           await Promise.all(closed);
         })(),
-        s.records?.stop(),
+        built.records?.stop(),
       ]);
-      s.s3?.stop();
+      built.s3?.stop();
     })();
     return this.stopping;
   }

@@ -77,7 +77,15 @@ export class MotoService {
    * --persist it records the requests it is sent after the apply (its recorder, started once the
    * earlier runs' recording has been replayed) to .switchyard/dynamodb/<stack>/moto-recording.jsonl.
    */
-  async start(stack: string): Promise<void> {
+  start(stack: string): Promise<void> {
+    this.starting = this.launch(stack);
+    return this.starting;
+  }
+
+  /** moto_server's start under way (start): stop() waits for it, then stops the server. */
+  private starting?: Promise<void>;
+
+  private async launch(stack: string): Promise<void> {
     const dataDir = path.join(this.opts.stateDir, "dynamodb", stack);
     if (this.opts.persist) {
       fs.mkdirSync(dataDir, { recursive: true });
@@ -229,6 +237,8 @@ export class MotoService {
       new Promise((r) => (timer = setTimeout(r, STOP_WAIT_MS))),
     ]);
     clearTimeout(timer);
+    // A run that fails while moto_server is still starting (a bad config value) stops it too.
+    await this.starting?.catch(() => undefined);
     return this.server?.stop();
   }
 }

@@ -1,9 +1,10 @@
 import { expect } from "chai";
-import { loadProgram } from "../../local/program";
 import { requiredSecrets } from "../../config/keys";
 import { readConfig } from "../../config/read";
 import { NAMESPACE } from "../../config/kinds";
-import { DeclaredProgram, readStackConfig } from "../../local/program";
+import { DeclaredProgram, loadProgram, readStackConfig } from "../../local/program";
+import { bundleEntriesHandedOver } from "../../components/lambda";
+import { archiveEntries } from "../../local/artifacts";
 import { recorded } from "../../local/mocks";
 
 describe("local/program: the program evaluated once for a local run", () => {
@@ -14,17 +15,20 @@ describe("local/program: the program evaluated once for a local run", () => {
   );
 
   // One evaluation serves the tests below: what `meanwhile` saw when it ran, and the program.
-  const seen: Array<{ resources: number; functions: number }> = [];
+  const seen: Array<{ resources: number; functions: number; entries: number }> = [];
+  let entriesBefore = 0;
   let program: DeclaredProgram;
 
   before(async () => {
     // Every secret the dev stack requires comes from the environment, plus a rotated-out one.
     for (const { key } of required) process.env[`SWITCHYARD_${key.toUpperCase()}`] = `env-${key}`;
     process.env.SWITCHYARD_GITHUBWEBHOOKSECRETPREVIOUS = "env-github-previous";
+    entriesBefore = bundleEntriesHandedOver();
     program = await loadProgram("dev", {}, undefined, () => {
       seen.push({
         resources: recorded.length,
         functions: recorded.filter((r) => r.type === "aws:lambda/function:Function").length,
+        entries: bundleEntriesHandedOver(),
       });
     });
   });
@@ -60,12 +64,22 @@ describe("local/program: the program evaluated once for a local run", () => {
     });
   });
 
-  it("runs `meanwhile` once the program is declared, while its functions are still being bundled", () => {
+  it("runs `meanwhile` once the program is declared, while its functions are still being bundled", async () => {
     expect(seen).to.have.length(1);
     // Declared: the bus, tables and queues are registered. Bundling: a function registers only once
     // esbuild has returned its code, and none has yet.
     expect(seen[0].resources).to.be.greaterThan(50);
     expect(seen[0].functions).to.equal(0);
+    // And esbuild held every entry by then (one per distinct bundle: the five receivers share
+    // theirs), none was handed over after: it asks this process for nothing more.
+    const bundles = new Set(
+      await Promise.all(
+        [...program.archives.values()].map(async (a) => (await archiveEntries(a))[0].text),
+      ),
+    );
+    expect(bundles.size).to.be.greaterThan(1);
+    expect(seen[0].entries - entriesBefore).to.equal(bundles.size);
+    expect(bundleEntriesHandedOver()).to.equal(seen[0].entries);
     expect(
       program.resources.filter((r) => r.type === "aws:lambda/function:Function"),
     ).to.have.length(13);
