@@ -181,7 +181,7 @@ function handOver(): { promise: Promise<void>; done: () => void } {
   return { promise, done };
 }
 
-/** The batch being gathered (bundleArchive), and the batches whose entries esbuild is still asking for. */
+/** The batch being gathered (bundleArchive); the batches whose entries esbuild still asks for. */
 let entriesOfBatch: ReturnType<typeof handOver> | undefined;
 const handingOver = new Set<Promise<void>>();
 let entriesHandedOver = 0;
@@ -189,8 +189,8 @@ let entriesHandedOver = 0;
 /**
  * Settles once esbuild holds the entry of every function asked for so far. esbuild asks this
  * process for each entry (the plugin's onResolve and onLoad run here), and for nothing else until
- * it answers: from then on it bundles in its own process, and work of this process's that waited
- * for this does not hold it up (`npm start` loads the modules it serves then: local/program.ts).
+ * it answers: from then on it bundles in its own process, and work this process starts then does
+ * not hold it up (`npm start` loads the modules it serves then: local/program.ts).
  */
 export function bundlerHasEntries(): Promise<void> {
   return Promise.all(handingOver).then(() => undefined);
