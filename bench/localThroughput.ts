@@ -18,6 +18,8 @@ import { RECORDS_SOURCE } from "../components/records/recordPayload";
 import { TERMINAL } from "../handlers/jobs/jobStore";
 import { nowMs, percentile } from "./stats";
 import { table } from "./stats";
+import { REGION } from "../local/account";
+import { LOCAL_CREDENTIALS } from "../local/credentials";
 
 export interface ThroughputOptions {
   /** Stack whose program is served. Default "dev". */
@@ -516,8 +518,8 @@ export async function benchLocalThroughput(
     if (!target.jobsUrl) throw new Error(`stack ${o.stack} serves no jobs API`);
     eb = new EventBridgeClient({
       endpoint: local.awsUrl,
-      region: "eu-west-1",
-      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+      region: REGION,
+      credentials: LOCAL_CREDENTIALS,
     });
 
     // Warm-up, untimed: the receiver's process and its SDK clients, the SDK's first call, the

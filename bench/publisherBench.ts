@@ -9,6 +9,7 @@ import {
   MAX_ENTRIES_PER_CALL,
   PublishEntry,
 } from "../handlers/lib/publisher";
+import { REGION } from "../local/account";
 
 export interface PublisherEfficiency {
   events: number;
@@ -188,7 +189,7 @@ export async function publisherEfficiency(
   throttleEvery = 0,
 ): Promise<PublisherEfficiency> {
   const client = new EventBridgeClient({
-    region: "eu-west-1",
+    region: REGION,
     credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
   });
   const mock = mockClient(client);

@@ -13,7 +13,7 @@ import { CreateEventBusCommand, EventBridgeClient } from "@aws-sdk/client-eventb
 import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { CreateQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { arnFor, REGION, Recorded } from "../local/mocks";
+import { ACCOUNT, arnFor, REGION, Recorded } from "../local/mocks";
 import { MotoServer, startMotoServer } from "../local/motoServer";
 import { RecordsStandIn } from "../local/recordsStandIn";
 import { objectCreatedEvent } from "../local/s3Notifications";
@@ -291,7 +291,7 @@ function apiEvent(method: string, path: string, body?: unknown, pathParameters?:
     pathParameters: pathParameters ?? null,
     stageVariables: null,
     requestContext: {
-      accountId: "123456789012",
+      accountId: ACCOUNT,
       apiId: "bench",
       httpMethod: method,
       path: `/v1${path}`,
@@ -482,7 +482,7 @@ export async function realisticRequest(c: RequestContext): Promise<RealisticRequ
         id: randomUUID(),
         "detail-type": "doc.POST",
         source: "switchyard.input",
-        account: "123456789012",
+        account: ACCOUNT,
         time: new Date().toISOString(),
         region: REGION,
         resources: [],

@@ -2,15 +2,16 @@
 // (shapes from README and the webhook receiver) and, for every declared rule, an event built to
 // match its pattern, so rules added later are exercised without editing the bench.
 import { matchesPattern } from "../lib/eventPattern";
+import { ACCOUNT, REGION } from "../local/account";
 
 const base = (source: string, detailType: string, detail: object, i = 0) => ({
   version: "0",
   id: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
   "detail-type": detailType,
   source,
-  account: "123456789012",
+  account: ACCOUNT,
   time: "2026-11-21T10:00:00Z",
-  region: "eu-west-1",
+  region: REGION,
   resources: [] as string[],
   detail,
 });

@@ -10,8 +10,8 @@ import { mockClient } from "aws-sdk-client-mock";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { makeMetrics, WEBHOOK_SERVICE } from "../handlers/lib/telemetry";
 import { summarize, Summary, timeEach } from "./stats";
+import { REGION } from "../local/account";
 
-const REGION = "eu-west-1";
 const credentials = { accessKeyId: "bench", secretAccessKey: "bench" };
 const SECRET = "bench-webhook-secret";
 

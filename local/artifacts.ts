@@ -6,6 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { LOCAL_CREDENTIALS } from "./credentials";
+import { REGION } from "./account";
 
 const PROJECT_MODULES = path.join(__dirname, "..", "node_modules");
 
@@ -232,7 +233,7 @@ export class LambdaHost {
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? "",
       NODE_PATH: this.opts.runtimeModules ?? lambdaRuntimeModules(),
-      AWS_REGION: "eu-west-1",
+      AWS_REGION: REGION,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
       AWS_LAMBDA_FUNCTION_NAME: this.opts.functionName ?? path.basename(this.dir),

@@ -4,6 +4,7 @@
 // computed outputs that real resources have; call answers the invokes the program uses and throws
 // on any other token, so an unexpected invoke fails the test.
 import * as pulumi from "@pulumi/pulumi";
+import { ACCOUNT, REGION } from "./account";
 
 export interface Recorded {
   type: string;
@@ -13,8 +14,7 @@ export interface Recorded {
   parent?: string;
 }
 
-export const ACCOUNT = "123456789012";
-export const REGION = "eu-west-1";
+export { ACCOUNT, REGION };
 
 export const recorded: Recorded[] = [];
 

@@ -20,6 +20,7 @@ import { SAMPLE_SOURCE } from "./sampleSubscriber";
 import { putEvent, type Outcome, type Target } from "./scenarios";
 import { messageIdOf } from "../handlers/outbound/message";
 import { LOCAL_CREDENTIALS } from "./credentials";
+import { REGION } from "./account";
 
 const ROOT = path.join(__dirname, "..");
 /** Longest schedule walk (seconds at the run's speed) the demo waits for on the running instance. */
@@ -55,7 +56,7 @@ const receivedOf = async (o: OutboundTarget, id: string): Promise<ReceivedDelive
 async function history(t: Target, o: OutboundTarget, messageId: string): Promise<any[]> {
   const db = new DynamoDBClient({
     endpoint: t.aws,
-    region: "eu-west-1",
+    region: REGION,
     credentials: LOCAL_CREDENTIALS,
   });
   try {

@@ -11,6 +11,7 @@ import {
 import { executeApiSigner } from "./sigv4";
 import type { PipelineTarget } from "./pipelineScenarios";
 import type { OutboundInfo } from "./firstRun";
+import { REGION } from "./account";
 
 /** What a scenario needs to know about the running instance. */
 export interface Target {
@@ -266,7 +267,7 @@ export async function webhookVerificationScenarios(t: Target): Promise<Outcome[]
 /** A request signed with SigV4 for execute-api, as a caller holding the role's credentials sends it. */
 export async function signedFetch(url: string, method: string, body?: string): Promise<Response> {
   const u = new URL(url);
-  const signer = executeApiSigner("eu-west-1");
+  const signer = executeApiSigner(REGION);
   const query: Record<string, string> = {};
   for (const [k, v] of u.searchParams) query[k] = v;
   const headers: Record<string, string> = {

@@ -17,6 +17,7 @@ import * as yaml from "js-yaml";
 import { ENDPOINTS_FILE } from "../../local/endpointsFile";
 import { stackOutputs } from "../stackOutputs";
 import { LOCAL_CREDENTIALS } from "../../local/credentials";
+import { REGION } from "../../local/account";
 
 export interface OpsClients {
   events: EventBridgeClient;
@@ -105,7 +106,7 @@ export function localOpsContext(
     // The twin's endpoint accepts the functions' key (local/local) in its region.
     clients: clients({
       endpoint: awsUrl,
-      region: "eu-west-1",
+      region: REGION,
       credentials: LOCAL_CREDENTIALS,
       maxAttempts: 1,
     }),

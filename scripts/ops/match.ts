@@ -5,7 +5,7 @@ import * as fs from "fs";
 import { BusEvent } from "../../local/bus";
 import { declaredBus } from "../../local/services/eventbridge";
 import { evaluateProgram } from "../../local/evaluate";
-import { ACCOUNT, REGION } from "../../local/mocks";
+import { ACCOUNT, REGION } from "../../local/account";
 
 export interface MatchedTarget {
   id: string;
