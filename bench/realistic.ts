@@ -17,11 +17,10 @@ import { ACCOUNT, arnFor, REGION, Recorded } from "../local/mocks";
 import { MotoServer, startMotoServer } from "../local/motoServer";
 import { RecordsStandIn } from "../local/recordsStandIn";
 import { objectCreatedEvent } from "../local/s3Notifications";
+import { LOCAL_CREDENTIALS } from "../local/credentials";
 import { signedDelivery } from "../local/scenarios";
 import { hashApiKey } from "../handlers/tenants/apiKeys";
 import { JobStore } from "../handlers/jobs/jobStore";
-
-const CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
 
 /** One call a function made to the local AWS endpoint. */
 export interface AwsCall {
@@ -144,7 +143,7 @@ export async function provisionDeclared(
   awsUrl: string,
   recordsApiKey: string,
 ): Promise<Provisioned> {
-  const cfg = { endpoint: awsUrl, region: REGION, credentials: CREDENTIALS };
+  const cfg = { endpoint: awsUrl, region: REGION, credentials: LOCAL_CREDENTIALS };
   const of = (type: string) => resources.filter((r) => r.type === type);
   const dynamo = new DynamoDBClient(cfg);
   const tables: string[] = [];
@@ -307,12 +306,12 @@ function apiEvent(method: string, path: string, body?: unknown, pathParameters?:
 
 const doc = (awsUrl: string) =>
   DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: awsUrl, region: REGION, credentials: CREDENTIALS }),
+    new DynamoDBClient({ endpoint: awsUrl, region: REGION, credentials: LOCAL_CREDENTIALS }),
   );
 
 async function seedJob(c: RequestContext, table: string): Promise<string> {
   const store = new JobStore(
-    new DynamoDBClient({ endpoint: c.seedUrl, region: REGION, credentials: CREDENTIALS }),
+    new DynamoDBClient({ endpoint: c.seedUrl, region: REGION, credentials: LOCAL_CREDENTIALS }),
     table,
   );
   const jobId = randomUUID();
@@ -550,7 +549,7 @@ export async function realisticRequest(c: RequestContext): Promise<RealisticRequ
     await new S3Client({
       endpoint: c.seedUrl,
       region: REGION,
-      credentials: CREDENTIALS,
+      credentials: LOCAL_CREDENTIALS,
       forcePathStyle: true,
     }).send(
       new PutObjectCommand({

@@ -172,17 +172,20 @@ export function bundleArchive(
   });
 }
 
-/** A promise settled by `done`: the entries of one batch, once esbuild holds all of them. */
-function handOver(): { promise: Promise<void>; done: () => void } {
+/**
+ * Counts one batch among those whose entries esbuild still asks for; what it returns is called
+ * once esbuild holds them all.
+ */
+function handOver(): () => void {
   let done!: () => void;
   const promise = new Promise<void>((resolve) => (done = resolve));
   handingOver.add(promise);
   void promise.then(() => handingOver.delete(promise));
-  return { promise, done };
+  return done;
 }
 
 /** The batch being gathered (bundleArchive); the batches whose entries esbuild still asks for. */
-let entriesOfBatch: ReturnType<typeof handOver> | undefined;
+let entriesOfBatch: (() => void) | undefined;
 const handingOver = new Set<Promise<void>>();
 let entriesHandedOver = 0;
 
@@ -223,10 +226,10 @@ const ENTRY_NAMESPACE = "switchyard-function";
 
 async function buildPending(): Promise<void> {
   const batch = pendingBundles.splice(0);
-  const entries = entriesOfBatch!;
+  const handedOver = entriesOfBatch!;
   entriesOfBatch = undefined;
   try {
-    const result = await buildEntries(batch, entries.done);
+    const result = await buildEntries(batch, handedOver);
     const outputs = batch.map((_, i) => bundledOutput(result, i));
     batch.forEach((p, i) => p.resolve(outputs[i]));
   } catch (e) {
@@ -242,13 +245,14 @@ async function buildPending(): Promise<void> {
     }
   } finally {
     // A build that failed before esbuild asked for every entry asks for nothing more.
-    entries.done();
+    handedOver();
   }
 }
 
 function buildEntries(batch: PendingBundle[], handedOver: () => void = () => undefined) {
   // esbuild loads each entry once: the batch's distinct contents.
-  let toHandOver = new Set(batch.map((p) => p.contents)).size;
+  const distinct = new Set(batch.map((p) => p.contents));
+  let toHandOver = distinct.size;
   return esbuildModule().build({
     entryPoints: Object.fromEntries(batch.map((_, i) => [`f${i}`, `${ENTRY_NAMESPACE}:${i}`])),
     plugins: [
@@ -261,7 +265,7 @@ function buildEntries(batch: PendingBundle[], handedOver: () => void = () => und
             path: `${BUNDLE_MODULE}.js`,
             namespace: entryNamespace(batch[Number(a.path.split(":")[1])].contents),
           }));
-          for (const contents of new Set(batch.map((p) => p.contents)))
+          for (const contents of distinct)
             build.onLoad({ filter: /.*/, namespace: entryNamespace(contents) }, () => {
               entriesHandedOver++;
               if (--toHandOver === 0) handedOver();
