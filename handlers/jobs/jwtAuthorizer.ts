@@ -2,7 +2,7 @@
 // Authorization header (signature against the issuer's JWKS, iss, aud, exp, nbf) and allows the two
 // job routes of the stage. API Gateway caches the answer per token (authorizerResultTtlInSeconds),
 // so the policy names both routes, not just the method that was called.
-// The JWKS is fetched with the global fetch and cached; an unknown `kid` refetches it (key rotation),
+// The JWKS is fetched over node:https (handlers/lib/http.ts) and cached; an unknown `kid` refetches it (key rotation),
 // at most once per minute.
 import { createPublicKey, verify, type JsonWebKey, type KeyObject } from "crypto";
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from "aws-lambda";
@@ -10,9 +10,11 @@ import { intEnv, LoggerLike, requireEnv, SILENT } from "./common";
 import { HandlerError } from "../lib/errors";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { SERVICES } from "../../lib/contracts";
+import { HttpRequest, httpRequest } from "../lib/http";
 
 export interface JwtDeps {
-  fetch?: (url: string) => Promise<{ ok: boolean; status: number; json(): Promise<any> }>;
+  /** The JWKS's HTTP client; default handlers/lib/http.ts. */
+  request?: HttpRequest;
   logger?: LoggerLike;
   now?: () => number;
 }
@@ -47,7 +49,7 @@ export function makeHandler(deps: JwtDeps = {}) {
   const audience = requireEnv("JWT_AUDIENCE");
   const jwksUrl = requireEnv("JWKS_URL");
   const cacheMs = intEnv("JWKS_CACHE_SECONDS", 0, 86400) * 1000;
-  const doFetch = deps.fetch ?? ((url: string) => fetch(url));
+  const request = deps.request ?? httpRequest;
   const logger = deps.logger ?? SILENT;
   const nowMs = deps.now ?? (() => Date.now());
 
@@ -55,7 +57,7 @@ export function makeHandler(deps: JwtDeps = {}) {
   let fetchedAt = -Infinity;
 
   async function loadKeys(): Promise<void> {
-    const res = await doFetch(jwksUrl);
+    const res = await request(jwksUrl);
     if (!res.ok) throw new Error(`JWKS ${jwksUrl} answered ${res.status}`);
     const doc = await res.json();
     const next = new Map<string, KeyObject>();

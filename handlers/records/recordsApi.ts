@@ -1,7 +1,8 @@
 // The records API client of the ingestion functions: POST <endpoint>/api/v1/records with the key
 // from Secrets Manager as X-API-Key, a per-record idempotency key, and retries of 429, 5xx,
-// timeouts and network errors with backoff (Retry-After honoured). Uses the global fetch.
+// timeouts and network errors with backoff (Retry-After honoured), over node:http (handlers/lib/http.ts).
 import { createHash } from "crypto";
+import { HttpRequest, httpRequest } from "../lib/http";
 
 export type OperationType = "upsert" | "delete";
 
@@ -85,7 +86,8 @@ export interface RecordsClientOptions {
   url: string;
   /** The API key; `refresh` asks for a fresh read (after a 401/403, the key may have rotated). */
   apiKey: (refresh: boolean) => Promise<string>;
-  fetch?: typeof fetch;
+  /** The HTTP client; default handlers/lib/http.ts. */
+  request?: HttpRequest;
   sleep?: (ms: number) => Promise<void>;
   /** Calls per record, the first included. Default 5. */
   maxAttempts?: number;
@@ -123,7 +125,7 @@ function failure(message: string, status: number, attempts: number, key: string)
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export function makeRecordsClient(o: RecordsClientOptions) {
-  const doFetch = o.fetch ?? fetch;
+  const request = o.request ?? httpRequest;
   const sleep = o.sleep ?? realSleep;
   const maxAttempts = Math.max(1, o.maxAttempts ?? 5);
   const base = o.baseDelayMs ?? 200;
@@ -148,7 +150,7 @@ export function makeRecordsClient(o: RecordsClientOptions) {
       for (let attempt = 1; attempt <= maxAttempts; attempt++) {
         let retryAfter: string | null = null;
         try {
-          const res = await doFetch(o.url, {
+          const res = await request(o.url, {
             method: "POST",
             headers: {
               "content-type": "application/json",
@@ -158,10 +160,8 @@ export function makeRecordsClient(o: RecordsClientOptions) {
             body: text,
             signal: AbortSignal.timeout(timeoutMs),
           });
-          if (res.ok) {
-            await res.arrayBuffer().catch(() => undefined);
+          if (res.ok)
             return { status: res.status, attempts: attempt, idempotencyKey: body.idempotencyKey };
-          }
           lastStatus = res.status;
           last = `records API answered ${res.status}: ${(await res.text().catch(() => "")).slice(0, 300)}`;
           if ((res.status === 401 || res.status === 403) && !refreshed) {

@@ -15,6 +15,7 @@ import { requireEnv } from "../lib/env";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { SERVICES } from "../../lib/contracts";
 import { makeSecretReader } from "../lib/secrets";
+import type { HttpRequest } from "../lib/http";
 
 export const S3_DATABASE = "switchyard.s3";
 export const DEFAULT_COLLECTION = "records";
@@ -33,7 +34,8 @@ export interface S3IngestionDeps {
   sqs: { send(command: any): Promise<any> };
   /** Reads the records API key (handlers/lib/secrets.ts). */
   secrets: { get(arn: string, options?: { maxAgeMs?: number }): Promise<string> };
-  fetch?: typeof fetch;
+  /** The records API's HTTP client; default handlers/lib/http.ts. */
+  request?: HttpRequest;
   sleep?: (ms: number) => Promise<void>;
   logger?: LoggerLike;
   /** Records in flight at once. Default 8. */
@@ -128,7 +130,7 @@ export function makeHandler(deps: S3IngestionDeps) {
   const client = makeRecordsClient({
     url,
     apiKey: (refresh) => deps.secrets.get(secretArn, refresh ? { maxAgeMs: 0 } : undefined),
-    fetch: deps.fetch,
+    request: deps.request,
     sleep: deps.sleep,
     ...deps.client,
   });

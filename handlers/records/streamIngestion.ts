@@ -13,6 +13,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { SERVICES } from "../../lib/contracts";
 import { lazySecretsManager } from "../lib/lazy";
 import { makeSecretReader } from "../lib/secrets";
+import type { HttpRequest } from "../lib/http";
 
 export const DYNAMODB_DATABASE = "switchyard.dynamodb";
 
@@ -65,7 +66,8 @@ export function recordFromStream(record: DynamoDBRecord, m: StreamRecordMapping)
 
 export interface StreamIngestionDeps {
   secrets: { get(arn: string, options?: { maxAgeMs?: number }): Promise<string> };
-  fetch?: typeof fetch;
+  /** The records API's HTTP client; default handlers/lib/http.ts. */
+  request?: HttpRequest;
   sleep?: (ms: number) => Promise<void>;
   logger?: LoggerLike;
   /** Records API client tuning; default 3 attempts (the mapping retries the record too). */
@@ -101,7 +103,7 @@ export function makeHandler(deps: StreamIngestionDeps) {
   const client = makeRecordsClient({
     url,
     apiKey: (refresh) => deps.secrets.get(secretArn, refresh ? { maxAgeMs: 0 } : undefined),
-    fetch: deps.fetch,
+    request: deps.request,
     sleep: deps.sleep,
     maxAttempts: 3,
     ...deps.client,

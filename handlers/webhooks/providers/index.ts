@@ -73,7 +73,9 @@ export type VerificationRequestProvider = Extract<
 export const VERIFICATION_REQUEST_PATHS = Object.fromEntries(
   (PROVIDER_MODULES as readonly ProviderModule[])
     .flatMap((m) => (m.verificationRequests ? [[m.name, m.verificationRequests.recordPath]] : []))
-    .sort(([a], [b]) => a.localeCompare(b)),
+    // Code-point order, not localeCompare: the first localeCompare in a process loads ICU's
+    // collation data, about 5 ms of every receiver's cold start (provider names are ASCII).
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
 ) as Record<VerificationRequestProvider, string>;
 
 /** The spec a receiver runs: the provider's, in the scheme it is configured with (default the first). */

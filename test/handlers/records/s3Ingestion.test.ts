@@ -372,6 +372,44 @@ describe("handlers/records/recordsApi and record parsing", () => {
     }
   });
 
+  it("fails a record the API redirects, on the first call, without following the redirect", async () => {
+    const api = new ScriptedRecordsApi(
+      () => "k",
+      () => ({
+        status: 307,
+        headers: { location: "https://elsewhere.example.com/api/v1/records" },
+      }),
+    );
+    const url = await api.start();
+    try {
+      const client = makeRecordsClient({
+        url: `${url}/api/v1/records`,
+        apiKey: async () => "k",
+        sleep: async () => undefined,
+      });
+      const e: any = await client
+        .send({
+          tenantId: "t",
+          recordId: "r",
+          recordVersion: 1,
+          operationType: "upsert",
+          payload: {},
+          database: "d",
+          collection: "c",
+          sourceTimestamp: "",
+        })
+        .then(
+          () => expect.fail("should throw"),
+          (err) => err,
+        );
+      expect([e.name, e.status, e.attempts]).to.deep.equal(["RecordsApiError", 307, 1]);
+      expect(e.message).to.match(/^records API answered 307: /);
+      expect(api.statusesOf("r")).to.deep.equal([307]);
+    } finally {
+      await api.stop();
+    }
+  });
+
   it("decodes S3 event keys and validates records", () => {
     expect(decodeKey("incoming/a+b%2Bc%C3%A9.json")).to.equal("incoming/a b+cé.json");
     expect(() =>
