@@ -5,7 +5,16 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
 import { randomBytes } from "crypto";
-import { recorded, resetRecorded, settle, setupMocks, withoutStackTraces, Recorded } from "./mocks";
+import {
+  recorded,
+  resetRecorded,
+  setStackTraces,
+  settle,
+  setupMocks,
+  StackTraces,
+  withoutStackTraces,
+  Recorded,
+} from "./mocks";
 import { bundlerHasEntries, functionArchives } from "../components/lambda";
 import { NAMESPACE } from "../config/kinds";
 import { PREVIOUS_SECRET_SUFFIX, requiredSecrets } from "../config/keys";
@@ -102,17 +111,16 @@ export function loadProgram(
   run?: LocalRun,
   meanwhile?: () => void,
 ): Promise<DeclaredProgram> {
-  // `meanwhile` is not the evaluation: an error of its has its stack trace.
-  const limit = Error.stackTraceLimit;
+  // `meanwhile` is not the evaluation: an error of its has its stack trace, source-mapped.
+  const outside: StackTraces = { limit: Error.stackTraceLimit, prepare: Error.prepareStackTrace };
   const withStackTraces =
     meanwhile &&
     (() => {
-      const during = Error.stackTraceLimit;
-      Error.stackTraceLimit = limit;
+      const restore = setStackTraces(outside);
       try {
         meanwhile();
       } finally {
-        Error.stackTraceLimit = during;
+        restore();
       }
     });
   return withoutStackTraces(() => evaluateWithSecrets(stack, overrides, run, withStackTraces));

@@ -7,5 +7,9 @@ process.env.PULUMI_TEST_MODE = process.env.PULUMI_TEST_MODE ?? "true";
 // A test worker reuses moto_servers, each reset to an empty account when it is given again
 // (local/motoServer.ts, reuseMotoServers).
 (require("../local/motoServer") as typeof import("../local/motoServer")).reuseMotoServers();
+// mocha ends a worker that has not exited on its own in time with SIGTERM, which ends a Node
+// process without its exit hooks: the moto_servers it keeps for reuse would be left running.
+// Exiting on the signal runs them (each server is killed with its worker).
+process.once("SIGTERM", () => process.exit(143));
 // Every event a handler publishes in any suite is checked against its registry schema.
 export { mochaHooks } from "./support/publishedEvents";

@@ -5,7 +5,7 @@
 // named moto 5.2.1 (pip's own offline install, PIP_FIND_LINKS with PIP_NO_INDEX), which checks the
 // virtual environment, the pinned requirement and where moto_server is then found.
 import { expect } from "chai";
-import { execFileSync } from "child_process";
+import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -171,6 +171,15 @@ describe("local: moto_server provisioning when it is not on PATH", function () {
   });
 });
 
+/** Whether a process exists and is not a zombie waiting to be reaped. */
+function alive(pid: number): boolean {
+  try {
+    return !/\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
 describe("local: moto_server's priority and its reuse by the test workers", function () {
   this.timeout(60_000);
   const niceOf = (pid: number) =>
@@ -228,6 +237,38 @@ describe("local: moto_server's priority and its reuse by the test workers", func
     } finally {
       await second.stop();
     }
+  });
+
+  it("ends every server a test worker kept with the worker, when the worker is ended by SIGTERM", async () => {
+    // A process set up as a test worker (test/setup.ts): it starts a server, keeps it for reuse,
+    // and is then ended as mocha ends a worker that does not exit in time.
+    const script = `
+      require(${JSON.stringify(require.resolve("../setup"))});
+      const { startMotoServer } = require(${JSON.stringify(require.resolve("../../local/motoServer"))});
+      startMotoServer().then(async (m) => {
+        await m.stop();
+        process.stdout.write(String(m.pid) + "\\n");
+        setInterval(() => undefined, 1000);
+      });`;
+    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const pid = await new Promise<number>((resolve, reject) => {
+      let out = "";
+      child.stdout!.on("data", (c: Buffer) => {
+        out += c;
+        if (out.includes("\n")) resolve(Number(out.trim()));
+      });
+      child.once("exit", (code) => reject(new Error(`the worker exited first (${code})`)));
+    });
+    // Kept for reuse: still running after its stop.
+    expect(() => process.kill(pid, 0)).to.not.throw();
+    const exited = new Promise((r) => child.once("exit", (code, signal) => r({ code, signal })));
+    child.kill("SIGTERM");
+    expect(await exited).to.deep.equal({ code: 143, signal: null });
+    // SIGKILL is delivered at once, but the process is reaped by init a moment later.
+    for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(alive(pid), `moto_server ${pid} left running`).to.equal(false);
   });
 
   it("never reuses a server given a port or one that records requests (--persist)", async () => {

@@ -5,7 +5,7 @@ import { NAMESPACE } from "../../config/kinds";
 import { DeclaredProgram, loadProgram, readStackConfig } from "../../local/program";
 import { bundleEntriesHandedOver } from "../../components/lambda";
 import { archiveEntries } from "../../local/artifacts";
-import { recorded } from "../../local/mocks";
+import { recorded, withoutStackTraces } from "../../local/mocks";
 
 describe("local/program: the program evaluated once for a local run", () => {
   const saved = { ...process.env };
@@ -15,7 +15,15 @@ describe("local/program: the program evaluated once for a local run", () => {
   );
 
   // One evaluation serves the tests below: what `meanwhile` saw when it ran, and the program.
-  const seen: Array<{ resources: number; functions: number; entries: number }> = [];
+  const seen: Array<{
+    resources: number;
+    functions: number;
+    entries: number;
+    traces: [number, unknown];
+  }> = [];
+  const outside = (): [number, unknown] => [Error.stackTraceLimit, Error.prepareStackTrace];
+  let tracesBefore: [number, unknown];
+  let tracesAfter: [number, unknown];
   let entriesBefore = 0;
   let program: DeclaredProgram;
 
@@ -24,13 +32,16 @@ describe("local/program: the program evaluated once for a local run", () => {
     for (const { key } of required) process.env[`SWITCHYARD_${key.toUpperCase()}`] = `env-${key}`;
     process.env.SWITCHYARD_GITHUBWEBHOOKSECRETPREVIOUS = "env-github-previous";
     entriesBefore = bundleEntriesHandedOver();
+    tracesBefore = outside();
     program = await loadProgram("dev", {}, undefined, () => {
       seen.push({
         resources: recorded.length,
         functions: recorded.filter((r) => r.type === "aws:lambda/function:Function").length,
         entries: bundleEntriesHandedOver(),
+        traces: outside(),
       });
     });
+    tracesAfter = outside();
   });
   after(() => {
     process.env = saved;
@@ -85,6 +96,14 @@ describe("local/program: the program evaluated once for a local run", () => {
     ).to.have.length(13);
   });
 
+  it("gives `meanwhile` the stack traces of outside the evaluation, and puts them back after", () => {
+    // ts-node's source-map support formats stack traces here; the evaluation turns it off.
+    expect(tracesBefore[0]).to.be.greaterThan(0);
+    expect(tracesBefore[1]).to.be.a("function");
+    expect(seen[0].traces).to.deep.equal(tracesBefore);
+    expect(tracesAfter).to.deep.equal(tracesBefore);
+  });
+
   it("fails with the error of a `meanwhile` that throws", async () => {
     const err = await loadProgram("dev", {}, undefined, () => {
       throw new Error("a serving module failed to load");
@@ -93,5 +112,22 @@ describe("local/program: the program evaluated once for a local run", () => {
       (e: Error) => e,
     );
     expect(err?.message).to.equal("a serving module failed to load");
+  });
+});
+
+describe("local/mocks: withoutStackTraces", () => {
+  it("runs with no frames and V8's own formatting, then puts ts-node's back", async () => {
+    const outside = [Error.stackTraceLimit, Error.prepareStackTrace];
+    const during = await withoutStackTraces(async () => {
+      // As Pulumi's Resource.callsites() does: lift the limit, read a stack.
+      Error.stackTraceLimit = Infinity;
+      const stack = new Error("probe").stack ?? "";
+      Error.stackTraceLimit = 0;
+      return { prepare: Error.prepareStackTrace, firstFrame: stack.split("\n")[1] ?? "" };
+    });
+    expect(during.prepare).to.equal(undefined);
+    // A frame of this file, as V8 formats it: the path ts-node loaded it from.
+    expect(during.firstFrame).to.match(/^\s+at .*program\.test\.ts:\d+:\d+\)?$/);
+    expect([Error.stackTraceLimit, Error.prepareStackTrace]).to.deep.equal(outside);
   });
 });
