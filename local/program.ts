@@ -46,9 +46,44 @@ function generateSecret(key: string): string {
 }
 
 function readSecretsFile(): Record<string, string> {
-  return fs.existsSync(LOCAL_SECRETS_FILE)
-    ? JSON.parse(fs.readFileSync(LOCAL_SECRETS_FILE, "utf8"))
-    : {};
+  return readSecrets(LOCAL_SECRETS_FILE);
+}
+
+/** The secrets in `file` (none when it does not exist); a file that is not a JSON object fails. */
+export function readSecrets(file: string): Record<string, string> {
+  if (!fs.existsSync(file)) return {};
+  const text = fs.readFileSync(file, "utf8");
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new Error(
+      `${path.relative(process.cwd(), file) || file} is not valid JSON (${(e as Error).message}): fix it, or delete it and the run generates new local secrets`,
+      { cause: e },
+    );
+  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed))
+    throw new Error(
+      `${path.relative(process.cwd(), file) || file} must hold a JSON object of secrets by config key: fix it, or delete it and the run generates new local secrets`,
+    );
+  return parsed as Record<string, string>;
+}
+
+/**
+ * Writes `secrets` to `file` (mode 0600) all at once: into a file of its own beside it, then
+ * renamed over it, so that another process reading it at the same time (parallel test workers, two
+ * runs started together on a fresh clone) sees the old content or the new, never a part of it.
+ * `rename(2)` replaces the file atomically on the same filesystem; no library needed for that.
+ */
+export function writeSecrets(file: string, secrets: Record<string, string>): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const partial = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  try {
+    fs.writeFileSync(partial, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+    fs.renameSync(partial, file);
+  } finally {
+    fs.rmSync(partial, { force: true });
+  }
 }
 
 /** A secret this machine has: SWITCHYARD_<KEY> in the environment, else .switchyard/secrets.json. */
@@ -69,10 +104,7 @@ export function localSecret(key: string): { value: string; generated: boolean } 
   if (existing !== undefined) return { value: existing, generated: false };
   const file = readSecretsFile();
   const value = generateSecret(key);
-  fs.mkdirSync(path.dirname(LOCAL_SECRETS_FILE), { recursive: true });
-  fs.writeFileSync(LOCAL_SECRETS_FILE, JSON.stringify({ ...file, [key]: value }, null, 2), {
-    mode: 0o600,
-  });
+  writeSecrets(LOCAL_SECRETS_FILE, { ...file, [key]: value });
   return { value, generated: true };
 }
 

@@ -1,8 +1,18 @@
 import { expect } from "chai";
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { requiredSecrets } from "../../config/keys";
 import { readConfig } from "../../config/read";
 import { NAMESPACE } from "../../config/kinds";
-import { DeclaredProgram, loadProgram, readStackConfig } from "../../local/program";
+import {
+  DeclaredProgram,
+  loadProgram,
+  readSecrets,
+  readStackConfig,
+  writeSecrets,
+} from "../../local/program";
 import { bundleEntriesHandedOver } from "../../components/lambda";
 import { archiveEntries } from "../../local/artifacts";
 import { recorded, withoutStackTraces } from "../../local/mocks";
@@ -129,5 +139,69 @@ describe("local/mocks: withoutStackTraces", () => {
     // A frame of this file, as V8 formats it: the path ts-node loaded it from.
     expect(during.firstFrame).to.match(/^\s+at .*program\.test\.ts:\d+:\d+\)?$/);
     expect([Error.stackTraceLimit, Error.prepareStackTrace]).to.deep.equal(outside);
+  });
+});
+
+describe("local/program: the local secrets file", () => {
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-secrets-"))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("is written all at once: a reader never sees part of it while other processes write it", async function () {
+    this.timeout(60_000);
+    const file = path.join(dir, "secrets.json");
+    // Large enough that a write in place (truncate, then write) would be caught half done.
+    const content = (n: number) =>
+      Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`key${i}`, `${n}`.repeat(100)]));
+    writeSecrets(file, content(0));
+    const writer = (n: number) =>
+      spawn(
+        process.execPath,
+        [
+          "-r",
+          "ts-node/register/transpile-only",
+          "-e",
+          `const { writeSecrets } = require(${JSON.stringify(require.resolve("../../local/program"))});
+           const content = Object.fromEntries(Array.from({ length: 400 }, (_, i) => ["key" + i, "${n}".repeat(100)]));
+           for (let i = 0; i < 300; i++) writeSecrets(${JSON.stringify(file)}, content);`,
+        ],
+        { stdio: "inherit" },
+      );
+    const writers = [1, 2, 3].map(writer);
+    const done = Promise.all(writers.map((w) => new Promise((r) => w.once("exit", r))));
+    let running = true;
+    void done.then(() => (running = false));
+    let reads = 0;
+    const seen = new Set<string>();
+    try {
+      while (running) {
+        seen.add(readSecrets(file).key399.slice(0, 1));
+        reads++;
+        await new Promise((r) => setImmediate(r));
+      }
+    } finally {
+      // A failed read ends the test: its writers end with it.
+      if (running) for (const w of writers) w.kill();
+    }
+    expect(await done).to.deep.equal([0, 0, 0]);
+    expect(reads).to.be.greaterThan(100);
+    // Whole contents only, the writers' own among them; no partial file is left beside it.
+    expect([...seen].every((d) => ["0", "1", "2", "3"].includes(d))).to.equal(true);
+    expect(seen.size).to.be.greaterThan(1);
+    expect(fs.readdirSync(dir)).to.deep.equal(["secrets.json"]);
+    expect(fs.statSync(file).mode & 0o777).to.equal(0o600);
+  });
+
+  it("fails naming the file and the fix when it is not a JSON object of secrets", () => {
+    const file = path.join(dir, "secrets.json");
+    fs.writeFileSync(file, '{"recordsApiKey": ');
+    expect(() => readSecrets(file)).to.throw(
+      /secrets\.json is not valid JSON \(.*\): fix it, or delete it and the run generates new local secrets$/,
+    );
+    fs.writeFileSync(file, "[]");
+    expect(() => readSecrets(file)).to.throw(
+      /secrets\.json must hold a JSON object of secrets by config key: fix it, or delete it/,
+    );
+    expect(readSecrets(path.join(dir, "absent.json"))).to.deep.equal({});
   });
 });

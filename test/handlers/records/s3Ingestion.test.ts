@@ -326,6 +326,17 @@ describe("handlers/records/s3Ingestion against a local records API", () => {
 });
 
 describe("handlers/records/recordsApi and record parsing", () => {
+  const ONE_RECORD: IngestRecord = {
+    tenantId: "t",
+    recordId: "r",
+    recordVersion: 1,
+    operationType: "upsert",
+    payload: {},
+    database: "d",
+    collection: "c",
+    sourceTimestamp: "",
+  };
+
   it("canonicalizes JSON: sorted keys at every level, arrays in order, no whitespace", () => {
     expect(canonicalJson({ b: [2, { z: 1, a: null }], a: "x", c: { y: true, x: 1.5 } })).to.equal(
       '{"a":"x","b":[2,{"a":null,"z":1}],"c":{"x":1.5,"y":true}}',
@@ -354,16 +365,7 @@ describe("handlers/records/recordsApi and record parsing", () => {
       sleep: async () => undefined,
     });
     try {
-      await client.send({
-        tenantId: "t",
-        recordId: "r",
-        recordVersion: 1,
-        operationType: "upsert",
-        payload: {},
-        database: "d",
-        collection: "c",
-        sourceTimestamp: "",
-      });
+      await client.send(ONE_RECORD);
       expect.fail("should throw");
     } catch (e: any) {
       expect(e.status).to.equal(0);
@@ -387,21 +389,10 @@ describe("handlers/records/recordsApi and record parsing", () => {
         apiKey: async () => "k",
         sleep: async () => undefined,
       });
-      const e: any = await client
-        .send({
-          tenantId: "t",
-          recordId: "r",
-          recordVersion: 1,
-          operationType: "upsert",
-          payload: {},
-          database: "d",
-          collection: "c",
-          sourceTimestamp: "",
-        })
-        .then(
-          () => expect.fail("should throw"),
-          (err) => err,
-        );
+      const e: any = await client.send(ONE_RECORD).then(
+        () => expect.fail("should throw"),
+        (err) => err,
+      );
       expect([e.name, e.status, e.attempts]).to.deep.equal(["RecordsApiError", 307, 1]);
       expect(e.message).to.match(/^records API answered 307: /);
       expect(api.statusesOf("r")).to.deep.equal([307]);
