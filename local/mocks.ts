@@ -255,29 +255,48 @@ export async function settle(): Promise<void> {
  * dev evaluation, since the mocks never read the positions. `pulumi preview` pays both.
  */
 export async function withoutStackTraces<T>(evaluate: () => Promise<T>): Promise<T> {
-  const restore = setStackTraces({ limit: 0, prepare: undefined });
+  // Evaluations may overlap (the setting is the process's): the first to start saves what was
+  // there, the last to end puts it back.
+  if (evaluations++ === 0) outside = current();
+  apply(OFF);
   try {
     return await evaluate();
   } finally {
-    restore();
+    if (--evaluations === 0) apply(outside);
+  }
+}
+
+/**
+ * Runs `f` with the stack traces of outside every evaluation (frames, source-mapped), though an
+ * evaluation is under way: work done meanwhile that is not the evaluation (`loadProgram`'s).
+ */
+export function withStackTraces<T>(f: () => T): T {
+  if (evaluations === 0) return f();
+  apply(outside);
+  try {
+    return f();
+  } finally {
+    if (evaluations > 0) apply(OFF);
   }
 }
 
 /** How errors get their stack: how many frames, and who formats them (ts-node maps sources). */
-export interface StackTraces {
+interface StackTraces {
   limit: number;
   prepare: ErrorConstructor["prepareStackTrace"] | undefined;
 }
 
-/** Sets how errors get their stack; returns what puts the previous setting back. */
-export function setStackTraces(to: StackTraces): () => void {
-  const before: StackTraces = { limit: Error.stackTraceLimit, prepare: Error.prepareStackTrace };
-  const apply = (t: StackTraces) => {
-    Error.stackTraceLimit = t.limit;
-    // Without a prepareStackTrace, V8 formats the frames itself.
-    if (t.prepare) Error.prepareStackTrace = t.prepare;
-    else delete (Error as { prepareStackTrace?: unknown }).prepareStackTrace;
-  };
-  apply(to);
-  return () => apply(before);
+const OFF: StackTraces = { limit: 0, prepare: undefined };
+let evaluations = 0;
+let outside: StackTraces = current();
+
+function current(): StackTraces {
+  return { limit: Error.stackTraceLimit, prepare: Error.prepareStackTrace };
+}
+
+function apply(t: StackTraces): void {
+  Error.stackTraceLimit = t.limit;
+  // Without a prepareStackTrace, V8 formats the frames itself.
+  if (t.prepare) Error.prepareStackTrace = t.prepare;
+  else delete (Error as { prepareStackTrace?: unknown }).prepareStackTrace;
 }

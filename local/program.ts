@@ -8,10 +8,9 @@ import { randomBytes } from "crypto";
 import {
   recorded,
   resetRecorded,
-  setStackTraces,
   settle,
   setupMocks,
-  StackTraces,
+  withStackTraces,
   withoutStackTraces,
   Recorded,
 } from "./mocks";
@@ -100,12 +99,65 @@ function existingLocalSecret(key: string): string | undefined {
  * later runs (and `npm run demo`) use the same one.
  */
 export function localSecret(key: string): { value: string; generated: boolean } {
-  const existing = existingLocalSecret(key);
-  if (existing !== undefined) return { value: existing, generated: false };
-  const file = readSecretsFile();
-  const value = generateSecret(key);
-  writeSecrets(LOCAL_SECRETS_FILE, { ...file, [key]: value });
-  return { value, generated: true };
+  const env = process.env[`SWITCHYARD_${key.toUpperCase()}`];
+  if (env !== undefined) return { value: env, generated: false };
+  return secretInFile(LOCAL_SECRETS_FILE, key, () => generateSecret(key));
+}
+
+/**
+ * The secret `key` of `file`, else one made by `generate` and added to the file. Processes that
+ * start together on a fresh clone (parallel test workers, two runs) each find the keys missing:
+ * the file is read again and written under a lock, so that every process ends up with the value
+ * the file keeps, and none overwrites a key another has just added.
+ */
+export function secretInFile(
+  file: string,
+  key: string,
+  generate: () => string,
+): { value: string; generated: boolean } {
+  const known = readSecrets(file)[key];
+  if (known !== undefined) return { value: String(known), generated: false };
+  return underLock(`${file}.lock`, () => {
+    const current = readSecrets(file);
+    if (current[key] !== undefined) return { value: String(current[key]), generated: false };
+    const value = generate();
+    writeSecrets(file, { ...current, [key]: value });
+    return { value, generated: true };
+  });
+}
+
+/** A lock older than this was left by a process that ended inside it (it holds it for a few ms). */
+const STALE_LOCK_MS = 10_000;
+
+/**
+ * Runs `f` holding the lock file `lock`, created exclusively (O_EXCL): another process waits for
+ * it. Synchronous, as its callers are: the lock libraries on npm lock asynchronously, or not at
+ * all when synchronous (proper-lockfile's lockSync does not retry).
+ */
+function underLock<T>(lock: string, f: () => T): T {
+  fs.mkdirSync(path.dirname(lock), { recursive: true });
+  const deadline = Date.now() + 2 * STALE_LOCK_MS;
+  for (;;) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: "wx", mode: 0o600 });
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      const age =
+        Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > STALE_LOCK_MS) fs.rmSync(lock, { force: true });
+      else if (Date.now() > deadline)
+        throw new Error(`${lock} is held by another run: delete it if no run is starting`, {
+          cause: e,
+        });
+      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
+  }
+  try {
+    return f();
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
 }
 
 export function readStackConfig(stack: string): Record<string, string> {
@@ -144,18 +196,8 @@ export function loadProgram(
   meanwhile?: () => void,
 ): Promise<DeclaredProgram> {
   // `meanwhile` is not the evaluation: an error of its has its stack trace, source-mapped.
-  const outside: StackTraces = { limit: Error.stackTraceLimit, prepare: Error.prepareStackTrace };
-  const withStackTraces =
-    meanwhile &&
-    (() => {
-      const restore = setStackTraces(outside);
-      try {
-        meanwhile();
-      } finally {
-        restore();
-      }
-    });
-  return withoutStackTraces(() => evaluateWithSecrets(stack, overrides, run, withStackTraces));
+  const traced = meanwhile && (() => withStackTraces(meanwhile));
+  return withoutStackTraces(() => evaluateWithSecrets(stack, overrides, run, traced));
 }
 
 async function evaluateWithSecrets(

@@ -17,11 +17,17 @@ export interface JwtDeps {
   request?: HttpRequest;
   logger?: LoggerLike;
   now?: () => number;
+  /** How long the JWKS read may take; default JWKS_TIMEOUT_MS. */
+  jwksTimeoutMs?: number;
 }
 
 /** Seconds of clock skew tolerated on exp and nbf. */
 export const CLOCK_SKEW_SECONDS = 60;
 const REFETCH_MIN_MS = 60_000;
+/** How long the JWKS read may take: a slow issuer fails the request, not the whole function timeout. */
+export const JWKS_TIMEOUT_MS = 5000;
+/** Redirects the JWKS read follows. */
+export const JWKS_REDIRECTS = 3;
 
 function b64urlJson(part: string): any {
   return JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
@@ -57,7 +63,12 @@ export function makeHandler(deps: JwtDeps = {}) {
   let fetchedAt = -Infinity;
 
   async function loadKeys(): Promise<void> {
-    const res = await request(jwksUrl);
+    // A JWKS carries no credentials: its redirects are followed (an issuer moving it, http to
+    // https), never from https to http; a slow issuer fails the request rather than the function.
+    const res = await request(jwksUrl, {
+      redirects: JWKS_REDIRECTS,
+      signal: AbortSignal.timeout(deps.jwksTimeoutMs ?? JWKS_TIMEOUT_MS),
+    });
     if (!res.ok) throw new Error(`JWKS ${jwksUrl} answered ${res.status}`);
     const doc = await res.json();
     const next = new Map<string, KeyObject>();

@@ -253,22 +253,27 @@ describe("local: moto_server's priority and its reuse by the test workers", func
     const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], {
       stdio: ["ignore", "pipe", "inherit"],
     });
-    const pid = await new Promise<number>((resolve, reject) => {
-      let out = "";
-      child.stdout!.on("data", (c: Buffer) => {
-        out += c;
-        if (out.includes("\n")) resolve(Number(out.trim()));
+    try {
+      const pid = await new Promise<number>((resolve, reject) => {
+        let out = "";
+        child.stdout!.on("data", (c: Buffer) => {
+          out += c;
+          if (out.includes("\n")) resolve(Number(out.trim()));
+        });
+        child.once("exit", (code) => reject(new Error(`the worker exited first (${code})`)));
       });
-      child.once("exit", (code) => reject(new Error(`the worker exited first (${code})`)));
-    });
-    // Kept for reuse: still running after its stop.
-    expect(() => process.kill(pid, 0)).to.not.throw();
-    const exited = new Promise((r) => child.once("exit", (code, signal) => r({ code, signal })));
-    child.kill("SIGTERM");
-    expect(await exited).to.deep.equal({ code: 143, signal: null });
-    // SIGKILL is delivered at once, but the process is reaped by init a moment later.
-    for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
-    expect(alive(pid), `moto_server ${pid} left running`).to.equal(false);
+      // Kept for reuse: still running after its stop.
+      expect(() => process.kill(pid, 0)).to.not.throw();
+      const exited = new Promise((r) => child.once("exit", (code, signal) => r({ code, signal })));
+      child.kill("SIGTERM");
+      expect(await exited).to.deep.equal({ code: 143, signal: null });
+      // SIGKILL is delivered at once, but the process is reaped by init a moment later.
+      for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(alive(pid), `moto_server ${pid} left running`).to.equal(false);
+    } finally {
+      // A failed assertion does not leave the worker (and its server) running.
+      child.kill("SIGKILL");
+    }
   });
 
   it("never reuses a server given a port or one that records requests (--persist)", async () => {

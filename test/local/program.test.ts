@@ -15,7 +15,7 @@ import {
 } from "../../local/program";
 import { bundleEntriesHandedOver } from "../../components/lambda";
 import { archiveEntries } from "../../local/artifacts";
-import { recorded, withoutStackTraces } from "../../local/mocks";
+import { recorded, withStackTraces, withoutStackTraces } from "../../local/mocks";
 
 describe("local/program: the program evaluated once for a local run", () => {
   const saved = { ...process.env };
@@ -126,6 +126,27 @@ describe("local/program: the program evaluated once for a local run", () => {
 });
 
 describe("local/mocks: withoutStackTraces", () => {
+  it("puts them back once overlapping evaluations have all ended, whichever ends first", async () => {
+    const outside = [Error.stackTraceLimit, Error.prepareStackTrace];
+    const off = () => [Error.stackTraceLimit, Error.prepareStackTrace];
+    let endFirst!: () => void;
+    let endSecond!: () => void;
+    const first = withoutStackTraces(() => new Promise<void>((r) => (endFirst = r)));
+    const second = withoutStackTraces(() => new Promise<void>((r) => (endSecond = r)));
+    expect(off()).to.deep.equal([0, undefined]);
+    // Work that is not an evaluation gets the outside traces, then the evaluations' again.
+    expect(withStackTraces(() => [Error.stackTraceLimit, Error.prepareStackTrace])).to.deep.equal(
+      outside,
+    );
+    expect(off()).to.deep.equal([0, undefined]);
+    endFirst();
+    await first;
+    expect(off()).to.deep.equal([0, undefined]);
+    endSecond();
+    await second;
+    expect(off()).to.deep.equal(outside);
+  });
+
   it("runs with no frames and V8's own formatting, then puts ts-node's back", async () => {
     const outside = [Error.stackTraceLimit, Error.prepareStackTrace];
     const during = await withoutStackTraces(async () => {
@@ -190,6 +211,43 @@ describe("local/program: the local secrets file", () => {
     expect(seen.size).to.be.greaterThan(1);
     expect(fs.readdirSync(dir)).to.deep.equal(["secrets.json"]);
     expect(fs.statSync(file).mode & 0o777).to.equal(0o600);
+  });
+
+  it("gives processes that start together the same secrets, the ones the file keeps", async function () {
+    this.timeout(60_000);
+    const file = path.join(dir, "secrets.json");
+    // Four processes wait for the same moment, then each asks for the same five missing keys.
+    const at = Date.now() + 2500;
+    const runs = [1, 2, 3, 4].map(
+      (n) =>
+        new Promise<Record<string, string>>((resolve, reject) => {
+          const child = spawn(
+            process.execPath,
+            [
+              "-r",
+              "ts-node/register/transpile-only",
+              "-e",
+              `const { secretInFile } = require(${JSON.stringify(require.resolve("../../local/program"))});
+               while (Date.now() < ${at});
+               const got = {};
+               for (const k of ["a", "b", "c", "d", "e"])
+                 got[k] = secretInFile(${JSON.stringify(file)}, k, () => k + "-from-${n}").value;
+               process.stdout.write(JSON.stringify(got));`,
+            ],
+            { stdio: ["ignore", "pipe", "inherit"] },
+          );
+          let out = "";
+          child.stdout!.on("data", (c: Buffer) => (out += c));
+          child.once("exit", (code) =>
+            code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`exited ${code}`)),
+          );
+        }),
+    );
+    const got = await Promise.all(runs);
+    const kept = readSecrets(file);
+    expect(Object.keys(kept).sort()).to.deep.equal(["a", "b", "c", "d", "e"]);
+    for (const g of got) expect(g).to.deep.equal(kept);
+    expect(fs.readdirSync(dir)).to.deep.equal(["secrets.json"]);
   });
 
   it("fails naming the file and the fix when it is not a JSON object of secrets", () => {

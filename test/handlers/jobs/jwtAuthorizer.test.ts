@@ -46,16 +46,16 @@ describe("handlers/jobs/jwtAuthorizer", () => {
     ...o,
   });
 
-  function handler(logger = captureLogger().logger) {
+  function handler(logger = captureLogger().logger, jwksUrl = url, jwksTimeoutMs?: number) {
     const saved = { ...process.env };
     Object.assign(process.env, {
       JWT_ISSUER: ISSUER,
       JWT_AUDIENCE: AUDIENCE,
-      JWKS_URL: url,
+      JWKS_URL: jwksUrl,
       JWKS_CACHE_SECONDS: "3600",
     });
     try {
-      return makeHandler({ logger, now: () => clock });
+      return makeHandler({ logger, now: () => clock, jwksTimeoutMs });
     } finally {
       process.env = saved;
     }
@@ -65,7 +65,12 @@ describe("handlers/jobs/jwtAuthorizer", () => {
 
   before(async () => {
     published = [{ kid: "k1", key: k1.publicKey }];
-    server = createServer((_req, res) => {
+    server = createServer((req, res) => {
+      // The issuer's old address redirects to where its JWKS now is.
+      if (req.url === "/old/jwks.json") {
+        res.writeHead(301, { location: "/.well-known/jwks.json" });
+        return void res.end();
+      }
       fetches++;
       res.setHeader("Content-Type", "application/json");
       res.end(
@@ -197,6 +202,42 @@ describe("handlers/jobs/jwtAuthorizer", () => {
     clock = NOW + 61_000;
     expect((await call(h, sign(k2.privateKey, "k2", claims()))).principalId).to.equal("client-42");
     expect(fetches).to.equal(2);
+  });
+
+  it("follows the JWKS URL's redirects, and gives up on an issuer that does not answer", async () => {
+    const moved = url.replace("/.well-known/jwks.json", "/old/jwks.json");
+    const out = await call(handler(undefined, moved), sign(k1.privateKey, "k1", claims()));
+    expect(out.policyDocument.Statement[0].Effect).to.equal("Allow");
+    expect(fetches).to.equal(1);
+    // An issuer that takes the connection and never answers: the read ends at its timeout, and
+    // the authorizer fails as it fails on any error of its own, logging why.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    try {
+      const started = Date.now();
+      const { logger, lines } = captureLogger();
+      const h = handler(
+        logger,
+        `http://127.0.0.1:${(silent.address() as AddressInfo).port}/jwks`,
+        300,
+      );
+      const err = await call(h, sign(k1.privateKey, "k1", claims())).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(err?.message).to.equal("Unauthorized");
+      expect(Date.now() - started).to.be.within(250, 3000);
+      expect(lines.map((l) => JSON.parse(l))).to.deep.equal([
+        {
+          level: "ERROR",
+          message: "authorizer failure",
+          error: "The operation was aborted due to timeout",
+        },
+      ]);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise<void>((r) => silent.close(() => r()));
+    }
   });
 
   it("fails at cold start naming a missing variable", () => {
