@@ -216,8 +216,8 @@ describe("local/program: the local secrets file", () => {
   it("gives processes that start together the same secrets, the ones the file keeps", async function () {
     this.timeout(60_000);
     const file = path.join(dir, "secrets.json");
-    // Four processes wait for the same moment, then each asks for the same five missing keys.
-    const at = Date.now() + 2500;
+    // Four processes wait (asleep) for the same moment, then each asks for the same five missing keys.
+    const at = Date.now() + 2000;
     const runs = [1, 2, 3, 4].map(
       (n) =>
         new Promise<Record<string, string>>((resolve, reject) => {
@@ -228,7 +228,7 @@ describe("local/program: the local secrets file", () => {
               "ts-node/register/transpile-only",
               "-e",
               `const { secretInFile } = require(${JSON.stringify(require.resolve("../../local/program"))});
-               while (Date.now() < ${at});
+               Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.max(0, ${at} - Date.now()));
                const got = {};
                for (const k of ["a", "b", "c", "d", "e"])
                  got[k] = secretInFile(${JSON.stringify(file)}, k, () => k + "-from-${n}").value;
