@@ -117,6 +117,33 @@ async function httpInvoke(p: any, deps: SfnDeps): Promise<unknown> {
   return out;
 }
 
+/** Definitions (with their validation options) validated in this process, as JSON. */
+const validated = new Set<string>();
+
+/** How many definitions this process has validated: once each, whatever its executions. */
+export function definitionsValidated(): number {
+  return validated.size;
+}
+
+/**
+ * An aws-local-stepfunctions StateMachine of `definition`, validated the first time this process
+ * runs it. Its constructor validates with asl-validator, which compiles its JSON schemas anew on
+ * every call: 80-100 ms of CPU for each execution started, where the definition cannot have changed.
+ * An invalid definition fails its first execution as before (and is validated again next time).
+ */
+export function localStateMachine(
+  definition: unknown,
+  validationOptions: { checkPaths?: boolean; checkArn?: boolean } = {},
+): any {
+  const { StateMachine } = require("aws-local-stepfunctions");
+  const key = JSON.stringify([definition, validationOptions]);
+  const machine = new StateMachine(definition, {
+    validationOptions: { ...validationOptions, noValidate: validated.has(key) },
+  });
+  validated.add(key);
+  return machine;
+}
+
 export class LocalStepFunctions {
   public readonly executions = new Map<string, Execution>();
 
@@ -133,7 +160,6 @@ export class LocalStepFunctions {
         `State Machine Does Not Exist: '${stateMachineArn}'`,
       );
     const executionArn = `${stateMachineArn.replace(":stateMachine:", ":execution:")}:${name}`;
-    const { StateMachine } = require("aws-local-stepfunctions");
     const handlers: Record<string, (input: any) => Promise<unknown>> = {};
     const waits: Record<string, number> = {};
     const retries: Record<string, number | number[]> = {};
@@ -184,9 +210,7 @@ export class LocalStepFunctions {
         );
       };
     }
-    const machine = new StateMachine(sm.definition, {
-      validationOptions: { checkPaths: false, checkArn: false },
-    });
+    const machine = localStateMachine(sm.definition, { checkPaths: false, checkArn: false });
     const exec: Execution = {
       executionArn,
       stateMachineArn,

@@ -3,7 +3,7 @@
 // {StatusCode, StatusText, Headers, ResponseBody}; any other status fails the task with
 // States.Http.StatusCode.<code> and the status text as cause), and sns:publish by a topic that
 // checks what SNS checks. Waits and retry pauses are overridden to zero.
-import { StateMachine } from "aws-local-stepfunctions";
+import { localStateMachine } from "../../local/stateMachines";
 import { renderToJson } from "../../lib/inputTransformer";
 import { matchesPattern } from "../../lib/eventPattern";
 import { StateMachineDefinition } from "../../components/records/verificationDefinition";
@@ -163,7 +163,8 @@ export async function execute(
 ): Promise<Run> {
   const api = new ScriptedRecordsApi(script, apiRoot);
   const topic = new RecordingTopic();
-  const machine = new StateMachine(JSON.parse(JSON.stringify(definition)));
+  // Fully validated (paths and ARNs included) the first time this process runs the definition.
+  const machine = localStateMachine(JSON.parse(JSON.stringify(definition)));
   const execution = machine.run(input as any, {
     overrides: {
       taskResourceLocalHandlers: {
