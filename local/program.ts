@@ -44,27 +44,20 @@ function generateSecret(key: string): string {
   return provider ? provider.secret.generate(randomBytes) : opaqueSecret(randomBytes);
 }
 
-function readSecretsFile(): Record<string, string> {
-  return readSecrets(LOCAL_SECRETS_FILE);
-}
-
 /** The secrets in `file` (none when it does not exist); a file that is not a JSON object fails. */
 export function readSecrets(file: string): Record<string, string> {
   if (!fs.existsSync(file)) return {};
   const text = fs.readFileSync(file, "utf8");
+  const shown = path.relative(process.cwd(), file) || file;
+  const fix = "fix it, or delete it and the run generates new local secrets";
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    throw new Error(
-      `${path.relative(process.cwd(), file) || file} is not valid JSON (${(e as Error).message}): fix it, or delete it and the run generates new local secrets`,
-      { cause: e },
-    );
+    throw new Error(`${shown} is not valid JSON (${(e as Error).message}): ${fix}`, { cause: e });
   }
   if (!parsed || typeof parsed !== "object" || Array.isArray(parsed))
-    throw new Error(
-      `${path.relative(process.cwd(), file) || file} must hold a JSON object of secrets by config key: fix it, or delete it and the run generates new local secrets`,
-    );
+    throw new Error(`${shown} must hold a JSON object of secrets by config key: ${fix}`);
   return parsed as Record<string, string>;
 }
 
@@ -85,11 +78,14 @@ export function writeSecrets(file: string, secrets: Record<string, string>): voi
   }
 }
 
+/** A secret given in the environment: SWITCHYARD_<KEY> (e.g. SWITCHYARD_RECORDSAPIKEY). */
+function envSecret(key: string): string | undefined {
+  return process.env[`SWITCHYARD_${key.toUpperCase()}`];
+}
+
 /** A secret this machine has: SWITCHYARD_<KEY> in the environment, else .switchyard/secrets.json. */
 function existingLocalSecret(key: string): string | undefined {
-  const env = process.env[`SWITCHYARD_${key.toUpperCase()}`];
-  if (env !== undefined) return env;
-  const v = readSecretsFile()[key];
+  const v = envSecret(key) ?? readSecrets(LOCAL_SECRETS_FILE)[key];
   return v === undefined ? undefined : String(v);
 }
 
@@ -99,7 +95,7 @@ function existingLocalSecret(key: string): string | undefined {
  * later runs (and `npm run demo`) use the same one.
  */
 export function localSecret(key: string): { value: string; generated: boolean } {
-  const env = process.env[`SWITCHYARD_${key.toUpperCase()}`];
+  const env = envSecret(key);
   if (env !== undefined) return { value: env, generated: false };
   return secretInFile(LOCAL_SECRETS_FILE, key, () => generateSecret(key));
 }
