@@ -21,6 +21,7 @@ import { readConfig } from "../config/read";
 import { PROVIDER_MODULES } from "../handlers/webhooks/providers";
 import { opaqueSecret } from "../handlers/webhooks/providers/module";
 import { asLocalRun, LocalRun } from "../config/localRun";
+import { allOrFirstFailure } from "./settled";
 
 export const ROOT = path.join(__dirname, "..");
 export const LOCAL_SECRETS_FILE = path.join(ROOT, ".switchyard", "secrets.json");
@@ -230,11 +231,7 @@ async function evaluateWithSecrets(
     (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs(),
   );
   // Both end before either's failure is reported: no registration is left running.
-  for (const outcome of await Promise.allSettled([
-    registered,
-    meanwhile && bundlerHasEntries().then(meanwhile),
-  ]))
-    if (outcome.status === "rejected") throw outcome.reason;
+  await allOrFirstFailure([registered, meanwhile && bundlerHasEntries().then(meanwhile)]);
   return {
     stack,
     config,

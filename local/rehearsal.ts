@@ -20,6 +20,7 @@ import type { OutputName, Step, TypeRehearsal } from "./rehearsal/step";
 import { storageRehearsals } from "./rehearsal/storage";
 import { wafRehearsals } from "./rehearsal/waf";
 import { writeZip, ZipInput } from "../lib/zip";
+import { allOrFirstFailure } from "./settled";
 
 /** Every resource type the rehearsal creates, with the calls it makes. */
 export const REHEARSALS: Readonly<Record<string, TypeRehearsal>> = {
@@ -610,9 +611,7 @@ export async function applyToMoto(
       );
       // Every call in flight ends before a failure is thrown: once the apply has ended, nothing
       // of it reaches moto_server.
-      const settled = await Promise.allSettled(ready.map(one));
-      const failed = settled.find((x): x is PromiseRejectedResult => x.status === "rejected");
-      if (failed) throw failed.reason;
+      await allOrFirstFailure(ready.map(one));
       for (const r of ready) done.add(r);
     }
     opts.firstDone?.();
