@@ -25,9 +25,9 @@ export interface JwtDeps {
 export const CLOCK_SKEW_SECONDS = 60;
 const REFETCH_MIN_MS = 60_000;
 /** How long the JWKS read may take: a slow issuer fails the request, not the whole function timeout. */
-export const JWKS_TIMEOUT_MS = 5000;
+const JWKS_TIMEOUT_MS = 5000;
 /** Redirects the JWKS read follows. */
-export const JWKS_REDIRECTS = 3;
+const JWKS_REDIRECTS = 3;
 
 function b64urlJson(part: string): any {
   return JSON.parse(Buffer.from(part, "base64url").toString("utf8"));

@@ -58,10 +58,10 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 export const httpRequest: HttpRequest = async (url, init = {}) => {
   let target = parseTarget(url);
+  const method = (init.method ?? "GET").toUpperCase();
   for (let left = init.redirects ?? 0; ; left--) {
     const answer = await requestOnce(target, init);
     const location = answer.headers.get("location");
-    const method = (init.method ?? "GET").toUpperCase();
     if (left <= 0 || method !== "GET" || !REDIRECTS.has(answer.status) || !location) return answer;
     const next = parseTarget(new URL(location, target).toString());
     if (target.protocol === "https:" && next.protocol === "http:") return answer;
