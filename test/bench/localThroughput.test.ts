@@ -138,6 +138,7 @@ describe("local throughput bench (dev stack, tiny counts)", function () {
     const err = await benchLocalThroughput({
       basePort: BASE_PORT,
       provider: "gitlab",
+      moto: "engine",
     }).catch((e) => e);
     expect(err.message).to.equal(
       "stack dev serves no gitlab receiver; providers: github, hmac, standard, stripe, twilio",

@@ -6,13 +6,8 @@ import * as path from "path";
 import { requiredSecrets } from "../../config/keys";
 import { readConfig } from "../../config/read";
 import { NAMESPACE } from "../../config/kinds";
-import {
-  DeclaredProgram,
-  loadProgram,
-  readSecrets,
-  readStackConfig,
-  writeSecrets,
-} from "../../local/program";
+import { DeclaredProgram, loadProgram, readStackConfig } from "../../local/program";
+import { readSecrets, writeSecrets } from "../../local/secretsFile";
 import { bundleEntriesHandedOver } from "../../components/lambda";
 import { archiveEntries } from "../../local/artifacts";
 import { recorded, withStackTraces, withoutStackTraces } from "../../local/mocks";
@@ -163,7 +158,7 @@ describe("local/mocks: withoutStackTraces", () => {
   });
 });
 
-describe("local/program: the local secrets file", () => {
+describe("local/secretsFile: the local secrets file", () => {
   let dir: string;
   beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-secrets-"))));
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -182,7 +177,7 @@ describe("local/program: the local secrets file", () => {
           "-r",
           "ts-node/register/transpile-only",
           "-e",
-          `const { writeSecrets } = require(${JSON.stringify(require.resolve("../../local/program"))});
+          `const { writeSecrets } = require(${JSON.stringify(require.resolve("../../local/secretsFile"))});
            const content = Object.fromEntries(Array.from({ length: 400 }, (_, i) => ["key" + i, "${n}".repeat(100)]));
            for (let i = 0; i < 300; i++) writeSecrets(${JSON.stringify(file)}, content);`,
         ],
@@ -227,7 +222,7 @@ describe("local/program: the local secrets file", () => {
               "-r",
               "ts-node/register/transpile-only",
               "-e",
-              `const { secretInFile } = require(${JSON.stringify(require.resolve("../../local/program"))});
+              `const { secretInFile } = require(${JSON.stringify(require.resolve("../../local/secretsFile"))});
                Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.max(0, ${at} - Date.now()));
                const got = {};
                for (const k of ["a", "b", "c", "d", "e"])

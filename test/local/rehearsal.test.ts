@@ -105,8 +105,23 @@ function asSent(report: RehearsalReport, v: string): string {
   return out;
 }
 
-for (const stack of ["dev", "prod"]) {
-  describe(`local/rehearsal: the ${stack} program created in moto as pulumi up would`, () => {
+/**
+ * prod is rehearsed with two outbound webhook subscriptions, a superset of the stack as committed:
+ * each subscription adds its queues, the dispatcher's mapping and their policies.
+ */
+const OUTBOUND_SUBSCRIPTIONS = {
+  outboundSubscriptions: JSON.stringify([
+    { name: "billing", url: "https://billing.example.com/hooks", events: ["RecordCreated"] },
+    { name: "crm-eu", url: "https://crm.example.net/in", events: { source: ["x.y"] } },
+  ]),
+  outboundSecretBilling: "whsec_" + Buffer.alloc(32, 3).toString("base64"),
+};
+
+for (const [stack, overrides, also] of [
+  ["dev", {}, ""],
+  ["prod", OUTBOUND_SUBSCRIPTIONS, " (with two outbound webhook subscriptions)"],
+] as const) {
+  describe(`local/rehearsal: the ${stack} program${also} created in moto as pulumi up would`, () => {
     let moto: MotoServer;
     let resources: Recorded[];
     let report: RehearsalReport;
@@ -118,7 +133,7 @@ for (const stack of ["dev", "prod"]) {
       // Evaluating the program and creating it in moto take longer on a loaded machine.
       this.timeout(180_000);
       [resources, moto] = await Promise.all([
-        evaluateProgram(stack).then((p) => p.resources),
+        evaluateProgram(stack, overrides).then((p) => p.resources),
         startMotoServer({ env: { ...REHEARSAL_MOTO_ENV } }),
       ]);
       aws = clients(moto.url);
@@ -626,65 +641,42 @@ for (const stack of ["dev", "prod"]) {
         ).to.deep.equal(d.inputs.dimensions ?? {});
       }
     });
+
+    if (stack === "prod")
+      it("creates each subscription's queue and the dispatcher's mapping from it", async () => {
+        expect(report.rejected).to.deep.equal([]);
+        const mappings = resources.filter(
+          (r) =>
+            r.type === "aws:lambda/eventSourceMapping:EventSourceMapping" &&
+            r.inputs.eventSourceArn.startsWith("arn:aws:sqs:"),
+        );
+        expect(mappings.map((m) => m.name).sort()).to.deep.equal([
+          `switchyard-${stack}-outbound-billing`,
+          `switchyard-${stack}-outbound-crm-eu`,
+        ]);
+        for (const m of mappings) {
+          const listed = await aws.lambda.send(
+            new ListEventSourceMappingsCommand({ EventSourceArn: m.inputs.eventSourceArn }),
+          );
+          expect(
+            listed.EventSourceMappings!.map((x) => [x.FunctionArn, x.BatchSize]),
+          ).to.deep.equal([[m.inputs.functionName, m.inputs.batchSize]]);
+          const queue = resources.find(
+            (r) =>
+              r.type === "aws:sqs/queue:Queue" && m.inputs.eventSourceArn.endsWith(`:${r.name}`),
+          )!;
+          const url = (await aws.sqs.send(new GetQueueUrlCommand({ QueueName: queue.name })))
+            .QueueUrl;
+          const a = await aws.sqs.send(
+            new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["VisibilityTimeout"] }),
+          );
+          expect(a.Attributes!.VisibilityTimeout).to.equal(
+            String(queue.inputs.visibilityTimeoutSeconds),
+          );
+        }
+      });
   });
 }
-
-describe("local/rehearsal: prod with outbound webhook subscriptions", () => {
-  let moto: MotoServer;
-  let resources: Recorded[];
-  let report: RehearsalReport;
-
-  before(async function () {
-    this.timeout(180_000);
-    [resources, moto] = await Promise.all([
-      evaluateProgram("prod", {
-        outboundSubscriptions: JSON.stringify([
-          { name: "billing", url: "https://billing.example.com/hooks", events: ["RecordCreated"] },
-          { name: "crm-eu", url: "https://crm.example.net/in", events: { source: ["x.y"] } },
-        ]),
-        outboundSecretBilling: "whsec_" + Buffer.alloc(32, 3).toString("base64"),
-      }).then((p) => p.resources),
-      startMotoServer({ env: { ...REHEARSAL_MOTO_ENV } }),
-    ]);
-    report = await applyToMoto(resources, moto.url);
-  });
-  after(async () => {
-    await moto?.stop();
-  });
-
-  it("creates each subscription's queue and the dispatcher's mapping from it", async () => {
-    expect(report.rejected).to.deep.equal([]);
-    const aws = clients(moto.url);
-    const mappings = resources.filter(
-      (r) =>
-        r.type === "aws:lambda/eventSourceMapping:EventSourceMapping" &&
-        r.inputs.eventSourceArn.startsWith("arn:aws:sqs:"),
-    );
-    expect(mappings.map((m) => m.name).sort()).to.deep.equal([
-      "switchyard-prod-outbound-billing",
-      "switchyard-prod-outbound-crm-eu",
-    ]);
-    for (const m of mappings) {
-      const listed = await aws.lambda.send(
-        new ListEventSourceMappingsCommand({ EventSourceArn: m.inputs.eventSourceArn }),
-      );
-      expect(listed.EventSourceMappings!.map((x) => [x.FunctionArn, x.BatchSize])).to.deep.equal([
-        [m.inputs.functionName, m.inputs.batchSize],
-      ]);
-      const queue = resources.find(
-        (r) => r.type === "aws:sqs/queue:Queue" && m.inputs.eventSourceArn.endsWith(`:${r.name}`),
-      )!;
-      const url = (await aws.sqs.send(new GetQueueUrlCommand({ QueueName: queue.name }))).QueueUrl;
-      const a = await aws.sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["VisibilityTimeout"] }),
-      );
-      expect(a.Attributes!.VisibilityTimeout).to.equal(
-        String(queue.inputs.visibilityTimeoutSeconds),
-      );
-    }
-    for (const c of Object.values(aws)) c.destroy();
-  });
-});
 
 describe("lib/zip, as the rehearsal gives it to CreateFunction", () => {
   it("writes a zip that Python's zipfile reads back byte for byte", () => {
