@@ -106,8 +106,10 @@ function asSent(report: RehearsalReport, v: string): string {
 }
 
 /**
- * prod is rehearsed with two outbound webhook subscriptions, a superset of the stack as committed:
- * each subscription adds its queues, the dispatcher's mapping and their policies.
+ * prod is rehearsed with two outbound webhook subscriptions: every resource of the stack as
+ * committed, with the same inputs but the ops dashboard's body (it gains the subscriptions' tiles;
+ * dev's dashboard is rehearsed without them), and each subscription's queues, the dispatcher's
+ * mapping and their policies.
  */
 const OUTBOUND_SUBSCRIPTIONS = {
   outboundSubscriptions: JSON.stringify([
