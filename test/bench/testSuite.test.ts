@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { suiteCounts, timeSuite, timeSuiteOnce } from "../../bench/testSuite";
+import { isAlive } from "../local/twinProcess";
 
 const SUMMARY = [
   "  the program",
@@ -17,15 +18,6 @@ const SUMMARY = [
   "  1) a test",
   "     AssertionError: 3 passing expected",
 ].join("\n");
-
-/** Whether a process exists and is not a zombie. */
-function running(pid: number): boolean {
-  try {
-    return !/\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
-}
 
 describe("bench: npm test timed with its counts", function () {
   this.timeout(30_000);
@@ -81,9 +73,9 @@ describe("bench: npm test timed with its counts", function () {
     expect(grandchild).to.be.greaterThan(0);
     // Gone, or a zombie its ended parent left for init to reap.
     const deadline = Date.now() + 5000;
-    while (running(grandchild) && Date.now() < deadline)
+    while (isAlive(grandchild) && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 50));
-    expect(running(grandchild), `process ${grandchild}`).to.equal(false);
+    expect(isAlive(grandchild), `process ${grandchild}`).to.equal(false);
   });
 
   it("runs the suite the given number of times, one after the other, and says how each ended", async () => {

@@ -22,6 +22,7 @@ import {
   provisionCommands,
   startMotoServer,
 } from "../../local/motoServer";
+import { isAlive } from "./twinProcess";
 
 /** The Python 3 interpreter itself (a pyenv shim on PATH is a script that needs more of PATH). */
 const PYTHON3 = onPath("python3")
@@ -171,15 +172,6 @@ describe("local: moto_server provisioning when it is not on PATH", function () {
   });
 });
 
-/** Whether a process exists and is not a zombie waiting to be reaped. */
-function alive(pid: number): boolean {
-  try {
-    return !/\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
-}
-
 describe("local: moto_server's priority and its reuse by the test workers", function () {
   this.timeout(60_000);
   const niceOf = (pid: number) =>
@@ -268,8 +260,8 @@ describe("local: moto_server's priority and its reuse by the test workers", func
       child.kill("SIGTERM");
       expect(await exited).to.deep.equal({ code: 143, signal: null });
       // SIGKILL is delivered at once, but the process is reaped by init a moment later.
-      for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
-      expect(alive(pid), `moto_server ${pid} left running`).to.equal(false);
+      for (let i = 0; i < 50 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(isAlive(pid), `moto_server ${pid} left running`).to.equal(false);
     } finally {
       // A failed assertion does not leave the worker (and its server) running.
       child.kill("SIGKILL");
