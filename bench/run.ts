@@ -166,10 +166,8 @@ async function main(): Promise<void> {
       name: "npm test wall time, every test passing",
       target: `< ${TARGETS.maxTestSuiteSeconds} s`,
       value: `${formatSpread(spread(walls), sec)}, ${passing} passing${ok ? "" : "; a run failed or printed no summary"}`,
-      pass:
-        ok &&
-        walls.length === testRuns &&
-        walls.every((w) => w < TARGETS.maxTestSuiteSeconds * 1000),
+      // timeSuite returns every run or throws: no run goes unmeasured.
+      pass: ok && walls.every((w) => w < TARGETS.maxTestSuiteSeconds * 1000),
     });
   });
 
