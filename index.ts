@@ -167,14 +167,18 @@ export const outboundAttemptTableName = outbound ? outbound.tableName : undefine
 // Declared after the other components: it reads their functions, queues and the hub's routes.
 export const monitoring = new Monitoring(`${cfg.hubName}-ops`, {
   functions: {
-    "tenant-changes": tenantChanges.fn,
+    "tenant-changes": { function: tenantChanges.fn, streamFed: true },
     "tenant-ingress": { function: tenantIngress.fn, asyncInvoked: true },
     "ingest-s3": { function: recordIngestion.s3Fn, asyncInvoked: true },
-    ...(recordIngestion.streamFn ? { "ingest-stream": recordIngestion.streamFn } : {}),
+    ...(recordIngestion.streamFn
+      ? { "ingest-stream": { function: recordIngestion.streamFn, streamFed: true } }
+      : {}),
     // one receiver function per enabled webhook provider
     ...Object.fromEntries(
       Object.entries(webhooks?.functions ?? {}).map(([p, f]) => [`webhook-${p}`, f!]),
     ),
+    // publishes what the receivers stored, fed by their table's stream
+    ...(webhooks ? { "webhook-relay": { function: webhooks.relay, streamFed: true } } : {}),
     // the jobs API's functions (processing and error handler are invoked asynchronously)
     "jobs-submit": jobs.submitFn,
     "jobs-get": jobs.getFn,

@@ -21,6 +21,8 @@ import { LOCAL_CREDENTIALS } from "../local/credentials";
 import { signedDelivery } from "../local/scenarios";
 import { hashApiKey } from "../handlers/tenants/apiKeys";
 import { JobStore } from "../handlers/jobs/jobStore";
+import { deliveryItemId, storeDeliveryInput } from "../handlers/webhooks/outbox";
+import { eventSource, RELAY_ENV } from "../lib/contracts";
 
 /** One call a function made to the local AWS endpoint. */
 export interface AwsCall {
@@ -535,6 +537,67 @@ export async function realisticRequest(c: RequestContext): Promise<RealisticRequ
       },
       check: (r: any) =>
         (r?.batchItemFailures ?? []).length === 0
+          ? undefined
+          : `failed items ${JSON.stringify(r).slice(0, 160)}`,
+    };
+  }
+  if (env[RELAY_ENV.eventBusArn] && !env.WEBHOOK_PROVIDER) {
+    // The webhook relay: the stream record of a delivery a receiver stored, as its mapping sends it.
+    const table = c.resources.find(
+      (r) =>
+        r.type === "aws:dynamodb/table:Table" &&
+        r.inputs.streamViewType === "NEW_IMAGE" &&
+        r.inputs.hashKey === "id",
+    );
+    const id = `bench-${c.run}`;
+    const detail = {
+      provider: "hmac",
+      deliveryId: id,
+      correlationId: id,
+      eventType: "record.noted",
+      receivedAt: new Date().toISOString(),
+      headers: { "content-type": "application/json" },
+      payload: { tenantId: "bench", recordId: id, recordVersion: 1 },
+    };
+    const stored = storeDeliveryInput(
+      String(table?.name ?? "deliveries"),
+      {
+        id: deliveryItemId("hmac", `hmac:${id}`),
+        expiresAt: Math.floor(Date.now() / 1000) + 3600,
+        entry: {
+          Source: eventSource("hmac"),
+          DetailType: detail.eventType,
+          Detail: JSON.stringify(detail),
+        },
+        deliveryId: id,
+        correlationId: id,
+      },
+      Math.floor(Date.now() / 1000),
+    );
+    return {
+      what: "the stream record of a stored webhook delivery",
+      event: {
+        Records: [
+          {
+            eventID: randomUUID(),
+            eventName: "INSERT",
+            eventVersion: "1.1",
+            eventSource: "aws:dynamodb",
+            awsRegion: REGION,
+            eventSourceARN: `arn:aws:dynamodb:${REGION}:123456789012:table/${table?.name ?? "deliveries"}/stream/2026-01-01T00:00:00.000`,
+            dynamodb: {
+              ApproximateCreationDateTime: Math.floor(Date.now() / 1000),
+              Keys: { id: stored.Item.id },
+              NewImage: stored.Item,
+              SequenceNumber: String(1000 + c.run).padStart(21, "0"),
+              SizeBytes: 400,
+              StreamViewType: "NEW_IMAGE",
+            },
+          },
+        ],
+      },
+      check: (r: any) =>
+        r && Array.isArray(r.batchItemFailures) && r.batchItemFailures.length === 0
           ? undefined
           : `failed items ${JSON.stringify(r).slice(0, 160)}`,
     };

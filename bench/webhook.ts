@@ -1,6 +1,7 @@
-// The webhook hot path: one GitHub delivery through the receiver's handler (signature check,
-// Powertools idempotency against local DynamoDB, PutEvents, its JSON logs and EMF metrics), timed
-// per delivery.
+// The webhook hot path, timed per delivery in two parts: the receiver's answer (signature check,
+// contract check, the conditional write to its deliveries table on local DynamoDB, its JSON logs
+// and EMF metrics), which is what the sender waits for; and the relay publishing that stored item
+// (the stream record DynamoDB would send, PutEvents, its logs and EMF metrics).
 import * as crypto from "crypto";
 import { AddressInfo } from "net";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -16,6 +17,8 @@ const credentials = { accessKeyId: "bench", secretAccessKey: "bench" };
 const SECRET = "bench-webhook-secret";
 
 export interface WebhookResult extends Summary {
+  /** The relay's invocation per stored delivery (one INSERT record each). */
+  relay: Summary;
   deliveries: number;
   /** Status codes seen (all must be 200). */
   statuses: Record<string, number>;
@@ -55,8 +58,10 @@ export async function benchWebhook(
   iterations: number,
 ): Promise<WebhookResult | { skipped: string }> {
   let receiver: any;
+  let relayModule: any;
   try {
     receiver = require("../handlers/webhooks/receiver");
+    relayModule = require("../handlers/webhooks/relay");
   } catch (e) {
     return {
       skipped: `handlers/webhooks/receiver.ts cannot be loaded: ${(e as Error).message.split("\n")[0]}`,
@@ -78,6 +83,15 @@ export async function benchWebhook(
   }));
   sm.on(GetSecretValueCommand).resolves({ SecretString: SECRET });
 
+  // The items the receiver stored, in order: each becomes the stream record the relay is given.
+  const stored: Array<Record<string, any>> = [];
+  const dynamodb = {
+    send: async (command: any) => {
+      const out = await ddb.client.send(command);
+      if (command.constructor.name === "PutItemCommand") stored.push(command.input.Item);
+      return out;
+    },
+  };
   try {
     const handler = receiver.makeHandler({
       config: {
@@ -85,16 +99,30 @@ export async function benchWebhook(
         secretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:bench-AbCdEf",
         idempotencyTable: table,
         idempotencyTtlSeconds: 3600,
-        eventBusName: "bench-bus",
         maxEntryBytes: 262144,
         toleranceSeconds: 300,
         payloadPrefix: "github/",
       },
-      eventBridge,
       secretsManager,
-      dynamodb: ddb.client,
+      dynamodb,
       // As the deployed receiver: JSON log lines with the correlation id, EMF metrics per delivery.
       logger: new Logger({ serviceName: WEBHOOK_SERVICE, persistentKeys: { provider: "github" } }),
+      metrics: makeMetrics(WEBHOOK_SERVICE),
+    });
+    const relay = relayModule.makeRelay({
+      config: {
+        eventBusArn: "arn:aws:events:eu-west-1:123456789012:event-bus/bench-bus",
+        maxEntryBytes: 262144,
+        deadLetterQueueUrl: "https://sqs.eu-west-1.amazonaws.com/123456789012/bench-dlq",
+      },
+      eventBridge,
+      // Every delivery is published: a dead letter would fail the run.
+      sqs: {
+        send: async () => {
+          throw new Error("the relay sent a dead letter");
+        },
+      },
+      logger: new Logger({ serviceName: WEBHOOK_SERVICE, persistentKeys: { role: "relay" } }),
       metrics: makeMetrics(WEBHOOK_SERVICE),
     });
     const payload = JSON.stringify({
@@ -116,6 +144,7 @@ export async function benchWebhook(
       written += chunk.length;
       return true;
     };
+    let relaySamples: number[] = [];
     const samples = await timeEach(async (i) => {
       const body = payload.replace('"id":1', `"id":${i + 1000}`);
       const event = {
@@ -144,11 +173,34 @@ export async function benchWebhook(
       };
       const res = await handler(event, context);
       if (i >= 0) statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
-    }, iterations).finally(() => {
-      process.stdout.write = write;
-    });
+    }, iterations)
+      .then(async (answered) => {
+        // Each stored delivery's stream record, as the mapping hands it to the relay.
+        let seq = 0;
+        const records = stored.map((item) => ({
+          eventID: crypto.randomUUID(),
+          eventName: "INSERT",
+          eventSource: "aws:dynamodb",
+          dynamodb: {
+            Keys: { id: item.id },
+            NewImage: item,
+            SequenceNumber: String(++seq),
+            StreamViewType: "NEW_IMAGE",
+          },
+        }));
+        relaySamples = await timeEach(async (i) => {
+          const r = records[i < 0 ? records.length + i : i];
+          const out = await relay({ Records: [r] });
+          if (out.batchItemFailures.length > 0) throw new Error("the relay failed a delivery");
+        }, iterations);
+        return answered;
+      })
+      .finally(() => {
+        process.stdout.write = write;
+      });
     return {
       ...summarize(samples),
+      relay: summarize(relaySamples),
       deliveries: iterations,
       statuses,
       putEventsCalls: eb.commandCalls(PutEventsCommand).length,

@@ -6,7 +6,7 @@
 
 /** Powertools `serviceName` of each function: its logs' `service` key and its metrics' dimension. */
 export const SERVICES = {
-  /** Every webhook receiver: the `service` dimension the webhook alarms watch. */
+  /** Every webhook receiver and their relay: the `service` dimension the webhook alarms watch. */
   webhooks: "switchyard-webhooks",
   changePublisher: "change-publisher",
   tenantIngress: "tenant-ingress",
@@ -28,11 +28,11 @@ export const METRICS_NAMESPACE = "Switchyard";
  * The Monitoring component alarms on exactly these names and dimensions.
  */
 export const METRIC = {
-  /** A webhook delivery verified and accepted (published or queued). */
+  /** A webhook delivery verified and accepted: stored, for the relay to publish. */
   deliveryAccepted: "WebhookAccepted",
   /** A webhook delivery refused; dimension `reason`. */
   deliveryRejected: "WebhookRejected",
-  /** A webhook delivery already seen (idempotency hit); answered without publishing again. */
+  /** A webhook delivery already seen (idempotency hit); answered without storing it again. */
   deliveryDuplicate: "WebhookDuplicate",
   /** Events EventBridge accepted from this handler's PutEvents calls. */
   eventsPublished: "EventsPublished",
@@ -122,7 +122,6 @@ export const RECEIVER_ENV = {
   secretArn: "WEBHOOK_SECRET_ARN",
   idempotencyTable: "IDEMPOTENCY_TABLE",
   idempotencyTtlSeconds: "IDEMPOTENCY_TTL_SECONDS",
-  eventBusName: "EVENT_BUS_NAME",
   maxEntryBytes: "MAX_ENTRY_BYTES",
   toleranceSeconds: "TOLERANCE_SECONDS",
   payloadBucket: "PAYLOAD_BUCKET",
@@ -130,6 +129,18 @@ export const RECEIVER_ENV = {
   publicUrl: "PUBLIC_URL",
   allowedCidrs: "ALLOWED_SOURCE_CIDRS",
   hmacSignedContent: "HMAC_SIGNED_CONTENT",
+} as const;
+
+/**
+ * The environment variables the webhook relay reads (handlers/webhooks/relay.ts `readRelayConfig`),
+ * set by the WebhookReceiver component.
+ */
+export const RELAY_ENV = {
+  /** The hub's bus ARN: where the relay publishes, and the TARGET_ARN of its dead letters. */
+  eventBusArn: "EVENT_BUS_ARN",
+  maxEntryBytes: "MAX_ENTRY_BYTES",
+  /** The hub's DLQ: a delivery the bus refuses for good goes there, whole. */
+  deadLetterQueueUrl: "DEAD_LETTER_QUEUE_URL",
 } as const;
 
 /**

@@ -41,7 +41,9 @@ export interface StreamDeps {
 const MAX_THROTTLE_RETRIES = 10_000;
 
 export class LocalStreams {
-  private seq = 100000000000000000000;
+  // DynamoDB's sequence numbers are 21-digit decimal strings, increasing within a shard: past
+  // Number.MAX_SAFE_INTEGER, so counted as a bigint (a number would stop increasing).
+  private seq = 100000000000000000000n;
   private readonly queues = new Map<string, any[]>();
   private readonly running = new Map<string, Promise<void>>();
 

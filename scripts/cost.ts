@@ -5,6 +5,7 @@
 // with no price table below is an error, never another region's prices. Prices change: each one
 // names where it is from.
 process.env.PULUMI_TEST_MODE = process.env.PULUMI_TEST_MODE ?? "true";
+import { RECEIVER_ENV, RELAY_ENV } from "../lib/contracts";
 
 /** Unit list prices of one region, USD, on-demand, first pricing tier. */
 export interface Prices {
@@ -187,12 +188,17 @@ export function pricesFor(region: string | undefined, stack?: string): Prices {
 export const ASSUMPTIONS = {
   /** Size of one event (detail + envelope), bytes: the archive and logs scale with it. */
   eventBytes: 1024,
-  /** Billed ms of one webhook delivery in Lambda: verify, two DynamoDB writes, one PutEvents. */
-  webhookBilledMs: 60,
-  /** Idempotency writes per delivery: the in-progress record, then the completed one (items < 1 KB). */
+  /** Billed ms of one webhook delivery in its receiver: verify, one conditional DynamoDB write. */
+  webhookBilledMs: 40,
+  /**
+   * Billed ms of the relay per delivery: one invocation each (a stream batch of one, as at a low
+   * rate; busier streams share an invocation among up to 10), one PutEvents.
+   */
+  relayBilledMs: 30,
+  /** Write units of the stored delivery: one item of the event (1 KB) and its ids and names. */
   webhookWriteUnits: 2,
-  /** Log bytes per webhook delivery (one structured line, plus the EMF blob). */
-  webhookLogBytes: 900,
+  /** Log bytes per webhook delivery (the receiver's line and EMF blob, the relay's line). */
+  webhookLogBytes: 1200,
   /** Billed ms of a REST API integration function (validate, one conditional write). */
   restBilledMs: 40,
   /** DynamoDB writes per REST request (the job and its idempotency key). */
@@ -322,7 +328,8 @@ export interface CostInputs {
   schemaDiscovery: boolean;
   debugRoute: boolean;
   apiDestination: boolean;
-  webhook: { declared: boolean; memoryMb: number };
+  /** The receivers' memory and the relay's. */
+  webhook: { declared: boolean; memoryMb: number; relayMemoryMb: number };
   workflow?: { type: "STANDARD" | "EXPRESS"; shape: WorkflowShape; maxVerifyAttempts: number };
   restApi: { declared: boolean; memoryMb: number; xray: boolean; waf: boolean };
   fixed: {
@@ -425,13 +432,18 @@ export function computeCosts(i: CostInputs): { paths: PathCost[]; fixedMonthly: 
   ]);
 
   const logGb = (ASSUMPTIONS.webhookLogBytes * 1e6) / GB;
+  // Lambda's reads of the table's stream are free (DynamoDB Streams GetRecords by a trigger).
+  const relay = lambdaLines(prices, i.webhook.relayMemoryMb, ASSUMPTIONS.relayBilledMs).map(
+    (l) => ({ ...l, item: `relay: ${l.item}` }),
+  );
   add(
-    "Lambda webhook + PutEvents",
+    "Lambda webhook + relay + PutEvents",
     i.webhook.declared,
     [
       ...lambdaLines(prices, i.webhook.memoryMb, ASSUMPTIONS.webhookBilledMs),
+      ...relay,
       {
-        item: `DynamoDB idempotency (${ASSUMPTIONS.webhookWriteUnits} WRU)`,
+        item: `DynamoDB stored delivery (${ASSUMPTIONS.webhookWriteUnits} WRU)`,
         perMillion: prices.dynamoWritePerMillion * ASSUMPTIONS.webhookWriteUnits,
       },
       { item: "CloudWatch Logs (JSON + EMF)", perMillion: prices.logsIngestPerGb * logGb },
@@ -535,7 +547,9 @@ export async function gatherInputs(
   const memOf = (re: RegExp) => fns.find((f) => re.test(f.name))?.inputs.memorySize;
   const machines = ofType("sfn/stateMachine:StateMachine");
   const machine = machines.find((m) => /verif/i.test(m.name)) ?? machines[0];
-  const webhookFns = fns.filter((f) => /webhook/i.test(f.name));
+  // The receivers (one per provider) and the relay that publishes what they store.
+  const webhookFns = fns.filter((f) => f.inputs.environment?.variables?.[RECEIVER_ENV.provider]);
+  const relayFn = fns.find((f) => f.inputs.environment?.variables?.[RELAY_ENV.eventBusArn]);
   const acls = ofType("wafv2/webAcl:WebAcl");
   const maxAttempts = cfg.verification?.maxVerifyAttempts ?? 1;
   return {
@@ -545,7 +559,11 @@ export async function gatherInputs(
     schemaDiscovery: cfg.schemaDiscovery,
     debugRoute: cfg.debugRoute,
     apiDestination: ofType("cloudwatch/eventApiDestination:EventApiDestination").length > 0,
-    webhook: { declared: webhookFns.length > 0, memoryMb: webhookFns[0]?.inputs.memorySize ?? 256 },
+    webhook: {
+      declared: webhookFns.length > 0,
+      memoryMb: webhookFns[0]?.inputs.memorySize ?? 256,
+      relayMemoryMb: relayFn?.inputs.memorySize ?? 256,
+    },
     workflow: machine
       ? {
           type: machine.inputs.type === "EXPRESS" ? "EXPRESS" : "STANDARD",

@@ -52,7 +52,12 @@ export function deadLetterQueueAlarms<V>(
 
 /** A function: errors and throttles; an asynchronously invoked one adds event age and drops. */
 export function functionAlarms<V>(
-  f: { readonly label: string; readonly name: V; readonly asyncInvoked: boolean },
+  f: {
+    readonly label: string;
+    readonly name: V;
+    readonly asyncInvoked: boolean;
+    readonly streamFed?: boolean;
+  },
   t: MonitoringThresholds,
 ): AlarmSpec<{ FunctionName: V }>[] {
   const d = { FunctionName: f.name };
@@ -80,6 +85,20 @@ export function functionAlarms<V>(
       ...onePeriod(t),
     },
   ];
+  if (f.streamFed) {
+    specs.push({
+      key: `fn-${f.label}-iterator-age`,
+      description: `Records wait more than ${t.asyncEventAgeSeconds} s in the stream that feeds function ${f.label}: a batch it keeps failing is retried and holds up the records behind it. Read its log group for the failing batch.`,
+      namespace: "AWS/Lambda",
+      metricName: "IteratorAge",
+      dimensions: d,
+      statistic: "Maximum",
+      // IteratorAge is reported in milliseconds.
+      threshold: t.asyncEventAgeSeconds * 1000,
+      comparisonOperator: "GreaterThanThreshold",
+      ...onePeriod(t),
+    });
+  }
   if (!f.asyncInvoked) return specs;
   return [
     ...specs,

@@ -29,6 +29,8 @@ export interface MonitoredFunction {
   readonly function: FunctionRef;
   /** Invoked asynchronously (EventBridge, SNS, S3): also alarm on AsyncEventAge / AsyncEventsDropped. Default false. */
   readonly asyncInvoked?: boolean;
+  /** Fed by a stream's event source mapping (DynamoDB Streams): also alarm on IteratorAge. Default false. */
+  readonly streamFed?: boolean;
 }
 
 /** A queue: the resource, or its name and ARN. */
@@ -323,7 +325,12 @@ export class Monitoring extends pulumi.ComponentResource {
     const plainQueues = allQueues.filter((q) => q.kind === "plain");
     const functions = Object.entries(args.functions ?? {}).map(([label, f]) => {
       const m: MonitoredFunction = isMonitoredFunction(f) ? f : { function: f };
-      return { label, name: functionName(m.function), asyncInvoked: m.asyncInvoked === true };
+      return {
+        label,
+        name: functionName(m.function),
+        asyncInvoked: m.asyncInvoked === true,
+        streamFed: m.streamFed === true,
+      };
     });
     const stateMachines = Object.entries(args.stateMachines ?? {}).map(([label, s]) => ({
       label,

@@ -21,3 +21,21 @@ export const WEBHOOK_DEFAULTS = {
 export function minimumIdempotencyTtl(toleranceSeconds: number): number {
   return 2 * toleranceSeconds;
 }
+
+/**
+ * The relay's function timeout and its stream mapping (components/tenants/streamMapping.ts): small
+ * batches without a batching window, since a provider's event should reach the bus within a second
+ * or so of being accepted. A delivery the bus refuses for good goes to the DLQ from the relay
+ * itself; the mapping retries only transient failures, so it retries as long as AWS allows
+ * (10,000 attempts, each with the publisher's 4 calls: about an hour of a failing bus) within the
+ * stream's 24 hours, before its on-failure destination gets a pointer to the records.
+ */
+export const RELAY_STREAM_SETTINGS = {
+  timeoutSeconds: 60,
+  mapping: {
+    batchSize: 10,
+    maximumBatchingWindowInSeconds: 0,
+    maximumRetryAttempts: 10000,
+    maximumRecordAgeInSeconds: 86400,
+  },
+};

@@ -13,8 +13,9 @@ import {
   URL_SIGNING_PROVIDERS,
 } from "../../handlers/webhooks/providers";
 import { parseCidr } from "../../handlers/webhooks/sourceIp";
-import { RECEIVER_ENV as ENV } from "../../lib/contracts";
-import { minimumIdempotencyTtl, WEBHOOK_DEFAULTS } from "./receiverSpec";
+import { RECEIVER_ENV as ENV, RELAY_ENV } from "../../lib/contracts";
+import { streamMappingArgs, streamReadGrants } from "../tenants/streamMapping";
+import { minimumIdempotencyTtl, RELAY_STREAM_SETTINGS, WEBHOOK_DEFAULTS } from "./receiverSpec";
 
 export interface WebhookProviderArgs {
   /**
@@ -44,8 +45,15 @@ export interface WebhookProviderArgs {
 }
 
 export interface WebhookReceiverArgs {
-  /** The hub whose bus receives the events (an EventHub). */
-  readonly hub: { readonly busName: pulumi.Input<string>; readonly busArn: pulumi.Input<string> };
+  /**
+   * The hub (an EventHub): its bus receives the events; its DLQ takes, whole, a delivery the bus
+   * refuses for good, and is the relay mapping's on-failure destination.
+   */
+  readonly hub: {
+    readonly busArn: pulumi.Input<string>;
+    readonly dlqArn: pulumi.Input<string>;
+    readonly dlqUrl: pulumi.Input<string>;
+  };
   /** The enabled providers and their secrets; at least one. */
   readonly providers: Partial<Record<Provider, WebhookProviderArgs>>;
   /** Accepted age (and clock skew) of a signed timestamp, 1-3600 s. Default 300. */
@@ -169,7 +177,10 @@ export function signingSecretValue(
 /**
  * Public HTTPS endpoints (Lambda Function URLs, auth type NONE, protected by the signature check in
  * the handler) that turn third-party webhooks into events on the hub's bus: one function and URL
- * per provider, each with its own secret, sharing an idempotency table and a payload bucket.
+ * per provider, each with its own secret, sharing a deliveries table and a payload bucket. A
+ * receiver accepts a delivery by storing it in the table (its idempotency record and its event, one
+ * conditional write); the relay publishes it from the table's stream, with retries and the hub's
+ * DLQ behind it.
  */
 export class WebhookReceiver extends pulumi.ComponentResource {
   public readonly table: aws.dynamodb.Table;
@@ -179,6 +190,10 @@ export class WebhookReceiver extends pulumi.ComponentResource {
   public readonly functions: Partial<Record<Provider, SwitchyardFunction>> = {};
   public readonly urls: Partial<Record<Provider, aws.lambda.FunctionUrl>> = {};
   public readonly permissions: Partial<Record<Provider, aws.lambda.Permission[]>> = {};
+  /** Publishes the stored deliveries to the bus. */
+  public readonly relay: SwitchyardFunction;
+  /** Feeds the relay from the deliveries table's stream. */
+  public readonly relayMapping: aws.lambda.EventSourceMapping;
   /** The URL to register with each provider. */
   public readonly webhookUrls: pulumi.Output<Record<string, string>>;
 
@@ -189,7 +204,8 @@ export class WebhookReceiver extends pulumi.ComponentResource {
     const a = { ...WEBHOOK_DEFAULTS, ...args };
     const stateful = { parent: this, protect: a.protect };
 
-    // Delivery ids seen, for deduplication (Powertools idempotency layout).
+    // Accepted deliveries (handlers/webhooks/outbox.ts): each id's idempotency record and event,
+    // forgotten after idempotencyTtlSeconds. The stream carries each new item to the relay.
     this.table = new aws.dynamodb.Table(
       `${name}-idempotency`,
       {
@@ -197,10 +213,47 @@ export class WebhookReceiver extends pulumi.ComponentResource {
         hashKey: "id",
         attributes: [{ name: "id", type: "S" }],
         ttl: { attributeName: "expiration", enabled: true },
+        streamEnabled: true,
+        streamViewType: "NEW_IMAGE",
         serverSideEncryption: { enabled: true },
         deletionProtectionEnabled: a.protect,
       },
       stateful,
+    );
+
+    this.relay = new SwitchyardFunction(
+      `${name}-relay`,
+      {
+        description: `Switchyard webhook relay (${name}): publishes stored deliveries to the bus`,
+        handler: { module: "handlers/webhooks/relay", factory: "createRelay" },
+        grants: [
+          ...streamReadGrants(this.table.streamArn),
+          { actions: ["events:PutEvents"], resources: [a.hub.busArn] },
+          // Dead letters of refused deliveries, and the mapping's on-failure destination, which
+          // Lambda sends to with the function's role.
+          { actions: ["sqs:SendMessage"], resources: [a.hub.dlqArn] },
+        ],
+        environment: {
+          [RELAY_ENV.eventBusArn]: a.hub.busArn,
+          [RELAY_ENV.maxEntryBytes]: String(a.maxEntryBytes),
+          [RELAY_ENV.deadLetterQueueUrl]: a.hub.dlqUrl,
+        },
+        timeout: RELAY_STREAM_SETTINGS.timeoutSeconds,
+        logRetentionDays: a.logRetentionDays,
+        clientInit: a.clientInit,
+      },
+      { parent: this },
+    );
+    // Lambda checks the role can read the stream when the mapping is created: policy first.
+    this.relayMapping = new aws.lambda.EventSourceMapping(
+      `${name}-relay`,
+      streamMappingArgs(
+        this.table.streamArn,
+        this.relay.function.arn,
+        a.hub.dlqArn,
+        RELAY_STREAM_SETTINGS.mapping,
+      ),
+      { parent: this, dependsOn: [this.relay.policy] },
     );
 
     if (a.payloadStorage) {
@@ -287,16 +340,8 @@ export class WebhookReceiver extends pulumi.ComponentResource {
       const prefix = `${provider}/`;
       const grants: Grant[] = [
         { actions: ["secretsmanager:GetSecretValue"], resources: [secret.arn] },
-        {
-          actions: [
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-            "dynamodb:UpdateItem",
-            "dynamodb:DeleteItem",
-          ],
-          resources: [this.table.arn],
-        },
-        { actions: ["events:PutEvents"], resources: [a.hub.busArn] },
+        // Accepting a delivery is one conditional PutItem; the relay publishes it.
+        { actions: ["dynamodb:PutItem"], resources: [this.table.arn] },
       ];
       if (this.bucket)
         grants.push({
@@ -310,7 +355,6 @@ export class WebhookReceiver extends pulumi.ComponentResource {
         [ENV.secretArn]: secret.arn,
         [ENV.idempotencyTable]: this.table.name,
         [ENV.idempotencyTtlSeconds]: String(a.idempotencyTtlSeconds),
-        [ENV.eventBusName]: a.hub.busName,
         [ENV.maxEntryBytes]: String(a.maxEntryBytes),
         [ENV.toleranceSeconds]: String(a.toleranceSeconds),
         [ENV.payloadPrefix]: prefix,
@@ -379,6 +423,7 @@ export class WebhookReceiver extends pulumi.ComponentResource {
     this.registerOutputs({
       webhookUrls: this.webhookUrls,
       tableName: this.table.name,
+      relayFunctionName: this.relay.function.name,
       bucketName: this.bucket?.bucket,
     });
   }

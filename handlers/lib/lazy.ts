@@ -141,4 +141,5 @@ export const lazySecretsManager = () =>
     ["@aws-sdk/client-secrets-manager"],
     () => new (sdkSecretsManager().SecretsManagerClient)({}),
   );
-export const lazySqs = () => sdkClient(["@aws-sdk/client-sqs"], () => new (sdkSqs().SQSClient)({}));
+export const lazySqs = (options?: ClientOptions) =>
+  sdkClient(["@aws-sdk/client-sqs"], () => new (sdkSqs().SQSClient)({}), options);

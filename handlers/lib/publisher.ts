@@ -132,6 +132,14 @@ export function checkContract(
 
 let defaultIndex: ContractIndex | undefined;
 
+/**
+ * The verdict a publisher with the default contracts (SWITCHYARD_CONTRACTS) gives an entry, for a
+ * caller that must refuse an entry before it is stored to be published later (the webhook receiver).
+ */
+export function checkSwitchyardContract(entry: PublishEntry): ContractVerdict {
+  return checkContract((defaultIndex ??= indexContracts(SWITCHYARD_CONTRACTS)), entry);
+}
+
 /** At most this many entries per PutEvents call (an EventBridge quota). */
 export const MAX_ENTRIES_PER_CALL = 10;
 export const DEFAULT_MAX_ENTRY_BYTES = 262144;

@@ -1,33 +1,25 @@
 // The webhook receiver behind one provider's Lambda Function URL: checks path and method, verifies
-// the signature over the exact body bytes with the current or previous secret, deduplicates the
-// delivery in DynamoDB (Powertools idempotency) and publishes one event to the hub's bus (the body
-// goes to S3 when it is over the bus entry limit). Only transient failures answer 5xx, so the
-// provider redelivers exactly those. Each invocation emits its business metrics (EMF, the contract
-// of handlers/lib/telemetry.ts): one of accepted / duplicate / rejected(reason) per 2xx-4xx answer,
-// and the publisher's outcome whenever it ran.
+// the signature over the exact body bytes with the current or previous secret, checks the event
+// against its contract, and accepts the delivery with one conditional DynamoDB write: the item is
+// both the delivery's idempotency record and its event (handlers/webhooks/outbox.ts), which the
+// relay (./relay.ts) publishes to the hub's bus from the table's stream. A body over the bus entry
+// limit goes to S3 first and the event carries a reference. Only transient failures answer 5xx, so
+// the provider redelivers exactly those. Each invocation emits its business metrics (EMF, the
+// contract of handlers/lib/telemetry.ts): one of accepted / duplicate / rejected(reason) per
+// 2xx-4xx answer; the relay counts the publishing.
 import * as crypto from "crypto";
 import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from "aws-lambda";
-import type * as Idempotency from "@aws-lambda-powertools/idempotency";
-import type * as IdempotencyDynamoDB from "@aws-lambda-powertools/idempotency/dynamodb";
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
-  ensureInstalled,
-  lazy,
   lazyDynamodb,
-  lazyEventBridge,
   lazyS3,
   lazySecretsManager,
+  sdkDynamodb,
   sdkS3,
+  SendClient,
 } from "../lib/lazy";
-import {
-  entrySize,
-  makePublisher,
-  PublishEntry,
-  PublishResult,
-  RETRYABLE_ENTRY_CODES,
-} from "../lib/publisher";
+import { checkSwitchyardContract, entrySize, PublishEntry } from "../lib/publisher";
 import { eventSource, OUTCOME_LOG_MESSAGES, RECEIVER_ENV } from "../../lib/contracts";
 import { HandlerError } from "../lib/errors";
 import { makeSecretReader, SecretReader } from "../lib/secrets";
@@ -39,7 +31,6 @@ import {
   makeMetrics,
   recordAccepted,
   recordDuplicate,
-  recordPublish,
   recordRejected,
   REJECTION_REASONS,
   RejectionReason,
@@ -49,19 +40,18 @@ import {
 import { HMAC_SIGNED_CONTENTS, HmacSignedContent } from "./providers/hmac";
 import { isProvider, MalformedRequest, Provider, providerSpec, PROVIDERS } from "./providers";
 import { makeSourceAllowlist } from "./sourceIp";
+import { deliveryItemId, MAX_STORED_ENTRY_BYTES, storeDeliveryInput } from "./outbox";
 
 /** What the receiver is configured with (from its environment in Lambda). */
 export interface ReceiverConfig {
   provider: Provider;
   /** ARN of the Secrets Manager secret holding the signing secret(s). */
   secretArn: string;
-  /** Name of the idempotency table (partition key `id`, TTL attribute `expiration`). */
+  /** Name of the deliveries table (partition key `id`, TTL attribute `expiration`, stream to the relay). */
   idempotencyTable: string;
   /** Seconds a delivery id is remembered. */
   idempotencyTtlSeconds: number;
-  /** Bus name or ARN. */
-  eventBusName: string;
-  /** Largest event entry published; bigger payloads go to S3 or are answered 413. */
+  /** Largest event entry published (the relay's bus limit); bigger payloads go to S3 or are answered 413. */
   maxEntryBytes: number;
   /** Accepted distance of a signed timestamp from now, in seconds. */
   toleranceSeconds: number;
@@ -104,7 +94,6 @@ export function readReceiverConfig(
     secretArn: required(ENV.secretArn),
     idempotencyTable: required(ENV.idempotencyTable),
     idempotencyTtlSeconds: int(ENV.idempotencyTtlSeconds, 1),
-    eventBusName: required(ENV.eventBusName),
     maxEntryBytes: int(ENV.maxEntryBytes, 1),
     toleranceSeconds: int(ENV.toleranceSeconds, 1),
     payloadBucket: env[ENV.payloadBucket] || undefined,
@@ -139,18 +128,13 @@ export interface ReceiverLogger extends CorrelatedLogger {
 
 export interface ReceiverDeps {
   config: ReceiverConfig;
-  /** EventBridgeClient. */
-  eventBridge: { send(command: any): Promise<any> };
   /** SecretsManagerClient (or a ready reader, e.g. one shared by tests). */
-  secretsManager?: { send(command: any): Promise<any> };
+  secretsManager?: SendClient;
   secrets?: SecretReader;
-  /**
-   * DynamoDBClient for the idempotency table (Powertools requires a real SDK v3 client), or a
-   * function that builds it: it is first needed by a verified delivery (handlers/lib/lazy.ts).
-   */
-  dynamodb: DynamoDBClient | (() => DynamoDBClient);
+  /** DynamoDBClient for the deliveries table: first used by a verified delivery (handlers/lib/lazy.ts). */
+  dynamodb: SendClient;
   /** S3Client, when a payload bucket is configured. */
-  s3?: { send(command: any): Promise<any> };
+  s3?: SendClient;
   logger?: ReceiverLogger;
   /**
    * Powertools Metrics (handlers/lib/telemetry.ts `makeMetrics(WEBHOOK_SERVICE)`), flushed at the end
@@ -159,8 +143,6 @@ export interface ReceiverDeps {
   metrics?: Metrics;
   /** Clock in ms. */
   now?: () => number;
-  /** Publisher backoff (tests shorten it). */
-  publishBaseDelayMs?: number;
 }
 
 /** Source of every event the receiver publishes. */
@@ -196,25 +178,31 @@ const unavailable = (message: string) =>
 /** The publisher's refusals of an entry that breaks its event contract (handlers/lib/publisher.ts). */
 const CONTRACT_REFUSALS = new Set(["SchemaViolation", "MalformedDetail"]);
 
-/** A publish that did not reach the bus; `transient` errors are worth a redelivery. */
-class PublishFailed extends HandlerError {
-  public readonly code: string;
-  constructor(code: string, message: string) {
-    super("PublishFailed", message);
-    this.code = code;
+/** DynamoDB errors of a write that a later redelivery may not meet: throttling and its own faults. */
+const TRANSIENT_STORE_ERRORS = new Set([
+  "ProvisionedThroughputExceededException",
+  "RequestLimitExceeded",
+  "ThrottlingException",
+  "InternalServerError",
+  "ServiceUnavailable",
+  "TransactionConflictException",
+]);
+
+/** A verified delivery's event could not be stored for a reason a redelivery would meet again. */
+class StoreRefused extends HandlerError {
+  constructor(message: string) {
+    super("StoreRefused", message);
   }
 }
 
 interface Delivery {
-  /** The idempotency key: provider and delivery id. */
+  /** The idempotency key: provider and the signed replay key. */
   key: string;
-  /** Unique per request: a stored result with another nonce means this request is a duplicate. */
-  nonce: string;
   entry: PublishEntry;
-  /** Set when the body must go to S3 (the entry then carries a reference). */
-  oversized?: { body: Buffer; contentType: string };
-  /** Mutable: `published` once the event is on the bus; `publish` once the publisher answered. */
-  state: { published: boolean; publish?: PublishResult };
+  deliveryId: string;
+  correlationId: string;
+  /** Set when the body goes to S3 (the entry then carries a reference to this object). */
+  oversized?: { bucket: string; key: string; body: Buffer; contentType: string };
 }
 
 /** What an answer counts as: the delivery metric it records (5xx answers record none). */
@@ -227,8 +215,6 @@ type Outcome =
 interface Handled {
   response: Response;
   outcome: Outcome;
-  /** The publisher's result, when it ran in this invocation (not for duplicates). */
-  publish?: PublishResult;
 }
 
 /**
@@ -251,12 +237,6 @@ export function signatureRejectionReason(verdict: {
   return REJECTION_REASONS.signature;
 }
 
-interface DeliveryResult {
-  nonce: string;
-  eventId?: string;
-  payloadKey?: string;
-}
-
 function lowerHeaders(
   h: Record<string, string | undefined> | undefined,
 ): Record<string, string | undefined> {
@@ -277,71 +257,55 @@ export function makeHandler(deps: ReceiverDeps) {
   if (!deps.secrets && !deps.secretsManager)
     throw new Error("makeHandler: secretsManager (or secrets) is required");
   const secrets = deps.secrets ?? makeSecretReader({ client: deps.secretsManager!, now });
-  const publisher = makePublisher({
-    client: deps.eventBridge,
-    busName: cfg.eventBusName,
-    maxEntryBytes: cfg.maxEntryBytes,
-    baseDelayMs: deps.publishBaseDelayMs,
-  });
   const dynamodb = deps.dynamodb;
+  // What an entry may weigh on the bus, and in the item that holds it until the relay publishes it.
+  const maxStoredEntryBytes = Math.min(cfg.maxEntryBytes, MAX_STORED_ENTRY_BYTES);
 
-  // Built for the first verified delivery: rejected requests never load Powertools idempotency or
-  // the DynamoDB client (handlers/lib/lazy.ts).
-  const processDelivery = lazy(() => {
-    const { IdempotencyConfig, makeIdempotent } =
-      require("@aws-lambda-powertools/idempotency") as typeof Idempotency;
-    const { DynamoDBPersistenceLayer } =
-      require("@aws-lambda-powertools/idempotency/dynamodb") as typeof IdempotencyDynamoDB;
-    const persistenceStore = new DynamoDBPersistenceLayer({
-      tableName: cfg.idempotencyTable,
-      awsSdkV3Client: typeof dynamodb === "function" ? dynamodb() : dynamodb,
-    });
-    return makeIdempotent(
-      async (delivery: Delivery, _context: Context): Promise<DeliveryResult> => {
-        let entry = delivery.entry;
-        let payloadKey: string | undefined;
-        if (delivery.oversized) {
-          if (!deps.s3 || !cfg.payloadBucket) throw new Error("payload bucket is not configured");
-          payloadKey = `${cfg.payloadPrefix}${crypto.createHash("sha256").update(delivery.key).digest("hex")}`;
-          await deps.s3.send(
-            new (sdkS3().PutObjectCommand)({
-              Bucket: cfg.payloadBucket,
-              Key: payloadKey,
-              Body: delivery.oversized.body,
-              ContentType: delivery.oversized.contentType,
-            }),
-          );
-          const detail = JSON.parse(entry.Detail);
-          delete detail.payload;
-          detail.payloadRef = {
-            bucket: cfg.payloadBucket,
-            key: payloadKey,
-            bytes: delivery.oversized.body.length,
-            sha256: crypto.createHash("sha256").update(delivery.oversized.body).digest("hex"),
-            contentType: delivery.oversized.contentType,
-          };
-          entry = { ...entry, Detail: JSON.stringify(detail) };
-        }
-        const result = await publisher.publish([entry]);
-        delivery.state.publish = result;
-        if (result.failed.length > 0) {
-          const f = result.failed[0];
-          throw new PublishFailed(f.errorCode, f.errorMessage);
-        }
-        delivery.state.published = true;
-        return { nonce: delivery.nonce, ...(payloadKey ? { payloadKey } : {}) };
-      },
-      {
-        persistenceStore,
-        keyPrefix: `switchyard.webhooks.${cfg.provider}`,
-        config: new IdempotencyConfig({
-          eventKeyJmesPath: "key",
-          throwOnNoIdempotencyKey: true,
-          expiresAfterSeconds: cfg.idempotencyTtlSeconds,
+  /** Stores the delivery's event, its body first when oversized; false when its id is already held. */
+  async function store(delivery: Delivery): Promise<boolean> {
+    if (delivery.oversized) {
+      const o = delivery.oversized;
+      await deps.s3!.send(
+        new (sdkS3().PutObjectCommand)({
+          Bucket: o.bucket,
+          Key: o.key,
+          Body: o.body,
+          ContentType: o.contentType,
         }),
-      },
-    );
-  });
+      );
+    }
+    const nowSeconds = Math.floor(now() / 1000);
+    try {
+      await dynamodb.send(
+        new (sdkDynamodb().PutItemCommand)(
+          storeDeliveryInput(
+            cfg.idempotencyTable,
+            {
+              id: deliveryItemId(cfg.provider, delivery.key),
+              expiresAt: nowSeconds + cfg.idempotencyTtlSeconds,
+              entry: delivery.entry,
+              deliveryId: delivery.deliveryId,
+              correlationId: delivery.correlationId,
+            },
+            nowSeconds,
+          ),
+        ),
+      );
+    } catch (err) {
+      const name = (err as Error)?.name;
+      if (name === "ConditionalCheckFailedException") return false;
+      const faultOfAws = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata;
+      if (
+        !TRANSIENT_STORE_ERRORS.has(name) &&
+        faultOfAws?.httpStatusCode !== undefined &&
+        faultOfAws.httpStatusCode < 500
+      ) {
+        throw new StoreRefused(`${name}: ${(err as Error).message}`);
+      }
+      throw err;
+    }
+    return true;
+  }
 
   async function verified(req: Parameters<typeof spec.verify>[0]) {
     let list = await secrets.getSigningSecrets(cfg.secretArn);
@@ -361,7 +325,7 @@ export function makeHandler(deps: ReceiverDeps) {
   });
   const serverError: Outcome = { kind: "server-error" };
 
-  async function handle(event: LambdaFunctionURLEvent, context: Context): Promise<Handled> {
+  async function handle(event: LambdaFunctionURLEvent): Promise<Handled> {
     // Before any other work: a sender outside the provider's published ranges learns nothing more.
     const sourceIp = event.requestContext?.http?.sourceIp;
     if (allowedSource && !allowedSource(sourceIp)) {
@@ -482,15 +446,16 @@ export function makeHandler(deps: ReceiverDeps) {
       eventType: parsed.eventType,
       bytes: body.length,
     };
+    // The signed replay key, not the delivery id: a resent capture under a new id is a duplicate.
+    const key = `${cfg.provider}:${parsed.replayKey}`;
     const delivery: Delivery = {
-      // The signed replay key, not the delivery id: a resent capture under a new id is a duplicate.
-      key: `${cfg.provider}:${parsed.replayKey}`,
-      nonce: crypto.randomUUID(),
+      key,
       entry,
-      state: { published: false },
+      deliveryId: parsed.deliveryId,
+      correlationId,
     };
-    if (entrySize(entry) > cfg.maxEntryBytes) {
-      if (!cfg.payloadBucket) {
+    if (entrySize(entry) > maxStoredEntryBytes) {
+      if (!cfg.payloadBucket || !deps.s3) {
         logger.warn(OUTCOME_LOG_MESSAGES.webhookRejected, {
           ...log,
           status: 413,
@@ -499,89 +464,80 @@ export function makeHandler(deps: ReceiverDeps) {
         return rejected(
           REJECTION_REASONS.tooLarge,
           respond(413, {
-            error: `payload too large: events are limited to ${cfg.maxEntryBytes} bytes`,
+            error: `payload too large: events are limited to ${maxStoredEntryBytes} bytes`,
           }),
         );
       }
-      delivery.oversized = {
-        body,
-        contentType: headers["content-type"] ?? "application/octet-stream",
+      // The body goes to S3 under a name of the idempotency key (a redelivery writes the same
+      // bytes to the same key), and the event carries a reference to it.
+      const payloadKey = `${cfg.payloadPrefix}${crypto.createHash("sha256").update(key).digest("hex")}`;
+      const contentType = headers["content-type"] ?? "application/octet-stream";
+      const { payload: _inline, ...rest } = detail;
+      delivery.entry = {
+        ...entry,
+        Detail: JSON.stringify({
+          ...rest,
+          payloadRef: {
+            bucket: cfg.payloadBucket,
+            key: payloadKey,
+            bytes: body.length,
+            sha256: crypto.createHash("sha256").update(body).digest("hex"),
+            contentType,
+          },
+        }),
       };
+      delivery.oversized = { bucket: cfg.payloadBucket, key: payloadKey, body, contentType };
     }
 
-    let result: DeliveryResult;
-    try {
-      result = await processDelivery()(delivery, context);
-    } catch (err) {
-      const publish = delivery.state.publish;
-      if (delivery.state.published) {
-        // The event is on the bus; only recording that failed. A redelivery would publish again.
-        logger.error("webhook published but its idempotency record was not saved", {
-          ...log,
-          error: errorSummary(err),
-        });
-        return {
-          response: ok(spec, "accepted", parsed.deliveryId),
-          outcome: { kind: "accepted" },
-          publish,
-        };
-      }
-      const name = (err as Error)?.name;
-      if (name === "IdempotencyAlreadyInProgressError") {
-        logger.info("webhook duplicate in progress", log);
-        return { response: unavailable("delivery in progress, retry later"), outcome: serverError };
-      }
-      if (err instanceof PublishFailed && CONTRACT_REFUSALS.has(err.code)) {
+    // The event is checked against its contract before it is stored: the relay publishes what the
+    // receiver accepted, so a refusal is answered to the sender now.
+    const contract = checkSwitchyardContract(delivery.entry);
+    if (contract.refused) {
+      const { errorCode, errorMessage } = contract.refused;
+      if (CONTRACT_REFUSALS.has(errorCode)) {
         // A verified delivery whose content breaks its event contract (lib/eventSchemas): the
         // sender's input, not a fault of ours, so a redelivery would be refused again.
         logger.warn(OUTCOME_LOG_MESSAGES.webhookContractRefused, {
           ...log,
-          errorCode: err.code,
-          error: err.message,
+          errorCode,
+          error: errorMessage,
         });
-        return {
-          response: respond(400, {
-            error: `the delivery does not fit its event contract: ${err.message}`,
+        return rejected(
+          REJECTION_REASONS.malformed,
+          respond(400, {
+            error: `the delivery does not fit its event contract: ${errorMessage}`,
           }),
-          outcome: { kind: "rejected", reason: REJECTION_REASONS.malformed },
-          publish,
-        };
+        );
       }
-      if (
-        err instanceof PublishFailed &&
-        !RETRYABLE_ENTRY_CODES.has(err.code) &&
-        !/Throttl|Internal|Unavailable|Timeout/.test(err.code)
-      ) {
-        logger.error("webhook could not be published", {
-          ...log,
-          errorCode: err.code,
-          error: err.message,
-        });
-        return {
-          response: respond(500, { error: "internal error" }),
-          outcome: serverError,
-          publish,
-        };
+      // No contract names this provider's events: a fault of this deployment, not of the sender.
+      logger.error("webhook has no event contract", { ...log, errorCode, error: errorMessage });
+      return { response: respond(500, { error: "internal error" }), outcome: serverError };
+    }
+
+    let stored: boolean;
+    try {
+      stored = await store(delivery);
+    } catch (err) {
+      if (err instanceof StoreRefused) {
+        logger.error("webhook could not be stored", { ...log, error: errorSummary(err) });
+        return { response: respond(500, { error: "internal error" }), outcome: serverError };
       }
       logger.error("webhook delivery failed, provider should retry", {
         ...log,
         error: errorSummary(err),
       });
-      return { response: unavailable("temporarily unavailable"), outcome: serverError, publish };
+      return { response: unavailable("temporarily unavailable"), outcome: serverError };
     }
-    const duplicate = result.nonce !== delivery.nonce;
     logger.info(
-      duplicate ? OUTCOME_LOG_MESSAGES.webhookDuplicate : OUTCOME_LOG_MESSAGES.webhookAccepted,
+      stored ? OUTCOME_LOG_MESSAGES.webhookAccepted : OUTCOME_LOG_MESSAGES.webhookDuplicate,
       {
         ...log,
-        ...(result.payloadKey ? { payloadKey: result.payloadKey } : {}),
+        ...(stored && delivery.oversized ? { payloadKey: delivery.oversized.key } : {}),
       },
     );
     return {
-      response: ok(spec, duplicate ? "duplicate" : "accepted", parsed.deliveryId),
-      outcome: { kind: duplicate ? "duplicate" : "accepted" },
-      // A duplicate answered from the stored record did not publish.
-      publish: duplicate ? undefined : delivery.state.publish,
+      response: ok(spec, stored ? "accepted" : "duplicate", parsed.deliveryId),
+      outcome: { kind: stored ? "accepted" : "duplicate" },
     };
   }
 
@@ -598,8 +554,7 @@ export function makeHandler(deps: ReceiverDeps) {
         if (o.kind === "rejected") recordRejected(metrics, o.reason, cfg.provider);
         else if (o.kind === "accepted") recordAccepted(metrics);
         else if (o.kind === "duplicate") recordDuplicate(metrics);
-        if (handled.publish) recordPublish(metrics, handled.publish);
-        if (o.kind === "accepted" || o.kind === "duplicate" || handled.publish)
+        if (o.kind === "accepted" || o.kind === "duplicate")
           metrics.addMetadata("provider", cfg.provider);
       },
       (what, err) => logger.error(`webhook metrics not ${what}`, { error: errorSummary(err) }),
@@ -612,7 +567,7 @@ export function makeHandler(deps: ReceiverDeps) {
     correlate(logger, correlationIdFrom(event));
     let handled: Handled;
     try {
-      handled = await handle(event, context);
+      handled = await handle(event);
     } catch (err) {
       logger.error("webhook handler failed", { error: errorSummary(err) });
       handled = { response: respond(500, { error: "internal error" }), outcome: serverError };
@@ -651,14 +606,10 @@ function errorSummary(err: unknown): { name: string; message: string; cause?: st
  */
 export function createReceiver() {
   const config = readReceiverConfig();
-  // Powertools idempotency requires util-dynamodb from the runtime: checked now, as the clients' are.
-  ensureInstalled("@aws-sdk/util-dynamodb");
   return makeHandler({
     config,
-    eventBridge: lazyEventBridge(),
     secretsManager: lazySecretsManager(),
-    // Powertools idempotency takes the real DynamoDBClient: built once, on first use.
-    dynamodb: lazyDynamodb().client,
+    dynamodb: lazyDynamodb(),
     // Only oversized payloads use S3: not built at init even where the other clients are.
     s3: config.payloadBucket ? lazyS3({ rarelyUsed: true }) : undefined,
     logger: new Logger({

@@ -33,9 +33,9 @@ export class FunctionUrlsService {
         const requestId = randomUUID();
         const journal = this.rt.services.eventBridge.journal;
         const since = journal.lastSeq;
-        const noteVerdict = (status: number, responseBody?: string) => {
+        const noteVerdict = async (status: number, responseBody?: string) => {
           if (!provider) return;
-          journal.note(
+          const fact = () =>
             webhookFact({
               provider,
               function: fn.name,
@@ -45,8 +45,16 @@ export class FunctionUrlsService {
                 .filter((r) => r.requestId === requestId)
                 .map((r) => r.message),
               putsSince: journal.since(since),
-            }),
-          );
+            });
+          let f = fact();
+          // An accepted delivery reaches the bus through the relay, after the answer: the entry
+          // names the event once the relay has published it (or after a few seconds without).
+          for (let waited = 0; f.verdict === "accepted" && !f.eventId && waited < 5000;) {
+            await new Promise((r) => setTimeout(r, 25));
+            waited += 25;
+            f = fact();
+          }
+          journal.note(f);
         };
         try {
           const result: any = await lambdas.invoke(
@@ -55,12 +63,12 @@ export class FunctionUrlsService {
             requestId,
           );
           writeLambdaResponse(res, result);
-          noteVerdict(
+          await noteVerdict(
             Number(result?.statusCode ?? 200),
             typeof result?.body === "string" ? result.body : undefined,
           );
         } catch (e: any) {
-          noteVerdict(e instanceof AwsError && e.status === 429 ? 429 : 502, undefined);
+          await noteVerdict(e instanceof AwsError && e.status === 429 ? 429 : 502, undefined);
           if (e instanceof AwsError && e.status === 429) {
             // Past the function's reserved concurrency, as a Function URL answers it.
             this.rt.log(`  function ${fn.name} throttled: ${e.message}`);

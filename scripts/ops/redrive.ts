@@ -26,7 +26,23 @@ import {
 import { REDRIVE_LEDGER } from "../../lib/contracts";
 import { OpsContext, output } from "./context";
 import { DeadLetter, describe, receiveAll, release, remove } from "./dlq";
-import { deliver, deployedTarget, inputFor, newRunId, ruleOf, TargetRefused } from "./targets";
+import {
+  deliver,
+  deployedTarget,
+  inputFor,
+  newRunId,
+  ruleOf,
+  TargetRefused,
+  targetKind,
+} from "./targets";
+
+function isBusArn(arn: string): boolean {
+  try {
+    return targetKind(arn) === "eventBus";
+  } catch {
+    return false;
+  }
+}
 
 export interface RedriveFilter {
   /** Only the dead letter with this event id or SQS message id (the console's redrive button). */
@@ -111,31 +127,41 @@ async function redriveOne(
     ruleArn: d.ruleArn,
     targetArn: d.targetArn,
   };
-  if (!d.event || !d.ruleArn || !d.targetArn)
+  // The webhook relay's dead letter names the bus it could not publish to and no rule: the
+  // event goes back onto that bus as it was (handlers/webhooks/relay.ts).
+  const toBus =
+    d.event !== undefined && !d.ruleArn && d.targetArn !== undefined && isBusArn(d.targetArn);
+  if (!d.event || !d.targetArn || (!d.ruleArn && !toBus))
     return {
       ...base,
       outcome: "skipped",
-      detail: "not a dead letter EventBridge wrote (no event body or no RULE_ARN/TARGET_ARN)",
+      detail:
+        "not a dead letter EventBridge or the webhook relay wrote (no event body, or no RULE_ARN/TARGET_ARN)",
     };
   const event = d.event;
-  let target;
-  try {
-    target = await deployedTarget(c.clients, d.ruleArn, d.targetArn);
-  } catch (e) {
-    return { ...base, outcome: "skipped", detail: (e as Error).message };
+  let target: Awaited<ReturnType<typeof deployedTarget>>;
+  let input: string;
+  if (toBus) {
+    target = { Id: "bus", Arn: d.targetArn };
+    input = JSON.stringify(event);
+  } else {
+    try {
+      target = await deployedTarget(c.clients, d.ruleArn!, d.targetArn);
+    } catch (e) {
+      return { ...base, outcome: "skipped", detail: (e as Error).message };
+    }
+    try {
+      input = inputFor(d.ruleArn!, target, event);
+    } catch (e) {
+      return {
+        ...base,
+        outcome: "skipped",
+        detail: `its input cannot be rendered: ${(e as Error).message}`,
+      };
+    }
   }
   if (f.target && f.target !== target.Id && f.target !== target.Arn)
     return { ...base, outcome: "skipped", detail: `target ${target.Id} is not ${f.target}` };
-  let input: string;
-  try {
-    input = inputFor(d.ruleArn, target, event);
-  } catch (e) {
-    return {
-      ...base,
-      outcome: "skipped",
-      detail: `its input cannot be rendered: ${(e as Error).message}`,
-    };
-  }
   const key = { [REDRIVE_LEDGER.key]: { S: ledgerKey(event.id, d.targetArn) } };
   const existing = (
     await c.clients.dynamodb.send(
@@ -163,7 +189,7 @@ async function redriveOne(
           runId: { S: runId },
           claimedAt: { S: now.toISOString() },
           eventId: { S: event.id },
-          ruleArn: { S: d.ruleArn },
+          ...(d.ruleArn ? { ruleArn: { S: d.ruleArn } } : {}),
           targetArn: { S: d.targetArn },
           messageId: { S: d.messageId },
           [REDRIVE_LEDGER.ttlAttribute]: {

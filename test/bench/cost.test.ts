@@ -1,6 +1,8 @@
 // The cost script's model: the workflow shape read from a definition, the per-million figures, and
 // the price table the stack's aws:region picks.
 import { expect } from "chai";
+import * as fs from "fs";
+import * as path from "path";
 import {
   computeCosts,
   CostInputs,
@@ -79,7 +81,7 @@ describe("cost model", () => {
     schemaDiscovery: false,
     debugRoute: false,
     apiDestination: true,
-    webhook: { declared: true, memoryMb: 512 },
+    webhook: { declared: true, memoryMb: 512, relayMemoryMb: 256 },
     workflow: { type: "STANDARD", shape: workflowShape(definition), maxVerifyAttempts: 3 },
     restApi: { declared: true, memoryMb: 256, xray: true, waf: true },
     fixed: { alarms: 20, dashboards: 1, secrets: 2, wafAcls: 1, wafRules: 2, customMetrics: 11 },
@@ -90,11 +92,14 @@ describe("cost model", () => {
     const path = (p: string) => c.paths.find((x) => x.path.startsWith(p))!;
     // $1 event + $0.20 invocation + 1 KB x 1M = 0.954 GB archived ($0.0954) and stored 30 days ($0.0219).
     expect(path("API destination").total).to.equal(1.32);
-    // 512 MB x 60 ms = 0.03 GB-s x $0.0000133334 = $0.40/M; + $0.20 requests + 2 WRU $1.25 + logs $0.42 + bus $1.12.
-    expect(
-      path("Lambda webhook").lines.find((l) => l.item.startsWith("Lambda duration"))!.perMillion,
-    ).to.equal(0.4);
-    expect(path("Lambda webhook").total).to.equal(3.39);
+    // Receiver 512 MB x 40 ms = 0.02 GB-s x $0.0000133334 = $0.2667/M; relay 256 MB x 30 ms =
+    // 0.0075 GB-s = $0.10; + $0.20 requests each + 2 WRU $1.25 + 1200 B logs $0.5588 + bus $1.1173.
+    const lineOf = (p: string, item: string) =>
+      path(p).lines.find((l) => l.item.startsWith(item))!.perMillion;
+    expect(lineOf("Lambda webhook", "Lambda duration")).to.be.closeTo(0.2667, 1e-4);
+    expect(lineOf("Lambda webhook", "relay: Lambda duration")).to.be.closeTo(0.1, 1e-9);
+    expect(lineOf("Lambda webhook", "relay: Lambda requests")).to.equal(0.2);
+    expect(path("Lambda webhook").total).to.equal(3.69);
     expect(
       path("Workflow STANDARD [configured], typical").lines.find((l) =>
         l.item.startsWith("Standard"),
@@ -115,23 +120,25 @@ describe("cost model", () => {
     const c = computeCosts({ ...inputs, region: "eu-west-1" });
     const webhook = c.paths.find((x) => x.path.startsWith("Lambda webhook"))!;
     const line = (p: string) => webhook.lines.find((l) => l.item.startsWith(p))!.perMillion;
-    // By hand, from the eu-west-1 table, per million deliveries: requests $0.20; 0.5 GB x 0.06 s =
-    // 0.03 GB-s x $0.0000133334 = $0.40; 2 WRU x $0.705 = $1.41; 900 B = 0.000838 GB x $0.57 = $0.4778;
-    // event $1.00; 1 KB = 0.000954 GB archived at $0.10 ($0.0954) and kept 30 days at $0.023 ($0.0219).
+    // By hand, from the eu-west-1 table, per million deliveries: receiver requests $0.20 and 0.5 GB x
+    // 0.04 s = 0.02 GB-s x $0.0000133334 = $0.2667; relay requests $0.20 and 0.25 GB x 0.03 s =
+    // $0.10; 2 WRU x $0.705 = $1.41; 1200 B = 0.001118 GB x $0.57 = $0.6370; event $1.00; 1 KB =
+    // 0.000954 GB archived at $0.10 ($0.0954) and kept 30 days at $0.023 ($0.0219).
     const eventGb = 1024e6 / GB;
     const byHand =
-      EU.lambdaRequestPerMillion +
-      EU.lambdaArmGbSecond * (512 / 1024) * 0.06 * 1e6 +
+      2 * EU.lambdaRequestPerMillion +
+      EU.lambdaArmGbSecond * (512 / 1024) * 0.04 * 1e6 +
+      EU.lambdaArmGbSecond * (256 / 1024) * 0.03 * 1e6 +
       2 * EU.dynamoWritePerMillion +
-      EU.logsIngestPerGb * (900e6 / GB) +
+      EU.logsIngestPerGb * (1200e6 / GB) +
       EU.eventBridgeEventPerMillion +
       EU.archivePerGbProcessed * eventGb +
       EU.archivePerGbMonth * eventGb * (30 / 30);
-    expect(line("DynamoDB idempotency")).to.equal(1.41);
-    expect(line("DynamoDB idempotency")).to.equal(2 * EU.dynamoWritePerMillion);
-    expect(line("CloudWatch Logs")).to.be.closeTo(0.4778, 1e-4);
+    expect(line("DynamoDB stored delivery")).to.equal(1.41);
+    expect(line("DynamoDB stored delivery")).to.equal(2 * EU.dynamoWritePerMillion);
+    expect(line("CloudWatch Logs")).to.be.closeTo(0.637, 1e-4);
     expect(webhook.total).to.equal(Math.round(byHand * 100) / 100);
-    expect(webhook.total).to.equal(3.61);
+    expect(webhook.total).to.equal(3.93);
     // REST: $3.50 + $0.20 + 256 MB x 40 ms $0.1333 + 2 WRU $1.41 + X-Ray $0.25 + WAF $0.60 = $6.09.
     expect(c.paths.find((x) => x.path.startsWith("API Gateway REST"))!.total).to.equal(6.09);
   });
@@ -183,7 +190,7 @@ describe("cost of the committed stacks", function () {
         2 * EU.dynamoWritePerMillion,
       );
       expect(webhook.lines.find((l) => l.item.startsWith("CloudWatch Logs"))!.perMillion).to.equal(
-        Math.round(EU.logsIngestPerGb * (900e6 / GB) * 1e4) / 1e4,
+        Math.round(EU.logsIngestPerGb * (1200e6 / GB) * 1e4) / 1e4,
       );
       expect(render(i, c).split("\n")[0]).to.equal(
         `Stack ${stack}: USD per million events (eu-west-1 list prices, the stack's aws:region)`,
@@ -191,6 +198,20 @@ describe("cost of the committed stacks", function () {
       // The receivers' 12 EMF metrics (5, and WebhookRejected for each of 7 reasons) and the change
       // publisher's 3 (both stacks declare both).
       expect(i.fixed.customMetrics).to.equal(15);
+      // Every alarm the stack declares, the webhook relay's errors, throttles and iterator age and
+      // the tenant change publisher's iterator age included; docs/cost.md states the same counts.
+      const alarms: Record<string, number> = { dev: 59, prod: 47 };
+      expect(i.fixed.alarms).to.equal(alarms[stack]);
+      const fixed = c.fixedMonthly.reduce((n, l) => n + l.perMillion, 0);
+      expect(fixed).to.be.closeTo({ dev: 16.6, prod: 20.2 }[stack]!, 1e-9);
+      const doc = fs.readFileSync(path.join(__dirname, "../../docs/cost.md"), "utf8");
+      const row = doc.match(
+        /^\| fixed per month: alarms \(dev (\d+), prod (\d+)\),.*\| ([\d.]+) \| ([\d.]+) \|$/m,
+      );
+      expect(row, "docs/cost.md: the fixed per month row").to.not.equal(null);
+      const [docDev, docProd, fixedDev, fixedProd] = row!.slice(1).map(Number);
+      expect(stack === "dev" ? docDev : docProd).to.equal(alarms[stack]);
+      expect(stack === "dev" ? fixedDev : fixedProd).to.equal(Math.round(fixed * 100) / 100);
     });
   }
 

@@ -112,6 +112,61 @@ describe("alarm specs per resource kind (components/ops/alarms.ts)", () => {
     ]);
   });
 
+  const iteratorAge = {
+    key: "fn-ingest-iterator-age",
+    description:
+      "Records wait more than 600 s in the stream that feeds function ingest: a batch it keeps failing is retried and holds up the records behind it. Read its log group for the failing batch.",
+    namespace: "AWS/Lambda",
+    metricName: "IteratorAge",
+    dimensions: { FunctionName: "ingest-fn" },
+    statistic: "Maximum",
+    // asyncEventAgeSeconds in milliseconds, the metric's unit.
+    threshold: 600000,
+    comparisonOperator: "GreaterThanThreshold",
+    ...count,
+  };
+
+  it("a function fed by a stream: also iterator age (in ms)", () => {
+    expect(
+      functionAlarms(
+        { label: "ingest", name: "ingest-fn", asyncInvoked: false, streamFed: true },
+        T,
+      ),
+    ).to.deep.equal([errors, throttles, iteratorAge]);
+  });
+
+  it("no iterator age for a function not fed by a stream (streamFed false or absent)", () => {
+    for (const asyncInvoked of [false, true]) {
+      for (const f of [
+        { label: "ingest", name: "ingest-fn", asyncInvoked },
+        { label: "ingest", name: "ingest-fn", asyncInvoked, streamFed: false },
+      ]) {
+        const specs = functionAlarms(f, T);
+        expect(
+          specs.map((s) => s.metricName),
+          JSON.stringify(f),
+        ).to.not.include("IteratorAge");
+        expect(specs.map((s) => s.key)).to.not.include("fn-ingest-iterator-age");
+        expect(specs).to.have.length(asyncInvoked ? 4 : 2);
+      }
+    }
+  });
+
+  it("a stream-fed function invoked asynchronously too: iterator age before the async alarms", () => {
+    expect(
+      functionAlarms(
+        { label: "ingest", name: "ingest-fn", asyncInvoked: true, streamFed: true },
+        T,
+      ).map((s) => s.key),
+    ).to.deep.equal([
+      "fn-ingest-errors",
+      "fn-ingest-throttles",
+      "fn-ingest-iterator-age",
+      "fn-ingest-event-age",
+      "fn-ingest-dropped",
+    ]);
+  });
+
   it("a state machine: failed, timed-out and aborted executions", () => {
     const arn = "arn:aws:states:eu-west-1:123456789012:stateMachine:verify";
     const spec = (what: string, metricName: string, meaning: string) => ({

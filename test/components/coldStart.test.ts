@@ -89,8 +89,8 @@ describe("cold start: where functions load the AWS SDK (dev stack)", () => {
     for (const h of hosts) await h.stop();
   });
 
-  it("declares the 13 functions of the dev stack, each requiring SDK packages from the runtime", async () => {
-    expect(declared()).to.have.length(13);
+  it("declares the 14 functions of the dev stack, each requiring SDK packages from the runtime", async () => {
+    expect(declared()).to.have.length(14);
     for (const { name } of declared())
       expect((await reportOf(name)).external, name).to.not.be.empty;
   });
@@ -138,7 +138,7 @@ describe("cold start: where functions load the AWS SDK (dev stack)", () => {
     const atInit = (await evaluateProgram("dev", { lambdaClientInit: "at-init" })).resources.filter(
       (r) => r.type === "aws:lambda/function:Function",
     );
-    expect(atInit).to.have.length(13);
+    expect(atInit).to.have.length(14);
     for (const f of atInit) {
       const env = f.inputs.environment.variables as Record<string, string>;
       expect(env.SWITCHYARD_CLIENT_INIT, f.name).to.equal("at-init");

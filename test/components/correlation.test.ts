@@ -9,6 +9,8 @@ import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-sec
 import { mockClient } from "aws-sdk-client-mock";
 import { correlationIdFrom, CORRELATION_HEADER } from "../../handlers/lib/telemetry";
 import { makeHandler } from "../../handlers/webhooks/receiver";
+import { makeRelay } from "../../handlers/webhooks/relay";
+import { RelayStreams } from "../handlers/webhooks/localServices";
 import { hmacRequestHeaders } from "../../handlers/webhooks/providers/hmac";
 import { matchesPattern } from "../../lib/eventPattern";
 import { renderToJson } from "../../lib/inputTransformer";
@@ -27,9 +29,9 @@ const SECRET = "correlation-test-secret";
 const credentials = { accessKeyId: "local", secretAccessKey: "local" };
 
 /**
- * One signed delivery through the receiver's makeHandler (Powertools idempotency against
- * dynalite; Secrets Manager and EventBridge behind their SDK clients), answered 200: the entry it
- * published, and the event as EventBridge delivers it to a rule's target.
+ * One signed delivery through the receiver's makeHandler and the relay its table's stream feeds
+ * (deliveries on dynalite; Secrets Manager and EventBridge behind their SDK clients), answered 200:
+ * the entry the relay published, and the event as EventBridge delivers it to a rule's target.
  */
 async function deliver(
   provider: "github" | "hmac",
@@ -40,6 +42,7 @@ async function deliver(
   const eventId = crypto.randomUUID();
   const ddb = await startLocalDynamo();
   await ddb.createTable(table, "id");
+  const streams = new RelayStreams(ddb.client);
   const eventBridge = new EventBridgeClient({ region: "eu-west-1", credentials });
   const secretsManager = new SecretsManagerClient({ region: "eu-west-1", credentials });
   const eb = mockClient(eventBridge);
@@ -53,15 +56,25 @@ async function deliver(
         secretArn: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${provider}-AbCdEf`,
         idempotencyTable: table,
         idempotencyTtlSeconds: 3600,
-        eventBusName: "switchyard-dev",
         maxEntryBytes: 262144,
         toleranceSeconds: 300,
         payloadPrefix: `${provider}/`,
       },
-      eventBridge,
       secretsManager,
-      dynamodb: ddb.client,
+      dynamodb: streams.client,
     });
+    streams.feed(
+      table,
+      makeRelay({
+        config: {
+          eventBusArn: "arn:aws:events:eu-west-1:123456789012:event-bus/switchyard-dev",
+          maxEntryBytes: 262144,
+          deadLetterQueueUrl: "https://sqs.eu-west-1.amazonaws.com/123456789012/switchyard-dev-dlq",
+        },
+        sqs: { send: async () => Promise.reject(new Error("no dead letter expected")) },
+        eventBridge,
+      }),
+    );
     const res = await handler(
       {
         version: "2.0",
@@ -84,6 +97,7 @@ async function deliver(
       } as any,
     );
     expect(res.statusCode).to.equal(200);
+    await streams.settled();
     const calls = eb.commandCalls(PutEventsCommand);
     expect(calls).to.have.length(1);
     const entry = calls[0].args[0].input.Entries![0];
@@ -124,8 +138,11 @@ describe("correlation id: webhook to bus event to workflow", () => {
     }));
   });
 
-  it("appears in the event the receiver publishes, where every handler reads it back", () => {
-    expect(published.EventBusName).to.equal("switchyard-dev");
+  it("appears in the event the relay publishes for the receiver, where every handler reads it back", () => {
+    // The relay names the hub's bus by its ARN (the TARGET_ARN of its dead letters too).
+    expect(published.EventBusName).to.equal(
+      "arn:aws:events:eu-west-1:123456789012:event-bus/switchyard-dev",
+    );
     expect(busEvent.detail.correlationId).to.equal(CORRELATION_ID);
     expect(correlationIdFrom(busEvent)).to.equal(CORRELATION_ID);
   });

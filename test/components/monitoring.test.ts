@@ -158,6 +158,8 @@ describe("Monitoring (switchyard:ops:Monitoring)", () => {
       functions: {
         ingest: { function: fn, asyncInvoked: true },
         receiver: "webhook-fn",
+        // Fed by a DynamoDB stream: its mapping's backlog is alarmed too.
+        relay: { function: "relay-fn", streamFed: true },
       },
       queues: {
         hub: dlq,
@@ -253,6 +255,31 @@ describe("Monitoring (switchyard:ops:Monitoring)", () => {
         comparisonOperator: "GreaterThanOrEqualToThreshold",
         ...count("Sum"),
       },
+      "mon-fn-relay-errors": {
+        namespace: "AWS/Lambda",
+        metricName: "Errors",
+        dimensions: { FunctionName: "relay-fn" },
+        threshold: 3,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        ...count("Sum"),
+      },
+      "mon-fn-relay-throttles": {
+        namespace: "AWS/Lambda",
+        metricName: "Throttles",
+        dimensions: { FunctionName: "relay-fn" },
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        ...count("Sum"),
+      },
+      // The default asyncEventAgeSeconds (300), in milliseconds.
+      "mon-fn-relay-iterator-age": {
+        namespace: "AWS/Lambda",
+        metricName: "IteratorAge",
+        dimensions: { FunctionName: "relay-fn" },
+        threshold: 300000,
+        comparisonOperator: "GreaterThanThreshold",
+        ...count("Maximum"),
+      },
       "mon-sfn-verify-failed": {
         namespace: "AWS/States",
         metricName: "ExecutionsFailed",
@@ -343,7 +370,7 @@ describe("Monitoring (switchyard:ops:Monitoring)", () => {
       },
     });
     // No alarm for the plain queue nor for the publishers.
-    expect(Object.keys(mon.alarms)).to.have.length(18);
+    expect(Object.keys(mon.alarms)).to.have.length(21);
     for (const a of ofType(ALARM, /^mon-/))
       expect(a.inputs.alarmDescription).to.be.a("string").with.length.above(40);
   });
@@ -405,6 +432,7 @@ describe("Monitoring (switchyard:ops:Monitoring)", () => {
     expect(dims(tile("Lambda receiver"))[0]).to.equal(
       "AWS/Lambda Invocations FunctionName webhook-fn",
     );
+    expect(dims(tile("Lambda relay"))[0]).to.equal("AWS/Lambda Invocations FunctionName relay-fn");
     expect(dims(tile("DLQ hub"))[0]).to.equal(
       "AWS/SQS ApproximateNumberOfMessagesVisible QueueName hub-dlq",
     );
@@ -903,6 +931,66 @@ describe("Monitoring in the program (index.ts)", () => {
         );
       });
 
+      it(`${stack}: the stream-fed functions (tenant changes, the webhook relay) alarm on errors, throttles and iterator age`, () => {
+        const fnAlarms = (label: string) =>
+          Object.fromEntries(
+            ctx.alarms
+              .filter((a) => a.name.startsWith(`${hub}-ops-fn-${label}-`))
+              .map((a) => [a.name, shape(a.inputs)]),
+          );
+        const expected = (label: string, functionName: string) => {
+          const d = { FunctionName: functionName };
+          const count = { statistic: "Sum", period: 60, evaluationPeriods: 1, ...actions };
+          return {
+            [`${hub}-ops-fn-${label}-errors`]: {
+              namespace: "AWS/Lambda",
+              metricName: "Errors",
+              dimensions: d,
+              threshold: errorThreshold,
+              comparisonOperator: "GreaterThanOrEqualToThreshold",
+              ...count,
+            },
+            [`${hub}-ops-fn-${label}-throttles`]: {
+              namespace: "AWS/Lambda",
+              metricName: "Throttles",
+              dimensions: d,
+              threshold: 1,
+              comparisonOperator: "GreaterThanOrEqualToThreshold",
+              ...count,
+            },
+            // The stack's asyncEventAgeSeconds (300, the default), in milliseconds.
+            [`${hub}-ops-fn-${label}-iterator-age`]: {
+              namespace: "AWS/Lambda",
+              metricName: "IteratorAge",
+              dimensions: d,
+              statistic: "Maximum",
+              threshold: 300000,
+              comparisonOperator: "GreaterThanThreshold",
+              period: 60,
+              evaluationPeriods: 1,
+              ...actions,
+            },
+          };
+        };
+        expect(fnAlarms("webhook-relay")).to.deep.equal(
+          expected("webhook-relay", `${hub}-webhooks-relay`),
+        );
+        expect(fnAlarms("tenant-changes")).to.deep.equal(
+          expected("tenant-changes", `${hub}-changes`),
+        );
+        // No stream source for record ingestion in the committed stack: no ingest-stream function.
+        expect(fnAlarms("ingest-stream")).to.deep.equal({});
+        expect(
+          ctx.alarms
+            .filter((a) => a.inputs.metricName === "IteratorAge")
+            .map((a) => a.name)
+            .sort(),
+        ).to.deep.equal([
+          `${hub}-ops-fn-tenant-changes-iterator-age`,
+          `${hub}-ops-fn-webhook-relay-iterator-age`,
+        ]);
+      });
+
       it(`${stack}: every rule alarms when an event could not be put into its DLQ (InvocationsFailedToBeSentToDlq)`, () => {
         const { alarms, named } = ctx;
         const rules = named(RULE);
@@ -969,6 +1057,51 @@ describe("Monitoring in the program (index.ts)", () => {
       }
     });
   }
+
+  it("prod with a records stream source: its ingest-stream function alarms on iterator age too", async () => {
+    const { alarms, named } = await alarmsOf("prod", {
+      alarmEmail: "oncall@example.com",
+      recordsStreamSource: JSON.stringify({
+        tableArn: "arn:aws:dynamodb:eu-west-1:123456789012:table/orders",
+        streamArn:
+          "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000",
+        idAttribute: "orderId",
+      }),
+    });
+    const hub = "switchyard-prod";
+    const topic = `arn:aws:sns:${REGION}:${ACCOUNT}:${hub}-ops-alarms`;
+    const fn = `${hub}-ingest-stream`;
+    expect(named(FUNCTION)).to.include(fn);
+    expect(
+      alarms
+        .filter((a) => a.name === `${hub}-ops-fn-ingest-stream-iterator-age`)
+        .map((a) => shape(a.inputs)),
+    ).to.deep.equal([
+      {
+        namespace: "AWS/Lambda",
+        metricName: "IteratorAge",
+        dimensions: { FunctionName: fn },
+        statistic: "Maximum",
+        threshold: 300000,
+        comparisonOperator: "GreaterThanThreshold",
+        period: 60,
+        evaluationPeriods: 1,
+        treatMissingData: "notBreaching",
+        alarmActions: [topic],
+        okActions: [topic],
+      },
+    ]);
+    expect(
+      alarms
+        .filter((a) => a.inputs.metricName === "IteratorAge")
+        .map((a) => a.name)
+        .sort(),
+    ).to.deep.equal([
+      `${hub}-ops-fn-ingest-stream-iterator-age`,
+      `${hub}-ops-fn-tenant-changes-iterator-age`,
+      `${hub}-ops-fn-webhook-relay-iterator-age`,
+    ]);
+  });
 
   it("warns at preview, naming the key and the command, when switchyard:alarmEmail is not set", async () => {
     // A fresh evaluation (an override), so the warning is emitted now and not by an earlier, shared one.

@@ -38,7 +38,14 @@ describe("tenants and record ingestion in the program (index.ts)", () => {
       maximumRecordAgeInSeconds: 3600,
       startingPosition: "LATEST",
     });
-    expect(p.resources.filter((r) => r.type === MAPPING)).to.have.length(1);
+    // No stream source for record ingestion: only the change publisher's mapping, and the webhook
+    // relay's on its deliveries table.
+    expect(
+      p.resources
+        .filter((r) => r.type === MAPPING)
+        .map((r) => r.name)
+        .sort(),
+    ).to.deep.equal(["switchyard-dev-changes-stream", "switchyard-dev-webhooks-relay"]);
     expect(
       byName(p, "aws:s3/bucketNotification:BucketNotification", "switchyard-dev-ingest-bucket")
         .lambdaFunctions[0].filterPrefix,

@@ -1,5 +1,7 @@
 import { expect } from "chai";
 import * as crypto from "crypto";
+import * as http from "http";
+import { AddressInfo } from "net";
 import * as pulumi from "@pulumi/pulumi";
 import {
   ACCOUNT,
@@ -30,6 +32,7 @@ import { signTwilio } from "../../handlers/webhooks/providers/twilio";
 import {
   createIdempotencyTable,
   LocalAws,
+  PutEventsEntry,
   scanTable,
   startLocalAws,
 } from "../handlers/webhooks/localServices";
@@ -43,6 +46,10 @@ const SECRETS = {
 };
 const BUS_ARN = `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/hub`;
 const TABLE_ARN = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/wh-idempotency`;
+const STREAM_ARN = `${TABLE_ARN}/stream/2026-01-01T00:00:00.000`;
+const DLQ_ARN = `arn:aws:sqs:${REGION}:${ACCOUNT}:hub-dlq`;
+const DLQ_URL = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/hub-dlq`;
+const RELAY_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:wh-relay`;
 const BUCKET_ARN = "arn:aws:s3:::wh-payloads";
 /** A secret input as the mocks see it ({<sig>: ..., value}) or a plain value. */
 const plain = (v: any): any => (v && typeof v === "object" && "value" in v ? v.value : v);
@@ -74,6 +81,144 @@ function functionUrlEvent(
     isBase64Encoded: true,
   };
 }
+
+/**
+ * Starts the serialized relay of component `name` (`<name>-relay`, its environment as declared) in
+ * a fresh Node process, fed by the local stream of its deliveries table `<name>-idempotency`. Its
+ * AWS calls go to `endpoint` (default: local AWS itself), its DLQ's URL included: the SDK sends to
+ * a queue URL's own host, so the declared one is pointed there, as the local runtime does
+ * (local/services/lambda.ts).
+ */
+async function startRelay(
+  aws: LocalAws,
+  name: string,
+  endpoint = aws.endpoint,
+): Promise<LambdaHost> {
+  const functionName = `${name}-relay`;
+  const declared = one("aws:lambda/function:Function", functionName).inputs.environment.variables;
+  const env = Object.fromEntries(
+    Object.entries(declared as Record<string, string>).map(([k, v]) => [
+      k,
+      v.split(`https://sqs.${REGION}.amazonaws.com/`).join(`${endpoint}/`),
+    ]),
+  );
+  const dir = await materialize(functionArchives.get(functionName)!);
+  const relay = await LambdaHost.start(dir, {
+    env: { ...env, AWS_ENDPOINT_URL: endpoint },
+    functionName,
+  });
+  aws.streams.feed(`${name}-idempotency`, (event) => relay.invoke(event));
+  return relay;
+}
+
+/** A per-entry PutEvents error, as EventBridge reports an entry it did not take. */
+interface EntryRefusal {
+  ErrorCode: string;
+  ErrorMessage: string;
+}
+
+/** One request forwarded to `target` as received (body replaced): its status, headers and body. */
+function forward(
+  target: string,
+  req: http.IncomingMessage,
+  body: Buffer,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  const url = new URL(target);
+  return new Promise((resolve, reject) => {
+    const fwd = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: url.host, "content-length": String(body.length) },
+      },
+      (up) => {
+        const chunks: Buffer[] = [];
+        up.on("data", (c) => chunks.push(c));
+        up.on("end", () =>
+          resolve({
+            status: up.statusCode ?? 500,
+            headers: up.headers,
+            body: Buffer.concat(chunks),
+          }),
+        );
+      },
+    );
+    fwd.on("error", reject);
+    fwd.end(body);
+  });
+}
+
+/**
+ * An endpoint in front of local AWS (`target`) whose PutEvents refuses each entry `refusal` answers
+ * for, as EventBridge reports a per-entry error, and passes the other entries (and every other
+ * request) on to `target`. Local AWS has no way to fail one entry of a call.
+ */
+async function startRefusingEndpoint(
+  target: string,
+  refusal: (e: PutEventsEntry) => EntryRefusal | undefined,
+): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((e: Error) => {
+      // A fault here is the test's: answer it as AWS answers its own faults, retried by the SDK.
+      res.writeHead(500, { "content-type": "application/x-amz-json-1.1" });
+      res.end(JSON.stringify({ __type: "InternalFailure", message: e.message }));
+    });
+  });
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks);
+    const reply = (status: number, headers: http.IncomingHttpHeaders, payload: Buffer) => {
+      const { "transfer-encoding": _te, connection: _c, ...kept } = headers;
+      res.writeHead(status, { ...kept, "content-length": String(payload.length) });
+      res.end(payload);
+    };
+    const input = req.headers["x-amz-target"] === "AWSEvents.PutEvents" && JSON.parse(String(body));
+    const refusals = input ? (input.Entries as PutEventsEntry[]).map(refusal) : [];
+    if (!refusals.some(Boolean)) {
+      const up = await forward(target, req, body);
+      return reply(up.status, up.headers, up.body);
+    }
+    const passed = (input.Entries as PutEventsEntry[]).filter((_, i) => !refusals[i]);
+    let answers: any[] = [];
+    let failed = 0;
+    if (passed.length > 0) {
+      const up = await forward(
+        target,
+        req,
+        Buffer.from(JSON.stringify({ ...input, Entries: passed })),
+      );
+      if (up.status !== 200) return reply(up.status, up.headers, up.body);
+      const out = JSON.parse(String(up.body));
+      answers = out.Entries;
+      failed = out.FailedEntryCount;
+    }
+    const entries = refusals.map((r) => r ?? answers.shift());
+    const payload = {
+      FailedEntryCount: failed + refusals.filter(Boolean).length,
+      Entries: entries,
+    };
+    reply(
+      200,
+      { "content-type": "application/x-amz-json-1.1" },
+      Buffer.from(JSON.stringify(payload)),
+    );
+  }
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** The JSON lines (Powertools logs and EMF blobs) a function process wrote. */
+const jsonLines = (h: LambdaHost): any[] =>
+  (h.stdout + h.stderr)
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l));
 
 describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
   let receiver: WebhookReceiver;
@@ -179,7 +324,7 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
     expect(await valueOf(signingSecretValue("a", "b"))).to.equal('{"current":"a","previous":"b"}');
   });
 
-  it("gives each function only its own secret, the table's four item actions, PutEvents on the bus and PutObject below its prefix", () => {
+  it("gives each receiver only its own secret, PutItem on the deliveries table and PutObject below its prefix", () => {
     for (const p of ["github", "stripe", "twilio"]) {
       const policy = JSON.parse(one("aws:iam/rolePolicy:RolePolicy", `wh-${p}`).inputs.policy);
       expect(policy.Statement).to.deep.equal([
@@ -190,25 +335,41 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
           Resource: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:wh-${p}:*`,
         },
         { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [secretArn(p)] },
-        {
-          Effect: "Allow",
-          Action: [
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-            "dynamodb:UpdateItem",
-            "dynamodb:DeleteItem",
-          ],
-          Resource: [TABLE_ARN],
-        },
-        { Effect: "Allow", Action: ["events:PutEvents"], Resource: [BUS_ARN] },
+        { Effect: "Allow", Action: ["dynamodb:PutItem"], Resource: [TABLE_ARN] },
         { Effect: "Allow", Action: ["s3:PutObject"], Resource: [`${BUCKET_ARN}/${p}/*`] },
       ]);
     }
   });
 
+  it("gives the relay only its table's stream, PutEvents on the bus and SendMessage on the hub's DLQ", () => {
+    const policy = JSON.parse(one("aws:iam/rolePolicy:RolePolicy", "wh-relay").inputs.policy);
+    expect(policy.Statement).to.deep.equal([
+      {
+        Sid: "OwnLogs",
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:wh-relay:*`,
+      },
+      {
+        Effect: "Allow",
+        Action: ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+        Resource: [STREAM_ARN],
+      },
+      // IAM evaluates ListStreams on "*" only (components/tenants/streamMapping.ts).
+      { Effect: "Allow", Action: ["dynamodb:ListStreams"], Resource: ["*"] },
+      { Effect: "Allow", Action: ["events:PutEvents"], Resource: [BUS_ARN] },
+      { Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [DLQ_ARN] },
+    ]);
+  });
+
   it("configures functions with ARNs and names only: no secret value in any environment variable", () => {
     const fns = ofType("aws:lambda/function:Function", /^wh-/);
-    expect(fns).to.have.length(3);
+    expect(fns.map((f) => f.name).sort()).to.deep.equal([
+      "wh-github",
+      "wh-relay",
+      "wh-stripe",
+      "wh-twilio",
+    ]);
     const gh = one("aws:lambda/function:Function", "wh-github").inputs;
     expect(gh.environment).to.deep.equal({
       variables: {
@@ -216,7 +377,6 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
         WEBHOOK_SECRET_ARN: secretArn("github"),
         IDEMPOTENCY_TABLE: "wh-idempotency",
         IDEMPOTENCY_TTL_SECONDS: "259200",
-        EVENT_BUS_NAME: "hub",
         MAX_ENTRY_BYTES: "131072",
         TOLERANCE_SECONDS: "120",
         PAYLOAD_PREFIX: "github/",
@@ -231,21 +391,62 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
       reservedConcurrentExecutions: 5,
       runtime: "nodejs22.x",
     });
+    // The relay names the bus by its ARN (only it publishes; its dead letters' TARGET_ARN) and the
+    // hub's DLQ, where it sends a delivery the bus refuses for good.
+    expect(one("aws:lambda/function:Function", "wh-relay").inputs).to.deep.include({
+      environment: {
+        variables: {
+          EVENT_BUS_ARN: BUS_ARN,
+          MAX_ENTRY_BYTES: "131072",
+          DEAD_LETTER_QUEUE_URL: DLQ_URL,
+        },
+      },
+      timeout: 60,
+      runtime: "nodejs22.x",
+    });
     const all = JSON.stringify(
       recorded.filter((r) => r.type === "aws:lambda/function:Function").map((r) => r.inputs),
     );
     for (const s of Object.values(SECRETS)) expect(all).to.not.contain(s);
   });
 
-  it("declares the idempotency table as Powertools expects it, with TTL on `expiration`", () => {
+  it("declares the deliveries table keyed on `id`, with TTL on `expiration` and a NEW_IMAGE stream", () => {
     expect(one("aws:dynamodb/table:Table", "wh-idempotency").inputs).to.deep.equal({
       billingMode: "PAY_PER_REQUEST",
       hashKey: "id",
       attributes: [{ name: "id", type: "S" }],
       ttl: { attributeName: "expiration", enabled: true },
+      streamEnabled: true,
+      streamViewType: "NEW_IMAGE",
       serverSideEncryption: { enabled: true },
       deletionProtectionEnabled: false,
     });
+  });
+
+  it("feeds the relay from the table's stream: small batches, partial failures, bisection, the hub's DLQ", () => {
+    expect(ofType("aws:lambda/eventSourceMapping:EventSourceMapping")).to.have.length(1);
+    expect(
+      one("aws:lambda/eventSourceMapping:EventSourceMapping", "wh-relay").inputs,
+    ).to.deep.equal({
+      eventSourceArn: STREAM_ARN,
+      functionName: RELAY_ARN,
+      startingPosition: "LATEST",
+      batchSize: 10,
+      maximumBatchingWindowInSeconds: 0,
+      parallelizationFactor: 1,
+      functionResponseTypes: ["ReportBatchItemFailures"],
+      bisectBatchOnFunctionError: true,
+      // Only transient failures reach the mapping: it retries as long as AWS allows.
+      maximumRetryAttempts: 10000,
+      maximumRecordAgeInSeconds: 86400,
+      destinationConfig: { onFailure: { destinationArn: DLQ_ARN } },
+    });
+  });
+
+  it("creates the mapping after the relay's policy (Lambda checks the role can read the stream)", () => {
+    const deps = childOpts.get("aws:lambda/eventSourceMapping:EventSourceMapping|wh-relay")!
+      .dependsOn as pulumi.Resource[];
+    expect(deps).to.have.members([receiver.relay.policy]);
   });
 
   it("keeps oversized bodies in a private, encrypted, expiring, TLS-only bucket", () => {
@@ -304,25 +505,25 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
         k !== "switchyard:webhooks:WebhookReceiver|wh" &&
         !/^aws:(iam\/role|iam\/rolePolicy|cloudwatch\/logGroup|lambda\/function):/.test(k),
     );
-    expect(direct.length).to.equal(1 + 6 + 3 * 6);
+    // The table, the relay and its mapping, six of the bucket's, six per provider.
+    expect(direct.length).to.equal(3 + 6 + 3 * 6);
     for (const [key, opts] of direct) expect(opts.parent, key).to.equal(receiver);
-    for (const p of ["github", "stripe", "twilio"] as const) {
+    const fns = { ...receiver.functions, relay: receiver.relay };
+    for (const p of ["github", "stripe", "twilio", "relay"] as const) {
       for (const t of [
         "aws:iam/role:Role",
         "aws:iam/rolePolicy:RolePolicy",
         "aws:cloudwatch/logGroup:LogGroup",
         "aws:lambda/function:Function",
       ]) {
-        expect(childOpts.get(`${t}|wh-${p}`)!.parent, `${t} wh-${p}`).to.equal(
-          receiver.functions[p],
-        );
+        expect(childOpts.get(`${t}|wh-${p}`)!.parent, `${t} wh-${p}`).to.equal(fns[p]);
       }
     }
   });
 
   describe("argument validation", () => {
     const base = {
-      hub: { busName: "b", busArn: "arn:b" },
+      hub: { busArn: "arn:b", dlqArn: "arn:dlq", dlqUrl: "https://dlq.example/dlq" },
       providers: { github: { secret: "s" } },
     } as WebhookReceiverArgs;
     const cases: Array<[string, Partial<WebhookReceiverArgs>, string]> = [
@@ -419,7 +620,11 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
   describe("the serialized receiver (__index.js) in a fresh Node process against local AWS", function () {
     let ddb: LocalDynamo;
     let aws: LocalAws;
-    let host: LambdaHost | undefined;
+    let host: LambdaHost;
+    let relay: LambdaHost | undefined;
+    let gate: Awaited<ReturnType<typeof startRefusingEndpoint>> | undefined;
+    /** Delivery ids whose event the bus refuses, and the per-entry error it refuses them with. */
+    const refused = new Map<string, EntryRefusal>();
     let env: Record<string, string>;
 
     before(async () => {
@@ -433,46 +638,71 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
         aws.secrets.set(secretArn(p), version);
       }
       env = { ...one("aws:lambda/function:Function", "wh-github").inputs.environment.variables };
+      host = await LambdaHost.start(await materialize(functionArchives.get("wh-github")!), {
+        env: { ...env, AWS_ENDPOINT_URL: aws.endpoint },
+        timeoutSeconds: 9,
+        functionName: "wh-github",
+      });
+      // The receivers only store deliveries: the relay's own artifact is what publishes them, to
+      // a bus that refuses the deliveries a test names in `refused`.
+      gate = await startRefusingEndpoint(aws.endpoint, (e) =>
+        refused.get(JSON.parse(e.Detail).deliveryId),
+      );
+      relay = await startRelay(aws, "wh", gate.endpoint);
     });
     after(async () => {
       await host?.stop();
-      await aws.close();
-      await ddb.close();
+      // Closing waits for the streams to settle, which may still invoke the relay.
+      await aws?.close();
+      await relay?.stop();
+      await gate?.close();
+      await ddb?.close();
     });
 
     const urlEvent = (provider: string, body: string, headers: Record<string, string>) =>
       functionUrlEvent(`wh-${provider}`, body, headers);
 
-    it("bundles Powertools (idempotency included) and no AWS SDK", async () => {
+    it("bundles Powertools logger and metrics (no idempotency: the deliveries table is its own) and no AWS SDK", async () => {
       const entries = await archiveEntries(functionArchives.get("wh-github")!);
       expect(entries.map((e) => e.name)).to.deep.equal(["__index.js"]);
       const report = await new Promise<BundleReport>((r) =>
         bundleReports.get("wh-github")!.apply(r),
       );
       expect(Object.keys(report.inputs)).to.include.members([
-        "@aws-lambda-powertools/idempotency",
         "@aws-lambda-powertools/logger",
         "@aws-lambda-powertools/metrics",
       ]);
+      expect(Object.keys(report.inputs)).to.not.include("@aws-lambda-powertools/idempotency");
       expect(
         Object.keys(report.inputs).filter((p) => /@aws-sdk|@smithy|@pulumi/.test(p)),
       ).to.deep.equal([]);
+      // No EventBridge client: a receiver never publishes.
       expect(report.external).to.deep.equal([
         "@aws-sdk/client-dynamodb",
-        "@aws-sdk/client-eventbridge",
         "@aws-sdk/client-s3",
         "@aws-sdk/client-secrets-manager",
-        "@aws-sdk/util-dynamodb",
       ]);
     });
 
-    it("verifies, deduplicates in DynamoDB and publishes once, reading its secret from Secrets Manager", async () => {
-      const dir = await materialize(functionArchives.get("wh-github")!);
-      host = await LambdaHost.start(dir, {
-        env: { ...env, AWS_ENDPOINT_URL: aws.endpoint },
-        timeoutSeconds: 9,
-        functionName: "wh-github",
-      });
+    it("bundles the relay with Powertools logger and metrics, no AWS SDK, only the EventBridge and SQS clients external", async () => {
+      const entries = await archiveEntries(functionArchives.get("wh-relay")!);
+      expect(entries.map((e) => e.name)).to.deep.equal(["__index.js"]);
+      const report = await new Promise<BundleReport>((r) =>
+        bundleReports.get("wh-relay")!.apply(r),
+      );
+      expect(Object.keys(report.inputs)).to.include.members([
+        "@aws-lambda-powertools/logger",
+        "@aws-lambda-powertools/metrics",
+      ]);
+      expect(Object.keys(report.inputs)).to.not.include("@aws-lambda-powertools/idempotency");
+      expect(
+        Object.keys(report.inputs).filter((p) => /@aws-sdk|@smithy|@pulumi/.test(p)),
+      ).to.deep.equal([]);
+      // SQS for the dead letters of deliveries the bus refuses for good.
+      expect(report.external).to.deep.equal(["@aws-sdk/client-eventbridge", "@aws-sdk/client-sqs"]);
+    });
+
+    it("verifies, stores once in the deliveries table, reading its secret from Secrets Manager; the relay publishes once", async () => {
       const body = JSON.stringify({ zen: "Keep it logically awesome.", hook_id: 1 });
       const headers = {
         "content-type": "application/json",
@@ -511,9 +741,13 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
       );
       expect(forged).to.deep.include({ statusCode: 403, body: '{"error":"invalid signature"}' });
 
+      // Published by the relay from the table's stream, once every record was handled.
+      await aws.streams.settled();
+      expect(aws.streams.onFailure).to.deep.equal([]);
       expect(aws.events).to.have.length(2);
+      // The relay names the bus by its ARN, as its environment does.
       expect(aws.events[0]).to.deep.include({
-        EventBusName: "hub",
+        EventBusName: BUS_ARN,
         Source: "switchyard.webhooks.github",
         DetailType: "ping",
       });
@@ -524,16 +758,30 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
         correlationId: "d5b0f3e0-0000-4000-8000-000000000001",
       });
       expect(detail.payload).to.deep.equal(JSON.parse(body));
+      // One stored delivery per accepted id, remembered for the TTL; the bus got what was stored.
       const items = await scanTable(ddb.client, "wh-idempotency");
-      expect(items.map((i) => i.status.S)).to.deep.equal(["COMPLETED", "COMPLETED"]);
+      expect(
+        items.map((i) => [i.deliveryId.S, i.eventSource.S, i.detailType.S]).sort(),
+      ).to.deep.equal([
+        ["d5b0f3e0-0000-4000-8000-000000000001", "switchyard.webhooks.github", "ping"],
+        ["prev-1", "switchyard.webhooks.github", "ping"],
+      ]);
+      const nowS = Math.floor(Date.now() / 1000);
+      for (const i of items)
+        expect(Number(i.expiration.N) - nowS).to.be.within(259200 - 60, 259200);
+      expect(items.map((i) => i.detail.S).sort()).to.deep.equal(
+        aws.events.map((e) => e.Detail).sort(),
+      );
       // One GetSecretValue for the three requests (TTL cache), for this function's secret.
       expect(aws.operations.filter((o) => o === "secretsmanager.GetSecretValue")).to.have.length(1);
-      expect(aws.operations).to.include("DynamoDB_20120810.PutItem");
+      // Each verified delivery is one conditional PutItem, its only table access.
+      expect(aws.operations.filter((o) => o.startsWith("DynamoDB_20120810."))).to.deep.equal([
+        "DynamoDB_20120810.PutItem",
+        "DynamoDB_20120810.PutItem",
+        "DynamoDB_20120810.PutItem",
+      ]);
       // Powertools JSON logs with the request id; no body, secret or signature in them.
-      const lines = (host.stdout + host.stderr)
-        .split("\n")
-        .filter((l) => l.startsWith("{"))
-        .map((l) => JSON.parse(l));
+      const lines = jsonLines(host);
       expect(lines.find((l) => l.message === "webhook accepted")).to.include({
         level: "INFO",
         service: "switchyard-webhooks",
@@ -556,21 +804,20 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
           dimensions: _aws.CloudWatchMetrics[0].Dimensions,
           values,
         }));
-      const published = {
+      // The receiver counts deliveries only; the relay counts what it published.
+      const accepted = {
         service: "switchyard-webhooks",
         provider: "github",
         WebhookAccepted: 1,
-        EventsPublished: 1,
-        PublishRetries: 0,
       };
       expect(emf).to.deep.equal([
-        { namespace: "Switchyard", dimensions: [["service"]], values: published },
+        { namespace: "Switchyard", dimensions: [["service"]], values: accepted },
         {
           namespace: "Switchyard",
           dimensions: [["service"]],
           values: { service: "switchyard-webhooks", provider: "github", WebhookDuplicate: 1 },
         },
-        { namespace: "Switchyard", dimensions: [["service"]], values: published },
+        { namespace: "Switchyard", dimensions: [["service"]], values: accepted },
         {
           namespace: "Switchyard",
           dimensions: [["service", "reason"]],
@@ -590,6 +837,136 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
       ]) {
         expect(host.stdout + host.stderr).to.not.contain(s);
       }
+    });
+
+    it("the relay's artifact logs each event it published with its delivery id, never the body", async () => {
+      const body = JSON.stringify({ zen: "relay-log-marker-4e1a", hook_id: 3 });
+      const res = await host.invoke(
+        urlEvent("github", body, {
+          "content-type": "application/json",
+          "x-github-event": "ping",
+          "x-github-delivery": "relay-log-1",
+          "x-hub-signature-256": signGithub(SECRETS.github, body),
+        }),
+      );
+      expect(JSON.parse(res.body).status).to.equal("accepted");
+      await aws.streams.settled();
+      const lines = jsonLines(relay!);
+      expect(lines.filter((l) => l.deliveryId === "relay-log-1")).to.have.length(1);
+      expect(lines.find((l) => l.deliveryId === "relay-log-1")).to.include({
+        level: "INFO",
+        message: "webhook published",
+        service: "switchyard-webhooks",
+        role: "relay",
+        deliveryId: "relay-log-1",
+        correlationId: "relay-log-1",
+        eventType: "ping",
+      });
+      // This invocation's blob: what it published, counted under the receivers' service, which
+      // the webhook alarms watch.
+      const emf = lines
+        .filter((l) => l._aws)
+        .map(({ _aws, ...values }) => ({
+          namespace: _aws.CloudWatchMetrics[0].Namespace,
+          dimensions: _aws.CloudWatchMetrics[0].Dimensions,
+          values,
+        }));
+      expect(emf.at(-1)).to.deep.equal({
+        namespace: "Switchyard",
+        dimensions: [["service"]],
+        values: { service: "switchyard-webhooks", EventsPublished: 1, PublishRetries: 0 },
+      });
+      for (const s of ["relay-log-marker-4e1a", "logically awesome", "hook_id", SECRETS.github])
+        expect(relay!.stdout + relay!.stderr).to.not.contain(s);
+    });
+
+    it("sends a delivery the bus refuses for good, whole, to the hub's DLQ as EventBridge writes a dead letter; the next one is published", async () => {
+      const refusal = {
+        ErrorCode: "AccessDeniedException",
+        ErrorMessage: `User is not authorized to perform: events:PutEvents on resource: ${BUS_ARN}`,
+      };
+      refused.set("refused-1", refusal);
+      const seen = { events: aws.events.length, messages: aws.sentMessages.length };
+      // Distinct bodies: GitHub deliveries are one delivery per body, whatever their ids.
+      const bodyOf = (id: string) =>
+        JSON.stringify({ zen: "dead-letter-marker-9c2f", hook_id: id });
+      for (const id of ["refused-1", "after-refused-1"]) {
+        const body = bodyOf(id);
+        const res = await host.invoke(
+          urlEvent("github", body, {
+            "content-type": "application/json",
+            "x-github-event": "ping",
+            "x-github-delivery": id,
+            "x-hub-signature-256": signGithub(SECRETS.github, body),
+          }),
+        );
+        // Accepted once stored: the provider never sees what the bus does with it.
+        expect(res.statusCode, id).to.equal(200);
+        expect(JSON.parse(res.body).status, id).to.equal("accepted");
+        // One batch each. Settling returns only once the mapping stops retrying: a refused
+        // record reported failed would hold up the shard (10,000 retries) and time this test out.
+        await aws.streams.settled();
+      }
+      // Handled by the relay itself: nothing for the mapping to retry or send to its destination.
+      expect(aws.streams.onFailure).to.deep.equal([]);
+      expect(
+        aws.events.slice(seen.events).map((e) => JSON.parse(e.Detail).deliveryId),
+      ).to.deep.equal(["after-refused-1"]);
+      const item = (await scanTable(ddb.client, "wh-idempotency")).find(
+        (i) => i.deliveryId.S === "refused-1",
+      )!;
+      const detail = JSON.parse(item.detail.S!);
+      const messages = aws.sentMessages.slice(seen.messages);
+      expect(messages).to.have.length(1);
+      // The hub's DLQ (DLQ_URL as declared, its host pointed at the local endpoint).
+      expect(messages[0].QueueUrl).to.equal(`${gate!.endpoint}/${ACCOUNT}/hub-dlq`);
+      expect(DLQ_URL).to.equal(`https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/hub-dlq`);
+      // What `npm run ops -- dlq redrive` reads: the bus as TARGET_ARN and no RULE_ARN.
+      expect(messages[0].MessageAttributes).to.deep.equal({
+        TARGET_ARN: { DataType: "String", StringValue: BUS_ARN },
+        ERROR_CODE: { DataType: "String", StringValue: "AccessDeniedException" },
+        ERROR_MESSAGE: { DataType: "String", StringValue: refusal.ErrorMessage },
+        RETRY_ATTEMPTS: { DataType: "Number", StringValue: "0" },
+      });
+      // The event as EventBridge would have delivered it, its id the stored item's.
+      expect(JSON.parse(messages[0].MessageBody)).to.deep.equal({
+        version: "0",
+        id: item.id.S,
+        "detail-type": "ping",
+        source: "switchyard.webhooks.github",
+        time: detail.receivedAt,
+        resources: [],
+        detail,
+      });
+      expect(detail).to.deep.include({ provider: "github", deliveryId: "refused-1" });
+      expect(detail.payload).to.deep.equal(JSON.parse(bodyOf("refused-1")));
+      const lines = jsonLines(relay!);
+      expect(lines.filter((l) => l.deliveryId === "refused-1")).to.deep.equal([
+        lines.find((l) => l.message === "webhook not published: sent to the DLQ"),
+      ]);
+      expect(lines.find((l) => l.deliveryId === "refused-1")).to.include({
+        level: "ERROR",
+        service: "switchyard-webhooks",
+        role: "relay",
+        correlationId: "refused-1",
+        errorCode: "AccessDeniedException",
+        error: refusal.ErrorMessage,
+      });
+      // Counted as a publishing failure, under the receivers' service the webhook alarms watch.
+      expect(
+        lines
+          .filter((l) => l._aws && l.EventsPublishFailed !== undefined)
+          .map(({ _aws, ...values }) => values),
+      ).to.deep.equal([
+        {
+          service: "switchyard-webhooks",
+          EventsPublished: 0,
+          PublishRetries: 0,
+          EventsPublishFailed: 1,
+        },
+      ]);
+      // Only metadata in the logs: the body went to the DLQ, not to a log line.
+      expect(relay!.stdout + relay!.stderr).to.not.contain("dead-letter-marker-9c2f");
     });
 
     it("fails at cold start naming a missing variable", async () => {
@@ -644,6 +1021,7 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
             WebhookRejected: 1,
           },
         ]);
+        await aws.streams.settled();
         expect(
           aws.events
             .filter((e) => e.Source === "switchyard.webhooks.stripe")
@@ -669,6 +1047,7 @@ describe("hardened receivers, as serialized (__index.js)", function () {
   let ddb: LocalDynamo;
   let aws: LocalAws;
   const hosts = new Map<string, LambdaHost>();
+  const relays: LambdaHost[] = [];
 
   before(async () => {
     resetRecorded();
@@ -707,6 +1086,8 @@ describe("hardened receivers, as serialized (__index.js)", function () {
         }),
       );
     }
+    // Each component's relay publishes what its receivers stored.
+    for (const name of ["hard", "soft"]) relays.push(await startRelay(aws, name));
     expect(hardArn("github")).to.equal(
       one("aws:lambda/function:Function", "hard-github").inputs.environment.variables
         .WEBHOOK_SECRET_ARN,
@@ -714,7 +1095,9 @@ describe("hardened receivers, as serialized (__index.js)", function () {
   });
   after(async () => {
     for (const h of hosts.values()) await h.stop();
+    // Closing waits for the streams to settle, which may still invoke the relays.
     await aws?.close();
+    for (const r of relays) await r.stop();
     await ddb?.close();
   });
 
@@ -724,7 +1107,11 @@ describe("hardened receivers, as serialized (__index.js)", function () {
     headers: Record<string, string>,
     sourceIp = "192.30.252.10",
   ) => functionUrlEvent(fn, body, headers, sourceIp);
-  const published = (source: string) => aws.events.filter((e) => e.Source === source);
+  /** What the relays published from `source`, once every stored delivery was handled. */
+  const published = async (source: string) => {
+    await aws.streams.settled();
+    return aws.events.filter((e) => e.Source === source);
+  };
 
   it("declares the allowlist and the HMAC scheme in the functions' environment", () => {
     expect(
@@ -767,7 +1154,7 @@ describe("hardened receivers, as serialized (__index.js)", function () {
     expect(
       JSON.parse((await host.invoke(urlEvent("hard-hmac", body, captured))).body).status,
     ).to.equal("duplicate");
-    expect(published("switchyard.webhooks.hmac").map((e) => e.DetailType)).to.deep.equal([
+    expect((await published("switchyard.webhooks.hmac")).map((e) => e.DetailType)).to.deep.equal([
       "record.noted",
     ]);
   });
@@ -792,8 +1179,8 @@ describe("hardened receivers, as serialized (__index.js)", function () {
       );
     }
     expect(answers).to.deep.equal(["accepted", "duplicate", "duplicate"]);
-    const events = aws.events.filter(
-      (e) => e.Source === "switchyard.webhooks.hmac" && JSON.parse(e.Detail).payload.n === 1,
+    const events = (await published("switchyard.webhooks.hmac")).filter(
+      (e) => JSON.parse(e.Detail).payload.n === 1,
     );
     expect(events.map((e) => e.DetailType)).to.deep.equal(["order.created"]);
   });
@@ -814,7 +1201,7 @@ describe("hardened receivers, as serialized (__index.js)", function () {
           .status,
       );
     expect(statuses).to.deep.equal(["accepted", ...Array(20).fill("duplicate")]);
-    expect(published("switchyard.webhooks.github")).to.have.length(1);
+    expect(await published("switchyard.webhooks.github")).to.have.length(1);
   });
 
   it("Twilio: resent with a new I-Twilio-Idempotency-Token and reordered params, a duplicate", async () => {
@@ -838,7 +1225,7 @@ describe("hardened receivers, as serialized (__index.js)", function () {
       ),
     );
     expect([first.statusCode, again.statusCode]).to.deep.equal([200, 200]);
-    expect(published("switchyard.webhooks.twilio")).to.have.length(1);
+    expect(await published("switchyard.webhooks.twilio")).to.have.length(1);
   });
 
   it("answers a bad request with a body that says what was wrong (400), not {}", async () => {
@@ -880,6 +1267,8 @@ describe("hardened receivers, as serialized (__index.js)", function () {
       "x-github-delivery": "ip-1",
       "x-hub-signature-256": signGithub(secrets.github, body),
     };
+    // Earlier deliveries' publishing done, so only this request's calls are counted.
+    await aws.streams.settled();
     const before = aws.operations.length;
     const refused = await host.invoke(urlEvent("hard-github", body, h, "198.51.100.7"));
     expect(refused).to.deep.include({

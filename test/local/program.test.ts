@@ -98,7 +98,7 @@ describe("local/program: the program evaluated once for a local run", () => {
     expect(bundleEntriesHandedOver()).to.equal(seen[0].entries);
     expect(
       program.resources.filter((r) => r.type === "aws:lambda/function:Function"),
-    ).to.have.length(13);
+    ).to.have.length(14);
   });
 
   it("gives `meanwhile` the stack traces of outside the evaluation, and puts them back after", () => {

@@ -1,7 +1,8 @@
-// The business metrics (EMF) the receiver emits per invocation, captured from stdout exactly as
-// Lambda would ship them to CloudWatch: makeHandler with a real Powertools Metrics from
-// handlers/lib/telemetry.ts, DynamoDB idempotency against dynalite, EventBridge and Secrets Manager
-// behind aws-sdk-client-mock on client instances.
+// The business metrics (EMF) the receiver and the relay emit per invocation, captured from stdout
+// exactly as Lambda would ship them to CloudWatch: makeHandler and makeRelay with real Powertools
+// Metrics from handlers/lib/telemetry.ts, the deliveries table in dynalite with its stream feeding
+// the relay (RelayStreams), EventBridge, Secrets Manager and SQS (the hub's DLQ) behind
+// aws-sdk-client-mock on client instances. The receiver counts the deliveries; the relay counts the publishing.
 import { expect } from "chai";
 import * as crypto from "crypto";
 import type { Context, LambdaFunctionURLEvent } from "aws-lambda";
@@ -11,12 +12,16 @@ import {
   ResourceNotFoundException,
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import {
   makeHandler,
   ReceiverConfig,
   ReceiverLogger,
   signatureRejectionReason,
 } from "../../../handlers/webhooks/receiver";
+import { makeRelay } from "../../../handlers/webhooks/relay";
+import { deliveryItemId } from "../../../handlers/webhooks/outbox";
+import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { makeMetrics, WEBHOOK_SERVICE } from "../../../handlers/lib/telemetry";
 import { signGithub } from "../../../handlers/webhooks/providers/github";
 import { HMAC_HEADERS, hmacRequestHeaders } from "../../../handlers/webhooks/providers/hmac";
@@ -24,10 +29,12 @@ import { Provider, PROVIDER_MODULES, PROVIDER_SPECS } from "../../../handlers/we
 import { STANDARD_HEADERS, signStandard } from "../../../handlers/webhooks/providers/standard";
 import { signStripe } from "../../../handlers/webhooks/providers/stripe";
 import { LocalDynamo, mockInstance, startLocalDynamo } from "../../support/aws";
-import { createIdempotencyTable } from "./localServices";
+import { createIdempotencyTable, RelayStreams } from "./localServices";
 import { Blob, count, metricsOf } from "../emf";
 
 const NOW_S = 1_800_000_000;
+const BUS_ARN = "arn:aws:events:eu-west-1:123456789012:event-bus/switchyard-test";
+const DLQ_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/switchyard-test-dlq";
 const DOMAIN = "abcdefghij.lambda-url.eu-west-1.on.aws";
 const region = "eu-west-1";
 const credentials = { accessKeyId: "x", secretAccessKey: "x" };
@@ -48,19 +55,21 @@ const arnOf = (p: Provider) =>
 
 const eventBridge = new EventBridgeClient({ region, credentials });
 const secretsManager = new SecretsManagerClient({ region, credentials });
+const sqs = new SQSClient({ region, credentials });
 const eb = mockInstance(eventBridge);
 const sm = mockInstance(secretsManager);
+const sqsMock = mockInstance(sqs);
 
 /** Per-entry error codes PutEvents answers, one per call, before it accepts again. */
 let entryErrors: string[] = [];
-let putEventsDelayMs = 0;
 let secretMissing = false;
 
 function installFakes() {
   eb.reset();
   sm.reset();
+  sqsMock.reset();
+  sqsMock.on(SendMessageCommand).resolves({ MessageId: "00000000-0000-4000-8000-000000000001" });
   eb.on(PutEventsCommand).callsFake(async (input) => {
-    if (putEventsDelayMs) await new Promise((r) => setTimeout(r, putEventsDelayMs));
     const code = entryErrors.shift();
     if (code) {
       return {
@@ -147,6 +156,22 @@ async function emfOf<T>(fn: () => Promise<T>): Promise<{ result: T; blobs: Blob[
   return { result, blobs };
 }
 
+/** What one relay invocation emits: its publishing counts with the service dimension, nothing else. */
+const relayBlob = (values: {
+  EventsPublished: number;
+  PublishRetries: number;
+  EventsPublishFailed?: number;
+}) => ({
+  namespace: "Switchyard",
+  dimensions: [["service"]],
+  metrics: count(
+    "EventsPublished",
+    "PublishRetries",
+    ...(values.EventsPublishFailed === undefined ? [] : ["EventsPublishFailed"]),
+  ),
+  values: { service: "switchyard-webhooks", ...values },
+});
+
 /** What a rejection emits: WebhookRejected 1 with the service and reason dimensions, provider as metadata. */
 const rejection = (reason: string, provider: Provider) => ({
   namespace: "Switchyard",
@@ -165,34 +190,63 @@ describe("handlers/webhooks/receiver business metrics (EMF)", function () {
     error: (message, extra) => logs.push({ level: "error", message, extra }),
   };
 
+  /**
+   * A receiver with its own deliveries table; given `streams`, the table's stream feeds a relay
+   * (with the mapping's retries overridden by `maximumRetryAttempts`).
+   */
   async function receiver(
     provider: Provider,
     extra: Partial<ReceiverConfig> = {},
-    metrics = makeMetrics(WEBHOOK_SERVICE),
+    o: { metrics?: Metrics; streams?: RelayStreams; maximumRetryAttempts?: number } = {},
   ) {
+    const { metrics = makeMetrics(WEBHOOK_SERVICE), streams } = o;
     const table = `metrics-idempotency-${++tableN}`;
     await createIdempotencyTable(ddb.client, table);
+    if (streams) {
+      streams.feed(
+        table,
+        makeRelay({
+          config: { eventBusArn: BUS_ARN, maxEntryBytes: 262144, deadLetterQueueUrl: DLQ_URL },
+          eventBridge,
+          sqs,
+          metrics: makeMetrics(WEBHOOK_SERVICE),
+          publisher: { baseDelayMs: 1 },
+        }),
+        { maximumRetryAttempts: o.maximumRetryAttempts },
+      );
+    }
     return makeHandler({
       config: {
         provider,
         secretArn: arnOf(provider),
         idempotencyTable: table,
         idempotencyTtlSeconds: 3600,
-        eventBusName: "switchyard-test",
         maxEntryBytes: 262144,
         toleranceSeconds: 300,
         payloadPrefix: `${provider}/`,
         ...extra,
       },
-      eventBridge,
       secretsManager,
-      dynamodb: ddb.client,
+      dynamodb: streams ? streams.client : ddb.client,
       logger,
       metrics,
       now: () => NOW_S * 1000,
-      publishBaseDelayMs: 1,
     });
   }
+
+  /** A receiver whose deliveries the relay publishes through the table's stream. */
+  async function relayed(
+    provider: Provider,
+    extra: Partial<ReceiverConfig> = {},
+    o: { maximumRetryAttempts?: number } = {},
+  ) {
+    const streams = new RelayStreams(ddb.client);
+    return { streams, handler: await receiver(provider, extra, { ...o, streams }) };
+  }
+
+  /** The entries PutEvents was called with, in order (accepted or not). */
+  const putEntries = () =>
+    eb.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries);
 
   before(async () => {
     ddb = await startLocalDynamo();
@@ -200,12 +254,12 @@ describe("handlers/webhooks/receiver business metrics (EMF)", function () {
   after(async () => {
     eb.restore();
     sm.restore();
+    sqsMock.restore();
     await ddb.close();
   });
   beforeEach(() => {
     installFakes();
     entryErrors = [];
-    putEventsDelayMs = 0;
     secretMissing = false;
     logs.length = 0;
   });
@@ -224,32 +278,43 @@ describe("handlers/webhooks/receiver business metrics (EMF)", function () {
       "stripe-signature": signStripe(SECRETS.stripe, t, stripeBody),
     });
 
-  it("an accepted delivery: one blob with WebhookAccepted 1, EventsPublished 1, PublishRetries 0", async () => {
-    const handler = await receiver("github");
+  it("an accepted delivery: the receiver's one blob has WebhookAccepted 1 and no publishing metric; the relay's blob counts the publish", async () => {
+    const { handler, streams } = await relayed("github");
     const { result, blobs } = await emfOf(() => handler(github("acc-1"), context()));
     expect(JSON.parse(result.body).status).to.equal("accepted");
     expect(blobs.map(metricsOf)).to.deep.equal([
       {
         namespace: "Switchyard",
         dimensions: [["service"]],
-        metrics: count("WebhookAccepted", "EventsPublished", "PublishRetries"),
-        values: {
-          service: "switchyard-webhooks",
-          provider: "github",
-          WebhookAccepted: 1,
-          EventsPublished: 1,
-          PublishRetries: 0,
-        },
+        metrics: count("WebhookAccepted"),
+        values: { service: "switchyard-webhooks", provider: "github", WebhookAccepted: 1 },
       },
     ]);
+    const relay = await emfOf(() => streams.settled());
+    expect(relay.blobs.map(metricsOf)).to.deep.equal([
+      relayBlob({ EventsPublished: 1, PublishRetries: 0 }),
+    ]);
+    expect(putEntries().map((e: any) => JSON.parse(e.Detail).deliveryId)).to.deep.equal(["acc-1"]);
   });
 
   it("a duplicate: WebhookDuplicate 1 and no publishing metric; the metrics do not carry over between invocations", async () => {
-    const handler = await receiver("github");
+    const { handler, streams } = await relayed("github");
     const first = await emfOf(() => handler(github("dup-1"), context()));
-    const second = await emfOf(() => handler(github("dup-1"), context()));
+    // The relay's blob is read here, so it is not written to the test run's output.
+    const relay = await emfOf(() => streams.settled());
+    expect(relay.blobs.map(metricsOf)).to.deep.equal([
+      relayBlob({ EventsPublished: 1, PublishRetries: 0 }),
+    ]);
+    const second = await emfOf(async () => {
+      const answer = await handler(github("dup-1"), context());
+      await streams.settled();
+      return answer;
+    });
     expect(first.blobs.map((b) => metricsOf(b).values.WebhookAccepted)).to.deep.equal([1]);
     expect(JSON.parse(second.result.body).status).to.equal("duplicate");
+    // Nothing was stored again: the relay ran for the first delivery only.
+    expect(streams.invocations).to.have.length(1);
+    expect(eb.commandCalls(PutEventsCommand)).to.have.length(1);
     expect(second.blobs.map(metricsOf)).to.deep.equal([
       {
         namespace: "Switchyard",
@@ -356,7 +421,7 @@ describe("handlers/webhooks/receiver business metrics (EMF)", function () {
   });
 
   it("maps 400, 404, 405 and 413 to malformed, unknown-provider, method and too-large", async () => {
-    const handler = await receiver("github", { maxEntryBytes: 1024 });
+    const { handler, streams } = await relayed("github", { maxEntryBytes: 1024 });
     const big = JSON.stringify({ blob: "x".repeat(2000) });
     const cases: Array<[LambdaFunctionURLEvent, number, string]> = [
       [github("m-1", SECRETS.github, "not json"), 400, "malformed"],
@@ -370,71 +435,158 @@ describe("handlers/webhooks/receiver business metrics (EMF)", function () {
       expect(result.statusCode).to.equal(status);
       expect(blobs.map(metricsOf), reason).to.deep.equal([rejection(reason, "github")]);
     }
+    // Nothing was stored, so the relay neither ran nor published.
+    const relay = await emfOf(() => streams.settled());
+    expect(relay.blobs).to.deep.equal([]);
+    expect(streams.invocations).to.have.length(0);
     expect(eb.commandCalls(PutEventsCommand)).to.have.length(0);
   });
 
-  it("a publish whose entry failed once and was retried: PublishRetries 1, EventsPublished 1, accepted", async () => {
-    const handler = await receiver("github");
+  it("a publish whose entry failed once and was retried: the relay counts PublishRetries 1, EventsPublished 1; accepted", async () => {
+    const { handler, streams } = await relayed("github");
     entryErrors = ["ThrottlingException"];
-    const { result, blobs } = await emfOf(() => handler(github("retry-1"), context()));
+    const { result, blobs } = await emfOf(async () => {
+      const answer = await handler(github("retry-1"), context());
+      await streams.settled();
+      return answer;
+    });
     expect(JSON.parse(result.body).status).to.equal("accepted");
     expect(eb.commandCalls(PutEventsCommand)).to.have.length(2);
+    // The receiver's blob first (flushed as it answers), then the relay's.
     expect(blobs.map(metricsOf)).to.deep.equal([
       {
         namespace: "Switchyard",
         dimensions: [["service"]],
-        metrics: count("WebhookAccepted", "EventsPublished", "PublishRetries"),
-        values: {
-          service: "switchyard-webhooks",
-          provider: "github",
-          WebhookAccepted: 1,
-          EventsPublished: 1,
-          PublishRetries: 1,
-        },
+        metrics: count("WebhookAccepted"),
+        values: { service: "switchyard-webhooks", provider: "github", WebhookAccepted: 1 },
       },
+      relayBlob({ EventsPublished: 1, PublishRetries: 1 }),
     ]);
+    // The publisher's retry succeeded: the relay's one invocation reported no failure.
+    expect(streams.invocations).to.have.length(1);
+    expect(streams.onFailure).to.deep.equal([]);
   });
 
-  it("a publish that fails after all retries (503) or for good (500): EventsPublishFailed, no delivery metric", async () => {
-    const handler = await receiver("github");
+  it("a publish that fails transiently: the relay counts EventsPublishFailed per invocation, to the end of the mapping's retries; the receiver's answer and metric are unchanged", async () => {
+    // The component's 10,000 retries (RELAY_STREAM_SETTINGS) would be 40,004 calls here; two end
+    // the same way.
+    const maximumRetryAttempts = 2;
+    const { handler, streams } = await relayed("github", {}, { maximumRetryAttempts });
+    const accepted = {
+      service: "switchyard-webhooks",
+      provider: "github",
+      WebhookAccepted: 1,
+    };
+    // Every attempt of the publisher fails: the record is reported failed and the mapping retries it.
     entryErrors = ["InternalFailure", "InternalFailure", "InternalFailure", "InternalFailure"];
-    const transient = await emfOf(() => handler(github("fail-1"), context()));
-    expect(transient.result.statusCode).to.equal(503);
+    const transient = await emfOf(async () => {
+      const answer = await handler(github("fail-1"), context());
+      await streams.settled();
+      return answer;
+    });
+    expect(transient.result.statusCode).to.equal(200);
+    expect(JSON.parse(transient.result.body).status).to.equal("accepted");
     expect(transient.blobs.map(metricsOf)).to.deep.equal([
       {
         namespace: "Switchyard",
         dimensions: [["service"]],
-        metrics: count("EventsPublished", "PublishRetries", "EventsPublishFailed"),
-        values: {
-          service: "switchyard-webhooks",
-          provider: "github",
-          EventsPublished: 0,
-          PublishRetries: 3,
-          EventsPublishFailed: 1,
-        },
+        metrics: count("WebhookAccepted"),
+        values: accepted,
       },
+      relayBlob({ EventsPublished: 0, PublishRetries: 3, EventsPublishFailed: 1 }),
+      // The mapping's retry of the failed record publishes it, counted once.
+      relayBlob({ EventsPublished: 1, PublishRetries: 0 }),
     ]);
-    entryErrors = ["AccessDeniedException"];
-    const denied = await emfOf(() => handler(github("fail-2"), context()));
-    expect(denied.result.statusCode).to.equal(500);
-    expect(denied.blobs.map((b) => metricsOf(b).values)).to.deep.equal([
-      {
+    expect(streams.invocations).to.have.length(2);
+    expect(eb.commandCalls(PutEventsCommand)).to.have.length(5);
+
+    // Failing on every call: each of the mapping's invocations counts its failure, then the
+    // record's pointer goes to the on-failure destination.
+    const attempts = maximumRetryAttempts + 1;
+    entryErrors = Array.from({ length: 4 * attempts }, () => "InternalFailure");
+    const exhausted = await emfOf(async () => {
+      // Another delivery: GitHub deliveries are told apart by their signed body.
+      const body = JSON.stringify({ action: "closed", number: 8 });
+      const answer = await handler(github("fail-2", SECRETS.github, body), context());
+      await streams.settled();
+      return answer;
+    });
+    expect(exhausted.result.statusCode).to.equal(200);
+    expect(JSON.parse(exhausted.result.body).status).to.equal("accepted");
+    expect(exhausted.blobs.map((b) => metricsOf(b).values)).to.deep.equal([
+      accepted,
+      ...Array.from({ length: attempts }, () => ({
         service: "switchyard-webhooks",
-        provider: "github",
         EventsPublished: 0,
-        PublishRetries: 0,
+        PublishRetries: 3,
         EventsPublishFailed: 1,
-      },
+      })),
     ]);
-    // The provider's redelivery of the transient failure is accepted and counted once.
-    const again = await emfOf(() => handler(github("fail-1"), context()));
+    expect(streams.invocations).to.have.length(2 + attempts);
+    expect(streams.onFailure.map((m) => m.DDBStreamBatchInfo.batchSize)).to.deep.equal([1]);
+    expect(entryErrors).to.deep.equal([]);
+    // A transient failure is never dead-lettered by the relay.
+    expect(sqsMock.commandCalls(SendMessageCommand)).to.have.length(0);
+
+    // The provider's redelivery of either is a duplicate: nothing more is stored or published.
+    const again = await emfOf(async () => {
+      const answer = await handler(github("fail-1"), context());
+      await streams.settled();
+      return answer;
+    });
+    expect(JSON.parse(again.result.body).status).to.equal("duplicate");
     expect(again.blobs.map((b) => metricsOf(b).values)).to.deep.equal([
+      { service: "switchyard-webhooks", provider: "github", WebhookDuplicate: 1 },
+    ]);
+    expect(streams.invocations).to.have.length(2 + attempts);
+  });
+
+  it("a publish the bus refuses for good: the relay's one invocation counts EventsPublishFailed and dead-letters the delivery; the receiver's answer and metric are unchanged", async () => {
+    const { handler, streams } = await relayed("github");
+    entryErrors = ["AccessDeniedException"];
+    const denied = await emfOf(async () => {
+      const answer = await handler(github("denied-1"), context());
+      await streams.settled();
+      return answer;
+    });
+    expect(denied.result.statusCode).to.equal(200);
+    expect(JSON.parse(denied.result.body).status).to.equal("accepted");
+    expect(denied.blobs.map(metricsOf)).to.deep.equal([
       {
-        service: "switchyard-webhooks",
-        provider: "github",
-        WebhookAccepted: 1,
-        EventsPublished: 1,
-        PublishRetries: 0,
+        namespace: "Switchyard",
+        dimensions: [["service"]],
+        metrics: count("WebhookAccepted"),
+        values: { service: "switchyard-webhooks", provider: "github", WebhookAccepted: 1 },
+      },
+      relayBlob({ EventsPublished: 0, PublishRetries: 0, EventsPublishFailed: 1 }),
+    ]);
+    // Not retried by the publisher nor by the mapping: the relay sent it to the DLQ itself.
+    expect(streams.invocations).to.have.length(1);
+    expect(eb.commandCalls(PutEventsCommand)).to.have.length(1);
+    expect(streams.onFailure).to.deep.equal([]);
+    const bodyHash = crypto.createHash("sha256").update(githubBody).digest("hex");
+    // The event as the receiver stored it and the bus refused it.
+    const detail = JSON.parse(putEntries()[0]!.Detail!);
+    expect(detail.deliveryId).to.equal("denied-1");
+    const letters = sqsMock.commandCalls(SendMessageCommand).map((c) => c.args[0].input);
+    expect(letters.map((l) => ({ ...l, MessageBody: JSON.parse(l.MessageBody!) }))).to.deep.equal([
+      {
+        QueueUrl: DLQ_URL,
+        MessageBody: {
+          version: "0",
+          id: deliveryItemId("github", `github:sha256:${bodyHash}`),
+          "detail-type": "pull_request",
+          source: "switchyard.webhooks.github",
+          time: "2027-01-15T08:00:00.000Z",
+          resources: [],
+          detail,
+        },
+        MessageAttributes: {
+          TARGET_ARN: { DataType: "String", StringValue: BUS_ARN },
+          ERROR_CODE: { DataType: "String", StringValue: "AccessDeniedException" },
+          ERROR_MESSAGE: { DataType: "String", StringValue: "AccessDeniedException (injected)" },
+          RETRY_ATTEMPTS: { DataType: "Number", StringValue: "0" },
+        },
       },
     ]);
   });
@@ -455,39 +607,44 @@ describe("handlers/webhooks/receiver business metrics (EMF)", function () {
     expect(stderr.join("")).to.not.contain("No application metrics");
   });
 
-  it("20 concurrent identical deliveries: one accepted and one publish counted, never mixed in one blob", async () => {
-    const handler = await receiver("github");
-    putEventsDelayMs = 100;
-    const { result, blobs } = await emfOf(() =>
-      Promise.all(Array.from({ length: 20 }, () => handler(github("conc-1"), context()))),
+  it("20 concurrent identical deliveries: one accepted, 19 duplicates and one publish counted, never mixed in one blob", async () => {
+    const { handler, streams } = await relayed("github");
+    const { result, blobs } = await emfOf(async () => {
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, () => handler(github("conc-1"), context())),
+      );
+      await streams.settled();
+      return answers;
+    });
+    const statuses = result.map((r) => [r.statusCode, JSON.parse(r.body).status]);
+    expect(statuses.filter(([, s]) => s === "accepted")).to.deep.equal([[200, "accepted"]]);
+    expect(statuses.filter(([, s]) => s === "duplicate")).to.deep.equal(
+      Array.from({ length: 19 }, () => [200, "duplicate"]),
     );
     const values = blobs.map((b) => metricsOf(b).values);
     expect(values.filter((v) => "WebhookAccepted" in v)).to.deep.equal([
-      {
-        service: "switchyard-webhooks",
-        provider: "github",
-        WebhookAccepted: 1,
-        EventsPublished: 1,
-        PublishRetries: 0,
-      },
+      { service: "switchyard-webhooks", provider: "github", WebhookAccepted: 1 },
     ]);
-    const duplicates = result.filter(
-      (r) => r.statusCode === 200 && JSON.parse(r.body).status === "duplicate",
-    ).length;
-    expect(values.filter((v) => "WebhookDuplicate" in v)).to.have.length(duplicates);
-    for (const v of values.filter((x) => "WebhookDuplicate" in x))
+    const duplicates = values.filter((v) => "WebhookDuplicate" in v);
+    expect(duplicates).to.have.length(19);
+    for (const v of duplicates)
       expect(v).to.deep.equal({
         service: "switchyard-webhooks",
         provider: "github",
         WebhookDuplicate: 1,
       });
-    // The in-progress ones (503) emit nothing.
-    expect(blobs).to.have.length(1 + duplicates);
+    // One stored delivery, so one relay invocation and one publish.
+    expect(values.filter((v) => "EventsPublished" in v)).to.deep.equal([
+      { service: "switchyard-webhooks", EventsPublished: 1, PublishRetries: 0 },
+    ]);
+    expect(blobs).to.have.length(1 + 19 + 1);
+    expect(streams.invocations.map((e) => e.Records.length)).to.deep.equal([1]);
+    expect(putEntries()).to.have.length(1);
   });
 
   it("never fails or changes an answer when the metrics fail; logs the fault and does not carry counts over", async () => {
     const metrics = makeMetrics(WEBHOOK_SERVICE);
-    const handler = await receiver("github", {}, metrics);
+    const handler = await receiver("github", {}, { metrics });
     const realFlush = metrics.publishStoredMetrics.bind(metrics);
     metrics.publishStoredMetrics = () => {
       throw new Error("stdout closed");
@@ -524,13 +681,7 @@ describe("handlers/webhooks/receiver business metrics (EMF)", function () {
       ),
     );
     expect(next.blobs.map((b) => metricsOf(b).values)).to.deep.equal([
-      {
-        service: "switchyard-webhooks",
-        provider: "github",
-        WebhookAccepted: 1,
-        EventsPublished: 1,
-        PublishRetries: 0,
-      },
+      { service: "switchyard-webhooks", provider: "github", WebhookAccepted: 1 },
     ]);
   });
 });

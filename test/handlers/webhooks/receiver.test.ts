@@ -1,5 +1,8 @@
-// The receiver handler (makeHandler) against a real DynamoDB API (dynalite) for idempotency, with
-// EventBridge, Secrets Manager and S3 behind aws-sdk-client-mock on client instances.
+// The receiver handler (makeHandler) against a real DynamoDB API (dynalite) for its deliveries
+// table, whose stream feeds the relay (makeRelay) as the component's mapping does
+// (./localServices.ts RelayStreams), with EventBridge, Secrets Manager, S3 and SQS (the hub's DLQ)
+// behind aws-sdk-client-mock on client instances. Each handler call returns once the relay has
+// handled what the call stored, so `published` holds what reached the bus.
 import { expect } from "chai";
 import * as crypto from "crypto";
 import type { Context, LambdaFunctionURLEvent } from "aws-lambda";
@@ -14,6 +17,7 @@ import {
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import {
   makeHandler,
   readReceiverConfig,
@@ -28,12 +32,15 @@ import { signStripe } from "../../../handlers/webhooks/providers/stripe";
 import { signTwilio } from "../../../handlers/webhooks/providers/twilio";
 import { Provider, PROVIDER_MODULES } from "../../../handlers/webhooks/providers";
 import { LocalDynamo, mockInstance, startLocalDynamo } from "../../support/aws";
-import { createIdempotencyTable, scanTable } from "./localServices";
+import { makeRelay } from "../../../handlers/webhooks/relay";
+import { deliveryItemId, MAX_STORED_ENTRY_BYTES } from "../../../handlers/webhooks/outbox";
+import { createIdempotencyTable, RelayStreams, scanTable } from "./localServices";
 import { expectRefusedEvents } from "../../support/publishedEvents";
 
 const TABLE = "webhook-idempotency";
 const DOMAIN = "abcdefghij.lambda-url.eu-west-1.on.aws";
-const BUS = "switchyard-test";
+const BUS_ARN = "arn:aws:events:eu-west-1:123456789012:event-bus/switchyard-test";
+const DLQ_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/switchyard-test-dlq";
 const NOW_S = 1_800_000_000;
 const credentials = { accessKeyId: "x", secretAccessKey: "x" };
 const region = "eu-west-1";
@@ -56,9 +63,11 @@ const arnOf = (p: Provider) =>
 const eventBridge = new EventBridgeClient({ region, credentials });
 const secretsManager = new SecretsManagerClient({ region, credentials });
 const s3 = new S3Client({ region, credentials });
+const sqs = new SQSClient({ region, credentials });
 const eb = mockInstance(eventBridge);
 const sm = mockInstance(secretsManager);
 const s3Mock = mockInstance(s3);
+const sqsMock = mockInstance(sqs);
 
 /** SecretString by ARN; the fake answers like Secrets Manager, including its not-found error. */
 const secretValues = new Map<string, string>();
@@ -66,15 +75,19 @@ const secretValues = new Map<string, string>();
 let published: PutEventsRequestEntry[] = [];
 /** Per-entry error code to answer for the next PutEvents calls (undefined = accept). */
 let failEntriesWith: string | undefined;
+/** How many calls fail with `failEntriesWith` (undefined = every call). */
+let failCallsLeft: number | undefined;
 let putEventsDelayMs = 0;
 
 function installFakes() {
   eb.reset();
   sm.reset();
   s3Mock.reset();
+  sqsMock.reset();
+  sqsMock.on(SendMessageCommand).resolves({ MessageId: "00000000-0000-4000-8000-000000000001" });
   eb.on(PutEventsCommand).callsFake(async (input) => {
     if (putEventsDelayMs) await new Promise((r) => setTimeout(r, putEventsDelayMs));
-    if (failEntriesWith) {
+    if (failEntriesWith && (failCallsLeft === undefined || failCallsLeft-- > 0)) {
       return {
         FailedEntryCount: input.Entries.length,
         Entries: input.Entries.map(() => ({
@@ -157,6 +170,7 @@ function urlEvent(
 
 describe("handlers/webhooks/receiver against dynalite", function () {
   let ddb: LocalDynamo;
+  let streams: RelayStreams;
   let tableN = 0;
   let nowMs = NOW_S * 1000;
   const logs: Array<{ level: string; message: string; extra: Record<string, unknown> }> = [];
@@ -176,7 +190,6 @@ describe("handlers/webhooks/receiver against dynalite", function () {
       secretArn: arnOf(provider),
       idempotencyTable: table,
       idempotencyTtlSeconds: 3600,
-      eventBusName: BUS,
       maxEntryBytes: 262144,
       toleranceSeconds: 300,
       payloadPrefix: `${provider}/`,
@@ -184,36 +197,73 @@ describe("handlers/webhooks/receiver against dynalite", function () {
     };
   }
 
-  /** A handler with a fresh idempotency table of its own. */
-  async function receiver(provider: Provider, extra: Partial<ReceiverConfig> = {}) {
+  /**
+   * A fresh deliveries table whose stream feeds a relay to BUS_ARN (with the mapping's retries
+   * overridden by `maximumRetryAttempts`).
+   */
+  async function deliveriesTable(
+    maxEntryBytes = 262144,
+    o: { maximumRetryAttempts?: number } = {},
+  ): Promise<string> {
     const table = `${TABLE}-${++tableN}`;
     await createIdempotencyTable(ddb.client, table);
+    streams.feed(
+      table,
+      makeRelay({
+        config: { eventBusArn: BUS_ARN, maxEntryBytes, deadLetterQueueUrl: DLQ_URL },
+        eventBridge,
+        sqs,
+        publisher: { baseDelayMs: 1 },
+      }),
+      o,
+    );
+    return table;
+  }
+
+  /** Answers once the relay has handled what the call stored (the stream settled). */
+  function settling<A extends unknown[], R>(h: (...a: A) => Promise<R>) {
+    return async (...a: A): Promise<R> => {
+      const r = await h(...a);
+      await streams.settled();
+      return r;
+    };
+  }
+
+  /** A handler with a fresh deliveries table of its own. */
+  async function receiver(
+    provider: Provider,
+    extra: Partial<ReceiverConfig> = {},
+    o: { maximumRetryAttempts?: number } = {},
+  ) {
+    // The relay publishes to a bus of the receiver's limit, as the component configures both.
+    const table = await deliveriesTable(extra.maxEntryBytes, o);
     const handler = makeHandler({
       config: configFor(provider, table, extra),
-      eventBridge,
       secretsManager,
-      dynamodb: ddb.client,
+      dynamodb: streams.client,
       s3,
       logger,
       now: () => nowMs,
-      publishBaseDelayMs: 1,
     });
-    return { handler, table };
+    return { handler: settling(handler), table };
   }
 
   before(async () => {
     ddb = await startLocalDynamo();
+    streams = new RelayStreams(ddb.client);
   });
   after(async () => {
     eb.restore();
     sm.restore();
     s3Mock.restore();
+    sqsMock.restore();
     await ddb.close();
   });
   beforeEach(() => {
     installFakes();
     published = [];
     failEntriesWith = undefined;
+    failCallsLeft = undefined;
     putEventsDelayMs = 0;
     nowMs = NOW_S * 1000;
     logs.length = 0;
@@ -264,17 +314,16 @@ describe("handlers/webhooks/receiver against dynalite", function () {
         resetKeys: () => (keys = {}),
         setCorrelationId: (v: unknown) => (keys = { ...keys, correlation_id: String(v) }),
       };
-      const table = `${TABLE}-${++tableN}`;
-      await createIdempotencyTable(ddb.client, table);
-      const handler = makeHandler({
-        config: configFor("github", table),
-        eventBridge,
-        secretsManager,
-        dynamodb: ddb.client,
-        logger: correlated,
-        now: () => nowMs,
-        publishBaseDelayMs: 1,
-      });
+      const table = await deliveriesTable();
+      const handler = settling(
+        makeHandler({
+          config: configFor("github", table),
+          secretsManager,
+          dynamodb: streams.client,
+          logger: correlated,
+          now: () => nowMs,
+        }),
+      );
       const forged = {
         ...githubHeaders("d-forged"),
         "x-hub-signature-256": signGithub("wrong", githubBody),
@@ -322,7 +371,7 @@ describe("handlers/webhooks/receiver against dynalite", function () {
       });
       expect(published).to.have.length(1);
       const e = published[0];
-      expect(e.EventBusName).to.equal(BUS);
+      expect(e.EventBusName).to.equal(BUS_ARN);
       expect(e.Source).to.equal("switchyard.webhooks.github");
       expect(e.DetailType).to.equal("pull_request");
       expect(JSON.parse(e.Detail!)).to.deep.equal({
@@ -340,12 +389,27 @@ describe("handlers/webhooks/receiver against dynalite", function () {
         },
         payload: JSON.parse(githubBody),
       });
+      // The stored delivery: its idempotency record and the event the relay published.
       const items = await scanTable(ddb.client, table);
-      expect(items).to.have.length(1);
-      expect(items[0].status.S).to.equal("COMPLETED");
-      // Powertools stamps the TTL from the real clock: now + idempotencyTtlSeconds.
-      expect(Number(items[0].expiration.N)).to.be.closeTo(Date.now() / 1000 + 3600, 5);
-      expect(items[0].id.S).to.match(/^switchyard\.webhooks\.github#/);
+      const bodyHash = crypto.createHash("sha256").update(githubBody).digest("hex");
+      expect(items).to.deep.equal([
+        {
+          id: { S: deliveryItemId("github", `github:sha256:${bodyHash}`) },
+          expiration: { N: String(NOW_S + 3600) },
+          eventSource: { S: e.Source },
+          detailType: { S: e.DetailType },
+          detail: { S: e.Detail },
+          deliveryId: { S: "72d3162e-cc78-11e3-81ab-4c9367dc0958" },
+          correlationId: { S: "72d3162e-cc78-11e3-81ab-4c9367dc0958" },
+        },
+      ]);
+      // The id Powertools idempotency gave the same delivery: remembered across the upgrade.
+      expect(items[0].id.S).to.equal(
+        `switchyard.webhooks.github#${crypto
+          .createHash("md5")
+          .update(JSON.stringify(`github:sha256:${bodyHash}`))
+          .digest("base64")}`,
+      );
     });
 
     it("answers a duplicate with 200 without publishing again", async () => {
@@ -397,7 +461,7 @@ describe("handlers/webhooks/receiver against dynalite", function () {
       expect(published).to.have.length(2);
     });
 
-    it("publishes exactly once for 20 concurrent identical deliveries; the rest are duplicates or told to retry", async () => {
+    it("accepts exactly one of 20 concurrent identical deliveries and publishes it once; the rest are duplicates", async () => {
       const { handler } = await receiver("github");
       putEventsDelayMs = 100;
       const results = await Promise.all(
@@ -407,18 +471,10 @@ describe("handlers/webhooks/receiver against dynalite", function () {
       );
       expect(published).to.have.length(1);
       expect(eb.commandCalls(PutEventsCommand)).to.have.length(1);
-      const statuses = results.map((r) => r.statusCode);
-      expect(statuses.filter((s) => s === 200)).to.have.length.at.least(1);
-      expect(statuses.every((s) => s === 200 || s === 503)).to.equal(true);
-      const accepted = results.filter(
-        (r) => r.statusCode === 200 && JSON.parse(r.body).status === "accepted",
-      );
-      expect(accepted).to.have.length(1);
-      for (const r of results.filter((x) => x.statusCode === 503)) {
-        expect(r.headers["retry-after"]).to.equal("5");
-        expect(JSON.parse(r.body)).to.deep.equal({ error: "delivery in progress, retry later" });
-      }
-      // The ones told to retry get a duplicate answer when they do.
+      // One conditional write wins; the others find the id held: no one is told to come back.
+      expect(results.map((r) => r.statusCode)).to.deep.equal(Array(20).fill(200));
+      const statuses = results.map((r) => JSON.parse(r.body).status).sort();
+      expect(statuses).to.deep.equal(["accepted", ...Array(19).fill("duplicate")]);
       const again = await handler(
         urlEvent("github", githubBody, githubHeaders("conc-1")),
         context(),
@@ -427,35 +483,174 @@ describe("handlers/webhooks/receiver against dynalite", function () {
       expect(published).to.have.length(1);
     });
 
-    it("lets a delivery whose publish failed be retried: 503, then accepted and published once", async () => {
+    it("accepts a delivery while the bus fails; the relay publishes it once the bus recovers, without a redelivery", async () => {
       const { handler, table } = await receiver("github");
+      const invocations = streams.invocations.length;
       failEntriesWith = "InternalFailure";
-      const failed = await handler(
+      // The relay's first invocation fails all 4 of its calls; the retried batch's third call passes.
+      failCallsLeft = 6;
+      const res = await handler(
         urlEvent("github", githubBody, githubHeaders("retry-1")),
         context(),
       );
-      expect(failed.statusCode).to.equal(503);
-      expect(failed.headers["retry-after"]).to.equal("5");
-      expect(eb.commandCalls(PutEventsCommand)).to.have.length(4);
-      expect(await scanTable(ddb.client, table)).to.deep.equal([]);
-      failEntriesWith = undefined;
-      const retried = await handler(
+      expect(JSON.parse(res.body)).to.deep.equal({ status: "accepted", deliveryId: "retry-1" });
+      expect(eb.commandCalls(PutEventsCommand)).to.have.length(7);
+      expect(streams.invocations.length - invocations).to.equal(2);
+      expect(published).to.have.length(1);
+      expect(JSON.parse(published[0].Detail!).deliveryId).to.equal("retry-1");
+      expect(await scanTable(ddb.client, table)).to.have.length(1);
+      const again = await handler(
         urlEvent("github", githubBody, githubHeaders("retry-1")),
         context(),
       );
-      expect(JSON.parse(retried.body)).to.deep.equal({ status: "accepted", deliveryId: "retry-1" });
+      expect(JSON.parse(again.body).status).to.equal("duplicate");
       expect(published).to.have.length(1);
     });
 
-    it("answers 500 when the bus refuses for good (AccessDenied), still retryable by the sender", async () => {
-      const { handler } = await receiver("github");
+    it("accepts a delivery the bus refuses for good (AccessDenied): the relay sends it whole to the hub's DLQ at once, and the item keeps the event", async () => {
+      const { handler, table } = await receiver("github");
+      const invocations = streams.invocations.length;
+      const pointers = streams.onFailure.length;
       failEntriesWith = "AccessDeniedException";
       const res = await handler(
         urlEvent("github", githubBody, githubHeaders("denied-1")),
         context(),
       );
-      expect(res).to.deep.include({ statusCode: 500, body: '{"error":"internal error"}' });
+      expect(JSON.parse(res.body)).to.deep.equal({ status: "accepted", deliveryId: "denied-1" });
+      expect(published).to.have.length(0);
+      // Not retried, by the publisher or the mapping: one invocation, one call.
+      expect(streams.invocations.length - invocations).to.equal(1);
       expect(eb.commandCalls(PutEventsCommand)).to.have.length(1);
+      expect(streams.onFailure.slice(pointers)).to.deep.equal([]);
+      // The dead letter as EventBridge writes one: the event as its body, the bus as TARGET_ARN.
+      const bodyHash = crypto.createHash("sha256").update(githubBody).digest("hex");
+      const letters = sqsMock.commandCalls(SendMessageCommand).map((c) => c.args[0].input);
+      expect(letters.map((l) => ({ ...l, MessageBody: JSON.parse(l.MessageBody!) }))).to.deep.equal(
+        [
+          {
+            QueueUrl: DLQ_URL,
+            MessageBody: {
+              version: "0",
+              id: deliveryItemId("github", `github:sha256:${bodyHash}`),
+              "detail-type": "pull_request",
+              source: "switchyard.webhooks.github",
+              time: "2027-01-15T08:00:00.000Z",
+              resources: [],
+              detail: {
+                provider: "github",
+                deliveryId: "denied-1",
+                correlationId: "denied-1",
+                eventType: "pull_request",
+                receivedAt: "2027-01-15T08:00:00.000Z",
+                headers: {
+                  "content-type": "application/json",
+                  "user-agent": "GitHub-Hookshot/abc",
+                  "x-github-event": "pull_request",
+                  "x-github-delivery": "denied-1",
+                  "x-github-hook-id": "42",
+                },
+                payload: JSON.parse(githubBody),
+              },
+            },
+            MessageAttributes: {
+              TARGET_ARN: { DataType: "String", StringValue: BUS_ARN },
+              ERROR_CODE: { DataType: "String", StringValue: "AccessDeniedException" },
+              ERROR_MESSAGE: {
+                DataType: "String",
+                StringValue: "AccessDeniedException (injected)",
+              },
+              RETRY_ATTEMPTS: { DataType: "Number", StringValue: "0" },
+            },
+          },
+        ],
+      );
+      const items = await scanTable(ddb.client, table);
+      expect(items.map((i) => JSON.parse(i.detail.S).deliveryId)).to.deep.equal(["denied-1"]);
+      // The provider's redelivery is a duplicate: the DLQ holds the one copy.
+      const again = await handler(
+        urlEvent("github", githubBody, githubHeaders("denied-1")),
+        context(),
+      );
+      expect(JSON.parse(again.body).status).to.equal("duplicate");
+      expect(sqsMock.commandCalls(SendMessageCommand)).to.have.length(1);
+    });
+
+    it("accepts a delivery while the bus fails past the mapping's retries: the on-failure destination gets a pointer, and the item keeps the event", async () => {
+      // The component's 10,000 retries (RELAY_STREAM_SETTINGS) would be 40,004 calls here; two
+      // end the same way.
+      const maximumRetryAttempts = 2;
+      const { handler, table } = await receiver("github", {}, { maximumRetryAttempts });
+      const invocations = streams.invocations.length;
+      const pointers = streams.onFailure.length;
+      failEntriesWith = "InternalFailure";
+      const res = await handler(urlEvent("github", githubBody, githubHeaders("down-1")), context());
+      expect(JSON.parse(res.body)).to.deep.equal({ status: "accepted", deliveryId: "down-1" });
+      expect(published).to.have.length(0);
+      // The first invocation and maximumRetryAttempts more, each with the publisher's 4 calls.
+      expect(streams.invocations.length - invocations).to.equal(maximumRetryAttempts + 1);
+      expect(eb.commandCalls(PutEventsCommand)).to.have.length(4 * (maximumRetryAttempts + 1));
+      const failures = streams.onFailure.slice(pointers);
+      expect(failures).to.have.length(1);
+      expect(failures[0].requestContext.condition).to.equal("RetryAttemptsExhausted");
+      expect(failures[0].DDBStreamBatchInfo.batchSize).to.equal(1);
+      // A transient failure is not the relay's to dead-letter.
+      expect(sqsMock.commandCalls(SendMessageCommand)).to.have.length(0);
+      const items = await scanTable(ddb.client, table);
+      expect(items.map((i) => JSON.parse(i.detail.S).deliveryId)).to.deep.equal(["down-1"]);
+    });
+
+    it("answers 503 (Retry-After) when DynamoDB throttles the write, and 500 when it refuses it for good, storing nothing", async () => {
+      const table = await deliveriesTable();
+      let fault: Error | undefined;
+      const failing = {
+        send: async (command: any) => {
+          if (fault) throw fault;
+          return streams.client.send(command);
+        },
+      };
+      const handler = settling(
+        makeHandler({
+          config: configFor("github", table),
+          secretsManager,
+          dynamodb: failing,
+          logger,
+          now: () => nowMs,
+        }),
+      );
+      const awsError = (name: string, status: number) =>
+        Object.assign(new Error(`${name} (injected)`), {
+          name,
+          $metadata: { httpStatusCode: status },
+        });
+      fault = awsError("ProvisionedThroughputExceededException", 400);
+      const throttled = await handler(
+        urlEvent("github", githubBody, githubHeaders("ddb-1")),
+        context(),
+      );
+      expect(throttled.statusCode).to.equal(503);
+      expect(throttled.headers["retry-after"]).to.equal("5");
+      fault = awsError("AccessDeniedException", 400);
+      const denied = await handler(
+        urlEvent("github", githubBody, githubHeaders("ddb-1")),
+        context(),
+      );
+      expect(denied).to.deep.include({ statusCode: 500, body: '{"error":"internal error"}' });
+      fault = Object.assign(new Error("socket hang up"), { name: "Error", code: "ECONNRESET" });
+      const reset = await handler(
+        urlEvent("github", githubBody, githubHeaders("ddb-1")),
+        context(),
+      );
+      expect(reset.statusCode).to.equal(503);
+      expect(await scanTable(ddb.client, table)).to.deep.equal([]);
+      expect(published).to.have.length(0);
+      // Once DynamoDB takes it, the sender's redelivery is accepted and published.
+      fault = undefined;
+      const retried = await handler(
+        urlEvent("github", githubBody, githubHeaders("ddb-1")),
+        context(),
+      );
+      expect(JSON.parse(retried.body).status).to.equal("accepted");
+      expect(published).to.have.length(1);
     });
 
     it("answers 400 naming the contract for a signed delivery it refuses (a JSON array), publishing nothing, every time", async () => {
@@ -965,7 +1160,7 @@ describe("handlers/webhooks/receiver against dynalite", function () {
     const big = JSON.stringify({ blob: "x".repeat(3000) });
     const headers = (id: string) => githubHeaders(id, big);
 
-    it("answers 413 when payload storage is disabled, without publishing or recording the delivery", async () => {
+    it("answers 413 when payload storage is disabled, without storing or publishing the delivery", async () => {
       const { handler, table } = await receiver("github", { maxEntryBytes: 2048 });
       const res = await handler(urlEvent("github", big, headers("big-1")), context());
       expect(res).to.deep.include({
@@ -974,6 +1169,25 @@ describe("handlers/webhooks/receiver against dynalite", function () {
       });
       expect(published).to.have.length(0);
       expect(await scanTable(ddb.client, table)).to.deep.equal([]);
+    });
+
+    it("stores an entry in its DynamoDB item only up to 400 KB less 4 KB, whatever the bus limit", async () => {
+      const { handler, table } = await receiver("github", { maxEntryBytes: 1048576 });
+      const huge = JSON.stringify({ blob: "y".repeat(MAX_STORED_ENTRY_BYTES) });
+      const res = await handler(urlEvent("github", huge, githubHeaders("huge-1", huge)), context());
+      expect(res).to.deep.include({
+        statusCode: 413,
+        body: `{"error":"payload too large: events are limited to ${MAX_STORED_ENTRY_BYTES} bytes"}`,
+      });
+      expect(MAX_STORED_ENTRY_BYTES).to.equal(405504);
+      // Just under the limit: stored whole and published as is.
+      const fits = JSON.stringify({ blob: "z".repeat(MAX_STORED_ENTRY_BYTES - 2000) });
+      const ok = await handler(urlEvent("github", fits, githubHeaders("fits-1", fits)), context());
+      expect(ok.statusCode).to.equal(200);
+      expect(JSON.parse(published[0].Detail!).payload.blob).to.have.length(
+        MAX_STORED_ENTRY_BYTES - 2000,
+      );
+      expect(await scanTable(ddb.client, table)).to.have.length(1);
     });
 
     it("stores the exact body in S3 below the provider prefix and publishes a reference", async () => {
@@ -1003,10 +1217,13 @@ describe("handlers/webhooks/receiver against dynalite", function () {
         sha256: crypto.createHash("sha256").update(big).digest("hex"),
         contentType: "application/json",
       });
-      // A redelivery neither stores nor publishes again.
+      // A redelivery publishes nothing again. Its body is written before its delivery is, so it
+      // rewrites the same bytes to the same key: the event never names an object not yet stored.
       const dup = await handler(urlEvent("github", big, headers("big-2")), context());
       expect(JSON.parse(dup.body).status).to.equal("duplicate");
-      expect(s3Mock.commandCalls(PutObjectCommand)).to.have.length(1);
+      const again = s3Mock.commandCalls(PutObjectCommand);
+      expect(again).to.have.length(2);
+      expect(again[1].args[0].input).to.deep.equal(puts[0].args[0].input);
       expect(published).to.have.length(1);
     });
   });
@@ -1042,7 +1259,6 @@ describe("handlers/webhooks/receiver against dynalite", function () {
       WEBHOOK_SECRET_ARN: "arn:s",
       IDEMPOTENCY_TABLE: "t",
       IDEMPOTENCY_TTL_SECONDS: "259200",
-      EVENT_BUS_NAME: "bus",
       MAX_ENTRY_BYTES: "262144",
       TOLERANCE_SECONDS: "300",
     };
@@ -1052,7 +1268,6 @@ describe("handlers/webhooks/receiver against dynalite", function () {
         secretArn: "arn:s",
         idempotencyTable: "t",
         idempotencyTtlSeconds: 259200,
-        eventBusName: "bus",
         maxEntryBytes: 262144,
         toleranceSeconds: 300,
         payloadBucket: undefined,

@@ -32,7 +32,8 @@ import { makeHandler } from "../../../../handlers/webhooks/receiver";
 import { generatedWebhooksDoc, WEBHOOKS_DOC } from "../../../../scripts/docs";
 import { TEST_SECRETS } from "../../../program";
 import { LocalDynamo, startLocalDynamo } from "../../../support/aws";
-import { createIdempotencyTable } from "../localServices";
+import { createIdempotencyTable, RelayStreams } from "../localServices";
+import { makeRelay } from "../../../../handlers/webhooks/relay";
 import { asReceived, DOMAIN, NOW } from "./request";
 
 const ROOT = path.join(__dirname, "..", "..", "..", "..");
@@ -254,10 +255,12 @@ describe("webhook provider modules (handlers/webhooks/providers)", () => {
     expect(hmacSpec("headers")).to.equal(PROVIDER_MODULE.hmac.spec);
   });
 
-  describe("every provider in the list through the receiver (idempotency on local DynamoDB)", function () {
+  describe("every provider in the list through the receiver and the relay (deliveries on local DynamoDB)", function () {
     let ddb: LocalDynamo;
+    let streams: RelayStreams;
     before(async () => {
       ddb = await startLocalDynamo();
+      streams = new RelayStreams(ddb.client);
     });
     after(async () => ddb?.close());
 
@@ -266,40 +269,51 @@ describe("webhook provider modules (handlers/webhooks/providers)", () => {
         const table = `providers-${m.name}`;
         await createIdempotencyTable(ddb.client, table);
         const entries: Array<{ Source: string; DetailType: string; Detail: string }> = [];
+        streams.feed(
+          table,
+          makeRelay({
+            config: {
+              eventBusArn: "arn:aws:events:eu-west-1:123456789012:event-bus/bus",
+              maxEntryBytes: 262144,
+              deadLetterQueueUrl: "https://sqs.eu-west-1.amazonaws.com/123456789012/bus-dlq",
+            },
+            sqs: { send: async () => Promise.reject(new Error("no dead letter expected")) },
+            eventBridge: {
+              send: async (command: { input: { Entries: typeof entries } }) => {
+                entries.push(...command.input.Entries);
+                return {
+                  FailedEntryCount: 0,
+                  Entries: command.input.Entries.map((_, i) => ({ EventId: `ev-${i}` })),
+                };
+              },
+            },
+            publisher: { baseDelayMs: 1 },
+          }),
+        );
         const handler = makeHandler({
           config: {
             provider: m.name as never,
             secretArn: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${m.name}`,
             idempotencyTable: table,
             idempotencyTtlSeconds: 3600,
-            eventBusName: "bus",
             maxEntryBytes: 262144,
             toleranceSeconds: 300,
             payloadPrefix: `${m.name}/`,
-          },
-          eventBridge: {
-            send: async (command: { input: { Entries: typeof entries } }) => {
-              entries.push(...command.input.Entries);
-              return {
-                FailedEntryCount: 0,
-                Entries: command.input.Entries.map((_, i) => ({ EventId: `ev-${i}` })),
-              };
-            },
           },
           secrets: {
             get: async () => m.secret.example,
             getSigningSecrets: async () => [m.secret.example],
             ageMs: () => 0,
           },
-          dynamodb: ddb.client,
+          dynamodb: streams.client,
           now: () => NOW * 1000,
-          publishBaseDelayMs: 1,
         });
         const d = signedSample(m, m.secret.example, `marker-${m.name}`);
         const answers = [];
         for (let i = 0; i < 2; i++) {
           answers.push(await handler(functionUrlEvent(m.name, d), context()));
         }
+        await streams.settled();
         expect(answers.map((a) => a.statusCode)).to.deep.equal([200, 200]);
         const deliveryId = deliveryIdOf(entries[0]);
         expect(answers.map((a) => a.body)).to.deep.equal([
@@ -315,8 +329,9 @@ describe("webhook provider modules (handlers/webhooks/providers)", () => {
 });
 
 const hub = {
-  busName: "bus",
   busArn: "arn:aws:events:eu-west-1:123456789012:event-bus/bus",
+  dlqArn: "arn:aws:sqs:eu-west-1:123456789012:bus-dlq",
+  dlqUrl: "https://sqs.eu-west-1.amazonaws.com/123456789012/bus-dlq",
 };
 
 function deliveryIdOf(entry: { Detail: string }): string {
