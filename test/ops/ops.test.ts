@@ -19,6 +19,7 @@ import type { BusEntry, JournalEntry } from "../../local/journal";
 import { isBusEntry } from "../../scripts/ops/tail";
 import { fastDeadLetterArgs, startTwin, TwinProcess } from "../local/twinProcess";
 import { REDRIVE_LEDGER } from "../../lib/contracts";
+import { deadLetterMessage } from "../../handlers/webhooks/relay";
 
 // This suite's ports: the twin from 5300, the records API test server on 5480.
 const BASE_PORT = 5300;
@@ -282,6 +283,60 @@ describe("npm run ops against the running twin", function () {
     const redriven = await ops("dlq", "redrive");
     expect((redriven.result as RedriveResult[]).map((r) => r.outcome)).to.deep.equal(["redriven"]);
     expect(received).to.have.length(1);
+  });
+
+  it("puts a webhook delivery the relay dead-lettered back onto the bus, once", async () => {
+    // The message the webhook relay sends for a delivery the bus refused for good, built by the
+    // relay's own function (handlers/webhooks/relay.ts), into the hub DLQ it names.
+    const id = "switchyard.webhooks.hmac#relay-dead-letter-1";
+    const detail = {
+      provider: "hmac",
+      deliveryId: "wh-dead-1",
+      correlationId: "corr-dead-1",
+      eventType: "record.noted",
+      // Its event time: before the window this suite's replay test replays.
+      receivedAt: "2026-11-29T09:00:00.000Z",
+      headers: {},
+      payload: { tenantId: "acme", recordId: "r-77", recordVersion: 1 },
+    };
+    const message = deadLetterMessage(
+      { eventBusArn: endpoints.outputs.busArn, deadLetterQueueUrl: endpoints.outputs.dlqUrl },
+      {
+        id,
+        entry: {
+          Source: "switchyard.webhooks.hmac",
+          DetailType: "record.noted",
+          Detail: JSON.stringify(detail),
+        },
+      },
+      { errorCode: "AccessDeniedException", errorMessage: "not authorized (while IAM settled)" },
+    );
+    const sqs = new SQSClient(clientConfig);
+    await sqs.send(new SendMessageCommand(message));
+    sqs.destroy();
+    const listed = ((await ops("dlq", "list", "--json")).result as DeadLetter[]).find(
+      (d) => d.event?.id === id,
+    );
+    expect(listed).to.deep.include({
+      targetArn: endpoints.outputs.busArn,
+      ruleArn: undefined,
+      errorCode: "AccessDeniedException",
+      errorMessage: "not authorized (while IAM settled)",
+      retryAttempts: 0,
+    });
+    const seq = await lastSeq();
+    const { result } = await ops("dlq", "redrive", id);
+    expect((result as RedriveResult[]).map((r) => [r.eventId, r.outcome])).to.deep.equal([
+      [id, "redriven"],
+    ]);
+    const put = await until("the redriven delivery on the bus", async () =>
+      (await journal(seq)).find((e) => e.kind === "put" && e.correlationId === "corr-dead-1"),
+    );
+    expect(put).to.include({ source: "switchyard.webhooks.hmac", detailType: "record.noted" });
+    expect(JSON.parse((put as { detail: string }).detail)).to.deep.equal(detail);
+    expect(await dlqDepth()).to.equal(0);
+    // Redriven once: the ledger holds it, a second run finds nothing to do.
+    expect((await ops("dlq", "redrive")).result).to.deep.equal([]);
   });
 
   it("match prints the rules the bus matches and exactly the input each target receives", async () => {
