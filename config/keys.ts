@@ -150,7 +150,7 @@ export const KEYS = {
   }),
   protect: bool({
     default: HUB_DEFAULTS.protect,
-    doc: "removal protection (and DynamoDB deletion protection) on everything that holds data: the bus, archive and DLQ (EventHub), the tenant data table (ChangePublisher), the tenant access table and rejected-events queue (EventIngress), the ingestion bucket, then not force-destroyed (RecordIngestion), the webhook idempotency table and payload bucket (WebhookReceiver) and the jobs table (JobsApi)",
+    doc: "removal protection (and DynamoDB deletion protection) on everything that holds data: the bus, archive and DLQ (EventHub), the tenant data table (ChangePublisher), the tenant access table and rejected-events queue (EventIngress), the ingestion bucket, then not force-destroyed (RecordIngestion), the webhook deliveries table (`<hub>-webhooks-idempotency`) and payload bucket (WebhookReceiver) and the jobs table (JobsApi)",
   }),
   archiveRetentionDays: int({
     default: HUB_DEFAULTS.archiveRetentionDays,
@@ -312,7 +312,7 @@ export const KEYS = {
     default: WEBHOOK_DEFAULTS.maxEntryBytes,
     min: 1024,
     max: 1048576,
-    doc: "largest event entry published; bigger bodies go to S3 or get 413",
+    doc: "largest event entry published; bigger bodies go to S3 or get 413 (above 405504, the stored delivery's DynamoDB item limit applies)",
   }),
   webhookPayloadStorage: bool({
     default: WEBHOOK_DEFAULTS.payloadStorage,
@@ -328,7 +328,7 @@ export const KEYS = {
     default: WEBHOOK_DEFAULTS.idempotencyTtlSeconds,
     min: 300,
     max: 2592000,
-    doc: "seconds a delivery is remembered for deduplication",
+    doc: "seconds a delivery is remembered for deduplication, its stored event kept with it",
   }),
   webhookAllowedCidrs: json<Partial<Record<Provider, string[]>>>({
     default: {},

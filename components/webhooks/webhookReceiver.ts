@@ -64,7 +64,7 @@ export interface WebhookReceiverArgs {
   readonly payloadStorage?: boolean;
   /** Days stored bodies are kept, 1-3650. Default 30. */
   readonly payloadRetentionDays?: number;
-  /** Seconds a delivery id is remembered (covers provider retries), 300-2592000. Default 259200 (3 days). */
+  /** Seconds a delivery is remembered and its stored event kept (covers provider retries), 300-2592000. Default 259200 (3 days). */
   readonly idempotencyTtlSeconds?: number;
   /** Reserved concurrency of each provider's function, 1-1000. Default unreserved. */
   readonly reservedConcurrency?: number;
@@ -76,7 +76,7 @@ export interface WebhookReceiverArgs {
   readonly logRetentionDays?: number;
   /** Where the functions build their AWS SDK clients: `on-first-use` (default) or `at-init` (handlers/lib/lazy.ts). */
   readonly clientInit?: ClientInit;
-  /** Removal protection on the idempotency table and the payload bucket. Default false. */
+  /** Removal protection on the deliveries table and the payload bucket. Default false. */
   readonly protect?: boolean;
 }
 
