@@ -662,12 +662,14 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
     const urlEvent = (provider: string, body: string, headers: Record<string, string>) =>
       functionUrlEvent(`wh-${provider}`, body, headers);
 
-    it("bundles Powertools logger and metrics (no idempotency: the deliveries table is its own) and no AWS SDK", async () => {
-      const entries = await archiveEntries(functionArchives.get("wh-github")!);
+    /**
+     * The function's archive is one `__index.js` bundling Powertools logger and metrics, without
+     * Powertools idempotency and without any AWS SDK, Smithy or Pulumi package: its bundle report.
+     */
+    const oneFileBundle = async (fn: string): Promise<BundleReport> => {
+      const entries = await archiveEntries(functionArchives.get(fn)!);
       expect(entries.map((e) => e.name)).to.deep.equal(["__index.js"]);
-      const report = await new Promise<BundleReport>((r) =>
-        bundleReports.get("wh-github")!.apply(r),
-      );
+      const report = await new Promise<BundleReport>((r) => bundleReports.get(fn)!.apply(r));
       expect(Object.keys(report.inputs)).to.include.members([
         "@aws-lambda-powertools/logger",
         "@aws-lambda-powertools/metrics",
@@ -676,6 +678,11 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
       expect(
         Object.keys(report.inputs).filter((p) => /@aws-sdk|@smithy|@pulumi/.test(p)),
       ).to.deep.equal([]);
+      return report;
+    };
+
+    it("bundles Powertools logger and metrics (no idempotency: the deliveries table is its own) and no AWS SDK", async () => {
+      const report = await oneFileBundle("wh-github");
       // No EventBridge client: a receiver never publishes.
       expect(report.external).to.deep.equal([
         "@aws-sdk/client-dynamodb",
@@ -685,19 +692,7 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
     });
 
     it("bundles the relay with Powertools logger and metrics, no AWS SDK, only the EventBridge and SQS clients external", async () => {
-      const entries = await archiveEntries(functionArchives.get("wh-relay")!);
-      expect(entries.map((e) => e.name)).to.deep.equal(["__index.js"]);
-      const report = await new Promise<BundleReport>((r) =>
-        bundleReports.get("wh-relay")!.apply(r),
-      );
-      expect(Object.keys(report.inputs)).to.include.members([
-        "@aws-lambda-powertools/logger",
-        "@aws-lambda-powertools/metrics",
-      ]);
-      expect(Object.keys(report.inputs)).to.not.include("@aws-lambda-powertools/idempotency");
-      expect(
-        Object.keys(report.inputs).filter((p) => /@aws-sdk|@smithy|@pulumi/.test(p)),
-      ).to.deep.equal([]);
+      const report = await oneFileBundle("wh-relay");
       // SQS for the dead letters of deliveries the bus refuses for good.
       expect(report.external).to.deep.equal(["@aws-sdk/client-eventbridge", "@aws-sdk/client-sqs"]);
     });

@@ -1,5 +1,5 @@
 // Reading the EMF blobs Powertools Metrics writes, as CloudWatch reads them (shared by the
-// receiver's and the change publisher's metrics tests).
+// receiver's, the relay's and the change publisher's metrics tests).
 import { expect } from "chai";
 
 export type Blob = Record<string, any>;
@@ -18,3 +18,28 @@ export function metricsOf(blob: Blob) {
 
 /** Metric definitions of unit Count, by name. */
 export const count = (...names: string[]) => names.map((Name) => ({ Name, Unit: "Count" }));
+
+/** Runs `fn` and returns the EMF blobs written to stdout meanwhile (other stdout lines are kept out). */
+export async function emfOf<T>(fn: () => Promise<T>): Promise<{ result: T; blobs: Blob[] }> {
+  const lines: string[] = [];
+  const write = process.stdout.write;
+  (process.stdout as any).write = (chunk: any) => {
+    lines.push(
+      ...String(chunk)
+        .split("\n")
+        .filter((l) => l.trim() !== ""),
+    );
+    return true;
+  };
+  let result: T;
+  try {
+    result = await fn();
+  } finally {
+    process.stdout.write = write;
+  }
+  const blobs = lines
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l))
+    .filter((b) => b._aws);
+  return { result, blobs };
+}

@@ -30,7 +30,7 @@ import { STANDARD_HEADERS, signStandard } from "../../../handlers/webhooks/provi
 import { signStripe } from "../../../handlers/webhooks/providers/stripe";
 import { LocalDynamo, mockInstance, startLocalDynamo } from "../../support/aws";
 import { createIdempotencyTable, RelayStreams } from "./localServices";
-import { Blob, count, metricsOf } from "../emf";
+import { count, emfOf, metricsOf } from "../emf";
 
 const NOW_S = 1_800_000_000;
 const BUS_ARN = "arn:aws:events:eu-west-1:123456789012:event-bus/switchyard-test";
@@ -129,31 +129,6 @@ function urlEvent(
     body,
     isBase64Encoded: false,
   } as unknown as LambdaFunctionURLEvent;
-}
-
-/** Runs `fn` and returns the EMF blobs written to stdout meanwhile (other stdout lines are kept out). */
-async function emfOf<T>(fn: () => Promise<T>): Promise<{ result: T; blobs: Blob[] }> {
-  const lines: string[] = [];
-  const write = process.stdout.write;
-  (process.stdout as any).write = (chunk: any) => {
-    lines.push(
-      ...String(chunk)
-        .split("\n")
-        .filter((l) => l.trim() !== ""),
-    );
-    return true;
-  };
-  let result: T;
-  try {
-    result = await fn();
-  } finally {
-    process.stdout.write = write;
-  }
-  const blobs = lines
-    .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l))
-    .filter((b) => b._aws);
-  return { result, blobs };
 }
 
 /** What one relay invocation emits: its publishing counts with the service dimension, nothing else. */

@@ -15,6 +15,7 @@ import { eventSource } from "../../../lib/contracts";
 import { LocalDynamo, mockInstance, startLocalDynamo } from "../../support/aws";
 import { expectRefusedEvents } from "../../support/publishedEvents";
 import { createIdempotencyTable, RelayStreams, scanTable } from "./localServices";
+import { emfOf } from "../emf";
 
 const BUS_ARN = "arn:aws:events:eu-west-1:123456789012:event-bus/switchyard-test";
 const DLQ_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/switchyard-test-dlq";
@@ -211,24 +212,6 @@ function relayWith(
     // The publisher's retries without their backoff.
     publisher: { sleep: async () => undefined },
   });
-}
-
-/** Runs `fn` and returns the EMF blobs written to stdout meanwhile. */
-async function emfOf<T>(fn: () => Promise<T>): Promise<{ result: T; blobs: any[] }> {
-  const lines: string[] = [];
-  const write = process.stdout.write;
-  (process.stdout as any).write = (chunk: any) => (lines.push(...String(chunk).split("\n")), true);
-  let result: T;
-  try {
-    result = await fn();
-  } finally {
-    process.stdout.write = write;
-  }
-  const blobs = lines
-    .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l))
-    .filter((b) => b._aws);
-  return { result, blobs };
 }
 
 describe("handlers/webhooks/relay sqsText (ERROR_MESSAGE as SQS accepts it)", () => {
