@@ -294,12 +294,11 @@ export function makeHandler(deps: ReceiverDeps) {
     } catch (err) {
       const name = (err as Error)?.name;
       if (name === "ConditionalCheckFailedException") return false;
-      const faultOfAws = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata;
-      if (
-        !TRANSIENT_STORE_ERRORS.has(name) &&
-        faultOfAws?.httpStatusCode !== undefined &&
-        faultOfAws.httpStatusCode < 500
-      ) {
+      // A 4xx that is not throttling is DynamoDB refusing this write (access, validation): a
+      // redelivery meets it again. Anything else (5xx, throttling, no answer) may pass next time.
+      const status = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata
+        ?.httpStatusCode;
+      if (!TRANSIENT_STORE_ERRORS.has(name) && status !== undefined && status < 500) {
         throw new StoreRefused(`${name}: ${(err as Error).message}`);
       }
       throw err;
