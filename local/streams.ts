@@ -103,13 +103,19 @@ export class LocalStreams {
     const before = await Promise.all(touched.map((t) => this.read(t.table, t.key)));
     const status = await forward();
     if (status !== 200) return;
-    const after = await Promise.all(touched.map((t) => this.read(t.table, t.key)));
+    // A PutItem that succeeded leaves exactly its Item: no read needed (an update or a delete
+    // leaves what only a read can tell).
+    const after =
+      operation === "PutItem"
+        ? [request.Item]
+        : await Promise.all(touched.map((t) => this.read(t.table, t.key)));
     touched.forEach((t, i) => this.emit(t.table, t.key, before[i], after[i]));
   }
 
   private emit(table: StreamTable, key: any, oldImage: any, newImage: any): void {
     if (!oldImage && !newImage) return;
-    if (oldImage && newImage && JSON.stringify(oldImage) === JSON.stringify(newImage)) return;
+    // DynamoDB writes no stream record for a write that changes nothing in the item.
+    if (oldImage && newImage && canonical(oldImage) === canonical(newImage)) return;
     const eventName = !oldImage ? "INSERT" : !newImage ? "REMOVE" : "MODIFY";
     const view = table.viewType;
     const record = {
@@ -253,4 +259,15 @@ export class LocalStreams {
   async drain(): Promise<void> {
     while (this.running.size) await Promise.allSettled([...this.running.values()]);
   }
+}
+
+/** JSON with every object's keys sorted: equal for equal items, whatever order they were written in. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
+  if (v && typeof v === "object")
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
+  return JSON.stringify(v);
 }
