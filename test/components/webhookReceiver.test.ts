@@ -1,7 +1,5 @@
 import { expect } from "chai";
 import * as crypto from "crypto";
-import * as http from "http";
-import { AddressInfo } from "net";
 import * as pulumi from "@pulumi/pulumi";
 import {
   ACCOUNT,
@@ -31,8 +29,8 @@ import { hmacRequestHeaders, signHmacBody } from "../../handlers/webhooks/provid
 import { signTwilio } from "../../handlers/webhooks/providers/twilio";
 import {
   createIdempotencyTable,
+  EntryRefusal,
   LocalAws,
-  PutEventsEntry,
   scanTable,
   startLocalAws,
 } from "../handlers/webhooks/localServices";
@@ -85,15 +83,11 @@ function functionUrlEvent(
 /**
  * Starts the serialized relay of component `name` (`<name>-relay`, its environment as declared) in
  * a fresh Node process, fed by the local stream of its deliveries table `<name>-idempotency`. Its
- * AWS calls go to `endpoint` (default: local AWS itself), its DLQ's URL included: the SDK sends to
- * a queue URL's own host, so the declared one is pointed there, as the local runtime does
- * (local/services/lambda.ts).
+ * AWS calls go to local AWS, its DLQ's URL included: the SDK sends to a queue URL's own host, so
+ * the declared one is pointed there, as the local runtime does (local/services/lambda.ts).
  */
-async function startRelay(
-  aws: LocalAws,
-  name: string,
-  endpoint = aws.endpoint,
-): Promise<LambdaHost> {
+async function startRelay(aws: LocalAws, name: string): Promise<LambdaHost> {
+  const endpoint = aws.endpoint;
   const functionName = `${name}-relay`;
   const declared = one("aws:lambda/function:Function", functionName).inputs.environment.variables;
   const env = Object.fromEntries(
@@ -109,108 +103,6 @@ async function startRelay(
   });
   aws.streams.feed(`${name}-idempotency`, (event) => relay.invoke(event));
   return relay;
-}
-
-/** A per-entry PutEvents error, as EventBridge reports an entry it did not take. */
-interface EntryRefusal {
-  ErrorCode: string;
-  ErrorMessage: string;
-}
-
-/** One request forwarded to `target` as received (body replaced): its status, headers and body. */
-function forward(
-  target: string,
-  req: http.IncomingMessage,
-  body: Buffer,
-): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
-  const url = new URL(target);
-  return new Promise((resolve, reject) => {
-    const fwd = http.request(
-      {
-        host: url.hostname,
-        port: url.port,
-        method: req.method,
-        path: req.url,
-        headers: { ...req.headers, host: url.host, "content-length": String(body.length) },
-      },
-      (up) => {
-        const chunks: Buffer[] = [];
-        up.on("data", (c) => chunks.push(c));
-        up.on("end", () =>
-          resolve({
-            status: up.statusCode ?? 500,
-            headers: up.headers,
-            body: Buffer.concat(chunks),
-          }),
-        );
-      },
-    );
-    fwd.on("error", reject);
-    fwd.end(body);
-  });
-}
-
-/**
- * An endpoint in front of local AWS (`target`) whose PutEvents refuses each entry `refusal` answers
- * for, as EventBridge reports a per-entry error, and passes the other entries (and every other
- * request) on to `target`. Local AWS has no way to fail one entry of a call.
- */
-async function startRefusingEndpoint(
-  target: string,
-  refusal: (e: PutEventsEntry) => EntryRefusal | undefined,
-): Promise<{ endpoint: string; close(): Promise<void> }> {
-  const server = http.createServer((req, res) => {
-    handle(req, res).catch((e: Error) => {
-      // A fault here is the test's: answer it as AWS answers its own faults, retried by the SDK.
-      res.writeHead(500, { "content-type": "application/x-amz-json-1.1" });
-      res.end(JSON.stringify({ __type: "InternalFailure", message: e.message }));
-    });
-  });
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const body = Buffer.concat(chunks);
-    const reply = (status: number, headers: http.IncomingHttpHeaders, payload: Buffer) => {
-      const { "transfer-encoding": _te, connection: _c, ...kept } = headers;
-      res.writeHead(status, { ...kept, "content-length": String(payload.length) });
-      res.end(payload);
-    };
-    const input = req.headers["x-amz-target"] === "AWSEvents.PutEvents" && JSON.parse(String(body));
-    const refusals = input ? (input.Entries as PutEventsEntry[]).map(refusal) : [];
-    if (!refusals.some(Boolean)) {
-      const up = await forward(target, req, body);
-      return reply(up.status, up.headers, up.body);
-    }
-    const passed = (input.Entries as PutEventsEntry[]).filter((_, i) => !refusals[i]);
-    let answers: any[] = [];
-    let failed = 0;
-    if (passed.length > 0) {
-      const up = await forward(
-        target,
-        req,
-        Buffer.from(JSON.stringify({ ...input, Entries: passed })),
-      );
-      if (up.status !== 200) return reply(up.status, up.headers, up.body);
-      const out = JSON.parse(String(up.body));
-      answers = out.Entries;
-      failed = out.FailedEntryCount;
-    }
-    const entries = refusals.map((r) => r ?? answers.shift());
-    const payload = {
-      FailedEntryCount: failed + refusals.filter(Boolean).length,
-      Entries: entries,
-    };
-    reply(
-      200,
-      { "content-type": "application/x-amz-json-1.1" },
-      Buffer.from(JSON.stringify(payload)),
-    );
-  }
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
 }
 
 /** The JSON lines (Powertools logs and EMF blobs) a function process wrote. */
@@ -622,7 +514,6 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
     let aws: LocalAws;
     let host: LambdaHost;
     let relay: LambdaHost | undefined;
-    let gate: Awaited<ReturnType<typeof startRefusingEndpoint>> | undefined;
     /** Delivery ids whose event the bus refuses, and the per-entry error it refuses them with. */
     const refused = new Map<string, EntryRefusal>();
     let env: Record<string, string>;
@@ -645,17 +536,14 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
       });
       // The receivers only store deliveries: the relay's own artifact is what publishes them, to
       // a bus that refuses the deliveries a test names in `refused`.
-      gate = await startRefusingEndpoint(aws.endpoint, (e) =>
-        refused.get(JSON.parse(e.Detail).deliveryId),
-      );
-      relay = await startRelay(aws, "wh", gate.endpoint);
+      aws.refusePutEvents = (e) => refused.get(JSON.parse(e.Detail).deliveryId);
+      relay = await startRelay(aws, "wh");
     });
     after(async () => {
       await host?.stop();
       // Closing waits for the streams to settle, which may still invoke the relay.
       await aws?.close();
       await relay?.stop();
-      await gate?.close();
       await ddb?.close();
     });
 
@@ -914,7 +802,7 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
       const messages = aws.sentMessages.slice(seen.messages);
       expect(messages).to.have.length(1);
       // The hub's DLQ (DLQ_URL as declared, its host pointed at the local endpoint).
-      expect(messages[0].QueueUrl).to.equal(`${gate!.endpoint}/${ACCOUNT}/hub-dlq`);
+      expect(messages[0].QueueUrl).to.equal(`${aws.endpoint}/${ACCOUNT}/hub-dlq`);
       expect(DLQ_URL).to.equal(`https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/hub-dlq`);
       // What `npm run ops -- dlq redrive` reads: the bus as TARGET_ARN and no RULE_ARN.
       expect(messages[0].MessageAttributes).to.deep.equal({

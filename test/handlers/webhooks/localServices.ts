@@ -142,12 +142,23 @@ export interface PutEventsEntry {
   EventBusName?: string;
 }
 
+/** A per-entry PutEvents error, as EventBridge reports an entry it did not take. */
+export interface EntryRefusal {
+  ErrorCode: string;
+  ErrorMessage: string;
+}
+
 export interface LocalAws {
   endpoint: string;
   /** SecretString by secret id (ARN); change it to rotate. */
   secrets: Map<string, string>;
   /** Every entry accepted by PutEvents, in order. */
   events: PutEventsEntry[];
+  /**
+   * The error PutEvents answers for an entry, as EventBridge refuses one entry of a call and takes
+   * the others; undefined (the default, and for every entry it returns undefined for) accepts it.
+   */
+  refusePutEvents?: (entry: PutEventsEntry) => EntryRefusal | undefined;
   /** Every SQS SendMessage input (the relay's dead letters), in order. */
   sentMessages: Array<{ QueueUrl: string; MessageBody: string; MessageAttributes?: any }>;
   /** Operations received, in order (X-Amz-Target). */
@@ -258,10 +269,11 @@ export async function startLocalAws(dynaliteEndpoint: string): Promise<LocalAws>
             "1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length less than or equal to 10",
         });
       }
-      events.push(...entries);
+      const refusals = entries.map((e) => local.refusePutEvents?.(e));
+      events.push(...entries.filter((_, i) => !refusals[i]));
       return json(200, {
-        FailedEntryCount: 0,
-        Entries: entries.map(() => ({ EventId: `local-${++seq}` })),
+        FailedEntryCount: refusals.filter(Boolean).length,
+        Entries: refusals.map((r) => r ?? { EventId: `local-${++seq}` }),
       });
     }
     json(400, {
@@ -270,7 +282,7 @@ export async function startLocalAws(dynaliteEndpoint: string): Promise<LocalAws>
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
+  const local: LocalAws = {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     secrets,
     events,
@@ -283,4 +295,5 @@ export async function startLocalAws(dynaliteEndpoint: string): Promise<LocalAws>
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  return local;
 }
