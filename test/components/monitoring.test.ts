@@ -21,6 +21,7 @@ import {
   MONITORING_DEFAULTS,
   validateMonitoringArgs,
 } from "../../components/ops/monitoring";
+import { stdoutLinesOf } from "../handlers/emf";
 import {
   buildDashboardBody,
   DashboardBody,
@@ -64,26 +65,6 @@ const actions = {
   okActions: [TOPIC_ARN],
 };
 const perMinute = { period: 60, evaluationPeriods: 1 };
-
-/** Captures what Powertools writes to stdout (EMF blobs) while `fn` runs. */
-function captureStdout(fn: () => void): string[] {
-  const lines: string[] = [];
-  const write = process.stdout.write;
-  (process.stdout as any).write = (chunk: any) => {
-    lines.push(
-      ...String(chunk)
-        .split("\n")
-        .filter((l) => l.trim() !== ""),
-    );
-    return true;
-  };
-  try {
-    fn();
-  } finally {
-    process.stdout.write = write;
-  }
-  return lines;
-}
 
 /** Every metric row of a dashboard body, with the title of its widget. */
 function metricRows(body: DashboardBody): Array<{ title: string; row: any[] }> {
@@ -377,7 +358,7 @@ describe("Monitoring (switchyard:ops:Monitoring)", () => {
 
   it("alarms on the exact metric the telemetry helpers emit for a signature rejection", () => {
     const metrics = makeMetrics("webhooks");
-    const lines = captureStdout(() =>
+    const lines = stdoutLinesOf(() =>
       recordRejected(metrics, REJECTION_REASONS.signature, "github"),
     );
     const emf = lines.map((l) => JSON.parse(l)).find((l) => l._aws);
@@ -526,7 +507,7 @@ describe("Monitoring (switchyard:ops:Monitoring)", () => {
 
   it("charts the exact metrics the change publisher's telemetry emits", () => {
     const metrics = makeMetrics("change-publisher");
-    const lines = captureStdout(() => {
+    const lines = stdoutLinesOf(() => {
       recordPublish(metrics, { delivered: 3, retries: 1, failed: [{} as any] });
       metrics.publishStoredMetrics();
     });

@@ -1,5 +1,6 @@
-// Reading the EMF blobs Powertools Metrics writes, as CloudWatch reads them (shared by the
-// receiver's, the relay's and the change publisher's metrics tests).
+// Reading the EMF blobs Powertools Metrics writes, as CloudWatch reads them, and what it writes to
+// stdout (shared by the receiver's, the relay's and the change publisher's metrics tests, the
+// telemetry tests and the monitoring tests).
 import { expect } from "chai";
 
 export type Blob = Record<string, any>;
@@ -19,8 +20,8 @@ export function metricsOf(blob: Blob) {
 /** Metric definitions of unit Count, by name. */
 export const count = (...names: string[]) => names.map((Name) => ({ Name, Unit: "Count" }));
 
-/** Runs `fn` and returns the EMF blobs written to stdout meanwhile (other stdout lines are kept out). */
-export async function emfOf<T>(fn: () => Promise<T>): Promise<{ result: T; blobs: Blob[] }> {
+/** Starts taking what is written to stdout (where Powertools writes), as non-empty lines. */
+function captureStdout(): { lines: string[]; restore(): void } {
   const lines: string[] = [];
   const write = process.stdout.write;
   (process.stdout as any).write = (chunk: any) => {
@@ -31,13 +32,30 @@ export async function emfOf<T>(fn: () => Promise<T>): Promise<{ result: T; blobs
     );
     return true;
   };
+  return { lines, restore: () => (process.stdout.write = write) };
+}
+
+/** Runs `fn` and returns the non-empty lines it wrote to stdout. */
+export function stdoutLinesOf(fn: () => void): string[] {
+  const c = captureStdout();
+  try {
+    fn();
+  } finally {
+    c.restore();
+  }
+  return c.lines;
+}
+
+/** Runs `fn` and returns the EMF blobs written to stdout meanwhile (other stdout lines are kept out). */
+export async function emfOf<T>(fn: () => Promise<T>): Promise<{ result: T; blobs: Blob[] }> {
+  const c = captureStdout();
   let result: T;
   try {
     result = await fn();
   } finally {
-    process.stdout.write = write;
+    c.restore();
   }
-  const blobs = lines
+  const blobs = c.lines
     .filter((l) => l.startsWith("{"))
     .map((l) => JSON.parse(l))
     .filter((b) => b._aws);

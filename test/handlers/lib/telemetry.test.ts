@@ -4,6 +4,7 @@ import { settle, setupMocks, valueOf } from "../../mocks";
 setupMocks();
 import { functionArchives, SwitchyardFunction } from "../../../components/lambda";
 import { LambdaHost, materialize } from "../../../local/artifacts";
+import { stdoutLinesOf } from "../emf";
 import { Logger } from "@aws-lambda-powertools/logger";
 import {
   correlate,
@@ -21,25 +22,8 @@ import {
   REJECTION_REASONS,
 } from "../../../handlers/lib/telemetry";
 
-/** Captures the JSON lines Powertools writes to stdout while `fn` runs. */
-function capture(fn: () => void): any[] {
-  const lines: string[] = [];
-  const write = process.stdout.write;
-  (process.stdout as any).write = (chunk: any) => {
-    lines.push(
-      ...String(chunk)
-        .split("\n")
-        .filter((l) => l.trim() !== ""),
-    );
-    return true;
-  };
-  try {
-    fn();
-  } finally {
-    process.stdout.write = write;
-  }
-  return lines.map((l) => JSON.parse(l));
-}
+/** The JSON lines Powertools writes to stdout while `fn` runs. */
+const capture = (fn: () => void): any[] => stdoutLinesOf(fn).map((l) => JSON.parse(l));
 
 const fixed = () => "generated-id";
 

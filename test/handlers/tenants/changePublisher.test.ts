@@ -20,7 +20,7 @@ import { hashApiKey } from "../../../handlers/tenants/apiKeys";
 import { Tenants } from "../../../lib/tenantRules";
 import { createTenantTables, LocalDynamo, startLocalDynamo } from "./localDynamo";
 import { mockInstance } from "../../support/aws";
-import { Blob, count, metricsOf } from "../emf";
+import { Blob, count, emfOf as emfOfBlobs, metricsOf } from "../emf";
 import { expectRefusedEvents } from "../../support/publishedEvents";
 
 const HUB = "arn:aws:events:eu-west-1:123456789012:event-bus/switchyard-dev";
@@ -102,30 +102,13 @@ function published(): Array<{ bus: string; source: string; detailType: string; d
 
 /** Runs `fn` and returns the EMF blobs written to stdout meanwhile, and what it returned or threw. */
 async function emfOf<T>(fn: () => Promise<T>): Promise<{ result?: T; error?: any; blobs: Blob[] }> {
-  const lines: string[] = [];
-  const write = process.stdout.write;
-  (process.stdout as any).write = (chunk: any) => {
-    lines.push(
-      ...String(chunk)
-        .split("\n")
-        .filter((l) => l.trim() !== ""),
-    );
-    return true;
-  };
-  let result: T | undefined;
-  let error: any;
-  try {
-    result = await fn();
-  } catch (e) {
-    error = e;
-  } finally {
-    process.stdout.write = write;
-  }
-  const blobs = lines
-    .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l))
-    .filter((b) => b._aws);
-  return { result, error, blobs };
+  const { result: settled, blobs } = await emfOfBlobs(() =>
+    fn().then(
+      (result): { result?: T; error?: any } => ({ result }),
+      (error) => ({ error }),
+    ),
+  );
+  return { ...settled, blobs };
 }
 
 /** The one blob a batch emits: the summed publishing outcome, dimension service=change-publisher. */
