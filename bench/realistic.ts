@@ -349,6 +349,37 @@ async function tenantWithKey(c: RequestContext, accessTable: string) {
   return { tenant, key, enabled: tenant !== "no-tenant" };
 }
 
+/** A DynamoDB stream batch of one INSERT of `image` into `table`, as a mapping hands it over. */
+function insertEvent(
+  table: string,
+  keys: Record<string, unknown>,
+  image: Record<string, unknown>,
+  run: number,
+  viewType: "NEW_IMAGE" | "NEW_AND_OLD_IMAGES",
+  sizeBytes: number,
+) {
+  return {
+    Records: [
+      {
+        eventID: randomUUID(),
+        eventName: "INSERT",
+        eventVersion: "1.1",
+        eventSource: "aws:dynamodb",
+        awsRegion: REGION,
+        eventSourceARN: `arn:aws:dynamodb:${REGION}:123456789012:table/${table}/stream/2026-01-01T00:00:00.000`,
+        dynamodb: {
+          ApproximateCreationDateTime: Math.floor(Date.now() / 1000),
+          Keys: keys,
+          NewImage: image,
+          SequenceNumber: String(1000 + run).padStart(21, "0"),
+          SizeBytes: sizeBytes,
+          StreamViewType: viewType,
+        },
+      },
+    ],
+  };
+}
+
 /**
  * The realistic first request of a declared function, with whatever it needs put in place first
  * (an existing job, an issued tenant key, an object in the ingestion bucket). Undefined for a
@@ -515,26 +546,14 @@ export async function realisticRequest(c: RequestContext): Promise<RealisticRequ
     };
     return {
       what: `an INSERT stream record of ${tenant}`,
-      event: {
-        Records: [
-          {
-            eventID: randomUUID(),
-            eventName: "INSERT",
-            eventVersion: "1.1",
-            eventSource: "aws:dynamodb",
-            awsRegion: REGION,
-            eventSourceARN: `arn:aws:dynamodb:${REGION}:123456789012:table/data/stream/2026-01-01T00:00:00.000`,
-            dynamodb: {
-              ApproximateCreationDateTime: Math.floor(Date.now() / 1000),
-              Keys: { tenant: image.tenant, sk: image.sk },
-              NewImage: image,
-              SequenceNumber: String(1000 + c.run).padStart(21, "0"),
-              SizeBytes: 200,
-              StreamViewType: "NEW_AND_OLD_IMAGES",
-            },
-          },
-        ],
-      },
+      event: insertEvent(
+        "data",
+        { tenant: image.tenant, sk: image.sk },
+        image,
+        c.run,
+        "NEW_AND_OLD_IMAGES",
+        200,
+      ),
       check: (r: any) =>
         (r?.batchItemFailures ?? []).length === 0
           ? undefined
@@ -559,11 +578,13 @@ export async function realisticRequest(c: RequestContext): Promise<RealisticRequ
       headers: { "content-type": "application/json" },
       payload: { tenantId: "bench", recordId: id, recordVersion: 1 },
     };
+    const tableName = String(table?.name ?? "deliveries");
+    const nowSeconds = Math.floor(Date.now() / 1000);
     const stored = storeDeliveryInput(
-      String(table?.name ?? "deliveries"),
+      tableName,
       {
         id: deliveryItemId("hmac", `hmac:${id}`),
-        expiresAt: Math.floor(Date.now() / 1000) + 3600,
+        expiresAt: nowSeconds + 3600,
         entry: {
           Source: eventSource("hmac"),
           DetailType: detail.eventType,
@@ -572,30 +593,11 @@ export async function realisticRequest(c: RequestContext): Promise<RealisticRequ
         deliveryId: id,
         correlationId: id,
       },
-      Math.floor(Date.now() / 1000),
+      nowSeconds,
     );
     return {
       what: "the stream record of a stored webhook delivery",
-      event: {
-        Records: [
-          {
-            eventID: randomUUID(),
-            eventName: "INSERT",
-            eventVersion: "1.1",
-            eventSource: "aws:dynamodb",
-            awsRegion: REGION,
-            eventSourceARN: `arn:aws:dynamodb:${REGION}:123456789012:table/${table?.name ?? "deliveries"}/stream/2026-01-01T00:00:00.000`,
-            dynamodb: {
-              ApproximateCreationDateTime: Math.floor(Date.now() / 1000),
-              Keys: { id: stored.Item.id },
-              NewImage: stored.Item,
-              SequenceNumber: String(1000 + c.run).padStart(21, "0"),
-              SizeBytes: 400,
-              StreamViewType: "NEW_IMAGE",
-            },
-          },
-        ],
-      },
+      event: insertEvent(tableName, { id: stored.Item.id }, stored.Item, c.run, "NEW_IMAGE", 400),
       check: (r: any) =>
         r && Array.isArray(r.batchItemFailures) && r.batchItemFailures.length === 0
           ? undefined
