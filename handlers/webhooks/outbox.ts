@@ -66,16 +66,20 @@ export function storeDeliveryInput(table: string, d: StoredDelivery, nowSeconds:
   };
 }
 
-/** The event a stream record's new image holds, or undefined for any other item or record. */
+/**
+ * The stored delivery a stream record's new image holds (its item id and event), or undefined for
+ * any other item or record.
+ */
 export function deliveryFromImage(
   image: Record<string, { S?: string; N?: string }> | undefined,
-): { entry: PublishEntry; deliveryId?: string; correlationId?: string } | undefined {
+): { id: string; entry: PublishEntry; deliveryId?: string; correlationId?: string } | undefined {
   const A = DELIVERY_ATTRIBUTES;
   const source = image?.[A.source]?.S;
   const detailType = image?.[A.detailType]?.S;
   const detail = image?.[A.detail]?.S;
   if (source === undefined || detailType === undefined || detail === undefined) return undefined;
   return {
+    id: image?.[A.id]?.S ?? "",
     entry: { Source: source, DetailType: detailType, Detail: detail },
     deliveryId: image?.[A.deliveryId]?.S,
     correlationId: image?.[A.correlationId]?.S,

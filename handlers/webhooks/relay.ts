@@ -38,7 +38,7 @@ import {
   WEBHOOK_SERVICE,
 } from "../lib/telemetry";
 import { RELAY_ENV } from "../../lib/contracts";
-import { deliveryFromImage, DELIVERY_ATTRIBUTES } from "./outbox";
+import { deliveryFromImage } from "./outbox";
 
 export interface RelayConfig {
   /** The hub's bus ARN. */
@@ -211,8 +211,9 @@ export function makeRelay(deps: RelayDeps) {
         if (record.eventName !== "INSERT" && record.eventName !== "MODIFY") continue;
         // Published (or dead-lettered) by an earlier try of this batch in this environment.
         if (handled.has(recordKey(record))) continue;
-        const image = record.dynamodb?.NewImage as never;
-        const d = deliveryFromImage(image);
+        const d = deliveryFromImage(
+          record.dynamodb?.NewImage as Parameters<typeof deliveryFromImage>[0],
+        );
         if (!d) {
           // Not a stored delivery: an idempotency record an earlier deployment wrote.
           logger.info("stream record is not a stored delivery", {
@@ -221,8 +222,7 @@ export function makeRelay(deps: RelayDeps) {
           });
           continue;
         }
-        const id = (image as Record<string, { S?: string }>)[DELIVERY_ATTRIBUTES.id]?.S ?? "";
-        pending.push({ record, id, ...d });
+        pending.push({ record, ...d });
       }
       for (let i = 0; i < pending.length; i += MAX_ENTRIES_PER_CALL) {
         const chunk = pending.slice(i, i + MAX_ENTRIES_PER_CALL);
