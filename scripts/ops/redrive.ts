@@ -129,8 +129,7 @@ async function redriveOne(
   };
   // The webhook relay's dead letter names the bus it could not publish to and no rule: the
   // event goes back onto that bus as it was (handlers/webhooks/relay.ts).
-  const toBus =
-    d.event !== undefined && !d.ruleArn && d.targetArn !== undefined && isBusArn(d.targetArn);
+  const toBus = !d.ruleArn && d.targetArn !== undefined && isBusArn(d.targetArn);
   if (!d.event || !d.targetArn || (!d.ruleArn && !toBus))
     return {
       ...base,
