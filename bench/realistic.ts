@@ -5,6 +5,7 @@
 // front of it answers Lambda's asynchronous Invoke (moto needs Docker to run a function) and counts
 // every call and every error answer. The records API is the local runtime's stand-in.
 import * as http from "http";
+import * as path from "path";
 import { AddressInfo } from "net";
 import { randomUUID } from "crypto";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -52,8 +53,20 @@ export function operationOf(method: string, url: string, target?: string): strin
   return `S3 ${method} /${bucket ?? ""}${key.length ? "/*" : ""}`;
 }
 
+/**
+ * Where the stand-in's moto_server finds the sitecustomize.py that turns off Python's cycle
+ * collector, whose full collections would pause one function's first request (see that file).
+ */
+export const STAND_IN_PYTHONPATH = path.join(__dirname, "standIn");
+
 export async function startAwsStandIn(): Promise<AwsStandIn> {
-  const moto = await startMotoServer();
+  const moto = await startMotoServer({
+    env: {
+      PYTHONPATH: [STAND_IN_PYTHONPATH, process.env.PYTHONPATH]
+        .filter(Boolean)
+        .join(path.delimiter),
+    },
+  });
   const calls: AwsCall[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];

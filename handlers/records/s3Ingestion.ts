@@ -162,6 +162,7 @@ export function makeHandler(deps: S3IngestionDeps) {
     context: { getRemainingTimeInMillis?: () => number } = {},
   ): Promise<S3IngestionResult> => {
     const result: S3IngestionResult = { objects: 0, records: 0, sent: 0, failed: 0 };
+    let keyRead: Promise<unknown> | undefined;
     const failures: FailureReport[] = [];
     const outOfTime = () =>
       typeof context?.getRemainingTimeInMillis === "function" &&
@@ -184,13 +185,19 @@ export function makeHandler(deps: S3IngestionDeps) {
 
       let items: unknown[];
       try {
-        const obj = await deps.s3.send(
+        const download = deps.s3.send(
           new (sdkS3().GetObjectCommand)({
             Bucket: bucket,
             Key: key,
             VersionId: n.s3.object.versionId,
           }),
         );
+        // The records API key is read while the object downloads, not after it: on a cold start
+        // Secrets Manager's client then loads and its GetSecretValue waits alongside GetObject.
+        // The reader shares this call with the records client's own read of the key; a failure
+        // here is the records client's to retry and report, per record.
+        if (!keyRead) keyRead = deps.secrets.get(secretArn).catch(() => undefined);
+        const obj = await download;
         if (typeof obj.ContentLength === "number" && obj.ContentLength > maxObjectBytes) {
           throw new Error(
             `object is ${obj.ContentLength} bytes, more than the ${maxObjectBytes} bytes read at once; split it`,

@@ -2,6 +2,8 @@
 // answered successfully, Lambda's asynchronous Invoke answered 202, and what the program declares
 // created on moto with the environment pointed at it.
 import { expect } from "chai";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import {
@@ -14,6 +16,7 @@ import {
   AwsStandIn,
   localEnvironment,
   provisionDeclared,
+  STAND_IN_PYTHONPATH,
   startAwsStandIn,
 } from "../../bench/realistic";
 import { Recorded } from "../../local/mocks";
@@ -93,6 +96,21 @@ describe("bench: the cold-start bench's local AWS (moto_server behind a counting
     });
     expect(empty.result).to.deep.equal({ ok: true });
     expect(aws.calls.length).to.equal(mid);
+  });
+
+  it("runs moto_server with Python's cycle collector off, so none of its pauses lands in a cold start", () => {
+    const environ = fs.readFileSync(`/proc/${aws.moto.pid}/environ`, "utf8").split("\0");
+    const pythonPath = environ
+      .find((v) => v.startsWith("PYTHONPATH="))
+      ?.slice("PYTHONPATH=".length);
+    expect(pythonPath?.split(":")[0]).to.equal(STAND_IN_PYTHONPATH);
+    const collecting = (env: NodeJS.ProcessEnv) =>
+      execFileSync("python3", ["-c", "import gc; print(gc.isenabled())"], {
+        env,
+        encoding: "utf8",
+      }).trim();
+    expect(collecting({ PATH: process.env.PATH })).to.equal("True");
+    expect(collecting({ PATH: process.env.PATH, PYTHONPATH: pythonPath })).to.equal("False");
   });
 
   it("accepts Lambda's asynchronous Invoke with 202 and refuses the others", async () => {

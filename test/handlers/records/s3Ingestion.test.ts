@@ -293,6 +293,72 @@ describe("handlers/records/s3Ingestion against a local records API", () => {
     }
   });
 
+  describe("on a cold start (a reader that has not read the key yet)", () => {
+    const RECORD = { tenantId: "t", recordId: "r-cold", recordVersion: 1, payload: {} };
+    /** An S3 client whose GetObject answers only when `answer` is called. */
+    function heldS3() {
+      const held: { answer?: () => void; asked: number } = { asked: 0 };
+      const client = {
+        send: () => {
+          held.asked++;
+          return new Promise((resolve) => {
+            held.answer = () =>
+              resolve({
+                ContentLength: 2,
+                Body: { transformToString: async () => JSON.stringify(RECORD) },
+              });
+          });
+        },
+      };
+      return { held, client };
+    }
+    const coldHandler = (s3Client: { send(c: any): Promise<any> }) =>
+      makeHandler({ s3: s3Client, sqs, secrets: makeSecretReader({ client: sm }) });
+
+    it("reads the records API key while the object downloads, and reads it once", async () => {
+      const { held, client } = heldS3();
+      const run = coldHandler(client)(s3Event("incoming/cold.json"), {});
+      await new Promise((r) => setImmediate(r));
+      expect(held.asked, "GetObject sent").to.equal(1);
+      expect(
+        smMock.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input),
+        "GetSecretValue sent before GetObject answered",
+      ).to.deep.equal([{ SecretId: SECRET }]);
+      held.answer!();
+      expect(await run).to.deep.equal({ objects: 1, records: 1, sent: 1, failed: 0 });
+      expect(smMock.commandCalls(GetSecretValueCommand)).to.have.length(1);
+      expect(
+        api.calls.map((c) => [c.body.recordId, c.headers["x-api-key"], c.status]),
+      ).to.deep.equal([["r-cold", "key-1", 202]]);
+    });
+
+    it("reads the key again for the records when the early read fails, and sends them", async () => {
+      smMock
+        .on(GetSecretValueCommand)
+        .rejectsOnce(Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" }))
+        .callsFake(() => ({ ARN: SECRET, Name: "records-key", SecretString: apiKey }));
+      const { held, client } = heldS3();
+      const run = coldHandler(client)(s3Event("incoming/cold.json"), {});
+      await new Promise((r) => setImmediate(r));
+      held.answer!();
+      expect(await run).to.deep.equal({ objects: 1, records: 1, sent: 1, failed: 0 });
+      expect(smMock.commandCalls(GetSecretValueCommand)).to.have.length(2);
+      expect(reports()).to.deep.equal([]);
+    });
+
+    it("does not read the key for an event without records", async () => {
+      const { held, client } = heldS3();
+      expect(await coldHandler(client)({ Records: [] }, {})).to.deep.equal({
+        objects: 0,
+        records: 0,
+        sent: 0,
+        failed: 0,
+      });
+      expect(held.asked).to.equal(0);
+      expect(smMock.commandCalls(GetSecretValueCommand)).to.have.length(0);
+    });
+  });
+
   it("reports records it has no time left to send instead of timing out", async () => {
     s3.put(BUCKET, "incoming/late.json", [
       { tenantId: "t", recordId: "late", recordVersion: 1, payload: {} },
