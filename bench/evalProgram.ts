@@ -8,6 +8,10 @@
 import { performance } from "perf_hooks";
 
 process.env.PULUMI_TEST_MODE = process.env.PULUMI_TEST_MODE ?? "true";
+// The Pulumi language host loads @pulumi/pulumi before it runs the program, npm's arborist with it:
+// loaded first here too, so that local/polyfills.ts (through test/setup) cannot defer arborist and
+// the evaluation costs what `pulumi preview` pays.
+require("@pulumi/pulumi");
 require("../test/setup");
 
 /** The programs the bench evaluates: the stacks, and the one-function baselines. */

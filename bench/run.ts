@@ -10,6 +10,7 @@
 // BENCH_COLD_RUNS (5), BENCH_ITERATIONS (2000), BENCH_WEBHOOK_ITERATIONS (300), BENCH_SKIP
 // (comma-separated section keys to leave out: test, eval, start, archives, cold, coldlocal, hot,
 // publisher, throughput).
+import "../local/polyfills";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";

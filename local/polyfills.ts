@@ -13,6 +13,9 @@ if (typeof P.withResolvers !== "function") {
 }
 export {};
 
+// @pulumi/pulumi loads npm's arborist, which nothing here uses, as it loads: defer it.
+(require("./lazyArborist") as typeof import("./lazyArborist")).deferArborist();
+
 // The AWS SDK warns once per process that its 2027 releases need Node 22; Lambda's nodejs22.x has
 // it, and the warning says nothing about this program: keep local output readable.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";

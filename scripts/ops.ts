@@ -2,6 +2,7 @@
 // (--stack dev|prod: its outputs from the Pulumi CLI, or --outputs <saved outputs>) or the local
 // run (--local: the endpoints file `npm start` writes). docs/ops.md describes every command;
 // docs/runbook.md says what to do when the DLQ alarm fires.
+import "../local/polyfills";
 import { closeContext, opsContext } from "./ops/context";
 import { list, show } from "./ops/dlq";
 import { match, readEvent } from "./ops/match";
