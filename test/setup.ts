@@ -4,6 +4,8 @@ import "../local/polyfills";
 process.env.PULUMI_TEST_MODE = process.env.PULUMI_TEST_MODE ?? "true";
 // Warnings are kept (local/mocks.ts `warnings`), not printed: a test that expects one reads them.
 (require("../local/mocks") as typeof import("../local/mocks")).printWarnings(false);
+// Pulumi's per-promise stacks are formatted without source maps; other errors keep them.
+(require("../local/mocks") as typeof import("../local/mocks")).unmappedPromiseStacks();
 // A test worker reuses moto_servers, each reset to an empty account when it is given again
 // (local/motoServer.ts, reuseMotoServers).
 (require("../local/motoServer") as typeof import("../local/motoServer")).reuseMotoServers();
