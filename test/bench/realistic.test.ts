@@ -109,8 +109,10 @@ describe("bench: the cold-start bench's local AWS (moto_server behind a counting
         env,
         encoding: "utf8",
       }).trim();
-    expect(collecting({ PATH: process.env.PATH })).to.equal("True");
-    expect(collecting({ PATH: process.env.PATH, PYTHONPATH: pythonPath })).to.equal("False");
+    expect(collecting({ PATH: process.env.PATH, PYTHONDONTWRITEBYTECODE: "1" })).to.equal("True");
+    expect(
+      collecting({ PATH: process.env.PATH, PYTHONPATH: pythonPath, PYTHONDONTWRITEBYTECODE: "1" }),
+    ).to.equal("False");
   });
 
   it("accepts Lambda's asynchronous Invoke with 202 and refuses the others", async () => {
