@@ -1,4 +1,7 @@
 // Switchyard: reads the stack's config, composes the components, exports what users need.
+// First, before anything loads @pulumi/pulumi: npm's arborist, which it loads and this program never
+// uses, is loaded only if something uses it (lib/lazyArborist.ts).
+import "./lib/lazyArborist";
 import { loadConfig } from "./config";
 import { EventHub } from "./components/events/eventHub";
 import { RecordsForwarder } from "./components/records/recordsForwarder";

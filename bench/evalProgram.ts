@@ -8,10 +8,8 @@
 import { performance } from "perf_hooks";
 
 process.env.PULUMI_TEST_MODE = process.env.PULUMI_TEST_MODE ?? "true";
-// The Pulumi language host loads @pulumi/pulumi before it runs the program, npm's arborist with it:
-// loaded first here too, so that local/polyfills.ts (through test/setup) cannot defer arborist and
-// the evaluation costs what `pulumi preview` pays.
-require("@pulumi/pulumi");
+// test/setup loads lib/lazyArborist.ts before @pulumi/pulumi, as index.ts does first under `pulumi
+// preview` (whose language host has not loaded @pulumi/pulumi's runtime index by then).
 require("../test/setup");
 
 /** The programs the bench evaluates: the stacks, and the one-function baselines. */

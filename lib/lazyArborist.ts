@@ -1,17 +1,17 @@
 // @pulumi/pulumi's runtime index loads its closure code-path scanner (runtime/closure/codePaths.js),
-// which requires npm's @npmcli/arborist, and with it pacote, the vulnerability calculator and a
-// hundred more modules, as @pulumi/pulumi itself is loaded: about 230 ms of CPU in every process
-// that imports it (570 ms to load @pulumi/pulumi, 340 ms without them, on this machine). The scan
-// walks a package tree to choose what a serialized function's archive holds; this program's
-// functions are bundled by esbuild (components/lambda.ts) and the scan is never run, yet every
-// test worker, every `npm start`, every local twin a test starts and every operator tool paid the
-// load.
+// which requires npm's @npmcli/arborist, and with it pacote, the vulnerability calculator and about
+// 300 more modules, as @pulumi/pulumi itself is loaded: about 230 ms of CPU in every process that
+// imports it (570 ms to load @pulumi/pulumi, 340 ms without them, on this machine). The scan walks
+// a package tree to choose what a default CallbackFunction archive holds; this program's functions
+// are bundled by esbuild (components/lambda.ts) and the scan is never run, yet `pulumi preview`,
+// `pulumi up`, every test worker, `npm start` and every operator tool paid the load.
 //
-// Installed before @pulumi/pulumi is first loaded (local/polyfills.ts, which each entry point loads
-// first), the module's cache entry is a stand-in that loads the real package on first use of any
-// of its exports, so a scan that does run gets npm's own Arborist. A process where arborist is
-// already loaded keeps it. Under `pulumi up` the Pulumi language host loads @pulumi/pulumi before
-// the program, so this changes nothing there.
+// Loaded before @pulumi/pulumi (index.ts imports this module first; local/polyfills.ts, which the
+// local entry points load first, imports it too), this module puts a stand-in in the module cache
+// that loads the real package on first use of any of its exports, so a scan that does run gets
+// npm's own Arborist. The Pulumi language host does not load @pulumi/pulumi's runtime index before
+// it requires the program (its cmd/run modules load settings, stack and the V8 hooks only), so
+// `pulumi preview` and `pulumi up` defer it too. A process where arborist is already loaded keeps it.
 import * as path from "path";
 
 /** The file `require("@npmcli/arborist")` resolves to from @pulumi/pulumi, if it is installed. */
@@ -57,3 +57,5 @@ export function deferArborist(): boolean {
   require.cache[file] = stand as unknown as NodeJS.Module;
   return true;
 }
+
+deferArborist();
