@@ -85,35 +85,40 @@ export function functionAlarms<V>(
       ...onePeriod(t),
     },
   ];
+  // IteratorAge and AsyncEventAge: how long the oldest record or event has waited, reported in
+  // milliseconds, held to the same bound.
+  const waitsLonger = (
+    key: string,
+    metricName: string,
+    description: string,
+  ): AlarmSpec<{ FunctionName: V }> => ({
+    key: `fn-${f.label}-${key}`,
+    description,
+    namespace: "AWS/Lambda",
+    metricName,
+    dimensions: d,
+    statistic: "Maximum",
+    threshold: t.asyncEventAgeSeconds * 1000,
+    comparisonOperator: "GreaterThanThreshold",
+    ...onePeriod(t),
+  });
   if (f.streamFed) {
-    specs.push({
-      key: `fn-${f.label}-iterator-age`,
-      description: `Records wait more than ${t.asyncEventAgeSeconds} s in the stream that feeds function ${f.label}: a batch it keeps failing is retried and holds up the records behind it. Read its log group for the failing batch.`,
-      namespace: "AWS/Lambda",
-      metricName: "IteratorAge",
-      dimensions: d,
-      statistic: "Maximum",
-      // IteratorAge is reported in milliseconds.
-      threshold: t.asyncEventAgeSeconds * 1000,
-      comparisonOperator: "GreaterThanThreshold",
-      ...onePeriod(t),
-    });
+    specs.push(
+      waitsLonger(
+        "iterator-age",
+        "IteratorAge",
+        `Records wait more than ${t.asyncEventAgeSeconds} s in the stream that feeds function ${f.label}: a batch it keeps failing is retried and holds up the records behind it. Read its log group for the failing batch.`,
+      ),
+    );
   }
   if (!f.asyncInvoked) return specs;
   return [
     ...specs,
-    {
-      key: `fn-${f.label}-event-age`,
-      description: `Events wait more than ${t.asyncEventAgeSeconds} s in function ${f.label}'s async queue (retries after errors or throttles). Check its Errors and Throttles.`,
-      namespace: "AWS/Lambda",
-      metricName: "AsyncEventAge",
-      dimensions: d,
-      statistic: "Maximum",
-      // AsyncEventAge is reported in milliseconds.
-      threshold: t.asyncEventAgeSeconds * 1000,
-      comparisonOperator: "GreaterThanThreshold",
-      ...onePeriod(t),
-    },
+    waitsLonger(
+      "event-age",
+      "AsyncEventAge",
+      `Events wait more than ${t.asyncEventAgeSeconds} s in function ${f.label}'s async queue (retries after errors or throttles). Check its Errors and Throttles.`,
+    ),
     {
       key: `fn-${f.label}-dropped`,
       description: `Function ${f.label} dropped async events (retries or maximum age exhausted). They went to its failure destination if it has one; otherwise they are lost.`,
