@@ -15,7 +15,7 @@
 import * as path from "path";
 
 /** The file `require("@npmcli/arborist")` resolves to from @pulumi/pulumi, if it is installed. */
-export function arboristPath(): string | undefined {
+function arboristPath(): string | undefined {
   try {
     const pulumiDir = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
     return require.resolve("@npmcli/arborist", { paths: [pulumiDir] });

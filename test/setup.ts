@@ -2,10 +2,11 @@
 import "../local/polyfills";
 
 process.env.PULUMI_TEST_MODE = process.env.PULUMI_TEST_MODE ?? "true";
+const mocks = require("../local/mocks") as typeof import("../local/mocks");
 // Warnings are kept (local/mocks.ts `warnings`), not printed: a test that expects one reads them.
-(require("../local/mocks") as typeof import("../local/mocks")).printWarnings(false);
+mocks.printWarnings(false);
 // Pulumi's per-promise stacks are formatted without source maps; other errors keep them.
-(require("../local/mocks") as typeof import("../local/mocks")).unmappedPromiseStacks();
+mocks.unmappedPromiseStacks();
 // A test worker reuses moto_servers, each reset to an empty account when it is given again
 // (local/motoServer.ts, reuseMotoServers).
 (require("../local/motoServer") as typeof import("../local/motoServer")).reuseMotoServers();
