@@ -112,6 +112,16 @@ const jsonLines = (h: LambdaHost): any[] =>
     .filter((l) => l.startsWith("{"))
     .map((l) => JSON.parse(l));
 
+/** The EMF blobs among a function's log lines: namespace, dimension sets and values. */
+const emfBlobs = (lines: any[]) =>
+  lines
+    .filter((l) => l._aws)
+    .map(({ _aws, ...values }) => ({
+      namespace: _aws.CloudWatchMetrics[0].Namespace,
+      dimensions: _aws.CloudWatchMetrics[0].Dimensions,
+      values,
+    }));
+
 describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
   let receiver: WebhookReceiver;
   /** Resource options of every child, by "type|name" (seen through a component transformation). */
@@ -680,13 +690,7 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
       });
       // One EMF blob per answer, in namespace Switchyard with service=switchyard-webhooks: the exact
       // metric and dimensions the Monitoring alarm on signature rejections watches.
-      const emf = lines
-        .filter((l) => l._aws)
-        .map(({ _aws, ...values }) => ({
-          namespace: _aws.CloudWatchMetrics[0].Namespace,
-          dimensions: _aws.CloudWatchMetrics[0].Dimensions,
-          values,
-        }));
+      const emf = emfBlobs(lines);
       // The receiver counts deliveries only; the relay counts what it published.
       const accepted = {
         service: "switchyard-webhooks",
@@ -747,13 +751,7 @@ describe("WebhookReceiver (switchyard:webhooks:WebhookReceiver)", () => {
       });
       // This invocation's blob: what it published, counted under the receivers' service, which
       // the webhook alarms watch.
-      const emf = lines
-        .filter((l) => l._aws)
-        .map(({ _aws, ...values }) => ({
-          namespace: _aws.CloudWatchMetrics[0].Namespace,
-          dimensions: _aws.CloudWatchMetrics[0].Dimensions,
-          values,
-        }));
+      const emf = emfBlobs(lines);
       expect(emf.at(-1)).to.deep.equal({
         namespace: "Switchyard",
         dimensions: [["service"]],
