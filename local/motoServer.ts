@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { pastPyenvShim } from "./pyenv";
 
 export interface MotoServer {
   /** Base URL, for example http://127.0.0.1:41234: a DynamoDB endpoint. */
@@ -123,7 +124,9 @@ export async function motoCommand(o: ProvisionOptions = {}): Promise<string> {
   const env = o.env ?? process.env;
   const venv = o.venv ?? MOTO_VENV;
   const found = onPath(MOTO_COMMAND, env.PATH);
-  if (found) return found;
+  // Behind a pyenv shim, the script it would exec: the shim's own start costs CPU the program's
+  // evaluation competes for (local/pyenv.ts).
+  if (found) return pastPyenvShim(found, env);
   const installed = path.join(venv, "bin", MOTO_COMMAND);
   if (fs.existsSync(installed)) return installed;
   const python = onPath("python3", env.PATH);

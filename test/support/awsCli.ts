@@ -7,6 +7,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as readline from "readline";
+import { onPath } from "../../local/motoServer";
+import { pastPyenvShim } from "../../local/pyenv";
 
 /** Debian's awscli package (the AWS CLI v2), which .ci/run installs. */
 export const AWS_CLI_V2 = "/usr/bin/aws";
@@ -38,8 +40,9 @@ function shebangPython(script: string): string | undefined {
  */
 export function pathCliPython(): string | undefined {
   try {
-    let script = execFileSync("bash", ["-c", "command -v aws"], { encoding: "utf8" }).trim();
-    if (!script) return undefined;
+    const onPathAws = onPath("aws");
+    if (!onPathAws) return undefined;
+    let script = pastPyenvShim(onPathAws);
     if (/pyenv/.test(fs.readFileSync(script, "utf8")) && !shebangPython(script))
       script = execFileSync("pyenv", ["which", "aws"], { encoding: "utf8" }).trim();
     return shebangPython(script);
