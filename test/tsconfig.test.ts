@@ -1,5 +1,6 @@
 // tsconfig.json's `ts-node` section makes ts-node (and so `pulumi preview` and `pulumi up`, which
-// load this project's ts-node with tsconfig.json) transpile with swc. Swapping the transpiler must
+// load this project's ts-node with tsconfig.json) transpile with swc, through lib/swcCache.js (swc's
+// output, kept on disk between processes). Swapping the transpiler must
 // change nothing a deployment sees: both stacks evaluated under TypeScript's transpiler and under
 // swc declare the same resources with the same inputs and the same function archives. This mocha
 // worker is the swc side (.mocharc.json registers ts-node, which reads tsconfig.json); TypeScript's
@@ -14,8 +15,8 @@ const ROOT = path.join(__dirname, "..");
 /** Registers ts-node as Pulumi's nodejs runtime does (tsconfig.json, transpile-only), with TypeScript's transpiler. */
 function digestUnderTypeScript(): Promise<{ transpiler: string; digest: any }> {
   const script = [
-    `const service = require("ts-node").register({ transpileOnly: true, project: "tsconfig.json", compilerOptions: {}, swc: false });`,
-    `console.log("TRANSPILER " + (service.options.swc ? "swc" : "typescript"));`,
+    `const service = require("ts-node").register({ transpileOnly: true, project: "tsconfig.json", compilerOptions: {}, swc: false, transpiler: false });`,
+    `console.log("TRANSPILER " + (service.options.swc || service.options.transpiler ? "swc" : "typescript"));`,
     `require("./test/fixtures/programDigest.ts").printProgramDigest();`,
   ].join("\n");
   return new Promise((resolve, reject) =>
@@ -41,10 +42,12 @@ describe("the program under swc, as tsconfig.json has ts-node transpile it", fun
 
   it("declares what it declares under TypeScript's transpiler: every resource, input and archive", async () => {
     // The instance ts-node registered in this process, as it reads tsconfig.json.
-    const here = (process as unknown as Record<symbol, { options: { swc?: boolean } } | undefined>)[
-      Symbol.for("ts-node.register.instance")
-    ];
-    expect(here?.options.swc, "this worker transpiles with swc").to.equal(true);
+    const here = (
+      process as unknown as Record<symbol, { options: { transpiler?: string } } | undefined>
+    )[Symbol.for("ts-node.register.instance")];
+    expect(here?.options.transpiler, "this worker transpiles with swc, cached").to.equal(
+      "./lib/swcCache.js",
+    );
     const [swcDigest, typescript] = await Promise.all([programDigest(), digestUnderTypeScript()]);
     // As the other process printed it: through JSON (an undefined input is left out).
     const swc = JSON.parse(JSON.stringify(swcDigest));
