@@ -68,27 +68,56 @@ export function onPath(command: string, envPath = process.env.PATH ?? ""): strin
   return undefined;
 }
 
-/** The commands that install moto into `venv`: a virtual environment, then pip. */
+/** pip's arguments for the pinned moto: no prompts, one retry, a short timeout. */
+const PIP_INSTALL = [
+  "install",
+  "--disable-pip-version-check",
+  "--no-input",
+  "--timeout",
+  "15",
+  "--retries",
+  "1",
+  MOTO_REQUIREMENT,
+];
+
+/** The first pip with `--python` (one installation of pip installing into another environment). */
+const PIP_WITH_PYTHON_OPTION = [22, 3];
+
+/**
+ * The commands that install moto into `venv`: a virtual environment, then pip. Where `python`'s
+ * own pip can install into another environment (`basePip`: pip 22.3 or later), the environment is
+ * made without pip and that pip installs into it: making it with pip (ensurepip) is 4 s of CPU
+ * here, without 0.07 s. Otherwise the environment's own pip, as `python3 -m venv` installs it.
+ */
 export function provisionCommands(
   venv: string,
   python = "python3",
+  basePip = false,
 ): Array<{ file: string; args: string[] }> {
-  return [
-    { file: python, args: ["-m", "venv", venv] },
-    {
-      file: path.join(venv, "bin", "pip"),
-      args: [
-        "install",
-        "--disable-pip-version-check",
-        "--no-input",
-        "--timeout",
-        "15",
-        "--retries",
-        "1",
-        MOTO_REQUIREMENT,
-      ],
-    },
-  ];
+  return basePip
+    ? [
+        { file: python, args: ["-m", "venv", "--without-pip", venv] },
+        {
+          file: python,
+          args: ["-m", "pip", "--python", path.join(venv, "bin", "python"), ...PIP_INSTALL],
+        },
+      ]
+    : [
+        { file: python, args: ["-m", "venv", venv] },
+        { file: path.join(venv, "bin", "pip"), args: PIP_INSTALL },
+      ];
+}
+
+/** Whether `python` has a pip that installs into another environment (`pip --python`). */
+export async function pipInstallsElsewhere(
+  python: string,
+  env: NodeJS.ProcessEnv,
+): Promise<boolean> {
+  const { code, output } = await run(python, ["-m", "pip", "--version"], env);
+  const [major, minor] = (output.match(/^pip (\d+)\.(\d+)/)?.slice(1) ?? []).map(Number);
+  if (code !== 0 || major === undefined) return false;
+  const [wantMajor, wantMinor] = PIP_WITH_PYTHON_OPTION;
+  return major > wantMajor || (major === wantMajor && minor >= wantMinor);
 }
 
 export interface ProvisionOptions {
@@ -134,8 +163,12 @@ export async function motoCommand(o: ProvisionOptions = {}): Promise<string> {
     throw new Error(
       `${MOTO_COMMAND} is not on PATH and python3 was not found to install it into ${venv}: install Python 3 with venv (apt-get install -y python3 python3-venv), or ${INSTALL_HINT}`,
     );
-  const [venvStep, pipStep] = provisionCommands(venv, python);
   o.log?.(`${MOTO_COMMAND} is not on PATH: installing ${MOTO_REQUIREMENT} into ${venv}`);
+  const [venvStep, pipStep] = provisionCommands(
+    venv,
+    python,
+    await pipInstallsElsewhere(python, env),
+  );
   const made = await run(venvStep.file, venvStep.args, env);
   if (made.code !== 0)
     throw new Error(

@@ -19,6 +19,7 @@ import {
   MOTO_REQUIREMENT,
   motoCommand,
   onPath,
+  pipInstallsElsewhere,
   provisionCommands,
   startMotoServer,
 } from "../../local/motoServer";
@@ -60,23 +61,49 @@ describe("local: moto_server provisioning when it is not on PATH", function () {
 
   it("installs the pinned moto into the virtual environment, with Python's venv and pip", () => {
     const venv = path.join(dir, "moto-venv");
-    expect(provisionCommands(venv, "/usr/bin/python3")).to.deep.equal([
-      { file: "/usr/bin/python3", args: ["-m", "venv", venv] },
+    const install = [
+      "install",
+      "--disable-pip-version-check",
+      "--no-input",
+      "--timeout",
+      "15",
+      "--retries",
+      "1",
+      "moto[server]==5.2.1",
+    ];
+    // Python's own pip installs into an environment made without one, where it can.
+    expect(provisionCommands(venv, "/usr/bin/python3", true)).to.deep.equal([
+      { file: "/usr/bin/python3", args: ["-m", "venv", "--without-pip", venv] },
       {
-        file: path.join(venv, "bin", "pip"),
-        args: [
-          "install",
-          "--disable-pip-version-check",
-          "--no-input",
-          "--timeout",
-          "15",
-          "--retries",
-          "1",
-          "moto[server]==5.2.1",
-        ],
+        file: "/usr/bin/python3",
+        args: ["-m", "pip", "--python", path.join(venv, "bin", "python"), ...install],
       },
     ]);
+    // Else the environment gets pip of its own (ensurepip) and that installs.
+    expect(provisionCommands(venv, "/usr/bin/python3")).to.deep.equal([
+      { file: "/usr/bin/python3", args: ["-m", "venv", venv] },
+      { file: path.join(venv, "bin", "pip"), args: install },
+    ]);
     expect(MOTO_REQUIREMENT).to.equal("moto[server]==5.2.1");
+  });
+
+  it("installs with Python's own pip only where it is 22.3 or later (pip --python)", async function () {
+    const says = (name: string, line: string, code = 0) => {
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, `#!/bin/sh\necho "${line}"\nexit ${code}\n`, { mode: 0o755 });
+      return file;
+    };
+    expect(await pipInstallsElsewhere(says("p1", "pip 22.3 from /x (python 3.11)"), {})).to.equal(
+      true,
+    );
+    expect(await pipInstallsElsewhere(says("p2", "pip 23.0.1 from /x"), {})).to.equal(true);
+    expect(await pipInstallsElsewhere(says("p3", "pip 22.2.2 from /x"), {})).to.equal(false);
+    expect(await pipInstallsElsewhere(says("p4", "pip 9.0.1 from /x"), {})).to.equal(false);
+    expect(
+      await pipInstallsElsewhere(says("p5", "/usr/bin/python3: No module named pip", 1), {}),
+    ).to.equal(false);
+    if (!PYTHON3) this.skip();
+    expect(await pipInstallsElsewhere(PYTHON3!, {}), "this machine's python3").to.equal(true);
   });
 
   it("takes the moto_server on PATH, else the one already installed in the virtual environment", async () => {
@@ -109,7 +136,15 @@ describe("local: moto_server provisioning when it is not on PATH", function () {
     const lines: string[] = [];
     // A port of this test's range where nothing listens: pip's connection is refused, as this
     // machine refuses PyPI's.
-    const env = pipEnv(binWith(dir, { python3: PYTHON3! }), {
+    // A python3 without pip of its own (Debian's python3-venv without python3-pip): the
+    // environment is made with pip (ensurepip), and its pip is what fails.
+    const withoutPip = path.join(dir, "python3-without-pip");
+    fs.writeFileSync(
+      withoutPip,
+      `#!/bin/sh\necho "$@" >> ${dir}/python3.calls\nif [ "$1" = "-m" ] && [ "$2" = "pip" ]; then echo "python3: No module named pip" >&2; exit 1; fi\nexec ${PYTHON3} "$@"\n`,
+      { mode: 0o755 },
+    );
+    const env = pipEnv(binWith(dir, { python3: withoutPip }), {
       PIP_INDEX_URL: "http://127.0.0.1:5599/simple",
     });
     const err = await motoCommand({ env, venv, log: (l) => lines.push(l) }).then(
@@ -128,6 +163,9 @@ describe("local: moto_server provisioning when it is not on PATH", function () {
       `moto_server is not on PATH: installing moto[server]==5.2.1 into ${venv}`,
     );
     expect(fs.existsSync(venv), "the virtual environment is removed").to.equal(false);
+    expect(fs.readFileSync(path.join(dir, "python3.calls"), "utf8")).to.equal(
+      `-m pip --version\n-m venv ${venv}\n`,
+    );
   });
 
   it("installs from a wheel folder pip is pointed at (PIP_FIND_LINKS) and finds moto_server in the environment", async function () {
@@ -165,6 +203,11 @@ describe("local: moto_server provisioning when it is not on PATH", function () {
     const command = await motoCommand({ env, venv });
     expect(command).to.equal(path.join(venv, "bin", "moto_server"));
     fs.accessSync(command, fs.constants.X_OK);
+    // Installed by this Python's own pip, into an environment made without one.
+    expect(fs.existsSync(path.join(venv, "bin", "pip")), "the environment's own pip").to.equal(
+      false,
+    );
+    expect(execFileSync(command, { encoding: "utf8" })).to.equal("moto_server 5.2.1\n");
     // Found again without installing: the environment is kept in .switchyard/moto-venv.
     expect(
       await motoCommand({ env: { PATH: binWith(path.join(dir, "none"), {}) }, venv }),
