@@ -5,7 +5,6 @@
 // front of it answers Lambda's asynchronous Invoke (moto needs Docker to run a function) and counts
 // every call and every error answer. The records API is the local runtime's stand-in.
 import * as http from "http";
-import * as path from "path";
 import { AddressInfo } from "net";
 import { randomUUID } from "crypto";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -15,7 +14,7 @@ import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secre
 import { CreateQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { ACCOUNT, arnFor, REGION, Recorded } from "../local/mocks";
-import { MotoServer, startMotoServer } from "../local/motoServer";
+import { MOTO_GC_PERIOD_ENV, MotoServer, startMotoServer } from "../local/motoServer";
 import { RecordsStandIn } from "../local/recordsStandIn";
 import { objectCreatedEvent } from "../local/s3Notifications";
 import { LOCAL_CREDENTIALS } from "../local/credentials";
@@ -54,19 +53,19 @@ export function operationOf(method: string, url: string, target?: string): strin
 }
 
 /**
- * Where the stand-in's moto_server finds the sitecustomize.py that turns off Python's cycle
- * collector, whose full collections would pause one function's first request (see that file).
+ * The stand-in's moto_server never runs Python's cycle collector: with automatic collection, a
+ * full (generation 2) collection of moto's heap paused the server for about 50 ms at a point fixed
+ * by how many objects it had allocated, in every run the same round's TransactWriteItems (timed
+ * with Python's `gc.callbacks`), and added that pause to one function's cold start (ingress: 1.3x
+ * the SDK floor in every round, 1.7x-1.8x in that one); a scheduled collection (the local run's,
+ * local/motoLauncher.py) could land in a timed request as well. AWS answers have no such pause.
+ * Reference counting still frees moto's garbage; only the cycle collector is off, for the few
+ * minutes the bench runs.
  */
-export const STAND_IN_PYTHONPATH = path.join(__dirname, "standIn");
+export const STAND_IN_MOTO_ENV: Readonly<Record<string, string>> = { [MOTO_GC_PERIOD_ENV]: "0" };
 
 export async function startAwsStandIn(): Promise<AwsStandIn> {
-  const moto = await startMotoServer({
-    env: {
-      PYTHONPATH: [STAND_IN_PYTHONPATH, process.env.PYTHONPATH]
-        .filter(Boolean)
-        .join(path.delimiter),
-    },
-  });
+  const moto = await startMotoServer({ env: { ...STAND_IN_MOTO_ENV } });
   const calls: AwsCall[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];

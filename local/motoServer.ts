@@ -218,9 +218,51 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
+/** Runs a moto_server script with the cycle collector on a schedule (see that file). */
+export const MOTO_LAUNCHER = path.join(__dirname, "motoLauncher.py");
+/**
+ * The environment variable MOTO_LAUNCHER reads: seconds between its full collections (default 10),
+ * 0 for none.
+ */
+export const MOTO_GC_PERIOD_ENV = "SWITCHYARD_MOTO_GC_SECONDS";
+
+/**
+ * The Python interpreter a script names in its first line (`#!/path/to/python3`, as pip writes a
+ * console script's), or undefined (a binary, `#!/usr/bin/env python3`, pip's `/bin/sh` trampoline
+ * for long paths).
+ */
+export function scriptInterpreter(script: string): string | undefined {
+  let first: string;
+  try {
+    const fd = fs.openSync(script, "r");
+    try {
+      const buf = Buffer.alloc(512);
+      first = buf.toString("utf8", 0, fs.readSync(fd, buf, 0, buf.length, 0)).split("\n", 1)[0];
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+  return first.match(/^#!\s*(\/\S*python[\d.]*)\s*$/)?.[1];
+}
+
+/**
+ * How to start `command` on `port`: through MOTO_LAUNCHER with the interpreter its script names,
+ * else the command itself (Python's collector then runs as Python sets it).
+ */
+export function motoInvocation(command: string, port: number): { file: string; args: string[] } {
+  const args = ["-H", "127.0.0.1", "-p", String(port)];
+  const python = scriptInterpreter(command);
+  return python
+    ? { file: python, args: [MOTO_LAUNCHER, command, ...args] }
+    : { file: command, args };
+}
+
 async function startOnce(command: string, port: number, o: MotoServerOptions): Promise<MotoServer> {
   const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(command, ["-H", "127.0.0.1", "-p", String(port)], {
+  const how = motoInvocation(command, port);
+  const child: ChildProcess = spawn(how.file, how.args, {
     env: { ...process.env, ...o.env },
     stdio: ["ignore", "ignore", "pipe"],
   });

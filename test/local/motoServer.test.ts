@@ -15,12 +15,16 @@ import { LOCAL_CREDENTIALS } from "../../local/credentials";
 import { REGION } from "../../local/mocks";
 import {
   freePort,
+  MOTO_GC_PERIOD_ENV,
+  MOTO_LAUNCHER,
   MOTO_NICENESS,
   MOTO_REQUIREMENT,
   motoCommand,
+  motoInvocation,
   onPath,
   pipInstallsElsewhere,
   provisionCommands,
+  scriptInterpreter,
   startMotoServer,
 } from "../../local/motoServer";
 import { isAlive } from "./twinProcess";
@@ -327,5 +331,111 @@ describe("local: moto_server's priority and its reuse by the test workers", func
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("local: moto_server through its launcher (Python's cycle collector on a schedule)", function () {
+  this.timeout(60_000);
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-moto-launcher-"))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /**
+   * A moto_server script, as pip writes one for PYTHON3, that reports what it runs with: the
+   * collector, the launcher's thread, its argv and import path, and (after `wait` seconds)
+   * whether a reference cycle it dropped has been collected.
+   */
+  function reportingScript(): string {
+    const bin = path.join(dir, "bin");
+    fs.mkdirSync(bin);
+    const script = path.join(bin, "moto_server");
+    fs.writeFileSync(
+      script,
+      [
+        `#!${PYTHON3}`,
+        "import gc, json, sys, threading, time, weakref",
+        "class Node: pass",
+        "a, b = Node(), Node()",
+        "a.other, b.other = b, a",
+        "alive = weakref.ref(a)",
+        "del a, b",
+        "time.sleep(float(sys.argv[-1]))",
+        "print(json.dumps({'gc': gc.isenabled(), 'threads': sorted(t.name for t in threading.enumerate()),",
+        "  'argv': sys.argv, 'path0': sys.path[0], 'cycleCollected': alive() is None}))",
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+    return script;
+  }
+
+  function launch(script: string, wait: string, env: Record<string, string> = {}) {
+    const how = motoInvocation(script, 4999);
+    expect(how.file).to.equal(PYTHON3);
+    expect(how.args.slice(0, 2)).to.deep.equal([MOTO_LAUNCHER, script]);
+    return JSON.parse(
+      execFileSync(how.file, [...how.args, wait], {
+        env: { PATH: process.env.PATH, ...env },
+        encoding: "utf8",
+      }),
+    );
+  }
+
+  it("runs the script with its own argv and folder, the collector off and a thread that collects", function () {
+    if (!PYTHON3) this.skip();
+    const script = reportingScript();
+    const ran = launch(script, "1.5", { [MOTO_GC_PERIOD_ENV]: "0.5" });
+    expect(ran).to.deep.equal({
+      gc: false,
+      threads: ["MainThread", "scheduled-gc"],
+      argv: [script, "-H", "127.0.0.1", "-p", "4999", "1.5"],
+      path0: path.dirname(script),
+      cycleCollected: true,
+    });
+  });
+
+  it("collects nothing before its first period, and never with a period of 0", function () {
+    if (!PYTHON3) this.skip();
+    const script = reportingScript();
+    expect(launch(script, "0.3").cycleCollected, "the default period is 10 s").to.equal(false);
+    const never = launch(script, "0.3", { [MOTO_GC_PERIOD_ENV]: "0" });
+    expect(never).to.include({ gc: false, cycleCollected: false });
+    expect(never.threads).to.deep.equal(["MainThread"]);
+  });
+
+  it("starts a script that names no interpreter of its own as it is", () => {
+    const sh = path.join(dir, "moto_server");
+    fs.writeFileSync(sh, '#!/bin/sh\nexec python3 -m moto.server "$@"\n', { mode: 0o755 });
+    expect(motoInvocation(sh, 4999)).to.deep.equal({
+      file: sh,
+      args: ["-H", "127.0.0.1", "-p", "4999"],
+    });
+    const env = path.join(dir, "moto_server_env");
+    fs.writeFileSync(env, "#!/usr/bin/env python3\n", { mode: 0o755 });
+    expect(scriptInterpreter(env)).to.equal(undefined);
+    expect(scriptInterpreter(path.join(dir, "missing"))).to.equal(undefined);
+  });
+
+  it("runs this machine's moto_server through it: it answers, and ends on SIGTERM", async function () {
+    const moto = await startMotoServer({ port: await freePort() });
+    const cmdline = fs.readFileSync(`/proc/${moto.pid}/cmdline`, "utf8").split("\0");
+    expect(cmdline.slice(1, 3)).to.deep.equal([MOTO_LAUNCHER, await motoCommand()]);
+    const client = new DynamoDBClient({
+      endpoint: moto.url,
+      region: REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    const tables = await client.send(new ListTablesCommand({}));
+    expect(tables.TableNames).to.deep.equal([]);
+    const since = Date.now();
+    await moto.stop();
+    expect(isAlive(moto.pid)).to.equal(false);
+    expect(Date.now() - since, "stopped by SIGTERM, not killed after the grace").to.be.below(2500);
+  });
+
+  it("is the launcher whose variable MOTO_GC_PERIOD_ENV names", () => {
+    expect(fs.readFileSync(MOTO_LAUNCHER, "utf8")).to.include(
+      `PERIOD_ENV = "${MOTO_GC_PERIOD_ENV}"`,
+    );
   });
 });
