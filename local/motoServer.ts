@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { pastPyenvShim } from "./pyenv";
+import { pastPyenvShim, scriptInterpreter } from "./pythonCommand";
 
 export interface MotoServer {
   /** Base URL, for example http://127.0.0.1:41234: a DynamoDB endpoint. */
@@ -154,7 +154,7 @@ export async function motoCommand(o: ProvisionOptions = {}): Promise<string> {
   const venv = o.venv ?? MOTO_VENV;
   const found = onPath(MOTO_COMMAND, env.PATH);
   // Behind a pyenv shim, the script it would exec: the shim's own start costs CPU the program's
-  // evaluation competes for (local/pyenv.ts).
+  // evaluation competes for (local/pythonCommand.ts).
   if (found) return pastPyenvShim(found, env);
   const installed = path.join(venv, "bin", MOTO_COMMAND);
   if (fs.existsSync(installed)) return installed;
@@ -225,27 +225,6 @@ export const MOTO_LAUNCHER = path.join(__dirname, "motoLauncher.py");
  * 0 for none.
  */
 export const MOTO_GC_PERIOD_ENV = "SWITCHYARD_MOTO_GC_SECONDS";
-
-/**
- * The Python interpreter a script names in its first line (`#!/path/to/python3`, as pip writes a
- * console script's), or undefined (a binary, `#!/usr/bin/env python3`, pip's `/bin/sh` trampoline
- * for long paths).
- */
-export function scriptInterpreter(script: string): string | undefined {
-  let first: string;
-  try {
-    const fd = fs.openSync(script, "r");
-    try {
-      const buf = Buffer.alloc(512);
-      first = buf.toString("utf8", 0, fs.readSync(fd, buf, 0, buf.length, 0)).split("\n", 1)[0];
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    return undefined;
-  }
-  return first.match(/^#!\s*(\/\S*python[\d.]*)\s*$/)?.[1];
-}
 
 /**
  * How to start `command` on `port`: through MOTO_LAUNCHER with the interpreter its script names,

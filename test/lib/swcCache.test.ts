@@ -90,7 +90,7 @@ describe("lib/swcCache: ts-node's swc transpiler, cached on disk", function () {
     // project file. The first one's entry is marked: the second process runs the marked code.
     const script = [
       `require("ts-node").register({ project: "tsconfig.json", transpileOnly: true, transpiler: [${JSON.stringify(CACHED)}, { cacheDirectory: process.argv[1] }] });`,
-      `require("./local/pyenv.ts");`,
+      `require("./local/pythonCommand.ts");`,
       `console.log(globalThis.fromCache === true ? "hit" : "transpiled");`,
     ].join("\n");
     const run = () =>

@@ -24,9 +24,9 @@ import {
   onPath,
   pipInstallsElsewhere,
   provisionCommands,
-  scriptInterpreter,
   startMotoServer,
 } from "../../local/motoServer";
+import { scriptInterpreter } from "../../local/pythonCommand";
 import { isAlive } from "./twinProcess";
 
 /** The Python 3 interpreter itself (a pyenv shim on PATH is a script that needs more of PATH). */

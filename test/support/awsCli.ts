@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import * as readline from "readline";
 import { onPath } from "../../local/motoServer";
-import { pastPyenvShim } from "../../local/pyenv";
+import { pastPyenvShim, scriptInterpreter } from "../../local/pythonCommand";
 
 /** Debian's awscli package (the AWS CLI v2), which .ci/run installs. */
 export const AWS_CLI_V2 = "/usr/bin/aws";
@@ -26,13 +26,6 @@ const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-aws-cli-"));
 process.once("exit", () => fs.rmSync(scratch, { recursive: true, force: true }));
 let nextId = 0;
 
-/** The Python interpreter an `aws` script names in its shebang, or undefined. */
-function shebangPython(script: string): string | undefined {
-  const first = fs.readFileSync(script, "utf8").split("\n", 1)[0];
-  const m = first.match(/^#!\s*(\S*python[\d.]*)\s*$/);
-  return m?.[1];
-}
-
 /**
  * The interpreter of the `aws` a shell would run: the script on PATH, or behind a pyenv shim the
  * script pyenv selects. Undefined where that `aws` is not a Python script (the CLI v2's installer
@@ -43,9 +36,9 @@ export function pathCliPython(): string | undefined {
     const onPathAws = onPath("aws");
     if (!onPathAws) return undefined;
     let script = pastPyenvShim(onPathAws);
-    if (/pyenv/.test(fs.readFileSync(script, "utf8")) && !shebangPython(script))
+    if (/pyenv/.test(fs.readFileSync(script, "utf8")) && !scriptInterpreter(script))
       script = execFileSync("pyenv", ["which", "aws"], { encoding: "utf8" }).trim();
-    return shebangPython(script);
+    return scriptInterpreter(script);
   } catch {
     return undefined;
   }
@@ -136,7 +129,7 @@ export function awsCli(
 ): Promise<CliRun> {
   // The interpreter of AWS_CLI_V2 (its shebang), where Debian's awscli package is importable:
   // read once per process.
-  v2Python ??= shebangPython(AWS_CLI_V2) ?? "/usr/bin/python3";
+  v2Python ??= scriptInterpreter(AWS_CLI_V2) ?? "/usr/bin/python3";
   return serverFor(v2Python).run({ args }, env, timeoutSeconds);
 }
 

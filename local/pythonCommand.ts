@@ -1,33 +1,49 @@
-// What a pyenv shim would run. A command pyenv installed (moto_server, aws) is found on PATH as a
-// shim: a bash script that runs `pyenv exec <command>`, which selects the Python version and execs
-// that version's script. That costs about 70 ms of CPU per start (bash, then pyenv's own scripts)
-// before the command's own start-up, and `npm start` starts moto_server while the program is
-// evaluated, on the same two cores. pyenv has no library interface to ask instead, and `pyenv
-// which` costs more than half as much, so its selection is followed here (pyenv-version-file,
-// pyenv-version-file-read, pyenv-version-name, pyenv-which) for the plain case only: versions
-// installed under exactly the names selected. Anything else (the system Python, a prefix such as
-// "3.11", a script that is not pyenv's shim) is left to the shim. What `pyenv exec` adds to the
-// environment (the version's bin first on PATH, PYENV_VERSION) is not: the scripts of pip-installed
-// commands name their interpreter by its absolute path.
+// What runs a Python command found on PATH: past pyenv's shim, and the interpreter its script
+// names.
+//
+// A command pyenv installed (moto_server, aws) is found on PATH as a shim: a bash script that runs
+// `pyenv exec <command>`, which selects the Python version and execs that version's script. That
+// costs about 70 ms of CPU per start (bash, then pyenv's own scripts) before the command's own
+// start-up, and `npm start` starts moto_server while the program is evaluated, on the same two
+// cores. pyenv has no library interface to ask instead, and `pyenv which` costs more than half as
+// much, so its selection is followed here (pyenv-version-file, pyenv-version-file-read,
+// pyenv-version-name, pyenv-which) for the plain case only: versions installed under exactly the
+// names selected. Anything else (the system Python, a prefix such as "3.11", a script that is not
+// pyenv's shim) is left to the shim. What `pyenv exec` adds to the environment (the version's bin
+// first on PATH, PYENV_VERSION) is not: the scripts of pip-installed commands name their
+// interpreter by its absolute path.
 import * as fs from "fs";
 import * as path from "path";
 
-/** The PYENV_ROOT a pyenv shim names (`export PYENV_ROOT="..."`), or undefined if not a shim. */
-export function shimRoot(file: string): string | undefined {
-  let text: string;
+/** The first `bytes` of a file as text (a script's first line, a shim), or undefined. */
+function fileHead(file: string, bytes = 1024): string | undefined {
   try {
-    // A shim is a few hundred bytes; a command's own script or binary is not read further.
     const fd = fs.openSync(file, "r");
     try {
-      const buf = Buffer.alloc(1024);
-      text = buf.toString("utf8", 0, fs.readSync(fd, buf, 0, buf.length, 0));
+      const buf = Buffer.alloc(bytes);
+      return buf.toString("utf8", 0, fs.readSync(fd, buf, 0, buf.length, 0));
     } finally {
       fs.closeSync(fd);
     }
   } catch {
     return undefined;
   }
-  if (!/libexec\/pyenv"? exec /.test(text)) return undefined;
+}
+
+/**
+ * The Python interpreter a script names in its first line (`#!/path/to/python3`, as pip writes a
+ * console script's), or undefined (a binary, `#!/usr/bin/env python3`, pip's `/bin/sh` trampoline
+ * for long paths, a shim).
+ */
+export function scriptInterpreter(script: string): string | undefined {
+  const first = fileHead(script, 512)?.split("\n", 1)[0];
+  return first?.match(/^#!\s*(\/\S*python[\d.]*)\s*$/)?.[1];
+}
+
+/** The PYENV_ROOT a pyenv shim names (`export PYENV_ROOT="..."`), or undefined if not a shim. */
+export function shimRoot(file: string): string | undefined {
+  const text = fileHead(file);
+  if (!text || !/libexec\/pyenv"? exec /.test(text)) return undefined;
   return text.match(/^export PYENV_ROOT="([^"]+)"$/m)?.[1];
 }
 

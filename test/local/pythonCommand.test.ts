@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { onPath } from "../../local/motoServer";
-import { pastPyenvShim, selectedVersions, shimRoot } from "../../local/pyenv";
+import { pastPyenvShim, selectedVersions, shimRoot } from "../../local/pythonCommand";
 
 /** This machine's pyenv executable, read from the moto_server shim on PATH (if it is one). */
 function machinePyenv(): string | undefined {
