@@ -15,4 +15,22 @@ mocks.unmappedPromiseStacks();
 // Exiting on the signal runs them (each server is killed with its worker).
 process.once("SIGTERM", () => process.exit(143));
 // Every event a handler publishes in any suite is checked against its registry schema.
-export { mochaHooks } from "./support/publishedEvents";
+import { mochaHooks as publishedEventHooks } from "./support/publishedEvents";
+
+/**
+ * Before each file, once a file has loaded components/lambda.ts (which imports @pulumi/aws, so it
+ * is not loaded here for the files that never need it): the worker reuses the bundles it built
+ * (reuseBundles). A test of bundling itself turns that off in its own `before`, which runs after.
+ */
+function reuseBundlesOnceLoaded(): void {
+  const lambda = require.cache[require.resolve("../components/lambda")];
+  (lambda?.exports as typeof import("../components/lambda") | undefined)?.reuseBundles();
+}
+
+export const mochaHooks = {
+  ...publishedEventHooks,
+  beforeAll(this: Mocha.Context): void {
+    reuseBundlesOnceLoaded();
+    publishedEventHooks.beforeAll();
+  },
+};

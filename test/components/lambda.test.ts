@@ -11,6 +11,7 @@ import {
   functionArchives,
   entrySource,
   PROJECT_CODE,
+  reuseBundles,
   SwitchyardFunction,
 } from "../../components/lambda";
 
@@ -19,6 +20,8 @@ describe("SwitchyardFunction", () => {
   let host: LambdaHost | undefined;
 
   before(async () => {
+    // What esbuild builds is under test here: every bundle is built (test/setup.ts reuses them).
+    reuseBundles(false);
     resetRecorded();
     fn = new SwitchyardFunction("probe", {
       logRetentionDays: 7,
@@ -35,7 +38,10 @@ describe("SwitchyardFunction", () => {
     await valueOf(fn.function.arn);
     await settle();
   });
-  after(async () => host?.stop());
+  after(async () => {
+    reuseBundles();
+    await host?.stop();
+  });
 
   it("declares arm64 nodejs22.x with JSON logs in its own log group", () => {
     const f = one("aws:lambda/function:Function", "probe").inputs;

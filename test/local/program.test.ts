@@ -8,7 +8,7 @@ import { readConfig } from "../../config/read";
 import { NAMESPACE } from "../../config/kinds";
 import { DeclaredProgram, loadProgram, readStackConfig } from "../../local/program";
 import { readSecrets, writeSecrets } from "../../local/secretsFile";
-import { bundleEntriesHandedOver } from "../../components/lambda";
+import { bundleEntriesHandedOver, reuseBundles } from "../../components/lambda";
 import { archiveEntries } from "../../local/artifacts";
 import { recorded, withStackTraces, withoutStackTraces } from "../../local/mocks";
 
@@ -33,6 +33,9 @@ describe("local/program: the program evaluated once for a local run", () => {
   let program: DeclaredProgram;
 
   before(async () => {
+    // The hand-over of entries to esbuild is under test: every bundle is built (test/setup.ts
+    // reuses them).
+    reuseBundles(false);
     // Every secret the dev stack requires comes from the environment, plus a rotated-out one.
     for (const { key } of required) process.env[`SWITCHYARD_${key.toUpperCase()}`] = `env-${key}`;
     process.env.SWITCHYARD_GITHUBWEBHOOKSECRETPREVIOUS = "env-github-previous";
@@ -50,6 +53,7 @@ describe("local/program: the program evaluated once for a local run", () => {
   });
   after(() => {
     process.env = saved;
+    reuseBundles();
   });
 
   it("gives the program each required secret up front and generates none", () => {
