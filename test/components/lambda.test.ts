@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   BundleReport,
   bundleArchive,
+  bundleEntriesHandedOver,
   bundleReports,
   functionArchives,
   entrySource,
@@ -208,6 +209,44 @@ export const handler = factory({"a":[1,"b"]}, 2);
       expect.fail("should not start");
     } catch (e: any) {
       expect(e.message).to.contain("PROBE_TABLE is not set");
+    }
+  });
+});
+
+describe("reuseBundles: a test worker's bundles, built once per entry", () => {
+  const get = { module: "handlers/jobs/get", factory: "createGet" };
+  beforeEach(() => reuseBundles(false));
+  after(() => reuseBundles());
+
+  it("gives an entry bundled before its bundle again, without asking esbuild", async () => {
+    reuseBundles();
+    const first = await bundleArchive(get);
+    const handed = bundleEntriesHandedOver();
+    const again = await bundleArchive(get);
+    expect(again).to.equal(first);
+    expect(bundleEntriesHandedOver(), "entries handed to esbuild").to.equal(handed);
+    // Another entry (other arguments) is built.
+    await bundleArchive({ ...get, args: [{ note: "other" }] });
+    expect(bundleEntriesHandedOver()).to.equal(handed + 1);
+  });
+
+  it("builds every bundle anew when off, and keeps no failed build when on", async () => {
+    const first = await bundleArchive(get);
+    const handed = bundleEntriesHandedOver();
+    const second = await bundleArchive(get);
+    expect(second).to.not.equal(first);
+    expect(bundleEntriesHandedOver()).to.equal(handed + 1);
+    reuseBundles();
+    const nope = { module: "handlers/jobs/nope", factory: "createNope" };
+    for (let i = 0; i < 2; i++) {
+      const before = bundleEntriesHandedOver();
+      const failed = await bundleArchive(nope).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(failed?.message, `attempt ${i + 1}`).to.contain("bundling handlers/jobs/nope");
+      // Asked of esbuild each time: the failure was not kept.
+      expect(bundleEntriesHandedOver(), `attempt ${i + 1}`).to.equal(before + 1);
     }
   });
 });
