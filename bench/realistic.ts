@@ -59,6 +59,8 @@ export function operationOf(method: string, url: string, target?: string): strin
  * with Python's `gc.callbacks`), and added that pause to one function's cold start (ingress: 1.3x
  * the SDK floor in every round, 1.7x-1.8x in that one); a scheduled collection (the local run's,
  * local/motoLauncher.py) could land in a timed request as well. AWS answers have no such pause.
+ * (Where moto_server is no Python script the launcher can run, local/motoServer.ts starts it as it
+ * is, with Python's own collector: the bench's machines run pip's script.)
  * Reference counting still frees moto's garbage; only the cycle collector is off, for the few
  * minutes the bench runs.
  */

@@ -227,12 +227,14 @@ export const MOTO_LAUNCHER = path.join(__dirname, "motoLauncher.py");
 export const MOTO_GC_PERIOD_ENV = "SWITCHYARD_MOTO_GC_SECONDS";
 
 /**
- * How to start `command` on `port`: through MOTO_LAUNCHER with the interpreter its script names,
- * else the command itself (Python's collector then runs as Python sets it).
+ * How to start `command` on `port`: through MOTO_LAUNCHER with the interpreter its script names
+ * (by path, or by name on PATH as `#!/usr/bin/env python3` does), else the command itself (pip's
+ * `/bin/sh` trampoline for long paths, a pyenv shim left to pyenv): Python's collector then runs
+ * as Python sets it, and MOTO_GC_PERIOD_ENV is not read.
  */
 export function motoInvocation(command: string, port: number): { file: string; args: string[] } {
   const args = ["-H", "127.0.0.1", "-p", String(port)];
-  const python = scriptInterpreter(command);
+  const python = scriptInterpreter(command, true);
   return python
     ? { file: python, args: [MOTO_LAUNCHER, command, ...args] }
     : { file: command, args };

@@ -32,12 +32,14 @@ function fileHead(file: string, bytes = 1024): string | undefined {
 
 /**
  * The Python interpreter a script names in its first line (`#!/path/to/python3`, as pip writes a
- * console script's), or undefined (a binary, `#!/usr/bin/env python3`, pip's `/bin/sh` trampoline
- * for long paths, a shim).
+ * console script's), or undefined (a binary, pip's `/bin/sh` trampoline for long paths, a shim).
+ * With `viaEnv`, also the one a `#!/usr/bin/env python3` line finds on PATH (its name, "python3").
  */
-export function scriptInterpreter(script: string): string | undefined {
+export function scriptInterpreter(script: string, viaEnv = false): string | undefined {
   const first = fileHead(script, 512)?.split("\n", 1)[0];
-  return first?.match(/^#!\s*(\/\S*python[\d.]*)\s*$/)?.[1];
+  const absolute = first?.match(/^#!\s*(\/\S*python[\d.]*)\s*$/)?.[1];
+  if (absolute || !viaEnv) return absolute;
+  return first?.match(/^#!\s*\/usr\/bin\/env\s+(python[\d.]*)\s*$/)?.[1];
 }
 
 /** The PYENV_ROOT a pyenv shim names (`export PYENV_ROOT="..."`), or undefined if not a shim. */
@@ -77,8 +79,9 @@ export function selectedVersions(root: string, env: NodeJS.ProcessEnv, cwd: stri
   let names: string[];
   if (env.PYENV_VERSION) names = env.PYENV_VERSION.split(":").filter(Boolean);
   else {
+    // An empty PYENV_DIR is the working directory, as pyenv takes it.
     const file =
-      (env.PYENV_DIR && localVersionFile(env.PYENV_DIR)) ??
+      (env.PYENV_DIR ? localVersionFile(env.PYENV_DIR) : undefined) ??
       localVersionFile(cwd) ??
       path.join(root, "version");
     names = fs.existsSync(file) ? versionFileNames(file) : [];
@@ -87,33 +90,61 @@ export function selectedVersions(root: string, env: NodeJS.ProcessEnv, cwd: stri
 }
 
 /**
+ * The working directory as pyenv sees it: bash's PWD (which keeps the symbolic links it was
+ * reached through) where it names `cwd`, else `cwd`.
+ */
+function logicalCwd(env: NodeJS.ProcessEnv, cwd: string): string {
+  try {
+    if (env.PWD && fs.realpathSync(env.PWD) === fs.realpathSync(cwd)) return env.PWD;
+  } catch {
+    // PWD names nothing that is there.
+  }
+  return cwd;
+}
+
+/**
  * The executable a pyenv shim at `file` would exec for `command`, when pyenv's selection names an
- * installed version that has it; else `file` itself (not a shim, or a case the shim decides).
+ * installed version whose script for it names its interpreter by absolute path (so it needs
+ * nothing of what `pyenv exec` sets); else `file` itself (not a shim, or a case the shim decides).
  */
 export function pastPyenvShim(
   file: string,
   env: NodeJS.ProcessEnv = process.env,
   cwd = process.cwd(),
 ): string {
+  try {
+    return targetOf(file, env, logicalCwd(env, cwd)) ?? file;
+  } catch {
+    // What pyenv would read is not readable as it expects (a version file that is a folder): the
+    // shim says what that means.
+    return file;
+  }
+}
+
+function targetOf(file: string, env: NodeJS.ProcessEnv, cwd: string): string | undefined {
   const root = shimRoot(file);
-  if (!root) return file;
+  if (!root) return undefined;
   const command = path.basename(file);
   const versions = selectedVersions(root, env, cwd);
   // Each must be installed under exactly that name: pyenv resolves the others ("python-3.12", a
   // prefix such as "3.11", the system Python) by rules of its own, so the shim does.
   const dirs = versions.map((v) => path.join(root, "versions", v));
-  if (versions.some((v) => v === "system" || v.includes("/") || v.startsWith("."))) return file;
-  if (!dirs.every((d) => fs.statSync(d, { throwIfNoEntry: false })?.isDirectory())) return file;
+  if (versions.some((v) => v === "system" || v.includes("/") || v.startsWith(".")))
+    return undefined;
+  if (!dirs.every((d) => fs.statSync(d, { throwIfNoEntry: false })?.isDirectory()))
+    return undefined;
   // pyenv-which: the first selected version that has the command. Its hooks (pip's rehash, the
   // virtualenv plugin's fallbacks) change the answer only for pip or a command no version has.
   for (const dir of dirs) {
     const target = path.join(dir, "bin", command);
     try {
       fs.accessSync(target, fs.constants.X_OK);
-      return target;
     } catch {
-      // Not in this version: the next one selected.
+      continue; // Not in this version: the next one selected.
     }
+    // A script that finds its interpreter on PATH (`#!/usr/bin/env python3`) would find the one
+    // `pyenv exec` puts first: left to the shim.
+    return scriptInterpreter(target) ? target : undefined;
   }
-  return file;
+  return undefined;
 }

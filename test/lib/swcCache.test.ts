@@ -77,12 +77,46 @@ describe("lib/swcCache: ts-node's swc transpiler, cached on disk", function () {
     expect(JSON.parse(fs.readFileSync(entry, "utf8")).outputText).to.be.a("string");
   });
 
-  it("transpiles without a cache where its folder cannot be made, leaving nothing behind", () => {
+  it("transpiles without a cache where its folder cannot be made", () => {
     const blocked = path.join(dir, "blocked");
     fs.writeFileSync(blocked, "a file where the folder would be");
     const s = service([CACHED, { cacheDirectory: path.join(blocked, "cache") }]);
     expect(s.compile(SOURCE, file)).to.equal(service(undefined).compile(SOURCE, file));
-    expect(fs.readdirSync(dir)).to.deep.equal(["blocked"]);
+  });
+
+  it("removes its partial file when the entry cannot be put in place", () => {
+    // The entry's name taken by a folder: the rename fails after the partial file is written.
+    cached().compile(SOURCE, file);
+    const [name] = entries();
+    fs.rmSync(path.join(dir, name));
+    fs.mkdirSync(path.join(dir, name));
+    expect(cached().compile(SOURCE, file)).to.equal(service(undefined).compile(SOURCE, file));
+    expect(fs.readdirSync(dir)).to.deep.equal([name]);
+    expect(fs.statSync(path.join(dir, name)).isDirectory()).to.equal(true);
+  });
+
+  it("keeps at most 4,000 entries: past that, the least recently used half goes", () => {
+    const old = Date.now() / 1000 - 10 * 24 * 3600;
+    for (let i = 0; i < 4001; i++) {
+      const f = path.join(dir, `${String(i).padStart(64, "0")}.json`);
+      fs.writeFileSync(f, JSON.stringify({ outputText: `// ${i}` }));
+      fs.utimesSync(f, old + i, old + i);
+    }
+    const newest = path.join(dir, `${String(4000).padStart(64, "0")}.json`);
+    const oldest = path.join(dir, `${String(0).padStart(64, "0")}.json`);
+    cached().compile(SOURCE, file);
+    expect(entries()).to.have.length(2001);
+    expect(fs.existsSync(newest), "the most recently used").to.equal(true);
+    expect(fs.existsSync(oldest), "the least recently used").to.equal(false);
+  });
+
+  it("marks an entry used when it is read a day or more after it was last marked", () => {
+    cached().compile(SOURCE, file);
+    const entry = path.join(dir, entries()[0]);
+    const twoDaysAgo = Date.now() / 1000 - 2 * 24 * 3600;
+    fs.utimesSync(entry, twoDaysAgo, twoDaysAgo);
+    cached().compile(SOURCE, file);
+    expect(Date.now() - fs.statSync(entry).mtimeMs).to.be.below(60_000);
   });
 
   it("serves a new process from what an earlier one kept", () => {

@@ -5,7 +5,7 @@
 // named moto 5.2.1 (pip's own offline install, PIP_FIND_LINKS with PIP_NO_INDEX), which checks the
 // virtual environment, the pinned requirement and where moto_server is then found.
 import { expect } from "chai";
-import { execFileSync, spawn } from "child_process";
+import { execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -403,7 +403,7 @@ describe("local: moto_server through its launcher (Python's cycle collector on a
     expect(never.threads).to.deep.equal(["MainThread"]);
   });
 
-  it("starts a script that names no interpreter of its own as it is", () => {
+  it("starts a script that names no Python as it is, and one that finds it on PATH through it", () => {
     const sh = path.join(dir, "moto_server");
     fs.writeFileSync(sh, '#!/bin/sh\nexec python3 -m moto.server "$@"\n', { mode: 0o755 });
     expect(motoInvocation(sh, 4999)).to.deep.equal({
@@ -412,8 +412,30 @@ describe("local: moto_server through its launcher (Python's cycle collector on a
     });
     const env = path.join(dir, "moto_server_env");
     fs.writeFileSync(env, "#!/usr/bin/env python3\n", { mode: 0o755 });
+    expect(motoInvocation(env, 4999)).to.deep.equal({
+      file: "python3",
+      args: [MOTO_LAUNCHER, env, "-H", "127.0.0.1", "-p", "4999"],
+    });
+    // Past pyenv's shim, only a script that names its interpreter by path is taken.
     expect(scriptInterpreter(env)).to.equal(undefined);
-    expect(scriptInterpreter(path.join(dir, "missing"))).to.equal(undefined);
+    expect(scriptInterpreter(path.join(dir, "missing"), true)).to.equal(undefined);
+  });
+
+  it("collects on its default schedule, said on stderr, for a period that is not one", function () {
+    if (!PYTHON3) this.skip();
+    const script = reportingScript();
+    for (const bad of ["abc", "inf", "nan", "-1"]) {
+      const how = motoInvocation(script, 4999);
+      const run = spawnSync(how.file, [...how.args, "0"], {
+        env: { PATH: process.env.PATH, [MOTO_GC_PERIOD_ENV]: bad },
+        encoding: "utf8",
+      });
+      expect(run.status, bad).to.equal(0);
+      expect(run.stderr.trim(), bad).to.equal(
+        `${MOTO_GC_PERIOD_ENV}='${bad}' is not a number of seconds >= 0 (0: never): collecting every 10 s`,
+      );
+      expect(JSON.parse(run.stdout).threads, bad).to.deep.equal(["MainThread", "scheduled-gc"]);
+    }
   });
 
   it("runs this machine's moto_server through it: it answers, and ends on SIGTERM", async function () {

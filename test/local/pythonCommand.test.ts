@@ -8,7 +8,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { onPath } from "../../local/motoServer";
-import { pastPyenvShim, selectedVersions, shimRoot } from "../../local/pythonCommand";
+import {
+  pastPyenvShim,
+  scriptInterpreter,
+  selectedVersions,
+  shimRoot,
+} from "../../local/pythonCommand";
 
 /** This machine's pyenv executable, read from the moto_server shim on PATH (if it is one). */
 function machinePyenv(): string | undefined {
@@ -17,6 +22,14 @@ function machinePyenv(): string | undefined {
   return fs.readFileSync(shim, "utf8").match(/^exec "([^"]+\/libexec\/pyenv)" exec /m)?.[1];
 }
 const PYENV = machinePyenv();
+/** A Python interpreter by absolute path (the one this machine's moto_server names, else python3's). */
+const PYTHON =
+  scriptInterpreter(onPath("moto_server") ?? "") ??
+  (onPath("python3") &&
+    execFileSync("python3", ["-c", "import sys; print(sys.executable)"], {
+      encoding: "utf8",
+    }).trim()) ??
+  "/usr/bin/python3";
 
 /** pyenv's shim, as `pyenv rehash` writes it (pyenv 2.x), for `root` and `pyenv`. */
 function shimText(root: string, pyenv: string): string {
@@ -51,7 +64,8 @@ function makeRoot(): Root {
   for (const v of ["3.11.7", "3.12.1"])
     fs.mkdirSync(path.join(root, "versions", v, "bin"), { recursive: true });
   const tool = path.join(root, "versions", "3.11.7", "bin", "tool");
-  fs.writeFileSync(tool, '#!/bin/sh\necho "$0"\n', { mode: 0o755 });
+  // As pip writes a console script: its interpreter by absolute path.
+  fs.writeFileSync(tool, `#!${PYTHON}\nimport sys\nprint(sys.argv[0])\n`, { mode: 0o755 });
   fs.mkdirSync(path.join(root, "shims"));
   const shim = path.join(root, "shims", "tool");
   fs.writeFileSync(shim, shimText(root, PYENV ?? "/nonexistent/libexec/pyenv"), { mode: 0o755 });
@@ -113,6 +127,31 @@ describe("pastPyenvShim: what a pyenv shim would run", function () {
     ],
   ];
 
+  resolved.push(
+    [
+      "an empty PYENV_DIR as the working directory",
+      (r) => {
+        fs.writeFileSync(path.join(r.root, "version"), "3.12.1\n");
+        fs.writeFileSync(path.join(r.cwd, ".python-version"), "3.11.7\n");
+        return { PYENV_DIR: "" };
+      },
+    ],
+    [
+      "the .python-version above the working directory as bash's PWD names it (a symbolic link)",
+      (r) => {
+        // The project reached through a link whose parent holds 3.11.7's file; its real parent
+        // holds none, and the global file says 3.12.1.
+        fs.writeFileSync(path.join(r.root, "version"), "3.12.1\n");
+        const linked = path.join(path.dirname(r.root), "linked");
+        fs.mkdirSync(linked);
+        fs.writeFileSync(path.join(linked, ".python-version"), "3.11.7\n");
+        fs.symlinkSync(r.cwd, path.join(linked, "project"));
+        // The process's own working directory is the real one (as process.cwd() gives it).
+        return { PWD: path.join(linked, "project") };
+      },
+    ],
+  );
+
   for (const [what, setup] of resolved)
     it(`follows ${what}, to the script the shim runs`, function () {
       if (!PYENV) this.skip();
@@ -137,6 +176,17 @@ describe("pastPyenvShim: what a pyenv shim would run", function () {
     ["a version that is not installed", () => ({ PYENV_VERSION: "3.11.7:3.9.1" })],
     ["a path outside the versions folder", () => ({ PYENV_VERSION: "../3.11.7" })],
     ["versions none of which has the command", () => ({ PYENV_VERSION: "3.12.1" })],
+    [
+      "a script that finds its interpreter on PATH (#!/usr/bin/env python3)",
+      (r) => {
+        fs.writeFileSync(tool(r), "#!/usr/bin/env python3\n", { mode: 0o755 });
+        return { PYENV_VERSION: "3.11.7" };
+      },
+    ],
+    [
+      "a global version file it cannot read (a folder)",
+      (r) => (fs.mkdirSync(path.join(r.root, "version")), {}),
+    ],
   ];
 
   for (const [what, setup] of leftToPyenv)
