@@ -67,7 +67,7 @@ export function operationOf(method: string, url: string, target?: string): strin
 export const STAND_IN_MOTO_ENV: Readonly<Record<string, string>> = { [MOTO_GC_PERIOD_ENV]: "0" };
 
 export async function startAwsStandIn(): Promise<AwsStandIn> {
-  const moto = await startMotoServer({ env: { ...STAND_IN_MOTO_ENV } });
+  const moto = await startMotoServer({ env: STAND_IN_MOTO_ENV });
   const calls: AwsCall[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];

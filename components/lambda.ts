@@ -173,10 +173,10 @@ export function bundleArchive(
     }
   });
   if (reusedBundles) {
-    const kept = reusedBundles;
-    kept.set(contents, built);
+    const cache = reusedBundles;
+    cache.set(contents, built);
     // A failed build is asked again: it names its module each time.
-    built.catch(() => kept.delete(contents));
+    built.catch(() => cache.delete(contents));
   }
   return built;
 }

@@ -10,10 +10,10 @@
 # applied), moto_server used 7.0-7.1 s of CPU with the collector as Python sets it, 6.0 s with
 # thresholds of (50000, 20, 20), and 4.8-5.0 s through this launcher (every 10 s, never, or
 # every 1,000 s alike); importing moto.server took 0.33 s of CPU instead of 0.38 s. Reference
-# counting still frees almost all of moto's garbage at once;
-# the scheduled full collection frees the rest (reference cycles, such as a failed request's
-# traceback), so a long `npm start` holds at most a period's worth of them. The cold-start bench's
-# stand-in sets 0: a collection there would pause one timed request (bench/realistic.ts).
+# counting still frees almost all of moto's garbage at once; the scheduled full collection frees
+# the rest (reference cycles, such as a failed request's traceback), so a long `npm start` holds at
+# most a period's worth of them. The cold-start bench's stand-in sets 0: a collection there would
+# pause one timed request (bench/realistic.ts).
 import gc
 import math
 import os

@@ -21,20 +21,13 @@ import {
   MOTO_REQUIREMENT,
   motoCommand,
   motoInvocation,
-  onPath,
   pipInstallsElsewhere,
   provisionCommands,
   startMotoServer,
 } from "../../local/motoServer";
 import { scriptInterpreter } from "../../local/pythonCommand";
 import { isAlive } from "./twinProcess";
-
-/** The Python 3 interpreter itself (a pyenv shim on PATH is a script that needs more of PATH). */
-const PYTHON3 = onPath("python3")
-  ? execFileSync("python3", ["-c", "import sys; print(sys.executable)"], {
-      encoding: "utf8",
-    }).trim()
-  : undefined;
+import { PYTHON3 } from "../support/python";
 
 /** A folder on PATH holding only links to the given commands. */
 function binWith(dir: string, commands: Record<string, string>): string {

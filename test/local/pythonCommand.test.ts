@@ -8,12 +8,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { onPath } from "../../local/motoServer";
-import {
-  pastPyenvShim,
-  scriptInterpreter,
-  selectedVersions,
-  shimRoot,
-} from "../../local/pythonCommand";
+import { PYTHON3 } from "../support/python";
+import { pastPyenvShim, selectedVersions, shimRoot } from "../../local/pythonCommand";
 
 /** This machine's pyenv executable, read from the moto_server shim on PATH (if it is one). */
 function machinePyenv(): string | undefined {
@@ -22,14 +18,8 @@ function machinePyenv(): string | undefined {
   return fs.readFileSync(shim, "utf8").match(/^exec "([^"]+\/libexec\/pyenv)" exec /m)?.[1];
 }
 const PYENV = machinePyenv();
-/** A Python interpreter by absolute path (the one this machine's moto_server names, else python3's). */
-const PYTHON =
-  scriptInterpreter(onPath("moto_server") ?? "") ??
-  (onPath("python3") &&
-    execFileSync("python3", ["-c", "import sys; print(sys.executable)"], {
-      encoding: "utf8",
-    }).trim()) ??
-  "/usr/bin/python3";
+/** A Python interpreter by absolute path, as pip names one in a console script. */
+const PYTHON = PYTHON3 ?? "/usr/bin/python3";
 
 /** pyenv's shim, as `pyenv rehash` writes it (pyenv 2.x), for `root` and `pyenv`. */
 function shimText(root: string, pyenv: string): string {

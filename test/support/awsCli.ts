@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import * as readline from "readline";
 import { onPath } from "../../local/motoServer";
-import { pastPyenvShim, scriptInterpreter } from "../../local/pythonCommand";
+import { pastPyenvShim, scriptInterpreter, shimRoot } from "../../local/pythonCommand";
 
 /** Debian's awscli package (the AWS CLI v2), which .ci/run installs. */
 export const AWS_CLI_V2 = "/usr/bin/aws";
@@ -36,7 +36,8 @@ export function pathCliPython(): string | undefined {
     const onPathAws = onPath("aws");
     if (!onPathAws) return undefined;
     let script = pastPyenvShim(onPathAws);
-    if (/pyenv/.test(fs.readFileSync(script, "utf8")) && !scriptInterpreter(script))
+    // A shim pyenv's selection is left to: pyenv says which script it runs.
+    if (shimRoot(script) && !scriptInterpreter(script))
       script = execFileSync("pyenv", ["which", "aws"], { encoding: "utf8" }).trim();
     return scriptInterpreter(script);
   } catch {
