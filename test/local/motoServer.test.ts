@@ -10,6 +10,14 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import {
+  AttachRolePolicyCommand,
+  CreateRoleCommand,
+  GetPolicyCommand,
+  IAMClient,
+  ListAttachedRolePoliciesCommand,
+  paginateListPolicies,
+} from "@aws-sdk/client-iam";
 import { writeZip } from "../../lib/zip";
 import { LOCAL_CREDENTIALS } from "../../local/credentials";
 import { REGION } from "../../local/mocks";
@@ -23,11 +31,14 @@ import {
   motoInvocation,
   pipInstallsElsewhere,
   provisionCommands,
+  REHEARSAL_MOTO_ENV,
   startMotoServer,
 } from "../../local/motoServer";
 import { scriptInterpreter } from "../../local/pythonCommand";
 import { isAlive } from "./twinProcess";
 import { PYTHON3 } from "../support/python";
+import { awsCli } from "../support/awsCli";
+import { CLI_ENVIRONMENT } from "../../local/firstRun";
 
 /** A folder on PATH holding only links to the given commands. */
 function binWith(dir: string, commands: Record<string, string>): string {
@@ -452,5 +463,311 @@ describe("local: moto_server through its launcher (Python's cycle collector on a
     expect(fs.readFileSync(MOTO_LAUNCHER, "utf8")).to.include(
       `PERIOD_ENV = "${MOTO_GC_PERIOD_ENV}"`,
     );
+  });
+});
+
+describe("local: moto_server through its launcher answers as moto_server started as it is", function () {
+  this.timeout(90_000);
+  const started: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((stop) => stop()));
+  });
+
+  /**
+   * This machine's moto_server, through the launcher as the local run starts it or as it is, and
+   * everything it writes on stderr.
+   */
+  async function start(
+    how: "launched" | "as it is",
+    env: Record<string, string> = {},
+  ): Promise<{ url: string; stderr: () => string }> {
+    const port = await freePort();
+    const command = await motoCommand();
+    const { file, args } =
+      how === "launched"
+        ? motoInvocation(command, port)
+        : { file: command, args: ["-H", "127.0.0.1", "-p", String(port)] };
+    expect(args[0] === MOTO_LAUNCHER, how).to.equal(how === "launched");
+    const child = spawn(file, args, {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    started.push(async () => {
+      child.kill("SIGKILL");
+      await exited;
+    });
+    const url = `http://127.0.0.1:${port}`;
+    for (let tries = 0; ; tries++) {
+      try {
+        if ((await fetch(`${url}/moto-api/data.json`)).ok) break;
+      } catch {
+        if (tries > 200) throw new Error(`moto_server (${how}) did not answer: ${stderr}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return { url, stderr: () => stderr };
+  }
+
+  /** What IAM answers about AWS-managed policies in `region`'s partition, around a reset of moto. */
+  async function managedPolicies(url: string, region: string, partition: string) {
+    const iam = new IAMClient({ endpoint: url, region, credentials: LOCAL_CREDENTIALS });
+    const list = async () => {
+      const arns: string[] = [];
+      for await (const page of paginateListPolicies(
+        { client: iam, pageSize: 1000 },
+        { Scope: "AWS" },
+      ))
+        arns.push(...(page.Policies ?? []).map((p) => p.Arn!));
+      return arns.sort();
+    };
+    const pushToLogs = `arn:${partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs`;
+    const attach = async (role: string) => {
+      await iam.send(
+        new CreateRoleCommand({
+          RoleName: role,
+          AssumeRolePolicyDocument: '{"Version":"2012-10-17","Statement":[]}',
+        }),
+      );
+      await iam.send(new AttachRolePolicyCommand({ RoleName: role, PolicyArn: pushToLogs }));
+      const attached = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: role }));
+      return attached.AttachedPolicies;
+    };
+    const before = { policies: await list(), attached: await attach("before-reset") };
+    const policyRead = (await iam.send(new GetPolicyCommand({ PolicyArn: pushToLogs }))).Policy!;
+    expect((await fetch(`${url}/moto-api/reset`, { method: "POST" })).ok).to.equal(true);
+    const after = { policies: await list(), attached: await attach("after-reset") };
+    // moto gives each policy object a random PolicyId, and dates of its own.
+    const { PolicyId, CreateDate, UpdateDate, ...policy } = policyRead;
+    expect([PolicyId, CreateDate, UpdateDate].every(Boolean)).to.equal(true);
+    return { before, after, policy };
+  }
+
+  it("lists, reads and attaches AWS-managed policies the same in each partition, before and after a reset", async () => {
+    const [launched, plain] = await Promise.all([
+      start("launched", { ...REHEARSAL_MOTO_ENV }),
+      start("as it is", { ...REHEARSAL_MOTO_ENV }),
+    ]);
+    for (const [region, partition] of [
+      ["us-east-1", "aws"],
+      ["cn-north-1", "aws-cn"],
+    ]) {
+      const [ours, theirs] = await Promise.all([
+        managedPolicies(launched.url, region, partition),
+        managedPolicies(plain.url, region, partition),
+      ]);
+      expect(ours, partition).to.deep.equal(theirs);
+      // 1,485 in moto 5.2.1's copy of AWS's list; every one in the partition asked.
+      expect(ours.before.policies.length, partition).to.be.above(1000);
+      expect(ours.after.policies, partition).to.deep.equal(ours.before.policies);
+      expect(
+        ours.before.policies.every((arn) => arn.startsWith(`arn:${partition}:iam::aws:policy/`)),
+      ).to.equal(true);
+      expect(ours.after.attached, partition).to.deep.equal([
+        { PolicyName: "AmazonAPIGatewayPushToCloudWatchLogs", PolicyArn: ours.policy.Arn },
+      ]);
+    }
+  });
+
+  /** What KMS answers, through the AWS CLI v2, for keys of each kind and a table's default key. */
+  async function kmsAnswers(url: string) {
+    const aws = async (...args: string[]) => {
+      const r = await awsCli(
+        ["--endpoint-url", url, "--output", "json", "--no-cli-pager", ...args],
+        { ...process.env, ...CLI_ENVIRONMENT },
+      );
+      const error = /An error occurred \((\w+)\)/.exec(r.stderr)?.[1];
+      if (r.code !== 0 && !error) throw new Error(`aws ${args.join(" ")}: ${r.stderr}`);
+      return { code: r.code, error, json: r.stdout.trim() ? JSON.parse(r.stdout) : undefined };
+    };
+    const message = Buffer.from("switchyard").toString("base64");
+    const symmetric = (await aws("kms", "create-key")).json.KeyMetadata;
+    const encrypted = await aws(
+      "kms",
+      "encrypt",
+      "--key-id",
+      symmetric.KeyId,
+      "--plaintext",
+      message,
+    );
+    const decrypted = await aws(
+      "kms",
+      "decrypt",
+      "--ciphertext-blob",
+      encrypted.json.CiphertextBlob,
+    );
+    const rsa = (
+      await aws("kms", "create-key", "--key-spec", "RSA_2048", "--key-usage", "SIGN_VERIFY")
+    ).json.KeyMetadata;
+    const sign = ["--message", message, "--signing-algorithm", "RSASSA_PSS_SHA_256"];
+    const signature = await aws("kms", "sign", "--key-id", rsa.KeyId, ...sign);
+    const verified = await aws(
+      "kms",
+      "verify",
+      "--key-id",
+      rsa.KeyId,
+      ...sign,
+      "--signature",
+      signature.json.Signature,
+    );
+    const rsaPublic = await aws("kms", "get-public-key", "--key-id", rsa.KeyId);
+    // What moto answers for the private key a symmetric key holds: asked for, it exists.
+    const symmetricPublic = await aws("kms", "get-public-key", "--key-id", symmetric.KeyId);
+    const symmetricSign = await aws("kms", "sign", "--key-id", symmetric.KeyId, ...sign);
+    const badSpec = await aws("kms", "create-key", "--key-spec", "ECC_NIST_P999");
+    // DynamoDB makes the account's alias/aws/dynamodb key for a table encrypted with KMS.
+    const table = await aws(
+      "dynamodb",
+      "create-table",
+      "--table-name",
+      "encrypted",
+      "--attribute-definitions",
+      "AttributeName=pk,AttributeType=S",
+      "--key-schema",
+      "AttributeName=pk,KeyType=HASH",
+      "--billing-mode",
+      "PAY_PER_REQUEST",
+      "--sse-specification",
+      "Enabled=true,SSEType=KMS",
+    );
+    const aliases = (await aws("kms", "list-aliases")).json.Aliases;
+    const tableKey = aliases.find(
+      (a: { AliasName: string }) => a.AliasName === "alias/aws/dynamodb",
+    );
+    const tableKeyPublic = await aws("kms", "get-public-key", "--key-id", tableKey.TargetKeyId);
+    return {
+      symmetric: symmetric.KeySpec,
+      roundTrip: Buffer.from(decrypted.json.Plaintext, "base64").toString(),
+      signed: { code: signature.code, valid: verified.json.SignatureValid },
+      rsaPublicKeyBytes: Buffer.from(rsaPublic.json.PublicKey, "base64").length,
+      symmetricPublic: {
+        code: symmetricPublic.code,
+        error: symmetricPublic.error,
+        bytes: symmetricPublic.json && Buffer.from(symmetricPublic.json.PublicKey, "base64").length,
+      },
+      symmetricSign: { code: symmetricSign.code, error: symmetricSign.error },
+      badSpec: { code: badSpec.code, error: badSpec.error },
+      table: {
+        sse: table.json.TableDescription.SSEDescription.Status,
+        key: table.json.TableDescription.SSEDescription.KMSMasterKeyArn.endsWith(
+          `/${tableKey.TargetKeyId}`,
+        ),
+        publicKeyBytes:
+          tableKeyPublic.json && Buffer.from(tableKeyPublic.json.PublicKey, "base64").length,
+      },
+    };
+  }
+
+  it("answers KMS for symmetric and RSA keys, and DynamoDB's default key, as moto_server as it is (AWS CLI v2)", async () => {
+    const [launched, plain] = await Promise.all([start("launched"), start("as it is")]);
+    const [ours, theirs] = await Promise.all([kmsAnswers(launched.url), kmsAnswers(plain.url)]);
+    expect(ours).to.deep.equal(theirs);
+    expect(ours.roundTrip).to.equal("switchyard");
+    expect(ours.signed).to.deep.equal({ code: 0, valid: true });
+    expect(ours.badSpec.code).to.not.equal(0);
+    expect(ours.table.sse).to.equal("ENABLED");
+    expect(ours.table.key).to.equal(true);
+  });
+
+  it("builds IAM's AWS-managed policies and a symmetric KMS key's private key when first read, and lists moto's modules and loads botocore's models once", function () {
+    if (!PYTHON3) this.skip();
+    // Run through the launcher as moto_server would be, importing this machine's moto.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-moto-launcher-"));
+    try {
+      const script = path.join(dir, "moto_server");
+      fs.writeFileSync(
+        script,
+        [
+          `#!${PYTHON3}`,
+          "import json, os",
+          "import moto",
+          "from moto import backends",
+          "from moto.iam import models",
+          "from moto.iam.aws_managed_policies import aws_managed_policies_data",
+          "from cryptography.hazmat.primitives.asymmetric import rsa",
+          "generated = []",
+          "real_generate = rsa.generate_private_key",
+          "rsa.generate_private_key = lambda **kw: generated.append(kw['key_size']) or real_generate(**kw)",
+          "from moto.kms.models import kms_backends",
+          "kms = kms_backends['123456789012']['us-east-1']",
+          "symmetric = kms.create_key(policy='', key_usage='ENCRYPT_DECRYPT', key_spec='SYMMETRIC_DEFAULT', description='', tags=None)",
+          "at_symmetric = list(generated)",
+          "first = symmetric.private_key",
+          "read_twice = symmetric.private_key is first",
+          "at_read = list(generated)",
+          "from moto.core import utils",
+          "from moto.core.loaders import Loader",
+          "one_loader = utils.create_loader() is utils.create_loader() and isinstance(utils.create_loader(), Loader)",
+          "sqs_operations = sorted(utils.get_service_model('sqs').operation_names)",
+          "from botocore.session import get_session",
+          "botocore_operations = sorted(get_session().get_service_model('sqs').operation_names)",
+          "kms.create_key(policy='', key_usage='SIGN_VERIFY', key_spec='RSA_3072', description='', tags=None)",
+          "made = models.iam_backends['123456789012']['aws-cn']",
+          "built_when_made = len(models.AWSManagedPolicy.instances_tracked)",
+          "read = made.managed_policies",
+          "root = os.path.dirname(moto.__file__)",
+          "print(json.dumps({",
+          "  'builtWhenMade': built_when_made,",
+          "  'oneLoader': one_loader, 'sqsModel': sqs_operations == botocore_operations and len(sqs_operations),",
+          "  'kms': {'atSymmetric': at_symmetric, 'atRead': at_read, 'readTwice': read_twice, 'atRsa': generated},",
+          "  'readCount': len(read), 'published': len(json.loads(aws_managed_policies_data)),",
+          "  'builtOnce': made.managed_policies is read and made.aws_managed_policies is made.aws_managed_policies,",
+          "  'partitions': sorted({p.partition for p in read.values()}),",
+          "  'listedOnce': backends.list_of_moto_modules() is backends.list_of_moto_modules(),",
+          "  'listing': list(backends.list_of_moto_modules()),",
+          "  'folders': sorted(e for e in os.listdir(root) if os.path.isdir(os.path.join(root, e)) and not e.startswith('__')),",
+          "}))",
+          "",
+        ].join("\n"),
+        { mode: 0o755 },
+      );
+      const how = motoInvocation(script, 4999);
+      const ran = JSON.parse(
+        execFileSync(how.file, how.args, {
+          env: { PATH: process.env.PATH, ...REHEARSAL_MOTO_ENV },
+          encoding: "utf8",
+        }),
+      );
+      expect(ran.builtWhenMade, "a backend made for an account lookup builds no policy").to.equal(
+        0,
+      );
+      expect(ran.readCount).to.equal(ran.published).and.be.above(1000);
+      expect(ran.builtOnce).to.equal(true);
+      expect(ran.partitions).to.deep.equal(["aws-cn"]);
+      expect(ran.listedOnce).to.equal(true);
+      // One botocore Loader (moto's own class) serves every service model moto loads.
+      expect(ran.oneLoader).to.equal(true);
+      expect(ran.sqsModel, "SQS's operations, as botocore's own session loads them").to.be.above(
+        20,
+      );
+      expect(ran.listing).to.deep.equal(ran.folders);
+      // A symmetric KMS key gets moto's RSA-2048 private key when it is first read, once; an RSA
+      // key gets its own when it is made.
+      expect(ran.kms).to.deep.equal({
+        atSymmetric: [],
+        atRead: [2048],
+        readTwice: true,
+        atRsa: [2048, 3072],
+      });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("writes no line per request on stderr, where moto_server as it is writes one", async () => {
+    const [launched, plain] = await Promise.all([start("launched"), start("as it is")]);
+    for (const { url } of [launched, plain]) {
+      const client = new DynamoDBClient({
+        endpoint: url,
+        region: REGION,
+        credentials: LOCAL_CREDENTIALS,
+      });
+      await client.send(new ListTablesCommand({}));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(plain.stderr(), "moto_server as it is").to.match(/"POST \/ HTTP\/1\.1" 200/);
+    expect(launched.stderr(), "through the launcher").not.to.match(/HTTP\/1\.1/);
   });
 });
