@@ -468,8 +468,18 @@ describe("local: moto_server through its launcher (Python's cycle collector on a
 
 describe("local: moto_server through its launcher answers as moto_server started as it is", function () {
   this.timeout(90_000);
+  // Both with the rehearsal's environment (AWS-managed policies loaded), each test using its own
+  // names; the IAM test, which resets moto, comes last.
   const started: Array<() => Promise<void>> = [];
-  afterEach(async () => {
+  let launched: { url: string; stderr: () => string };
+  let plain: { url: string; stderr: () => string };
+  before(async () => {
+    [launched, plain] = await Promise.all([
+      start("launched", { ...REHEARSAL_MOTO_ENV }),
+      start("as it is", { ...REHEARSAL_MOTO_ENV }),
+    ]);
+  });
+  after(async () => {
     await Promise.all(started.splice(0).map((stop) => stop()));
   });
 
@@ -511,65 +521,43 @@ describe("local: moto_server through its launcher answers as moto_server started
     return { url, stderr: () => stderr };
   }
 
-  /** What IAM answers about AWS-managed policies in `region`'s partition, around a reset of moto. */
-  async function managedPolicies(url: string, region: string, partition: string) {
-    const iam = new IAMClient({ endpoint: url, region, credentials: LOCAL_CREDENTIALS });
-    const list = async () => {
-      const arns: string[] = [];
+  /**
+   * What IAM answers about AWS-managed policies: listed, read and attached in the aws partition,
+   * then, after a reset of moto, listed and attached in aws-cn (whose backend moto made, unread,
+   * for every request before).
+   */
+  async function managedPolicies(url: string) {
+    const inPartition = async (region: string, partition: string) => {
+      const iam = new IAMClient({ endpoint: url, region, credentials: LOCAL_CREDENTIALS });
+      const policies: string[] = [];
       for await (const page of paginateListPolicies(
         { client: iam, pageSize: 1000 },
         { Scope: "AWS" },
       ))
-        arns.push(...(page.Policies ?? []).map((p) => p.Arn!));
-      return arns.sort();
-    };
-    const pushToLogs = `arn:${partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs`;
-    const attach = async (role: string) => {
+        policies.push(...(page.Policies ?? []).map((p) => p.Arn!));
+      const PolicyArn = `arn:${partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs`;
+      const RoleName = `pushes-logs-${partition}`;
       await iam.send(
         new CreateRoleCommand({
-          RoleName: role,
+          RoleName,
           AssumeRolePolicyDocument: '{"Version":"2012-10-17","Statement":[]}',
         }),
       );
-      await iam.send(new AttachRolePolicyCommand({ RoleName: role, PolicyArn: pushToLogs }));
-      const attached = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: role }));
-      return attached.AttachedPolicies;
+      await iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn }));
+      const attached = (await iam.send(new ListAttachedRolePoliciesCommand({ RoleName })))
+        .AttachedPolicies;
+      // moto gives each policy object a random PolicyId, and dates of its own.
+      const { PolicyId, CreateDate, UpdateDate, ...policy } = (
+        await iam.send(new GetPolicyCommand({ PolicyArn }))
+      ).Policy!;
+      expect([PolicyId, CreateDate, UpdateDate].every(Boolean)).to.equal(true);
+      return { policies: policies.sort(), attached, policy };
     };
-    const before = { policies: await list(), attached: await attach("before-reset") };
-    const policyRead = (await iam.send(new GetPolicyCommand({ PolicyArn: pushToLogs }))).Policy!;
+    const aws = await inPartition("us-east-1", "aws");
     expect((await fetch(`${url}/moto-api/reset`, { method: "POST" })).ok).to.equal(true);
-    const after = { policies: await list(), attached: await attach("after-reset") };
-    // moto gives each policy object a random PolicyId, and dates of its own.
-    const { PolicyId, CreateDate, UpdateDate, ...policy } = policyRead;
-    expect([PolicyId, CreateDate, UpdateDate].every(Boolean)).to.equal(true);
-    return { before, after, policy };
+    const awsCn = await inPartition("cn-north-1", "aws-cn");
+    return { aws, awsCn };
   }
-
-  it("lists, reads and attaches AWS-managed policies the same in each partition, before and after a reset", async () => {
-    const [launched, plain] = await Promise.all([
-      start("launched", { ...REHEARSAL_MOTO_ENV }),
-      start("as it is", { ...REHEARSAL_MOTO_ENV }),
-    ]);
-    for (const [region, partition] of [
-      ["us-east-1", "aws"],
-      ["cn-north-1", "aws-cn"],
-    ]) {
-      const [ours, theirs] = await Promise.all([
-        managedPolicies(launched.url, region, partition),
-        managedPolicies(plain.url, region, partition),
-      ]);
-      expect(ours, partition).to.deep.equal(theirs);
-      // 1,485 in moto 5.2.1's copy of AWS's list; every one in the partition asked.
-      expect(ours.before.policies.length, partition).to.be.above(1000);
-      expect(ours.after.policies, partition).to.deep.equal(ours.before.policies);
-      expect(
-        ours.before.policies.every((arn) => arn.startsWith(`arn:${partition}:iam::aws:policy/`)),
-      ).to.equal(true);
-      expect(ours.after.attached, partition).to.deep.equal([
-        { PolicyName: "AmazonAPIGatewayPushToCloudWatchLogs", PolicyArn: ours.policy.Arn },
-      ]);
-    }
-  });
 
   /** What KMS answers, through the AWS CLI v2, for keys of each kind and a table's default key. */
   async function kmsAnswers(url: string) {
@@ -661,7 +649,6 @@ describe("local: moto_server through its launcher answers as moto_server started
   }
 
   it("answers KMS for symmetric and RSA keys, and DynamoDB's default key, as moto_server as it is (AWS CLI v2)", async () => {
-    const [launched, plain] = await Promise.all([start("launched"), start("as it is")]);
     const [ours, theirs] = await Promise.all([kmsAnswers(launched.url), kmsAnswers(plain.url)]);
     expect(ours).to.deep.equal(theirs);
     expect(ours.roundTrip).to.equal("switchyard");
@@ -757,7 +744,6 @@ describe("local: moto_server through its launcher answers as moto_server started
   });
 
   it("writes no line per request on stderr, where moto_server as it is writes one", async () => {
-    const [launched, plain] = await Promise.all([start("launched"), start("as it is")]);
     for (const { url } of [launched, plain]) {
       const client = new DynamoDBClient({
         endpoint: url,
@@ -769,5 +755,26 @@ describe("local: moto_server through its launcher answers as moto_server started
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(plain.stderr(), "moto_server as it is").to.match(/"POST \/ HTTP\/1\.1" 200/);
     expect(launched.stderr(), "through the launcher").not.to.match(/HTTP\/1\.1/);
+  });
+  it("lists, reads and attaches AWS-managed policies as moto_server as it is, in each partition, after a reset too", async () => {
+    const [ours, theirs] = await Promise.all([
+      managedPolicies(launched.url),
+      managedPolicies(plain.url),
+    ]);
+    expect(ours).to.deep.equal(theirs);
+    for (const [partition, asked] of [
+      ["aws", ours.aws],
+      ["aws-cn", ours.awsCn],
+    ] as const) {
+      // 1,485 in moto 5.2.1's copy of AWS's list; every one in the partition asked.
+      expect(asked.policies.length, partition).to.equal(1485);
+      expect(
+        asked.policies.every((arn) => arn.startsWith(`arn:${partition}:iam::aws:policy/`)),
+        partition,
+      ).to.equal(true);
+      expect(asked.attached, partition).to.deep.equal([
+        { PolicyName: "AmazonAPIGatewayPushToCloudWatchLogs", PolicyArn: asked.policy.Arn },
+      ]);
+    }
   });
 });
