@@ -23,23 +23,24 @@
 #   (`moto.backends.list_of_moto_modules`); the folder does not change while moto runs, so it is
 #   listed once. In the deploy rehearsal's test that listing was 9% of moto's CPU (py-spy).
 # - botocore's service models: moto loads each service's model (once per service) through a new
-#   botocore Loader each time, so each load lists every service botocore knows (400 folders, a
-#   file-system check per version) before reading the file: 10% of moto's CPU in the suite
-#   (py-spy). One Loader serves them all here, and keeps that listing as botocore's own
+#   botocore Loader each time, so each load lists every service botocore knows (about 420
+#   folders, a file-system check per version) before reading the file: 10% of moto's CPU in the
+#   suite (py-spy). One Loader serves them all here, and keeps that listing as botocore's own
 #   sessions do.
 # - AWS-managed IAM policies: with MOTO_IAM_LOAD_MANAGED_POLICIES=true (REHEARSAL_MOTO_ENV, which
 #   the local run and the rehearsal set), each IAM backend parses and builds 1,485 policies
 #   when it is made. Each request looks its access key up in the IAM backend of all six partitions
 #   (`get_account_id_from`), making them all, and moto's reset makes every existing one again before
-#   dropping it: 30% of moto's CPU in that test, nearly all of it for policies never read. Here a
-#   backend builds its AWS-managed policies when something first reads them.
+#   dropping it: 30% of moto's CPU in that test, nearly all of it for policies never read (moto
+#   made loading them opt-in for this cost, getmoto/moto#7219). Here a backend builds its
+#   AWS-managed policies when something first reads them.
 # - KMS keys' private keys: moto generates an RSA-2048 private key for every KMS key it makes, a
-#   symmetric one too (where only Sign, Verify and GetPublicKey of an asymmetric key would read it),
-#   and DynamoDB makes a KMS key, `alias/aws/dynamodb`, for the first table created with
-#   server-side encryption in an account and Region: after every reset of moto, in each local run.
-#   RSA key generation took 15-109 ms of CPU here (ten runs). Here a key whose spec is neither RSA
-#   nor ECC gets the same RSA-2048 key when something first reads it.
-# - werkzeug's line per request on stderr (7% of that CPU, and a pipe read per request in the Node
+#   symmetric one too (only Sign, Verify and GetPublicKey read it), and DynamoDB makes a KMS key,
+#   `alias/aws/dynamodb`, for the first table created with server-side encryption in an account
+#   and Region: after every reset of moto, in each local run. RSA key generation took 15-109 ms
+#   of CPU here (ten runs). Here a key whose spec is neither RSA nor ECC gets the same RSA-2048
+#   key when something first reads it.
+# - werkzeug's line per request on stderr (3% of that CPU, and a pipe read per request in the Node
 #   process that started it, which keeps only the tail for a failed start's error): werkzeug logs
 #   warnings and errors only.
 import gc
