@@ -15,9 +15,14 @@
 # most a period's worth of them. The cold-start bench's stand-in sets 0: a collection there would
 # pause one timed request (bench/realistic.ts).
 #
-# It also takes five of moto 5.2.1's own costs off its requests, without changing any answer
-# (test/local/motoServer.test.ts compares them with moto_server started as it is); a moto whose
-# functions are not the ones named here is left as it is:
+# It also takes five of moto 5.2.1's own costs off its requests, without changing any answer of an
+# AWS API (test/local/motoServer.test.ts compares them with moto_server started as it is); a moto
+# whose functions are not the ones named here is left as it is. Two of moto's own endpoints see a
+# difference, and this project reads neither (it asks data.json only whether moto answers):
+# /moto-api/data.json lists AWS-managed policies only for the IAM backends that have read them
+# (moto as it is lists 1,485 for each partition after one request), and after /moto-api/seed the
+# IDs moto draws are other ones (moto as it is draws one for each of those policies first).
+# The five:
 # - moto's module listing: for each request whose Host is not a service name, moto's dispatcher
 #   lists moto's package folder and asks the file system about each of its 180 entries
 #   (`moto.backends.list_of_moto_modules`); the folder does not change while moto runs, so it is
