@@ -49,6 +49,12 @@ function binWith(dir: string, commands: Record<string, string>): string {
   return bin;
 }
 
+/** A Python script for PYTHON3 at `file` (executable, as pip writes moto_server): `lines` after the shebang. */
+function pythonScript(file: string, lines: string[]): string {
+  fs.writeFileSync(file, [`#!${PYTHON3}`, ...lines, ""].join("\n"), { mode: 0o755 });
+  return file;
+}
+
 /** Environment for pip that reads no user or site configuration and no cache. */
 function pipEnv(pathValue: string, extra: Record<string, string>): NodeJS.ProcessEnv {
   return {
@@ -352,24 +358,17 @@ describe("local: moto_server through its launcher (Python's cycle collector on a
   function reportingScript(): string {
     const bin = path.join(dir, "bin");
     fs.mkdirSync(bin);
-    const script = path.join(bin, "moto_server");
-    fs.writeFileSync(
-      script,
-      [
-        `#!${PYTHON3}`,
-        "import gc, json, sys, threading, time, weakref",
-        "class Node: pass",
-        "a, b = Node(), Node()",
-        "a.other, b.other = b, a",
-        "alive = weakref.ref(a)",
-        "del a, b",
-        "time.sleep(float(sys.argv[-1]))",
-        "print(json.dumps({'gc': gc.isenabled(), 'threads': sorted(t.name for t in threading.enumerate()),",
-        "  'argv': sys.argv, 'path0': sys.path[0], 'cycleCollected': alive() is None}))",
-        "",
-      ].join("\n"),
-      { mode: 0o755 },
-    );
+    const script = pythonScript(path.join(bin, "moto_server"), [
+      "import gc, json, sys, threading, time, weakref",
+      "class Node: pass",
+      "a, b = Node(), Node()",
+      "a.other, b.other = b, a",
+      "alive = weakref.ref(a)",
+      "del a, b",
+      "time.sleep(float(sys.argv[-1]))",
+      "print(json.dumps({'gc': gc.isenabled(), 'threads': sorted(t.name for t in threading.enumerate()),",
+      "  'argv': sys.argv, 'path0': sys.path[0], 'cycleCollected': alive() is None}))",
+    ]);
     return script;
   }
 
@@ -663,53 +662,46 @@ describe("local: moto_server through its launcher answers as moto_server started
     // Run through the launcher as moto_server would be, importing this machine's moto.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-moto-launcher-"));
     try {
-      const script = path.join(dir, "moto_server");
-      fs.writeFileSync(
-        script,
-        [
-          `#!${PYTHON3}`,
-          "import json, os",
-          "import moto",
-          "from moto import backends",
-          "from moto.iam import models",
-          "from moto.iam.aws_managed_policies import aws_managed_policies_data",
-          "from cryptography.hazmat.primitives.asymmetric import rsa",
-          "generated = []",
-          "real_generate = rsa.generate_private_key",
-          "rsa.generate_private_key = lambda **kw: generated.append(kw['key_size']) or real_generate(**kw)",
-          "from moto.kms.models import kms_backends",
-          "kms = kms_backends['123456789012']['us-east-1']",
-          "symmetric = kms.create_key(policy='', key_usage='ENCRYPT_DECRYPT', key_spec='SYMMETRIC_DEFAULT', description='', tags=None)",
-          "at_symmetric = list(generated)",
-          "first = symmetric.private_key",
-          "read_twice = symmetric.private_key is first",
-          "at_read = list(generated)",
-          "from moto.core import utils",
-          "from moto.core.loaders import Loader",
-          "one_loader = utils.create_loader() is utils.create_loader() and isinstance(utils.create_loader(), Loader)",
-          "sqs_operations = sorted(utils.get_service_model('sqs').operation_names)",
-          "from botocore.session import get_session",
-          "botocore_operations = sorted(get_session().get_service_model('sqs').operation_names)",
-          "kms.create_key(policy='', key_usage='SIGN_VERIFY', key_spec='RSA_3072', description='', tags=None)",
-          "made = models.iam_backends['123456789012']['aws-cn']",
-          "built_when_made = len(models.AWSManagedPolicy.instances_tracked)",
-          "read = made.managed_policies",
-          "root = os.path.dirname(moto.__file__)",
-          "print(json.dumps({",
-          "  'builtWhenMade': built_when_made,",
-          "  'oneLoader': one_loader, 'sqsModel': sqs_operations == botocore_operations and len(sqs_operations),",
-          "  'kms': {'atSymmetric': at_symmetric, 'atRead': at_read, 'readTwice': read_twice, 'atRsa': generated},",
-          "  'readCount': len(read), 'published': len(json.loads(aws_managed_policies_data)),",
-          "  'builtOnce': made.managed_policies is read and made.aws_managed_policies is made.aws_managed_policies,",
-          "  'partitions': sorted({p.partition for p in read.values()}),",
-          "  'listedOnce': backends.list_of_moto_modules() is backends.list_of_moto_modules(),",
-          "  'listing': list(backends.list_of_moto_modules()),",
-          "  'folders': sorted(e for e in os.listdir(root) if os.path.isdir(os.path.join(root, e)) and not e.startswith('__')),",
-          "}))",
-          "",
-        ].join("\n"),
-        { mode: 0o755 },
-      );
+      const script = pythonScript(path.join(dir, "moto_server"), [
+        "import json, os",
+        "import moto",
+        "from moto import backends",
+        "from moto.iam import models",
+        "from moto.iam.aws_managed_policies import aws_managed_policies_data",
+        "from cryptography.hazmat.primitives.asymmetric import rsa",
+        "generated = []",
+        "real_generate = rsa.generate_private_key",
+        "rsa.generate_private_key = lambda **kw: generated.append(kw['key_size']) or real_generate(**kw)",
+        "from moto.kms.models import kms_backends",
+        "kms = kms_backends['123456789012']['us-east-1']",
+        "symmetric = kms.create_key(policy='', key_usage='ENCRYPT_DECRYPT', key_spec='SYMMETRIC_DEFAULT', description='', tags=None)",
+        "at_symmetric = list(generated)",
+        "first = symmetric.private_key",
+        "read_twice = symmetric.private_key is first",
+        "at_read = list(generated)",
+        "from moto.core import utils",
+        "from moto.core.loaders import Loader",
+        "one_loader = utils.create_loader() is utils.create_loader() and isinstance(utils.create_loader(), Loader)",
+        "sqs_operations = sorted(utils.get_service_model('sqs').operation_names)",
+        "from botocore.session import get_session",
+        "botocore_operations = sorted(get_session().get_service_model('sqs').operation_names)",
+        "kms.create_key(policy='', key_usage='SIGN_VERIFY', key_spec='RSA_3072', description='', tags=None)",
+        "made = models.iam_backends['123456789012']['aws-cn']",
+        "built_when_made = len(models.AWSManagedPolicy.instances_tracked)",
+        "read = made.managed_policies",
+        "root = os.path.dirname(moto.__file__)",
+        "print(json.dumps({",
+        "  'builtWhenMade': built_when_made,",
+        "  'oneLoader': one_loader, 'sqsModel': sqs_operations == botocore_operations and len(sqs_operations),",
+        "  'kms': {'atSymmetric': at_symmetric, 'atRead': at_read, 'readTwice': read_twice, 'atRsa': generated},",
+        "  'readCount': len(read), 'published': len(json.loads(aws_managed_policies_data)),",
+        "  'builtOnce': made.managed_policies is read and made.aws_managed_policies is made.aws_managed_policies,",
+        "  'partitions': sorted({p.partition for p in read.values()}),",
+        "  'listedOnce': backends.list_of_moto_modules() is backends.list_of_moto_modules(),",
+        "  'listing': list(backends.list_of_moto_modules()),",
+        "  'folders': sorted(e for e in os.listdir(root) if os.path.isdir(os.path.join(root, e)) and not e.startswith('__')),",
+        "}))",
+      ]);
       const how = motoInvocation(script, 4999);
       const ran = JSON.parse(
         execFileSync(how.file, how.args, {
