@@ -213,7 +213,7 @@ export function freePort(): Promise<number> {
  * with node:http, not fetch: the first fetch in a process loads undici (about 20 ms of CPU in a
  * CPU profile of `npm start`, which polls here while the program is evaluated).
  */
-function answers(url: string): Promise<boolean> {
+export function answers(url: string): Promise<boolean> {
   return new Promise((resolve) => {
     const req = http.get(`${url}/moto-api/data.json`, { timeout: 1000 }, (res) => {
       res.on("close", () => resolve(res.complete && res.statusCode === 200));

@@ -7,6 +7,8 @@
 import { expect } from "chai";
 import { execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
+import * as http from "http";
+import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
@@ -22,6 +24,7 @@ import { writeZip } from "../../lib/zip";
 import { LOCAL_CREDENTIALS } from "../../local/credentials";
 import { REGION } from "../../local/mocks";
 import {
+  answers,
   freePort,
   MOTO_GC_PERIOD_ENV,
   MOTO_LAUNCHER,
@@ -226,6 +229,57 @@ describe("local: moto_server provisioning when it is not on PATH", function () {
     expect(
       await motoCommand({ env: { PATH: binWith(path.join(dir, "none"), {}) }, venv }),
     ).to.equal(command);
+  });
+});
+
+describe("local: whether moto_server answers (the readiness the local run polls for)", function () {
+  this.timeout(20_000);
+
+  /** A server on a free port whose requests `handle` answers; its URL and what it was asked. */
+  async function serve(handle: (req: http.IncomingMessage, res: http.ServerResponse) => void) {
+    const asked: string[] = [];
+    const server = http.createServer((req, res) => {
+      asked.push(req.url ?? "");
+      handle(req, res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    const close = () => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    };
+    return { url, asked, close };
+  }
+
+  it("is true for a 200 from moto's own data.json, false for another server's answer", async () => {
+    const ok = await serve((_req, res) => res.end("{}"));
+    const other = await serve((_req, res) => {
+      res.statusCode = 404;
+      res.end("not here");
+    });
+    try {
+      expect(await answers(ok.url)).to.equal(true);
+      expect(ok.asked).to.deep.equal(["/moto-api/data.json"]);
+      expect(await answers(other.url)).to.equal(false);
+    } finally {
+      await Promise.all([ok.close(), other.close()]);
+    }
+  });
+
+  it("is false where nothing listens, and within its 1 s timeout for a server that never answers", async () => {
+    expect(await answers(`http://127.0.0.1:${await freePort()}`)).to.equal(false);
+    const silent = await serve(() => undefined);
+    // Headers sent, then the body never ends.
+    const stalled = await serve((_req, res) => res.writeHead(200).write("{"));
+    try {
+      for (const { url } of [silent, stalled]) {
+        const since = Date.now();
+        expect(await answers(url)).to.equal(false);
+        expect(Date.now() - since).to.be.within(900, 3000);
+      }
+    } finally {
+      await Promise.all([silent.close(), stalled.close()]);
+    }
   });
 });
 
