@@ -527,48 +527,50 @@ describe("local: moto_server through its launcher answers as moto_server started
   let launched: { url: string; stderr: () => string };
   let plain: { url: string; stderr: () => string };
   before(async () => {
-    [launched, plain] = await Promise.all([
-      start("launched", { ...REHEARSAL_MOTO_ENV }),
-      start("as it is", { ...REHEARSAL_MOTO_ENV }),
-    ]);
+    [launched, plain] = await Promise.all([start("launched"), start("as it is")]);
   });
   after(async () => {
     await Promise.all(started.splice(0).map((stop) => stop()));
   });
 
   /**
-   * This machine's moto_server, through the launcher as the local run starts it or as it is, and
-   * everything it writes on stderr.
+   * This machine's moto_server with REHEARSAL_MOTO_ENV, through the launcher as the local run
+   * starts it or as it is (the same arguments, without the launcher), and everything it writes on
+   * stderr.
    */
   async function start(
     how: "launched" | "as it is",
-    env: Record<string, string> = {},
   ): Promise<{ url: string; stderr: () => string }> {
     const port = await freePort();
     const command = await motoCommand();
+    const through = motoInvocation(command, port);
+    expect(
+      through.args.slice(0, 2),
+      "this machine's moto_server runs through the launcher",
+    ).to.deep.equal([MOTO_LAUNCHER, command]);
     const { file, args } =
-      how === "launched"
-        ? motoInvocation(command, port)
-        : { file: command, args: ["-H", "127.0.0.1", "-p", String(port)] };
-    expect(args[0] === MOTO_LAUNCHER, how).to.equal(how === "launched");
+      how === "launched" ? through : { file: command, args: through.args.slice(2) };
     const child = spawn(file, args, {
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...REHEARSAL_MOTO_ENV },
       stdio: ["ignore", "ignore", "pipe"],
     });
     let stderr = "";
     child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    let exited = false;
+    const exit = new Promise<void>((resolve) =>
+      child.once("exit", () => {
+        exited = true;
+        resolve();
+      }),
+    );
     started.push(async () => {
       child.kill("SIGKILL");
-      await exited;
+      await exit;
     });
     const url = `http://127.0.0.1:${port}`;
-    for (let tries = 0; ; tries++) {
-      try {
-        if ((await fetch(`${url}/moto-api/data.json`)).ok) break;
-      } catch {
-        if (tries > 200) throw new Error(`moto_server (${how}) did not answer: ${stderr}`);
-      }
+    // The readiness the local run polls for (answers), for at most 20 s or until it exits.
+    for (let tries = 0; !(await answers(url)); tries++) {
+      if (exited || tries >= 200) throw new Error(`moto_server (${how}) did not answer: ${stderr}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     return { url, stderr: () => stderr };
